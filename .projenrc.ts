@@ -1,0 +1,58 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-stepfunctions-deploy-action',
+  description:
+    'A CodePipeline action that deploys CloudFormation safely through a Step Functions workflow: ' +
+    'create the stack, or inspect a change set with a pluggable safety policy before executing it.',
+  author: 'cdk-stepfunctions-deploy-action contributors',
+  authorAddress: 'maintainers@cdk-stepfunctions-deploy-action.dev',
+  repositoryUrl: 'https://github.com/cdk-stepfunctions-deploy-action/cdk-stepfunctions-deploy-action.git',
+  keywords: ['aws-cdk', 'codepipeline', 'stepfunctions', 'cloudformation', 'change-set', 'safe-deployment'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  cdkVersion: '2.189.1',
+  tsconfigDevFile: 'tsconfig.dev.json',
+  typescriptVersion: '~5.9.0',
+  github: false,
+  release: false,
+  // Handlers are bundled at build time (src/**/*.lambda.ts) and shipped in the npm package.
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: { sourcemap: false },
+  },
+  // jsii targets: names chosen once, documented in the README.
+  publishToPypi: {
+    distName: 'cdk-stepfunctions-deploy-action',
+    module: 'cdk_stepfunctions_deploy_action',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdksfndeploy',
+    mavenGroupId: 'io.github.cdk-stepfunctions-deploy-action',
+    mavenArtifactId: 'cdk-stepfunctions-deploy-action',
+  },
+  devDeps: [
+    '@types/node@^20',
+    '@aws-sdk/client-cloudformation@^3',
+    '@aws-sdk/client-codepipeline@^3',
+    '@aws-sdk/client-s3@^3',
+    '@aws-sdk/client-sfn@^3',
+    '@smithy/util-stream@^4',
+    '@types/aws-lambda@^8',
+    'aws-sdk-client-mock@^4',
+    'aws-sdk-client-mock-jest@^4',
+    'aws-local-stepfunctions@^3',
+    'fflate@^0.8',
+    'fast-check@^3',
+  ],
+  jestOptions: {
+    jestConfig: {
+      setupFiles: ['<rootDir>/test/setup.ts'],
+      testTimeout: 60_000,
+    },
+  },
+  gitignore: ['/.demo-out/', '/test/apps/python/.venv/', '/test/apps/java/target/', '__pycache__/'],
+});
+
+project.synth();

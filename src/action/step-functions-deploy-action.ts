@@ -1,0 +1,316 @@
+import { CfnCapabilities, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { SafetyPolicy } from '../policy/safety-policy';
+import { UnsafeChangeAction } from '../policy/unsafe-change-action';
+import { CONFIG_VERSION, DEFAULTS, LIMITS, STAGING_PREFIX } from '../shared/contract';
+import type { ActionConfig } from '../shared/contract';
+import { STACK_NAME, artifactPathProblem, fullStackName } from '../shared/naming';
+import { DeployStateMachine } from '../workflow/deploy-state-machine';
+
+/** Properties of a `StepFunctionsDeployAction`. */
+export interface StepFunctionsDeployActionProps {
+  /**
+   * The action's name in the pipeline stage.
+   * @default - the construct id
+   */
+  readonly actionName?: string;
+
+  /** The artifact that holds the template (and the template configuration file, if any). */
+  readonly input: codepipeline.Artifact;
+
+  /** The name of the stack to deploy. With `environmentName`, the deployed stack is `<environmentName>-<stackName>`. */
+  readonly stackName: string;
+
+  /**
+   * An environment name (dev, test, prod) that prefixes the stack name, as in the seed sample.
+   * @default - no prefix
+   */
+  readonly environmentName?: string;
+
+  /** The template's path inside the input artifact, for example `infra/app.yaml`. */
+  readonly templatePath: string;
+
+  /**
+   * The path, inside the input artifact, of a template configuration file in the format of
+   * CloudFormation's own pipeline action: `{ "Parameters": {...}, "Tags": {...}, "StackPolicy": {...} }`.
+   * The stack policy is applied when the stack is created.
+   * @default - none
+   */
+  readonly templateConfigurationPath?: string;
+
+  /**
+   * Stack parameters. They win over the template configuration file's.
+   * @default - none
+   */
+  readonly parameterOverrides?: { [name: string]: string };
+
+  /**
+   * Stack tags. They win over the template configuration file's.
+   * @default - none
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
+   * The capabilities the template needs.
+   * @default - none
+   */
+  readonly capabilities?: CfnCapabilities[];
+
+  /**
+   * The role CloudFormation assumes to change the stack's resources (the stack's service role).
+   * The workflow's functions hold no rights on the resources themselves.
+   * @default - a new role that CloudFormation can assume, with no permissions unless `adminPermissions`
+   *            is set; add what the stack needs with `addToDeploymentRolePolicy()`
+   */
+  readonly deploymentRole?: iam.IRole;
+
+  /**
+   * Give the created deployment role full rights, as aws-cdk-lib's CloudFormation actions do when asked.
+   * Ignored when `deploymentRole` is given.
+   * @default false
+   */
+  readonly adminPermissions?: boolean;
+
+  /**
+   * The safety policy that decides whether a change set may be executed.
+   * @default SafetyPolicy.denyDestructiveChanges()
+   */
+  readonly safetyPolicy?: SafetyPolicy;
+
+  /**
+   * What happens when the safety policy refuses a change set.
+   * @default UnsafeChangeAction.fail()
+   */
+  readonly onUnsafeChange?: UnsafeChangeAction;
+
+  /**
+   * The first poll interval while waiting for CloudFormation; it grows with the time elapsed, up to a minute.
+   * @default Duration.seconds(5)
+   */
+  readonly pollInterval?: Duration;
+
+  /**
+   * How long the deployment may take before the workflow gives up and fails the action.
+   * @default Duration.hours(1)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * An S3 input file with more configuration (the seed sample's `s3Bucket` + `stateMachineFile`), for
+   * settings too large for CodePipeline's 1,000-character UserParameters. Its keys are those of the
+   * UserParameters JSON; the action's own properties win over it.
+   * @default - none
+   */
+  readonly inputFileBucket?: s3.IBucket;
+
+  /**
+   * The key of the S3 input file in `inputFileBucket`.
+   * @default - none
+   */
+  readonly inputFileKey?: string;
+
+  /**
+   * The namespace of the action's output variables (StackName, Outcome, ChangeSetName).
+   * @default - the variables are reachable through `variable()` only
+   */
+  readonly variablesNamespace?: string;
+
+  /**
+   * The action's run order in its stage.
+   * @default 1
+   */
+  readonly runOrder?: number;
+
+  /**
+   * The deploy workflow to use.
+   * @default - the stack's shared workflow, `DeployStateMachine.of(this)`
+   */
+  readonly deployStateMachine?: DeployStateMachine;
+}
+
+/**
+ * A CodePipeline action that deploys a CloudFormation stack through a Step Functions workflow.
+ *
+ * A missing stack is created. An existing one is updated through a change set that the safety policy
+ * inspects first: a safe change set is executed and the action succeeds once the update has finished;
+ * an unsafe one is deleted and the action fails, naming each offending resource.
+ *
+ * Pass it to `stage.addAction()` or a stage's `actions` like any other action.
+ */
+export class StepFunctionsDeployAction extends Construct implements codepipeline.IAction {
+  /** The deploy workflow this action runs. */
+  public readonly deployStateMachine: DeployStateMachine;
+  /** The state machine of the deploy workflow. */
+  public readonly stateMachine: sfn.IStateMachine;
+  /** The function CodePipeline invokes for this action. */
+  public readonly triggerFunction: lambda.IFunction;
+  /** The function behind the workflow's Task states. */
+  public readonly taskFunction: lambda.IFunction;
+  /** The role CloudFormation assumes to deploy the stack. */
+  public readonly deploymentRole: iam.IRole;
+  /** The full name of the deployed stack (with the environment prefix). */
+  public readonly stackName: string;
+
+  private readonly inner: cpactions.LambdaInvokeAction;
+  private readonly inputFileBucket?: s3.IBucket;
+  private readonly inputFileKey?: string;
+
+  constructor(scope: Construct, id: string, props: StepFunctionsDeployActionProps) {
+    super(scope, id);
+    validateProps(props);
+
+    this.deployStateMachine = props.deployStateMachine ?? DeployStateMachine.of(this);
+    this.stateMachine = this.deployStateMachine.stateMachine;
+    this.triggerFunction = this.deployStateMachine.triggerFunction;
+    this.taskFunction = this.deployStateMachine.taskFunction;
+    this.stackName = fullStackName(props.stackName, props.environmentName);
+    this.inputFileBucket = props.inputFileBucket;
+    this.inputFileKey = props.inputFileKey;
+
+    this.deploymentRole = props.deploymentRole ?? new iam.Role(this, 'DeploymentRole', {
+      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
+      description: `CloudFormation service role for stack ${this.stackName}`,
+    });
+    if (!props.deploymentRole && props.adminPermissions) {
+      this.deploymentRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['*'], resources: ['*'] }));
+    }
+
+    const config: ActionConfig = {
+      v: CONFIG_VERSION,
+      stackName: props.stackName,
+      ...(props.environmentName ? { environmentName: props.environmentName } : {}),
+      templatePath: props.templatePath,
+      ...(props.templateConfigurationPath ? { templateConfigurationPath: props.templateConfigurationPath } : {}),
+      ...(props.parameterOverrides && Object.keys(props.parameterOverrides).length > 0 ? { parameterOverrides: props.parameterOverrides } : {}),
+      ...(props.tags && Object.keys(props.tags).length > 0 ? { tags: props.tags } : {}),
+      ...(capabilitiesOf(props).length > 0 ? { capabilities: capabilitiesOf(props) } : {}),
+      roleArn: this.deploymentRole.roleArn,
+      ...(props.safetyPolicy ? { policy: props.safetyPolicy._render() } : {}),
+      ...(props.onUnsafeChange ? { onUnsafe: props.onUnsafeChange._render() } : {}),
+      ...(props.pollInterval ? { pollIntervalSeconds: props.pollInterval.toSeconds() } : {}),
+      ...(props.timeout ? { timeoutMinutes: props.timeout.toMinutes() } : {}),
+      ...(props.inputFileBucket ? { s3Bucket: props.inputFileBucket.bucketName, stateMachineFile: props.inputFileKey } : {}),
+    };
+    checkUserParametersLength(config);
+
+    this.inner = new cpactions.LambdaInvokeAction({
+      actionName: props.actionName ?? id,
+      lambda: this.triggerFunction,
+      inputs: [props.input],
+      userParametersString: Stack.of(this).toJsonString(config),
+      variablesNamespace: props.variablesNamespace,
+      runOrder: props.runOrder,
+    });
+
+    this.grantDeploy();
+  }
+
+  /** The action's properties, as CodePipeline sees them. */
+  public get actionProperties(): codepipeline.ActionProperties {
+    return this.inner.actionProperties;
+  }
+
+  /** Called by the pipeline when the action is added to a stage. */
+  public bind(scope: Construct, stage: codepipeline.IStage, options: codepipeline.ActionBindOptions): codepipeline.ActionConfig {
+    // The task function reads the input artifact and stages large templates in the artifact bucket.
+    options.bucket.grantRead(this.taskFunction);
+    options.bucket.grantPut(this.taskFunction, `${STAGING_PREFIX}/*`);
+    if (this.inputFileBucket && this.inputFileKey) {
+      this.inputFileBucket.grantRead(this.triggerFunction, this.inputFileKey);
+    }
+    return this.inner.bind(scope, stage, options);
+  }
+
+  /** Creates an EventBridge rule on the action's state changes. */
+  public onStateChange(name: string, target?: events.IRuleTarget, options?: events.RuleProps): events.Rule {
+    return this.inner.onStateChange(name, target, options);
+  }
+
+  /**
+   * A reference to one of the action's output variables: `StackName`, `Outcome` (CREATED, UPDATED,
+   * NO_CHANGES) or `ChangeSetName`.
+   */
+  public variable(variableName: string): string {
+    return this.inner.variable(variableName);
+  }
+
+  /** Adds a statement to the deployment role's policy, when the action created that role. */
+  public addToDeploymentRolePolicy(statement: iam.PolicyStatement): boolean {
+    return this.deploymentRole.addToPrincipalPolicy(statement).statementAdded;
+  }
+
+  private grantDeploy(): void {
+    const stack = Stack.of(this);
+    const stackArn = stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${this.stackName}/*` });
+    const changeSetArn = stack.formatArn({ service: 'cloudformation', resource: 'changeSet', resourceName: 'sfn-deploy-*/*' });
+    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: [
+        'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:CreateStack',
+        'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet',
+        'cloudformation:DeleteChangeSet',
+      ],
+      resources: [stackArn, changeSetArn],
+    }));
+    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [this.deploymentRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+    }));
+  }
+}
+
+function capabilitiesOf(props: StepFunctionsDeployActionProps): string[] {
+  return (props.capabilities ?? []).filter((c) => c !== CfnCapabilities.NONE);
+}
+
+function validateProps(props: StepFunctionsDeployActionProps): void {
+  const where = 'StepFunctionsDeployAction';
+  if (!Token.isUnresolved(props.stackName)) {
+    const full = fullStackName(props.stackName, props.environmentName);
+    if (!STACK_NAME.test(full)) {
+      throw new Error(`${where}: stack name "${full}" is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`);
+    }
+  }
+  for (const [key, value] of [['templatePath', props.templatePath], ['templateConfigurationPath', props.templateConfigurationPath]] as const) {
+    if (value === undefined && key === 'templateConfigurationPath') continue;
+    const problem = artifactPathProblem(value as string);
+    if (problem) throw new Error(`${where}: ${key} ${problem}`);
+  }
+  if (props.deploymentRole && props.adminPermissions) {
+    throw new Error(`${where}: adminPermissions applies to the role the action creates; leave it out when you give deploymentRole`);
+  }
+  if (!!props.inputFileBucket !== !!props.inputFileKey) {
+    throw new Error(`${where}: give inputFileBucket and inputFileKey together`);
+  }
+  if (props.pollInterval && !props.pollInterval.isUnresolved()) {
+    const seconds = props.pollInterval.toSeconds();
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
+      throw new Error(`${where}: pollInterval must be a whole number of seconds from 1 to 300, not ${seconds}`);
+    }
+  }
+  if (props.timeout && !props.timeout.isUnresolved()) {
+    const minutes = props.timeout.toMinutes({ integral: false });
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > DEFAULTS.maxTimeoutMinutes) {
+      throw new Error(`${where}: timeout must be a whole number of minutes from 1 to ${DEFAULTS.maxTimeoutMinutes} (CodePipeline allows a Lambda action 24 hours), not ${minutes}`);
+    }
+  }
+}
+
+/** UserParameters may hold 1,000 characters; unresolved tokens (role ARNs) are counted at 128. */
+function checkUserParametersLength(config: ActionConfig): void {
+  const estimate = JSON.stringify(config, (_key, value) =>
+    typeof value === 'string' && Token.isUnresolved(value) ? 'x'.repeat(128) : value);
+  if (estimate.length > LIMITS.userParameters) {
+    throw new Error(
+      `StepFunctionsDeployAction: the action's configuration needs about ${estimate.length} characters, over CodePipeline's ` +
+      `${LIMITS.userParameters} for UserParameters; move parameters, tags or rules into an S3 input file ` +
+      '(inputFileBucket + inputFileKey) or a template configuration file in the artifact');
+  }
+}

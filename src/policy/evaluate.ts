@@ -1,0 +1,173 @@
+/**
+ * The safety policy evaluation: a pure function of a policy document and the changes of a change set
+ * (the `Changes` of `DescribeChangeSet`). Used by the task handler and by the offline checks alike.
+ * It fails closed: a value it does not recognise is denied.
+ */
+import type { PolicyDocument, RuleDocument, Verdict } from './policy-document';
+
+/** The parts of a CloudFormation `Change` the policy reads (a subset of `@aws-sdk/client-cloudformation`'s type). */
+export interface ChangeInput {
+  readonly Type?: string;
+  readonly ResourceChange?: {
+    readonly Action?: string;
+    readonly LogicalResourceId?: string;
+    readonly ResourceType?: string;
+    readonly Replacement?: string;
+    readonly PolicyAction?: string;
+    readonly Scope?: string[];
+  };
+}
+
+/** The verdict on one change, with the rule that decided it. */
+export interface ChangeVerdict {
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly action: string;
+  readonly replacement?: string;
+  readonly policyAction?: string;
+  readonly verdict: Verdict;
+  readonly rule: string;
+}
+
+export interface PolicyResult {
+  /** DENY if any change is denied, else REQUIRE_APPROVAL if any needs approval, else ALLOW. */
+  readonly verdict: Verdict;
+  readonly changes: ChangeVerdict[];
+}
+
+export const KNOWN_ACTIONS = ['Add', 'Modify', 'Remove', 'Import', 'Dynamic'] as const;
+export const KNOWN_REPLACEMENTS = ['True', 'False', 'Conditional'] as const;
+export const KNOWN_POLICY_ACTIONS = [
+  'Delete', 'Retain', 'Snapshot', 'ReplaceAndDelete', 'ReplaceAndRetain', 'ReplaceAndSnapshot',
+] as const;
+
+/** Rule names reported to the user. */
+export const RULES = {
+  add: 'add-is-safe',
+  import: 'import-is-safe',
+  inPlace: 'in-place-modify-is-safe',
+  noDeletion: 'no-deletion',
+  noReplacement: 'no-replacement',
+  noConditionalReplacement: 'no-conditional-replacement',
+  noDynamic: 'no-dynamic-change',
+  noDestructivePolicyAction: 'no-destructive-policy-action',
+  replacementAllowed: 'replacement-allowed-by-policy',
+  allowAll: 'allow-all',
+  unrecognised: 'unrecognised-value',
+  defaultVerdict: 'default-verdict',
+} as const;
+
+export function evaluateChanges(policy: PolicyDocument, changes: readonly ChangeInput[]): PolicyResult {
+  const results = changes.map((change) => evaluateChange(policy, change));
+  return { verdict: combine(results.map((r) => r.verdict)), changes: results };
+}
+
+export function combine(verdicts: readonly Verdict[]): Verdict {
+  if (verdicts.includes('DENY')) return 'DENY';
+  if (verdicts.includes('REQUIRE_APPROVAL')) return 'REQUIRE_APPROVAL';
+  return 'ALLOW';
+}
+
+export function evaluateChange(policy: PolicyDocument, change: ChangeInput): ChangeVerdict {
+  const rc = change?.ResourceChange ?? {};
+  const base = {
+    logicalId: rc.LogicalResourceId ?? '(unknown)',
+    resourceType: rc.ResourceType ?? '(unknown)',
+    action: rc.Action ?? '(none)',
+    ...(rc.Replacement !== undefined ? { replacement: rc.Replacement } : {}),
+    ...(rc.PolicyAction !== undefined ? { policyAction: rc.PolicyAction } : {}),
+  };
+  const decide = (verdict: Verdict, rule: string): ChangeVerdict => ({ ...base, verdict, rule });
+
+  if (policy?.type === 'allowAll') return decide('ALLOW', RULES.allowAll);
+
+  const unrecognised = unrecognisedValue(change);
+  if (unrecognised) return decide('DENY', `${RULES.unrecognised}: ${unrecognised}`);
+
+  switch (policy?.type) {
+    case 'denyDestructive': {
+      const replaceable =
+        matchesAny(policy.allowReplacementOfTypes, rc.ResourceType) || matchesAny(policy.allowReplacementOfIds, rc.LogicalResourceId);
+      const [verdict, rule] = classifyDestructive(rc, replaceable);
+      return decide(verdict, rule);
+    }
+    case 'rules': {
+      const index = policy.rules.findIndex((rule) => ruleMatches(rule, rc));
+      if (index < 0) return decide(policy.defaultVerdict, RULES.defaultVerdict);
+      const rule = policy.rules[index];
+      return decide(rule.verdict, rule.description ?? `rule #${index + 1}`);
+    }
+    default:
+      return decide('DENY', `${RULES.unrecognised}: policy type ${JSON.stringify((policy as { type?: unknown })?.type)}`);
+  }
+}
+
+/** The built-in rules of `SafetyPolicy.denyDestructiveChanges()` (B13). */
+function classifyDestructive(rc: NonNullable<ChangeInput['ResourceChange']>, replaceable: boolean): [Verdict, string] {
+  const policyAction = rc.PolicyAction;
+  const replacing = policyAction?.startsWith('ReplaceAnd') ?? false;
+  if (policyAction !== undefined && !(replacing && replaceable)) {
+    return ['DENY', RULES.noDestructivePolicyAction];
+  }
+  switch (rc.Action) {
+    case 'Add': return ['ALLOW', RULES.add];
+    case 'Import': return ['ALLOW', RULES.import];
+    case 'Remove': return ['DENY', RULES.noDeletion];
+    case 'Dynamic': return ['DENY', RULES.noDynamic];
+    case 'Modify':
+      if (rc.Replacement === 'False') return ['ALLOW', RULES.inPlace];
+      if (replaceable) return ['ALLOW', RULES.replacementAllowed];
+      return rc.Replacement === 'True' ? ['DENY', RULES.noReplacement] : ['DENY', RULES.noConditionalReplacement];
+    default:
+      return ['DENY', RULES.unrecognised];
+  }
+}
+
+/** Names the first value of a change that the policy does not know, or undefined. */
+function unrecognisedValue(change: ChangeInput): string | undefined {
+  if (change?.Type !== 'Resource') return `change type ${JSON.stringify(change?.Type)}`;
+  const rc = change.ResourceChange;
+  if (!rc) return 'change without ResourceChange';
+  if (!includes(KNOWN_ACTIONS, rc.Action)) return `action ${JSON.stringify(rc.Action)}`;
+  if (rc.Action === 'Modify' && !includes(KNOWN_REPLACEMENTS, rc.Replacement)) {
+    return `replacement ${JSON.stringify(rc.Replacement)}`;
+  }
+  if (rc.Replacement !== undefined && !includes(KNOWN_REPLACEMENTS, rc.Replacement)) {
+    return `replacement ${JSON.stringify(rc.Replacement)}`;
+  }
+  if (rc.PolicyAction !== undefined && !includes(KNOWN_POLICY_ACTIONS, rc.PolicyAction)) {
+    return `policy action ${JSON.stringify(rc.PolicyAction)}`;
+  }
+  if (typeof rc.LogicalResourceId !== 'string' || typeof rc.ResourceType !== 'string') {
+    return 'change without logical id or resource type';
+  }
+  return undefined;
+}
+
+function ruleMatches(rule: RuleDocument, rc: NonNullable<ChangeInput['ResourceChange']>): boolean {
+  return (
+    listMatches(rule.actions, rc.Action) &&
+    listMatches(rule.replacements, rc.Replacement) &&
+    listMatches(rule.policyActions, rc.PolicyAction) &&
+    (rule.resourceTypes === undefined || matchesAny(rule.resourceTypes, rc.ResourceType)) &&
+    (rule.logicalIds === undefined || matchesAny(rule.logicalIds, rc.LogicalResourceId))
+  );
+}
+
+function listMatches(list: readonly string[] | undefined, value: string | undefined): boolean {
+  return list === undefined || (value !== undefined && list.includes(value));
+}
+
+function matchesAny(globs: readonly string[] | undefined, value: string | undefined): boolean {
+  return value !== undefined && (globs ?? []).some((glob) => globToRegExp(glob).test(value));
+}
+
+/** `*` matches any run of characters, `?` one character; everything else is literal. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+function includes(list: readonly string[], value: string | undefined): boolean {
+  return value !== undefined && list.includes(value);
+}

@@ -1,0 +1,49 @@
+/**
+ * The serialised form of a safety policy and of the on-unsafe strategy: what `SafetyPolicy` and
+ * `UnsafeChangeAction` render at synth time and what the task handler evaluates. Plain data.
+ */
+
+/** What a policy says about one change. */
+export type Verdict = 'ALLOW' | 'DENY' | 'REQUIRE_APPROVAL';
+
+/** One rule of a rule-based policy. Every criterion given must match; a rule without criteria matches all. */
+export interface RuleDocument {
+  readonly verdict: Verdict;
+  /** Change actions: Add, Modify, Remove, Import, Dynamic. */
+  readonly actions?: string[];
+  /** Replacement values: True, False, Conditional. */
+  readonly replacements?: string[];
+  /** Deletion-policy actions: Delete, Retain, Snapshot, ReplaceAndDelete, ReplaceAndRetain, ReplaceAndSnapshot. */
+  readonly policyActions?: string[];
+  /** Resource type globs, for example `AWS::IAM::*`. */
+  readonly resourceTypes?: string[];
+  /** Logical id globs. */
+  readonly logicalIds?: string[];
+  readonly description?: string;
+}
+
+export interface DenyDestructiveDocument {
+  readonly type: 'denyDestructive';
+  /** Resource type globs whose replacement is allowed. */
+  readonly allowReplacementOfTypes?: string[];
+  /** Logical id globs whose replacement is allowed. */
+  readonly allowReplacementOfIds?: string[];
+}
+
+export interface RulesDocument {
+  readonly type: 'rules';
+  readonly rules: RuleDocument[];
+  /** The verdict when no rule matches. */
+  readonly defaultVerdict: Verdict;
+}
+
+export interface AllowAllDocument {
+  readonly type: 'allowAll';
+}
+
+export type PolicyDocument = DenyDestructiveDocument | RulesDocument | AllowAllDocument;
+
+/** What the workflow does when the policy refuses a change set. */
+export interface UnsafeChangeDocument {
+  readonly type: 'fail';
+}

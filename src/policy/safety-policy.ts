@@ -1,0 +1,210 @@
+import type { PolicyDocument, RuleDocument } from './policy-document';
+
+/** The verdict of a safety rule. */
+export enum RuleVerdict {
+  /** The change may be executed. */
+  ALLOW = 'ALLOW',
+  /** The change set is rejected. */
+  DENY = 'DENY',
+  /** The change needs a person's approval; with `UnsafeChangeAction.fail()` it is rejected like DENY. */
+  REQUIRE_APPROVAL = 'REQUIRE_APPROVAL',
+}
+
+/** The `Action` of a CloudFormation resource change. */
+export enum ChangeAction {
+  ADD = 'Add',
+  MODIFY = 'Modify',
+  REMOVE = 'Remove',
+  IMPORT = 'Import',
+  DYNAMIC = 'Dynamic',
+}
+
+/** The `Replacement` of a CloudFormation resource change. */
+export enum Replacement {
+  TRUE = 'True',
+  FALSE = 'False',
+  CONDITIONAL = 'Conditional',
+}
+
+/** The `PolicyAction` of a CloudFormation resource change (what its DeletionPolicy makes happen). */
+export enum PolicyAction {
+  DELETE = 'Delete',
+  RETAIN = 'Retain',
+  SNAPSHOT = 'Snapshot',
+  REPLACE_AND_DELETE = 'ReplaceAndDelete',
+  REPLACE_AND_RETAIN = 'ReplaceAndRetain',
+  REPLACE_AND_SNAPSHOT = 'ReplaceAndSnapshot',
+}
+
+/**
+ * One rule of a rule-based safety policy. Every criterion given must match the change; a rule with no
+ * criteria matches every change.
+ */
+export interface SafetyRule {
+  /** What happens to a change this rule matches. */
+  readonly verdict: RuleVerdict;
+  /**
+   * Change actions the rule matches.
+   * @default - any action
+   */
+  readonly actions?: ChangeAction[];
+  /**
+   * Replacement values the rule matches (only Modify changes carry one).
+   * @default - any replacement value
+   */
+  readonly replacements?: Replacement[];
+  /**
+   * Deletion-policy actions the rule matches.
+   * @default - any policy action, including none
+   */
+  readonly policyActions?: PolicyAction[];
+  /**
+   * Resource type globs (`*` any run of characters, `?` one character), for example `AWS::IAM::*`.
+   * @default - any resource type
+   */
+  readonly resourceTypes?: string[];
+  /**
+   * Logical id globs.
+   * @default - any logical id
+   */
+  readonly logicalIds?: string[];
+  /**
+   * A name for the rule, shown in the pipeline when it decides a change.
+   * @default - `rule #N`, N being the rule's position from 1
+   */
+  readonly description?: string;
+}
+
+/** Options of `SafetyPolicy.denyDestructiveChanges()`. */
+export interface DenyDestructiveChangesOptions {
+  /**
+   * Resource type globs whose replacement is allowed (for example `AWS::Lambda::Version`).
+   * Removals stay denied.
+   * @default - no replacement is allowed
+   */
+  readonly allowReplacementOfResourceTypes?: string[];
+  /**
+   * Logical id globs whose replacement is allowed. Removals stay denied.
+   * @default - no replacement is allowed
+   */
+  readonly allowReplacementOfLogicalIds?: string[];
+}
+
+/** Options of `SafetyPolicy.fromRules()`. */
+export interface FromRulesOptions {
+  /**
+   * The verdict for a change that no rule matches.
+   * @default RuleVerdict.DENY
+   */
+  readonly defaultVerdict?: RuleVerdict;
+}
+
+/**
+ * Decides, for every change of a change set, whether it may be executed.
+ *
+ * Whatever the policy, a change with a value the library does not recognise (an unknown change type,
+ * action, replacement or policy action) is denied: the policies fail closed.
+ *
+ * @example
+ * // the default: no deletion, no replacement, no dynamic change
+ * const byDefault = SafetyPolicy.denyDestructiveChanges();
+ *
+ * // rules: first match wins, unmatched changes are denied
+ * const rules = SafetyPolicy.fromRules([
+ *   { verdict: RuleVerdict.ALLOW, resourceTypes: ['AWS::Lambda::Version'] },
+ *   { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE] },
+ *   { verdict: RuleVerdict.DENY, replacements: [Replacement.TRUE, Replacement.CONDITIONAL] },
+ *   { verdict: RuleVerdict.ALLOW },
+ * ]);
+ */
+export abstract class SafetyPolicy {
+  /**
+   * Deny deletions, replacements (True and Conditional), dynamic changes and every change whose
+   * deletion policy deletes, retains, snapshots or replaces a resource. Allow additions, imports and
+   * in-place modifications.
+   */
+  public static denyDestructiveChanges(options: DenyDestructiveChangesOptions = {}): SafetyPolicy {
+    const types = validateGlobs(options.allowReplacementOfResourceTypes, 'allowReplacementOfResourceTypes');
+    const ids = validateGlobs(options.allowReplacementOfLogicalIds, 'allowReplacementOfLogicalIds');
+    return new DocumentPolicy({
+      type: 'denyDestructive',
+      ...(types ? { allowReplacementOfTypes: types } : {}),
+      ...(ids ? { allowReplacementOfIds: ids } : {}),
+    });
+  }
+
+  /**
+   * Rules as data, evaluated in order for each change: the first rule that matches decides; a change that
+   * no rule matches gets `defaultVerdict` (DENY unless said otherwise).
+   */
+  public static fromRules(rules: SafetyRule[], options: FromRulesOptions = {}): SafetyPolicy {
+    if (!Array.isArray(rules) || rules.length === 0) {
+      throw new Error('SafetyPolicy.fromRules: give at least one rule (or use SafetyPolicy.allowAll())');
+    }
+    return new DocumentPolicy({
+      type: 'rules',
+      rules: rules.map((rule, i) => validateRule(rule, i)),
+      defaultVerdict: checkEnum(options.defaultVerdict ?? RuleVerdict.DENY, RuleVerdict, 'defaultVerdict'),
+    });
+  }
+
+  /** Allow every change (the change set is still created and reported, then executed). */
+  public static allowAll(): SafetyPolicy {
+    return new DocumentPolicy({ type: 'allowAll' });
+  }
+
+  /** @internal */
+  public abstract _render(): PolicyDocument;
+}
+
+class DocumentPolicy extends SafetyPolicy {
+  constructor(private readonly document: PolicyDocument) {
+    super();
+  }
+
+  public _render(): PolicyDocument {
+    return this.document;
+  }
+}
+
+function validateRule(rule: SafetyRule, index: number): RuleDocument {
+  const where = `SafetyPolicy.fromRules: rule #${index + 1}`;
+  if (rule === null || typeof rule !== 'object') throw new Error(`${where} is not an object`);
+  const known = ['verdict', 'actions', 'replacements', 'policyActions', 'resourceTypes', 'logicalIds', 'description'];
+  const unknown = Object.keys(rule).filter((k) => !known.includes(k) && (rule as any)[k] !== undefined);
+  if (unknown.length > 0) throw new Error(`${where} has unknown keys: ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  const doc: RuleDocument = {
+    verdict: checkEnum(rule.verdict, RuleVerdict, `${where} verdict`),
+    ...(rule.actions ? { actions: checkEnumList(rule.actions, ChangeAction, `${where} actions`) } : {}),
+    ...(rule.replacements ? { replacements: checkEnumList(rule.replacements, Replacement, `${where} replacements`) } : {}),
+    ...(rule.policyActions ? { policyActions: checkEnumList(rule.policyActions, PolicyAction, `${where} policyActions`) } : {}),
+    ...(rule.resourceTypes ? { resourceTypes: validateGlobs(rule.resourceTypes, `${where} resourceTypes`) } : {}),
+    ...(rule.logicalIds ? { logicalIds: validateGlobs(rule.logicalIds, `${where} logicalIds`) } : {}),
+    ...(rule.description !== undefined ? { description: String(rule.description) } : {}),
+  };
+  return doc;
+}
+
+function checkEnum<T extends string>(value: T, enumObject: Record<string, string>, what: string): T {
+  const allowed = Object.values(enumObject);
+  if (!allowed.includes(value)) {
+    throw new Error(`${what}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+  }
+  return value;
+}
+
+function checkEnumList<T extends string>(values: T[], enumObject: Record<string, string>, what: string): T[] {
+  if (!Array.isArray(values) || values.length === 0) throw new Error(`${what}: give a non-empty list or leave it out`);
+  return values.map((v) => checkEnum(v, enumObject, what));
+}
+
+function validateGlobs(globs: string[] | undefined, what: string): string[] | undefined {
+  if (globs === undefined) return undefined;
+  if (!Array.isArray(globs) || globs.length === 0) throw new Error(`${what}: give a non-empty list of globs or leave it out`);
+  for (const glob of globs) {
+    if (typeof glob !== 'string' || glob.length === 0 || glob.length > 256) {
+      throw new Error(`${what}: ${JSON.stringify(glob)} is not a glob of 1 to 256 characters`);
+    }
+  }
+  return [...globs];
+}

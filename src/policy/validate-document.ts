@@ -1,0 +1,63 @@
+/** Runtime validation of policy documents that arrive as JSON (UserParameters, input files, the CLI). */
+import { KNOWN_ACTIONS, KNOWN_POLICY_ACTIONS, KNOWN_REPLACEMENTS } from './evaluate';
+
+const VERDICTS = ['ALLOW', 'DENY', 'REQUIRE_APPROVAL'];
+
+export function validatePolicyDocument(doc: unknown): string[] {
+  const d = doc as Record<string, any>;
+  if (!d || typeof d !== 'object' || Array.isArray(d)) return ['must be an object'];
+  switch (d.type) {
+    case 'allowAll':
+      return unknownKeys(d, ['type']);
+    case 'denyDestructive':
+      return [
+        ...unknownKeys(d, ['type', 'allowReplacementOfTypes', 'allowReplacementOfIds']),
+        ...stringList(d.allowReplacementOfTypes, 'allowReplacementOfTypes'),
+        ...stringList(d.allowReplacementOfIds, 'allowReplacementOfIds'),
+      ];
+    case 'rules': {
+      const problems = unknownKeys(d, ['type', 'rules', 'defaultVerdict']);
+      if (!VERDICTS.includes(d.defaultVerdict)) problems.push(`defaultVerdict must be one of ${VERDICTS.join(', ')}`);
+      if (!Array.isArray(d.rules) || d.rules.length === 0) return [...problems, 'rules must be a non-empty list'];
+      d.rules.forEach((rule: Record<string, any>, i: number) => {
+        const at = `rule #${i + 1}`;
+        if (!rule || typeof rule !== 'object') return problems.push(`${at} must be an object`);
+        problems.push(...unknownKeys(rule, ['verdict', 'actions', 'replacements', 'policyActions', 'resourceTypes', 'logicalIds', 'description']).map((p) => `${at}: ${p}`));
+        if (!VERDICTS.includes(rule.verdict)) problems.push(`${at}: verdict must be one of ${VERDICTS.join(', ')}`);
+        problems.push(...enumList(rule.actions, KNOWN_ACTIONS, `${at}: actions`));
+        problems.push(...enumList(rule.replacements, KNOWN_REPLACEMENTS, `${at}: replacements`));
+        problems.push(...enumList(rule.policyActions, KNOWN_POLICY_ACTIONS, `${at}: policyActions`));
+        problems.push(...stringList(rule.resourceTypes, `${at}: resourceTypes`));
+        problems.push(...stringList(rule.logicalIds, `${at}: logicalIds`));
+        return undefined;
+      });
+      return problems;
+    }
+    default:
+      return [`unknown policy type ${JSON.stringify(d.type)} (known: denyDestructive, rules, allowAll)`];
+  }
+}
+
+export function validateUnsafeDocument(doc: unknown): string[] {
+  const d = doc as Record<string, any>;
+  if (!d || typeof d !== 'object') return ['must be an object'];
+  if (d.type !== 'fail') return [`unknown on-unsafe type ${JSON.stringify(d.type)} (known: fail)`];
+  return unknownKeys(d, ['type']);
+}
+
+function unknownKeys(obj: Record<string, unknown>, known: string[]): string[] {
+  const unknown = Object.keys(obj).filter((k) => !known.includes(k));
+  return unknown.length > 0 ? [`unknown keys ${unknown.join(', ')}`] : [];
+}
+
+function stringList(value: unknown, what: string): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.length > 0)
+    ? [] : [`${what} must be a non-empty list of non-empty strings`];
+}
+
+function enumList(value: unknown, allowed: readonly string[], what: string): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) && value.length > 0 && value.every((v) => allowed.includes(v))
+    ? [] : [`${what} must be a non-empty list of ${allowed.join(', ')}`];
+}

@@ -1,0 +1,172 @@
+/**
+ * The contract between the constructs and the handlers: what travels in the pipeline action's
+ * UserParameters, in the state machine input and between the states. Plain data, no aws-cdk-lib.
+ * Construct code imports this module with `import type` only, except for the constants below.
+ */
+import type { PolicyDocument, UnsafeChangeDocument } from '../policy/policy-document';
+
+/** Version of the UserParameters format, so a later release can evolve it safely. */
+export const CONFIG_VERSION = 1;
+
+/** CodePipeline limits (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html). */
+export const LIMITS = {
+  userParameters: 1000,
+  continuationToken: 2048,
+  summary: 2048,
+  failureMessage: 5000,
+  /** CloudFormation's limit for an inline TemplateBody; larger templates go through S3 (TemplateURL). */
+  templateBody: 51_200,
+  /** CloudFormation's limit for a template given as TemplateURL. */
+  templateUrl: 1_000_000,
+  /** Largest input artifact zip the task function downloads. */
+  artifactZip: 50 * 1024 * 1024,
+  /** Largest template configuration file. */
+  templateConfiguration: 1_000_000,
+  /** Largest S3 input file (the seed's stateMachineFile). */
+  inputFile: 64 * 1024,
+  /** Most violations kept in the state payload (the full count is always reported). */
+  violationsInState: 50,
+} as const;
+
+/** Default timing of the workflow. */
+export const DEFAULTS = {
+  pollIntervalSeconds: 5,
+  maxPollIntervalSeconds: 60,
+  timeoutMinutes: 60,
+  /** CodePipeline gives a Lambda invoke action 24 hours; the workflow always gives up before that. */
+  maxTimeoutMinutes: 23 * 60,
+} as const;
+
+/** Environment variable names of the functions. */
+export const ENV = {
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  stagingPrefix: 'STAGING_PREFIX',
+} as const;
+
+/** Key prefix, in the pipeline's artifact bucket, where templates over 51,200 bytes are staged. */
+export const STAGING_PREFIX = 'sfn-deploy-action-staging';
+
+/**
+ * The pipeline action's configuration, as JSON in UserParameters (and, optionally, in an S3 input file
+ * whose keys are merged under it; the seed's `s3Bucket` + `stateMachineFile` pair names that file).
+ */
+export interface ActionConfig {
+  readonly v?: number;
+  readonly stackName: string;
+  readonly environmentName?: string;
+  readonly templatePath: string;
+  readonly templateConfigurationPath?: string;
+  readonly parameterOverrides?: Record<string, string>;
+  readonly tags?: Record<string, string>;
+  readonly capabilities?: string[];
+  readonly roleArn?: string;
+  readonly policy?: PolicyDocument;
+  readonly onUnsafe?: UnsafeChangeDocument;
+  readonly pollIntervalSeconds?: number;
+  readonly timeoutMinutes?: number;
+  readonly s3Bucket?: string;
+  readonly stateMachineFile?: string;
+}
+
+/** Where the input artifact lives (from the CodePipeline job). */
+export interface ArtifactLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** The deployment as the state machine receives it: `$.deployment`. */
+export interface Deployment {
+  readonly stackName: string;
+  readonly templatePath: string;
+  readonly templateConfigurationPath?: string;
+  readonly parameterOverrides: Record<string, string>;
+  readonly tags: Record<string, string>;
+  readonly capabilities: string[];
+  readonly roleArn?: string;
+  readonly policy: PolicyDocument;
+  readonly onUnsafe: UnsafeChangeDocument;
+  readonly artifact: ArtifactLocation;
+  readonly changeSetName: string;
+  readonly pollIntervalSeconds: number;
+  /** Epoch milliseconds when the pipeline started the deployment. */
+  readonly startedAt: number;
+  /** Epoch milliseconds after which the workflow gives up. */
+  readonly deadline: number;
+  readonly jobId: string;
+}
+
+/** The state machine input. */
+export interface WorkflowInput {
+  readonly deployment: Deployment;
+}
+
+/** Names of the task handler's operations (the `task` field of each Task state's payload). */
+export const TASKS = [
+  'readTemplate',
+  'checkStack',
+  'createStack',
+  'pollStack',
+  'createChangeSet',
+  'pollChangeSet',
+  'inspectChangeSet',
+  'executeChangeSet',
+  'deleteChangeSet',
+] as const;
+export type TaskName = typeof TASKS[number];
+
+/** Result of `checkStack` (`$.stack`). */
+export interface CheckStackResult {
+  readonly exists: boolean;
+  readonly status?: string;
+  readonly stackId?: string;
+  /** What the workflow does next. */
+  readonly next: 'CREATE' | 'CHANGE_SET' | 'WAIT' | 'BLOCKED';
+  readonly reason?: string;
+  readonly waitSeconds: number;
+}
+
+/** Result of `createStack`, `executeChangeSet` and `pollStack` (`$.operation`): the stack operation under way. */
+export interface OperationResult {
+  /** The status that means the operation succeeded: CREATE_COMPLETE or UPDATE_COMPLETE. */
+  readonly expectedStatus: string;
+  readonly stackId?: string;
+  readonly status?: string;
+  readonly outcome?: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+  readonly reason?: string;
+  readonly waitSeconds: number;
+}
+
+/** Result of `createChangeSet` and `pollChangeSet` (`$.changeSet`). */
+export interface ChangeSetResult {
+  readonly name: string;
+  /** CREATE (the stack was REVIEW_IN_PROGRESS) or UPDATE. */
+  readonly type: string;
+  readonly status?: string;
+  readonly outcome?: 'PENDING' | 'READY' | 'NO_CHANGES' | 'FAILED';
+  readonly reason?: string;
+  readonly waitSeconds: number;
+}
+
+/** One change the policy refused. */
+export interface Violation {
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly action: string;
+  readonly replacement?: string;
+  readonly rule: string;
+  /** Logical ids of the enclosing nested stacks, outermost first. */
+  readonly path?: string[];
+}
+
+/** Result of `inspectChangeSet` (`$.inspection`). */
+export interface InspectionResult {
+  readonly verdict: 'SAFE' | 'UNSAFE';
+  readonly changeCount: number;
+  readonly violationCount: number;
+  /** At most LIMITS.violationsInState violations. */
+  readonly violations: Violation[];
+  /** One line per offending resource, already cut to fit a pipeline failure message. */
+  readonly reason: string;
+  /** Counts of changes by action (Add, Modify, Remove, ...). */
+  readonly counts: Record<string, number>;
+}

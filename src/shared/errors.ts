@@ -1,0 +1,51 @@
+/** Errors the handlers raise; their `name` is what Step Functions sees as the error. */
+
+/** The deployment's configuration or input is wrong: nothing a retry would fix. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** A transient AWS error (throttling, 5xx, network): the state machine retries these. */
+export class TransientAwsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransientAwsError';
+  }
+}
+
+/** Error name of a throttled or transient failure, as the state machine's Retry lists it. */
+export const TRANSIENT_ERROR = 'TransientAwsError';
+
+const THROTTLING = new Set([
+  'Throttling', 'ThrottlingException', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded',
+  'SlowDown', 'RequestThrottled', 'RequestThrottledException', 'ProvisionedThroughputExceededException',
+]);
+
+/** True for throttling, server-side and network errors of the AWS SDK. */
+export function isTransient(error: unknown): boolean {
+  const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: string };
+  if (!e || typeof e !== 'object') return false;
+  if (e.name && THROTTLING.has(e.name)) return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  return ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'TimeoutError'].includes(e.code ?? e.name ?? '');
+}
+
+/** Rethrows transient AWS errors as TransientAwsError (retried by the state machine), others unchanged. */
+export function classify(error: unknown): Error {
+  if (isTransient(error)) {
+    const e = error as Error;
+    return new TransientAwsError(`${e.name}: ${e.message}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const marker = ' ... (truncated)';
+  return text.slice(0, Math.max(0, max - marker.length)) + marker;
+}

@@ -1,0 +1,33 @@
+/** Names and their CloudFormation rules; pure, shared by the constructs and the handlers. */
+
+/** CloudFormation stack names: a letter, then letters, digits and hyphens, 128 characters at most. */
+export const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** CloudFormation change set names: same shape, 128 characters at most. */
+export const CHANGE_SET_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** The seed's convention: the environment name prefixes the stack name (`prod-sample-app`). */
+export function fullStackName(stackName: string, environmentName?: string): string {
+  return environmentName ? `${environmentName}-${stackName}` : stackName;
+}
+
+/** A change set name unique to one pipeline job, valid for CloudFormation. */
+export function changeSetNameFor(jobId: string): string {
+  const suffix = jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, 64);
+  return `sfn-deploy-${suffix || 'job'}`;
+}
+
+/** A Step Functions execution name derived from the pipeline job, so a duplicate call starts nothing new. */
+export function executionNameFor(jobId: string): string {
+  return `cp-${jobId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 80);
+}
+
+/** Checks a path inside the input artifact: relative, forward slashes, no `..` segment. */
+export function artifactPathProblem(path: string): string | undefined {
+  if (typeof path !== 'string' || path.length === 0) return 'is empty';
+  if (path.length > 1024) return 'is longer than 1024 characters';
+  if (path.startsWith('/')) return 'must be relative to the artifact root, not start with "/"';
+  if (path.includes('\\')) return 'must use forward slashes';
+  if (path.split('/').some((s) => s === '..' || s === '.')) return 'must not contain "." or ".." segments';
+  return undefined;
+}

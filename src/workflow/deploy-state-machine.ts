@@ -1,0 +1,186 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { IConstruct } from 'constructs';
+import { DeployTaskFunction } from './deploy-task-function';
+import { TriggerFunction } from '../action/trigger-function';
+import { STATE_NAMES } from './state-names';
+import { ENV } from '../shared/contract';
+import type { TaskName } from '../shared/contract';
+import { TRANSIENT_ERROR } from '../shared/errors';
+
+/** Properties of a `DeployStateMachine`. */
+export interface DeployStateMachineProps {
+  /**
+   * A name for the state machine.
+   * @default - a name CloudFormation generates
+   */
+  readonly stateMachineName?: string;
+
+  /**
+   * The longest an execution may run. Each action also has its own, shorter `timeout`, which the
+   * workflow enforces while it polls; this is the backstop. CodePipeline gives a Lambda invoke action
+   * 24 hours, so it must stay below that.
+   * @default Duration.hours(23)
+   */
+  readonly executionTimeout?: Duration;
+
+  /**
+   * Where the state machine logs (level ERROR, without execution data).
+   * @default - a new log group kept for one year
+   */
+  readonly logGroup?: logs.ILogGroup;
+}
+
+/**
+ * The deploy workflow: the state machine, its task function and the trigger function that connects
+ * it to CodePipeline. One is shared by every `StepFunctionsDeployAction` of a stack by default
+ * (see `DeployStateMachine.of()`), so adding actions adds no functions or state machines.
+ */
+export class DeployStateMachine extends Construct {
+  /**
+   * The stack's shared deploy workflow, created on first use.
+   */
+  public static of(scope: IConstruct): DeployStateMachine {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(SINGLETON_ID);
+    if (existing instanceof DeployStateMachine) return existing;
+    if (existing) throw new Error(`${stack.node.path} already has a construct named ${SINGLETON_ID} that is not a DeployStateMachine`);
+    return new DeployStateMachine(stack, SINGLETON_ID);
+  }
+
+  /** The state machine that runs each deployment. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The function behind every Task state of the state machine. */
+  public readonly taskFunction: lambda.Function;
+  /** The function CodePipeline invokes: it starts executions and reports their result to the job. */
+  public readonly triggerFunction: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: DeployStateMachineProps = {}) {
+    super(scope, id);
+    const executionTimeout = props.executionTimeout ?? Duration.hours(23);
+    if (!executionTimeout.isUnresolved() && executionTimeout.toMinutes({ integral: false }) >= 24 * 60) {
+      throw new Error('DeployStateMachine: executionTimeout must be below 24 hours, CodePipeline\'s limit for a Lambda invoke action');
+    }
+
+    this.taskFunction = new DeployTaskFunction(this, 'TaskFunction', {
+      description: 'StepFunctionsDeployAction: the deploy workflow\'s tasks (CloudFormation and S3 calls)',
+      timeout: Duration.seconds(60),
+      memorySize: 512,
+    });
+    this.triggerFunction = new TriggerFunction(this, 'TriggerFunction', {
+      description: 'StepFunctionsDeployAction: starts the deploy workflow and reports it to CodePipeline',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+    });
+
+    const logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      definitionBody: sfn.DefinitionBody.fromChainable(this.definition()),
+      timeout: executionTimeout,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+
+    this.triggerFunction.addEnvironment(ENV.stateMachineArn, this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(this.triggerFunction);
+    this.stateMachine.grantExecution(this.triggerFunction, 'states:DescribeExecution');
+  }
+
+  private definition(): sfn.IChainable {
+    const S = STATE_NAMES;
+    const errored = new sfn.Fail(this, S.deploymentErrored, {
+      errorPath: '$.error.Error', causePath: '$.error.Cause',
+    });
+    // Keeps the original error at $.error when the clean-up fails too.
+    const cleanUpAfterError = this.task('deleteChangeSet', S.cleanUpAfterError, '$.cleanup', errored, '$.cleanupError');
+    cleanUpAfterError.next(errored);
+    const succeeded = new sfn.Succeed(this, S.deploymentSucceeded);
+
+    // Path 1: create the stack and wait until CREATE_COMPLETE.
+    const createStack = this.task('createStack', S.createStack, '$.operation', errored);
+    const waitCreation = new sfn.Wait(this, S.waitStackCreation, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
+    const getCreationStatus = this.task('pollStack', S.getStackCreationStatus, '$.operation', errored);
+    createStack.next(waitCreation);
+    waitCreation.next(getCreationStatus);
+    getCreationStatus.next(new sfn.Choice(this, S.stackCreated)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), succeeded)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitCreation)
+      .otherwise(new sfn.Fail(this, S.stackCreationFailed, { error: 'StackCreationFailed', causePath: '$.operation.reason' })));
+
+    // Path 2 and 3: a change set, inspected by the safety policy, executed or deleted.
+    const createChangeSet = this.task('createChangeSet', S.createChangeSet, '$.changeSet', errored);
+    const waitChangeSet = new sfn.Wait(this, S.waitChangeSetCreation, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
+    const getChangeSetStatus = this.task('pollChangeSet', S.getChangeSetCreationStatus, '$.changeSet', cleanUpAfterError);
+    const inspect = this.task('inspectChangeSet', S.inspectChangeSet, '$.inspection', cleanUpAfterError);
+    const deleteEmpty = this.task('deleteChangeSet', S.deleteEmptyChangeSet, '$.cleanup', errored);
+    const deleteFailed = this.task('deleteChangeSet', S.deleteFailedChangeSet, '$.cleanup', errored);
+    const deleteUnsafe = this.task('deleteChangeSet', S.deleteUnsafeChangeSet, '$.cleanup', errored);
+    const execute = this.task('executeChangeSet', S.executeChangeSet, '$.operation', cleanUpAfterError);
+    const waitUpdate = new sfn.Wait(this, S.waitStackUpdate, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
+    const getUpdateStatus = this.task('pollStack', S.getStackUpdateStatus, '$.operation', errored);
+
+    createChangeSet.next(waitChangeSet);
+    waitChangeSet.next(getChangeSetStatus);
+    deleteEmpty.next(new sfn.Succeed(this, S.noChanges));
+    deleteFailed.next(new sfn.Fail(this, S.changeSetFailed, { error: 'ChangeSetFailed', causePath: '$.changeSet.reason' }));
+    getChangeSetStatus.next(new sfn.Choice(this, S.changeSetCreated)
+      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'READY'), inspect)
+      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'PENDING'), waitChangeSet)
+      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES'), deleteEmpty)
+      .otherwise(deleteFailed));
+    deleteUnsafe.next(new sfn.Fail(this, S.deploymentRejected, { error: 'UnsafeChangeSet', causePath: '$.inspection.reason' }));
+    inspect.next(new sfn.Choice(this, S.safeToUpdate)
+      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'SAFE'), execute)
+      .otherwise(deleteUnsafe));
+    execute.next(waitUpdate);
+    waitUpdate.next(getUpdateStatus);
+    getUpdateStatus.next(new sfn.Choice(this, S.stackUpdated)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), succeeded)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitUpdate)
+      .otherwise(new sfn.Fail(this, S.stackUpdateFailed, { error: 'StackUpdateFailed', causePath: '$.operation.reason' })));
+
+    // The entry: read the template, then decide between the paths.
+    const readTemplate = this.task('readTemplate', S.readTemplate, '$.template', errored);
+    const checkStack = this.task('checkStack', S.checkStack, '$.stack', errored);
+    const waitOther = new sfn.Wait(this, S.waitForOtherDeployment, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
+    waitOther.next(checkStack);
+    readTemplate.next(checkStack);
+    checkStack.next(new sfn.Choice(this, S.doesStackExist)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'CREATE'), createStack)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), createChangeSet)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
+      .otherwise(new sfn.Fail(this, S.stackNotUpdatable, { error: 'StackNotUpdatable', causePath: '$.stack.reason' })));
+    return readTemplate;
+  }
+
+  /** A Task state calling the task function, with retries on Lambda and AWS throttling errors and a timeout. */
+  private task(task: TaskName, name: string, resultPath: string, onError: sfn.IChainable, errorPath = '$.error'): tasks.LambdaInvoke {
+    const state = new tasks.LambdaInvoke(this, name, {
+      lambdaFunction: this.taskFunction,
+      payload: sfn.TaskInput.fromObject({ task, state: sfn.JsonPath.entirePayload }),
+      payloadResponseOnly: true,
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
+      retryOnServiceExceptions: false,
+    });
+    state.addRetry({
+      errors: [
+        'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
+        'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
+      ],
+      interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2,
+    });
+    state.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
+    state.addRetry({ errors: [sfn.Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
+    state.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: errorPath });
+    return state;
+  }
+}
+
+const SINGLETON_ID = 'StepFunctionsDeployWorkflow';
+

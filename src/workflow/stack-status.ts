@@ -1,0 +1,40 @@
+/** Classification of CloudFormation stack and change set statuses. Pure. */
+import { DEFAULTS } from '../shared/contract';
+
+/** Stacks in these states cannot take a change set: the deployment stops with guidance (B10). */
+export const BLOCKED_GUIDANCE: Record<string, string> = {
+  ROLLBACK_COMPLETE:
+    'its creation failed and was rolled back; delete the stack (aws cloudformation delete-stack) and run the pipeline again',
+  ROLLBACK_FAILED: 'its creation failed and the rollback failed; fix or delete the stack, then run the pipeline again',
+  UPDATE_ROLLBACK_FAILED:
+    'an update rolled back and the rollback failed; continue the rollback (aws cloudformation continue-update-rollback) and run the pipeline again',
+  DELETE_FAILED: 'its deletion failed; delete it again or remove the resources that block it',
+  IMPORT_ROLLBACK_FAILED: 'a resource import rolled back and the rollback failed; fix the stack, then run the pipeline again',
+};
+
+export function isInProgress(status: string): boolean {
+  return status.endsWith('_IN_PROGRESS') && status !== 'REVIEW_IN_PROGRESS';
+}
+
+/** Outcome of a stack operation whose end state `expected` the workflow waits for. */
+export function operationOutcome(status: string, expected: string): 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' {
+  if (status === expected) return 'SUCCEEDED';
+  if (isInProgress(status)) return 'IN_PROGRESS';
+  return 'FAILED';
+}
+
+/** Change set status reasons CloudFormation gives when a change set has nothing to do (B11). */
+const NO_CHANGES = [/didn't contain changes/i, /No updates are to be performed/i, /does not contain any changes/i];
+
+export function isNoChangesReason(reason: string | undefined): boolean {
+  return reason !== undefined && NO_CHANGES.some((re) => re.test(reason));
+}
+
+/**
+ * The adaptive poll interval: `base` seconds for the first minute, then a tenth of the time elapsed,
+ * never more than a minute. A short operation is seen finishing quickly; a long one costs few transitions.
+ */
+export function pollSeconds(base: number, elapsedMs: number): number {
+  const tenth = Math.floor(elapsedMs / 10_000);
+  return Math.max(base, Math.min(tenth, DEFAULTS.maxPollIntervalSeconds));
+}
