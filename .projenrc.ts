@@ -47,6 +47,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fast-check@^3',
   ],
   jestOptions: {
+    // Snapshots are never rewritten by a test run, in CI or locally.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       setupFiles: ['<rootDir>/test/setup.ts'],
       testTimeout: 60_000,
@@ -54,5 +56,25 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   gitignore: ['/.demo-out/', '/test/apps/python/.venv/', '/test/apps/java/target/', '__pycache__/'],
 });
+
+// The construct tests synthesize the bundled handlers (assets/), so the test task bundles first.
+project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+
+// Python and Java: build the wheel and the jar, then run the small Python and Java CDK apps against them.
+project.addTask('package:bindings', {
+  description: 'Build the Python wheel and the Java jar with jsii-pacmak (into dist/python and dist/java)',
+  exec: 'jsii-pacmak -v --target python --target java',
+});
+project.addTask('test:bindings', {
+  description: 'Run the Python (pytest) and Java (JUnit) CDK apps of test/apps against the built packages',
+  exec: 'bash test/apps/run.sh',
+});
+
+// The main job: the deploy workflow end to end on the moto emulator (see demo/).
+const demo = project.addTask('demo', {
+  description: 'Run the deploy workflow locally: the built handlers against moto (create, safe update, unsafe update)',
+  exec: 'ts-node --project tsconfig.dev.json demo/run.ts',
+});
+demo.prependSpawn(project.tasks.tryFind('bundle')!);
 
 project.synth();

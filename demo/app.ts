@@ -1,0 +1,56 @@
+/**
+ * The demo's example CDK app: one pipeline whose Deploy stage uses StepFunctionsDeployAction, exactly as a
+ * user writes it. The demo synthesizes it and runs the resulting state machine.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { StepFunctionsDeployAction } from '../src';
+
+export const DEMO_STACK = { environmentName: 'demo', stackName: 'orders', templatePath: 'infra/orders.json' };
+
+export function synthesizeDemoApp(): { template: Record<string, any>; userParameters: string } {
+  const app = new App();
+  const stack = new Stack(app, 'DemoPipelineStack', { env: { account: '123456789012', region: 'us-east-1' } });
+  const source = new codepipeline.Artifact('Source');
+  const deploy = new StepFunctionsDeployAction(stack, 'Deploy', {
+    input: source,
+    ...DEMO_STACK,
+  });
+  new codepipeline.Pipeline(stack, 'Pipeline', {
+    stages: [
+      {
+        stageName: 'Source',
+        actions: [new cpactions.S3SourceAction({
+          actionName: 'Source', bucket: new s3.Bucket(stack, 'SourceBucket', { versioned: true }),
+          bucketKey: 'source.zip', output: source,
+        })],
+      },
+      { stageName: 'Prod', actions: [deploy] },
+    ],
+  });
+  const template = Template.fromStack(stack).toJSON();
+  const action = findDeployAction(template);
+  return { template, userParameters: resolveUserParameters(action.Configuration.UserParameters) };
+}
+
+function findDeployAction(template: Record<string, any>): Record<string, any> {
+  for (const resource of Object.values(template.Resources) as any[]) {
+    if (resource.Type !== 'AWS::CodePipeline::Pipeline') continue;
+    for (const stage of resource.Properties.Stages) {
+      for (const action of stage.Actions) {
+        if (action.ActionTypeId.Provider === 'Lambda') return action;
+      }
+    }
+  }
+  throw new Error('the demo pipeline has no Lambda invoke action');
+}
+
+/** UserParameters hold the deployment role's ARN as a token; the demo gives it a concrete ARN. */
+function resolveUserParameters(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as any)['Fn::Join'];
+  return (join[1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'arn:aws:iam::123456789012:role/demo-deployment-role')).join(join[0]);
+}

@@ -1,0 +1,156 @@
+/**
+ * The two AWS APIs moto cannot serve for this demo, simulated in-process behind a real HTTP endpoint:
+ * CodePipeline's job results and Step Functions' executions. The built trigger asset reaches them through
+ * the SDK's service endpoints (AWS_ENDPOINT_URL_CODEPIPELINE, AWS_ENDPOINT_URL_SFN); executions run the
+ * synthesized definition with aws-local-stepfunctions, each Task state calling the built task asset.
+ */
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import './polyfill';
+import type { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
+import type { StateMachineDefinition } from './definition';
+import { statesOfType } from './definition';
+
+// aws-local-stepfunctions is an ES module package that also ships a CommonJS build; this project is CommonJS.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof LocalStateMachine };
+
+export type TaskHandler = (event: unknown) => Promise<unknown>;
+
+export interface StateVisit {
+  readonly name: string;
+  readonly type: string;
+  readonly output?: any;
+}
+
+export interface LocalExecution {
+  readonly arn: string;
+  readonly name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  output?: string;
+  error?: string;
+  cause?: string;
+  readonly visits: StateVisit[];
+  readonly done: Promise<void>;
+}
+
+export interface JobResult {
+  readonly kind: 'success' | 'failure';
+  readonly body: Record<string, any>;
+}
+
+export interface ControlPlane {
+  readonly endpoint: string;
+  readonly executions: Map<string, LocalExecution>;
+  readonly jobResults: Map<string, JobResult[]>;
+  /** Counts of API calls by "Service.Operation". */
+  readonly calls: Record<string, number>;
+  close(): Promise<void>;
+}
+
+export async function startControlPlane(definition: StateMachineDefinition, taskHandler: TaskHandler): Promise<ControlPlane> {
+  const executions = new Map<string, LocalExecution>();
+  const jobResults = new Map<string, JobResult[]>();
+  const calls: Record<string, number> = {};
+  const machine = new StateMachine(definition as any, { validationOptions: { checkArn: false } });
+  const taskStates = statesOfType(definition, 'Task');
+  const waitStates = statesOfType(definition, 'Wait');
+
+  const operations: Record<string, (body: any) => any> = {
+    'AWSStepFunctions.StartExecution': (body) => {
+      const arn = `${String(body.stateMachineArn).replace(':stateMachine:', ':execution:')}:${body.name}`;
+      if (executions.has(arn)) throw apiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
+      executions.set(arn, runExecution(machine, arn, body.name, JSON.parse(body.input), taskStates, waitStates, taskHandler));
+      return { executionArn: arn, startDate: Date.now() / 1000 };
+    },
+    'AWSStepFunctions.DescribeExecution': (body) => {
+      const execution = executions.get(body.executionArn);
+      if (!execution) throw apiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
+      return {
+        executionArn: execution.arn, name: execution.name, status: execution.status, startDate: Date.now() / 1000,
+        ...(execution.output !== undefined ? { output: execution.output } : {}),
+        ...(execution.error !== undefined ? { error: execution.error } : {}),
+        ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
+      };
+    },
+    'CodePipeline_20150709.PutJobSuccessResult': (body) => recordJob(jobResults, body.jobId, { kind: 'success', body }),
+    'CodePipeline_20150709.PutJobFailureResult': (body) => recordJob(jobResults, body.jobId, { kind: 'failure', body }),
+  };
+
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk) => { raw += chunk; });
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      calls[target] = (calls[target] ?? 0) + 1;
+      const contentType = target.startsWith('AWSStepFunctions') ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
+      try {
+        const operation = operations[target];
+        if (!operation) throw apiError('UnknownOperationException', `the demo does not simulate ${target}`);
+        const result = operation(raw ? JSON.parse(raw) : {});
+        res.writeHead(200, { 'content-type': contentType }).end(JSON.stringify(result ?? {}));
+      } catch (e) {
+        const error = e as Error & { code?: string };
+        res.writeHead(400, { 'content-type': contentType })
+          .end(JSON.stringify({ __type: error.code ?? 'InternalFailure', message: error.message }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint, executions, jobResults, calls,
+    close: async () => {
+      await Promise.allSettled([...executions.values()].map((e) => e.done));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function runExecution(
+  machine: LocalStateMachine, arn: string, name: string, input: any, taskStates: string[], waitStates: string[], taskHandler: TaskHandler,
+): LocalExecution {
+  const execution: Partial<LocalExecution> & { visits: StateVisit[] } = { arn, name, status: 'RUNNING', visits: [] };
+  const run = machine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: Object.fromEntries(taskStates.map((state) => [state, (payload: any) => taskHandler(payload) as any])),
+      // The demo's AWS answers at once; polling waits would only slow it down.
+      waitTimeOverrides: Object.fromEntries(waitStates.map((state) => [state, 0])),
+    },
+  });
+  const logs = (async () => {
+    for await (const event of run.eventLogs) {
+      if (event.type === 'StateExited') {
+        const e = event as any;
+        execution.visits.push({ name: e.state.name, type: e.state.type, output: e.state.output });
+      } else if (event.type === 'StateFailed' || event.type === 'StateCaught') {
+        const e = event as any;
+        if (!execution.visits.some((v) => v.name === e.state.name && v.output === undefined)) {
+          execution.visits.push({ name: e.state.name, type: e.state.type });
+        }
+      }
+    }
+  })();
+  const finished = run.result.then(
+    (output) => {
+      execution.status = 'SUCCEEDED';
+      execution.output = JSON.stringify(output);
+    },
+    (error: any) => {
+      execution.status = 'FAILED';
+      execution.error = error?.cause?.name ?? error?.name ?? 'Error';
+      execution.cause = String(error?.cause?.message ?? error?.message ?? '');
+    },
+  );
+  (execution as any).done = Promise.all([finished, logs.catch(() => undefined)]).then(() => undefined);
+  return execution as LocalExecution;
+}
+
+function recordJob(results: Map<string, JobResult[]>, jobId: string, result: JobResult): Record<string, never> {
+  results.set(jobId, [...(results.get(jobId) ?? []), result]);
+  return {};
+}
+
+function apiError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}

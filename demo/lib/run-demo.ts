@@ -1,0 +1,245 @@
+/**
+ * The local demo of the deploy workflow (the README's first command): the example app is synthesized,
+ * moto (a real AWS emulator) serves CloudFormation and S3 over HTTP, CodePipeline job events invoke the
+ * BUILT trigger asset, and the synthesized state machine runs with the BUILT task asset. CodePipeline and
+ * Step Functions, which moto cannot serve here, are simulated in-process (lib/control-plane.ts).
+ */
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { zipSync, strToU8 } from 'fflate';
+import { startControlPlane } from './control-plane';
+import type { ControlPlane, LocalExecution } from './control-plane';
+import { definitionFromTemplate } from './definition';
+import type { StateMachineDefinition } from './definition';
+import { renderSvg } from './graph';
+import { startMoto } from './moto';
+import { DEMO_STACK, synthesizeDemoApp } from '../app';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+export const ASSETS = {
+  trigger: path.join(ROOT, 'assets', 'action', 'trigger.lambda', 'index.js'),
+  task: path.join(ROOT, 'assets', 'workflow', 'deploy-task.lambda', 'index.js'),
+};
+const ARTIFACT_BUCKET = 'demo-pipeline-artifacts';
+const STACK_NAME = `${DEMO_STACK.environmentName}-${DEMO_STACK.stackName}`;
+
+/** The demo templates: v1 creates, v2 adds a queue (safe), v3 removes the topic (unsafe). */
+export const TEMPLATES = {
+  v1: {
+    Resources: {
+      OrdersQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'orders', VisibilityTimeout: 30 } },
+      AlertsTopic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'alerts' } },
+    },
+  },
+  v2: {
+    Resources: {
+      OrdersQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'orders', VisibilityTimeout: 30 } },
+      AlertsTopic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'alerts' } },
+      OrdersDeadLetterQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'orders-dlq' } },
+    },
+  },
+  v3: {
+    Resources: {
+      OrdersQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'orders', VisibilityTimeout: 30 } },
+      OrdersDeadLetterQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'orders-dlq' } },
+    },
+  },
+};
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly title: string;
+  readonly pipelineStatus: 'SUCCEEDED' | 'FAILED';
+  readonly pipelineMessage: string;
+  readonly outputVariables?: Record<string, string>;
+  readonly triggerInvocations: number;
+  readonly states: string[];
+  readonly inspection?: any;
+  readonly stack: { status?: string; resources: string[] };
+  readonly graph: string;
+  readonly apiCalls: Record<string, number>;
+}
+
+export interface DemoOptions {
+  /** Where the pictures go. */
+  readonly outDir?: string;
+  /** Receives the readable trace, line by line. */
+  readonly print?: (line: string) => void;
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult[]> {
+  const print = options.print ?? ((line: string) => { process.stdout.write(`${line}\n`); });
+  const outDir = options.outDir ?? path.join(ROOT, '.demo-out');
+  for (const asset of Object.values(ASSETS)) {
+    if (!fs.existsSync(asset)) throw new Error(`${asset} is missing: build the handlers first (npx projen bundle)`);
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+
+  print('Synthesizing the example app (demo/app.ts) ...');
+  const { template, userParameters } = synthesizeDemoApp();
+  const definition = definitionFromTemplate(template);
+  print(`  state machine: ${Object.keys(definition.States).length} states; action UserParameters: ${userParameters}`);
+
+  print('Starting moto_server on a free loopback port ...');
+  const moto = await startMoto();
+  print(`  moto at ${moto.endpoint}`);
+  const savedEnv = { ...process.env };
+  const originalLog = console.log;
+  let controlPlane: ControlPlane | undefined;
+  try {
+    let taskHandler: (event: unknown) => Promise<unknown> = async () => { throw new Error('not loaded'); };
+    controlPlane = await startControlPlane(definition, (event) => taskHandler(event));
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'demo-access-key',
+      AWS_SECRET_ACCESS_KEY: 'demo-secret-key',
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ENDPOINT_URL_SFN: controlPlane.endpoint,
+      AWS_ENDPOINT_URL_CODEPIPELINE: controlPlane.endpoint,
+      STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:demo-deploy',
+    });
+    // What the functions log (their CloudWatch Logs) is kept apart from the trace.
+    const lambdaLog: string[] = [];
+    console.log = (...args: unknown[]) => { lambdaLog.push(args.map(String).join(' ')); };
+    const trigger = loadHandler(ASSETS.trigger);
+    taskHandler = loadHandler(ASSETS.task);
+
+    const s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true });
+    const cloudformation = new CloudFormationClient({ endpoint: moto.endpoint });
+    await s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
+
+    const scenarios: [string, string, keyof typeof TEMPLATES][] = [
+      ['1-create', 'A new stack is created', 'v1'],
+      ['2-safe-update', 'A safe change (a queue added) is executed', 'v2'],
+      ['3-unsafe-update', 'An unsafe change (the topic removed) is rejected', 'v3'],
+    ];
+    const results: ScenarioResult[] = [];
+    for (const [id, title, version] of scenarios) {
+      print('');
+      print(`=== Scenario ${id}: ${title} (template ${version}) ===`);
+      const key = `pipeline/Source/${id}.zip`;
+      const zip = zipSync({ [DEMO_STACK.templatePath]: strToU8(JSON.stringify(TEMPLATES[version], null, 2)) });
+      await s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key, Body: zip }));
+      const callsBefore = { ...controlPlane.calls };
+      const pipeline = await runPipelineAction(trigger, controlPlane, userParameters, key);
+      const execution = pipeline.execution;
+      const states = execution?.visits.map((v) => v.name) ?? [];
+      const inspection = execution?.visits.find((v) => v.name === 'Inspect Change Set Changes')?.output?.inspection;
+      const stack = await describeStack(cloudformation);
+      const failedAt = execution?.status === 'FAILED' ? states[states.length - 1] : undefined;
+      const graph = path.join(outDir, `${id}.svg`);
+      fs.writeFileSync(graph, renderSvg(definition, states, { title: `${id}: ${title} -> ${pipeline.status}`, failedAt }));
+
+      print(`  pipeline: ${pipeline.invocations} trigger invocations for job ${pipeline.jobId}`);
+      print(`  states:   ${states.join(' -> ')}`);
+      if (inspection) {
+        const counts = Object.entries(inspection.counts).map(([a, n]) => `${n} ${a}`).join(', ') || 'none';
+        print(`  verdict:  ${inspection.verdict} (changes: ${counts})`);
+        for (const v of inspection.violations) print(`            refused: ${v.logicalId} (${v.resourceType}) ${v.action} by ${v.rule}`);
+      }
+      print(`  result:   ${pipeline.status}: ${pipeline.message}`);
+      if (pipeline.outputVariables) print(`  outputs:  ${JSON.stringify(pipeline.outputVariables)}`);
+      print(`  moto:     stack ${STACK_NAME} ${stack.status ?? 'absent'}; resources: ${stack.resources.join(', ') || 'none'}`);
+      print(`  picture:  ${path.relative(process.cwd(), graph)}`);
+      results.push({
+        id, title, pipelineStatus: pipeline.status, pipelineMessage: pipeline.message,
+        ...(pipeline.outputVariables ? { outputVariables: pipeline.outputVariables } : {}),
+        triggerInvocations: pipeline.invocations, states, inspection, stack, graph,
+        apiCalls: diffCounts(controlPlane.calls, callsBefore),
+      });
+    }
+    return results;
+  } finally {
+    console.log = originalLog;
+    await controlPlane?.close();
+    await moto.stop();
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+    print('');
+    print('moto stopped.');
+  }
+}
+
+/** CodePipeline's side: invoke the trigger with the job, then again with each continuation token. */
+async function runPipelineAction(
+  trigger: (event: unknown) => Promise<unknown>, controlPlane: ControlPlane, userParameters: string, artifactKey: string,
+) {
+  const jobId = randomUUID();
+  let continuationToken: string | undefined;
+  let execution: LocalExecution | undefined;
+  for (let invocation = 1; invocation <= 500; invocation++) {
+    await trigger(jobEvent(jobId, userParameters, artifactKey, continuationToken));
+    const results = controlPlane.jobResults.get(jobId) ?? [];
+    const last = results[results.length - 1];
+    if (!last) throw new Error(`the trigger gave job ${jobId} no result`);
+    const arn = last.body.executionDetails?.externalExecutionId ?? last.body.failureDetails?.externalExecutionId;
+    execution = arn ? controlPlane.executions.get(arn) : execution;
+    if (last.kind === 'failure') {
+      await execution?.done;
+      return { jobId, status: 'FAILED' as const, message: String(last.body.failureDetails.message), invocations: invocation, execution };
+    }
+    if (!last.body.continuationToken) {
+      await execution?.done;
+      return {
+        jobId, status: 'SUCCEEDED' as const, message: String(last.body.executionDetails?.summary ?? ''),
+        outputVariables: last.body.outputVariables as Record<string, string> | undefined, invocations: invocation, execution,
+      };
+    }
+    continuationToken = last.body.continuationToken;
+    // CodePipeline calls back some time later; here, once the execution has moved on.
+    await Promise.race([execution?.done, new Promise((r) => setTimeout(r, 25))]);
+  }
+  throw new Error(`job ${jobId} did not finish after 500 trigger invocations`);
+}
+
+function jobEvent(jobId: string, userParameters: string, artifactKey: string, continuationToken?: string) {
+  return {
+    'CodePipeline.job': {
+      id: jobId,
+      accountId: '123456789012',
+      data: {
+        actionConfiguration: { configuration: { FunctionName: 'demo-trigger', UserParameters: userParameters } },
+        inputArtifacts: [{
+          name: 'Source', revision: null,
+          location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: artifactKey } },
+        }],
+        outputArtifacts: [],
+        // CodePipeline hands the function temporary credentials for the artifact bucket; they are never logged.
+        artifactCredentials: {
+          accessKeyId: 'ASIADEMOARTIFACTKEY', secretAccessKey: 'demo-artifact-secret', sessionToken: 'demo-artifact-session',
+        },
+        ...(continuationToken ? { continuationToken } : {}),
+      },
+    },
+  };
+}
+
+/** Loads a built Lambda asset fresh, so its SDK clients read the endpoints set above. */
+function loadHandler(file: string): (event: unknown) => Promise<unknown> {
+  delete require.cache[require.resolve(file)];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file).handler as (event: unknown) => Promise<unknown>;
+}
+
+async function describeStack(cloudformation: CloudFormationClient): Promise<{ status?: string; resources: string[] }> {
+  try {
+    const stacks = await cloudformation.send(new DescribeStacksCommand({ StackName: STACK_NAME }));
+    const resources = await cloudformation.send(new ListStackResourcesCommand({ StackName: STACK_NAME }));
+    return {
+      status: stacks.Stacks?.[0]?.StackStatus,
+      resources: (resources.StackResourceSummaries ?? []).map((r) => r.LogicalResourceId!).sort(),
+    };
+  } catch (e) {
+    if (/does not exist/.test((e as Error).message)) return { resources: [] };
+    throw e;
+  }
+}
+
+function diffCounts(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+}
+
+export type { StateMachineDefinition };

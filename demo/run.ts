@@ -1,0 +1,16 @@
+/** `npm run demo`: the deploy workflow end to end on the moto emulator. */
+import { runDemo } from './lib/run-demo';
+
+runDemo().then(
+  (results) => {
+    const expected = ['SUCCEEDED', 'SUCCEEDED', 'FAILED'];
+    const ok = results.every((r, i) => r.pipelineStatus === expected[i]);
+    console.log(ok ? '\nDemo finished: create and safe update succeeded, the unsafe update was rejected.'
+      : '\nDemo finished with unexpected results.');
+    process.exitCode = ok ? 0 : 1;
+  },
+  (error) => {
+    console.error(`Demo failed: ${error instanceof Error ? error.stack : error}`);
+    process.exitCode = 1;
+  },
+);

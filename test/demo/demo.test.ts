@@ -1,0 +1,61 @@
+/**
+ * End to end on the moto emulator (the demo, as a test): the built trigger and task assets, real HTTP to
+ * moto for CloudFormation and S3. Asserts on moto's final state after each scenario.
+ */
+import * as fs from 'fs';
+import { ASSETS, runDemo } from '../../demo/lib/run-demo';
+import type { ScenarioResult } from '../../demo/lib/run-demo';
+
+jest.setTimeout(180_000);
+
+let results: ScenarioResult[];
+const trace: string[] = [];
+
+beforeAll(async () => {
+  for (const asset of Object.values(ASSETS)) {
+    if (!fs.existsSync(asset)) throw new Error(`${asset} is missing: run npx projen bundle (npx projen test does)`);
+  }
+  results = await runDemo({ outDir: fs.mkdtempSync('/tmp/demo-out-'), print: (line) => trace.push(line) });
+});
+
+function scenario(id: string): ScenarioResult {
+  const found = results.find((r) => r.id === id);
+  if (!found) throw new Error(`no scenario ${id}; trace:\n${trace.join('\n')}`);
+  return found;
+}
+
+test('GIVEN no stack WHEN the pipeline deploys template v1 THEN moto holds the new stack with its resources and the action succeeds', () => {
+  const result = scenario('1-create');
+  expect(result.pipelineStatus).toBe('SUCCEEDED');
+  expect(result.stack).toEqual({ status: 'CREATE_COMPLETE', resources: ['AlertsTopic', 'OrdersQueue'] });
+  expect(result.states).toEqual(expect.arrayContaining(['Create Stack', 'Stack Created?', 'Deployment Succeeded']));
+  expect(result.outputVariables).toMatchObject({ StackName: 'demo-orders', Outcome: 'CREATED' });
+});
+
+test('GIVEN the stack WHEN a queue is added THEN the change set is executed and moto\'s stack shows the queue', () => {
+  const result = scenario('2-safe-update');
+  expect(result.pipelineStatus).toBe('SUCCEEDED');
+  expect(result.inspection).toMatchObject({ verdict: 'SAFE', counts: { Add: 1 } });
+  expect(result.states).toEqual(expect.arrayContaining(['Execute Change Set', 'Get Stack Update Status', 'Deployment Succeeded']));
+  expect(result.stack).toEqual({ status: 'UPDATE_COMPLETE', resources: ['AlertsTopic', 'OrdersDeadLetterQueue', 'OrdersQueue'] });
+});
+
+test('GIVEN the stack WHEN the topic is removed THEN the change set is deleted, the action fails naming it, and moto\'s stack is untouched', () => {
+  const result = scenario('3-unsafe-update');
+  expect(result.pipelineStatus).toBe('FAILED');
+  expect(result.pipelineMessage).toMatch(/UnsafeChangeSet/);
+  expect(result.pipelineMessage).toMatch(/AlertsTopic \(AWS::SNS::Topic\): Remove refused by no-deletion/);
+  expect(result.states).not.toContain('Execute Change Set');
+  expect(result.states).toEqual(expect.arrayContaining(['Delete Unsafe Change Set', 'Deployment Rejected']));
+  expect(result.stack).toEqual({ status: 'UPDATE_COMPLETE', resources: ['AlertsTopic', 'OrdersDeadLetterQueue', 'OrdersQueue'] });
+});
+
+test('every scenario writes a picture of the graph with its path', () => {
+  for (const result of results) {
+    const svg = fs.readFileSync(result.graph, 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    // visited states are filled green; the last state of a failed run red
+    expect(svg).toContain('#d2f4d9');
+  }
+  expect(fs.readFileSync(scenario('3-unsafe-update').graph, 'utf8')).toContain('#ffd7d5');
+});
