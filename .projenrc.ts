@@ -45,6 +45,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-local-stepfunctions@^3',
     'fflate@^0.8',
     'fast-check@^3',
+    'cdk-nag@2.37.55',
   ],
   jestOptions: {
     // Snapshots are never rewritten by a test run, in CI or locally.
@@ -54,6 +55,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 60_000,
     },
   },
+  // The offline policy check: cdk-sfn-deploy check --policy FILE CHANGE_SET_JSON...
+  bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
   gitignore: ['/.demo-out/', '/test/apps/python/.venv/', '/test/apps/java/target/', '__pycache__/'],
 });
 

@@ -1,3 +1,4 @@
+import { checkChangeSet } from './check';
 import type { PolicyDocument, RuleDocument } from './policy-document';
 
 /** The verdict of a safety rule. */
@@ -90,6 +91,38 @@ export interface DenyDestructiveChangesOptions {
   readonly allowReplacementOfLogicalIds?: string[];
 }
 
+/** The verdict on one change of a change set. */
+export interface ChangeEvaluation {
+  /** The resource's logical id. */
+  readonly logicalId: string;
+  /** The resource type. */
+  readonly resourceType: string;
+  /** The change action (Add, Modify, Remove, Import, Dynamic). */
+  readonly action: string;
+  /**
+   * The change's Replacement value.
+   * @default - none (only Modify changes carry one)
+   */
+  readonly replacement?: string;
+  /**
+   * The change's PolicyAction value.
+   * @default - none
+   */
+  readonly policyAction?: string;
+  /** The verdict. */
+  readonly verdict: RuleVerdict;
+  /** The rule that decided it. */
+  readonly rule: string;
+}
+
+/** The verdict of a safety policy on a whole change set. */
+export interface ChangeSetEvaluation {
+  /** DENY if any change is denied, else REQUIRE_APPROVAL if any needs approval, else ALLOW. */
+  readonly verdict: RuleVerdict;
+  /** One verdict per change. */
+  readonly changes: ChangeEvaluation[];
+}
+
 /** Options of `SafetyPolicy.fromRules()`. */
 export interface FromRulesOptions {
   /**
@@ -153,8 +186,27 @@ export abstract class SafetyPolicy {
     return new DocumentPolicy({ type: 'allowAll' });
   }
 
-  /** @internal */
-  public abstract _render(): PolicyDocument;
+  /**
+   * Evaluates a change set offline, exactly as the deploy workflow does: give the JSON output of
+   * `aws cloudformation describe-change-set`, one object per page.
+   */
+  public evaluateChangeSet(describeChangeSetPages: any[]): ChangeSetEvaluation {
+    const result = checkChangeSet(this._render(), describeChangeSetPages);
+    return {
+      verdict: result.verdict as RuleVerdict,
+      changes: result.changes.map((c) => ({ ...c, verdict: c.verdict as RuleVerdict })),
+    };
+  }
+
+  /**
+   * Concrete, not abstract: a Python or Java subclass (jsii lets one be written) gets this clear error,
+   * not "_render is not a function".
+   * @internal
+   */
+  public _render(): PolicyDocument {
+    throw new Error('SafetyPolicy: use SafetyPolicy.denyDestructiveChanges(), SafetyPolicy.fromRules() or ' +
+      'SafetyPolicy.allowAll(); a policy of your own is a list of rules given to fromRules(), not a subclass');
+  }
 }
 
 class DocumentPolicy extends SafetyPolicy {

@@ -15,8 +15,14 @@ export abstract class UnsafeChangeAction {
     return new DocumentAction({ type: 'fail' });
   }
 
-  /** @internal */
-  public abstract _render(): UnsafeChangeDocument;
+  /**
+   * Concrete, not abstract: a Python or Java subclass (jsii lets one be written) gets this clear error,
+   * not "_render is not a function".
+   * @internal
+   */
+  public _render(): UnsafeChangeDocument {
+    throw new Error('UnsafeChangeAction: use UnsafeChangeAction.fail(); subclasses are not supported');
+  }
 }
 
 class DocumentAction extends UnsafeChangeAction {
