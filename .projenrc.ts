@@ -55,10 +55,22 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 60_000,
     },
   },
+  // Lint the sources and everything that runs beside them, with the tsconfig that covers them all.
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'demo', 'bench'],
+    tsconfigPath: './tsconfig.dev.json',
+  },
   // The offline policy check: cdk-sfn-deploy check --policy FILE CHANGE_SET_JSON...
   bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
   gitignore: ['/.demo-out/', '/test/apps/python/.venv/', '/test/apps/java/target/', '__pycache__/'],
 });
+
+// Only lib/ and assets/ are published: no demo, benchmark or CI files.
+project.addPackageIgnore('/demo/');
+project.addPackageIgnore('/bench/');
+project.addPackageIgnore('/.ci/');
+project.addPackageIgnore('/.demo-out/');
 
 // The construct tests synthesize the bundled handlers (assets/), so the test task bundles first.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);

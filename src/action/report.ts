@@ -30,7 +30,21 @@ export function successSummary(output: Record<string, any>, link: string): strin
 export function failureMessage(status: string, error: string | undefined, cause: string | undefined, link: string): string {
   const head = `Deployment ${status.toLowerCase().replace('_', ' ')}${error ? ` (${error})` : ''}`;
   const tail = ` Execution: ${link}`;
-  return truncate(`${head}: ${cause ?? 'no cause reported'}.`, LIMITS.failureMessage - tail.length) + tail;
+  return truncate(`${head}: ${lambdaErrorMessage(cause) ?? 'no cause reported'}.`, LIMITS.failureMessage - tail.length) + tail;
+}
+
+/**
+ * A task function's error reaches the execution's cause as the Lambda runtime's JSON
+ * (`{"errorType","errorMessage","trace"}`); the pipeline shows its message, not the JSON and stack trace.
+ */
+function lambdaErrorMessage(cause: string | undefined): string | undefined {
+  if (!cause?.startsWith('{')) return cause;
+  try {
+    const parsed = JSON.parse(cause);
+    return typeof parsed?.errorMessage === 'string' && typeof parsed?.errorType === 'string' ? parsed.errorMessage : cause;
+  } catch {
+    return cause;
+  }
 }
 
 export function outputVariables(output: Record<string, any>): Record<string, string> {

@@ -105,12 +105,13 @@ export function parseTemplateConfiguration(text: string, path: string): Template
   }
   for (const key of ['Parameters', 'Tags']) {
     const value = parsed[key];
-    if (value !== undefined && (typeof value !== 'object' || Array.isArray(value)
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value)
       || Object.values(value).some((v) => typeof v !== 'string'))) {
       throw new ConfigurationError(`${path}: ${key} must be an object of string values`);
     }
   }
-  if (parsed.StackPolicy !== undefined && (typeof parsed.StackPolicy !== 'object' || Array.isArray(parsed.StackPolicy))) {
+  if (parsed.StackPolicy !== undefined
+    && (parsed.StackPolicy === null || typeof parsed.StackPolicy !== 'object' || Array.isArray(parsed.StackPolicy))) {
     throw new ConfigurationError(`${path}: StackPolicy must be an object`);
   }
   return parsed;

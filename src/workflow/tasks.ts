@@ -170,7 +170,7 @@ function waitFor(deployment: Deployment, deps: TaskDeps): number {
 
 /** The earliest failed resource event of this deployment: the root cause, not the cascade of cancellations. */
 async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<string | undefined> {
-  const failures: { time: number; text: string }[] = [];
+  const failures: { time: number; text: string; cancelled: boolean }[] = [];
   let token: string | undefined;
   for (let page = 0; page < 5; page++) {
     const events = await deps.cloudformation.send(new DescribeStackEventsCommand({ StackName: deployment.stackName, NextToken: token }));
@@ -184,6 +184,7 @@ async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<str
       if (event.ResourceStatus?.endsWith('_FAILED') && event.LogicalResourceId !== deployment.stackName) {
         failures.push({
           time,
+          cancelled: /cancelled/i.test(event.ResourceStatusReason ?? ''),
           text: `${event.LogicalResourceId} (${event.ResourceType}) ${event.ResourceStatus}: ${event.ResourceStatusReason ?? 'no reason given'}`,
         });
       }
@@ -191,7 +192,7 @@ async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<str
     token = events.NextToken;
     if (!token || older) break;
   }
-  const real = failures.filter((f) => !/cancelled/i.test(f.text));
+  const real = failures.filter((f) => !f.cancelled);
   const pick = (real.length > 0 ? real : failures).sort((a, b) => a.time - b.time)[0];
   return pick?.text;
 }

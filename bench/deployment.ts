@@ -1,0 +1,270 @@
+/**
+ * Per-deployment cost and latency, measured: a stack update that takes D virtual minutes, deployed by
+ *  - this library: the synthesized state machine (resolved by demo/lib/definition.ts), every Task state running
+ *    the REAL `runTask` of src/workflow/tasks.ts with `deps.now` = the virtual clock;
+ *  - the seed's design: bench/seed-definition.json with the seed's task Lambdas (bench/seed-tasks.ts);
+ * both on the same fake CloudFormation and S3, on the same harness (bench/local-run.ts), started and followed by
+ * the REAL trigger (src/action/trigger.ts) as CodePipeline drives it.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
+import { strToU8, zipSync } from 'fflate';
+import { ACCOUNT, ENVIRONMENT, REGION, stackNameOf, synthesize, templatePathOf } from './apps';
+import {
+  FakeCloudFormation, FakeCodePipeline, FakeS3, FakeStepFunctions, addCounts,
+} from './fake-aws';
+import type { CallCounts } from './fake-aws';
+import { VirtualClock, runOnVirtualClock } from './local-run';
+import type { LocalRun } from './local-run';
+import { seedTaskFor } from './seed-tasks';
+import type { SeedInput } from './seed-tasks';
+import { definitionFromTemplate, resolveIntrinsics } from '../demo/lib/definition';
+import type { StateMachineDefinition } from '../demo/lib/definition';
+import { runTrigger } from '../src/action/trigger';
+import type { Deployment, WorkflowInput } from '../src/shared/contract';
+import { runTask } from '../src/workflow/tasks';
+import type { TaskEvent } from '../src/workflow/tasks';
+
+/**
+ * ASSUMPTION: how often CodePipeline invokes the trigger again after it answered with a continuation token.
+ * AWS does not document it; 30 s is taken here. It is the same for both designs.
+ */
+export const CODEPIPELINE_CONTINUATION_SECONDS = 30;
+/** How long CloudFormation takes to create the change set (CREATE_IN_PROGRESS until then). */
+export const CHANGE_SET_SECONDS = 10;
+/** The stack update durations measured. */
+export const UPDATE_MINUTES = [1, 10, 60];
+/**
+ * The delay depends on where the stack's completion falls between two polls, and between two of CodePipeline's
+ * invocations of the trigger. So each duration D is run SWEEP_RUNS times: run j lasts D + j/SWEEP_RUNS x W, where W
+ * is the longer of the two designs' poll intervals at D's completion (measured by the run at exactly D), so the
+ * completions sample every phase of both poll schedules; and CodePipeline's first re-invocation comes
+ * ((7j mod SWEEP_RUNS)/SWEEP_RUNS) x CODEPIPELINE_CONTINUATION_SECONDS later than in run 0 (the trigger's schedule
+ * is not in step with the workflow's: Lambda and Step Functions latencies shift it), a phase uncorrelated with D's.
+ * Counts are those of the run at exactly D (j = 0); delays are the mean and the maximum over the runs.
+ */
+export const SWEEP_RUNS = 16;
+/** The action's timeout: the default (1 hour) would end a 60-minute update's deployment first. */
+export const ACTION_TIMEOUT = Duration.hours(2);
+
+const T0 = Date.parse('2025-01-01T00:00:00Z');
+const ARTIFACT = { bucket: 'bench-pipeline-artifacts', key: 'BenchPipeline/Source/source.zip' };
+const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bench-deploy`;
+const STACK_INDEX = 0;
+const STACK_NAME = `${ENVIRONMENT}-${stackNameOf(STACK_INDEX)}`;
+const TEMPLATE_PATH = templatePathOf(STACK_INDEX);
+/** The deployed template; the change set adds a queue (a safe change for both designs' policies). */
+const TEMPLATE = {
+  Resources: {
+    OrdersQueue: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 30 } },
+    OrdersDeadLetterQueue: { Type: 'AWS::SQS::Queue' },
+  },
+};
+const CHANGES = [{
+  Type: 'Resource',
+  ResourceChange: {
+    Action: 'Add', LogicalResourceId: 'OrdersDeadLetterQueue', ResourceType: 'AWS::SQS::Queue', Scope: [], Details: [],
+  },
+}];
+
+export type DeploymentDesign = 'sfn-deploy-action' | 'seed';
+
+export interface DeploymentRun {
+  readonly design: DeploymentDesign;
+  readonly updateMs: number;
+  /** State transitions (StateEntered events). */
+  readonly transitions: number;
+  /** Lambda invocations by the state machine (Task states). */
+  readonly taskInvocations: number;
+  /** AWS API calls of the workflow's tasks (CloudFormation, S3), by operation. */
+  readonly workflowCalls: CallCounts;
+  /** DescribeStacks calls while the stack was updating or after: the status polls. */
+  readonly updatePolls: number;
+  /** Stack UPDATE_COMPLETE -> execution finished. */
+  readonly workflowDelayMs: number;
+  /** Stack UPDATE_COMPLETE -> the trigger's PutJobSuccessResult (the pipeline action finished). */
+  readonly actionDelayMs: number;
+  /** Trigger invocations by CodePipeline: the first one and the continuations. */
+  readonly triggerInvocations: number;
+  /** AWS API calls of the trigger (Step Functions, CodePipeline), by operation. */
+  readonly pipelineCalls: CallCounts;
+  /** The Wait during which the stack completed: the poll interval at that point. */
+  readonly pollIntervalAtCompletionMs: number;
+}
+
+interface Workflow {
+  readonly definition: StateMachineDefinition;
+  readonly userParameters: string;
+}
+
+/** Synthesizes the real pipeline stack (one StepFunctionsDeployAction) and reads its definition and UserParameters. */
+export function synthesizeWorkflow(): Workflow {
+  const { template } = synthesize({ design: 'sfn-deploy-action', stacks: 1, timeout: ACTION_TIMEOUT });
+  const definition = definitionFromTemplate(template);
+  const resources = template.Resources as Record<string, any>;
+  const pipeline = Object.values(resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline');
+  const action = pipeline.Properties.Stages.flatMap((s: any) => s.Actions).find((a: any) => a.ActionTypeId.Provider === 'Lambda');
+  // UserParameters hold the deployment role's ARN as Fn::GetAtt; demo/lib/definition.ts resolves Fn::GetAtt to a
+  // Lambda ARN, so roles are given their IAM ARN first.
+  const roleArns = (value: any): any => {
+    if (Array.isArray(value)) return value.map(roleArns);
+    if (value && typeof value === 'object') {
+      const getAtt = value['Fn::GetAtt'];
+      if (Array.isArray(getAtt) && resources[getAtt[0]]?.Type === 'AWS::IAM::Role') return `arn:aws:iam::${ACCOUNT}:role/${getAtt[0]}`;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roleArns(v)]));
+    }
+    return value;
+  };
+  return { definition, userParameters: resolveIntrinsics(roleArns(action.Configuration.UserParameters)) };
+}
+
+export function seedDefinition(): StateMachineDefinition {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'seed-definition.json'), 'utf8'));
+}
+
+function jobEvent(userParameters: string, continuationToken?: string): unknown {
+  return {
+    'CodePipeline.job': {
+      id: '11111111-2222-3333-4444-555555555555',
+      accountId: ACCOUNT,
+      data: {
+        actionConfiguration: { configuration: { FunctionName: 'trigger', UserParameters: userParameters } },
+        inputArtifacts: [{ name: 'Source', location: { type: 'S3', s3Location: { bucketName: ARTIFACT.bucket, objectKey: ARTIFACT.key } } }],
+        outputArtifacts: [],
+        ...(continuationToken ? { continuationToken } : {}),
+      },
+    },
+  };
+}
+
+/** One deployment of a stack update of `updateMs`, from the pipeline job to the job's final result. */
+export async function measureDeployment(
+  design: DeploymentDesign, updateMs: number, workflow: Workflow, seed: StateMachineDefinition, pipelinePhaseMs = 0,
+): Promise<DeploymentRun> {
+  // Two clocks on the same time line: the execution runs to its end first (`clock`), then CodePipeline's
+  // invocations of the trigger are replayed from the start (`pipelineClock`) against the execution's end time.
+  const clock = new VirtualClock(T0);
+  const pipelineClock = new VirtualClock(T0);
+  const cloudformation = new FakeCloudFormation(clock, {
+    stackName: STACK_NAME, updateMs, changeSetMs: CHANGE_SET_SECONDS * 1000, changes: CHANGES,
+  });
+  const s3 = new FakeS3({ [`${ARTIFACT.bucket}/${ARTIFACT.key}`]: zipSync({ [TEMPLATE_PATH]: strToU8(JSON.stringify(TEMPLATE)) }) });
+  const sfn = new FakeStepFunctions(pipelineClock);
+  const codepipeline = new FakeCodePipeline();
+  const triggerDeps = {
+    codepipeline: codepipeline as any, sfn: sfn as any, s3: new FakeS3({}) as any, stateMachineArn: STATE_MACHINE_ARN, now: pipelineClock.now,
+  };
+
+  // CodePipeline starts the job: the trigger starts the execution.
+  let triggerInvocations = 1;
+  const first = await runTrigger(jobEvent(workflow.userParameters), triggerDeps);
+  if (first !== 'STARTED' || !sfn.started) throw new Error(`the trigger did not start the execution: ${first}`);
+  const input = JSON.parse(sfn.started.input) as WorkflowInput;
+
+  // The execution, to its end in virtual time.
+  let run: LocalRun;
+  if (design === 'sfn-deploy-action') {
+    const deps = { cloudformation: cloudformation as any, s3: s3 as any, region: REGION, now: clock.now };
+    run = await runOnVirtualClock(workflow.definition, input, clock, (_state, payload) => runTask(payload as TaskEvent, deps));
+  } else {
+    const deps = { cloudformation: cloudformation as any, s3: s3 as any };
+    const seedTask = (state: string, payload: any) => seedTaskFor(seed.States[state].Resource)(payload, deps);
+    run = await runOnVirtualClock(seed, seedInputOf(input.deployment), clock, seedTask);
+  }
+  if (run.status !== 'SUCCEEDED') throw new Error(`${design}, ${updateMs} ms: the execution failed: ${run.error}: ${run.cause}`);
+  if (cloudformation.stackCompletedAt === undefined) throw new Error(`${design}: the change set was never executed`);
+  sfn.finish({ endedAt: run.endedAt, status: run.status, output: JSON.stringify(run.output) });
+
+  // CodePipeline invokes the trigger again every CODEPIPELINE_CONTINUATION_SECONDS until it gets a final answer.
+  pipelineClock.advance(pipelinePhaseMs);
+  for (;;) {
+    const token = codepipeline.results[codepipeline.results.length - 1]?.input.continuationToken;
+    if (!token) break;
+    pipelineClock.advance(CODEPIPELINE_CONTINUATION_SECONDS * 1000);
+    triggerInvocations++;
+    const outcome = await runTrigger(jobEvent(workflow.userParameters, token), triggerDeps);
+    if (outcome !== 'RUNNING' && outcome !== 'SUCCEEDED') throw new Error(`${design}: the trigger answered ${outcome}`);
+    if (triggerInvocations > 1000) throw new Error('the trigger never finished');
+  }
+  const last = codepipeline.results[codepipeline.results.length - 1];
+  if (last?.kind !== 'success') throw new Error(`${design}: the job did not succeed`);
+
+  return {
+    design,
+    updateMs,
+    transitions: run.entered.length,
+    taskInvocations: run.taskInvocations,
+    workflowCalls: addCounts(cloudformation.calls, s3.calls),
+    updatePolls: cloudformation.pollsSinceExecute,
+    workflowDelayMs: run.endedAt - cloudformation.stackCompletedAt,
+    actionDelayMs: pipelineClock.now() - cloudformation.stackCompletedAt,
+    triggerInvocations,
+    pipelineCalls: addCounts(sfn.calls, codepipeline.calls),
+    pollIntervalAtCompletionMs: pollIntervalAt(run, cloudformation.stackCompletedAt),
+  };
+}
+
+function pollIntervalAt(run: LocalRun, time: number): number {
+  const wait = run.waits.find((w) => w.from < time && time <= w.to);
+  return wait ? wait.to - wait.from : 0;
+}
+
+/** What the seed's trigger would give its state machine: its S3 input file's keys and the artifact location. */
+function seedInputOf(deployment: Deployment): SeedInput {
+  return {
+    environmentName: ENVIRONMENT,
+    stackName: deployment.stackName.slice(ENVIRONMENT.length + 1),
+    templatePath: deployment.templatePath,
+    revisionS3Bucket: deployment.artifact.bucket,
+    revisionS3Key: deployment.artifact.key,
+  };
+}
+
+export interface DeploymentSummary {
+  readonly design: DeploymentDesign;
+  readonly updateMinutes: number;
+  /** The run at exactly D. */
+  readonly exact: DeploymentRun;
+  /** The window the stack's completion was spread over. */
+  readonly sweepWindowMs: number;
+  readonly workflowDelayMeanMs: number;
+  readonly workflowDelayMaxMs: number;
+  readonly actionDelayMeanMs: number;
+  readonly actionDelayMaxMs: number;
+}
+
+const DESIGNS: DeploymentDesign[] = ['sfn-deploy-action', 'seed'];
+
+export async function measureDeployments(): Promise<DeploymentSummary[]> {
+  const workflow = synthesizeWorkflow();
+  const seed = seedDefinition();
+  const summaries: DeploymentSummary[] = [];
+  for (const updateMinutes of UPDATE_MINUTES) {
+    const updateMs = updateMinutes * 60_000;
+    const exact: DeploymentRun[] = [];
+    for (const design of DESIGNS) exact.push(await measureDeployment(design, updateMs, workflow, seed));
+    const window = Math.max(...exact.map((r) => r.pollIntervalAtCompletionMs));
+    if (window <= 0) throw new Error(`${updateMinutes} min: no poll interval around the stack's completion`);
+    for (const [d, design] of DESIGNS.entries()) {
+      const runs: DeploymentRun[] = [exact[d]];
+      for (let j = 1; j < SWEEP_RUNS; j++) {
+        const phase = Math.round((((7 * j) % SWEEP_RUNS) / SWEEP_RUNS) * CODEPIPELINE_CONTINUATION_SECONDS * 1000);
+        runs.push(await measureDeployment(design, updateMs + Math.round((j / SWEEP_RUNS) * window), workflow, seed, phase));
+      }
+      const mean = (f: (r: DeploymentRun) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+      const max = (f: (r: DeploymentRun) => number) => Math.max(...runs.map(f));
+      summaries.push({
+        design,
+        updateMinutes,
+        exact: exact[d],
+        sweepWindowMs: window,
+        workflowDelayMeanMs: mean((r) => r.workflowDelayMs),
+        workflowDelayMaxMs: max((r) => r.workflowDelayMs),
+        actionDelayMeanMs: mean((r) => r.actionDelayMs),
+        actionDelayMaxMs: max((r) => r.actionDelayMs),
+      });
+    }
+  }
+  return summaries;
+}

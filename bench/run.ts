@@ -1,0 +1,191 @@
+/**
+ * `npm run bench`: synth time and template size, handler bundle size and load time, and the cost and latency
+ * of one deployment, each beside its baseline measured in the same run. Prints Markdown and writes it to
+ * bench/RESULTS.md. Needs the bundles: `npx projen bundle` first.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { STACKS_PER_STAGE } from './apps';
+import { LOAD_RUNS, checkBundles, measureBundles } from './bundles';
+import {
+  ACTION_TIMEOUT, CHANGE_SET_SECONDS, CODEPIPELINE_CONTINUATION_SECONDS, SWEEP_RUNS, UPDATE_MINUTES,
+  measureDeployments,
+} from './deployment';
+import type { DeploymentSummary } from './deployment';
+import { bundleTable, callsTable, deploymentTable, designName, seconds, synthTable } from './report';
+import { DESIGNS, SYNTH_RUNS, SYNTH_SIZES, measureSynth } from './synth';
+import type { SynthMeasurement } from './synth';
+import { DEFAULTS } from '../src/shared/contract';
+
+/** The targets the benchmark checks. */
+const TARGETS = {
+  /** A 60-minute update costs at most this share of the seed design's state transitions and Lambda invocations. */
+  longUpdateShareOfSeed: 0.3,
+  /** A 1-minute update: the execution ends at most this long after the stack (the seed's worst case is its 10 s wait). */
+  shortUpdateMaxDelaySeconds: 10,
+};
+
+const RESULTS_FILE = path.join(__dirname, 'RESULTS.md');
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const loadAverage = os.loadavg()[0];
+  checkBundles();
+  const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+  progress(`synthesizing ${SYNTH_SIZES.join(', ')} stacks x ${DESIGNS.length} designs x ${SYNTH_RUNS} runs ...`);
+  const synth = measureSynth();
+  progress(`loading the handler bundles in ${LOAD_RUNS} fresh node processes each ...`);
+  const bundles = measureBundles();
+  progress(`deploying ${UPDATE_MINUTES.join(', ')}-minute updates x 2 designs x ${SWEEP_RUNS} runs on a virtual clock ...`);
+  const deployments = await measureDeployments();
+  const elapsed = (Date.now() - started) / 1000;
+
+  const cpus = os.cpus();
+  const sdkVersion = JSON.parse(fs.readFileSync(require.resolve('@aws-sdk/client-s3/package.json'), 'utf8')).version;
+  const cdkVersion = JSON.parse(fs.readFileSync(require.resolve('aws-cdk-lib/package.json'), 'utf8')).version;
+  const markdown = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ` +
+      `Node.js ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), ${os.platform()} ${os.arch()}, ` +
+      `load average ${loadAverage.toFixed(1)} at the start; aws-cdk-lib ${cdkVersion}; the run took ${elapsed.toFixed(0)} s. ` +
+      'Times depend on the machine and on what else runs on it; the counts do not.',
+    '',
+    '## Targets',
+    '',
+    ...targets(synth, deployments),
+    '',
+    'This library beside the seed design, per stack update (the adaptive poll interval: short at first, up to a minute later):',
+    '',
+    ...sideBySide(deployments),
+    '',
+    '## Synth time and template size',
+    '',
+    `A pipeline stack: an S3 source stage, then deploy stages of up to ${STACKS_PER_STAGE} deployed stacks each. ` +
+      'This library: one `StepFunctionsDeployAction` per stack. Native: aws-cdk-lib\'s `CloudFormationCreateReplaceChangeSetAction` ' +
+      'then `CloudFormationExecuteChangeSetAction` per stack (a CloudFormation deployment role each, `adminPermissions: false`).',
+    '',
+    synthTable(synth),
+    '',
+    '- Synth time: building the app and `app.synth()` (assets staged, cloud assembly written to a temporary directory), the median of ' +
+      `${SYNTH_RUNS} runs in one process, the designs interleaved, after one uncounted warm-up synth of each.`,
+    '- Template size: the template as compact JSON (`cdk synth` writes it indented). CloudFormation accepts 1 MB through S3.',
+    '- IAM managed policies (overflow): aws-cdk-lib moves statements that do not fit in a role\'s inline policy into managed policies ' +
+      `(a role may have 10 by default).${overflow(synth)}`,
+    '',
+    '## Handler bundles',
+    '',
+    bundleTable(bundles),
+    '',
+    '- Module load: `require()` of the bundle in a fresh `node` process (a cold start\'s code loading; Lambda\'s own start-up is not ' +
+      `included), the median of ${LOAD_RUNS} processes. The "whole process" column adds node's own start.`,
+    '- The bundles mark `@aws-sdk/*` external, because the Lambda runtime provides it; loading them here resolves the SDK clients from ' +
+      `this project's node_modules (@aws-sdk/client-s3 ${sdkVersion}), so the load time includes the SDK, also measured alone (a difference of a few ms between the two is within the noise).`,
+    '',
+    '## Per deployment',
+    '',
+    `An existing stack is updated: the change set takes ${CHANGE_SET_SECONDS} s to create, then the update runs for D minutes ` +
+      '(UPDATE_IN_PROGRESS, then UPDATE_COMPLETE). Each design runs from the pipeline job to the job\'s result on a virtual clock.',
+    '',
+    deploymentTable(deployments),
+    '',
+    'AWS API calls by operation (the update of exactly D):',
+    '',
+    callsTable(deployments),
+    '',
+    '### How this is measured',
+    '',
+    '- This library: the real pipeline stack is synthesized (one `StepFunctionsDeployAction`, timeout ' +
+      `${ACTION_TIMEOUT.toHumanString()}: the default ${DEFAULTS.timeoutMinutes / 60} hour would end a 60-minute update first), its ` +
+      'state machine definition resolved to plain JSON (demo/lib/definition.ts) and run with aws-local-stepfunctions. Every Task state ' +
+      'runs the real `runTask` (src/workflow/tasks.ts) with `deps.now` = the virtual clock. The real trigger (src/action/trigger.ts) ' +
+      'starts the execution from a CodePipeline job and follows it.',
+    '- Seed design: bench/seed-definition.json, the seed sample\'s state machine with the blog\'s exercise #2 added (fixed 10-second ' +
+      'Wait states, a Lambda call per poll: Check Stack Existence, Create Change Set, Wait 10 s, Get Change Set Creation Status, ' +
+      'Inspect Change Set Changes, Execute Change Set, Wait 10 s, Get Stack Update Status, Stack Updated? loop), with the seed\'s task ' +
+      'functions re-written in bench/seed-tasks.ts to make the same CloudFormation and S3 calls. Same harness, same fakes, same trigger.',
+    '- Wait states wait 0 ms of real time; the virtual clock advances by what each Wait state would have waited (its `Seconds` or ' +
+      '`SecondsPath`, read from its input; see bench/local-run.ts). Task states take no virtual time: Lambda and API latency are not modelled.',
+    '- CloudFormation and S3 are in-process fakes (bench/fake-aws.ts) that count every call; Lambda invocations are the Task states ' +
+      'run; state transitions are the StateEntered events.',
+    '- Delays depend on where the stack\'s completion falls between two polls and between two of CodePipeline\'s invocations of the ' +
+      `trigger, so each D is run ${SWEEP_RUNS} times: run j lasts D + j/${SWEEP_RUNS} x W, W being the longer of the two designs' poll ` +
+      `intervals when the stack completes (${windows(deployments)}), and CodePipeline's schedule is shifted by ` +
+      `(7j mod ${SWEEP_RUNS})/${SWEEP_RUNS} x ${CODEPIPELINE_CONTINUATION_SECONDS} s (Lambda and Step Functions latencies keep it out of step ` +
+      'with the workflow). The delay columns give the mean and the maximum over those runs; the other columns are the run at exactly D.',
+    `- ASSUMPTION: CodePipeline invokes the trigger again ${CODEPIPELINE_CONTINUATION_SECONDS} s after each answer with a continuation ` +
+      'token (AWS does not document the interval). The trigger\'s invocations and calls are the same mechanism in both designs; they ' +
+      'differ only because the executions end at different times. The seed\'s own trigger also reads its S3 input file once.',
+    '',
+  ].join('\n');
+
+  process.stdout.write(`${markdown}\n`);
+  fs.writeFileSync(RESULTS_FILE, markdown);
+  progress(`wrote ${path.relative(process.cwd(), RESULTS_FILE)}`);
+}
+
+function windows(deployments: DeploymentSummary[]): string {
+  const byMinutes = new Map(deployments.map((d) => [d.updateMinutes, d.sweepWindowMs]));
+  return [...byMinutes].map(([minutes, window]) => `${seconds(window)} at ${minutes} min`).join(', ');
+}
+
+/** Which roles got IAM managed policies because their inline policy overflowed. */
+function overflow(synth: SynthMeasurement[]): string {
+  const parts = synth.filter((s) => Object.keys(s.managedPoliciesByRole).length > 0).map((s) =>
+    `${s.stacks} stacks, ${designName(s.design)}: ${Object.entries(s.managedPoliciesByRole).map(([role, n]) => `${n} on ${role}`).join(', ')}`);
+  return parts.length > 0 ? ` Here: ${parts.join('; ')}.` : '';
+}
+
+function find(deployments: DeploymentSummary[], design: string, minutes: number): DeploymentSummary {
+  const found = deployments.find((d) => d.design === design && d.updateMinutes === minutes);
+  if (!found) throw new Error(`no ${design} run for ${minutes} minutes`);
+  return found;
+}
+
+/** What each design pays and gets at each update duration. */
+function sideBySide(deployments: DeploymentSummary[]): string[] {
+  return UPDATE_MINUTES.map((minutes) => {
+    const [o, s] = [find(deployments, 'sfn-deploy-action', minutes), find(deployments, 'seed', minutes)];
+    return `- ${minutes} min: ${o.exact.transitions} vs ${s.exact.transitions} state transitions, ${o.exact.taskInvocations} vs ` +
+      `${s.exact.taskInvocations} Lambda invocations; the execution ends ${seconds(o.workflowDelayMeanMs)} vs ${seconds(s.workflowDelayMeanMs)} ` +
+      `(mean) after the stack, the pipeline action ${seconds(o.actionDelayMeanMs)} vs ${seconds(s.actionDelayMeanMs)}.`;
+  });
+}
+
+/** Each target with the measured value and whether it is met. */
+function targets(synth: SynthMeasurement[], deployments: DeploymentSummary[]): string[] {
+  const mark = (ok: boolean) => (ok ? '**Met.**' : '**Not met.**');
+  const ours = synth.filter((s) => s.design === 'sfn-deploy-action');
+  const functions = ours.map((s) => s.byType['AWS::Lambda::Function'] ?? 0);
+  const machines = ours.map((s) => s.byType['AWS::StepFunctions::StateMachine'] ?? 0);
+  const constant = functions.every((n) => n === 2) && machines.every((n) => n === 1);
+
+  const longest = Math.max(...UPDATE_MINUTES);
+  const shortest = Math.min(...UPDATE_MINUTES);
+  const [longOurs, longSeed] = [find(deployments, 'sfn-deploy-action', longest), find(deployments, 'seed', longest)];
+  const transitionShare = longOurs.exact.transitions / longSeed.exact.transitions;
+  const invocationShare = longOurs.exact.taskInvocations / longSeed.exact.taskInvocations;
+  const [shortOurs, shortSeed] = [find(deployments, 'sfn-deploy-action', shortest), find(deployments, 'seed', shortest)];
+  const shortOk = shortOurs.workflowDelayMaxMs <= TARGETS.shortUpdateMaxDelaySeconds * 1000
+    && shortOurs.workflowDelayMeanMs <= shortSeed.workflowDelayMeanMs;
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+  return [
+    `- Functions and state machines do not grow with the number of actions: ${functions.join(', ')} Lambda functions and ` +
+      `${machines.join(', ')} state machines for ${ours.map((s) => s.stacks).join(', ')} actions. ${mark(constant)}`,
+    `- A ${longest}-minute update costs at most ${pct(TARGETS.longUpdateShareOfSeed)} of the seed design's state transitions and ` +
+      `Lambda invocations: ${longOurs.exact.transitions} vs ${longSeed.exact.transitions} transitions (${pct(transitionShare)}), ` +
+      `${longOurs.exact.taskInvocations} vs ${longSeed.exact.taskInvocations} invocations (${pct(invocationShare)}). ` +
+      `${mark(transitionShare <= TARGETS.longUpdateShareOfSeed && invocationShare <= TARGETS.longUpdateShareOfSeed)}`,
+    `- A ${shortest}-minute update finishes fast: the execution ends at most ${TARGETS.shortUpdateMaxDelaySeconds} s after the stack, ` +
+      `and on average no later than the seed design's: ${seconds(shortOurs.workflowDelayMeanMs)} mean, ${seconds(shortOurs.workflowDelayMaxMs)} max ` +
+      `(seed: ${seconds(shortSeed.workflowDelayMeanMs)} mean, ${seconds(shortSeed.workflowDelayMaxMs)} max). ${mark(shortOk)}`,
+  ];
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : error}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,297 @@
+package com.example.sfndeploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.cdksfndeploy.ChangeEvaluation;
+import io.github.cdksfndeploy.ChangeSetEvaluation;
+import io.github.cdksfndeploy.RuleVerdict;
+import io.github.cdksfndeploy.SafetyPolicy;
+import io.github.cdksfndeploy.SafetyRule;
+import io.github.cdksfndeploy.StepFunctionsDeployAction;
+import io.github.cdksfndeploy.StepFunctionsDeployActionProps;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awscdk.App;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.assertions.Match;
+import software.amazon.awscdk.assertions.Template;
+import software.amazon.awscdk.cxapi.CloudAssembly;
+import software.amazon.awscdk.services.codepipeline.ActionCategory;
+import software.amazon.awscdk.services.codepipeline.Artifact;
+
+/** JUnit checks of the Java app (PipelineApp) against the jar built by jsii-pacmak. */
+class PipelineAppTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TOKEN = "<token>";
+
+    private static final List<Map<String, Object>> EXPECTED_RULES = List.of(
+            Map.of("verdict", "ALLOW", "resourceTypes", List.of("AWS::Lambda::Version")),
+            Map.of("verdict", "REQUIRE_APPROVAL", "resourceTypes", List.of("AWS::IAM::*")),
+            Map.of("verdict", "DENY", "actions", List.of("Remove")),
+            Map.of("verdict", "DENY", "replacements", List.of("True", "Conditional"), "description", "no replacement"),
+            Map.of("verdict", "DENY", "policyActions", List.of("Delete"), "logicalIds", List.of("Db*")),
+            Map.of("verdict", "ALLOW", "actions", List.of("Add", "Modify")));
+
+    @TempDir
+    static Path outdir;
+
+    private static PipelineApp.PipelineStack stack;
+    private static Template template;
+    private static CloudAssembly assembly;
+
+    @BeforeAll
+    static void synthesize() {
+        App app = PipelineApp.newApp(outdir.toString());
+        stack = PipelineApp.buildStack(app, null);
+        assembly = app.synth();
+        template = Template.fromStack(stack);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object value) {
+        return (Map<String, Object>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> list(Object value) {
+        return (List<Object>) value;
+    }
+
+    /** A JSON string property, parsed: a plain string, or an Fn::Join whose tokens become placeholders. */
+    private static Map<String, Object> parseJsonValue(Object value) throws Exception {
+        if (value instanceof String) {
+            return map(JSON.readValue((String) value, Map.class));
+        }
+        Map<String, Object> join = map(value);
+        assertEquals(Set.of("Fn::Join"), join.keySet());
+        List<Object> args = list(join.get("Fn::Join"));
+        String separator = (String) args.get(0);
+        String text = list(args.get(1)).stream()
+                .map(part -> part instanceof String ? (String) part : TOKEN)
+                .collect(Collectors.joining(separator));
+        return map(JSON.readValue(text, Map.class));
+    }
+
+    private static Map<String, Object> deployAction(Template t) {
+        Map<String, Map<String, Object>> pipelines = t.findResources("AWS::CodePipeline::Pipeline");
+        assertEquals(1, pipelines.size());
+        Map<String, Object> pipeline = pipelines.values().iterator().next();
+        Map<String, Map<String, Object>> stages = new LinkedHashMap<>();
+        for (Object s : list(map(pipeline.get("Properties")).get("Stages"))) {
+            stages.put((String) map(s).get("Name"), map(s));
+        }
+        assertEquals(List.of("Source", "Deploy"), new ArrayList<>(stages.keySet()));
+        List<Object> actions = list(stages.get("Deploy").get("Actions"));
+        assertEquals(1, actions.size());
+        return map(actions.get(0));
+    }
+
+    private static Map<String, Object> userParameters(Template t) throws Exception {
+        return parseJsonValue(map(deployAction(t).get("Configuration")).get("UserParameters"));
+    }
+
+    @Test
+    void oneStateMachine() throws Exception {
+        template.resourceCountIs("AWS::StepFunctions::StateMachine", 1);
+        Map<String, Object> machine = template.findResources("AWS::StepFunctions::StateMachine").values().iterator().next();
+        Map<String, Object> definition = parseJsonValue(map(machine.get("Properties")).get("DefinitionString"));
+        Map<String, Object> states = map(definition.get("States"));
+        assertTrue(states.containsKey((String) definition.get("StartAt")));
+        Set<Object> kinds = states.values().stream().map(s -> map(s).get("Type")).collect(Collectors.toSet());
+        assertTrue(kinds.containsAll(Set.of("Task", "Choice", "Wait", "Succeed", "Fail")), kinds.toString());
+        assertTrue(states.keySet().stream().anyMatch(n -> n.replace(" ", "").contains("ChangeSet")), states.keySet().toString());
+    }
+
+    @Test
+    void twoNodejs22Functions() {
+        template.resourceCountIs("AWS::Lambda::Function", 2);
+        Map<String, Map<String, Object>> functions = template.findResources("AWS::Lambda::Function");
+        for (Map<String, Object> fn : functions.values()) {
+            assertEquals("nodejs22.x", map(fn.get("Properties")).get("Runtime"));
+            assertEquals("index.handler", map(fn.get("Properties")).get("Handler"));
+        }
+        List<String> descriptions = functions.values().stream()
+                .map(fn -> (String) map(fn.get("Properties")).get("Description")).collect(Collectors.toList());
+        assertTrue(descriptions.stream().anyMatch(d -> d.contains("starts the deploy workflow")), descriptions.toString());
+        assertTrue(descriptions.stream().anyMatch(d -> d.contains("deploy workflow's tasks")), descriptions.toString());
+    }
+
+    @Test
+    void pipelineLambdaActionInvokesTheTriggerFunction() {
+        Map<String, Object> action = deployAction(template);
+        assertEquals(Map.of("Category", "Invoke", "Owner", "AWS", "Provider", "Lambda", "Version", "1"), action.get("ActionTypeId"));
+        assertEquals("DeployApp", action.get("Name"));
+        assertEquals("Deploy", action.get("Namespace"));
+        assertEquals("Source", map(list(action.get("InputArtifacts")).get(0)).get("Name"));
+        String ref = (String) map(map(action.get("Configuration")).get("FunctionName")).get("Ref");
+        Map<String, Object> trigger = template.findResources("AWS::Lambda::Function").get(ref);
+        assertNotNull(trigger, "FunctionName refers to one of the two functions");
+        assertTrue(((String) map(trigger.get("Properties")).get("Description")).contains("starts the deploy workflow"));
+    }
+
+    @Test
+    void pipelineActionCarriesTheRulesPolicy() throws Exception {
+        Map<String, Object> params = userParameters(template);
+        assertEquals(Map.of("type", "rules", "rules", EXPECTED_RULES, "defaultVerdict", "DENY"), params.get("policy"));
+        assertEquals(Map.of("type", "fail"), params.get("onUnsafe"));
+        assertEquals("app", params.get("stackName"));
+        assertEquals("dev", params.get("environmentName"));
+        assertEquals("infra/app.yaml", params.get("templatePath"));
+        assertEquals(List.of("CAPABILITY_NAMED_IAM"), params.get("capabilities"));
+        assertEquals(10, params.get("pollIntervalSeconds"));
+        assertEquals(30, params.get("timeoutMinutes"));
+        assertEquals(TOKEN, params.get("roleArn"));
+    }
+
+    @Test
+    void defaultVerdictOption() throws Exception {
+        PipelineApp.PipelineStack other = PipelineApp.buildStack(new App(), RuleVerdict.REQUIRE_APPROVAL);
+        Map<String, Object> policy = map(userParameters(Template.fromStack(other)).get("policy"));
+        assertEquals("REQUIRE_APPROVAL", policy.get("defaultVerdict"));
+        assertEquals(EXPECTED_RULES, policy.get("rules"));
+    }
+
+    @Test
+    void actionPropertiesFromJava() {
+        StepFunctionsDeployAction action = stack.getDeployAction();
+        assertEquals("dev-app", action.getStackName());
+        assertEquals("DeployApp", action.getActionProperties().getActionName());
+        assertEquals(ActionCategory.INVOKE, action.getActionProperties().getCategory());
+        assertEquals("#{Deploy.Outcome}", stack.resolve(action.variable("Outcome")));
+        assertEquals(action.getStateMachine().getNode().getPath(),
+                action.getDeployStateMachine().getStateMachine().getNode().getPath());
+    }
+
+    @Test
+    void assetsAreInTheJarAndTheCloudAssembly() throws Exception {
+        List<Long> bundles = new ArrayList<>();
+        for (File entry : new File(assembly.getDirectory()).listFiles()) {
+            Path index = entry.toPath().resolve("index.js");
+            if (entry.getName().startsWith("asset.") && Files.isRegularFile(index)) {
+                bundles.add(Files.size(index));
+            }
+        }
+        assertEquals(2, bundles.size(), bundles.toString());
+        assertTrue(bundles.stream().allMatch(size -> size > 1000), bundles.toString());
+    }
+
+    @Test
+    void ruleWithoutVerdictIsRejectedByTheBuilder() {
+        assertThrows(NullPointerException.class, () -> SafetyRule.builder().resourceTypes(List.of("AWS::IAM::*")).build());
+    }
+
+    @Test
+    void invalidRulesRaiseFromTheLibrary() {
+        RuntimeException empty = assertThrows(RuntimeException.class, () -> SafetyPolicy.fromRules(List.of()));
+        assertTrue(empty.getMessage().contains("at least one rule"), empty.getMessage());
+        RuntimeException noTypes = assertThrows(RuntimeException.class, () -> SafetyPolicy.fromRules(List.of(
+                SafetyRule.builder().verdict(RuleVerdict.DENY).resourceTypes(List.of()).build())));
+        assertTrue(noTypes.getMessage().contains("non-empty list"), noTypes.getMessage());
+        RuntimeException longGlob = assertThrows(RuntimeException.class, () -> SafetyPolicy.fromRules(List.of(
+                SafetyRule.builder().verdict(RuleVerdict.DENY).logicalIds(List.of("x".repeat(300))).build())));
+        assertTrue(longGlob.getMessage().contains("not a glob"), longGlob.getMessage());
+    }
+
+    @Test
+    void policyTooLargeForUserParametersRaises() {
+        List<SafetyRule> rules = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            rules.add(SafetyRule.builder().verdict(RuleVerdict.ALLOW)
+                    .resourceTypes(List.of("AWS::Service" + i + "::Resource*")).description("rule " + i).build());
+        }
+        Stack tooLarge = new Stack(new App(), "TooLarge");
+        RuntimeException error = assertThrows(RuntimeException.class, () -> new StepFunctionsDeployAction(tooLarge, "Deploy",
+                StepFunctionsDeployActionProps.builder()
+                        .input(Artifact.artifact("Source"))
+                        .stackName("app")
+                        .templatePath("app.yaml")
+                        .safetyPolicy(SafetyPolicy.fromRules(rules))
+                        .build()));
+        assertTrue(error.getMessage().contains("UserParameters"), error.getMessage());
+    }
+
+    @Test
+    void otherPoliciesTranslate() {
+        assertInstanceOf(SafetyPolicy.class, SafetyPolicy.allowAll());
+        assertInstanceOf(SafetyPolicy.class, SafetyPolicy.denyDestructiveChanges());
+    }
+
+    @Test
+    void matchApiOnTheAction() {
+        template.hasResourceProperties("AWS::CodePipeline::Pipeline", Map.of(
+                "Stages", Match.arrayWith(List.of(Match.objectLike(Map.of(
+                        "Name", "Deploy",
+                        "Actions", List.of(Match.objectLike(Map.of("Name", "DeployApp")))))))));
+    }
+
+    @Test
+    void aSubclassOfSafetyPolicyIsRefusedWithAClearMessage() {
+        // jsii lets Java subclass SafetyPolicy; the library cannot use such a policy and says what to do instead.
+        SafetyPolicy mine = new SafetyPolicy() {
+        };
+        Stack subclass = new Stack(new App(), "Subclass");
+        RuntimeException error = assertThrows(RuntimeException.class, () -> new StepFunctionsDeployAction(subclass, "Deploy",
+                StepFunctionsDeployActionProps.builder()
+                        .input(Artifact.artifact("Source"))
+                        .stackName("app")
+                        .templatePath("app.yaml")
+                        .safetyPolicy(mine)
+                        .build()));
+        assertTrue(error.getMessage().contains("fromRules"), error.getMessage());
+    }
+
+    private static Map<String, Object> change(String action, String logicalId, String type, String key, String value) {
+        Map<String, Object> resourceChange = new LinkedHashMap<>();
+        resourceChange.put("Action", action);
+        resourceChange.put("LogicalResourceId", logicalId);
+        resourceChange.put("ResourceType", type);
+        if (key != null) {
+            resourceChange.put(key, value);
+        }
+        return Map.of("Type", "Resource", "ResourceChange", resourceChange);
+    }
+
+    @Test
+    void theRulesDecideAChangeSetFromJava() {
+        // The same evaluation the deploy workflow runs, offline, on describe-change-set output.
+        List<Object> changes = List.of(
+                change("Remove", "FnVersionA", "AWS::Lambda::Version", "PolicyAction", "Delete"),
+                change("Modify", "AppRole", "AWS::IAM::Role", "Replacement", "False"),
+                change("Remove", "Bucket", "AWS::S3::Bucket", "PolicyAction", "Delete"),
+                change("Add", "Queue", "AWS::SQS::Queue", null, null),
+                change("Modify", "Table", "AWS::DynamoDB::Table", "Replacement", "True"));
+        ChangeSetEvaluation result = PipelineApp.rulesPolicy(null).evaluateChangeSet(List.of(Map.of("Changes", changes)));
+        assertEquals(RuleVerdict.DENY, result.getVerdict());
+        List<String> decided = new ArrayList<>();
+        for (ChangeEvaluation c : result.getChanges()) {
+            decided.add(c.getLogicalId() + " " + c.getVerdict() + " " + c.getRule());
+        }
+        assertEquals(List.of(
+                "FnVersionA ALLOW rule #1",
+                "AppRole REQUIRE_APPROVAL rule #2",
+                "Bucket DENY rule #3",
+                "Queue ALLOW rule #6",
+                "Table DENY no replacement"), decided);
+        assertEquals("True", result.getChanges().get(4).getReplacement());
+        assertEquals("Delete", result.getChanges().get(0).getPolicyAction());
+        ChangeSetEvaluation approval = PipelineApp.rulesPolicy(null)
+                .evaluateChangeSet(List.of(Map.of("Changes", changes.subList(0, 2))));
+        assertEquals(RuleVerdict.REQUIRE_APPROVAL, approval.getVerdict());
+    }
+}

@@ -1,0 +1,257 @@
+"""pytest checks of the Python app (app.py) against the built wheel."""
+import json
+import os
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk.assertions import Match, Template
+
+import cdk_stepfunctions_deploy_action as lib
+from cdk_stepfunctions_deploy_action import (
+    ChangeAction,
+    RuleVerdict,
+    SafetyPolicy,
+    SafetyRule,
+    StepFunctionsDeployAction,
+)
+
+from app import build_app, rules_policy
+
+EXPECTED_RULES = [
+    {"verdict": "ALLOW", "resourceTypes": ["AWS::Lambda::Version"]},
+    {"verdict": "REQUIRE_APPROVAL", "resourceTypes": ["AWS::IAM::*"]},
+    {"verdict": "DENY", "actions": ["Remove"]},
+    {"verdict": "DENY", "replacements": ["True", "Conditional"], "description": "no replacement"},
+    {"verdict": "DENY", "policyActions": ["Delete"], "logicalIds": ["Db*"]},
+    {"verdict": "ALLOW", "actions": ["Add", "Modify"]},
+]
+
+TOKEN_PLACEHOLDER = "<token>"
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app, stack = build_app(outdir=str(outdir))
+    assembly = app.synth()
+    return stack, Template.from_stack(stack), assembly
+
+
+@pytest.fixture(scope="module")
+def template(synthesized):
+    return synthesized[1]
+
+
+def parse_json_value(value) -> dict:
+    """A JSON string property, parsed: a plain string, or an Fn::Join whose tokens become placeholders."""
+    if isinstance(value, str):
+        return json.loads(value)
+    assert list(value) == ["Fn::Join"], value
+    separator, parts = value["Fn::Join"]
+    return json.loads(separator.join(p if isinstance(p, str) else TOKEN_PLACEHOLDER for p in parts))
+
+
+def user_parameters(template: Template) -> dict:
+    """The Deploy action's UserParameters, parsed (an Fn::Join, since the role ARN is a token)."""
+    return parse_json_value(deploy_action(template)["Configuration"]["UserParameters"])
+
+
+def deploy_action(template: Template) -> dict:
+    pipelines = template.find_resources("AWS::CodePipeline::Pipeline")
+    assert len(pipelines) == 1
+    (pipeline,) = pipelines.values()
+    stages = {s["Name"]: s for s in pipeline["Properties"]["Stages"]}
+    assert list(stages) == ["Source", "Deploy"]
+    actions = stages["Deploy"]["Actions"]
+    assert len(actions) == 1
+    return actions[0]
+
+
+def test_one_state_machine(template):
+    template.resource_count_is("AWS::StepFunctions::StateMachine", 1)
+    (machine,) = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    definition = parse_json_value(machine["Properties"]["DefinitionString"])
+    states = definition["States"]
+    assert definition["StartAt"] in states
+    kinds = {state["Type"] for state in states.values()}
+    assert {"Task", "Choice", "Wait", "Succeed", "Fail"} <= kinds, kinds
+    assert any("ChangeSet" in name.replace(" ", "") for name in states), list(states)
+
+
+def test_two_nodejs22_functions(template):
+    template.resource_count_is("AWS::Lambda::Function", 2)
+    functions = template.find_resources("AWS::Lambda::Function")
+    for fn in functions.values():
+        assert fn["Properties"]["Runtime"] == "nodejs22.x"
+        assert fn["Properties"]["Handler"] == "index.handler"
+    descriptions = sorted(fn["Properties"]["Description"] for fn in functions.values())
+    assert any("starts the deploy workflow" in d for d in descriptions), descriptions
+    assert any("deploy workflow's tasks" in d for d in descriptions), descriptions
+
+
+def test_pipeline_lambda_action_invokes_the_trigger_function(template):
+    action = deploy_action(template)
+    assert action["ActionTypeId"] == {"Category": "Invoke", "Owner": "AWS", "Provider": "Lambda", "Version": "1"}
+    assert action["Name"] == "DeployApp"
+    assert action["Namespace"] == "Deploy"
+    assert [a["Name"] for a in action["InputArtifacts"]] == ["Source"]
+    ref = action["Configuration"]["FunctionName"]["Ref"]
+    trigger = template.find_resources("AWS::Lambda::Function")[ref]
+    assert "starts the deploy workflow" in trigger["Properties"]["Description"]
+
+
+def test_pipeline_action_carries_the_rules_policy(template):
+    params = user_parameters(template)
+    assert params["policy"] == {"type": "rules", "rules": EXPECTED_RULES, "defaultVerdict": "DENY"}
+    assert params["onUnsafe"] == {"type": "fail"}
+    assert params["stackName"] == "app"
+    assert params["environmentName"] == "dev"
+    assert params["templatePath"] == "infra/app.yaml"
+    assert params["capabilities"] == ["CAPABILITY_NAMED_IAM"]
+    assert params["pollIntervalSeconds"] == 10
+    assert params["timeoutMinutes"] == 30
+    assert params["roleArn"] == TOKEN_PLACEHOLDER
+
+
+def test_default_verdict_option():
+    _, stack = build_app(default_verdict=RuleVerdict.REQUIRE_APPROVAL)
+    params = user_parameters(Template.from_stack(stack))
+    assert params["policy"]["defaultVerdict"] == "REQUIRE_APPROVAL"
+    assert params["policy"]["rules"] == EXPECTED_RULES
+
+
+def test_action_properties_from_python(synthesized):
+    stack, _, _ = synthesized
+    action = stack.deploy_action
+    assert action.stack_name == "dev-app"
+    assert action.action_properties.action_name == "DeployApp"
+    assert action.action_properties.category == codepipeline.ActionCategory.INVOKE
+    assert stack.resolve(action.variable("Outcome")) == "#{Deploy.Outcome}"
+    assert action.state_machine.node.path == action.deploy_state_machine.state_machine.node.path
+
+
+def test_assets_are_in_the_wheel_and_the_cloud_assembly(synthesized):
+    _, _, assembly = synthesized
+    bundles = []
+    for entry in os.listdir(assembly.directory):
+        path = os.path.join(assembly.directory, entry, "index.js")
+        if entry.startswith("asset.") and os.path.isfile(path):
+            bundles.append(os.path.getsize(path))
+    assert len(bundles) == 2, bundles
+    assert all(size > 1000 for size in bundles), bundles
+
+
+def test_rule_with_a_string_for_an_enum_raises():
+    # Python's type checks catch a plain string where RuleVerdict or ChangeAction is expected.
+    with pytest.raises(TypeError):
+        SafetyRule(verdict="ALLOW")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        SafetyRule(verdict=RuleVerdict.DENY, actions=["Remove"])  # type: ignore[list-item]
+
+
+def test_invalid_rules_raise_from_the_library():
+    # These reach the library's own validation in JavaScript and come back as Python exceptions.
+    with pytest.raises(Exception, match="at least one rule"):
+        SafetyPolicy.from_rules([])
+    with pytest.raises(Exception, match="non-empty list"):
+        SafetyPolicy.from_rules([SafetyRule(verdict=RuleVerdict.DENY, resource_types=[])])
+    with pytest.raises(Exception, match="not a glob"):
+        SafetyPolicy.from_rules([SafetyRule(verdict=RuleVerdict.DENY, logical_ids=["x" * 300])])
+    with pytest.raises(Exception, match="non-empty list"):
+        SafetyPolicy.from_rules([SafetyRule(verdict=RuleVerdict.DENY, actions=[])])
+
+
+def test_policy_too_large_for_user_parameters_raises():
+    rules = [
+        SafetyRule(verdict=RuleVerdict.ALLOW, resource_types=[f"AWS::Service{i}::Resource*"], description=f"rule {i}")
+        for i in range(40)
+    ]
+    stack = Stack(App(), "TooLarge")
+    with pytest.raises(Exception, match="UserParameters"):
+        StepFunctionsDeployAction(
+            stack,
+            "Deploy",
+            input=codepipeline.Artifact("Source"),
+            stack_name="app",
+            template_path="app.yaml",
+            safety_policy=SafetyPolicy.from_rules(rules),
+        )
+
+
+def test_other_policies_translate():
+    assert isinstance(SafetyPolicy.allow_all(), SafetyPolicy)
+    assert isinstance(
+        SafetyPolicy.deny_destructive_changes(allow_replacement_of_resource_types=["AWS::Lambda::Version"]),
+        SafetyPolicy,
+    )
+    # jsii enums: members by their TypeScript names (the CloudFormation spelling, 'Remove', is what the template holds)
+    assert [m.name for m in ChangeAction] == ["ADD", "MODIFY", "REMOVE", "IMPORT", "DYNAMIC"]
+    assert {"SafetyPolicy", "SafetyRule", "RuleVerdict", "StepFunctionsDeployAction", "DeployStateMachine"} <= set(
+        dir(lib)
+    )
+
+
+def test_match_api_on_the_action(template):
+    template.has_resource_properties(
+        "AWS::CodePipeline::Pipeline",
+        {
+            "Stages": Match.array_with(
+                [Match.object_like({"Name": "Deploy", "Actions": [Match.object_like({"Name": "DeployApp"})]})]
+            )
+        },
+    )
+
+
+def test_a_subclass_of_safety_policy_is_refused_with_a_clear_message():
+    # jsii lets Python subclass SafetyPolicy; the library cannot use such a policy and says what to do instead.
+    class MyPolicy(SafetyPolicy):
+        pass
+
+    stack = Stack(App(), "Subclass")
+    with pytest.raises(Exception, match="fromRules"):
+        StepFunctionsDeployAction(
+            stack,
+            "Deploy",
+            input=codepipeline.Artifact("Source"),
+            stack_name="app",
+            template_path="app.yaml",
+            safety_policy=MyPolicy(),
+        )
+
+
+CHANGE_SET_PAGES = [
+    {
+        "Changes": [
+            {"Type": "Resource", "ResourceChange": {"Action": "Remove", "LogicalResourceId": "FnVersionA",
+                                                    "ResourceType": "AWS::Lambda::Version", "PolicyAction": "Delete"}},
+            {"Type": "Resource", "ResourceChange": {"Action": "Modify", "LogicalResourceId": "AppRole",
+                                                    "ResourceType": "AWS::IAM::Role", "Replacement": "False"}},
+            {"Type": "Resource", "ResourceChange": {"Action": "Remove", "LogicalResourceId": "Bucket",
+                                                    "ResourceType": "AWS::S3::Bucket", "PolicyAction": "Delete"}},
+            {"Type": "Resource", "ResourceChange": {"Action": "Add", "LogicalResourceId": "Queue",
+                                                    "ResourceType": "AWS::SQS::Queue"}},
+            {"Type": "Resource", "ResourceChange": {"Action": "Modify", "LogicalResourceId": "Table",
+                                                    "ResourceType": "AWS::DynamoDB::Table", "Replacement": "True"}},
+        ]
+    }
+]
+
+
+def test_the_rules_decide_a_change_set_from_python():
+    # The same evaluation the deploy workflow runs, offline, on describe-change-set output.
+    result = rules_policy().evaluate_change_set(CHANGE_SET_PAGES)
+    assert result.verdict == RuleVerdict.DENY
+    decided = [(c.logical_id, c.verdict, c.rule) for c in result.changes]
+    assert decided == [
+        ("FnVersionA", RuleVerdict.ALLOW, "rule #1"),
+        ("AppRole", RuleVerdict.REQUIRE_APPROVAL, "rule #2"),
+        ("Bucket", RuleVerdict.DENY, "rule #3"),
+        ("Queue", RuleVerdict.ALLOW, "rule #6"),
+        ("Table", RuleVerdict.DENY, "no replacement"),
+    ]
+    assert result.changes[4].replacement == "True"
+    assert result.changes[0].policy_action == "Delete"
+    # Without the denied changes, one change still needs approval.
+    approval = rules_policy().evaluate_change_set([{"Changes": CHANGE_SET_PAGES[0]["Changes"][:2]}])
+    assert approval.verdict == RuleVerdict.REQUIRE_APPROVAL

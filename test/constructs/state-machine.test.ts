@@ -1,0 +1,136 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { definitionOf, logicalIdOf, singleAction } from './helpers';
+import { DeployStateMachine } from '../../src';
+import { STATE_NAMES } from '../../src/workflow/state-names';
+
+const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
+const LAMBDA_THROTTLING = 'Lambda.TooManyRequestsException';
+const TRANSIENT_AWS_ERROR = 'TransientAwsError';
+
+function statesOfType(definition: any, type: string): Array<[string, any]> {
+  return Object.entries(definition.States as Record<string, any>).filter(([, s]) => s.Type === type);
+}
+
+describe('the deploy state machine definition', () => {
+  const { action, template } = singleAction();
+  const t = template();
+  const { definition, tokens, properties } = definitionOf(t);
+
+  test('is JSONPath: no QueryLanguage JSONata, no JSONata fields, no variables', () => {
+    expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    for (const [name, state] of Object.entries(definition.States as Record<string, any>)) {
+      expect({ name, queryLanguage: state.QueryLanguage ?? 'JSONPath' }).toEqual({ name, queryLanguage: 'JSONPath' });
+      for (const jsonataOnly of ['Arguments', 'Output', 'Assign']) {
+        expect({ name, has: jsonataOnly in state }).toEqual({ name, has: false });
+      }
+    }
+    expect(JSON.stringify(definition)).not.toMatch(/\{%/);
+  });
+
+  test('has the blog-like state names, every one of them, starting by reading the template', () => {
+    expect(Object.keys(definition.States).sort()).toEqual(Object.values(STATE_NAMES).sort());
+    expect(definition.StartAt).toBe(STATE_NAMES.readTemplate);
+    for (const name of ['Create Stack', 'Create Change Set', 'Inspect Change Set Changes', 'Safe to Update Infra?',
+      'Execute Change Set', 'Delete Unsafe Change Set', 'Deployment Rejected', 'Deployment Succeeded']) {
+      expect(definition.States).toHaveProperty([name]);
+    }
+  });
+
+  test('every Task calls the task function, retries Lambda service errors, throttling and TransientAwsError, and has a timeout', () => {
+    const taskStates = statesOfType(definition, 'Task');
+    expect(taskStates.length).toBeGreaterThanOrEqual(10);
+    for (const [name, state] of taskStates) {
+      const retried: string[] = (state.Retry ?? []).flatMap((r: any) => r.ErrorEquals);
+      expect({ name, retried }).toEqual({
+        name, retried: expect.arrayContaining([...LAMBDA_SERVICE_ERRORS, LAMBDA_THROTTLING, TRANSIENT_AWS_ERROR]),
+      });
+      for (const retry of state.Retry) {
+        expect({ name, maxAttempts: retry.MaxAttempts }).toEqual({ name, maxAttempts: expect.any(Number) });
+        expect(retry.MaxAttempts).toBeGreaterThan(0);
+        expect(retry.MaxAttempts).toBeLessThanOrEqual(10);
+      }
+      expect({ name, timeout: state.TimeoutSeconds }).toEqual({ name, timeout: expect.any(Number) });
+      expect(state.TimeoutSeconds).toBeGreaterThan(0);
+      expect(state.TimeoutSeconds).toBeLessThanOrEqual(900);
+      expect({ name, resource: tokens[state.Resource] }).toEqual({
+        name, resource: { 'Fn::GetAtt': [logicalIdOf(action.taskFunction), 'Arn'] },
+      });
+      // Every failure ends somewhere: a Catch on States.ALL.
+      expect({ name, caught: (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals) }).toEqual({ name, caught: ['States.ALL'] });
+    }
+  });
+
+  test('the Lambda retries do not swallow the handler\'s own errors (no States.ALL / States.TaskFailed retry)', () => {
+    for (const [name, state] of statesOfType(definition, 'Task')) {
+      const retried: string[] = state.Retry.flatMap((r: any) => r.ErrorEquals);
+      expect({ name, broad: retried.filter((e) => e === 'States.ALL' || e === 'States.TaskFailed') }).toEqual({ name, broad: [] });
+    }
+  });
+
+  test('Wait states take their time from the state (SecondsPath), never a fixed Seconds', () => {
+    const waits = statesOfType(definition, 'Wait');
+    expect(waits.map(([name]) => name).sort()).toEqual([
+      STATE_NAMES.waitChangeSetCreation, STATE_NAMES.waitForOtherDeployment, STATE_NAMES.waitStackCreation, STATE_NAMES.waitStackUpdate,
+    ].sort());
+    for (const [name, state] of waits) {
+      expect({ name, secondsPath: state.SecondsPath, seconds: state.Seconds })
+        .toEqual({ name, secondsPath: expect.stringMatching(/^\$\.[a-zA-Z.]+\.waitSeconds$/), seconds: undefined });
+    }
+  });
+
+  test('the execution has a timeout below CodePipeline\'s 24 hours for a Lambda action', () => {
+    expect(definition.TimeoutSeconds).toEqual(expect.any(Number));
+    expect(definition.TimeoutSeconds).toBeLessThan(24 * 3600);
+    expect(definition.TimeoutSeconds).toBe(23 * 3600);
+  });
+
+  test('the state machine logs errors without execution data and is traced', () => {
+    expect(properties).toMatchObject({
+      LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
+      TracingConfiguration: { Enabled: true },
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  test('only the safe branch leads to Execute Change Set', () => {
+    const safe = definition.States[STATE_NAMES.safeToUpdate];
+    expect(safe.Type).toBe('Choice');
+    expect(safe.Choices).toEqual([{ Variable: '$.inspection.verdict', StringEquals: 'SAFE', Next: STATE_NAMES.executeChangeSet }]);
+    expect(safe.Default).toBe(STATE_NAMES.deleteUnsafeChangeSet);
+    const reaching = Object.entries(definition.States as Record<string, any>)
+      .filter(([, s]) => s.Next === STATE_NAMES.executeChangeSet || (s.Choices ?? []).some((c: any) => c.Next === STATE_NAMES.executeChangeSet))
+      .map(([name]) => name);
+    expect(reaching).toEqual([STATE_NAMES.safeToUpdate]);
+  });
+});
+
+describe('DeployStateMachine props', () => {
+  test('a custom name, execution timeout and log group are used', () => {
+    const stack = new Stack(new App(), 'Custom');
+    const logGroup = new logs.LogGroup(stack, 'MyLogs');
+    new DeployStateMachine(stack, 'Workflow', { stateMachineName: 'deployer', executionTimeout: Duration.hours(6), logGroup });
+    const t = Template.fromStack(stack);
+
+    t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'deployer',
+      LoggingConfiguration: Match.objectLike({
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logicalIdOf(logGroup), 'Arn'] } } }],
+      }),
+    });
+    t.resourceCountIs('AWS::Logs::LogGroup', 1);
+    expect(definitionOf(t).definition.TimeoutSeconds).toBe(6 * 3600);
+  });
+
+  test.each([Duration.hours(24), Duration.days(2)])('an execution timeout of %s is refused (CodePipeline\'s 24 hours)', (executionTimeout) => {
+    const stack = new Stack(new App(), 'TooLong');
+    expect(() => new DeployStateMachine(stack, 'Workflow', { executionTimeout })).toThrow(/executionTimeout must be below 24 hours/);
+  });
+
+  test('DeployStateMachine.of() refuses a foreign construct under its id', () => {
+    const stack = new Stack(new App(), 'Clash');
+    new logs.LogGroup(stack, 'StepFunctionsDeployWorkflow');
+    expect(() => DeployStateMachine.of(stack)).toThrow(/already has a construct named StepFunctionsDeployWorkflow that is not a DeployStateMachine/);
+  });
+});

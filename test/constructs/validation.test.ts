@@ -1,0 +1,117 @@
+import { Duration, Lazy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { basicProps, newPipeline, newStack, singleAction, userParametersOf } from './helpers';
+import { StepFunctionsDeployAction } from '../../src';
+import type { StepFunctionsDeployActionProps } from '../../src';
+
+/** Builds the action in a fresh stack; returns a function for `expect(...).toThrow()`. */
+function build(more: Partial<StepFunctionsDeployActionProps> | ((stack: any) => Partial<StepFunctionsDeployActionProps>)) {
+  return () => {
+    const stack = newStack();
+    const { source } = newPipeline(stack);
+    const extra = typeof more === 'function' ? more(stack) : more;
+    return new StepFunctionsDeployAction(stack, 'Deploy', basicProps(source, extra));
+  };
+}
+
+describe('props validation, with messages that say what to change', () => {
+  test.each([
+    ['1app', {}, '1app'],
+    ['app_1', {}, 'app_1'],
+    ['app.prod', {}, 'app.prod'],
+    ['', {}, ''],
+    ['a'.repeat(129), {}, 'a'.repeat(129)],
+    ['app', { environmentName: 'prod_eu' }, 'prod_eu-app'],
+    ['app', { environmentName: '1st' }, '1st-app'],
+  ])('stack name %j (with %j) is refused', (stackName, more, full) => {
+    expect(build({ stackName, ...more })).toThrow(
+      `StepFunctionsDeployAction: stack name "${full}" is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`);
+  });
+
+  test.each(['app', 'My-App-2', 'a'.repeat(128)])('stack name %j is accepted', (stackName) => {
+    expect(build({ stackName })).not.toThrow();
+  });
+
+  test('a stack name from a token is left to the handler', () => {
+    expect(build({ stackName: Lazy.string({ produce: () => 'app' }) })).not.toThrow();
+  });
+
+  test.each([
+    ['../infra/app.yaml', /templatePath must not contain "\." or "\.\." segments/],
+    ['infra/../../etc/passwd', /templatePath must not contain "\." or "\.\." segments/],
+    ['./infra/app.yaml', /templatePath must not contain "\." or "\.\." segments/],
+    ['/infra/app.yaml', /templatePath must be relative to the artifact root, not start with "\/"/],
+    ['infra\\app.yaml', /templatePath must use forward slashes/],
+    ['', /templatePath is empty/],
+  ])('templatePath %j is refused', (templatePath, message) => {
+    expect(build({ templatePath })).toThrow(message);
+  });
+
+  test('templateConfigurationPath is checked like templatePath', () => {
+    expect(build({ templateConfigurationPath: '../config.json' })).toThrow(/templateConfigurationPath must not contain "\." or "\.\." segments/);
+    expect(build({ templateConfigurationPath: '/config.json' })).toThrow(/templateConfigurationPath must be relative/);
+    expect(build({ templateConfigurationPath: 'infra/config.json' })).not.toThrow();
+  });
+
+  test('inputFileBucket without inputFileKey is refused, and the other way round', () => {
+    expect(build((stack) => ({ inputFileBucket: new s3.Bucket(stack, 'Config') })))
+      .toThrow('StepFunctionsDeployAction: give inputFileBucket and inputFileKey together');
+    expect(build({ inputFileKey: 'deploy.json' })).toThrow('StepFunctionsDeployAction: give inputFileBucket and inputFileKey together');
+  });
+
+  test.each([Duration.seconds(0), Duration.minutes(6), Duration.seconds(301)])('pollInterval %s is refused', (pollInterval) => {
+    expect(build({ pollInterval })).toThrow(/pollInterval must be a whole number of seconds from 1 to 300/);
+  });
+
+  test.each([Duration.seconds(1), Duration.seconds(300)])('pollInterval %s is accepted', (pollInterval) => {
+    expect(build({ pollInterval })).not.toThrow();
+  });
+
+  test.each([Duration.hours(24), Duration.minutes(23 * 60 + 1), Duration.days(2)])('timeout %s is refused (over 23 hours)', (timeout) => {
+    expect(build({ timeout })).toThrow(/timeout must be a whole number of minutes from 1 to 1380 \(CodePipeline allows a Lambda action 24 hours\)/);
+  });
+
+  test.each([Duration.seconds(30), Duration.seconds(90)])('timeout %s is refused (not whole minutes)', (timeout) => {
+    expect(build({ timeout })).toThrow(/timeout must be a whole number of minutes/);
+  });
+
+  test('timeout of 23 hours is accepted and travels in minutes', () => {
+    const { template } = singleAction({ timeout: Duration.hours(23) });
+    expect(userParametersOf(template(), 'Deploy').config.timeoutMinutes).toBe(1380);
+  });
+
+  test('a configuration over 1,000 UserParameters characters is refused, pointing at the S3 input file', () => {
+    const parameterOverrides: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) parameterOverrides[`Parameter${i}`] = `a-rather-long-value-for-parameter-number-${i}`;
+
+    expect(build({ parameterOverrides })).toThrow(/over CodePipeline's 1000 for UserParameters/);
+    expect(build({ parameterOverrides })).toThrow(/S3 input file \(inputFileBucket \+ inputFileKey\)/);
+  });
+
+  test('the estimate counts the deployment role ARN token at 128 characters, not at the token\'s own length', () => {
+    // 12 tags of 60 characters: about 940 characters with the token's placeholder text, about 1,050 with a
+    // real role ARN of 128 characters. 11 tags fit either way.
+    const tags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`tag${i}`, 'v'.repeat(60)]));
+    expect(build({ tags: tags(11) })).not.toThrow();
+    expect(build({ tags: tags(12) })).toThrow(/needs about 10\d\d characters, over CodePipeline's 1000/);
+  });
+
+  test('a typical configuration fits', () => {
+    const { template } = singleAction({
+      environmentName: 'prod',
+      parameterOverrides: { InstanceType: 't3.micro', DesiredCount: '2' },
+      tags: { team: 'platform', costCenter: '1234' },
+    });
+    expect(userParametersOf(template(), 'Deploy').config).toMatchObject({
+      parameterOverrides: { InstanceType: 't3.micro', DesiredCount: '2' },
+      tags: { team: 'platform', costCenter: '1234' },
+    });
+  });
+
+  test('empty parameterOverrides and tags are left out of UserParameters', () => {
+    const { template } = singleAction({ parameterOverrides: {}, tags: {} });
+    const { config } = userParametersOf(template(), 'Deploy');
+    expect(config).not.toHaveProperty('parameterOverrides');
+    expect(config).not.toHaveProperty('tags');
+  });
+});

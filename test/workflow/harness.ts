@@ -1,0 +1,507 @@
+/**
+ * The workflow test harness (SPEC section 6, layer 3).
+ *
+ * 1. `synthesizeWorkflow()` synthesizes a pipeline with a `StepFunctionsDeployAction` and turns the state
+ *    machine's DefinitionString, the action's UserParameters and the trigger's STATE_MACHINE_ARN into plain
+ *    values (intrinsics resolved to fake ARNs).
+ * 2. `runWorkflow()` runs that definition with aws-local-stepfunctions. Every Task state runs the real task
+ *    handler (`runTask`) in-process; a Task state that is not backed by the task function fails the test.
+ *    Wait times and retry intervals are zero. Errors reach the workflow in the shape Lambda gives them.
+ * 3. `runPipelineAction()` drives the real trigger as CodePipeline does: a job, then continuation jobs,
+ *    against fake Step Functions whose executions are the local runs above.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
+import {
+  ACCOUNT, FakeCloudFormation, FakeCodePipeline, FakeS3, FakeStepFunctions, REGION, artifactZip,
+} from './fake-aws';
+import type { JobAnswer } from './fake-aws';
+import { StepFunctionsDeployAction } from '../../src';
+import type { StepFunctionsDeployActionProps } from '../../src';
+import { parseUserParameters, toDeployment, validateConfig } from '../../src/action/job';
+import { runTrigger } from '../../src/action/trigger';
+import type { TriggerOutcome } from '../../src/action/trigger';
+import { ENV, TASKS } from '../../src/shared/contract';
+import type { Deployment, WorkflowInput } from '../../src/shared/contract';
+import { runTask } from '../../src/workflow/tasks';
+import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
+
+export { STATE_NAMES as S } from '../../src/workflow/state-names';
+
+// aws-local-stepfunctions is an ES module package that also ships a CommonJS build; jest loads the latter.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } });
+
+// ---------------------------------------------------------------------------------------------------------
+// 1. Synthesis
+// ---------------------------------------------------------------------------------------------------------
+
+export interface SynthesizedWorkflow {
+  /** The state machine definition, intrinsics resolved. */
+  readonly definition: StateMachineDefinition;
+  /** The fake ARN the Task states' Resource resolves to: the task function's. */
+  readonly taskFunctionArn: string;
+  /** The trigger function's STATE_MACHINE_ARN. */
+  readonly stateMachineArn: string;
+  /** The deploy action's UserParameters, as CodePipeline passes them to the trigger. */
+  readonly userParameters: string;
+}
+
+/** The action used by most tests: stack `prod-app` from `infra/app.json`. */
+export const DEFAULT_ACTION: Omit<StepFunctionsDeployActionProps, 'input'> = {
+  stackName: 'app',
+  environmentName: 'prod',
+  templatePath: 'infra/app.json',
+};
+export const STACK_NAME = 'prod-app';
+export const TEMPLATE_PATH = 'infra/app.json';
+
+let cached: SynthesizedWorkflow | undefined;
+
+/** Synthesizes a pipeline whose Deploy stage holds a StepFunctionsDeployAction (memoized for the default action). */
+export function synthesizeWorkflow(action: Omit<StepFunctionsDeployActionProps, 'input'> = DEFAULT_ACTION): SynthesizedWorkflow {
+  if (action === DEFAULT_ACTION && cached) return cached;
+  const restore = stubMissingLambdaAssets();
+  try {
+    const app = new App();
+    const stack = new Stack(app, 'PipelineStack', { env: { account: ACCOUNT, region: REGION } });
+    const bucket = new s3.Bucket(stack, 'SourceBucket', { versioned: true });
+    const source = new codepipeline.Artifact('Source');
+    const pipeline = new codepipeline.Pipeline(stack, 'Pipeline', {
+      stages: [{
+        stageName: 'Source',
+        actions: [new cpactions.S3SourceAction({ actionName: 'Source', bucket, bucketKey: 'app.zip', output: source })],
+      }],
+    });
+    pipeline.addStage({ stageName: 'Deploy', actions: [new StepFunctionsDeployAction(stack, 'Deploy', { ...action, input: source })] });
+    const result = fromTemplate(Template.fromStack(stack).toJSON());
+    if (action === DEFAULT_ACTION) cached = result;
+    return result;
+  } finally {
+    restore();
+  }
+}
+
+/**
+ * The handler bundles (assets/) are built by `projen bundle`; a bare `jest` run may not have them. The
+ * workflow tests do not need the bundles, so a missing asset directory is replaced by a stub one.
+ */
+function stubMissingLambdaAssets(): () => void {
+  let stubDir: string | undefined;
+  const original = lambda.Code.fromAsset.bind(lambda.Code);
+  const spy = jest.spyOn(lambda.Code, 'fromAsset').mockImplementation((assetPath: string, options?: any) => {
+    if (fs.existsSync(assetPath)) return original(assetPath, options);
+    if (!stubDir) {
+      stubDir = fs.mkdtempSync(path.join(os.tmpdir(), 'workflow-test-asset-'));
+      fs.writeFileSync(path.join(stubDir, 'index.js'), 'exports.handler = async () => { throw new Error("stub"); };');
+    }
+    return original(stubDir, options);
+  });
+  return () => {
+    spy.mockRestore();
+    if (stubDir) fs.rmSync(stubDir, { recursive: true, force: true });
+  };
+}
+
+function fromTemplate(template: any): SynthesizedWorkflow {
+  const resources: Record<string, any> = template.Resources;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const machines = ofType('AWS::StepFunctions::StateMachine');
+  if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
+  const definitionString = resolveIntrinsics(machines[0][1].Properties.DefinitionString, resources);
+  const definition = JSON.parse(definitionString) as StateMachineDefinition;
+
+  const functions = ofType('AWS::Lambda::Function');
+  const trigger = functions.find(([, r]) => r.Properties.Environment?.Variables?.[ENV.stateMachineArn]);
+  if (!trigger) throw new Error(`no function has ${ENV.stateMachineArn}`);
+  const stateMachineArn = resolveIntrinsics(trigger[1].Properties.Environment.Variables[ENV.stateMachineArn], resources);
+  const task = functions.find(([, r]) => r.Properties.Description?.includes('deploy workflow\'s tasks'));
+  if (!task) throw new Error('no task function found');
+
+  const [, pipeline] = ofType('AWS::CodePipeline::Pipeline')[0];
+  const deployAction = pipeline.Properties.Stages.flatMap((s: any) => s.Actions).find((a: any) => a.ActionTypeId.Provider === 'Lambda');
+  return {
+    definition,
+    taskFunctionArn: arnOf(task[0], resources),
+    stateMachineArn,
+    userParameters: resolveIntrinsics(deployAction.Configuration.UserParameters, resources),
+  };
+}
+
+/** Resolves Ref, Fn::GetAtt and Fn::Join to plain values (fake ARNs); any other intrinsic is an error. */
+export function resolveIntrinsics(value: any, resources: Record<string, any>): any {
+  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, resources));
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'))) {
+    const arg = value[keys[0]];
+    switch (keys[0]) {
+      case 'Ref': return refOf(arg, resources);
+      case 'Fn::GetAtt': {
+        const [id, attribute] = Array.isArray(arg) ? arg : String(arg).split('.');
+        if (attribute !== 'Arn') throw new Error(`Fn::GetAtt ${id}.${attribute} is not modelled`);
+        return arnOf(id, resources);
+      }
+      case 'Fn::Join': {
+        const [separator, parts] = arg;
+        return resolveIntrinsics(parts, resources).join(separator);
+      }
+      default: throw new Error(`intrinsic ${keys[0]} is not modelled`);
+    }
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveIntrinsics(v, resources)]));
+}
+
+function refOf(id: string, resources: Record<string, any>): string {
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com',
+  };
+  if (pseudo[id]) return pseudo[id];
+  const resource = resources[id];
+  if (!resource) throw new Error(`Ref to unknown ${id}`);
+  return resource.Type === 'AWS::StepFunctions::StateMachine' ? arnOf(id, resources) : id.toLowerCase();
+}
+
+function arnOf(id: string, resources: Record<string, any>): string {
+  const type = resources[id]?.Type;
+  switch (type) {
+    case 'AWS::Lambda::Function': return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+    case 'AWS::IAM::Role': return `arn:aws:iam::${ACCOUNT}:role/${id}`;
+    case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${id}`;
+    case 'AWS::S3::Bucket': return `arn:aws:s3:::${id.toLowerCase()}`;
+    case undefined: throw new Error(`Fn::GetAtt on unknown ${id}`);
+    default: return `arn:aws:${type.split('::')[1].toLowerCase()}:${REGION}:${ACCOUNT}:${id}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 2. Running the workflow
+// ---------------------------------------------------------------------------------------------------------
+
+type AnyState = Record<string, any>;
+
+/** Every state of a definition, nested Map and Parallel states included. */
+function allStates(definition: { States: Record<string, AnyState> }): [string, AnyState][] {
+  return Object.entries(definition.States).flatMap(([name, state]) => [
+    [name, state] as [string, AnyState],
+    ...(state.Branches ?? []).flatMap((b: any) => allStates(b)),
+    ...(state.ItemProcessor ? allStates(state.ItemProcessor) : []),
+    ...(state.Iterator ? allStates(state.Iterator) : []),
+  ]);
+}
+
+/**
+ * The in-process overrides of the Task states: each runs the real task handler. A Task state that does not
+ * call the task function with `{ task, state: $ }` cannot be run in-process, so it fails the harness.
+ */
+export function taskOverrides(
+  definition: StateMachineDefinition, taskFunctionArn: string, handler: (stateName: string, payload: TaskEvent) => Promise<unknown>,
+): Record<string, (input: any) => Promise<any>> {
+  const overrides: Record<string, (input: any) => Promise<any>> = {};
+  for (const [name, state] of allStates(definition as any)) {
+    if (state.Type !== 'Task') continue;
+    const parameters = state.Parameters ?? {};
+    const problems = [
+      state.Resource !== taskFunctionArn && `its Resource is ${JSON.stringify(state.Resource)}, not the task function`,
+      !TASKS.includes(parameters.task) && `its payload's task ${JSON.stringify(parameters.task)} is not a task of runTask`,
+      (parameters['state.$'] !== '$' || Object.keys(parameters).length !== 2) && 'its payload is not { task, state: $ }',
+    ].filter(Boolean);
+    if (problems.length > 0) {
+      throw new Error(`Task state "${name}" has no in-process override: ${problems.join('; ')}`);
+    }
+    overrides[name] = (payload) => handler(name, payload);
+  }
+  const tasks = allStates(definition as any).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+  const missing = tasks.filter((n) => !overrides[n]);
+  if (missing.length > 0 || tasks.length === 0) throw new Error(`Task states without override: ${missing.join(', ') || '(no Task states)'}`);
+  return overrides;
+}
+
+/** What an execution did, read from its event log. */
+export interface WorkflowRun {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: any;
+  readonly error?: string;
+  readonly cause?: string;
+  /** The states entered, in order. */
+  readonly path: string[];
+  /** The number of times a state was entered. */
+  visits(state: string): number;
+  /** The output of each visit of a state that completed. */
+  outputsOf(state: string): any[];
+  /** The number of retries of a state. */
+  retriesOf(state: string): number;
+}
+
+export interface RunOptions {
+  readonly synthesized?: SynthesizedWorkflow;
+  /** Most task invocations before the harness aborts a runaway loop. @default 500 */
+  readonly maxTaskInvocations?: number;
+}
+
+/** Step Functions' payload limit for a state's input and output. */
+const STATE_PAYLOAD_LIMIT = 256 * 1024;
+
+export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options: RunOptions = {}): Promise<WorkflowRun> {
+  const synthesized = options.synthesized ?? synthesizeWorkflow();
+  const { definition } = synthesized;
+  const states = allStates(definition as any);
+  const maxInvocations = options.maxTaskInvocations ?? 500;
+  let invocations = 0;
+  let aborted = false;
+  let execution: ReturnType<InstanceType<typeof StateMachine>['run']> | undefined;
+
+  const overrides = taskOverrides(definition, synthesized.taskFunctionArn, async (_stateName, payload) => {
+    if (++invocations > maxInvocations) {
+      aborted = true;
+      execution?.abort();
+      throw new Error('runaway execution');
+    }
+    // Lambda receives and returns JSON.
+    const event = JSON.parse(JSON.stringify(payload)) as TaskEvent;
+    try {
+      const result = await runTask(event, deps);
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    } catch (e) {
+      throw asLambdaError(e);
+    }
+  });
+  const zero = (type: string) => Object.fromEntries(states.filter(([, s]) => s.Type === type || (type === 'Retry' && s.Retry)).map(([n]) => [n, 0]));
+
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  execution = machine.run(input as any, {
+    overrides: {
+      taskResourceLocalHandlers: overrides,
+      waitTimeOverrides: zero('Wait'),
+      retryIntervalOverrides: zero('Retry'),
+    },
+  });
+  let output: any;
+  let failure: { error?: string; cause?: string } | undefined;
+  try {
+    output = await execution.result;
+  } catch (e) {
+    if (aborted) throw new Error(`the execution ran more than ${maxInvocations} tasks: a polling loop never ended`);
+    const caught = (e as any).cause ?? e;
+    failure = { error: caught.name, cause: caught.message };
+  }
+
+  const events: any[] = [];
+  for await (const event of execution.eventLogs) events.push(event);
+  checkEvents(events, definition);
+
+  const entered = events.filter((e) => e.type === 'StateEntered').map((e) => e.state.name as string);
+  return {
+    status: failure ? 'FAILED' : 'SUCCEEDED',
+    ...(failure ? failure : { output }),
+    path: entered,
+    visits: (state) => entered.filter((n) => n === state).length,
+    outputsOf: (state) => events.filter((e) => e.type === 'StateExited' && e.state.name === state).map((e) => e.state.output),
+    retriesOf: (state) => events.filter((e) => e.type === 'StateRetried' && e.state.name === state).length,
+  };
+}
+
+/** What Step Functions would refuse but the overrides hide: Wait SecondsPath values and payload sizes. */
+function checkEvents(events: any[], definition: StateMachineDefinition): void {
+  const problems: string[] = [];
+  for (const event of events) {
+    if (event.type === 'StateEntered') {
+      const state = (definition.States as Record<string, AnyState>)[event.state.name];
+      if (state?.Type === 'Wait' && state.SecondsPath) {
+        const seconds = readPath(event.state.input, state.SecondsPath);
+        if (!Number.isInteger(seconds) || seconds < 0) {
+          problems.push(`Wait state "${event.state.name}": ${state.SecondsPath} is ${JSON.stringify(seconds)}, not a whole number >= 0`);
+        }
+      }
+    }
+    for (const [what, value] of [['input', event.state?.input], ['output', event.state?.output]] as const) {
+      if (value === undefined) continue;
+      const size = Buffer.byteLength(JSON.stringify(value));
+      if (size > STATE_PAYLOAD_LIMIT) problems.push(`state "${event.state.name}" ${what} is ${size} bytes, over Step Functions' 256 KB`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`the execution would fail in Step Functions: ${[...new Set(problems)].join('; ')}`);
+}
+
+function readPath(value: any, jsonPath: string): any {
+  return jsonPath.replace(/^\$\.?/, '').split('.').filter(Boolean).reduce((v, key) => v?.[key], value);
+}
+
+/**
+ * A task failure as Step Functions sees it from Lambda: Error is the error's name, Cause the JSON the
+ * Node.js runtime returns (`{"errorType","errorMessage","trace"}`).
+ */
+function asLambdaError(e: unknown): Error {
+  const error = e instanceof Error ? e : new Error(String(e));
+  const lambdaError = new Error(JSON.stringify({
+    errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n'),
+  }));
+  lambdaError.name = error.name;
+  return lambdaError;
+}
+
+/** The errorMessage of a Cause that came from Lambda, or the Cause itself. */
+export function causeMessage(cause: string | undefined): string {
+  try {
+    return JSON.parse(cause ?? '').errorMessage ?? cause;
+  } catch {
+    return cause ?? '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The world: fakes, the artifact, the deployment
+// ---------------------------------------------------------------------------------------------------------
+
+export const ARTIFACT = { bucket: 'codepipeline-eu-west-1-artifacts', key: 'MyPipeline/Source/Ab12Cd3' };
+
+export interface World {
+  readonly s3: FakeS3;
+  readonly cfn: FakeCloudFormation;
+  readonly deps: TaskDeps;
+}
+
+export function createWorld(files: Record<string, string> = { [TEMPLATE_PATH]: smallTemplate() }): World {
+  const fakeS3 = new FakeS3();
+  const cfn = new FakeCloudFormation(fakeS3);
+  fakeS3.put(ARTIFACT.bucket, ARTIFACT.key, artifactZip(files));
+  return { s3: fakeS3, cfn, deps: { cloudformation: cfn.client, s3: fakeS3.client, region: REGION } };
+}
+
+/** The deployment the trigger would start for a job, from the synthesized action's UserParameters. */
+export function deploymentFor(jobId = 'a1b2c3d4-0000-4000-8000-000000000001', synthesized = synthesizeWorkflow()): Deployment {
+  const config = validateConfig(parseUserParameters(synthesized.userParameters));
+  return toDeployment(config, { id: jobId, artifact: ARTIFACT, userParameters: synthesized.userParameters }, Date.now());
+}
+
+/** Runs the workflow for one deployment against the world's fakes. */
+export function deploy(world: World, deployment: Deployment = deploymentFor()): Promise<WorkflowRun> {
+  return runWorkflow({ deployment }, world.deps);
+}
+
+export function smallTemplate(description = 'sample app'): string {
+  return JSON.stringify({
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: description,
+    Resources: { Queue: { Type: 'AWS::SQS::Queue' }, Topic: { Type: 'AWS::SNS::Topic' } },
+  }, null, 2);
+}
+
+/** A template over CloudFormation's 51,200-byte limit for TemplateBody. */
+export function largeTemplate(): string {
+  const resources: Record<string, unknown> = {};
+  for (let i = 0; i < 400; i++) {
+    resources[`Topic${i}`] = { Type: 'AWS::SNS::Topic', Properties: { DisplayName: `topic number ${i} of the large sample template` } };
+  }
+  return JSON.stringify({ AWSTemplateFormatVersion: '2010-09-09', Resources: resources }, null, 2);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 3. The pipeline: CodePipeline jobs through the real trigger
+// ---------------------------------------------------------------------------------------------------------
+
+export interface PipelineWorld extends World {
+  readonly sfn: FakeStepFunctions;
+  readonly codepipeline: FakeCodePipeline;
+  readonly synthesized: SynthesizedWorkflow;
+  /** The local runs behind the Step Functions executions. */
+  readonly runs: WorkflowRun[];
+  /** What the trigger logged. */
+  readonly log: string[];
+}
+
+export const ARTIFACT_SECRET = 'fakeSecretAccessKey/DoNotLog';
+
+export function createPipelineWorld(files?: Record<string, string>): PipelineWorld {
+  const world = createWorld(files);
+  const synthesized = synthesizeWorkflow();
+  const runs: WorkflowRun[] = [];
+  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input) => {
+    const run = await runWorkflow(input, world.deps, { synthesized });
+    runs.push(run);
+    return run;
+  });
+  return { ...world, sfn, codepipeline: new FakeCodePipeline(), synthesized, runs, log: [] };
+}
+
+/** A CodePipeline job event for the deploy action, as the Lambda invoke action sends it. */
+export function jobEvent(world: PipelineWorld, jobId: string, continuationToken?: string): unknown {
+  return {
+    'CodePipeline.job': {
+      id: jobId,
+      accountId: ACCOUNT,
+      data: {
+        actionConfiguration: {
+          configuration: { FunctionName: 'stepfunctionsdeployworkflowtriggerfunction', UserParameters: world.synthesized.userParameters },
+        },
+        inputArtifacts: [{
+          name: 'Source',
+          revision: 'v1',
+          location: { type: 'S3', s3Location: { bucketName: ARTIFACT.bucket, objectKey: ARTIFACT.key } },
+        }],
+        outputArtifacts: [],
+        artifactCredentials: { accessKeyId: 'ASIAFAKEACCESSKEY', secretAccessKey: ARTIFACT_SECRET, sessionToken: 'fakeSessionToken' },
+        ...(continuationToken ? { continuationToken } : {}),
+      },
+    },
+  };
+}
+
+/** Invokes the real trigger once. */
+export function invokeTrigger(world: PipelineWorld, event: unknown, now = Date.now()): Promise<TriggerOutcome> {
+  return runTrigger(event, {
+    codepipeline: world.codepipeline.client,
+    sfn: world.sfn.client,
+    s3: world.s3.client,
+    stateMachineArn: world.synthesized.stateMachineArn,
+    now: () => now,
+    log: (m) => world.log.push(m),
+  });
+}
+
+export interface PipelineActionRun {
+  /** The trigger's outcome for each job: the first job, then the continuation jobs. */
+  readonly outcomes: TriggerOutcome[];
+  /** The job result that ended the action. */
+  readonly final: JobAnswer;
+}
+
+/**
+ * Runs the action as CodePipeline does: the job, then, while the trigger answers with a continuation token,
+ * a new job carrying that token (`continueAction`).
+ */
+export async function runPipelineAction(world: PipelineWorld, jobId: string): Promise<PipelineActionRun> {
+  const outcome = await invokeTrigger(world, jobEvent(world, jobId));
+  return continueAction(world, jobId, [outcome]);
+}
+
+/**
+ * Follows the job's continuation tokens to the end. The first continuation job comes before the execution
+ * has run (it is RUNNING); before each later one, time passes and the execution runs to its end.
+ */
+export async function continueAction(world: PipelineWorld, jobId: string, outcomes: TriggerOutcome[] = []): Promise<PipelineActionRun> {
+  let answer = firstAnswer(world, jobId);
+  for (let i = 1; answer.kind === 'success' && answer.input.continuationToken; i++) {
+    if (i > 10) throw new Error('the action never finished');
+    if (i > 1) await world.sfn.runPending();
+    const continuationJob = `${jobId}-continuation-${i}`;
+    outcomes.push(await invokeTrigger(world, jobEvent(world, continuationJob, answer.input.continuationToken)));
+    answer = firstAnswer(world, continuationJob);
+  }
+  return { outcomes, final: answer };
+}
+
+/** The answer that CodePipeline took for a job (a job takes one answer; later ones are refused). */
+function firstAnswer(world: PipelineWorld, jobId: string): JobAnswer {
+  const answer = world.codepipeline.answers.find((a) => a.jobId === jobId);
+  if (!answer) throw new Error(`job ${jobId} was never answered: CodePipeline would wait until the action times out`);
+  return answer;
+}
