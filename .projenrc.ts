@@ -14,6 +14,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   cdkVersion: '2.189.1',
   tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: { compilerOptions: {}, include: ['**/*.ts', '.projenrc.ts'], exclude: ['node_modules', 'lib', 'dist', 'assets', 'cdk.out', 'test/apps'] },
   typescriptVersion: '~5.9.0',
   github: false,
   release: false,
@@ -65,6 +66,17 @@ const project = new awscdk.AwsCdkConstructLibrary({
   bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
   gitignore: ['/.demo-out/', '/test/apps/python/.venv/', '/test/apps/java/target/', '__pycache__/'],
 });
+
+// Handler code is bundled with its SDK clients at build time (assets/), so it may import devDependencies.
+project.eslint?.addOverride({
+  files: ['src/**/*.lambda.ts', 'src/action/trigger.ts', 'src/workflow/tasks.ts', 'src/workflow/artifact.ts'],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, peerDependencies: true }] },
+});
+
+// Type-aware lint of every folder through tsconfig.dev.json (the project service only sees tsconfig.json, src/).
+const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
+eslintrc.addDeletionOverride('parserOptions.projectService');
+eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
 
 // Only lib/ and assets/ are published: no demo, benchmark or CI files.
 project.addPackageIgnore('/demo/');

@@ -24,8 +24,10 @@ export function synthesizeDemoApp(): { template: Record<string, any>; userParame
       {
         stageName: 'Source',
         actions: [new cpactions.S3SourceAction({
-          actionName: 'Source', bucket: new s3.Bucket(stack, 'SourceBucket', { versioned: true }),
-          bucketKey: 'source.zip', output: source,
+          actionName: 'Source',
+          bucket: new s3.Bucket(stack, 'SourceBucket', { versioned: true }),
+          bucketKey: 'source.zip',
+          output: source,
         })],
       },
       { stageName: 'Prod', actions: [deploy] },

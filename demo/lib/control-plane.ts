@@ -67,7 +67,10 @@ export async function startControlPlane(definition: StateMachineDefinition, task
       const execution = executions.get(body.executionArn);
       if (!execution) throw apiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
       return {
-        executionArn: execution.arn, name: execution.name, status: execution.status, startDate: Date.now() / 1000,
+        executionArn: execution.arn,
+        name: execution.name,
+        status: execution.status,
+        startDate: Date.now() / 1000,
         ...(execution.output !== undefined ? { output: execution.output } : {}),
         ...(execution.error !== undefined ? { error: execution.error } : {}),
         ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
@@ -99,7 +102,10 @@ export async function startControlPlane(definition: StateMachineDefinition, task
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    endpoint, executions, jobResults, calls,
+    endpoint,
+    executions,
+    jobResults,
+    calls,
     close: async () => {
       await Promise.allSettled([...executions.values()].map((e) => e.done));
       await new Promise<void>((resolve) => server.close(() => resolve()));

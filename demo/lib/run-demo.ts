@@ -145,9 +145,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       print(`  moto:     stack ${STACK_NAME} ${stack.status ?? 'absent'}; resources: ${stack.resources.join(', ') || 'none'}`);
       print(`  picture:  ${path.relative(process.cwd(), graph)}`);
       results.push({
-        id, title, pipelineStatus: pipeline.status, pipelineMessage: pipeline.message,
+        id,
+        title,
+        pipelineStatus: pipeline.status,
+        pipelineMessage: pipeline.message,
         ...(pipeline.outputVariables ? { outputVariables: pipeline.outputVariables } : {}),
-        triggerInvocations: pipeline.invocations, states, inspection, stack, graph,
+        triggerInvocations: pipeline.invocations,
+        states,
+        inspection,
+        stack,
+        graph,
         apiCalls: diffCounts(controlPlane.calls, callsBefore),
       });
     }
@@ -184,8 +191,12 @@ async function runPipelineAction(
     if (!last.body.continuationToken) {
       await execution?.done;
       return {
-        jobId, status: 'SUCCEEDED' as const, message: String(last.body.executionDetails?.summary ?? ''),
-        outputVariables: last.body.outputVariables as Record<string, string> | undefined, invocations: invocation, execution,
+        jobId,
+        status: 'SUCCEEDED' as const,
+        message: String(last.body.executionDetails?.summary ?? ''),
+        outputVariables: last.body.outputVariables as Record<string, string> | undefined,
+        invocations: invocation,
+        execution,
       };
     }
     continuationToken = last.body.continuationToken;
@@ -203,7 +214,8 @@ function jobEvent(jobId: string, userParameters: string, artifactKey: string, co
       data: {
         actionConfiguration: { configuration: { FunctionName: 'demo-trigger', UserParameters: userParameters } },
         inputArtifacts: [{
-          name: 'Source', revision: null,
+          name: 'Source',
+          revision: null,
           location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: artifactKey } },
         }],
         outputArtifacts: [],

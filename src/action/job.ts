@@ -1,11 +1,11 @@
 /**
  * Reading a CodePipeline job event and the action's configuration. Pure: no AWS calls, no logging.
  */
+import { validatePolicyDocument, validateUnsafeDocument } from '../policy/validate-document';
 import { CONFIG_VERSION, DEFAULTS, LIMITS } from '../shared/contract';
 import type { ActionConfig, ArtifactLocation, Deployment } from '../shared/contract';
 import { ConfigurationError } from '../shared/errors';
 import { STACK_NAME, artifactPathProblem, changeSetNameFor, fullStackName } from '../shared/naming';
-import { validatePolicyDocument, validateUnsafeDocument } from '../policy/validate-document';
 
 /** The parts of a CodePipeline job the trigger reads. Never log a whole job: it carries artifact credentials. */
 export interface PipelineJob {
@@ -101,9 +101,21 @@ export function inputFileOf(params: Record<string, unknown>): ArtifactLocation |
 }
 
 const KEYS: Record<keyof ActionConfig, true> = {
-  v: true, stackName: true, environmentName: true, templatePath: true, templateConfigurationPath: true,
-  parameterOverrides: true, tags: true, capabilities: true, roleArn: true, policy: true, onUnsafe: true,
-  pollIntervalSeconds: true, timeoutMinutes: true, s3Bucket: true, stateMachineFile: true,
+  v: true,
+  stackName: true,
+  environmentName: true,
+  templatePath: true,
+  templateConfigurationPath: true,
+  parameterOverrides: true,
+  tags: true,
+  capabilities: true,
+  roleArn: true,
+  policy: true,
+  onUnsafe: true,
+  pollIntervalSeconds: true,
+  timeoutMinutes: true,
+  s3Bucket: true,
+  stateMachineFile: true,
 };
 /** Keys of the seed's input file that the job itself now provides; accepted and ignored. */
 const SEED_KEYS = ['revisionS3Bucket', 'revisionS3Key'];

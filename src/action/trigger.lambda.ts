@@ -11,7 +11,9 @@ const s3 = new S3Client({});
 /** CodePipeline invokes this for the StepFunctionsDeployAction. The event is never logged: it holds credentials. */
 export async function handler(event: unknown): Promise<void> {
   await runTrigger(event, {
-    codepipeline, sfn, s3,
+    codepipeline,
+    sfn,
+    s3,
     stateMachineArn: process.env[ENV.stateMachineArn]!,
     log: (message) => console.log(message),
   });

@@ -13,11 +13,11 @@ import {
   parseUserParameters, toDeployment, validateConfig,
 } from './job';
 import type { PipelineJob } from './job';
+import { failureMessage, successSummary, outputVariables } from './report';
 import { LIMITS } from '../shared/contract';
 import type { WorkflowInput } from '../shared/contract';
 import { ConfigurationError, truncate } from '../shared/errors';
 import { executionNameFor } from '../shared/naming';
-import { failureMessage, successSummary, outputVariables } from './report';
 
 export interface TriggerDeps {
   readonly codepipeline: CodePipelineClient;

@@ -6,8 +6,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { DeployTaskFunction } from './deploy-task-function';
-import { TriggerFunction } from '../action/trigger-function';
 import { STATE_NAMES } from './state-names';
+import { TriggerFunction } from '../action/trigger-function';
 import { ENV } from '../shared/contract';
 import type { TaskName } from '../shared/contract';
 import { TRANSIENT_ERROR } from '../shared/errors';
@@ -173,7 +173,9 @@ export class DeployStateMachine extends Construct {
         'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
         'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
       ],
-      interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2,
+      interval: Duration.seconds(2),
+      maxAttempts: 6,
+      backoffRate: 2,
     });
     state.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     state.addRetry({ errors: [sfn.Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });

@@ -55,8 +55,15 @@ export async function runTask(event: TaskEvent, deps: TaskDeps): Promise<unknown
 }
 
 const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps) => Promise<unknown>> = {
-  readTemplate, checkStack, createStack, pollStack, createChangeSet, pollChangeSet, inspectChangeSet,
-  executeChangeSet, deleteChangeSet,
+  readTemplate,
+  checkStack,
+  createStack,
+  pollStack,
+  createChangeSet,
+  pollChangeSet,
+  inspectChangeSet,
+  executeChangeSet,
+  deleteChangeSet,
 };
 
 /** Reads the template from the artifact early, so a bad artifact fails before the stack is touched (B5, B17). */
@@ -94,7 +101,8 @@ async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<CheckSt
   if (isInProgress(status)) {
     if (now > deployment.deadline) {
       return {
-        ...base, next: 'BLOCKED',
+        ...base,
+        next: 'BLOCKED',
         reason: `Stack ${deployment.stackName} stayed ${status} (another deployment is running) until the action's timeout.`,
       };
     }
@@ -103,7 +111,12 @@ async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<CheckSt
   return { ...base, next: 'CHANGE_SET' };
 }
 
-async function templateSource(state: WorkflowState, deps: TaskDeps): Promise<{ body: { TemplateBody?: string; TemplateURL?: string }; files: DeploymentFiles }> {
+interface TemplateSource {
+  readonly body: { TemplateBody?: string; TemplateURL?: string };
+  readonly files: DeploymentFiles;
+}
+
+async function templateSource(state: WorkflowState, deps: TaskDeps): Promise<TemplateSource> {
   const files = await readDeploymentFiles(deps.s3, state.deployment);
   const url = state.template?.templateUrl;
   return { files, body: url ? { TemplateURL: url } : { TemplateBody: files.template } };
@@ -132,7 +145,9 @@ async function createStack(state: WorkflowState, deps: TaskDeps): Promise<Operat
     ClientRequestToken: deployment.changeSetName,
   }));
   return {
-    expectedStatus: 'CREATE_COMPLETE', status: 'CREATE_IN_PROGRESS', outcome: 'IN_PROGRESS',
+    expectedStatus: 'CREATE_COMPLETE',
+    status: 'CREATE_IN_PROGRESS',
+    outcome: 'IN_PROGRESS',
     ...(created.StackId ? { stackId: created.StackId } : {}),
     waitSeconds: waitFor(deployment, deps),
   };
@@ -152,7 +167,8 @@ async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<Operatio
   if (outcome === 'IN_PROGRESS') {
     if (now <= deployment.deadline) return { ...base, outcome };
     return {
-      ...base, outcome: 'FAILED',
+      ...base,
+      outcome: 'FAILED',
       reason: `Stack ${deployment.stackName} is still ${status} at the action's timeout; CloudFormation carries on, ` +
         'check the stack before running the pipeline again.',
     };
@@ -267,7 +283,9 @@ async function inspectChangeSet(state: WorkflowState, deps: TaskDeps): Promise<I
   // With UnsafeChangeAction.fail(), a change that needs approval is refused like a denied one.
   const refused = result.changes.filter((c) => c.verdict !== 'ALLOW');
   const violations: Violation[] = refused.map((c) => ({
-    logicalId: c.logicalId, resourceType: c.resourceType, action: c.action,
+    logicalId: c.logicalId,
+    resourceType: c.resourceType,
+    action: c.action,
     ...(c.replacement ? { replacement: c.replacement } : {}),
     rule: c.verdict === 'REQUIRE_APPROVAL' ? `${c.rule} (needs approval)` : c.rule,
   }));

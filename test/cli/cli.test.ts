@@ -8,8 +8,8 @@ import * as path from 'path';
 import { CloudFormationClient, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { main } from '../../src/cli/main';
 import { ChangeAction, Replacement, RuleVerdict, SafetyPolicy } from '../../src';
+import { main } from '../../src/cli/main';
 import { runTask } from '../../src/workflow/tasks';
 import type { WorkflowState } from '../../src/workflow/tasks';
 
@@ -30,10 +30,19 @@ function run(args: string[]) {
 }
 
 // Two pages, as `aws cloudformation describe-change-set` returns them; the Remove is on page two.
-const page1 = { ChangeSetName: 'cs', StackName: 'app', Status: 'CREATE_COMPLETE', NextToken: 'next',
-  Changes: [change('Add', 'Queue', 'AWS::SQS::Queue'), change('Modify', 'Fn', 'AWS::Lambda::Function', { Replacement: 'False' })] };
-const page2 = { ChangeSetName: 'cs', StackName: 'app', Status: 'CREATE_COMPLETE',
-  Changes: [change('Remove', 'Topic', 'AWS::SNS::Topic'), change('Modify', 'Version', 'AWS::Lambda::Version', { Replacement: 'True' })] };
+const page1 = {
+  ChangeSetName: 'cs',
+  StackName: 'app',
+  Status: 'CREATE_COMPLETE',
+  NextToken: 'next',
+  Changes: [change('Add', 'Queue', 'AWS::SQS::Queue'), change('Modify', 'Fn', 'AWS::Lambda::Function', { Replacement: 'False' })],
+};
+const page2 = {
+  ChangeSetName: 'cs',
+  StackName: 'app',
+  Status: 'CREATE_COMPLETE',
+  Changes: [change('Remove', 'Topic', 'AWS::SNS::Topic'), change('Modify', 'Version', 'AWS::Lambda::Version', { Replacement: 'True' })],
+};
 
 test('GIVEN a change set whose second page removes a topic WHEN checked with the default policy THEN the CLI prints a verdict per change and exits 1', () => {
   const result = run(['check', write('p1.json', page1), write('p2.json', page2)]);
@@ -50,7 +59,8 @@ test('GIVEN only additions and in-place changes THEN the CLI exits 0', () => {
 
 test('GIVEN a rules policy file that sends IAM changes to a person THEN the CLI exits 2', () => {
   const policy = write('policy.json', {
-    type: 'rules', defaultVerdict: 'ALLOW',
+    type: 'rules',
+    defaultVerdict: 'ALLOW',
     rules: [{ verdict: 'REQUIRE_APPROVAL', resourceTypes: ['AWS::IAM::*'] }],
   });
   const cs = write('iam.json', { Changes: [change('Modify', 'Role', 'AWS::IAM::Role', { Replacement: 'False' })] });
@@ -61,7 +71,8 @@ test('GIVEN a rules policy file that sends IAM changes to a person THEN the CLI 
 
 test('GIVEN the action\'s UserParameters as the policy file THEN its policy is used', () => {
   const userParameters = write('up.json', {
-    stackName: 'app', templatePath: 't.yaml',
+    stackName: 'app',
+    templatePath: 't.yaml',
     policy: { type: 'denyDestructive', allowReplacementOfTypes: ['AWS::Lambda::Version'] },
   });
   const cs = write('v.json', { Changes: [page2.Changes[1]] });
