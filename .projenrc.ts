@@ -104,4 +104,17 @@ const demo = project.addTask('demo', {
 });
 demo.prependSpawn(project.tasks.tryFind('bundle')!);
 
+// Cost and speed, measured: synth, bundles, and per-deployment counts on a virtual clock (writes bench/RESULTS.md).
+const bench = project.addTask('bench', {
+  description: 'Benchmark synth time, bundle size and load time, and per-deployment cost against the seed design',
+  exec: 'ts-node --project tsconfig.dev.json bench/run.ts',
+});
+bench.prependSpawn(project.tasks.tryFind('bundle')!);
+
+// Tests are type-checked too (ts-jest compiles them without type checks).
+project.addTask('typecheck', {
+  description: 'Type-check sources, tests, demo and benchmark',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+});
+
 project.synth();
