@@ -45,11 +45,17 @@ export async function runTrigger(event: unknown, deps: TriggerDeps): Promise<Tri
     return job.continuationToken ? await monitor(job, deps, log) : await start(job, deps, log);
   } catch (e) {
     const error = e as Error;
-    const type = error instanceof ConfigurationError ? 'ConfigurationError' : 'JobFailed';
+    if (error instanceof AnswerError) {
+      // CodePipeline could not be told that the deployment goes on. Failing the job now would report a
+      // failure while the deployment runs: let the invocation fail instead. Lambda retries it, and the
+      // retry follows the same execution (its name comes from the job id).
+      log(`job ${job.id}: could not answer CodePipeline: ${error.message}`);
+      throw error;
+    }
     log(`job ${job.id}: failing the action: ${error.name}: ${error.message}`);
     return answerFailure(deps, job.id, {
       type: 'JobFailed',
-      message: truncate(`${type}: ${error.message}`, LIMITS.failureMessage),
+      message: truncate(`${error.name || 'Error'}: ${error.message}`, LIMITS.failureMessage),
     }, log);
   }
 }
@@ -155,6 +161,14 @@ async function answerFailure(
   return answered ? 'FAILED' : 'ALREADY_ANSWERED';
 }
 
+/** A job result that could not be sent (after the SDK's own retries). */
+class AnswerError extends Error {
+  constructor(cause: Error) {
+    super(`${cause.name}: ${cause.message}`);
+    this.name = 'AnswerError';
+  }
+}
+
 /** Sends a job result; a job that was already answered (InvalidJobStateException) is not an error (B3). */
 async function answer(
   deps: TriggerDeps, log: (m: string) => void,
@@ -168,7 +182,7 @@ async function answer(
       log(`the job was already answered: ${(e as Error).message}`);
       return false;
     }
-    throw e;
+    throw new AnswerError(e as Error);
   }
 }
 

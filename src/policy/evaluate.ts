@@ -102,24 +102,26 @@ export function evaluateChange(policy: PolicyDocument, change: ChangeInput): Cha
   }
 }
 
-/** The built-in rules of `SafetyPolicy.denyDestructiveChanges()` (B13). */
+/**
+ * The built-in rules of `SafetyPolicy.denyDestructiveChanges()` (B13). The most specific reason is reported:
+ * a removal is `no-deletion` even though CloudFormation also gives it a PolicyAction.
+ */
 function classifyDestructive(rc: NonNullable<ChangeInput['ResourceChange']>, replaceable: boolean): [Verdict, string] {
+  if (rc.Action === 'Remove') return ['DENY', RULES.noDeletion];
+  if (rc.Action === 'Dynamic') return ['DENY', RULES.noDynamic];
+  const replacing = rc.Action === 'Modify' && rc.Replacement !== 'False';
+  if (replacing && !replaceable) {
+    return rc.Replacement === 'True' ? ['DENY', RULES.noReplacement] : ['DENY', RULES.noConditionalReplacement];
+  }
   const policyAction = rc.PolicyAction;
-  const replacing = policyAction?.startsWith('ReplaceAnd') ?? false;
-  if (policyAction !== undefined && !(replacing && replaceable)) {
+  if (policyAction !== undefined && !(replaceable && policyAction.startsWith('ReplaceAnd'))) {
     return ['DENY', RULES.noDestructivePolicyAction];
   }
   switch (rc.Action) {
     case 'Add': return ['ALLOW', RULES.add];
     case 'Import': return ['ALLOW', RULES.import];
-    case 'Remove': return ['DENY', RULES.noDeletion];
-    case 'Dynamic': return ['DENY', RULES.noDynamic];
-    case 'Modify':
-      if (rc.Replacement === 'False') return ['ALLOW', RULES.inPlace];
-      if (replaceable) return ['ALLOW', RULES.replacementAllowed];
-      return rc.Replacement === 'True' ? ['DENY', RULES.noReplacement] : ['DENY', RULES.noConditionalReplacement];
-    default:
-      return ['DENY', RULES.unrecognised];
+    case 'Modify': return replacing ? ['ALLOW', RULES.replacementAllowed] : ['ALLOW', RULES.inPlace];
+    default: return ['DENY', RULES.unrecognised];
   }
 }
 

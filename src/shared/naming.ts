@@ -11,10 +11,13 @@ export function fullStackName(stackName: string, environmentName?: string): stri
   return environmentName ? `${environmentName}-${stackName}` : stackName;
 }
 
+/** Every change set this library creates starts with this; its IAM rights are limited to it. */
+export const CHANGE_SET_PREFIX = 'sfn-deploy-';
+
 /** A change set name unique to one pipeline job, valid for CloudFormation. */
 export function changeSetNameFor(jobId: string): string {
   const suffix = jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, 64);
-  return `sfn-deploy-${suffix || 'job'}`;
+  return `${CHANGE_SET_PREFIX}${suffix || 'job'}`;
 }
 
 /** A Step Functions execution name derived from the pipeline job, so a duplicate call starts nothing new. */

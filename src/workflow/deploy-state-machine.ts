@@ -1,6 +1,8 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -8,9 +10,11 @@ import type { IConstruct } from 'constructs';
 import { DeployTaskFunction } from './deploy-task-function';
 import { STATE_NAMES } from './state-names';
 import { TriggerFunction } from '../action/trigger-function';
-import { ENV } from '../shared/contract';
+import { suppressNag } from '../private/nag';
+import { ENV, STAGING_PREFIX } from '../shared/contract';
 import type { TaskName } from '../shared/contract';
 import { TRANSIENT_ERROR } from '../shared/errors';
+import { CHANGE_SET_PREFIX } from '../shared/naming';
 
 /** Properties of a `DeployStateMachine`. */
 export interface DeployStateMachineProps {
@@ -66,15 +70,23 @@ export class DeployStateMachine extends Construct {
       throw new Error('DeployStateMachine: executionTimeout must be below 24 hours, CodePipeline\'s limit for a Lambda invoke action');
     }
 
+    const taskRole = functionRole(this, 'TaskFunction');
     this.taskFunction = new DeployTaskFunction(this, 'TaskFunction', {
       description: 'StepFunctionsDeployAction: the deploy workflow\'s tasks (CloudFormation and S3 calls)',
       timeout: Duration.seconds(60),
       memorySize: 512,
+      role: taskRole.role,
+      logGroup: taskRole.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
     });
+    const triggerRole = functionRole(this, 'TriggerFunction');
     this.triggerFunction = new TriggerFunction(this, 'TriggerFunction', {
       description: 'StepFunctionsDeployAction: starts the deploy workflow and reports it to CodePipeline',
       timeout: Duration.seconds(30),
       memorySize: 256,
+      role: triggerRole.role,
+      logGroup: triggerRole.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
     });
 
     const logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
@@ -83,12 +95,111 @@ export class DeployStateMachine extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(this.definition()),
       timeout: executionTimeout,
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+      // Every event, without the state data: the data holds no secrets, but it is the users' configuration.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
 
     this.triggerFunction.addEnvironment(ENV.stateMachineArn, this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(this.triggerFunction);
     this.stateMachine.grantExecution(this.triggerFunction, 'states:DescribeExecution');
+
+    this.suppressNagFindings(taskRole.role, triggerRole.role);
+  }
+
+  /**
+   * Lets the task function deploy one more stack through its CloudFormation service role. All stacks share
+   * one statement (and one iam:PassRole statement), so the policy stays small however many actions there are.
+   * @internal
+   */
+  public _grantDeployment(stackName: string, deploymentRole: iam.IRole): void {
+    const stack = Stack.of(this);
+    if (this.deployedStacks.length === 0) {
+      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'DeployTargetStacks',
+        actions: [
+          'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:CreateStack',
+          'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet',
+          'cloudformation:DeleteChangeSet',
+        ],
+        resources: Lazy.list({
+          produce: () => [
+            ...unique(this.deployedStacks.map((name) =>
+              stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` }))),
+            stack.formatArn({ service: 'cloudformation', resource: 'changeSet', resourceName: `${CHANGE_SET_PREFIX}*/*` }),
+          ],
+        }),
+      }));
+      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'PassDeploymentRoles',
+        actions: ['iam:PassRole'],
+        resources: Lazy.list({ produce: () => unique(this.deploymentRoles.map((r) => r.roleArn)) }),
+        conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+      }));
+    }
+    this.deployedStacks.push(stackName);
+    this.deploymentRoles.push(deploymentRole);
+  }
+
+  /**
+   * Lets the task function read input artifacts from a pipeline's artifact bucket and stage large templates
+   * under its own prefix there.
+   * @internal
+   */
+  public _grantArtifactBucket(bucket: s3.IBucket): void {
+    if (this.artifactBuckets.has(bucket)) return;
+    this.artifactBuckets.add(bucket);
+    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [bucket.arnForObjects('*')],
+    }));
+    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects(`${STAGING_PREFIX}/*`)],
+    }));
+    bucket.encryptionKey?.grant(this.taskFunction, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+  }
+
+  private readonly deployedStacks: string[] = [];
+  private readonly deploymentRoles: iam.IRole[] = [];
+  private readonly artifactBuckets = new Set<s3.IBucket>();
+
+  /** Every wildcard that remains is one AWS offers no narrower form of; each is recorded with its reason. */
+  private suppressNagFindings(taskRole: iam.IRole, triggerRole: iam.IRole): void {
+    const xray = { id: 'AwsSolutions-IAM5', reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions', appliesTo: ['Resource::*'] };
+    const dlq = {
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked synchronously (Step Functions, which retries and catches every error) or by CodePipeline, which the trigger always answers; a dead-letter queue would hold nothing actionable',
+    };
+    suppressNag(taskRole.node.tryFindChild('DefaultPolicy'), [
+      xray,
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Input artifacts have keys CodePipeline chooses at run time (GetObject on the artifact bucket); large templates are staged under this library\'s own prefix (PutObject); stack ARNs end in a stack id CloudFormation chooses; change sets are limited to this library\'s name prefix',
+        appliesTo: [
+          { regex: '/^Resource::<.*\\.Arn>\\/\\*$/g' },
+          { regex: `/^Resource::<.*\\.Arn>\\/${STAGING_PREFIX}\\/\\*$/g` },
+          { regex: '/^Resource::arn:<AWS::Partition>:cloudformation:.*:stack\\/.*\\/\\*$/g' },
+          { regex: `/^Resource::arn:<AWS::Partition>:cloudformation:.*:changeSet\\/${CHANGE_SET_PREFIX}\\*\\/\\*$/g` },
+        ],
+      },
+    ]);
+    suppressNag(triggerRole.node.tryFindChild('DefaultPolicy'), [
+      xray,
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'codepipeline:PutJobSuccessResult and PutJobFailureResult support no resource-level permissions (granted by aws-cdk-lib\'s LambdaInvokeAction); DescribeExecution is limited to the executions of this state machine, whose names come from pipeline job ids',
+        appliesTo: ['Resource::*', { regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g' }],
+      },
+    ]);
+    suppressNag(this.stateMachine.role.node.tryFindChild('DefaultPolicy'), [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'CloudWatch Logs delivery and X-Ray actions support no resource-level permissions; the task function is invoked by ARN and by qualified ARN (:*) of that one function',
+        appliesTo: ['Resource::*', { regex: '/^Resource::<.*TaskFunction.*\\.Arn>:\\*$/g' }],
+      },
+    ]);
+    suppressNag(this.taskFunction, [dlq]);
+    suppressNag(this.triggerFunction, [dlq]);
   }
 
   private definition(): sfn.IChainable {
@@ -185,4 +296,19 @@ export class DeployStateMachine extends Construct {
 }
 
 const SINGLETON_ID = 'StepFunctionsDeployWorkflow';
+
+/** A function's own role and log group, so it needs no AWS managed policy. */
+function functionRole(scope: Construct, id: string): { role: iam.Role; logGroup: logs.LogGroup } {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR });
+  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [logGroup.logGroupArn],
+  }));
+  return { role, logGroup };
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
 

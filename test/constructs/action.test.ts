@@ -124,10 +124,8 @@ describe('StepFunctionsDeployAction in a pipeline stage', () => {
       Roles: [{ Ref: logicalIdOf(action.triggerFunction.role!) }],
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({
-          Action: Match.arrayWith(['s3:GetObject*']),
-          Resource: Match.arrayWith([{
-            'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(configBucket), 'Arn'] }, '/deploy/app.json']],
-          }]),
+          Action: 's3:GetObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(configBucket), 'Arn'] }, '/deploy/app.json']] },
         })]),
       },
     });

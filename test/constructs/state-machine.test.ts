@@ -86,9 +86,9 @@ describe('the deploy state machine definition', () => {
     expect(definition.TimeoutSeconds).toBe(23 * 3600);
   });
 
-  test('the state machine logs errors without execution data and is traced', () => {
+  test('the state machine logs every event without execution data and is traced', () => {
     expect(properties).toMatchObject({
-      LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
       TracingConfiguration: { Enabled: true },
     });
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
@@ -119,7 +119,8 @@ describe('DeployStateMachine props', () => {
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logicalIdOf(logGroup), 'Arn'] } } }],
       }),
     });
-    t.resourceCountIs('AWS::Logs::LogGroup', 1);
+    // the given log group for the state machine, and one per function (they need no managed policy)
+    t.resourceCountIs('AWS::Logs::LogGroup', 3);
     expect(definitionOf(t).definition.TimeoutSeconds).toBe(6 * 3600);
   });
 

@@ -160,7 +160,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     expect(calls).toEqual([undefined, 'page-100', 'page-200']);
     // AND it saw every change, and the removal on the last page
     expect(result).toMatchObject({ verdict: 'UNSAFE', changeCount: 251, violationCount: 1, counts: { Add: 250, Remove: 1 } });
-    expect(result.violations).toEqual([{ logicalId: 'Database', resourceType: 'AWS::RDS::DBInstance', action: 'Remove', rule: 'no-destructive-policy-action' }]);
+    expect(result.violations).toEqual([{ logicalId: 'Database', resourceType: 'AWS::RDS::DBInstance', action: 'Remove', rule: 'no-deletion' }]);
     expect(result.reason).toContain('Database (AWS::RDS::DBInstance): Remove refused by');
   });
 

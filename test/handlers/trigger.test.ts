@@ -289,7 +289,7 @@ describe('B4: every path answers CodePipeline', () => {
     expect(outcome).toBe('FAILED');
     const failure = world.codepipeline.lastFailure.failureDetails!;
     expect(failure.type).toBe('JobFailed');
-    expect(failure.message).toMatch(/^JobFailed: /);
+    expect(failure.message).toMatch(/^AccessDeniedException: /);
     expect(failure.message).toContain('not authorized to perform: states:DescribeExecution');
     expect(world.codepipeline.successes).toHaveLength(0);
   });

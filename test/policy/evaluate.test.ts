@@ -29,16 +29,18 @@ function b13(c: Combo, replaceable: boolean): [Verdict, string] {
   if (c.replacement !== undefined && !KNOWN_REPLACEMENTS.includes(c.replacement)) return ['DENY', 'unrecognised-value'];
   if (c.action === 'Modify' && c.replacement === undefined) return ['DENY', 'unrecognised-value'];
   if (c.policyAction !== undefined && !KNOWN_POLICY_ACTIONS.includes(c.policyAction)) return ['DENY', 'unrecognised-value'];
+  // The most specific reason first: a removal is reported as a deletion, whatever its PolicyAction.
+  if (c.action === 'Remove') return ['DENY', 'no-deletion'];
+  if (c.action === 'Dynamic') return ['DENY', 'no-dynamic-change'];
+  if (c.action === 'Modify' && c.replacement !== 'False' && !replaceable) {
+    return ['DENY', c.replacement === 'True' ? 'no-replacement' : 'no-conditional-replacement'];
+  }
   if (c.policyAction !== undefined && !(replaceable && c.policyAction.startsWith('ReplaceAnd'))) return ['DENY', 'no-destructive-policy-action'];
   switch (c.action) {
     case 'Add': return ['ALLOW', 'add-is-safe'];
     case 'Import': return ['ALLOW', 'import-is-safe'];
-    case 'Remove': return ['DENY', 'no-deletion'];
-    case 'Dynamic': return ['DENY', 'no-dynamic-change'];
     default:
-      if (c.replacement === 'False') return ['ALLOW', 'in-place-modify-is-safe'];
-      if (replaceable) return ['ALLOW', 'replacement-allowed-by-policy'];
-      return ['DENY', c.replacement === 'True' ? 'no-replacement' : 'no-conditional-replacement'];
+      return c.replacement === 'False' ? ['ALLOW', 'in-place-modify-is-safe'] : ['ALLOW', 'replacement-allowed-by-policy'];
   }
 }
 
@@ -102,7 +104,7 @@ describe('B13: denyDestructive on every Action x Replacement x PolicyAction', ()
       replacement: 'True',
       policyAction: 'ReplaceAndDelete',
       verdict: 'DENY',
-      rule: 'no-destructive-policy-action',
+      rule: 'no-replacement',
     });
   });
 });

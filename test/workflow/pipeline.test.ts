@@ -151,11 +151,13 @@ describe('a job delivered to the trigger twice', () => {
   });
 
   test('GIVEN the first invocation started the execution but could not answer WHEN Lambda retries the invocation THEN the retry follows the same execution', async () => {
-    // GIVEN: CodePipeline cannot be reached during the first invocation (both its answers fail).
+    // GIVEN: CodePipeline cannot be reached when the first invocation answers. The trigger does not turn
+    // that into a failure of the job (the deployment is running): the invocation itself fails.
     const world = createPipelineWorld();
-    world.codepipeline.unreachableFor(2);
+    world.codepipeline.unreachableFor(1);
     await expect(invokeTrigger(world, jobEvent(world, JOB), Date.now())).rejects.toThrow(/timed out/);
     expect(world.sfn.executions).toHaveLength(1);
+    expect(world.codepipeline.answers).toHaveLength(0);
 
     // WHEN
     const retry = await invokeTrigger(world, jobEvent(world, JOB), Date.now() + 10_000);

@@ -1,0 +1,63 @@
+/**
+ * The shared task function's policy does not grow a statement per action: every deployed stack joins one
+ * CloudFormation statement and every deployment role one iam:PassRole statement, so a stack can hold many
+ * actions without spilling into managed policies (an IAM role takes 10 by default).
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { basicProps, logicalIdOf, newPipeline, newStack, statementsOf } from './helpers';
+import { StepFunctionsDeployAction } from '../../src';
+
+test('GIVEN 100 actions in one stack THEN the task role has one CloudFormation and one PassRole statement and no managed policy', () => {
+  const stack = newStack();
+  const { pipeline, source } = newPipeline(stack);
+  const actions: StepFunctionsDeployAction[] = [];
+  for (let i = 0; i < 100; i++) {
+    const stage = i % 10 === 0 ? pipeline.addStage({ stageName: `Deploy${i / 10}` }) : pipeline.stages[pipeline.stages.length - 1];
+    const action = new StepFunctionsDeployAction(stack, `Deploy${i}`, basicProps(source, { stackName: `app-${i}` }));
+    stage.addAction(action);
+    actions.push(action);
+  }
+  const t = Template.fromStack(stack);
+  const statements = statementsOf(t, logicalIdOf(actions[0].taskFunction.role!));
+  const cloudformation = statements.filter((s) => s.Action.some((a) => a.startsWith('cloudformation:')));
+  const passRole = statements.filter((s) => s.Action.includes('iam:PassRole'));
+  expect(cloudformation).toHaveLength(1);
+  expect(passRole).toHaveLength(1);
+  // 100 stacks and the change-set prefix; 100 deployment roles
+  expect(cloudformation[0].Resource).toHaveLength(101);
+  expect(passRole[0].Resource).toHaveLength(100);
+  // (the pipeline's own role overflows with one sts:AssumeRole per action role, as with native actions)
+  const taskRoleRef = JSON.stringify({ Ref: logicalIdOf(actions[0].taskFunction.role!) });
+  const managed = Object.values(t.findResources('AWS::IAM::ManagedPolicy'))
+    .filter((p) => (p.Properties.Roles ?? []).some((r: unknown) => JSON.stringify(r) === taskRoleRef));
+  expect(managed).toHaveLength(0);
+});
+
+test('GIVEN the same bucket for two actions THEN the artifact grants appear once', () => {
+  const stack = newStack();
+  const { pipeline, source } = newPipeline(stack);
+  const stage = pipeline.addStage({ stageName: 'Deploy' });
+  const a = new StepFunctionsDeployAction(stack, 'A', basicProps(source, { stackName: 'a' }));
+  stage.addAction(a);
+  stage.addAction(new StepFunctionsDeployAction(stack, 'B', basicProps(source, { stackName: 'b' })));
+  const statements = statementsOf(Template.fromStack(stack), logicalIdOf(a.taskFunction.role!));
+  expect(statements.filter((s) => s.Action.includes('s3:GetObject'))).toHaveLength(1);
+  expect(statements.filter((s) => s.Action.includes('s3:PutObject'))).toHaveLength(1);
+});
+
+test('addToDeploymentRolePolicy() changes only a role the action created', () => {
+  const stack = newStack();
+  const { pipeline, source } = newPipeline(stack);
+  const statement = new iam.PolicyStatement({ actions: ['sqs:CreateQueue'], resources: ['*'] });
+  const created = new StepFunctionsDeployAction(stack, 'Created', basicProps(source, { stackName: 'created' }));
+  const given = new StepFunctionsDeployAction(stack, 'Given', basicProps(source, {
+    stackName: 'given',
+    deploymentRole: iam.Role.fromRoleArn(stack, 'Imported', 'arn:aws:iam::111111111111:role/deployer'),
+  }));
+  pipeline.addStage({ stageName: 'Deploy', actions: [created, given] });
+  expect(created.addToDeploymentRolePolicy(statement)).toBe(true);
+  expect(given.addToDeploymentRolePolicy(statement)).toBe(false);
+  const t = Template.fromStack(stack);
+  expect(statementsOf(t, logicalIdOf(created.deploymentRole)).map((s) => s.Action)).toContainEqual(['sqs:CreateQueue']);
+});
