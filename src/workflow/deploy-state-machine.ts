@@ -63,6 +63,10 @@ export class DeployStateMachine extends Construct {
   /** The function CodePipeline invokes: it starts executions and reports their result to the job. */
   public readonly triggerFunction: lambda.Function;
 
+  private readonly deployedStacks: string[] = [];
+  private readonly deploymentRoles: iam.IRole[] = [];
+  private readonly artifactBuckets = new Set<s3.IBucket>();
+
   constructor(scope: Construct, id: string, props: DeployStateMachineProps = {}) {
     super(scope, id);
     const executionTimeout = props.executionTimeout ?? Duration.hours(23);
@@ -158,10 +162,6 @@ export class DeployStateMachine extends Construct {
     }));
     bucket.encryptionKey?.grant(this.taskFunction, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
   }
-
-  private readonly deployedStacks: string[] = [];
-  private readonly deploymentRoles: iam.IRole[] = [];
-  private readonly artifactBuckets = new Set<s3.IBucket>();
 
   /** Every wildcard that remains is one AWS offers no narrower form of; each is recorded with its reason. */
   private suppressNagFindings(taskRole: iam.IRole, triggerRole: iam.IRole): void {
