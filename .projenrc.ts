@@ -37,6 +37,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/node@^20',
     '@aws-sdk/client-cloudformation@^3',
     '@aws-sdk/client-codepipeline@^3',
+    '@aws-sdk/client-lambda@^3',
+    '@aws-sdk/client-sns@^3',
     '@aws-sdk/client-s3@^3',
     '@aws-sdk/client-sfn@^3',
     '@smithy/util-stream@^4',

@@ -119,7 +119,8 @@ function runExecution(
   const execution: Partial<LocalExecution> & { visits: StateVisit[] } = { arn, name, status: 'RUNNING', visits: [] };
   const run = machine.run(input, {
     overrides: {
-      taskResourceLocalHandlers: Object.fromEntries(taskStates.map((state) => [state, (payload: any) => taskHandler(payload) as any])),
+      // A state that waits for a task token receives Lambda's request shape, { FunctionName, Payload }.
+      taskResourceLocalHandlers: Object.fromEntries(taskStates.map((state) => [state, (input: any) => taskHandler(input?.Payload ?? input) as any])),
       // The demo's AWS answers at once; polling waits would only slow it down.
       waitTimeOverrides: Object.fromEntries(waitStates.map((state) => [state, 0])),
     },

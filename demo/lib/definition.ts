@@ -43,14 +43,3 @@ export function definitionFromTemplate(template: Record<string, any>): StateMach
 export function statesOfType(definition: StateMachineDefinition, type: string): string[] {
   return Object.entries(definition.States).filter(([, s]) => s.Type === type).map(([name]) => name);
 }
-
-/** The task name (`Parameters.task`) of each Task state. */
-export function taskNames(definition: StateMachineDefinition): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const name of statesOfType(definition, 'Task')) {
-    const task = definition.States[name].Parameters?.task;
-    if (typeof task !== 'string') throw new Error(`Task state "${name}" has no Parameters.task`);
-    result[name] = task;
-  }
-  return result;
-}

@@ -110,6 +110,7 @@ const KEYS: Record<keyof ActionConfig, true> = {
   tags: true,
   capabilities: true,
   roleArn: true,
+  includeNestedStacks: true,
   policy: true,
   onUnsafe: true,
   pollIntervalSeconds: true,
@@ -167,6 +168,9 @@ export function validateConfig(merged: Record<string, unknown>): ActionConfig {
   if (c.timeoutMinutes !== undefined && !isIntegerIn(c.timeoutMinutes, 1, DEFAULTS.maxTimeoutMinutes)) {
     problems.push(`"timeoutMinutes" must be a whole number from 1 to ${DEFAULTS.maxTimeoutMinutes}`);
   }
+  if (c.includeNestedStacks !== undefined && typeof c.includeNestedStacks !== 'boolean') {
+    problems.push('"includeNestedStacks" must be true or false');
+  }
   if (c.policy !== undefined) problems.push(...validatePolicyDocument(c.policy).map((p) => `"policy": ${p}`));
   if (c.onUnsafe !== undefined) problems.push(...validateUnsafeDocument(c.onUnsafe).map((p) => `"onUnsafe": ${p}`));
 
@@ -197,6 +201,7 @@ export function toDeployment(config: ActionConfig, job: PipelineJob, now: number
     startedAt: now,
     deadline: now + timeoutMinutes * 60_000,
     jobId: job.id,
+    ...(config.includeNestedStacks ? { includeNestedStacks: true } : {}),
   };
 }
 

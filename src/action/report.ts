@@ -1,30 +1,50 @@
 /** What the pipeline console shows: summaries, failure messages and output variables, within CodePipeline's limits. */
 import { LIMITS } from '../shared/contract';
-import type { CheckStackResult, Deployment, InspectionResult } from '../shared/contract';
+import type { ApprovalResult, CheckStackResult, Deployment, InspectionResult } from '../shared/contract';
 import { truncate } from '../shared/errors';
 
+export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'UNKNOWN';
+
 /** What the workflow's output says happened. */
-export function outcomeOf(output: Record<string, any>): 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'UNKNOWN' {
+export function outcomeOf(output: Record<string, any>): Outcome {
   const stack = output.stack as CheckStackResult | undefined;
   if (output.changeSet?.outcome === 'NO_CHANGES') return 'NO_CHANGES';
+  if ((output.deployment as Deployment | undefined)?.previousStackName) return 'DEPLOYED_TO_NEW_STACK';
   if (stack?.next === 'CREATE') return 'CREATED';
   if (output.operation?.outcome === 'SUCCEEDED') return 'UPDATED';
   return 'UNKNOWN';
 }
 
+/** The verdict on the change set: the policy's, or the person's. */
+export function verdictOf(output: Record<string, any>): string {
+  const inspection = output.inspection as InspectionResult | undefined;
+  if (!inspection) return 'NONE';
+  if ((output.approval as ApprovalResult | undefined)?.approved) return 'APPROVED';
+  return inspection.verdict;
+}
+
+/** The pipeline's summary: what changed, what was refused and why, within 2,048 characters. */
 export function successSummary(output: Record<string, any>, link: string): string {
   const deployment = output.deployment as Deployment | undefined;
   const inspection = output.inspection as InspectionResult | undefined;
+  const approval = output.approval as ApprovalResult | undefined;
   const stackName = deployment?.stackName ?? 'the stack';
-  const outcome = outcomeOf(output);
   const counts = inspection ? ` (${formatCounts(inspection.counts)})` : '';
+  const refused = inspection && inspection.violationCount > 0
+    ? ` Refused by the policy: ${inspection.violations.map((v) => `${v.logicalId} (${v.action}, ${v.rule})`).join('; ')}` +
+      `${inspection.violationCount > inspection.violations.length ? ` and ${inspection.violationCount - inspection.violations.length} more` : ''}.`
+    : '';
+  const approvedBy = approval?.approved ? ` Approved${approval.by ? ` by ${approval.by}` : ''}${approval.comment ? `: ${approval.comment}` : ''}.` : '';
   const text = {
     CREATED: `Created stack ${stackName}.`,
-    UPDATED: `Updated stack ${stackName}${counts}.`,
+    UPDATED: `Updated stack ${stackName}${counts}.${approvedBy}${approvedBy ? refused : ''}`,
     NO_CHANGES: `Stack ${stackName} is up to date: no changes to deploy.`,
+    DEPLOYED_TO_NEW_STACK: `The change set for stack ${deployment?.previousStackName} was refused, so the template was deployed ` +
+      `to a new stack, ${stackName} (blue/green).${refused}`,
     UNKNOWN: `Deployment of ${stackName} finished.`,
-  }[outcome];
-  return truncate(`${text} ${link}`, LIMITS.summary);
+  }[outcomeOf(output)];
+  const tail = ` ${link}`;
+  return truncate(text, LIMITS.summary - tail.length) + tail;
 }
 
 export function failureMessage(status: string, error: string | undefined, cause: string | undefined, link: string): string {
@@ -47,11 +67,19 @@ function lambdaErrorMessage(cause: string | undefined): string | undefined {
   }
 }
 
+/**
+ * The action's output variables: StackName, Outcome, Verdict, ChangeSetName, and the stack's outputs under
+ * their own keys (the fixed names win; outputs with names CodePipeline does not accept are left out).
+ */
 export function outputVariables(output: Record<string, any>): Record<string, string> {
   const deployment = output.deployment as Deployment | undefined;
+  const stackOutputs = (output.operation?.outputs ?? {}) as Record<string, string>;
+  const valid = Object.entries(stackOutputs).filter(([key, value]) => /^[A-Za-z0-9@_-]{1,128}$/.test(key) && typeof value === 'string');
   return {
+    ...Object.fromEntries(valid),
     StackName: deployment?.stackName ?? '',
     Outcome: outcomeOf(output),
+    Verdict: verdictOf(output),
     ChangeSetName: deployment?.changeSetName ?? '',
   };
 }

@@ -80,6 +80,14 @@ export interface StepFunctionsDeployActionProps {
   readonly adminPermissions?: boolean;
 
   /**
+   * Create change sets with nested stacks included, and inspect every nested stack's change set with the
+   * safety policy, recursively. The task function may then also deploy the nested stacks
+   * (CloudFormation names them `<stackName>-<logical id>-<random>`).
+   * @default false
+   */
+  readonly includeNestedStacks?: boolean;
+
+  /**
    * The safety policy that decides whether a change set may be executed.
    * @default SafetyPolicy.denyDestructiveChanges()
    */
@@ -206,6 +214,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(props.pollInterval ? { pollIntervalSeconds: props.pollInterval.toSeconds() } : {}),
       ...(props.timeout ? { timeoutMinutes: props.timeout.toMinutes() } : {}),
       ...(props.inputFileBucket ? { s3Bucket: props.inputFileBucket.bucketName, stateMachineFile: props.inputFileKey } : {}),
+      ...(props.includeNestedStacks ? { includeNestedStacks: true } : {}),
     };
     checkUserParametersLength(config);
 
@@ -218,7 +227,12 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       runOrder: props.runOrder,
     });
 
-    this.deployStateMachine._grantDeployment(this.stackName, this.deploymentRole);
+    // A blue/green switch deploys <stackName>-<suffix>; nested stacks are named <stackName>-<id>-<random>.
+    const onUnsafe = props.onUnsafeChange?._render();
+    const relatedStacks = onUnsafe?.type === 'deployToNewStack' || props.includeNestedStacks;
+    this.deployStateMachine._grantDeployment(this.stackName, this.deploymentRole, !!relatedStacks);
+    props.safetyPolicy?._grant(this.taskFunction);
+    props.onUnsafeChange?._grant(this.taskFunction);
   }
 
   /** The action's properties, as CodePipeline sees them. */
@@ -284,6 +298,14 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
     if (value === undefined && key === 'templateConfigurationPath') continue;
     const problem = artifactPathProblem(value as string);
     if (problem) throw new Error(`${where}: ${key} ${problem}`);
+  }
+  if (props.onUnsafeChange?._render().type === 'requireApproval') {
+    const policy = props.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges();
+    if (!policy._canRequireApproval()) {
+      throw new Error(`${where}: onUnsafeChange requireApproval() needs a policy that can ask for approval: ` +
+        'rules with RuleVerdict.REQUIRE_APPROVAL, SafetyPolicy.fromFunction(), or ' +
+        'SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL })');
+    }
   }
   if (props.deploymentRole && props.adminPermissions) {
     throw new Error(`${where}: adminPermissions applies to the role the action creates; leave it out when you give deploymentRole`);

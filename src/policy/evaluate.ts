@@ -55,6 +55,7 @@ export const RULES = {
   allowAll: 'allow-all',
   unrecognised: 'unrecognised-value',
   defaultVerdict: 'default-verdict',
+  functionDecides: 'policy-function',
 } as const;
 
 export function evaluateChanges(policy: PolicyDocument, changes: readonly ChangeInput[]): PolicyResult {
@@ -89,7 +90,8 @@ export function evaluateChange(policy: PolicyDocument, change: ChangeInput): Cha
       const replaceable =
         matchesAny(policy.allowReplacementOfTypes, rc.ResourceType) || matchesAny(policy.allowReplacementOfIds, rc.LogicalResourceId);
       const [verdict, rule] = classifyDestructive(rc, replaceable);
-      return decide(verdict, rule);
+      // A destructive change gets the policy's destructive verdict (DENY unless it asks for approval).
+      return decide(verdict === 'DENY' ? policy.destructiveVerdict ?? 'DENY' : verdict, rule);
     }
     case 'rules': {
       const index = policy.rules.findIndex((rule) => ruleMatches(rule, rc));
@@ -97,6 +99,9 @@ export function evaluateChange(policy: PolicyDocument, change: ChangeInput): Cha
       const rule = policy.rules[index];
       return decide(rule.verdict, rule.description ?? `rule #${index + 1}`);
     }
+    case 'function':
+      // Only the deployed workflow can call the function (it applies the fail-closed check above first).
+      throw new Error('a policy function (SafetyPolicy.fromFunction) is called by the deployed workflow; it cannot be evaluated offline');
     default:
       return decide('DENY', `${RULES.unrecognised}: policy type ${JSON.stringify((policy as { type?: unknown })?.type)}`);
   }
@@ -126,7 +131,7 @@ function classifyDestructive(rc: NonNullable<ChangeInput['ResourceChange']>, rep
 }
 
 /** Names the first value of a change that the policy does not know, or undefined. */
-function unrecognisedValue(change: ChangeInput): string | undefined {
+export function unrecognisedValue(change: ChangeInput): string | undefined {
   if (change?.Type !== 'Resource') return `change type ${JSON.stringify(change?.Type)}`;
   const rc = change.ResourceChange;
   if (!rc) return 'change without ResourceChange';

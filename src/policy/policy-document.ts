@@ -24,6 +24,8 @@ export interface RuleDocument {
 
 export interface DenyDestructiveDocument {
   readonly type: 'denyDestructive';
+  /** What a destructive change gets: DENY (the default) or REQUIRE_APPROVAL. */
+  readonly destructiveVerdict?: Verdict;
   /** Resource type globs whose replacement is allowed. */
   readonly allowReplacementOfTypes?: string[];
   /** Logical id globs whose replacement is allowed. */
@@ -41,9 +43,24 @@ export interface AllowAllDocument {
   readonly type: 'allowAll';
 }
 
-export type PolicyDocument = DenyDestructiveDocument | RulesDocument | AllowAllDocument;
+/** The user's own Lambda function decides (see the README for its event and answer). */
+export interface FunctionDocument {
+  readonly type: 'function';
+  readonly functionArn: string;
+}
+
+export type PolicyDocument = DenyDestructiveDocument | RulesDocument | AllowAllDocument | FunctionDocument;
 
 /** What the workflow does when the policy refuses a change set. */
-export interface UnsafeChangeDocument {
-  readonly type: 'fail';
+export type UnsafeChangeDocument =
+  | { readonly type: 'fail' }
+  /** Blue/green: deploy the template to a new stack, `<stackName>-<suffix>`. */
+  | { readonly type: 'deployToNewStack'; readonly suffix?: string }
+  /** Pause for a person; the change set is executed only if approved within the timeout. */
+  | { readonly type: 'requireApproval'; readonly topicArn: string; readonly timeoutSeconds: number };
+
+/** The answer a policy function returns. */
+export interface FunctionPolicyAnswer {
+  readonly verdict: Verdict;
+  readonly reasons?: { readonly logicalId?: string; readonly verdict?: Verdict; readonly reason: string }[];
 }

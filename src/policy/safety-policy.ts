@@ -1,3 +1,5 @@
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { checkChangeSet } from './check';
 import type { PolicyDocument, RuleDocument } from './policy-document';
 
@@ -79,6 +81,13 @@ export interface SafetyRule {
 /** Options of `SafetyPolicy.denyDestructiveChanges()`. */
 export interface DenyDestructiveChangesOptions {
   /**
+   * What a destructive change gets. REQUIRE_APPROVAL, with `UnsafeChangeAction.requireApproval()`, stops for
+   * a person only when a change is destructive. Changes with values the library does not recognise are
+   * always denied.
+   * @default RuleVerdict.DENY
+   */
+  readonly destructiveChangeVerdict?: RuleVerdict;
+  /**
    * Resource type globs whose replacement is allowed (for example `AWS::Lambda::Version`).
    * Removals stay denied.
    * @default - no replacement is allowed
@@ -159,8 +168,14 @@ export abstract class SafetyPolicy {
   public static denyDestructiveChanges(options: DenyDestructiveChangesOptions = {}): SafetyPolicy {
     const types = validateGlobs(options.allowReplacementOfResourceTypes, 'allowReplacementOfResourceTypes');
     const ids = validateGlobs(options.allowReplacementOfLogicalIds, 'allowReplacementOfLogicalIds');
+    const verdict = options.destructiveChangeVerdict;
+    if (verdict !== undefined) checkEnum(verdict, RuleVerdict, 'denyDestructiveChanges: destructiveChangeVerdict');
+    if (verdict === RuleVerdict.ALLOW) {
+      throw new Error('denyDestructiveChanges: destructiveChangeVerdict ALLOW would allow every change; use SafetyPolicy.allowAll() if that is what you want');
+    }
     return new DocumentPolicy({
       type: 'denyDestructive',
+      ...(verdict === RuleVerdict.REQUIRE_APPROVAL ? { destructiveVerdict: 'REQUIRE_APPROVAL' as const } : {}),
       ...(types ? { allowReplacementOfTypes: types } : {}),
       ...(ids ? { allowReplacementOfIds: ids } : {}),
     });
@@ -187,6 +202,34 @@ export abstract class SafetyPolicy {
   }
 
   /**
+   * Your own Lambda function decides, in any runtime. It receives
+   * `{ "stackName", "changeSetName", "changes": [ ...the Changes of DescribeChangeSet... ] }` and answers
+   * `{ "verdict": "ALLOW" | "DENY" | "REQUIRE_APPROVAL", "reasons": [{ "logicalId", "verdict", "reason" }] }`.
+   * An answer the workflow cannot read, or a verdict it does not know, counts as DENY; a function error
+   * fails the deployment. Changes with values the library does not recognise are denied before the function
+   * is asked. The workflow's task function is granted permission to invoke it.
+   */
+  public static fromFunction(policyFunction: lambda.IFunction): SafetyPolicy {
+    return new FunctionPolicy(policyFunction);
+  }
+
+  /** Whether the policy can ask for a person's approval. @internal */
+  public _canRequireApproval(): boolean {
+    const doc = this._render();
+    switch (doc.type) {
+      case 'function': return true;
+      case 'rules': return doc.defaultVerdict === 'REQUIRE_APPROVAL' || doc.rules.some((r) => r.verdict === 'REQUIRE_APPROVAL');
+      case 'denyDestructive': return doc.destructiveVerdict === 'REQUIRE_APPROVAL';
+      default: return false;
+    }
+  }
+
+  /** Grants what the policy needs to the workflow's task function. @internal */
+  public _grant(_taskFunction: iam.IGrantable): void {
+    // Policies made of rules need nothing.
+  }
+
+  /**
    * Evaluates a change set offline, exactly as the deploy workflow does: give the JSON output of
    * `aws cloudformation describe-change-set`, one object per page.
    */
@@ -206,6 +249,20 @@ export abstract class SafetyPolicy {
   public _render(): PolicyDocument {
     throw new Error('SafetyPolicy: use SafetyPolicy.denyDestructiveChanges(), SafetyPolicy.fromRules() or ' +
       'SafetyPolicy.allowAll(); a policy of your own is a list of rules given to fromRules(), not a subclass');
+  }
+}
+
+class FunctionPolicy extends SafetyPolicy {
+  constructor(private readonly policyFunction: lambda.IFunction) {
+    super();
+  }
+
+  public _render(): PolicyDocument {
+    return { type: 'function', functionArn: this.policyFunction.functionArn };
+  }
+
+  public _grant(taskFunction: iam.IGrantable): void {
+    this.policyFunction.grantInvoke(taskFunction);
   }
 }
 

@@ -1,10 +1,36 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { UnsafeChangeDocument } from './policy-document';
+
+/** Options of `UnsafeChangeAction.deployToNewStack()`. */
+export interface DeployToNewStackOptions {
+  /**
+   * The suffix of the new stack's name: `<stackName>-<suffix>`. Letters, digits and hyphens.
+   * @default - `g` and the first 8 characters of the pipeline job id, so every rejected deployment gets its own stack
+   */
+  readonly stackNameSuffix?: string;
+}
+
+/** Options of `UnsafeChangeAction.requireApproval()`. */
+export interface RequireApprovalOptions {
+  /** The topic that receives the summary of the changes and the commands to approve or reject. */
+  readonly notificationTopic: sns.ITopic;
+  /**
+   * How long to wait for a decision; no decision in time is a rejection.
+   * @default Duration.hours(4)
+   */
+  readonly timeout?: Duration;
+}
 
 /**
  * What the workflow does when the safety policy refuses a change set.
  *
  * @example
- * const onUnsafe = UnsafeChangeAction.fail();
+ * declare const topic: sns.ITopic;
+ * const failFast = UnsafeChangeAction.fail();
+ * const blueGreen = UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' });
+ * const askAPerson = UnsafeChangeAction.requireApproval({ notificationTopic: topic, timeout: Duration.hours(2) });
  */
 export abstract class UnsafeChangeAction {
   /**
@@ -16,12 +42,64 @@ export abstract class UnsafeChangeAction {
   }
 
   /**
+   * Blue/green (the blog's exercise 1): delete the change set and deploy the template to a new stack,
+   * `<stackName>-<suffix>`, instead; the action succeeds and reports the new stack's name (output variable
+   * `StackName`). Traffic switching and the old stack's removal stay yours. If the new stack's deployment is
+   * refused too, the action fails.
+   */
+  public static deployToNewStack(options: DeployToNewStackOptions = {}): UnsafeChangeAction {
+    const suffix = options.stackNameSuffix;
+    if (suffix !== undefined && !Token.isUnresolved(suffix) && !/^[A-Za-z0-9-]{1,40}$/.test(suffix)) {
+      throw new Error(`UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" must be 1 to 40 letters, digits or hyphens`);
+    }
+    return new DocumentAction({ type: 'deployToNewStack', ...(suffix ? { suffix } : {}) });
+  }
+
+  /**
+   * Pause the deployment and ask a person: the execution waits with a task token, the topic receives the
+   * changes that need approval and the commands to decide (`cdk-sfn-deploy approve|reject`, or
+   * `aws stepfunctions send-task-success|send-task-failure`; both need IAM permission on the state machine).
+   * Approved: the change set is executed. Rejected, or no decision within the timeout: it is deleted and the
+   * action fails. Changes the policy DENIES are rejected without asking; give the policy REQUIRE_APPROVAL
+   * verdicts (rules, a function, or `denyDestructiveChanges({ destructiveChangeVerdict: REQUIRE_APPROVAL })`).
+   */
+  public static requireApproval(options: RequireApprovalOptions): UnsafeChangeAction {
+    const timeout = options.timeout ?? Duration.hours(4);
+    if (!timeout.isUnresolved()) {
+      const seconds = timeout.toSeconds({ integral: false });
+      if (seconds < 60 || seconds > 20 * 3600 || !Number.isInteger(seconds)) {
+        throw new Error('UnsafeChangeAction.requireApproval: timeout must be whole seconds from 1 minute to 20 hours');
+      }
+    }
+    return new ApprovalAction(options.notificationTopic, timeout.toSeconds());
+  }
+
+  /**
    * Concrete, not abstract: a Python or Java subclass (jsii lets one be written) gets this clear error,
    * not "_render is not a function".
    * @internal
    */
   public _render(): UnsafeChangeDocument {
-    throw new Error('UnsafeChangeAction: use UnsafeChangeAction.fail(); subclasses are not supported');
+    throw new Error('UnsafeChangeAction: use UnsafeChangeAction.fail(), deployToNewStack() or requireApproval(); subclasses are not supported');
+  }
+
+  /** Grants what the strategy needs to the workflow's task function. @internal */
+  public _grant(_taskFunction: iam.IGrantable): void {
+    // fail() and deployToNewStack() need nothing beyond the deployment rights.
+  }
+}
+
+class ApprovalAction extends UnsafeChangeAction {
+  constructor(private readonly topic: sns.ITopic, private readonly timeoutSeconds: number) {
+    super();
+  }
+
+  public _render(): UnsafeChangeDocument {
+    return { type: 'requireApproval', topicArn: this.topic.topicArn, timeoutSeconds: this.timeoutSeconds };
+  }
+
+  public _grant(taskFunction: iam.IGrantable): void {
+    this.topic.grantPublish(taskFunction);
   }
 }
 

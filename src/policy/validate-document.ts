@@ -9,9 +9,16 @@ export function validatePolicyDocument(doc: unknown): string[] {
   switch (d.type) {
     case 'allowAll':
       return unknownKeys(d, ['type']);
+    case 'function':
+      return [
+        ...unknownKeys(d, ['type', 'functionArn']),
+        ...(typeof d.functionArn === 'string' && /^arn:aws[a-z-]*:lambda:/.test(d.functionArn) ? [] : ['functionArn must be a Lambda function ARN']),
+      ];
     case 'denyDestructive':
       return [
-        ...unknownKeys(d, ['type', 'allowReplacementOfTypes', 'allowReplacementOfIds']),
+        ...unknownKeys(d, ['type', 'destructiveVerdict', 'allowReplacementOfTypes', 'allowReplacementOfIds']),
+        ...(d.destructiveVerdict === undefined || ['DENY', 'REQUIRE_APPROVAL'].includes(d.destructiveVerdict)
+          ? [] : ['destructiveVerdict must be DENY or REQUIRE_APPROVAL']),
         ...stringList(d.allowReplacementOfTypes, 'allowReplacementOfTypes'),
         ...stringList(d.allowReplacementOfIds, 'allowReplacementOfIds'),
       ];
@@ -34,15 +41,32 @@ export function validatePolicyDocument(doc: unknown): string[] {
       return problems;
     }
     default:
-      return [`unknown policy type ${JSON.stringify(d.type)} (known: denyDestructive, rules, allowAll)`];
+      return [`unknown policy type ${JSON.stringify(d.type)} (known: denyDestructive, rules, allowAll, function)`];
   }
 }
 
 export function validateUnsafeDocument(doc: unknown): string[] {
   const d = doc as Record<string, any>;
   if (!d || typeof d !== 'object') return ['must be an object'];
-  if (d.type !== 'fail') return [`unknown on-unsafe type ${JSON.stringify(d.type)} (known: fail)`];
-  return unknownKeys(d, ['type']);
+  switch (d.type) {
+    case 'fail':
+      return unknownKeys(d, ['type']);
+    case 'deployToNewStack':
+      return [
+        ...unknownKeys(d, ['type', 'suffix']),
+        ...(d.suffix === undefined || (typeof d.suffix === 'string' && /^[A-Za-z0-9-]{1,40}$/.test(d.suffix))
+          ? [] : ['suffix must be 1 to 40 letters, digits or hyphens']),
+      ];
+    case 'requireApproval':
+      return [
+        ...unknownKeys(d, ['type', 'topicArn', 'timeoutSeconds']),
+        ...(typeof d.topicArn === 'string' && /^arn:aws[a-z-]*:sns:/.test(d.topicArn) ? [] : ['topicArn must be an SNS topic ARN']),
+        ...(Number.isInteger(d.timeoutSeconds) && d.timeoutSeconds >= 60 && d.timeoutSeconds <= 20 * 3600
+          ? [] : ['timeoutSeconds must be a whole number from 60 to 72000']),
+      ];
+    default:
+      return [`unknown on-unsafe type ${JSON.stringify(d.type)} (known: fail, deployToNewStack, requireApproval)`];
+  }
 }
 
 function unknownKeys(obj: Record<string, unknown>, known: string[]): string[] {

@@ -64,6 +64,7 @@ export interface ActionConfig {
   readonly onUnsafe?: UnsafeChangeDocument;
   readonly pollIntervalSeconds?: number;
   readonly timeoutMinutes?: number;
+  readonly includeNestedStacks?: boolean;
   readonly s3Bucket?: string;
   readonly stateMachineFile?: string;
 }
@@ -93,6 +94,10 @@ export interface Deployment {
   /** Epoch milliseconds after which the workflow gives up. */
   readonly deadline: number;
   readonly jobId: string;
+  /** Create change sets with IncludeNestedStacks and inspect every nested change set. */
+  readonly includeNestedStacks?: boolean;
+  /** Set when the deployment switched to a new stack (blue/green): the stack it was meant for. */
+  readonly previousStackName?: string;
 }
 
 /** The state machine input. */
@@ -111,6 +116,8 @@ export const TASKS = [
   'inspectChangeSet',
   'executeChangeSet',
   'deleteChangeSet',
+  'switchToNewStack',
+  'requestApproval',
 ] as const;
 export type TaskName = typeof TASKS[number];
 
@@ -160,7 +167,8 @@ export interface Violation {
 
 /** Result of `inspectChangeSet` (`$.inspection`). */
 export interface InspectionResult {
-  readonly verdict: 'SAFE' | 'UNSAFE';
+  /** SAFE: execute. NEEDS_APPROVAL: ask a person (with UnsafeChangeAction.requireApproval()). UNSAFE: refuse. */
+  readonly verdict: 'SAFE' | 'UNSAFE' | 'NEEDS_APPROVAL';
   readonly changeCount: number;
   readonly violationCount: number;
   /** At most LIMITS.violationsInState violations. */
@@ -169,4 +177,16 @@ export interface InspectionResult {
   readonly reason: string;
   /** Counts of changes by action (Add, Modify, Remove, ...). */
   readonly counts: Record<string, number>;
+  /** Nested change sets inspected. */
+  readonly nestedChangeSets: number;
 }
+
+/** What the approver sent with SendTaskSuccess (`$.approval`). */
+export interface ApprovalResult {
+  readonly approved: boolean;
+  readonly by?: string;
+  readonly comment?: string;
+}
+
+/** Error names a person's decision ends with (SendTaskFailure). */
+export const APPROVAL_REJECTED = 'ApprovalRejected';

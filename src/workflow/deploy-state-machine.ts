@@ -11,7 +11,7 @@ import { DeployTaskFunction } from './deploy-task-function';
 import { STATE_NAMES } from './state-names';
 import { TriggerFunction } from '../action/trigger-function';
 import { suppressNag } from '../private/nag';
-import { ENV, STAGING_PREFIX } from '../shared/contract';
+import { APPROVAL_REJECTED, ENV, STAGING_PREFIX } from '../shared/contract';
 import type { TaskName } from '../shared/contract';
 import { TRANSIENT_ERROR } from '../shared/errors';
 import { CHANGE_SET_PREFIX } from '../shared/naming';
@@ -115,7 +115,7 @@ export class DeployStateMachine extends Construct {
    * one statement (and one iam:PassRole statement), so the policy stays small however many actions there are.
    * @internal
    */
-  public _grantDeployment(stackName: string, deploymentRole: iam.IRole): void {
+  public _grantDeployment(stackName: string, deploymentRole: iam.IRole, relatedStacks = false): void {
     const stack = Stack.of(this);
     if (this.deployedStacks.length === 0) {
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
@@ -140,8 +140,15 @@ export class DeployStateMachine extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
       }));
     }
-    this.deployedStacks.push(stackName);
+    this.deployedStacks.push(stackName, ...(relatedStacks ? [`${stackName}-*`] : []));
     this.deploymentRoles.push(deploymentRole);
+  }
+
+  /**
+   * Lets a person or role decide on change sets that wait for approval (UnsafeChangeAction.requireApproval()).
+   */
+  public grantApproval(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantTaskResponse(grantee);
   }
 
   /**
@@ -223,6 +230,8 @@ export class DeployStateMachine extends Construct {
       .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitCreation)
       .otherwise(new sfn.Fail(this, S.stackCreationFailed, { error: 'StackCreationFailed', causePath: '$.operation.reason' })));
 
+    const checkStack = this.task('checkStack', S.checkStack, '$.stack', errored);
+
     // Path 2 and 3: a change set, inspected by the safety policy, executed or deleted.
     const createChangeSet = this.task('createChangeSet', S.createChangeSet, '$.changeSet', errored);
     const waitChangeSet = new sfn.Wait(this, S.waitChangeSetCreation, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
@@ -244,9 +253,32 @@ export class DeployStateMachine extends Construct {
       .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'PENDING'), waitChangeSet)
       .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES'), deleteEmpty)
       .otherwise(deleteFailed));
-    deleteUnsafe.next(new sfn.Fail(this, S.deploymentRejected, { error: 'UnsafeChangeSet', causePath: '$.inspection.reason' }));
+    // What happens to an unsafe change set: fail (the default), or blue/green to a new stack, once.
+    const switchToNewStack = this.task('switchToNewStack', S.switchToNewStack, '$.deployment', errored);
+    switchToNewStack.next(checkStack);
+    deleteUnsafe.next(new sfn.Choice(this, S.deployToNewStack)
+      .when(sfn.Condition.and(
+        sfn.Condition.stringEquals('$.deployment.onUnsafe.type', 'deployToNewStack'),
+        sfn.Condition.isNotPresent('$.deployment.previousStackName'),
+      ), switchToNewStack)
+      .otherwise(new sfn.Fail(this, S.deploymentRejected, { error: 'UnsafeChangeSet', causePath: '$.inspection.reason' })));
+
+    // Or a person decides, through a task token; rejection and timeout delete the change set.
+    const waitForApproval = this.approvalTask();
+    const deleteRejected = this.task('deleteChangeSet', S.deleteRejectedChangeSet, '$.cleanup', errored);
+    deleteRejected.next(new sfn.Fail(this, S.approvalRejected, { error: APPROVAL_REJECTED, causePath: '$.approvalError.Cause' }));
+    const deleteExpired = this.task('deleteChangeSet', S.deleteExpiredChangeSet, '$.cleanup', errored);
+    deleteExpired.next(new sfn.Fail(this, S.approvalTimedOut, {
+      error: 'ApprovalTimedOut', cause: 'Nobody decided within the approval timeout: the change set was deleted and not executed.',
+    }));
+    waitForApproval.addCatch(deleteRejected, { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
+    waitForApproval.addCatch(deleteExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
+    waitForApproval.addCatch(cleanUpAfterError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    waitForApproval.next(execute);
+
     inspect.next(new sfn.Choice(this, S.safeToUpdate)
       .when(sfn.Condition.stringEquals('$.inspection.verdict', 'SAFE'), execute)
+      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'NEEDS_APPROVAL'), waitForApproval)
       .otherwise(deleteUnsafe));
     execute.next(waitUpdate);
     waitUpdate.next(getUpdateStatus);
@@ -257,7 +289,6 @@ export class DeployStateMachine extends Construct {
 
     // The entry: read the template, then decide between the paths.
     const readTemplate = this.task('readTemplate', S.readTemplate, '$.template', errored);
-    const checkStack = this.task('checkStack', S.checkStack, '$.stack', errored);
     const waitOther = new sfn.Wait(this, S.waitForOtherDeployment, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
     waitOther.next(checkStack);
     readTemplate.next(checkStack);
@@ -267,6 +298,26 @@ export class DeployStateMachine extends Construct {
       .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
       .otherwise(new sfn.Fail(this, S.stackNotUpdatable, { error: 'StackNotUpdatable', causePath: '$.stack.reason' })));
     return readTemplate;
+  }
+
+  /** The state that waits for a person: the task function notifies, the execution waits for the task token. */
+  private approvalTask(): tasks.LambdaInvoke {
+    const state = new tasks.LambdaInvoke(this, STATE_NAMES.waitForApproval, {
+      lambdaFunction: this.taskFunction,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({
+        task: 'requestApproval',
+        state: sfn.JsonPath.entirePayload,
+        token: sfn.JsonPath.taskToken,
+        executionId: sfn.JsonPath.executionId,
+      }),
+      resultPath: '$.approval',
+      // Each action sets its own approval timeout; no decision in time is a rejection.
+      taskTimeout: sfn.Timeout.at('$.deployment.onUnsafe.timeoutSeconds'),
+      retryOnServiceExceptions: false,
+    });
+    state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
+    return state;
   }
 
   /** A Task state calling the task function, with retries on Lambda and AWS throttling errors and a timeout. */
@@ -279,15 +330,7 @@ export class DeployStateMachine extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
       retryOnServiceExceptions: false,
     });
-    state.addRetry({
-      errors: [
-        'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
-        'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
-      ],
-      interval: Duration.seconds(2),
-      maxAttempts: 6,
-      backoffRate: 2,
-    });
+    state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
     state.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     state.addRetry({ errors: [sfn.Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
     state.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: errorPath });
@@ -296,6 +339,12 @@ export class DeployStateMachine extends Construct {
 }
 
 const SINGLETON_ID = 'StepFunctionsDeployWorkflow';
+
+/** Errors of the Lambda service itself, retried by every Task state. */
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
+];
 
 /** A function's own role and log group, so it needs no AWS managed policy. */
 function functionRole(scope: Construct, id: string): { role: iam.Role; logGroup: logs.LogGroup } {

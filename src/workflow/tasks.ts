@@ -7,21 +7,29 @@ import {
   DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
 import type { Capability, CloudFormationClient, Parameter, Tag } from '@aws-sdk/client-cloudformation';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { approvalMessage } from './approval-message';
 import { byteLength, readDeploymentFiles, stageTemplate } from './artifact';
 import type { DeploymentFiles } from './artifact';
+import { judge, readChanges, summarise } from './inspect';
 import { BLOCKED_GUIDANCE, isInProgress, isNoChangesReason, operationOutcome, pollSeconds } from './stack-status';
-import { evaluateChanges } from '../policy/evaluate';
-import type { ChangeInput } from '../policy/evaluate';
 import { LIMITS, TASKS } from '../shared/contract';
 import type {
-  ChangeSetResult, CheckStackResult, Deployment, InspectionResult, OperationResult, TaskName, Violation,
+  ApprovalResult, ChangeSetResult, CheckStackResult, Deployment, InspectionResult, OperationResult, TaskName,
 } from '../shared/contract';
 import { ConfigurationError, classify, truncate } from '../shared/errors';
+import { STACK_NAME } from '../shared/naming';
 
 export interface TaskDeps {
   readonly cloudformation: CloudFormationClient;
   readonly s3: S3Client;
+  /** Calls a policy function (SafetyPolicy.fromFunction). */
+  readonly lambda?: LambdaClient;
+  /** Notifies approvers (UnsafeChangeAction.requireApproval). */
+  readonly sns?: SNSClient;
   readonly region: string;
   readonly now?: () => number;
 }
@@ -40,6 +48,10 @@ export interface WorkflowState {
 export interface TaskEvent {
   readonly task: TaskName;
   readonly state: WorkflowState;
+  /** The task token of a state that waits for a person (requestApproval). */
+  readonly token?: string;
+  /** The execution, for the approval message. */
+  readonly executionId?: string;
 }
 
 export async function runTask(event: TaskEvent, deps: TaskDeps): Promise<unknown> {
@@ -48,13 +60,13 @@ export async function runTask(event: TaskEvent, deps: TaskDeps): Promise<unknown
   }
   if (!event.state?.deployment) throw new ConfigurationError('the task event has no state.deployment');
   try {
-    return await TASK_HANDLERS[event.task](event.state, deps);
+    return await TASK_HANDLERS[event.task](event.state, deps, event);
   } catch (e) {
     throw classify(e);
   }
 }
 
-const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps) => Promise<unknown>> = {
+const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, event: TaskEvent) => Promise<unknown>> = {
   readTemplate,
   checkStack,
   createStack,
@@ -64,6 +76,8 @@ const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps) => 
   inspectChangeSet,
   executeChangeSet,
   deleteChangeSet,
+  switchToNewStack,
+  requestApproval,
 };
 
 /** Reads the template from the artifact early, so a bad artifact fails before the stack is touched (B5, B17). */
@@ -163,7 +177,7 @@ async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<Operatio
   const status = stack?.StackStatus ?? 'UNKNOWN';
   const outcome = operationOutcome(status, expectedStatus);
   const base = { expectedStatus, status, waitSeconds: waitFor(deployment, deps) };
-  if (outcome === 'SUCCEEDED') return { ...base, outcome };
+  if (outcome === 'SUCCEEDED') return { ...base, outcome, ...outputsOf(stack?.Outputs) };
   if (outcome === 'IN_PROGRESS') {
     if (now <= deployment.deadline) return { ...base, outcome };
     return {
@@ -178,6 +192,13 @@ async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<Operatio
     (stack?.StackStatusReason ? ` (${stack.StackStatusReason})` : '') +
     (rootCause ? `. First failure: ${rootCause}` : '');
   return { ...base, outcome: 'FAILED', reason: truncate(reason, 3000) };
+}
+
+/** The stack's outputs, for the action's output variables: at most 50, each value cut to 500 characters. */
+function outputsOf(outputs: { OutputKey?: string; OutputValue?: string }[] | undefined): { outputs?: Record<string, string> } {
+  const entries = (outputs ?? []).filter((o) => o.OutputKey && o.OutputValue !== undefined).slice(0, 50)
+    .map((o) => [o.OutputKey!, truncate(o.OutputValue!, 500)]);
+  return entries.length > 0 ? { outputs: Object.fromEntries(entries) } : {};
 }
 
 function waitFor(deployment: Deployment, deps: TaskDeps): number {
@@ -226,6 +247,7 @@ async function createChangeSet(state: WorkflowState, deps: TaskDeps): Promise<Ch
       ...body,
       ...stackInputs(deployment, files),
       ClientToken: deployment.changeSetName,
+      ...(deployment.includeNestedStacks ? { IncludeNestedStacks: true } : {}),
       Description: `StepFunctionsDeployAction, pipeline job ${deployment.jobId}`,
     }));
   } catch (e) {
@@ -264,51 +286,50 @@ async function pollChangeSet(state: WorkflowState, deps: TaskDeps): Promise<Chan
 /** B12 to B14, B19: reads every page, evaluates every change, keeps the state small. */
 async function inspectChangeSet(state: WorkflowState, deps: TaskDeps): Promise<InspectionResult> {
   const { deployment } = state;
-  const changes: ChangeInput[] = [];
-  let token: string | undefined;
-  const seen = new Set<string>();
-  do {
-    const page = await deps.cloudformation.send(new DescribeChangeSetCommand({
-      StackName: deployment.stackName, ChangeSetName: deployment.changeSetName, NextToken: token,
-    }));
-    changes.push(...((page.Changes ?? []) as ChangeInput[]));
-    token = page.NextToken;
-    if (token && seen.has(token)) throw new Error('DescribeChangeSet returned the same NextToken twice');
-    if (token) seen.add(token);
-  } while (token);
-
-  const result = evaluateChanges(deployment.policy, changes);
-  const counts: Record<string, number> = {};
-  for (const change of result.changes) counts[change.action] = (counts[change.action] ?? 0) + 1;
-  // With UnsafeChangeAction.fail(), a change that needs approval is refused like a denied one.
-  const refused = result.changes.filter((c) => c.verdict !== 'ALLOW');
-  const violations: Violation[] = refused.map((c) => ({
-    logicalId: c.logicalId,
-    resourceType: c.resourceType,
-    action: c.action,
-    ...(c.replacement ? { replacement: c.replacement } : {}),
-    rule: c.verdict === 'REQUIRE_APPROVAL' ? `${c.rule} (needs approval)` : c.rule,
-  }));
-  const lines = violations.map((v) =>
-    `${v.logicalId} (${v.resourceType}): ${v.action}${v.replacement ? `, replacement ${v.replacement}` : ''} refused by ${v.rule}`);
-  const reason = violations.length === 0 ? '' : truncate(
-    `Change set ${deployment.changeSetName} for stack ${deployment.stackName} was rejected and deleted; ` +
-    `${violations.length} of ${changes.length} changes are not allowed: ${lines.join('; ')}`, 4000);
-  return {
-    verdict: refused.length === 0 ? 'SAFE' : 'UNSAFE',
-    changeCount: changes.length,
-    violationCount: violations.length,
-    violations: violations.slice(0, LIMITS.violationsInState),
-    reason,
-    counts,
-  };
+  const { changes, nestedChangeSets } = await readChanges(deps.cloudformation, deployment);
+  const verdicts = await judge(deployment, changes, deps.lambda);
+  return summarise(deployment, changes, verdicts, nestedChangeSets);
 }
 
+/** Blue/green (UnsafeChangeAction.deployToNewStack): the deployment goes on with a new stack name. */
+async function switchToNewStack(state: WorkflowState): Promise<Deployment> {
+  const { deployment } = state;
+  if (deployment.onUnsafe.type !== 'deployToNewStack') {
+    throw new ConfigurationError('switchToNewStack runs only with UnsafeChangeAction.deployToNewStack()');
+  }
+  if (deployment.previousStackName) {
+    throw new ConfigurationError(`the new stack ${deployment.stackName} was refused too; not switching again`);
+  }
+  const suffix = deployment.onUnsafe.suffix ?? `g${deployment.jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}`;
+  const stackName = `${deployment.stackName}-${suffix}`;
+  if (!STACK_NAME.test(stackName)) {
+    throw new ConfigurationError(`the new stack name ${stackName} is not a valid stack name (128 characters at most)`);
+  }
+  return { ...deployment, stackName, previousStackName: deployment.stackName };
+}
+
+/** UnsafeChangeAction.requireApproval: tells the approvers, then the execution waits for their decision. */
+async function requestApproval(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<{ notified: string }> {
+  const { deployment, inspection } = state;
+  if (deployment.onUnsafe.type !== 'requireApproval') {
+    throw new ConfigurationError('requestApproval runs only with UnsafeChangeAction.requireApproval()');
+  }
+  if (!event.token) throw new ConfigurationError('requestApproval needs the task token ($$.Task.Token)');
+  if (!deps.sns) throw new Error('the task function has no SNS client to notify the approvers');
+  const message = approvalMessage(deployment, inspection, event.token, event.executionId);
+  const result = await deps.sns.send(new PublishCommand({
+    TopicArn: deployment.onUnsafe.topicArn,
+    Subject: truncate(`Approval needed: deployment of stack ${deployment.stackName}`, 100),
+    Message: message,
+  }));
+  return { notified: result.MessageId ?? '' };
+}
 async function executeChangeSet(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
   const { deployment } = state;
-  if (state.inspection?.verdict !== 'SAFE') {
-    // Defence in depth: the state machine only gets here on SAFE; never execute anything else (B14).
-    throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was not inspected as safe`);
+  const approved = state.inspection?.verdict === 'NEEDS_APPROVAL' && (state.approval as ApprovalResult | undefined)?.approved === true;
+  if (state.inspection?.verdict !== 'SAFE' && !approved) {
+    // Defence in depth: the state machine only gets here when safe or approved; never execute anything else (B14).
+    throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was neither inspected as safe nor approved`);
   }
   await deps.cloudformation.send(new ExecuteChangeSetCommand({
     StackName: deployment.stackName,

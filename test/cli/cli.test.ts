@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { CloudFormationClient, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ChangeAction, Replacement, RuleVerdict, SafetyPolicy } from '../../src';
 import { main } from '../../src/cli/main';
@@ -22,10 +23,10 @@ function write(name: string, value: unknown): string {
 function change(Action: string, LogicalResourceId: string, ResourceType: string, extra: Record<string, string> = {}) {
   return { Type: 'Resource', ResourceChange: { Action, LogicalResourceId, ResourceType, ...extra } };
 }
-function run(args: string[]) {
+async function run(args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(args, (s) => out.push(s), (s) => err.push(s));
+  const code = await main(args, (s) => out.push(s), (s) => err.push(s));
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -44,8 +45,8 @@ const page2 = {
   Changes: [change('Remove', 'Topic', 'AWS::SNS::Topic'), change('Modify', 'Version', 'AWS::Lambda::Version', { Replacement: 'True' })],
 };
 
-test('GIVEN a change set whose second page removes a topic WHEN checked with the default policy THEN the CLI prints a verdict per change and exits 1', () => {
-  const result = run(['check', write('p1.json', page1), write('p2.json', page2)]);
+test('GIVEN a change set whose second page removes a topic WHEN checked with the default policy THEN the CLI prints a verdict per change and exits 1', async () => {
+  const result = await run(['check', write('p1.json', page1), write('p2.json', page2)]);
   expect(result.code).toBe(1);
   expect(result.out).toMatch(/DENY\s+Topic\s+AWS::SNS::Topic\s+Remove\s+-\s+-\s+no-deletion/);
   expect(result.out).toMatch(/DENY\s+Version\s+AWS::Lambda::Version\s+Modify\s+True\s+-\s+no-replacement/);
@@ -53,41 +54,41 @@ test('GIVEN a change set whose second page removes a topic WHEN checked with the
   expect(result.out).toMatch(/Verdict: DENY \(4 changes\)/);
 });
 
-test('GIVEN only additions and in-place changes THEN the CLI exits 0', () => {
-  expect(run(['check', write('safe.json', { Changes: page1.Changes })]).code).toBe(0);
+test('GIVEN only additions and in-place changes THEN the CLI exits 0', async () => {
+  expect((await run(['check', write('safe.json', { Changes: page1.Changes })])).code).toBe(0);
 });
 
-test('GIVEN a rules policy file that sends IAM changes to a person THEN the CLI exits 2', () => {
+test('GIVEN a rules policy file that sends IAM changes to a person THEN the CLI exits 2', async () => {
   const policy = write('policy.json', {
     type: 'rules',
     defaultVerdict: 'ALLOW',
     rules: [{ verdict: 'REQUIRE_APPROVAL', resourceTypes: ['AWS::IAM::*'] }],
   });
   const cs = write('iam.json', { Changes: [change('Modify', 'Role', 'AWS::IAM::Role', { Replacement: 'False' })] });
-  const result = run(['check', '--policy', policy, cs]);
+  const result = await run(['check', '--policy', policy, cs]);
   expect(result.code).toBe(2);
   expect(result.out).toMatch(/REQUIRE_APPROVAL\s+Role/);
 });
 
-test('GIVEN the action\'s UserParameters as the policy file THEN its policy is used', () => {
+test('GIVEN the action\'s UserParameters as the policy file THEN its policy is used', async () => {
   const userParameters = write('up.json', {
     stackName: 'app',
     templatePath: 't.yaml',
     policy: { type: 'denyDestructive', allowReplacementOfTypes: ['AWS::Lambda::Version'] },
   });
   const cs = write('v.json', { Changes: [page2.Changes[1]] });
-  expect(run(['check', '--policy', userParameters, cs]).code).toBe(0);
+  expect((await run(['check', '--policy', userParameters, cs])).code).toBe(0);
 });
 
-test('bad input gets a clear error and exit 64', () => {
-  expect(run([])).toMatchObject({ code: 64 });
-  expect(run(['nope']).err).toMatch(/unknown command "nope"/);
-  expect(run(['check']).err).toMatch(/give at least one change set file/);
-  expect(run(['check', path.join(dir, 'missing.json')]).err).toMatch(/cannot read .*missing\.json: ENOENT/);
+test('bad input gets a clear error and exit 64', async () => {
+  expect(await run([])).toMatchObject({ code: 64 });
+  expect((await run(['nope'])).err).toMatch(/unknown command "nope"/);
+  expect((await run(['check'])).err).toMatch(/give at least one change set file/);
+  expect((await run(['check', path.join(dir, 'missing.json')])).err).toMatch(/cannot read .*missing\.json: ENOENT/);
   fs.writeFileSync(path.join(dir, 'bad.json'), '{ not json');
-  expect(run(['check', path.join(dir, 'bad.json')]).err).toMatch(/bad\.json is not valid JSON/);
-  expect(run(['check', write('nochanges.json', { Status: 'x' })]).err).toMatch(/page 1 is not the output of describe-change-set/);
-  expect(run(['check', '--policy', write('badpolicy.json', { type: 'rules', rules: [] }), write('ok.json', page1)]).err)
+  expect((await run(['check', path.join(dir, 'bad.json')])).err).toMatch(/bad\.json is not valid JSON/);
+  expect((await run(['check', write('nochanges.json', { Status: 'x' })])).err).toMatch(/page 1 is not the output of describe-change-set/);
+  expect((await run(['check', '--policy', write('badpolicy.json', { type: 'rules', rules: [] }), write('ok.json', page1)])).err)
     .toMatch(/invalid policy: .*rules must be a non-empty list/);
 });
 
@@ -112,7 +113,7 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
   cfn.restore();
 
   const offline = policy.evaluateChangeSet([page1, page2]);
-  const cli = run(['check', '--policy', write('rules.json', document), write('a.json', page1), write('b.json', page2)]);
+  const cli = await run(['check', '--policy', write('rules.json', document), write('a.json', page1), write('b.json', page2)]);
 
   expect(inspection.verdict).toBe('UNSAFE');
   expect(offline.verdict).toBe(RuleVerdict.DENY);
@@ -122,4 +123,54 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
   expect(denied).toEqual(['Topic']);
   expect(cli.out).toMatch(/DENY\s+Topic/);
   expect(cli.out).toMatch(/ALLOW\s+Version/);
+});
+
+describe('approve and reject answer a deployment waiting for a person', () => {
+  function recorder() {
+    const calls: { kind: string; token: string; body: string }[] = [];
+    return {
+      calls,
+      sender: () => ({
+        approve: async (token: string, output: string) => { calls.push({ kind: 'approve', token, body: output }); },
+        reject: async (token: string, cause: string) => { calls.push({ kind: 'reject', token, body: cause }); },
+      }),
+    };
+  }
+
+  test('GIVEN a task token WHEN approved THEN SendTaskSuccess gets {approved: true, by, comment}', async () => {
+    const r = recorder();
+    const out: string[] = [];
+    const code = await main(['approve', '--task-token', 'tok-1', '--by', 'alice', '--comment', 'expected: table is recreated empty'], (s) => out.push(s), () => undefined, r.sender);
+    expect(code).toBe(0);
+    expect(r.calls).toEqual([{ kind: 'approve', token: 'tok-1', body: JSON.stringify({ approved: true, by: 'alice', comment: 'expected: table is recreated empty' }) }]);
+    expect(out.join('')).toMatch(/Approved/);
+  });
+
+  test('GIVEN a task token WHEN rejected THEN SendTaskFailure gets the reason', async () => {
+    const r = recorder();
+    expect(await main(['reject', '--task-token', 'tok-2', '--by', 'bob', '--comment', 'not during business hours'], () => undefined, () => undefined, r.sender)).toBe(0);
+    expect(r.calls).toEqual([{ kind: 'reject', token: 'tok-2', body: 'Rejected by bob: not during business hours' }]);
+  });
+
+  test('a missing token, an unknown option or a failed call is reported', async () => {
+    const err: string[] = [];
+    expect(await main(['approve'], () => undefined, (s) => err.push(s), recorder().sender)).toBe(64);
+    expect(err.join('')).toMatch(/--task-token is required/);
+    expect(await main(['reject', '--task-token', 't', '--force', 'x'], () => undefined, (s) => err.push(s), recorder().sender)).toBe(64);
+    expect(err.join('')).toMatch(/unexpected "--force"/);
+    const failing = () => ({
+      approve: async () => { throw Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }); },
+      reject: async () => undefined,
+    });
+    expect(await main(['approve', '--task-token', 't'], () => undefined, (s) => err.push(s), failing)).toBe(1);
+    expect(err.join('')).toMatch(/TaskTimedOut: Task Timed Out/);
+  });
+
+  test('without a sender given, the real one uses @aws-sdk/client-sfn (here mocked) with the token', async () => {
+    const sfn = mockClient(SFNClient);
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    expect(await main(['approve', '--task-token', 'tok-3', '--by', 'carol'], () => undefined, () => undefined)).toBe(0);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input).toEqual({ taskToken: 'tok-3', output: '{"approved":true,"by":"carol"}' });
+    sfn.restore();
+  });
 });

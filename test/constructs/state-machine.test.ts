@@ -39,7 +39,8 @@ describe('the deploy state machine definition', () => {
   });
 
   test('every Task calls the task function, retries Lambda service errors, throttling and TransientAwsError, and has a timeout', () => {
-    const taskStates = statesOfType(definition, 'Task');
+    // (the state that waits for a person is checked on its own below)
+    const taskStates = statesOfType(definition, 'Task').filter(([name]) => name !== STATE_NAMES.waitForApproval);
     expect(taskStates.length).toBeGreaterThanOrEqual(10);
     for (const [name, state] of taskStates) {
       const retried: string[] = (state.Retry ?? []).flatMap((r: any) => r.ErrorEquals);
@@ -94,15 +95,33 @@ describe('the deploy state machine definition', () => {
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });
 
-  test('only the safe branch leads to Execute Change Set', () => {
+  test('only a safe verdict, or a person\'s approval, leads to Execute Change Set', () => {
     const safe = definition.States[STATE_NAMES.safeToUpdate];
     expect(safe.Type).toBe('Choice');
-    expect(safe.Choices).toEqual([{ Variable: '$.inspection.verdict', StringEquals: 'SAFE', Next: STATE_NAMES.executeChangeSet }]);
+    expect(safe.Choices).toEqual([
+      { Variable: '$.inspection.verdict', StringEquals: 'SAFE', Next: STATE_NAMES.executeChangeSet },
+      { Variable: '$.inspection.verdict', StringEquals: 'NEEDS_APPROVAL', Next: STATE_NAMES.waitForApproval },
+    ]);
     expect(safe.Default).toBe(STATE_NAMES.deleteUnsafeChangeSet);
-    const reaching = Object.entries(definition.States as Record<string, any>)
-      .filter(([, s]) => s.Next === STATE_NAMES.executeChangeSet || (s.Choices ?? []).some((c: any) => c.Next === STATE_NAMES.executeChangeSet))
+    const reaching = (target: string) => Object.entries(definition.States as Record<string, any>)
+      .filter(([, s]) => s.Next === target || (s.Choices ?? []).some((c: any) => c.Next === target))
       .map(([name]) => name);
-    expect(reaching).toEqual([STATE_NAMES.safeToUpdate]);
+    expect(reaching(STATE_NAMES.executeChangeSet).sort()).toEqual([STATE_NAMES.safeToUpdate, STATE_NAMES.waitForApproval].sort());
+    expect(reaching(STATE_NAMES.waitForApproval)).toEqual([STATE_NAMES.safeToUpdate]);
+  });
+
+  test('the approval state waits for a task token, times out by the action\'s own setting, and never retries a timeout', () => {
+    const approval = definition.States[STATE_NAMES.waitForApproval];
+    expect(approval.Resource).toMatch(/:::lambda:invoke\.waitForTaskToken$/);
+    expect(tokens[approval.Parameters.FunctionName] ?? approval.Parameters.FunctionName).toEqual({ 'Fn::GetAtt': [logicalIdOf(action.taskFunction), 'Arn'] });
+    expect(approval.Parameters.Payload).toEqual({ 'task': 'requestApproval', 'state.$': '$', 'token.$': '$$.Task.Token', 'executionId.$': '$$.Execution.Id' });
+    expect(approval.TimeoutSecondsPath).toBe('$.deployment.onUnsafe.timeoutSeconds');
+    expect(approval.Retry.flatMap((r: any) => r.ErrorEquals)).not.toContain('States.Timeout');
+    expect(approval.Catch.map((c: any) => [c.ErrorEquals, c.Next])).toEqual([
+      [['ApprovalRejected'], STATE_NAMES.deleteRejectedChangeSet],
+      [['States.Timeout'], STATE_NAMES.deleteExpiredChangeSet],
+      [['States.ALL'], STATE_NAMES.cleanUpAfterError],
+    ]);
   });
 });
 

@@ -168,7 +168,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     const world = new TaskWorld();
     world.cloudformation.addChangeSet(STACK, CHANGE_SET, []);
     const result = await world.run<InspectionResult>('inspectChangeSet');
-    expect(result).toEqual({ verdict: 'SAFE', changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {} });
+    expect(result).toEqual({ verdict: 'SAFE', changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 });
   });
 
   test('a paginating API that repeats a NextToken is an error, not an endless loop', async () => {
@@ -265,7 +265,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
 });
 
 describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
-  const safe: InspectionResult = { verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 } };
+  const safe: InspectionResult = { verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0 };
 
   test.each([
     ['UNSAFE', { ...safe, verdict: 'UNSAFE' as const }],
@@ -280,7 +280,7 @@ describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
     const result = world.run('executeChangeSet', { inspection });
 
     // THEN it refuses, and CloudFormation was never asked to execute
-    await expect(result).rejects.toThrow('it was not inspected as safe');
+    await expect(result).rejects.toThrow('it was neither inspected as safe nor approved');
     expect(world.cloudformation.mock).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
     expect(changeSet.executed).toBe(false);
   });

@@ -143,20 +143,28 @@ describe('B2: continuation invocations report the execution', () => {
   test.each([
     {
       outcome: 'UPDATED',
+      verdict: 'SAFE',
       summary: 'Updated stack prod-sample-app (2 Add, 1 Modify).',
-      output: { deployment, stack: { next: 'CHANGE_SET' }, inspection: { counts: { Add: 2, Modify: 1, Remove: 0 } }, operation: { outcome: 'SUCCEEDED' } },
+      output: {
+        deployment,
+        stack: { next: 'CHANGE_SET' },
+        inspection: { verdict: 'SAFE', violationCount: 0, violations: [], counts: { Add: 2, Modify: 1, Remove: 0 } },
+        operation: { outcome: 'SUCCEEDED' },
+      },
     },
     {
       outcome: 'CREATED',
+      verdict: 'NONE',
       summary: 'Created stack prod-sample-app.',
       output: { deployment, stack: { next: 'CREATE' }, operation: { outcome: 'SUCCEEDED' } },
     },
     {
       outcome: 'NO_CHANGES',
+      verdict: 'NONE',
       summary: 'Stack prod-sample-app is up to date',
       output: { deployment, stack: { next: 'CHANGE_SET' }, changeSet: { outcome: 'NO_CHANGES' } },
     },
-  ])('an execution that SUCCEEDED ($outcome) ends the job with a summary and output variables', async ({ outcome, summary, output }) => {
+  ])('an execution that SUCCEEDED ($outcome) ends the job with a summary and output variables', async ({ outcome, verdict, summary, output }) => {
     // GIVEN an execution that succeeded with that output
     const world = new TriggerWorld();
     world.sfn.add({ name: EXECUTION_NAME, status: 'SUCCEEDED', output: JSON.stringify(output) });
@@ -171,7 +179,7 @@ describe('B2: continuation invocations report the execution', () => {
     expect(answer.executionDetails!.summary).toContain(summary);
     expect(answer.executionDetails!.summary).toContain(EXECUTION_ARN);
     expect(answer.executionDetails).toMatchObject({ externalExecutionId: EXECUTION_ARN, percentComplete: 100 });
-    expect(answer.outputVariables).toEqual({ StackName: 'prod-sample-app', Outcome: outcome, ChangeSetName: 'sfn-deploy-a1b2' });
+    expect(answer.outputVariables).toEqual({ StackName: 'prod-sample-app', Outcome: outcome, Verdict: verdict, ChangeSetName: 'sfn-deploy-a1b2' });
     expect(world.codepipeline.jobs.get(JOB_ID)).toBe('Succeeded');
   });
 

@@ -208,6 +208,19 @@ export function taskOverrides(
   const overrides: Record<string, (input: any) => Promise<any>> = {};
   for (const [name, state] of allStates(definition as any)) {
     if (state.Type !== 'Task') continue;
+    if (state.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+      // The state that waits for a person: the task function with the task token, in Lambda's request shape.
+      const payload = state.Parameters?.Payload ?? {};
+      const problems = [
+        state.Parameters?.FunctionName !== taskFunctionArn && 'it does not call the task function',
+        payload.task !== 'requestApproval' && 'its payload\'s task is not requestApproval',
+        (payload['state.$'] !== '$' || payload['token.$'] !== '$$.Task.Token' || Object.keys(payload).length !== 4)
+          && 'its payload is not { task, state: $, token: $$.Task.Token, executionId }',
+      ].filter(Boolean);
+      if (problems.length > 0) throw new Error(`Task state "${name}" has no in-process override: ${problems.join('; ')}`);
+      overrides[name] = (input) => handler(name, { ...input.Payload, token: input.Payload.token ?? `token-for-${name}` });
+      continue;
+    }
     const parameters = state.Parameters ?? {};
     const problems = [
       state.Resource !== taskFunctionArn && `its Resource is ${JSON.stringify(state.Resource)}, not the task function`,
@@ -243,6 +256,12 @@ export interface WorkflowRun {
 
 export interface RunOptions {
   readonly synthesized?: SynthesizedWorkflow;
+  /**
+   * The person asked to approve (UnsafeChangeAction.requireApproval): after the real requestApproval task ran,
+   * returns what SendTaskSuccess would carry, or throws an error named ApprovalRejected (SendTaskFailure) or
+   * States.Timeout (no decision in time). @default - no approver: the test fails if one is asked
+   */
+  readonly approver?: (event: TaskEvent) => Promise<unknown>;
   /** Most task invocations before the harness aborts a runaway loop. @default 500 */
   readonly maxTaskInvocations?: number;
 }
@@ -267,12 +286,18 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
     }
     // Lambda receives and returns JSON.
     const event = JSON.parse(JSON.stringify(payload)) as TaskEvent;
+    let result: unknown;
     try {
-      const result = await runTask(event, deps);
-      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      result = await runTask(event, deps);
     } catch (e) {
       throw asLambdaError(e);
     }
+    if (event.task === 'requestApproval') {
+      // The Lambda's own result is not the state's result: the execution waits for the person's answer.
+      if (!options.approver) throw new Error('a person was asked to approve, but this test has no approver');
+      return JSON.parse(JSON.stringify(await options.approver(event)));
+    }
+    return result === undefined ? null : JSON.parse(JSON.stringify(result));
   });
   const zero = (type: string) => Object.fromEntries(states.filter(([, s]) => s.Type === type || (type === 'Retry' && s.Retry)).map(([n]) => [n, 0]));
 

@@ -32,7 +32,7 @@ describe('a pipeline run of the deploy action', () => {
     expect(action.final.kind).toBe('success');
     expect(action.final.input.continuationToken).toBeUndefined();
     expect(action.final.input.outputVariables).toEqual({
-      StackName: STACK_NAME, Outcome: 'CREATED', ChangeSetName: deployment.changeSetName,
+      StackName: STACK_NAME, Outcome: 'CREATED', Verdict: 'NONE', ChangeSetName: deployment.changeSetName,
     });
     expect(action.final.input.executionDetails).toMatchObject({
       summary: expect.stringContaining(`Created stack ${STACK_NAME}.`), externalExecutionId: execution.arn, percentComplete: 100,

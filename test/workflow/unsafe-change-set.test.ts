@@ -44,7 +44,7 @@ describe('a change set the default policy refuses', () => {
       expect(deletes).toHaveLength(1);
       expect(deletes[0].input).toMatchObject({ StackName: STACK_NAME, ChangeSetName: deployment.changeSetName });
       expect(world.cfn.changeSet(STACK_NAME, deployment.changeSetName)).toBeUndefined();
-      expect(run.path.slice(-4)).toEqual([S.inspectChangeSet, S.safeToUpdate, S.deleteUnsafeChangeSet, S.deploymentRejected]);
+      expect(run.path.slice(-5)).toEqual([S.inspectChangeSet, S.safeToUpdate, S.deleteUnsafeChangeSet, S.deployToNewStack, S.deploymentRejected]);
       expect(world.cfn.stack(STACK_NAME)?.status).toBe('UPDATE_COMPLETE');
     });
 

@@ -1,0 +1,29 @@
+/** The message approvers receive (UnsafeChangeAction.requireApproval). Pure. */
+import type { Deployment, InspectionResult } from '../shared/contract';
+
+export function approvalMessage(deployment: Deployment, inspection: InspectionResult | undefined, token: string, executionId?: string): string {
+  const violations = inspection?.violations ?? [];
+  const listed = violations.map((v) =>
+    `  - ${[...(v.path ?? []), v.logicalId].join('/')} (${v.resourceType}): ${v.action}` +
+    `${v.replacement ? `, replacement ${v.replacement}` : ''}, by ${v.rule}`);
+  const more = (inspection?.violationCount ?? 0) > violations.length
+    ? [`  ... and ${(inspection?.violationCount ?? 0) - violations.length} more (see the change set in the console)`] : [];
+  const counts = Object.entries(inspection?.counts ?? {}).map(([a, n]) => `${n} ${a}`).join(', ') || 'none';
+  const timeout = deployment.onUnsafe.type === 'requireApproval' ? deployment.onUnsafe.timeoutSeconds : 0;
+  return [
+    `The deployment of stack ${deployment.stackName} (pipeline job ${deployment.jobId}) waits for a decision.`,
+    `Change set ${deployment.changeSetName}: ${counts}. These changes need approval:`,
+    ...listed,
+    ...more,
+    '',
+    `Without a decision within ${Math.round(timeout / 60)} minutes the change set is deleted and the deployment fails.`,
+    ...(executionId ? [`Execution: ${executionId}`] : []),
+    '',
+    'To approve (needs states:SendTaskSuccess on the deploy state machine):',
+    `  npx cdk-sfn-deploy approve --task-token '${token}' --comment 'why'`,
+    `  aws stepfunctions send-task-success --task-token '${token}' --task-output '{"approved":true,"by":"you"}'`,
+    'To reject (needs states:SendTaskFailure):',
+    `  npx cdk-sfn-deploy reject --task-token '${token}' --comment 'why'`,
+    `  aws stepfunctions send-task-failure --task-token '${token}' --error ApprovalRejected --cause 'why'`,
+  ].join('\n');
+}

@@ -1,0 +1,167 @@
+/**
+ * Inspecting a change set (B12 to B14, B19): every page, every nested change set, every change evaluated by
+ * the safety policy (rules here, or the user's policy function), and a result small enough for the state.
+ */
+import { DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { RULES, combine, evaluateChanges, unrecognisedValue } from '../policy/evaluate';
+import type { ChangeInput, ChangeVerdict } from '../policy/evaluate';
+import type { FunctionPolicyAnswer, Verdict } from '../policy/policy-document';
+import { LIMITS } from '../shared/contract';
+import type { Deployment, InspectionResult, Violation } from '../shared/contract';
+import { truncate } from '../shared/errors';
+
+/** A change and where it sits: the logical ids of the nested stacks around it, outermost first. */
+export interface LocatedChange {
+  readonly change: ChangeInput & { ResourceChange?: ChangeInput['ResourceChange'] & { ChangeSetId?: string } };
+  readonly path: string[];
+}
+
+const MAX_NESTING = 10;
+const MAX_PAGES = 1000;
+
+/** Reads every page of a change set and, when asked, of each nested stack's change set, recursively. */
+export async function readChanges(
+  cloudformation: CloudFormationClient, deployment: Deployment,
+): Promise<{ changes: LocatedChange[]; nestedChangeSets: number }> {
+  const changes: LocatedChange[] = [];
+  let nestedChangeSets = 0;
+  let pages = 0;
+  const visit = async (id: { StackName?: string; ChangeSetName: string }, path: string[]): Promise<void> => {
+    let token: string | undefined;
+    const seen = new Set<string>();
+    do {
+      if (++pages > MAX_PAGES) throw new Error(`change set ${deployment.changeSetName} has more than ${MAX_PAGES} pages`);
+      const page = await cloudformation.send(new DescribeChangeSetCommand({ ...id, NextToken: token }));
+      for (const change of (page.Changes ?? []) as LocatedChange['change'][]) {
+        changes.push({ change, path });
+        const nested = change.ResourceChange?.ChangeSetId;
+        if (deployment.includeNestedStacks && change.ResourceChange?.ResourceType === 'AWS::CloudFormation::Stack' && nested) {
+          if (path.length + 1 > MAX_NESTING) throw new Error(`nested stacks deeper than ${MAX_NESTING} levels`);
+          nestedChangeSets++;
+          await visit({ ChangeSetName: nested }, [...path, change.ResourceChange.LogicalResourceId ?? '(nested)']);
+        }
+      }
+      token = page.NextToken;
+      if (token && seen.has(token)) throw new Error('DescribeChangeSet returned the same NextToken twice');
+      if (token) seen.add(token);
+    } while (token);
+  };
+  await visit({ StackName: deployment.stackName, ChangeSetName: deployment.changeSetName }, []);
+  return { changes, nestedChangeSets };
+}
+
+/** The verdict on every change: the rules here, or the user's function (after the fail-closed check). */
+export async function judge(deployment: Deployment, located: LocatedChange[], lambda?: LambdaClient): Promise<ChangeVerdict[]> {
+  const policy = deployment.policy;
+  if (policy.type !== 'function') return evaluateChanges(policy, located.map((l) => l.change)).changes;
+
+  const base = located.map(({ change }) => {
+    const rc = change.ResourceChange ?? {};
+    return {
+      logicalId: rc.LogicalResourceId ?? '(unknown)',
+      resourceType: rc.ResourceType ?? '(unknown)',
+      action: rc.Action ?? '(none)',
+      ...(rc.Replacement !== undefined ? { replacement: rc.Replacement } : {}),
+      ...(rc.PolicyAction !== undefined ? { policyAction: rc.PolicyAction } : {}),
+    };
+  });
+  const answer = await askPolicyFunction(policy.functionArn, deployment, located, lambda);
+  // A change the function names gets the verdict the function gives it. The others are allowed when the
+  // named ones account for the function's verdict; otherwise they get that verdict, with its first reason.
+  const named = (answer.reasons ?? []).filter((r) => r.logicalId !== undefined);
+  const explained = named.length > 0 && combine(named.map((r) => r.verdict ?? answer.verdict)) === answer.verdict;
+  const general = (answer.reasons ?? []).find((r) => r.logicalId === undefined)?.reason;
+  return located.map(({ change }, i) => {
+    const unrecognised = unrecognisedValue(change);
+    if (unrecognised) return { ...base[i], verdict: 'DENY' as Verdict, rule: `${RULES.unrecognised}: ${unrecognised}` };
+    const reason = named.find((r) => r.logicalId === base[i].logicalId);
+    if (reason) return { ...base[i], verdict: reason.verdict ?? answer.verdict, rule: `${RULES.functionDecides}: ${reason.reason}` };
+    const verdict: Verdict = explained ? 'ALLOW' : answer.verdict;
+    return { ...base[i], verdict, rule: general ? `${RULES.functionDecides}: ${general}` : RULES.functionDecides };
+  });
+}
+
+async function askPolicyFunction(
+  functionArn: string, deployment: Deployment, located: LocatedChange[], lambda?: LambdaClient,
+): Promise<FunctionPolicyAnswer> {
+  if (!lambda) throw new Error('the task function has no Lambda client to call the policy function');
+  const event = {
+    stackName: deployment.stackName,
+    changeSetName: deployment.changeSetName,
+    changes: located.map(({ change, path }) => (path.length > 0 ? { ...change, NestedStackPath: path } : change)),
+  };
+  const payload = JSON.stringify(event);
+  if (payload.length > 6_000_000) {
+    return { verdict: 'DENY', reasons: [{ reason: 'the change set is too large to send to the policy function (6 MB)' }] };
+  }
+  const result = await lambda.send(new InvokeCommand({ FunctionName: functionArn, Payload: new TextEncoder().encode(payload) }));
+  const text = result.Payload ? new TextDecoder().decode(result.Payload) : '';
+  if (result.FunctionError) {
+    throw new Error(`the policy function ${functionArn} failed (${result.FunctionError}): ${truncate(text, 1000)}`);
+  }
+  return readAnswer(text);
+}
+
+/** Reads the function's answer; anything it cannot read is a DENY (fail closed). */
+export function readAnswer(text: string): FunctionPolicyAnswer {
+  const VERDICTS = ['ALLOW', 'DENY', 'REQUIRE_APPROVAL'];
+  let parsed: any;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { verdict: 'DENY', reasons: [{ reason: 'the policy function\'s answer is not JSON' }] };
+  }
+  if (!parsed || !VERDICTS.includes(parsed.verdict)) {
+    return { verdict: 'DENY', reasons: [{ reason: `the policy function answered an unknown verdict ${truncate(JSON.stringify(parsed?.verdict) ?? 'undefined', 100)}` }] };
+  }
+  const reasons = Array.isArray(parsed.reasons) ? parsed.reasons
+    .filter((r: any) => r && typeof r.reason === 'string')
+    .map((r: any) => ({
+      ...(typeof r.logicalId === 'string' ? { logicalId: r.logicalId } : {}),
+      verdict: VERDICTS.includes(r.verdict) ? r.verdict : (r.verdict === undefined ? parsed.verdict : 'DENY'),
+      reason: truncate(r.reason, 500),
+    })) : undefined;
+  // A change-set verdict the reasons contradict is read the safer way: the worst of them all.
+  const verdict = combine([parsed.verdict, ...(reasons ?? []).map((r: { verdict: Verdict }) => r.verdict)]);
+  return { verdict, ...(reasons ? { reasons } : {}) };
+}
+
+/** The inspection result: small, whatever the size of the change set (B19). */
+export function summarise(
+  deployment: Deployment, located: LocatedChange[], verdicts: ChangeVerdict[], nestedChangeSets: number,
+): InspectionResult {
+  const counts: Record<string, number> = {};
+  for (const v of verdicts) counts[v.action] = (counts[v.action] ?? 0) + 1;
+  const overall = combine(verdicts.map((v) => v.verdict));
+  const approvalPossible = deployment.onUnsafe.type === 'requireApproval';
+  // Without a person to ask, a change that needs approval is refused like a denied one.
+  const verdict = overall === 'ALLOW' ? 'SAFE' : overall === 'REQUIRE_APPROVAL' && approvalPossible ? 'NEEDS_APPROVAL' : 'UNSAFE';
+  const refused = verdicts.map((v, i) => ({ v, path: located[i].path })).filter(({ v }) => v.verdict !== 'ALLOW');
+  const violations: Violation[] = refused.map(({ v, path }) => ({
+    logicalId: v.logicalId,
+    resourceType: v.resourceType,
+    action: v.action,
+    ...(v.replacement ? { replacement: v.replacement } : {}),
+    rule: v.verdict === 'REQUIRE_APPROVAL' ? `${v.rule} (needs approval)` : v.rule,
+    ...(path.length > 0 ? { path } : {}),
+  }));
+  const lines = violations.map((v) =>
+    `${[...(v.path ?? []), v.logicalId].join('/')} (${v.resourceType}): ${v.action}` +
+    `${v.replacement ? `, replacement ${v.replacement}` : ''} refused by ${v.rule}`);
+  const what = verdict === 'NEEDS_APPROVAL' ? 'need a person\'s approval' : 'are not allowed';
+  const reason = violations.length === 0 ? '' : truncate(
+    `Change set ${deployment.changeSetName} for stack ${deployment.stackName}: ` +
+    `${violations.length} of ${verdicts.length} changes ${what}: ${lines.join('; ')}`, 4000);
+  return {
+    verdict,
+    changeCount: verdicts.length,
+    violationCount: violations.length,
+    violations: violations.slice(0, LIMITS.violationsInState),
+    reason,
+    counts,
+    nestedChangeSets,
+  };
+}
