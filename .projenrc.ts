@@ -71,7 +71,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
 // Handler code is bundled with its SDK clients at build time (assets/), so it may import devDependencies.
 project.eslint?.addOverride({
-  files: ['src/**/*.lambda.ts', 'src/action/trigger.ts', 'src/workflow/tasks.ts', 'src/workflow/artifact.ts'],
+  files: ['src/**/*.lambda.ts', 'src/action/trigger.ts', 'src/workflow/tasks.ts', 'src/workflow/artifact.ts', 'src/workflow/inspect.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, peerDependencies: true }] },
 });
 

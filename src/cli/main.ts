@@ -36,7 +36,8 @@ export interface DecisionSender {
 function sdkSender(): DecisionSender {
   let sdk: any;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // Optional at run time: only approve and reject need it, and the user installs it (see the message below).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
     sdk = require('@aws-sdk/client-sfn');
   } catch {
     throw new Error('approve and reject need @aws-sdk/client-sfn: npm install @aws-sdk/client-sfn ' +
