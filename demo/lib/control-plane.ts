@@ -120,7 +120,8 @@ function runExecution(
   const run = machine.run(input, {
     overrides: {
       // A state that waits for a task token receives Lambda's request shape, { FunctionName, Payload }.
-      taskResourceLocalHandlers: Object.fromEntries(taskStates.map((state) => [state, (request: any) => taskHandler(request?.Payload ?? request) as any])),
+      taskResourceLocalHandlers: Object.fromEntries(taskStates.map((state) =>
+        [state, (request: any) => taskHandler(request?.Payload ?? request) as any])),
       // The demo's AWS answers at once; polling waits would only slow it down.
       waitTimeOverrides: Object.fromEntries(waitStates.map((state) => [state, 0])),
     },
