@@ -100,14 +100,16 @@ export interface StepFunctionsDeployActionProps {
   readonly onUnsafeChange?: UnsafeChangeAction;
 
   /**
-   * The first poll interval while waiting for CloudFormation; it grows with the time elapsed, up to a minute.
+   * The first poll interval while waiting for CloudFormation; it grows with the time elapsed (a tenth of it),
+   * up to 30 seconds in the first hour and a minute after it.
    * @default Duration.seconds(5)
    */
   readonly pollInterval?: Duration;
 
   /**
-   * How long the deployment may take before the workflow gives up and fails the action.
-   * @default Duration.hours(1)
+   * How long the deployment may take before the workflow gives up and fails the action (CloudFormation
+   * carries on with an operation already started).
+   * @default Duration.hours(2)
    */
   readonly timeout?: Duration;
 

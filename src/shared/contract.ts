@@ -31,8 +31,10 @@ export const LIMITS = {
 /** Default timing of the workflow. */
 export const DEFAULTS = {
   pollIntervalSeconds: 5,
-  maxPollIntervalSeconds: 60,
-  timeoutMinutes: 60,
+  /** The longest poll interval during the first hour of an operation, and after it. */
+  maxPollIntervalSeconds: 30,
+  maxPollIntervalSecondsAfterAnHour: 60,
+  timeoutMinutes: 120,
   /** CodePipeline gives a Lambda invoke action 24 hours; the workflow always gives up before that. */
   maxTimeoutMinutes: 23 * 60,
 } as const;

@@ -31,10 +31,12 @@ export function isNoChangesReason(reason: string | undefined): boolean {
 }
 
 /**
- * The adaptive poll interval: `base` seconds for the first minute, then a tenth of the time elapsed,
- * never more than a minute. A short operation is seen finishing quickly; a long one costs few transitions.
+ * The adaptive poll interval: `base` seconds at first, then a tenth of the time elapsed, at most 30 seconds
+ * in the first hour and a minute after it. A short operation is seen finishing quickly; a long one costs
+ * few transitions, and a 23-hour execution stays far below Step Functions' 25,000 history events.
  */
 export function pollSeconds(base: number, elapsedMs: number): number {
   const tenth = Math.floor(elapsedMs / 10_000);
-  return Math.max(base, Math.min(tenth, DEFAULTS.maxPollIntervalSeconds));
+  const cap = elapsedMs < 3_600_000 ? DEFAULTS.maxPollIntervalSeconds : DEFAULTS.maxPollIntervalSecondsAfterAnHour;
+  return Math.max(base, Math.min(tenth, cap));
 }

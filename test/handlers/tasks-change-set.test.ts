@@ -343,9 +343,9 @@ describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
     await expect(world.run('deleteChangeSet')).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 
-  test("executeChangeSet's poll interval follows the time since the deployment started (30 min: 60 s)", async () => {
+  test("executeChangeSet's poll interval follows the time since the deployment started (90 min: 60 s)", async () => {
     const world = new TaskWorld();
-    world.clock = T0 + 30 * 60_000;
+    world.clock = T0 + 90 * 60_000;
     world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
     world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     const result = await world.run<OperationResult>('executeChangeSet', { inspection: safe });

@@ -163,8 +163,12 @@ describe('B8: checkStack decides whether the stack exists', () => {
 
   test.each([
     [0, 5],
+    [2 * 60_000, 12],
     [5 * 60_000, 30],
-    [20 * 60_000, 60],
+    [20 * 60_000, 30],
+    [59 * 60_000, 30],
+    [61 * 60_000, 60],
+    [5 * 3_600_000, 60],
   ])('the poll interval adapts: %d ms after the start it is %d s', async (elapsed, seconds) => {
     const world = new TaskWorld();
     world.cloudformation.addStack(STACK, 'UPDATE_IN_PROGRESS');

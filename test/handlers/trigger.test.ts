@@ -42,7 +42,8 @@ describe('B1: the first invocation starts the workflow', () => {
       policy: { type: 'denyDestructive' },
       onUnsafe: { type: 'fail' },
       startedAt: T0,
-      deadline: T0 + 60 * 60_000,
+      // the default timeout: two hours
+      deadline: T0 + 120 * 60_000,
     });
     expect(deployment.changeSetName).toMatch(/^[A-Za-z][A-Za-z0-9-]{0,127}$/);
     // AND the job is answered in progress, with a continuation token that holds the execution ARN
