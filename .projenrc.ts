@@ -66,7 +66,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   // The offline policy check: cdk-sfn-deploy check --policy FILE CHANGE_SET_JSON...
   bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
-  gitignore: ['/.demo-out/', '/test/apps/python/.venv/', '/test/apps/java/target/', '__pycache__/'],
+  gitignore: ['/.demo-out/', '__pycache__/'],
 });
 
 // Handler code is bundled with its SDK clients at build time (assets/), so it may import devDependencies.
@@ -118,5 +118,18 @@ project.addTask('typecheck', {
   description: 'Type-check sources, tests, demo and benchmark',
   exec: 'tsc --noEmit -p tsconfig.dev.json',
 });
+
+// Examples in the README and the API docs compile (strict), and the API reference exists in Python and Java too.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile every example of the README and the API docs with jsii-rosetta (strict)',
+  exec: 'jsii-rosetta extract --strict',
+});
+const docgenLanguages = project.addTask('docgen:languages', {
+  description: 'Write the API reference in Python and Java (docs/API.python.md, docs/API.java.md)',
+  exec: 'jsii-docgen -l python -l java -o docs/API.md',
+});
+project.postCompileTask.spawn(rosetta);
+project.postCompileTask.spawn(docgenLanguages);
+project.gitignore.exclude('.jsii.tabl.json');
 
 project.synth();

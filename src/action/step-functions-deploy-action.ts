@@ -275,6 +275,15 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   }
 
   /**
+   * Lets a person or role approve or reject the change sets that wait for a decision
+   * (`UnsafeChangeAction.requireApproval()`): `states:SendTaskSuccess` and `states:SendTaskFailure` on the
+   * deploy state machine.
+   */
+  public grantApproval(grantee: iam.IGrantable): iam.Grant {
+    return this.deployStateMachine.grantApproval(grantee);
+  }
+
+  /**
    * Adds a statement to the policy of the deployment role the action created. Returns false, and adds
    * nothing, when you gave the role (`deploymentRole`): manage its policy yourself.
    */

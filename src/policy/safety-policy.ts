@@ -151,13 +151,13 @@ export interface FromRulesOptions {
  * // the default: no deletion, no replacement, no dynamic change
  * const byDefault = SafetyPolicy.denyDestructiveChanges();
  *
- * // rules: first match wins, unmatched changes are denied
- * const rules = SafetyPolicy.fromRules([
- *   { verdict: RuleVerdict.ALLOW, resourceTypes: ['AWS::Lambda::Version'] },
- *   { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE] },
- *   { verdict: RuleVerdict.DENY, replacements: [Replacement.TRUE, Replacement.CONDITIONAL] },
- *   { verdict: RuleVerdict.ALLOW },
- * ]);
+ * // rules: the first rule that matches decides; unmatched changes are denied
+ * const allowVersions: SafetyRule = { verdict: RuleVerdict.ALLOW, resourceTypes: ['AWS::Lambda::Version'] };
+ * const askForIam: SafetyRule = { verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::IAM::*'] };
+ * const denyRemovals: SafetyRule = { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE] };
+ * const denyReplacements: SafetyRule = { verdict: RuleVerdict.DENY, replacements: [Replacement.TRUE, Replacement.CONDITIONAL] };
+ * const allowTheRest: SafetyRule = { verdict: RuleVerdict.ALLOW };
+ * const rules = SafetyPolicy.fromRules([allowVersions, askForIam, denyRemovals, denyReplacements, allowTheRest]);
  */
 export abstract class SafetyPolicy {
   /**
