@@ -255,3 +255,22 @@ def test_the_rules_decide_a_change_set_from_python():
     # Without the denied changes, one change still needs approval.
     approval = rules_policy().evaluate_change_set([{"Changes": CHANGE_SET_PAGES[0]["Changes"][:2]}])
     assert approval.verdict == RuleVerdict.REQUIRE_APPROVAL
+
+
+def test_cfn_lint_finds_no_error_in_the_synthesized_template(synthesized):
+    """cfn-lint (on the PATH, as CI installs it) reports no error (E*) on the Python app's template."""
+    import shutil
+    import subprocess
+
+    cfn_lint = shutil.which("cfn-lint")
+    assert cfn_lint, "cfn-lint is not on the PATH: pip install cfn-lint"
+    stack, _, assembly = synthesized
+    template_file = os.path.join(assembly.directory, stack.template_file)
+    result = subprocess.run(
+        [cfn_lint, "--format", "parseable", template_file], capture_output=True, text=True, check=False,
+    )
+    # parseable lines: file:line:column:end line:end column:RULE:message
+    errors = [line for line in result.stdout.splitlines() if line.split(":")[5:6] and line.split(":")[5].startswith("E")]
+    assert errors == [], "\n".join(errors)
+    # cfn-lint exits 2 for errors, 4 for warnings (and 6 for both); only errors fail the app.
+    assert result.returncode in (0, 4), result.stdout + result.stderr

@@ -294,4 +294,25 @@ class PipelineAppTest {
                 .evaluateChangeSet(List.of(Map.of("Changes", changes.subList(0, 2))));
         assertEquals(RuleVerdict.REQUIRE_APPROVAL, approval.getVerdict());
     }
+
+    /** cfn-lint (on the PATH, as CI installs it) reports no error (E*) on the Java app's template. */
+    @Test
+    void cfnLintFindsNoErrorInTheSynthesizedTemplate() throws Exception {
+        Path templateFile = Path.of(assembly.getDirectory(), stack.getTemplateFile());
+        Process process;
+        try {
+            process = new ProcessBuilder("cfn-lint", "--format", "parseable", templateFile.toString())
+                    .redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("cfn-lint is not on the PATH: pip install cfn-lint", e);
+        }
+        String output = new String(process.getInputStream().readAllBytes());
+        int exit = process.waitFor();
+        // parseable lines: file:line:column:end line:end column:RULE:message; only errors (E*) fail the app
+        List<String> errors = output.lines()
+                .filter(line -> line.split(":").length > 5 && line.split(":")[5].startsWith("E"))
+                .collect(Collectors.toList());
+        assertEquals(List.of(), errors, output);
+        assertTrue(exit == 0 || exit == 4, "cfn-lint exited " + exit + ": " + output);
+    }
 }
