@@ -129,7 +129,8 @@ const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO
  */
 export function validateConfig(merged: Record<string, unknown>): ActionConfig {
   const problems: string[] = [];
-  const unknown = Object.keys(merged).filter((k) => !(k in KEYS) && !SEED_KEYS.includes(k));
+  // An own key of KEYS, not `in`: "constructor", "toString" or "__proto__" are unknown keys too.
+  const unknown = Object.keys(merged).filter((k) => !Object.prototype.hasOwnProperty.call(KEYS, k) && !SEED_KEYS.includes(k));
   if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
 
   const c = merged as Record<string, any>;

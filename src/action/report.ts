@@ -50,7 +50,9 @@ export function successSummary(output: Record<string, any>, link: string): strin
 export function failureMessage(status: string, error: string | undefined, cause: string | undefined, link: string): string {
   const head = `Deployment ${status.toLowerCase().replace('_', ' ')}${error ? ` (${error})` : ''}`;
   const tail = ` Execution: ${link}`;
-  return truncate(`${head}: ${lambdaErrorMessage(cause) ?? 'no cause reported'}.`, LIMITS.failureMessage - tail.length) + tail;
+  const text = lambdaErrorMessage(cause)?.trim() || 'no cause reported';
+  const sentence = /[.!?]$/.test(text) ? text : `${text}.`;
+  return truncate(`${head}: ${sentence}`, LIMITS.failureMessage - tail.length) + tail;
 }
 
 /**

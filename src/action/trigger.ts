@@ -16,7 +16,7 @@ import type { PipelineJob } from './job';
 import { failureMessage, successSummary, outputVariables } from './report';
 import { LIMITS } from '../shared/contract';
 import type { WorkflowInput } from '../shared/contract';
-import { ConfigurationError, truncate } from '../shared/errors';
+import { ConfigurationError, isTransient, truncate } from '../shared/errors';
 import { executionNameFor } from '../shared/naming';
 
 export interface TriggerDeps {
@@ -96,7 +96,24 @@ async function start(job: PipelineJob, deps: TriggerDeps, log: (m: string) => vo
 
 async function monitor(job: PipelineJob, deps: TriggerDeps, log: (m: string) => void): Promise<TriggerOutcome> {
   const { executionArn } = decodeContinuationToken(job.continuationToken!);
-  const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  let execution;
+  try {
+    execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  } catch (e) {
+    if (!isTransient(e)) throw e;
+    // Throttled or a server error, after the SDK's retries: the deployment goes on, so does the action.
+    // CodePipeline calls again with the same token.
+    log(`job ${job.id}: could not read execution ${executionArn} (${(e as Error).name}); asking again later`);
+    await answer(deps, log, () => new PutJobSuccessResultCommand({
+      jobId: job.id,
+      continuationToken: encodeContinuationToken({ executionArn }),
+      executionDetails: {
+        summary: truncate(`Deployment running (its status could not be read just now): ${consoleLink(executionArn)}`, LIMITS.summary),
+        externalExecutionId: executionArn,
+      },
+    }));
+    return 'RUNNING';
+  }
   const status = execution.status;
   log(`job ${job.id}: execution ${executionArn} is ${status}`);
   switch (status) {
@@ -198,7 +215,8 @@ export function consoleLink(executionArn: string): string {
 
 function safeParse(text: string | undefined): Record<string, any> {
   try {
-    return text ? JSON.parse(text) : {};
+    const parsed = text ? JSON.parse(text) : {};
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
   } catch {
     return {};
   }

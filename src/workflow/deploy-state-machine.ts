@@ -259,7 +259,8 @@ export class DeployStateMachine extends Construct {
     deleteUnsafe.next(new sfn.Choice(this, S.deployToNewStack)
       .when(sfn.Condition.and(
         sfn.Condition.stringEquals('$.deployment.onUnsafe.type', 'deployToNewStack'),
-        sfn.Condition.isNotPresent('$.deployment.previousStackName'),
+        // not(isPresent), rather than isPresent false: the same in Step Functions, and local engines agree.
+        sfn.Condition.not(sfn.Condition.isPresent('$.deployment.previousStackName')),
       ), switchToNewStack)
       .otherwise(new sfn.Fail(this, S.deploymentRejected, { error: 'UnsafeChangeSet', causePath: '$.inspection.reason' })));
 

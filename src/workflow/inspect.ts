@@ -74,7 +74,7 @@ export async function judge(deployment: Deployment, located: LocatedChange[], la
   const named = (answer.reasons ?? []).filter((r) => r.logicalId !== undefined);
   const explained = named.length > 0 && combine(named.map((r) => r.verdict ?? answer.verdict)) === answer.verdict;
   const general = (answer.reasons ?? []).find((r) => r.logicalId === undefined)?.reason;
-  return located.map(({ change }, i) => {
+  const verdicts = located.map(({ change }, i) => {
     const unrecognised = unrecognisedValue(change);
     if (unrecognised) return { ...base[i], verdict: 'DENY' as Verdict, rule: `${RULES.unrecognised}: ${unrecognised}` };
     const reason = named.find((r) => r.logicalId === base[i].logicalId);
@@ -82,6 +82,11 @@ export async function judge(deployment: Deployment, located: LocatedChange[], la
     const verdict: Verdict = explained ? 'ALLOW' : answer.verdict;
     return { ...base[i], verdict, rule: general ? `${RULES.functionDecides}: ${general}` : RULES.functionDecides };
   });
+  // Fail closed: reasons that name resources outside the change set, or one resource twice, never make the
+  // change set milder than the function's own verdict; the milder changes get that verdict.
+  if (combine([...verdicts.map((v) => v.verdict), answer.verdict]) === combine(verdicts.map((v) => v.verdict))) return verdicts;
+  return verdicts.map((v) => (combine([v.verdict, answer.verdict]) === v.verdict ? v
+    : { ...v, verdict: answer.verdict, rule: general ? `${RULES.functionDecides}: ${general}` : RULES.functionDecides }));
 }
 
 async function askPolicyFunction(
@@ -118,11 +123,12 @@ export function readAnswer(text: string): FunctionPolicyAnswer {
     return { verdict: 'DENY', reasons: [{ reason: `the policy function answered an unknown verdict ${truncate(JSON.stringify(parsed?.verdict) ?? 'undefined', 100)}` }] };
   }
   const reasons = Array.isArray(parsed.reasons) ? parsed.reasons
-    .filter((r: any) => r && typeof r.reason === 'string')
+    // A reason without its text still counts: its verdict is the function's word on that resource.
+    .filter((r: any) => r && typeof r === 'object')
     .map((r: any) => ({
       ...(typeof r.logicalId === 'string' ? { logicalId: r.logicalId } : {}),
       verdict: VERDICTS.includes(r.verdict) ? r.verdict : (r.verdict === undefined ? parsed.verdict : 'DENY'),
-      reason: truncate(r.reason, 500),
+      reason: typeof r.reason === 'string' ? truncate(r.reason, 500) : '(no reason given)',
     })) : undefined;
   // A change-set verdict the reasons contradict is read the safer way: the worst of them all.
   const verdict = combine([parsed.verdict, ...(reasons ?? []).map((r: { verdict: Verdict }) => r.verdict)]);

@@ -487,15 +487,30 @@ describe('B6: CodePipeline limits', () => {
   });
 
   test('a failure message from a huge exception stays within 5000 characters', async () => {
-    // GIVEN Step Functions answers with an enormous error message
+    // GIVEN Step Functions refuses the call with an enormous error message
     const world = new TriggerWorld();
-    world.sfn.mock.on(DescribeExecutionCommand).rejects(awsError('InternalError', 'e'.repeat(20_000), 500));
+    world.sfn.mock.on(DescribeExecutionCommand).rejects(awsError('ValidationException', 'e'.repeat(20_000), 400));
 
     // WHEN the trigger polls
     await world.run(jobEvent({ continuationToken: tokenFor(EXECUTION_ARN) }));
 
     // THEN the failure fits
     expect(world.codepipeline.lastFailure.failureDetails!.message!.length).toBeLessThanOrEqual(LIMITS.failureMessage);
+  });
+
+  test('a throttled or failing DescribeExecution keeps the action running with the same token, not failed', async () => {
+    // GIVEN Step Functions is throttling (after the SDK's own retries)
+    const world = new TriggerWorld();
+    world.sfn.mock.on(DescribeExecutionCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
+
+    // WHEN the trigger polls
+    const result = await world.run(jobEvent({ continuationToken: tokenFor(EXECUTION_ARN) }));
+
+    // THEN the job continues with the same execution, and nothing failed
+    expect(result).toBe('RUNNING');
+    expect(world.codepipeline.failures).toHaveLength(0);
+    expect(JSON.parse(world.codepipeline.lastSuccess.continuationToken!)).toEqual({ executionArn: EXECUTION_ARN });
+    expect(world.codepipeline.lastSuccess.executionDetails!.summary).toMatch(/could not be read just now/);
   });
 
   test('the success summary stays within 2048 characters whatever the workflow output holds', async () => {

@@ -266,6 +266,9 @@ export interface RunOptions {
   readonly maxTaskInvocations?: number;
 }
 
+/** Numbers the local executions, for their ids and task tokens. */
+let localExecutions = 0;
+
 /** Step Functions' payload limit for a state's input and output. */
 const STATE_PAYLOAD_LIMIT = 256 * 1024;
 
@@ -301,12 +304,18 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
   });
   const zero = (type: string) => Object.fromEntries(states.filter(([, s]) => s.Type === type || (type === 'Retry' && s.Retry)).map(([n]) => [n, 0]));
 
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  const machine = new StateMachine(forLocalEngine(definition), { validationOptions: { checkArn: true, checkPaths: true } });
   execution = machine.run(input as any, {
     overrides: {
       taskResourceLocalHandlers: overrides,
       waitTimeOverrides: zero('Wait'),
       retryIntervalOverrides: zero('Retry'),
+    },
+    // The context object's fields that Step Functions sets and the local engine does not: the execution's id
+    // and, for the state that waits for a person, the task token.
+    context: {
+      Execution: { Id: `${synthesized.stateMachineArn.replace(':stateMachine:', ':execution:')}:local-${++localExecutions}` },
+      Task: { Token: `fake-task-token-${localExecutions}-${'x'.repeat(16)}` },
     },
   });
   let output: any;
@@ -332,6 +341,42 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
     outputsOf: (state) => events.filter((e) => e.type === 'StateExited' && e.state.name === state).map((e) => e.state.output),
     retriesOf: (state) => events.filter((e) => e.type === 'StateRetried' && e.state.name === state).length,
   };
+}
+
+/**
+ * The definition as aws-local-stepfunctions runs it the way Step Functions does, where the two differ:
+ * - Step Functions resolves a Task state's TimeoutSecondsPath against the state's input (AWS's own example reads
+ *   a field its Parameters leave out); the local engine resolves it against the Parameters' output. Every Task
+ *   state here passes the whole input as the payload's `state` (taskOverrides checks it), so the local copy reads
+ *   the same value from there.
+ * - A Choice rule `IsPresent: false` matches an absent path in Step Functions; the local engine never matches it
+ *   (it evaluates `IsPresent && value !== undefined`). The definition says `Not: { IsPresent: true }` instead, and
+ *   any `Is*: false` rule fails the harness rather than run differently.
+ */
+function forLocalEngine(definition: StateMachineDefinition): StateMachineDefinition {
+  const copy = JSON.parse(JSON.stringify(definition));
+  for (const [name, state] of allStates(copy)) {
+    if (state.Type === 'Choice') state.Choices = state.Choices.map((rule: AnyState) => localChoiceRule(rule, name));
+    if (state.Type !== 'Task' || state.TimeoutSecondsPath === undefined) continue;
+    const base = state.Parameters?.['state.$'] === '$' ? '$.state'
+      : state.Parameters?.Payload?.['state.$'] === '$' ? '$.Payload.state' : undefined;
+    if (!base || !String(state.TimeoutSecondsPath).startsWith('$')) {
+      throw new Error(`Task state "${name}": its TimeoutSecondsPath cannot be run locally (the payload does not carry the state input)`);
+    }
+    state.TimeoutSecondsPath = base + String(state.TimeoutSecondsPath).slice(1);
+  }
+  return copy;
+}
+
+function localChoiceRule(rule: AnyState, stateName: string): AnyState {
+  if (rule.And) return { ...rule, And: rule.And.map((r: AnyState) => localChoiceRule(r, stateName)) };
+  if (rule.Or) return { ...rule, Or: rule.Or.map((r: AnyState) => localChoiceRule(r, stateName)) };
+  if (rule.Not) return { ...rule, Not: localChoiceRule(rule.Not, stateName) };
+  // The local engine never matches `Is*: false` (IsPresent: false would match an absent path in Step Functions);
+  // the definition writes Not(IsPresent: true) instead, and this keeps it that way.
+  const falseTest = Object.keys(rule).find((k) => /^Is[A-Z]/.test(k) && rule[k] === false);
+  if (falseTest) throw new Error(`Choice state "${stateName}": ${falseTest}: false is not modelled by the local engine`);
+  return rule;
 }
 
 /** What Step Functions would refuse but the overrides hide: Wait SecondsPath values and payload sizes. */

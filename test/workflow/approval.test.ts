@@ -1,0 +1,305 @@
+/**
+ * UnsafeChangeAction.requireApproval, with the rules of the issue's "done when": allow replacing
+ * AWS::Lambda::Version, deny everything else destructive, ask a person for any IAM change. A change that
+ * needs approval pauses the execution with a task token; the topic gets the changes and the commands to
+ * decide; approved, the change set is executed; rejected or timed out, it is deleted and never executed.
+ */
+import type { Change } from '@aws-sdk/client-cloudformation';
+import { AuthorizationErrorException } from '@aws-sdk/client-sns';
+import { Duration } from 'aws-cdk-lib';
+import { resourceChange } from './fake-aws';
+import {
+  APPROVAL_TOPIC_ARN, approveAs, createFeaturePipelineWorld, createFeatureWorld, featureDeployment, importedResources,
+  namedError, run, synthesizeWith,
+} from './feature-harness';
+import type { FeatureWorld } from './feature-harness';
+import { S, STACK_NAME, causeMessage, runPipelineAction } from './harness';
+import type { SynthesizedWorkflow } from './harness';
+import { ChangeAction, Replacement, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
+import type { SafetyRule } from '../../src';
+import { LIMITS } from '../../src/shared/contract';
+import { changeSetNameFor } from '../../src/shared/naming';
+
+const JOB = '7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
+
+/**
+ * The issue's rule set, in order: the first rule that matches a change decides; a change no rule matches is
+ * denied. Removals (whatever their deletion policy) and replacements are the destructive changes; a replacement's
+ * ReplaceAnd* policy action comes with the replacement, so it needs no rule of its own.
+ */
+const DONE_WHEN_RULES: SafetyRule[] = [
+  {
+    description: 'lambda-version-replace',
+    verdict: RuleVerdict.ALLOW,
+    resourceTypes: ['AWS::Lambda::Version'],
+    actions: [ChangeAction.MODIFY],
+    replacements: [Replacement.TRUE, Replacement.CONDITIONAL],
+  },
+  { description: 'iam-asks-a-person', verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::IAM::*'] },
+  { description: 'no-remove-or-dynamic', verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE, ChangeAction.DYNAMIC] },
+  { description: 'no-replace', verdict: RuleVerdict.DENY, replacements: [Replacement.TRUE, Replacement.CONDITIONAL] },
+  { verdict: RuleVerdict.ALLOW, actions: [ChangeAction.ADD, ChangeAction.MODIFY, ChangeAction.IMPORT] },
+];
+
+let synthesized: SynthesizedWorkflow;
+beforeAll(() => {
+  synthesized = synthesizeWith({
+    safetyPolicy: SafetyPolicy.fromRules(DONE_WHEN_RULES),
+    onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(2) }),
+  });
+});
+
+const IN_PLACE = resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False');
+const ROLE_CHANGE = resourceChange('Modify', 'DeployRole', 'AWS::IAM::Role', 'False');
+const POLICY_ADDED = resourceChange('Add', 'AppPolicy', 'AWS::IAM::Policy');
+
+function worldWith(changes: Change[]): FeatureWorld {
+  const world = createFeatureWorld(synthesized);
+  world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+  world.cfn.onCreateChangeSet = { changes };
+  return world;
+}
+
+describe('the synthesized action', () => {
+  test('GIVEN the done-when rules and requireApproval WHEN synthesized THEN UserParameters carries them within CodePipeline\'s 1,000 characters', () => {
+    expect(synthesized.userParameters.length).toBeLessThanOrEqual(LIMITS.userParameters);
+    const config = JSON.parse(synthesized.userParameters);
+    expect(config.onUnsafe).toEqual({ type: 'requireApproval', topicArn: APPROVAL_TOPIC_ARN, timeoutSeconds: 7200 });
+    expect(config.policy).toMatchObject({ type: 'rules', defaultVerdict: 'DENY' });
+    expect(config.policy.rules).toHaveLength(DONE_WHEN_RULES.length);
+  });
+});
+
+describe('a change set with IAM changes, which need a person', () => {
+  test('GIVEN IAM changes WHEN CodePipeline runs the action THEN the execution pauses, the topic gets the changes, the token and the commands; approved, the change set is executed and the action reports APPROVED and who approved', async () => {
+    // GIVEN
+    const world = createFeaturePipelineWorld(synthesized);
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: [IN_PLACE, ROLE_CHANGE, POLICY_ADDED] };
+    world.extras.putOutputs(STACK_NAME, { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders' });
+    const changeSetName = changeSetNameFor(JOB);
+    let whileWaiting: { published: number; executes: number; changeSet?: string } | undefined;
+    world.approver = async (event) => {
+      whileWaiting = {
+        published: world.sns.published.length,
+        executes: world.cfn.callsOf('ExecuteChangeSet').length,
+        changeSet: world.cfn.changeSet(STACK_NAME, changeSetName)?.status,
+      };
+      return approveAs('alice@example.com', 'the role change is reviewed in PR 42')(event);
+    };
+
+    // WHEN
+    const action = await runPipelineAction(world, JOB);
+
+    // THEN: one person asked once, after the message went out and before anything was executed.
+    expect(world.asked).toHaveLength(1);
+    expect(whileWaiting).toEqual({ published: 1, executes: 0, changeSet: 'CREATE_COMPLETE' });
+    const [{ token, executionId }] = world.asked;
+    expect(token).toEqual(expect.any(String));
+    expect(executionId).toMatch(/^arn:aws:states:eu-west-1:123456789012:execution:/);
+
+    // The message: what changes, which need approval and why, and how to decide (with IAM credentials).
+    const [published] = world.sns.published;
+    expect(published.topicArn).toBe(APPROVAL_TOPIC_ARN);
+    expect(published.subject).toBe(`Approval needed: deployment of stack ${STACK_NAME}`);
+    const { message } = published;
+    expect(message).toContain(`stack ${STACK_NAME} (pipeline job ${JOB})`);
+    expect(message).toContain(`Change set ${changeSetName}: 2 Modify, 1 Add.`);
+    expect(message).toContain('  - DeployRole (AWS::IAM::Role): Modify, replacement False, by iam-asks-a-person (needs approval)');
+    expect(message).toContain('  - AppPolicy (AWS::IAM::Policy): Add, by iam-asks-a-person (needs approval)');
+    expect(message).not.toContain('Queue (');
+    expect(message).toContain('within 120 minutes');
+    expect(message).toContain(`Execution: ${executionId}`);
+    expect(message).toContain(`npx cdk-sfn-deploy approve --task-token '${token}'`);
+    expect(message).toContain(`aws stepfunctions send-task-success --task-token '${token}'`);
+    expect(message).toContain(`npx cdk-sfn-deploy reject --task-token '${token}'`);
+    expect(message).toContain(`aws stepfunctions send-task-failure --task-token '${token}' --error ApprovalRejected`);
+    expect(message).toMatch(/states:SendTaskSuccess[\s\S]*states:SendTaskFailure/);
+
+    // Approved: executed once, nothing deleted, the stack updated.
+    expect(action.outcomes).toEqual(['STARTED', 'RUNNING', 'SUCCEEDED']);
+    const [execution] = world.runs;
+    expect(execution.path).toEqual(expect.arrayContaining([S.waitForApproval, S.executeChangeSet]));
+    expect(execution.path.indexOf(S.waitForApproval)).toBeLessThan(execution.path.indexOf(S.executeChangeSet));
+    expect(world.cfn.callsOf('ExecuteChangeSet').map((c) => c.input)).toEqual([
+      { StackName: STACK_NAME, ChangeSetName: changeSetName, ClientRequestToken: changeSetName },
+    ]);
+    expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(0);
+    expect(world.cfn.stack(STACK_NAME)?.status).toBe('UPDATE_COMPLETE');
+
+    // The pipeline: output variables with the person's verdict and the stack's outputs; a summary that names them.
+    expect(action.final.kind).toBe('success');
+    expect(action.final.input.outputVariables).toEqual({
+      QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders',
+      StackName: STACK_NAME,
+      Outcome: 'UPDATED',
+      Verdict: 'APPROVED',
+      ChangeSetName: changeSetName,
+    });
+    const { summary } = action.final.input.executionDetails;
+    expect(summary).toContain(`Updated stack ${STACK_NAME} (2 Modify, 1 Add).`);
+    expect(summary).toContain('Approved by alice@example.com: the role change is reviewed in PR 42.');
+    expect(summary).toContain('DeployRole (Modify, iam-asks-a-person (needs approval))');
+    expect(summary).toContain('AppPolicy (Add, iam-asks-a-person (needs approval))');
+    expect(summary.length).toBeLessThanOrEqual(LIMITS.summary);
+  });
+
+  test('GIVEN an IAM change WHEN the approver rejects it (SendTaskFailure ApprovalRejected) THEN the change set is deleted, never executed, and the action fails with the approver\'s reason', async () => {
+    // GIVEN
+    const world = createFeaturePipelineWorld(synthesized);
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: [IN_PLACE, ROLE_CHANGE] };
+    world.approver = async () => {
+      throw namedError('ApprovalRejected', 'the new role grants iam:* on *');
+    };
+
+    // WHEN
+    const action = await runPipelineAction(world, JOB);
+
+    // THEN
+    expect(world.asked).toHaveLength(1);
+    expect(world.sns.published).toHaveLength(1);
+    const [execution] = world.runs;
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('ApprovalRejected');
+    expect(execution.cause).toBe('the new role grants iam:* on *');
+    expect(execution.path.slice(-3)).toEqual([S.waitForApproval, S.deleteRejectedChangeSet, S.approvalRejected]);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input)).toEqual([
+      { StackName: STACK_NAME, ChangeSetName: changeSetNameFor(JOB) },
+    ]);
+    expect(world.cfn.changeSet(STACK_NAME, changeSetNameFor(JOB))).toBeUndefined();
+    expect(action.final.kind).toBe('failure');
+    expect(action.final.input.failureDetails.message).toMatch(/^Deployment failed \(ApprovalRejected\): the new role grants iam:\* on \*\./);
+  });
+
+  test('GIVEN an IAM change WHEN nobody decides within the timeout (States.Timeout) THEN the change set is deleted, never executed, and the deployment fails with ApprovalTimedOut', async () => {
+    // GIVEN
+    const world = worldWith([ROLE_CHANGE]);
+    world.approver = async () => {
+      throw namedError('States.Timeout', '');
+    };
+    const deployment = featureDeployment(world);
+
+    // WHEN
+    const result = await run(world, deployment);
+
+    // THEN
+    expect(world.asked).toHaveLength(1);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ApprovalTimedOut');
+    expect(result.cause).toMatch(/Nobody decided within the approval timeout: the change set was deleted and not executed/);
+    expect(result.path.slice(-3)).toEqual([S.waitForApproval, S.deleteExpiredChangeSet, S.approvalTimedOut]);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.ChangeSetName)).toEqual([deployment.changeSetName]);
+    expect(world.cfn.changeSet(STACK_NAME, deployment.changeSetName)).toBeUndefined();
+  });
+
+  test('GIVEN an IAM change and a denied Remove in the same change set WHEN inspected THEN nobody is asked: the change set is deleted and refused, naming the denied resource', async () => {
+    // GIVEN
+    const world = worldWith([ROLE_CHANGE, resourceChange('Remove', 'Bucket', 'AWS::S3::Bucket')]);
+    world.approver = approveAs('alice@example.com');
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    expect(world.asked).toHaveLength(0);
+    expect(world.sns.published).toHaveLength(0);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('UnsafeChangeSet');
+    expect(result.cause).toContain('2 of 2 changes are not allowed');
+    expect(result.cause).toContain('Bucket (AWS::S3::Bucket): Remove refused by no-remove-or-dynamic');
+    expect(result.cause).toContain('DeployRole (AWS::IAM::Role): Modify, replacement False refused by iam-asks-a-person (needs approval)');
+    expect(result.path).not.toContain(S.waitForApproval);
+    expect(result.path.slice(-3)).toEqual([S.deleteUnsafeChangeSet, S.deployToNewStack, S.deploymentRejected]);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(1);
+  });
+
+  test('GIVEN the topic refuses the message WHEN a person should be asked THEN nobody waits: the change set is deleted, never executed, and the deployment errors with SNS\'s error', async () => {
+    // GIVEN
+    const world = worldWith([ROLE_CHANGE]);
+    world.sns.failWith(new AuthorizationErrorException({
+      message: 'User is not authorized to perform: SNS:Publish', $metadata: { httpStatusCode: 403, requestId: 'fake-request' },
+    }));
+    world.approver = approveAs('alice@example.com');
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    expect(world.asked).toHaveLength(0);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('AuthorizationErrorException');
+    expect(causeMessage(result.cause)).toContain('not authorized to perform: SNS:Publish');
+    expect(result.path.slice(-3)).toEqual([S.waitForApproval, S.cleanUpAfterError, S.deploymentErrored]);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(1);
+  });
+
+  test('GIVEN 120 IAM changes WHEN approved through the pipeline THEN the message and the summary list what fits and count the rest, the summary within 2,048 characters', async () => {
+    // GIVEN
+    const world = createFeaturePipelineWorld(synthesized);
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = {
+      changes: Array.from({ length: 120 }, (_, i) => resourceChange('Add', `TenantPolicy${i}`, 'AWS::IAM::Policy')),
+      pageSize: 50,
+    };
+    world.approver = approveAs('alice@example.com');
+
+    // WHEN
+    const action = await runPipelineAction(world, JOB);
+
+    // THEN
+    const { message } = world.sns.published[0];
+    expect(message).toContain('  - TenantPolicy0 (AWS::IAM::Policy): Add');
+    expect(message).toContain(`... and ${120 - LIMITS.violationsInState} more`);
+    expect(action.final.kind).toBe('success');
+    const { summary } = action.final.input.executionDetails;
+    expect(summary.length).toBeLessThanOrEqual(LIMITS.summary);
+    expect(summary).toContain('Approved by alice@example.com.');
+    expect(summary).toContain('TenantPolicy0 (Add, iam-asks-a-person (needs approval))');
+    expect(summary).toMatch(/ https:\/\/eu-west-1\.console\.aws\.amazon\.com\/states\/\S+$/);
+    expect(action.final.input.outputVariables.Verdict).toBe('APPROVED');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(1);
+  });
+});
+
+describe('the done-when rules: allow replacing AWS::Lambda::Version, deny everything else destructive, ask a person for any IAM change', () => {
+  test.each([
+    ['replacing an AWS::Lambda::Version', 'EXECUTED', resourceChange('Modify', 'FnVersion', 'AWS::Lambda::Version', 'True')],
+    ['conditionally replacing an AWS::Lambda::Version', 'EXECUTED', resourceChange('Modify', 'FnVersion', 'AWS::Lambda::Version', 'Conditional')],
+    ['an in-place change', 'EXECUTED', IN_PLACE],
+    ['adding a queue', 'EXECUTED', resourceChange('Add', 'DeadLetters', 'AWS::SQS::Queue')],
+    ['adding an AWS::IAM::Policy', 'ASKED', POLICY_ADDED],
+    ['changing an AWS::IAM::Role in place', 'ASKED', ROLE_CHANGE],
+    ['removing an AWS::IAM::User', 'ASKED', resourceChange('Remove', 'CiUser', 'AWS::IAM::User')],
+    ['replacing an AWS::Lambda::Function', 'REFUSED', resourceChange('Modify', 'Fn', 'AWS::Lambda::Function', 'True')],
+    ['removing an AWS::Lambda::Version', 'REFUSED', resourceChange('Remove', 'FnVersion', 'AWS::Lambda::Version')],
+    ['conditionally replacing a table', 'REFUSED', resourceChange('Modify', 'Table', 'AWS::DynamoDB::Table', 'Conditional')],
+    ['a Dynamic change', 'REFUSED', resourceChange('Dynamic', 'Custom', 'Custom::Thing')],
+  ] as const)('GIVEN %s WHEN deployed THEN the change set is %s', async (_what, expected, change) => {
+    // GIVEN
+    const world = worldWith([IN_PLACE, change]);
+    world.approver = approveAs('alice@example.com');
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    const outcome = {
+      asked: world.asked.length,
+      executed: world.cfn.callsOf('ExecuteChangeSet').length,
+      deleted: world.cfn.callsOf('DeleteChangeSet').length,
+      status: result.status,
+      error: result.error,
+    };
+    expect(outcome).toEqual({
+      EXECUTED: { asked: 0, executed: 1, deleted: 0, status: 'SUCCEEDED', error: undefined },
+      ASKED: { asked: 1, executed: 1, deleted: 0, status: 'SUCCEEDED', error: undefined },
+      REFUSED: { asked: 0, executed: 0, deleted: 1, status: 'FAILED', error: 'UnsafeChangeSet' },
+    }[expected]);
+    if (expected === 'REFUSED') expect(result.cause).toContain(`${change.ResourceChange!.LogicalResourceId} (${change.ResourceChange!.ResourceType})`);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The workflow harness for actions configured with a safety policy and an unsafe-change strategy: the same
+ * synthesis, local runs and pipeline driver as `harness.ts`, with a world whose task deps also hold the
+ * Lambda client (policy functions) and the SNS client (approvers), and whose CloudFormation knows nested
+ * change sets and stack outputs (`fake-extras.ts`).
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { ACCOUNT, FakeCodePipeline, FakeStepFunctions, REGION } from './fake-aws';
+import { CloudFormationExtras, FakeLambda, FakeSns } from './fake-extras';
+import {
+  DEFAULT_ACTION, createWorld, deploymentFor, runWorkflow, synthesizeWorkflow,
+} from './harness';
+import type { PipelineWorld, SynthesizedWorkflow, World, WorkflowRun } from './harness';
+import type { StepFunctionsDeployActionProps } from '../../src';
+import type { Deployment } from '../../src/shared/contract';
+import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
+
+export const POLICY_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:change-set-policy`;
+export const APPROVAL_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:deployment-approvals`;
+
+/** Resources the action refers to that live outside the pipeline stack: the policy function, the approvers' topic. */
+export function importedResources(): { policyFunction: lambda.IFunction; approvalTopic: sns.ITopic } {
+  const stack = new Stack(new App(), 'SharedResources', { env: { account: ACCOUNT, region: REGION } });
+  return {
+    policyFunction: lambda.Function.fromFunctionArn(stack, 'PolicyFunction', POLICY_FUNCTION_ARN),
+    approvalTopic: sns.Topic.fromTopicArn(stack, 'ApprovalTopic', APPROVAL_TOPIC_ARN),
+  };
+}
+
+/** Synthesizes the default action (stack `prod-app`) with these properties added. */
+export function synthesizeWith(props: Partial<Omit<StepFunctionsDeployActionProps, 'input'>>): SynthesizedWorkflow {
+  return synthesizeWorkflow({ ...DEFAULT_ACTION, ...props });
+}
+
+/** The person asked to approve; the test sets it. @default - none: a test that asks a person fails */
+export type Approver = (event: TaskEvent) => Promise<unknown>;
+
+export interface FeatureWorld extends World {
+  readonly synthesized: SynthesizedWorkflow;
+  readonly extras: CloudFormationExtras;
+  readonly lambda: FakeLambda;
+  readonly sns: FakeSns;
+  /** Every time a person was asked: the requestApproval event they got. */
+  readonly asked: TaskEvent[];
+  approver?: Approver;
+}
+
+export function createFeatureWorld(synthesized: SynthesizedWorkflow, files?: Record<string, string>): FeatureWorld {
+  const base = createWorld(files);
+  const extras = new CloudFormationExtras(base.cfn);
+  const fakeLambda = new FakeLambda(POLICY_FUNCTION_ARN);
+  const fakeSns = new FakeSns([APPROVAL_TOPIC_ARN]);
+  const deps: TaskDeps = { ...base.deps, cloudformation: extras.client, lambda: fakeLambda.client, sns: fakeSns.client };
+  return { ...base, deps, synthesized, extras, lambda: fakeLambda, sns: fakeSns, asked: [] };
+}
+
+/** The deployment the trigger would start for a job of this world's action. */
+export function featureDeployment(world: FeatureWorld, jobId?: string): Deployment {
+  return deploymentFor(jobId, world.synthesized);
+}
+
+/** Runs the workflow for one deployment of this world's action. */
+export function run(world: FeatureWorld, deployment: Deployment = featureDeployment(world)): Promise<WorkflowRun> {
+  return runWorkflow({ deployment }, world.deps, { synthesized: world.synthesized, approver: approverOf(world) });
+}
+
+function approverOf(world: FeatureWorld): Approver {
+  return async (event) => {
+    world.asked.push(event);
+    if (!world.approver) throw new Error('a person was asked to approve, but this test has no approver');
+    return world.approver(event);
+  };
+}
+
+export type FeaturePipelineWorld = FeatureWorld & PipelineWorld;
+
+/** A pipeline around this world's action: the real trigger, with executions run locally as in `harness.ts`. */
+export function createFeaturePipelineWorld(synthesized: SynthesizedWorkflow, files?: Record<string, string>): FeaturePipelineWorld {
+  const world = createFeatureWorld(synthesized, files);
+  const runs: WorkflowRun[] = [];
+  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input) => {
+    const result = await runWorkflow(input, world.deps, { synthesized, approver: approverOf(world) });
+    runs.push(result);
+    return result;
+  });
+  // One object, so a test's `world.approver = ...` reaches the runs.
+  return Object.assign(world, { sfn, codepipeline: new FakeCodePipeline(), runs, log: [] as string[] });
+}
+
+/** Approves as `by`, as `cdk-sfn-deploy approve` sends it with SendTaskSuccess. */
+export function approveAs(by: string, comment?: string): Approver {
+  return async () => ({ approved: true, by, ...(comment ? { comment } : {}) });
+}
+
+/** An error with the name Step Functions gives it (SendTaskFailure's error, States.Timeout). */
+export function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
