@@ -69,15 +69,21 @@ export function combine(verdicts: readonly Verdict[]): Verdict {
   return 'ALLOW';
 }
 
-export function evaluateChange(policy: PolicyDocument, change: ChangeInput): ChangeVerdict {
+/** What a verdict reports about a change: its resource and the values the policy reads. */
+export function describeChange(change: ChangeInput): Omit<ChangeVerdict, 'verdict' | 'rule'> {
   const rc = change?.ResourceChange ?? {};
-  const base = {
+  return {
     logicalId: rc.LogicalResourceId ?? '(unknown)',
     resourceType: rc.ResourceType ?? '(unknown)',
     action: rc.Action ?? '(none)',
     ...(rc.Replacement !== undefined ? { replacement: rc.Replacement } : {}),
     ...(rc.PolicyAction !== undefined ? { policyAction: rc.PolicyAction } : {}),
   };
+}
+
+export function evaluateChange(policy: PolicyDocument, change: ChangeInput): ChangeVerdict {
+  const rc = change?.ResourceChange ?? {};
+  const base = describeChange(change);
   const decide = (verdict: Verdict, rule: string): ChangeVerdict => ({ ...base, verdict, rule });
 
   if (policy?.type === 'allowAll') return decide('ALLOW', RULES.allowAll);

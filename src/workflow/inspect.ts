@@ -6,7 +6,7 @@ import { DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { RULES, combine, evaluateChanges, unrecognisedValue } from '../policy/evaluate';
+import { RULES, combine, describeChange, evaluateChanges, unrecognisedValue } from '../policy/evaluate';
 import type { ChangeInput, ChangeVerdict } from '../policy/evaluate';
 import type { FunctionPolicyAnswer, Verdict } from '../policy/policy-document';
 import { LIMITS } from '../shared/contract';
@@ -58,16 +58,7 @@ export async function judge(deployment: Deployment, located: LocatedChange[], la
   const policy = deployment.policy;
   if (policy.type !== 'function') return evaluateChanges(policy, located.map((l) => l.change)).changes;
 
-  const base = located.map(({ change }) => {
-    const rc = change.ResourceChange ?? {};
-    return {
-      logicalId: rc.LogicalResourceId ?? '(unknown)',
-      resourceType: rc.ResourceType ?? '(unknown)',
-      action: rc.Action ?? '(none)',
-      ...(rc.Replacement !== undefined ? { replacement: rc.Replacement } : {}),
-      ...(rc.PolicyAction !== undefined ? { policyAction: rc.PolicyAction } : {}),
-    };
-  });
+  const base = located.map(({ change }) => describeChange(change));
   const answer = await askPolicyFunction(policy.functionArn, deployment, located, lambda);
   // A change the function names gets the verdict the function gives it. The others are allowed when the
   // named ones account for the function's verdict; otherwise they get that verdict, with its first reason.
