@@ -39,6 +39,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-codepipeline@^3',
     '@aws-sdk/client-lambda@^3',
     '@aws-sdk/client-sns@^3',
+    '@aws-sdk/credential-providers@^3',
     '@aws-sdk/client-s3@^3',
     '@aws-sdk/client-sfn@^3',
     '@smithy/util-stream@^4',

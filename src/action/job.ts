@@ -110,6 +110,7 @@ const KEYS: Record<keyof ActionConfig, true> = {
   tags: true,
   capabilities: true,
   roleArn: true,
+  assumeRoleArn: true,
   includeNestedStacks: true,
   policy: true,
   onUnsafe: true,
@@ -163,6 +164,9 @@ export function validateConfig(merged: Record<string, unknown>): ActionConfig {
   if (c.roleArn !== undefined && (typeof c.roleArn !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(c.roleArn))) {
     problems.push('"roleArn" must be an IAM role ARN');
   }
+  if (c.assumeRoleArn !== undefined && (typeof c.assumeRoleArn !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(c.assumeRoleArn))) {
+    problems.push('"assumeRoleArn" must be an IAM role ARN');
+  }
   if (c.pollIntervalSeconds !== undefined && !isIntegerIn(c.pollIntervalSeconds, 1, 300)) {
     problems.push('"pollIntervalSeconds" must be a whole number from 1 to 300');
   }
@@ -194,6 +198,7 @@ export function toDeployment(config: ActionConfig, job: PipelineJob, now: number
     tags: config.tags ?? {},
     capabilities: config.capabilities ?? [],
     ...(config.roleArn ? { roleArn: config.roleArn } : {}),
+    ...(config.assumeRoleArn ? { assumeRoleArn: config.assumeRoleArn } : {}),
     policy: config.policy ?? { type: 'denyDestructive' },
     onUnsafe: config.onUnsafe ?? { type: 'fail' },
     artifact: job.artifact,

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
-import { CONFIG_VERSION, DEFAULTS, LIMITS } from '../shared/contract';
+import { CONFIG_VERSION, DEFAULTS, LIMITS, STAGING_PREFIX } from '../shared/contract';
 import type { ActionConfig } from '../shared/contract';
 import { STACK_NAME, artifactPathProblem, fullStackName } from '../shared/naming';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
@@ -71,6 +71,16 @@ export interface StepFunctionsDeployActionProps {
    *            is set; add what the stack needs with `addToDeploymentRolePolicy()`
    */
   readonly deploymentRole?: iam.IRole;
+
+  /**
+   * Cross-account: a role in the account the stack is deployed to, which the workflow's task function assumes
+   * for its CloudFormation calls. It must trust the task function's role (`action.taskFunction.role`) and
+   * allow the CloudFormation actions on the stack and `iam:PassRole` on `deploymentRole`, which must be a
+   * role of that account too. The role may read the templates staged for this action in the artifact bucket
+   * (and use its key), for templates over 51,200 bytes.
+   * @default - the pipeline's account: the task function calls CloudFormation itself
+   */
+  readonly targetAccountRole?: iam.IRole;
 
   /**
    * Give the created deployment role full rights, as aws-cdk-lib's CloudFormation actions do when asked.
@@ -171,6 +181,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
 
   private readonly inner: cpactions.LambdaInvokeAction;
   private readonly createdDeploymentRole?: iam.Role;
+  private readonly targetAccountRole?: iam.IRole;
   private readonly inputFileBucket?: s3.IBucket;
   private readonly inputFileKey?: string;
 
@@ -211,6 +222,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(props.tags && Object.keys(props.tags).length > 0 ? { tags: props.tags } : {}),
       ...(capabilitiesOf(props).length > 0 ? { capabilities: capabilitiesOf(props) } : {}),
       roleArn: this.deploymentRole.roleArn,
+      ...(props.targetAccountRole ? { assumeRoleArn: props.targetAccountRole.roleArn } : {}),
       ...(props.safetyPolicy ? { policy: props.safetyPolicy._render() } : {}),
       ...(props.onUnsafeChange ? { onUnsafe: props.onUnsafeChange._render() } : {}),
       ...(props.pollInterval ? { pollIntervalSeconds: props.pollInterval.toSeconds() } : {}),
@@ -232,7 +244,13 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     // A blue/green switch deploys <stackName>-<suffix>; nested stacks are named <stackName>-<id>-<random>.
     const onUnsafe = props.onUnsafeChange?._render();
     const relatedStacks = onUnsafe?.type === 'deployToNewStack' || props.includeNestedStacks;
-    this.deployStateMachine._grantDeployment(this.stackName, this.deploymentRole, !!relatedStacks);
+    if (props.targetAccountRole) {
+      // The rights on the stack and the deployment role are the target account role's own.
+      this.deployStateMachine._grantAssumeRole(props.targetAccountRole);
+    } else {
+      this.deployStateMachine._grantDeployment(this.stackName, this.deploymentRole, !!relatedStacks);
+    }
+    this.targetAccountRole = props.targetAccountRole;
     props.safetyPolicy?._grant(this.taskFunction);
     props.onUnsafeChange?._grant(this.taskFunction);
   }
@@ -253,6 +271,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       }));
       this.inputFileBucket.encryptionKey?.grantDecrypt(this.triggerFunction);
     }
+    // Across accounts, CloudFormation reads a staged template (over 51,200 bytes) as the target account's role.
+    if (this.targetAccountRole) options.bucket.grantRead(this.targetAccountRole, `${STAGING_PREFIX}/*`);
     const config = this.inner.bind(scope, stage, options);
     suppressNag(options.role.node.tryFindChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',
@@ -317,6 +337,9 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
         'rules with RuleVerdict.REQUIRE_APPROVAL, SafetyPolicy.fromFunction(), or ' +
         'SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL })');
     }
+  }
+  if (props.targetAccountRole && !props.deploymentRole) {
+    throw new Error(`${where}: with targetAccountRole, give deploymentRole too: a CloudFormation service role of the target account`);
   }
   if (props.deploymentRole && props.adminPermissions) {
     throw new Error(`${where}: adminPermissions applies to the role the action creates; leave it out when you give deploymentRole`);

@@ -62,6 +62,8 @@ export interface ActionConfig {
   readonly tags?: Record<string, string>;
   readonly capabilities?: string[];
   readonly roleArn?: string;
+  /** A role in the target account that the workflow assumes for its CloudFormation calls (cross-account). */
+  readonly assumeRoleArn?: string;
   readonly policy?: PolicyDocument;
   readonly onUnsafe?: UnsafeChangeDocument;
   readonly pollIntervalSeconds?: number;
@@ -86,6 +88,8 @@ export interface Deployment {
   readonly tags: Record<string, string>;
   readonly capabilities: string[];
   readonly roleArn?: string;
+  /** A role in the target account that the workflow assumes for its CloudFormation calls (cross-account). */
+  readonly assumeRoleArn?: string;
   readonly policy: PolicyDocument;
   readonly onUnsafe: UnsafeChangeDocument;
   readonly artifact: ArtifactLocation;

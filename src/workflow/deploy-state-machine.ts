@@ -145,6 +145,14 @@ export class DeployStateMachine extends Construct {
   }
 
   /**
+   * Lets the task function assume a role of another account for a cross-account deployment.
+   * @internal
+   */
+  public _grantAssumeRole(role: iam.IRole): void {
+    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [role.roleArn] }));
+  }
+
+  /**
    * Lets a person or role decide on change sets that wait for approval (UnsafeChangeAction.requireApproval()).
    */
   public grantApproval(grantee: iam.IGrantable): iam.Grant {

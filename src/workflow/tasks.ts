@@ -25,6 +25,11 @@ import { STACK_NAME } from '../shared/naming';
 
 export interface TaskDeps {
   readonly cloudformation: CloudFormationClient;
+  /**
+   * The CloudFormation client for a role in another account (cross-account deployments): the deployment's
+   * `assumeRoleArn`. Without it, such a deployment fails instead of deploying to the wrong account.
+   */
+  readonly cloudformationAs?: (roleArn: string, sessionName: string) => CloudFormationClient;
   readonly s3: S3Client;
   /** Calls a policy function (SafetyPolicy.fromFunction). */
   readonly lambda?: LambdaClient;
@@ -60,10 +65,18 @@ export async function runTask(event: TaskEvent, deps: TaskDeps): Promise<unknown
   }
   if (!event.state?.deployment) throw new ConfigurationError('the task event has no state.deployment');
   try {
-    return await TASK_HANDLERS[event.task](event.state, deps, event);
+    return await TASK_HANDLERS[event.task](event.state, withTargetAccount(event.state.deployment, deps), event);
   } catch (e) {
     throw classify(e);
   }
+}
+
+/** The deps with CloudFormation calls made as the target account's role, when the deployment names one. */
+function withTargetAccount(deployment: Deployment, deps: TaskDeps): TaskDeps {
+  if (!deployment.assumeRoleArn) return deps;
+  if (!deps.cloudformationAs) throw new Error('this task function cannot assume a role for a cross-account deployment');
+  const session = `sfn-deploy-${deployment.jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32)}`;
+  return { ...deps, cloudformation: deps.cloudformationAs(deployment.assumeRoleArn, session) };
 }
 
 const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, event: TaskEvent) => Promise<unknown>> = {

@@ -1,0 +1,84 @@
+/**
+ * Cross-account deployments: with `assumeRoleArn`, every CloudFormation call of the task handler is made as
+ * the target account's role; the handler's own credentials never reach that stack.
+ */
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Deployment } from '../../src/shared/contract';
+import { cloudformationAs } from '../../src/workflow/deploy-task.lambda';
+import { runTask } from '../../src/workflow/tasks';
+
+const ROLE = 'arn:aws:iam::222222222222:role/pipeline-deployer';
+const deployment = {
+  stackName: 'app',
+  changeSetName: 'sfn-deploy-job1',
+  jobId: 'a1b2c3d4-job',
+  pollIntervalSeconds: 5,
+  startedAt: Date.now(),
+  deadline: Date.now() + 3_600_000,
+  policy: { type: 'denyDestructive' },
+  onUnsafe: { type: 'fail' },
+  assumeRoleArn: ROLE,
+} as unknown as Deployment;
+
+/** A client that records the commands it is sent and answers DescribeStacks with one stack. */
+function recordingClient(): { client: CloudFormationClient; sent: string[] } {
+  const sent: string[] = [];
+  const client = {
+    send: async (command: { constructor: { name: string } }) => {
+      sent.push(command.constructor.name);
+      return { Stacks: [{ StackName: 'app', StackStatus: 'UPDATE_COMPLETE', StackId: 'arn:aws:cloudformation:eu-west-1:222222222222:stack/app/1' }] };
+    },
+  } as unknown as CloudFormationClient;
+  return { client, sent };
+}
+
+test('GIVEN a deployment with assumeRoleArn WHEN a task calls CloudFormation THEN it goes through the target account\'s client', async () => {
+  const home = recordingClient();
+  const target = recordingClient();
+  const asked: [string, string][] = [];
+  const result = await runTask({ task: 'checkStack', state: { deployment } }, {
+    cloudformation: home.client,
+    cloudformationAs: (roleArn, session) => {
+      asked.push([roleArn, session]);
+      return target.client;
+    },
+    s3: new S3Client({}),
+    region: 'eu-west-1',
+  });
+  expect(result).toMatchObject({ exists: true, next: 'CHANGE_SET' });
+  expect(asked).toEqual([[ROLE, 'sfn-deploy-a1b2c3d4job']]);
+  expect(target.sent).toEqual(['DescribeStacksCommand']);
+  expect(home.sent).toEqual([]);
+});
+
+test('GIVEN a deployment with assumeRoleArn and no way to assume it THEN the task fails instead of deploying in the wrong account', async () => {
+  const home = recordingClient();
+  await expect(runTask({ task: 'checkStack', state: { deployment } }, {
+    cloudformation: home.client, s3: new S3Client({}), region: 'eu-west-1',
+  })).rejects.toThrow(/cannot assume a role for a cross-account deployment/);
+  expect(home.sent).toEqual([]);
+});
+
+test('the Lambda entry point\'s client for the target account signs with credentials from STS AssumeRole on that role', async () => {
+  // The credential provider's STS client (the SDK's nested client), mocked like the others.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+  const { STSClient, AssumeRoleCommand } = require('@aws-sdk/nested-clients/sts');
+  const sts = mockClient(STSClient);
+  sts.on(AssumeRoleCommand).resolves(<Record<string, unknown>>{
+    Credentials: { AccessKeyId: 'ASIATARGET', SecretAccessKey: 'target-secret', SessionToken: 'target-session', Expiration: new Date(Date.now() + 900_000) },
+  });
+  process.env.AWS_REGION = 'eu-west-1';
+
+  const client = cloudformationAs(ROLE, 'sfn-deploy-a1b2c3d4job');
+  const credentials = await client.config.credentials();
+
+  expect(credentials).toMatchObject({ accessKeyId: 'ASIATARGET', sessionToken: 'target-session' });
+  const assumed = sts.commandCalls(AssumeRoleCommand);
+  expect(assumed).toHaveLength(1);
+  expect(assumed[0].args[0].input).toMatchObject({ RoleArn: ROLE, RoleSessionName: 'sfn-deploy-a1b2c3d4job', DurationSeconds: 900 });
+  // the same role gets the same client (its credentials refresh themselves)
+  expect(cloudformationAs(ROLE, 'another-session')).toBe(client);
+  sts.restore();
+});
