@@ -86,6 +86,8 @@ project.addPackageIgnore('/demo/');
 project.addPackageIgnore('/bench/');
 project.addPackageIgnore('/.ci/');
 project.addPackageIgnore('/.demo-out/');
+project.addPackageIgnore('/docs/');
+project.addPackageIgnore('/rosetta/');
 
 // The construct tests synthesize the bundled handlers (assets/), so the test task bundles first.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);

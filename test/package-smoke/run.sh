@@ -127,7 +127,7 @@ check('the tarball holds lib/index.js and both handler bundles in assets/', () =
   }
 });
 check('the tarball holds only lib/, assets/ and the package files (no sources, tests, demos or CI files)', () => {
-  const allowed = /^package\/(lib\/.*\.(js|d\.ts)|assets\/.*|package\.json|README\.md|LICENSE|API\.md|\.jsii)$/;
+  const allowed = /^package\/(lib\/.*\.(js|d\.ts)|assets\/.*|package\.json|README\.md|LICENSE|API\.md|\.jsii|\.jsii\.tabl\.json)$/;
   const extra = contents.filter((f) => !allowed.test(f));
   const dirs = [...new Set(extra.map((f) => f.split('/').slice(0, 2).join('/')))];
   assert(extra.length === 0, `${extra.length} unexpected files, under ${dirs.join(', ')}`);
@@ -197,12 +197,38 @@ check('the two functions have different code (trigger and task)', () => {
   assert(keys.size === 2, 'both functions point at the same asset');
 });
 
+check('the package\'s CLI (bin cdk-sfn-deploy) checks a change set: a Remove is denied, exit code 1', () => {
+  const changeSet = path.join(__dirname, 'change-set.json');
+  fs.writeFileSync(changeSet, JSON.stringify({ Changes: [
+    { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Queue', ResourceType: 'AWS::SQS::Queue' } },
+    { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Topic', ResourceType: 'AWS::SNS::Topic' } },
+  ] }));
+  const bin = path.join(__dirname, 'node_modules', '.bin', 'cdk-sfn-deploy');
+  let status = 0;
+  let stdout = '';
+  try {
+    stdout = execFileSync(bin, ['check', changeSet], { encoding: 'utf-8' });
+  } catch (e) {
+    status = e.status;
+    stdout = String(e.stdout);
+  }
+  assert(status === 1, `exit code ${status}, not 1:\n${stdout}`);
+  assert(/DENY\s+Topic\s+AWS::SNS::Topic\s+Remove/.test(stdout), `no DENY line for the topic:\n${stdout}`);
+  return 'Verdict: DENY';
+});
+
 const passed = results.filter(Boolean).length;
 const failed = results.length - passed;
 console.log(`package smoke: ${passed} passed, ${failed} failed`);
+if (process.env.JUNIT_FILE) {
+  // For CI's totals: one test case per check.
+  const cases = results.map((ok, i) => `  <testcase classname="package-smoke" name="check ${i + 1}">${ok ? '' : '<failure/>'}</testcase>`);
+  fs.writeFileSync(process.env.JUNIT_FILE, `<?xml version="1.0"?>\n<testsuites>\n<testsuite name="package smoke" tests="${results.length}" failures="${failed}" errors="0" skipped="0">\n${cases.join('\n')}\n</testsuite>\n</testsuites>\n`);
+}
 process.exit(failed === 0 ? 0 : 1);
 EOF
 
 echo "package smoke: synthesizing"
 (cd "$APP_DIR" && PACKAGE_NAME="$PACKAGE_NAME" node app.js) || fail_setup "the app did not synthesize"
-(cd "$APP_DIR" && CONTENTS_FILE="$WORK_DIR/pack/contents.txt" node check.js)
+mkdir -p "$PROJECT_DIR/test-reports"
+(cd "$APP_DIR" && CONTENTS_FILE="$WORK_DIR/pack/contents.txt" JUNIT_FILE="$PROJECT_DIR/test-reports/package-smoke.xml" node check.js)
