@@ -112,6 +112,7 @@ const KEYS: Record<keyof ActionConfig, true> = {
   roleArn: true,
   assumeRoleArn: true,
   includeNestedStacks: true,
+  recreateRolledBackStack: true,
   policy: true,
   onUnsafe: true,
   pollIntervalSeconds: true,
@@ -173,8 +174,8 @@ export function validateConfig(merged: Record<string, unknown>): ActionConfig {
   if (c.timeoutMinutes !== undefined && !isIntegerIn(c.timeoutMinutes, 1, DEFAULTS.maxTimeoutMinutes)) {
     problems.push(`"timeoutMinutes" must be a whole number from 1 to ${DEFAULTS.maxTimeoutMinutes}`);
   }
-  if (c.includeNestedStacks !== undefined && typeof c.includeNestedStacks !== 'boolean') {
-    problems.push('"includeNestedStacks" must be true or false');
+  for (const key of ['includeNestedStacks', 'recreateRolledBackStack'] as const) {
+    if (c[key] !== undefined && typeof c[key] !== 'boolean') problems.push(`"${key}" must be true or false`);
   }
   if (c.policy !== undefined) problems.push(...validatePolicyDocument(c.policy).map((p) => `"policy": ${p}`));
   if (c.onUnsafe !== undefined) problems.push(...validateUnsafeDocument(c.onUnsafe).map((p) => `"onUnsafe": ${p}`));
@@ -208,6 +209,7 @@ export function toDeployment(config: ActionConfig, job: PipelineJob, now: number
     deadline: now + timeoutMinutes * 60_000,
     jobId: job.id,
     ...(config.includeNestedStacks ? { includeNestedStacks: true } : {}),
+    ...(config.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
   };
 }
 

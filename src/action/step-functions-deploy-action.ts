@@ -98,6 +98,14 @@ export interface StepFunctionsDeployActionProps {
   readonly includeNestedStacks?: boolean;
 
   /**
+   * A stack left in ROLLBACK_COMPLETE (its creation failed; nothing is left in it to keep) is deleted and
+   * created again, instead of failing the action with guidance. The task function may then delete this
+   * stack, and deletes it only in that state.
+   * @default false
+   */
+  readonly recreateRolledBackStack?: boolean;
+
+  /**
    * The safety policy that decides whether a change set may be executed.
    * @default SafetyPolicy.denyDestructiveChanges()
    */
@@ -229,6 +237,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(props.timeout ? { timeoutMinutes: props.timeout.toMinutes() } : {}),
       ...(props.inputFileBucket ? { s3Bucket: props.inputFileBucket.bucketName, stateMachineFile: props.inputFileKey } : {}),
       ...(props.includeNestedStacks ? { includeNestedStacks: true } : {}),
+      ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
     };
     checkUserParametersLength(config);
 
@@ -248,7 +257,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       // The rights on the stack and the deployment role are the target account role's own.
       this.deployStateMachine._grantAssumeRole(props.targetAccountRole);
     } else {
-      this.deployStateMachine._grantDeployment(this.stackName, this.deploymentRole, !!relatedStacks);
+      this.deployStateMachine._grantDeployment(this.stackName, this.deploymentRole, !!relatedStacks, !!props.recreateRolledBackStack);
     }
     this.targetAccountRole = props.targetAccountRole;
     props.safetyPolicy?._grant(this.taskFunction);

@@ -69,6 +69,7 @@ export interface ActionConfig {
   readonly pollIntervalSeconds?: number;
   readonly timeoutMinutes?: number;
   readonly includeNestedStacks?: boolean;
+  readonly recreateRolledBackStack?: boolean;
   readonly s3Bucket?: string;
   readonly stateMachineFile?: string;
 }
@@ -102,6 +103,8 @@ export interface Deployment {
   readonly jobId: string;
   /** Create change sets with IncludeNestedStacks and inspect every nested change set. */
   readonly includeNestedStacks?: boolean;
+  /** Delete a stack left in ROLLBACK_COMPLETE (its creation failed) and create it again. */
+  readonly recreateRolledBackStack?: boolean;
   /** Set when the deployment switched to a new stack (blue/green): the stack it was meant for. */
   readonly previousStackName?: string;
 }
@@ -124,6 +127,7 @@ export const TASKS = [
   'deleteChangeSet',
   'switchToNewStack',
   'requestApproval',
+  'deleteRolledBackStack',
 ] as const;
 export type TaskName = typeof TASKS[number];
 
@@ -133,7 +137,7 @@ export interface CheckStackResult {
   readonly status?: string;
   readonly stackId?: string;
   /** What the workflow does next. */
-  readonly next: 'CREATE' | 'CHANGE_SET' | 'WAIT' | 'BLOCKED';
+  readonly next: 'CREATE' | 'CHANGE_SET' | 'WAIT' | 'BLOCKED' | 'DELETE';
   readonly reason?: string;
   readonly waitSeconds: number;
 }

@@ -65,6 +65,7 @@ export class DeployStateMachine extends Construct {
 
   private readonly deployedStacks: string[] = [];
   private readonly deploymentRoles: iam.IRole[] = [];
+  private readonly deletableStacks: string[] = [];
   private readonly artifactBuckets = new Set<s3.IBucket>();
 
   constructor(scope: Construct, id: string, props: DeployStateMachineProps = {}) {
@@ -115,7 +116,7 @@ export class DeployStateMachine extends Construct {
    * one statement (and one iam:PassRole statement), so the policy stays small however many actions there are.
    * @internal
    */
-  public _grantDeployment(stackName: string, deploymentRole: iam.IRole, relatedStacks = false): void {
+  public _grantDeployment(stackName: string, deploymentRole: iam.IRole, relatedStacks = false, deleteRolledBack = false): void {
     const stack = Stack.of(this);
     if (this.deployedStacks.length === 0) {
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
@@ -142,6 +143,20 @@ export class DeployStateMachine extends Construct {
     }
     this.deployedStacks.push(stackName, ...(relatedStacks ? [`${stackName}-*`] : []));
     this.deploymentRoles.push(deploymentRole);
+    if (deleteRolledBack) {
+      if (this.deletableStacks.length === 0) {
+        // Only the stacks whose actions opted in (recreateRolledBackStack); the task deletes ROLLBACK_COMPLETE stacks only.
+        this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+          sid: 'DeleteRolledBackStacks',
+          actions: ['cloudformation:DeleteStack'],
+          resources: Lazy.list({
+            produce: () => unique(this.deletableStacks.map((name) =>
+              stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` }))),
+          }),
+        }));
+      }
+      this.deletableStacks.push(stackName);
+    }
   }
 
   /**
@@ -301,8 +316,20 @@ export class DeployStateMachine extends Construct {
     const waitOther = new sfn.Wait(this, S.waitForOtherDeployment, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
     waitOther.next(checkStack);
     readTemplate.next(checkStack);
+    // Opted in (recreateRolledBackStack): a stack whose creation failed is deleted, then created again.
+    const deleteRolledBack = this.task('deleteRolledBackStack', S.deleteRolledBackStack, '$.operation', errored);
+    const waitDeletion = new sfn.Wait(this, S.waitStackDeletion, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
+    const getDeletionStatus = this.task('pollStack', S.getStackDeletionStatus, '$.operation', errored);
+    deleteRolledBack.next(waitDeletion);
+    waitDeletion.next(getDeletionStatus);
+    getDeletionStatus.next(new sfn.Choice(this, S.stackDeleted)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), checkStack)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitDeletion)
+      .otherwise(new sfn.Fail(this, S.stackDeletionFailed, { error: 'StackDeletionFailed', causePath: '$.operation.reason' })));
+
     checkStack.next(new sfn.Choice(this, S.doesStackExist)
       .when(sfn.Condition.stringEquals('$.stack.next', 'CREATE'), createStack)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'DELETE'), deleteRolledBack)
       .when(sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), createChangeSet)
       .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
       .otherwise(new sfn.Fail(this, S.stackNotUpdatable, { error: 'StackNotUpdatable', causePath: '$.stack.reason' })));

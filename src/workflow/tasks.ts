@@ -3,7 +3,7 @@
  * with the task's name; each task returns a small result that the state machine stores at its ResultPath.
  */
 import {
-  ChangeSetType, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand,
+  ChangeSetType, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
   DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
 import type { Capability, CloudFormationClient, Parameter, Tag } from '@aws-sdk/client-cloudformation';
@@ -91,6 +91,7 @@ const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, eve
   deleteChangeSet,
   switchToNewStack,
   requestApproval,
+  deleteRolledBackStack,
 };
 
 /** Reads the template from the artifact early, so a bad artifact fails before the stack is touched (B5, B17). */
@@ -122,6 +123,9 @@ async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<CheckSt
   const status = stack.StackStatus;
   const base = { exists: true, status, ...(stack.StackId ? { stackId: stack.StackId } : {}), waitSeconds };
   if (status === 'REVIEW_IN_PROGRESS') return { ...base, next: 'CHANGE_SET' };
+  if (status === 'ROLLBACK_COMPLETE' && deployment.recreateRolledBackStack) {
+    return { ...base, next: 'DELETE', reason: `Stack ${deployment.stackName} is ROLLBACK_COMPLETE: deleting it to create it again.` };
+  }
   if (BLOCKED_GUIDANCE[status]) {
     return { ...base, next: 'BLOCKED', reason: `Stack ${deployment.stackName} is ${status}: ${BLOCKED_GUIDANCE[status]}.` };
   }
@@ -185,9 +189,16 @@ async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<Operatio
   const { deployment } = state;
   const now = (deps.now ?? Date.now)();
   const expectedStatus = state.operation?.expectedStatus ?? 'UPDATE_COMPLETE';
-  const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: deployment.stackName }));
-  const stack = described.Stacks?.[0];
-  const status = stack?.StackStatus ?? 'UNKNOWN';
+  let stack;
+  try {
+    const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: deployment.stackName }));
+    stack = described.Stacks?.[0];
+  } catch (e) {
+    // A deleted stack is no longer found by name: that is the end of a deletion.
+    const error = e as Error;
+    if (!(expectedStatus === 'DELETE_COMPLETE' && error.name === 'ValidationError' && /does not exist/.test(error.message))) throw e;
+  }
+  const status = stack?.StackStatus ?? (expectedStatus === 'DELETE_COMPLETE' ? 'DELETE_COMPLETE' : 'UNKNOWN');
   const outcome = operationOutcome(status, expectedStatus);
   const base = { expectedStatus, status, waitSeconds: waitFor(deployment, deps) };
   if (outcome === 'SUCCEEDED') return { ...base, outcome, ...outputsOf(stack?.Outputs) };
@@ -319,6 +330,26 @@ async function switchToNewStack(state: WorkflowState): Promise<Deployment> {
     throw new ConfigurationError(`the new stack name ${stackName} is not a valid stack name (128 characters at most)`);
   }
   return { ...deployment, stackName, previousStackName: deployment.stackName };
+}
+
+/** B10, opted in: a stack whose creation failed (ROLLBACK_COMPLETE, no resources left) is deleted, then created. */
+async function deleteRolledBackStack(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
+  const { deployment } = state;
+  if (!deployment.recreateRolledBackStack) {
+    throw new ConfigurationError('deleteRolledBackStack runs only with recreateRolledBackStack');
+  }
+  // Defence in depth: only ever delete a stack that is ROLLBACK_COMPLETE right now.
+  const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: deployment.stackName }));
+  const status = described.Stacks?.[0]?.StackStatus;
+  if (status !== 'ROLLBACK_COMPLETE') {
+    throw new Error(`refusing to delete stack ${deployment.stackName}: it is ${status}, not ROLLBACK_COMPLETE`);
+  }
+  await deps.cloudformation.send(new DeleteStackCommand({
+    StackName: deployment.stackName,
+    ClientRequestToken: `${deployment.changeSetName}-delete`.slice(0, 128),
+    ...(deployment.roleArn ? { RoleARN: deployment.roleArn } : {}),
+  }));
+  return { expectedStatus: 'DELETE_COMPLETE', status: 'DELETE_IN_PROGRESS', outcome: 'IN_PROGRESS', waitSeconds: waitFor(deployment, deps) };
 }
 
 /** UnsafeChangeAction.requireApproval: tells the approvers, then the execution waits for their decision. */

@@ -61,3 +61,17 @@ test('addToDeploymentRolePolicy() changes only a role the action created', () =>
   const t = Template.fromStack(stack);
   expect(statementsOf(t, logicalIdOf(created.deploymentRole)).map((s) => s.Action)).toContainEqual(['sqs:CreateQueue']);
 });
+
+test('cloudformation:DeleteStack only on the stacks whose actions opted in to recreateRolledBackStack', () => {
+  const stack = newStack();
+  const { pipeline, source } = newPipeline(stack);
+  const opted = new StepFunctionsDeployAction(stack, 'Opted', basicProps(source, { stackName: 'opted', recreateRolledBackStack: true }));
+  const plain = new StepFunctionsDeployAction(stack, 'Plain', basicProps(source, { stackName: 'plain' }));
+  pipeline.addStage({ stageName: 'Deploy', actions: [opted, plain] });
+  const statements = statementsOf(Template.fromStack(stack), logicalIdOf(opted.taskFunction.role!));
+  const deletes = statements.filter((s) => s.Action.includes('cloudformation:DeleteStack'));
+  expect(deletes).toHaveLength(1);
+  expect(JSON.stringify(deletes[0].Resource)).toContain(':stack/opted/*');
+  expect(JSON.stringify(deletes[0].Resource)).not.toContain(':stack/plain/*');
+  expect(statements.filter((s) => s.Action.includes('cloudformation:CreateStack'))[0].Action).not.toContain('cloudformation:DeleteStack');
+});

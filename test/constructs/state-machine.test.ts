@@ -74,6 +74,7 @@ describe('the deploy state machine definition', () => {
     const waits = statesOfType(definition, 'Wait');
     expect(waits.map(([name]) => name).sort()).toEqual([
       STATE_NAMES.waitChangeSetCreation, STATE_NAMES.waitForOtherDeployment, STATE_NAMES.waitStackCreation, STATE_NAMES.waitStackUpdate,
+      STATE_NAMES.waitStackDeletion,
     ].sort());
     for (const [name, state] of waits) {
       expect({ name, secondsPath: state.SecondsPath, seconds: state.Seconds })

@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand,
+  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
   DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
@@ -128,6 +128,14 @@ const CALLS: [string, CallCase][] = [
       w.cloudformation.addStack(H_STACK, 'UPDATE_COMPLETE');
       w.cloudformation.addChangeSet(H_STACK, CHANGE_SET, []);
       return { state: { deployment: deployment(), inspection: safeInspection() } };
+    },
+  }],
+  ['deleteRolledBackStack: DeleteStack (recreateRolledBackStack)', {
+    task: 'deleteRolledBackStack',
+    command: DeleteStackCommand,
+    given: (w) => {
+      w.cloudformation.addStack(H_STACK, 'ROLLBACK_COMPLETE');
+      return { state: { deployment: deployment({ recreateRolledBackStack: true }) } };
     },
   }],
   ['deleteChangeSet: DeleteChangeSet', {

@@ -7,7 +7,7 @@
 import { Readable } from 'stream';
 import {
   AlreadyExistsException, ChangeSetNotFoundException, CloudFormationClient, CloudFormationServiceException,
-  CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DescribeChangeSetCommand,
+  CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
   DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, InvalidChangeSetStatusException,
 } from '@aws-sdk/client-cloudformation';
 import type { Change, ResourceStatus, StackEvent } from '@aws-sdk/client-cloudformation';
@@ -96,9 +96,9 @@ export function artifactZip(files: Record<string, string>): Uint8Array {
 
 export type CfnOperation =
   | 'DescribeStacks' | 'DescribeStackEvents' | 'CreateStack' | 'CreateChangeSet' | 'DescribeChangeSet'
-  | 'ExecuteChangeSet' | 'DeleteChangeSet';
+  | 'ExecuteChangeSet' | 'DeleteChangeSet' | 'DeleteStack';
 
-export const CFN_WRITES: readonly CfnOperation[] = ['CreateStack', 'CreateChangeSet', 'ExecuteChangeSet', 'DeleteChangeSet'];
+export const CFN_WRITES: readonly CfnOperation[] = ['CreateStack', 'CreateChangeSet', 'ExecuteChangeSet', 'DeleteChangeSet', 'DeleteStack'];
 
 export interface CfnCall {
   readonly op: CfnOperation;
@@ -208,6 +208,7 @@ export class FakeCloudFormation {
     mock.on(DescribeChangeSetCommand).callsFake(handle('DescribeChangeSet', (i) => this.describeChangeSet(i)));
     mock.on(ExecuteChangeSetCommand).callsFake(handle('ExecuteChangeSet', (i) => this.executeChangeSet(i)));
     mock.on(DeleteChangeSetCommand).callsFake(handle('DeleteChangeSet', (i) => this.deleteChangeSet(i)));
+    mock.on(DeleteStackCommand).callsFake(handle('DeleteStack', (i) => this.deleteStack(i)));
   }
 
   // ----- test set-up and inspection -----
@@ -269,6 +270,11 @@ export class FakeCloudFormation {
     const stack = this.findStack(input.StackName);
     const step = stack.upcoming.shift();
     if (step) this.enter(stack, step);
+    if (stack.status === 'DELETE_COMPLETE') {
+      // A deleted stack is gone by name (CloudFormation keeps it findable by id only).
+      this.stacks.delete(stack.name);
+      throw serviceError('ValidationError', `Stack with id ${stack.name} does not exist`);
+    }
     return {
       status: stack.status,
       output: {
@@ -413,6 +419,14 @@ export class FakeCloudFormation {
   }
 
   // ----- helpers -----
+
+  /** DeleteStack: DELETE_IN_PROGRESS for one look, then gone. */
+  private deleteStack(input: any) {
+    const stack = this.findStack(input.StackName);
+    stack.status = 'DELETE_IN_PROGRESS';
+    stack.upcoming = [{ status: 'DELETE_IN_PROGRESS' }, { status: 'DELETE_COMPLETE' }];
+    return { output: {} };
+  }
 
   private findStack(name: string): StackModel {
     const stack = this.stacks.get(name) ?? [...this.stacks.values()].find((s) => s.id === name);
