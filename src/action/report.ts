@@ -2,6 +2,7 @@
 import { LIMITS } from '../shared/contract';
 import type { ApprovalResult, CheckStackResult, Deployment, InspectionResult } from '../shared/contract';
 import { truncate } from '../shared/errors';
+import { STATE_NAMES } from '../workflow/state-names';
 
 export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'UNKNOWN';
 
@@ -45,6 +46,15 @@ export function successSummary(output: Record<string, any>, link: string): strin
   }[outcomeOf(output)];
   const tail = ` ${link}`;
   return truncate(text, LIMITS.summary - tail.length) + tail;
+}
+
+/** While the execution runs: where it is, and what a person can do when it waits for one. */
+export function runningSummary(state: string | undefined): string {
+  if (state === STATE_NAMES.waitForApproval) {
+    return 'Deployment waiting for a person\'s approval of destructive changes: see the message on the approval topic ' +
+      '(cdk-sfn-deploy approve|reject).';
+  }
+  return state ? `Deployment running: ${state}.` : 'Deployment running.';
 }
 
 export function failureMessage(status: string, error: string | undefined, cause: string | undefined, link: string): string {

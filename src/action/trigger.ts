@@ -7,13 +7,13 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import type { ExecutionDetails, FailureDetails } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   decodeContinuationToken, encodeContinuationToken, inputFileOf, parseJobEvent, parseJsonObject,
   parseUserParameters, toDeployment, validateConfig,
 } from './job';
 import type { PipelineJob } from './job';
-import { failureMessage, successSummary, outputVariables } from './report';
+import { failureMessage, outputVariables, runningSummary, successSummary } from './report';
 import { LIMITS } from '../shared/contract';
 import type { WorkflowInput } from '../shared/contract';
 import { ConfigurationError, isTransient, truncate } from '../shared/errors';
@@ -119,8 +119,9 @@ async function monitor(job: PipelineJob, deps: TriggerDeps, log: (m: string) => 
   switch (status) {
     case 'RUNNING':
     case 'PENDING_REDRIVE': {
+      const current = await currentState(deps, executionArn);
       const details: ExecutionDetails = {
-        summary: truncate(`Deployment running: ${consoleLink(executionArn)}`, LIMITS.summary),
+        summary: truncate(`${runningSummary(current)} ${consoleLink(executionArn)}`, LIMITS.summary),
         externalExecutionId: executionArn,
       };
       await answer(deps, log, () => new PutJobSuccessResultCommand({
@@ -149,6 +150,19 @@ async function monitor(job: PipelineJob, deps: TriggerDeps, log: (m: string) => 
       };
       return answerFailure(deps, job.id, failure, log);
     }
+  }
+}
+
+/** The state the execution is in now, from its newest history events; undefined if it cannot be read. */
+async function currentState(deps: TriggerDeps, executionArn: string): Promise<string | undefined> {
+  try {
+    const history = await deps.sfn.send(new GetExecutionHistoryCommand({
+      executionArn, reverseOrder: true, maxResults: 20, includeExecutionData: false,
+    }));
+    return history.events?.find((e) => e.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name;
+  } catch {
+    // Only a nicer summary depends on it: the deployment is followed all the same.
+    return undefined;
   }
 }
 

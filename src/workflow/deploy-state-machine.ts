@@ -106,7 +106,7 @@ export class DeployStateMachine extends Construct {
 
     this.triggerFunction.addEnvironment(ENV.stateMachineArn, this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(this.triggerFunction);
-    this.stateMachine.grantExecution(this.triggerFunction, 'states:DescribeExecution');
+    this.stateMachine.grantExecution(this.triggerFunction, 'states:DescribeExecution', 'states:GetExecutionHistory');
 
     this.suppressNagFindings(taskRole.role, triggerRole.role);
   }
