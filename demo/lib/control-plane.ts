@@ -27,6 +27,8 @@ export interface LocalExecution {
   readonly arn: string;
   readonly name: string;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  /** The state entered last. */
+  current?: string;
   output?: string;
   error?: string;
   cause?: string;
@@ -74,6 +76,16 @@ export async function startControlPlane(definition: StateMachineDefinition, task
         ...(execution.output !== undefined ? { output: execution.output } : {}),
         ...(execution.error !== undefined ? { error: execution.error } : {}),
         ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
+      };
+    },
+    'AWSStepFunctions.GetExecutionHistory': (body) => {
+      const execution = executions.get(body.executionArn);
+      if (!execution) throw apiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
+      // Only what the trigger reads: the newest state entered.
+      return {
+        events: execution.current
+          ? [{ id: 1, timestamp: Date.now() / 1000, type: 'TaskStateEntered', stateEnteredEventDetails: { name: execution.current } }]
+          : [],
       };
     },
     'CodePipeline_20150709.PutJobSuccessResult': (body) => recordJob(jobResults, body.jobId, { kind: 'success', body }),
@@ -128,6 +140,7 @@ function runExecution(
   });
   const logs = (async () => {
     for await (const event of run.eventLogs) {
+      if (event.type === 'StateEntered') execution.current = (event as any).state.name;
       if (event.type === 'StateExited') {
         const e = event as any;
         execution.visits.push({ name: e.state.name, type: e.state.type, output: e.state.output });

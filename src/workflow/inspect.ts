@@ -149,8 +149,10 @@ export function summarise(
     `${[...(v.path ?? []), v.logicalId].join('/')} (${v.resourceType}): ${v.action}` +
     `${v.replacement ? `, replacement ${v.replacement}` : ''} refused by ${v.rule}`);
   const what = verdict === 'NEEDS_APPROVAL' ? 'need a person\'s approval' : 'are not allowed';
+  // An unsafe change set is deleted next, never executed; one that waits for a person is not executed yet.
+  const fate = verdict === 'UNSAFE' ? ' is refused (deleted, never executed)' : '';
   const reason = violations.length === 0 ? '' : truncate(
-    `Change set ${deployment.changeSetName} for stack ${deployment.stackName}: ` +
+    `Change set ${deployment.changeSetName} for stack ${deployment.stackName}${fate}: ` +
     `${violations.length} of ${verdicts.length} changes ${what}: ${lines.join('; ')}`, 4000);
   return {
     verdict,
