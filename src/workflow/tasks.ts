@@ -6,7 +6,7 @@ import {
   ChangeSetType, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
   DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
-import type { Capability, CloudFormationClient, Parameter, Tag } from '@aws-sdk/client-cloudformation';
+import type { Capability, CloudFormationClient, Parameter, Stack, Tag } from '@aws-sdk/client-cloudformation';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -103,22 +103,25 @@ async function readTemplate(state: WorkflowState, deps: TaskDeps) {
   return { size, templateUrl };
 }
 
+/** The stack, or undefined when CloudFormation says it does not exist (B8: no other error means absent). */
+async function describeStack(deps: TaskDeps, stackName: string): Promise<Stack | undefined> {
+  try {
+    const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+    return described.Stacks?.[0];
+  } catch (e) {
+    const error = e as Error;
+    if (error.name === 'ValidationError' && /does not exist/.test(error.message)) return undefined;
+    throw e;
+  }
+}
+
 /** B8, B10: only "does not exist" means absent; a stack in another deployment is waited for. */
 async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<CheckStackResult> {
   const { deployment } = state;
   const now = (deps.now ?? Date.now)();
   const waitSeconds = waitFor(deployment, deps);
-  let stack;
-  try {
-    const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: deployment.stackName }));
-    stack = described.Stacks?.[0];
-  } catch (e) {
-    const error = e as Error;
-    if (error.name === 'ValidationError' && /does not exist/.test(error.message)) {
-      return { exists: false, next: 'CREATE', waitSeconds };
-    }
-    throw e;
-  }
+  const stack = await describeStack(deps, deployment.stackName);
+  if (!stack) return { exists: false, next: 'CREATE', waitSeconds };
   if (!stack?.StackStatus) throw new Error(`DescribeStacks returned no status for ${deployment.stackName}`);
   const status = stack.StackStatus;
   const base = { exists: true, status, ...(stack.StackId ? { stackId: stack.StackId } : {}), waitSeconds };
@@ -189,16 +192,10 @@ async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<Operatio
   const { deployment } = state;
   const now = (deps.now ?? Date.now)();
   const expectedStatus = state.operation?.expectedStatus ?? 'UPDATE_COMPLETE';
-  let stack;
-  try {
-    const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: deployment.stackName }));
-    stack = described.Stacks?.[0];
-  } catch (e) {
-    // A deleted stack is no longer found by name: that is the end of a deletion.
-    const error = e as Error;
-    if (!(expectedStatus === 'DELETE_COMPLETE' && error.name === 'ValidationError' && /does not exist/.test(error.message))) throw e;
-  }
-  const status = stack?.StackStatus ?? (expectedStatus === 'DELETE_COMPLETE' ? 'DELETE_COMPLETE' : 'UNKNOWN');
+  const stack = await describeStack(deps, deployment.stackName);
+  if (!stack && expectedStatus !== 'DELETE_COMPLETE') throw new Error(`stack ${deployment.stackName} does not exist while ${expectedStatus} is awaited`);
+  // A deleted stack is no longer found by name: that is the end of a deletion.
+  const status = stack ? stack.StackStatus ?? 'UNKNOWN' : 'DELETE_COMPLETE';
   const outcome = operationOutcome(status, expectedStatus);
   const base = { expectedStatus, status, waitSeconds: waitFor(deployment, deps) };
   if (outcome === 'SUCCEEDED') return { ...base, outcome, ...outputsOf(stack?.Outputs) };
