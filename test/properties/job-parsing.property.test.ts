@@ -147,6 +147,18 @@ function mutate(event: Record<string, any>, mutation: [string, unknown] | undefi
 
 // ------------------------------------------------------------------------------------------- properties
 
+
+/** A first job either fails as a ConfigurationError with nothing started, or starts exactly one execution (true). */
+function failedCleanlyOrStarted(failure: string | undefined, world: TriggerWorld): boolean {
+  if (failure) {
+    expect(failure).toMatch(/^ConfigurationError: \S/);
+    expect(world.sfn.executions.size).toBe(0);
+    return false;
+  }
+  expect(world.sfn.executions.size).toBe(1);
+  return true;
+}
+
 describe('parsing the job, property-based', () => {
   test('parseJobEvent: any value gives a job with a non-empty id and well-typed parts, or a ConfigurationError', () => {
     fc.assert(fc.property(eventArb, (event) => {
@@ -287,13 +299,7 @@ describe('the trigger, property-based', () => {
     await fc.assert(fc.asyncProperty(jobIdArb, userParametersArb, async (id, userParameters) => {
       const world = new TriggerWorld();
       const { failure } = await checkTrigger(jobEvent({ id, userParameters }), world);
-      if (failure) {
-        expect(failure).toMatch(/^ConfigurationError: \S/);
-        expect(world.sfn.executions.size).toBe(0);
-      } else {
-        expect(world.sfn.executions.size).toBe(1);
-        started++;
-      }
+      if (failedCleanlyOrStarted(failure, world)) started++;
     }), { numRuns: RUNS });
     expect(started).toBeGreaterThan(RUNS / 10);
   });
@@ -353,13 +359,7 @@ describe('the trigger, property-based', () => {
       const userParameters = { ...(overrides ?? {}), s3Bucket: 'config-bucket', stateMachineFile: 'deploy/input.json' };
       const text = JSON.stringify(userParameters);
       const { failure } = await checkTrigger(jobEvent({ userParameters: text }), world);
-      if (failure) {
-        expect(failure).toMatch(/^ConfigurationError: \S/);
-        expect(world.sfn.executions.size).toBe(0);
-      } else {
-        expect(world.sfn.executions.size).toBe(1);
-        started++;
-      }
+      if (failedCleanlyOrStarted(failure, world)) started++;
     }), { numRuns: 200 });
     expect(started).toBeGreaterThan(10);
   });

@@ -162,21 +162,25 @@ def test_invalid_rules_raise_from_the_library():
         SafetyPolicy.from_rules([SafetyRule(verdict=RuleVerdict.DENY, actions=[])])
 
 
+def new_action(stack_id: str, policy: SafetyPolicy) -> StepFunctionsDeployAction:
+    """A StepFunctionsDeployAction with the given policy, in a new stack."""
+    return StepFunctionsDeployAction(
+        Stack(App(), stack_id),
+        "Deploy",
+        input=codepipeline.Artifact("Source"),
+        stack_name="app",
+        template_path="app.yaml",
+        safety_policy=policy,
+    )
+
+
 def test_policy_too_large_for_user_parameters_raises():
     rules = [
         SafetyRule(verdict=RuleVerdict.ALLOW, resource_types=[f"AWS::Service{i}::Resource*"], description=f"rule {i}")
         for i in range(40)
     ]
-    stack = Stack(App(), "TooLarge")
     with pytest.raises(Exception, match="UserParameters"):
-        StepFunctionsDeployAction(
-            stack,
-            "Deploy",
-            input=codepipeline.Artifact("Source"),
-            stack_name="app",
-            template_path="app.yaml",
-            safety_policy=SafetyPolicy.from_rules(rules),
-        )
+        new_action("TooLarge", SafetyPolicy.from_rules(rules))
 
 
 def test_other_policies_translate():
@@ -208,16 +212,8 @@ def test_a_subclass_of_safety_policy_is_refused_with_a_clear_message():
     class MyPolicy(SafetyPolicy):
         pass
 
-    stack = Stack(App(), "Subclass")
     with pytest.raises(Exception, match="fromRules"):
-        StepFunctionsDeployAction(
-            stack,
-            "Deploy",
-            input=codepipeline.Artifact("Source"),
-            stack_name="app",
-            template_path="app.yaml",
-            safety_policy=MyPolicy(),
-        )
+        new_action("Subclass", MyPolicy())
 
 
 CHANGE_SET_PAGES = [
