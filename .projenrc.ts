@@ -50,7 +50,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fflate@^0.8',
     'fast-check@^3',
     'cdk-nag@2.37.55',
+    'yauzl@^3',
+    '@types/yauzl@^3',
   ],
+  // Runtime dependencies of the library itself (the CLI and SafetyPolicy.evaluateChangeSet): jsii ships them bundled.
+  bundledDeps: ['jsonc-parser@^3'],
   jestOptions: {
     // Snapshots are never rewritten by a test run, in CI or locally.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -72,7 +76,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
 // Handler code is bundled with its SDK clients at build time (assets/), so it may import devDependencies.
 project.eslint?.addOverride({
-  files: ['src/**/*.lambda.ts', 'src/action/trigger.ts', 'src/workflow/tasks.ts', 'src/workflow/artifact.ts', 'src/workflow/inspect.ts'],
+  files: [
+    'src/**/*.lambda.ts', 'src/action/trigger.ts', 'src/workflow/tasks.ts', 'src/workflow/artifact.ts', 'src/workflow/inspect.ts',
+    'src/shared/pipeline-job.ts',
+  ],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, peerDependencies: true }] },
 });
 
@@ -88,6 +95,15 @@ project.addPackageIgnore('/.ci/');
 project.addPackageIgnore('/.demo-out/');
 project.addPackageIgnore('/docs/');
 project.addPackageIgnore('/rosetta/');
+
+// Handler bundles take a package's ES module build where it has one: jsonc-parser's UMD build loads its parts with
+// a require() that esbuild cannot follow. (The Lambda bundling options have no mainFields, so the tasks are amended.)
+for (const task of project.tasks.all.filter((t) => /^bundle:.*\.lambda$/.test(t.name))) {
+  const args = task.steps[0]?.execArgs;
+  if (task.steps.length !== 1 || args?.[0] !== 'esbuild') throw new Error(`unexpected bundle task ${task.name}`);
+  task.reset();
+  task.execArgs([...args, '--main-fields=module,main']);
+}
 
 // The construct tests synthesize the bundled handlers (assets/), so the test task bundles first.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);

@@ -12,7 +12,7 @@ import { Duration } from 'aws-cdk-lib';
 import { strToU8, zipSync } from 'fflate';
 import { ACCOUNT, ENVIRONMENT, REGION, stackNameOf, synthesize, templatePathOf } from './apps';
 import {
-  FakeCloudFormation, FakeCodePipeline, FakeS3, FakeStepFunctions, addCounts,
+  FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, addCounts,
 } from './fake-aws';
 import type { CallCounts } from './fake-aws';
 import { VirtualClock, runOnVirtualClock } from './local-run';
@@ -123,13 +123,16 @@ export function seedDefinition(): StateMachineDefinition {
   return JSON.parse(fs.readFileSync(path.join(__dirname, 'seed-definition.json'), 'utf8'));
 }
 
+const JOB_ID = '11111111-2222-3333-4444-555555555555';
+const TRIGGER_FUNCTION = 'trigger';
+
 function jobEvent(userParameters: string, continuationToken?: string): unknown {
   return {
     'CodePipeline.job': {
-      id: '11111111-2222-3333-4444-555555555555',
+      id: JOB_ID,
       accountId: ACCOUNT,
       data: {
-        actionConfiguration: { configuration: { FunctionName: 'trigger', UserParameters: userParameters } },
+        actionConfiguration: { configuration: { FunctionName: TRIGGER_FUNCTION, UserParameters: userParameters } },
         inputArtifacts: [{ name: 'Source', location: { type: 'S3', s3Location: { bucketName: ARTIFACT.bucket, objectKey: ARTIFACT.key } } }],
         outputArtifacts: [],
         ...(continuationToken ? { continuationToken } : {}),
@@ -151,9 +154,11 @@ export async function measureDeployment(
   });
   const s3 = new FakeS3({ [`${ARTIFACT.bucket}/${ARTIFACT.key}`]: zipSync({ [TEMPLATE_PATH]: strToU8(JSON.stringify(TEMPLATE)) }) });
   const sfn = new FakeStepFunctions(pipelineClock);
-  const codepipeline = new FakeCodePipeline();
+  const codepipeline = new FakeCodePipeline({
+    id: JOB_ID, functionName: TRIGGER_FUNCTION, userParameters: workflow.userParameters, artifact: ARTIFACT, startTime: T0,
+  });
   const triggerDeps = {
-    codepipeline: codepipeline as any, sfn: sfn as any, s3: new FakeS3({}) as any, stateMachineArn: STATE_MACHINE_ARN, now: pipelineClock.now,
+    codepipeline: codepipeline as any, sfn: sfn as any, s3: new FakeS3({}) as any, stateMachineArn: STATE_MACHINE_ARN, functionName: TRIGGER_FUNCTION,
   };
 
   // CodePipeline starts the job: the trigger starts the execution.
@@ -165,8 +170,15 @@ export async function measureDeployment(
   // The execution, to its end in virtual time.
   let run: LocalRun;
   if (design === 'sfn-deploy-action') {
-    const deps = { cloudformation: cloudformation as any, s3: s3 as any, region: REGION, now: clock.now };
-    run = await runOnVirtualClock(workflow.definition, input, clock, (_state, payload) => runTask(payload as TaskEvent, deps));
+    const history = new FakeExecutionHistory();
+    const deps = {
+      cloudformation: cloudformation as any, s3: s3 as any, codepipeline: codepipeline as any, sfn: history as any, region: REGION, now: clock.now,
+    };
+    const execution = { Id: sfn.started.arn, Name: sfn.started.name };
+    run = await runOnVirtualClock(workflow.definition, input, clock, (state, payload) => {
+      history.current = { executionArn: execution.Id, name: state, input: payload.state };
+      return runTask(payload as TaskEvent, deps);
+    }, { context: { Execution: execution } });
   } else {
     const deps = { cloudformation: cloudformation as any, s3: s3 as any };
     const seedTask = (state: string, payload: any) => seedTaskFor(seed.States[state].Resource)(payload, deps);

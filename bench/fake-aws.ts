@@ -63,6 +63,8 @@ export class FakeCloudFormation extends FakeClient {
             StackName: this.options.stackName,
             StackId: this.stackId,
             CreationTime: new Date(0),
+            // CloudFormation sets LastUpdatedTime when an update starts.
+            LastUpdatedTime: new Date(this.executedAt ?? 1),
             StackStatus: this.stackCompletedAt !== undefined && now < this.stackCompletedAt ? 'UPDATE_IN_PROGRESS' : 'UPDATE_COMPLETE',
           }],
         };
@@ -78,7 +80,8 @@ export class FakeCloudFormation extends FakeClient {
           StackName: this.options.stackName,
           StackId: this.stackId,
           Status: ready ? 'CREATE_COMPLETE' : 'CREATE_IN_PROGRESS',
-          ExecutionStatus: changeSet.executed ? 'EXECUTE_COMPLETE' : ready ? 'AVAILABLE' : 'UNAVAILABLE',
+          ExecutionStatus: changeSet.executed
+            ? (now < this.stackCompletedAt! ? 'EXECUTE_IN_PROGRESS' : 'EXECUTE_COMPLETE') : ready ? 'AVAILABLE' : 'UNAVAILABLE',
           Changes: ready ? this.options.changes : [],
         };
       }
@@ -178,12 +181,52 @@ export class FakeStepFunctions extends FakeClient {
   }
 }
 
-/** CodePipeline's job results, recorded. */
+/** The job CodePipeline issued to the action. */
+export interface BenchJob {
+  readonly id: string;
+  readonly functionName: string;
+  readonly userParameters: string;
+  readonly artifact: { readonly bucket: string; readonly key: string };
+  readonly startTime: number;
+}
+
+/**
+ * CodePipeline for one job: GetJobDetails describes it (with the continuation token of the trigger's last answer),
+ * ListActionExecutions lists its action as in progress until a final result; the job results are recorded.
+ */
 export class FakeCodePipeline extends FakeClient {
   public readonly results: { kind: 'success' | 'failure'; input: any }[] = [];
 
+  constructor(private readonly job: BenchJob) {
+    super();
+  }
+
   protected answer(operation: string, input: any): any {
+    const last = this.results[this.results.length - 1];
     switch (operation) {
+      case 'GetJobDetails':
+        if (input.jobId !== this.job.id) throw apiError('JobNotFoundException', `Job ${input.jobId} not found`);
+        return {
+          jobDetails: {
+            id: this.job.id,
+            data: {
+              actionTypeId: { category: 'Invoke', owner: 'AWS', provider: 'Lambda', version: '1' },
+              actionConfiguration: { configuration: { FunctionName: this.job.functionName, UserParameters: this.job.userParameters } },
+              pipelineContext: { pipelineName: 'bench', pipelineExecutionId: 'pe-1', action: { name: 'Deploy', actionExecutionId: 'ae-1' } },
+              inputArtifacts: [{ location: { type: 'S3', s3Location: { bucketName: this.job.artifact.bucket, objectKey: this.job.artifact.key } } }],
+              ...(last?.input.continuationToken ? { continuationToken: last.input.continuationToken } : {}),
+            },
+          },
+        };
+      case 'ListActionExecutions':
+        return {
+          actionExecutionDetails: [{
+            actionExecutionId: 'ae-1',
+            pipelineExecutionId: 'pe-1',
+            startTime: new Date(this.job.startTime),
+            status: last && (last.kind === 'failure' || !last.input.continuationToken) ? 'Succeeded' : 'InProgress',
+          }],
+        };
       case 'PutJobSuccessResult':
         this.results.push({ kind: 'success', input });
         return {};
@@ -193,6 +236,21 @@ export class FakeCodePipeline extends FakeClient {
       default:
         throw new Error(`the fake CodePipeline does not model ${operation}`);
     }
+  }
+}
+
+/** The newest state an execution entered, as GetExecutionHistory shows it while that state's function runs. */
+export class FakeExecutionHistory extends FakeClient {
+  public current?: { executionArn: string; name: string; input: unknown };
+
+  protected answer(operation: string, input: any): any {
+    if (operation !== 'GetExecutionHistory') throw new Error(`the fake Step Functions history does not model ${operation}`);
+    if (!this.current || input.executionArn !== this.current.executionArn) throw apiError('ExecutionDoesNotExist', 'no such execution');
+    return {
+      events: [{
+        type: 'TaskStateEntered', stateEnteredEventDetails: { name: this.current.name, input: JSON.stringify(this.current.input) },
+      }],
+    };
   }
 }
 

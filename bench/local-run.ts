@@ -62,6 +62,8 @@ export interface LocalRun {
 export interface LocalRunOptions {
   /** Aborts an execution that runs more Task states than this (a polling loop that never ends). */
   readonly maxTaskInvocations?: number;
+  /** The context object Step Functions gives the states (the execution's Id and Name). */
+  readonly context?: Record<string, unknown>;
 }
 
 export async function runOnVirtualClock(
@@ -128,6 +130,7 @@ export async function runOnVirtualClock(
   const machine = machineOf(definition);
   execution = machine.run(input as any, {
     overrides: { taskResourceLocalHandlers: overrides, waitTimeOverrides, retryIntervalOverrides },
+    ...(options.context ? { context: options.context as any } : {}),
   });
   let output: any;
   let failure: { error: string; cause: string } | undefined;

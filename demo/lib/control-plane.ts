@@ -1,8 +1,9 @@
 /**
  * The two AWS APIs moto cannot serve for this demo, simulated in-process behind a real HTTP endpoint:
- * CodePipeline's job results and Step Functions' executions. The built trigger asset reaches them through
- * the SDK's service endpoints (AWS_ENDPOINT_URL_CODEPIPELINE, AWS_ENDPOINT_URL_SFN); executions run the
- * synthesized definition with aws-local-stepfunctions, each Task state calling the built task asset.
+ * CodePipeline's jobs (GetJobDetails, ListActionExecutions, job results) and Step Functions' executions. The
+ * built assets reach them through the SDK's service endpoints (AWS_ENDPOINT_URL_CODEPIPELINE,
+ * AWS_ENDPOINT_URL_SFN); executions run the synthesized definition with aws-local-stepfunctions, each Task state
+ * calling the built task asset.
  */
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -17,6 +18,19 @@ const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: t
 
 export type TaskHandler = (event: unknown) => Promise<unknown>;
 
+/** A job CodePipeline issued to the deploy action. */
+export interface DemoJob {
+  readonly id: string;
+  readonly functionName: string;
+  readonly userParameters: string;
+  readonly artifact: { readonly bucket: string; readonly key: string };
+  readonly pipelineName: string;
+  readonly pipelineExecutionId: string;
+  readonly actionExecutionId: string;
+  readonly startTime: number;
+  readonly continuationToken?: string;
+}
+
 export interface StateVisit {
   readonly name: string;
   readonly type: string;
@@ -27,8 +41,9 @@ export interface LocalExecution {
   readonly arn: string;
   readonly name: string;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-  /** The state entered last. */
+  /** The state entered last, and its input. */
   current?: string;
+  currentInput?: unknown;
   output?: string;
   error?: string;
   cause?: string;
@@ -47,12 +62,21 @@ export interface ControlPlane {
   readonly jobResults: Map<string, JobResult[]>;
   /** Counts of API calls by "Service.Operation". */
   readonly calls: Record<string, number>;
+  /** CodePipeline issues a job (a pipeline execution reached the action). */
+  issueJob(job: DemoJob): void;
+  /** CodePipeline's next job for an action answered with a continuation token. */
+  continueJob(previous: string, next: string): void;
   close(): Promise<void>;
 }
 
-export async function startControlPlane(definition: StateMachineDefinition, taskHandler: TaskHandler): Promise<ControlPlane> {
+export async function startControlPlane(
+  definition: StateMachineDefinition, taskHandler: TaskHandler, stateMachineArn: string,
+): Promise<ControlPlane> {
   const executions = new Map<string, LocalExecution>();
   const jobResults = new Map<string, JobResult[]>();
+  const jobs = new Map<string, DemoJob>();
+  /** Action executions and their status: InProgress until a result ends the job. */
+  const actions = new Map<string, string>();
   const calls: Record<string, number> = {};
   const machine = new StateMachine(definition as any, { validationOptions: { checkArn: false } });
   const taskStates = statesOfType(definition, 'Task');
@@ -79,17 +103,64 @@ export async function startControlPlane(definition: StateMachineDefinition, task
       };
     },
     'AWSStepFunctions.GetExecutionHistory': (body) => {
+      // The functions may read the history of this state machine's executions only (IAM).
+      if (!String(body.executionArn).startsWith(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:`)) {
+        throw apiError('AccessDeniedException', `not authorized to perform states:GetExecutionHistory on ${body.executionArn}`);
+      }
       const execution = executions.get(body.executionArn);
       if (!execution) throw apiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
-      // Only what the trigger reads: the newest state entered.
+      // What the functions read: the newest state entered, with its input when asked.
+      const details = { name: execution.current, ...(body.includeExecutionData ? { input: JSON.stringify(execution.currentInput) } : {}) };
       return {
-        events: execution.current
-          ? [{ id: 1, timestamp: Date.now() / 1000, type: 'TaskStateEntered', stateEnteredEventDetails: { name: execution.current } }]
-          : [],
+        events: execution.current ? [{ id: 1, timestamp: Date.now() / 1000, type: 'TaskStateEntered', stateEnteredEventDetails: details }] : [],
       };
     },
-    'CodePipeline_20150709.PutJobSuccessResult': (body) => recordJob(jobResults, body.jobId, { kind: 'success', body }),
-    'CodePipeline_20150709.PutJobFailureResult': (body) => recordJob(jobResults, body.jobId, { kind: 'failure', body }),
+    'CodePipeline_20150709.GetJobDetails': (body) => {
+      const job = jobs.get(body.jobId);
+      if (!job) throw apiError('JobNotFoundException', `Job ${body.jobId} not found`);
+      return {
+        jobDetails: {
+          id: job.id,
+          accountId: '123456789012',
+          data: {
+            actionTypeId: { category: 'Invoke', owner: 'AWS', provider: 'Lambda', version: '1' },
+            actionConfiguration: { configuration: { FunctionName: job.functionName, UserParameters: job.userParameters } },
+            pipelineContext: {
+              pipelineName: job.pipelineName,
+              pipelineExecutionId: job.pipelineExecutionId,
+              stage: { name: 'Prod' },
+              action: { name: 'Deploy', actionExecutionId: job.actionExecutionId },
+            },
+            inputArtifacts: [{ name: 'Source', location: { type: 'S3', s3Location: { bucketName: job.artifact.bucket, objectKey: job.artifact.key } } }],
+            ...(job.continuationToken ? { continuationToken: job.continuationToken } : {}),
+          },
+        },
+      };
+    },
+    'CodePipeline_20150709.ListActionExecutions': (body) => ({
+      actionExecutionDetails: [...jobs.values()]
+        .filter((j) => j.pipelineName === body.pipelineName && j.pipelineExecutionId === body.filter?.pipelineExecutionId)
+        .map((j) => ({
+          actionExecutionId: j.actionExecutionId,
+          pipelineExecutionId: j.pipelineExecutionId,
+          stageName: 'Prod',
+          actionName: 'Deploy',
+          startTime: j.startTime / 1000,
+          status: actions.get(j.actionExecutionId) ?? 'InProgress',
+        })),
+    }),
+    'CodePipeline_20150709.PutJobSuccessResult': (body) => {
+      if (!body.continuationToken) endAction(body.jobId, 'Succeeded');
+      return recordJob(jobResults, body.jobId, { kind: 'success', body });
+    },
+    'CodePipeline_20150709.PutJobFailureResult': (body) => {
+      endAction(body.jobId, 'Failed');
+      return recordJob(jobResults, body.jobId, { kind: 'failure', body });
+    },
+  };
+  const endAction = (jobId: string, status: string) => {
+    const job = jobs.get(jobId);
+    if (job) actions.set(job.actionExecutionId, status);
   };
 
   const server = http.createServer((req, res) => {
@@ -117,6 +188,15 @@ export async function startControlPlane(definition: StateMachineDefinition, task
     endpoint,
     executions,
     jobResults,
+    issueJob: (job) => {
+      jobs.set(job.id, job);
+    },
+    continueJob: (previous, next) => {
+      const job = jobs.get(previous);
+      const token = jobResults.get(previous)?.slice(-1)[0]?.body.continuationToken;
+      if (!job || !token) throw new Error(`job ${previous} was not answered with a continuation token`);
+      jobs.set(next, { ...job, id: next, continuationToken: token });
+    },
     calls,
     close: async () => {
       await Promise.allSettled([...executions.values()].map((e) => e.done));
@@ -130,10 +210,18 @@ function runExecution(
 ): LocalExecution {
   const execution: Partial<LocalExecution> & { visits: StateVisit[] } = { arn, name, status: 'RUNNING', visits: [] };
   const run = machine.run(input, {
+    // The context Step Functions gives the states: the execution's ARN and name.
+    context: { Execution: { Id: arn, Name: name } },
     overrides: {
       // A state that waits for a task token receives Lambda's request shape, { FunctionName, Payload }.
       taskResourceLocalHandlers: Object.fromEntries(taskStates.map((state) =>
-        [state, (request: any) => taskHandler(request?.Payload ?? request) as any])),
+        [state, (request: any) => {
+          // Step Functions' history shows the Task state being run, with its input, while its function runs.
+          const event = request?.Payload ?? request;
+          execution.current = state;
+          execution.currentInput = event?.state;
+          return taskHandler(event) as any;
+        }])),
       // The demo's AWS answers at once; polling waits would only slow it down.
       waitTimeOverrides: Object.fromEntries(waitStates.map((state) => [state, 0])),
     },

@@ -24,6 +24,8 @@ export const ASSETS = {
   task: path.join(ROOT, 'assets', 'workflow', 'deploy-task.lambda', 'index.js'),
 };
 const ARTIFACT_BUCKET = 'demo-pipeline-artifacts';
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:demo-deploy';
+const TRIGGER_FUNCTION_NAME = 'demo-trigger';
 const STACK_NAME = `${DEMO_STACK.environmentName}-${DEMO_STACK.stackName}`;
 
 /** The demo templates: v1 creates, v2 adds a queue (safe), v3 removes the topic (unsafe). */
@@ -91,7 +93,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
   let controlPlane: ControlPlane | undefined;
   try {
     let taskHandler: (event: unknown) => Promise<unknown> = async () => { throw new Error('not loaded'); };
-    controlPlane = await startControlPlane(definition, (event) => taskHandler(event));
+    controlPlane = await startControlPlane(definition, (event) => taskHandler(event), STATE_MACHINE_ARN);
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'demo-access-key',
@@ -99,7 +101,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_ENDPOINT_URL_SFN: controlPlane.endpoint,
       AWS_ENDPOINT_URL_CODEPIPELINE: controlPlane.endpoint,
-      STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:demo-deploy',
+      STATE_MACHINE_ARN,
+      AWS_LAMBDA_FUNCTION_NAME: TRIGGER_FUNCTION_NAME,
     });
     // What the functions log (their CloudWatch Logs) is kept apart from the trace.
     const lambdaLog: string[] = [];
@@ -170,14 +173,33 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
   }
 }
 
-/** CodePipeline's side: invoke the trigger with the job, then again with each continuation token. */
+/**
+ * CodePipeline's side: issue the job and invoke the trigger with it, then, while the trigger answers with a
+ * continuation token, issue the next job carrying the token and invoke the trigger again.
+ */
 async function runPipelineAction(
   trigger: (event: unknown) => Promise<unknown>, controlPlane: ControlPlane, userParameters: string, artifactKey: string,
 ) {
-  const jobId = randomUUID();
+  const firstJob = randomUUID();
+  let jobId = firstJob;
+  controlPlane.issueJob({
+    id: jobId,
+    functionName: TRIGGER_FUNCTION_NAME,
+    userParameters,
+    artifact: { bucket: ARTIFACT_BUCKET, key: artifactKey },
+    pipelineName: 'demo-pipeline',
+    pipelineExecutionId: randomUUID(),
+    actionExecutionId: randomUUID(),
+    startTime: Date.now(),
+  });
   let continuationToken: string | undefined;
   let execution: LocalExecution | undefined;
   for (let invocation = 1; invocation <= 500; invocation++) {
+    if (continuationToken) {
+      const next = randomUUID();
+      controlPlane.continueJob(jobId, next);
+      jobId = next;
+    }
     await trigger(jobEvent(jobId, userParameters, artifactKey, continuationToken));
     const results = controlPlane.jobResults.get(jobId) ?? [];
     const last = results[results.length - 1];
@@ -186,12 +208,12 @@ async function runPipelineAction(
     execution = arn ? controlPlane.executions.get(arn) : execution;
     if (last.kind === 'failure') {
       await execution?.done;
-      return { jobId, status: 'FAILED' as const, message: String(last.body.failureDetails.message), invocations: invocation, execution };
+      return { jobId: firstJob, status: 'FAILED' as const, message: String(last.body.failureDetails.message), invocations: invocation, execution };
     }
     if (!last.body.continuationToken) {
       await execution?.done;
       return {
-        jobId,
+        jobId: firstJob,
         status: 'SUCCEEDED' as const,
         message: String(last.body.executionDetails?.summary ?? ''),
         outputVariables: last.body.outputVariables as Record<string, string> | undefined,
@@ -212,7 +234,7 @@ function jobEvent(jobId: string, userParameters: string, artifactKey: string, co
       id: jobId,
       accountId: '123456789012',
       data: {
-        actionConfiguration: { configuration: { FunctionName: 'demo-trigger', UserParameters: userParameters } },
+        actionConfiguration: { configuration: { FunctionName: TRIGGER_FUNCTION_NAME, UserParameters: userParameters } },
         inputArtifacts: [{
           name: 'Source',
           revision: null,

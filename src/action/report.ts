@@ -85,12 +85,14 @@ function lambdaErrorMessage(cause: string | undefined): string | undefined {
  */
 export function outputVariables(output: Record<string, any>): Record<string, string> {
   const deployment = output.deployment as Deployment | undefined;
-  const stackOutputs = (output.operation?.outputs ?? {}) as Record<string, string>;
+  // Without changes there is no operation: the outputs are the stack's as it was checked.
+  const outcome = outcomeOf(output);
+  const stackOutputs = ((outcome === 'NO_CHANGES' ? output.stack?.outputs : output.operation?.outputs) ?? {}) as Record<string, string>;
   const valid = Object.entries(stackOutputs).filter(([key, value]) => /^[A-Za-z0-9@_-]{1,128}$/.test(key) && typeof value === 'string');
   return {
     ...Object.fromEntries(valid),
     StackName: deployment?.stackName ?? '',
-    Outcome: outcomeOf(output),
+    Outcome: outcome,
     Verdict: verdictOf(output),
     ChangeSetName: deployment?.changeSetName ?? '',
   };

@@ -91,9 +91,11 @@ export interface StepFunctionsDeployActionProps {
 
   /**
    * Create change sets with nested stacks included, and inspect every nested stack's change set with the
-   * safety policy, recursively. The task function may then also deploy the nested stacks
-   * (CloudFormation names them `<stackName>-<logical id>-<random>`).
-   * @default false
+   * safety policy, recursively (the task function may read the change sets of the stacks CloudFormation names
+   * `<stackName>-<logical id>-<random>`). Turned off, a nested stack's changes are not seen: a change to a
+   * nested stack is then refused by every policy but `SafetyPolicy.allowAll()`, because what it does inside
+   * is unknown.
+   * @default true
    */
   readonly includeNestedStacks?: boolean;
 
@@ -126,15 +128,18 @@ export interface StepFunctionsDeployActionProps {
 
   /**
    * How long the deployment may take before the workflow gives up and fails the action (CloudFormation
-   * carries on with an operation already started).
+   * carries on with an operation already started). No change set is executed after it, approved or not.
    * @default Duration.hours(2)
    */
   readonly timeout?: Duration;
 
   /**
    * An S3 input file with more configuration (the seed sample's `s3Bucket` + `stateMachineFile`), for
-   * settings too large for CodePipeline's 1,000-character UserParameters. Its keys are those of the
-   * UserParameters JSON; the action's own properties win over it.
+   * settings too large for CodePipeline's 1,000-character UserParameters: `templatePath`,
+   * `templateConfigurationPath`, `parameterOverrides`, `tags`, `capabilities` and `pollIntervalSeconds`. The
+   * action's own properties win over it. Settings that decide safety (the policy, the unsafe-change strategy,
+   * stack names, roles, nested-stack inspection, stack deletion, the timeout) come from the action only: a file
+   * that sets one fails the deployment with a ConfigurationError naming the key.
    * @default - none
    */
   readonly inputFileBucket?: s3.IBucket;
@@ -231,12 +236,13 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(capabilitiesOf(props).length > 0 ? { capabilities: capabilitiesOf(props) } : {}),
       roleArn: this.deploymentRole.roleArn,
       ...(props.targetAccountRole ? { assumeRoleArn: props.targetAccountRole.roleArn } : {}),
-      ...(props.safetyPolicy ? { policy: props.safetyPolicy._render() } : {}),
-      ...(props.onUnsafeChange ? { onUnsafe: props.onUnsafeChange._render() } : {}),
+      // Written even when it is the default: what the action was synthesized with is what it deploys with.
+      policy: (props.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges())._render(),
+      ...(props.onUnsafeChange ? { onUnsafe: props.onUnsafeChange._render(timeoutSecondsOf(props)) } : {}),
       ...(props.pollInterval ? { pollIntervalSeconds: props.pollInterval.toSeconds() } : {}),
       ...(props.timeout ? { timeoutMinutes: props.timeout.toMinutes() } : {}),
       ...(props.inputFileBucket ? { s3Bucket: props.inputFileBucket.bucketName, stateMachineFile: props.inputFileKey } : {}),
-      ...(props.includeNestedStacks ? { includeNestedStacks: true } : {}),
+      ...(props.includeNestedStacks === false ? { includeNestedStacks: false } : {}),
       ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
     };
     checkUserParametersLength(config);
@@ -252,12 +258,18 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
 
     // A blue/green switch deploys <stackName>-<suffix>; nested stacks are named <stackName>-<id>-<random>.
     const onUnsafe = props.onUnsafeChange?._render();
-    const relatedStacks = onUnsafe?.type === 'deployToNewStack' || props.includeNestedStacks;
     if (props.targetAccountRole) {
       // The rights on the stack and the deployment role are the target account role's own.
       this.deployStateMachine._grantAssumeRole(props.targetAccountRole);
     } else {
-      this.deployStateMachine._grantDeployment(this.stackName, this.deploymentRole, !!relatedStacks, !!props.recreateRolledBackStack);
+      this.deployStateMachine._grantDeployment({
+        owner: this.node.path,
+        stackName: this.stackName,
+        deploymentRole: this.deploymentRole,
+        ...(onUnsafe?.type === 'deployToNewStack' ? { blueGreen: { ...(onUnsafe.suffix ? { suffix: onUnsafe.suffix } : {}) } } : {}),
+        nestedStacks: props.includeNestedStacks !== false,
+        deleteRolledBack: !!props.recreateRolledBackStack,
+      });
     }
     this.targetAccountRole = props.targetAccountRole;
     props.safetyPolicy?._grant(this.taskFunction);
@@ -273,12 +285,17 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   public bind(scope: Construct, stage: codepipeline.IStage, options: codepipeline.ActionBindOptions): codepipeline.ActionConfig {
     // The task function reads the input artifact and stages large templates in the artifact bucket.
     this.deployStateMachine._grantArtifactBucket(options.bucket);
+    // Both functions confirm this pipeline's jobs with CodePipeline; jobs of other pipelines are refused.
+    this.deployStateMachine._grantPipeline(stage.pipeline);
     if (this.inputFileBucket && this.inputFileKey) {
-      this.triggerFunction.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [this.inputFileBucket.arnForObjects(this.inputFileKey)],
-      }));
-      this.inputFileBucket.encryptionKey?.grantDecrypt(this.triggerFunction);
+      // The trigger reads the input file to start a deployment; the task function reads it again to confirm it.
+      for (const fn of [this.triggerFunction, this.taskFunction]) {
+        fn.addToRolePolicy(new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.inputFileBucket.arnForObjects(this.inputFileKey)],
+        }));
+        this.inputFileBucket.encryptionKey?.grantDecrypt(fn);
+      }
     }
     // Across accounts, CloudFormation reads a staged template (over 51,200 bytes) as the target account's role.
     if (this.targetAccountRole) options.bucket.grantRead(this.targetAccountRole, `${STAGING_PREFIX}/*`);
@@ -322,6 +339,11 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   }
 }
 
+/** The action's timeout in seconds (the default when not given, or when it is a token). */
+function timeoutSecondsOf(props: StepFunctionsDeployActionProps): number {
+  return props.timeout && !props.timeout.isUnresolved() ? props.timeout.toSeconds() : DEFAULTS.timeoutMinutes * 60;
+}
+
 function capabilitiesOf(props: StepFunctionsDeployActionProps): string[] {
   return (props.capabilities ?? []).filter((c) => c !== CfnCapabilities.NONE);
 }
@@ -339,12 +361,18 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
     const problem = artifactPathProblem(value as string);
     if (problem) throw new Error(`${where}: ${key} ${problem}`);
   }
-  if (props.onUnsafeChange?._render().type === 'requireApproval') {
+  const onUnsafe = props.onUnsafeChange?._render(timeoutSecondsOf(props));
+  if (onUnsafe?.type === 'requireApproval') {
     const policy = props.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges();
     if (!policy._canRequireApproval()) {
       throw new Error(`${where}: onUnsafeChange requireApproval() needs a policy that can ask for approval: ` +
         'rules with RuleVerdict.REQUIRE_APPROVAL, SafetyPolicy.fromFunction(), or ' +
         'SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL })');
+    }
+    if (!Token.isUnresolved(onUnsafe.timeoutSeconds) && onUnsafe.timeoutSeconds > timeoutSecondsOf(props)) {
+      throw new Error(`${where}: the approval timeout (${onUnsafe.timeoutSeconds / 60} minutes) is longer than the action's timeout ` +
+        `(${timeoutSecondsOf(props) / 60} minutes): a decision after the action's deadline could never be executed. Give ` +
+        'UnsafeChangeAction.requireApproval() a shorter timeout, or the action a longer one');
     }
   }
   if (props.targetAccountRole && !props.deploymentRole) {

@@ -15,6 +15,7 @@ export async function handler(event: unknown): Promise<void> {
     sfn,
     s3,
     stateMachineArn: process.env[ENV.stateMachineArn]!,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME!,
     log: (message) => console.log(message),
   });
 }

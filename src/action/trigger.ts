@@ -1,30 +1,29 @@
 /**
  * The trigger: CodePipeline invokes it for the action; it starts the deploy workflow and reports the
- * workflow's result back to the job through continuation tokens (B1 to B7).
+ * workflow's result back to the job through continuation tokens.
  */
 import {
   CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import type { ExecutionDetails, FailureDetails } from '@aws-sdk/client-codepipeline';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  decodeContinuationToken, encodeContinuationToken, inputFileOf, parseJobEvent, parseJsonObject,
-  parseUserParameters, toDeployment, validateConfig,
-} from './job';
-import type { PipelineJob } from './job';
+import { decodeContinuationToken, encodeContinuationToken, jobIdOf } from './job';
 import { failureMessage, outputVariables, runningSummary, successSummary } from './report';
 import { LIMITS } from '../shared/contract';
 import type { WorkflowInput } from '../shared/contract';
-import { ConfigurationError, isTransient, truncate } from '../shared/errors';
+import { isTransient, truncate } from '../shared/errors';
 import { executionNameFor } from '../shared/naming';
+import { JobNotConfirmedError, confirmJob, deploymentForJob } from '../shared/pipeline-job';
+import type { ConfirmedJob } from '../shared/pipeline-job';
 
 export interface TriggerDeps {
   readonly codepipeline: CodePipelineClient;
   readonly sfn: SFNClient;
   readonly s3: S3Client;
   readonly stateMachineArn: string;
-  readonly now?: () => number;
+  /** This function's name: a job whose FunctionName is another function's is refused. */
+  readonly functionName: string;
   /** Receives one line per decision; never the event, never credentials. */
   readonly log?: (message: string) => void;
 }
@@ -33,13 +32,26 @@ export type TriggerOutcome = 'STARTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'A
 
 export async function runTrigger(event: unknown, deps: TriggerDeps): Promise<TriggerOutcome> {
   const log = deps.log ?? (() => undefined);
-  let job: PipelineJob;
+  let jobId: string;
   try {
-    job = parseJobEvent(event);
+    jobId = jobIdOf(event);
   } catch (e) {
     // Without a job id there is nobody to answer; the error names the problem.
     log(`not a CodePipeline job: ${(e as Error).message}`);
     throw e;
+  }
+  let job: ConfirmedJob;
+  try {
+    // The event is not trusted: CodePipeline is asked about the job, and its answer is the job.
+    job = await confirmJob(deps.codepipeline, jobId, { functionName: deps.functionName });
+  } catch (e) {
+    const error = e as Error;
+    log(`job ${jobId}: ${error instanceof JobNotConfirmedError ? 'refused' : 'could not be confirmed'}: ${error.name}: ${error.message}`);
+    if (error instanceof JobNotConfirmedError && error.answerable) {
+      return answerFailure(deps, jobId, { type: 'JobFailed', message: truncate(`${error.name}: ${error.message}`, LIMITS.failureMessage) }, log);
+    }
+    // A job CodePipeline does not know, or not this function's: nothing started, nothing answered.
+    throw error;
   }
   try {
     return job.continuationToken ? await monitor(job, deps, log) : await start(job, deps, log);
@@ -60,12 +72,8 @@ export async function runTrigger(event: unknown, deps: TriggerDeps): Promise<Tri
   }
 }
 
-async function start(job: PipelineJob, deps: TriggerDeps, log: (m: string) => void): Promise<TriggerOutcome> {
-  const params = parseUserParameters(job.userParameters);
-  const file = inputFileOf(params);
-  const fromFile = file ? await readInputFile(deps.s3, file.bucket, file.key) : {};
-  const config = validateConfig({ ...fromFile, ...params });
-  const deployment = toDeployment(config, job, (deps.now ?? Date.now)());
+async function start(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) => void): Promise<TriggerOutcome> {
+  const deployment = await deploymentForJob(deps.s3, job);
   const input: WorkflowInput = { deployment };
   const name = executionNameFor(job.id);
 
@@ -82,7 +90,7 @@ async function start(job: PipelineJob, deps: TriggerDeps, log: (m: string) => vo
     executionArn = executionArnFor(deps.stateMachineArn, name);
     log(`job ${job.id}: execution ${name} already exists; following it`);
   }
-  await answer(deps, log, () => new PutJobSuccessResultCommand({
+  return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
     jobId: job.id,
     continuationToken: encodeContinuationToken({ executionArn }),
     executionDetails: {
@@ -90,12 +98,11 @@ async function start(job: PipelineJob, deps: TriggerDeps, log: (m: string) => vo
       externalExecutionId: executionArn,
       percentComplete: 0,
     },
-  }));
-  return 'STARTED';
+  })), 'STARTED');
 }
 
-async function monitor(job: PipelineJob, deps: TriggerDeps, log: (m: string) => void): Promise<TriggerOutcome> {
-  const { executionArn } = decodeContinuationToken(job.continuationToken!);
+async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) => void): Promise<TriggerOutcome> {
+  const { executionArn } = decodeContinuationToken(job.continuationToken!, deps.stateMachineArn);
   let execution;
   try {
     execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -104,15 +111,14 @@ async function monitor(job: PipelineJob, deps: TriggerDeps, log: (m: string) => 
     // Throttled or a server error, after the SDK's retries: the deployment goes on, so does the action.
     // CodePipeline calls again with the same token.
     log(`job ${job.id}: could not read execution ${executionArn} (${(e as Error).name}); asking again later`);
-    await answer(deps, log, () => new PutJobSuccessResultCommand({
+    return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
       jobId: job.id,
       continuationToken: encodeContinuationToken({ executionArn }),
       executionDetails: {
         summary: truncate(`Deployment running (its status could not be read just now): ${consoleLink(executionArn)}`, LIMITS.summary),
         externalExecutionId: executionArn,
       },
-    }));
-    return 'RUNNING';
+    })), 'RUNNING');
   }
   const status = execution.status;
   log(`job ${job.id}: execution ${executionArn} is ${status}`);
@@ -124,14 +130,13 @@ async function monitor(job: PipelineJob, deps: TriggerDeps, log: (m: string) => 
         summary: truncate(`${runningSummary(current)} ${consoleLink(executionArn)}`, LIMITS.summary),
         externalExecutionId: executionArn,
       };
-      await answer(deps, log, () => new PutJobSuccessResultCommand({
+      return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
         jobId: job.id, continuationToken: encodeContinuationToken({ executionArn }), executionDetails: details,
-      }));
-      return 'RUNNING';
+      })), 'RUNNING');
     }
     case 'SUCCEEDED': {
       const output = safeParse(execution.output);
-      await answer(deps, log, () => new PutJobSuccessResultCommand({
+      return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
         jobId: job.id,
         executionDetails: {
           summary: successSummary(output, consoleLink(executionArn)),
@@ -139,8 +144,7 @@ async function monitor(job: PipelineJob, deps: TriggerDeps, log: (m: string) => 
           percentComplete: 100,
         },
         outputVariables: outputVariables(output),
-      }));
-      return 'SUCCEEDED';
+      })), 'SUCCEEDED');
     }
     default: {
       const failure: FailureDetails = {
@@ -166,30 +170,10 @@ async function currentState(deps: TriggerDeps, executionArn: string): Promise<st
   }
 }
 
-async function readInputFile(s3: S3Client, bucket: string, key: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if ((object.ContentLength ?? 0) > LIMITS.inputFile) {
-      throw new ConfigurationError(`the S3 input file s3://${bucket}/${key} is over ${LIMITS.inputFile} bytes`);
-    }
-    text = await object.Body!.transformToString();
-  } catch (e) {
-    if (e instanceof ConfigurationError) throw e;
-    const name = (e as Error).name;
-    if (name === 'NoSuchKey' || name === 'NoSuchBucket' || name === 'NotFound' || name === 'AccessDenied') {
-      throw new ConfigurationError(`cannot read the S3 input file s3://${bucket}/${key}: ${name}`);
-    }
-    throw e;
-  }
-  return parseJsonObject(text, `the S3 input file s3://${bucket}/${key}`);
-}
-
 async function answerFailure(
   deps: TriggerDeps, jobId: string, failureDetails: FailureDetails, log: (m: string) => void,
 ): Promise<TriggerOutcome> {
-  const answered = await answer(deps, log, () => new PutJobFailureResultCommand({ jobId, failureDetails }));
-  return answered ? 'FAILED' : 'ALREADY_ANSWERED';
+  return outcomeOf(await answer(deps, jobId, log, () => new PutJobFailureResultCommand({ jobId, failureDetails })), 'FAILED');
 }
 
 /** A job result that could not be sent (after the SDK's own retries). */
@@ -200,21 +184,43 @@ class AnswerError extends Error {
   }
 }
 
-/** Sends a job result; a job that was already answered (InvalidJobStateException) is not an error (B3). */
+/**
+ * Sends a job result. A job already answered (InvalidJobStateException) is not an error. A success that
+ * CodePipeline refuses for what it holds (output variables too large, say) would leave the job hanging
+ * until CodePipeline's own timeout: the job is failed instead, with CodePipeline's reason.
+ */
 async function answer(
-  deps: TriggerDeps, log: (m: string) => void,
+  deps: TriggerDeps, jobId: string, log: (m: string) => void,
   command: () => PutJobSuccessResultCommand | PutJobFailureResultCommand,
-): Promise<boolean> {
+): Promise<Answered> {
+  const sent = command();
   try {
-    await deps.codepipeline.send(command() as any);
-    return true;
+    await deps.codepipeline.send(sent as any);
+    return 'ANSWERED';
   } catch (e) {
-    if ((e as Error).name === 'InvalidJobStateException') {
-      log(`the job was already answered: ${(e as Error).message}`);
-      return false;
+    const error = e as Error;
+    if (error.name === 'InvalidJobStateException') {
+      log(`the job was already answered: ${error.message}`);
+      return 'ALREADY_ANSWERED';
     }
-    throw new AnswerError(e as Error);
+    if (isTransient(error) || !(sent instanceof PutJobSuccessResultCommand)) throw new AnswerError(error);
+    log(`job ${jobId}: CodePipeline refused the result (${error.name}); failing the job with the reason`);
+    const message = `CodePipeline refused the action's result (${error.name}: ${truncate(error.message, 1000)}). ` +
+      `The deployment's own result is in its execution: ${String(sent.input.executionDetails?.externalExecutionId ?? 'unknown')}`;
+    const failed = await answer(deps, jobId, log, () => new PutJobFailureResultCommand({
+      jobId, failureDetails: { type: 'JobFailed', message: truncate(message, LIMITS.failureMessage) },
+    }));
+    return failed === 'ANSWERED' ? 'FAILED_INSTEAD' : failed;
   }
+}
+
+/** How a job result went: taken, refused because the job was already answered, or refused and the job failed instead. */
+type Answered = 'ANSWERED' | 'ALREADY_ANSWERED' | 'FAILED_INSTEAD';
+
+/** The trigger's outcome, `meant` when CodePipeline took the answer. */
+function outcomeOf(answered: Answered, meant: TriggerOutcome): TriggerOutcome {
+  if (answered === 'ANSWERED') return meant;
+  return answered === 'FAILED_INSTEAD' ? 'FAILED' : 'ALREADY_ANSWERED';
 }
 
 function executionArnFor(stateMachineArn: string, name: string): string {

@@ -2,30 +2,35 @@
 /**
  * cdk-sfn-deploy: the package's command line.
  *
- *   cdk-sfn-deploy check [--policy FILE] CHANGE_SET_JSON...
+ *   cdk-sfn-deploy check [--policy FILE | --assembly DIR --action NAME] CHANGE_SET_JSON...
  *   cdk-sfn-deploy approve --task-token TOKEN [--comment TEXT] [--by NAME]
  *   cdk-sfn-deploy reject --task-token TOKEN [--comment TEXT] [--by NAME]
  *
- * `check` evaluates the output of `aws cloudformation describe-change-set` (one file per page) with a
- * safety policy, exactly as the deploy workflow does, prints a verdict per change and exits 0 (allowed),
- * 1 (denied) or 2 (needs approval); 64 on a usage error.
+ * `check` evaluates the output of `aws cloudformation describe-change-set` (one file per page, nested stacks'
+ * change sets too) with a safety policy, exactly as the deploy workflow does (see ./check.ts).
  * `approve` and `reject` answer a deployment that waits for a person (UnsafeChangeAction.requireApproval()),
  * with your AWS credentials (states:SendTaskSuccess / SendTaskFailure on the deploy state machine).
  */
-import * as fs from 'fs';
-import { checkChangeSet, exitCodeOf, formatReport, policyFromJson } from '../policy/check';
+import { parseArgs } from 'util';
+import { CHECK_EXIT, runCheck } from './check';
 
 const USAGE = `usage:
-  cdk-sfn-deploy check [--policy FILE] CHANGE_SET_JSON...
+  cdk-sfn-deploy check [--policy FILE | --assembly DIR --action NAME] CHANGE_SET_JSON...
   cdk-sfn-deploy approve --task-token TOKEN [--comment TEXT] [--by NAME]
   cdk-sfn-deploy reject --task-token TOKEN [--comment TEXT] [--by NAME]
 
-  CHANGE_SET_JSON  output of 'aws cloudformation describe-change-set', one file per page
-  --policy FILE    a policy document ({"type": "rules", ...}) or the action's UserParameters JSON;
+  CHANGE_SET_JSON  the whole output of 'aws cloudformation describe-change-set', one file per page;
+                   with nested stacks, also the output for each nested change set (--change-set-name ARN)
+  --policy FILE    a policy document ({"type": "rules", ...}) or an action's UserParameters JSON;
                    default: SafetyPolicy.denyDestructiveChanges()
+  --assembly DIR --action NAME
+                   the policy of a synthesized StepFunctionsDeployAction: DIR is the cloud assembly
+                   (cdk.out), NAME the action's name (or Stage/Action)
   approve/reject   answer a deployment waiting for approval (the token is in the approval message);
                    needs @aws-sdk/client-sfn and AWS credentials allowed states:SendTaskSuccess/Failure
-exit: 0 allowed (check) or answered (approve/reject), 1 denied or the answer failed, 2 needs approval, 64 usage error`;
+exit (check): 0 allowed, 1 denied, 2 needs approval, 3 incomplete change set (cannot judge),
+              4 bad input (a file unreadable or not what it should be), 64 usage error
+exit (approve/reject): 0 answered, 1 the answer failed, 64 usage error`;
 
 /** Sends the decision; the SFN client comes from @aws-sdk/client-sfn, loaded only for these commands. */
 export interface DecisionSender {
@@ -56,22 +61,19 @@ async function decide(
   command: 'approve' | 'reject', args: string[], out: (s: string) => void, err: (s: string) => void,
   sender: () => DecisionSender,
 ): Promise<number> {
-  const options: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const key = args[i];
-    if (!['--task-token', '--comment', '--by'].includes(key) || args[i + 1] === undefined) {
-      err(`${command}: unexpected ${JSON.stringify(key)}\n${USAGE}`);
-      return 64;
-    }
-    options[key] = args[++i];
+  const parsed = parse(args, { 'task-token': { type: 'string' }, 'comment': { type: 'string' }, 'by': { type: 'string' } }, false);
+  if (typeof parsed === 'string') {
+    err(`${command}: ${parsed}\n${USAGE}`);
+    return 64;
   }
-  const token = options['--task-token'];
+  const options = parsed.values as Record<string, string | undefined>;
+  const token = options['task-token'];
   if (!token) {
     err(`${command}: --task-token is required (it is in the approval message)\n${USAGE}`);
     return 64;
   }
-  const by = options['--by'] ?? process.env.USER ?? 'cdk-sfn-deploy';
-  const comment = options['--comment'];
+  const by = options.by ?? process.env.USER ?? 'cdk-sfn-deploy';
+  const comment = options.comment;
   try {
     if (command === 'approve') {
       await sender().approve(token, JSON.stringify({ approved: true, by, ...(comment ? { comment } : {}) }));
@@ -100,50 +102,34 @@ export async function main(
   }
   if (command !== 'check') {
     err(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
-    return 64;
+    return CHECK_EXIT.usage;
   }
-  let policyFile: string | undefined;
-  const files: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--policy') {
-      policyFile = rest[++i];
-      if (!policyFile) {
-        err('--policy needs a file');
-        return 64;
-      }
-    } else if (rest[i].startsWith('-')) {
-      err(`unknown option ${rest[i]}\n${USAGE}`);
-      return 64;
-    } else {
-      files.push(rest[i]);
-    }
+  const parsed = parse(rest, { policy: { type: 'string' }, assembly: { type: 'string' }, action: { type: 'string' } }, true);
+  if (typeof parsed === 'string') {
+    err(`check: ${parsed}\n${USAGE}`);
+    return CHECK_EXIT.usage;
   }
-  if (files.length === 0) {
-    err(`give at least one change set file\n${USAGE}`);
-    return 64;
+  const files = parsed.positionals;
+  const { policy: policyFile, assembly, action } = parsed.values as Record<string, string | undefined>;
+  const options = { policyFile, assembly, action };
+  const problem = files.length === 0 ? 'give at least one change set file'
+    : options.policyFile !== undefined && options.assembly !== undefined ? 'give --policy or --assembly, not both'
+      : (options.assembly === undefined) !== (options.action === undefined) ? 'give --assembly and --action together' : undefined;
+  if (problem) {
+    err(`${problem}\n${USAGE}`);
+    return CHECK_EXIT.usage;
   }
-  try {
-    const policy = policyFromJson(policyFile ? readJson(policyFile) : { type: 'denyDestructive' });
-    const result = checkChangeSet(policy, files.map(readJson));
-    out(formatReport(result));
-    return exitCodeOf(result);
-  } catch (e) {
-    err(`cdk-sfn-deploy: ${(e as Error).message}`);
-    return 64;
-  }
+  return runCheck({ ...options, files }, out, err);
 }
 
-function readJson(file: string): unknown {
-  let text: string;
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+/** Node's own argument parser, strict: an unknown option or a missing value is a usage error (its message). */
+function parse(args: string[], options: Options, allowPositionals: boolean): ReturnType<typeof parseArgs> | string {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {
-    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
+    return (e as Error).message;
   }
 }
 

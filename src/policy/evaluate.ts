@@ -3,6 +3,7 @@
  * (the `Changes` of `DescribeChangeSet`). Used by the task handler and by the offline checks alike.
  * It fails closed: a value it does not recognise is denied.
  */
+import { globMatches } from './glob';
 import type { PolicyDocument, RuleDocument, Verdict } from './policy-document';
 
 /** The parts of a CloudFormation `Change` the policy reads (a subset of `@aws-sdk/client-cloudformation`'s type). */
@@ -15,7 +16,22 @@ export interface ChangeInput {
     readonly Replacement?: string;
     readonly PolicyAction?: string;
     readonly Scope?: string[];
+    /** For a nested stack (AWS::CloudFormation::Stack), the ARN of its own change set. */
+    readonly ChangeSetId?: string;
   };
+}
+
+/** The resource type of a nested stack: a change to it is a change to every resource inside. */
+export const NESTED_STACK_TYPE = 'AWS::CloudFormation::Stack';
+
+/**
+ * What the caller knows about a change beyond its own fields: for a nested stack, whether its own change set
+ * was read and inspected. A Modify of a nested stack is judged by what is inside it; until the caller says it
+ * read that, the change is not allowed (fail closed).
+ */
+export interface ChangeContext {
+  /** `true` when the nested stack's change set was read and its changes are judged too; else why it was not. */
+  readonly nestedChangeSet?: true | string;
 }
 
 /** The verdict on one change, with the rule that decided it. */
@@ -56,10 +72,13 @@ export const RULES = {
   unrecognised: 'unrecognised-value',
   defaultVerdict: 'default-verdict',
   functionDecides: 'policy-function',
+  nestedNotInspected: 'nested-stack-not-inspected',
 } as const;
 
-export function evaluateChanges(policy: PolicyDocument, changes: readonly ChangeInput[]): PolicyResult {
-  const results = changes.map((change) => evaluateChange(policy, change));
+export function evaluateChanges(
+  policy: PolicyDocument, changes: readonly ChangeInput[], contexts: readonly (ChangeContext | undefined)[] = [],
+): PolicyResult {
+  const results = changes.map((change, i) => evaluateChange(policy, change, contexts[i]));
   return { verdict: combine(results.map((r) => r.verdict)), changes: results };
 }
 
@@ -69,9 +88,23 @@ export function combine(verdicts: readonly Verdict[]): Verdict {
   return 'ALLOW';
 }
 
+/**
+ * The change with every `null` field read as absent: some SDKs and tools write `"PolicyAction": null` for a
+ * field CloudFormation left out, and that means "no policy action", not an unknown value.
+ */
+export function withoutNulls(change: ChangeInput): ChangeInput {
+  if (change === null || typeof change !== 'object') return change;
+  const rc = change.ResourceChange;
+  const clean = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
+  return {
+    ...clean(change),
+    ...(rc !== null && typeof rc === 'object' ? { ResourceChange: clean(rc) } : {}),
+  } as ChangeInput;
+}
+
 /** What a verdict reports about a change: its resource and the values the policy reads. */
 export function describeChange(change: ChangeInput): Omit<ChangeVerdict, 'verdict' | 'rule'> {
-  const rc = change?.ResourceChange ?? {};
+  const rc = withoutNulls(change)?.ResourceChange ?? {};
   return {
     logicalId: rc.LogicalResourceId ?? '(unknown)',
     resourceType: rc.ResourceType ?? '(unknown)',
@@ -81,7 +114,8 @@ export function describeChange(change: ChangeInput): Omit<ChangeVerdict, 'verdic
   };
 }
 
-export function evaluateChange(policy: PolicyDocument, change: ChangeInput): ChangeVerdict {
+export function evaluateChange(policy: PolicyDocument, raw: ChangeInput, context: ChangeContext = {}): ChangeVerdict {
+  const change = withoutNulls(raw);
   const rc = change?.ResourceChange ?? {};
   const base = describeChange(change);
   const decide = (verdict: Verdict, rule: string): ChangeVerdict => ({ ...base, verdict, rule });
@@ -90,6 +124,11 @@ export function evaluateChange(policy: PolicyDocument, change: ChangeInput): Cha
 
   const unrecognised = unrecognisedValue(change);
   if (unrecognised) return decide('DENY', `${RULES.unrecognised}: ${unrecognised}`);
+  const uninspected = uninspectedNestedStack(change, context);
+  if (uninspected) {
+    // What is inside is unknown: destructive until shown otherwise.
+    return decide(policy?.type === 'denyDestructive' ? policy.destructiveVerdict ?? 'DENY' : 'DENY', uninspected);
+  }
 
   switch (policy?.type) {
     case 'denyDestructive': {
@@ -101,7 +140,7 @@ export function evaluateChange(policy: PolicyDocument, change: ChangeInput): Cha
     }
     case 'rules': {
       const index = policy.rules.findIndex((rule) => ruleMatches(rule, rc));
-      if (index < 0) return decide(policy.defaultVerdict, RULES.defaultVerdict);
+      if (index < 0) return decide(policy.defaultVerdict ?? 'DENY', RULES.defaultVerdict);
       const rule = policy.rules[index];
       return decide(rule.verdict, rule.description ?? `rule #${index + 1}`);
     }
@@ -136,8 +175,19 @@ function classifyDestructive(rc: NonNullable<ChangeInput['ResourceChange']>, rep
   }
 }
 
+/**
+ * The rule that refuses a Modify of a nested stack whose own change set was not inspected, or undefined: the
+ * parent's change set shows such a change as a harmless `Modify` (`Replacement: False`) whatever happens inside.
+ */
+export function uninspectedNestedStack(raw: ChangeInput, context: ChangeContext = {}): string | undefined {
+  const rc = withoutNulls(raw)?.ResourceChange;
+  if (rc?.ResourceType !== NESTED_STACK_TYPE || rc.Action !== 'Modify' || context.nestedChangeSet === true) return undefined;
+  return `${RULES.nestedNotInspected}: ${context.nestedChangeSet ?? 'its own change set was not read'}`;
+}
+
 /** Names the first value of a change that the policy does not know, or undefined. */
-export function unrecognisedValue(change: ChangeInput): string | undefined {
+export function unrecognisedValue(raw: ChangeInput): string | undefined {
+  const change = withoutNulls(raw);
   if (change?.Type !== 'Resource') return `change type ${JSON.stringify(change?.Type)}`;
   const rc = change.ResourceChange;
   if (!rc) return 'change without ResourceChange';
@@ -172,13 +222,7 @@ function listMatches(list: readonly string[] | undefined, value: string | undefi
 }
 
 function matchesAny(globs: readonly string[] | undefined, value: string | undefined): boolean {
-  return value !== undefined && (globs ?? []).some((glob) => globToRegExp(glob).test(value));
-}
-
-/** `*` matches any run of characters, `?` one character; everything else is literal. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+  return value !== undefined && (globs ?? []).some((glob) => globMatches(glob, value));
 }
 
 function includes(list: readonly string[], value: string | undefined): boolean {

@@ -35,8 +35,8 @@ export interface DenyDestructiveDocument {
 export interface RulesDocument {
   readonly type: 'rules';
   readonly rules: RuleDocument[];
-  /** The verdict when no rule matches. */
-  readonly defaultVerdict: Verdict;
+  /** The verdict when no rule matches. @default DENY */
+  readonly defaultVerdict?: Verdict;
 }
 
 export interface AllowAllDocument {

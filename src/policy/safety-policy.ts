@@ -122,14 +122,27 @@ export interface ChangeEvaluation {
   readonly verdict: RuleVerdict;
   /** The rule that decided it. */
   readonly rule: string;
+  /**
+   * The logical ids of the nested stacks around the resource, outermost first.
+   * @default - none: the resource is in the root stack
+   */
+  readonly nestedStackPath?: string[];
 }
 
 /** The verdict of a safety policy on a whole change set. */
 export interface ChangeSetEvaluation {
-  /** DENY if any change is denied, else REQUIRE_APPROVAL if any needs approval, else ALLOW. */
+  /**
+   * DENY if any change is denied or the description is incomplete, else REQUIRE_APPROVAL if any change needs
+   * approval, else ALLOW.
+   */
   readonly verdict: RuleVerdict;
-  /** One verdict per change. */
+  /** One verdict per change, nested stacks' changes included. */
   readonly changes: ChangeEvaluation[];
+  /**
+   * What the evaluation could not see: a change set not complete, pages missing or given twice, a description
+   * CloudFormation marks as incomplete. Empty when the description is complete; otherwise the verdict is DENY.
+   */
+  readonly incomplete: string[];
 }
 
 /** Options of `SafetyPolicy.fromRules()`. */
@@ -231,13 +244,18 @@ export abstract class SafetyPolicy {
 
   /**
    * Evaluates a change set offline, exactly as the deploy workflow does: give the JSON output of
-   * `aws cloudformation describe-change-set`, one object per page.
+   * `aws cloudformation describe-change-set`, one object per page, and the pages of the nested stacks' change
+   * sets (a nested stack whose change set is not given is not allowed). An incomplete description is never
+   * allowed: see `incomplete`.
    */
   public evaluateChangeSet(describeChangeSetPages: any[]): ChangeSetEvaluation {
     const result = checkChangeSet(this._render(), describeChangeSetPages);
     return {
       verdict: result.verdict as RuleVerdict,
-      changes: result.changes.map((c) => ({ ...c, verdict: c.verdict as RuleVerdict })),
+      changes: result.changes.map(({ path, ...c }) => ({
+        ...c, verdict: c.verdict as RuleVerdict, ...(path ? { nestedStackPath: path } : {}),
+      })),
+      incomplete: result.incomplete,
     };
   }
 

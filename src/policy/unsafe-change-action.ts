@@ -1,7 +1,9 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { UnsafeChangeDocument } from './policy-document';
+import { DEFAULTS } from '../shared/contract';
 
 /** Options of `UnsafeChangeAction.deployToNewStack()`. */
 export interface DeployToNewStackOptions {
@@ -17,8 +19,10 @@ export interface RequireApprovalOptions {
   /** The topic that receives the summary of the changes and the commands to approve or reject. */
   readonly notificationTopic: sns.ITopic;
   /**
-   * How long to wait for a decision; no decision in time is a rejection.
-   * @default Duration.hours(4)
+   * How long to wait for a decision; no decision in time is a rejection. It may not be longer than the
+   * action's `timeout`, and the wait ends at the action's deadline anyway: a change set is never executed
+   * after it.
+   * @default - the action's timeout (at most 20 hours)
    */
   readonly timeout?: Duration;
 }
@@ -64,22 +68,23 @@ export abstract class UnsafeChangeAction {
    * verdicts (rules, a function, or `denyDestructiveChanges({ destructiveChangeVerdict: REQUIRE_APPROVAL })`).
    */
   public static requireApproval(options: RequireApprovalOptions): UnsafeChangeAction {
-    const timeout = options.timeout ?? Duration.hours(4);
-    if (!timeout.isUnresolved()) {
+    const timeout = options.timeout;
+    if (timeout && !timeout.isUnresolved()) {
       const seconds = timeout.toSeconds({ integral: false });
-      if (seconds < 60 || seconds > 20 * 3600 || !Number.isInteger(seconds)) {
+      if (seconds < 60 || seconds > MAX_APPROVAL_SECONDS || !Number.isInteger(seconds)) {
         throw new Error('UnsafeChangeAction.requireApproval: timeout must be whole seconds from 1 minute to 20 hours');
       }
     }
-    return new ApprovalAction(options.notificationTopic, timeout.toSeconds());
+    return new ApprovalAction(options.notificationTopic, timeout?.toSeconds());
   }
 
   /**
+   * The strategy's document, for an action whose timeout is `actionTimeoutSeconds`.
    * Concrete, not abstract: a Python or Java subclass (jsii lets one be written) gets this clear error,
    * not "_render is not a function".
    * @internal
    */
-  public _render(): UnsafeChangeDocument {
+  public _render(_actionTimeoutSeconds?: number): UnsafeChangeDocument {
     throw new Error('UnsafeChangeAction: use UnsafeChangeAction.fail(), deployToNewStack() or requireApproval(); subclasses are not supported');
   }
 
@@ -89,13 +94,17 @@ export abstract class UnsafeChangeAction {
   }
 }
 
+/** The longest approval wait (Step Functions keeps a task token for a year; CodePipeline an action for 24 hours). */
+const MAX_APPROVAL_SECONDS = 20 * 3600;
+
 class ApprovalAction extends UnsafeChangeAction {
-  constructor(private readonly topic: sns.ITopic, private readonly timeoutSeconds: number) {
+  constructor(private readonly topic: sns.ITopic, private readonly timeoutSeconds?: number) {
     super();
   }
 
-  public _render(): UnsafeChangeDocument {
-    return { type: 'requireApproval', topicArn: this.topic.topicArn, timeoutSeconds: this.timeoutSeconds };
+  public _render(actionTimeoutSeconds = DEFAULTS.timeoutMinutes * 60): UnsafeChangeDocument {
+    const timeoutSeconds = this.timeoutSeconds ?? Math.min(actionTimeoutSeconds, MAX_APPROVAL_SECONDS);
+    return { type: 'requireApproval', topicArn: this.topic.topicArn, timeoutSeconds };
   }
 
   public _grant(taskFunction: iam.IGrantable): void {
@@ -108,7 +117,7 @@ class DocumentAction extends UnsafeChangeAction {
     super();
   }
 
-  public _render(): UnsafeChangeDocument {
+  public _render(_actionTimeoutSeconds?: number): UnsafeChangeDocument {
     return this.document;
   }
 }

@@ -24,7 +24,9 @@ export function validatePolicyDocument(doc: unknown): string[] {
       ];
     case 'rules': {
       const problems = unknownKeys(d, ['type', 'rules', 'defaultVerdict']);
-      if (!VERDICTS.includes(d.defaultVerdict)) problems.push(`defaultVerdict must be one of ${VERDICTS.join(', ')}`);
+      if (d.defaultVerdict !== undefined && !VERDICTS.includes(d.defaultVerdict)) {
+        problems.push(`defaultVerdict must be one of ${VERDICTS.join(', ')} (or left out: DENY)`);
+      }
       if (!Array.isArray(d.rules) || d.rules.length === 0) return [...problems, 'rules must be a non-empty list'];
       d.rules.forEach((rule: Record<string, any>, i: number) => {
         const at = `rule #${i + 1}`;

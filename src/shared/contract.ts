@@ -43,6 +43,8 @@ export const DEFAULTS = {
 export const ENV = {
   stateMachineArn: 'STATE_MACHINE_ARN',
   stagingPrefix: 'STAGING_PREFIX',
+  /** The partition's domain (amazonaws.com, amazonaws.com.cn, ...), for the S3 URLs of staged templates. */
+  urlSuffix: 'URL_SUFFIX',
 } as const;
 
 /** Key prefix, in the pipeline's artifact bucket, where templates over 51,200 bytes are staged. */
@@ -114,8 +116,16 @@ export interface WorkflowInput {
   readonly deployment: Deployment;
 }
 
+/** Result of `confirmJob` (`$.job`): the pipeline job CodePipeline confirmed in progress for this execution. */
+export interface JobResult {
+  readonly pipelineName: string;
+  readonly pipelineExecutionId: string;
+  readonly actionExecutionId: string;
+}
+
 /** Names of the task handler's operations (the `task` field of each Task state's payload). */
 export const TASKS = [
+  'confirmJob',
   'readTemplate',
   'checkStack',
   'createStack',
@@ -140,6 +150,10 @@ export interface CheckStackResult {
   readonly next: 'CREATE' | 'CHANGE_SET' | 'WAIT' | 'BLOCKED' | 'DELETE';
   readonly reason?: string;
   readonly waitSeconds: number;
+  /** The stack's outputs as they are now (for the output variables of a deployment with no changes). */
+  readonly outputs?: Record<string, string>;
+  /** When the stack last changed (its LastUpdatedTime, or CreationTime), epoch milliseconds. */
+  readonly changedAt?: number;
 }
 
 /** Result of `createStack`, `executeChangeSet` and `pollStack` (`$.operation`): the stack operation under way. */
@@ -151,6 +165,14 @@ export interface OperationResult {
   readonly outcome?: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
   readonly reason?: string;
   readonly waitSeconds: number;
+  /**
+   * For an update: when the stack last changed (LastUpdatedTime, or CreationTime; epoch milliseconds) as it was
+   * checked before its change set was created. A DescribeStacks that still shows the previous update's
+   * UPDATE_COMPLETE has this time; only a later one is this update's end.
+   */
+  readonly updatedBefore?: number;
+  /** The stack's outputs once the operation succeeded. */
+  readonly outputs?: Record<string, string>;
 }
 
 /** Result of `createChangeSet` and `pollChangeSet` (`$.changeSet`). */
@@ -189,6 +211,11 @@ export interface InspectionResult {
   readonly counts: Record<string, number>;
   /** Nested change sets inspected. */
   readonly nestedChangeSets: number;
+  /**
+   * With UnsafeChangeAction.requireApproval(): how long the approval may wait, in whole seconds: the strategy's
+   * timeout, cut to the time left before the action's deadline (at least 1).
+   */
+  readonly approvalTimeoutSeconds?: number;
 }
 
 /** What the approver sent with SendTaskSuccess (`$.approval`). */

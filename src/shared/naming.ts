@@ -20,6 +20,15 @@ export function changeSetNameFor(jobId: string): string {
   return `${CHANGE_SET_PREFIX}${suffix || 'job'}`;
 }
 
+/** The default suffix of a blue/green stack: this letter and the first characters of the job id. */
+export const BLUE_GREEN_PREFIX = 'g';
+export const BLUE_GREEN_ID_LENGTH = 8;
+
+/** The default blue/green suffix for a job: `g` and 8 letters or digits of the job id (a UUID has 32). */
+export function blueGreenSuffixFor(jobId: string): string {
+  return `${BLUE_GREEN_PREFIX}${jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, BLUE_GREEN_ID_LENGTH)}`;
+}
+
 /** A Step Functions execution name derived from the pipeline job, so a duplicate call starts nothing new. */
 export function executionNameFor(jobId: string): string {
   return `cp-${jobId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 80);

@@ -1,4 +1,5 @@
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Lazy, Names, Stack } from 'aws-cdk-lib';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -10,11 +11,12 @@ import type { IConstruct } from 'constructs';
 import { DeployTaskFunction } from './deploy-task-function';
 import { STATE_NAMES } from './state-names';
 import { TriggerFunction } from '../action/trigger-function';
+import { globMatches } from '../policy/glob';
 import { suppressNag } from '../private/nag';
 import { APPROVAL_REJECTED, ENV, STAGING_PREFIX } from '../shared/contract';
 import type { TaskName } from '../shared/contract';
 import { TRANSIENT_ERROR } from '../shared/errors';
-import { CHANGE_SET_PREFIX } from '../shared/naming';
+import { BLUE_GREEN_ID_LENGTH, BLUE_GREEN_PREFIX, CHANGE_SET_PREFIX } from '../shared/naming';
 
 /** Properties of a `DeployStateMachine`. */
 export interface DeployStateMachineProps {
@@ -63,10 +65,11 @@ export class DeployStateMachine extends Construct {
   /** The function CodePipeline invokes: it starts executions and reports their result to the job. */
   public readonly triggerFunction: lambda.Function;
 
-  private readonly deployedStacks: string[] = [];
+  private readonly grants: DeploymentGrant[] = [];
   private readonly deploymentRoles: iam.IRole[] = [];
-  private readonly deletableStacks: string[] = [];
   private readonly artifactBuckets = new Set<s3.IBucket>();
+  private readonly pipelines = new Set<codepipeline.IPipeline>();
+  private readonly functionRoles: iam.IRole[];
 
   constructor(scope: Construct, id: string, props: DeployStateMachineProps = {}) {
     super(scope, id);
@@ -105,20 +108,50 @@ export class DeployStateMachine extends Construct {
     });
 
     this.triggerFunction.addEnvironment(ENV.stateMachineArn, this.stateMachine.stateMachineArn);
+    this.taskFunction.addEnvironment(ENV.urlSuffix, Aws.URL_SUFFIX);
     this.stateMachine.grantStartExecution(this.triggerFunction);
     this.stateMachine.grantExecution(this.triggerFunction, 'states:DescribeExecution', 'states:GetExecutionHistory');
+    this.functionRoles = [triggerRole.role, taskRole.role];
+    // Both functions ask CodePipeline about the job they act for; GetJobDetails has no resource-level form.
+    for (const role of this.functionRoles) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
+    }
+    // The task function reads its own execution's history before it executes a change set. In a policy of its
+    // own: the state machine refers to the task function, so the function's default policy cannot refer back.
+    const history = new iam.Policy(this, 'TaskFunctionExecutionHistory', {
+      roles: [taskRole.role],
+      statements: [new iam.PolicyStatement({
+        actions: ['states:GetExecutionHistory'],
+        resources: [Stack.of(this).formatArn({
+          service: 'states',
+          resource: 'execution',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          resourceName: `${this.stateMachine.stateMachineName}:*`,
+        })],
+      })],
+    });
+    suppressNag(history, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'The executions of this one state machine, whose names come from pipeline job ids: the task function reads an execution\'s history to confirm that a change set is executed by that execution',
+      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g' }],
+    }]);
 
+    this.node.addValidation({ validate: () => this.overlappingGrants() });
     this.suppressNagFindings(taskRole.role, triggerRole.role);
   }
 
   /**
-   * Lets the task function deploy one more stack through its CloudFormation service role. All stacks share
-   * one statement (and one iam:PassRole statement), so the policy stays small however many actions there are.
+   * Lets the task function deploy one more stack through its CloudFormation service role: the stack by its
+   * exact name, the blue/green stacks of its action by a pattern that fits only their names, and its nested
+   * stacks for reading their change sets only. All stacks share one statement (and one iam:PassRole statement),
+   * so the policy stays small however many actions there are.
    * @internal
    */
-  public _grantDeployment(stackName: string, deploymentRole: iam.IRole, relatedStacks = false, deleteRolledBack = false): void {
+  public _grantDeployment(grant: DeploymentGrant): void {
     const stack = Stack.of(this);
-    if (this.deployedStacks.length === 0) {
+    const arns = (names: string[]) => unique(names.map((name) =>
+      stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` })));
+    if (this.grants.length === 0) {
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'DeployTargetStacks',
         actions: [
@@ -128,8 +161,7 @@ export class DeployStateMachine extends Construct {
         ],
         resources: Lazy.list({
           produce: () => [
-            ...unique(this.deployedStacks.map((name) =>
-              stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` }))),
+            ...arns(this.grants.flatMap(writableStacks)),
             stack.formatArn({ service: 'cloudformation', resource: 'changeSet', resourceName: `${CHANGE_SET_PREFIX}*/*` }),
           ],
         }),
@@ -141,22 +173,55 @@ export class DeployStateMachine extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
       }));
     }
-    this.deployedStacks.push(stackName, ...(relatedStacks ? [`${stackName}-*`] : []));
-    this.deploymentRoles.push(deploymentRole);
-    if (deleteRolledBack) {
-      if (this.deletableStacks.length === 0) {
-        // Only the stacks whose actions opted in (recreateRolledBackStack); the task deletes ROLLBACK_COMPLETE stacks only.
-        this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
-          sid: 'DeleteRolledBackStacks',
-          actions: ['cloudformation:DeleteStack'],
-          resources: Lazy.list({
-            produce: () => unique(this.deletableStacks.map((name) =>
-              stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` }))),
-          }),
-        }));
-      }
-      this.deletableStacks.push(stackName);
+    if (grant.nestedStacks && !this.grants.some((g) => g.nestedStacks)) {
+      // CloudFormation names nested stacks <parent>-<logical id>-<random>; their change sets are only read.
+      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'ReadNestedChangeSets',
+        actions: ['cloudformation:DescribeChangeSet'],
+        resources: Lazy.list({ produce: () => arns(this.grants.filter((g) => g.nestedStacks).map((g) => `${g.stackName}-*`)) }),
+      }));
     }
+    if (grant.deleteRolledBack && !this.grants.some((g) => g.deleteRolledBack)) {
+      // Only the stacks whose actions opted in (recreateRolledBackStack); the task deletes ROLLBACK_COMPLETE stacks only.
+      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'DeleteRolledBackStacks',
+        actions: ['cloudformation:DeleteStack'],
+        resources: Lazy.list({ produce: () => arns(this.grants.filter((g) => g.deleteRolledBack).map((g) => g.stackName)) }),
+      }));
+    }
+    this.grants.push(grant);
+    this.deploymentRoles.push(grant.deploymentRole);
+  }
+
+  /**
+   * Lets both functions confirm the jobs of a pipeline with CodePipeline (ListActionExecutions on that
+   * pipeline only): a job of any other pipeline is refused. In a policy of the pipeline's own, because the
+   * pipeline refers to the trigger function.
+   * @internal
+   */
+  public _grantPipeline(pipeline: codepipeline.IPipeline): void {
+    if (this.pipelines.has(pipeline)) return;
+    this.pipelines.add(pipeline);
+    new iam.Policy(pipeline, `StepFunctionsDeployJobs${Names.uniqueId(this).slice(-8)}`, {
+      roles: this.functionRoles,
+      statements: [new iam.PolicyStatement({ actions: ['codepipeline:ListActionExecutions'], resources: [pipeline.pipelineArn] })],
+    });
+  }
+
+  /** A name pattern of one action that covers another action's stack would let one use the other's rights. */
+  private overlappingGrants(): string[] {
+    const problems: string[] = [];
+    for (const grant of this.grants) {
+      for (const pattern of writableStacks(grant).filter((p) => p !== grant.stackName)) {
+        for (const other of this.grants) {
+          if (other.stackName !== grant.stackName && globMatches(pattern, other.stackName)) {
+            problems.push(`the blue/green stacks of ${grant.owner} (${pattern}) would include ${other.stackName}, the stack of ` +
+              `${other.owner}: give ${grant.owner} a stackNameSuffix that no other stack name ends with, or rename one of the stacks`);
+          }
+        }
+      }
+    }
+    return problems;
   }
 
   /**
@@ -195,7 +260,11 @@ export class DeployStateMachine extends Construct {
 
   /** Every wildcard that remains is one AWS offers no narrower form of; each is recorded with its reason. */
   private suppressNagFindings(taskRole: iam.IRole, triggerRole: iam.IRole): void {
-    const xray = { id: 'AwsSolutions-IAM5', reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions', appliesTo: ['Resource::*'] };
+    const xray = {
+      id: 'AwsSolutions-IAM5',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords, and codepipeline:GetJobDetails (which confirms a job with CodePipeline before anything is done for it), support no resource-level permissions',
+      appliesTo: ['Resource::*'],
+    };
     const dlq = {
       id: 'Serverless-LambdaDLQ',
       reason: 'Invoked synchronously (Step Functions, which retries and catches every error) or by CodePipeline, which the trigger always answers; a dead-letter queue would hold nothing actionable',
@@ -204,7 +273,7 @@ export class DeployStateMachine extends Construct {
       xray,
       {
         id: 'AwsSolutions-IAM5',
-        reason: 'Input artifacts have keys CodePipeline chooses at run time (GetObject on the artifact bucket); large templates are staged under this library\'s own prefix (PutObject); stack ARNs end in a stack id CloudFormation chooses; change sets are limited to this library\'s name prefix',
+        reason: 'Input artifacts have keys CodePipeline chooses at run time (GetObject on the artifact bucket); large templates are staged under this library\'s own prefix (PutObject); stack ARNs end in a stack id CloudFormation chooses; blue/green stacks end in a job id, nested stacks in a name CloudFormation chooses (their change sets are only read); change sets are limited to this library\'s name prefix',
         appliesTo: [
           { regex: '/^Resource::<.*\\.Arn>\\/\\*$/g' },
           { regex: `/^Resource::<.*\\.Arn>\\/${STAGING_PREFIX}\\/\\*$/g` },
@@ -297,6 +366,8 @@ export class DeployStateMachine extends Construct {
     }));
     waitForApproval.addCatch(deleteRejected, { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
     waitForApproval.addCatch(deleteExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
+    // An answer too large for the state is an error like any other: the change set is deleted.
+    waitForApproval.addCatch(cleanUpAfterError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: '$.error' });
     waitForApproval.addCatch(cleanUpAfterError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     waitForApproval.next(execute);
 
@@ -311,8 +382,10 @@ export class DeployStateMachine extends Construct {
       .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitUpdate)
       .otherwise(new sfn.Fail(this, S.stackUpdateFailed, { error: 'StackUpdateFailed', causePath: '$.operation.reason' })));
 
-    // The entry: read the template, then decide between the paths.
+    // The entry: confirm the pipeline job with CodePipeline, read the template, then decide between the paths.
+    const confirmJob = this.task('confirmJob', S.confirmJob, '$.job', errored);
     const readTemplate = this.task('readTemplate', S.readTemplate, '$.template', errored);
+    confirmJob.next(readTemplate);
     const waitOther = new sfn.Wait(this, S.waitForOtherDeployment, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
     waitOther.next(checkStack);
     readTemplate.next(checkStack);
@@ -333,7 +406,7 @@ export class DeployStateMachine extends Construct {
       .when(sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), createChangeSet)
       .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
       .otherwise(new sfn.Fail(this, S.stackNotUpdatable, { error: 'StackNotUpdatable', causePath: '$.stack.reason' })));
-    return readTemplate;
+    return confirmJob;
   }
 
   /** The state that waits for a person: the task function notifies, the execution waits for the task token. */
@@ -348,8 +421,8 @@ export class DeployStateMachine extends Construct {
         executionId: sfn.JsonPath.executionId,
       }),
       resultPath: '$.approval',
-      // Each action sets its own approval timeout; no decision in time is a rejection.
-      taskTimeout: sfn.Timeout.at('$.deployment.onUnsafe.timeoutSeconds'),
+      // Each action sets its own approval timeout, cut to the action's deadline; no decision in time is a rejection.
+      taskTimeout: sfn.Timeout.at('$.inspection.approvalTimeoutSeconds'),
       retryOnServiceExceptions: false,
     });
     state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
@@ -360,7 +433,7 @@ export class DeployStateMachine extends Construct {
   private task(task: TaskName, name: string, resultPath: string, onError: sfn.IChainable, errorPath = '$.error'): tasks.LambdaInvoke {
     const state = new tasks.LambdaInvoke(this, name, {
       lambdaFunction: this.taskFunction,
-      payload: sfn.TaskInput.fromObject({ task, state: sfn.JsonPath.entirePayload }),
+      payload: sfn.TaskInput.fromObject({ task, state: sfn.JsonPath.entirePayload, executionId: sfn.JsonPath.executionId }),
       payloadResponseOnly: true,
       resultPath,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
@@ -369,12 +442,38 @@ export class DeployStateMachine extends Construct {
     state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
     state.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     state.addRetry({ errors: [sfn.Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
+    // States.ALL does not catch States.DataLimitExceeded: it is named on its own.
+    state.addCatch(onError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: errorPath });
     state.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: errorPath });
     return state;
   }
 }
 
 const SINGLETON_ID = 'StepFunctionsDeployWorkflow';
+
+/** What one action may deploy. @internal */
+export interface DeploymentGrant {
+  /** The action, for messages (its construct path). */
+  readonly owner: string;
+  readonly stackName: string;
+  readonly deploymentRole: iam.IRole;
+  /** With UnsafeChangeAction.deployToNewStack(): the suffix of the new stacks' names, or undefined for the default. */
+  readonly blueGreen?: { readonly suffix?: string };
+  readonly nestedStacks: boolean;
+  readonly deleteRolledBack: boolean;
+}
+
+/**
+ * The stack name patterns (IAM's `*` and `?`) an action may deploy: its stack, and its blue/green stacks,
+ * `<stack>-<suffix>`, the default suffix being `g` and 8 characters of the job id.
+ */
+function writableStacks(grant: DeploymentGrant): string[] {
+  if (!grant.blueGreen) return [grant.stackName];
+  return [grant.stackName, `${grant.stackName}-${grant.blueGreen.suffix ?? `${BLUE_GREEN_PREFIX}${'?'.repeat(BLUE_GREEN_ID_LENGTH)}`}`];
+}
+
+/** A state's output over Step Functions' payload limit; States.ALL does not catch it. */
+const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
 
 /** Errors of the Lambda service itself, retried by every Task state. */
 const LAMBDA_SERVICE_ERRORS = [

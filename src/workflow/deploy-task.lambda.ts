@@ -1,31 +1,53 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { runTask } from './tasks';
 import type { TaskEvent } from './tasks';
+import { ENV } from '../shared/contract';
 
 const cloudformation = new CloudFormationClient({});
 const s3 = new S3Client({});
 const lambda = new LambdaClient({});
 const sns = new SNSClient({});
+const codepipeline = new CodePipelineClient({});
+const sfn = new SFNClient({});
 
-/** One client per target-account role, reused across invocations; credentials refresh themselves. */
+/**
+ * One client per target-account role and session, reused across invocations of the same deployment (its
+ * credentials refresh themselves). The session name names the deployment's job in the target account's
+ * CloudTrail, so a client is never shared by two jobs; the oldest are dropped beyond a few.
+ */
 const crossAccount = new Map<string, CloudFormationClient>();
+const MAX_CROSS_ACCOUNT_CLIENTS = 16;
 export function cloudformationAs(roleArn: string, sessionName: string): CloudFormationClient {
-  let client = crossAccount.get(roleArn);
+  const key = `${roleArn} ${sessionName}`;
+  let client = crossAccount.get(key);
   if (!client) {
     client = new CloudFormationClient({
       credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 900 } }),
     });
-    crossAccount.set(roleArn, client);
+    crossAccount.set(key, client);
+    if (crossAccount.size > MAX_CROSS_ACCOUNT_CLIENTS) crossAccount.delete(crossAccount.keys().next().value!);
   }
   return client;
 }
 
-/** The deploy state machine's Task states invoke this with `{ task, state }` (and a task token to wait for a person). */
+/** The deploy state machine's Task states invoke this with `{ task, state, executionId }` (and a task token to wait for a person). */
 export async function handler(event: TaskEvent): Promise<unknown> {
   console.log(`task ${event?.task} for stack ${event?.state?.deployment?.stackName}`);
-  return runTask(event, { cloudformation, cloudformationAs, s3, lambda, sns, region: process.env.AWS_REGION ?? 'us-east-1' });
+  return runTask(event, {
+    cloudformation,
+    cloudformationAs,
+    s3,
+    lambda,
+    sns,
+    codepipeline,
+    sfn,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    urlSuffix: process.env[ENV.urlSuffix] ?? 'amazonaws.com',
+  });
 }

@@ -6,57 +6,92 @@ import { DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { RULES, combine, describeChange, evaluateChanges, unrecognisedValue } from '../policy/evaluate';
-import type { ChangeInput, ChangeVerdict } from '../policy/evaluate';
+import { completenessProblem, isIncompleteDescription } from '../policy/completeness';
+import {
+  NESTED_STACK_TYPE, RULES, combine, describeChange, evaluateChanges, uninspectedNestedStack, unrecognisedValue, withoutNulls,
+} from '../policy/evaluate';
+import type { ChangeContext, ChangeInput, ChangeVerdict } from '../policy/evaluate';
 import type { FunctionPolicyAnswer, Verdict } from '../policy/policy-document';
 import { LIMITS } from '../shared/contract';
 import type { Deployment, InspectionResult, Violation } from '../shared/contract';
-import { truncate } from '../shared/errors';
+import { isTransient, truncate } from '../shared/errors';
 
-/** A change and where it sits: the logical ids of the nested stacks around it, outermost first. */
+/** A change, where it sits (the logical ids of the nested stacks around it, outermost first), and whether a nested stack's own change set was inspected. */
 export interface LocatedChange {
-  readonly change: ChangeInput & { ResourceChange?: ChangeInput['ResourceChange'] & { ChangeSetId?: string } };
+  readonly change: ChangeInput;
   readonly path: string[];
+  readonly context: ChangeContext;
+}
+
+/** The change set cannot be judged: it is not complete, or CloudFormation left changes out of its description. */
+export class IncompleteChangeSetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncompleteChangeSet';
+  }
 }
 
 const MAX_NESTING = 10;
 const MAX_PAGES = 1000;
 
-/** Reads every page of a change set and, when asked, of each nested stack's change set, recursively. */
+/**
+ * Reads every page of a change set and of each nested stack's change set, recursively. A root change set that
+ * is not complete is an error; a nested one that cannot be read completely leaves its stack "not inspected",
+ * which no policy but allowAll allows.
+ */
 export async function readChanges(
   cloudformation: CloudFormationClient, deployment: Deployment,
 ): Promise<{ changes: LocatedChange[]; nestedChangeSets: number }> {
   const changes: LocatedChange[] = [];
   let nestedChangeSets = 0;
   let pages = 0;
-  const visit = async (id: { StackName?: string; ChangeSetName: string }, path: string[]): Promise<void> => {
+  /** Reads one change set; returns why it could not be read completely, or undefined. */
+  const visit = async (id: { StackName?: string; ChangeSetName: string }, path: string[]): Promise<string | undefined> => {
     let token: string | undefined;
     const seen = new Set<string>();
     do {
-      if (++pages > MAX_PAGES) throw new Error(`change set ${deployment.changeSetName} has more than ${MAX_PAGES} pages`);
+      if (++pages > MAX_PAGES) throw new IncompleteChangeSetError(`change set ${deployment.changeSetName} has more than ${MAX_PAGES} pages`);
       const page = await cloudformation.send(new DescribeChangeSetCommand({ ...id, NextToken: token }));
-      for (const change of (page.Changes ?? []) as LocatedChange['change'][]) {
-        changes.push({ change, path });
-        const nested = change.ResourceChange?.ChangeSetId;
-        if (deployment.includeNestedStacks && change.ResourceChange?.ResourceType === 'AWS::CloudFormation::Stack' && nested) {
-          if (path.length + 1 > MAX_NESTING) throw new Error(`nested stacks deeper than ${MAX_NESTING} levels`);
-          nestedChangeSets++;
-          await visit({ ChangeSetName: nested }, [...path, change.ResourceChange.LogicalResourceId ?? '(nested)']);
-        }
+      const problem = completenessProblem(page.Status, page.StatusReason)
+        ?? (isIncompleteDescription(page.StatusReason) ? 'was described incompletely (CloudFormation left changes out)' : undefined);
+      if (problem) return problem;
+      for (const change of page.Changes ?? []) {
+        // The change first, then the changes inside it (a nested stack's), in the order CloudFormation lists them.
+        const at = changes.push({ change, path, context: {} }) - 1;
+        changes[at] = { change, path, context: await nestedContext(change, path) };
       }
       token = page.NextToken;
-      if (token && seen.has(token)) throw new Error('DescribeChangeSet returned the same NextToken twice');
+      if (token && seen.has(token)) throw new IncompleteChangeSetError('DescribeChangeSet returned the same NextToken twice');
       if (token) seen.add(token);
     } while (token);
+    return undefined;
   };
-  await visit({ StackName: deployment.stackName, ChangeSetName: deployment.changeSetName }, []);
+  /** For a nested stack: read its change set first, then say whether it was inspected. */
+  const nestedContext = async (change: ChangeInput, path: string[]): Promise<ChangeContext> => {
+    const rc = withoutNulls(change)?.ResourceChange;
+    if (rc?.ResourceType !== NESTED_STACK_TYPE) return {};
+    if (!deployment.includeNestedStacks) return { nestedChangeSet: 'nested stacks are not inspected (includeNestedStacks is false)' };
+    if (!rc.ChangeSetId) return { nestedChangeSet: 'CloudFormation gave no change set for it' };
+    if (path.length + 1 > MAX_NESTING) return { nestedChangeSet: `it is nested deeper than ${MAX_NESTING} levels` };
+    nestedChangeSets++;
+    let problem: string | undefined;
+    try {
+      problem = await visit({ ChangeSetName: rc.ChangeSetId }, [...path, rc.LogicalResourceId ?? '(nested)']);
+    } catch (e) {
+      if (isTransient(e) || e instanceof IncompleteChangeSetError) throw e;
+      problem = `could not be read (${(e as Error).name})`;
+    }
+    return { nestedChangeSet: problem ? `its change set ${problem}` : true };
+  };
+  const problem = await visit({ StackName: deployment.stackName, ChangeSetName: deployment.changeSetName }, []);
+  if (problem) throw new IncompleteChangeSetError(`Change set ${deployment.changeSetName} for stack ${deployment.stackName} ${problem}; it is not executed.`);
   return { changes, nestedChangeSets };
 }
 
 /** The verdict on every change: the rules here, or the user's function (after the fail-closed check). */
 export async function judge(deployment: Deployment, located: LocatedChange[], lambda?: LambdaClient): Promise<ChangeVerdict[]> {
   const policy = deployment.policy;
-  if (policy.type !== 'function') return evaluateChanges(policy, located.map((l) => l.change)).changes;
+  if (policy.type !== 'function') return evaluateChanges(policy, located.map((l) => l.change), located.map((l) => l.context)).changes;
 
   const base = located.map(({ change }) => describeChange(change));
   const answer = await askPolicyFunction(policy.functionArn, deployment, located, lambda);
@@ -65,9 +100,11 @@ export async function judge(deployment: Deployment, located: LocatedChange[], la
   const named = (answer.reasons ?? []).filter((r) => r.logicalId !== undefined);
   const explained = named.length > 0 && combine(named.map((r) => r.verdict ?? answer.verdict)) === answer.verdict;
   const general = (answer.reasons ?? []).find((r) => r.logicalId === undefined)?.reason;
-  const verdicts = located.map(({ change }, i) => {
+  const verdicts = located.map(({ change, context }, i): ChangeVerdict => {
     const unrecognised = unrecognisedValue(change);
-    if (unrecognised) return { ...base[i], verdict: 'DENY' as Verdict, rule: `${RULES.unrecognised}: ${unrecognised}` };
+    if (unrecognised) return { ...base[i], verdict: 'DENY', rule: `${RULES.unrecognised}: ${unrecognised}` };
+    const uninspected = uninspectedNestedStack(change, context);
+    if (uninspected) return { ...base[i], verdict: 'DENY', rule: uninspected };
     const reason = named.find((r) => r.logicalId === base[i].logicalId);
     if (reason) return { ...base[i], verdict: reason.verdict ?? answer.verdict, rule: `${RULES.functionDecides}: ${reason.reason}` };
     const verdict: Verdict = explained ? 'ALLOW' : answer.verdict;

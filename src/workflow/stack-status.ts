@@ -23,13 +23,6 @@ export function operationOutcome(status: string, expected: string): 'IN_PROGRESS
   return 'FAILED';
 }
 
-/** Change set status reasons CloudFormation gives when a change set has nothing to do (B11). */
-const NO_CHANGES = [/didn't contain changes/i, /No updates are to be performed/i, /does not contain any changes/i];
-
-export function isNoChangesReason(reason: string | undefined): boolean {
-  return reason !== undefined && NO_CHANGES.some((re) => re.test(reason));
-}
-
 /**
  * The adaptive poll interval: `base` seconds at first, then a tenth of the time elapsed, at most 30 seconds
  * in the first hour and a minute after it. A short operation is seen finishing quickly; a long one costs

@@ -1,5 +1,6 @@
 /** The names of the deploy workflow's states, as the Step Functions console shows them. */
 export const STATE_NAMES = {
+  confirmJob: 'Confirm Pipeline Job',
   readTemplate: 'Read Template From Artifact',
   checkStack: 'Check Stack Existence',
   doesStackExist: 'Does Stack Exist?',

@@ -1,27 +1,34 @@
 /**
- * The deploy workflow's tasks (B8 to B15, B17 to B19). The state machine passes its whole state (`$`)
- * with the task's name; each task returns a small result that the state machine stores at its ResultPath.
+ * The deploy workflow's tasks. The state machine passes its whole state (`$`) with the task's name and the
+ * execution's id; each task returns a small result that the state machine stores at its ResultPath.
  */
+import { isDeepStrictEqual } from 'util';
 import {
   ChangeSetType, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
   DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
 import type { Capability, CloudFormationClient, Parameter, Stack, Tag } from '@aws-sdk/client-cloudformation';
+import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { approvalMessage } from './approval-message';
 import { byteLength, readDeploymentFiles, stageTemplate } from './artifact';
 import type { DeploymentFiles } from './artifact';
 import { judge, readChanges, summarise } from './inspect';
-import { BLOCKED_GUIDANCE, isInProgress, isNoChangesReason, operationOutcome, pollSeconds } from './stack-status';
+import { BLOCKED_GUIDANCE, isInProgress, operationOutcome, pollSeconds } from './stack-status';
+import { STATE_NAMES } from './state-names';
+import { isNoChangesReason } from '../policy/completeness';
 import { LIMITS, TASKS } from '../shared/contract';
 import type {
-  ApprovalResult, ChangeSetResult, CheckStackResult, Deployment, InspectionResult, OperationResult, TaskName,
+  ApprovalResult, ChangeSetResult, CheckStackResult, Deployment, InspectionResult, JobResult, OperationResult, TaskName,
 } from '../shared/contract';
 import { ConfigurationError, classify, truncate } from '../shared/errors';
-import { STACK_NAME } from '../shared/naming';
+import { STACK_NAME, blueGreenSuffixFor, executionNameFor } from '../shared/naming';
+import { confirmJob as confirmPipelineJob, deploymentForJob } from '../shared/pipeline-job';
 
 export interface TaskDeps {
   readonly cloudformation: CloudFormationClient;
@@ -35,7 +42,13 @@ export interface TaskDeps {
   readonly lambda?: LambdaClient;
   /** Notifies approvers (UnsafeChangeAction.requireApproval). */
   readonly sns?: SNSClient;
+  /** Confirms the pipeline job behind an execution (the first task). */
+  readonly codepipeline?: CodePipelineClient;
+  /** Reads the execution's history, to confirm that a change set is executed by the execution itself. */
+  readonly sfn?: SFNClient;
   readonly region: string;
+  /** The partition's domain for S3 URLs. @default amazonaws.com */
+  readonly urlSuffix?: string;
   readonly now?: () => number;
 }
 
@@ -55,8 +68,24 @@ export interface TaskEvent {
   readonly state: WorkflowState;
   /** The task token of a state that waits for a person (requestApproval). */
   readonly token?: string;
-  /** The execution, for the approval message. */
+  /** The execution's ARN (`$$.Execution.Id`). */
   readonly executionId?: string;
+}
+
+/** A task asked to act for an execution or a job that is not what it claims: nothing is done. */
+export class UnconfirmedDeploymentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnconfirmedDeployment';
+  }
+}
+
+/** The action's deadline passed before a change set could be executed: it is deleted instead. */
+export class DeadlinePassedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeadlinePassed';
+  }
 }
 
 export async function runTask(event: TaskEvent, deps: TaskDeps): Promise<unknown> {
@@ -80,6 +109,7 @@ function withTargetAccount(deployment: Deployment, deps: TaskDeps): TaskDeps {
 }
 
 const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, event: TaskEvent) => Promise<unknown>> = {
+  confirmJob,
   readTemplate,
   checkStack,
   createStack,
@@ -94,16 +124,41 @@ const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, eve
   deleteRolledBackStack,
 };
 
-/** Reads the template from the artifact early, so a bad artifact fails before the stack is touched (B5, B17). */
+/**
+ * The first task: the execution must be the one the trigger starts for its pipeline job (named after the
+ * job), the job must be one CodePipeline confirms in progress, and the deployment must be exactly the one
+ * that job's configuration asks for. An execution someone else started with their own input deploys nothing.
+ */
+async function confirmJob(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<JobResult> {
+  const { deployment } = state;
+  if (!deps.codepipeline) throw new Error('the task function has no CodePipeline client to confirm the pipeline job');
+  const expected = executionNameFor(deployment.jobId);
+  const name = event.executionId?.split(':').pop();
+  if (name !== expected) {
+    throw new UnconfirmedDeploymentError(`execution ${name ?? '(unknown)'} was not started by the trigger for pipeline job ` +
+      `${deployment.jobId} (that execution is named ${expected}): nothing is deployed`);
+  }
+  const job = await confirmPipelineJob(deps.codepipeline, deployment.jobId);
+  const asked = await deploymentForJob(deps.s3, job);
+  const keys = [...new Set([...Object.keys(asked), ...Object.keys(deployment)])] as (keyof Deployment)[];
+  const differs = keys.filter((k) => !isDeepStrictEqual(asked[k], deployment[k]));
+  if (differs.length > 0) {
+    throw new UnconfirmedDeploymentError(`the execution's input differs from what pipeline job ${deployment.jobId} asks for ` +
+      `(${differs.join(', ')}): it was not started by this action's trigger, and nothing is deployed`);
+  }
+  return { pipelineName: job.pipelineName, pipelineExecutionId: job.pipelineExecutionId, actionExecutionId: job.actionExecutionId };
+}
+
+/** Reads the template from the artifact early, so a bad artifact fails before the stack is touched. */
 async function readTemplate(state: WorkflowState, deps: TaskDeps) {
   const files = await readDeploymentFiles(deps.s3, state.deployment);
   const size = byteLength(files.template);
   if (size <= LIMITS.templateBody) return { size };
-  const templateUrl = await stageTemplate(deps.s3, state.deployment, files.template, deps.region);
+  const templateUrl = await stageTemplate(deps.s3, state.deployment, files.template, deps.region, deps.urlSuffix ?? 'amazonaws.com');
   return { size, templateUrl };
 }
 
-/** The stack, or undefined when CloudFormation says it does not exist (B8: no other error means absent). */
+/** The stack, or undefined when CloudFormation says it does not exist (no other error means absent). */
 async function describeStack(deps: TaskDeps, stackName: string): Promise<Stack | undefined> {
   try {
     const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -115,7 +170,7 @@ async function describeStack(deps: TaskDeps, stackName: string): Promise<Stack |
   }
 }
 
-/** B8, B10: only "does not exist" means absent; a stack in another deployment is waited for. */
+/** Only "does not exist" means absent; a stack in another deployment is waited for. */
 async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<CheckStackResult> {
   const { deployment } = state;
   const now = (deps.now ?? Date.now)();
@@ -124,7 +179,14 @@ async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<CheckSt
   if (!stack) return { exists: false, next: 'CREATE', waitSeconds };
   if (!stack?.StackStatus) throw new Error(`DescribeStacks returned no status for ${deployment.stackName}`);
   const status = stack.StackStatus;
-  const base = { exists: true, status, ...(stack.StackId ? { stackId: stack.StackId } : {}), waitSeconds };
+  const base = {
+    exists: true,
+    status,
+    ...(stack.StackId ? { stackId: stack.StackId } : {}),
+    waitSeconds,
+    changedAt: lastChange(stack),
+    ...outputsOf(stack.Outputs),
+  };
   if (status === 'REVIEW_IN_PROGRESS') return { ...base, next: 'CHANGE_SET' };
   if (status === 'ROLLBACK_COMPLETE' && deployment.recreateRolledBackStack) {
     return { ...base, next: 'DELETE', reason: `Stack ${deployment.stackName} is ROLLBACK_COMPLETE: deleting it to create it again.` };
@@ -167,7 +229,7 @@ function stackInputs(deployment: Deployment, files: DeploymentFiles) {
   };
 }
 
-/** B9: the create path. The client request token makes a retried call harmless. */
+/** The create path. The client request token makes a retried call harmless. */
 async function createStack(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
   const { deployment } = state;
   const { files, body } = await templateSource(state, deps);
@@ -187,17 +249,23 @@ async function createStack(state: WorkflowState, deps: TaskDeps): Promise<Operat
   };
 }
 
-/** B9, B15: waits for the stack operation; a failure reports the first failed resource's reason. */
+/** Waits for the stack operation; a failure reports the first failed resource's reason. */
 async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
   const { deployment } = state;
   const now = (deps.now ?? Date.now)();
   const expectedStatus = state.operation?.expectedStatus ?? 'UPDATE_COMPLETE';
+  const updatedBefore = state.operation?.updatedBefore;
   const stack = await describeStack(deps, deployment.stackName);
   if (!stack && expectedStatus !== 'DELETE_COMPLETE') throw new Error(`stack ${deployment.stackName} does not exist while ${expectedStatus} is awaited`);
   // A deleted stack is no longer found by name: that is the end of a deletion.
   const status = stack ? stack.StackStatus ?? 'UNKNOWN' : 'DELETE_COMPLETE';
-  const outcome = operationOutcome(status, expectedStatus);
-  const base = { expectedStatus, status, waitSeconds: waitFor(deployment, deps) };
+  // Right after ExecuteChangeSet, DescribeStacks can still show the stack as it was (the previous update's
+  // UPDATE_COMPLETE): that is not this update's end. Seen only when neither the stack's LastUpdatedTime nor the
+  // change set's ExecutionStatus shows that this update happened.
+  const stale = updatedBefore !== undefined && stack !== undefined && lastChange(stack) <= updatedBefore
+    && !(await changeSetExecuted(deps, deployment));
+  const outcome = stale ? 'IN_PROGRESS' : operationOutcome(status, expectedStatus);
+  const base = { expectedStatus, status, waitSeconds: waitFor(deployment, deps), ...(updatedBefore !== undefined ? { updatedBefore } : {}) };
   if (outcome === 'SUCCEEDED') return { ...base, outcome, ...outputsOf(stack?.Outputs) };
   if (outcome === 'IN_PROGRESS') {
     if (now <= deployment.deadline) return { ...base, outcome };
@@ -213,6 +281,25 @@ async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<Operatio
     (stack?.StackStatusReason ? ` (${stack.StackStatusReason})` : '') +
     (rootCause ? `. First failure: ${rootCause}` : '');
   return { ...base, outcome: 'FAILED', reason: truncate(reason, 3000) };
+}
+
+/** Whether CloudFormation says the deployment's change set was executed to its end (successfully or not). */
+async function changeSetExecuted(deps: TaskDeps, deployment: Deployment): Promise<boolean> {
+  try {
+    const described = await deps.cloudformation.send(new DescribeChangeSetCommand({
+      StackName: deployment.stackName, ChangeSetName: deployment.changeSetName,
+    }));
+    return described.ExecutionStatus === 'EXECUTE_COMPLETE' || described.ExecutionStatus === 'EXECUTE_FAILED';
+  } catch (e) {
+    if ((e as Error).name === 'ChangeSetNotFoundException') return false;
+    throw e;
+  }
+}
+
+/** When the stack last changed: its LastUpdatedTime, or its CreationTime if it was never updated (epoch ms). */
+function lastChange(stack: Stack): number {
+  const time = stack.LastUpdatedTime ?? stack.CreationTime;
+  return time ? new Date(time).getTime() : 0;
 }
 
 /** The stack's outputs, for the action's output variables: at most 50, each value cut to 500 characters. */
@@ -255,7 +342,7 @@ async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<str
   return pick?.text;
 }
 
-/** B11: one change set per deployment, named after the job; REVIEW_IN_PROGRESS stacks get a CREATE change set. */
+/** One change set per deployment, named after the job; REVIEW_IN_PROGRESS stacks get a CREATE change set. */
 async function createChangeSet(state: WorkflowState, deps: TaskDeps): Promise<ChangeSetResult> {
   const { deployment } = state;
   const type = state.stack?.status === 'REVIEW_IN_PROGRESS' ? ChangeSetType.CREATE : ChangeSetType.UPDATE;
@@ -304,12 +391,16 @@ async function pollChangeSet(state: WorkflowState, deps: TaskDeps): Promise<Chan
   }
 }
 
-/** B12 to B14, B19: reads every page, evaluates every change, keeps the state small. */
+/** Reads every page, evaluates every change, keeps the state small. */
 async function inspectChangeSet(state: WorkflowState, deps: TaskDeps): Promise<InspectionResult> {
   const { deployment } = state;
   const { changes, nestedChangeSets } = await readChanges(deps.cloudformation, deployment);
   const verdicts = await judge(deployment, changes, deps.lambda);
-  return summarise(deployment, changes, verdicts, nestedChangeSets);
+  const inspection = summarise(deployment, changes, verdicts, nestedChangeSets);
+  if (deployment.onUnsafe.type !== 'requireApproval') return inspection;
+  // A person's answer after the action's deadline could not be executed: the wait ends at the deadline.
+  const left = Math.floor((deployment.deadline - (deps.now ?? Date.now)()) / 1000);
+  return { ...inspection, approvalTimeoutSeconds: Math.max(1, Math.min(deployment.onUnsafe.timeoutSeconds, left)) };
 }
 
 /** Blue/green (UnsafeChangeAction.deployToNewStack): the deployment goes on with a new stack name. */
@@ -321,7 +412,7 @@ async function switchToNewStack(state: WorkflowState): Promise<Deployment> {
   if (deployment.previousStackName) {
     throw new ConfigurationError(`the new stack ${deployment.stackName} was refused too; not switching again`);
   }
-  const suffix = deployment.onUnsafe.suffix ?? `g${deployment.jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}`;
+  const suffix = deployment.onUnsafe.suffix ?? blueGreenSuffixFor(deployment.jobId);
   const stackName = `${deployment.stackName}-${suffix}`;
   if (!STACK_NAME.test(stackName)) {
     throw new ConfigurationError(`the new stack name ${stackName} is not a valid stack name (128 characters at most)`);
@@ -329,7 +420,7 @@ async function switchToNewStack(state: WorkflowState): Promise<Deployment> {
   return { ...deployment, stackName, previousStackName: deployment.stackName };
 }
 
-/** B10, opted in: a stack whose creation failed (ROLLBACK_COMPLETE, no resources left) is deleted, then created. */
+/** Opted in: a stack whose creation failed (ROLLBACK_COMPLETE, no resources left) is deleted, then created. */
 async function deleteRolledBackStack(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
   const { deployment } = state;
   if (!deployment.recreateRolledBackStack) {
@@ -365,21 +456,70 @@ async function requestApproval(state: WorkflowState, deps: TaskDeps, event: Task
   }));
   return { notified: result.MessageId ?? '' };
 }
-async function executeChangeSet(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
+/**
+ * Executes the change set: the one call that applies destructive changes, so everything is checked again
+ * right before it. The state must say safe or approved; the action's deadline must not have passed; and the
+ * call must come from the execution itself at its Execute Change Set state, with this very state (someone
+ * who may invoke the task function cannot hand it a state of their own).
+ */
+async function executeChangeSet(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<OperationResult> {
   const { deployment } = state;
   const approved = state.inspection?.verdict === 'NEEDS_APPROVAL' && (state.approval as ApprovalResult | undefined)?.approved === true;
   if (state.inspection?.verdict !== 'SAFE' && !approved) {
-    // Defence in depth: the state machine only gets here when safe or approved; never execute anything else (B14).
+    // Defence in depth: the state machine only gets here when safe or approved; never execute anything else.
     throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was neither inspected as safe nor approved`);
   }
+  const now = (deps.now ?? Date.now)();
+  if (now > deployment.deadline) {
+    throw new DeadlinePassedError(`the action's timeout passed at ${new Date(deployment.deadline).toISOString()}: ` +
+      `change set ${deployment.changeSetName} is deleted, not executed`);
+  }
+  await confirmCaller(state, deps, event);
+  const type = state.changeSet?.type === ChangeSetType.CREATE ? 'CREATE' : 'UPDATE';
+  // The stack as it was checked before the change set was created: the same for a retry of this task, whose
+  // first attempt may have started the update already.
+  const updatedBefore = type === 'UPDATE' ? state.stack?.changedAt : undefined;
   await deps.cloudformation.send(new ExecuteChangeSetCommand({
     StackName: deployment.stackName,
     ChangeSetName: deployment.changeSetName,
     ClientRequestToken: deployment.changeSetName,
   }));
-  const expectedStatus = state.changeSet?.type === ChangeSetType.CREATE ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE';
-  const status = expectedStatus === 'CREATE_COMPLETE' ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS';
-  return { expectedStatus, status, outcome: 'IN_PROGRESS', waitSeconds: waitFor(deployment, deps) };
+  return {
+    expectedStatus: `${type}_COMPLETE`,
+    status: `${type}_IN_PROGRESS`,
+    outcome: 'IN_PROGRESS',
+    ...(updatedBefore !== undefined ? { updatedBefore } : {}),
+    waitSeconds: waitFor(deployment, deps),
+  };
+}
+
+/** The newest state the execution entered must be Execute Change Set, with exactly the state this call holds. */
+async function confirmCaller(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<void> {
+  if (!deps.sfn) throw new Error('the task function has no Step Functions client to confirm its caller');
+  if (!event.executionId) throw new UnconfirmedDeploymentError('executeChangeSet was called without the execution\'s id: nothing is executed');
+  let history;
+  try {
+    history = await deps.sfn.send(new GetExecutionHistoryCommand({
+      executionArn: event.executionId, reverseOrder: true, maxResults: 100, includeExecutionData: true,
+    }));
+  } catch (e) {
+    if ((e as Error).name === 'AccessDeniedException' || (e as Error).name === 'ExecutionDoesNotExist') {
+      throw new UnconfirmedDeploymentError(`execution ${event.executionId} is not one of this deploy workflow's (${(e as Error).name}): nothing is executed`);
+    }
+    throw e;
+  }
+  const entered = history.events?.find((e) => e.type === 'TaskStateEntered');
+  const input = entered?.stateEnteredEventDetails?.input;
+  let inputState: unknown;
+  try {
+    inputState = input === undefined ? undefined : JSON.parse(input);
+  } catch {
+    inputState = undefined;
+  }
+  if (entered?.stateEnteredEventDetails?.name !== STATE_NAMES.executeChangeSet || !isDeepStrictEqual(inputState, state)) {
+    throw new UnconfirmedDeploymentError(`execution ${event.executionId} is not at ${STATE_NAMES.executeChangeSet} with this state: ` +
+      `change set ${state.deployment.changeSetName} is not executed`);
+  }
 }
 
 async function deleteChangeSet(state: WorkflowState, deps: TaskDeps) {

@@ -31,8 +31,10 @@ async function run(args: string[]) {
 }
 
 // Two pages, as `aws cloudformation describe-change-set` returns them; the Remove is on page two.
+const CHANGE_SET_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/cs/1a2b';
 const page1 = {
   ChangeSetName: 'cs',
+  ChangeSetId: CHANGE_SET_ID,
   StackName: 'app',
   Status: 'CREATE_COMPLETE',
   NextToken: 'next',
@@ -40,22 +42,31 @@ const page1 = {
 };
 const page2 = {
   ChangeSetName: 'cs',
+  ChangeSetId: CHANGE_SET_ID,
   StackName: 'app',
   Status: 'CREATE_COMPLETE',
   Changes: [change('Remove', 'Topic', 'AWS::SNS::Topic'), change('Modify', 'Version', 'AWS::Lambda::Version', { Replacement: 'True' })],
 };
+/** One complete page holding these changes. */
+function onePage(changes: unknown[], extra: Record<string, unknown> = {}) {
+  return { ChangeSetName: 'cs', ChangeSetId: CHANGE_SET_ID, StackName: 'app', Status: 'CREATE_COMPLETE', Changes: changes, ...extra };
+}
 
-test('GIVEN a change set whose second page removes a topic WHEN checked with the default policy THEN the CLI prints a verdict per change and exits 1', async () => {
+test('GIVEN a change set whose second page removes a topic WHEN checked with the default policy THEN the CLI names the policy, prints a verdict per change and exits 1', async () => {
   const result = await run(['check', write('p1.json', page1), write('p2.json', page2)]);
   expect(result.code).toBe(1);
+  expect(result.out).toMatch(/^Policy \(the default\): denyDestructiveChanges \(no deletion, no replacement, no dynamic change\)/);
   expect(result.out).toMatch(/DENY\s+Topic\s+AWS::SNS::Topic\s+Remove\s+-\s+-\s+no-deletion/);
   expect(result.out).toMatch(/DENY\s+Version\s+AWS::Lambda::Version\s+Modify\s+True\s+-\s+no-replacement/);
   expect(result.out).toMatch(/ALLOW\s+Queue/);
   expect(result.out).toMatch(/Verdict: DENY \(4 changes\)/);
 });
 
-test('GIVEN only additions and in-place changes THEN the CLI exits 0', async () => {
-  expect((await run(['check', write('safe.json', { Changes: page1.Changes })])).code).toBe(0);
+test('GIVEN only additions and in-place changes THEN the CLI exits 0, and one change is "1 change"', async () => {
+  expect((await run(['check', write('safe.json', onePage(page1.Changes))])).code).toBe(0);
+  const single = await run(['check', write('single.json', onePage([page1.Changes[0]]))]);
+  expect(single.code).toBe(0);
+  expect(single.out).toMatch(/Verdict: ALLOW \(1 change\)$/);
 });
 
 test('GIVEN a rules policy file that sends IAM changes to a person THEN the CLI exits 2', async () => {
@@ -64,10 +75,19 @@ test('GIVEN a rules policy file that sends IAM changes to a person THEN the CLI 
     defaultVerdict: 'ALLOW',
     rules: [{ verdict: 'REQUIRE_APPROVAL', resourceTypes: ['AWS::IAM::*'] }],
   });
-  const cs = write('iam.json', { Changes: [change('Modify', 'Role', 'AWS::IAM::Role', { Replacement: 'False' })] });
+  const cs = write('iam.json', onePage([change('Modify', 'Role', 'AWS::IAM::Role', { Replacement: 'False' })]));
   const result = await run(['check', '--policy', policy, cs]);
   expect(result.code).toBe(2);
   expect(result.out).toMatch(/REQUIRE_APPROVAL\s+Role/);
+  expect(result.out).toMatch(new RegExp(`^Policy from ${policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: rules \\(1 rule, first match decides, otherwise ALLOW\\)`));
+});
+
+test('GIVEN a rules policy without defaultVerdict THEN it is accepted and an unmatched change is denied (DENY is the default)', async () => {
+  const policy = write('no-default.json', { type: 'rules', rules: [{ verdict: 'ALLOW', actions: ['Add'] }] });
+  const result = await run(['check', '--policy', policy, write('m.json', onePage([change('Modify', 'Fn', 'AWS::Lambda::Function', { Replacement: 'False' })]))]);
+  expect(result.code).toBe(1);
+  expect(result.out).toMatch(/otherwise DENY/);
+  expect(result.out).toMatch(/DENY\s+Fn\s+.*default-verdict/);
 });
 
 test('GIVEN the action\'s UserParameters as the policy file THEN its policy is used', async () => {
@@ -76,20 +96,130 @@ test('GIVEN the action\'s UserParameters as the policy file THEN its policy is u
     templatePath: 't.yaml',
     policy: { type: 'denyDestructive', allowReplacementOfTypes: ['AWS::Lambda::Version'] },
   });
-  const cs = write('v.json', { Changes: [page2.Changes[1]] });
-  expect((await run(['check', '--policy', userParameters, cs])).code).toBe(0);
+  const cs = write('v.json', onePage([page2.Changes[1]]));
+  const result = await run(['check', '--policy', userParameters, cs]);
+  expect(result.code).toBe(0);
+  expect(result.out).toMatch(/\(UserParameters\): denyDestructiveChanges .*replacement allowed for types AWS::Lambda::Version/);
 });
 
-test('bad input gets a clear error and exit 64', async () => {
+test('GIVEN a file that is not a policy (a template) THEN it is refused with what a policy file looks like, exit 4', async () => {
+  const template = write('template.json', { AWSTemplateFormatVersion: '2010-09-09', Resources: { Q: { Type: 'AWS::SQS::Queue' } } });
+  const result = await run(['check', '--policy', template, write('ok1.json', onePage(page1.Changes))]);
+  expect(result.code).toBe(4);
+  expect(result.err).toMatch(/template\.json is not a policy: a policy file holds a policy document .*--assembly cdk\.out --action NAME/);
+});
+
+describe('the check sees everything or says so (exit 3, never ALLOW)', () => {
+  const cases: [string, unknown[], RegExp][] = [
+    ['a change set that FAILED for another reason than "no changes"',
+      [onePage([], { Status: 'FAILED', StatusReason: 'Template format error: Unresolved resource dependencies [Vpc]' })],
+      /change set cs of stack app failed: Template format error/],
+    ['a change set still being created', [onePage([], { Status: 'CREATE_IN_PROGRESS' })], /is still being created \(CREATE_IN_PROGRESS\)/],
+    ['a page without Status', [{ ChangeSetName: 'cs', StackName: 'app', Changes: [] }], /has no Status/],
+    ['a page whose next page is missing', [page1], /its last page is missing/],
+    ['the same page given twice', [page1, page1, page2], /a page is given more than once/],
+    ['a description CloudFormation marks as incomplete', [onePage(page1.Changes, {
+      StatusReason: '[WARN] --include-property-values option can return incomplete ChangeSet data because: Logical Id: Config, failed property validation',
+    })], /described incompletely/],
+  ];
+  test.each(cases)('GIVEN %s THEN the CLI says what is missing and exits 3', async (_what, pages, message) => {
+    const files = pages.map((p, i) => write(`incomplete-${i}.json`, p));
+    const result = await run(['check', ...files]);
+    expect(result.code).toBe(3);
+    expect(result.out).toMatch(/Cannot judge: the change set is not complete, so it is not allowed:/);
+    expect(result.out).toMatch(message);
+    expect(result.out).toMatch(/Verdict: DENY \(incomplete;/);
+    const offline = SafetyPolicy.denyDestructiveChanges().evaluateChangeSet(pages);
+    expect(offline.verdict).toBe(RuleVerdict.DENY);
+    expect(offline.incomplete.join(' ')).toMatch(message);
+  });
+
+  test('GIVEN a change set that FAILED because it holds no changes THEN it is complete: ALLOW with 0 changes', async () => {
+    const empty = onePage([], { Status: 'FAILED', StatusReason: "The submitted information didn't contain changes. Submit different information to create a change set." });
+    const result = await run(['check', write('empty.json', empty)]);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/Verdict: ALLOW \(0 changes\)/);
+  });
+});
+
+describe('nested stacks', () => {
+  const NESTED_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/cs-Network-1ABC/9f8e';
+  const parent = onePage([
+    change('Add', 'Queue', 'AWS::SQS::Queue'),
+    change('Modify', 'Network', 'AWS::CloudFormation::Stack', { Replacement: 'False', ChangeSetId: NESTED_ID }),
+  ]);
+  const nested = {
+    ChangeSetName: 'cs-Network-1ABC',
+    ChangeSetId: NESTED_ID,
+    StackName: 'app-Network-1ABC',
+    Status: 'CREATE_COMPLETE',
+    ParentChangeSetId: CHANGE_SET_ID,
+    Changes: [change('Remove', 'Table', 'AWS::DynamoDB::Table')],
+  };
+
+  test('GIVEN a nested stack change whose change set is not given THEN it is refused as not inspected (exit 1), naming how to describe it', async () => {
+    const result = await run(['check', write('parent.json', parent)]);
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(new RegExp(`DENY\\s+Network\\s+AWS::CloudFormation::Stack\\s+Modify\\s+False\\s+-\\s+nested-stack-not-inspected: its change set was not given \\(describe it with --change-set-name ${NESTED_ID.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)`));
+  });
+
+  test('GIVEN the nested change set\'s pages too THEN the table removed inside is found and named with its path', async () => {
+    const result = await run(['check', write('parent2.json', parent), write('nested.json', nested)]);
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(/ALLOW\s+Network\s+AWS::CloudFormation::Stack/);
+    expect(result.out).toMatch(/DENY\s+Network\/Table\s+AWS::DynamoDB::Table\s+Remove\s+-\s+-\s+no-deletion/);
+    const offline = SafetyPolicy.denyDestructiveChanges().evaluateChangeSet([parent, nested]);
+    expect(offline.changes.find((c) => c.logicalId === 'Table')).toMatchObject({ nestedStackPath: ['Network'], verdict: RuleVerdict.DENY });
+  });
+
+  test('GIVEN a nested stack change in a change set created without nested stacks THEN it is refused', async () => {
+    const flat = onePage([change('Modify', 'Network', 'AWS::CloudFormation::Stack', { Replacement: 'False' })]);
+    const result = await run(['check', write('flat.json', flat)]);
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(/nested-stack-not-inspected: the change set was created without its nested stacks/);
+  });
+});
+
+test('GIVEN files in UTF-16 with a byte-order mark (Windows PowerShell\'s >) or UTF-8 with one THEN they are read', async () => {
+  const utf16 = path.join(dir, 'utf16.json');
+  fs.writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(onePage(page1.Changes)), 'utf16le')]));
+  const bom = path.join(dir, 'bom.json');
+  fs.writeFileSync(bom, `\ufeff${JSON.stringify(onePage(page1.Changes))}`);
+  expect((await run(['check', utf16])).code).toBe(0);
+  expect((await run(['check', bom])).code).toBe(0);
+});
+
+test('GIVEN the output of --query Changes THEN it is refused with the shape that is expected, exit 4', async () => {
+  const result = await run(['check', write('query.json', page1.Changes)]);
+  expect(result.code).toBe(4);
+  expect(result.err).toMatch(/page 1 is a list, not the output of describe-change-set: give the whole output .*not a part of it such as `--query Changes`/);
+});
+
+test('GIVEN a change set with 150,000 changes THEN the check and evaluateChangeSet judge them all (no stack overflow)', async () => {
+  const changes = Array.from({ length: 150_000 }, (_, i) => change('Add', `Queue${i}`, 'AWS::SQS::Queue'));
+  const offline = SafetyPolicy.denyDestructiveChanges().evaluateChangeSet([onePage(changes)]);
+  expect(offline.verdict).toBe(RuleVerdict.ALLOW);
+  expect(offline.changes).toHaveLength(150_000);
+  const result = await run(['check', write('huge.json', onePage(changes))]);
+  expect(result.code).toBe(0);
+  expect(result.out).toMatch(/Verdict: ALLOW \(150000 changes\)/);
+});
+
+test('usage errors exit 64; unreadable or wrong input exits 4, without quoting the file', async () => {
   expect(await run([])).toMatchObject({ code: 64 });
   expect((await run(['nope'])).err).toMatch(/unknown command "nope"/);
   expect((await run(['check'])).err).toMatch(/give at least one change set file/);
-  expect((await run(['check', path.join(dir, 'missing.json')])).err).toMatch(/cannot read .*missing\.json: ENOENT/);
-  fs.writeFileSync(path.join(dir, 'bad.json'), '{ not json');
-  expect((await run(['check', path.join(dir, 'bad.json')])).err).toMatch(/bad\.json is not valid JSON/);
-  expect((await run(['check', write('nochanges.json', { Status: 'x' })])).err).toMatch(/page 1 is not the output of describe-change-set/);
-  expect((await run(['check', '--policy', write('badpolicy.json', { type: 'rules', rules: [] }), write('ok.json', page1)])).err)
-    .toMatch(/invalid policy: .*rules must be a non-empty list/);
+  expect(await run(['check', '--frobnicate', 'x.json'])).toMatchObject({ code: 64, err: expect.stringMatching(/Unknown option '--frobnicate'/) });
+  expect(await run(['check', '--assembly', 'cdk.out', 'x.json'])).toMatchObject({ code: 64, err: expect.stringMatching(/--assembly and --action together/) });
+  const missing = await run(['check', path.join(dir, 'missing.json')]);
+  expect(missing).toMatchObject({ code: 4, err: expect.stringMatching(/cannot read .*missing\.json: no such file/) });
+  fs.writeFileSync(path.join(dir, 'bad.json'), '{ "password": "hunter2", not json');
+  const bad = await run(['check', path.join(dir, 'bad.json')]);
+  expect(bad).toMatchObject({ code: 4, err: expect.stringMatching(/bad\.json is not valid JSON: .* at line 1, column \d+/) });
+  expect(bad.err).not.toContain('hunter2');
+  expect((await run(['check', write('nochanges.json', { Status: 'x' })])).err).toMatch(/page 1 has no "Changes" list/);
+  expect((await run(['check', '--policy', write('badpolicy.json', { type: 'rules', rules: [] }), write('ok.json', page1)])))
+    .toMatchObject({ code: 4, err: expect.stringMatching(/is not a valid policy: .*rules must be a non-empty list/) });
 });
 
 test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() and the workflow\'s inspection agree', async () => {
@@ -105,7 +235,7 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
   const cfn = mockClient(CloudFormationClient);
   cfn.on(DescribeChangeSetCommand).callsFake((input) => (input.NextToken === 'next' ? page2 : page1));
   const state = {
-    deployment: { stackName: 'app', changeSetName: 'cs', policy: document, onUnsafe: { type: 'fail' } },
+    deployment: { stackName: 'app', changeSetName: 'cs', policy: document, onUnsafe: { type: 'fail' }, includeNestedStacks: true },
   } as unknown as WorkflowState;
   const inspection = await runTask({ task: 'inspectChangeSet', state }, {
     cloudformation: new CloudFormationClient({}), s3: new S3Client({}), region: 'us-east-1',
@@ -157,7 +287,7 @@ describe('approve and reject answer a deployment waiting for a person', () => {
     expect(await main(['approve'], () => undefined, (s) => err.push(s), recorder().sender)).toBe(64);
     expect(err.join('')).toMatch(/--task-token is required/);
     expect(await main(['reject', '--task-token', 't', '--force', 'x'], () => undefined, (s) => err.push(s), recorder().sender)).toBe(64);
-    expect(err.join('')).toMatch(/unexpected "--force"/);
+    expect(err.join('')).toMatch(/Unknown option '--force'/);
     const failing = () => ({
       approve: async () => { throw Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }); },
       reject: async () => undefined,

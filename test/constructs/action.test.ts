@@ -9,7 +9,7 @@ import {
   userParametersOf,
 } from './helpers';
 import { StepFunctionsDeployAction } from '../../src';
-import { validateConfig } from '../../src/action/job';
+import { validateConfig } from '../../src/shared/config';
 
 describe('StepFunctionsDeployAction in a pipeline stage', () => {
   test('stage.addAction() synthesizes a Lambda Invoke action on the trigger function, reading the source artifact', () => {

@@ -121,6 +121,7 @@ export function definitionOf(template: Template): { definition: any; tokens: Rec
 }
 
 export interface Statement {
+  readonly Sid?: string;
   readonly Effect: string;
   readonly Action: string[];
   readonly Resource: unknown[];

@@ -22,10 +22,12 @@ test('GIVEN 100 actions in one stack THEN the task role has one CloudFormation a
   const statements = statementsOf(t, logicalIdOf(actions[0].taskFunction.role!));
   const cloudformation = statements.filter((s) => s.Action.some((a) => a.startsWith('cloudformation:')));
   const passRole = statements.filter((s) => s.Action.includes('iam:PassRole'));
-  expect(cloudformation).toHaveLength(1);
+  // One statement to deploy the stacks, one to read their nested stacks' change sets.
+  expect(cloudformation.map((s) => s.Sid)).toEqual(['DeployTargetStacks', 'ReadNestedChangeSets']);
   expect(passRole).toHaveLength(1);
-  // 100 stacks and the change-set prefix; 100 deployment roles
+  // 100 stacks and the change-set prefix; 100 nested-stack patterns; 100 deployment roles
   expect(cloudformation[0].Resource).toHaveLength(101);
+  expect(cloudformation[1].Resource).toHaveLength(100);
   expect(passRole[0].Resource).toHaveLength(100);
   // (the pipeline's own role overflows with one sts:AssumeRole per action role, as with native actions)
   const taskRoleRef = JSON.stringify({ Ref: logicalIdOf(actions[0].taskFunction.role!) });

@@ -1,7 +1,7 @@
 import { SAMPLE_ROLE_ARN, singleAction, substituteTokens, userParametersOf } from './helpers';
 import { ChangeAction, PolicyAction, Replacement, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { SafetyRule } from '../../src';
-import { validateConfig } from '../../src/action/job';
+import { validateConfig } from '../../src/shared/config';
 
 /** The policy and on-unsafe documents an action renders into UserParameters, checked by the handler's own validation. */
 function rendered(safetyPolicy?: SafetyPolicy, onUnsafeChange?: UnsafeChangeAction) {
@@ -116,9 +116,10 @@ describe('SafetyPolicy at synth time', () => {
       expect(rendered(undefined, UnsafeChangeAction.fail()).onUnsafe).toEqual({ type: 'fail' });
     });
 
-    test('without a policy, none travels and the handler applies its default (deny destructive changes)', () => {
+    test('without a policy, the default (deny destructive changes) is written into the action\'s configuration', () => {
+      // What the action was synthesized with is what it deploys with: nothing is left for a default elsewhere.
       const { policy, onUnsafe } = rendered();
-      expect(policy).toBeUndefined();
+      expect(policy).toEqual({ type: 'denyDestructive' });
       expect(onUnsafe).toBeUndefined();
     });
 

@@ -31,7 +31,7 @@ describe('the deploy state machine definition', () => {
 
   test('has the blog-like state names, every one of them, starting by reading the template', () => {
     expect(Object.keys(definition.States).sort()).toEqual(Object.values(STATE_NAMES).sort());
-    expect(definition.StartAt).toBe(STATE_NAMES.readTemplate);
+    expect(definition.StartAt).toBe(STATE_NAMES.confirmJob);
     for (const name of ['Create Stack', 'Create Change Set', 'Inspect Change Set Changes', 'Safe to Update Infra?',
       'Execute Change Set', 'Delete Unsafe Change Set', 'Deployment Rejected', 'Deployment Succeeded']) {
       expect(definition.States).toHaveProperty([name]);
@@ -58,8 +58,9 @@ describe('the deploy state machine definition', () => {
       expect({ name, resource: tokens[state.Resource] }).toEqual({
         name, resource: { 'Fn::GetAtt': [logicalIdOf(action.taskFunction), 'Arn'] },
       });
-      // Every failure ends somewhere: a Catch on States.ALL.
-      expect({ name, caught: (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals) }).toEqual({ name, caught: ['States.ALL'] });
+      // Every failure ends somewhere: a Catch on States.ALL, and one on States.DataLimitExceeded, which States.ALL
+      // does not catch.
+      expect({ name, caught: (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals) }).toEqual({ name, caught: ['States.DataLimitExceeded', 'States.ALL'] });
     }
   });
 
@@ -116,11 +117,13 @@ describe('the deploy state machine definition', () => {
     expect(approval.Resource).toMatch(/:::lambda:invoke\.waitForTaskToken$/);
     expect(tokens[approval.Parameters.FunctionName] ?? approval.Parameters.FunctionName).toEqual({ 'Fn::GetAtt': [logicalIdOf(action.taskFunction), 'Arn'] });
     expect(approval.Parameters.Payload).toEqual({ 'task': 'requestApproval', 'state.$': '$', 'token.$': '$$.Task.Token', 'executionId.$': '$$.Execution.Id' });
-    expect(approval.TimeoutSecondsPath).toBe('$.deployment.onUnsafe.timeoutSeconds');
+    // The strategy's timeout cut to the time left before the action's deadline (the inspection works it out).
+    expect(approval.TimeoutSecondsPath).toBe('$.inspection.approvalTimeoutSeconds');
     expect(approval.Retry.flatMap((r: any) => r.ErrorEquals)).not.toContain('States.Timeout');
     expect(approval.Catch.map((c: any) => [c.ErrorEquals, c.Next])).toEqual([
       [['ApprovalRejected'], STATE_NAMES.deleteRejectedChangeSet],
       [['States.Timeout'], STATE_NAMES.deleteExpiredChangeSet],
+      [['States.DataLimitExceeded'], STATE_NAMES.cleanUpAfterError],
       [['States.ALL'], STATE_NAMES.cleanUpAfterError],
     ]);
   });

@@ -7,7 +7,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import 'aws-sdk-client-mock-jest';
 import { accessDenied } from './support';
-import { validateConfig } from '../../src/action/job';
+import { validateConfig } from '../../src/shared/config';
 import { LIMITS } from '../../src/shared/contract';
 import { CHANGE_SET_NAME, changeSetNameFor, executionNameFor } from '../../src/shared/naming';
 import { ARTIFACT, TEMPLATE_PATH, deployment } from '../handlers/fakes';
@@ -62,21 +62,43 @@ describe('UserParameters', () => {
 });
 
 describe('the S3 input file (s3Bucket + stateMachineFile)', () => {
-  const FILE = { s3Bucket: 'config-bucket', stateMachineFile: 'deploy/prod.json' };
+  const FILE = { s3Bucket: 'config-bucket', stateMachineFile: 'deploy/prod.json', stackName: 'sample-app' };
+  const TEMPLATE = { templatePath: 'cdk.out/App.json' };
 
   test.each<[string, string, string]>([
-    ['a JSON array', '[{"stackName":"sample-app"}]', 'ConfigurationError: the S3 input file s3://config-bucket/deploy/prod.json must be a JSON object'],
-    ['empty', '', 'ConfigurationError: the S3 input file s3://config-bucket/deploy/prod.json is not valid JSON'],
+    ['a JSON array', '[{"templatePath":"t.json"}]', 'ConfigurationError: the S3 input file s3://config-bucket/deploy/prod.json must be a JSON object'],
+    ['empty', '', 'ConfigurationError: the S3 input file s3://config-bucket/deploy/prod.json is not valid JSON: it is empty'],
     ['JSON null', 'null', 'ConfigurationError: the S3 input file s3://config-bucket/deploy/prod.json must be a JSON object'],
-    ['an unknown key', JSON.stringify({ ...VALID, stackname: 'typo' }), 'ConfigurationError: invalid action configuration: unknown keys "stackname"'],
-    ['an invalid stack name', JSON.stringify({ ...VALID, stackName: 'sample_app' }), 'stack name "sample_app" is invalid'],
-    ['an invalid policy', JSON.stringify({ ...VALID, policy: { type: 'rules', rules: [], defaultVerdict: 'ALLOW' } }), '"policy": rules must be a non-empty list'],
-    ['parameters that are not strings', JSON.stringify({ ...VALID, parameterOverrides: { Count: 3 } }), '"parameterOverrides" must be an object of string values'],
+    ['an unknown key', JSON.stringify({ ...TEMPLATE, stackname: 'typo' }), 'ConfigurationError: invalid action configuration: unknown keys "stackname"'],
+    ['an invalid template path', JSON.stringify({ templatePath: '../secrets.json' }), '"templatePath" must not contain "." or ".." segments'],
+    ['a setting that decides safety (the policy)', JSON.stringify({ ...TEMPLATE, policy: { type: 'allowAll' } }), 'the S3 input file may not set "policy"'],
+    ['parameters that are not strings', JSON.stringify({ ...TEMPLATE, parameterOverrides: { Count: 3 } }), '"parameterOverrides" must be an object of string values'],
   ])('a file that holds %s: the job fails naming the problem', async (_what, content, problem) => {
     const world = new TriggerWorld();
     world.s3.put(FILE.s3Bucket, FILE.stateMachineFile, content);
     const message = await failureOf(world, jobEvent({ userParameters: FILE }));
     expect(message).toContain(problem);
+  });
+
+  test('GIVEN a file that is not valid JSON and holds a secret WHEN it is refused THEN the message says where the problem is, never the text around it', async () => {
+    // JSON.parse's own message quotes the text near the error; it would reach the pipeline's console.
+    const world = new TriggerWorld();
+    world.s3.put(FILE.s3Bucket, FILE.stateMachineFile, '{"parameterOverrides": {"DbPassword": "hunter2-s3cr3t"} oops}');
+    const message = await failureOf(world, jobEvent({ userParameters: FILE }));
+    expect(message).toBe('ConfigurationError: the S3 input file s3://config-bucket/deploy/prod.json is not valid JSON: invalid symbol at line 1, column 57');
+    expect(message).not.toContain('hunter2');
+  });
+
+  test('GIVEN a file written by Windows PowerShell (UTF-16 with a byte-order mark) or with a UTF-8 byte-order mark THEN it is read', async () => {
+    for (const bytes of [
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(TEMPLATE), 'utf16le')]),
+      Buffer.from(`\ufeff${JSON.stringify(TEMPLATE)}`),
+    ]) {
+      const world = new TriggerWorld();
+      world.s3.put(FILE.s3Bucket, FILE.stateMachineFile, new Uint8Array(bytes));
+      expect(await world.run(jobEvent({ userParameters: FILE }))).toBe('STARTED');
+      expect(world.startedInput().deployment.templatePath).toBe(TEMPLATE.templatePath);
+    }
   });
 
   test('a file the trigger may not read (AccessDenied): ConfigurationError naming the file', async () => {
@@ -95,8 +117,8 @@ describe('the S3 input file (s3Bucket + stateMachineFile)', () => {
 
   test('a file of exactly 64 KiB is read; the limit is on the size, not on anything else', async () => {
     const world = new TriggerWorld();
-    const base = JSON.stringify({ ...VALID, tags: { pad: '' } });
-    world.s3.put(FILE.s3Bucket, FILE.stateMachineFile, JSON.stringify({ ...VALID, tags: { pad: 'p'.repeat(LIMITS.inputFile - base.length) } }));
+    const base = JSON.stringify({ ...TEMPLATE, tags: { pad: '' } });
+    world.s3.put(FILE.s3Bucket, FILE.stateMachineFile, JSON.stringify({ ...TEMPLATE, tags: { pad: 'p'.repeat(LIMITS.inputFile - base.length) } }));
     expect(await world.run(jobEvent({ userParameters: FILE }))).toBe('STARTED');
   });
 });

@@ -17,7 +17,7 @@ import type { Deployment } from '../../src/shared/contract';
 import type { TaskDeps } from '../../src/workflow/tasks';
 import { resourceChange } from '../workflow/fake-aws';
 import {
-  S, STACK_NAME, continueAction, createPipelineWorld, createWorld, deploymentFor, invokeTrigger, jobEvent, runWorkflow,
+  S, STACK_NAME, continueAction, createPipelineWorld, createWorld, deploymentFor, invokeTrigger, issueJob, issueJobFor, jobEvent, runWorkflow,
 } from '../workflow/harness';
 import type { World, WorkflowRun } from '../workflow/harness';
 
@@ -86,6 +86,7 @@ describe('a stack left IN_PROGRESS by another deployment', () => {
       return next();
     });
     const deployment: Deployment = { ...deploymentFor(), startedAt: start, deadline: start + 10 * 60_000 };
+    issueJobFor(world, deployment);
 
     // WHEN
     const run = await runWorkflow({ deployment }, { ...world.deps, cloudformation: cfnCalls.client, now: () => clock });
@@ -107,6 +108,8 @@ describe('two pipeline executions against one stack', () => {
     const world = sharedStack();
     const a = deploymentFor(JOB_A);
     const b = deploymentFor(JOB_B);
+    issueJobFor(world, a);
+    issueJobFor(world, b);
     const clientOfA = intercept(world.cfnCalls.client);
     const clientOfB = intercept(world.cfnCalls.client);
     let secondLooked!: () => void;
@@ -157,9 +160,25 @@ describe('two pipeline executions against one stack', () => {
     const world = sharedStack();
     const a = deploymentFor(JOB_A);
     const b = deploymentFor(JOB_B);
+    issueJobFor(world, a);
+    issueJobFor(world, b);
 
-    // WHEN: both start at once; each passes Check Stack Existence before either executes.
-    const runs = await Promise.all([runWorkflow({ deployment: a }, world.deps), runWorkflow({ deployment: b }, world.deps)]);
+    // WHEN: both start at once; each passes Check Stack Existence, and has its change set, before either executes.
+    let bothCreated!: () => void;
+    const created = new Promise<void>((resolve) => { bothCreated = resolve; });
+    let count = 0;
+    const barrier = intercept(world.deps.cloudformation)
+      .on(CreateChangeSetCommand, async (_input, next) => {
+        const output = await next();
+        if (++count === 2) bothCreated();
+        return output;
+      })
+      .on(ExecuteChangeSetCommand, async (_input, next) => {
+        await created;
+        return next();
+      });
+    const deps = { ...world.deps, cloudformation: barrier.client };
+    const runs = await Promise.all([runWorkflow({ deployment: a }, deps), runWorkflow({ deployment: b }, deps)]);
 
     // THEN one deployment updated the stack
     const winners = runs.filter((r) => r.status === 'SUCCEEDED');
@@ -185,18 +204,18 @@ describe('the trigger invoked twice for one job at the same time', () => {
     // GIVEN
     const world = createPipelineWorld();
     const job = '33333333-cccc-4ccc-8ccc-000000000003';
-    const now = Date.now();
+    issueJob(world, job);
 
-    // WHEN: Lambda delivers the job twice (the second a few seconds later by its clock, so its input differs).
+    // WHEN: Lambda delivers the job twice. Both build the same input from CodePipeline's answer.
     const outcomes = await Promise.all([
-      invokeTrigger(world, jobEvent(world, job), now),
-      invokeTrigger(world, jobEvent(world, job), now + 3_000),
+      invokeTrigger(world, jobEvent(world, job)),
+      invokeTrigger(world, jobEvent(world, job)),
     ]);
 
-    // THEN
-    expect(outcomes).toEqual(['STARTED', 'STARTED']);
+    // THEN: the same name and input while it runs: Step Functions gives both the one execution.
+    expect(outcomes.sort()).toEqual(['ALREADY_ANSWERED', 'STARTED']);
     expect(world.sfn.executions).toHaveLength(1);
-    expect(world.sfn.startCalls.map((c) => c.error)).toEqual([undefined, 'ExecutionAlreadyExists']);
+    expect(world.sfn.startCalls.map((c) => c.error)).toEqual([undefined, undefined]);
     expect(world.codepipeline.answers.filter((a) => a.jobId === job)).toHaveLength(1);
     const action = await continueAction(world, job);
     expect(action.final.kind).toBe('success');

@@ -14,7 +14,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TRANSIENT, accessDenied, intercept, lambdaError } from './support';
 import type { Intercepted } from './support';
 import { resourceChange } from '../workflow/fake-aws';
-import { S, STACK_NAME, causeMessage, createWorld, deploymentFor, runWorkflow } from '../workflow/harness';
+import { S, STACK_NAME, causeMessage, createWorld, deploymentFor, issueJobFor, runWorkflow } from '../workflow/harness';
 import type { World } from '../workflow/harness';
 
 interface FaultyWorld extends World {
@@ -31,6 +31,7 @@ function updateWorld(): FaultyWorld {
 }
 
 function deployIn(world: FaultyWorld, deployment = deploymentFor()) {
+  issueJobFor(world, deployment);
   return runWorkflow({ deployment }, { ...world.deps, cloudformation: world.cfnCalls.client, s3: world.s3Calls.client });
 }
 

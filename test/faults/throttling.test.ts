@@ -15,10 +15,10 @@ import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
   DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
-import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { GetJobDetailsCommand, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -28,12 +28,12 @@ import { runTrigger } from '../../src/action/trigger';
 import { executionNameFor } from '../../src/shared/naming';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
-import { REGION, SMALL_TEMPLATE, TEMPLATE_PATH as H_TEMPLATE_PATH, change, deployment } from '../handlers/fakes';
-import { TaskWorld } from '../handlers/task-support';
-import { JOB_ID, TriggerWorld, jobEvent } from '../handlers/trigger-support';
+import { ARTIFACT, REGION, SMALL_TEMPLATE, TEMPLATE_PATH as H_TEMPLATE_PATH, change, deployment } from '../handlers/fakes';
+import { EXECUTION_ARN as TASK_EXECUTION_ARN, TaskWorld } from '../handlers/task-support';
+import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from '../handlers/trigger-support';
 import { NO_CHANGES_REASON, resourceChange } from '../workflow/fake-aws';
 import {
-  S, STACK_NAME, TEMPLATE_PATH, causeMessage, createWorld, deploymentFor, largeTemplate, runWorkflow,
+  S, STACK_NAME, TEMPLATE_PATH, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow,
 } from '../workflow/harness';
 import type { World } from '../workflow/harness';
 
@@ -61,6 +61,27 @@ function largeHandlerTemplate(): string {
 
 /** Every AWS call the task handler makes, reached through the task that makes it. */
 const CALLS: [string, CallCase][] = [
+  ['confirmJob: CodePipeline GetJobDetails', { task: 'confirmJob', command: GetJobDetailsCommand, given: () => ({}) }],
+  ['confirmJob: CodePipeline ListActionExecutions', {
+    task: 'confirmJob',
+    command: ListActionExecutionsCommand,
+    given: (w) => {
+      w.codepipeline.issue({ id: deployment().jobId, userParameters: '{"stackName":"sample-app","templatePath":"t.json"}', artifact: ARTIFACT });
+      return {};
+    },
+  }],
+  ['confirmJob: S3 GetObject (the S3 input file)', {
+    task: 'confirmJob',
+    command: GetObjectCommand,
+    given: (w) => {
+      w.codepipeline.issue({
+        id: deployment().jobId,
+        artifact: ARTIFACT,
+        userParameters: '{"stackName":"sample-app","templatePath":"t.json","s3Bucket":"config","stateMachineFile":"deploy.json"}',
+      });
+      return {};
+    },
+  }],
   ['readTemplate: S3 GetObject (the artifact)', { task: 'readTemplate', command: GetObjectCommand, given: () => ({}) }],
   ['readTemplate: S3 PutObject (staging a template over 51,200 bytes)', {
     task: 'readTemplate',
@@ -124,11 +145,12 @@ const CALLS: [string, CallCase][] = [
   ['executeChangeSet: ExecuteChangeSet', {
     task: 'executeChangeSet',
     command: ExecuteChangeSetCommand,
-    given: (w) => {
-      w.cloudformation.addStack(H_STACK, 'UPDATE_COMPLETE');
-      w.cloudformation.addChangeSet(H_STACK, CHANGE_SET, []);
-      return { state: { deployment: deployment(), inspection: safeInspection() } };
-    },
+    given: (w) => executing(w),
+  }],
+  ['executeChangeSet: Step Functions GetExecutionHistory (its caller)', {
+    task: 'executeChangeSet',
+    command: GetExecutionHistoryCommand,
+    given: (w) => executing(w),
   }],
   ['deleteRolledBackStack: DeleteStack (recreateRolledBackStack)', {
     task: 'deleteRolledBackStack',
@@ -160,6 +182,15 @@ const CALLS: [string, CallCase][] = [
   }],
 ];
 
+/** A safe change set, and the execution at its Execute Change Set state with this state. */
+function executing(w: TaskWorld): Partial<TaskEvent> {
+  w.cloudformation.addStack(H_STACK, 'UPDATE_COMPLETE');
+  w.cloudformation.addChangeSet(H_STACK, CHANGE_SET, []);
+  const state = { deployment: deployment(), inspection: safeInspection() };
+  w.history.current.set(TASK_EXECUTION_ARN, { executionArn: TASK_EXECUTION_ARN, name: S.executeChangeSet, input: state });
+  return { state, executionId: TASK_EXECUTION_ARN };
+}
+
 function safeInspection() {
   return { verdict: 'SAFE' as const, changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 };
 }
@@ -176,6 +207,8 @@ function handlerWorld() {
     s3: intercept(world.s3.client),
     lambda: intercept(lambda),
     sns: intercept(sns),
+    codepipeline: intercept(world.codepipeline.client),
+    sfn: intercept(world.history.client),
   };
   const deps: TaskDeps = {
     ...world.deps,
@@ -183,6 +216,8 @@ function handlerWorld() {
     s3: clients.s3.client,
     lambda: clients.lambda.client,
     sns: clients.sns.client,
+    codepipeline: clients.codepipeline.client,
+    sfn: clients.sfn.client,
   };
   /** Injects into whichever client serves `command`. */
   const inject = (command: CommandClass, interceptor: Interceptor) => {
@@ -199,7 +234,7 @@ async function runCase(c: CallCase, error: () => Error) {
     injected++;
     throw error();
   });
-  const result = runTask({ task: c.task, state: { deployment: deployment() }, ...event } as TaskEvent, deps);
+  const result = runTask({ task: c.task, state: { deployment: deployment() }, executionId: TASK_EXECUTION_ARN, ...event } as TaskEvent, deps);
   return { result, injected: () => injected, clients };
 }
 
@@ -232,16 +267,26 @@ describe('the task handler: a transient error on any AWS call becomes TransientA
     expect(injected()).toBe(1);
   });
 
-  test.each(CALLS)('%s denied (AccessDenied): the error keeps its name and is not turned into a retry', async (_call, c) => {
+  test.each(CALLS)('%s denied (AccessDenied): the error keeps its name and is not turned into a retry', async (call, c) => {
     const { result } = await runCase(c, () => accessDenied('the call'));
-    await expect(result).rejects.toMatchObject({ name: 'AccessDenied' });
+    // Where a denial has a meaning of its own, it is named by it: a pipeline this workflow does not serve, an
+    // input file the function may not read.
+    const meaning: Record<string, string> = {
+      'confirmJob: CodePipeline ListActionExecutions': 'JobNotConfirmed',
+      'confirmJob: S3 GetObject (the S3 input file)': 'ConfigurationError',
+    };
+    await expect(result).rejects.toMatchObject({ name: meaning[call] ?? 'AccessDenied' });
   });
 
   test('every AWS call of the task handler is in the list above (a new call needs a fault test)', () => {
-    // The commands the workflow's handler modules send, read from their source.
+    // The commands the workflow's handler modules (and the job confirmation they share with the trigger) send.
     const sent = new Set<string>();
-    for (const file of fs.readdirSync(WORKFLOW_SRC).filter((f) => f.endsWith('.ts') && !f.endsWith('.lambda.ts'))) {
-      const text = fs.readFileSync(path.join(WORKFLOW_SRC, file), 'utf8');
+    const files = [
+      ...fs.readdirSync(WORKFLOW_SRC).filter((f) => f.endsWith('.ts') && !f.endsWith('.lambda.ts')).map((f) => path.join(WORKFLOW_SRC, f)),
+      path.join(__dirname, '../../src/shared/pipeline-job.ts'),
+    ];
+    for (const file of files) {
+      const text = fs.readFileSync(file, 'utf8');
       for (const match of text.matchAll(/new (\w+Command)\(/g)) sent.add(match[1]);
     }
     const covered = new Set(CALLS.map(([, c]) => (c.command as unknown as { name: string }).name));
@@ -296,7 +341,9 @@ function scenario(kind: Scenario): FaultyWorld {
 }
 
 function deployIn(world: FaultyWorld) {
-  return runWorkflow({ deployment: deploymentFor() }, world.faultyDeps);
+  const planned = deploymentFor();
+  issueJobFor(world, planned);
+  return runWorkflow({ deployment: planned }, world.faultyDeps);
 }
 
 /** How many times each write really reached CloudFormation (and S3). */
@@ -386,6 +433,7 @@ describe('the workflow: a throttled call is retried and the deployment completes
     const world = scenario('update');
     world.cfnCalls.failBefore(ExecuteChangeSetCommand, Infinity, TRANSIENT.throttling);
     const planned = deploymentFor();
+    issueJobFor(world, planned);
 
     // WHEN
     const run = await runWorkflow({ deployment: planned }, world.faultyDeps);
@@ -408,7 +456,7 @@ describe('the workflow: a throttled call is retried and the deployment completes
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('TransientAwsError');
     expect(causeMessage(run.cause)).toBe('SlowDown: Please reduce your request rate.');
-    expect(run.path).toEqual([S.readTemplate, S.deploymentErrored]);
+    expect(run.path).toEqual([S.confirmJob, S.readTemplate, S.deploymentErrored]);
     expect(world.cfn.calls).toEqual([]);
   });
 });
@@ -425,17 +473,34 @@ function triggerWorld() {
   const sfn = intercept(world.sfn.client);
   const s3 = intercept(world.s3.client);
   const deps = { ...world.deps, codepipeline: codepipeline.client, sfn: sfn.client, s3: s3.client };
-  return { world, deps, codepipeline, sfn, s3 };
+  /** CodePipeline issued the event's job; the trigger runs for it with the intercepted clients. */
+  const run = (event: Record<string, unknown>) => {
+    issueJobOf(world.codepipeline, event);
+    return runTrigger(event, deps);
+  };
+  return { world, deps, codepipeline, sfn, s3, run };
 }
 
 describe('the trigger: AWS still throttled after the SDK\'s own retries', () => {
+  test.each<[string, CommandClass]>([
+    ['GetJobDetails', GetJobDetailsCommand],
+    ['ListActionExecutions', ListActionExecutionsCommand],
+  ])('CodePipeline %s throttled: the job cannot be confirmed yet, so the invocation fails (Lambda retries it); nothing starts, nothing is answered', async (_what, command) => {
+    const t = triggerWorld();
+    t.codepipeline.failBefore(command, Infinity, TRANSIENT.throttlingException);
+    await expect(t.run(jobEvent())).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect(t.world.sfn.executions.size).toBe(0);
+    expect(t.world.codepipeline.successes).toHaveLength(0);
+    expect(t.world.codepipeline.failures).toHaveLength(0);
+  });
+
   test('StartExecution throttled: nothing was started, so the job fails at once naming the throttling (the pipeline can be retried)', async () => {
     // GIVEN
     const t = triggerWorld();
     t.sfn.failBefore(StartExecutionCommand, Infinity, TRANSIENT.throttlingException);
 
     // WHEN
-    const outcome = await runTrigger(jobEvent(), t.deps);
+    const outcome = await t.run(jobEvent());
 
     // THEN
     expect(outcome).toBe('FAILED');
@@ -451,7 +516,7 @@ describe('the trigger: AWS still throttled after the SDK\'s own retries', () => 
     t.sfn.failBefore(DescribeExecutionCommand, Infinity, TRANSIENT.throttlingException);
 
     // WHEN
-    const outcome = await runTrigger(jobEvent({ continuationToken: JSON.stringify({ executionArn: EXECUTION_ARN }) }), t.deps);
+    const outcome = await t.run(jobEvent({ continuationToken: JSON.stringify({ executionArn: EXECUTION_ARN }) }));
 
     // THEN: the action stays in progress, CodePipeline calls again with the same execution; Step Functions is not told anything.
     expect(outcome).toBe('RUNNING');
@@ -475,7 +540,7 @@ describe('the trigger: AWS still throttled after the SDK\'s own retries', () => 
     t.codepipeline.failBefore(command, 1, TRANSIENT.throttlingException);
 
     // WHEN
-    const first = runTrigger(event(), t.deps);
+    const first = t.run(event());
 
     // THEN the invocation fails, naming the call that could not be made; no contradicting result was sent
     await expect(first).rejects.toMatchObject({ name: 'AnswerError', message: 'ThrottlingException: Rate exceeded' });
@@ -483,7 +548,7 @@ describe('the trigger: AWS still throttled after the SDK\'s own retries', () => 
     expect(t.world.codepipeline.failures).toHaveLength(0);
 
     // AND Lambda's retry of the same invocation answers the job, following the same execution
-    const retry = await runTrigger(event(), t.deps);
+    const retry = await t.run(event());
     expect(['STARTED', 'RUNNING', 'FAILED']).toContain(retry);
     expect(t.world.codepipeline.successes.length + t.world.codepipeline.failures.length).toBe(1);
     expect(t.world.sfn.executions.size).toBe(1);
@@ -496,7 +561,7 @@ describe('the trigger: AWS still throttled after the SDK\'s own retries', () => 
     t.s3.failBefore(GetObjectCommand, Infinity, TRANSIENT.slowDown);
 
     // WHEN
-    const outcome = await runTrigger(jobEvent({ userParameters: { s3Bucket: 'config-bucket', stateMachineFile: 'deploy/prod.json' } }), t.deps);
+    const outcome = await t.run(jobEvent({ userParameters: { s3Bucket: 'config-bucket', stateMachineFile: 'deploy/prod.json' } }));
 
     // THEN
     expect(outcome).toBe('FAILED');

@@ -10,17 +10,18 @@
  *   runs to its own end (success, failure or its deadline).
  */
 import { DescribeChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { PutJobFailureResultCommand } from '@aws-sdk/client-codepipeline';
+import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { intercept } from './support';
+import { runTrigger } from '../../src/action/trigger';
 import { DEFAULTS } from '../../src/shared/contract';
 import type { Deployment } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
 import { pollSeconds } from '../../src/workflow/stack-status';
 import { STATE_MACHINE_ARN } from '../handlers/fakes';
 import { JOB_ID, TriggerWorld, jobEvent as handlerJobEvent } from '../handlers/trigger-support';
-import { resourceChange } from '../workflow/fake-aws';
+import { TRIGGER_FUNCTION_NAME, resourceChange } from '../workflow/fake-aws';
 import {
-  S, STACK_NAME, createPipelineWorld, createWorld, deploymentFor, invokeTrigger, jobEvent, runWorkflow,
+  S, STACK_NAME, continuationJobId, createPipelineWorld, createWorld, deploymentFor, invokeTrigger, issueJob, issueJobFor, jobEvent, runWorkflow,
 } from '../workflow/harness';
 
 const SAFE = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
@@ -65,6 +66,7 @@ describe('the action\'s deadline in the polling tasks', () => {
     const cfn = intercept(world.cfn.client).on(DescribeStacksCommand, tick).on(DescribeChangeSetCommand, tick);
     // An action with a one-hour timeout.
     const deployment: Deployment = { ...deploymentFor(), startedAt: START, deadline: START + 60 * 60_000 };
+    issueJobFor(world, deployment);
     const deploy = () => runWorkflow({ deployment }, { ...world.deps, cloudformation: cfn.client, now: () => clock });
     return { world, deployment, deploy };
   }
@@ -149,9 +151,11 @@ describe('a pipeline action stopped and abandoned', () => {
     const world = createPipelineWorld();
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: SAFE };
+    issueJob(world, JOB);
     expect(await invokeTrigger(world, jobEvent(world, JOB))).toBe('STARTED');
     const token = world.codepipeline.answers[0].input.continuationToken;
-    expect(await invokeTrigger(world, jobEvent(world, `${JOB}-continuation-1`, token))).toBe('RUNNING');
+    world.codepipeline.continuation(JOB, continuationJobId(JOB, 1));
+    expect(await invokeTrigger(world, jobEvent(world, continuationJobId(JOB, 1), token))).toBe('RUNNING');
 
     // WHEN: stop and abandon. CodePipeline creates no further continuation job; nothing stops the execution.
     await world.sfn.runPending();
@@ -161,36 +165,64 @@ describe('a pipeline action stopped and abandoned', () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(world.cfn.writes().map((c) => c.op)).toEqual(['CreateChangeSet', 'ExecuteChangeSet']);
     expect(world.cfn.stack(STACK_NAME)?.status).toBe('UPDATE_COMPLETE');
-    expect(world.codepipeline.answers.map((a) => a.jobId)).toEqual([JOB, `${JOB}-continuation-1`]);
+    expect(world.codepipeline.answers.map((a) => a.jobId)).toEqual([JOB, continuationJobId(JOB, 1)]);
   });
 
   test('GIVEN an invocation of the abandoned action still in flight WHEN it answers a job CodePipeline closed THEN the refusal (InvalidJobStateException) is logged, not thrown', async () => {
     // GIVEN: the action runs; CodePipeline closed the continuation job when the pipeline was abandoned.
     const world = createPipelineWorld();
+    issueJob(world, JOB);
     await invokeTrigger(world, jobEvent(world, JOB));
     const token = world.codepipeline.answers[0].input.continuationToken;
-    const closed = `${JOB}-continuation-1`;
-    await world.codepipeline.client.send(new PutJobFailureResultCommand({
-      jobId: closed, failureDetails: { type: 'JobFailed', message: 'Abandoned: the pipeline execution was stopped' },
-    }));
+    const closed = continuationJobId(JOB, 1);
+    world.codepipeline.continuation(JOB, closed);
     await world.sfn.runPending();
+    // The invocation has confirmed the job with CodePipeline; CodePipeline closes it before the answer arrives.
+    const racing = intercept(world.codepipeline.client).on(PutJobSuccessResultCommand, async (_input, next) => {
+      await world.codepipeline.client.send(new PutJobFailureResultCommand({
+        jobId: closed, failureDetails: { type: 'JobFailed', message: 'Abandoned: the pipeline execution was stopped' },
+      }));
+      return next();
+    });
 
     // WHEN
-    const outcome = invokeTrigger(world, jobEvent(world, closed, token));
+    const outcome = runTrigger(jobEvent(world, closed, token), {
+      codepipeline: racing.client,
+      sfn: world.sfn.client,
+      s3: world.s3.client,
+      stateMachineArn: world.synthesized.stateMachineArn,
+      functionName: TRIGGER_FUNCTION_NAME,
+      log: (m) => world.log.push(m),
+    });
 
     // THEN
-    await expect(outcome).resolves.toBe('SUCCEEDED');
+    await expect(outcome).resolves.toBe('ALREADY_ANSWERED');
     expect(world.log.join('\n')).toMatch(/already answered/);
     expect(world.codepipeline.answers.filter((a) => a.jobId === closed)).toHaveLength(1);
   });
 
-  test('GIVEN an abandoned action whose update never finishes WHEN nobody polls it any more THEN the execution still ends, at the action\'s own deadline', async () => {
-    // GIVEN: an action started a minute more than its timeout ago (its deadline has passed), then abandoned.
+  test('GIVEN a continuation job CodePipeline already closed (the action was abandoned) WHEN an invocation for it arrives THEN it is refused without an answer or any other call', async () => {
+    const world = createPipelineWorld();
+    issueJob(world, JOB);
+    await invokeTrigger(world, jobEvent(world, JOB));
+    const token = world.codepipeline.answers[0].input.continuationToken;
+    const closed = continuationJobId(JOB, 1);
+    world.codepipeline.continuation(JOB, closed);
+    world.codepipeline.setStatus(closed, 'Abandoned');
+
+    await expect(invokeTrigger(world, jobEvent(world, closed, token))).rejects.toMatchObject({
+      name: 'JobNotConfirmed', message: expect.stringContaining('is Abandoned, not in progress'),
+    });
+    expect(world.codepipeline.answers.map((a) => a.jobId)).toEqual([JOB]);
+  });
+
+  test('GIVEN an abandoned action whose deadline has passed WHEN its execution reaches a safe change set THEN it is deleted, never executed: no change set runs after the deadline', async () => {
+    // GIVEN: an action that started a minute more than its timeout ago (its deadline has passed), then abandoned.
     const world = createPipelineWorld();
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { pendingPolls: 0, changes: SAFE };
-    world.cfn.onExecuteChangeSet = { inProgressPolls: 1_000 };
-    await invokeTrigger(world, jobEvent(world, JOB), Date.now() - (DEFAULTS.timeoutMinutes + 1) * 60_000);
+    issueJob(world, JOB, Date.now() - (DEFAULTS.timeoutMinutes + 1) * 60_000);
+    await invokeTrigger(world, jobEvent(world, JOB));
 
     // WHEN
     await world.sfn.runPending();
@@ -198,9 +230,10 @@ describe('a pipeline action stopped and abandoned', () => {
     // THEN
     const [execution] = world.sfn.executions;
     expect(execution.status).toBe('FAILED');
-    expect(execution.error).toBe('StackUpdateFailed');
-    expect(execution.cause).toContain('still UPDATE_IN_PROGRESS at the action\'s timeout');
-    expect(world.runs[0].visits(S.getStackUpdateStatus)).toBe(1);
+    expect(execution.error).toBe('DeadlinePassed');
+    expect(execution.cause).toContain('is deleted, not executed');
+    expect(world.cfn.writes().map((c) => c.op)).toEqual(['CreateChangeSet', 'DeleteChangeSet']);
+    expect(world.cfn.stack(STACK_NAME)?.status).toBe('UPDATE_COMPLETE');
     expect(world.codepipeline.answers).toHaveLength(1);
   });
 });

@@ -9,6 +9,21 @@ import { ARTIFACT, REGION, SMALL_TEMPLATE, TEMPLATE_PATH, deployment, zip } from
 import { TaskWorld } from './task-support';
 import { LIMITS, STAGING_PREFIX } from '../../src/shared/contract';
 import { extractFiles, parseTemplateConfiguration } from '../../src/workflow/artifact';
+import { runTask } from '../../src/workflow/tasks';
+
+/** Changes the central directory record of `name` in a zip (offsets from APPNOTE 4.3.12). */
+function patchCentralDirectory(bytes: Uint8Array, name: string, patch: (view: DataView, at: number) => void): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at + 46 <= bytes.length; at++) {
+    if (view.getUint32(at, true) !== 0x02014b50) continue;
+    const nameLength = view.getUint16(at + 28, true);
+    if (new TextDecoder().decode(bytes.subarray(at + 46, at + 46 + nameLength)) === name) {
+      patch(view, at);
+      return;
+    }
+  }
+  throw new Error(`no central directory record for ${name}`);
+}
 
 /** A JSON template of exactly `bytes` bytes (UTF-8). */
 function templateOfSize(bytes: number): string {
@@ -50,7 +65,18 @@ describe('B17: reading the template from the artifact', () => {
     const key = `${STAGING_PREFIX}/prod-sample-app/${deployment().changeSetName}.template`;
     expect(world.s3.mock).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: ARTIFACT.bucket, Key: key });
     expect(world.s3.text(ARTIFACT.bucket, key)).toBe(template);
-    expect(result).toEqual({ size: LIMITS.templateBody + 1, templateUrl: `https://${ARTIFACT.bucket}.s3.${REGION}.amazonaws.com/${key}` });
+    expect(result).toEqual({ size: LIMITS.templateBody + 1, templateUrl: `https://s3.${REGION}.amazonaws.com/${ARTIFACT.bucket}/${key}` });
+  });
+
+  test('GIVEN a bucket name with dots in the aws-cn partition THEN the staged URL is path-style in the partition\'s own domain', async () => {
+    // Virtual-hosted URLs break TLS for bucket names with dots, and amazonaws.com is not China's domain.
+    const world = new TaskWorld();
+    const artifact = { bucket: 'codepipeline.cn-north-1.artifacts', key: 'pipe/Source/abc' };
+    world.s3.put(artifact.bucket, artifact.key, zip({ [TEMPLATE_PATH]: templateOfSize(LIMITS.templateBody + 1) }));
+    const result = await runTask({ task: 'readTemplate', state: { deployment: deployment({ artifact }) } }, {
+      ...world.deps, region: 'cn-north-1', urlSuffix: 'amazonaws.com.cn',
+    }) as { templateUrl: string };
+    expect(result.templateUrl).toBe(`https://s3.cn-north-1.amazonaws.com.cn/codepipeline.cn-north-1.artifacts/${STAGING_PREFIX}/prod-sample-app/${deployment().changeSetName}.template`);
   });
 
   test('the limit is in bytes, not characters: 30,000 two-byte characters are staged', async () => {
@@ -153,10 +179,34 @@ describe('B17: reading the template from the artifact', () => {
     await expect(world.run('readTemplate')).rejects.toMatchObject({ name: 'NoSuchKey' });
   });
 
-  test('extractFiles returns exactly the requested entries', () => {
-    const files = extractFiles(zip({ 'a.json': 'A', 'b/c.json': 'C', 'd.txt': 'D' }), ['a.json', 'b/c.json']);
-    expect([...files.keys()]).toEqual(['a.json', 'b/c.json']);
+  test('extractFiles returns exactly the requested entries', async () => {
+    const files = await extractFiles(zip({ 'a.json': 'A', 'b/c.json': 'C', 'd.txt': 'D' }), ['a.json', 'b/c.json']);
+    expect([...files.keys()].sort()).toEqual(['a.json', 'b/c.json']);
     expect(new TextDecoder().decode(files.get('b/c.json'))).toBe('C');
+  });
+
+  test('GIVEN an entry whose central directory claims fewer bytes than it holds THEN it is refused, not silently cut short', async () => {
+    // A lying header used to truncate the template silently to the declared size.
+    const bytes = zip({ [TEMPLATE_PATH]: SMALL_TEMPLATE });
+    patchCentralDirectory(bytes, TEMPLATE_PATH, (view, at) => view.setUint32(at + 24, 10, true));
+    await expect(extractFiles(bytes, [TEMPLATE_PATH])).rejects.toMatchObject({
+      name: 'ConfigurationError', message: expect.stringMatching(/not a readable zip archive \(entry .*\): too many bytes in the stream/),
+    });
+  });
+
+  test('GIVEN an entry whose CRC-32 does not match its content THEN it is refused as corrupt', async () => {
+    const bytes = zip({ [TEMPLATE_PATH]: SMALL_TEMPLATE });
+    patchCentralDirectory(bytes, TEMPLATE_PATH, (view, at) => view.setUint32(at + 16, (view.getUint32(at + 16, true) + 1) % 2 ** 32, true));
+    await expect(extractFiles(bytes, [TEMPLATE_PATH])).rejects.toMatchObject({
+      name: 'ConfigurationError', message: `${TEMPLATE_PATH} in the input artifact is corrupt (its CRC-32 does not match): refusing it`,
+    });
+  });
+
+  test('GIVEN an archive whose reading does not end in time THEN it is refused (inflating is bounded in time)', async () => {
+    // A zero time budget: whatever the archive, the bound is what ends the read.
+    await expect(extractFiles(zip({ [TEMPLATE_PATH]: templateOfSize(900_000) }), [TEMPLATE_PATH], 0)).rejects.toMatchObject({
+      name: 'ConfigurationError', message: 'the input artifact took over 0 s to read: refusing it',
+    });
   });
 });
 

@@ -78,7 +78,23 @@ test('the Lambda entry point\'s client for the target account signs with credent
   const assumed = sts.commandCalls(AssumeRoleCommand);
   expect(assumed).toHaveLength(1);
   expect(assumed[0].args[0].input).toMatchObject({ RoleArn: ROLE, RoleSessionName: 'sfn-deploy-a1b2c3d4job', DurationSeconds: 900 });
-  // the same role gets the same client (its credentials refresh themselves)
-  expect(cloudformationAs(ROLE, 'another-session')).toBe(client);
+  // the same role and job get the same client (its credentials refresh themselves)
+  expect(cloudformationAs(ROLE, 'sfn-deploy-a1b2c3d4job')).toBe(client);
+  sts.restore();
+});
+
+test('GIVEN two jobs for the same target role THEN each job\'s calls are made in a session named after it (not the first job\'s)', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+  const { STSClient, AssumeRoleCommand } = require('@aws-sdk/nested-clients/sts');
+  const sts = mockClient(STSClient);
+  sts.on(AssumeRoleCommand).resolves(<Record<string, unknown>>{
+    Credentials: { AccessKeyId: 'ASIATARGET', SecretAccessKey: 'target-secret', SessionToken: 'target-session', Expiration: new Date(Date.now() + 900_000) },
+  });
+  process.env.AWS_REGION = 'eu-west-1';
+
+  await cloudformationAs(ROLE, 'sfn-deploy-firstjob').config.credentials();
+  await cloudformationAs(ROLE, 'sfn-deploy-secondjob').config.credentials();
+
+  expect(sts.commandCalls(AssumeRoleCommand).map((c: any) => c.args[0].input.RoleSessionName)).toEqual(['sfn-deploy-firstjob', 'sfn-deploy-secondjob']);
   sts.restore();
 });

@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import type { Change, CreateChangeSetCommandInput, CreateStackCommandInput, StackEvent } from '@aws-sdk/client-cloudformation';
 import {
-  CodePipelineClient, InvalidJobStateException, PutJobFailureResultCommand, PutJobSuccessResultCommand,
+  CodePipelineClient, GetJobDetailsCommand, InvalidJobStateException, JobNotFoundException, ListActionExecutionsCommand,
+  PutJobFailureResultCommand, PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import type { PutJobFailureResultCommandInput, PutJobSuccessResultCommandInput } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -95,18 +96,96 @@ export function zip(files: Record<string, string | Uint8Array>): Uint8Array {
 
 type JobStatus = 'InProgress' | 'Succeeded' | 'Failed';
 
+/** The trigger function's name, as a job's FunctionName gives it. */
+export const TRIGGER_FUNCTION_NAME = 'deploy-trigger';
+/** When the action of every issued job started (CodePipeline's action execution start time). */
+export const ACTION_START = T0;
+
+/** A job CodePipeline issued: what GetJobDetails describes. */
+export interface IssuedJob {
+  readonly id: string;
+  readonly userParameters?: string;
+  readonly artifact?: { readonly bucket: string; readonly key: string };
+  readonly continuationToken?: string;
+  readonly functionName?: string;
+  /** @default my-pipeline */
+  readonly pipelineName?: string;
+}
+
 /**
- * CodePipeline's job results: a success with a continuation token keeps the job in progress; a success
- * without one or a failure ends it; answering an ended job raises InvalidJobStateException.
+ * CodePipeline: the jobs it issued (GetJobDetails, and ListActionExecutions for their action executions, which
+ * are in progress while the job is), and the job results: a success with a continuation token keeps the job in
+ * progress; a success without one or a failure ends it; answering an ended job raises InvalidJobStateException.
  */
 export class FakeCodePipeline {
   readonly client = new CodePipelineClient(CLIENT_CONFIG);
   readonly mock = mockClient(this.client);
+  /** The results the jobs took. */
   readonly jobs = new Map<string, JobStatus>();
+  readonly issued = new Map<string, IssuedJob>();
+  /** The status of a job's action execution, as ListActionExecutions gives it. @default InProgress */
+  readonly actionStatus = new Map<string, string>();
+  /** The pipelines the function may call ListActionExecutions on (IAM). @default - all */
+  servedPipelines?: string[];
   readonly successes: PutJobSuccessResultCommandInput[] = [];
   readonly failures: PutJobFailureResultCommandInput[] = [];
 
   constructor() {
+    this.mock.on(GetJobDetailsCommand).callsFake(async (input) => {
+      const job = this.issued.get(input.jobId!);
+      if (!job) throw new JobNotFoundException({ message: `Job ${input.jobId} not found`, $metadata: { httpStatusCode: 404 } });
+      return {
+        jobDetails: {
+          id: job.id,
+          accountId: '123456789012',
+          data: {
+            actionTypeId: { category: 'Invoke', owner: 'AWS', provider: 'Lambda', version: '1' },
+            actionConfiguration: {
+              configuration: {
+                FunctionName: job.functionName ?? TRIGGER_FUNCTION_NAME,
+                ...(job.userParameters !== undefined ? { UserParameters: job.userParameters } : {}),
+              },
+            },
+            pipelineContext: {
+              pipelineName: job.pipelineName ?? 'my-pipeline',
+              pipelineExecutionId: 'pipeline-execution-1',
+              stage: { name: 'Deploy' },
+              action: { name: 'Deploy', actionExecutionId: `action-of-${job.id}` },
+            },
+            inputArtifacts: job.artifact
+              ? [{ name: 'BuildOutput', location: { type: 'S3', s3Location: { bucketName: job.artifact.bucket, objectKey: job.artifact.key } } }]
+              : [],
+            ...(job.continuationToken ? { continuationToken: job.continuationToken } : {}),
+          },
+        },
+      };
+    });
+    this.mock.on(ListActionExecutionsCommand).callsFake(async (input) => {
+      if (this.servedPipelines && !this.servedPipelines.includes(input.pipelineName!)) {
+        throw awsError('AccessDeniedException', `not authorized to perform: codepipeline:ListActionExecutions on resource: ${input.pipelineName}`);
+      }
+      return this.listed(input.pipelineName!);
+    });
+    this.answerResults();
+  }
+
+  /** CodePipeline issues (or re-describes) a job. */
+  issue(job: IssuedJob): void {
+    this.issued.set(job.id, job);
+  }
+
+  private listed(pipelineName: string) {
+    return {
+      actionExecutionDetails: [...this.issued.values()].filter((job) => (job.pipelineName ?? 'my-pipeline') === pipelineName).map((job) => ({
+        actionExecutionId: `action-of-${job.id}`,
+        pipelineExecutionId: 'pipeline-execution-1',
+        startTime: new Date(ACTION_START),
+        status: this.actionStatus.get(job.id) ?? 'InProgress',
+      })),
+    };
+  }
+
+  private answerResults(): void {
     this.mock.on(PutJobSuccessResultCommand).callsFake(async (input) => {
       this.checkOpen(input.jobId!);
       this.successes.push(input);
@@ -151,7 +230,7 @@ export interface FakeExecution {
 
 /**
  * Step Functions executions: names are unique per state machine; StartExecution with an existing name and
- * the same input returns the existing execution, with a different input raises ExecutionAlreadyExists.
+ * the same input returns the existing execution while it runs; otherwise it raises ExecutionAlreadyExists.
  */
 export class FakeStepFunctions {
   readonly client = new SFNClient(CLIENT_CONFIG);
@@ -163,7 +242,7 @@ export class FakeStepFunctions {
       const arn = `${input.stateMachineArn!.replace(':stateMachine:', ':execution:')}:${input.name}`;
       const existing = this.executions.get(arn);
       if (existing) {
-        if (existing.input === input.input) return { executionArn: arn, startDate: new Date(T0) };
+        if (existing.input === input.input && existing.status === 'RUNNING') return { executionArn: arn, startDate: new Date(T0) };
         throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${arn}'`, $metadata: { httpStatusCode: 400 } });
       }
       this.executions.set(arn, { executionArn: arn, name: input.name!, input: input.input!, status: 'RUNNING' });

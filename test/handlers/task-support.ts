@@ -1,18 +1,35 @@
 /** A world of fakes for the deploy workflow's task handler. */
 import {
-  ARTIFACT, FakeCloudFormation, FakeS3, REGION, SMALL_TEMPLATE, T0, TEMPLATE_PATH, deployment, zip,
+  ARTIFACT, FakeCloudFormation, FakeCodePipeline, FakeS3, REGION, SMALL_TEMPLATE, STATE_MACHINE_ARN, T0, TEMPLATE_PATH, deployment, zip,
 } from './fakes';
 import type { Deployment, TaskName } from '../../src/shared/contract';
+import { executionNameFor } from '../../src/shared/naming';
+import { STATE_NAMES } from '../../src/workflow/state-names';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, WorkflowState } from '../../src/workflow/tasks';
+import { FakeExecutionHistory } from '../workflow/fake-aws';
+
+/** The execution the tasks run for: the one the trigger starts for the deployment's job. */
+export const EXECUTION_ARN = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${executionNameFor(deployment().jobId)}`;
 
 export class TaskWorld {
   readonly cloudformation = new FakeCloudFormation();
   readonly s3 = new FakeS3();
+  /** Step Functions' history of the execution: the task being run is its newest state. */
+  readonly history = new FakeExecutionHistory(STATE_MACHINE_ARN);
+  /** CodePipeline, which the first task asks about the deployment's job. */
+  readonly codepipeline = new FakeCodePipeline();
   clock = T0;
 
   get deps(): TaskDeps {
-    return { cloudformation: this.cloudformation.client, s3: this.s3.client, region: REGION, now: () => this.clock };
+    return {
+      cloudformation: this.cloudformation.client,
+      s3: this.s3.client,
+      sfn: this.history.client,
+      codepipeline: this.codepipeline.client,
+      region: REGION,
+      now: () => this.clock,
+    };
   }
 
   /** Puts the input artifact zip where the deployment points. */
@@ -21,7 +38,21 @@ export class TaskWorld {
     return this;
   }
 
+  /** Runs a task as the execution's state machine does: at the state that runs it, with that state's input. */
   run<T = any>(task: TaskName, state: Partial<WorkflowState> & { deployment?: Deployment } = {}): Promise<T> {
-    return runTask({ task, state: { deployment: deployment(), ...state } as WorkflowState }, this.deps) as Promise<T>;
+    return this.runAs<T>(task, state, EXECUTION_ARN);
+  }
+
+  /** Runs a task for the execution `executionId`, which is at the state that runs it. */
+  runAs<T = any>(task: TaskName, state: Partial<WorkflowState> & { deployment?: Deployment }, executionId: string): Promise<T> {
+    const full = { deployment: deployment(), ...state } as WorkflowState;
+    const name = task === 'executeChangeSet' ? STATE_NAMES.executeChangeSet : task;
+    this.history.current.set(executionId, { executionArn: executionId, name, input: full });
+    return runTask({ task, state: full, executionId }, this.deps) as Promise<T>;
+  }
+
+  /** Invokes the task function as someone other than the state machine could: the execution's history is what it is. */
+  invokeDirectly<T = any>(task: TaskName, state: WorkflowState, executionId: string | undefined): Promise<T> {
+    return runTask({ task, state, ...(executionId ? { executionId } : {}) }, this.deps) as Promise<T>;
   }
 }

@@ -173,7 +173,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
 
   test('a paginating API that repeats a NextToken is an error, not an endless loop', async () => {
     const world = new TaskWorld();
-    world.cloudformation.mock.on(DescribeChangeSetCommand).resolves({ Changes: [change('Add', 'A')], NextToken: 'same' });
+    world.cloudformation.mock.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [change('Add', 'A')], NextToken: 'same' });
     await expect(world.run('inspectChangeSet')).rejects.toThrow('same NextToken twice');
     expect(world.cloudformation.mock.commandCalls(DescribeChangeSetCommand)).toHaveLength(2);
   });
@@ -348,7 +348,7 @@ describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
     world.clock = T0 + 90 * 60_000;
     world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
     world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
-    const result = await world.run<OperationResult>('executeChangeSet', { inspection: safe });
+    const result = await world.run<OperationResult>('executeChangeSet', { inspection: safe, deployment: deployment({ deadline: T0 + 120 * 60_000 }) });
     expect(result.waitSeconds).toBe(60);
   });
 });

@@ -4,12 +4,14 @@
  * console output of the handler.
  */
 import { format } from 'node:util';
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import {
+  CodePipelineClient, GetJobDetailsCommand, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand,
+} from '@aws-sdk/client-codepipeline';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { STATE_MACHINE_ARN } from './fakes';
+import { ACTION_START, ARTIFACT, STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME } from './fakes';
 import { ARTIFACT_CREDENTIALS, JOB_ID, jobEvent } from './trigger-support';
 import { handler } from '../../src/action/trigger.lambda';
 
@@ -25,8 +27,9 @@ let saved: Record<string, string | undefined>;
 beforeEach(() => {
   codepipeline.reset();
   sfn.reset();
-  saved = Object.fromEntries(['STATE_MACHINE_ARN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'].map((k) => [k, process.env[k]]));
+  saved = Object.fromEntries(['STATE_MACHINE_ARN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_FUNCTION_NAME'].map((k) => [k, process.env[k]]));
   process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
+  process.env.AWS_LAMBDA_FUNCTION_NAME = TRIGGER_FUNCTION_NAME;
   process.env.AWS_SECRET_ACCESS_KEY = ENV_SECRET;
   process.env.AWS_SESSION_TOKEN = ENV_TOKEN;
   lines = [];
@@ -47,10 +50,30 @@ afterEach(() => {
 
 const secrets = [...Object.values(ARTIFACT_CREDENTIALS), ENV_SECRET, ENV_TOKEN];
 
+/** CodePipeline issued the job: GetJobDetails describes it (with the artifact credentials), its action runs. */
+function issued(userParameters: string): void {
+  codepipeline.on(GetJobDetailsCommand).resolves({
+    jobDetails: {
+      id: JOB_ID,
+      data: {
+        actionTypeId: { category: 'Invoke', owner: 'AWS', provider: 'Lambda', version: '1' },
+        actionConfiguration: { configuration: { FunctionName: TRIGGER_FUNCTION_NAME, UserParameters: userParameters } },
+        pipelineContext: { pipelineName: 'p', pipelineExecutionId: 'pe-1', action: { name: 'Deploy', actionExecutionId: 'ae-1' } },
+        inputArtifacts: [{ name: 'Source', location: { type: 'S3', s3Location: { bucketName: ARTIFACT.bucket, objectKey: ARTIFACT.key } } }],
+        artifactCredentials: ARTIFACT_CREDENTIALS,
+      },
+    },
+  });
+  codepipeline.on(ListActionExecutionsCommand).resolves({
+    actionExecutionDetails: [{ actionExecutionId: 'ae-1', pipelineExecutionId: 'pe-1', status: 'InProgress', startTime: new Date(ACTION_START) }],
+  });
+}
+
 test('the Lambda handler starts the state machine named by STATE_MACHINE_ARN and logs no credential', async () => {
   // GIVEN the function's environment and a job event with artifact credentials
   sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:cp-${JOB_ID}` });
   codepipeline.on(PutJobSuccessResultCommand).resolves({});
+  issued(JSON.stringify({ stackName: 'sample-app', templatePath: 'cdk.out/SampleApp.template.json' }));
 
   // WHEN Lambda invokes the handler
   await handler(jobEvent());
@@ -66,6 +89,7 @@ test('the Lambda handler starts the state machine named by STATE_MACHINE_ARN and
 test('the Lambda handler fails the job on a configuration error and logs no credential', async () => {
   // GIVEN a job whose configuration is wrong
   codepipeline.on(PutJobFailureResultCommand).resolves({});
+  issued('{"stackName": 1}');
 
   // WHEN Lambda invokes the handler
   await handler(jobEvent({ userParameters: '{"stackName": 1}' }));

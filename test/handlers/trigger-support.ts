@@ -1,6 +1,6 @@
 /** Fixtures for the trigger tests: CodePipeline job events and a world of fakes. */
 import {
-  ARTIFACT, FakeCodePipeline, FakeS3, FakeStepFunctions, STATE_MACHINE_ARN, T0,
+  ARTIFACT, FakeCodePipeline, FakeS3, FakeStepFunctions, STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME,
 } from './fakes';
 import { runTrigger } from '../../src/action/trigger';
 import type { TriggerDeps } from '../../src/action/trigger';
@@ -44,12 +44,26 @@ export function jobEvent(options: JobOptions = {}): Record<string, unknown> {
   };
 }
 
+/** Has CodePipeline issue the job an event describes (what GetJobDetails then answers for its id). */
+export function issueJobOf(codepipeline: FakeCodePipeline, event: unknown): void {
+  const job = (event as Record<string, any>)?.['CodePipeline.job'];
+  if (!job || typeof job.id !== 'string') return;
+  const data = job.data ?? {};
+  const s3 = Array.isArray(data.inputArtifacts) ? data.inputArtifacts[0]?.location?.s3Location : undefined;
+  const userParameters = data.actionConfiguration?.configuration?.UserParameters;
+  codepipeline.issue({
+    id: job.id,
+    ...(typeof userParameters === 'string' ? { userParameters } : {}),
+    ...(s3 && typeof s3.bucketName === 'string' ? { artifact: { bucket: s3.bucketName, key: s3.objectKey } } : {}),
+    ...(typeof data.continuationToken === 'string' && data.continuationToken !== '' ? { continuationToken: data.continuationToken } : {}),
+  });
+}
+
 export class TriggerWorld {
   readonly codepipeline = new FakeCodePipeline();
   readonly sfn = new FakeStepFunctions();
   readonly s3 = new FakeS3();
   readonly logs: string[] = [];
-  clock = T0;
 
   get deps(): TriggerDeps {
     return {
@@ -57,12 +71,19 @@ export class TriggerWorld {
       sfn: this.sfn.client,
       s3: this.s3.client,
       stateMachineArn: STATE_MACHINE_ARN,
-      now: () => this.clock,
+      functionName: TRIGGER_FUNCTION_NAME,
       log: (line) => this.logs.push(line),
     };
   }
 
+  /** CodePipeline issued the job this event is for, as the event describes it; the trigger runs for it. */
   run(event: unknown) {
+    issueJobOf(this.codepipeline, event);
+    return runTrigger(event, this.deps);
+  }
+
+  /** The trigger runs for an event CodePipeline never issued a job for. */
+  runForged(event: unknown) {
     return runTrigger(event, this.deps);
   }
 

@@ -7,7 +7,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import 'aws-sdk-client-mock-jest';
 import { awsError, ARTIFACT, STATE_MACHINE_ARN, T0 } from './fakes';
-import { JOB_ID, TriggerWorld, jobEvent } from './trigger-support';
+import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from './trigger-support';
 import { runTrigger } from '../../src/action/trigger';
 import { LIMITS } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
@@ -57,14 +57,14 @@ describe('B1: the first invocation starts the workflow', () => {
     expect(world.codepipeline.jobs.get(JOB_ID)).toBe('InProgress');
   });
 
-  test('the continuation token stays within 2048 characters for the longest state machine and job names', async () => {
-    // GIVEN a state machine whose name has the maximum 80 characters and a long job id
+  test('the continuation token stays within 2048 characters for the longest state machine name', async () => {
+    // GIVEN a state machine whose name has the maximum 80 characters
     const world = new TriggerWorld();
     const longArn = `arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:${'S'.repeat(80)}`;
-    const jobId = 'j'.repeat(200);
 
     // WHEN the trigger starts the workflow
-    await runTrigger(jobEvent({ id: jobId }), { ...world.deps, stateMachineArn: longArn });
+    issueJobOf(world.codepipeline, jobEvent());
+    await runTrigger(jobEvent(), { ...world.deps, stateMachineArn: longArn });
 
     // THEN the token is within CodePipeline's limit and names the started execution
     const token = world.codepipeline.lastSuccess.continuationToken!;
@@ -74,16 +74,18 @@ describe('B1: the first invocation starts the workflow', () => {
   });
 
   test('the S3 input file is merged under UserParameters: UserParameters wins, the file fills the rest', async () => {
-    // GIVEN UserParameters that name an S3 input file (the seed's form) and override its stack name
+    // GIVEN UserParameters that name an S3 input file (the seed's form) and override its template path
     const world = new TriggerWorld();
     world.s3.put('config-bucket', 'deploy/prod.json', JSON.stringify({
-      stackName: 'from-file',
       templatePath: 'cdk.out/FromFile.template.json',
       parameterOverrides: { Stage: 'prod', InstanceType: 't3.micro' },
       tags: { team: 'payments' },
       capabilities: ['CAPABILITY_NAMED_IAM'],
+      pollIntervalSeconds: 10,
     }));
-    const userParameters = { s3Bucket: 'config-bucket', stateMachineFile: 'deploy/prod.json', stackName: 'from-params' };
+    const userParameters = {
+      s3Bucket: 'config-bucket', stateMachineFile: 'deploy/prod.json', stackName: 'from-params', templatePath: 'cdk.out/FromParams.template.json',
+    };
 
     // WHEN the trigger runs
     const outcome = await world.run(jobEvent({ userParameters }));
@@ -93,22 +95,49 @@ describe('B1: the first invocation starts the workflow', () => {
     expect(world.s3.mock).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'config-bucket', Key: 'deploy/prod.json' });
     expect(world.startedInput().deployment).toMatchObject({
       stackName: 'from-params',
-      templatePath: 'cdk.out/FromFile.template.json',
+      templatePath: 'cdk.out/FromParams.template.json',
       parameterOverrides: { Stage: 'prod', InstanceType: 't3.micro' },
       tags: { team: 'payments' },
       capabilities: ['CAPABILITY_NAMED_IAM'],
+      pollIntervalSeconds: 10,
     });
+  });
+
+  test.each([
+    ['policy', { type: 'allowAll' }],
+    ['onUnsafe', { type: 'deployToNewStack' }],
+    ['stackName', 'other-app'],
+    ['environmentName', 'dev'],
+    ['roleArn', 'arn:aws:iam::123456789012:role/other-actions-role'],
+    ['assumeRoleArn', 'arn:aws:iam::210987654321:role/other-account'],
+    ['includeNestedStacks', false],
+    ['recreateRolledBackStack', true],
+    ['timeoutMinutes', 1380],
+  ])('GIVEN an S3 input file that sets %s (a setting that decides safety) THEN the deployment is refused with a ConfigurationError naming the key, and nothing starts', async (key, value) => {
+    // GIVEN: whoever can write to the bucket tries to change what the synthesized action decided
+    const world = new TriggerWorld();
+    world.s3.put('config-bucket', 'deploy/prod.json', JSON.stringify({ templatePath: 'cdk.out/App.json', [key]: value }));
+    const userParameters = { s3Bucket: 'config-bucket', stateMachineFile: 'deploy/prod.json', stackName: 'sample-app' };
+
+    // WHEN
+    const outcome = await world.run(jobEvent({ userParameters }));
+
+    // THEN
+    expect(outcome).toBe('FAILED');
+    const message = world.codepipeline.lastFailure.failureDetails!.message!;
+    expect(message).toMatch(new RegExp(`^ConfigurationError: the S3 input file may not set "${key}": the policy, the unsafe-change strategy`));
+    expect(world.sfn.mock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   test("the seed's input file keys revisionS3Bucket / revisionS3Key are accepted and not passed on", async () => {
     // GIVEN a seed-era input file that still carries the artifact location keys
     const world = new TriggerWorld();
     world.s3.put('config-bucket', 'seed.json', JSON.stringify({
-      stackName: 'sample-app', templatePath: 't.json', revisionS3Bucket: 'old-bucket', revisionS3Key: 'old/key.zip',
+      templatePath: 't.json', revisionS3Bucket: 'old-bucket', revisionS3Key: 'old/key.zip',
     }));
 
     // WHEN the trigger runs
-    const outcome = await world.run(jobEvent({ userParameters: { s3Bucket: 'config-bucket', stateMachineFile: 'seed.json' } }));
+    const outcome = await world.run(jobEvent({ userParameters: { s3Bucket: 'config-bucket', stateMachineFile: 'seed.json', stackName: 'sample-app' } }));
 
     // THEN the deployment starts with the job's own artifact, not the seed keys
     expect(outcome).toBe('STARTED');
@@ -234,13 +263,13 @@ describe('B2: continuation invocations report the execution', () => {
 
 describe('B3: duplicate invocations and answered jobs', () => {
   test('a duplicate first invocation gets ExecutionAlreadyExists and follows the existing execution; no second deployment', async () => {
-    // GIVEN a job whose workflow was already started by a first invocation
+    // GIVEN a job whose workflow was already started by a first invocation, and has ended since
     const world = new TriggerWorld();
     await world.run(jobEvent());
     const firstArn = world.sfn.only().executionArn;
+    world.sfn.only().status = 'SUCCEEDED';
 
-    // WHEN the same job is delivered again later (a different input, so Step Functions refuses the name)
-    world.clock = T0 + 5_000;
+    // WHEN the same job is delivered again later (Step Functions refuses the name of an execution that ended)
     const outcome = await world.run(jobEvent());
 
     // THEN the trigger follows the first execution instead of failing or starting another one
@@ -262,8 +291,8 @@ describe('B3: duplicate invocations and answered jobs', () => {
     // WHEN the trigger answers it again
     const outcome = world.run(jobEvent({ continuationToken: tokenFor(EXECUTION_ARN) }));
 
-    // THEN it resolves, and does not turn the refusal into a failure result
-    await expect(outcome).resolves.toBe('RUNNING');
+    // THEN it resolves as already answered, and does not turn the refusal into a failure result
+    await expect(outcome).resolves.toBe('ALREADY_ANSWERED');
     expect(world.codepipeline.mock).toHaveReceivedCommandTimes(PutJobSuccessResultCommand, 1);
     expect(world.codepipeline.mock).not.toHaveReceivedCommand(PutJobFailureResultCommand);
   });

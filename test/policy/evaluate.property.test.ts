@@ -69,7 +69,9 @@ const policyArb: fc.Arbitrary<PolicyDocument> = fc.oneof(
 );
 
 function isUnrecognised(change: ChangeInput): boolean {
-  const rc = change.ResourceChange as Record<string, unknown> | undefined;
+  // A null field is an absent one.
+  const raw = change.ResourceChange as Record<string, unknown> | undefined;
+  const rc = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) : raw;
   if (change.Type !== 'Resource' || !rc || typeof rc !== 'object') return true;
   if (!ACTIONS.includes(rc.Action as string)) return true;
   if (rc.Replacement !== undefined && !REPLACEMENTS.includes(rc.Replacement as string)) return true;

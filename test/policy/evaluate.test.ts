@@ -3,7 +3,7 @@
  * The B13 table is written out below independently of the implementation and checked on every
  * combination of Action x Replacement x PolicyAction.
  */
-import { evaluateChange, evaluateChanges, globToRegExp } from '../../src/policy/evaluate';
+import { evaluateChange, evaluateChanges } from '../../src/policy/evaluate';
 import type { ChangeInput } from '../../src/policy/evaluate';
 import type { PolicyDocument, RulesDocument, Verdict } from '../../src/policy/policy-document';
 
@@ -271,11 +271,17 @@ describe('allowAll and the overall verdict', () => {
     expect(evaluateChanges(doc, [modify, remove, add]).changes.map((c) => c.verdict)).toEqual(['REQUIRE_APPROVAL', 'DENY', 'ALLOW']);
   });
 
-  test('globToRegExp: * is any run, ? one character, everything else literal', () => {
-    expect(globToRegExp('AWS::*::Role?').test('AWS::IAM::RoleA')).toBe(true);
-    expect(globToRegExp('AWS::*::Role?').test('AWS::IAM::Role')).toBe(false);
-    expect(globToRegExp('a.b').test('axb')).toBe(false);
-    expect(globToRegExp('[x]+').test('[x]+')).toBe(true);
-    expect(globToRegExp('[x]+').test('xx')).toBe(false);
+  test('GIVEN an explicit null where CloudFormation leaves a field out (PolicyAction on a plain Modify) THEN it is read as absent, not as an unknown value', () => {
+    const change = { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Queue', ResourceType: 'AWS::SQS::Queue', Replacement: 'False', PolicyAction: null } };
+    expect(evaluateChange({ type: 'denyDestructive' }, change as unknown as ChangeInput)).toMatchObject({ verdict: 'ALLOW', rule: 'in-place-modify-is-safe' });
+    expect(evaluateChange({ type: 'denyDestructive' }, change as unknown as ChangeInput).policyAction).toBeUndefined();
+    // A null Replacement on a Modify is a missing Replacement: still not known, still denied.
+    const noReplacement = { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Q', ResourceType: 'AWS::SQS::Queue', Replacement: null } };
+    expect(evaluateChange({ type: 'denyDestructive' }, noReplacement as unknown as ChangeInput)).toMatchObject({ verdict: 'DENY', rule: 'unrecognised-value: replacement undefined' });
+  });
+
+  test('GIVEN a rules document without defaultVerdict THEN an unmatched change is denied', () => {
+    const doc: RulesDocument = { type: 'rules', rules: [{ verdict: 'ALLOW', actions: ['Add'] }] };
+    expect(evaluateChange(doc, resourceChange({ action: 'Modify', replacement: 'False' }))).toMatchObject({ verdict: 'DENY', rule: 'default-verdict' });
   });
 });

@@ -10,13 +10,14 @@
 import { DescribeStacksCommand, ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import fc from 'fast-check';
+import { isNoChangesReason } from '../../src/policy/completeness';
 import { combine, unrecognisedValue } from '../../src/policy/evaluate';
 import type { ChangeInput } from '../../src/policy/evaluate';
 import type { Verdict } from '../../src/policy/policy-document';
 import type { CheckStackResult, InspectionResult } from '../../src/shared/contract';
 import { judge, readAnswer, summarise } from '../../src/workflow/inspect';
 import type { LocatedChange } from '../../src/workflow/inspect';
-import { isInProgress, isNoChangesReason, operationOutcome } from '../../src/workflow/stack-status';
+import { isInProgress, operationOutcome } from '../../src/workflow/stack-status';
 import { awsError, deployment } from '../handlers/fakes';
 import { TaskWorld } from '../handlers/task-support';
 
@@ -168,7 +169,7 @@ describe('a policy function\'s answer (SafetyPolicy.fromFunction)', () => {
   });
 
   test('examples the properties found: the function\'s DENY is not undone by naming a resource outside the change set, or by naming one twice', async () => {
-    const remove: LocatedChange = { change: { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Table', ResourceType: 'AWS::DynamoDB::Table' } }, path: [] };
+    const remove: LocatedChange = { change: { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Table', ResourceType: 'AWS::DynamoDB::Table' } }, path: [], context: {} };
     const answers = [
       { verdict: 'DENY', reasons: [{ logicalId: 'Ghost', reason: 'a resource that is not in this change set' }] },
       { verdict: 'DENY', reasons: [{ logicalId: 'Table', verdict: 'ALLOW', reason: 'fine' }, { logicalId: 'Table', verdict: 'DENY', reason: 'never' }] },
@@ -192,7 +193,7 @@ describe('the inspection result and the execute gate', () => {
   test('summarise: SAFE only when every change is allowed; a denied change is UNSAFE whatever happens on unsafe changes', () => {
     fc.assert(fc.property(fc.array(verdictArb, { maxLength: 80 }), onUnsafeArb, (list, onUnsafe) => {
       const verdicts = list.map((verdict, i) => ({ logicalId: `R${i}`, resourceType: 'AWS::SQS::Queue', action: 'Modify', verdict, rule: 'r' }));
-      const located = verdicts.map(() => ({ change: {}, path: [] }));
+      const located = verdicts.map(() => ({ change: {}, path: [], context: {} }));
       const result = summarise(deployment({ onUnsafe }), located, verdicts, 0);
       const refused = list.filter((v) => v !== 'ALLOW').length;
       expect(result.verdict === 'SAFE').toBe(refused === 0);

@@ -195,6 +195,57 @@ describe('a change set with IAM changes, which need a person', () => {
     expect(world.cfn.changeSet(STACK_NAME, deployment.changeSetName)).toBeUndefined();
   });
 
+  test('GIVEN an approval answer too large for the state (States.DataLimitExceeded, which States.ALL does not catch) THEN the change set is deleted, never executed', async () => {
+    // GIVEN: SendTaskSuccess with an output that, added to the state, is over Step Functions' 256 KB.
+    const world = worldWith([ROLE_CHANGE]);
+    world.approver = async () => {
+      throw namedError('States.DataLimitExceeded', 'The state/task returned a result with a size exceeding the maximum number of bytes service limit.');
+    };
+    const deployment = featureDeployment(world);
+
+    // WHEN
+    const result = await run(world, deployment);
+
+    // THEN
+    expect(result.error).toBe('States.DataLimitExceeded');
+    expect(result.path.slice(-3)).toEqual([S.waitForApproval, S.cleanUpAfterError, S.deploymentErrored]);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.changeSet(STACK_NAME, deployment.changeSetName)).toBeUndefined();
+  });
+
+  test('GIVEN a person approves after the action\'s deadline THEN the change set is deleted, not executed (DeadlinePassed)', async () => {
+    // GIVEN: the approval arrives when the action's two hours are over.
+    const world = worldWith([ROLE_CHANGE]);
+    const deployment = featureDeployment(world);
+    let clock = deployment.startedAt;
+    (world.deps as { now?: () => number }).now = () => clock;
+    world.approver = async () => {
+      clock = deployment.deadline + 60_000;
+      return { approved: true, by: 'late-reviewer' };
+    };
+
+    // WHEN
+    const result = await run(world, deployment);
+
+    // THEN: the approval wait itself was cut to the deadline; the late answer executes nothing.
+    expect(result.outputsOf(S.inspectChangeSet)[0].inspection.approvalTimeoutSeconds).toBe(2 * 3600);
+    expect(result.error).toBe('DeadlinePassed');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.changeSet(STACK_NAME, deployment.changeSetName)).toBeUndefined();
+  });
+
+  test('GIVEN an inspection late in the action WHEN a person is asked THEN the wait is cut to the time left before the deadline', async () => {
+    const world = worldWith([ROLE_CHANGE]);
+    const deployment = featureDeployment(world);
+    (world.deps as { now?: () => number }).now = () => deployment.deadline - 600_000;
+    world.approver = approveAs('quick-reviewer');
+
+    const result = await run(world, deployment);
+
+    expect(result.outputsOf(S.inspectChangeSet)[0].inspection.approvalTimeoutSeconds).toBe(600);
+    expect(result.status).toBe('SUCCEEDED');
+  });
+
   test('GIVEN an IAM change and a denied Remove in the same change set WHEN inspected THEN nobody is asked: the change set is deleted and refused, naming the denied resource', async () => {
     // GIVEN
     const world = worldWith([ROLE_CHANGE, resourceChange('Remove', 'Bucket', 'AWS::S3::Bucket')]);

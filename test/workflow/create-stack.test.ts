@@ -31,7 +31,7 @@ describe('a stack that does not exist yet', () => {
       ClientRequestToken: deployment.changeSetName,
     });
     expect(world.cfn.callsOf('CreateChangeSet')).toHaveLength(0);
-    expect(run.path.slice(0, 5)).toEqual([S.readTemplate, S.checkStack, S.doesStackExist, S.createStack, S.waitStackCreation]);
+    expect(run.path.slice(0, 6)).toEqual([S.confirmJob, S.readTemplate, S.checkStack, S.doesStackExist, S.createStack, S.waitStackCreation]);
     expect(run.visits(S.getStackCreationStatus)).toBe(3);
     expect(run.outputsOf(S.getStackCreationStatus).map((o) => o.operation.status))
       .toEqual(['CREATE_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
@@ -116,7 +116,7 @@ describe('a template over CloudFormation\'s 51,200-byte TemplateBody limit', () 
       const key = `sfn-deploy-action-staging/${STACK_NAME}/${deployment.changeSetName}.template`;
       expect(world.s3.getText(ARTIFACT.bucket, key)).toBe(template);
       const [call] = world.cfn.callsOf(operation);
-      expect(call.input.TemplateURL).toBe(`https://${ARTIFACT.bucket}.s3.eu-west-1.amazonaws.com/${key}`);
+      expect(call.input.TemplateURL).toBe(`https://s3.eu-west-1.amazonaws.com/${ARTIFACT.bucket}/${key}`);
       expect(call.input.TemplateBody).toBeUndefined();
       // CloudFormation read the template from S3: the stack now has it.
       expect(world.cfn.stack(STACK_NAME)?.template).toBe(template);
@@ -136,7 +136,7 @@ describe('an artifact without the template', () => {
     expect(run.error).toBe('ConfigurationError');
     expect(causeMessage(run.cause)).toBe(`${TEMPLATE_PATH} is not in the input artifact (it holds: infra/other.json, README.md)`);
     expect(run.retriesOf(S.readTemplate)).toBe(0);
-    expect(run.path).toEqual([S.readTemplate, S.deploymentErrored]);
+    expect(run.path).toEqual([S.confirmJob, S.readTemplate, S.deploymentErrored]);
     expect(world.cfn.writes()).toEqual([]);
     expect(world.cfn.calls).toEqual([]);
   });

@@ -12,12 +12,12 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import type { Change, ResourceStatus, StackEvent } from '@aws-sdk/client-cloudformation';
 import {
-  CodePipelineClient, InvalidJobStateException, PutJobFailureResultCommand, PutJobSuccessResultCommand,
-  ValidationException as CodePipelineValidationException,
+  CodePipelineClient, GetJobDetailsCommand, InvalidJobStateException, JobNotFoundException, ListActionExecutionsCommand,
+  PutJobFailureResultCommand, PutJobSuccessResultCommand, ValidationException as CodePipelineValidationException,
 } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
-  DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand,
+  DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -76,10 +76,12 @@ export class FakeS3 {
     return bytes ? new TextDecoder().decode(bytes) : undefined;
   }
 
-  /** Resolves a virtual-hosted-style S3 URL, as CloudFormation does with a TemplateURL. */
+  /** Resolves an S3 URL as CloudFormation does with a TemplateURL: path-style or virtual-hosted-style. */
   public getByUrl(url: string): string | undefined {
-    const match = /^https:\/\/([^.]+)\.s3\.[a-z0-9-]+\.amazonaws\.com\/(.+)$/.exec(url);
-    return match ? this.getText(match[1], match[2]) : undefined;
+    const pathStyle = /^https:\/\/s3\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^/]+)\/(.+)$/.exec(url);
+    if (pathStyle) return this.getText(decodeURIComponent(pathStyle[1]), pathStyle[2].split('/').map(decodeURIComponent).join('/'));
+    const virtual = /^https:\/\/([^/]+)\.s3\.[a-z0-9-]+\.amazonaws\.com\/(.+)$/.exec(url);
+    return virtual ? this.getText(virtual[1], virtual[2]) : undefined;
   }
 }
 
@@ -115,6 +117,11 @@ export interface OperationScript {
   readonly inProgressPolls?: number;
   /** The operation fails on this resource, with CloudFormation's reason, and the stack rolls back. */
   readonly failure?: { readonly logicalId: string; readonly resourceType: string; readonly reason: string };
+  /**
+   * How many DescribeStacks calls right after ExecuteChangeSet still see the stack as it was before (its previous
+   * update's UPDATE_COMPLETE and LastUpdatedTime): DescribeStacks is eventually consistent. @default 0
+   */
+  readonly staleReads?: number;
 }
 
 /** How a change set plays out once CreateChangeSet accepted it. */
@@ -142,8 +149,15 @@ interface Step {
 interface StackModel {
   readonly name: string;
   readonly id: string;
+  readonly creationTime: Date;
+  /** Set when an update starts, as CloudFormation does. */
+  lastUpdatedTime?: Date;
   status: string;
   statusReason?: string;
+  /** DescribeStacks calls left that see `seen` instead of the stack as it is. */
+  stale?: { reads: number; seen: { status: string; lastUpdatedTime?: Date } };
+  /** The change set whose execution is under way, until the stack settles. */
+  executing?: ChangeSetModel;
   /** Statuses the next DescribeStacks calls move through, one a call. */
   upcoming: Step[];
   /** Newest first, as DescribeStackEvents returns them. */
@@ -218,6 +232,8 @@ export class FakeCloudFormation {
     this.stacks.set(name, {
       name,
       id: stackId(name),
+      creationTime: new Date(Date.now() - 86_400_000),
+      lastUpdatedTime: status.startsWith('UPDATE') ? new Date(Date.now() - 3_600_000) : undefined,
       status,
       upcoming: (options.upcoming ?? []).map((s) => ({ status: s })),
       events: [...(options.events ?? [])],
@@ -268,6 +284,22 @@ export class FakeCloudFormation {
 
   private describeStacks(input: any) {
     const stack = this.findStack(input.StackName);
+    if (stack.stale && stack.stale.reads > 0) {
+      stack.stale.reads--;
+      const seen = stack.stale.seen;
+      return {
+        status: seen.status,
+        output: {
+          Stacks: [{
+            StackName: stack.name,
+            StackId: stack.id,
+            StackStatus: seen.status,
+            CreationTime: stack.creationTime,
+            ...(seen.lastUpdatedTime ? { LastUpdatedTime: seen.lastUpdatedTime } : {}),
+          }],
+        },
+      };
+    }
     const step = stack.upcoming.shift();
     if (step) this.enter(stack, step);
     if (stack.status === 'DELETE_COMPLETE') {
@@ -282,7 +314,8 @@ export class FakeCloudFormation {
           StackName: stack.name,
           StackId: stack.id,
           StackStatus: stack.status,
-          CreationTime: new Date(),
+          CreationTime: stack.creationTime,
+          ...(stack.lastUpdatedTime ? { LastUpdatedTime: stack.lastUpdatedTime } : {}),
           ...(stack.statusReason ? { StackStatusReason: stack.statusReason } : {}),
         }],
       },
@@ -304,7 +337,7 @@ export class FakeCloudFormation {
     }
     const template = this.templateOf(input);
     const stack: StackModel = {
-      name: input.StackName, id: stackId(input.StackName), status: 'CREATE_IN_PROGRESS', upcoming: [], events: [], template,
+      name: input.StackName, id: stackId(input.StackName), creationTime: new Date(), status: 'CREATE_IN_PROGRESS', upcoming: [], events: [], template,
     };
     this.stacks.set(stack.name, stack);
     this.addEvent(stack, { LogicalResourceId: stack.name, ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: 'CREATE_IN_PROGRESS', ResourceStatusReason: 'User Initiated' });
@@ -392,13 +425,27 @@ export class FakeCloudFormation {
     const cs = this.findChangeSet(input.StackName, input.ChangeSetName);
     if (cs.status !== 'CREATE_COMPLETE' || cs.executionStatus !== 'AVAILABLE') {
       throw new InvalidChangeSetStatusException({
-        message: `ChangeSet [${cs.id}] cannot be executed in its current status of [${cs.status}]`, $metadata: METADATA,
+        message: `ChangeSet [${cs.id}] cannot be executed in its current status of [${cs.executionStatus === 'OBSOLETE' ? 'OBSOLETE' : cs.status}]`, $metadata: METADATA,
       });
     }
     const stack = this.findStack(cs.stackName);
+    if (stack.status.endsWith('_IN_PROGRESS') && stack.status !== 'REVIEW_IN_PROGRESS') {
+      throw serviceError('ValidationError', `Stack:${stack.id} is in ${stack.status} state and can not be updated.`);
+    }
+    const seen = { status: stack.status, ...(stack.lastUpdatedTime ? { lastUpdatedTime: stack.lastUpdatedTime } : {}) };
     cs.executionStatus = 'EXECUTE_IN_PROGRESS';
     stack.template = cs.template;
     const kind = cs.type === 'CREATE' ? 'CREATE' : 'UPDATE';
+    if (kind === 'UPDATE') {
+      stack.lastUpdatedTime = new Date(Math.max(Date.now(), (stack.lastUpdatedTime?.getTime() ?? 0) + 1));
+      // Executing one change set makes the stack's other change sets obsolete.
+      for (const other of this.changeSets.values()) {
+        if (other !== cs && other.stackName === cs.stackName && other.executionStatus === 'AVAILABLE') other.executionStatus = 'OBSOLETE';
+      }
+    }
+    const staleReads = this.onExecuteChangeSet.staleReads ?? 0;
+    if (staleReads > 0) stack.stale = { reads: staleReads, seen };
+    stack.executing = cs;
     this.enter(stack, {
       status: `${kind}_IN_PROGRESS`,
       events: [{ LogicalResourceId: '', ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: `${kind}_IN_PROGRESS`, ResourceStatusReason: 'User Initiated' }],
@@ -499,6 +546,11 @@ export class FakeCloudFormation {
   private enter(stack: StackModel, step: Step): void {
     stack.status = step.status;
     stack.statusReason = step.reason;
+    // The change set's ExecutionStatus follows the stack operation it started, to its end.
+    if (stack.executing && !step.status.endsWith('_IN_PROGRESS')) {
+      stack.executing.executionStatus = /ROLLBACK|FAILED/.test(step.status) ? 'EXECUTE_FAILED' : 'EXECUTE_COMPLETE';
+      stack.executing = undefined;
+    }
     for (const event of step.events ?? []) this.addEvent(stack, event);
   }
 
@@ -570,7 +622,7 @@ export interface FakeExecution {
   started: boolean;
 }
 
-export type ExecutionRunner = (input: any) => Promise<{ status: 'SUCCEEDED' | 'FAILED'; output?: unknown; error?: string; cause?: string }>;
+export type ExecutionRunner = (input: any, name: string) => Promise<{ status: 'SUCCEEDED' | 'FAILED'; output?: unknown; error?: string; cause?: string }>;
 
 /**
  * Step Functions for one state machine. StartExecution is idempotent as in AWS: the same name with the same
@@ -609,7 +661,7 @@ export class FakeStepFunctions {
         status: 'RUNNING',
         started: false,
         run: async () => {
-          const result = await runner(JSON.parse(input.input));
+          const result = await runner(JSON.parse(input.input), input.name);
           execution.status = result.status;
           if (result.status === 'SUCCEEDED') execution.output = JSON.stringify(result.output);
           if (result.error !== undefined) execution.error = result.error;
@@ -658,14 +710,56 @@ export interface JobAnswer {
   readonly input: Record<string, any>;
 }
 
+/** The pipeline and the trigger function the fake's jobs belong to by default. */
+export const PIPELINE_NAME = 'app-pipeline';
+export const TRIGGER_FUNCTION_NAME = 'deploy-trigger-function';
+/** The temporary artifact credentials CodePipeline hands out with a job; they must never be logged. */
+export const ARTIFACT_SECRET = 'fakeSecretAccessKey/DoNotLog';
+
+/** A job as CodePipeline keeps it. */
+export interface PipelineJobRecord {
+  readonly id: string;
+  readonly userParameters: string;
+  readonly artifact?: { readonly bucket: string; readonly key: string };
+  /** @default TRIGGER_FUNCTION_NAME */
+  readonly functionName?: string;
+  /** @default PIPELINE_NAME */
+  readonly pipelineName?: string;
+  /** @default - one for each first job */
+  readonly pipelineExecutionId?: string;
+  /** @default - one for each first job */
+  readonly actionExecutionId?: string;
+  /** When the action started (epoch ms). @default now */
+  readonly startTime?: number;
+  readonly continuationToken?: string;
+  /** @default a Lambda invoke action */
+  readonly provider?: string;
+}
+
+type ActionStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Abandoned';
+
+/** A job id as CodePipeline makes them (GetJobDetails refuses ids of another shape). */
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let actionExecutions = 0;
+
 /**
- * CodePipeline's job results. A job answered with success and a continuation token is done; CodePipeline
- * then creates a new job carrying the token. Answering a job twice fails with InvalidJobStateException.
- * CodePipeline's limits are enforced as ValidationException.
+ * CodePipeline's jobs and job results. A job exists once CodePipeline issued it (`issue`); GetJobDetails
+ * describes it (configuration, artifact, pipeline context, continuation token), ListActionExecutions lists
+ * its action execution with its status, which only the pipelines the functions were granted may be asked
+ * about (`servedPipelines`, IAM's part). A job answered with success and a continuation token is done; its
+ * action execution goes on, and CodePipeline creates a new job carrying the token (`continuation`). Answering a
+ * job twice fails with InvalidJobStateException. CodePipeline's limits are enforced as ValidationException.
  */
 export class FakeCodePipeline {
   public readonly client = new CodePipelineClient({ region: REGION });
   public readonly answers: JobAnswer[] = [];
+  /** Every GetJobDetails and ListActionExecutions call, in order. */
+  public readonly reads: { op: 'GetJobDetails' | 'ListActionExecutions'; input: Record<string, any>; error?: string }[] = [];
+  /** The pipelines the functions' roles may call ListActionExecutions on. @default - every pipeline */
+  public servedPipelines?: string[];
+  private readonly jobs = new Map<string, Required<Omit<PipelineJobRecord, 'continuationToken' | 'artifact'>> & PipelineJobRecord>();
+  private readonly statuses = new Map<string, ActionStatus>();
   private readonly answered = new Set<string>();
   private unreachable = 0;
 
@@ -674,6 +768,8 @@ export class FakeCodePipeline {
     mock.callsFake((input) => {
       throw new Error(`FakeCodePipeline: operation not modelled (input ${JSON.stringify(input)})`);
     });
+    mock.on(GetJobDetailsCommand).callsFake(async (input) => this.read('GetJobDetails', input, () => this.jobDetails(input.jobId)));
+    mock.on(ListActionExecutionsCommand).callsFake(async (input) => this.read('ListActionExecutions', input, () => this.actionExecutions(input)));
     mock.on(PutJobSuccessResultCommand).callsFake(async (input) => {
       this.check(input.jobId);
       const invalid = [
@@ -685,6 +781,7 @@ export class FakeCodePipeline {
       if (invalid.length) throw new CodePipelineValidationException({ message: `invalid ${invalid.join(', ')}`, $metadata: METADATA });
       this.answered.add(input.jobId);
       this.answers.push({ jobId: input.jobId, kind: 'success', input });
+      if (!input.continuationToken) this.setStatus(input.jobId, 'Succeeded');
       return {};
     });
     mock.on(PutJobFailureResultCommand).callsFake(async (input) => {
@@ -694,13 +791,113 @@ export class FakeCodePipeline {
       }
       this.answered.add(input.jobId);
       this.answers.push({ jobId: input.jobId, kind: 'failure', input });
+      this.setStatus(input.jobId, 'Failed');
       return {};
     });
+  }
+
+  /** CodePipeline issues a job (a pipeline execution reached the action). */
+  public issue(record: PipelineJobRecord): void {
+    const n = ++actionExecutions;
+    this.jobs.set(record.id, {
+      functionName: TRIGGER_FUNCTION_NAME,
+      pipelineName: PIPELINE_NAME,
+      pipelineExecutionId: `pipeline-execution-${n}`,
+      actionExecutionId: `action-execution-${n}`,
+      startTime: Date.now(),
+      provider: 'Lambda',
+      ...record,
+    });
+    const job = this.jobs.get(record.id)!;
+    if (!this.statuses.has(job.actionExecutionId)) this.statuses.set(job.actionExecutionId, 'InProgress');
+  }
+
+  public isIssued(jobId: string): boolean {
+    return this.jobs.has(jobId);
+  }
+
+  /** CodePipeline's next job for an action whose job `previous` was answered with a continuation token. */
+  public continuation(previous: string, next: string): void {
+    const job = this.jobs.get(previous);
+    const answer = [...this.answers].reverse().find((a) => a.jobId === previous);
+    if (!job || answer?.kind !== 'success' || !answer.input.continuationToken) {
+      throw new Error(`FakeCodePipeline: job ${previous} was not answered with a continuation token`);
+    }
+    this.jobs.set(next, { ...job, id: next, continuationToken: answer.input.continuationToken });
+  }
+
+  /** The action execution of a job ends without an answer (the pipeline execution was stopped and abandoned, say). */
+  public setStatus(jobId: string, status: ActionStatus): void {
+    const job = this.jobs.get(jobId);
+    if (job) this.statuses.set(job.actionExecutionId, status);
   }
 
   /** The next `times` job results fail as if CodePipeline could not be reached. */
   public unreachableFor(times: number): void {
     this.unreachable = times;
+  }
+
+  private read<T>(op: 'GetJobDetails' | 'ListActionExecutions', input: Record<string, any>, fn: () => T): T {
+    try {
+      const output = fn();
+      this.reads.push({ op, input });
+      return output;
+    } catch (e) {
+      this.reads.push({ op, input, error: (e as Error).name });
+      throw e;
+    }
+  }
+
+  private jobDetails(jobId: string) {
+    if (!JOB_ID.test(jobId)) {
+      throw new CodePipelineValidationException({ message: `1 validation error detected: Value '${jobId}' at 'jobId' failed to satisfy constraint`, $metadata: METADATA });
+    }
+    const job = this.jobs.get(jobId);
+    if (!job) throw new JobNotFoundException({ message: `Job not found: ${jobId}`, $metadata: { ...METADATA, httpStatusCode: 404 } });
+    return {
+      jobDetails: {
+        id: job.id,
+        accountId: ACCOUNT,
+        data: {
+          actionTypeId: { category: 'Invoke', owner: 'AWS', provider: job.provider, version: '1' },
+          actionConfiguration: { configuration: { FunctionName: job.functionName, UserParameters: job.userParameters } },
+          pipelineContext: {
+            pipelineName: job.pipelineName,
+            stage: { name: 'Deploy' },
+            action: { name: 'Deploy', actionExecutionId: job.actionExecutionId },
+            pipelineArn: `arn:aws:codepipeline:${REGION}:${ACCOUNT}:${job.pipelineName}`,
+            pipelineExecutionId: job.pipelineExecutionId,
+          },
+          inputArtifacts: job.artifact ? [{
+            name: 'Source', revision: 'v1', location: { type: 'S3', s3Location: { bucketName: job.artifact.bucket, objectKey: job.artifact.key } },
+          }] : [],
+          outputArtifacts: [],
+          artifactCredentials: { accessKeyId: 'ASIAFAKEACCESSKEY', secretAccessKey: ARTIFACT_SECRET, sessionToken: 'fakeSessionToken' },
+          ...(job.continuationToken ? { continuationToken: job.continuationToken } : {}),
+        },
+      },
+    };
+  }
+
+  private actionExecutions(input: any) {
+    if (this.servedPipelines && !this.servedPipelines.includes(input.pipelineName)) {
+      const error = new Error(`User is not authorized to perform: codepipeline:ListActionExecutions on resource: ${input.pipelineName}`);
+      error.name = 'AccessDeniedException';
+      throw error;
+    }
+    const seen = new Set<string>();
+    const details = [...this.jobs.values()]
+      .filter((j) => j.pipelineName === input.pipelineName && j.pipelineExecutionId === input.filter?.pipelineExecutionId)
+      .filter((j) => !seen.has(j.actionExecutionId) && seen.add(j.actionExecutionId))
+      .map((j) => ({
+        pipelineExecutionId: j.pipelineExecutionId,
+        actionExecutionId: j.actionExecutionId,
+        stageName: 'Deploy',
+        actionName: 'Deploy',
+        startTime: new Date(j.startTime),
+        status: this.statuses.get(j.actionExecutionId),
+      }));
+    return { actionExecutionDetails: details };
   }
 
   private check(jobId: string): void {
@@ -713,5 +910,52 @@ export class FakeCodePipeline {
     if (this.answered.has(jobId)) {
       throw new InvalidJobStateException({ message: `Job ${jobId} is in state Succeeded or Failed, not InProgress`, $metadata: METADATA });
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Step Functions: an execution's history, as the task function reads it
+// ---------------------------------------------------------------------------------------------------------
+
+/** The newest state an execution entered, and that state's input. */
+export interface EnteredState {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly input: unknown;
+}
+
+/**
+ * GetExecutionHistory (newest first, with data) of running executions: the newest event is the Task state
+ * being run, as Step Functions shows it while the state's Lambda function runs. Executions of other state
+ * machines are refused as IAM refuses them (the task function may read its own state machine's only).
+ */
+export class FakeExecutionHistory {
+  public readonly client = new SFNClient({ region: REGION });
+  public readonly current = new Map<string, EnteredState>();
+
+  constructor(private readonly stateMachineArn: string) {
+    const mock = mockClient(this.client);
+    mock.callsFake((input) => {
+      throw new Error(`FakeExecutionHistory: operation not modelled (input ${JSON.stringify(input)})`);
+    });
+    mock.on(GetExecutionHistoryCommand).callsFake(async (input) => {
+      const ours = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+      if (!input.executionArn?.startsWith(ours)) {
+        const error = new Error(`User is not authorized to perform: states:GetExecutionHistory on resource: ${input.executionArn}`);
+        error.name = 'AccessDeniedException';
+        throw error;
+      }
+      const entered = this.current.get(input.executionArn);
+      if (!entered) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${input.executionArn}'`, $metadata: METADATA });
+      return {
+        events: [{
+          id: 2,
+          previousEventId: 1,
+          timestamp: new Date(),
+          type: 'TaskStateEntered',
+          stateEnteredEventDetails: { name: entered.name, ...(input.includeExecutionData ? { input: JSON.stringify(entered.input) } : {}) },
+        }],
+      };
+    });
   }
 }

@@ -165,6 +165,7 @@ export function nestedStackChange(logicalId: string, changeSetArn: string): Chan
 export class CloudFormationExtras {
   public readonly client: CloudFormationClient;
   private readonly nested = new Map<string, NestedChangeSetScript>();
+  private readonly denied = new Set<string>();
   private readonly outputs = new Map<string, Output[]>();
 
   constructor(private readonly cfn: FakeCloudFormation) {
@@ -182,6 +183,11 @@ export class CloudFormationExtras {
   /** A nested stack's change set, described by its ARN (`nestedChangeSetArn()`). */
   public putNestedChangeSet(arn: string, script: NestedChangeSetScript): void {
     this.nested.set(arn, script);
+  }
+
+  /** DescribeChangeSet of this nested change set is refused, as IAM refuses a stack outside the function's rights. */
+  public denyNestedChangeSet(arn: string): void {
+    this.denied.add(arn);
   }
 
   /** The outputs DescribeStacks reports for a stack once an operation on it completed. */
@@ -203,6 +209,10 @@ export class CloudFormationExtras {
     const arn = String(input.ChangeSetName);
     const script = this.nested.get(arn)!;
     try {
+      if (this.denied.has(arn)) {
+        const error = serviceError('AccessDeniedException', `User is not authorized to perform: cloudformation:DescribeChangeSet on resource: ${arn}`);
+        throw error;
+      }
       const root = this.cfn.changeSet(script.root.stackName, script.root.changeSetName);
       // Deleting the root change set deletes the nested ones with it.
       if (!root || root.status !== 'CREATE_COMPLETE') {

@@ -7,10 +7,10 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ACCOUNT, FakeCodePipeline, FakeStepFunctions, REGION } from './fake-aws';
+import { ACCOUNT, FakeStepFunctions, REGION } from './fake-aws';
 import { CloudFormationExtras, FakeLambda, FakeSns } from './fake-extras';
 import {
-  DEFAULT_ACTION, createWorld, deploymentFor, runWorkflow, synthesizeWorkflow,
+  DEFAULT_ACTION, createWorld, deploymentFor, issueJobFor, runWorkflow, synthesizeWorkflow,
 } from './harness';
 import type { PipelineWorld, SynthesizedWorkflow, World, WorkflowRun } from './harness';
 import type { StepFunctionsDeployActionProps } from '../../src';
@@ -61,8 +61,9 @@ export function featureDeployment(world: FeatureWorld, jobId?: string): Deployme
   return deploymentFor(jobId, world.synthesized);
 }
 
-/** Runs the workflow for one deployment of this world's action. */
+/** Runs the workflow for one deployment of this world's action, for the job CodePipeline issued for it. */
 export function run(world: FeatureWorld, deployment: Deployment = featureDeployment(world)): Promise<WorkflowRun> {
+  issueJobFor(world, deployment);
   return runWorkflow({ deployment }, world.deps, { synthesized: world.synthesized, approver: approverOf(world) });
 }
 
@@ -80,13 +81,13 @@ export type FeaturePipelineWorld = FeatureWorld & PipelineWorld;
 export function createFeaturePipelineWorld(synthesized: SynthesizedWorkflow, files?: Record<string, string>): FeaturePipelineWorld {
   const world = createFeatureWorld(synthesized, files);
   const runs: WorkflowRun[] = [];
-  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input) => {
-    const result = await runWorkflow(input, world.deps, { synthesized, approver: approverOf(world) });
+  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input, name) => {
+    const result = await runWorkflow(input, world.deps, { synthesized, approver: approverOf(world), executionName: name });
     runs.push(result);
     return result;
   });
   // One object, so a test's `world.approver = ...` reaches the runs.
-  return Object.assign(world, { sfn, codepipeline: new FakeCodePipeline(), runs, log: [] as string[] });
+  return Object.assign(world, { sfn, runs, log: [] as string[] });
 }
 
 /** Approves as `by`, as `cdk-sfn-deploy approve` sends it with SendTaskSuccess. */

@@ -14,7 +14,7 @@ describe('the synthesized deploy workflow, as the workflow tests run it', () => 
     const text = JSON.stringify(synthesized.definition);
     expect(text).not.toMatch(/Fn::|"Ref"|\$\{Token/);
     expect(text).not.toMatch(/JSONata|QueryLanguage|Variables|"Assign"/);
-    expect(synthesized.definition.StartAt).toBe(S.readTemplate);
+    expect(synthesized.definition.StartAt).toBe(S.confirmJob);
     // Every state the workflow names exists in the definition.
     expect(states.map(([name]) => name).sort()).toEqual(Object.values(S).sort());
   });

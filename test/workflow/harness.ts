@@ -21,18 +21,22 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import {
-  ACCOUNT, FakeCloudFormation, FakeCodePipeline, FakeS3, FakeStepFunctions, REGION, artifactZip,
+  ACCOUNT, ARTIFACT_SECRET, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, REGION,
+  TRIGGER_FUNCTION_NAME, artifactZip,
 } from './fake-aws';
 import type { JobAnswer } from './fake-aws';
 import { StepFunctionsDeployAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
-import { parseUserParameters, toDeployment, validateConfig } from '../../src/action/job';
 import { runTrigger } from '../../src/action/trigger';
 import type { TriggerOutcome } from '../../src/action/trigger';
-import { ENV, TASKS } from '../../src/shared/contract';
-import type { Deployment, WorkflowInput } from '../../src/shared/contract';
+import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
+import { CONFIG_VERSION, ENV, TASKS } from '../../src/shared/contract';
+import type { ActionConfig, Deployment, WorkflowInput } from '../../src/shared/contract';
+import { executionNameFor } from '../../src/shared/naming';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
+
+export { ARTIFACT_SECRET } from './fake-aws';
 
 export { STATE_NAMES as S } from '../../src/workflow/state-names';
 
@@ -225,7 +229,8 @@ export function taskOverrides(
     const problems = [
       state.Resource !== taskFunctionArn && `its Resource is ${JSON.stringify(state.Resource)}, not the task function`,
       !TASKS.includes(parameters.task) && `its payload's task ${JSON.stringify(parameters.task)} is not a task of runTask`,
-      (parameters['state.$'] !== '$' || Object.keys(parameters).length !== 2) && 'its payload is not { task, state: $ }',
+      (parameters['state.$'] !== '$' || parameters['executionId.$'] !== '$$.Execution.Id' || Object.keys(parameters).length !== 3)
+        && 'its payload is not { task, state: $, executionId: $$.Execution.Id }',
     ].filter(Boolean);
     if (problems.length > 0) {
       throw new Error(`Task state "${name}" has no in-process override: ${problems.join('; ')}`);
@@ -264,6 +269,8 @@ export interface RunOptions {
   readonly approver?: (event: TaskEvent) => Promise<unknown>;
   /** Most task invocations before the harness aborts a runaway loop. @default 500 */
   readonly maxTaskInvocations?: number;
+  /** The execution's name. @default - the name the trigger gives the deployment's job */
+  readonly executionName?: string;
 }
 
 /** Numbers the local executions, for their ids and task tokens. */
@@ -281,7 +288,12 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
   let aborted = false;
   let execution: ReturnType<InstanceType<typeof StateMachine>['run']> | undefined;
 
-  const overrides = taskOverrides(definition, synthesized.taskFunctionArn, async (_stateName, payload) => {
+  const executionArn = `${synthesized.stateMachineArn.replace(':stateMachine:', ':execution:')}:` +
+    `${options.executionName ?? executionNameFor(input.deployment?.jobId ?? `local-${localExecutions + 1}`)}`;
+  // Step Functions' history of this execution, as the task function reads it: the Task state being run.
+  const history = new FakeExecutionHistory(synthesized.stateMachineArn);
+  const taskDeps: TaskDeps = { ...deps, sfn: deps.sfn ?? history.client };
+  const overrides = taskOverrides(definition, synthesized.taskFunctionArn, async (stateName, payload) => {
     if (++invocations > maxInvocations) {
       aborted = true;
       execution?.abort();
@@ -289,9 +301,10 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
     }
     // Lambda receives and returns JSON.
     const event = JSON.parse(JSON.stringify(payload)) as TaskEvent;
+    history.current.set(executionArn, { executionArn, name: stateName, input: event.state });
     let result: unknown;
     try {
-      result = await runTask(event, deps);
+      result = await runTask(event, taskDeps);
     } catch (e) {
       throw asLambdaError(e);
     }
@@ -314,8 +327,8 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
     // The context object's fields that Step Functions sets and the local engine does not: the execution's id
     // and, for the state that waits for a person, the task token.
     context: {
-      Execution: { Id: `${synthesized.stateMachineArn.replace(':stateMachine:', ':execution:')}:local-${++localExecutions}` },
-      Task: { Token: `fake-task-token-${localExecutions}-${'x'.repeat(16)}` },
+      Execution: { Id: executionArn, Name: executionArn.split(':').pop() },
+      Task: { Token: `fake-task-token-${++localExecutions}-${'x'.repeat(16)}` },
     },
   });
   let output: any;
@@ -352,10 +365,15 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
  * - A Choice rule `IsPresent: false` matches an absent path in Step Functions; the local engine never matches it
  *   (it evaluates `IsPresent && value !== undefined`). The definition says `Not: { IsPresent: true }` instead, and
  *   any `Is*: false` rule fails the harness rather than run differently.
+ * - States.ALL does not catch States.DataLimitExceeded in Step Functions; it does in the local engine (see below).
  */
 function forLocalEngine(definition: StateMachineDefinition): StateMachineDefinition {
   const copy = JSON.parse(JSON.stringify(definition));
   for (const [name, state] of allStates(copy)) {
+    if (state.Catch) state.Catch = withDataLimitUncaught(state.Catch);
+    if (state.Catch?.some((c: AnyState) => c.Next === UNCAUGHT_DATA_LIMIT)) {
+      copy.States[UNCAUGHT_DATA_LIMIT] = { Type: 'Fail', Error: DATA_LIMIT, Cause: 'States.ALL does not catch States.DataLimitExceeded' };
+    }
     if (state.Type === 'Choice') state.Choices = state.Choices.map((rule: AnyState) => localChoiceRule(rule, name));
     if (state.Type !== 'Task' || state.TimeoutSecondsPath === undefined) continue;
     const base = state.Parameters?.['state.$'] === '$' ? '$.state'
@@ -366,6 +384,28 @@ function forLocalEngine(definition: StateMachineDefinition): StateMachineDefinit
     state.TimeoutSecondsPath = base + String(state.TimeoutSecondsPath).slice(1);
   }
   return copy;
+}
+
+const DATA_LIMIT = 'States.DataLimitExceeded';
+const UNCAUGHT_DATA_LIMIT = 'Uncaught States.DataLimitExceeded (local model)';
+
+/**
+ * In Step Functions, States.ALL does not catch States.DataLimitExceeded: it ends the execution unless a catcher
+ * names it. The local engine's States.ALL catches everything, so ahead of a States.ALL catcher (and after any
+ * catcher that names the error) the local copy sends it to a Fail state, as Step Functions would end the execution.
+ */
+function withDataLimitUncaught(catchers: AnyState[]): AnyState[] {
+  const result: AnyState[] = [];
+  let named = false;
+  for (const catcher of catchers) {
+    if (catcher.ErrorEquals.includes(DATA_LIMIT)) named = true;
+    if (!named && catcher.ErrorEquals.includes('States.ALL')) {
+      result.push({ ErrorEquals: [DATA_LIMIT], Next: UNCAUGHT_DATA_LIMIT });
+      named = true;
+    }
+    result.push(catcher);
+  }
+  return result;
 }
 
 function localChoiceRule(rule: AnyState, stateName: string): AnyState {
@@ -436,24 +476,64 @@ export const ARTIFACT = { bucket: 'codepipeline-eu-west-1-artifacts', key: 'MyPi
 export interface World {
   readonly s3: FakeS3;
   readonly cfn: FakeCloudFormation;
+  /** CodePipeline: the jobs it issued, which the workflow's first task confirms. */
+  readonly codepipeline: FakeCodePipeline;
   readonly deps: TaskDeps;
 }
 
 export function createWorld(files: Record<string, string> = { [TEMPLATE_PATH]: smallTemplate() }): World {
   const fakeS3 = new FakeS3();
   const cfn = new FakeCloudFormation(fakeS3);
+  const pipelines = new FakeCodePipeline();
   fakeS3.put(ARTIFACT.bucket, ARTIFACT.key, artifactZip(files));
-  return { s3: fakeS3, cfn, deps: { cloudformation: cfn.client, s3: fakeS3.client, region: REGION } };
+  return {
+    s3: fakeS3, cfn, codepipeline: pipelines, deps: { cloudformation: cfn.client, s3: fakeS3.client, codepipeline: pipelines.client, region: REGION },
+  };
 }
+
+/** The job id most tests deploy for. */
+export const DEFAULT_JOB = 'a1b2c3d4-0000-4000-8000-000000000001';
 
 /** The deployment the trigger would start for a job, from the synthesized action's UserParameters. */
-export function deploymentFor(jobId = 'a1b2c3d4-0000-4000-8000-000000000001', synthesized = synthesizeWorkflow()): Deployment {
+export function deploymentFor(jobId = DEFAULT_JOB, synthesized = synthesizeWorkflow(), startedAt = Date.now()): Deployment {
   const config = validateConfig(parseUserParameters(synthesized.userParameters));
-  return toDeployment(config, { id: jobId, artifact: ARTIFACT, userParameters: synthesized.userParameters }, Date.now());
+  return toDeployment(config, { id: jobId, artifact: ARTIFACT, startedAt });
 }
 
-/** Runs the workflow for one deployment against the world's fakes. */
+/**
+ * The configuration a job's UserParameters hold for this deployment: what toDeployment() turns back into it.
+ * A test that deploys a deployment of its own (another start time, another timeout) has CodePipeline issue
+ * the job that asks for exactly that.
+ */
+export function configFor(deployment: Deployment): ActionConfig {
+  return {
+    v: CONFIG_VERSION,
+    stackName: deployment.stackName,
+    templatePath: deployment.templatePath,
+    ...(deployment.templateConfigurationPath ? { templateConfigurationPath: deployment.templateConfigurationPath } : {}),
+    ...(Object.keys(deployment.parameterOverrides).length > 0 ? { parameterOverrides: deployment.parameterOverrides } : {}),
+    ...(Object.keys(deployment.tags).length > 0 ? { tags: deployment.tags } : {}),
+    ...(deployment.capabilities.length > 0 ? { capabilities: deployment.capabilities } : {}),
+    ...(deployment.roleArn ? { roleArn: deployment.roleArn } : {}),
+    ...(deployment.assumeRoleArn ? { assumeRoleArn: deployment.assumeRoleArn } : {}),
+    policy: deployment.policy,
+    onUnsafe: deployment.onUnsafe,
+    pollIntervalSeconds: deployment.pollIntervalSeconds,
+    timeoutMinutes: (deployment.deadline - deployment.startedAt) / 60_000,
+    includeNestedStacks: deployment.includeNestedStacks ?? true,
+    ...(deployment.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
+  };
+}
+
+/** CodePipeline issues the job that asks for this deployment (once per job id). */
+export function issueJobFor(world: World, deployment: Deployment, userParameters = JSON.stringify(configFor(deployment))): void {
+  if (world.codepipeline.isIssued(deployment.jobId)) return;
+  world.codepipeline.issue({ id: deployment.jobId, userParameters, artifact: deployment.artifact, startTime: deployment.startedAt });
+}
+
+/** Runs the workflow for one deployment against the world's fakes, for the job CodePipeline issued for it. */
 export function deploy(world: World, deployment: Deployment = deploymentFor()): Promise<WorkflowRun> {
+  issueJobFor(world, deployment);
   return runWorkflow({ deployment }, world.deps);
 }
 
@@ -480,7 +560,6 @@ export function largeTemplate(): string {
 
 export interface PipelineWorld extends World {
   readonly sfn: FakeStepFunctions;
-  readonly codepipeline: FakeCodePipeline;
   readonly synthesized: SynthesizedWorkflow;
   /** The local runs behind the Step Functions executions. */
   readonly runs: WorkflowRun[];
@@ -488,18 +567,26 @@ export interface PipelineWorld extends World {
   readonly log: string[];
 }
 
-export const ARTIFACT_SECRET = 'fakeSecretAccessKey/DoNotLog';
-
 export function createPipelineWorld(files?: Record<string, string>): PipelineWorld {
   const world = createWorld(files);
   const synthesized = synthesizeWorkflow();
   const runs: WorkflowRun[] = [];
-  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input) => {
-    const run = await runWorkflow(input, world.deps, { synthesized });
+  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input, name) => {
+    const run = await runWorkflow(input, world.deps, { synthesized, executionName: name });
     runs.push(run);
     return run;
   });
-  return { ...world, sfn, codepipeline: new FakeCodePipeline(), synthesized, runs, log: [] };
+  return { ...world, sfn, synthesized, runs, log: [] };
+}
+
+/** CodePipeline issues the deploy action's job: the synthesized UserParameters, the artifact, the start time. */
+export function issueJob(world: PipelineWorld, jobId: string, startTime = Date.now()): void {
+  world.codepipeline.issue({ id: jobId, userParameters: world.synthesized.userParameters, artifact: ARTIFACT, startTime });
+}
+
+/** The id CodePipeline gives the `n`th continuation job of a job (a job id of its own, as CodePipeline's are). */
+export function continuationJobId(jobId: string, n: number): string {
+  return `${jobId.slice(0, 24)}${(parseInt(jobId.slice(24), 16) + n).toString(16).padStart(12, '0').slice(-12)}`;
 }
 
 /** A CodePipeline job event for the deploy action, as the Lambda invoke action sends it. */
@@ -510,7 +597,7 @@ export function jobEvent(world: PipelineWorld, jobId: string, continuationToken?
       accountId: ACCOUNT,
       data: {
         actionConfiguration: {
-          configuration: { FunctionName: 'stepfunctionsdeployworkflowtriggerfunction', UserParameters: world.synthesized.userParameters },
+          configuration: { FunctionName: TRIGGER_FUNCTION_NAME, UserParameters: world.synthesized.userParameters },
         },
         inputArtifacts: [{
           name: 'Source',
@@ -526,13 +613,13 @@ export function jobEvent(world: PipelineWorld, jobId: string, continuationToken?
 }
 
 /** Invokes the real trigger once. */
-export function invokeTrigger(world: PipelineWorld, event: unknown, now = Date.now()): Promise<TriggerOutcome> {
+export function invokeTrigger(world: PipelineWorld, event: unknown): Promise<TriggerOutcome> {
   return runTrigger(event, {
     codepipeline: world.codepipeline.client,
     sfn: world.sfn.client,
     s3: world.s3.client,
     stateMachineArn: world.synthesized.stateMachineArn,
-    now: () => now,
+    functionName: TRIGGER_FUNCTION_NAME,
     log: (m) => world.log.push(m),
   });
 }
@@ -545,10 +632,11 @@ export interface PipelineActionRun {
 }
 
 /**
- * Runs the action as CodePipeline does: the job, then, while the trigger answers with a continuation token,
- * a new job carrying that token (`continueAction`).
+ * Runs the action as CodePipeline does: it issues the job and invokes the trigger; then, while the trigger
+ * answers with a continuation token, it issues a new job carrying that token and invokes the trigger again.
  */
 export async function runPipelineAction(world: PipelineWorld, jobId: string): Promise<PipelineActionRun> {
+  if (!world.codepipeline.isIssued(jobId)) issueJob(world, jobId);
   const outcome = await invokeTrigger(world, jobEvent(world, jobId));
   return continueAction(world, jobId, [outcome]);
 }
@@ -559,12 +647,15 @@ export async function runPipelineAction(world: PipelineWorld, jobId: string): Pr
  */
 export async function continueAction(world: PipelineWorld, jobId: string, outcomes: TriggerOutcome[] = []): Promise<PipelineActionRun> {
   let answer = firstAnswer(world, jobId);
+  let previous = jobId;
   for (let i = 1; answer.kind === 'success' && answer.input.continuationToken; i++) {
     if (i > 10) throw new Error('the action never finished');
     if (i > 1) await world.sfn.runPending();
-    const continuationJob = `${jobId}-continuation-${i}`;
+    const continuationJob = continuationJobId(jobId, i);
+    world.codepipeline.continuation(previous, continuationJob);
     outcomes.push(await invokeTrigger(world, jobEvent(world, continuationJob, answer.input.continuationToken)));
     answer = firstAnswer(world, continuationJob);
+    previous = continuationJob;
   }
   return { outcomes, final: answer };
 }

@@ -157,10 +157,28 @@ describe('an action with includeNestedStacks', () => {
   });
 });
 
-describe('an action without includeNestedStacks', () => {
-  test('GIVEN a parent change that points to a nested change set WHEN deployed THEN the change set is created without IncludeNestedStacks and the nested change set is never read', async () => {
-    // GIVEN: the default action; the nested change set would hold a Remove.
-    const { world } = worldWith(synthesizeWorkflow(), [resourceChange('Remove', 'PrivateSubnet', 'AWS::EC2::Subnet')]);
+describe('nested stacks with the default settings', () => {
+  test('GIVEN the default action (includeNestedStacks left out) and a table removed inside a nested stack WHEN deployed THEN the nested change set is read, the removal is refused and nothing is executed', async () => {
+    // GIVEN: the parent's change set shows only a harmless-looking Modify of the nested stack.
+    const { world, changeSetName } = worldWith(synthesizeWorkflow(), [resourceChange('Remove', 'OrdersTable', 'AWS::DynamoDB::Table')]);
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    expect(world.cfn.callsOf('CreateChangeSet')[0].input.IncludeNestedStacks).toBe(true);
+    expect(describedByArn(world, NETWORK_ARN)).toHaveLength(1);
+    expect(result.error).toBe('UnsafeChangeSet');
+    expect(result.cause).toContain('NetworkStack/OrdersTable (AWS::DynamoDB::Table): Remove refused by no-deletion');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input)).toEqual([{ StackName: STACK_NAME, ChangeSetName: changeSetName }]);
+  });
+});
+
+describe('an action that opts out of nested stacks (includeNestedStacks: false)', () => {
+  test('GIVEN a Modify of a nested stack WHEN deployed THEN the change set is created without IncludeNestedStacks, the nested change set is never read, and the Modify is refused as not inspected', async () => {
+    // GIVEN: what is inside would be a Remove; without inspection nobody can know.
+    const { world } = worldWith(synthesizeWith({ includeNestedStacks: false }), [resourceChange('Remove', 'PrivateSubnet', 'AWS::EC2::Subnet')]);
 
     // WHEN
     const result = await run(world);
@@ -168,8 +186,34 @@ describe('an action without includeNestedStacks', () => {
     // THEN
     expect(world.cfn.callsOf('CreateChangeSet')[0].input.IncludeNestedStacks).toBeUndefined();
     expect(describedByArn(world, NETWORK_ARN)).toHaveLength(0);
-    expect(result.status).toBe('SUCCEEDED');
-    expect(result.output.inspection).toMatchObject({ verdict: 'SAFE', changeCount: 2, nestedChangeSets: 0 });
-    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(1);
+    expect(result.error).toBe('UnsafeChangeSet');
+    expect(result.outputsOf(S.inspectChangeSet)[0].inspection).toMatchObject({
+      verdict: 'UNSAFE',
+      changeCount: 2,
+      nestedChangeSets: 0,
+      violations: [{
+        logicalId: 'NetworkStack',
+        resourceType: 'AWS::CloudFormation::Stack',
+        action: 'Modify',
+        rule: 'nested-stack-not-inspected: nested stacks are not inspected (includeNestedStacks is false)',
+      }],
+    });
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+  });
+});
+
+describe('a nested change set that cannot be read completely', () => {
+  test('GIVEN a nested change set the task function may not read WHEN inspected THEN its stack counts as not inspected and the change set is refused, naming why', async () => {
+    // GIVEN: DescribeChangeSet of the nested change set is refused (its stack is outside the task function's rights).
+    const { world } = worldWith(withNested, [resourceChange('Add', 'FlowLogs', 'AWS::EC2::FlowLog')]);
+    world.extras.denyNestedChangeSet(NETWORK_ARN);
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    expect(result.error).toBe('UnsafeChangeSet');
+    expect(result.cause).toContain('NetworkStack (AWS::CloudFormation::Stack): Modify, replacement False refused by nested-stack-not-inspected: its change set could not be read (AccessDeniedException)');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
   });
 });

@@ -1,12 +1,12 @@
 /**
- * The full path (B1 to B4, B7): a CodePipeline job event reaches the real trigger, which starts the
- * execution (the synthesized state machine, run locally with the real task handler); continuation jobs
- * follow it; the job ends with PutJobSuccessResult or PutJobFailureResult carrying the real cause.
+ * The full path: CodePipeline issues a job and its event reaches the real trigger, which confirms the job with
+ * CodePipeline and starts the execution (the synthesized state machine, run locally with the real task handler);
+ * continuation jobs follow it; the job ends with PutJobSuccessResult or PutJobFailureResult carrying the real cause.
  */
 import { resourceChange } from './fake-aws';
 import {
-  ARTIFACT, ARTIFACT_SECRET, STACK_NAME, TEMPLATE_PATH, continueAction, createPipelineWorld, invokeTrigger, jobEvent,
-  runPipelineAction, smallTemplate,
+  ARTIFACT, ARTIFACT_SECRET, STACK_NAME, TEMPLATE_PATH, continuationJobId, continueAction, createPipelineWorld, invokeTrigger,
+  issueJob, jobEvent, runPipelineAction, smallTemplate,
 } from './harness';
 import { decodeContinuationToken } from '../../src/action/job';
 
@@ -38,7 +38,7 @@ describe('a pipeline run of the deploy action', () => {
       summary: expect.stringContaining(`Created stack ${STACK_NAME}.`), externalExecutionId: execution.arn, percentComplete: 100,
     });
     // Every job of the action was answered once: the first and each continuation job.
-    expect(world.codepipeline.answers.map((a) => a.jobId)).toEqual([JOB, `${JOB}-continuation-1`, `${JOB}-continuation-2`]);
+    expect(world.codepipeline.answers.map((a) => a.jobId)).toEqual([JOB, continuationJobId(JOB, 1), continuationJobId(JOB, 2)]);
     expect(world.cfn.callsOf('CreateStack')).toHaveLength(1);
     expect(world.cfn.stack(STACK_NAME)?.status).toBe('CREATE_COMPLETE');
     // The job's artifact credentials never reach the log.
@@ -103,18 +103,20 @@ describe('a pipeline run of the deploy action', () => {
 });
 
 describe('a job delivered to the trigger twice', () => {
-  test('GIVEN the first invocation started the execution WHEN the same job comes again later THEN StartExecution meets ExecutionAlreadyExists and no second execution starts', async () => {
-    // GIVEN
+  test('GIVEN the first invocation started the execution and it ended WHEN the same job comes again THEN StartExecution meets ExecutionAlreadyExists and no second execution starts', async () => {
+    // GIVEN: the execution ran to its end before the second delivery.
     const world = createPipelineWorld();
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')] };
-    const first = await invokeTrigger(world, jobEvent(world, JOB), Date.now());
+    issueJob(world, JOB);
+    const first = await invokeTrigger(world, jobEvent(world, JOB));
+    await world.sfn.runPending();
 
-    // WHEN: the duplicate carries a later start time, so its input differs, as in AWS.
-    const second = await invokeTrigger(world, jobEvent(world, JOB), Date.now() + 5_000);
+    // WHEN: Step Functions refuses the name of an execution that ended.
+    const second = await invokeTrigger(world, jobEvent(world, JOB));
 
     // THEN
-    expect([first, second]).toEqual(['STARTED', 'STARTED']);
+    expect([first, second]).toEqual(['STARTED', 'ALREADY_ANSWERED']);
     expect(world.sfn.startCalls).toEqual([
       { name: expect.any(String) },
       { name: world.sfn.startCalls[0].name, error: 'ExecutionAlreadyExists' },
@@ -127,7 +129,7 @@ describe('a job delivered to the trigger twice', () => {
 
     // AND the action still ends with one deployment.
     const action = await continueAction(world, JOB);
-    expect(action.outcomes).toEqual(['RUNNING', 'SUCCEEDED']);
+    expect(action.outcomes).toEqual(['SUCCEEDED']);
     expect(world.cfn.callsOf('CreateChangeSet')).toHaveLength(1);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(1);
   });
@@ -135,14 +137,14 @@ describe('a job delivered to the trigger twice', () => {
   test('GIVEN the first invocation started the execution WHEN the same job comes again with the same input while it runs THEN StartExecution returns that execution and none is added', async () => {
     // GIVEN
     const world = createPipelineWorld();
-    const now = Date.now();
-    await invokeTrigger(world, jobEvent(world, JOB), now);
+    issueJob(world, JOB);
+    await invokeTrigger(world, jobEvent(world, JOB));
 
     // WHEN: same name and same input while RUNNING: Step Functions answers with the running execution.
-    const second = await invokeTrigger(world, jobEvent(world, JOB), now);
+    const second = await invokeTrigger(world, jobEvent(world, JOB));
 
     // THEN
-    expect(second).toBe('STARTED');
+    expect(second).toBe('ALREADY_ANSWERED');
     expect(world.sfn.startCalls.map((c) => c.error)).toEqual([undefined, undefined]);
     expect(world.sfn.executions).toHaveLength(1);
     const action = await continueAction(world, JOB);
@@ -154,21 +156,22 @@ describe('a job delivered to the trigger twice', () => {
     // GIVEN: CodePipeline cannot be reached when the first invocation answers. The trigger does not turn
     // that into a failure of the job (the deployment is running): the invocation itself fails.
     const world = createPipelineWorld();
+    issueJob(world, JOB);
     world.codepipeline.unreachableFor(1);
-    await expect(invokeTrigger(world, jobEvent(world, JOB), Date.now())).rejects.toThrow(/timed out/);
+    await expect(invokeTrigger(world, jobEvent(world, JOB))).rejects.toThrow(/timed out/);
     expect(world.sfn.executions).toHaveLength(1);
     expect(world.codepipeline.answers).toHaveLength(0);
 
     // WHEN
-    const retry = await invokeTrigger(world, jobEvent(world, JOB), Date.now() + 10_000);
+    const retry = await invokeTrigger(world, jobEvent(world, JOB));
 
-    // THEN
+    // THEN: the same name and input while it runs: the same execution.
     expect(retry).toBe('STARTED');
     expect(world.sfn.executions).toHaveLength(1);
-    expect(world.sfn.startCalls.map((c) => c.error)).toEqual([undefined, 'ExecutionAlreadyExists']);
+    expect(world.sfn.startCalls.map((c) => c.error)).toEqual([undefined, undefined]);
     const [answer] = world.codepipeline.answers;
     expect(answer).toMatchObject({ jobId: JOB, kind: 'success' });
-    expect(decodeContinuationToken(answer.input.continuationToken).executionArn).toBe(world.sfn.executions[0].arn);
+    expect(decodeContinuationToken(answer.input.continuationToken, world.synthesized.stateMachineArn).executionArn).toBe(world.sfn.executions[0].arn);
 
     const action = await continueAction(world, JOB);
     expect(action.final.kind).toBe('success');

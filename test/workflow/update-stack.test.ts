@@ -4,7 +4,8 @@
  * fails with CloudFormation's reason; a stack that is busy is waited for; one that cannot be updated is not touched.
  */
 import { NO_CHANGES_REASON, oldEvent, resourceChange } from './fake-aws';
-import { S, STACK_NAME, createWorld, deploy, deploymentFor } from './harness';
+import { createFeaturePipelineWorld } from './feature-harness';
+import { S, STACK_NAME, createWorld, deploy, deploymentFor, runPipelineAction, synthesizeWorkflow } from './harness';
 
 const SAFE_CHANGES = [
   resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False'),
@@ -78,6 +79,43 @@ describe('a safe change set', () => {
 });
 
 describe('a change set without changes', () => {
+  test('GIVEN DescribeStacks still shows the previous update\'s UPDATE_COMPLETE right after ExecuteChangeSet WHEN polled THEN that is not taken as this update\'s end; success comes with the update\'s own UPDATE_COMPLETE', async () => {
+    // GIVEN: DescribeStacks is eventually consistent; its first two reads after the execution are the old ones.
+    const world = createWorld();
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: SAFE_CHANGES };
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 1, staleReads: 2 };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN: the two stale reads said UPDATE_COMPLETE, and the workflow kept waiting.
+    const polls = run.outputsOf(S.getStackUpdateStatus).map((o) => [o.operation.status, o.operation.outcome]);
+    expect(polls).toEqual([
+      ['UPDATE_COMPLETE', 'IN_PROGRESS'],
+      ['UPDATE_COMPLETE', 'IN_PROGRESS'],
+      ['UPDATE_IN_PROGRESS', 'IN_PROGRESS'],
+      ['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'IN_PROGRESS'],
+      ['UPDATE_COMPLETE', 'SUCCEEDED'],
+    ]);
+    expect(run.status).toBe('SUCCEEDED');
+  });
+
+  test('GIVEN no changes WHEN deployed THEN the stack\'s outputs are still the action\'s output variables (downstream #{ns.Output} keeps working)', async () => {
+    // GIVEN
+    const world = createFeaturePipelineWorld(synthesizeWorkflow());
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { failedReason: NO_CHANGES_REASON };
+    world.extras.putOutputs(STACK_NAME, { ApiUrl: 'https://api.example.com' });
+
+    // WHEN
+    const action = await runPipelineAction(world, '0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5');
+
+    // THEN
+    expect(action.final.kind).toBe('success');
+    expect(action.final.input.outputVariables).toMatchObject({ Outcome: 'NO_CHANGES', ApiUrl: 'https://api.example.com' });
+  });
+
   test('GIVEN a change set that ends FAILED because it "didn\'t contain changes" WHEN deployed THEN it is deleted and the execution succeeds as No Changes To Deploy', async () => {
     // GIVEN
     const world = createWorld();

@@ -1,0 +1,204 @@
+/**
+ * The action's configuration and the deployment made of it: read from the UserParameters of a job that
+ * CodePipeline confirmed (and, for the settings that do not decide safety, from the S3 input file), validated,
+ * and turned into the state machine's input. Pure: no AWS calls, no logging. The trigger builds the
+ * deployment with it, and the workflow builds it again from CodePipeline's answer to check its input.
+ */
+import { CONFIG_VERSION, DEFAULTS, LIMITS } from './contract';
+import type { ActionConfig, ArtifactLocation, Deployment } from './contract';
+import { ConfigurationError } from './errors';
+import { parseJson } from './json';
+import { STACK_NAME, artifactPathProblem, changeSetNameFor, fullStackName } from './naming';
+import { validatePolicyDocument, validateUnsafeDocument } from '../policy/validate-document';
+
+/** The keys UserParameters may hold. */
+const KEYS: Record<keyof ActionConfig, true> = {
+  v: true,
+  stackName: true,
+  environmentName: true,
+  templatePath: true,
+  templateConfigurationPath: true,
+  parameterOverrides: true,
+  tags: true,
+  capabilities: true,
+  roleArn: true,
+  assumeRoleArn: true,
+  includeNestedStacks: true,
+  recreateRolledBackStack: true,
+  policy: true,
+  onUnsafe: true,
+  pollIntervalSeconds: true,
+  timeoutMinutes: true,
+  s3Bucket: true,
+  stateMachineFile: true,
+};
+
+/**
+ * The keys the S3 input file may set: what to deploy and how, never what decides safety. The policy, the
+ * unsafe-change strategy, the stack, the roles, nested-stack inspection, stack deletion and the deadline come
+ * from the synthesized action only: whoever may write to that bucket must not be able to turn the gate off.
+ */
+export const INPUT_FILE_KEYS: readonly (keyof ActionConfig)[] = [
+  'templatePath', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities', 'pollIntervalSeconds',
+];
+
+/** Keys of the seed's input file that the job itself now provides; accepted and ignored. */
+const SEED_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
+
+const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'];
+
+/** Parses UserParameters: JSON, at most 1000 characters, an object. */
+export function parseUserParameters(text: string | undefined): Record<string, unknown> {
+  if (text === undefined || text.trim() === '') {
+    throw new ConfigurationError('UserParameters is empty: the action needs at least stackName and templatePath');
+  }
+  if (text.length > LIMITS.userParameters) {
+    throw new ConfigurationError(
+      `UserParameters is ${text.length} characters, over CodePipeline's ${LIMITS.userParameters}: ` +
+      'move the large parts (parameters, tags) to the S3 input file (s3Bucket + stateMachineFile)');
+  }
+  return parseJsonObject(text, 'UserParameters');
+}
+
+export function parseJsonObject(text: string, what: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = parseJson(text, what);
+  } catch (e) {
+    throw new ConfigurationError((e as Error).message);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigurationError(`${what} must be a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Where the S3 input file is, when UserParameters names one (the seed's form). */
+export function inputFileOf(params: Record<string, unknown>): ArtifactLocation | undefined {
+  const bucket = params.s3Bucket;
+  const key = params.stateMachineFile;
+  if (bucket === undefined && key === undefined) return undefined;
+  if (typeof bucket !== 'string' || bucket === '' || typeof key !== 'string' || key === '') {
+    throw new ConfigurationError('UserParameters: "s3Bucket" and "stateMachineFile" go together, both non-empty strings');
+  }
+  return { bucket, key };
+}
+
+/**
+ * Validates the action's configuration: UserParameters, with the S3 input file's keys under them
+ * (UserParameters wins). The file may set only INPUT_FILE_KEYS. Every problem is named; unknown keys are refused.
+ */
+export function validateConfig(params: Record<string, unknown>, inputFile: Record<string, unknown> = {}): ActionConfig {
+  const owned = (obj: Record<string, unknown>, k: string) => Object.prototype.hasOwnProperty.call(obj, k);
+  const fromFile = Object.keys(inputFile).filter((k) => !SEED_KEYS.includes(k));
+  const forbidden = fromFile.filter((k) => owned(KEYS, k) && !INPUT_FILE_KEYS.includes(k as keyof ActionConfig));
+  if (forbidden.length > 0) {
+    throw new ConfigurationError(
+      `the S3 input file may not set ${forbidden.map((k) => JSON.stringify(k)).join(', ')}: the policy, the unsafe-change ` +
+      'strategy, stack names, roles, nested-stack inspection, stack deletion and the timeout come from the synthesized action only ' +
+      `(the file may set ${INPUT_FILE_KEYS.join(', ')})`);
+  }
+  const merged = { ...inputFile, ...params };
+  const problems: string[] = [];
+  // An own key of KEYS, not `in`: "constructor", "toString" or "__proto__" are unknown keys too.
+  const unknown = Object.keys(merged).filter((k) => !owned(KEYS, k) && !SEED_KEYS.includes(k));
+  if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+
+  const c = merged as Record<string, any>;
+  if (c.v !== undefined && c.v !== CONFIG_VERSION) problems.push(`"v" is ${JSON.stringify(c.v)}; this version reads ${CONFIG_VERSION}`);
+  if (typeof c.stackName !== 'string') {
+    problems.push('"stackName" is missing');
+  } else {
+    const full = fullStackName(c.stackName, typeof c.environmentName === 'string' ? c.environmentName : undefined);
+    if (!STACK_NAME.test(full)) {
+      problems.push(`stack name ${JSON.stringify(full)} is invalid: a letter, then letters, digits or hyphens, 128 characters at most`);
+    }
+  }
+  if (c.environmentName !== undefined && (typeof c.environmentName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]*$/.test(c.environmentName))) {
+    problems.push('"environmentName" must start with a letter and hold letters, digits or hyphens');
+  }
+  for (const key of ['templatePath', 'templateConfigurationPath'] as const) {
+    if (c[key] === undefined && key === 'templateConfigurationPath') continue;
+    const problem = typeof c[key] === 'string' ? artifactPathProblem(c[key]) : 'is missing';
+    if (problem) problems.push(`"${key}" ${problem}`);
+  }
+  for (const key of ['parameterOverrides', 'tags'] as const) {
+    if (c[key] === undefined) continue;
+    if (!isStringMap(c[key])) problems.push(`"${key}" must be an object of string values`);
+  }
+  if (c.capabilities !== undefined) {
+    if (!Array.isArray(c.capabilities) || c.capabilities.some((x: unknown) => !CAPABILITIES.includes(x as string))) {
+      problems.push(`"capabilities" must be a list of ${CAPABILITIES.join(', ')}`);
+    }
+  }
+  for (const key of ['roleArn', 'assumeRoleArn'] as const) {
+    if (c[key] !== undefined && (typeof c[key] !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(c[key]))) {
+      problems.push(`"${key}" must be an IAM role ARN`);
+    }
+  }
+  if (c.pollIntervalSeconds !== undefined && !isIntegerIn(c.pollIntervalSeconds, 1, 300)) {
+    problems.push('"pollIntervalSeconds" must be a whole number from 1 to 300');
+  }
+  if (c.timeoutMinutes !== undefined && !isIntegerIn(c.timeoutMinutes, 1, DEFAULTS.maxTimeoutMinutes)) {
+    problems.push(`"timeoutMinutes" must be a whole number from 1 to ${DEFAULTS.maxTimeoutMinutes}`);
+  }
+  for (const key of ['includeNestedStacks', 'recreateRolledBackStack'] as const) {
+    if (c[key] !== undefined && typeof c[key] !== 'boolean') problems.push(`"${key}" must be true or false`);
+  }
+  if (c.policy !== undefined) problems.push(...validatePolicyDocument(c.policy).map((p) => `"policy": ${p}`));
+  if (c.onUnsafe !== undefined) problems.push(...validateUnsafeDocument(c.onUnsafe).map((p) => `"onUnsafe": ${p}`));
+  if (c.onUnsafe?.type === 'requireApproval' && Number.isInteger(c.onUnsafe.timeoutSeconds)
+    && c.onUnsafe.timeoutSeconds > (c.timeoutMinutes ?? DEFAULTS.timeoutMinutes) * 60) {
+    problems.push('"onUnsafe": the approval timeout is longer than the action\'s timeout; an approval after the deadline could never be executed');
+  }
+
+  if (problems.length > 0) throw new ConfigurationError(`invalid action configuration: ${problems.join('; ')}`);
+  const { revisionS3Bucket: _b, revisionS3Key: _k, ...config } = c;
+  return config as ActionConfig;
+}
+
+/** What the deployment needs to know about the job: CodePipeline's answer, not the event. */
+export interface JobFacts {
+  readonly id: string;
+  readonly artifact?: ArtifactLocation;
+  /** When CodePipeline started the action (epoch milliseconds): the timeout counts from there. */
+  readonly startedAt: number;
+}
+
+/** The state machine input for one job. Everything in it follows from the job and the configuration. */
+export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
+  if (!job.artifact) {
+    throw new ConfigurationError('the job has no input artifact in S3: give the action the artifact that holds the template');
+  }
+  const timeoutMinutes = config.timeoutMinutes ?? DEFAULTS.timeoutMinutes;
+  return {
+    stackName: fullStackName(config.stackName, config.environmentName),
+    templatePath: config.templatePath,
+    ...(config.templateConfigurationPath ? { templateConfigurationPath: config.templateConfigurationPath } : {}),
+    parameterOverrides: config.parameterOverrides ?? {},
+    tags: config.tags ?? {},
+    capabilities: config.capabilities ?? [],
+    ...(config.roleArn ? { roleArn: config.roleArn } : {}),
+    ...(config.assumeRoleArn ? { assumeRoleArn: config.assumeRoleArn } : {}),
+    policy: config.policy ?? { type: 'denyDestructive' },
+    onUnsafe: config.onUnsafe ?? { type: 'fail' },
+    artifact: job.artifact,
+    changeSetName: changeSetNameFor(job.id),
+    pollIntervalSeconds: config.pollIntervalSeconds ?? DEFAULTS.pollIntervalSeconds,
+    startedAt: job.startedAt,
+    deadline: job.startedAt + timeoutMinutes * 60_000,
+    jobId: job.id,
+    // Nested stacks are inspected unless the action says otherwise.
+    includeNestedStacks: config.includeNestedStacks ?? true,
+    ...(config.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
+  };
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    && Object.values(value as object).every((v) => typeof v === 'string');
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
