@@ -33,6 +33,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     mavenGroupId: 'io.github.cdk-stepfunctions-deploy-action',
     mavenArtifactId: 'cdk-stepfunctions-deploy-action',
   },
+  // The CLI's and the demo's state-machine pictures are laid out by ELK (layered, orthogonal edges); jsii
+  // libraries ship their runtime dependencies bundled.
+  bundledDeps: ['elkjs@^0.12.1'],
   devDeps: [
     '@types/node@^20',
     '@aws-sdk/client-cloudformation@^3',
