@@ -13,12 +13,14 @@
  * with your AWS credentials (states:SendTaskSuccess / SendTaskFailure on the deploy state machine).
  */
 import * as fs from 'fs';
+import { pictureCommand } from './picture';
 import { checkChangeSet, exitCodeOf, formatReport, policyFromJson } from '../policy/check';
 
 const USAGE = `usage:
   cdk-sfn-deploy check [--policy FILE] CHANGE_SET_JSON...
   cdk-sfn-deploy approve --task-token TOKEN [--comment TEXT] [--by NAME]
   cdk-sfn-deploy reject --task-token TOKEN [--comment TEXT] [--by NAME]
+  cdk-sfn-deploy picture --definition FILE [--history FILE ...] [--title TEXT] [-o OUT.svg]  (picture --help)
 
   CHANGE_SET_JSON  output of 'aws cloudformation describe-change-set', one file per page
   --policy FILE    a policy document ({"type": "rules", ...}) or the action's UserParameters JSON;
@@ -93,6 +95,7 @@ export async function main(
   sender: () => DecisionSender = sdkSender,
 ): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'picture') return pictureCommand(rest, out, err);
   if (command === 'approve' || command === 'reject') return decide(command, rest, out, err, sender);
   if (command === '--help' || command === '-h' || command === 'help') {
     out(USAGE);
