@@ -21,6 +21,11 @@ export interface LayoutEdge {
   readonly to: string;
   /** The label's size, when the edge has one. */
   readonly label?: Size;
+  /**
+   * Where the label goes: beside the edge's start (the default, so a Choice's conditions sit under it, each
+   * by its own arrow), or half way (for edges that loop back up, whose start is where other edges arrive).
+   */
+  readonly labelAt?: 'start' | 'middle';
 }
 
 export interface Point {
@@ -80,7 +85,7 @@ export async function layoutGraph(nodes: readonly LayoutNode[], edges: readonly 
           text: e.id,
           width: e.label.width,
           height: e.label.height,
-          layoutOptions: { 'elk.edgeLabels.placement': 'TAIL' },
+          layoutOptions: { 'elk.edgeLabels.placement': e.labelAt === 'middle' ? 'CENTER' : 'TAIL' },
         }],
       } : {}),
     })),

@@ -96,11 +96,12 @@ export async function renderPicture(
     ...order.map((n) => ({ id: nodeIds.get(n)!, ...boxes.get(n)!.size })),
     ...(hasEnd ? [{ id: 'end', width: 64, height: 26 }] : []),
   ];
+  const loops = backEdges(edges);
   const layoutEdges: LayoutEdge[] = edges.map((e) => ({
     id: e.id,
     from: nodeIds.get(e.source)!,
     to: nodeIds.get(e.target)!,
-    ...(e.lines.length > 0 ? { label: labelSize(e.lines) } : {}),
+    ...(e.lines.length > 0 ? { label: labelSize(e.lines), labelAt: loops.has(e.id) ? 'middle' as const : 'start' as const } : {}),
   }));
   const layout = await layoutGraph(layoutNodes, layoutEdges);
 
@@ -168,8 +169,19 @@ export async function renderPicture(
   }
   out.push('</g>');
 
-  // Transitions: the ones not taken first, so the path is drawn over them.
+  // Label grounds, then transitions (the ones not taken first, so the path is drawn over them), then label
+  // text with a white halo: a line that passes a label shows (an arrowhead is never hidden) but not over a letter.
   const placed = new Map(layout.edges.map((e) => [e.id, e]));
+  const labelled = edges.filter((e) => placed.get(e.id)!.label && e.lines.length > 0);
+  out.push('<g class="edge-label-grounds">');
+  for (const edge of labelled) {
+    const label = placed.get(edge.id)!.label!;
+    const p = at(label);
+    out.push(`<rect class="label-ground" data-for="${edge.id}" x="${num(p.x)}" y="${num(p.y)}" width="${num(label.width)}" ` +
+      `height="${num(label.height)}" rx="3" fill="white" fill-opacity="0.85"/>`);
+  }
+  out.push('</g>');
+
   const drawOrder = [...edges.filter((e) => !e.taken), ...edges.filter((e) => e.taken)];
   out.push('<g class="edges">');
   for (const edge of drawOrder) {
@@ -183,19 +195,15 @@ export async function renderPicture(
   }
   out.push('</g>');
 
-  // Labels on top of everything, on a white ground so crossing lines do not run through the text.
   out.push('<g class="edge-labels">');
-  for (const edge of edges) {
-    const label = placed.get(edge.id)!.label;
-    if (!label || edge.lines.length === 0) continue;
-    const p = at(label);
+  for (const edge of labelled) {
+    const p = at(placed.get(edge.id)!.label!);
     const colour = edge.taken ? COLOURS.takenEdge : COLOURS.muted;
     out.push(`<g class="edge-label" data-for="${edge.id}" data-kind="${edge.kind}">`);
-    out.push(`<rect x="${num(p.x)}" y="${num(p.y)}" width="${num(label.width)}" height="${num(label.height)}" rx="3" ` +
-      'fill="white" fill-opacity="0.9"/>');
     edge.lines.forEach((line, i) => {
       const indent = textWidth(line.slice(0, line.length - line.trimStart().length), LABEL_SIZE);
-      out.push(`<text x="${num(p.x + 3 + indent)}" y="${num(p.y + 11 + i * LABEL_LINE)}" font-size="${LABEL_SIZE}" fill="${colour}"` +
+      out.push(`<text x="${num(p.x + 3 + indent)}" y="${num(p.y + 11 + i * LABEL_LINE)}" font-size="${LABEL_SIZE}" fill="${colour}" ` +
+        'stroke="white" stroke-width="3" stroke-linejoin="round" paint-order="stroke"' +
         `${edge.kind === 'catch' ? ' font-style="italic"' : ''}${edge.taken ? ' font-weight="bold"' : ''}>${xml(line.trimStart())}</text>`);
     });
     out.push('</g>');
@@ -230,6 +238,24 @@ function modelOrder(definition: AslDefinition, transitions: Transition[]): strin
   walk(() => true, [...order]);
   for (const name of Object.keys(definition.States)) if (!seen.has(name)) walk(() => true, [name]);
   return order;
+}
+
+/** The edges that close a loop (depth first from the start, in the edges' order): they are drawn going up. */
+function backEdges(edges: Edge[]): Set<string> {
+  const back = new Set<string>();
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (node: string) => {
+    state.set(node, 'open');
+    for (const edge of edges) {
+      if (edge.source !== node) continue;
+      const next = state.get(edge.target);
+      if (next === 'open') back.add(edge.id);
+      else if (next === undefined) visit(edge.target);
+    }
+    state.set(node, 'done');
+  };
+  visit(START);
+  return back;
 }
 
 /** The transitions an execution took: between each state entered and the next (branch states left out). */

@@ -208,3 +208,62 @@ describe('segmentCrossesBox (the test geometry itself)', () => {
     expect(segmentCrossesBox(a, b, box)).toBe(expected);
   });
 });
+
+describe('a definition with Pass, Parallel, Map and End, and names that need escaping', () => {
+  const small: AslDefinition = {
+    StartAt: 'Prepare <input>',
+    States: {
+      'Prepare <input>': { Type: 'Pass', Next: 'Check "A" & \'B\'' },
+      'Check "A" & \'B\'': {
+        Type: 'Parallel',
+        Branches: [
+          { StartAt: 'Lint', States: { Lint: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } } },
+          { StartAt: 'Scan', States: { Scan: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } } },
+        ],
+        Next: 'Each Region',
+        Catch: [{ ErrorEquals: ['Scan.Failed', 'States.Timeout'], Next: 'Report' }],
+      },
+      'Each Region': {
+        Type: 'Map',
+        ItemProcessor: { StartAt: 'Deploy Region', States: { 'Deploy Region': { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } } },
+        Next: 'Wait A Bit',
+      },
+      'Wait A Bit': { Type: 'Wait', Seconds: 5, Next: 'Report' },
+      'Report': { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true },
+    },
+  };
+
+  test('GIVEN a run that failed inside a Parallel branch and was caught WHEN drawn THEN the Parallel is visited, the catch taken, names escaped, the End reached', async () => {
+    const svg = await renderPicture(small, {
+      states: ['Prepare <input>', 'Check "A" & \'B\'', 'Lint', 'Scan', 'Report'],
+      exitErrors: [undefined, undefined, undefined, 'Scan.Failed', undefined],
+      status: 'SUCCEEDED',
+    });
+    expect(svg).toContain('data-state="Check &quot;A&quot; &amp; &apos;B&apos;"');
+    expect(svg).toContain('>Prepare &lt;input&gt;</text>');
+    expect(svg).not.toMatch(/<input>|"A" &/);
+    const drawn = readPicture(svg);
+    expect([...drawn.states.keys()].sort()).toEqual(Object.keys(small.States).sort());
+    expect(drawn.states.get('Check "A" & \'B\'')).toMatchObject({ visited: true, type: 'Parallel' });
+    expect(drawn.states.get('Each Region')).toMatchObject({ visited: false, type: 'Map' });
+    const taken = drawn.edges.filter((e) => e.taken).map((e) => `${e.from} -${e.kind}-> ${e.to}`);
+    expect(taken.sort()).toEqual([
+      '__start__ -next-> Prepare <input>',
+      'Prepare <input> -next-> Check "A" & \'B\'',
+      'Check "A" & \'B\' -catch-> Report',
+      'Report -end-> __end__',
+    ].sort());
+    expect(drawn.terminals.has('end')).toBe(true);
+    expect(drawn.edges.find((e) => e.kind === 'catch')).toMatchObject({ label: 'Scan.Failed, States.Timeout', dashed: true });
+  });
+
+  test('GIVEN a run that failed inside a Map iteration WHEN drawn THEN the Map state is the failed one, in red', async () => {
+    const drawn = readPicture(await renderPicture(small, {
+      states: ['Prepare <input>', 'Check "A" & \'B\'', 'Lint', 'Scan', 'Each Region', 'Deploy Region', 'Deploy Region'],
+      failedState: 'Deploy Region',
+      status: 'FAILED',
+    }));
+    expect(drawn.states.get('Each Region')).toMatchObject({ failed: true, fill: '#ffd7d5' });
+    expect(drawn.edges.find((e) => e.kind === 'end')?.taken).toBe(false);
+  });
+});

@@ -78,10 +78,15 @@ export function readPicture(svg: string): DrawnPicture {
   for (const m of svg.matchAll(/<g class="terminal" data-terminal="(\w+)">\n<rect class="box" ([^>]*)\/>/g)) {
     terminals.set(m[1], boxOf(attributes(m[2])));
   }
+  const grounds = new Map<string, Box>();
+  for (const m of svg.matchAll(/<rect class="label-ground" ([^>]*)\/>/g)) {
+    const rect = attributes(m[1]);
+    grounds.set(rect['data-for'], boxOf(rect));
+  }
   const labels = new Map<string, { text: string; box: Box }>();
-  for (const m of svg.matchAll(/<g class="edge-label" data-for="(\w+)"[^>]*>\n<rect ([^>]*)\/>\n((?:<text[^>]*>[^<]*<\/text>\n)+)<\/g>/g)) {
-    const text = [...m[3].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => unescape(t[1])).join(' ');
-    labels.set(m[1], { text, box: boxOf(attributes(m[2])) });
+  for (const m of svg.matchAll(/<g class="edge-label" data-for="(\w+)"[^>]*>\n((?:<text[^>]*>[^<]*<\/text>\n)+)<\/g>/g)) {
+    const text = [...m[2].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => unescape(t[1])).join(' ');
+    labels.set(m[1], { text, box: grounds.get(m[1])! });
   }
   const edges: DrawnEdge[] = [];
   for (const m of svg.matchAll(/<path class="edge" ([^>]*)\/>/g)) {
