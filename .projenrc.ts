@@ -70,7 +70,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   // The offline policy check: cdk-sfn-deploy check --policy FILE CHANGE_SET_JSON...
   bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
-  gitignore: ['/.demo-out/', '__pycache__/'],
+  // .picture-check/: PNG renderings of the pictures, made by hand to look at them (rsvg-convert).
+  gitignore: ['/.demo-out/', '/.picture-check/', '__pycache__/'],
 });
 
 // Handler code is bundled with its SDK clients at build time (assets/), so it may import devDependencies.
@@ -89,6 +90,7 @@ project.addPackageIgnore('/demo/');
 project.addPackageIgnore('/bench/');
 project.addPackageIgnore('/.ci/');
 project.addPackageIgnore('/.demo-out/');
+project.addPackageIgnore('/.picture-check/');
 project.addPackageIgnore('/docs/');
 project.addPackageIgnore('/rosetta/');
 
