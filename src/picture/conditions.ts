@@ -82,9 +82,8 @@ export function wrapLabel(text: string, width = 52): string[] {
   parts.forEach((part, i) => {
     // The operands of and(...)/or(...)/not(...) go one to a line, indented under the operator.
     const indent = i > 0 && parts.length > 1 ? '  ' : '';
-    const last = lines[lines.length - 1];
     const trimmed = part.trimStart();
-    if (i === 0 || last === undefined) lines.push(...wrapWords(trimmed, width));
+    if (i === 0) lines.push(...wrapWords(trimmed, width));
     else if (trimmed.length + indent.length <= width) lines.push(indent + trimmed);
     else lines.push(...wrapWords(trimmed, width - indent.length).map((l) => indent + l));
   });
