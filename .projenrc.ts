@@ -33,6 +33,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     mavenGroupId: 'io.github.cdk-stepfunctions-deploy-action',
     mavenArtifactId: 'cdk-stepfunctions-deploy-action',
   },
+  // Runtime dependencies of the library itself, which jsii libraries ship bundled: jsonc-parser locates JSON
+  // errors (the CLI, SafetyPolicy.evaluateChangeSet); elkjs lays out the state-machine pictures (layered,
+  // orthogonal edges) of the CLI and the demo.
+  bundledDeps: ['jsonc-parser@^3', 'elkjs@^0.12.1'],
   devDeps: [
     '@types/node@^20',
     '@aws-sdk/client-cloudformation@^3',
@@ -53,8 +57,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'yauzl@^3',
     '@types/yauzl@^3',
   ],
-  // Runtime dependencies of the library itself (the CLI and SafetyPolicy.evaluateChangeSet): jsii ships them bundled.
-  bundledDeps: ['jsonc-parser@^3'],
   jestOptions: {
     // Snapshots are never rewritten by a test run, in CI or locally.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -71,7 +73,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   // The offline policy check: cdk-sfn-deploy check --policy FILE CHANGE_SET_JSON...
   bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
-  gitignore: ['/.demo-out/', '__pycache__/'],
+  // .picture-check/: PNG renderings of the pictures, made by hand to look at them (rsvg-convert).
+  gitignore: ['/.demo-out/', '/.picture-check/', '__pycache__/'],
 });
 
 // Handler code is bundled with its SDK clients at build time (assets/), so it may import devDependencies.
@@ -93,6 +96,7 @@ project.addPackageIgnore('/demo/');
 project.addPackageIgnore('/bench/');
 project.addPackageIgnore('/.ci/');
 project.addPackageIgnore('/.demo-out/');
+project.addPackageIgnore('/.picture-check/');
 project.addPackageIgnore('/docs/');
 project.addPackageIgnore('/rosetta/');
 

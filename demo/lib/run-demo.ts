@@ -14,8 +14,8 @@ import { startControlPlane } from './control-plane';
 import type { ControlPlane, LocalExecution } from './control-plane';
 import { definitionFromTemplate } from './definition';
 import type { StateMachineDefinition } from './definition';
-import { renderSvg } from './graph';
 import { startMoto } from './moto';
+import { readDefinition, renderPicture } from '../../src/picture';
 import { DEMO_STACK, synthesizeDemoApp } from '../app';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -134,7 +134,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       const stack = await describeStack(cloudformation);
       const failedAt = execution?.status === 'FAILED' ? states[states.length - 1] : undefined;
       const graph = path.join(outDir, `${id}.svg`);
-      fs.writeFileSync(graph, renderSvg(definition, states, { title: `${id}: ${title} -> ${pipeline.status}`, failedAt }));
+      const picture = await renderPicture(readDefinition(definition).definition, { states, ...(failedAt ? { failedState: failedAt } : {}) }, {
+        title: `${id}: ${title} -> ${pipeline.status}`,
+      });
+      fs.writeFileSync(graph, picture);
 
       print(`  pipeline: ${pipeline.invocations} trigger invocations for job ${pipeline.jobId}`);
       print(`  states:   ${states.join(' -> ')}`);

@@ -13,11 +13,13 @@
  */
 import { parseArgs } from 'util';
 import { CHECK_EXIT, runCheck } from './check';
+import { pictureCommand } from './picture';
 
 const USAGE = `usage:
   cdk-sfn-deploy check [--policy FILE | --assembly DIR --action NAME] CHANGE_SET_JSON...
   cdk-sfn-deploy approve --task-token TOKEN [--comment TEXT] [--by NAME]
   cdk-sfn-deploy reject --task-token TOKEN [--comment TEXT] [--by NAME]
+  cdk-sfn-deploy picture --definition FILE [--history FILE ...] [--title TEXT] [-o OUT.svg]  (picture --help)
 
   CHANGE_SET_JSON  the whole output of 'aws cloudformation describe-change-set', one file per page;
                    with nested stacks, also the output for each nested change set (--change-set-name ARN)
@@ -95,6 +97,7 @@ export async function main(
   sender: () => DecisionSender = sdkSender,
 ): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'picture') return pictureCommand(rest, out, err);
   if (command === 'approve' || command === 'reject') return decide(command, rest, out, err, sender);
   if (command === '--help' || command === '-h' || command === 'help') {
     out(USAGE);

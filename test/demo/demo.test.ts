@@ -54,8 +54,10 @@ test('every scenario writes a picture of the graph with its path', () => {
   for (const result of results) {
     const svg = fs.readFileSync(result.graph, 'utf8');
     expect(svg).toMatch(/^<svg/);
-    // visited states are filled green; the last state of a failed run red
+    // visited states are filled green; the last state of a failed run red; catches drawn dashed, and a legend
     expect(svg).toContain('#d2f4d9');
+    expect(svg).toMatch(/<path class="edge" [^>]*data-kind="catch"[^>]*stroke-dasharray/);
+    expect(svg).toContain('<g class="legend">');
   }
   expect(fs.readFileSync(scenario('3-unsafe-update').graph, 'utf8')).toContain('#ffd7d5');
 });

@@ -126,9 +126,12 @@ check('the tarball holds lib/index.js and both handler bundles in assets/', () =
     assert(contents.includes(f), `${f} is not in the tarball`);
   }
 });
-check('the tarball holds only lib/, assets/ and the package files (no sources, tests, demos or CI files)', () => {
+check('the tarball holds only lib/, assets/, the bundled dependencies and the package files (no sources, tests, demos or CI files)', () => {
   const allowed = /^package\/(lib\/.*\.(js|d\.ts)|assets\/.*|package\.json|README\.md|LICENSE|API\.md|\.jsii|\.jsii\.tabl\.json)$/;
-  const extra = contents.filter((f) => !allowed.test(f));
+  const bundled = JSON.parse(process.env.BUNDLED_DEPS || '[]');
+  const isBundled = (f) => bundled.some((name) => f.startsWith(`package/node_modules/${name}/`));
+  for (const name of bundled) assert(contents.includes(`package/node_modules/${name}/package.json`), `bundled ${name} is not in the tarball`);
+  const extra = contents.filter((f) => !allowed.test(f) && !isBundled(f));
   const dirs = [...new Set(extra.map((f) => f.split('/').slice(0, 2).join('/')))];
   assert(extra.length === 0, `${extra.length} unexpected files, under ${dirs.join(', ')}`);
 });
@@ -217,6 +220,24 @@ check('the package\'s CLI (bin cdk-sfn-deploy) checks a change set: a Remove is 
   return 'Verdict: DENY';
 });
 
+check('the package\'s CLI draws a state machine with its bundled layout library (cdk-sfn-deploy picture)', () => {
+  const definition = path.join(__dirname, 'machine.json');
+  fs.writeFileSync(definition, JSON.stringify({ StartAt: 'Deploy', States: {
+    Deploy: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'Done', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Failed' }] },
+    Done: { Type: 'Succeed' },
+    Failed: { Type: 'Fail' },
+  } }));
+  const packageDir = path.dirname(require.resolve(`${process.env.PACKAGE_NAME}/package.json`, { paths: [__dirname] }));
+  const elk = require.resolve('elkjs', { paths: [packageDir] });
+  assert(elk.startsWith(path.join(packageDir, 'node_modules', 'elkjs')), `elkjs resolves outside the package: ${elk}`);
+  const bin = path.join(__dirname, 'node_modules', '.bin', 'cdk-sfn-deploy');
+  const svg = execFileSync(bin, ['picture', '--definition', definition], { encoding: 'utf-8' });
+  assert(/^<svg /.test(svg), `not an SVG:\n${svg.slice(0, 200)}`);
+  const edges = svg.match(/<path class="edge" /g) || [];
+  assert(edges.length === 3, `${edges.length} edges drawn, not 3 (start, Next, Catch)`);
+  return `${edges.length} edges`;
+});
+
 const passed = results.filter(Boolean).length;
 const failed = results.length - passed;
 console.log(`package smoke: ${passed} passed, ${failed} failed`);
@@ -231,4 +252,5 @@ EOF
 echo "package smoke: synthesizing"
 (cd "$APP_DIR" && PACKAGE_NAME="$PACKAGE_NAME" node app.js) || fail_setup "the app did not synthesize"
 mkdir -p "$PROJECT_DIR/test-reports"
-(cd "$APP_DIR" && CONTENTS_FILE="$WORK_DIR/pack/contents.txt" JUNIT_FILE="$PROJECT_DIR/test-reports/package-smoke.xml" node check.js)
+BUNDLED_DEPS="$(node -p "JSON.stringify(require('$PROJECT_DIR/package.json').bundledDependencies || [])")"
+(cd "$APP_DIR" && CONTENTS_FILE="$WORK_DIR/pack/contents.txt" BUNDLED_DEPS="$BUNDLED_DEPS" PACKAGE_NAME="$PACKAGE_NAME" JUNIT_FILE="$PROJECT_DIR/test-reports/package-smoke.xml" node check.js)
