@@ -68,14 +68,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // Lint the sources and everything that runs beside them, with the tsconfig that covers them all.
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'demo', 'bench'],
+    devdirs: ['test', 'demo', 'bench', 'tools'],
     tsconfigPath: './tsconfig.dev.json',
   },
   // The offline policy check: cdk-sfn-deploy check --policy FILE CHANGE_SET_JSON...
   bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
   // .picture-check/: PNG renderings of the pictures, made by hand to look at them (rsvg-convert).
-  gitignore: ['/.demo-out/', '/.picture-check/', '__pycache__/'],
+  // .venv-tools/: moto and cfn-lint for the demo and the tests (npx projen python-tools).
+  gitignore: ['/.demo-out/', '/.picture-check/', '__pycache__/', '/.venv-tools/'],
+  // The development and test tools run on Node.js 20 and later; the Lambda functions run on Node.js 22.
+  minNodeVersion: '20.0.0',
 });
+
+// Coverage: a summary on the console; the per-file table in coverage/coverage.txt, the HTML in coverage/lcov-report/.
+project.package.file.addOverride('jest.coverageReporters',
+  ['text-summary', ['text', { file: 'coverage.txt' }], 'lcov', 'clover', 'cobertura', 'json']);
 
 // Handler code is bundled with its SDK clients at build time (assets/), so it may import devDependencies.
 project.eslint?.addOverride({
@@ -94,6 +101,8 @@ eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
 // Only lib/ and assets/ are published: no demo, benchmark or CI files.
 project.addPackageIgnore('/demo/');
 project.addPackageIgnore('/bench/');
+project.addPackageIgnore('/tools/');
+project.addPackageIgnore('/.venv-tools/');
 project.addPackageIgnore('/.ci/');
 project.addPackageIgnore('/.demo-out/');
 project.addPackageIgnore('/.picture-check/');
@@ -109,8 +118,23 @@ for (const task of project.tasks.all.filter((t) => /^bundle:.*\.lambda$/.test(t.
   task.execArgs([...args, '--main-fields=module,main']);
 }
 
+// moto (the demo's and the end-to-end tests' AWS emulator) and cfn-lint, pinned, in .venv-tools/ (tools/).
+const pythonTools = project.addTask('python-tools', {
+  description: 'Install the pinned moto and cfn-lint into .venv-tools/ (once; a no-op when up to date)',
+  exec: 'ts-node --project tsconfig.dev.json tools/python-tools.ts',
+});
+
+// The AWS SDK warns on Node.js 20 that its releases after January 2027 need Node.js 22: true, and said in the
+// README; the deployed functions run on Node.js 22. Said once there, not in every test worker's output.
+project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+// jsii's banners on Node.js 20 (end of life, untested): the same fact, said in the README.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '1');
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION', '1');
+
 // The construct tests synthesize the bundled handlers (assets/), so the test task bundles first.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+project.testTask.prependSpawn(pythonTools);
 
 // Python and Java: build the wheel and the jar, then run the small Python and Java CDK apps against them.
 project.addTask('package:bindings', {
@@ -122,12 +146,19 @@ project.addTask('test:bindings', {
   exec: 'bash test/apps/run.sh',
 });
 
+// jsii-pacmak packs the compiled assembly (.jsii): say so on a clean clone instead of its "Expected to find .jsii file".
+for (const name of ['package:js', 'package:python', 'package:java', 'package:bindings']) {
+  project.tasks.tryFind(name)!.prependExec(
+    'node -e "require(\'fs\').existsSync(\'.jsii\') || (console.error(\'No .jsii assembly yet: run npx projen compile first (or npx projen build)\'), process.exit(1))"');
+}
+
 // The main job: the deploy workflow end to end on the moto emulator (see demo/).
 const demo = project.addTask('demo', {
   description: 'Run the deploy workflow locally: the built handlers against moto (create, safe update, unsafe update)',
   exec: 'ts-node --project tsconfig.dev.json demo/run.ts',
 });
 demo.prependSpawn(project.tasks.tryFind('bundle')!);
+demo.prependSpawn(pythonTools);
 
 // Cost and speed, measured: synth, bundles, and per-deployment counts on a virtual clock (writes bench/RESULTS.md).
 const bench = project.addTask('bench', {

@@ -2,6 +2,7 @@
 import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import * as net from 'net';
+import { pythonTool } from '../../tools/python-tools';
 
 export interface MotoServer {
   readonly endpoint: string;
@@ -19,7 +20,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startMoto(command = process.env.MOTO_SERVER ?? 'moto_server'): Promise<MotoServer> {
+export async function startMoto(command = pythonTool('moto_server')): Promise<MotoServer> {
   const port = await freePort();
   const child: ChildProcess = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -27,7 +28,7 @@ export async function startMoto(command = process.env.MOTO_SERVER ?? 'moto_serve
   child.stderr?.on('data', (d) => { output += String(d); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const spawnError = new Promise<never>((_, reject) => child.once('error', (e) =>
-    reject(new Error(`cannot start ${command}: ${e.message}; install it with: pip install 'moto[server]'`))));
+    reject(new Error(`cannot start ${command}: ${e.message}; \`npx projen python-tools\` installs it`))));
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -185,12 +185,14 @@ export function summarise(
   const lines = violations.map((v) =>
     `${[...(v.path ?? []), v.logicalId].join('/')} (${v.resourceType}): ${v.action}` +
     `${v.replacement ? `, replacement ${v.replacement}` : ''} refused by ${v.rule}`);
-  const what = verdict === 'NEEDS_APPROVAL' ? 'need a person\'s approval' : 'are not allowed';
+  const one = violations.length === 1;
+  const what = verdict === 'NEEDS_APPROVAL' ? (one ? 'needs a person\'s approval' : 'need a person\'s approval') : (one ? 'is not allowed' : 'are not allowed');
+  const counted = verdicts.length === 1 ? 'its one change' : `${violations.length} of ${verdicts.length} changes`;
   // An unsafe change set is deleted next, never executed; one that waits for a person is not executed yet.
   const fate = verdict === 'UNSAFE' ? ' is refused (deleted, never executed)' : '';
   const reason = violations.length === 0 ? '' : truncate(
     `Change set ${deployment.changeSetName} for stack ${deployment.stackName}${fate}: ` +
-    `${violations.length} of ${verdicts.length} changes ${what}: ${lines.join('; ')}`, 4000);
+    `${counted} ${what}: ${lines.join('; ')}`, 4000);
   return {
     verdict,
     changeCount: verdicts.length,

@@ -111,6 +111,9 @@ timings=()
 # ---------------------------------------------------------------------------------------------------
 run_python() {
   section "Python (pytest)"
+  # The app's template is checked with the project's pinned cfn-lint (.venv-tools/).
+  npx projen python-tools
+  export CFN_LINT="${CFN_LINT:-$ROOT/.venv-tools/bin/cfn-lint}"
   local venv="$APPS/python/.venv" report="$REPORTS/python-junit.xml" t0 t1 rc=0
   t0=$(now)
   rm -f "$report"

@@ -1,6 +1,6 @@
 /**
- * cfn-lint on the synthesized templates (SPEC 6, layer 6). cfn-lint is preinstalled on the development
- * machines and installed by CI (`pip install cfn-lint`); without it this test fails rather than skips.
+ * cfn-lint on the synthesized templates, the pinned cfn-lint of .venv-tools/ (`npx projen python-tools`,
+ * which the test task runs first); without it this test fails rather than skips.
  * Only errors (E*) fail the test; warnings are printed. No check is ignored.
  */
 import { spawnSync } from 'child_process';
@@ -13,6 +13,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { basicProps, newPipeline, newStack, REGION, SAMPLE_ROLE_ARN, singleAction } from './helpers';
 import { DeployStateMachine, RuleVerdict, SafetyPolicy, StepFunctionsDeployAction } from '../../src';
+import { pythonTool } from '../../tools/python-tools';
 
 interface LintMatch {
   readonly Level: string;
@@ -30,11 +31,11 @@ function lint(templates: Record<string, unknown>): { matches: LintMatch[]; statu
       fs.writeFileSync(file, JSON.stringify(template, undefined, 1));
       return file;
     });
-    const run = spawnSync('cfn-lint', ['--format', 'json', '--non-zero-exit-code', 'error', '--regions', REGION, '--', ...files], {
+    const run = spawnSync(pythonTool('cfn-lint'), ['--format', 'json', '--non-zero-exit-code', 'error', '--regions', REGION, '--', ...files], {
       encoding: 'utf-8', timeout: 120_000,
     });
     if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('cfn-lint is not on PATH. Install it (pip install cfn-lint) to run the template checks; CI installs it.');
+      throw new Error(`cannot run ${pythonTool('cfn-lint')}: \`npx projen python-tools\` installs it`);
     }
     if (run.error) throw run.error;
     let matches: LintMatch[];

@@ -210,7 +210,17 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     expect(result.violations[0].rule).toContain(rule);
     expect(result.reason).toContain(`${rc.LogicalResourceId} (${rc.ResourceType})`);
     expect(result.reason).toContain(rule);
-    expect(result.reason).toContain('1 of 2 changes are not allowed');
+    expect(result.reason).toContain('1 of 2 changes is not allowed');
+  });
+
+  test.each([
+    [[change('Remove', 'Topic', 'AWS::SNS::Topic')], 'its one change is not allowed: Topic (AWS::SNS::Topic): Remove refused by no-deletion'],
+    [[change('Remove', 'Topic', 'AWS::SNS::Topic'), change('Remove', 'Queue')], '2 of 2 changes are not allowed: Topic'],
+  ])('the reason counts the refused changes in words that agree with their number (%#)', async (changes, words) => {
+    const world = new TaskWorld();
+    world.cloudformation.addChangeSet(STACK, CHANGE_SET, changes);
+    const result = await world.run<InspectionResult>('inspectChangeSet');
+    expect(result.reason).toContain(words);
   });
 
   test('a replacement reports its Replacement value in the violation and the reason', async () => {

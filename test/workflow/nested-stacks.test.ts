@@ -79,7 +79,7 @@ describe('an action with includeNestedStacks', () => {
     expect(inspection.violations).toEqual([{
       logicalId: 'PrivateSubnet', resourceType: 'AWS::EC2::Subnet', action: 'Remove', rule: 'no-deletion', path: ['NetworkStack'],
     }]);
-    expect(execution.cause).toContain('1 of 5 changes are not allowed: NetworkStack/PrivateSubnet (AWS::EC2::Subnet): Remove refused by no-deletion');
+    expect(execution.cause).toContain('1 of 5 changes is not allowed: NetworkStack/PrivateSubnet (AWS::EC2::Subnet): Remove refused by no-deletion');
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input)).toEqual([{ StackName: STACK_NAME, ChangeSetName: changeSetName }]);
     expect(action.final.kind).toBe('failure');

@@ -89,7 +89,7 @@ describe('a policy function that answers', () => {
     // THEN
     const [execution] = world.runs;
     expect(execution.error).toBe('UnsafeChangeSet');
-    expect(execution.cause).toContain('1 of 3 changes are not allowed: Database (AWS::RDS::DBInstance): Remove refused by policy-function: the orders database is never removed by a pipeline');
+    expect(execution.cause).toContain('1 of 3 changes is not allowed: Database (AWS::RDS::DBInstance): Remove refused by policy-function: the orders database is never removed by a pipeline');
     expect(execution.cause).not.toMatch(/Queue|Alarm/);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input)).toEqual([{ StackName: STACK_NAME, ChangeSetName: changeSetNameFor(JOB) }]);
@@ -124,7 +124,7 @@ describe('a policy function that answers', () => {
 
     // THEN
     expect(result.error).toBe('UnsafeChangeSet');
-    expect(result.cause).toContain('1 of 2 changes are not allowed: Database (AWS::RDS::DBInstance): Remove refused by policy-function: a DBA must look at this (needs approval)');
+    expect(result.cause).toContain('1 of 2 changes is not allowed: Database (AWS::RDS::DBInstance): Remove refused by policy-function: a DBA must look at this (needs approval)');
     expect(result.path).not.toContain(S.waitForApproval);
     expectRefusedAndDeleted(world);
   });
@@ -167,7 +167,7 @@ describe('a policy function whose answer cannot be trusted (fail closed)', () =>
 
     // THEN
     expect(result.error).toBe('UnsafeChangeSet');
-    expect(result.cause).toContain(`1 of 2 changes are not allowed: Alarm (AWS::CloudWatch::Alarm): Add refused by policy-function: ${reason}`);
+    expect(result.cause).toContain(`1 of 2 changes is not allowed: Alarm (AWS::CloudWatch::Alarm): Add refused by policy-function: ${reason}`);
     expect(result.cause).not.toContain('Queue');
     expectRefusedAndDeleted(world);
   });
@@ -182,7 +182,7 @@ describe('a policy function whose answer cannot be trusted (fail closed)', () =>
 
     // THEN
     expect(result.error).toBe('UnsafeChangeSet');
-    expect(result.cause).toContain('1 of 2 changes are not allowed: Topic (AWS::SNS::Topic): Move refused by unrecognised-value: action "Move"');
+    expect(result.cause).toContain('1 of 2 changes is not allowed: Topic (AWS::SNS::Topic): Move refused by unrecognised-value: action "Move"');
     expectRefusedAndDeleted(world);
   });
 

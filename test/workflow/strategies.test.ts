@@ -120,7 +120,7 @@ describe('UnsafeChangeAction.deployToNewStack (blue/green)', () => {
     // THEN
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('UnsafeChangeSet');
-    expect(result.cause).toContain(`Change set ${deployment.changeSetName} for stack ${NEW_STACK} is refused (deleted, never executed): 1 of 2 changes are not allowed`);
+    expect(result.cause).toContain(`Change set ${deployment.changeSetName} for stack ${NEW_STACK} is refused (deleted, never executed): 1 of 2 changes is not allowed`);
     expect(result.cause).toContain('Database (AWS::RDS::DBInstance): Remove refused by no-deletion');
     expect(result.visits(S.switchToNewStack)).toBe(1);
     expect(result.visits(S.deleteUnsafeChangeSet)).toBe(2);

@@ -37,7 +37,7 @@ describe('a change set the default policy refuses', () => {
       expect(run.status).toBe('FAILED');
       expect(run.error).toBe('UnsafeChangeSet');
       expect(run.cause).toContain(line);
-      expect(run.cause).toContain('1 of 2 changes are not allowed');
+      expect(run.cause).toContain('1 of 2 changes is not allowed');
       expect(run.cause).not.toContain('Queue'); // the safe change is not blamed
       expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
       const deletes = world.cfn.callsOf('DeleteChangeSet');
@@ -65,7 +65,7 @@ describe('a change set the default policy refuses', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('UnsafeChangeSet');
     expect(run.cause).toContain('Bucket (AWS::S3::Bucket): Remove refused by no-deletion');
-    expect(run.cause).toContain('1 of 4 changes are not allowed');
+    expect(run.cause).toContain('1 of 4 changes is not allowed');
     expect(run.outputsOf(S.inspectChangeSet)[0].inspection).toMatchObject({
       verdict: 'UNSAFE', changeCount: 4, violationCount: 1, counts: { Add: 2, Modify: 1, Remove: 1 },
     });
