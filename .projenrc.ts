@@ -75,7 +75,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
   // .picture-check/: PNG renderings of the pictures, made by hand to look at them (rsvg-convert).
   // .venv-tools/: moto and cfn-lint for the demo and the tests (npx projen python-tools).
-  gitignore: ['/.demo-out/', '/.picture-check/', '__pycache__/', '/.venv-tools/'],
+  gitignore: ['/.demo-out/', '/.picture-check/', '__pycache__/', '/.venv-tools/', '/.venv-tools.lock/'],
   // The development and test tools run on Node.js 20 and later; the Lambda functions run on Node.js 22.
   minNodeVersion: '20.0.0',
 });
@@ -145,6 +145,9 @@ project.addTask('test:bindings', {
   description: 'Run the Python (pytest) and Java (JUnit) CDK apps of test/apps against the built packages',
   exec: 'bash test/apps/run.sh',
 });
+
+// The command line is run as a file by the Python wheel's cdk-sfn-deploy script: it must be executable when packed.
+project.compileTask.exec('node -e "require(\'fs\').chmodSync(\'lib/cli/main.js\', 0o755)"');
 
 // jsii-pacmak packs the compiled assembly (.jsii): say so on a clean clone instead of its "Expected to find .jsii file".
 for (const name of ['package:js', 'package:python', 'package:java', 'package:bindings']) {

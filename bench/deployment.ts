@@ -15,22 +15,20 @@ import {
   FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, addCounts,
 } from './fake-aws';
 import type { CallCounts } from './fake-aws';
-import { VirtualClock, runOnVirtualClock } from './local-run';
+import { runOnVirtualClock } from './local-run';
 import type { LocalRun } from './local-run';
 import { seedTaskFor } from './seed-tasks';
 import type { SeedInput } from './seed-tasks';
 import { definitionFromTemplate, resolveIntrinsics } from '../demo/lib/definition';
 import type { StateMachineDefinition } from '../demo/lib/definition';
+import { CODEPIPELINE_REINVOCATION_SECONDS, VirtualClock } from '../demo/lib/virtual-time';
 import { runTrigger } from '../src/action/trigger';
 import type { Deployment, WorkflowInput } from '../src/shared/contract';
 import { runTask } from '../src/workflow/tasks';
 import type { TaskEvent } from '../src/workflow/tasks';
 
-/**
- * ASSUMPTION: how often CodePipeline invokes the trigger again after it answered with a continuation token.
- * AWS does not document it; 30 s is taken here. It is the same for both designs.
- */
-export const CODEPIPELINE_CONTINUATION_SECONDS = 30;
+/** CodePipeline's re-invocation period (an assumption, the demo's too); the same for both designs. */
+export const CODEPIPELINE_CONTINUATION_SECONDS = CODEPIPELINE_REINVOCATION_SECONDS;
 /** How long CloudFormation takes to create the change set (CREATE_IN_PROGRESS until then). */
 export const CHANGE_SET_SECONDS = 10;
 /** The stack update durations measured. */

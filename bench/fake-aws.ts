@@ -2,7 +2,7 @@
  * Hand-written fakes of the AWS clients the handlers use: objects with a `send(command)` method that answer
  * from a small model on the virtual clock and count every call by operation.
  */
-import type { VirtualClock } from './local-run';
+import type { VirtualClock } from '../demo/lib/virtual-time';
 
 /** Counts of calls by operation name. */
 export type CallCounts = Record<string, number>;

@@ -21,25 +21,13 @@ import '../demo/lib/polyfill';
 import type { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import type { StateMachineDefinition } from '../demo/lib/definition';
 import { statesOfType } from '../demo/lib/definition';
+import { rawInputOf, waitSecondsOf } from '../demo/lib/virtual-time';
+import type { VirtualClock } from '../demo/lib/virtual-time';
 
 // aws-local-stepfunctions is an ES module package that also ships a CommonJS build; this project is CommonJS
 // (as in demo/lib/control-plane.ts).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof LocalStateMachine };
-
-/** A clock in epoch milliseconds that only moves when told to. */
-export class VirtualClock {
-  constructor(private time: number) {}
-  public readonly now = (): number => this.time;
-  public advance(ms: number): void {
-    if (!(ms >= 0)) throw new Error(`the virtual clock cannot move by ${ms} ms`);
-    this.time += ms;
-  }
-  public set(time: number): void {
-    if (time < this.time) throw new Error('the virtual clock cannot go back');
-    this.time = time;
-  }
-}
 
 /** An in-process stand-in for the Lambda function behind a Task state. */
 export type TaskHandler = (stateName: string, payload: any) => Promise<unknown>;
@@ -167,27 +155,4 @@ function machineOf(definition: StateMachineDefinition): LocalStateMachine {
     machines.set(definition, machine);
   }
   return machine;
-}
-
-/** The Task state's own input, before its Parameters made the Lambda payload. */
-function rawInputOf(name: string, task: Record<string, any>, payload: any): any {
-  if ((task.InputPath ?? '$') !== '$') throw new Error(`Task "${name}" has an InputPath: not modelled`);
-  if (task.Parameters === undefined) return payload;
-  // The deploy workflow's payload is { task, state.$: "$" }: the whole input is under one key.
-  const whole = Object.entries(task.Parameters as Record<string, unknown>).find(([key, value]) => key.endsWith('.$') && value === '$');
-  if (!whole) throw new Error(`Task "${name}": its Parameters do not carry the whole input ("key.$": "$")`);
-  return payload[whole[0].slice(0, -2)];
-}
-
-/** The seconds a Wait state waits for, from `Seconds` or a `SecondsPath` of the form $.a.b.c. */
-function waitSecondsOf(name: string, wait: Record<string, any>, input: any): number {
-  if (typeof wait.Seconds === 'number') return wait.Seconds;
-  if (typeof wait.SecondsPath === 'string') {
-    const path = wait.SecondsPath as string;
-    if (!/^\$(\.[A-Za-z0-9_]+)+$/.test(path)) throw new Error(`Wait "${name}": SecondsPath ${path} is not a plain $.a.b path`);
-    const value = path.split('.').slice(1).reduce((node: any, key) => node?.[key], input);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`Wait "${name}": ${path} is ${JSON.stringify(value)}, not a whole number of seconds`);
-    return value;
-  }
-  throw new Error(`Wait "${name}": only Seconds and SecondsPath are modelled (not Timestamp or TimestampPath)`);
 }

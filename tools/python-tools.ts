@@ -17,8 +17,10 @@ const ROOT = path.resolve(__dirname, '..');
 export const VENV = path.join(ROOT, '.venv-tools');
 const REQUIREMENTS = path.join(__dirname, 'python-requirements.txt');
 const CONSTRAINTS = path.join(__dirname, 'python-constraints.txt');
-/** Written last: the requirements and interpreter the environment was made from. */
+/** Written last: the requirements the environment was made from. */
 const STAMP = path.join(VENV, 'made-from.json');
+/** Held while the environment is checked or made, so that two runs at once do not make it twice. */
+const LOCK = `${VENV}.lock`;
 
 export type PythonTool = 'moto_server' | 'cfn-lint';
 
@@ -43,26 +45,29 @@ export function ensurePythonTools(log: (line: string) => void = (line) => proces
     return;
   }
   const python = process.env.PYTHON ?? (process.platform === 'win32' ? 'python' : 'python3');
-  const version = run(python, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3]); print(sys.executable)'], {
+  const version = run(python, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], {
     missing: `Python 3 is needed for the demo's AWS emulator (moto) and for cfn-lint, and \`${python}\` was not found: ` +
       'install Python 3.9 or later, or set PYTHON to its interpreter',
   }).trim().split('\n');
   const [major, minor] = version[0].split('.').map(Number);
   if (major !== 3 || minor < 9) throw new Error(`${python} is Python ${version[0]}; moto and cfn-lint need Python 3.9 or later (set PYTHON)`);
 
-  const wanted = {
-    python: { version: version[0], executable: version[1] },
-    requirements: digest(REQUIREMENTS, CONSTRAINTS),
-  };
-  if (fs.existsSync(STAMP) && JSON.stringify(JSON.parse(fs.readFileSync(STAMP, 'utf-8'))) === JSON.stringify(wanted)) return;
+  withLock(() => make(python, version[0], log));
+}
+
+function make(python: string, version: string, log: (line: string) => void): void {
+  const wanted = { requirements: digest(REQUIREMENTS, CONSTRAINTS) };
+  const venvPython = path.join(VENV, process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
+  // Up to date: made from these requirements, and its interpreter still runs (the one it was made from may be gone).
+  if (fs.existsSync(STAMP) && JSON.parse(fs.readFileSync(STAMP, 'utf-8')).requirements === wanted.requirements
+    && spawnSync(venvPython, ['-c', ''], { stdio: 'ignore' }).status === 0) return;
 
   const relative = path.relative(ROOT, VENV);
-  log(`python-tools: installing ${pins().join(', ')} into ${relative}/ with Python ${version[0]} (once; about a minute) ...`);
+  log(`python-tools: installing ${pins().join(', ')} into ${relative}/ with Python ${version} (once; about a minute) ...`);
   fs.rmSync(VENV, { recursive: true, force: true });
   run(python, ['-m', 'venv', VENV], {
     failed: `\`${python} -m venv\` failed. On Debian or Ubuntu the venv module is a package of its own: apt-get install python3-venv`,
   });
-  const venvPython = path.join(VENV, process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
   run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input',
     '-r', REQUIREMENTS, '-c', CONSTRAINTS], { failed: `pip could not install ${path.relative(ROOT, REQUIREMENTS)} (is the Python package index reachable?)`, inherit: true });
   for (const [tool, args] of [['moto_server', ['--help']], ['cfn-lint', ['--version']]] as const) {
@@ -70,6 +75,29 @@ export function ensurePythonTools(log: (line: string) => void = (line) => proces
   }
   fs.writeFileSync(STAMP, `${JSON.stringify(wanted, undefined, 2)}\n`);
   log(`python-tools: ready (${relative}/; delete it to start over)`);
+}
+
+/** Runs `action` holding LOCK; waits up to 10 minutes for another run to let go of it. */
+function withLock(action: () => void): void {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A lock left by a run that was killed: older than any install takes.
+      const held = fs.statSync(LOCK, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 15 * 60_000) fs.rmSync(LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`${LOCK} is held by another run for 10 minutes; remove it if no other run is going on`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+  }
+  try {
+    action();
+  } finally {
+    fs.rmSync(LOCK, { recursive: true, force: true });
+  }
 }
 
 function pins(): string[] {

@@ -4,6 +4,10 @@
  * built assets reach them through the SDK's service endpoints (AWS_ENDPOINT_URL_CODEPIPELINE,
  * AWS_ENDPOINT_URL_SFN); executions run the synthesized definition with aws-local-stepfunctions, each Task state
  * calling the built task asset.
+ *
+ * Time is virtual (a SleepingClock that CodePipeline's side moves): a Wait state takes the seconds it asks for
+ * on that clock, so an execution is as far along, when CodePipeline invokes the trigger again, as it would be
+ * in AWS (with AWS answering at once).
  */
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -11,6 +15,8 @@ import './polyfill';
 import type { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import type { StateMachineDefinition } from './definition';
 import { statesOfType } from './definition';
+import type { SleepingClock } from './virtual-time';
+import { rawInputOf, waitSecondsOf } from './virtual-time';
 
 // aws-local-stepfunctions is an ES module package that also ships a CommonJS build; this project is CommonJS.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -48,6 +54,8 @@ export interface LocalExecution {
   error?: string;
   cause?: string;
   readonly visits: StateVisit[];
+  /** Seconds spent in Wait states (virtual). */
+  waitedSeconds: number;
   readonly done: Promise<void>;
 }
 
@@ -70,7 +78,7 @@ export interface ControlPlane {
 }
 
 export async function startControlPlane(
-  definition: StateMachineDefinition, taskHandler: TaskHandler, stateMachineArn: string,
+  definition: StateMachineDefinition, taskHandler: TaskHandler, stateMachineArn: string, clock: SleepingClock,
 ): Promise<ControlPlane> {
   const executions = new Map<string, LocalExecution>();
   const jobResults = new Map<string, JobResult[]>();
@@ -79,15 +87,13 @@ export async function startControlPlane(
   const actions = new Map<string, string>();
   const calls: Record<string, number> = {};
   const machine = new StateMachine(definition as any, { validationOptions: { checkArn: false } });
-  const taskStates = statesOfType(definition, 'Task');
-  const waitStates = statesOfType(definition, 'Wait');
 
   const operations: Record<string, (body: any) => any> = {
     'AWSStepFunctions.StartExecution': (body) => {
       const arn = `${String(body.stateMachineArn).replace(':stateMachine:', ':execution:')}:${body.name}`;
       if (executions.has(arn)) throw apiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
-      executions.set(arn, runExecution(machine, arn, body.name, JSON.parse(body.input), taskStates, waitStates, taskHandler));
-      return { executionArn: arn, startDate: Date.now() / 1000 };
+      executions.set(arn, runExecution(machine, definition, arn, body.name, JSON.parse(body.input), taskHandler, clock));
+      return { executionArn: arn, startDate: clock.now() / 1000 };
     },
     'AWSStepFunctions.DescribeExecution': (body) => {
       const execution = executions.get(body.executionArn);
@@ -206,24 +212,44 @@ export async function startControlPlane(
 }
 
 function runExecution(
-  machine: LocalStateMachine, arn: string, name: string, input: any, taskStates: string[], waitStates: string[], taskHandler: TaskHandler,
+  machine: LocalStateMachine, definition: StateMachineDefinition, arn: string, name: string, input: any,
+  taskHandler: TaskHandler, clock: SleepingClock,
 ): LocalExecution {
-  const execution: Partial<LocalExecution> & { visits: StateVisit[] } = { arn, name, status: 'RUNNING', visits: [] };
+  const execution: Partial<LocalExecution> & { visits: StateVisit[]; waitedSeconds: number } = { arn, name, status: 'RUNNING', visits: [], waitedSeconds: 0 };
+  const states = definition.States;
+  // Where the execution is on the virtual clock: its start, plus every Wait it took.
+  let time = clock.now();
+  // A Wait state's override is read when it runs: it waits 0 ms of real time and is remembered; the Task
+  // after it (every Wait of the deploy workflow leads to one, with the Wait's input as its own) reads the
+  // seconds from its input, as Step Functions would, and sleeps until the clock gets there.
+  let pendingWait: string | undefined;
+  const waitTimeOverrides: Record<string, number> = {};
+  for (const state of statesOfType(definition, 'Wait')) {
+    Object.defineProperty(waitTimeOverrides, state, { enumerable: true, get: () => { pendingWait = state; return 0; } });
+  }
   const run = machine.run(input, {
     // The context Step Functions gives the states: the execution's ARN and name.
     context: { Execution: { Id: arn, Name: name } },
     overrides: {
       // A state that waits for a task token receives Lambda's request shape, { FunctionName, Payload }.
-      taskResourceLocalHandlers: Object.fromEntries(taskStates.map((state) =>
-        [state, (request: any) => {
-          // Step Functions' history shows the Task state being run, with its input, while its function runs.
+      taskResourceLocalHandlers: Object.fromEntries(statesOfType(definition, 'Task').map((state) =>
+        [state, async (request: any) => {
           const event = request?.Payload ?? request;
+          if (pendingWait) {
+            const wait = states[pendingWait];
+            if (wait.Next !== state) throw new Error(`Wait "${pendingWait}" was followed by "${state}", not by "${wait.Next}"`);
+            const seconds = waitSecondsOf(pendingWait, wait, rawInputOf(state, states[state], request));
+            pendingWait = undefined;
+            execution.waitedSeconds += seconds;
+            time += seconds * 1000;
+            await clock.sleepUntil(time);
+          }
+          // Step Functions' history shows the Task state being run, with its input, while its function runs.
           execution.current = state;
           execution.currentInput = event?.state;
           return taskHandler(event) as any;
         }])),
-      // The demo's AWS answers at once; polling waits would only slow it down.
-      waitTimeOverrides: Object.fromEntries(waitStates.map((state) => [state, 0])),
+      waitTimeOverrides,
     },
   });
   const logs = (async () => {

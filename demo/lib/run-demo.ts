@@ -15,6 +15,7 @@ import type { ControlPlane, LocalExecution } from './control-plane';
 import { definitionFromTemplate } from './definition';
 import type { StateMachineDefinition } from './definition';
 import { startMoto } from './moto';
+import { CODEPIPELINE_REINVOCATION_SECONDS, SleepingClock } from './virtual-time';
 import { readDefinition, renderPicture } from '../../src/picture';
 import { DEMO_STACK, synthesizeDemoApp } from '../app';
 
@@ -58,6 +59,10 @@ export interface ScenarioResult {
   readonly pipelineMessage: string;
   readonly outputVariables?: Record<string, string>;
   readonly triggerInvocations: number;
+  /** Simulated time from the job's start to the action's result. */
+  readonly elapsedSeconds: number;
+  /** Simulated time the execution spent in Wait states. */
+  readonly waitedSeconds: number;
   readonly states: string[];
   readonly inspection?: any;
   readonly stack: { status?: string; resources: string[] };
@@ -93,7 +98,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
   let controlPlane: ControlPlane | undefined;
   try {
     let taskHandler: (event: unknown) => Promise<unknown> = async () => { throw new Error('not loaded'); };
-    controlPlane = await startControlPlane(definition, (event) => taskHandler(event), STATE_MACHINE_ARN);
+    // CodePipeline's and Step Functions' time: virtual, from the demo's start (see lib/virtual-time.ts).
+    const clock = new SleepingClock(Date.now());
+    controlPlane = await startControlPlane(definition, (event) => taskHandler(event), STATE_MACHINE_ARN, clock);
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'demo-access-key',
@@ -127,7 +134,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       const zip = zipSync({ [DEMO_STACK.templatePath]: strToU8(JSON.stringify(TEMPLATES[version], null, 2)) });
       await s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key, Body: zip }));
       const callsBefore = { ...controlPlane.calls };
-      const pipeline = await runPipelineAction(trigger, controlPlane, userParameters, key);
+      const pipeline = await runPipelineAction(trigger, controlPlane, clock, userParameters, key);
       const execution = pipeline.execution;
       const states = execution?.visits.map((v) => v.name) ?? [];
       const inspection = execution?.visits.find((v) => v.name === 'Inspect Change Set Changes')?.output?.inspection;
@@ -139,7 +146,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       });
       fs.writeFileSync(graph, picture);
 
-      print(`  pipeline: ${pipeline.invocations} trigger invocations for job ${pipeline.jobId}`);
+      print(`  pipeline: job ${pipeline.jobId}: ${plural(pipeline.invocations, 'trigger invocation')} over ` +
+        `${pipeline.elapsedSeconds} s (simulated; CodePipeline re-invokes every ${CODEPIPELINE_REINVOCATION_SECONDS} s, assumed); ` +
+        `the execution's Wait states: ${execution?.waitedSeconds ?? 0} s`);
       print(`  states:   ${states.join(' -> ')}`);
       if (inspection) {
         const counts = Object.entries(inspection.counts).map(([a, n]) => `${n} ${a}`).join(', ') || 'none';
@@ -157,6 +166,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
         pipelineMessage: pipeline.message,
         ...(pipeline.outputVariables ? { outputVariables: pipeline.outputVariables } : {}),
         triggerInvocations: pipeline.invocations,
+        elapsedSeconds: pipeline.elapsedSeconds,
+        waitedSeconds: execution?.waitedSeconds ?? 0,
         states,
         inspection,
         stack,
@@ -178,12 +189,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
 
 /**
  * CodePipeline's side: issue the job and invoke the trigger with it, then, while the trigger answers with a
- * continuation token, issue the next job carrying the token and invoke the trigger again.
+ * continuation token, move the clock on by the re-invocation period, let the execution catch up (until it
+ * ends or waits past that time), and issue the next job carrying the token.
  */
 async function runPipelineAction(
-  trigger: (event: unknown) => Promise<unknown>, controlPlane: ControlPlane, userParameters: string, artifactKey: string,
-) {
+  trigger: (event: unknown) => Promise<unknown>, controlPlane: ControlPlane, clock: SleepingClock, userParameters: string, artifactKey: string,
+): Promise<PipelineActionResult> {
   const firstJob = randomUUID();
+  const startTime = clock.now();
   let jobId = firstJob;
   controlPlane.issueJob({
     id: jobId,
@@ -193,11 +206,11 @@ async function runPipelineAction(
     pipelineName: 'demo-pipeline',
     pipelineExecutionId: randomUUID(),
     actionExecutionId: randomUUID(),
-    startTime: Date.now(),
+    startTime,
   });
   let continuationToken: string | undefined;
   let execution: LocalExecution | undefined;
-  for (let invocation = 1; invocation <= 500; invocation++) {
+  for (let invocation = 1; invocation <= MAX_INVOCATIONS; invocation++) {
     if (continuationToken) {
       const next = randomUUID();
       controlPlane.continueJob(jobId, next);
@@ -209,9 +222,10 @@ async function runPipelineAction(
     if (!last) throw new Error(`the trigger gave job ${jobId} no result`);
     const arn = last.body.executionDetails?.externalExecutionId ?? last.body.failureDetails?.externalExecutionId;
     execution = arn ? controlPlane.executions.get(arn) : execution;
+    const ended = { invocations: invocation, elapsedSeconds: Math.round((clock.now() - startTime) / 1000), execution };
     if (last.kind === 'failure') {
       await execution?.done;
-      return { jobId: firstJob, status: 'FAILED' as const, message: String(last.body.failureDetails.message), invocations: invocation, execution };
+      return { jobId: firstJob, status: 'FAILED' as const, message: String(last.body.failureDetails.message), ...ended };
     }
     if (!last.body.continuationToken) {
       await execution?.done;
@@ -219,16 +233,47 @@ async function runPipelineAction(
         jobId: firstJob,
         status: 'SUCCEEDED' as const,
         message: String(last.body.executionDetails?.summary ?? ''),
-        outputVariables: last.body.outputVariables as Record<string, string> | undefined,
-        invocations: invocation,
-        execution,
+        ...(last.body.outputVariables ? { outputVariables: last.body.outputVariables as Record<string, string> } : {}),
+        ...ended,
       };
     }
     continuationToken = last.body.continuationToken;
-    // CodePipeline calls back some time later; here, once the execution has moved on.
-    await Promise.race([execution?.done, new Promise((r) => setTimeout(r, 25))]);
+    clock.set(clock.now() + CODEPIPELINE_REINVOCATION_SECONDS * 1000);
+    await caughtUp(execution, clock);
   }
-  throw new Error(`job ${jobId} did not finish after 500 trigger invocations`);
+  throw new Error(`job ${jobId} did not finish after ${MAX_INVOCATIONS} trigger invocations`);
+}
+
+const MAX_INVOCATIONS = 500;
+
+interface PipelineActionResult {
+  readonly jobId: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly message: string;
+  readonly outputVariables?: Record<string, string>;
+  readonly invocations: number;
+  /** Simulated seconds from the job's start to the trigger's final answer. */
+  readonly elapsedSeconds: number;
+  readonly execution?: LocalExecution;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** Until the execution has ended or sleeps in a Wait that ends after the clock's time. */
+async function caughtUp(execution: LocalExecution | undefined, clock: SleepingClock): Promise<void> {
+  if (!execution) return;
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`execution ${execution.name} neither ended nor waited within 60 s ` +
+      `(real time) in state ${execution.current ?? '?'}: a state that waits for something the demo does not send`)), 60_000);
+  });
+  try {
+    await Promise.race([execution.done, clock.asleep(), stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function jobEvent(jobId: string, userParameters: string, artifactKey: string, continuationToken?: string) {

@@ -1,6 +1,10 @@
 /** The message approvers receive (UnsafeChangeAction.requireApproval). Pure. */
 import type { Deployment, InspectionResult } from '../shared/contract';
 
+/** Where the cdk-sfn-deploy command comes from, in words that work for every language's users. */
+export const CLI_ROUTES = 'pip install cdk-stepfunctions-deploy-action installs it; ' +
+  'with Node.js (also from Java): npx -p cdk-stepfunctions-deploy-action cdk-sfn-deploy';
+
 export function approvalMessage(deployment: Deployment, inspection: InspectionResult | undefined, token: string, executionId?: string): string {
   const violations = inspection?.violations ?? [];
   const listed = violations.map((v) =>
@@ -20,10 +24,12 @@ export function approvalMessage(deployment: Deployment, inspection: InspectionRe
     ...(executionId ? [`Execution: ${executionId}`] : []),
     '',
     'To approve (needs states:SendTaskSuccess on the deploy state machine):',
-    `  npx cdk-sfn-deploy approve --task-token '${token}' --comment 'why'`,
+    `  cdk-sfn-deploy approve --task-token '${token}' --comment 'why'`,
     `  aws stepfunctions send-task-success --task-token '${token}' --task-output '{"approved":true,"by":"you"}'`,
     'To reject (needs states:SendTaskFailure):',
-    `  npx cdk-sfn-deploy reject --task-token '${token}' --comment 'why'`,
+    `  cdk-sfn-deploy reject --task-token '${token}' --comment 'why'`,
     `  aws stepfunctions send-task-failure --task-token '${token}' --error ApprovalRejected --cause 'why'`,
+    '',
+    `cdk-sfn-deploy is the command of the package: ${CLI_ROUTES}.`,
   ].join('\n');
 }

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import { ASSETS, runDemo } from '../../demo/lib/run-demo';
 import type { ScenarioResult } from '../../demo/lib/run-demo';
+import { CODEPIPELINE_REINVOCATION_SECONDS } from '../../demo/lib/virtual-time';
 
 jest.setTimeout(180_000);
 
@@ -48,6 +49,16 @@ test('GIVEN the stack WHEN the topic is removed THEN the change set is deleted, 
   expect(result.states).not.toContain('Execute Change Set');
   expect(result.states).toEqual(expect.arrayContaining(['Delete Unsafe Change Set', 'Deployment Rejected']));
   expect(result.stack).toEqual({ status: 'UPDATE_COMPLETE', resources: ['AlertsTopic', 'OrdersDeadLetterQueue', 'OrdersQueue'] });
+});
+
+test('GIVEN CodePipeline\'s virtual clock WHEN AWS answers at once THEN each scenario ends at the second invocation, one re-invocation period after the job started', () => {
+  for (const result of results) {
+    // The execution's polls (5 s Waits) are over before CodePipeline calls again, 30 s later.
+    expect([result.id, result.triggerInvocations, result.elapsedSeconds]).toEqual([result.id, 2, CODEPIPELINE_REINVOCATION_SECONDS]);
+    expect(result.waitedSeconds).toBeGreaterThan(0);
+    expect(result.waitedSeconds).toBeLessThan(CODEPIPELINE_REINVOCATION_SECONDS);
+  }
+  expect(trace.filter((line) => line.includes('2 trigger invocations over 30 s (simulated'))).toHaveLength(3);
 });
 
 test('every scenario writes a picture of the graph with its path', () => {

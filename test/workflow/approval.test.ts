@@ -110,9 +110,13 @@ describe('a change set with IAM changes, which need a person', () => {
     expect(message).not.toContain('Queue (');
     expect(message).toContain('within 120 minutes');
     expect(message).toContain(`Execution: ${executionId}`);
-    expect(message).toContain(`npx cdk-sfn-deploy approve --task-token '${token}'`);
+    expect(message).toContain(`  cdk-sfn-deploy approve --task-token '${token}'`);
     expect(message).toContain(`aws stepfunctions send-task-success --task-token '${token}'`);
-    expect(message).toContain(`npx cdk-sfn-deploy reject --task-token '${token}'`);
+    expect(message).toContain(`  cdk-sfn-deploy reject --task-token '${token}'`);
+    // The command is named with routes that work from every language, never as `npx cdk-sfn-deploy`.
+    expect(message).not.toMatch(/npx cdk-sfn-deploy/);
+    expect(message).toContain('npx -p cdk-stepfunctions-deploy-action cdk-sfn-deploy');
+    expect(message).toContain('pip install cdk-stepfunctions-deploy-action');
     expect(message).toContain(`aws stepfunctions send-task-failure --task-token '${token}' --error ApprovalRejected`);
     expect(message).toMatch(/states:SendTaskSuccess[\s\S]*states:SendTaskFailure/);
 

@@ -218,6 +218,7 @@ def test_a_subclass_of_safety_policy_is_refused_with_a_clear_message():
 
 CHANGE_SET_PAGES = [
     {
+        "Status": "CREATE_COMPLETE",
         "Changes": [
             {"Type": "Resource", "ResourceChange": {"Action": "Remove", "LogicalResourceId": "FnVersionA",
                                                     "ResourceType": "AWS::Lambda::Version", "PolicyAction": "Delete"}},
@@ -249,8 +250,13 @@ def test_the_rules_decide_a_change_set_from_python():
     assert result.changes[4].replacement == "True"
     assert result.changes[0].policy_action == "Delete"
     # Without the denied changes, one change still needs approval.
-    approval = rules_policy().evaluate_change_set([{"Changes": CHANGE_SET_PAGES[0]["Changes"][:2]}])
+    approval = rules_policy().evaluate_change_set([{"Status": "CREATE_COMPLETE", "Changes": CHANGE_SET_PAGES[0]["Changes"][:2]}])
     assert approval.verdict == RuleVerdict.REQUIRE_APPROVAL
+    assert approval.incomplete == []
+    # A description whose completeness is unknown (no Status) is denied, whatever its changes.
+    unknown = rules_policy().evaluate_change_set([{"Changes": CHANGE_SET_PAGES[0]["Changes"][:2]}])
+    assert unknown.verdict == RuleVerdict.DENY
+    assert unknown.incomplete == ["the change set has no Status, so whether it is complete is unknown"]
 
 
 def test_cfn_lint_finds_no_error_in_the_synthesized_template(synthesized):
@@ -269,3 +275,23 @@ def test_cfn_lint_finds_no_error_in_the_synthesized_template(synthesized):
     assert errors == [], "\n".join(errors)
     # cfn-lint exits 2 for errors, 4 for warnings (and 6 for both); only errors fail the app.
     assert result.returncode in (0, 4), result.stdout + result.stderr
+
+
+def test_the_wheel_installs_a_cdk_sfn_deploy_command_that_checks_a_change_set(tmp_path):
+    """The command the wheel installs runs (the packed lib/cli/main.js keeps its executable bit) and judges a change set."""
+    import subprocess
+    import sys
+
+    command = os.path.join(os.path.dirname(sys.executable), "cdk-sfn-deploy")
+    assert os.access(command, os.X_OK), f"{command} is not installed by the wheel"
+    change_set = tmp_path / "change-set.json"
+    change_set.write_text(json.dumps({
+        "ChangeSetName": "cs", "StackName": "prod-app", "Status": "CREATE_COMPLETE", "ExecutionStatus": "AVAILABLE",
+        "Changes": [{"Type": "Resource", "ResourceChange": {
+            "Action": "Remove", "LogicalResourceId": "Topic", "ResourceType": "AWS::SNS::Topic", "Scope": [], "Details": []}}],
+    }))
+    result = subprocess.run([command, "check", str(change_set)], capture_output=True, text=True, timeout=120, check=False)
+    # Exit 1: denied, by the default policy's no-deletion rule.
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Policy (the default)" in result.stdout
+    assert "DENY     Topic" in result.stdout and "no-deletion" in result.stdout

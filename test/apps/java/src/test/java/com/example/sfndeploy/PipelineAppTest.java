@@ -276,7 +276,7 @@ class PipelineAppTest {
                 change("Remove", "Bucket", "AWS::S3::Bucket", "PolicyAction", "Delete"),
                 change("Add", "Queue", "AWS::SQS::Queue", null, null),
                 change("Modify", "Table", "AWS::DynamoDB::Table", "Replacement", "True"));
-        ChangeSetEvaluation result = PipelineApp.rulesPolicy(null).evaluateChangeSet(List.of(Map.of("Changes", changes)));
+        ChangeSetEvaluation result = PipelineApp.rulesPolicy(null).evaluateChangeSet(List.of(page(changes)));
         assertEquals(RuleVerdict.DENY, result.getVerdict());
         List<String> decided = new ArrayList<>();
         for (ChangeEvaluation c : result.getChanges()) {
@@ -291,21 +291,30 @@ class PipelineAppTest {
         assertEquals("True", result.getChanges().get(4).getReplacement());
         assertEquals("Delete", result.getChanges().get(0).getPolicyAction());
         ChangeSetEvaluation approval = PipelineApp.rulesPolicy(null)
-                .evaluateChangeSet(List.of(Map.of("Changes", changes.subList(0, 2))));
+                .evaluateChangeSet(List.of(page(changes.subList(0, 2))));
         assertEquals(RuleVerdict.REQUIRE_APPROVAL, approval.getVerdict());
+        assertEquals(List.of(), approval.getIncomplete());
+        // A description whose completeness is unknown (no Status) is denied, whatever its changes.
+        ChangeSetEvaluation unknown = PipelineApp.rulesPolicy(null)
+                .evaluateChangeSet(List.of(Map.of("Changes", changes.subList(0, 2))));
+        assertEquals(RuleVerdict.DENY, unknown.getVerdict());
+        assertEquals(List.of("the change set has no Status, so whether it is complete is unknown"), unknown.getIncomplete());
     }
 
-    /** cfn-lint (on the PATH, as CI installs it) reports no error (E*) on the Java app's template. */
+    /** One page of describe-change-set output, of a change set that was created completely. */
+    private static Map<String, Object> page(List<Object> changes) {
+        return Map.of("Status", "CREATE_COMPLETE", "Changes", changes);
+    }
+
+    /** cfn-lint (the project's pinned one, $CFN_LINT, set by run.sh) reports no error (E*) on the Java app's template. */
     @Test
     void cfnLintFindsNoErrorInTheSynthesizedTemplate() throws Exception {
         Path templateFile = Path.of(assembly.getDirectory(), stack.getTemplateFile());
-        Process process;
-        try {
-            process = new ProcessBuilder("cfn-lint", "--format", "parseable", templateFile.toString())
-                    .redirectErrorStream(true).start();
-        } catch (java.io.IOException e) {
-            throw new AssertionError("cfn-lint is not on the PATH: pip install cfn-lint", e);
-        }
+        String cfnLint = System.getenv("CFN_LINT");
+        assertTrue(cfnLint != null && Files.isExecutable(Path.of(cfnLint)),
+                "CFN_LINT=" + cfnLint + " is not an executable: run npx projen python-tools");
+        Process process = new ProcessBuilder(cfnLint, "--format", "parseable", templateFile.toString())
+                .redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes());
         int exit = process.waitFor();
         // parseable lines: file:line:column:end line:end column:RULE:message; only errors (E*) fail the app
