@@ -16,8 +16,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: { compilerOptions: {}, include: ['**/*.ts', '.projenrc.ts'], exclude: ['node_modules', 'lib', 'dist', 'assets', 'cdk.out', 'test/apps'] },
   typescriptVersion: '~5.9.0',
-  github: false,
-  release: false,
+  // Releases: the version and CHANGELOG from the conventional commits since the last tag (npx projen release),
+  // and GitHub workflows that build every pull request and publish to npm, PyPI and Maven Central from main.
+  github: true,
+  release: true,
+  releaseToNpm: true,
+  npmAccess: javascript.NpmAccess.PUBLIC,
+  // Dependency upgrades and pull request title checks need repository settings of their own: not turned on.
+  depsUpgrade: false,
+  githubOptions: { pullRequestLint: false, mergify: false },
+  pullRequestTemplate: false,
   // Handlers are bundled at build time (src/**/*.lambda.ts) and shipped in the npm package.
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_22_X,
