@@ -193,6 +193,8 @@ const docgenLanguages = project.addTask('docgen:languages', {
   description: 'Write the API reference in Python and Java (docs/API.python.md, docs/API.java.md)',
   exec: 'jsii-docgen -l python -l java -o docs/API.md',
 });
+// jsii-docgen names Construct.with() `with` in Python, a keyword there: the binding is with_().
+docgenLanguages.exec('ts-node --project tsconfig.dev.json tools/python-docs.ts docs/API.python.md');
 project.postCompileTask.spawn(rosetta);
 project.postCompileTask.spawn(docgenLanguages);
 project.gitignore.exclude('.jsii.tabl.json');

@@ -295,3 +295,18 @@ def test_the_wheel_installs_a_cdk_sfn_deploy_command_that_checks_a_change_set(tm
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Policy (the default)" in result.stdout
     assert "DENY     Topic" in result.stdout and "no-deletion" in result.stdout
+
+
+def test_the_python_api_reference_names_methods_the_binding_has():
+    """docs/API.python.md shows each method as Python calls it (with_, not the keyword with)."""
+    import inspect
+    import re
+
+    docs_file = os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "API.python.md")
+    with open(docs_file, encoding="utf-8") as f:
+        docs = f.read()
+    documented = set(re.findall(r"^def ([A-Za-z_][A-Za-z0-9_]*)\(", docs, flags=re.MULTILINE))
+    assert "with_" in documented and "with" not in documented
+    classes = [c for _, c in inspect.getmembers(lib, inspect.isclass)]
+    missing = sorted(name for name in documented if not any(hasattr(c, name) for c in classes))
+    assert missing == [], f"documented but not in the binding: {missing}"
