@@ -106,14 +106,17 @@ status=0
 summary=()
 timings=()
 
+# Both apps' templates are checked with the project's pinned cfn-lint (.venv-tools/).
+if [ -z "${CFN_LINT:-}" ]; then
+  npx projen python-tools
+  export CFN_LINT="$ROOT/.venv-tools/bin/cfn-lint"
+fi
+
 # ---------------------------------------------------------------------------------------------------
 # 2. Python
 # ---------------------------------------------------------------------------------------------------
 run_python() {
   section "Python (pytest)"
-  # The app's template is checked with the project's pinned cfn-lint (.venv-tools/).
-  npx projen python-tools
-  export CFN_LINT="${CFN_LINT:-$ROOT/.venv-tools/bin/cfn-lint}"
   local venv="$APPS/python/.venv" report="$REPORTS/python-junit.xml" t0 t1 rc=0
   t0=$(now)
   rm -f "$report"

@@ -202,7 +202,7 @@ check('the two functions have different code (trigger and task)', () => {
 
 check('the package\'s CLI (bin cdk-sfn-deploy) checks a change set: a Remove is denied, exit code 1', () => {
   const changeSet = path.join(__dirname, 'change-set.json');
-  fs.writeFileSync(changeSet, JSON.stringify({ Changes: [
+  fs.writeFileSync(changeSet, JSON.stringify({ Status: 'CREATE_COMPLETE', Changes: [
     { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Queue', ResourceType: 'AWS::SQS::Queue' } },
     { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Topic', ResourceType: 'AWS::SNS::Topic' } },
   ] }));
