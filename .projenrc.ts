@@ -21,6 +21,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   github: true,
   release: true,
   releaseToNpm: true,
+  // The version bump's tool at its last major that runs on Node.js 20 (13 needs 22).
+  bumpPackage: 'commit-and-tag-version@^12',
   npmAccess: javascript.NpmAccess.PUBLIC,
   // Dependency upgrades and pull request title checks need repository settings of their own: not turned on.
   depsUpgrade: false,
