@@ -172,7 +172,7 @@ export interface FromRulesOptions {
  * const allowTheRest: SafetyRule = { verdict: RuleVerdict.ALLOW };
  * const rules = SafetyPolicy.fromRules([allowVersions, askForIam, denyRemovals, denyReplacements, allowTheRest]);
  */
-export abstract class SafetyPolicy {
+export class SafetyPolicy {
   /**
    * Deny deletions, replacements (True and Conditional), dynamic changes and every change whose
    * deletion policy deletes, retains, snapshots or replaces a resource. Allow additions, imports and
@@ -186,7 +186,7 @@ export abstract class SafetyPolicy {
     if (verdict === RuleVerdict.ALLOW) {
       throw new Error('denyDestructiveChanges: destructiveChangeVerdict ALLOW would allow every change; use SafetyPolicy.allowAll() if that is what you want');
     }
-    return new DocumentPolicy({
+    return new SafetyPolicy({
       type: 'denyDestructive',
       ...(verdict === RuleVerdict.REQUIRE_APPROVAL ? { destructiveVerdict: 'REQUIRE_APPROVAL' as const } : {}),
       ...(types ? { allowReplacementOfTypes: types } : {}),
@@ -202,7 +202,7 @@ export abstract class SafetyPolicy {
     if (!Array.isArray(rules) || rules.length === 0) {
       throw new Error('SafetyPolicy.fromRules: give at least one rule (or use SafetyPolicy.allowAll())');
     }
-    return new DocumentPolicy({
+    return new SafetyPolicy({
       type: 'rules',
       rules: rules.map((rule, i) => validateRule(rule, i)),
       defaultVerdict: checkEnum(options.defaultVerdict ?? RuleVerdict.DENY, RuleVerdict, 'defaultVerdict'),
@@ -211,7 +211,7 @@ export abstract class SafetyPolicy {
 
   /** Allow every change (the change set is still created and reported, then executed). */
   public static allowAll(): SafetyPolicy {
-    return new DocumentPolicy({ type: 'allowAll' });
+    return new SafetyPolicy({ type: 'allowAll' });
   }
 
   /**
@@ -223,8 +223,10 @@ export abstract class SafetyPolicy {
    * is asked. The workflow's task function is granted permission to invoke it.
    */
   public static fromFunction(policyFunction: lambda.IFunction): SafetyPolicy {
-    return new FunctionPolicy(policyFunction);
+    return new SafetyPolicy({ type: 'function', functionArn: policyFunction.functionArn }, policyFunction);
   }
+
+  private constructor(private readonly document: PolicyDocument, private readonly policyFunction?: lambda.IFunction) {}
 
   /** Whether the policy can ask for a person's approval. @internal */
   public _canRequireApproval(): boolean {
@@ -238,8 +240,9 @@ export abstract class SafetyPolicy {
   }
 
   /** Grants what the policy needs to the workflow's task function. @internal */
-  public _grant(_taskFunction: iam.IGrantable): void {
-    // Policies made of rules need nothing.
+  public _grant(taskFunction: iam.IGrantable): void {
+    // Only a function policy needs a right: to invoke its function.
+    this.policyFunction?.grantInvoke(taskFunction);
   }
 
   /**
@@ -260,36 +263,15 @@ export abstract class SafetyPolicy {
   }
 
   /**
-   * Concrete, not abstract: a Python or Java subclass (jsii lets one be written) gets this clear error,
-   * not "_render is not a function".
+   * The policy's document. Only the static methods make policies (the constructor is private, so Python and
+   * Java cannot call it); an object made any other way has no document and gets this error.
    * @internal
    */
   public _render(): PolicyDocument {
-    throw new Error('SafetyPolicy: use SafetyPolicy.denyDestructiveChanges(), SafetyPolicy.fromRules() or ' +
-      'SafetyPolicy.allowAll(); a policy of your own is a list of rules given to fromRules(), not a subclass');
-  }
-}
-
-class FunctionPolicy extends SafetyPolicy {
-  constructor(private readonly policyFunction: lambda.IFunction) {
-    super();
-  }
-
-  public _render(): PolicyDocument {
-    return { type: 'function', functionArn: this.policyFunction.functionArn };
-  }
-
-  public _grant(taskFunction: iam.IGrantable): void {
-    this.policyFunction.grantInvoke(taskFunction);
-  }
-}
-
-class DocumentPolicy extends SafetyPolicy {
-  constructor(private readonly document: PolicyDocument) {
-    super();
-  }
-
-  public _render(): PolicyDocument {
+    if (!this.document) {
+      throw new Error('SafetyPolicy: use SafetyPolicy.denyDestructiveChanges(), SafetyPolicy.fromRules() or ' +
+        'SafetyPolicy.allowAll(); a policy of your own is a list of rules given to fromRules(), not a subclass');
+    }
     return this.document;
   }
 }

@@ -36,13 +36,13 @@ export interface RequireApprovalOptions {
  * const blueGreen = UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' });
  * const askAPerson = UnsafeChangeAction.requireApproval({ notificationTopic: topic, timeout: Duration.hours(2) });
  */
-export abstract class UnsafeChangeAction {
+export class UnsafeChangeAction {
   /**
    * Delete the change set without executing it and fail the pipeline action, naming each offending
    * resource and the rule that refused it. The default.
    */
   public static fail(): UnsafeChangeAction {
-    return new DocumentAction({ type: 'fail' });
+    return new UnsafeChangeAction(() => ({ type: 'fail' }));
   }
 
   /**
@@ -56,7 +56,7 @@ export abstract class UnsafeChangeAction {
     if (suffix !== undefined && !Token.isUnresolved(suffix) && !/^[A-Za-z0-9-]{1,40}$/.test(suffix)) {
       throw new Error(`UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" must be 1 to 40 letters, digits or hyphens`);
     }
-    return new DocumentAction({ type: 'deployToNewStack', ...(suffix ? { suffix } : {}) });
+    return new UnsafeChangeAction(() => ({ type: 'deployToNewStack', ...(suffix ? { suffix } : {}) }));
   }
 
   /**
@@ -75,49 +75,39 @@ export abstract class UnsafeChangeAction {
         throw new Error('UnsafeChangeAction.requireApproval: timeout must be whole seconds from 1 minute to 20 hours');
       }
     }
-    return new ApprovalAction(options.notificationTopic, timeout?.toSeconds());
+    const topic = options.notificationTopic;
+    const timeoutSeconds = timeout?.toSeconds();
+    return new UnsafeChangeAction((actionTimeoutSeconds) => ({
+      type: 'requireApproval',
+      topicArn: topic.topicArn,
+      timeoutSeconds: timeoutSeconds ?? Math.min(actionTimeoutSeconds, MAX_APPROVAL_SECONDS),
+    }), topic);
   }
 
+  private constructor(
+    private readonly renderer: (actionTimeoutSeconds: number) => UnsafeChangeDocument,
+    private readonly notificationTopic?: sns.ITopic,
+  ) {}
+
   /**
-   * The strategy's document, for an action whose timeout is `actionTimeoutSeconds`.
-   * Concrete, not abstract: a Python or Java subclass (jsii lets one be written) gets this clear error,
-   * not "_render is not a function".
+   * The strategy's document, for an action whose timeout is `actionTimeoutSeconds`. Only the static methods
+   * make strategies (the constructor is private, so Python and Java cannot call it); an object made any
+   * other way has no document and gets this error.
    * @internal
    */
-  public _render(_actionTimeoutSeconds?: number): UnsafeChangeDocument {
-    throw new Error('UnsafeChangeAction: use UnsafeChangeAction.fail(), deployToNewStack() or requireApproval(); subclasses are not supported');
+  public _render(actionTimeoutSeconds: number = DEFAULTS.timeoutMinutes * 60): UnsafeChangeDocument {
+    if (!this.renderer) {
+      throw new Error('UnsafeChangeAction: use UnsafeChangeAction.fail(), deployToNewStack() or requireApproval(); subclasses are not supported');
+    }
+    return this.renderer(actionTimeoutSeconds);
   }
 
   /** Grants what the strategy needs to the workflow's task function. @internal */
-  public _grant(_taskFunction: iam.IGrantable): void {
-    // fail() and deployToNewStack() need nothing beyond the deployment rights.
+  public _grant(taskFunction: iam.IGrantable): void {
+    // Only an approval needs a right beyond the deployment's: to publish to its topic.
+    this.notificationTopic?.grantPublish(taskFunction);
   }
 }
 
 /** The longest approval wait (Step Functions keeps a task token for a year; CodePipeline an action for 24 hours). */
 const MAX_APPROVAL_SECONDS = 20 * 3600;
-
-class ApprovalAction extends UnsafeChangeAction {
-  constructor(private readonly topic: sns.ITopic, private readonly timeoutSeconds?: number) {
-    super();
-  }
-
-  public _render(actionTimeoutSeconds = DEFAULTS.timeoutMinutes * 60): UnsafeChangeDocument {
-    const timeoutSeconds = this.timeoutSeconds ?? Math.min(actionTimeoutSeconds, MAX_APPROVAL_SECONDS);
-    return { type: 'requireApproval', topicArn: this.topic.topicArn, timeoutSeconds };
-  }
-
-  public _grant(taskFunction: iam.IGrantable): void {
-    this.topic.grantPublish(taskFunction);
-  }
-}
-
-class DocumentAction extends UnsafeChangeAction {
-  constructor(private readonly document: UnsafeChangeDocument) {
-    super();
-  }
-
-  public _render(_actionTimeoutSeconds?: number): UnsafeChangeDocument {
-    return this.document;
-  }
-}

@@ -2,6 +2,7 @@
 import json
 import os
 
+import jsii
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_codepipeline as codepipeline
@@ -207,13 +208,30 @@ def test_match_api_on_the_action(template):
     )
 
 
+def test_policies_and_strategies_come_only_from_their_static_methods():
+    # The constructors are private: the binding offers no initializer to call.
+    with pytest.raises(Exception):
+        SafetyPolicy()
+    with pytest.raises(Exception):
+        lib.UnsafeChangeAction()
+
+
 def test_a_subclass_of_safety_policy_is_refused_with_a_clear_message():
-    # jsii lets Python subclass SafetyPolicy; the library cannot use such a policy and says what to do instead.
+    # Python can still declare a subclass. Without an initializer it has no object in the library, and jsii
+    # refuses to pass it; one forced into being through jsii's own create call has no policy document, and the
+    # library says what to do instead.
     class MyPolicy(SafetyPolicy):
         pass
 
-    with pytest.raises(Exception, match="fromRules"):
+    with pytest.raises(AttributeError, match="__jsii_ref__"):
         new_action("Subclass", MyPolicy())
+
+    class ForcedPolicy(SafetyPolicy):
+        def __init__(self) -> None:
+            jsii.create(self.__class__, self, [])
+
+    with pytest.raises(Exception, match="fromRules"):
+        new_action("Forced", ForcedPolicy())
 
 
 CHANGE_SET_PAGES = [

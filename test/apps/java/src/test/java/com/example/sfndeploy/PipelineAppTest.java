@@ -241,9 +241,20 @@ class PipelineAppTest {
     }
 
     @Test
+    void policiesAndStrategiesComeOnlyFromTheirStaticMethods() {
+        // No constructor without arguments that Java code could call: the constructors are private in the library.
+        for (Class<?> type : List.of(SafetyPolicy.class, io.github.cdksfndeploy.UnsafeChangeAction.class)) {
+            for (java.lang.reflect.Constructor<?> constructor : type.getDeclaredConstructors()) {
+                assertTrue(constructor.getParameterCount() > 0, type.getSimpleName() + " has " + constructor);
+            }
+        }
+    }
+
+    @Test
     void aSubclassOfSafetyPolicyIsRefusedWithAClearMessage() {
-        // jsii lets Java subclass SafetyPolicy; the library cannot use such a policy and says what to do instead.
-        SafetyPolicy mine = new SafetyPolicy() {
+        // The constructor is private (no public or protected no-argument constructor in the binding); the only
+        // way left to subclass is jsii's own initialisation constructor, and such a policy is refused clearly.
+        SafetyPolicy mine = new SafetyPolicy(software.amazon.jsii.JsiiObject.InitializationMode.JSII) {
         };
         Stack subclass = new Stack(new App(), "Subclass");
         RuntimeException error = assertThrows(RuntimeException.class, () -> new StepFunctionsDeployAction(subclass, "Deploy",
