@@ -12,7 +12,7 @@ import { median } from './stats';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BUNDLES = {
-  'trigger (assets/action/trigger.lambda/index.js)': path.join(ROOT, 'assets', 'action', 'trigger.lambda', 'index.js'),
+  'trigger (assets/trigger/trigger.lambda/index.js)': path.join(ROOT, 'assets', 'trigger', 'trigger.lambda', 'index.js'),
   'deploy task (assets/workflow/deploy-task.lambda/index.js)': path.join(ROOT, 'assets', 'workflow', 'deploy-task.lambda', 'index.js'),
 };
 /** Fresh processes per measurement; the median is reported. */

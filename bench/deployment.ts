@@ -4,7 +4,7 @@
  *    the REAL `runTask` of src/workflow/tasks.ts with `deps.now` = the virtual clock;
  *  - the seed's design: bench/seed-definition.json with the seed's task Lambdas (bench/seed-tasks.ts);
  * both on the same fake CloudFormation and S3, on the same harness (bench/local-run.ts), started and followed by
- * the REAL trigger (src/action/trigger.ts) as CodePipeline drives it.
+ * the REAL trigger (src/trigger/trigger.ts) as CodePipeline drives it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -22,8 +22,8 @@ import type { SeedInput } from './seed-tasks';
 import { definitionFromTemplate, resolveIntrinsics } from '../demo/lib/definition';
 import type { StateMachineDefinition } from '../demo/lib/definition';
 import { CODEPIPELINE_REINVOCATION_SECONDS, VirtualClock } from '../demo/lib/virtual-time';
-import { runTrigger } from '../src/action/trigger';
 import type { Deployment, WorkflowInput } from '../src/shared/contract';
+import { runTrigger } from '../src/trigger/trigger';
 import { runTask } from '../src/workflow/tasks';
 import type { TaskEvent } from '../src/workflow/tasks';
 

@@ -21,7 +21,7 @@ import { DEMO_STACK, synthesizeDemoApp } from '../app';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const ASSETS = {
-  trigger: path.join(ROOT, 'assets', 'action', 'trigger.lambda', 'index.js'),
+  trigger: path.join(ROOT, 'assets', 'trigger', 'trigger.lambda', 'index.js'),
   task: path.join(ROOT, 'assets', 'workflow', 'deploy-task.lambda', 'index.js'),
 };
 const ARTIFACT_BUCKET = 'demo-pipeline-artifacts';

@@ -6,14 +6,14 @@ import { findDeployAction } from './assembly';
 import { InputFileError, readJsonFile } from './files';
 import { ChangeSetInputError, checkChangeSet } from '../policy/check';
 import type { CheckResult } from '../policy/check';
-import type { PolicyDocument } from '../policy/policy-document';
-import { validatePolicyDocument } from '../policy/validate-document';
+import type { PolicyDocument } from '../shared/policy-document';
+import { DEFAULT_POLICY } from '../shared/policy-vocabulary';
+import { validatePolicyDocument } from '../shared/validate-document';
 
 /** The exit codes of `check`, as the usage text and the README give them. */
 export const CHECK_EXIT = { allowed: 0, denied: 1, needsApproval: 2, incomplete: 3, badInput: 4, usage: 64 } as const;
 
 /** The default policy, as the action writes it into its configuration. */
-const DEFAULT_POLICY: PolicyDocument = { type: 'denyDestructive' };
 
 export interface CheckOptions {
   readonly policyFile?: string;

@@ -8,7 +8,7 @@
 import { completenessProblem, isIncompleteDescription } from './completeness';
 import { NESTED_STACK_TYPE, combine, evaluateChange, withoutNulls } from './evaluate';
 import type { ChangeContext, ChangeInput, ChangeVerdict, PolicyResult } from './evaluate';
-import type { PolicyDocument } from './policy-document';
+import type { PolicyDocument } from '../shared/policy-document';
 
 /** A verdict on one change, with the nested stacks around it (outermost first). */
 export interface CheckedChange extends ChangeVerdict {

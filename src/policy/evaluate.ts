@@ -4,7 +4,8 @@
  * It fails closed: a value it does not recognise is denied.
  */
 import { globMatches } from './glob';
-import type { PolicyDocument, RuleDocument, Verdict } from './policy-document';
+import type { PolicyDocument, RuleDocument, Verdict } from '../shared/policy-document';
+import { CHANGE_ACTIONS, CRITERION_KEYS, POLICY_ACTIONS, REPLACEMENTS, RULE_CRITERIA } from '../shared/policy-vocabulary';
 
 /** The parts of a CloudFormation `Change` the policy reads (a subset of `@aws-sdk/client-cloudformation`'s type). */
 export interface ChangeInput {
@@ -50,12 +51,6 @@ export interface PolicyResult {
   readonly verdict: Verdict;
   readonly changes: ChangeVerdict[];
 }
-
-export const KNOWN_ACTIONS = ['Add', 'Modify', 'Remove', 'Import', 'Dynamic'] as const;
-export const KNOWN_REPLACEMENTS = ['True', 'False', 'Conditional'] as const;
-export const KNOWN_POLICY_ACTIONS = [
-  'Delete', 'Retain', 'Snapshot', 'ReplaceAndDelete', 'ReplaceAndRetain', 'ReplaceAndSnapshot',
-] as const;
 
 /** Rule names reported to the user. */
 export const RULES = {
@@ -191,14 +186,14 @@ export function unrecognisedValue(raw: ChangeInput): string | undefined {
   if (change?.Type !== 'Resource') return `change type ${JSON.stringify(change?.Type)}`;
   const rc = change.ResourceChange;
   if (!rc) return 'change without ResourceChange';
-  if (!includes(KNOWN_ACTIONS, rc.Action)) return `action ${JSON.stringify(rc.Action)}`;
-  if (rc.Action === 'Modify' && !includes(KNOWN_REPLACEMENTS, rc.Replacement)) {
+  if (!includes(CHANGE_ACTIONS, rc.Action)) return `action ${JSON.stringify(rc.Action)}`;
+  if (rc.Action === 'Modify' && !includes(REPLACEMENTS, rc.Replacement)) {
     return `replacement ${JSON.stringify(rc.Replacement)}`;
   }
-  if (rc.Replacement !== undefined && !includes(KNOWN_REPLACEMENTS, rc.Replacement)) {
+  if (rc.Replacement !== undefined && !includes(REPLACEMENTS, rc.Replacement)) {
     return `replacement ${JSON.stringify(rc.Replacement)}`;
   }
-  if (rc.PolicyAction !== undefined && !includes(KNOWN_POLICY_ACTIONS, rc.PolicyAction)) {
+  if (rc.PolicyAction !== undefined && !includes(POLICY_ACTIONS, rc.PolicyAction)) {
     return `policy action ${JSON.stringify(rc.PolicyAction)}`;
   }
   if (typeof rc.LogicalResourceId !== 'string' || typeof rc.ResourceType !== 'string') {
@@ -207,18 +202,15 @@ export function unrecognisedValue(raw: ChangeInput): string | undefined {
   return undefined;
 }
 
+/** Every criterion the rule gives matches the change: one of its values, or one of its globs. */
 function ruleMatches(rule: RuleDocument, rc: NonNullable<ChangeInput['ResourceChange']>): boolean {
-  return (
-    listMatches(rule.actions, rc.Action) &&
-    listMatches(rule.replacements, rc.Replacement) &&
-    listMatches(rule.policyActions, rc.PolicyAction) &&
-    (rule.resourceTypes === undefined || matchesAny(rule.resourceTypes, rc.ResourceType)) &&
-    (rule.logicalIds === undefined || matchesAny(rule.logicalIds, rc.LogicalResourceId))
-  );
-}
-
-function listMatches(list: readonly string[] | undefined, value: string | undefined): boolean {
-  return list === undefined || (value !== undefined && list.includes(value));
+  return CRITERION_KEYS.every((key) => {
+    const wanted = rule[key];
+    if (wanted === undefined) return true;
+    const criterion = RULE_CRITERIA[key];
+    const value = rc[criterion.field];
+    return criterion.kind === 'values' ? includes(wanted, value) : matchesAny(wanted, value);
+  });
 }
 
 function matchesAny(globs: readonly string[] | undefined, value: string | undefined): boolean {

@@ -1,82 +1,9 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { checkChangeSet } from './check';
-import type { PolicyDocument, RuleDocument } from './policy-document';
-
-/** The verdict of a safety rule. */
-export enum RuleVerdict {
-  /** The change may be executed. */
-  ALLOW = 'ALLOW',
-  /** The change set is rejected. */
-  DENY = 'DENY',
-  /** The change needs a person's approval; with `UnsafeChangeAction.fail()` it is rejected like DENY. */
-  REQUIRE_APPROVAL = 'REQUIRE_APPROVAL',
-}
-
-/** The `Action` of a CloudFormation resource change. */
-export enum ChangeAction {
-  ADD = 'Add',
-  MODIFY = 'Modify',
-  REMOVE = 'Remove',
-  IMPORT = 'Import',
-  DYNAMIC = 'Dynamic',
-}
-
-/** The `Replacement` of a CloudFormation resource change. */
-export enum Replacement {
-  TRUE = 'True',
-  FALSE = 'False',
-  CONDITIONAL = 'Conditional',
-}
-
-/** The `PolicyAction` of a CloudFormation resource change (what its DeletionPolicy makes happen). */
-export enum PolicyAction {
-  DELETE = 'Delete',
-  RETAIN = 'Retain',
-  SNAPSHOT = 'Snapshot',
-  REPLACE_AND_DELETE = 'ReplaceAndDelete',
-  REPLACE_AND_RETAIN = 'ReplaceAndRetain',
-  REPLACE_AND_SNAPSHOT = 'ReplaceAndSnapshot',
-}
-
-/**
- * One rule of a rule-based safety policy. Every criterion given must match the change; a rule with no
- * criteria matches every change.
- */
-export interface SafetyRule {
-  /** What happens to a change this rule matches. */
-  readonly verdict: RuleVerdict;
-  /**
-   * Change actions the rule matches.
-   * @default - any action
-   */
-  readonly actions?: ChangeAction[];
-  /**
-   * Replacement values the rule matches (only Modify changes carry one).
-   * @default - any replacement value
-   */
-  readonly replacements?: Replacement[];
-  /**
-   * Deletion-policy actions the rule matches.
-   * @default - any policy action, including none
-   */
-  readonly policyActions?: PolicyAction[];
-  /**
-   * Resource type globs (`*` any run of characters, `?` one character), for example `AWS::IAM::*`.
-   * @default - any resource type
-   */
-  readonly resourceTypes?: string[];
-  /**
-   * Logical id globs.
-   * @default - any logical id
-   */
-  readonly logicalIds?: string[];
-  /**
-   * A name for the rule, shown in the pipeline when it decides a change.
-   * @default - `rule #N`, N being the rule's position from 1
-   */
-  readonly description?: string;
-}
+import type { PolicyDocument, RuleDocument } from '../shared/policy-document';
+import { CRITERION_KEYS, MAX_GLOB_LENGTH, RULE_CRITERIA, RULE_KEYS, RuleVerdict, VERDICTS } from '../shared/policy-vocabulary';
+import type { SafetyRule } from '../shared/policy-vocabulary';
 
 /** Options of `SafetyPolicy.denyDestructiveChanges()`. */
 export interface DenyDestructiveChangesOptions {
@@ -182,7 +109,7 @@ export class SafetyPolicy {
     const types = validateGlobs(options.allowReplacementOfResourceTypes, 'allowReplacementOfResourceTypes');
     const ids = validateGlobs(options.allowReplacementOfLogicalIds, 'allowReplacementOfLogicalIds');
     const verdict = options.destructiveChangeVerdict;
-    if (verdict !== undefined) checkEnum(verdict, RuleVerdict, 'denyDestructiveChanges: destructiveChangeVerdict');
+    if (verdict !== undefined) checkValue(verdict, VERDICTS, 'denyDestructiveChanges: destructiveChangeVerdict');
     if (verdict === RuleVerdict.ALLOW) {
       throw new Error('denyDestructiveChanges: destructiveChangeVerdict ALLOW would allow every change; use SafetyPolicy.allowAll() if that is what you want');
     }
@@ -205,7 +132,7 @@ export class SafetyPolicy {
     return new SafetyPolicy({
       type: 'rules',
       rules: rules.map((rule, i) => validateRule(rule, i)),
-      defaultVerdict: checkEnum(options.defaultVerdict ?? RuleVerdict.DENY, RuleVerdict, 'defaultVerdict'),
+      defaultVerdict: checkValue(options.defaultVerdict ?? RuleVerdict.DENY, VERDICTS, 'defaultVerdict'),
     });
   }
 
@@ -279,40 +206,40 @@ export class SafetyPolicy {
 function validateRule(rule: SafetyRule, index: number): RuleDocument {
   const where = `SafetyPolicy.fromRules: rule #${index + 1}`;
   if (rule === null || typeof rule !== 'object') throw new Error(`${where} is not an object`);
-  const known = ['verdict', 'actions', 'replacements', 'policyActions', 'resourceTypes', 'logicalIds', 'description'];
-  const unknown = Object.keys(rule).filter((k) => !known.includes(k) && (rule as any)[k] !== undefined);
-  if (unknown.length > 0) throw new Error(`${where} has unknown keys: ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  const doc: RuleDocument = {
-    verdict: checkEnum(rule.verdict, RuleVerdict, `${where} verdict`),
-    ...(rule.actions ? { actions: checkEnumList(rule.actions, ChangeAction, `${where} actions`) } : {}),
-    ...(rule.replacements ? { replacements: checkEnumList(rule.replacements, Replacement, `${where} replacements`) } : {}),
-    ...(rule.policyActions ? { policyActions: checkEnumList(rule.policyActions, PolicyAction, `${where} policyActions`) } : {}),
-    ...(rule.resourceTypes ? { resourceTypes: validateGlobs(rule.resourceTypes, `${where} resourceTypes`) } : {}),
-    ...(rule.logicalIds ? { logicalIds: validateGlobs(rule.logicalIds, `${where} logicalIds`) } : {}),
-    ...(rule.description !== undefined ? { description: String(rule.description) } : {}),
-  };
-  return doc;
+  const given = rule as unknown as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((k) => !RULE_KEYS.includes(k) && given[k] !== undefined);
+  if (unknown.length > 0) throw new Error(`${where} has unknown keys: ${unknown.join(', ')} (known: ${RULE_KEYS.join(', ')})`);
+  const doc: Record<string, unknown> = { verdict: checkValue(rule.verdict, VERDICTS, `${where} verdict`) };
+  for (const key of CRITERION_KEYS) {
+    const value = given[key] as string[] | undefined;
+    if (!value) continue;
+    const criterion = RULE_CRITERIA[key];
+    doc[key] = criterion.kind === 'values'
+      ? checkValueList(value, criterion.values, `${where} ${key}`)
+      : validateGlobs(value, `${where} ${key}`);
+  }
+  if (rule.description !== undefined) doc.description = String(rule.description);
+  return doc as unknown as RuleDocument;
 }
 
-function checkEnum<T extends string>(value: T, enumObject: Record<string, string>, what: string): T {
-  const allowed = Object.values(enumObject);
+function checkValue<T extends string>(value: T, allowed: readonly string[], what: string): T {
   if (!allowed.includes(value)) {
     throw new Error(`${what}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
   }
   return value;
 }
 
-function checkEnumList<T extends string>(values: T[], enumObject: Record<string, string>, what: string): T[] {
+function checkValueList<T extends string>(values: T[], allowed: readonly string[], what: string): T[] {
   if (!Array.isArray(values) || values.length === 0) throw new Error(`${what}: give a non-empty list or leave it out`);
-  return values.map((v) => checkEnum(v, enumObject, what));
+  return values.map((v) => checkValue(v, allowed, what));
 }
 
 function validateGlobs(globs: string[] | undefined, what: string): string[] | undefined {
   if (globs === undefined) return undefined;
   if (!Array.isArray(globs) || globs.length === 0) throw new Error(`${what}: give a non-empty list of globs or leave it out`);
   for (const glob of globs) {
-    if (typeof glob !== 'string' || glob.length === 0 || glob.length > 256) {
-      throw new Error(`${what}: ${JSON.stringify(glob)} is not a glob of 1 to 256 characters`);
+    if (typeof glob !== 'string' || glob.length === 0 || glob.length > MAX_GLOB_LENGTH) {
+      throw new Error(`${what}: ${JSON.stringify(glob)} is not a glob of 1 to ${MAX_GLOB_LENGTH} characters`);
     }
   }
   return [...globs];

@@ -2,8 +2,9 @@ import { Token } from 'aws-cdk-lib';
 import type { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { UnsafeChangeDocument } from './policy-document';
 import { DEFAULTS } from '../shared/contract';
+import type { UnsafeChangeDocument } from '../shared/policy-document';
+import { APPROVAL_TIMEOUT_SECONDS, STACK_SUFFIX_PATTERN, STACK_SUFFIX_RULE } from '../shared/policy-vocabulary';
 
 /** Options of `UnsafeChangeAction.deployToNewStack()`. */
 export interface DeployToNewStackOptions {
@@ -53,8 +54,8 @@ export class UnsafeChangeAction {
    */
   public static deployToNewStack(options: DeployToNewStackOptions = {}): UnsafeChangeAction {
     const suffix = options.stackNameSuffix;
-    if (suffix !== undefined && !Token.isUnresolved(suffix) && !/^[A-Za-z0-9-]{1,40}$/.test(suffix)) {
-      throw new Error(`UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" must be 1 to 40 letters, digits or hyphens`);
+    if (suffix !== undefined && !Token.isUnresolved(suffix) && !STACK_SUFFIX_PATTERN.test(suffix)) {
+      throw new Error(`UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" must be ${STACK_SUFFIX_RULE}`);
     }
     return new UnsafeChangeAction(() => ({ type: 'deployToNewStack', ...(suffix ? { suffix } : {}) }));
   }
@@ -71,8 +72,9 @@ export class UnsafeChangeAction {
     const timeout = options.timeout;
     if (timeout && !timeout.isUnresolved()) {
       const seconds = timeout.toSeconds({ integral: false });
-      if (seconds < 60 || seconds > MAX_APPROVAL_SECONDS || !Number.isInteger(seconds)) {
-        throw new Error('UnsafeChangeAction.requireApproval: timeout must be whole seconds from 1 minute to 20 hours');
+      if (seconds < APPROVAL_TIMEOUT_SECONDS.min || seconds > APPROVAL_TIMEOUT_SECONDS.max || !Number.isInteger(seconds)) {
+        throw new Error('UnsafeChangeAction.requireApproval: timeout must be whole seconds from ' +
+          `${APPROVAL_TIMEOUT_SECONDS.min / 60} minute to ${APPROVAL_TIMEOUT_SECONDS.max / 3600} hours`);
       }
     }
     const topic = options.notificationTopic;
@@ -80,7 +82,7 @@ export class UnsafeChangeAction {
     return new UnsafeChangeAction((actionTimeoutSeconds) => ({
       type: 'requireApproval',
       topicArn: topic.topicArn,
-      timeoutSeconds: timeoutSeconds ?? Math.min(actionTimeoutSeconds, MAX_APPROVAL_SECONDS),
+      timeoutSeconds: timeoutSeconds ?? Math.min(actionTimeoutSeconds, APPROVAL_TIMEOUT_SECONDS.max),
     }), topic);
   }
 
@@ -108,6 +110,3 @@ export class UnsafeChangeAction {
     this.notificationTopic?.grantPublish(taskFunction);
   }
 }
-
-/** The longest approval wait (Step Functions keeps a task token for a year; CodePipeline an action for 24 hours). */
-const MAX_APPROVAL_SECONDS = 20 * 3600;

@@ -9,7 +9,8 @@ import type { ActionConfig, ArtifactLocation, Deployment } from './contract';
 import { ConfigurationError } from './errors';
 import { parseJson } from './json';
 import { STACK_NAME, artifactPathProblem, changeSetNameFor, fullStackName } from './naming';
-import { validatePolicyDocument, validateUnsafeDocument } from '../policy/validate-document';
+import { DEFAULT_POLICY } from './policy-vocabulary';
+import { validatePolicyDocument, validateUnsafeDocument } from './validate-document';
 
 /** The keys UserParameters may hold. */
 const KEYS: Record<keyof ActionConfig, true> = {
@@ -180,7 +181,7 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     capabilities: config.capabilities ?? [],
     ...(config.roleArn ? { roleArn: config.roleArn } : {}),
     ...(config.assumeRoleArn ? { assumeRoleArn: config.assumeRoleArn } : {}),
-    policy: config.policy ?? { type: 'denyDestructive' },
+    policy: config.policy ?? DEFAULT_POLICY,
     onUnsafe: config.onUnsafe ?? { type: 'fail' },
     artifact: job.artifact,
     changeSetName: changeSetNameFor(job.id),

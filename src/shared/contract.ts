@@ -3,7 +3,7 @@
  * UserParameters, in the state machine input and between the states. Plain data, no aws-cdk-lib.
  * Construct code imports this module with `import type` only, except for the constants below.
  */
-import type { PolicyDocument, UnsafeChangeDocument } from '../policy/policy-document';
+import type { PolicyDocument, UnsafeChangeDocument } from './policy-document';
 
 /** Version of the UserParameters format, so a later release can evolve it safely. */
 export const CONFIG_VERSION = 1;

@@ -9,14 +9,14 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { DeployTaskFunction } from './deploy-task-function';
-import { STATE_NAMES } from './state-names';
-import { TriggerFunction } from '../action/trigger-function';
 import { globMatches } from '../policy/glob';
 import { suppressNag } from '../private/nag';
 import { APPROVAL_REJECTED, ENV, STAGING_PREFIX } from '../shared/contract';
 import type { TaskName } from '../shared/contract';
 import { TRANSIENT_ERROR } from '../shared/errors';
 import { BLUE_GREEN_ID_LENGTH, BLUE_GREEN_PREFIX, CHANGE_SET_PREFIX } from '../shared/naming';
+import { STATE_NAMES } from '../shared/state-names';
+import { TriggerFunction } from '../trigger/trigger-function';
 
 /** Properties of a `DeployStateMachine`. */
 export interface DeployStateMachineProps {

@@ -7,14 +7,13 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { completenessProblem, isIncompleteDescription } from '../policy/completeness';
-import {
-  NESTED_STACK_TYPE, RULES, combine, describeChange, evaluateChanges, uninspectedNestedStack, unrecognisedValue, withoutNulls,
-} from '../policy/evaluate';
+import { NESTED_STACK_TYPE, combine, evaluateChanges, withoutNulls } from '../policy/evaluate';
 import type { ChangeContext, ChangeInput, ChangeVerdict } from '../policy/evaluate';
-import type { FunctionPolicyAnswer, Verdict } from '../policy/policy-document';
+import { applyFunctionAnswer, readAnswer } from '../policy/function-answer';
 import { LIMITS } from '../shared/contract';
 import type { Deployment, InspectionResult, Violation } from '../shared/contract';
 import { isTransient, truncate } from '../shared/errors';
+import type { FunctionPolicyAnswer } from '../shared/policy-document';
 
 /** A change, where it sits (the logical ids of the nested stacks around it, outermost first), and whether a nested stack's own change set was inspected. */
 export interface LocatedChange {
@@ -93,28 +92,8 @@ export async function judge(deployment: Deployment, located: LocatedChange[], la
   const policy = deployment.policy;
   if (policy.type !== 'function') return evaluateChanges(policy, located.map((l) => l.change), located.map((l) => l.context)).changes;
 
-  const base = located.map(({ change }) => describeChange(change));
   const answer = await askPolicyFunction(policy.functionArn, deployment, located, lambda);
-  // A change the function names gets the verdict the function gives it. The others are allowed when the
-  // named ones account for the function's verdict; otherwise they get that verdict, with its first reason.
-  const named = (answer.reasons ?? []).filter((r) => r.logicalId !== undefined);
-  const explained = named.length > 0 && combine(named.map((r) => r.verdict ?? answer.verdict)) === answer.verdict;
-  const general = (answer.reasons ?? []).find((r) => r.logicalId === undefined)?.reason;
-  const verdicts = located.map(({ change, context }, i): ChangeVerdict => {
-    const unrecognised = unrecognisedValue(change);
-    if (unrecognised) return { ...base[i], verdict: 'DENY', rule: `${RULES.unrecognised}: ${unrecognised}` };
-    const uninspected = uninspectedNestedStack(change, context);
-    if (uninspected) return { ...base[i], verdict: 'DENY', rule: uninspected };
-    const reason = named.find((r) => r.logicalId === base[i].logicalId);
-    if (reason) return { ...base[i], verdict: reason.verdict ?? answer.verdict, rule: `${RULES.functionDecides}: ${reason.reason}` };
-    const verdict: Verdict = explained ? 'ALLOW' : answer.verdict;
-    return { ...base[i], verdict, rule: general ? `${RULES.functionDecides}: ${general}` : RULES.functionDecides };
-  });
-  // Fail closed: reasons that name resources outside the change set, or one resource twice, never make the
-  // change set milder than the function's own verdict; the milder changes get that verdict.
-  if (combine([...verdicts.map((v) => v.verdict), answer.verdict]) === combine(verdicts.map((v) => v.verdict))) return verdicts;
-  return verdicts.map((v) => (combine([v.verdict, answer.verdict]) === v.verdict ? v
-    : { ...v, verdict: answer.verdict, rule: general ? `${RULES.functionDecides}: ${general}` : RULES.functionDecides }));
+  return applyFunctionAnswer(answer, located.map((l) => l.change), located.map((l) => l.context));
 }
 
 async function askPolicyFunction(
@@ -136,31 +115,6 @@ async function askPolicyFunction(
     throw new Error(`the policy function ${functionArn} failed (${result.FunctionError}): ${truncate(text, 1000)}`);
   }
   return readAnswer(text);
-}
-
-/** Reads the function's answer; anything it cannot read is a DENY (fail closed). */
-export function readAnswer(text: string): FunctionPolicyAnswer {
-  const VERDICTS = ['ALLOW', 'DENY', 'REQUIRE_APPROVAL'];
-  let parsed: any;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { verdict: 'DENY', reasons: [{ reason: 'the policy function\'s answer is not JSON' }] };
-  }
-  if (!parsed || !VERDICTS.includes(parsed.verdict)) {
-    return { verdict: 'DENY', reasons: [{ reason: `the policy function answered an unknown verdict ${truncate(JSON.stringify(parsed?.verdict) ?? 'undefined', 100)}` }] };
-  }
-  const reasons = Array.isArray(parsed.reasons) ? parsed.reasons
-    // A reason without its text still counts: its verdict is the function's word on that resource.
-    .filter((r: any) => r && typeof r === 'object')
-    .map((r: any) => ({
-      ...(typeof r.logicalId === 'string' ? { logicalId: r.logicalId } : {}),
-      verdict: VERDICTS.includes(r.verdict) ? r.verdict : (r.verdict === undefined ? parsed.verdict : 'DENY'),
-      reason: typeof r.reason === 'string' ? truncate(r.reason, 500) : '(no reason given)',
-    })) : undefined;
-  // A change-set verdict the reasons contradict is read the safer way: the worst of them all.
-  const verdict = combine([parsed.verdict, ...(reasons ?? []).map((r: { verdict: Verdict }) => r.verdict)]);
-  return { verdict, ...(reasons ? { reasons } : {}) };
 }
 
 /** The inspection result: small, whatever the size of the change set (B19). */

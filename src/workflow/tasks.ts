@@ -20,7 +20,6 @@ import { byteLength, readDeploymentFiles, stageTemplate } from './artifact';
 import type { DeploymentFiles } from './artifact';
 import { judge, readChanges, summarise } from './inspect';
 import { BLOCKED_GUIDANCE, isInProgress, operationOutcome, pollSeconds } from './stack-status';
-import { STATE_NAMES } from './state-names';
 import { isNoChangesReason } from '../policy/completeness';
 import { LIMITS, TASKS } from '../shared/contract';
 import type {
@@ -29,6 +28,7 @@ import type {
 import { ConfigurationError, classify, truncate } from '../shared/errors';
 import { STACK_NAME, blueGreenSuffixFor, executionNameFor } from '../shared/naming';
 import { confirmJob as confirmPipelineJob, deploymentForJob } from '../shared/pipeline-job';
+import { STATE_NAMES } from '../shared/state-names';
 
 export interface TaskDeps {
   readonly cloudformation: CloudFormationClient;

@@ -72,7 +72,7 @@ fi
 # Both packages must carry the bundled handlers: the jsii tarball inside them holds assets/.
 python3 - "$WHEEL_GLOB" "$JAR" <<'PY'
 import io, sys, tarfile, zipfile
-required = ["package/assets/action/trigger.lambda/index.js", "package/assets/workflow/deploy-task.lambda/index.js"]
+required = ["package/assets/trigger/trigger.lambda/index.js", "package/assets/workflow/deploy-task.lambda/index.js"]
 for archive in sys.argv[1:]:
     with zipfile.ZipFile(archive) as z:
         tarballs = [n for n in z.namelist() if n.endswith(".jsii.tgz")]

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { definitionOf, logicalIdOf, singleAction } from './helpers';
 import { DeployStateMachine } from '../../src';
-import { STATE_NAMES } from '../../src/workflow/state-names';
+import { STATE_NAMES } from '../../src/shared/state-names';
 
 const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
 const LAMBDA_THROTTLING = 'Lambda.TooManyRequestsException';

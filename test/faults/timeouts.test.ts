@@ -12,10 +12,10 @@
 import { DescribeChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { intercept } from './support';
-import { runTrigger } from '../../src/action/trigger';
 import { DEFAULTS } from '../../src/shared/contract';
 import type { Deployment } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
+import { runTrigger } from '../../src/trigger/trigger';
 import { pollSeconds } from '../../src/workflow/stack-status';
 import { STATE_MACHINE_ARN } from '../handlers/fakes';
 import { JOB_ID, TriggerWorld, jobEvent as handlerJobEvent } from '../handlers/trigger-support';

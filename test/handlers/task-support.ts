@@ -4,7 +4,7 @@ import {
 } from './fakes';
 import type { Deployment, TaskName } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
-import { STATE_NAMES } from '../../src/workflow/state-names';
+import { STATE_NAMES } from '../../src/shared/state-names';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, WorkflowState } from '../../src/workflow/tasks';
 import { FakeExecutionHistory } from '../workflow/fake-aws';

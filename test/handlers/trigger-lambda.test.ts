@@ -1,5 +1,5 @@
 /**
- * The trigger's Lambda entry point (src/action/trigger.lambda.ts) as CodePipeline invokes it: its clients are
+ * The trigger's Lambda entry point (src/trigger/trigger.lambda.ts) as CodePipeline invokes it: its clients are
  * created at module load, so the SDK clients are mocked at class level here. B7 is checked on the real
  * console output of the handler.
  */
@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ACTION_START, ARTIFACT, STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME } from './fakes';
 import { ARTIFACT_CREDENTIALS, JOB_ID, jobEvent } from './trigger-support';
-import { handler } from '../../src/action/trigger.lambda';
+import { handler } from '../../src/trigger/trigger.lambda';
 
 const codepipeline = mockClient(CodePipelineClient);
 const sfn = mockClient(SFNClient);

@@ -2,8 +2,8 @@
 import {
   ARTIFACT, FakeCodePipeline, FakeS3, FakeStepFunctions, STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME,
 } from './fakes';
-import { runTrigger } from '../../src/action/trigger';
-import type { TriggerDeps } from '../../src/action/trigger';
+import { runTrigger } from '../../src/trigger/trigger';
+import type { TriggerDeps } from '../../src/trigger/trigger';
 
 export const JOB_ID = 'a1b2c3d4-5678-90ab-cdef-111122223333';
 

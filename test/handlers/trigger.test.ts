@@ -8,9 +8,9 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import 'aws-sdk-client-mock-jest';
 import { awsError, ARTIFACT, STATE_MACHINE_ARN, T0 } from './fakes';
 import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from './trigger-support';
-import { runTrigger } from '../../src/action/trigger';
 import { LIMITS } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
+import { runTrigger } from '../../src/trigger/trigger';
 
 const EXECUTION_NAME = executionNameFor(JOB_ID);
 const EXECUTION_ARN = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${EXECUTION_NAME}`;

@@ -14,7 +14,7 @@ import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from './trigger-support';
 import { DEFAULTS } from '../../src/shared/contract';
 import type { Deployment, InspectionResult } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
-import { STATE_NAMES } from '../../src/workflow/state-names';
+import { STATE_NAMES } from '../../src/shared/state-names';
 
 const USER_PARAMETERS = { stackName: 'sample-app', templatePath: 'cdk.out/SampleApp.template.json' };
 const EXECUTION = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${executionNameFor(JOB_ID)}`;

@@ -29,7 +29,7 @@ echo "package smoke: project $PROJECT_DIR, work dir $WORK_DIR"
 
 # 1. The project must be built: jsii output in lib/ and the handler bundles in assets/.
 [[ -f "$PROJECT_DIR/lib/index.js" ]] || fail_setup "lib/index.js is missing: run 'npx projen compile' first"
-for bundle in assets/action/trigger.lambda/index.js assets/workflow/deploy-task.lambda/index.js; do
+for bundle in assets/trigger/trigger.lambda/index.js assets/workflow/deploy-task.lambda/index.js; do
   [[ -f "$PROJECT_DIR/$bundle" ]] || fail_setup "$bundle is missing: run 'npx projen bundle' first"
 done
 
@@ -122,7 +122,7 @@ function assert(condition, message) {
 const contents = fs.readFileSync(process.env.CONTENTS_FILE, 'utf-8').split('\n').filter(Boolean);
 check('the tarball holds lib/index.js and both handler bundles in assets/', () => {
   for (const f of ['package/lib/index.js', 'package/lib/index.d.ts', 'package/.jsii',
-    'package/assets/action/trigger.lambda/index.js', 'package/assets/workflow/deploy-task.lambda/index.js']) {
+    'package/assets/trigger/trigger.lambda/index.js', 'package/assets/workflow/deploy-task.lambda/index.js']) {
     assert(contents.includes(f), `${f} is not in the tarball`);
   }
 });

@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { combine, evaluateChanges } from '../../src/policy/evaluate';
 import type { ChangeInput } from '../../src/policy/evaluate';
-import type { PolicyDocument, RuleDocument, Verdict } from '../../src/policy/policy-document';
-import { validatePolicyDocument } from '../../src/policy/validate-document';
+import type { PolicyDocument, RuleDocument, Verdict } from '../../src/shared/policy-document';
+import { validatePolicyDocument } from '../../src/shared/validate-document';
 
 const ACTIONS = ['Add', 'Modify', 'Remove', 'Import', 'Dynamic'];
 const REPLACEMENTS = ['True', 'False', 'Conditional'];

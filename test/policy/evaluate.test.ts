@@ -5,7 +5,7 @@
  */
 import { evaluateChange, evaluateChanges } from '../../src/policy/evaluate';
 import type { ChangeInput } from '../../src/policy/evaluate';
-import type { PolicyDocument, RulesDocument, Verdict } from '../../src/policy/policy-document';
+import type { PolicyDocument, RulesDocument, Verdict } from '../../src/shared/policy-document';
 
 const ACTIONS = ['Add', 'Modify', 'Remove', 'Import', 'Dynamic', 'Teleport', undefined] as const;
 const REPLACEMENTS = ['True', 'False', 'Conditional', undefined, 'Maybe'] as const;

@@ -6,12 +6,12 @@
  * The seed is fixed (test/setup.ts); no property depends on which inputs happen to be drawn.
  */
 import fc from 'fast-check';
-import { decodeContinuationToken, encodeContinuationToken, jobIdOf } from '../../src/action/job';
-import { runTrigger } from '../../src/action/trigger';
 import { INPUT_FILE_KEYS, parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
 import { DEFAULTS, LIMITS } from '../../src/shared/contract';
 import { ConfigurationError } from '../../src/shared/errors';
 import { CHANGE_SET_NAME, STACK_NAME, artifactPathProblem, changeSetNameFor, executionNameFor } from '../../src/shared/naming';
+import { decodeContinuationToken, encodeContinuationToken, jobIdOf } from '../../src/trigger/job';
+import { runTrigger } from '../../src/trigger/trigger';
 import { STATE_MACHINE_ARN } from '../handlers/fakes';
 import { TriggerWorld, jobEvent } from '../handlers/trigger-support';
 

@@ -27,18 +27,18 @@ import {
 import type { JobAnswer } from './fake-aws';
 import { StepFunctionsDeployAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
-import { runTrigger } from '../../src/action/trigger';
-import type { TriggerOutcome } from '../../src/action/trigger';
 import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
 import { CONFIG_VERSION, ENV, TASKS } from '../../src/shared/contract';
 import type { ActionConfig, Deployment, WorkflowInput } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
+import type { TriggerOutcome } from '../../src/trigger/trigger';
+import { runTrigger } from '../../src/trigger/trigger';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
 
 export { ARTIFACT_SECRET } from './fake-aws';
 
-export { STATE_NAMES as S } from '../../src/workflow/state-names';
+export { STATE_NAMES as S } from '../../src/shared/state-names';
 
 // aws-local-stepfunctions is an ES module package that also ships a CommonJS build; jest loads the latter.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

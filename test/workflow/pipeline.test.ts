@@ -8,7 +8,7 @@ import {
   ARTIFACT, ARTIFACT_SECRET, STACK_NAME, TEMPLATE_PATH, continuationJobId, continueAction, createPipelineWorld, invokeTrigger,
   issueJob, jobEvent, runPipelineAction, smallTemplate,
 } from './harness';
-import { decodeContinuationToken } from '../../src/action/job';
+import { decodeContinuationToken } from '../../src/trigger/job';
 
 const JOB = '0f1e2d3c-4b5a-4697-8877-665544332211';
 

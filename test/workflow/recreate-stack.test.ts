@@ -5,7 +5,7 @@
 import {
   DEFAULT_ACTION, STACK_NAME, createWorld, deploy, deploymentFor, synthesizeWorkflow,
 } from './harness';
-import { STATE_NAMES as S } from '../../src/workflow/state-names';
+import { STATE_NAMES as S } from '../../src/shared/state-names';
 
 const recreating = synthesizeWorkflow({ ...DEFAULT_ACTION, recreateRolledBackStack: true });
 

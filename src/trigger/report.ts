@@ -2,7 +2,7 @@
 import { LIMITS } from '../shared/contract';
 import type { ApprovalResult, CheckStackResult, Deployment, InspectionResult } from '../shared/contract';
 import { truncate } from '../shared/errors';
-import { STATE_NAMES } from '../workflow/state-names';
+import { STATE_NAMES } from '../shared/state-names';
 
 export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'UNKNOWN';
 

@@ -1,7 +1,7 @@
 /** Runtime validation of policy documents that arrive as JSON (UserParameters, input files, the CLI). */
-import { KNOWN_ACTIONS, KNOWN_POLICY_ACTIONS, KNOWN_REPLACEMENTS } from './evaluate';
-
-const VERDICTS = ['ALLOW', 'DENY', 'REQUIRE_APPROVAL'];
+import {
+  APPROVAL_TIMEOUT_SECONDS, CRITERION_KEYS, RULE_CRITERIA, RULE_KEYS, STACK_SUFFIX_PATTERN, STACK_SUFFIX_RULE, VERDICTS,
+} from './policy-vocabulary';
 
 export function validatePolicyDocument(doc: unknown): string[] {
   const d = doc as Record<string, any>;
@@ -31,13 +31,14 @@ export function validatePolicyDocument(doc: unknown): string[] {
       d.rules.forEach((rule: Record<string, any>, i: number) => {
         const at = `rule #${i + 1}`;
         if (!rule || typeof rule !== 'object') return problems.push(`${at} must be an object`);
-        problems.push(...unknownKeys(rule, ['verdict', 'actions', 'replacements', 'policyActions', 'resourceTypes', 'logicalIds', 'description']).map((p) => `${at}: ${p}`));
+        problems.push(...unknownKeys(rule, RULE_KEYS).map((p) => `${at}: ${p}`));
         if (!VERDICTS.includes(rule.verdict)) problems.push(`${at}: verdict must be one of ${VERDICTS.join(', ')}`);
-        problems.push(...enumList(rule.actions, KNOWN_ACTIONS, `${at}: actions`));
-        problems.push(...enumList(rule.replacements, KNOWN_REPLACEMENTS, `${at}: replacements`));
-        problems.push(...enumList(rule.policyActions, KNOWN_POLICY_ACTIONS, `${at}: policyActions`));
-        problems.push(...stringList(rule.resourceTypes, `${at}: resourceTypes`));
-        problems.push(...stringList(rule.logicalIds, `${at}: logicalIds`));
+        for (const key of CRITERION_KEYS) {
+          const criterion = RULE_CRITERIA[key];
+          problems.push(...(criterion.kind === 'values'
+            ? enumList(rule[key], criterion.values, `${at}: ${key}`)
+            : stringList(rule[key], `${at}: ${key}`)));
+        }
         return undefined;
       });
       return problems;
@@ -56,22 +57,23 @@ export function validateUnsafeDocument(doc: unknown): string[] {
     case 'deployToNewStack':
       return [
         ...unknownKeys(d, ['type', 'suffix']),
-        ...(d.suffix === undefined || (typeof d.suffix === 'string' && /^[A-Za-z0-9-]{1,40}$/.test(d.suffix))
-          ? [] : ['suffix must be 1 to 40 letters, digits or hyphens']),
+        ...(d.suffix === undefined || (typeof d.suffix === 'string' && STACK_SUFFIX_PATTERN.test(d.suffix))
+          ? [] : [`suffix must be ${STACK_SUFFIX_RULE}`]),
       ];
     case 'requireApproval':
       return [
         ...unknownKeys(d, ['type', 'topicArn', 'timeoutSeconds']),
         ...(typeof d.topicArn === 'string' && /^arn:aws[a-z-]*:sns:/.test(d.topicArn) ? [] : ['topicArn must be an SNS topic ARN']),
-        ...(Number.isInteger(d.timeoutSeconds) && d.timeoutSeconds >= 60 && d.timeoutSeconds <= 20 * 3600
-          ? [] : ['timeoutSeconds must be a whole number from 60 to 72000']),
+        ...(Number.isInteger(d.timeoutSeconds)
+          && d.timeoutSeconds >= APPROVAL_TIMEOUT_SECONDS.min && d.timeoutSeconds <= APPROVAL_TIMEOUT_SECONDS.max
+          ? [] : [`timeoutSeconds must be a whole number from ${APPROVAL_TIMEOUT_SECONDS.min} to ${APPROVAL_TIMEOUT_SECONDS.max}`]),
       ];
     default:
       return [`unknown on-unsafe type ${JSON.stringify(d.type)} (known: fail, deployToNewStack, requireApproval)`];
   }
 }
 
-function unknownKeys(obj: Record<string, unknown>, known: string[]): string[] {
+function unknownKeys(obj: Record<string, unknown>, known: readonly string[]): string[] {
   const unknown = Object.keys(obj).filter((k) => !known.includes(k));
   return unknown.length > 0 ? [`unknown keys ${unknown.join(', ')}`] : [];
 }

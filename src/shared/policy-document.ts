@@ -3,24 +3,16 @@
  * `UnsafeChangeAction` render at synth time and what the task handler evaluates. Plain data.
  */
 
-/** What a policy says about one change. */
-export type Verdict = 'ALLOW' | 'DENY' | 'REQUIRE_APPROVAL';
+import type { CriterionKey, Verdict } from './policy-vocabulary';
 
-/** One rule of a rule-based policy. Every criterion given must match; a rule without criteria matches all. */
-export interface RuleDocument {
-  readonly verdict: Verdict;
-  /** Change actions: Add, Modify, Remove, Import, Dynamic. */
-  readonly actions?: string[];
-  /** Replacement values: True, False, Conditional. */
-  readonly replacements?: string[];
-  /** Deletion-policy actions: Delete, Retain, Snapshot, ReplaceAndDelete, ReplaceAndRetain, ReplaceAndSnapshot. */
-  readonly policyActions?: string[];
-  /** Resource type globs, for example `AWS::IAM::*`. */
-  readonly resourceTypes?: string[];
-  /** Logical id globs. */
-  readonly logicalIds?: string[];
-  readonly description?: string;
-}
+export type { Verdict } from './policy-vocabulary';
+
+/**
+ * One rule of a rule-based policy: `SafetyRule` with plain strings. Every criterion given must match; a rule
+ * without criteria matches all.
+ */
+export type RuleDocument = { readonly verdict: Verdict; readonly description?: string }
+& { readonly [K in CriterionKey]?: string[] };
 
 export interface DenyDestructiveDocument {
   readonly type: 'denyDestructive';

@@ -10,16 +10,16 @@ export interface TriggerFunctionProps extends lambda.FunctionOptions {
 }
 
 /**
- * An AWS Lambda function which executes src/action/trigger.
+ * An AWS Lambda function which executes src/trigger/trigger.
  */
 export class TriggerFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props?: TriggerFunctionProps) {
     super(scope, id, {
-      description: 'src/action/trigger.lambda.ts',
+      description: 'src/trigger/trigger.lambda.ts',
       ...props,
       runtime: new lambda.Runtime('nodejs22.x', lambda.RuntimeFamily.NODEJS),
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '../../assets/action/trigger.lambda')),
+      code: lambda.Code.fromAsset(path.join(__dirname, '../../assets/trigger/trigger.lambda')),
     });
     this.addEnvironment('AWS_NODEJS_CONNECTION_REUSE_ENABLED', '1', { removeInEdge: true });
   }

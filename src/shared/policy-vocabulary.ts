@@ -1,0 +1,129 @@
+/**
+ * The policy vocabulary, defined once: the verdicts, the values of a CloudFormation change that policies
+ * read, the criteria a rule may have, the default policy, and the limits of the unsafe-change strategies.
+ * The public enums and `SafetyRule`, the documents' types, the validators (synth time and run time) and the
+ * evaluator all read from here: a new rule criterion is one field of `SafetyRule`, one entry of
+ * `RULE_CRITERIA`, and nothing else unless it matches in a new way.
+ */
+
+/** The verdict of a safety rule. */
+export enum RuleVerdict {
+  /** The change may be executed. */
+  ALLOW = 'ALLOW',
+  /** The change set is rejected. */
+  DENY = 'DENY',
+  /** The change needs a person's approval; with `UnsafeChangeAction.fail()` it is rejected like DENY. */
+  REQUIRE_APPROVAL = 'REQUIRE_APPROVAL',
+}
+
+/** The `Action` of a CloudFormation resource change. */
+export enum ChangeAction {
+  ADD = 'Add',
+  MODIFY = 'Modify',
+  REMOVE = 'Remove',
+  IMPORT = 'Import',
+  DYNAMIC = 'Dynamic',
+}
+
+/** The `Replacement` of a CloudFormation resource change. */
+export enum Replacement {
+  TRUE = 'True',
+  FALSE = 'False',
+  CONDITIONAL = 'Conditional',
+}
+
+/** The `PolicyAction` of a CloudFormation resource change (what its DeletionPolicy makes happen). */
+export enum PolicyAction {
+  DELETE = 'Delete',
+  RETAIN = 'Retain',
+  SNAPSHOT = 'Snapshot',
+  REPLACE_AND_DELETE = 'ReplaceAndDelete',
+  REPLACE_AND_RETAIN = 'ReplaceAndRetain',
+  REPLACE_AND_SNAPSHOT = 'ReplaceAndSnapshot',
+}
+
+/**
+ * One rule of a rule-based safety policy. Every criterion given must match the change; a rule with no
+ * criteria matches every change.
+ */
+export interface SafetyRule {
+  /** What happens to a change this rule matches. */
+  readonly verdict: RuleVerdict;
+  /**
+   * Change actions the rule matches.
+   * @default - any action
+   */
+  readonly actions?: ChangeAction[];
+  /**
+   * Replacement values the rule matches (only Modify changes carry one).
+   * @default - any replacement value
+   */
+  readonly replacements?: Replacement[];
+  /**
+   * Deletion-policy actions the rule matches.
+   * @default - any policy action, including none
+   */
+  readonly policyActions?: PolicyAction[];
+  /**
+   * Resource type globs (`*` any run of characters, `?` one character), for example `AWS::IAM::*`.
+   * @default - any resource type
+   */
+  readonly resourceTypes?: string[];
+  /**
+   * Logical id globs.
+   * @default - any logical id
+   */
+  readonly logicalIds?: string[];
+  /**
+   * A name for the rule, shown in the pipeline when it decides a change.
+   * @default - `rule #N`, N being the rule's position from 1
+   */
+  readonly description?: string;
+}
+
+/** What a policy says about one change, as the documents and the evaluator write it. */
+export type Verdict = `${RuleVerdict}`;
+
+export const VERDICTS: readonly Verdict[] = Object.values(RuleVerdict);
+export const CHANGE_ACTIONS: readonly string[] = Object.values(ChangeAction);
+export const REPLACEMENTS: readonly string[] = Object.values(Replacement);
+export const POLICY_ACTIONS: readonly string[] = Object.values(PolicyAction);
+
+/** The field of a CloudFormation `ResourceChange` that a rule criterion reads. */
+export type ChangeField = 'Action' | 'Replacement' | 'PolicyAction' | 'ResourceType' | 'LogicalResourceId';
+
+/**
+ * How a criterion matches: `values`, one of a closed list of CloudFormation values (a change without the
+ * field does not match); `globs`, glob patterns on free text.
+ */
+export type Criterion =
+  | { readonly kind: 'values'; readonly field: ChangeField; readonly values: readonly string[] }
+  | { readonly kind: 'globs'; readonly field: ChangeField };
+
+/** Every criterion of `SafetyRule`, by its key there (and in the rules document). */
+export const RULE_CRITERIA = {
+  actions: { kind: 'values', field: 'Action', values: CHANGE_ACTIONS },
+  replacements: { kind: 'values', field: 'Replacement', values: REPLACEMENTS },
+  policyActions: { kind: 'values', field: 'PolicyAction', values: POLICY_ACTIONS },
+  resourceTypes: { kind: 'globs', field: 'ResourceType' },
+  logicalIds: { kind: 'globs', field: 'LogicalResourceId' },
+} as const satisfies Record<Exclude<keyof SafetyRule, 'verdict' | 'description'>, Criterion>;
+
+export type CriterionKey = keyof typeof RULE_CRITERIA;
+export const CRITERION_KEYS = Object.keys(RULE_CRITERIA) as CriterionKey[];
+
+/** Every key a rule may have. */
+export const RULE_KEYS: readonly string[] = ['verdict', ...CRITERION_KEYS, 'description'];
+
+/** The longest glob a rule or policy option may hold. */
+export const MAX_GLOB_LENGTH = 256;
+
+/** The default policy: `SafetyPolicy.denyDestructiveChanges()` with no options. */
+export const DEFAULT_POLICY = { type: 'denyDestructive' } as const;
+
+/** A blue/green stack name suffix: letters, digits and hyphens. */
+export const STACK_SUFFIX_PATTERN = /^[A-Za-z0-9-]{1,40}$/;
+export const STACK_SUFFIX_RULE = '1 to 40 letters, digits or hyphens';
+
+/** How long an approval may wait, in seconds (Step Functions keeps a task token for a year; CodePipeline an action for 24 hours). */
+export const APPROVAL_TIMEOUT_SECONDS = { min: 60, max: 20 * 3600 } as const;
