@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { PolicyBinding, StrategyBinding } from '../policy/binding';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
@@ -225,6 +226,10 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     }
     this.deploymentRole = props.deploymentRole ?? this.createdDeploymentRole!;
 
+    const policy = (props.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges())._bind(this, this.taskFunction);
+    const strategy = props.onUnsafeChange?._bind(this, this.taskFunction, timeoutSecondsOf(props));
+    if (strategy) checkStrategy(policy, strategy, props);
+
     const config: ActionConfig = {
       v: CONFIG_VERSION,
       stackName: props.stackName,
@@ -237,8 +242,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       roleArn: this.deploymentRole.roleArn,
       ...(props.targetAccountRole ? { assumeRoleArn: props.targetAccountRole.roleArn } : {}),
       // Written even when it is the default: what the action was synthesized with is what it deploys with.
-      policy: (props.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges())._render(),
-      ...(props.onUnsafeChange ? { onUnsafe: props.onUnsafeChange._render(timeoutSecondsOf(props)) } : {}),
+      policy: policy.document,
+      ...(strategy ? { onUnsafe: strategy.document } : {}),
       ...(props.pollInterval ? { pollIntervalSeconds: props.pollInterval.toSeconds() } : {}),
       ...(props.timeout ? { timeoutMinutes: props.timeout.toMinutes() } : {}),
       ...(props.inputFileBucket ? { s3Bucket: props.inputFileBucket.bucketName, stateMachineFile: props.inputFileKey } : {}),
@@ -257,7 +262,6 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     });
 
     // A blue/green switch deploys <stackName>-<suffix>; nested stacks are named <stackName>-<id>-<random>.
-    const onUnsafe = props.onUnsafeChange?._render();
     if (props.targetAccountRole) {
       // The rights on the stack and the deployment role are the target account role's own.
       this.deployStateMachine._grantAssumeRole(props.targetAccountRole);
@@ -266,14 +270,14 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
         owner: this.node.path,
         stackName: this.stackName,
         deploymentRole: this.deploymentRole,
-        ...(onUnsafe?.type === 'deployToNewStack' ? { blueGreen: { ...(onUnsafe.suffix ? { suffix: onUnsafe.suffix } : {}) } } : {}),
+        ...(strategy?.newStacks ? { blueGreen: strategy.newStacks } : {}),
         nestedStacks: props.includeNestedStacks !== false,
         deleteRolledBack: !!props.recreateRolledBackStack,
       });
     }
     this.targetAccountRole = props.targetAccountRole;
-    props.safetyPolicy?._grant(this.taskFunction);
-    props.onUnsafeChange?._grant(this.taskFunction);
+    policy.grantRights();
+    strategy?.grantRights();
   }
 
   /** The action's properties, as CodePipeline sees them. */
@@ -363,20 +367,6 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
     const problem = artifactPathProblem(value as string);
     if (problem) throw new Error(`${where}: ${key} ${problem}`);
   }
-  const onUnsafe = props.onUnsafeChange?._render(timeoutSecondsOf(props));
-  if (onUnsafe?.type === 'requireApproval') {
-    const policy = props.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges();
-    if (!policy._canRequireApproval()) {
-      throw new Error(`${where}: onUnsafeChange requireApproval() needs a policy that can ask for approval: ` +
-        'rules with RuleVerdict.REQUIRE_APPROVAL, SafetyPolicy.fromFunction(), or ' +
-        'SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL })');
-    }
-    if (!Token.isUnresolved(onUnsafe.timeoutSeconds) && onUnsafe.timeoutSeconds > timeoutSecondsOf(props)) {
-      throw new Error(`${where}: the approval timeout (${onUnsafe.timeoutSeconds / 60} minutes) is longer than the action's timeout ` +
-        `(${timeoutSecondsOf(props) / 60} minutes): a decision after the action's deadline could never be executed. Give ` +
-        'UnsafeChangeAction.requireApproval() a shorter timeout, or the action a longer one');
-    }
-  }
   if (props.targetAccountRole && !props.deploymentRole) {
     throw new Error(`${where}: with targetAccountRole, give deploymentRole too: a CloudFormation service role of the target account`);
   }
@@ -397,6 +387,23 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
     if (!Number.isInteger(minutes) || minutes < 1 || minutes > DEFAULTS.maxTimeoutMinutes) {
       throw new Error(`${where}: timeout must be a whole number of minutes from 1 to ${DEFAULTS.maxTimeoutMinutes} (CodePipeline allows a Lambda action 24 hours), not ${minutes}`);
     }
+  }
+}
+
+/** A strategy that asks a person needs a policy that can ask, and a wait that ends before the action's deadline. */
+function checkStrategy(policy: PolicyBinding, strategy: StrategyBinding, props: StepFunctionsDeployActionProps): void {
+  const where = 'StepFunctionsDeployAction';
+  const approvalSeconds = strategy.approvalTimeoutSeconds;
+  if (approvalSeconds === undefined) return;
+  if (!policy.canRequireApproval) {
+    throw new Error(`${where}: onUnsafeChange requireApproval() needs a policy that can ask for approval: ` +
+      'rules with RuleVerdict.REQUIRE_APPROVAL, SafetyPolicy.fromFunction(), or ' +
+      'SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL })');
+  }
+  if (!Token.isUnresolved(approvalSeconds) && approvalSeconds > timeoutSecondsOf(props)) {
+    throw new Error(`${where}: the approval timeout (${approvalSeconds / 60} minutes) is longer than the action's timeout ` +
+      `(${timeoutSecondsOf(props) / 60} minutes): a decision after the action's deadline could never be executed. Give ` +
+      'UnsafeChangeAction.requireApproval() a shorter timeout, or the action a longer one');
   }
 }
 

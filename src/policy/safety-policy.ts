@@ -1,5 +1,7 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import type { PolicyBinding } from './binding';
 import { checkChangeSet } from './check';
 import type { PolicyDocument, RuleDocument } from '../shared/policy-document';
 import { CRITERION_KEYS, MAX_GLOB_LENGTH, RULE_CRITERIA, RULE_KEYS, RuleVerdict, VERDICTS } from '../shared/policy-vocabulary';
@@ -113,12 +115,13 @@ export class SafetyPolicy {
     if (verdict === RuleVerdict.ALLOW) {
       throw new Error('denyDestructiveChanges: destructiveChangeVerdict ALLOW would allow every change; use SafetyPolicy.allowAll() if that is what you want');
     }
+    const asks = verdict === RuleVerdict.REQUIRE_APPROVAL;
     return new SafetyPolicy({
       type: 'denyDestructive',
-      ...(verdict === RuleVerdict.REQUIRE_APPROVAL ? { destructiveVerdict: 'REQUIRE_APPROVAL' as const } : {}),
+      ...(asks ? { destructiveVerdict: 'REQUIRE_APPROVAL' as const } : {}),
       ...(types ? { allowReplacementOfTypes: types } : {}),
       ...(ids ? { allowReplacementOfIds: ids } : {}),
-    });
+    }, asks);
   }
 
   /**
@@ -129,16 +132,18 @@ export class SafetyPolicy {
     if (!Array.isArray(rules) || rules.length === 0) {
       throw new Error('SafetyPolicy.fromRules: give at least one rule (or use SafetyPolicy.allowAll())');
     }
-    return new SafetyPolicy({
-      type: 'rules',
+    const document = {
+      type: 'rules' as const,
       rules: rules.map((rule, i) => validateRule(rule, i)),
       defaultVerdict: checkValue(options.defaultVerdict ?? RuleVerdict.DENY, VERDICTS, 'defaultVerdict'),
-    });
+    };
+    const asks = [document.defaultVerdict, ...document.rules.map((r) => r.verdict)].includes(RuleVerdict.REQUIRE_APPROVAL);
+    return new SafetyPolicy(document, asks);
   }
 
   /** Allow every change (the change set is still created and reported, then executed). */
   public static allowAll(): SafetyPolicy {
-    return new SafetyPolicy({ type: 'allowAll' });
+    return new SafetyPolicy({ type: 'allowAll' }, false);
   }
 
   /**
@@ -150,26 +155,27 @@ export class SafetyPolicy {
    * is asked. The workflow's task function is granted permission to invoke it.
    */
   public static fromFunction(policyFunction: lambda.IFunction): SafetyPolicy {
-    return new SafetyPolicy({ type: 'function', functionArn: policyFunction.functionArn }, policyFunction);
+    return new SafetyPolicy({ type: 'function', functionArn: policyFunction.functionArn }, true,
+      (taskFunction) => policyFunction.grantInvoke(taskFunction));
   }
 
-  private constructor(private readonly document: PolicyDocument, private readonly policyFunction?: lambda.IFunction) {}
+  private constructor(
+    private readonly document: PolicyDocument,
+    private readonly canRequireApproval: boolean,
+    private readonly grant?: (taskFunction: iam.IGrantable) => void,
+  ) {}
 
-  /** Whether the policy can ask for a person's approval. @internal */
-  public _canRequireApproval(): boolean {
-    const doc = this._render();
-    switch (doc.type) {
-      case 'function': return true;
-      case 'rules': return doc.defaultVerdict === 'REQUIRE_APPROVAL' || doc.rules.some((r) => r.verdict === 'REQUIRE_APPROVAL');
-      case 'denyDestructive': return doc.destructiveVerdict === 'REQUIRE_APPROVAL';
-      default: return false;
-    }
-  }
-
-  /** Grants what the policy needs to the workflow's task function. @internal */
-  public _grant(taskFunction: iam.IGrantable): void {
-    // Only a function policy needs a right: to invoke its function.
-    this.policyFunction?.grantInvoke(taskFunction);
+  /**
+   * Binds the policy to an action whose workflow runs `taskFunction`: what the action needs to know, and the
+   * rights to grant.
+   * @internal
+   */
+  public _bind(_scope: Construct, taskFunction: iam.IGrantable): PolicyBinding {
+    return {
+      document: this.documentOrError(),
+      canRequireApproval: this.canRequireApproval,
+      grantRights: () => this.grant?.(taskFunction),
+    };
   }
 
   /**
@@ -179,7 +185,7 @@ export class SafetyPolicy {
    * allowed: see `incomplete`.
    */
   public evaluateChangeSet(describeChangeSetPages: any[]): ChangeSetEvaluation {
-    const result = checkChangeSet(this._render(), describeChangeSetPages);
+    const result = checkChangeSet(this.documentOrError(), describeChangeSetPages);
     return {
       verdict: result.verdict as RuleVerdict,
       changes: result.changes.map(({ path, ...c }) => ({
@@ -190,11 +196,10 @@ export class SafetyPolicy {
   }
 
   /**
-   * The policy's document. Only the static methods make policies (the constructor is private, so Python and
-   * Java cannot call it); an object made any other way has no document and gets this error.
-   * @internal
+   * Only the static methods make policies (the constructor is private, so Python and Java cannot call it); an
+   * object made any other way has no document and gets this error.
    */
-  public _render(): PolicyDocument {
+  private documentOrError(): PolicyDocument {
     if (!this.document) {
       throw new Error('SafetyPolicy: use SafetyPolicy.denyDestructiveChanges(), SafetyPolicy.fromRules() or ' +
         'SafetyPolicy.allowAll(); a policy of your own is a list of rules given to fromRules(), not a subclass');

@@ -2,8 +2,8 @@ import { Token } from 'aws-cdk-lib';
 import type { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { DEFAULTS } from '../shared/contract';
-import type { UnsafeChangeDocument } from '../shared/policy-document';
+import type { Construct } from 'constructs';
+import type { StrategyBinding } from './binding';
 import { APPROVAL_TIMEOUT_SECONDS, STACK_SUFFIX_PATTERN, STACK_SUFFIX_RULE } from '../shared/policy-vocabulary';
 
 /** Options of `UnsafeChangeAction.deployToNewStack()`. */
@@ -43,7 +43,7 @@ export class UnsafeChangeAction {
    * resource and the rule that refused it. The default.
    */
   public static fail(): UnsafeChangeAction {
-    return new UnsafeChangeAction(() => ({ type: 'fail' }));
+    return new UnsafeChangeAction(() => ({ document: { type: 'fail' }, grantRights: () => undefined }));
   }
 
   /**
@@ -57,7 +57,11 @@ export class UnsafeChangeAction {
     if (suffix !== undefined && !Token.isUnresolved(suffix) && !STACK_SUFFIX_PATTERN.test(suffix)) {
       throw new Error(`UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" must be ${STACK_SUFFIX_RULE}`);
     }
-    return new UnsafeChangeAction(() => ({ type: 'deployToNewStack', ...(suffix ? { suffix } : {}) }));
+    return new UnsafeChangeAction(() => ({
+      document: { type: 'deployToNewStack', ...(suffix ? { suffix } : {}) },
+      newStacks: suffix ? { suffix } : {},
+      grantRights: () => undefined,
+    }));
   }
 
   /**
@@ -78,35 +82,38 @@ export class UnsafeChangeAction {
       }
     }
     const topic = options.notificationTopic;
-    const timeoutSeconds = timeout?.toSeconds();
-    return new UnsafeChangeAction((actionTimeoutSeconds) => ({
-      type: 'requireApproval',
-      topicArn: topic.topicArn,
-      timeoutSeconds: timeoutSeconds ?? Math.min(actionTimeoutSeconds, APPROVAL_TIMEOUT_SECONDS.max),
-    }), topic);
+    return new UnsafeChangeAction((taskFunction, actionTimeoutSeconds) => {
+      const timeoutSeconds = timeout?.toSeconds() ?? Math.min(actionTimeoutSeconds, APPROVAL_TIMEOUT_SECONDS.max);
+      return {
+        document: { type: 'requireApproval', topicArn: topic.topicArn, timeoutSeconds },
+        approvalTimeoutSeconds: timeoutSeconds,
+        grantRights: () => topic.grantPublish(taskFunction),
+      };
+    });
   }
 
+  /**
+   * A strategy is one of the static methods above, and provides, through `bind`: its document (the state
+   * machine branches on its `type`, the task that runs the branch reads the rest; its shape and run-time checks
+   * are in shared/policy-document.ts and shared/validate-document.ts); the rights that task needs (a function
+   * that grants them to the task function); how long a person may take, if one decides; and the stacks it deploys beside the
+   * action's own, if any. Nothing else in the construct knows the strategies apart.
+   */
   private constructor(
-    private readonly renderer: (actionTimeoutSeconds: number) => UnsafeChangeDocument,
-    private readonly notificationTopic?: sns.ITopic,
+    private readonly bind: (taskFunction: iam.IGrantable, actionTimeoutSeconds: number) => StrategyBinding,
   ) {}
 
   /**
-   * The strategy's document, for an action whose timeout is `actionTimeoutSeconds`. Only the static methods
-   * make strategies (the constructor is private, so Python and Java cannot call it); an object made any
-   * other way has no document and gets this error.
+   * Binds the strategy to an action whose workflow runs `taskFunction` and whose timeout is
+   * `actionTimeoutSeconds`: what the action needs to know, and the rights to grant. Only the
+   * static methods make strategies (the constructor is private, so Python and Java cannot call it); an object
+   * made any other way gets this error.
    * @internal
    */
-  public _render(actionTimeoutSeconds: number = DEFAULTS.timeoutMinutes * 60): UnsafeChangeDocument {
-    if (!this.renderer) {
+  public _bind(_scope: Construct, taskFunction: iam.IGrantable, actionTimeoutSeconds: number): StrategyBinding {
+    if (!this.bind) {
       throw new Error('UnsafeChangeAction: use UnsafeChangeAction.fail(), deployToNewStack() or requireApproval(); subclasses are not supported');
     }
-    return this.renderer(actionTimeoutSeconds);
-  }
-
-  /** Grants what the strategy needs to the workflow's task function. @internal */
-  public _grant(taskFunction: iam.IGrantable): void {
-    // Only an approval needs a right beyond the deployment's: to publish to its topic.
-    this.notificationTopic?.grantPublish(taskFunction);
+    return this.bind(taskFunction, actionTimeoutSeconds);
   }
 }

@@ -225,5 +225,18 @@ export interface ApprovalResult {
   readonly comment?: string;
 }
 
+/** The workflow's state: its input, and each task's result at the task's ResultPath. */
+export interface WorkflowState {
+  readonly deployment: Deployment;
+  readonly job?: JobResult;
+  readonly template?: { readonly size: number; readonly templateUrl?: string };
+  readonly stack?: CheckStackResult;
+  readonly operation?: OperationResult;
+  readonly changeSet?: ChangeSetResult;
+  readonly inspection?: InspectionResult;
+  readonly approval?: ApprovalResult;
+  readonly [key: string]: unknown;
+}
+
 /** Error names a person's decision ends with (SendTaskFailure). */
 export const APPROVAL_REJECTED = 'ApprovalRejected';

@@ -1,34 +1,36 @@
 /** What the pipeline console shows: summaries, failure messages and output variables, within CodePipeline's limits. */
 import { LIMITS } from '../shared/contract';
-import type { ApprovalResult, CheckStackResult, Deployment, InspectionResult } from '../shared/contract';
+import type { WorkflowState } from '../shared/contract';
 import { truncate } from '../shared/errors';
 import { STATE_NAMES } from '../shared/state-names';
 
 export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'UNKNOWN';
 
+/**
+ * The execution's output: the workflow's state as its last state left it. Read defensively: any part may be
+ * missing.
+ */
+export type WorkflowOutput = Partial<WorkflowState>;
+
 /** What the workflow's output says happened. */
-export function outcomeOf(output: Record<string, any>): Outcome {
-  const stack = output.stack as CheckStackResult | undefined;
+export function outcomeOf(output: WorkflowOutput): Outcome {
   if (output.changeSet?.outcome === 'NO_CHANGES') return 'NO_CHANGES';
-  if ((output.deployment as Deployment | undefined)?.previousStackName) return 'DEPLOYED_TO_NEW_STACK';
-  if (stack?.next === 'CREATE') return 'CREATED';
+  if (output.deployment?.previousStackName) return 'DEPLOYED_TO_NEW_STACK';
+  if (output.stack?.next === 'CREATE') return 'CREATED';
   if (output.operation?.outcome === 'SUCCEEDED') return 'UPDATED';
   return 'UNKNOWN';
 }
 
 /** The verdict on the change set: the policy's, or the person's. */
-export function verdictOf(output: Record<string, any>): string {
-  const inspection = output.inspection as InspectionResult | undefined;
-  if (!inspection) return 'NONE';
-  if ((output.approval as ApprovalResult | undefined)?.approved) return 'APPROVED';
-  return inspection.verdict;
+export function verdictOf(output: WorkflowOutput): string {
+  if (!output.inspection) return 'NONE';
+  if (output.approval?.approved) return 'APPROVED';
+  return output.inspection.verdict;
 }
 
 /** The pipeline's summary: what changed, what was refused and why, within 2,048 characters. */
-export function successSummary(output: Record<string, any>, link: string): string {
-  const deployment = output.deployment as Deployment | undefined;
-  const inspection = output.inspection as InspectionResult | undefined;
-  const approval = output.approval as ApprovalResult | undefined;
+export function successSummary(output: WorkflowOutput, link: string): string {
+  const { deployment, inspection, approval } = output;
   const stackName = deployment?.stackName ?? 'the stack';
   const counts = inspection ? ` (${formatCounts(inspection.counts)})` : '';
   const refused = inspection && inspection.violationCount > 0
@@ -83,11 +85,11 @@ function lambdaErrorMessage(cause: string | undefined): string | undefined {
  * The action's output variables: StackName, Outcome, Verdict, ChangeSetName, and the stack's outputs under
  * their own keys (the fixed names win; outputs with names CodePipeline does not accept are left out).
  */
-export function outputVariables(output: Record<string, any>): Record<string, string> {
-  const deployment = output.deployment as Deployment | undefined;
+export function outputVariables(output: WorkflowOutput): Record<string, string> {
+  const deployment = output.deployment;
   // Without changes there is no operation: the outputs are the stack's as it was checked.
   const outcome = outcomeOf(output);
-  const stackOutputs = ((outcome === 'NO_CHANGES' ? output.stack?.outputs : output.operation?.outputs) ?? {}) as Record<string, string>;
+  const stackOutputs = (outcome === 'NO_CHANGES' ? output.stack?.outputs : output.operation?.outputs) ?? {};
   const valid = Object.entries(stackOutputs).filter(([key, value]) => /^[A-Za-z0-9@_-]{1,128}$/.test(key) && typeof value === 'string');
   return {
     ...Object.fromEntries(valid),

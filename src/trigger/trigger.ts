@@ -10,6 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { decodeContinuationToken, encodeContinuationToken, jobIdOf } from './job';
 import { failureMessage, outputVariables, runningSummary, successSummary } from './report';
+import type { WorkflowOutput } from './report';
 import { LIMITS } from '../shared/contract';
 import type { WorkflowInput } from '../shared/contract';
 import { isTransient, truncate } from '../shared/errors';
@@ -233,7 +234,7 @@ export function consoleLink(executionArn: string): string {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
-function safeParse(text: string | undefined): Record<string, any> {
+function safeParse(text: string | undefined): WorkflowOutput {
   try {
     const parsed = text ? JSON.parse(text) : {};
     return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};

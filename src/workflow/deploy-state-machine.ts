@@ -5,17 +5,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
+import { deployGraph } from './deploy-graph';
 import { DeployTaskFunction } from './deploy-task-function';
 import { globMatches } from '../policy/glob';
 import { suppressNag } from '../private/nag';
-import { APPROVAL_REJECTED, ENV, STAGING_PREFIX } from '../shared/contract';
-import type { TaskName } from '../shared/contract';
-import { TRANSIENT_ERROR } from '../shared/errors';
+import { ENV, STAGING_PREFIX } from '../shared/contract';
 import { BLUE_GREEN_ID_LENGTH, BLUE_GREEN_PREFIX, CHANGE_SET_PREFIX } from '../shared/naming';
-import { STATE_NAMES } from '../shared/state-names';
 import { TriggerFunction } from '../trigger/trigger-function';
 
 /** Properties of a `DeployStateMachine`. */
@@ -100,7 +97,7 @@ export class DeployStateMachine extends Construct {
     const logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
-      definitionBody: sfn.DefinitionBody.fromChainable(this.definition()),
+      definitionBody: sfn.DefinitionBody.fromChainable(deployGraph(this, this.taskFunction)),
       timeout: executionTimeout,
       tracingEnabled: true,
       // Every event, without the state data: the data holds no secrets, but it is the users' configuration.
@@ -300,153 +297,6 @@ export class DeployStateMachine extends Construct {
     suppressNag(this.taskFunction, [dlq]);
     suppressNag(this.triggerFunction, [dlq]);
   }
-
-  private definition(): sfn.IChainable {
-    const S = STATE_NAMES;
-    const errored = new sfn.Fail(this, S.deploymentErrored, {
-      errorPath: '$.error.Error', causePath: '$.error.Cause',
-    });
-    // Keeps the original error at $.error when the clean-up fails too.
-    const cleanUpAfterError = this.task('deleteChangeSet', S.cleanUpAfterError, '$.cleanup', errored, '$.cleanupError');
-    cleanUpAfterError.next(errored);
-    const succeeded = new sfn.Succeed(this, S.deploymentSucceeded);
-
-    // Path 1: create the stack and wait until CREATE_COMPLETE.
-    const createStack = this.task('createStack', S.createStack, '$.operation', errored);
-    const waitCreation = new sfn.Wait(this, S.waitStackCreation, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
-    const getCreationStatus = this.task('pollStack', S.getStackCreationStatus, '$.operation', errored);
-    createStack.next(waitCreation);
-    waitCreation.next(getCreationStatus);
-    getCreationStatus.next(new sfn.Choice(this, S.stackCreated)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), succeeded)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitCreation)
-      .otherwise(new sfn.Fail(this, S.stackCreationFailed, { error: 'StackCreationFailed', causePath: '$.operation.reason' })));
-
-    const checkStack = this.task('checkStack', S.checkStack, '$.stack', errored);
-
-    // Path 2 and 3: a change set, inspected by the safety policy, executed or deleted.
-    const createChangeSet = this.task('createChangeSet', S.createChangeSet, '$.changeSet', errored);
-    const waitChangeSet = new sfn.Wait(this, S.waitChangeSetCreation, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
-    const getChangeSetStatus = this.task('pollChangeSet', S.getChangeSetCreationStatus, '$.changeSet', cleanUpAfterError);
-    const inspect = this.task('inspectChangeSet', S.inspectChangeSet, '$.inspection', cleanUpAfterError);
-    const deleteEmpty = this.task('deleteChangeSet', S.deleteEmptyChangeSet, '$.cleanup', errored);
-    const deleteFailed = this.task('deleteChangeSet', S.deleteFailedChangeSet, '$.cleanup', errored);
-    const deleteUnsafe = this.task('deleteChangeSet', S.deleteUnsafeChangeSet, '$.cleanup', errored);
-    const execute = this.task('executeChangeSet', S.executeChangeSet, '$.operation', cleanUpAfterError);
-    const waitUpdate = new sfn.Wait(this, S.waitStackUpdate, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
-    const getUpdateStatus = this.task('pollStack', S.getStackUpdateStatus, '$.operation', errored);
-
-    createChangeSet.next(waitChangeSet);
-    waitChangeSet.next(getChangeSetStatus);
-    deleteEmpty.next(new sfn.Succeed(this, S.noChanges));
-    deleteFailed.next(new sfn.Fail(this, S.changeSetFailed, { error: 'ChangeSetFailed', causePath: '$.changeSet.reason' }));
-    getChangeSetStatus.next(new sfn.Choice(this, S.changeSetCreated)
-      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'READY'), inspect)
-      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'PENDING'), waitChangeSet)
-      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES'), deleteEmpty)
-      .otherwise(deleteFailed));
-    // What happens to an unsafe change set: fail (the default), or blue/green to a new stack, once.
-    const switchToNewStack = this.task('switchToNewStack', S.switchToNewStack, '$.deployment', errored);
-    switchToNewStack.next(checkStack);
-    deleteUnsafe.next(new sfn.Choice(this, S.deployToNewStack)
-      .when(sfn.Condition.and(
-        sfn.Condition.stringEquals('$.deployment.onUnsafe.type', 'deployToNewStack'),
-        // not(isPresent), rather than isPresent false: the same in Step Functions, and local engines agree.
-        sfn.Condition.not(sfn.Condition.isPresent('$.deployment.previousStackName')),
-      ), switchToNewStack)
-      .otherwise(new sfn.Fail(this, S.deploymentRejected, { error: 'UnsafeChangeSet', causePath: '$.inspection.reason' })));
-
-    // Or a person decides, through a task token; rejection and timeout delete the change set.
-    const waitForApproval = this.approvalTask();
-    const deleteRejected = this.task('deleteChangeSet', S.deleteRejectedChangeSet, '$.cleanup', errored);
-    deleteRejected.next(new sfn.Fail(this, S.approvalRejected, { error: APPROVAL_REJECTED, causePath: '$.approvalError.Cause' }));
-    const deleteExpired = this.task('deleteChangeSet', S.deleteExpiredChangeSet, '$.cleanup', errored);
-    deleteExpired.next(new sfn.Fail(this, S.approvalTimedOut, {
-      error: 'ApprovalTimedOut', cause: 'Nobody decided within the approval timeout: the change set was deleted and not executed.',
-    }));
-    waitForApproval.addCatch(deleteRejected, { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
-    waitForApproval.addCatch(deleteExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
-    // An answer too large for the state is an error like any other: the change set is deleted.
-    waitForApproval.addCatch(cleanUpAfterError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: '$.error' });
-    waitForApproval.addCatch(cleanUpAfterError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    waitForApproval.next(execute);
-
-    inspect.next(new sfn.Choice(this, S.safeToUpdate)
-      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'SAFE'), execute)
-      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'NEEDS_APPROVAL'), waitForApproval)
-      .otherwise(deleteUnsafe));
-    execute.next(waitUpdate);
-    waitUpdate.next(getUpdateStatus);
-    getUpdateStatus.next(new sfn.Choice(this, S.stackUpdated)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), succeeded)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitUpdate)
-      .otherwise(new sfn.Fail(this, S.stackUpdateFailed, { error: 'StackUpdateFailed', causePath: '$.operation.reason' })));
-
-    // The entry: confirm the pipeline job with CodePipeline, read the template, then decide between the paths.
-    const confirmJob = this.task('confirmJob', S.confirmJob, '$.job', errored);
-    const readTemplate = this.task('readTemplate', S.readTemplate, '$.template', errored);
-    confirmJob.next(readTemplate);
-    const waitOther = new sfn.Wait(this, S.waitForOtherDeployment, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
-    waitOther.next(checkStack);
-    readTemplate.next(checkStack);
-    // Opted in (recreateRolledBackStack): a stack whose creation failed is deleted, then created again.
-    const deleteRolledBack = this.task('deleteRolledBackStack', S.deleteRolledBackStack, '$.operation', errored);
-    const waitDeletion = new sfn.Wait(this, S.waitStackDeletion, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
-    const getDeletionStatus = this.task('pollStack', S.getStackDeletionStatus, '$.operation', errored);
-    deleteRolledBack.next(waitDeletion);
-    waitDeletion.next(getDeletionStatus);
-    getDeletionStatus.next(new sfn.Choice(this, S.stackDeleted)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), checkStack)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitDeletion)
-      .otherwise(new sfn.Fail(this, S.stackDeletionFailed, { error: 'StackDeletionFailed', causePath: '$.operation.reason' })));
-
-    checkStack.next(new sfn.Choice(this, S.doesStackExist)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'CREATE'), createStack)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'DELETE'), deleteRolledBack)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), createChangeSet)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
-      .otherwise(new sfn.Fail(this, S.stackNotUpdatable, { error: 'StackNotUpdatable', causePath: '$.stack.reason' })));
-    return confirmJob;
-  }
-
-  /** The state that waits for a person: the task function notifies, the execution waits for the task token. */
-  private approvalTask(): tasks.LambdaInvoke {
-    const state = new tasks.LambdaInvoke(this, STATE_NAMES.waitForApproval, {
-      lambdaFunction: this.taskFunction,
-      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      payload: sfn.TaskInput.fromObject({
-        task: 'requestApproval',
-        state: sfn.JsonPath.entirePayload,
-        token: sfn.JsonPath.taskToken,
-        executionId: sfn.JsonPath.executionId,
-      }),
-      resultPath: '$.approval',
-      // Each action sets its own approval timeout, cut to the action's deadline; no decision in time is a rejection.
-      taskTimeout: sfn.Timeout.at('$.inspection.approvalTimeoutSeconds'),
-      retryOnServiceExceptions: false,
-    });
-    state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
-    return state;
-  }
-
-  /** A Task state calling the task function, with retries on Lambda and AWS throttling errors and a timeout. */
-  private task(task: TaskName, name: string, resultPath: string, onError: sfn.IChainable, errorPath = '$.error'): tasks.LambdaInvoke {
-    const state = new tasks.LambdaInvoke(this, name, {
-      lambdaFunction: this.taskFunction,
-      payload: sfn.TaskInput.fromObject({ task, state: sfn.JsonPath.entirePayload, executionId: sfn.JsonPath.executionId }),
-      payloadResponseOnly: true,
-      resultPath,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
-      retryOnServiceExceptions: false,
-    });
-    state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
-    state.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
-    state.addRetry({ errors: [sfn.Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
-    // States.ALL does not catch States.DataLimitExceeded: it is named on its own.
-    state.addCatch(onError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: errorPath });
-    state.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: errorPath });
-    return state;
-  }
 }
 
 const SINGLETON_ID = 'StepFunctionsDeployWorkflow';
@@ -471,15 +321,6 @@ function writableStacks(grant: DeploymentGrant): string[] {
   if (!grant.blueGreen) return [grant.stackName];
   return [grant.stackName, `${grant.stackName}-${grant.blueGreen.suffix ?? `${BLUE_GREEN_PREFIX}${'?'.repeat(BLUE_GREEN_ID_LENGTH)}`}`];
 }
-
-/** A state's output over Step Functions' payload limit; States.ALL does not catch it. */
-const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
-
-/** Errors of the Lambda service itself, retried by every Task state. */
-const LAMBDA_SERVICE_ERRORS = [
-  'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
-];
 
 /** A function's own role and log group, so it needs no AWS managed policy. */
 function functionRole(scope: Construct, id: string): { role: iam.Role; logGroup: logs.LogGroup } {

@@ -8,6 +8,8 @@ import * as path from 'path';
 import { CloudFormationClient, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ChangeAction, Replacement, RuleVerdict, SafetyPolicy } from '../../src';
 import { main } from '../../src/cli/main';
@@ -229,7 +231,8 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
     { verdict: RuleVerdict.DENY, replacements: [Replacement.TRUE, Replacement.CONDITIONAL] },
     { verdict: RuleVerdict.ALLOW },
   ]);
-  const document = policy._render();
+  // The document the action writes into its configuration, as the construct gets it.
+  const document = policy._bind(new Stack(), new iam.AccountRootPrincipal()).document;
 
   // The workflow: the real inspect task against a CloudFormation fake that pages like the real API.
   const cfn = mockClient(CloudFormationClient);

@@ -14,7 +14,7 @@ import { isNoChangesReason } from '../../src/policy/completeness';
 import { combine, unrecognisedValue } from '../../src/policy/evaluate';
 import type { ChangeInput } from '../../src/policy/evaluate';
 import { readAnswer } from '../../src/policy/function-answer';
-import type { CheckStackResult, InspectionResult } from '../../src/shared/contract';
+import type { ApprovalResult, CheckStackResult, InspectionResult } from '../../src/shared/contract';
 import type { Verdict } from '../../src/shared/policy-document';
 import { judge, summarise } from '../../src/workflow/inspect';
 import type { LocatedChange } from '../../src/workflow/inspect';
@@ -214,7 +214,10 @@ describe('the inspection result and the execute gate', () => {
       const world = new TaskWorld();
       world.cloudformation.addStack('prod-sample-app', 'UPDATE_COMPLETE');
       world.cloudformation.addChangeSet('prod-sample-app', 'sfn-deploy-job1', []);
-      const state = { ...(inspection ? { inspection: inspection as unknown as InspectionResult } : {}), ...(approval ? { approval } : {}) };
+      const state = {
+        ...(inspection ? { inspection: inspection as unknown as InspectionResult } : {}),
+        ...(approval ? { approval: approval as unknown as ApprovalResult } : {}),
+      };
       const allowed = inspection?.verdict === 'SAFE' || (inspection?.verdict === 'NEEDS_APPROVAL' && approval?.approved === true);
       const result = world.run('executeChangeSet', state);
       if (allowed) await expect(result).resolves.toMatchObject({ outcome: 'IN_PROGRESS' });

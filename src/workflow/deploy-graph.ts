@@ -1,0 +1,179 @@
+/**
+ * The deploy workflow's state graph: which states there are, where each leads, and what every Task retries and
+ * catches. The construct that runs it (roles, functions, logging) is `DeployStateMachine`.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { APPROVAL_REJECTED } from '../shared/contract';
+import type { TaskName } from '../shared/contract';
+import { TRANSIENT_ERROR } from '../shared/errors';
+import { STATE_NAMES } from '../shared/state-names';
+
+/** The graph's first state, with every state after it; each Task state invokes `taskFunction`. */
+export function deployGraph(scope: Construct, taskFunction: lambda.IFunction): sfn.IChainable {
+  return new DeployGraph(scope, taskFunction).build();
+}
+
+/** A state's output over Step Functions' payload limit; States.ALL does not catch it. */
+const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
+
+/** Errors of the Lambda service itself, retried by every Task state. */
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
+];
+
+/** Builds the states in the construct scope of the state machine (their ids are the state names). */
+class DeployGraph {
+  constructor(private readonly scope: Construct, private readonly taskFunction: lambda.IFunction) {}
+
+  public build(): sfn.IChainable {
+    const S = STATE_NAMES;
+    const errored = new sfn.Fail(this.scope, S.deploymentErrored, {
+      errorPath: '$.error.Error', causePath: '$.error.Cause',
+    });
+    // Keeps the original error at $.error when the clean-up fails too.
+    const cleanUpAfterError = this.task('deleteChangeSet', S.cleanUpAfterError, '$.cleanup', errored, '$.cleanupError');
+    cleanUpAfterError.next(errored);
+    const succeeded = new sfn.Succeed(this.scope, S.deploymentSucceeded);
+
+    // Path 1: create the stack and wait until CREATE_COMPLETE.
+    const createStack = this.task('createStack', S.createStack, '$.operation', errored);
+    const waitCreation = new sfn.Wait(this.scope, S.waitStackCreation, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
+    const getCreationStatus = this.task('pollStack', S.getStackCreationStatus, '$.operation', errored);
+    createStack.next(waitCreation);
+    waitCreation.next(getCreationStatus);
+    getCreationStatus.next(new sfn.Choice(this.scope, S.stackCreated)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), succeeded)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitCreation)
+      .otherwise(new sfn.Fail(this.scope, S.stackCreationFailed, { error: 'StackCreationFailed', causePath: '$.operation.reason' })));
+
+    const checkStack = this.task('checkStack', S.checkStack, '$.stack', errored);
+
+    // Path 2 and 3: a change set, inspected by the safety policy, executed or deleted.
+    const createChangeSet = this.task('createChangeSet', S.createChangeSet, '$.changeSet', errored);
+    const waitChangeSet = new sfn.Wait(this.scope, S.waitChangeSetCreation, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
+    const getChangeSetStatus = this.task('pollChangeSet', S.getChangeSetCreationStatus, '$.changeSet', cleanUpAfterError);
+    const inspect = this.task('inspectChangeSet', S.inspectChangeSet, '$.inspection', cleanUpAfterError);
+    const deleteEmpty = this.task('deleteChangeSet', S.deleteEmptyChangeSet, '$.cleanup', errored);
+    const deleteFailed = this.task('deleteChangeSet', S.deleteFailedChangeSet, '$.cleanup', errored);
+    const deleteUnsafe = this.task('deleteChangeSet', S.deleteUnsafeChangeSet, '$.cleanup', errored);
+    const execute = this.task('executeChangeSet', S.executeChangeSet, '$.operation', cleanUpAfterError);
+    const waitUpdate = new sfn.Wait(this.scope, S.waitStackUpdate, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
+    const getUpdateStatus = this.task('pollStack', S.getStackUpdateStatus, '$.operation', errored);
+
+    createChangeSet.next(waitChangeSet);
+    waitChangeSet.next(getChangeSetStatus);
+    deleteEmpty.next(new sfn.Succeed(this.scope, S.noChanges));
+    deleteFailed.next(new sfn.Fail(this.scope, S.changeSetFailed, { error: 'ChangeSetFailed', causePath: '$.changeSet.reason' }));
+    getChangeSetStatus.next(new sfn.Choice(this.scope, S.changeSetCreated)
+      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'READY'), inspect)
+      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'PENDING'), waitChangeSet)
+      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES'), deleteEmpty)
+      .otherwise(deleteFailed));
+    // What happens to an unsafe change set: fail (the default), or blue/green to a new stack, once.
+    const switchToNewStack = this.task('switchToNewStack', S.switchToNewStack, '$.deployment', errored);
+    switchToNewStack.next(checkStack);
+    deleteUnsafe.next(new sfn.Choice(this.scope, S.deployToNewStack)
+      .when(sfn.Condition.and(
+        sfn.Condition.stringEquals('$.deployment.onUnsafe.type', 'deployToNewStack'),
+        // not(isPresent), rather than isPresent false: the same in Step Functions, and local engines agree.
+        sfn.Condition.not(sfn.Condition.isPresent('$.deployment.previousStackName')),
+      ), switchToNewStack)
+      .otherwise(new sfn.Fail(this.scope, S.deploymentRejected, { error: 'UnsafeChangeSet', causePath: '$.inspection.reason' })));
+
+    // Or a person decides, through a task token; rejection and timeout delete the change set.
+    const waitForApproval = this.approvalTask();
+    const deleteRejected = this.task('deleteChangeSet', S.deleteRejectedChangeSet, '$.cleanup', errored);
+    deleteRejected.next(new sfn.Fail(this.scope, S.approvalRejected, { error: APPROVAL_REJECTED, causePath: '$.approvalError.Cause' }));
+    const deleteExpired = this.task('deleteChangeSet', S.deleteExpiredChangeSet, '$.cleanup', errored);
+    deleteExpired.next(new sfn.Fail(this.scope, S.approvalTimedOut, {
+      error: 'ApprovalTimedOut', cause: 'Nobody decided within the approval timeout: the change set was deleted and not executed.',
+    }));
+    waitForApproval.addCatch(deleteRejected, { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
+    waitForApproval.addCatch(deleteExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
+    // An answer too large for the state is an error like any other: the change set is deleted.
+    waitForApproval.addCatch(cleanUpAfterError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: '$.error' });
+    waitForApproval.addCatch(cleanUpAfterError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    waitForApproval.next(execute);
+
+    inspect.next(new sfn.Choice(this.scope, S.safeToUpdate)
+      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'SAFE'), execute)
+      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'NEEDS_APPROVAL'), waitForApproval)
+      .otherwise(deleteUnsafe));
+    execute.next(waitUpdate);
+    waitUpdate.next(getUpdateStatus);
+    getUpdateStatus.next(new sfn.Choice(this.scope, S.stackUpdated)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), succeeded)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitUpdate)
+      .otherwise(new sfn.Fail(this.scope, S.stackUpdateFailed, { error: 'StackUpdateFailed', causePath: '$.operation.reason' })));
+
+    // The entry: confirm the pipeline job with CodePipeline, read the template, then decide between the paths.
+    const confirmJob = this.task('confirmJob', S.confirmJob, '$.job', errored);
+    const readTemplate = this.task('readTemplate', S.readTemplate, '$.template', errored);
+    confirmJob.next(readTemplate);
+    const waitOther = new sfn.Wait(this.scope, S.waitForOtherDeployment, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
+    waitOther.next(checkStack);
+    readTemplate.next(checkStack);
+    // Opted in (recreateRolledBackStack): a stack whose creation failed is deleted, then created again.
+    const deleteRolledBack = this.task('deleteRolledBackStack', S.deleteRolledBackStack, '$.operation', errored);
+    const waitDeletion = new sfn.Wait(this.scope, S.waitStackDeletion, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
+    const getDeletionStatus = this.task('pollStack', S.getStackDeletionStatus, '$.operation', errored);
+    deleteRolledBack.next(waitDeletion);
+    waitDeletion.next(getDeletionStatus);
+    getDeletionStatus.next(new sfn.Choice(this.scope, S.stackDeleted)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), checkStack)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitDeletion)
+      .otherwise(new sfn.Fail(this.scope, S.stackDeletionFailed, { error: 'StackDeletionFailed', causePath: '$.operation.reason' })));
+
+    checkStack.next(new sfn.Choice(this.scope, S.doesStackExist)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'CREATE'), createStack)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'DELETE'), deleteRolledBack)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), createChangeSet)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
+      .otherwise(new sfn.Fail(this.scope, S.stackNotUpdatable, { error: 'StackNotUpdatable', causePath: '$.stack.reason' })));
+    return confirmJob;
+  }
+
+  /** The state that waits for a person: the task function notifies, the execution waits for the task token. */
+  private approvalTask(): tasks.LambdaInvoke {
+    const state = new tasks.LambdaInvoke(this.scope, STATE_NAMES.waitForApproval, {
+      lambdaFunction: this.taskFunction,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({
+        task: 'requestApproval',
+        state: sfn.JsonPath.entirePayload,
+        token: sfn.JsonPath.taskToken,
+        executionId: sfn.JsonPath.executionId,
+      }),
+      resultPath: '$.approval',
+      // Each action sets its own approval timeout, cut to the action's deadline; no decision in time is a rejection.
+      taskTimeout: sfn.Timeout.at('$.inspection.approvalTimeoutSeconds'),
+      retryOnServiceExceptions: false,
+    });
+    state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
+    return state;
+  }
+
+  /** A Task state calling the task function, with retries on Lambda and AWS throttling errors and a timeout. */
+  private task(task: TaskName, name: string, resultPath: string, onError: sfn.IChainable, errorPath = '$.error'): tasks.LambdaInvoke {
+    const state = new tasks.LambdaInvoke(this.scope, name, {
+      lambdaFunction: this.taskFunction,
+      payload: sfn.TaskInput.fromObject({ task, state: sfn.JsonPath.entirePayload, executionId: sfn.JsonPath.executionId }),
+      payloadResponseOnly: true,
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
+      retryOnServiceExceptions: false,
+    });
+    state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
+    state.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
+    state.addRetry({ errors: [sfn.Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
+    // States.ALL does not catch States.DataLimitExceeded: it is named on its own.
+    state.addCatch(onError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: errorPath });
+    state.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: errorPath });
+    return state;
+  }
+}

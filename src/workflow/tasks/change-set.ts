@@ -1,0 +1,155 @@
+/** The change set tasks: create it, wait for it, inspect it with the safety policy, execute or delete it. */
+import { isDeepStrictEqual } from 'util';
+import {
+  ChangeSetType, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand,
+} from '@aws-sdk/client-cloudformation';
+import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { stackInputs, templateSource } from './stack';
+import { DeadlinePassedError, UnconfirmedDeploymentError, waitFor } from './support';
+import type { TaskDeps, TaskEvent } from './support';
+import { isNoChangesReason } from '../../policy/completeness';
+import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
+import { truncate } from '../../shared/errors';
+import { STATE_NAMES } from '../../shared/state-names';
+
+import { judge, readChanges, summarise } from '../inspect';
+
+/** One change set per deployment, named after the job; REVIEW_IN_PROGRESS stacks get a CREATE change set. */
+export async function createChangeSet(state: WorkflowState, deps: TaskDeps): Promise<ChangeSetResult> {
+  const { deployment } = state;
+  const type = state.stack?.status === 'REVIEW_IN_PROGRESS' ? ChangeSetType.CREATE : ChangeSetType.UPDATE;
+  const { files, body } = await templateSource(state, deps);
+  try {
+    await deps.cloudformation.send(new CreateChangeSetCommand({
+      StackName: deployment.stackName,
+      ChangeSetName: deployment.changeSetName,
+      ChangeSetType: type,
+      ...body,
+      ...stackInputs(deployment, files),
+      ClientToken: deployment.changeSetName,
+      ...(deployment.includeNestedStacks ? { IncludeNestedStacks: true } : {}),
+      Description: `StepFunctionsDeployAction, pipeline job ${deployment.jobId}`,
+    }));
+  } catch (e) {
+    // A retried task: the change set of this deployment already exists.
+    if ((e as Error).name !== 'AlreadyExistsException') throw e;
+  }
+  return { name: deployment.changeSetName, type, status: 'CREATE_PENDING', outcome: 'PENDING', waitSeconds: waitFor(deployment, deps) };
+}
+
+export async function pollChangeSet(state: WorkflowState, deps: TaskDeps): Promise<ChangeSetResult> {
+  const { deployment } = state;
+  const now = (deps.now ?? Date.now)();
+  const described = await deps.cloudformation.send(new DescribeChangeSetCommand({
+    StackName: deployment.stackName, ChangeSetName: deployment.changeSetName,
+  }));
+  const status = described.Status ?? 'UNKNOWN';
+  const reason = described.StatusReason;
+  const base = {
+    name: deployment.changeSetName, type: state.changeSet?.type ?? ChangeSetType.UPDATE, status, waitSeconds: waitFor(deployment, deps),
+  };
+  switch (status) {
+    case 'CREATE_COMPLETE':
+      return { ...base, outcome: 'READY' };
+    case 'CREATE_PENDING':
+    case 'CREATE_IN_PROGRESS':
+      if (now <= deployment.deadline) return { ...base, outcome: 'PENDING' };
+      return { ...base, outcome: 'FAILED', reason: `Change set ${deployment.changeSetName} was still ${status} at the action's timeout.` };
+    case 'FAILED':
+      if (isNoChangesReason(reason)) return { ...base, outcome: 'NO_CHANGES', ...(reason ? { reason } : {}) };
+      return { ...base, outcome: 'FAILED', reason: truncate(`Change set ${deployment.changeSetName} for stack ${deployment.stackName} failed: ${reason ?? 'no reason given'}`, 3000) };
+    default:
+      return { ...base, outcome: 'FAILED', reason: `Change set ${deployment.changeSetName} is ${status}.` };
+  }
+}
+
+/** Reads every page, evaluates every change, keeps the state small. */
+export async function inspectChangeSet(state: WorkflowState, deps: TaskDeps): Promise<InspectionResult> {
+  const { deployment } = state;
+  const { changes, nestedChangeSets } = await readChanges(deps.cloudformation, deployment);
+  const verdicts = await judge(deployment, changes, deps.lambda);
+  const inspection = summarise(deployment, changes, verdicts, nestedChangeSets);
+  if (deployment.onUnsafe.type !== 'requireApproval') return inspection;
+  // A person's answer after the action's deadline could not be executed: the wait ends at the deadline.
+  const left = Math.floor((deployment.deadline - (deps.now ?? Date.now)()) / 1000);
+  return { ...inspection, approvalTimeoutSeconds: Math.max(1, Math.min(deployment.onUnsafe.timeoutSeconds, left)) };
+}
+
+/**
+ * Executes the change set: the one call that applies destructive changes, so everything is checked again
+ * right before it. The state must say safe or approved; the action's deadline must not have passed; and the
+ * call must come from the execution itself at its Execute Change Set state, with this very state (someone
+ * who may invoke the task function cannot hand it a state of their own).
+ */
+export async function executeChangeSet(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<OperationResult> {
+  const { deployment } = state;
+  const approved = state.inspection?.verdict === 'NEEDS_APPROVAL' && state.approval?.approved === true;
+  if (state.inspection?.verdict !== 'SAFE' && !approved) {
+    // Defence in depth: the state machine only gets here when safe or approved; never execute anything else.
+    throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was neither inspected as safe nor approved`);
+  }
+  const now = (deps.now ?? Date.now)();
+  if (now > deployment.deadline) {
+    throw new DeadlinePassedError(`the action's timeout passed at ${new Date(deployment.deadline).toISOString()}: ` +
+      `change set ${deployment.changeSetName} is deleted, not executed`);
+  }
+  await confirmCaller(state, deps, event);
+  const type = state.changeSet?.type === ChangeSetType.CREATE ? 'CREATE' : 'UPDATE';
+  // The stack as it was checked before the change set was created: the same for a retry of this task, whose
+  // first attempt may have started the update already.
+  const updatedBefore = type === 'UPDATE' ? state.stack?.changedAt : undefined;
+  await deps.cloudformation.send(new ExecuteChangeSetCommand({
+    StackName: deployment.stackName,
+    ChangeSetName: deployment.changeSetName,
+    ClientRequestToken: deployment.changeSetName,
+  }));
+  return {
+    expectedStatus: `${type}_COMPLETE`,
+    status: `${type}_IN_PROGRESS`,
+    outcome: 'IN_PROGRESS',
+    ...(updatedBefore !== undefined ? { updatedBefore } : {}),
+    waitSeconds: waitFor(deployment, deps),
+  };
+}
+
+/** The newest state the execution entered must be Execute Change Set, with exactly the state this call holds. */
+async function confirmCaller(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<void> {
+  if (!deps.sfn) throw new Error('the task function has no Step Functions client to confirm its caller');
+  if (!event.executionId) throw new UnconfirmedDeploymentError('executeChangeSet was called without the execution\'s id: nothing is executed');
+  let history;
+  try {
+    history = await deps.sfn.send(new GetExecutionHistoryCommand({
+      executionArn: event.executionId, reverseOrder: true, maxResults: 100, includeExecutionData: true,
+    }));
+  } catch (e) {
+    if ((e as Error).name === 'AccessDeniedException' || (e as Error).name === 'ExecutionDoesNotExist') {
+      throw new UnconfirmedDeploymentError(`execution ${event.executionId} is not one of this deploy workflow's (${(e as Error).name}): nothing is executed`);
+    }
+    throw e;
+  }
+  const entered = history.events?.find((e) => e.type === 'TaskStateEntered');
+  const input = entered?.stateEnteredEventDetails?.input;
+  let inputState: unknown;
+  try {
+    inputState = input === undefined ? undefined : JSON.parse(input);
+  } catch {
+    inputState = undefined;
+  }
+  if (entered?.stateEnteredEventDetails?.name !== STATE_NAMES.executeChangeSet || !isDeepStrictEqual(inputState, state)) {
+    throw new UnconfirmedDeploymentError(`execution ${event.executionId} is not at ${STATE_NAMES.executeChangeSet} with this state: ` +
+      `change set ${state.deployment.changeSetName} is not executed`);
+  }
+}
+
+export async function deleteChangeSet(state: WorkflowState, deps: TaskDeps) {
+  const { deployment } = state;
+  try {
+    await deps.cloudformation.send(new DeleteChangeSetCommand({
+      StackName: deployment.stackName, ChangeSetName: deployment.changeSetName,
+    }));
+  } catch (e) {
+    const error = e as Error;
+    if (error.name !== 'ChangeSetNotFoundException' && !(error.name === 'ValidationError' && /does not exist/.test(error.message))) throw e;
+  }
+  return { deleted: deployment.changeSetName };
+}

@@ -1,0 +1,53 @@
+/**
+ * The deploy workflow's tasks. The state machine passes its whole state (`$`) with the task's name and the
+ * execution's id; each task returns a small result that the state machine stores at its ResultPath.
+ */
+import { createChangeSet, deleteChangeSet, executeChangeSet, inspectChangeSet, pollChangeSet } from './change-set';
+import { confirmJob } from './job';
+import { checkStack, createStack, deleteRolledBackStack, pollStack, readTemplate } from './stack';
+import { requestApproval, switchToNewStack } from './strategies';
+import type { TaskDeps, TaskEvent } from './support';
+import { TASKS } from '../../shared/contract';
+import type { Deployment, TaskName, WorkflowState } from '../../shared/contract';
+import { ConfigurationError, classify } from '../../shared/errors';
+
+
+export { DeadlinePassedError, UnconfirmedDeploymentError } from './support';
+export type { TaskDeps, TaskEvent } from './support';
+export type { WorkflowState } from '../../shared/contract';
+
+export async function runTask(event: TaskEvent, deps: TaskDeps): Promise<unknown> {
+  if (!event || !TASKS.includes(event.task)) {
+    throw new ConfigurationError(`unknown task ${JSON.stringify(event?.task)} (known: ${TASKS.join(', ')})`);
+  }
+  if (!event.state?.deployment) throw new ConfigurationError('the task event has no state.deployment');
+  try {
+    return await TASK_HANDLERS[event.task](event.state, withTargetAccount(event.state.deployment, deps), event);
+  } catch (e) {
+    throw classify(e);
+  }
+}
+
+/** The deps with CloudFormation calls made as the target account's role, when the deployment names one. */
+function withTargetAccount(deployment: Deployment, deps: TaskDeps): TaskDeps {
+  if (!deployment.assumeRoleArn) return deps;
+  if (!deps.cloudformationAs) throw new Error('this task function cannot assume a role for a cross-account deployment');
+  const session = `sfn-deploy-${deployment.jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32)}`;
+  return { ...deps, cloudformation: deps.cloudformationAs(deployment.assumeRoleArn, session) };
+}
+
+const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, event: TaskEvent) => Promise<unknown>> = {
+  confirmJob,
+  readTemplate,
+  checkStack,
+  createStack,
+  pollStack,
+  createChangeSet,
+  pollChangeSet,
+  inspectChangeSet,
+  executeChangeSet,
+  deleteChangeSet,
+  switchToNewStack,
+  requestApproval,
+  deleteRolledBackStack,
+};

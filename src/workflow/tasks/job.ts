@@ -1,0 +1,33 @@
+/** The first task: the execution and its deployment must be exactly what a confirmed pipeline job asks for. */
+import { isDeepStrictEqual } from 'util';
+import { UnconfirmedDeploymentError } from './support';
+import type { TaskDeps, TaskEvent } from './support';
+import type { Deployment, JobResult, WorkflowState } from '../../shared/contract';
+import { executionNameFor } from '../../shared/naming';
+import { confirmJob as confirmPipelineJob, deploymentForJob } from '../../shared/pipeline-job';
+
+
+/**
+ * The first task: the execution must be the one the trigger starts for its pipeline job (named after the
+ * job), the job must be one CodePipeline confirms in progress, and the deployment must be exactly the one
+ * that job's configuration asks for. An execution someone else started with their own input deploys nothing.
+ */
+export async function confirmJob(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<JobResult> {
+  const { deployment } = state;
+  if (!deps.codepipeline) throw new Error('the task function has no CodePipeline client to confirm the pipeline job');
+  const expected = executionNameFor(deployment.jobId);
+  const name = event.executionId?.split(':').pop();
+  if (name !== expected) {
+    throw new UnconfirmedDeploymentError(`execution ${name ?? '(unknown)'} was not started by the trigger for pipeline job ` +
+      `${deployment.jobId} (that execution is named ${expected}): nothing is deployed`);
+  }
+  const job = await confirmPipelineJob(deps.codepipeline, deployment.jobId);
+  const asked = await deploymentForJob(deps.s3, job);
+  const keys = [...new Set([...Object.keys(asked), ...Object.keys(deployment)])] as (keyof Deployment)[];
+  const differs = keys.filter((k) => !isDeepStrictEqual(asked[k], deployment[k]));
+  if (differs.length > 0) {
+    throw new UnconfirmedDeploymentError(`the execution's input differs from what pipeline job ${deployment.jobId} asks for ` +
+      `(${differs.join(', ')}): it was not started by this action's trigger, and nothing is deployed`);
+  }
+  return { pipelineName: job.pipelineName, pipelineExecutionId: job.pipelineExecutionId, actionExecutionId: job.actionExecutionId };
+}

@@ -1,0 +1,223 @@
+/** The stack tasks: read the template, check the stack, create it, wait for it, delete a rolled-back one. */
+import {
+  CreateStackCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
+import type { Capability, Parameter, Stack, Tag } from '@aws-sdk/client-cloudformation';
+import { LIMITS } from '../../shared/contract';
+import type { CheckStackResult, Deployment, OperationResult, WorkflowState } from '../../shared/contract';
+import { ConfigurationError, truncate } from '../../shared/errors';
+import { byteLength, readDeploymentFiles, stageTemplate } from '../artifact';
+import type { DeploymentFiles } from '../artifact';
+import { BLOCKED_GUIDANCE, isInProgress, operationOutcome } from '../stack-status';
+
+import { waitFor } from './support';
+import type { TaskDeps } from './support';
+
+/** Reads the template from the artifact early, so a bad artifact fails before the stack is touched. */
+export async function readTemplate(state: WorkflowState, deps: TaskDeps) {
+  const files = await readDeploymentFiles(deps.s3, state.deployment);
+  const size = byteLength(files.template);
+  if (size <= LIMITS.templateBody) return { size };
+  const templateUrl = await stageTemplate(deps.s3, state.deployment, files.template, deps.region, deps.urlSuffix ?? 'amazonaws.com');
+  return { size, templateUrl };
+}
+
+/** The stack, or undefined when CloudFormation says it does not exist (no other error means absent). */
+async function describeStack(deps: TaskDeps, stackName: string): Promise<Stack | undefined> {
+  try {
+    const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+    return described.Stacks?.[0];
+  } catch (e) {
+    const error = e as Error;
+    if (error.name === 'ValidationError' && /does not exist/.test(error.message)) return undefined;
+    throw e;
+  }
+}
+
+/** Only "does not exist" means absent; a stack in another deployment is waited for. */
+export async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<CheckStackResult> {
+  const { deployment } = state;
+  const now = (deps.now ?? Date.now)();
+  const waitSeconds = waitFor(deployment, deps);
+  const stack = await describeStack(deps, deployment.stackName);
+  if (!stack) return { exists: false, next: 'CREATE', waitSeconds };
+  if (!stack?.StackStatus) throw new Error(`DescribeStacks returned no status for ${deployment.stackName}`);
+  const status = stack.StackStatus;
+  const base = {
+    exists: true,
+    status,
+    ...(stack.StackId ? { stackId: stack.StackId } : {}),
+    waitSeconds,
+    changedAt: lastChange(stack),
+    ...outputsOf(stack.Outputs),
+  };
+  if (status === 'REVIEW_IN_PROGRESS') return { ...base, next: 'CHANGE_SET' };
+  if (status === 'ROLLBACK_COMPLETE' && deployment.recreateRolledBackStack) {
+    return { ...base, next: 'DELETE', reason: `Stack ${deployment.stackName} is ROLLBACK_COMPLETE: deleting it to create it again.` };
+  }
+  if (BLOCKED_GUIDANCE[status]) {
+    return { ...base, next: 'BLOCKED', reason: `Stack ${deployment.stackName} is ${status}: ${BLOCKED_GUIDANCE[status]}.` };
+  }
+  if (isInProgress(status)) {
+    if (now > deployment.deadline) {
+      return {
+        ...base,
+        next: 'BLOCKED',
+        reason: `Stack ${deployment.stackName} stayed ${status} (another deployment is running) until the action's timeout.`,
+      };
+    }
+    return { ...base, next: 'WAIT', reason: `Stack ${deployment.stackName} is ${status}: waiting for it to settle.` };
+  }
+  return { ...base, next: 'CHANGE_SET' };
+}
+
+/** The create path. The client request token makes a retried call harmless. */
+export async function createStack(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
+  const { deployment } = state;
+  const { files, body } = await templateSource(state, deps);
+  const created = await deps.cloudformation.send(new CreateStackCommand({
+    StackName: deployment.stackName,
+    ...body,
+    ...stackInputs(deployment, files),
+    ...(files.configuration.StackPolicy ? { StackPolicyBody: JSON.stringify(files.configuration.StackPolicy) } : {}),
+    ClientRequestToken: deployment.changeSetName,
+  }));
+  return {
+    expectedStatus: 'CREATE_COMPLETE',
+    status: 'CREATE_IN_PROGRESS',
+    outcome: 'IN_PROGRESS',
+    ...(created.StackId ? { stackId: created.StackId } : {}),
+    waitSeconds: waitFor(deployment, deps),
+  };
+}
+
+/** Waits for the stack operation; a failure reports the first failed resource's reason. */
+export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
+  const { deployment } = state;
+  const now = (deps.now ?? Date.now)();
+  const expectedStatus = state.operation?.expectedStatus ?? 'UPDATE_COMPLETE';
+  const updatedBefore = state.operation?.updatedBefore;
+  const stack = await describeStack(deps, deployment.stackName);
+  if (!stack && expectedStatus !== 'DELETE_COMPLETE') throw new Error(`stack ${deployment.stackName} does not exist while ${expectedStatus} is awaited`);
+  // A deleted stack is no longer found by name: that is the end of a deletion.
+  const status = stack ? stack.StackStatus ?? 'UNKNOWN' : 'DELETE_COMPLETE';
+  // Right after ExecuteChangeSet, DescribeStacks can still show the stack as it was (the previous update's
+  // UPDATE_COMPLETE): that is not this update's end. Seen only when neither the stack's LastUpdatedTime nor the
+  // change set's ExecutionStatus shows that this update happened.
+  const stale = updatedBefore !== undefined && stack !== undefined && lastChange(stack) <= updatedBefore
+    && !(await changeSetExecuted(deps, deployment));
+  const outcome = stale ? 'IN_PROGRESS' : operationOutcome(status, expectedStatus);
+  const base = { expectedStatus, status, waitSeconds: waitFor(deployment, deps), ...(updatedBefore !== undefined ? { updatedBefore } : {}) };
+  if (outcome === 'SUCCEEDED') return { ...base, outcome, ...outputsOf(stack?.Outputs) };
+  if (outcome === 'IN_PROGRESS') {
+    if (now <= deployment.deadline) return { ...base, outcome };
+    return {
+      ...base,
+      outcome: 'FAILED',
+      reason: `Stack ${deployment.stackName} is still ${status} at the action's timeout; CloudFormation carries on, ` +
+        'check the stack before running the pipeline again.',
+    };
+  }
+  const rootCause = await firstFailure(deps, deployment);
+  const reason = `Stack ${deployment.stackName} ended ${status}, not ${expectedStatus}` +
+    (stack?.StackStatusReason ? ` (${stack.StackStatusReason})` : '') +
+    (rootCause ? `. First failure: ${rootCause}` : '');
+  return { ...base, outcome: 'FAILED', reason: truncate(reason, 3000) };
+}
+
+/** Opted in: a stack whose creation failed (ROLLBACK_COMPLETE, no resources left) is deleted, then created. */
+export async function deleteRolledBackStack(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
+  const { deployment } = state;
+  if (!deployment.recreateRolledBackStack) {
+    throw new ConfigurationError('deleteRolledBackStack runs only with recreateRolledBackStack');
+  }
+  // Defence in depth: only ever delete a stack that is ROLLBACK_COMPLETE right now.
+  const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: deployment.stackName }));
+  const status = described.Stacks?.[0]?.StackStatus;
+  if (status !== 'ROLLBACK_COMPLETE') {
+    throw new Error(`refusing to delete stack ${deployment.stackName}: it is ${status}, not ROLLBACK_COMPLETE`);
+  }
+  await deps.cloudformation.send(new DeleteStackCommand({
+    StackName: deployment.stackName,
+    ClientRequestToken: `${deployment.changeSetName}-delete`.slice(0, 128),
+    ...(deployment.roleArn ? { RoleARN: deployment.roleArn } : {}),
+  }));
+  return { expectedStatus: 'DELETE_COMPLETE', status: 'DELETE_IN_PROGRESS', outcome: 'IN_PROGRESS', waitSeconds: waitFor(deployment, deps) };
+}
+
+interface TemplateSource {
+  readonly body: { TemplateBody?: string; TemplateURL?: string };
+  readonly files: DeploymentFiles;
+}
+
+export async function templateSource(state: WorkflowState, deps: TaskDeps): Promise<TemplateSource> {
+  const files = await readDeploymentFiles(deps.s3, state.deployment);
+  const url = state.template?.templateUrl;
+  return { files, body: url ? { TemplateURL: url } : { TemplateBody: files.template } };
+}
+
+export function stackInputs(deployment: Deployment, files: DeploymentFiles) {
+  const parameters = { ...(files.configuration.Parameters ?? {}), ...deployment.parameterOverrides };
+  const tags = { ...(files.configuration.Tags ?? {}), ...deployment.tags };
+  return {
+    Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]): Parameter => ({ ParameterKey, ParameterValue })),
+    Tags: Object.entries(tags).map(([Key, Value]): Tag => ({ Key, Value })),
+    Capabilities: deployment.capabilities as Capability[],
+    ...(deployment.roleArn ? { RoleARN: deployment.roleArn } : {}),
+  };
+}
+
+/** Whether CloudFormation says the deployment's change set was executed to its end (successfully or not). */
+async function changeSetExecuted(deps: TaskDeps, deployment: Deployment): Promise<boolean> {
+  try {
+    const described = await deps.cloudformation.send(new DescribeChangeSetCommand({
+      StackName: deployment.stackName, ChangeSetName: deployment.changeSetName,
+    }));
+    return described.ExecutionStatus === 'EXECUTE_COMPLETE' || described.ExecutionStatus === 'EXECUTE_FAILED';
+  } catch (e) {
+    if ((e as Error).name === 'ChangeSetNotFoundException') return false;
+    throw e;
+  }
+}
+
+/** When the stack last changed: its LastUpdatedTime, or its CreationTime if it was never updated (epoch ms). */
+function lastChange(stack: Stack): number {
+  const time = stack.LastUpdatedTime ?? stack.CreationTime;
+  return time ? new Date(time).getTime() : 0;
+}
+
+/** The stack's outputs, for the action's output variables: at most 50, each value cut to 500 characters. */
+function outputsOf(outputs: { OutputKey?: string; OutputValue?: string }[] | undefined): { outputs?: Record<string, string> } {
+  const entries = (outputs ?? []).filter((o) => o.OutputKey && o.OutputValue !== undefined).slice(0, 50)
+    .map((o) => [o.OutputKey!, truncate(o.OutputValue!, 500)]);
+  return entries.length > 0 ? { outputs: Object.fromEntries(entries) } : {};
+}
+
+/** The earliest failed resource event of this deployment: the root cause, not the cascade of cancellations. */
+async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<string | undefined> {
+  const failures: { time: number; text: string; cancelled: boolean }[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < 5; page++) {
+    const events = await deps.cloudformation.send(new DescribeStackEventsCommand({ StackName: deployment.stackName, NextToken: token }));
+    let older = false;
+    for (const event of events.StackEvents ?? []) {
+      const time = event.Timestamp ? new Date(event.Timestamp).getTime() : 0;
+      if (time && time < deployment.startedAt - 60_000) {
+        older = true;
+        continue;
+      }
+      if (event.ResourceStatus?.endsWith('_FAILED') && event.LogicalResourceId !== deployment.stackName) {
+        failures.push({
+          time,
+          cancelled: /cancelled/i.test(event.ResourceStatusReason ?? ''),
+          text: `${event.LogicalResourceId} (${event.ResourceType}) ${event.ResourceStatus}: ${event.ResourceStatusReason ?? 'no reason given'}`,
+        });
+      }
+    }
+    token = events.NextToken;
+    if (!token || older) break;
+  }
+  const real = failures.filter((f) => !f.cancelled);
+  const pick = (real.length > 0 ? real : failures).sort((a, b) => a.time - b.time)[0];
+  return pick?.text;
+}
