@@ -66,6 +66,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@2.37.55',
     'yauzl@^3',
     '@types/yauzl@^3',
+    // The structure of src/: every import points down a layer, no cycles (npx projen structure).
+    'dependency-cruiser@^16',
   ],
   jestOptions: {
     // Snapshots are never rewritten by a test run, in CI or locally.
@@ -116,6 +118,7 @@ project.addPackageIgnore('/.venv-tools/');
 project.addPackageIgnore('/.ci/');
 project.addPackageIgnore('/.demo-out/');
 project.addPackageIgnore('/.picture-check/');
+project.addPackageIgnore('/.dependency-cruiser.cjs');
 project.addPackageIgnore('/docs/');
 project.addPackageIgnore('/rosetta/');
 
@@ -145,6 +148,17 @@ project.tasks.addEnvironment('JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION', '1');
 // The construct tests synthesize the bundled handlers (assets/), so the test task bundles first.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 project.testTask.prependSpawn(pythonTools);
+
+// The structure of src/ (.dependency-cruiser.cjs): layers whose imports all point down, no cycles.
+const structure = project.addTask('structure', {
+  description: 'Check that every import of src/ points down a layer and that no module takes part in a cycle',
+  exec: 'depcruise src --config .dependency-cruiser.cjs --validate',
+});
+project.testTask.prependSpawn(structure);
+project.addTask('structure:draw', {
+  description: 'Draw the layers of src/ and their imports into docs/structure.svg (needs Graphviz: dot)',
+  exec: "depcruise src --config .dependency-cruiser.cjs --output-type dot --collapse '^src/[^/]+/' | dot -Tsvg -o docs/structure.svg",
+});
 
 // Python and Java: build the wheel and the jar, then run the small Python and Java CDK apps against them.
 project.addTask('package:bindings', {
