@@ -148,7 +148,7 @@ export function evaluateChange(policy: PolicyDocument, raw: ChangeInput, context
 }
 
 /**
- * The built-in rules of `SafetyPolicy.denyDestructiveChanges()` (B13). The most specific reason is reported:
+ * The built-in rules of `SafetyPolicy.denyDestructiveChanges()`. The most specific reason is reported:
  * a removal is `no-deletion` even though CloudFormation also gives it a PolicyAction.
  */
 function classifyDestructive(rc: NonNullable<ChangeInput['ResourceChange']>, replaceable: boolean): [Verdict, string] {

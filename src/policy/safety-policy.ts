@@ -108,12 +108,12 @@ export class SafetyPolicy {
    * in-place modifications.
    */
   public static denyDestructiveChanges(options: DenyDestructiveChangesOptions = {}): SafetyPolicy {
-    const types = validateGlobs(options.allowReplacementOfResourceTypes, 'allowReplacementOfResourceTypes');
-    const ids = validateGlobs(options.allowReplacementOfLogicalIds, 'allowReplacementOfLogicalIds');
+    const types = validateGlobs(options.allowReplacementOfResourceTypes, `${DENY_DESTRUCTIVE}: allowReplacementOfResourceTypes`);
+    const ids = validateGlobs(options.allowReplacementOfLogicalIds, `${DENY_DESTRUCTIVE}: allowReplacementOfLogicalIds`);
     const verdict = options.destructiveChangeVerdict;
-    if (verdict !== undefined) checkValue(verdict, VERDICTS, 'denyDestructiveChanges: destructiveChangeVerdict');
+    if (verdict !== undefined) checkValue(verdict, VERDICTS, `${DENY_DESTRUCTIVE}: destructiveChangeVerdict`);
     if (verdict === RuleVerdict.ALLOW) {
-      throw new Error('denyDestructiveChanges: destructiveChangeVerdict ALLOW would allow every change; use SafetyPolicy.allowAll() if that is what you want');
+      throw new Error(`${DENY_DESTRUCTIVE}: destructiveChangeVerdict ALLOW would allow every change; use SafetyPolicy.allowAll() if that is what you want`);
     }
     const asks = verdict === RuleVerdict.REQUIRE_APPROVAL;
     return new SafetyPolicy({
@@ -135,7 +135,7 @@ export class SafetyPolicy {
     const document = {
       type: 'rules' as const,
       rules: rules.map((rule, i) => validateRule(rule, i)),
-      defaultVerdict: checkValue(options.defaultVerdict ?? RuleVerdict.DENY, VERDICTS, 'defaultVerdict'),
+      defaultVerdict: checkValue(options.defaultVerdict ?? RuleVerdict.DENY, VERDICTS, 'SafetyPolicy.fromRules: defaultVerdict'),
     };
     const asks = [document.defaultVerdict, ...document.rules.map((r) => r.verdict)].includes(RuleVerdict.REQUIRE_APPROVAL);
     return new SafetyPolicy(document, asks);
@@ -207,6 +207,9 @@ export class SafetyPolicy {
     return this.document;
   }
 }
+
+/** Errors name the method they come from, as every validation error of the constructs does: `Class.method: ...`. */
+const DENY_DESTRUCTIVE = 'SafetyPolicy.denyDestructiveChanges';
 
 function validateRule(rule: SafetyRule, index: number): RuleDocument {
   const where = `SafetyPolicy.fromRules: rule #${index + 1}`;

@@ -51,7 +51,7 @@ export class DeployStateMachine extends Construct {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(SINGLETON_ID);
     if (existing instanceof DeployStateMachine) return existing;
-    if (existing) throw new Error(`${stack.node.path} already has a construct named ${SINGLETON_ID} that is not a DeployStateMachine`);
+    if (existing) throw new Error(`DeployStateMachine.of: ${stack.node.path} already has a construct named ${SINGLETON_ID} that is not a DeployStateMachine`);
     return new DeployStateMachine(stack, SINGLETON_ID);
   }
 

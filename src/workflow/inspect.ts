@@ -1,5 +1,5 @@
 /**
- * Inspecting a change set (B12 to B14, B19): every page, every nested change set, every change evaluated by
+ * Inspecting a change set: every page, every nested change set, every change evaluated by
  * the safety policy (rules here, or the user's policy function), and a result small enough for the state.
  */
 import { DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
@@ -117,7 +117,7 @@ async function askPolicyFunction(
   return readAnswer(text);
 }
 
-/** The inspection result: small, whatever the size of the change set (B19). */
+/** The inspection result: small enough for the state, whatever the size of the change set. */
 export function summarise(
   deployment: Deployment, located: LocatedChange[], verdicts: ChangeVerdict[], nestedChangeSets: number,
 ): InspectionResult {

@@ -1,7 +1,7 @@
 /** Classification of CloudFormation stack and change set statuses. Pure. */
 import { DEFAULTS } from '../shared/contract';
 
-/** Stacks in these states cannot take a change set: the deployment stops with guidance (B10). */
+/** Stacks in these states cannot take a change set: the deployment stops and says what to do. */
 export const BLOCKED_GUIDANCE: Record<string, string> = {
   ROLLBACK_COMPLETE:
     'its creation failed and was rolled back; delete the stack (aws cloudformation delete-stack) and run the pipeline again',

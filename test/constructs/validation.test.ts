@@ -1,7 +1,8 @@
 import { Duration, Lazy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { basicProps, newPipeline, newStack, singleAction, userParametersOf } from './helpers';
-import { StepFunctionsDeployAction } from '../../src';
+import { DeployStateMachine, RuleVerdict, SafetyPolicy, StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
 
 /** Builds the action in a fresh stack; returns a function for `expect(...).toThrow()`. */
@@ -113,5 +114,24 @@ describe('props validation, with messages that say what to change', () => {
     const { config } = userParametersOf(template(), 'Deploy');
     expect(config).not.toHaveProperty('parameterOverrides');
     expect(config).not.toHaveProperty('tags');
+  });
+});
+
+describe('every validation error names where it comes from, in one style', () => {
+  const prefix = /^(StepFunctionsDeployAction|DeployStateMachine(\.of)?|SafetyPolicy\.\w+|UnsafeChangeAction\.\w+): /;
+  test.each([
+    ['a stack name', build({ stackName: '1app' })],
+    ['a poll interval', build({ pollInterval: Duration.millis(1500) })],
+    ['replacement globs', () => SafetyPolicy.denyDestructiveChanges({ allowReplacementOfResourceTypes: [] })],
+    ['a destructive verdict', () => SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: 'NO' as RuleVerdict })],
+    ['an ALLOW destructive verdict', () => SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.ALLOW })],
+    ['a default verdict', () => SafetyPolicy.fromRules([{ verdict: RuleVerdict.DENY }], { defaultVerdict: 'NO' as RuleVerdict })],
+    ['a rule', () => SafetyPolicy.fromRules([{ verdict: RuleVerdict.DENY, actions: [] }])],
+    ['no rules', () => SafetyPolicy.fromRules([])],
+    ['a stack name suffix', () => UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'a b' })],
+    ['an approval timeout', () => UnsafeChangeAction.requireApproval({ notificationTopic: {} as sns.ITopic, timeout: Duration.seconds(10) })],
+    ['an execution timeout', () => new DeployStateMachine(newStack(), 'W', { executionTimeout: Duration.hours(24) })],
+  ])('%s', (_what, bad) => {
+    expect(bad).toThrow(prefix);
   });
 });
