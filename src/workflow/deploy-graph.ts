@@ -26,6 +26,15 @@ const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
 ];
 
+/** The states of one wait for a stack operation, and the error its failure ends with. */
+interface OperationStates {
+  readonly wait: string;
+  readonly poll: string;
+  readonly ended: string;
+  readonly failed: string;
+  readonly error: string;
+}
+
 /** Builds the states in the construct scope of the state machine (their ids are the state names). */
 class DeployGraph {
   constructor(private readonly scope: Construct, private readonly taskFunction: lambda.IFunction) {}
@@ -42,14 +51,9 @@ class DeployGraph {
 
     // Path 1: create the stack and wait until CREATE_COMPLETE.
     const createStack = this.task('createStack', S.createStack, '$.operation', errored);
-    const waitCreation = new sfn.Wait(this.scope, S.waitStackCreation, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
-    const getCreationStatus = this.task('pollStack', S.getStackCreationStatus, '$.operation', errored);
-    createStack.next(waitCreation);
-    waitCreation.next(getCreationStatus);
-    getCreationStatus.next(new sfn.Choice(this.scope, S.stackCreated)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), succeeded)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitCreation)
-      .otherwise(new sfn.Fail(this.scope, S.stackCreationFailed, { error: 'StackCreationFailed', causePath: '$.operation.reason' })));
+    createStack.next(this.untilOperationEnds({
+      wait: S.waitStackCreation, poll: S.getStackCreationStatus, ended: S.stackCreated, failed: S.stackCreationFailed, error: 'StackCreationFailed',
+    }, succeeded, errored));
 
     const checkStack = this.task('checkStack', S.checkStack, '$.stack', errored);
 
@@ -62,8 +66,6 @@ class DeployGraph {
     const deleteFailed = this.task('deleteChangeSet', S.deleteFailedChangeSet, '$.cleanup', errored);
     const deleteUnsafe = this.task('deleteChangeSet', S.deleteUnsafeChangeSet, '$.cleanup', errored);
     const execute = this.task('executeChangeSet', S.executeChangeSet, '$.operation', cleanUpAfterError);
-    const waitUpdate = new sfn.Wait(this.scope, S.waitStackUpdate, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
-    const getUpdateStatus = this.task('pollStack', S.getStackUpdateStatus, '$.operation', errored);
 
     createChangeSet.next(waitChangeSet);
     waitChangeSet.next(getChangeSetStatus);
@@ -104,12 +106,9 @@ class DeployGraph {
       .when(sfn.Condition.stringEquals('$.inspection.verdict', 'SAFE'), execute)
       .when(sfn.Condition.stringEquals('$.inspection.verdict', 'NEEDS_APPROVAL'), waitForApproval)
       .otherwise(deleteUnsafe));
-    execute.next(waitUpdate);
-    waitUpdate.next(getUpdateStatus);
-    getUpdateStatus.next(new sfn.Choice(this.scope, S.stackUpdated)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), succeeded)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitUpdate)
-      .otherwise(new sfn.Fail(this.scope, S.stackUpdateFailed, { error: 'StackUpdateFailed', causePath: '$.operation.reason' })));
+    execute.next(this.untilOperationEnds({
+      wait: S.waitStackUpdate, poll: S.getStackUpdateStatus, ended: S.stackUpdated, failed: S.stackUpdateFailed, error: 'StackUpdateFailed',
+    }, succeeded, errored));
 
     // The entry: confirm the pipeline job with CodePipeline, read the template, then decide between the paths.
     const confirmJob = this.task('confirmJob', S.confirmJob, '$.job', errored);
@@ -120,14 +119,9 @@ class DeployGraph {
     readTemplate.next(checkStack);
     // Opted in (recreateRolledBackStack): a stack whose creation failed is deleted, then created again.
     const deleteRolledBack = this.task('deleteRolledBackStack', S.deleteRolledBackStack, '$.operation', errored);
-    const waitDeletion = new sfn.Wait(this.scope, S.waitStackDeletion, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
-    const getDeletionStatus = this.task('pollStack', S.getStackDeletionStatus, '$.operation', errored);
-    deleteRolledBack.next(waitDeletion);
-    waitDeletion.next(getDeletionStatus);
-    getDeletionStatus.next(new sfn.Choice(this.scope, S.stackDeleted)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), checkStack)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), waitDeletion)
-      .otherwise(new sfn.Fail(this.scope, S.stackDeletionFailed, { error: 'StackDeletionFailed', causePath: '$.operation.reason' })));
+    deleteRolledBack.next(this.untilOperationEnds({
+      wait: S.waitStackDeletion, poll: S.getStackDeletionStatus, ended: S.stackDeleted, failed: S.stackDeletionFailed, error: 'StackDeletionFailed',
+    }, checkStack, errored));
 
     checkStack.next(new sfn.Choice(this.scope, S.doesStackExist)
       .when(sfn.Condition.stringEquals('$.stack.next', 'CREATE'), createStack)
@@ -136,6 +130,21 @@ class DeployGraph {
       .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
       .otherwise(new sfn.Fail(this.scope, S.stackNotUpdatable, { error: 'StackNotUpdatable', causePath: '$.stack.reason' })));
     return confirmJob;
+  }
+
+  /**
+   * Waits for the stack operation the previous state started: wait, poll the stack, and go on when it ended
+   * well, wait again while it runs, fail with the reason otherwise.
+   */
+  private untilOperationEnds(names: OperationStates, whenDone: sfn.IChainable, errored: sfn.IChainable): sfn.IChainable {
+    const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
+    const poll = this.task('pollStack', names.poll, '$.operation', errored);
+    wait.next(poll);
+    poll.next(new sfn.Choice(this.scope, names.ended)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), whenDone)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), wait)
+      .otherwise(new sfn.Fail(this.scope, names.failed, { error: names.error, causePath: '$.operation.reason' })));
+    return wait;
   }
 
   /** The state that waits for a person: the task function notifies, the execution waits for the task token. */
