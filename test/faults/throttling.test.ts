@@ -282,7 +282,8 @@ describe('the task handler: a transient error on any AWS call becomes TransientA
     // The commands the workflow's handler modules (and the job confirmation they share with the trigger) send.
     const sent = new Set<string>();
     const files = [
-      ...fs.readdirSync(WORKFLOW_SRC).filter((f) => f.endsWith('.ts') && !f.endsWith('.lambda.ts')).map((f) => path.join(WORKFLOW_SRC, f)),
+      ...fs.readdirSync(WORKFLOW_SRC, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.lambda.ts')).map((f) => path.join(WORKFLOW_SRC, f)),
       path.join(__dirname, '../../src/shared/pipeline-job.ts'),
     ];
     for (const file of files) {
