@@ -1,6 +1,6 @@
 export * from './action/step-functions-deploy-action';
 export * from './workflow/deploy-state-machine';
 export * from './policy/safety-policy';
-export { ChangeAction, PolicyAction, Replacement, RuleVerdict } from './shared/policy-vocabulary';
+export { ChangeAction, DriftStatus, PolicyAction, Replacement, RuleVerdict } from './shared/policy-vocabulary';
 export type { SafetyRule } from './shared/policy-vocabulary';
 export * from './policy/unsafe-change-action';

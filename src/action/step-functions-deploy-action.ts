@@ -109,6 +109,16 @@ export interface StepFunctionsDeployActionProps {
   readonly recreateRolledBackStack?: boolean;
 
   /**
+   * Drift-aware change sets (CloudFormation's `DeploymentMode: REVERT_DRIFT`) for a stack that exists: the
+   * change set compares the template with the resources' actual state, so it also reverts changes made
+   * outside CloudFormation, and gives each change its `ResourceDriftStatus`. A resource whose template now
+   * matches its actual state gets a `SyncWithActual` change (metadata only), which every built-in policy
+   * allows. Match reverted drift with the rule criterion `driftStatuses` to refuse it or ask a person.
+   * @default false
+   */
+  readonly revertDrift?: boolean;
+
+  /**
    * The safety policy that decides whether a change set may be executed.
    * @default SafetyPolicy.denyDestructiveChanges()
    */
@@ -249,6 +259,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(props.inputFileBucket ? { s3Bucket: props.inputFileBucket.bucketName, stateMachineFile: props.inputFileKey } : {}),
       ...(props.includeNestedStacks === false ? { includeNestedStacks: false } : {}),
       ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
+      ...(props.revertDrift ? { revertDrift: true } : {}),
     };
     checkUserParametersLength(config);
 

@@ -5,7 +5,7 @@
  */
 import { globMatches } from './glob';
 import type { PolicyDocument, RuleDocument, Verdict } from '../shared/policy-document';
-import { CHANGE_ACTIONS, CRITERION_KEYS, POLICY_ACTIONS, REPLACEMENTS, RULE_CRITERIA } from '../shared/policy-vocabulary';
+import { CHANGE_ACTIONS, CRITERION_KEYS, DRIFT_STATUSES, POLICY_ACTIONS, REPLACEMENTS, RULE_CRITERIA } from '../shared/policy-vocabulary';
 
 /** The parts of a CloudFormation `Change` the policy reads (a subset of `@aws-sdk/client-cloudformation`'s type). */
 export interface ChangeInput {
@@ -19,7 +19,16 @@ export interface ChangeInput {
     readonly Scope?: string[];
     /** For a nested stack (AWS::CloudFormation::Stack), the ARN of its own change set. */
     readonly ChangeSetId?: string;
+    /** In a drift-aware change set: how the resource differs from its template before the change. */
+    readonly ResourceDriftStatus?: string;
+    /** For a Modify: what it changes, one entry per property (or other attribute). */
+    readonly Details?: readonly ChangeDetailInput[];
   };
+}
+
+/** The parts of a `ResourceChangeDetail` the policy reads. */
+export interface ChangeDetailInput {
+  readonly Target?: { readonly Attribute?: string; readonly Name?: string; readonly Path?: string };
 }
 
 /** The resource type of a nested stack: a change to it is a change to every resource inside. */
@@ -55,6 +64,7 @@ export interface PolicyResult {
 /** Rule names reported to the user. */
 export const RULES = {
   add: 'add-is-safe',
+  syncWithActual: 'sync-with-actual-changes-metadata-only',
   import: 'import-is-safe',
   inPlace: 'in-place-modify-is-safe',
   noDeletion: 'no-deletion',
@@ -165,6 +175,7 @@ function classifyDestructive(rc: NonNullable<ChangeInput['ResourceChange']>, rep
   switch (rc.Action) {
     case 'Add': return ['ALLOW', RULES.add];
     case 'Import': return ['ALLOW', RULES.import];
+    case 'SyncWithActual': return ['ALLOW', RULES.syncWithActual];
     case 'Modify': return replacing ? ['ALLOW', RULES.replacementAllowed] : ['ALLOW', RULES.inPlace];
     default: return ['DENY', RULES.unrecognised];
   }
@@ -196,21 +207,46 @@ export function unrecognisedValue(raw: ChangeInput): string | undefined {
   if (rc.PolicyAction !== undefined && !includes(POLICY_ACTIONS, rc.PolicyAction)) {
     return `policy action ${JSON.stringify(rc.PolicyAction)}`;
   }
+  if (rc.ResourceDriftStatus !== undefined && !includes(DRIFT_STATUSES, rc.ResourceDriftStatus)) {
+    return `drift status ${JSON.stringify(rc.ResourceDriftStatus)}`;
+  }
   if (typeof rc.LogicalResourceId !== 'string' || typeof rc.ResourceType !== 'string') {
     return 'change without logical id or resource type';
   }
   return undefined;
 }
 
-/** Every criterion the rule gives matches the change: one of its values, or one of its globs. */
+/** Every criterion the rule gives matches the change: one of its values, one of its globs, its properties. */
 function ruleMatches(rule: RuleDocument, rc: NonNullable<ChangeInput['ResourceChange']>): boolean {
   return CRITERION_KEYS.every((key) => {
     const wanted = rule[key];
     if (wanted === undefined) return true;
     const criterion = RULE_CRITERIA[key];
-    const value = rc[criterion.field];
-    return criterion.kind === 'values' ? includes(wanted, value) : matchesAny(wanted, value);
+    switch (criterion.kind) {
+      case 'values': return includes(wanted, rc[criterion.field]);
+      case 'globs': return matchesAny(wanted, rc[criterion.field]);
+      case 'properties': return propertiesMatch(wanted, rc.Details, rule.verdict);
+    }
   });
+}
+
+/**
+ * Fail closed either way: a rule that allows matches only a change whose every property matches (one it
+ * cannot name keeps the change out); a rule that refuses or asks matches a change that touches any of them.
+ */
+function propertiesMatch(globs: readonly string[], details: readonly ChangeDetailInput[] | undefined, verdict: Verdict): boolean {
+  const touched = (details ?? []).map((detail) => namesOf(detail));
+  if (touched.length === 0) return false;
+  const matches = (names: string[]) => names.some((name) => matchesAny(globs, name));
+  return verdict === 'ALLOW' ? touched.every(matches) : touched.some(matches);
+}
+
+/** A detail's property name and path (or, for another attribute than Properties, the attribute's name). */
+function namesOf(detail: ChangeDetailInput): string[] {
+  const target = detail?.Target;
+  if (!target) return [];
+  const name = target.Attribute === 'Properties' ? target.Name : target.Attribute;
+  return [name, target.Path].filter((n): n is string => typeof n === 'string' && n.length > 0);
 }
 
 function matchesAny(globs: readonly string[] | undefined, value: string | undefined): boolean {

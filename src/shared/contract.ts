@@ -72,6 +72,7 @@ export interface ActionConfig {
   readonly timeoutMinutes?: number;
   readonly includeNestedStacks?: boolean;
   readonly recreateRolledBackStack?: boolean;
+  readonly revertDrift?: boolean;
   readonly s3Bucket?: string;
   readonly stateMachineFile?: string;
 }
@@ -107,6 +108,8 @@ export interface Deployment {
   readonly includeNestedStacks?: boolean;
   /** Delete a stack left in ROLLBACK_COMPLETE (its creation failed) and create it again. */
   readonly recreateRolledBackStack?: boolean;
+  /** Create drift-aware change sets (DeploymentMode REVERT_DRIFT) for existing stacks. */
+  readonly revertDrift?: boolean;
   /** Set when the deployment switched to a new stack (blue/green): the stack it was meant for. */
   readonly previousStackName?: string;
 }

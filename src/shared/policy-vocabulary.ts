@@ -23,6 +23,11 @@ export enum ChangeAction {
   REMOVE = 'Remove',
   IMPORT = 'Import',
   DYNAMIC = 'Dynamic',
+  /**
+   * In a drift-aware change set: the resource is not changed, only CloudFormation's record of it (its drift
+   * status) is brought in line with the template.
+   */
+  SYNC_WITH_ACTUAL = 'SyncWithActual',
 }
 
 /** The `Replacement` of a CloudFormation resource change. */
@@ -40,6 +45,21 @@ export enum PolicyAction {
   REPLACE_AND_DELETE = 'ReplaceAndDelete',
   REPLACE_AND_RETAIN = 'ReplaceAndRetain',
   REPLACE_AND_SNAPSHOT = 'ReplaceAndSnapshot',
+}
+
+/** How a resource differs from its template before the change (`ResourceDriftStatus`, drift-aware change sets only). */
+export enum DriftStatus {
+  /** The resource matches its template. */
+  IN_SYNC = 'IN_SYNC',
+  /** Properties were changed outside CloudFormation: the change set reverts them. */
+  MODIFIED = 'MODIFIED',
+  /** The resource was deleted outside CloudFormation: the change set creates it again. */
+  DELETED = 'DELETED',
+  NOT_CHECKED = 'NOT_CHECKED',
+  /** CloudFormation could not tell. */
+  UNKNOWN = 'UNKNOWN',
+  /** The resource type does not support comparing with its actual state. */
+  UNSUPPORTED = 'UNSUPPORTED',
 }
 
 /**
@@ -75,6 +95,23 @@ export interface SafetyRule {
    */
   readonly logicalIds?: string[];
   /**
+   * Property globs, for Modify changes, matched against the name of each property the change touches (for
+   * example `DBInstanceClass`; for a change of another attribute than Properties, its name: `Tags`,
+   * `Metadata`, `UpdatePolicy`...) and against its path when CloudFormation gives one
+   * (`/Properties/Tags/0/Value`). A rule that ALLOWs matches only a change whose every property matches (the
+   * change stays within them); a rule that DENIES or asks for approval matches a change that touches any of
+   * them. Additions and removals list no properties: they match only rules without this criterion.
+   * @default - any properties
+   */
+  readonly properties?: string[];
+  /**
+   * Drift statuses the rule matches (drift-aware change sets, `revertDrift: true`, give each change one):
+   * `[DriftStatus.MODIFIED, DriftStatus.DELETED]` matches a change that reverts changes made outside
+   * CloudFormation.
+   * @default - any drift status, including none
+   */
+  readonly driftStatuses?: DriftStatus[];
+  /**
    * A name for the rule, shown in the pipeline when it decides a change.
    * @default - `rule #N`, N being the rule's position from 1
    */
@@ -88,17 +125,20 @@ export const VERDICTS: readonly Verdict[] = Object.values(RuleVerdict);
 export const CHANGE_ACTIONS: readonly string[] = Object.values(ChangeAction);
 export const REPLACEMENTS: readonly string[] = Object.values(Replacement);
 export const POLICY_ACTIONS: readonly string[] = Object.values(PolicyAction);
+export const DRIFT_STATUSES: readonly string[] = Object.values(DriftStatus);
 
 /** The field of a CloudFormation `ResourceChange` that a rule criterion reads. */
-export type ChangeField = 'Action' | 'Replacement' | 'PolicyAction' | 'ResourceType' | 'LogicalResourceId';
+export type ChangeField = 'Action' | 'Replacement' | 'PolicyAction' | 'ResourceType' | 'LogicalResourceId' | 'ResourceDriftStatus';
 
 /**
  * How a criterion matches: `values`, one of a closed list of CloudFormation values (a change without the
- * field does not match); `globs`, glob patterns on free text.
+ * field does not match); `globs`, glob patterns on free text; `properties`, globs on the properties a Modify
+ * touches (its `Details`), confined for ALLOW and touched for the other verdicts.
  */
 export type Criterion =
   | { readonly kind: 'values'; readonly field: ChangeField; readonly values: readonly string[] }
-  | { readonly kind: 'globs'; readonly field: ChangeField };
+  | { readonly kind: 'globs'; readonly field: ChangeField }
+  | { readonly kind: 'properties' };
 
 /** Every criterion of `SafetyRule`, by its key there (and in the rules document). */
 export const RULE_CRITERIA = {
@@ -107,6 +147,8 @@ export const RULE_CRITERIA = {
   policyActions: { kind: 'values', field: 'PolicyAction', values: POLICY_ACTIONS },
   resourceTypes: { kind: 'globs', field: 'ResourceType' },
   logicalIds: { kind: 'globs', field: 'LogicalResourceId' },
+  properties: { kind: 'properties' },
+  driftStatuses: { kind: 'values', field: 'ResourceDriftStatus', values: DRIFT_STATUSES },
 } as const satisfies Record<Exclude<keyof SafetyRule, 'verdict' | 'description'>, Criterion>;
 
 export type CriterionKey = keyof typeof RULE_CRITERIA;

@@ -84,6 +84,34 @@ test('GIVEN a rules policy file that sends IAM changes to a person THEN the CLI 
   expect(result.out).toMatch(new RegExp(`^Policy from ${policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: rules \\(1 rule, first match decides, otherwise ALLOW\\)`));
 });
 
+test('GIVEN a rules policy on properties and drift, and a drift-aware change set THEN the CLI judges them as the workflow does', async () => {
+  const policy = write('content.json', {
+    type: 'rules',
+    defaultVerdict: 'ALLOW',
+    rules: [
+      { verdict: 'REQUIRE_APPROVAL', resourceTypes: ['AWS::RDS::DBInstance'], properties: ['DBInstanceClass'] },
+      { verdict: 'DENY', driftStatuses: ['DELETED'] },
+    ],
+  });
+  const detail = (Name: string) => ({ Target: { Attribute: 'Properties', Name, RequiresRecreation: 'Never' } });
+  const cs = write('drift.json', onePage([
+    { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Db', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'False', Details: [detail('DBInstanceClass')] } },
+    { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Gone', ResourceType: 'AWS::SQS::Queue', ResourceDriftStatus: 'DELETED' } },
+    { Type: 'Resource', ResourceChange: { Action: 'SyncWithActual', LogicalResourceId: 'Synced', ResourceType: 'AWS::SNS::Topic', ResourceDriftStatus: 'MODIFIED' } },
+  ]));
+  const result = await run(['check', '--policy', policy, cs]);
+  expect(result.code).toBe(1);
+  expect(result.out).toMatch(/REQUIRE_APPROVAL\s+Db\s/);
+  expect(result.out).toMatch(/DENY\s+Gone\s/);
+  expect(result.out).toMatch(/ALLOW\s+Synced\s/);
+  // The default policy lets a change that only syncs CloudFormation's record through.
+  const byDefault = await run(['check', write('sync.json', onePage([
+    { Type: 'Resource', ResourceChange: { Action: 'SyncWithActual', LogicalResourceId: 'Synced', ResourceType: 'AWS::SNS::Topic', ResourceDriftStatus: 'MODIFIED' } },
+  ]))]);
+  expect(byDefault.code).toBe(0);
+  expect(byDefault.out).toMatch(/ALLOW\s+Synced\s+.*sync-with-actual-changes-metadata-only/);
+});
+
 test('GIVEN a rules policy without defaultVerdict THEN it is accepted and an unmatched change is denied (DENY is the default)', async () => {
   const policy = write('no-default.json', { type: 'rules', rules: [{ verdict: 'ALLOW', actions: ['Add'] }] });
   const result = await run(['check', '--policy', policy, write('m.json', onePage([change('Modify', 'Fn', 'AWS::Lambda::Function', { Replacement: 'False' })]))]);

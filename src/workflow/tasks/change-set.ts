@@ -1,7 +1,7 @@
 /** The change set tasks: create it, wait for it, inspect it with the safety policy, execute or delete it. */
 import { isDeepStrictEqual } from 'util';
 import {
-  ChangeSetType, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand,
+  ChangeSetType, CreateChangeSetCommand, DeleteChangeSetCommand, DeploymentMode, DescribeChangeSetCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { stackInputs, templateSource } from './stack';
@@ -11,7 +11,6 @@ import { isNoChangesReason } from '../../policy/completeness';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
 import { truncate } from '../../shared/errors';
 import { STATE_NAMES } from '../../shared/state-names';
-
 import { judge, readChanges, summarise } from '../inspect';
 
 /** One change set per deployment, named after the job; REVIEW_IN_PROGRESS stacks get a CREATE change set. */
@@ -28,6 +27,8 @@ export async function createChangeSet(state: WorkflowState, deps: TaskDeps): Pro
       ...stackInputs(deployment, files),
       ClientToken: deployment.changeSetName,
       ...(deployment.includeNestedStacks ? { IncludeNestedStacks: true } : {}),
+      // Drift-aware: only an existing stack has actual state to compare with.
+      ...(deployment.revertDrift && type === ChangeSetType.UPDATE ? { DeploymentMode: DeploymentMode.REVERT_DRIFT } : {}),
       Description: `StepFunctionsDeployAction, pipeline job ${deployment.jobId}`,
     }));
   } catch (e) {

@@ -9,7 +9,6 @@ import { ConfigurationError, truncate } from '../../shared/errors';
 import { byteLength, readDeploymentFiles, stageTemplate } from '../artifact';
 import type { DeploymentFiles } from '../artifact';
 import { BLOCKED_GUIDANCE, isInProgress, operationOutcome } from '../stack-status';
-
 import { waitFor } from './support';
 import type { TaskDeps } from './support';
 

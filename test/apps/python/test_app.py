@@ -328,3 +328,33 @@ def test_the_python_api_reference_names_methods_the_binding_has():
     classes = [c for _, c in inspect.getmembers(lib, inspect.isclass)]
     missing = sorted(name for name in documented if not any(hasattr(c, name) for c in classes))
     assert missing == [], f"documented but not in the binding: {missing}"
+
+
+def test_rules_on_properties_and_drift_from_python():
+    # The README's Python spelling: properties=, drift_statuses=, and the action's revert_drift=.
+    policy = SafetyPolicy.from_rules(
+        [
+            SafetyRule(verdict=RuleVerdict.REQUIRE_APPROVAL, resource_types=["AWS::RDS::DBInstance"], properties=["DBInstanceClass"]),
+            SafetyRule(verdict=RuleVerdict.DENY, drift_statuses=[lib.DriftStatus.DELETED]),
+        ],
+        default_verdict=RuleVerdict.ALLOW,
+    )
+    detail = {"Target": {"Attribute": "Properties", "Name": "DBInstanceClass", "RequiresRecreation": "Never"}}
+    page = {
+        "Status": "CREATE_COMPLETE",
+        "Changes": [
+            {"Type": "Resource", "ResourceChange": {"Action": "Modify", "LogicalResourceId": "Db", "ResourceType": "AWS::RDS::DBInstance",
+                                                    "Replacement": "False", "Details": [detail]}},
+            {"Type": "Resource", "ResourceChange": {"Action": "Add", "LogicalResourceId": "Gone", "ResourceType": "AWS::SQS::Queue",
+                                                    "ResourceDriftStatus": "DELETED"}},
+            {"Type": "Resource", "ResourceChange": {"Action": "SyncWithActual", "LogicalResourceId": "Synced",
+                                                    "ResourceType": "AWS::SNS::Topic", "ResourceDriftStatus": "MODIFIED"}},
+        ],
+    }
+    result = policy.evaluate_change_set([page])
+    assert [(c.logical_id, c.verdict) for c in result.changes] == [
+        ("Db", RuleVerdict.REQUIRE_APPROVAL), ("Gone", RuleVerdict.DENY), ("Synced", RuleVerdict.ALLOW)]
+    stack = Stack(App(), "Drift")
+    StepFunctionsDeployAction(stack, "Deploy", input=codepipeline.Artifact("Source"), stack_name="app",
+                              template_path="app.yaml", revert_drift=True)
+    assert '\\"revertDrift\\":true' in json.dumps(Template.from_stack(stack).to_json())
