@@ -241,11 +241,15 @@ function propertiesMatch(globs: readonly string[], details: readonly ChangeDetai
   return verdict === 'ALLOW' ? touched.every(matches) : touched.some(matches);
 }
 
-/** A detail's property name and path (or, for another attribute than Properties, the attribute's name). */
+/**
+ * A detail's property name and path (or, for another attribute than Properties, the attribute's name). With
+ * property values CloudFormation may give only the path (`/Properties/DBInstanceClass`): the name is read from it.
+ */
 function namesOf(detail: ChangeDetailInput): string[] {
   const target = detail?.Target;
   if (!target) return [];
-  const name = target.Attribute === 'Properties' ? target.Name : target.Attribute;
+  const fromPath = typeof target.Path === 'string' ? /^\/Properties\/([^/]+)/.exec(target.Path)?.[1] : undefined;
+  const name = target.Attribute === 'Properties' ? target.Name ?? fromPath : target.Attribute;
   return [name, target.Path].filter((n): n is string => typeof n === 'string' && n.length > 0);
 }
 

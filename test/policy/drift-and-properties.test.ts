@@ -112,6 +112,11 @@ describe('rules on the properties a change touches', () => {
     expect(allowTagsOnly.evaluateChangeSet(page(change)).verdict).toBe(verdict);
   });
 
+  test('GIVEN a detail with only a path (as with property values) THEN its property name is read from the path', () => {
+    const change = modify([], { Details: [{ Target: { Attribute: 'Properties', Path: '/Properties/DBInstanceClass', BeforeValue: 'db.t3.micro', AfterValue: 'db.r6g.large' } }] });
+    expect(askForInstanceClass.evaluateChangeSet(page(change)).verdict).toBe('REQUIRE_APPROVAL');
+  });
+
   test('GIVEN property paths (IncludePropertyValues) THEN a glob on the path matches too', () => {
     const change = modify([], { Details: [{ Target: { Attribute: 'Properties', Name: 'Tags', Path: '/Properties/Tags/0/Value' } }] });
     const denyTagValues = SafetyPolicy.fromRules([{ verdict: RuleVerdict.DENY, properties: ['/Properties/Tags/*/Value'] }], { defaultVerdict: RuleVerdict.ALLOW });
