@@ -98,7 +98,10 @@ export function formatReport(result: CheckResult, policyLine: string): string {
   for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i], cell.length); });
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const lines = [policyLine, '', line(header)];
-  for (const row of rows) lines.push(line(row));
+  result.changes.forEach((change, i) => {
+    lines.push(line(rows[i]));
+    for (const property of change.properties ?? []) lines.push(`    ${property}`);
+  });
   lines.push('');
   if (result.incomplete.length > 0) {
     lines.push('Cannot judge: the change set is not complete, so it is not allowed:', ...result.incomplete.map((p) => `  - ${p}`));

@@ -8,11 +8,14 @@
 import { completenessProblem, isIncompleteDescription } from './completeness';
 import { NESTED_STACK_TYPE, combine, evaluateChange, withoutNulls } from './evaluate';
 import type { ChangeContext, ChangeInput, ChangeVerdict, PolicyResult } from './evaluate';
+import { propertyDiffs } from './property-diff';
 import type { PolicyDocument } from '../shared/policy-document';
 
 /** A verdict on one change, with the nested stacks around it (outermost first). */
 export interface CheckedChange extends ChangeVerdict {
   readonly path?: string[];
+  /** For a change that is not allowed: what it does to its properties (from property values; secrets masked). */
+  readonly properties?: string[];
 }
 
 export interface CheckResult extends PolicyResult {
@@ -144,7 +147,8 @@ export function checkChangeSet(policy: PolicyDocument, pages: readonly unknown[]
         const nested = nestedId ? byId.get(nestedId) : undefined;
         const context: ChangeContext = { nestedChangeSet: nested ? true : notGivenReason(change, nestedId) };
         const verdict = evaluateChange(policy, change, context);
-        changes.push(path.length > 0 ? { ...verdict, path } : verdict);
+        const properties = verdict.verdict === 'ALLOW' ? [] : propertyDiffs(change);
+        changes.push({ ...verdict, ...(path.length > 0 ? { path } : {}), ...(properties.length > 0 ? { properties } : {}) });
         if (nested) visit(nested, [...path, verdict.logicalId]);
       }
     }

@@ -23,12 +23,24 @@ export interface ChangeInput {
     readonly ResourceDriftStatus?: string;
     /** For a Modify: what it changes, one entry per property (or other attribute). */
     readonly Details?: readonly ChangeDetailInput[];
+    /** With property values: the resource before and after, as JSON (`{"Properties": {...}}`). */
+    readonly BeforeContext?: string;
+    readonly AfterContext?: string;
   };
 }
 
 /** The parts of a `ResourceChangeDetail` the policy reads. */
 export interface ChangeDetailInput {
-  readonly Target?: { readonly Attribute?: string; readonly Name?: string; readonly Path?: string };
+  readonly Target?: {
+    readonly Attribute?: string;
+    readonly Name?: string;
+    readonly Path?: string;
+    /** With property values: the value before and after (objects as JSON; large values cut by CloudFormation). */
+    readonly BeforeValue?: string;
+    readonly AfterValue?: string;
+    /** Add, Remove, Modify, or SyncWithActual. */
+    readonly AttributeChangeType?: string;
+  };
 }
 
 /** The resource type of a nested stack: a change to it is a change to every resource inside. */

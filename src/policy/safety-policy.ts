@@ -52,6 +52,13 @@ export interface ChangeEvaluation {
   /** The rule that decided it. */
   readonly rule: string;
   /**
+   * For a change that is not allowed: what it does to its properties, one line each
+   * (`DBInstanceClass: db.t3.micro -> db.r6g.large`), from the values `describe-change-set
+   * --include-property-values` gives; secrets masked.
+   * @default - none: the change is allowed, or its description has no property values
+   */
+  readonly properties?: string[];
+  /**
    * The logical ids of the nested stacks around the resource, outermost first.
    * @default - none: the resource is in the root stack
    */

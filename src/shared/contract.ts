@@ -198,6 +198,8 @@ export interface Violation {
   readonly rule: string;
   /** Logical ids of the enclosing nested stacks, outermost first. */
   readonly path?: string[];
+  /** What the change does to its properties, one short line each (secrets masked), when CloudFormation says. */
+  readonly properties?: string[];
 }
 
 /** Result of `inspectChangeSet` (`$.inspection`). */

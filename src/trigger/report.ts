@@ -34,7 +34,7 @@ export function successSummary(output: WorkflowOutput, link: string): string {
   const stackName = deployment?.stackName ?? 'the stack';
   const counts = inspection ? ` (${formatCounts(inspection.counts)})` : '';
   const refused = inspection && inspection.violationCount > 0
-    ? ` Refused by the policy: ${inspection.violations.map((v) => `${v.logicalId} (${v.action}, ${v.rule})`).join('; ')}` +
+    ? ` Refused by the policy: ${inspection.violations.map((v) => `${v.logicalId} (${v.action}, ${v.rule}${v.properties ? `: ${v.properties[0]}` : ''})`).join('; ')}` +
       `${inspection.violationCount > inspection.violations.length ? ` and ${inspection.violationCount - inspection.violations.length} more` : ''}.`
     : '';
   const approvedBy = approval?.approved ? ` Approved${approval.by ? ` by ${approval.by}` : ''}${approval.comment ? `: ${approval.comment}` : ''}.` : '';

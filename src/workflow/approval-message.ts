@@ -7,9 +7,11 @@ export const CLI_ROUTES = 'pip install cdk-stepfunctions-deploy-action installs 
 
 export function approvalMessage(deployment: Deployment, inspection: InspectionResult | undefined, token: string, executionId?: string): string {
   const violations = inspection?.violations ?? [];
-  const listed = violations.map((v) =>
+  const listed = violations.flatMap((v) => [
     `  - ${[...(v.path ?? []), v.logicalId].join('/')} (${v.resourceType}): ${v.action}` +
-    `${v.replacement ? `, replacement ${v.replacement}` : ''}, by ${v.rule}`);
+    `${v.replacement ? `, replacement ${v.replacement}` : ''}, by ${v.rule}`,
+    ...(v.properties ?? []).map((line) => `      ${line}`),
+  ]);
   const more = (inspection?.violationCount ?? 0) > violations.length
     ? [`  ... and ${(inspection?.violationCount ?? 0) - violations.length} more (see the change set in the console)`] : [];
   const counts = Object.entries(inspection?.counts ?? {}).map(([a, n]) => `${n} ${a}`).join(', ') || 'none';

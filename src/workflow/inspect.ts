@@ -10,6 +10,7 @@ import { completenessProblem, isIncompleteDescription } from '../policy/complete
 import { NESTED_STACK_TYPE, combine, evaluateChanges, withoutNulls } from '../policy/evaluate';
 import type { ChangeContext, ChangeInput, ChangeVerdict } from '../policy/evaluate';
 import { applyFunctionAnswer, readAnswer } from '../policy/function-answer';
+import { propertyDiffs } from '../policy/property-diff';
 import { LIMITS } from '../shared/contract';
 import type { Deployment, InspectionResult, Violation } from '../shared/contract';
 import { isTransient, truncate } from '../shared/errors';
@@ -50,7 +51,8 @@ export async function readChanges(
     const seen = new Set<string>();
     do {
       if (++pages > MAX_PAGES) throw new IncompleteChangeSetError(`change set ${deployment.changeSetName} has more than ${MAX_PAGES} pages`);
-      const page = await cloudformation.send(new DescribeChangeSetCommand({ ...id, NextToken: token }));
+      // With property values: what each property changes from and to, for the people who read the verdict.
+      const page = await cloudformation.send(new DescribeChangeSetCommand({ ...id, NextToken: token, IncludePropertyValues: true }));
       const problem = completenessProblem(page.Status, page.StatusReason)
         ?? (isIncompleteDescription(page.StatusReason) ? 'was described incompletely (CloudFormation left changes out)' : undefined);
       if (problem) return problem;
@@ -127,18 +129,20 @@ export function summarise(
   const approvalPossible = deployment.onUnsafe.type === 'requireApproval';
   // Without a person to ask, a change that needs approval is refused like a denied one.
   const verdict = overall === 'ALLOW' ? 'SAFE' : overall === 'REQUIRE_APPROVAL' && approvalPossible ? 'NEEDS_APPROVAL' : 'UNSAFE';
-  const refused = verdicts.map((v, i) => ({ v, path: located[i].path })).filter(({ v }) => v.verdict !== 'ALLOW');
-  const violations: Violation[] = refused.map(({ v, path }) => ({
+  const refused = verdicts.map((v, i) => ({ v, path: located[i].path, change: located[i].change })).filter(({ v }) => v.verdict !== 'ALLOW');
+  const violations: Violation[] = refused.map(({ v, path, change }) => ({
     logicalId: v.logicalId,
     resourceType: v.resourceType,
     action: v.action,
     ...(v.replacement ? { replacement: v.replacement } : {}),
     rule: v.verdict === 'REQUIRE_APPROVAL' ? `${v.rule} (needs approval)` : v.rule,
     ...(path.length > 0 ? { path } : {}),
+    ...withProperties(propertyDiffs(change)),
   }));
   const lines = violations.map((v) =>
     `${[...(v.path ?? []), v.logicalId].join('/')} (${v.resourceType}): ${v.action}` +
-    `${v.replacement ? `, replacement ${v.replacement}` : ''} refused by ${v.rule}`);
+    `${v.replacement ? `, replacement ${v.replacement}` : ''} refused by ${v.rule}` +
+    `${v.properties ? ` [${v.properties.join('; ')}]` : ''}`);
   const one = violations.length === 1;
   const what = verdict === 'NEEDS_APPROVAL' ? (one ? 'needs a person\'s approval' : 'need a person\'s approval') : (one ? 'is not allowed' : 'are not allowed');
   const counted = verdicts.length === 1 ? 'its one change' : `${violations.length} of ${verdicts.length} changes`;
@@ -156,4 +160,8 @@ export function summarise(
     counts,
     nestedChangeSets,
   };
+}
+
+function withProperties(lines: string[]): { properties?: string[] } {
+  return lines.length > 0 ? { properties: lines } : {};
 }

@@ -112,6 +112,38 @@ test('GIVEN a rules policy on properties and drift, and a drift-aware change set
   expect(byDefault.out).toMatch(/ALLOW\s+Synced\s+.*sync-with-actual-changes-metadata-only/);
 });
 
+test('GIVEN describe-change-set --include-property-values output THEN each refused change shows its property changes, secrets masked', async () => {
+  const detail = (Path: string, BeforeValue: string, AfterValue: string) => ({ Target: { Attribute: 'Properties', Path, BeforeValue, AfterValue, AttributeChangeType: 'Modify' } });
+  const cs = write('values.json', onePage([
+    {
+      Type: 'Resource',
+      ResourceChange: {
+        Action: 'Modify',
+        LogicalResourceId: 'Db',
+        ResourceType: 'AWS::RDS::DBInstance',
+        Replacement: 'True',
+        Details: [detail('/Properties/DBInstanceIdentifier', 'orders-1', 'orders-2'), detail('/Properties/MasterUserPassword', 'hunter2', 'swordfish')],
+      },
+    },
+    {
+      Type: 'Resource',
+      ResourceChange: {
+        Action: 'Modify',
+        LogicalResourceId: 'Fn',
+        ResourceType: 'AWS::Lambda::Function',
+        Replacement: 'False',
+        Details: [detail('/Properties/MemorySize', '128', '256')],
+      },
+    },
+  ]));
+  const result = await run(['check', cs]);
+  expect(result.code).toBe(1);
+  expect(result.out).toMatch(/DENY\s+Db .*\n\s+DBInstanceIdentifier: orders-1 -> orders-2\n\s+MasterUserPassword: \(masked\) -> \(masked\)\n/);
+  // Allowed changes are listed without their properties.
+  expect(result.out).not.toContain('MemorySize');
+  expect(result.out).not.toMatch(/hunter2|swordfish/);
+});
+
 test('GIVEN a rules policy without defaultVerdict THEN it is accepted and an unmatched change is denied (DENY is the default)', async () => {
   const policy = write('no-default.json', { type: 'rules', rules: [{ verdict: 'ALLOW', actions: ['Add'] }] });
   const result = await run(['check', '--policy', policy, write('m.json', onePage([change('Modify', 'Fn', 'AWS::Lambda::Function', { Replacement: 'False' })]))]);

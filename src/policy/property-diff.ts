@@ -1,0 +1,114 @@
+/**
+ * What a change does to its properties, in words for people: `DBInstanceClass: db.t3.micro -> db.r6g.large`,
+ * from the `Details` that DescribeChangeSet gives with property values. A value CloudFormation masks stays as
+ * CloudFormation gives it; the values of properties (and of keys inside JSON values) whose names mark them as
+ * secrets are masked here. Every line is cut to fit the messages it goes into.
+ */
+import type { ChangeDetailInput, ChangeInput } from './evaluate';
+
+/** Names that mark a value as a secret: password, secret, token, private key, passphrase, credentials, API or access keys. */
+export const SECRET_NAME = /passw|secret|token|private.?key|passphrase|credential|api.?key|access.?key/i;
+
+/** What a masked value reads as. */
+export const MASKED = '(masked)';
+
+/** How much of a change's property changes a message shows. */
+export interface DiffLimits {
+  /** Property lines per change. */
+  readonly lines: number;
+  /** Characters of each value. */
+  readonly valueChars: number;
+}
+
+export const DEFAULT_DIFF_LIMITS: DiffLimits = { lines: 3, valueChars: 60 };
+
+/**
+ * One line per property the change touches, at most `limits.lines` (and a line saying how many more), or none
+ * for a change that lists no properties (an addition, a removal).
+ */
+export function propertyDiffs(change: ChangeInput, limits: DiffLimits = DEFAULT_DIFF_LIMITS): string[] {
+  const rc = change?.ResourceChange;
+  const details = rc?.Details;
+  if (!Array.isArray(details)) return [];
+  const contexts = [parseContext(rc?.BeforeContext), parseContext(rc?.AfterContext)];
+  const lines = details.map((detail) => describeDetail(detail, limits.valueChars, contexts)).filter((l): l is string => l !== undefined);
+  const unique = [...new Set(lines)];
+  if (unique.length <= limits.lines) return unique;
+  return [...unique.slice(0, limits.lines), `and ${unique.length - limits.lines} more`];
+}
+
+function describeDetail(detail: ChangeDetailInput, valueChars: number, contexts: unknown[]): string | undefined {
+  const target = detail?.Target;
+  if (!target) return undefined;
+  const label = labelOf(target);
+  if (!label) return undefined;
+  const secret = SECRET_NAME.test(label) || contexts.some((context) => namedSecret(parentOf(context, target.Path)));
+  const show = (value: string | undefined) => (value === undefined ? undefined : secret ? MASKED : shorten(maskInside(value), valueChars));
+  const before = show(target.BeforeValue);
+  const after = show(target.AfterValue);
+  switch (target.AttributeChangeType) {
+    case 'Add': return `${label}: added${after !== undefined ? ` ${after}` : ''}`;
+    case 'Remove': return `${label}: removed${before !== undefined ? ` (was ${before})` : ''}`;
+    case 'SyncWithActual': return `${label}: drift record reset, not changed`;
+    default:
+      if (before === undefined && after === undefined) return `${label} changes`;
+      return `${label}: ${before ?? '(not given)'} -> ${after ?? '(not given)'}`;
+  }
+}
+
+/** `DBInstanceClass`, `Tags/0/Value`: the path without `/Properties/`, else the property's name, else the attribute. */
+function labelOf(target: NonNullable<ChangeDetailInput['Target']>): string | undefined {
+  if (typeof target.Path === 'string' && target.Path.length > 0) return target.Path.replace(/^\/(Properties\/)?/, '');
+  return target.Name ?? target.Attribute;
+}
+
+/** The resource as a context gives it (`{"Properties": {...}}`), or undefined. */
+function parseContext(text: string | undefined): unknown {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The object that holds the value at `path` (`/Properties/Environment/1/Value` -> the second Environment entry). */
+function parentOf(context: unknown, path: string | undefined): unknown {
+  if (typeof path !== 'string') return undefined;
+  const segments = path.split('/').filter((p) => p.length > 0).slice(0, -1);
+  return segments.reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), context);
+}
+
+/** A name/value pair whose name marks it as a secret: `{"Name": "DB_PASSWORD", "Value": ...}`. */
+function namedSecret(holder: unknown): boolean {
+  if (holder === null || typeof holder !== 'object') return false;
+  const { Name, Key, name, key } = holder as Record<string, unknown>;
+  return [Name, Key, name, key].some((n) => typeof n === 'string' && SECRET_NAME.test(n));
+}
+
+/** A JSON value with the values of its secret-named keys (and named pairs) masked; any other text as it is. */
+function maskInside(value: string): string {
+  if (!/^\s*[[{]/.test(value)) return value;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    // Cut by CloudFormation (large values are truncated): mask what follows a secret-named key.
+    return value.replace(new RegExp(`("[^"]*(${SECRET_NAME.source})[^"]*"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]]*)`, 'gi'), `$1"${MASKED}"`);
+  }
+  const mask = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(mask);
+    if (v !== null && typeof v === 'object') {
+      const pairSecret = namedSecret(v);
+      return Object.fromEntries(Object.entries(v).map(([k, inner]) =>
+        [k, SECRET_NAME.test(k) || (pairSecret && /^value$/i.test(k)) ? MASKED : mask(inner)]));
+    }
+    return v;
+  };
+  return JSON.stringify(mask(parsed));
+}
+
+function shorten(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 3))}...`;
+}

@@ -1,0 +1,76 @@
+/**
+ * The workflow reads change sets with their property values, and the people who read a verdict (the failure
+ * message, the approval message, the pipeline summary) see what each refused change does to its properties,
+ * before -> after, with secrets masked.
+ */
+import { CloudFormationClient, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import type { DescribeChangeSetCommandOutput } from '@aws-sdk/client-cloudformation';
+import { S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { deployment } from './fakes';
+import type { Deployment, InspectionResult, WorkflowState } from '../../src/shared/contract';
+import { successSummary } from '../../src/trigger/report';
+import { approvalMessage } from '../../src/workflow/approval-message';
+import { runTask } from '../../src/workflow/tasks';
+
+const detail = (Path: string, BeforeValue: string, AfterValue: string) =>
+  ({ Target: { Attribute: 'Properties', Path, BeforeValue, AfterValue, AttributeChangeType: 'Modify', RequiresRecreation: 'Never' }, Evaluation: 'Static' });
+const PAGE = {
+  Status: 'CREATE_COMPLETE',
+  Changes: [{
+    Type: 'Resource',
+    ResourceChange: {
+      Action: 'Modify',
+      LogicalResourceId: 'Database',
+      ResourceType: 'AWS::RDS::DBInstance',
+      Replacement: 'False',
+      Scope: ['Properties'],
+      Details: [
+        detail('/Properties/DBInstanceClass', 'db.t3.micro', 'db.r6g.large'),
+        detail('/Properties/MasterUserPassword', 'hunter2', 'swordfish'),
+      ],
+    },
+  }],
+} as unknown as DescribeChangeSetCommandOutput;
+
+async function inspect(onUnsafe: Deployment['onUnsafe']): Promise<{ inspection: InspectionResult; cfn: ReturnType<typeof mockClient> }> {
+  const cfn = mockClient(CloudFormationClient);
+  cfn.on(DescribeChangeSetCommand).resolves(PAGE);
+  const state = {
+    deployment: deployment({
+      onUnsafe,
+      policy: { type: 'rules', rules: [{ verdict: 'REQUIRE_APPROVAL', properties: ['DBInstanceClass'] }], defaultVerdict: 'ALLOW' },
+    }),
+  } as WorkflowState;
+  const inspection = await runTask({ task: 'inspectChangeSet', state }, {
+    cloudformation: new CloudFormationClient({}), s3: new S3Client({}), region: 'eu-west-1',
+  }) as InspectionResult;
+  return { inspection, cfn };
+}
+
+afterEach(() => mockClient(CloudFormationClient).restore());
+
+test('GIVEN a change set THEN it is read with its property values', async () => {
+  const { cfn } = await inspect({ type: 'fail' });
+  expect(cfn).toHaveReceivedCommandWith(DescribeChangeSetCommand, { IncludePropertyValues: true });
+});
+
+test('GIVEN a refused change THEN the failure message says what it changes, before -> after, and never the password', async () => {
+  const { inspection } = await inspect({ type: 'fail' });
+  expect(inspection.verdict).toBe('UNSAFE');
+  expect(inspection.violations[0].properties).toEqual(['DBInstanceClass: db.t3.micro -> db.r6g.large', 'MasterUserPassword: (masked) -> (masked)']);
+  expect(inspection.reason).toContain('[DBInstanceClass: db.t3.micro -> db.r6g.large; MasterUserPassword: (masked) -> (masked)]');
+  expect(JSON.stringify(inspection)).not.toMatch(/hunter2|swordfish/);
+});
+
+test('GIVEN a change that needs approval THEN the approvers and the pipeline summary see its property changes, secrets masked', async () => {
+  const onUnsafe = { type: 'requireApproval' as const, topicArn: 'arn:aws:sns:eu-west-1:111111111111:approvals', timeoutSeconds: 3600 };
+  const { inspection } = await inspect(onUnsafe);
+  expect(inspection.verdict).toBe('NEEDS_APPROVAL');
+  const message = approvalMessage(deployment({ onUnsafe }), inspection, 'token-1');
+  expect(message).toMatch(/- Database \(AWS::RDS::DBInstance\): Modify, .*\n\s+DBInstanceClass: db\.t3\.micro -> db\.r6g\.large\n\s+MasterUserPassword: \(masked\) -> \(masked\)/);
+  const summary = successSummary({ deployment: deployment(), inspection, approval: { approved: true, by: 'ana' }, operation: { expectedStatus: 'UPDATE_COMPLETE', outcome: 'SUCCEEDED', waitSeconds: 5 } }, 'https://console');
+  expect(summary).toContain('Database (Modify, rule #1 (needs approval): DBInstanceClass: db.t3.micro -> db.r6g.large)');
+  expect(message + summary).not.toMatch(/hunter2|swordfish/);
+});
