@@ -408,8 +408,8 @@ function checkStrategy(policy: PolicyBinding, strategy: StrategyBinding, props: 
   if (approvalSeconds === undefined) return;
   if (!policy.canRequireApproval) {
     throw new Error(`${where}: onUnsafeChange requireApproval() needs a policy that can ask for approval: ` +
-      'rules with RuleVerdict.REQUIRE_APPROVAL, SafetyPolicy.fromFunction(), or ' +
-      'SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL })');
+      'rules with RuleVerdict.REQUIRE_APPROVAL, SafetyPolicy.fromFunction(), or SafetyPolicy.denyDestructiveChanges() ' +
+      'with destructiveChangeVerdict or permissionBroadeningVerdict RuleVerdict.REQUIRE_APPROVAL');
   }
   if (!Token.isUnresolved(approvalSeconds) && approvalSeconds > timeoutSecondsOf(props)) {
     throw new Error(`${where}: the approval timeout (${approvalSeconds / 60} minutes) is longer than the action's timeout ` +

@@ -81,6 +81,7 @@ export function describePolicy(policy: PolicyDocument): string {
         ...(policy.destructiveVerdict === 'REQUIRE_APPROVAL' ? ['destructive changes need approval'] : []),
         ...(policy.allowReplacementOfTypes ? [`replacement allowed for types ${policy.allowReplacementOfTypes.join(', ')}`] : []),
         ...(policy.allowReplacementOfIds ? [`replacement allowed for ids ${policy.allowReplacementOfIds.join(', ')}`] : []),
+        ...(policy.broadeningVerdict ? [`widened permissions: ${policy.broadeningVerdict}`] : []),
       ];
       return `denyDestructiveChanges (no deletion, no replacement, no dynamic change${extras.length > 0 ? `; ${extras.join('; ')}` : ''})`;
     }

@@ -3,45 +3,13 @@
  * (the `Changes` of `DescribeChangeSet`). Used by the task handler and by the offline checks alike.
  * It fails closed: a value it does not recognise is denied.
  */
+import type { ChangeDetailInput, ChangeInput } from './change-input';
 import { globMatches } from './glob';
+import { permissionBroadening } from './permissions';
 import type { PolicyDocument, RuleDocument, Verdict } from '../shared/policy-document';
 import { CHANGE_ACTIONS, CRITERION_KEYS, DRIFT_STATUSES, POLICY_ACTIONS, REPLACEMENTS, RULE_CRITERIA } from '../shared/policy-vocabulary';
 
-/** The parts of a CloudFormation `Change` the policy reads (a subset of `@aws-sdk/client-cloudformation`'s type). */
-export interface ChangeInput {
-  readonly Type?: string;
-  readonly ResourceChange?: {
-    readonly Action?: string;
-    readonly LogicalResourceId?: string;
-    readonly ResourceType?: string;
-    readonly Replacement?: string;
-    readonly PolicyAction?: string;
-    readonly Scope?: string[];
-    /** For a nested stack (AWS::CloudFormation::Stack), the ARN of its own change set. */
-    readonly ChangeSetId?: string;
-    /** In a drift-aware change set: how the resource differs from its template before the change. */
-    readonly ResourceDriftStatus?: string;
-    /** For a Modify: what it changes, one entry per property (or other attribute). */
-    readonly Details?: readonly ChangeDetailInput[];
-    /** With property values: the resource before and after, as JSON (`{"Properties": {...}}`). */
-    readonly BeforeContext?: string;
-    readonly AfterContext?: string;
-  };
-}
-
-/** The parts of a `ResourceChangeDetail` the policy reads. */
-export interface ChangeDetailInput {
-  readonly Target?: {
-    readonly Attribute?: string;
-    readonly Name?: string;
-    readonly Path?: string;
-    /** With property values: the value before and after (objects as JSON; large values cut by CloudFormation). */
-    readonly BeforeValue?: string;
-    readonly AfterValue?: string;
-    /** Add, Remove, Modify, or SyncWithActual. */
-    readonly AttributeChangeType?: string;
-  };
-}
+export type { ChangeDetailInput, ChangeInput } from './change-input';
 
 /** The resource type of a nested stack: a change to it is a change to every resource inside. */
 export const NESTED_STACK_TYPE = 'AWS::CloudFormation::Stack';
@@ -90,6 +58,7 @@ export const RULES = {
   defaultVerdict: 'default-verdict',
   functionDecides: 'policy-function',
   nestedNotInspected: 'nested-stack-not-inspected',
+  permissionBroadening: 'permission-broadening',
 } as const;
 
 export function evaluateChanges(
@@ -153,13 +122,20 @@ export function evaluateChange(policy: PolicyDocument, raw: ChangeInput, context
         matchesAny(policy.allowReplacementOfTypes, rc.ResourceType) || matchesAny(policy.allowReplacementOfIds, rc.LogicalResourceId);
       const [verdict, rule] = classifyDestructive(rc, replaceable);
       // A destructive change gets the policy's destructive verdict (DENY unless it asks for approval).
-      return decide(verdict === 'DENY' ? policy.destructiveVerdict ?? 'DENY' : verdict, rule);
+      if (verdict === 'DENY') return decide(policy.destructiveVerdict ?? 'DENY', rule);
+      // Otherwise, with the option, a change that widens permissions gets the policy's verdict for that.
+      const widening = policy.broadeningVerdict ? permissionBroadening(change) : undefined;
+      if (widening) return decide(policy.broadeningVerdict!, `${RULES.permissionBroadening}: ${widening}`);
+      return decide(verdict, rule);
     }
     case 'rules': {
-      const index = policy.rules.findIndex((rule) => ruleMatches(rule, rc));
+      const index = policy.rules.findIndex((rule) => ruleMatches(rule, change));
       if (index < 0) return decide(policy.defaultVerdict ?? 'DENY', RULES.defaultVerdict);
       const rule = policy.rules[index];
-      return decide(rule.verdict, rule.description ?? `rule #${index + 1}`);
+      const name = rule.description ?? `rule #${index + 1}`;
+      // A rule on widened permissions says which statement or rule widened them.
+      const widening = rule.broadensPermissions === true ? permissionBroadening(change) : undefined;
+      return decide(rule.verdict, widening ? `${name} (${RULES.permissionBroadening}: ${widening})` : name);
     }
     case 'function':
       // Only the deployed workflow can call the function (it applies the fail-closed check above first).
@@ -229,15 +205,18 @@ export function unrecognisedValue(raw: ChangeInput): string | undefined {
 }
 
 /** Every criterion the rule gives matches the change: one of its values, one of its globs, its properties. */
-function ruleMatches(rule: RuleDocument, rc: NonNullable<ChangeInput['ResourceChange']>): boolean {
+function ruleMatches(rule: RuleDocument, change: ChangeInput): boolean {
+  const rc = change.ResourceChange ?? {};
   return CRITERION_KEYS.every((key) => {
     const wanted = rule[key];
     if (wanted === undefined) return true;
     const criterion = RULE_CRITERIA[key];
+    if (criterion.kind === 'broadening') return (permissionBroadening(change) !== undefined) === wanted;
+    const globs = wanted as readonly string[];
     switch (criterion.kind) {
-      case 'values': return includes(wanted, rc[criterion.field]);
-      case 'globs': return matchesAny(wanted, rc[criterion.field]);
-      case 'properties': return propertiesMatch(wanted, rc.Details, rule.verdict);
+      case 'values': return includes(globs, rc[criterion.field]);
+      case 'globs': return matchesAny(globs, rc[criterion.field]);
+      case 'properties': return propertiesMatch(globs, rc.Details, rule.verdict);
     }
   });
 }

@@ -4,7 +4,7 @@
  * CloudFormation gives it; the values of properties (and of keys inside JSON values) whose names mark them as
  * secrets are masked here. Every line is cut to fit the messages it goes into.
  */
-import type { ChangeDetailInput, ChangeInput } from './evaluate';
+import type { ChangeDetailInput, ChangeInput } from './change-input';
 
 /** Names that mark a value as a secret: password, secret, token, private key, passphrase, credentials, API or access keys. */
 export const SECRET_NAME = /passw|secret|token|private.?key|passphrase|credential|api.?key|access.?key/i;

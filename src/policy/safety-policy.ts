@@ -27,6 +27,16 @@ export interface DenyDestructiveChangesOptions {
    * @default - no replacement is allowed
    */
   readonly allowReplacementOfLogicalIds?: string[];
+  /**
+   * What a change that widens permissions gets, when it is not destructive: REQUIRE_APPROVAL (with
+   * `UnsafeChangeAction.requireApproval()`) asks a person, DENY refuses. Widening means an IAM statement that
+   * allows more (identity, inline, trust and resource policies of S3, SQS, SNS and KMS), a deny taken away, a
+   * managed policy or member attached, a permissions boundary changed, a Lambda permission, a security-group
+   * rule added, or a new resource that grants any of these; the verdict names the widened statement or rule.
+   * Where CloudFormation does not give the values, a change to such a property counts as widening.
+   * @default - permission changes are judged like any other change
+   */
+  readonly permissionBroadeningVerdict?: RuleVerdict;
 }
 
 /** The verdict on one change of a change set. */
@@ -122,12 +132,18 @@ export class SafetyPolicy {
     if (verdict === RuleVerdict.ALLOW) {
       throw new Error(`${DENY_DESTRUCTIVE}: destructiveChangeVerdict ALLOW would allow every change; use SafetyPolicy.allowAll() if that is what you want`);
     }
-    const asks = verdict === RuleVerdict.REQUIRE_APPROVAL;
+    const broadening = options.permissionBroadeningVerdict;
+    if (broadening !== undefined) checkValue(broadening, VERDICTS, `${DENY_DESTRUCTIVE}: permissionBroadeningVerdict`);
+    if (broadening === RuleVerdict.ALLOW) {
+      throw new Error(`${DENY_DESTRUCTIVE}: permissionBroadeningVerdict ALLOW is what leaving it out does; give DENY or REQUIRE_APPROVAL`);
+    }
+    const asks = verdict === RuleVerdict.REQUIRE_APPROVAL || broadening === RuleVerdict.REQUIRE_APPROVAL;
     return new SafetyPolicy({
       type: 'denyDestructive',
-      ...(asks ? { destructiveVerdict: 'REQUIRE_APPROVAL' as const } : {}),
+      ...(verdict === RuleVerdict.REQUIRE_APPROVAL ? { destructiveVerdict: 'REQUIRE_APPROVAL' as const } : {}),
       ...(types ? { allowReplacementOfTypes: types } : {}),
       ...(ids ? { allowReplacementOfIds: ids } : {}),
+      ...(broadening ? { broadeningVerdict: broadening } : {}),
     }, asks);
   }
 
@@ -226,12 +242,17 @@ function validateRule(rule: SafetyRule, index: number): RuleDocument {
   if (unknown.length > 0) throw new Error(`${where} has unknown keys: ${unknown.join(', ')} (known: ${RULE_KEYS.join(', ')})`);
   const doc: Record<string, unknown> = { verdict: checkValue(rule.verdict, VERDICTS, `${where} verdict`) };
   for (const key of CRITERION_KEYS) {
-    const value = given[key] as string[] | undefined;
-    if (!value) continue;
+    const value = given[key];
+    if (value === undefined) continue;
     const criterion = RULE_CRITERIA[key];
-    doc[key] = criterion.kind === 'values'
-      ? checkValueList(value, criterion.values, `${where} ${key}`)
-      : validateGlobs(value, `${where} ${key}`);
+    if (criterion.kind === 'broadening') {
+      if (typeof value !== 'boolean') throw new Error(`${where} ${key}: give true or false, or leave it out`);
+      doc[key] = value;
+    } else if (criterion.kind === 'values') {
+      doc[key] = checkValueList(value as string[], criterion.values, `${where} ${key}`);
+    } else {
+      doc[key] = validateGlobs(value as string[], `${where} ${key}`);
+    }
   }
   if (rule.description !== undefined) doc.description = String(rule.description);
   return doc as unknown as RuleDocument;

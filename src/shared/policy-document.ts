@@ -3,7 +3,7 @@
  * `UnsafeChangeAction` render at synth time and what the task handler evaluates. Plain data.
  */
 
-import type { CriterionKey, Verdict } from './policy-vocabulary';
+import type { CriterionKey, RULE_CRITERIA, Verdict } from './policy-vocabulary';
 
 export type { Verdict } from './policy-vocabulary';
 
@@ -12,7 +12,7 @@ export type { Verdict } from './policy-vocabulary';
  * without criteria matches all.
  */
 export type RuleDocument = { readonly verdict: Verdict; readonly description?: string }
-& { readonly [K in CriterionKey]?: string[] };
+& { readonly [K in CriterionKey]?: (typeof RULE_CRITERIA)[K] extends { kind: 'broadening' } ? boolean : string[] };
 
 export interface DenyDestructiveDocument {
   readonly type: 'denyDestructive';
@@ -22,6 +22,8 @@ export interface DenyDestructiveDocument {
   readonly allowReplacementOfTypes?: string[];
   /** Logical id globs whose replacement is allowed. */
   readonly allowReplacementOfIds?: string[];
+  /** What a change that widens permissions gets: DENY or REQUIRE_APPROVAL. Left out: such changes are judged like any other. */
+  readonly broadeningVerdict?: Verdict;
 }
 
 export interface RulesDocument {

@@ -112,6 +112,14 @@ export interface SafetyRule {
    */
   readonly driftStatuses?: DriftStatus[];
   /**
+   * `true` matches a change that widens permissions (an IAM statement that allows more, a deny taken away, a
+   * managed policy or member attached, a permissions boundary changed, a Lambda permission, a security-group
+   * rule added, a new resource that grants any of these); `false` matches every other change. The verdict
+   * names the widened statement or rule.
+   * @default - any change, whether it widens permissions or not
+   */
+  readonly broadensPermissions?: boolean;
+  /**
    * A name for the rule, shown in the pipeline when it decides a change.
    * @default - `rule #N`, N being the rule's position from 1
    */
@@ -133,12 +141,14 @@ export type ChangeField = 'Action' | 'Replacement' | 'PolicyAction' | 'ResourceT
 /**
  * How a criterion matches: `values`, one of a closed list of CloudFormation values (a change without the
  * field does not match); `globs`, glob patterns on free text; `properties`, globs on the properties a Modify
- * touches (its `Details`), confined for ALLOW and touched for the other verdicts.
+ * touches (its `Details`), confined for ALLOW and touched for the other verdicts; `broadening`, true or false:
+ * whether the change widens permissions.
  */
 export type Criterion =
   | { readonly kind: 'values'; readonly field: ChangeField; readonly values: readonly string[] }
   | { readonly kind: 'globs'; readonly field: ChangeField }
-  | { readonly kind: 'properties' };
+  | { readonly kind: 'properties' }
+  | { readonly kind: 'broadening' };
 
 /** Every criterion of `SafetyRule`, by its key there (and in the rules document). */
 export const RULE_CRITERIA = {
@@ -149,6 +159,7 @@ export const RULE_CRITERIA = {
   logicalIds: { kind: 'globs', field: 'LogicalResourceId' },
   properties: { kind: 'properties' },
   driftStatuses: { kind: 'values', field: 'ResourceDriftStatus', values: DRIFT_STATUSES },
+  broadensPermissions: { kind: 'broadening' },
 } as const satisfies Record<Exclude<keyof SafetyRule, 'verdict' | 'description'>, Criterion>;
 
 export type CriterionKey = keyof typeof RULE_CRITERIA;

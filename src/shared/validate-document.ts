@@ -16,9 +16,11 @@ export function validatePolicyDocument(doc: unknown): string[] {
       ];
     case 'denyDestructive':
       return [
-        ...unknownKeys(d, ['type', 'destructiveVerdict', 'allowReplacementOfTypes', 'allowReplacementOfIds']),
+        ...unknownKeys(d, ['type', 'destructiveVerdict', 'allowReplacementOfTypes', 'allowReplacementOfIds', 'broadeningVerdict']),
         ...(d.destructiveVerdict === undefined || ['DENY', 'REQUIRE_APPROVAL'].includes(d.destructiveVerdict)
           ? [] : ['destructiveVerdict must be DENY or REQUIRE_APPROVAL']),
+        ...(d.broadeningVerdict === undefined || ['DENY', 'REQUIRE_APPROVAL'].includes(d.broadeningVerdict)
+          ? [] : ['broadeningVerdict must be DENY or REQUIRE_APPROVAL']),
         ...stringList(d.allowReplacementOfTypes, 'allowReplacementOfTypes'),
         ...stringList(d.allowReplacementOfIds, 'allowReplacementOfIds'),
       ];
@@ -35,6 +37,10 @@ export function validatePolicyDocument(doc: unknown): string[] {
         if (!VERDICTS.includes(rule.verdict)) problems.push(`${at}: verdict must be one of ${VERDICTS.join(', ')}`);
         for (const key of CRITERION_KEYS) {
           const criterion = RULE_CRITERIA[key];
+          if (criterion.kind === 'broadening') {
+            if (rule[key] !== undefined && typeof rule[key] !== 'boolean') problems.push(`${at}: ${key} must be true or false`);
+            continue;
+          }
           problems.push(...(criterion.kind === 'values'
             ? enumList(rule[key], criterion.values, `${at}: ${key}`)
             : stringList(rule[key], `${at}: ${key}`)));

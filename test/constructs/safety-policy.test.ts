@@ -40,7 +40,7 @@ describe('SafetyPolicy at synth time', () => {
     test('an unknown rule key (a typo that would silently widen the rule)', () => {
       const rule = { verdict: RuleVerdict.ALLOW, resourceType: ['AWS::Lambda::Version'] } as unknown as SafetyRule;
       expect(() => SafetyPolicy.fromRules([rule]))
-        .toThrow(/SafetyPolicy\.fromRules: rule #1 has unknown keys: resourceType \(known: verdict, actions, replacements, policyActions, resourceTypes, logicalIds, description\)/);
+        .toThrow(/SafetyPolicy\.fromRules: rule #1 has unknown keys: resourceType \(known: verdict, actions, replacements, policyActions, resourceTypes, logicalIds, properties, driftStatuses, broadensPermissions, description\)/);
     });
 
     test('an empty list of rules', () => {

@@ -1,6 +1,6 @@
 import { Duration, Lazy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { basicProps, newPipeline, newStack, singleAction, userParametersOf } from './helpers';
 import { DeployStateMachine, RuleVerdict, SafetyPolicy, StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
@@ -133,5 +133,20 @@ describe('every validation error names where it comes from, in one style', () =>
     ['an execution timeout', () => new DeployStateMachine(newStack(), 'W', { executionTimeout: Duration.hours(24) })],
   ])('%s', (_what, bad) => {
     expect(bad).toThrow(prefix);
+  });
+});
+
+describe('an approval needs a policy that can ask for one', () => {
+  const approval = (stack: any) => UnsafeChangeAction.requireApproval({ notificationTopic: new sns.Topic(stack, 'Approvers') });
+  test('GIVEN the default policy (it never asks) THEN the action is refused, naming the policies that can ask', () => {
+    expect(build((stack) => ({ onUnsafeChange: approval(stack) }))).toThrow(
+      /StepFunctionsDeployAction: onUnsafeChange requireApproval\(\) needs a policy that can ask for approval: .*permissionBroadeningVerdict RuleVerdict.REQUIRE_APPROVAL/);
+  });
+  test.each<[string, SafetyPolicy]>([
+    ['destructive changes', SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL })],
+    ['widened permissions', SafetyPolicy.denyDestructiveChanges({ permissionBroadeningVerdict: RuleVerdict.REQUIRE_APPROVAL })],
+    ['a rule', SafetyPolicy.fromRules([{ verdict: RuleVerdict.REQUIRE_APPROVAL, broadensPermissions: true }, { verdict: RuleVerdict.ALLOW }])],
+  ])('GIVEN a policy that asks for %s THEN the action is built', (_what, safetyPolicy) => {
+    expect(build((stack) => ({ safetyPolicy, onUnsafeChange: approval(stack) }))).not.toThrow();
   });
 });

@@ -1,0 +1,234 @@
+/**
+ * Whether a change widens permissions, as CDK's security diff reads it: an IAM statement that allows more
+ * (added or widened in an identity policy, an inline policy, a trust policy, a resource policy of S3, SQS, SNS
+ * or KMS), a deny statement taken away, a managed policy or a member attached, a permissions boundary changed, a
+ * Lambda permission, or a security-group rule added (inline or as its own resource). A new resource that grants
+ * permissions widens them; removing statements, rules or resources narrows them.
+ *
+ * It reads the resource before and after (`BeforeContext` / `AfterContext`, given with property values).
+ * Where it cannot see what a permission property becomes, it says the change widens permissions: fail closed.
+ */
+import type { ChangeDetailInput, ChangeInput } from './change-input';
+
+/** How a property grants permissions. */
+type Grant = 'document' | 'inlinePolicies' | 'attachments' | 'boundary' | 'rules' | 'any';
+
+/** The properties that grant permissions, per resource type; `*`: the resource is itself a grant. */
+const GRANTING: Record<string, Record<string, Grant>> = {
+  'AWS::IAM::Role': { AssumeRolePolicyDocument: 'document', Policies: 'inlinePolicies', ManagedPolicyArns: 'attachments', PermissionsBoundary: 'boundary' },
+  'AWS::IAM::User': { Policies: 'inlinePolicies', ManagedPolicyArns: 'attachments', Groups: 'attachments', PermissionsBoundary: 'boundary' },
+  'AWS::IAM::Group': { Policies: 'inlinePolicies', ManagedPolicyArns: 'attachments' },
+  'AWS::IAM::Policy': { PolicyDocument: 'document', Roles: 'attachments', Users: 'attachments', Groups: 'attachments' },
+  'AWS::IAM::ManagedPolicy': { PolicyDocument: 'document', Roles: 'attachments', Users: 'attachments', Groups: 'attachments' },
+  'AWS::IAM::RolePolicy': { PolicyDocument: 'document', RoleName: 'any' },
+  'AWS::IAM::UserPolicy': { PolicyDocument: 'document', UserName: 'any' },
+  'AWS::IAM::GroupPolicy': { PolicyDocument: 'document', GroupName: 'any' },
+  'AWS::IAM::UserToGroupAddition': { Users: 'attachments', GroupName: 'any' },
+  'AWS::S3::BucketPolicy': { PolicyDocument: 'document', Bucket: 'any' },
+  'AWS::SQS::QueuePolicy': { PolicyDocument: 'document', Queues: 'attachments' },
+  'AWS::SQS::QueueInlinePolicy': { PolicyDocument: 'document', Queue: 'any' },
+  'AWS::SNS::TopicPolicy': { PolicyDocument: 'document', Topics: 'attachments' },
+  'AWS::SNS::TopicInlinePolicy': { PolicyDocument: 'document', TopicArn: 'any' },
+  'AWS::KMS::Key': { KeyPolicy: 'document' },
+  'AWS::Lambda::Permission': { '*': 'any' },
+  'AWS::EC2::SecurityGroup': { SecurityGroupIngress: 'rules', SecurityGroupEgress: 'rules' },
+  'AWS::EC2::SecurityGroupIngress': { '*': 'any' },
+  'AWS::EC2::SecurityGroupEgress': { '*': 'any' },
+};
+
+/** The resource types whose changes can widen permissions. */
+export const PERMISSION_RESOURCE_TYPES: readonly string[] = Object.keys(GRANTING);
+
+/** How the change widens permissions, in a few words naming the statement or rule, or undefined when it does not. */
+export function permissionBroadening(change: ChangeInput): string | undefined {
+  const rc = change?.ResourceChange;
+  const granting = rc?.ResourceType ? GRANTING[rc.ResourceType] : undefined;
+  if (!rc || !granting) return undefined;
+  const after = propertiesOf(rc.AfterContext);
+  switch (rc.Action) {
+    case 'Add':
+      return grantsAnything(granting, after) ? `new ${rc.ResourceType} grants permissions` : undefined;
+    case 'Modify':
+    case 'Dynamic':
+      return widened(granting, rc.Details, propertiesOf(rc.BeforeContext), after);
+    default:
+      // Remove narrows; Import and SyncWithActual change no permission.
+      return undefined;
+  }
+}
+
+/** A new resource grants permissions unless it shows that it has none of its granting properties (a bare security group). */
+function grantsAnything(granting: Record<string, Grant>, after: Properties | undefined): boolean {
+  if (!after || granting['*']) return true;
+  return Object.entries(granting).some(([name, grant]) => grant !== 'boundary' && !isEmpty(after[name]));
+}
+
+function widened(
+  granting: Record<string, Grant>, details: readonly ChangeDetailInput[] | undefined, before: Properties | undefined, after: Properties | undefined,
+): string | undefined {
+  const touched = touchedProperties(details);
+  const names = granting['*'] ? ['*'] : Object.keys(granting).filter((name) => touched === undefined || touched.has(name));
+  for (const name of names) {
+    if (name === '*') return 'changes a permission resource';
+    if (!before || !after) return `changes ${name}, whose values CloudFormation did not give`;
+    const reason = widenedProperty(granting[name], name, before[name], after[name]);
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
+/** The top-level properties the details name, or undefined when a detail names none (then every granting property counts). */
+function touchedProperties(details: readonly ChangeDetailInput[] | undefined): Set<string> | undefined {
+  if (!Array.isArray(details) || details.length === 0) return undefined;
+  const names = new Set<string>();
+  for (const detail of details) {
+    const target = detail?.Target;
+    const fromPath = typeof target?.Path === 'string' ? /^\/Properties\/([^/]+)/.exec(target.Path)?.[1] : undefined;
+    const name = target?.Name ?? fromPath;
+    if (target?.Attribute !== 'Properties') continue;
+    if (!name) return undefined;
+    names.add(name);
+  }
+  return names;
+}
+
+function widenedProperty(grant: Grant, name: string, before: unknown, after: unknown): string | undefined {
+  switch (grant) {
+    case 'document': return widenedStatements(name, statementsOf(before), statementsOf(after));
+    case 'inlinePolicies': return widenedStatements(name, inlineStatements(before), inlineStatements(after));
+    case 'attachments': {
+      const had = new Set(listOf(before).map(canonical));
+      const added = listOf(after).filter((item) => !had.has(canonical(item)));
+      return added.length > 0 ? `${name} adds ${shortJson(added[0])}` : undefined;
+    }
+    case 'rules': {
+      const had = new Set(listOf(before).map(canonical));
+      const added = listOf(after).filter((rule) => !had.has(canonical(rule)));
+      return added.length > 0 ? `${name} adds the rule ${describeRule(added[0])}` : undefined;
+    }
+    case 'boundary':
+    case 'any':
+      return canonical(before) === canonical(after) ? undefined : `changes ${name}`;
+  }
+}
+
+type Properties = Record<string, unknown>;
+type Statement = Record<string, unknown>;
+
+function propertiesOf(context: string | undefined): Properties | undefined {
+  if (typeof context !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(context);
+    const properties = parsed?.Properties;
+    return properties !== null && typeof properties === 'object' && !Array.isArray(properties) ? properties : {};
+  } catch {
+    return undefined;
+  }
+}
+
+/** The statements of a policy document (given as an object or as JSON text). */
+function statementsOf(document: unknown): Statement[] {
+  const doc = typeof document === 'string' ? parseOr(document, {}) : document;
+  const statement = (doc as { Statement?: unknown } | undefined)?.Statement;
+  return listOf(statement).filter((s): s is Statement => s !== null && typeof s === 'object');
+}
+
+function inlineStatements(policies: unknown): Statement[] {
+  return listOf(policies).flatMap((policy) => statementsOf((policy as { PolicyDocument?: unknown } | undefined)?.PolicyDocument));
+}
+
+/**
+ * Allow statements that allow more than any statement before (added, or widened), and deny statements that
+ * deny less than before (removed, or narrowed), name the widening.
+ */
+function widenedStatements(name: string, before: Statement[], after: Statement[]): string | undefined {
+  const allows = (list: Statement[]) => list.filter((s) => s.Effect !== 'Deny');
+  const denies = (list: Statement[]) => list.filter((s) => s.Effect === 'Deny');
+  const wider = allows(after).find((s) => !allows(before).some((b) => covers(b, s)));
+  if (wider) return `${name} allows more: ${describeStatement(wider)}`;
+  const lifted = denies(before).find((d) => !denies(after).some((a) => covers(a, d)));
+  if (lifted) return `${name} denies less: ${describeStatement(lifted)} is gone`;
+  return undefined;
+}
+
+/** `outer` grants (or denies) at least what `inner` does: same conditions and exclusions, and every action, resource and principal of `inner`. */
+function covers(outer: Statement, inner: Statement): boolean {
+  const same = (key: string) => canonical(outer[key]) === canonical(inner[key]);
+  if (!['Effect', 'Condition', 'NotAction', 'NotResource', 'NotPrincipal'].every(same)) return false;
+  const within = (key: string, flatten: (v: unknown) => string[]) => {
+    const have = new Set(flatten(outer[key]));
+    return have.has('*') || flatten(inner[key]).every((v) => have.has(v));
+  };
+  return within('Action', strings) && within('Resource', strings) && within('Principal', principals);
+}
+
+function strings(value: unknown): string[] {
+  return listOf(value).map((v) => (typeof v === 'string' ? v : canonical(v)));
+}
+
+/** `"*"`, `{"AWS": ["arn", ...], "Service": "x"}` as `AWS:arn`, `Service:x`; `*` for everyone. */
+function principals(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (value === '*') return ['*'];
+  if (value === null || typeof value !== 'object') return [canonical(value)];
+  return Object.entries(value as Record<string, unknown>).flatMap(([kind, ids]) =>
+    strings(ids).map((id) => (kind === 'AWS' && id === '*' ? '*' : `${kind}:${id}`)));
+}
+
+function describeStatement(s: Statement): string {
+  const parts = [
+    s.Sid ? `Sid ${String(s.Sid)}` : undefined,
+    s.Action !== undefined ? `Action ${strings(s.Action).join(',')}` : s.NotAction !== undefined ? `NotAction ${strings(s.NotAction).join(',')}` : undefined,
+    s.Resource !== undefined ? `Resource ${strings(s.Resource).join(',')}` : undefined,
+    s.Principal !== undefined ? `Principal ${principals(s.Principal).join(',')}` : undefined,
+  ].filter((p): p is string => p !== undefined);
+  return shorten(`${String(s.Effect ?? 'Allow')} ${parts.join(' ')}`, 200);
+}
+
+function describeRule(rule: unknown): string {
+  const r = (rule ?? {}) as Record<string, unknown>;
+  const peer = r.CidrIp ?? r.CidrIpv6 ?? r.SourceSecurityGroupId ?? r.DestinationSecurityGroupId ?? r.SourcePrefixListId ?? r.DestinationPrefixListId;
+  const ports = r.FromPort === undefined ? 'all ports' : r.FromPort === r.ToPort ? `port ${String(r.FromPort)}` : `ports ${String(r.FromPort)}-${String(r.ToPort)}`;
+  return shorten(`${String(r.IpProtocol ?? '?')} ${ports} ${peer !== undefined ? `with ${String(peer)}` : ''}`.trim(), 200);
+}
+
+function listOf(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || (Array.isArray(value) && value.length === 0);
+}
+
+/** JSON with sorted keys and sorted lists of plain strings: two equal grants read the same. */
+function canonical(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) {
+      const items = v.map(sort);
+      return items.every((i) => typeof i === 'string') ? [...items].sort() : items;
+    }
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  };
+  return JSON.stringify(sort(typeof value === 'string' ? parseOr(value, value) : value)) ?? 'undefined';
+}
+
+function parseOr(text: string, fallback: unknown): unknown {
+  if (!/^\s*[[{]/.test(text)) return fallback;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fallback;
+  }
+}
+
+function shortJson(value: unknown): string {
+  return shorten(typeof value === 'string' ? value : canonical(value), 120);
+}
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
+}
