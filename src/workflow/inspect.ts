@@ -3,7 +3,7 @@
  * the safety policy (rules here, or the user's policy function), and a result small enough for the state.
  */
 import { DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient, DescribeChangeSetCommandOutput } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { completenessProblem, isIncompleteDescription } from '../policy/completeness';
@@ -46,25 +46,41 @@ export async function readChanges(
   let nestedChangeSets = 0;
   let pages = 0;
   /** Reads one change set; returns why it could not be read completely, or undefined. */
+  /**
+   * Every page of one change set, with property values (what each property changes from and to, for the
+   * people who read the verdict). When CloudFormation says that description left changes out, the change set
+   * is read again without values: every change, fewer words. Returns the pages, or why they cannot be judged.
+   */
+  const describe = async (id: { StackName?: string; ChangeSetName: string }): Promise<DescribeChangeSetCommandOutput[] | string> => {
+    for (const IncludePropertyValues of [true, false]) {
+      const described: DescribeChangeSetCommandOutput[] = [];
+      const seen = new Set<string>();
+      let token: string | undefined;
+      let incomplete = false;
+      do {
+        if (++pages > MAX_PAGES) throw new IncompleteChangeSetError(`change set ${deployment.changeSetName} has more than ${MAX_PAGES} pages`);
+        const page = await cloudformation.send(new DescribeChangeSetCommand({ ...id, NextToken: token, IncludePropertyValues }));
+        const problem = completenessProblem(page.Status, page.StatusReason);
+        if (problem) return problem;
+        incomplete ||= isIncompleteDescription(page.StatusReason);
+        described.push(page);
+        token = page.NextToken;
+        if (token && seen.has(token)) throw new IncompleteChangeSetError('DescribeChangeSet returned the same NextToken twice');
+        if (token) seen.add(token);
+      } while (token);
+      if (!incomplete) return described;
+    }
+    return 'was described incompletely (CloudFormation left changes out)';
+  };
+  /** Reads one change set; returns why it could not be read completely, or undefined. */
   const visit = async (id: { StackName?: string; ChangeSetName: string }, path: string[]): Promise<string | undefined> => {
-    let token: string | undefined;
-    const seen = new Set<string>();
-    do {
-      if (++pages > MAX_PAGES) throw new IncompleteChangeSetError(`change set ${deployment.changeSetName} has more than ${MAX_PAGES} pages`);
-      // With property values: what each property changes from and to, for the people who read the verdict.
-      const page = await cloudformation.send(new DescribeChangeSetCommand({ ...id, NextToken: token, IncludePropertyValues: true }));
-      const problem = completenessProblem(page.Status, page.StatusReason)
-        ?? (isIncompleteDescription(page.StatusReason) ? 'was described incompletely (CloudFormation left changes out)' : undefined);
-      if (problem) return problem;
-      for (const change of page.Changes ?? []) {
-        // The change first, then the changes inside it (a nested stack's), in the order CloudFormation lists them.
-        const at = changes.push({ change, path, context: {} }) - 1;
-        changes[at] = { change, path, context: await nestedContext(change, path) };
-      }
-      token = page.NextToken;
-      if (token && seen.has(token)) throw new IncompleteChangeSetError('DescribeChangeSet returned the same NextToken twice');
-      if (token) seen.add(token);
-    } while (token);
+    const described = await describe(id);
+    if (typeof described === 'string') return described;
+    for (const change of described.flatMap((page) => page.Changes ?? [])) {
+      // The change first, then the changes inside it (a nested stack's), in the order CloudFormation lists them.
+      const at = changes.push({ change, path, context: {} }) - 1;
+      changes[at] = { change, path, context: await nestedContext(change, path) };
+    }
     return undefined;
   };
   /** For a nested stack: read its change set first, then say whether it was inspected. */

@@ -74,3 +74,27 @@ test('GIVEN a change that needs approval THEN the approvers and the pipeline sum
   expect(summary).toContain('Database (Modify, rule #1 (needs approval): DBInstanceClass: db.t3.micro -> db.r6g.large)');
   expect(message + summary).not.toMatch(/hunter2|swordfish/);
 });
+
+describe('a description with values that CloudFormation says is incomplete', () => {
+  const WARN = '[WARN] --include-property-values option can return incomplete ChangeSet data because: Logical Id: Config, failed property validation';
+  const remove = { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Table', ResourceType: 'AWS::DynamoDB::Table', PolicyAction: 'Delete' } };
+  const state = { deployment: deployment() } as WorkflowState;
+  const deps = () => ({ cloudformation: new CloudFormationClient({}), s3: new S3Client({}), region: 'eu-west-1' });
+
+  test('GIVEN values left changes out THEN the change set is read again without values and judged on every change', async () => {
+    const cfn = mockClient(CloudFormationClient);
+    cfn.on(DescribeChangeSetCommand, { IncludePropertyValues: true }).resolves({ Status: 'CREATE_COMPLETE', StatusReason: WARN, Changes: [] });
+    cfn.on(DescribeChangeSetCommand, { IncludePropertyValues: false }).resolves({ Status: 'CREATE_COMPLETE', Changes: [remove] } as DescribeChangeSetCommandOutput);
+    const inspection = await runTask({ task: 'inspectChangeSet', state }, deps()) as InspectionResult;
+    expect(cfn.commandCalls(DescribeChangeSetCommand).map((c) => c.args[0].input.IncludePropertyValues)).toEqual([true, false]);
+    expect(inspection).toMatchObject({ verdict: 'UNSAFE', violations: [{ logicalId: 'Table', rule: 'no-deletion' }] });
+  });
+
+  test('GIVEN even the description without values says so THEN the deployment fails, never allowed', async () => {
+    const cfn = mockClient(CloudFormationClient);
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', StatusReason: WARN, Changes: [] });
+    await expect(runTask({ task: 'inspectChangeSet', state }, deps())).rejects.toMatchObject({
+      name: 'IncompleteChangeSet', message: expect.stringContaining('was described incompletely (CloudFormation left changes out)'),
+    });
+  });
+});
