@@ -6,6 +6,8 @@ import jsii
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as cpactions
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 import cdk_stepfunctions_deploy_action as lib
@@ -191,7 +193,7 @@ def test_other_policies_translate():
         SafetyPolicy,
     )
     # jsii enums: members by their TypeScript names (the CloudFormation spelling, 'Remove', is what the template holds)
-    assert [m.name for m in ChangeAction] == ["ADD", "MODIFY", "REMOVE", "IMPORT", "DYNAMIC"]
+    assert [m.name for m in ChangeAction] == ["ADD", "MODIFY", "REMOVE", "IMPORT", "DYNAMIC", "SYNC_WITH_ACTUAL"]
     assert {"SafetyPolicy", "SafetyRule", "RuleVerdict", "StepFunctionsDeployAction", "DeployStateMachine"} <= set(
         dir(lib)
     )
@@ -355,6 +357,25 @@ def test_rules_on_properties_and_drift_from_python():
     assert [(c.logical_id, c.verdict) for c in result.changes] == [
         ("Db", RuleVerdict.REQUIRE_APPROVAL), ("Gone", RuleVerdict.DENY), ("Synced", RuleVerdict.ALLOW)]
     stack = Stack(App(), "Drift")
-    StepFunctionsDeployAction(stack, "Deploy", input=codepipeline.Artifact("Source"), stack_name="app",
-                              template_path="app.yaml", revert_drift=True)
-    assert '\\"revertDrift\\":true' in json.dumps(Template.from_stack(stack).to_json())
+    source = codepipeline.Artifact("Source")
+    bucket = s3.Bucket(stack, "Sources", versioned=True)
+    pipeline = codepipeline.Pipeline(stack, "Pipeline", stages=[codepipeline.StageProps(stage_name="Source", actions=[
+        cpactions.S3SourceAction(action_name="Source", bucket=bucket, bucket_key="source.zip", output=source)])])
+    pipeline.add_stage(stage_name="Deploy", actions=[StepFunctionsDeployAction(
+        stack, "Deploy", input=source, stack_name="app", template_path="app.yaml", revert_drift=True)])
+    assert user_parameters(Template.from_stack(stack))["revertDrift"] is True
+
+
+def test_permission_broadening_from_python():
+    # The README's Python spelling: permission_broadening_verdict=; an opened ingress rule needs approval.
+    policy = SafetyPolicy.deny_destructive_changes(permission_broadening_verdict=RuleVerdict.REQUIRE_APPROVAL)
+    rule = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}
+    change = {"Type": "Resource", "ResourceChange": {
+        "Action": "Modify", "LogicalResourceId": "Sg", "ResourceType": "AWS::EC2::SecurityGroup", "Replacement": "False",
+        "Details": [{"Target": {"Attribute": "Properties", "Path": "/Properties/SecurityGroupIngress/0", "AttributeChangeType": "Add"}}],
+        "BeforeContext": json.dumps({"Properties": {"SecurityGroupIngress": []}}),
+        "AfterContext": json.dumps({"Properties": {"SecurityGroupIngress": [rule]}}),
+    }}
+    result = policy.evaluate_change_set([{"Status": "CREATE_COMPLETE", "Changes": [change]}])
+    assert result.verdict == RuleVerdict.REQUIRE_APPROVAL
+    assert result.changes[0].rule == "permission-broadening: SecurityGroupIngress adds the rule tcp port 22 with 0.0.0.0/0"
