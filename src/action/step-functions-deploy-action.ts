@@ -238,6 +238,10 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
 
     const policy = (props.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges())._bind(this, this.taskFunction);
     const strategy = props.onUnsafeChange?._bind(this, this.taskFunction, timeoutSecondsOf(props));
+    // An object that only looks like a policy or a strategy gives no document: it is refused, not read as the default.
+    if (!policy?.document?.type || (strategy && !strategy.document?.type)) {
+      throw new Error('StepFunctionsDeployAction: safetyPolicy and onUnsafeChange must come from SafetyPolicy and UnsafeChangeAction\'s static methods');
+    }
     if (strategy) checkStrategy(policy, strategy, props);
 
     const config: ActionConfig = {

@@ -124,17 +124,17 @@ export function evaluateChange(policy: PolicyDocument, raw: ChangeInput, context
       // A destructive change gets the policy's destructive verdict (DENY unless it asks for approval).
       if (verdict === 'DENY') return decide(policy.destructiveVerdict ?? 'DENY', rule);
       // Otherwise, with the option, a change that widens permissions gets the policy's verdict for that.
-      const widening = policy.broadeningVerdict ? permissionBroadening(change) : undefined;
+      const widening = policy.broadeningVerdict ? broadening(change, context) : undefined;
       if (widening) return decide(policy.broadeningVerdict!, `${RULES.permissionBroadening}: ${widening}`);
       return decide(verdict, rule);
     }
     case 'rules': {
-      const index = policy.rules.findIndex((rule) => ruleMatches(rule, change));
+      const index = policy.rules.findIndex((rule) => ruleMatches(rule, change, context));
       if (index < 0) return decide(policy.defaultVerdict ?? 'DENY', RULES.defaultVerdict);
       const rule = policy.rules[index];
       const name = rule.description ?? `rule #${index + 1}`;
       // A rule on widened permissions says which statement or rule widened them.
-      const widening = rule.broadensPermissions === true ? permissionBroadening(change) : undefined;
+      const widening = rule.broadensPermissions === true ? broadening(change, context) : undefined;
       return decide(rule.verdict, widening ? `${name} (${RULES.permissionBroadening}: ${widening})` : name);
     }
     case 'function':
@@ -152,7 +152,8 @@ export function evaluateChange(policy: PolicyDocument, raw: ChangeInput, context
 function classifyDestructive(rc: NonNullable<ChangeInput['ResourceChange']>, replaceable: boolean): [Verdict, string] {
   if (rc.Action === 'Remove') return ['DENY', RULES.noDeletion];
   if (rc.Action === 'Dynamic') return ['DENY', RULES.noDynamic];
-  const replacing = rc.Action === 'Modify' && rc.Replacement !== 'False';
+  // A change that changes nothing but CloudFormation's record cannot replace anything either: if it says so, it is not believed.
+  const replacing = (rc.Action === 'Modify' || (rc.Action === 'SyncWithActual' && rc.Replacement !== undefined)) && rc.Replacement !== 'False';
   if (replacing && !replaceable) {
     return rc.Replacement === 'True' ? ['DENY', RULES.noReplacement] : ['DENY', RULES.noConditionalReplacement];
   }
@@ -204,44 +205,62 @@ export function unrecognisedValue(raw: ChangeInput): string | undefined {
   return undefined;
 }
 
+/**
+ * How the change widens permissions, or undefined. A new nested stack whose own change set was not read may
+ * hold anything that grants: it counts as widening.
+ */
+function broadening(change: ChangeInput, context: ChangeContext): string | undefined {
+  const rc = change.ResourceChange;
+  if (rc?.ResourceType === NESTED_STACK_TYPE && rc.Action === 'Add' && context.nestedChangeSet !== true) {
+    return 'a new nested stack whose own change set was not read';
+  }
+  return permissionBroadening(change);
+}
+
 /** Every criterion the rule gives matches the change: one of its values, one of its globs, its properties. */
-function ruleMatches(rule: RuleDocument, change: ChangeInput): boolean {
+function ruleMatches(rule: RuleDocument, change: ChangeInput, context: ChangeContext): boolean {
   const rc = change.ResourceChange ?? {};
   return CRITERION_KEYS.every((key) => {
     const wanted = rule[key];
     if (wanted === undefined) return true;
     const criterion = RULE_CRITERIA[key];
-    if (criterion.kind === 'broadening') return (permissionBroadening(change) !== undefined) === wanted;
+    if (criterion.kind === 'broadening') return (broadening(change, context) !== undefined) === wanted;
     const globs = wanted as readonly string[];
     switch (criterion.kind) {
       case 'values': return includes(globs, rc[criterion.field]);
       case 'globs': return matchesAny(globs, rc[criterion.field]);
-      case 'properties': return propertiesMatch(globs, rc.Details, rule.verdict);
+      case 'properties': return propertiesMatch(globs, rc, rule.verdict);
     }
   });
 }
 
 /**
- * Fail closed either way: a rule that allows matches only a change whose every property matches (one it
- * cannot name keeps the change out); a rule that refuses or asks matches a change that touches any of them.
+ * Fail closed either way. A rule that allows matches only an in-place Modify (no replacement) whose every
+ * property matches: a property it cannot name, or a change it cannot see into, keeps the change out. A rule
+ * that refuses or asks matches a Modify that touches any of them, or one whose properties it cannot name.
  */
-function propertiesMatch(globs: readonly string[], details: readonly ChangeDetailInput[] | undefined, verdict: Verdict): boolean {
-  const touched = (details ?? []).map((detail) => namesOf(detail));
-  if (touched.length === 0) return false;
+function propertiesMatch(globs: readonly string[], rc: NonNullable<ChangeInput['ResourceChange']>, verdict: Verdict): boolean {
+  if (rc.Action !== 'Modify' && rc.Action !== 'Dynamic') return false;
+  const touched = Array.isArray(rc.Details) ? rc.Details.map((detail) => namesOf(detail)) : [];
   const matches = (names: string[]) => names.some((name) => matchesAny(globs, name));
-  return verdict === 'ALLOW' ? touched.every(matches) : touched.some(matches);
+  if (verdict === 'ALLOW') {
+    return rc.Action === 'Modify' && rc.Replacement === 'False' && touched.length > 0 && touched.every(matches);
+  }
+  return touched.length === 0 || touched.some((names) => names.length === 0 || matches(names));
 }
 
 /**
- * A detail's property name and path (or, for another attribute than Properties, the attribute's name). With
- * property values CloudFormation may give only the path (`/Properties/DBInstanceClass`): the name is read from it.
+ * The names a detail goes by: its property's name (given, or read from its path `/Properties/DBInstanceClass/...`,
+ * as CloudFormation gives it with property values), its path, and for another attribute than Properties the
+ * attribute's name (`Tags`, `Metadata`...).
  */
 function namesOf(detail: ChangeDetailInput): string[] {
   const target = detail?.Target;
   if (!target) return [];
   const fromPath = typeof target.Path === 'string' ? /^\/Properties\/([^/]+)/.exec(target.Path)?.[1] : undefined;
-  const name = target.Attribute === 'Properties' ? target.Name ?? fromPath : target.Attribute;
-  return [name, target.Path].filter((n): n is string => typeof n === 'string' && n.length > 0);
+  const attribute = typeof target.Attribute === 'string' && !/^properties$/i.test(target.Attribute) ? target.Attribute : undefined;
+  const names = [target.Name, fromPath, attribute, target.Path].filter((n): n is string => typeof n === 'string' && n.length > 0);
+  return [...new Set(names)];
 }
 
 function matchesAny(globs: readonly string[] | undefined, value: string | undefined): boolean {

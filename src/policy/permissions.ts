@@ -57,9 +57,13 @@ export function permissionBroadening(change: ChangeInput): string | undefined {
   }
 }
 
-/** A new resource grants permissions unless it shows that it has none of its granting properties (a bare security group). */
+/**
+ * A new resource grants permissions unless it shows that it has none of its granting properties. A security
+ * group without egress rules still grants: EC2 gives it the default rule that allows all outbound traffic.
+ */
 function grantsAnything(granting: Record<string, Grant>, after: Properties | undefined): boolean {
   if (!after || granting['*']) return true;
+  if ('SecurityGroupEgress' in granting && isEmpty(after.SecurityGroupEgress)) return true;
   return Object.entries(granting).some(([name, grant]) => grant !== 'boundary' && !isEmpty(after[name]));
 }
 
@@ -83,25 +87,35 @@ function touchedProperties(details: readonly ChangeDetailInput[] | undefined): S
   const names = new Set<string>();
   for (const detail of details) {
     const target = detail?.Target;
+    const attribute = typeof target?.Attribute === 'string' ? target.Attribute : undefined;
+    // Another attribute (Tags, Metadata, UpdatePolicy...) grants nothing; a detail that does not say is a property.
+    if (attribute !== undefined && !/^properties$/i.test(attribute)) continue;
     const fromPath = typeof target?.Path === 'string' ? /^\/Properties\/([^/]+)/.exec(target.Path)?.[1] : undefined;
-    const name = target?.Name ?? fromPath;
-    if (target?.Attribute !== 'Properties') continue;
-    if (!name) return undefined;
-    names.add(name);
+    if (!target?.Name && !fromPath) return undefined;
+    for (const name of [target?.Name, fromPath]) if (name) names.add(name);
   }
   return names;
 }
 
 function widenedProperty(grant: Grant, name: string, before: unknown, after: unknown): string | undefined {
   switch (grant) {
-    case 'document': return widenedStatements(name, statementsOf(before), statementsOf(after));
-    case 'inlinePolicies': return widenedStatements(name, inlineStatements(before), inlineStatements(after));
+    case 'document':
+    case 'inlinePolicies': {
+      const read = grant === 'document' ? statementsOf : inlineStatements;
+      const [had, has] = [read(before), read(after)];
+      // A document that is not there or not readable as statements (a value known only after the change): fail closed.
+      if (has === undefined || (had === undefined && before !== undefined)) return `changes ${name}, whose statements cannot be read`;
+      return widenedStatements(name, had ?? [], has);
+    }
     case 'attachments': {
       const had = new Set(listOf(before).map(canonical));
       const added = listOf(after).filter((item) => !had.has(canonical(item)));
       return added.length > 0 ? `${name} adds ${shortJson(added[0])}` : undefined;
     }
     case 'rules': {
+      if (name === 'SecurityGroupEgress' && !isEmpty(before) && isEmpty(after)) {
+        return 'SecurityGroupEgress loses its rules: EC2 restores the default that allows all outbound traffic';
+      }
       const had = new Set(listOf(before).map(canonical));
       const added = listOf(after).filter((rule) => !had.has(canonical(rule)));
       return added.length > 0 ? `${name} adds the rule ${describeRule(added[0])}` : undefined;
@@ -118,23 +132,29 @@ type Statement = Record<string, unknown>;
 function propertiesOf(context: string | undefined): Properties | undefined {
   if (typeof context !== 'string') return undefined;
   try {
-    const parsed = JSON.parse(context);
-    const properties = parsed?.Properties;
-    return properties !== null && typeof properties === 'object' && !Array.isArray(properties) ? properties : {};
+    const properties = JSON.parse(context)?.Properties;
+    return properties !== null && typeof properties === 'object' && !Array.isArray(properties) ? properties : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The statements of a policy document (given as an object or as JSON text). */
-function statementsOf(document: unknown): Statement[] {
-  const doc = typeof document === 'string' ? parseOr(document, {}) : document;
-  const statement = (doc as { Statement?: unknown } | undefined)?.Statement;
-  return listOf(statement).filter((s): s is Statement => s !== null && typeof s === 'object');
+/**
+ * The statements of a policy document (an object, or JSON text), or undefined when it is not one: missing,
+ * not JSON, or a statement that is not an object.
+ */
+function statementsOf(document: unknown): Statement[] | undefined {
+  const doc = typeof document === 'string' ? parseOr(document, undefined) : document;
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+  const statements = listOf((doc as { Statement?: unknown }).Statement);
+  return statements.every((s): s is Statement => s !== null && typeof s === 'object' && !Array.isArray(s)) ? statements : undefined;
 }
 
-function inlineStatements(policies: unknown): Statement[] {
-  return listOf(policies).flatMap((policy) => statementsOf((policy as { PolicyDocument?: unknown } | undefined)?.PolicyDocument));
+/** The statements of a list of inline policies (`Policies`), or undefined when one of them cannot be read. */
+function inlineStatements(policies: unknown): Statement[] | undefined {
+  if (policies === undefined || policies === null) return [];
+  const documents = listOf(policies).map((policy) => statementsOf((policy as { PolicyDocument?: unknown } | undefined)?.PolicyDocument));
+  return documents.every((d): d is Statement[] => d !== undefined) ? documents.flat() : undefined;
 }
 
 /**
@@ -166,13 +186,12 @@ function strings(value: unknown): string[] {
   return listOf(value).map((v) => (typeof v === 'string' ? v : canonical(v)));
 }
 
-/** `"*"`, `{"AWS": ["arn", ...], "Service": "x"}` as `AWS:arn`, `Service:x`; `*` for everyone. */
+/** `{"AWS": ["arn", ...], "Service": "x"}` as `AWS:arn`, `Service:x`; the string `"*"` (everyone) as `*`. */
 function principals(value: unknown): string[] {
   if (value === undefined) return [];
   if (value === '*') return ['*'];
   if (value === null || typeof value !== 'object') return [canonical(value)];
-  return Object.entries(value as Record<string, unknown>).flatMap(([kind, ids]) =>
-    strings(ids).map((id) => (kind === 'AWS' && id === '*' ? '*' : `${kind}:${id}`)));
+  return Object.entries(value as Record<string, unknown>).flatMap(([kind, ids]) => strings(ids).map((id) => `${kind}:${id}`));
 }
 
 function describeStatement(s: Statement): string {

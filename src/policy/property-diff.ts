@@ -6,8 +6,11 @@
  */
 import type { ChangeDetailInput, ChangeInput } from './change-input';
 
-/** Names that mark a value as a secret: password, secret, token, private key, passphrase, credentials, API or access keys. */
-export const SECRET_NAME = /passw|secret|token|private.?key|passphrase|credential|api.?key|access.?key/i;
+/**
+ * Names that mark a value as a secret: password (`Password`, `DbPass`, `Pwd`, `db_pw`), secret, token, private
+ * key, passphrase, credentials, API or access keys, connection strings, authorization headers.
+ */
+export const SECRET_NAME = /pass(w|$|[^a-z])|pwd|(^|[^a-z])pw($|[^a-z])|secret|token|private.?key|passphrase|credential|api.?key|access.?key|connection.?string|authorization/i;
 
 /** What a masked value reads as. */
 export const MASKED = '(masked)';
@@ -43,7 +46,10 @@ function describeDetail(detail: ChangeDetailInput, valueChars: number, contexts:
   const label = labelOf(target);
   if (!label) return undefined;
   const secret = SECRET_NAME.test(label) || contexts.some((context) => namedSecret(parentOf(context, target.Path)));
-  const show = (value: string | undefined) => (value === undefined ? undefined : secret ? MASKED : shorten(maskInside(value), valueChars));
+  const show = (value: string | undefined) => {
+    if (value === undefined) return undefined;
+    return secret ? MASKED : shorten(maskInside(maskCredentials(value)), valueChars);
+  };
   const before = show(target.BeforeValue);
   const after = show(target.AfterValue);
   switch (target.AttributeChangeType) {
@@ -86,6 +92,14 @@ function namedSecret(holder: unknown): boolean {
   return [Name, Key, name, key].some((n) => typeof n === 'string' && SECRET_NAME.test(n));
 }
 
+/** Credentials written inside text: `scheme://user:password@host`, `Password=...;`, `Bearer <token>`. */
+function maskCredentials(value: string): string {
+  return value
+    .replace(/(\/\/[^\s:/@]+:)[^\s@/]+@/g, `$1${MASKED}@`)
+    .replace(/((?:password|pwd)\s*=\s*)[^;"\s]*/gi, `$1${MASKED}`)
+    .replace(/(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${MASKED}`);
+}
+
 /** A JSON value with the values of its secret-named keys (and named pairs) masked; any other text as it is. */
 function maskInside(value: string): string {
   if (!/^\s*[[{]/.test(value)) return value;
@@ -93,8 +107,9 @@ function maskInside(value: string): string {
   try {
     parsed = JSON.parse(value);
   } catch {
-    // Cut by CloudFormation (large values are truncated): mask what follows a secret-named key.
-    return value.replace(new RegExp(`("[^"]*(${SECRET_NAME.source})[^"]*"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]]*)`, 'gi'), `$1"${MASKED}"`);
+    // Cut by CloudFormation (large values are truncated): what it holds cannot be told apart, so if it names a
+    // secret anywhere, none of it is shown.
+    return SECRET_NAME.test(value) ? MASKED : value;
   }
   const mask = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(mask);

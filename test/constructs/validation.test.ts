@@ -150,3 +150,9 @@ describe('an approval needs a policy that can ask for one', () => {
     expect(build((stack) => ({ safetyPolicy, onUnsafeChange: approval(stack) }))).not.toThrow();
   });
 });
+
+test('GIVEN an object that only looks like a policy or a strategy THEN the action is refused, not built with the default', () => {
+  const fake = { _bind: () => ({ canRequireApproval: false, grantRights: () => undefined }) };
+  expect(build({ safetyPolicy: fake as unknown as SafetyPolicy })).toThrow(/must come from SafetyPolicy and UnsafeChangeAction's static methods/);
+  expect(build({ onUnsafeChange: fake as unknown as UnsafeChangeAction })).toThrow(/must come from SafetyPolicy and UnsafeChangeAction's static methods/);
+});

@@ -117,6 +117,24 @@ describe('rules on the properties a change touches', () => {
     expect(askForInstanceClass.evaluateChangeSet(page(change)).verdict).toBe('REQUIRE_APPROVAL');
   });
 
+  test.each<[string, Record<string, unknown>]>([
+    ['a detail that names nothing', { Details: [{ Target: { Attribute: 'Properties', RequiresRecreation: 'Conditionally' } }] }],
+    ['no details', { Details: [] }],
+    ['details left out', { Details: undefined }],
+    ['a detail whose attribute is null, with a path', { Details: [{ Target: { Attribute: null, Path: '/Properties/DBInstanceClass' } }] }],
+    ['a detail with a name and no attribute', { Details: [{ Target: { Name: 'DBInstanceClass' } }] }],
+  ])('GIVEN "any change to DBInstanceClass needs approval" WHEN a Modify has %s THEN it needs approval (a refusing rule fails closed too)', (_what, more) => {
+    expect(askForInstanceClass.evaluateChangeSet(page(modify([], more))).verdict).toBe(RuleVerdict.REQUIRE_APPROVAL);
+  });
+
+  test.each<[string, ChangeInput]>([
+    ['a replacement', modify(['Tags'], { Replacement: 'True', PolicyAction: 'ReplaceAndDelete' })],
+    ['a conditional replacement', modify(['Tags'], { Replacement: 'Conditional' })],
+    ['a dynamic change', modify(['Tags'], { Action: 'Dynamic', Replacement: undefined })],
+  ])('GIVEN "allow changes confined to tags" WHEN the tags change comes with %s THEN the rule does not allow it', (_what, change) => {
+    expect(allowTagsOnly.evaluateChangeSet(page(change)).verdict).toBe(RuleVerdict.DENY);
+  });
+
   test('GIVEN property paths (IncludePropertyValues) THEN a glob on the path matches too', () => {
     const change = modify([], { Details: [{ Target: { Attribute: 'Properties', Name: 'Tags', Path: '/Properties/Tags/0/Value' } }] });
     const denyTagValues = SafetyPolicy.fromRules([{ verdict: RuleVerdict.DENY, properties: ['/Properties/Tags/*/Value'] }], { defaultVerdict: RuleVerdict.ALLOW });

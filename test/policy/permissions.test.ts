@@ -4,6 +4,7 @@
  */
 import { RuleVerdict, SafetyPolicy } from '../../src';
 import type { ChangeInput } from '../../src/policy/evaluate';
+import { evaluateChange } from '../../src/policy/evaluate';
 import { permissionBroadening } from '../../src/policy/permissions';
 import { validatePolicyDocument } from '../../src/shared/validate-document';
 
@@ -65,6 +66,29 @@ describe('what widens permissions', () => {
     ['a new role, values not given', add('AWS::IAM::Role'), /new AWS::IAM::Role grants permissions/],
     ['a Lambda permission changed', modify('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com' }, { Principal: '*' }, ['Principal']), /changes a permission resource/],
     ['a policy document changed, values not given', modify('AWS::IAM::Policy', {}, {}, ['PolicyDocument'], false), /changes PolicyDocument, whose values CloudFormation did not give/],
+    ['a policy document known only after the change', modify('AWS::IAM::Policy', { PolicyDocument: doc(statement('s3:GetObject')) }, { PolicyDocument: '{{changeSet:KNOWN_AFTER_APPLY}}' }, ['PolicyDocument']),
+      /changes PolicyDocument, whose statements cannot be read/],
+    ['a statement given as text', modify('AWS::KMS::Key', { KeyPolicy: doc(statement('kms:Decrypt')) }, { KeyPolicy: { Statement: ['Allow everything'] } }, ['KeyPolicy']), /statements cannot be read/],
+    ['egress rules removed (EC2 restores the allow-all default)', modify('AWS::EC2::SecurityGroup', { SecurityGroupEgress: [https] }, {}, ['SecurityGroupEgress']),
+      /SecurityGroupEgress loses its rules: EC2 restores the default that allows all outbound traffic/],
+    ['a new security group without egress rules (the allow-all default)', add('AWS::EC2::SecurityGroup', { GroupDescription: 'empty' }), /new AWS::EC2::SecurityGroup grants permissions/],
+    ['a detail that does not say its attribute', {
+      Type: 'Resource',
+      ResourceChange: {
+        Action: 'Modify',
+        LogicalResourceId: 'P',
+        ResourceType: 'AWS::IAM::Policy',
+        Replacement: 'False',
+        Details: [{ Target: { Name: 'PolicyDocument' } }],
+        BeforeContext: JSON.stringify({ Properties: { PolicyDocument: doc(statement('s3:GetObject')) } }),
+        AfterContext: JSON.stringify({ Properties: { PolicyDocument: doc(statement('*')) } }),
+      },
+    } as unknown as ChangeInput, /PolicyDocument allows more: Allow Action \*/],
+    ['a new role whose context has no Properties', { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'R', ResourceType: 'AWS::IAM::Role', AfterContext: '{}' } } as unknown as ChangeInput,
+      /new AWS::IAM::Role grants permissions/],
+    ['a principal widened from AWS accounts to a service', modify('AWS::SNS::TopicPolicy',
+      { PolicyDocument: doc(statement('sns:Publish', '*', { Principal: { AWS: '*' } })) },
+      { PolicyDocument: doc(statement('sns:Publish', '*', { Principal: { AWS: '*', Service: 'events.amazonaws.com' } })) }, ['PolicyDocument']), /allows more/],
   ])('%s', (_what, change, reason) => {
     expect(permissionBroadening(change)).toMatch(reason);
   });
@@ -79,7 +103,6 @@ describe('what does not widen them', () => {
     ['an ingress rule removed', modify('AWS::EC2::SecurityGroup', sg(https, ssh), sg(https), ['SecurityGroupIngress'])],
     ['an unrelated property of a role', modify('AWS::IAM::Role', role([statement('s3:GetObject')], { Description: 'old' }), role([statement('s3:GetObject')], { Description: 'new' }), ['Description'], false)],
     ['a resource that grants nothing', modify('AWS::SQS::Queue', { VisibilityTimeout: 30 }, { VisibilityTimeout: 60 }, ['VisibilityTimeout'])],
-    ['a new security group without rules', add('AWS::EC2::SecurityGroup', { GroupDescription: 'empty' })],
     ['a removed role', { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Old', ResourceType: 'AWS::IAM::Role', PolicyAction: 'Delete' } }],
   ])('%s', (_what, change) => {
     expect(permissionBroadening(change)).toBeUndefined();
@@ -87,6 +110,14 @@ describe('what does not widen them', () => {
 });
 
 const page = (...changes: ChangeInput[]) => [{ Status: 'CREATE_COMPLETE', Changes: changes }];
+
+test('GIVEN a new nested stack whose own change set was not read THEN it counts as widening; read, it is judged by what is inside', () => {
+  const nested: ChangeInput = { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Data', ResourceType: 'AWS::CloudFormation::Stack' } };
+  const policy = { type: 'denyDestructive' as const, broadeningVerdict: 'DENY' as const };
+  expect(evaluateChange(policy, nested, { nestedChangeSet: 'nested stacks are not inspected' }))
+    .toMatchObject({ verdict: 'DENY', rule: 'permission-broadening: a new nested stack whose own change set was not read' });
+  expect(evaluateChange(policy, nested, { nestedChangeSet: true })).toMatchObject({ verdict: 'ALLOW', rule: 'add-is-safe' });
+});
 
 describe('denyDestructiveChanges({ permissionBroadeningVerdict })', () => {
   const askWhenWider = SafetyPolicy.denyDestructiveChanges({ permissionBroadeningVerdict: RuleVerdict.REQUIRE_APPROVAL });

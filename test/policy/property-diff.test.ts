@@ -83,3 +83,29 @@ test('limits: at most the lines asked for, then how many more; values cut to the
 test('a change without details (an addition) has no lines', () => {
   expect(propertyDiffs({ Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'Q', ResourceType: 'AWS::SQS::Queue' } })).toEqual([]);
 });
+
+test.each([
+  ['short password names', ['/Properties/DbPass', '/Properties/MasterUserPwd', '/Properties/Environment/Variables/DB_PWD', '/Properties/DefaultArguments/--db_pw']],
+  ['connection strings and authorization', ['/Properties/ConnectionString', '/Properties/Headers/Authorization']],
+])('GIVEN %s THEN the values are masked', (_what, paths) => {
+  const change = modify(paths.map((Path) => target({ Attribute: 'Properties', Path, BeforeValue: 'hunter2', AfterValue: 'swordfish' })));
+  expect(propertyDiffs(change, { lines: 9, valueChars: 200 }).join('\n')).not.toMatch(/hunter2|swordfish/);
+});
+
+test('GIVEN credentials written inside a value THEN they are masked, the rest is shown', () => {
+  const change = modify([
+    target({ Attribute: 'Properties', Path: '/Properties/Url', BeforeValue: 'postgres://app:hunter2@db.internal:5432/orders', AfterValue: 'postgres://app:swordfish@db2.internal:5432/orders' }),
+    target({ Attribute: 'Properties', Path: '/Properties/Settings', BeforeValue: '{"cs":"Server=db;Password=hunter2;"}', AfterValue: '{"cs":"Server=db2;Pwd=swordfish"}' }),
+    target({ Attribute: 'Properties', Path: '/Properties/Header', BeforeValue: 'Bearer hunter2hunter2', AfterValue: 'Basic c3dvcmRmaXNoOng=' }),
+    target({ Attribute: 'Properties', Path: '/Properties/Env', BeforeValue: '[{"Name":"DB_PASSWORD","Value":"hunter2"', AfterValue: '[]' }),
+  ]);
+  const text = propertyDiffs(change, { lines: 9, valueChars: 200 }).join('\n');
+  expect(text).not.toMatch(/hunter2|swordfish|c3dvcmRmaXNoOng/);
+  expect(text).toContain('postgres://app:(masked)@db2.internal:5432/orders');
+  expect(text).toContain('Server=db2');
+});
+
+test('names that only look alike are shown (PassRoleArn, BypassPolicy)', () => {
+  const change = modify(['/Properties/PassRoleArn', '/Properties/BypassPolicy'].map((Path) => target({ Attribute: 'Properties', Path, BeforeValue: 'a', AfterValue: 'b' })));
+  expect(propertyDiffs(change)).toEqual(['PassRoleArn: a -> b', 'BypassPolicy: a -> b']);
+});
