@@ -1,5 +1,5 @@
 /**
- * One stack, several deployments (issue item 4, B3, B10): a stack left IN_PROGRESS by another deployment,
+ * One stack, several deployments (issue item 4: duplicate invocations, stacks in other states): a stack left IN_PROGRESS by another deployment,
  * two pipeline executions against one stack, and the trigger invoked twice for one job at the same time.
  *
  * CloudFormation itself serialises the operations on a stack; the fake models the two rules the workflow

@@ -1,5 +1,5 @@
 /**
- * Throttling and transient errors on every AWS call (issue item 4, B8, B18).
+ * Throttling and transient errors on every AWS call (issue item 4: whether the stack exists, errors and retries).
  *
  * 1. Task handler: for every AWS call of every task, a throttling, 5xx or network error becomes a
  *    TransientAwsError (which every Task state retries) that names the original error; other errors keep

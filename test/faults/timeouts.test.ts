@@ -1,5 +1,5 @@
 /**
- * An execution that times out, and a pipeline action stopped and abandoned (issue item 4, B2, B18).
+ * An execution that times out, and a pipeline action stopped and abandoned (issue item 4: continuation invocations, errors and retries).
  *
  * - The trigger reports an execution that TIMED_OUT (or was ABORTED) as a failure with the error and a link.
  * - Every polling task carries the action's deadline (the action's `timeout`): a stack or change set

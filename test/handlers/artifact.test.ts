@@ -1,5 +1,5 @@
 /**
- * B17: the template (and its configuration file) come from the input artifact zip in S3. Real zips built
+ * The template (and its configuration file) come from the input artifact zip in S3. Real zips built
  * with fflate; S3 bodies streamed through sdkStreamMixin by the fake.
  */
 import { CreateChangeSetCommand, CreateStackCommand } from '@aws-sdk/client-cloudformation';
@@ -33,7 +33,7 @@ function templateOfSize(bytes: number): string {
   return text;
 }
 
-describe('B17: reading the template from the artifact', () => {
+describe('reading the template from the artifact', () => {
   test('readTemplate downloads the artifact of the job and measures the template; small templates stay inline', async () => {
     // GIVEN an artifact zip with the template at templatePath
     const world = new TaskWorld().artifact({ [TEMPLATE_PATH]: SMALL_TEMPLATE, 'README.md': '# app' });
@@ -210,7 +210,7 @@ describe('B17: reading the template from the artifact', () => {
   });
 });
 
-describe('B17: the template configuration file', () => {
+describe('the template configuration file', () => {
   const configPath = 'config/prod.json';
 
   test('Parameters, Tags and StackPolicy are read and applied to the stack', async () => {

@@ -1,6 +1,6 @@
 /**
- * Handler unit tests of the change set tasks: createChangeSet, pollChangeSet (B11), inspectChangeSet
- * (B12 to B14, B19), executeChangeSet and deleteChangeSet (B14, B15).
+ * Handler unit tests of the change set tasks: createChangeSet, pollChangeSet, inspectChangeSet
+ * (every change read, judged by the policy, the result kept small), executeChangeSet and deleteChangeSet.
  */
 import {
   CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand,
@@ -15,7 +15,7 @@ import type { ChangeSetResult, InspectionResult, OperationResult } from '../../s
 const STACK = 'prod-sample-app';
 const CHANGE_SET = deployment().changeSetName;
 
-describe('B11: createChangeSet', () => {
+describe('createChangeSet', () => {
   test('an existing stack gets an UPDATE change set named after the job, with an idempotency token', async () => {
     // GIVEN an existing stack and the template in the artifact
     const world = new TaskWorld().artifact();
@@ -85,7 +85,7 @@ describe('B11: createChangeSet', () => {
   });
 });
 
-describe('B11: pollChangeSet', () => {
+describe('pollChangeSet', () => {
   function pollState(type = 'UPDATE') {
     return { changeSet: { name: CHANGE_SET, type, status: 'CREATE_PENDING', outcome: 'PENDING' as const, waitSeconds: 5 } };
   }
@@ -144,8 +144,8 @@ describe('B11: pollChangeSet', () => {
   });
 });
 
-describe('B12 to B14, B19: inspectChangeSet', () => {
-  test('B12: every page is read (NextToken); a Remove on the last page makes the change set UNSAFE', async () => {
+describe('inspectChangeSet', () => {
+  test('every page is read (NextToken); a Remove on the last page makes the change set UNSAFE', async () => {
     // GIVEN 250 safe additions, then one removal, served 100 changes a page
     const world = new TaskWorld();
     const changes: Change[] = [...Array.from({ length: 250 }, (_, i) => change('Add', `Queue${i}`)), change('Remove', 'Database', 'AWS::RDS::DBInstance', { PolicyAction: 'Delete' })];
@@ -164,7 +164,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     expect(result.reason).toContain('Database (AWS::RDS::DBInstance): Remove refused by');
   });
 
-  test('B12: a change set without changes is SAFE', async () => {
+  test('a change set without changes is SAFE', async () => {
     const world = new TaskWorld();
     world.cloudformation.addChangeSet(STACK, CHANGE_SET, []);
     const result = await world.run<InspectionResult>('inspectChangeSet');
@@ -178,7 +178,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     expect(world.cloudformation.mock.commandCalls(DescribeChangeSetCommand)).toHaveLength(2);
   });
 
-  test('B13 default policy: additions and in-place modifications are SAFE', async () => {
+  test('default policy: additions and in-place modifications are SAFE', async () => {
     const world = new TaskWorld();
     world.cloudformation.addChangeSet(STACK, CHANGE_SET, [
       change('Add', 'NewTopic', 'AWS::SNS::Topic'),
@@ -194,7 +194,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     ['a conditional replacement', change('Modify', 'Table', 'AWS::DynamoDB::Table', { Replacement: 'Conditional' }), 'no-conditional-replacement'],
     ['a dynamic change', change('Dynamic', 'Nested', 'AWS::CloudFormation::Stack'), 'no-dynamic-change'],
     ['a change with an action the library does not know', change('Teleport', 'Thing'), 'unrecognised-value'],
-  ])('B13, B14 default policy: %s makes it UNSAFE, naming the resource and the rule', async (_what, unsafe, rule) => {
+  ])('default policy: %s makes it UNSAFE, naming the resource and the rule', async (_what, unsafe, rule) => {
     // GIVEN a change set with one destructive change among safe ones
     const world = new TaskWorld();
     world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue'), unsafe]);
@@ -238,7 +238,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     expect(result).toMatchObject({ verdict: 'SAFE', violationCount: 0 });
   });
 
-  test('B14 with UnsafeChangeAction.fail(): a change that needs approval is refused like a denied one', async () => {
+  test('with UnsafeChangeAction.fail(): a change that needs approval is refused like a denied one', async () => {
     // GIVEN a rules policy that asks for approval of IAM changes
     const world = new TaskWorld();
     world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Modify', 'Role', 'AWS::IAM::Role', { Replacement: 'False' })]);
@@ -252,7 +252,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     expect(result.violations[0].rule).toBe('iam-needs-review (needs approval)');
   });
 
-  test('B19: 2,000 removed resources keep the result small, with the full count and at most 50 violations', async () => {
+  test('2,000 removed resources keep the result small, with the full count and at most 50 violations', async () => {
     // GIVEN a change set that removes 2,000 resources with long names
     const world = new TaskWorld();
     const changes = Array.from({ length: 2000 }, (_, i) =>
@@ -274,7 +274,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
   });
 });
 
-describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
+describe('executeChangeSet and deleteChangeSet', () => {
   const safe: InspectionResult = { verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0 };
 
   test.each([

@@ -1,5 +1,6 @@
 /**
- * Handler unit tests of the stack tasks: checkStack (B8, B10), createStack and pollStack (B9, B15).
+ * Handler unit tests of the stack tasks: checkStack (does the stack exist, in which state),
+ * createStack and pollStack (the operation's end and its root cause).
  * CloudFormation and S3 are the stateful fakes of ./fakes.
  */
 import { CreateStackCommand, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -33,7 +34,7 @@ describe('runTask dispatch', () => {
   });
 });
 
-describe('B8: checkStack decides whether the stack exists', () => {
+describe('checkStack decides whether the stack exists', () => {
   test('ValidationError "Stack with id X does not exist" means absent: CREATE', async () => {
     // GIVEN no stack of that name
     const world = new TaskWorld();
@@ -178,7 +179,7 @@ describe('B8: checkStack decides whether the stack exists', () => {
   });
 });
 
-describe('B9: createStack', () => {
+describe('createStack', () => {
   test('CreateStack gets the template body, merged parameters and tags, capabilities, role and an idempotency token', async () => {
     // GIVEN an artifact with the template and a template configuration file, and overrides in the deployment
     const world = new TaskWorld().artifact({
@@ -234,7 +235,7 @@ describe('B9: createStack', () => {
   });
 });
 
-describe('B9, B15: pollStack waits for the operation and reports the root cause', () => {
+describe('pollStack waits for the operation and reports the root cause', () => {
   const at = (seconds: number) => new Date(T0 + seconds * 1000);
   function event(seconds: number, logicalId: string, status: string, reason?: string, type = 'AWS::Lambda::Function'): StackEvent {
     return {

@@ -1,7 +1,7 @@
 /**
  * The trigger's Lambda entry point (src/trigger/trigger.lambda.ts) as CodePipeline invokes it: its clients are
- * created at module load, so the SDK clients are mocked at class level here. B7 is checked on the real
- * console output of the handler.
+ * created at module load, so the SDK clients are mocked at class level here. That no credentials
+ * are logged is checked on the real console output of the handler.
  */
 import { format } from 'node:util';
 import {

@@ -1,5 +1,5 @@
 /**
- * B7: the trigger never logs credentials, neither the job event's artifactCredentials nor process.env,
+ * The trigger never logs credentials, neither the job event's artifactCredentials nor process.env,
  * on any path. Every line is captured: the `log` dependency and the console.
  */
 import { format } from 'node:util';
@@ -79,7 +79,7 @@ const scenarios: Scenario[] = [
   }, 'ALREADY_ANSWERED'],
 ];
 
-describe('B7: no credentials in any log line', () => {
+describe('no credentials in any log line', () => {
   test('the detector finds a secret in a line (guards against a vacuous check)', () => {
     expect(secretsIn([`creds: ${JSON.stringify(ARTIFACT_CREDENTIALS)}`])).toEqual(Object.values(ARTIFACT_CREDENTIALS));
     expect(secretsIn([`env: ${JSON.stringify(process.env)}`])).toEqual(Object.values(ENV_SECRETS));

@@ -1,6 +1,7 @@
 /**
- * Property-based tests (fast-check) of change classification (issue item 6, B8, B10, B11, B13, B14): never an
- * unsafe change allowed, whatever the API or the user's policy function returns.
+ * Property-based tests (fast-check) of change classification (issue item 6: stack and change set statuses, the
+ * default policy, unsafe changes): never an unsafe change allowed, whatever the API or the user's policy
+ * function returns.
  *
  * The built-in rule policies (denyDestructive, rules, allowAll) are covered by test/policy/evaluate.property.test.ts.
  * This file covers the rest of the path from CloudFormation's answers to "execute": a policy function's answer

@@ -1,5 +1,5 @@
 /**
- * The create path (B9), REVIEW_IN_PROGRESS stacks (B10) and large templates (B17), run through the
+ * The create path, REVIEW_IN_PROGRESS stacks and large templates, run through the
  * synthesized state machine with the real task handler against a stateful fake CloudFormation.
  */
 import { resourceChange } from './fake-aws';

@@ -1,5 +1,5 @@
 /**
- * Nested stacks (B12): with `includeNestedStacks`, change sets are created with IncludeNestedStacks and every
+ * Nested stacks: with `includeNestedStacks`, change sets are created with IncludeNestedStacks and every
  * nested stack's change set (the parent change's ResourceChange.ChangeSetId, described by ARN, every page) is
  * inspected, recursively; a refused change names the nested stacks around it. Without it, only the root change
  * set is read.

@@ -1,5 +1,5 @@
 /**
- * Deciding whether the stack exists (B8, B18): only CloudFormation's "does not exist" ValidationError leads
+ * Deciding whether the stack exists, and its errors: only CloudFormation's "does not exist" ValidationError leads
  * to the create path. Throttling is retried by the state machine and never taken for a missing stack; any
  * other error fails the deployment.
  */

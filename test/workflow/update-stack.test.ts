@@ -1,5 +1,5 @@
 /**
- * The change set path for an existing stack (B10, B11, B15): a safe change set is executed and the
+ * The change set path for an existing stack: a safe change set is executed and the
  * execution waits for UPDATE_COMPLETE; an empty one is a successful no-op; a failed one or a failed update
  * fails with CloudFormation's reason; a stack that is busy is waited for; one that cannot be updated is not touched.
  */
