@@ -1,10 +1,10 @@
 /**
  * Per-deployment cost and latency, measured: a stack update that takes D virtual minutes, deployed by
- *  - this library: the synthesized state machine (resolved by demo/lib/definition.ts), every Task state running
+ *  - this library: the synthesized state machine (resolved by demo/lib/intrinsics.ts), every Task state running
  *    the REAL `runTask` of src/workflow/tasks.ts with `deps.now` = the virtual clock;
  *  - the seed's design: bench/seed-definition.json with the seed's task Lambdas (bench/seed-tasks.ts);
- * both on the same fake CloudFormation and S3, on the same harness (bench/local-run.ts), started and followed by
- * the REAL trigger (src/trigger/trigger.ts) as CodePipeline drives it.
+ * both on the same fake CloudFormation and S3, on the same local Step Functions (demo/lib/local-sfn.ts, on a virtual
+ * clock: bench/local-run.ts), started and followed by the REAL trigger (src/trigger/trigger.ts) as CodePipeline drives it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,8 +19,10 @@ import { runOnVirtualClock } from './local-run';
 import type { LocalRun } from './local-run';
 import { seedTaskFor } from './seed-tasks';
 import type { SeedInput } from './seed-tasks';
-import { definitionFromTemplate, resolveIntrinsics } from '../demo/lib/definition';
+import { definitionFromTemplate } from '../demo/lib/definition';
 import type { StateMachineDefinition } from '../demo/lib/definition';
+import { resolveIntrinsics } from '../demo/lib/intrinsics';
+import type { Resources } from '../demo/lib/intrinsics';
 import { CODEPIPELINE_REINVOCATION_SECONDS, VirtualClock } from '../demo/lib/virtual-time';
 import type { Deployment, WorkflowInput } from '../src/shared/contract';
 import { runTrigger } from '../src/trigger/trigger';
@@ -100,21 +102,10 @@ interface Workflow {
 export function synthesizeWorkflow(): Workflow {
   const { template } = synthesize({ design: 'sfn-deploy-action', stacks: 1, timeout: ACTION_TIMEOUT });
   const definition = definitionFromTemplate(template);
-  const resources = template.Resources as Record<string, any>;
-  const pipeline = Object.values(resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline');
+  const resources = template.Resources as Resources;
+  const pipeline = Object.values(resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline') as Record<string, any>;
   const action = pipeline.Properties.Stages.flatMap((s: any) => s.Actions).find((a: any) => a.ActionTypeId.Provider === 'Lambda');
-  // UserParameters hold the deployment role's ARN as Fn::GetAtt; demo/lib/definition.ts resolves Fn::GetAtt to a
-  // Lambda ARN, so roles are given their IAM ARN first.
-  const roleArns = (value: any): any => {
-    if (Array.isArray(value)) return value.map(roleArns);
-    if (value && typeof value === 'object') {
-      const getAtt = value['Fn::GetAtt'];
-      if (Array.isArray(getAtt) && resources[getAtt[0]]?.Type === 'AWS::IAM::Role') return `arn:aws:iam::${ACCOUNT}:role/${getAtt[0]}`;
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roleArns(v)]));
-    }
-    return value;
-  };
-  return { definition, userParameters: resolveIntrinsics(roleArns(action.Configuration.UserParameters)) };
+  return { definition, userParameters: resolveIntrinsics(action.Configuration.UserParameters, resources) };
 }
 
 export function seedDefinition(): StateMachineDefinition {

@@ -99,9 +99,9 @@ async function main(): Promise<void> {
     '',
     '- This library: the real pipeline stack is synthesized (one `StepFunctionsDeployAction`, timeout ' +
       `${ACTION_TIMEOUT.toHumanString()}: the default ${DEFAULTS.timeoutMinutes / 60} hour would end a 60-minute update first), its ` +
-      'state machine definition resolved to plain JSON (demo/lib/definition.ts) and run with aws-local-stepfunctions. Every Task state ' +
-      'runs the real `runTask` (src/workflow/tasks.ts) with `deps.now` = the virtual clock. The real trigger (src/trigger/trigger.ts) ' +
-      'starts the execution from a CodePipeline job and follows it.',
+      'state machine definition resolved to plain JSON (demo/lib/intrinsics.ts) and run with aws-local-stepfunctions ' +
+      '(demo/lib/local-sfn.ts). Every Task state runs the real `runTask` (src/workflow/tasks.ts) with `deps.now` = the virtual clock. ' +
+      'The real trigger (src/trigger/trigger.ts) starts the execution from a CodePipeline job and follows it.',
     '- Seed design: bench/seed-definition.json, the seed sample\'s state machine with the blog\'s exercise #2 added (fixed 10-second ' +
       'Wait states, a Lambda call per poll: Check Stack Existence, Create Change Set, Wait 10 s, Get Change Set Creation Status, ' +
       'Inspect Change Set Changes, Execute Change Set, Wait 10 s, Get Stack Update Status, Stack Updated? loop), with the seed\'s task ' +
