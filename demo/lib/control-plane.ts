@@ -13,21 +13,15 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { StateMachineDefinition } from './definition';
 import { startLocalExecution } from './local-sfn';
+import { jobDetailsOf } from './pipeline-job';
+import type { SimulatedJob } from './pipeline-job';
 import type { SleepingClock } from './virtual-time';
 
 export type TaskHandler = (event: unknown) => Promise<unknown>;
 
-/** A job CodePipeline issued to the deploy action. */
-export interface DemoJob {
-  readonly id: string;
-  readonly functionName: string;
-  readonly userParameters: string;
-  readonly artifact: { readonly bucket: string; readonly key: string };
-  readonly pipelineName: string;
-  readonly pipelineExecutionId: string;
-  readonly actionExecutionId: string;
+/** A job CodePipeline issued to the deploy action, and when its action started (epoch ms). */
+export interface DemoJob extends SimulatedJob {
   readonly startTime: number;
-  readonly continuationToken?: string;
 }
 
 export interface StateVisit {
@@ -116,24 +110,7 @@ export async function startControlPlane(
     'CodePipeline_20150709.GetJobDetails': (body) => {
       const job = jobs.get(body.jobId);
       if (!job) throw apiError('JobNotFoundException', `Job ${body.jobId} not found`);
-      return {
-        jobDetails: {
-          id: job.id,
-          accountId: '123456789012',
-          data: {
-            actionTypeId: { category: 'Invoke', owner: 'AWS', provider: 'Lambda', version: '1' },
-            actionConfiguration: { configuration: { FunctionName: job.functionName, UserParameters: job.userParameters } },
-            pipelineContext: {
-              pipelineName: job.pipelineName,
-              pipelineExecutionId: job.pipelineExecutionId,
-              stage: { name: 'Prod' },
-              action: { name: 'Deploy', actionExecutionId: job.actionExecutionId },
-            },
-            inputArtifacts: [{ name: 'Source', location: { type: 'S3', s3Location: { bucketName: job.artifact.bucket, objectKey: job.artifact.key } } }],
-            ...(job.continuationToken ? { continuationToken: job.continuationToken } : {}),
-          },
-        },
-      };
+      return jobDetailsOf(job);
     },
     'CodePipeline_20150709.ListActionExecutions': (body) => ({
       actionExecutionDetails: [...jobs.values()]
@@ -141,7 +118,7 @@ export async function startControlPlane(
         .map((j) => ({
           actionExecutionId: j.actionExecutionId,
           pipelineExecutionId: j.pipelineExecutionId,
-          stageName: 'Prod',
+          stageName: j.stageName,
           actionName: 'Deploy',
           startTime: j.startTime / 1000,
           status: actions.get(j.actionExecutionId) ?? 'InProgress',
