@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       'functions re-written in bench/seed-tasks.ts to make the same CloudFormation and S3 calls. Same harness, same fakes, same trigger.',
     '- Wait states wait 0 ms of real time; the virtual clock advances by what each Wait state would have waited (its `Seconds` or ' +
       '`SecondsPath`, read from its input; see bench/local-run.ts). Task states take no virtual time: Lambda and API latency are not modelled.',
-    '- CloudFormation and S3 are in-process fakes (bench/fake-aws.ts) that count every call; Lambda invocations are the Task states ' +
+    '- CloudFormation and S3 are in-process fakes (test/fakes/) that record every call; Lambda invocations are the Task states ' +
       'run; state transitions are the StateEntered events.',
     '- Delays depend on where the stack\'s completion falls between two polls and between two of CodePipeline\'s invocations of the ' +
       `trigger, so each D is run ${SWEEP_RUNS} times: run j lasts D + j/${SWEEP_RUNS} x W, W being the longer of the two designs' poll ` +

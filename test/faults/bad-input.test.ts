@@ -10,7 +10,7 @@ import { accessDenied } from './support';
 import { validateConfig } from '../../src/shared/config';
 import { LIMITS } from '../../src/shared/contract';
 import { CHANGE_SET_NAME, changeSetNameFor, executionNameFor } from '../../src/shared/naming';
-import { ARTIFACT, TEMPLATE_PATH, deployment } from '../handlers/fakes';
+import { ARTIFACT, TEMPLATE_PATH, deployment } from '../handlers/fixtures';
 import { TaskWorld } from '../handlers/task-support';
 import { TriggerWorld, jobEvent } from '../handlers/trigger-support';
 

@@ -15,7 +15,7 @@ import { intercept } from './support';
 import type { Intercepted } from './support';
 import type { Deployment } from '../../src/shared/contract';
 import type { TaskDeps } from '../../src/workflow/tasks';
-import { resourceChange } from '../workflow/fake-aws';
+import { resourceChange } from '../fakes';
 import {
   S, STACK_NAME, continueAction, createPipelineWorld, createWorld, deploymentFor, invokeTrigger, issueJob, issueJobFor, jobEvent, runWorkflow,
 } from '../workflow/harness';

@@ -13,7 +13,7 @@ import {
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TRANSIENT, accessDenied, intercept, lambdaError } from './support';
 import type { Intercepted } from './support';
-import { resourceChange } from '../workflow/fake-aws';
+import { resourceChange } from '../fakes';
 import { S, STACK_NAME, causeMessage, createWorld, deploymentFor, issueJobFor, runWorkflow } from '../workflow/harness';
 import type { World } from '../workflow/harness';
 

@@ -17,9 +17,8 @@ import type { Deployment } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
 import { runTrigger } from '../../src/trigger/trigger';
 import { pollSeconds } from '../../src/workflow/stack-status';
-import { STATE_MACHINE_ARN } from '../handlers/fakes';
+import { STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME, resourceChange } from '../fakes';
 import { JOB_ID, TriggerWorld, jobEvent as handlerJobEvent } from '../handlers/trigger-support';
-import { TRIGGER_FUNCTION_NAME, resourceChange } from '../workflow/fake-aws';
 import {
   S, STACK_NAME, continuationJobId, createPipelineWorld, createWorld, deploymentFor, invokeTrigger, issueJob, issueJobFor, jobEvent, runWorkflow,
 } from '../workflow/harness';

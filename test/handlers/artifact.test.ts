@@ -5,7 +5,8 @@
 import { CreateChangeSetCommand, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import 'aws-sdk-client-mock-jest';
-import { ARTIFACT, REGION, SMALL_TEMPLATE, TEMPLATE_PATH, deployment, zip } from './fakes';
+import { ARTIFACT, SMALL_TEMPLATE, TEMPLATE_PATH, deployment } from './fixtures';
+import { REGION, zip } from '../fakes';
 import { TaskWorld } from './task-support';
 import { LIMITS, STAGING_PREFIX } from '../../src/shared/contract';
 import { extractFiles, parseTemplateConfiguration } from '../../src/workflow/artifact';
@@ -92,7 +93,7 @@ describe('reading the template from the artifact', () => {
   test('the staged URL is what the change set is created from', async () => {
     // GIVEN readTemplate staged a large template
     const world = new TaskWorld().artifact({ [TEMPLATE_PATH]: templateOfSize(80_000) });
-    world.cloudformation.addStack('prod-sample-app', 'UPDATE_COMPLETE');
+    world.cloudformation.putStack('prod-sample-app', 'UPDATE_COMPLETE');
     const template = await world.run('readTemplate');
 
     // WHEN the change set is created with that state

@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import type { Change } from '@aws-sdk/client-cloudformation';
 import 'aws-sdk-client-mock-jest';
-import { awsError, change, deployment, SMALL_TEMPLATE, T0 } from './fakes';
+import { change, deployment, SMALL_TEMPLATE, T0 } from './fixtures';
+import { awsError } from '../fakes';
 import { TaskWorld } from './task-support';
 import { LIMITS } from '../../src/shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult } from '../../src/shared/contract';
@@ -19,7 +20,7 @@ describe('createChangeSet', () => {
   test('an existing stack gets an UPDATE change set named after the job, with an idempotency token', async () => {
     // GIVEN an existing stack and the template in the artifact
     const world = new TaskWorld().artifact();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
 
     // WHEN the workflow creates the change set
     const result = await world.run<ChangeSetResult>('createChangeSet', {
@@ -44,7 +45,7 @@ describe('createChangeSet', () => {
   test('a REVIEW_IN_PROGRESS stack gets a CREATE change set (an UPDATE one would be refused)', async () => {
     // GIVEN a stack that only exists as a reviewed CREATE change set
     const world = new TaskWorld().artifact();
-    world.cloudformation.addStack(STACK, 'REVIEW_IN_PROGRESS');
+    world.cloudformation.putStack(STACK, 'REVIEW_IN_PROGRESS');
 
     // WHEN the workflow creates the change set
     const result = await world.run<ChangeSetResult>('createChangeSet', {
@@ -59,7 +60,7 @@ describe('createChangeSet', () => {
   test('a retried task gets AlreadyExistsException for its own change set: tolerated, still one change set', async () => {
     // GIVEN the change set was created by a first attempt
     const world = new TaskWorld().artifact();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
     const state = { stack: { exists: true, status: 'UPDATE_COMPLETE', next: 'CHANGE_SET' as const, waitSeconds: 5 } };
     await world.run('createChangeSet', state);
 
@@ -92,14 +93,14 @@ describe('pollChangeSet', () => {
 
   test.each(['CREATE_PENDING', 'CREATE_IN_PROGRESS'])('%s: PENDING', async (status) => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], status);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], status);
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result).toMatchObject({ status, outcome: 'PENDING' });
   });
 
   test('CREATE_COMPLETE: READY, keeping the change set type of the state', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState('CREATE'));
     expect(result).toMatchObject({ name: CHANGE_SET, type: 'CREATE', status: 'CREATE_COMPLETE', outcome: 'READY' });
     expect(world.cloudformation.mock).toHaveReceivedCommandWith(DescribeChangeSetCommand, { StackName: STACK, ChangeSetName: CHANGE_SET });
@@ -110,7 +111,7 @@ describe('pollChangeSet', () => {
     'No updates are to be performed.',
   ])('FAILED because it has no changes ("%s"): NO_CHANGES, a successful no-op', async (reason) => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], 'FAILED', reason);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'FAILED', reason);
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result).toMatchObject({ status: 'FAILED', outcome: 'NO_CHANGES', reason });
   });
@@ -120,7 +121,7 @@ describe('pollChangeSet', () => {
     'Parameters: [Stage] must have values',
   ])('FAILED for another reason ("%s"): FAILED with that reason', async (reason) => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], 'FAILED', reason);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'FAILED', reason);
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result.outcome).toBe('FAILED');
     expect(result.reason).toContain(reason);
@@ -129,7 +130,7 @@ describe('pollChangeSet', () => {
 
   test('still CREATE_IN_PROGRESS at the deadline: FAILED', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], 'CREATE_IN_PROGRESS');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'CREATE_IN_PROGRESS');
     world.clock = deployment().deadline + 1;
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result.outcome).toBe('FAILED');
@@ -138,7 +139,7 @@ describe('pollChangeSet', () => {
 
   test('a change set in an unexpected status (DELETE_COMPLETE): FAILED', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], 'DELETE_COMPLETE');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'DELETE_COMPLETE');
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result).toMatchObject({ outcome: 'FAILED', reason: expect.stringContaining('DELETE_COMPLETE') });
   });
@@ -149,7 +150,7 @@ describe('inspectChangeSet', () => {
     // GIVEN 250 safe additions, then one removal, served 100 changes a page
     const world = new TaskWorld();
     const changes: Change[] = [...Array.from({ length: 250 }, (_, i) => change('Add', `Queue${i}`)), change('Remove', 'Database', 'AWS::RDS::DBInstance', { PolicyAction: 'Delete' })];
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, changes);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, changes);
     world.cloudformation.changesPageSize = 100;
 
     // WHEN the workflow inspects the change set
@@ -166,7 +167,7 @@ describe('inspectChangeSet', () => {
 
   test('a change set without changes is SAFE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, []);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, []);
     const result = await world.run<InspectionResult>('inspectChangeSet');
     expect(result).toEqual({ verdict: 'SAFE', changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 });
   });
@@ -180,7 +181,7 @@ describe('inspectChangeSet', () => {
 
   test('default policy: additions and in-place modifications are SAFE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [
       change('Add', 'NewTopic', 'AWS::SNS::Topic'),
       change('Modify', 'Function', 'AWS::Lambda::Function', { Replacement: 'False' }),
     ]);
@@ -197,7 +198,7 @@ describe('inspectChangeSet', () => {
   ])('default policy: %s makes it UNSAFE, naming the resource and the rule', async (_what, unsafe, rule) => {
     // GIVEN a change set with one destructive change among safe ones
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue'), unsafe]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue'), unsafe]);
 
     // WHEN the workflow inspects it
     const result = await world.run<InspectionResult>('inspectChangeSet');
@@ -218,14 +219,14 @@ describe('inspectChangeSet', () => {
     [[change('Remove', 'Topic', 'AWS::SNS::Topic'), change('Remove', 'Queue')], '2 of 2 changes are not allowed: Topic'],
   ])('the reason counts the refused changes in words that agree with their number (%#)', async (changes, words) => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, changes);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, changes);
     const result = await world.run<InspectionResult>('inspectChangeSet');
     expect(result.reason).toContain(words);
   });
 
   test('a replacement reports its Replacement value in the violation and the reason', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Modify', 'Table', 'AWS::DynamoDB::Table', { Replacement: 'True' })]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Modify', 'Table', 'AWS::DynamoDB::Table', { Replacement: 'True' })]);
     const result = await world.run<InspectionResult>('inspectChangeSet');
     expect(result.violations[0].replacement).toBe('True');
     expect(result.reason).toContain('Modify, replacement True refused by no-replacement');
@@ -233,7 +234,7 @@ describe('inspectChangeSet', () => {
 
   test('the deployment policy is applied: allowAll makes a removal SAFE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket', 'AWS::S3::Bucket')]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket', 'AWS::S3::Bucket')]);
     const result = await world.run<InspectionResult>('inspectChangeSet', { deployment: deployment({ policy: { type: 'allowAll' } }) });
     expect(result).toMatchObject({ verdict: 'SAFE', violationCount: 0 });
   });
@@ -241,7 +242,7 @@ describe('inspectChangeSet', () => {
   test('with UnsafeChangeAction.fail(): a change that needs approval is refused like a denied one', async () => {
     // GIVEN a rules policy that asks for approval of IAM changes
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Modify', 'Role', 'AWS::IAM::Role', { Replacement: 'False' })]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Modify', 'Role', 'AWS::IAM::Role', { Replacement: 'False' })]);
     const policy = { type: 'rules' as const, rules: [{ verdict: 'REQUIRE_APPROVAL' as const, resourceTypes: ['AWS::IAM::*'], description: 'iam-needs-review' }], defaultVerdict: 'ALLOW' as const };
 
     // WHEN the workflow inspects it
@@ -257,7 +258,7 @@ describe('inspectChangeSet', () => {
     const world = new TaskWorld();
     const changes = Array.from({ length: 2000 }, (_, i) =>
       change('Remove', `VeryLongLogicalIdForAResourceThatIsBeingRemoved${String(i).padStart(5, '0')}`, 'AWS::SSM::Parameter'));
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, changes);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, changes);
 
     // WHEN the workflow inspects it
     const result = await world.run<InspectionResult>('inspectChangeSet');
@@ -283,8 +284,8 @@ describe('executeChangeSet and deleteChangeSet', () => {
   ])('an inspection that is %s: the change set is never executed', async (_what, inspection) => {
     // GIVEN a change set whose inspection did not say SAFE
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
-    const changeSet = world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket')]);
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    const changeSet = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket')]);
 
     // WHEN executeChangeSet is reached anyway
     const result = world.run('executeChangeSet', { inspection });
@@ -297,8 +298,8 @@ describe('executeChangeSet and deleteChangeSet', () => {
 
   test('SAFE: the change set is executed with an idempotency token and the workflow waits for UPDATE_COMPLETE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
-    const changeSet = world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    const changeSet = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     const result = await world.run<OperationResult>('executeChangeSet', {
       inspection: safe, changeSet: { name: CHANGE_SET, type: 'UPDATE', waitSeconds: 5 },
     });
@@ -311,8 +312,8 @@ describe('executeChangeSet and deleteChangeSet', () => {
 
   test('SAFE CREATE change set: the workflow waits for CREATE_COMPLETE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'REVIEW_IN_PROGRESS');
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]).type = 'CREATE';
+    world.cloudformation.putStack(STACK, 'REVIEW_IN_PROGRESS');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]).type = 'CREATE';
     const result = await world.run<OperationResult>('executeChangeSet', {
       inspection: safe, changeSet: { name: CHANGE_SET, type: 'CREATE', waitSeconds: 5 },
     });
@@ -322,7 +323,7 @@ describe('executeChangeSet and deleteChangeSet', () => {
 
   test('deleteChangeSet deletes the change set of the deployment', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, []);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, []);
     await expect(world.run('deleteChangeSet')).resolves.toEqual({ deleted: CHANGE_SET });
     expect(world.cloudformation.changeSets.size).toBe(0);
   });
@@ -330,7 +331,7 @@ describe('executeChangeSet and deleteChangeSet', () => {
   test('deleteChangeSet tolerates ChangeSetNotFoundException (already deleted, or a retried task)', async () => {
     // GIVEN the change set was deleted by a first attempt
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, []);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, []);
     await world.run('deleteChangeSet');
 
     // WHEN the task runs again
@@ -356,8 +357,8 @@ describe('executeChangeSet and deleteChangeSet', () => {
   test("executeChangeSet's poll interval follows the time since the deployment started (90 min: 60 s)", async () => {
     const world = new TaskWorld();
     world.clock = T0 + 90 * 60_000;
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     const result = await world.run<OperationResult>('executeChangeSet', { inspection: safe, deployment: deployment({ deadline: T0 + 120 * 60_000 }) });
     expect(result.waitSeconds).toBe(60);
   });

@@ -4,8 +4,8 @@
  */
 import { format } from 'node:util';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { awsError, STATE_MACHINE_ARN } from './fakes';
-import { ARTIFACT_CREDENTIALS, JOB_ID, TriggerWorld, jobEvent } from './trigger-support';
+import { ARTIFACT_CREDENTIALS, awsError, STATE_MACHINE_ARN } from '../fakes';
+import { JOB_ID, TriggerWorld, jobEvent } from './trigger-support';
 import { executionNameFor } from '../../src/shared/naming';
 
 const ENV_SECRETS = {

@@ -6,7 +6,8 @@ import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import 'aws-sdk-client-mock-jest';
-import { awsError, ARTIFACT, STATE_MACHINE_ARN, T0 } from './fakes';
+import { ARTIFACT, T0 } from './fixtures';
+import { awsError, STATE_MACHINE_ARN } from '../fakes';
 import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from './trigger-support';
 import { LIMITS } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
@@ -275,7 +276,7 @@ describe('duplicate invocations and answered jobs', () => {
     // THEN the trigger follows the first execution instead of failing or starting another one
     expect(outcome).toBe('STARTED');
     expect(world.sfn.mock).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
-    expect(world.sfn.executions.size).toBe(1);
+    expect(world.sfn.executions.length).toBe(1);
     expect(world.codepipeline.failures).toHaveLength(0);
     expect(world.codepipeline.successes).toHaveLength(2);
     expect(JSON.parse(world.codepipeline.lastSuccess.continuationToken!)).toEqual({ executionArn: firstArn });

@@ -7,7 +7,7 @@
 import type { Change } from '@aws-sdk/client-cloudformation';
 import { AuthorizationErrorException } from '@aws-sdk/client-sns';
 import { Duration } from 'aws-cdk-lib';
-import { resourceChange } from './fake-aws';
+import { resourceChange } from '../fakes';
 import {
   APPROVAL_TOPIC_ARN, approveAs, createFeaturePipelineWorld, createFeatureWorld, featureDeployment, importedResources,
   namedError, run, synthesizeWith,

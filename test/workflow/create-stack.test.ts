@@ -2,7 +2,7 @@
  * The create path, REVIEW_IN_PROGRESS stacks and large templates, run through the
  * synthesized state machine with the real task handler against a stateful fake CloudFormation.
  */
-import { resourceChange } from './fake-aws';
+import { resourceChange } from '../fakes';
 import {
   ARTIFACT, S, STACK_NAME, TEMPLATE_PATH, causeMessage, createWorld, deploy, deploymentFor, largeTemplate, smallTemplate,
   synthesizeWorkflow,
@@ -114,7 +114,7 @@ describe('a template over CloudFormation\'s 51,200-byte TemplateBody limit', () 
       // THEN
       expect(run.status).toBe('SUCCEEDED');
       const key = `sfn-deploy-action-staging/${STACK_NAME}/${deployment.changeSetName}.template`;
-      expect(world.s3.getText(ARTIFACT.bucket, key)).toBe(template);
+      expect(world.s3.text(ARTIFACT.bucket, key)).toBe(template);
       const [call] = world.cfn.callsOf(operation);
       expect(call.input.TemplateURL).toBe(`https://s3.eu-west-1.amazonaws.com/${ARTIFACT.bucket}/${key}`);
       expect(call.input.TemplateBody).toBeUndefined();

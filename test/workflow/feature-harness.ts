@@ -2,13 +2,11 @@
  * The workflow harness for actions configured with a safety policy and an unsafe-change strategy: the same
  * synthesis, local runs and pipeline driver as `harness.ts`, with a world whose task deps also hold the
  * Lambda client (policy functions) and the SNS client (approvers), and whose CloudFormation knows nested
- * change sets and stack outputs (`fake-extras.ts`).
+ * change sets and stack outputs (test/fakes/cloudformation-nested.ts).
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ACCOUNT, FakeStepFunctions, REGION } from './fake-aws';
-import { CloudFormationExtras, FakeLambda, FakeSns } from './fake-extras';
 import {
   DEFAULT_ACTION, createWorld, deploymentFor, issueJobFor, runWorkflow, synthesizeWorkflow,
 } from './harness';
@@ -16,6 +14,7 @@ import type { PipelineWorld, SynthesizedWorkflow, World, WorkflowRun } from './h
 import type { StepFunctionsDeployActionProps } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
+import { ACCOUNT, CloudFormationExtras, FakeLambda, FakeSns, FakeStepFunctions, REGION } from '../fakes';
 
 export const POLICY_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:change-set-policy`;
 export const APPROVAL_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:deployment-approvals`;
@@ -81,10 +80,13 @@ export type FeaturePipelineWorld = FeatureWorld & PipelineWorld;
 export function createFeaturePipelineWorld(synthesized: SynthesizedWorkflow, files?: Record<string, string>): FeaturePipelineWorld {
   const world = createFeatureWorld(synthesized, files);
   const runs: WorkflowRun[] = [];
-  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input, name) => {
-    const result = await runWorkflow(input, world.deps, { synthesized, approver: approverOf(world), executionName: name });
-    runs.push(result);
-    return result;
+  const sfn = new FakeStepFunctions({
+    stateMachineArn: synthesized.stateMachineArn,
+    runner: async (input, name) => {
+      const result = await runWorkflow(input, world.deps, { synthesized, approver: approverOf(world), executionName: name });
+      runs.push(result);
+      return result;
+    },
   });
   // One object, so a test's `world.approver = ...` reaches the runs.
   return Object.assign(world, { sfn, runs, log: [] as string[] });

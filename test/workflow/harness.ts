@@ -19,11 +19,6 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import {
-  ACCOUNT, ARTIFACT_SECRET, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, REGION,
-  TRIGGER_FUNCTION_NAME, artifactZip,
-} from './fake-aws';
-import type { JobAnswer } from './fake-aws';
 import { allStates, definitionFromTemplate } from '../../demo/lib/definition';
 import type { StateMachineDefinition } from '../../demo/lib/definition';
 import { arnOf, resolveIntrinsics } from '../../demo/lib/intrinsics';
@@ -40,8 +35,11 @@ import type { TriggerOutcome } from '../../src/trigger/trigger';
 import { runTrigger } from '../../src/trigger/trigger';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
-
-export { ARTIFACT_SECRET } from './fake-aws';
+import {
+  ACCOUNT, ARTIFACT_CREDENTIALS, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, REGION,
+  TEST_ENV, TRIGGER_FUNCTION_NAME, zip,
+} from '../fakes';
+import type { JobAnswer } from '../fakes';
 
 export { STATE_NAMES as S } from '../../src/shared/state-names';
 
@@ -115,9 +113,6 @@ function stubMissingLambdaAssets(): () => void {
     if (stubDir) fs.rmSync(stubDir, { recursive: true, force: true });
   };
 }
-
-/** The account and region the pipeline stack is synthesized in, and its resources' placeholder ARNs are in. */
-const TEST_ENV = { account: ACCOUNT, region: REGION };
 
 function fromTemplate(template: any): SynthesizedWorkflow {
   const resources: Resources = template.Resources;
@@ -404,9 +399,9 @@ export interface World {
 
 export function createWorld(files: Record<string, string> = { [TEMPLATE_PATH]: smallTemplate() }): World {
   const fakeS3 = new FakeS3();
-  const cfn = new FakeCloudFormation(fakeS3);
+  const cfn = new FakeCloudFormation({ s3: fakeS3 });
   const pipelines = new FakeCodePipeline();
-  fakeS3.put(ARTIFACT.bucket, ARTIFACT.key, artifactZip(files));
+  fakeS3.put(ARTIFACT.bucket, ARTIFACT.key, zip(files));
   return {
     s3: fakeS3, cfn, codepipeline: pipelines, deps: { cloudformation: cfn.client, s3: fakeS3.client, codepipeline: pipelines.client, region: REGION },
   };
@@ -492,10 +487,13 @@ export function createPipelineWorld(files?: Record<string, string>): PipelineWor
   const world = createWorld(files);
   const synthesized = synthesizeWorkflow();
   const runs: WorkflowRun[] = [];
-  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input, name) => {
-    const run = await runWorkflow(input, world.deps, { synthesized, executionName: name });
-    runs.push(run);
-    return run;
+  const sfn = new FakeStepFunctions({
+    stateMachineArn: synthesized.stateMachineArn,
+    runner: async (input, name) => {
+      const run = await runWorkflow(input, world.deps, { synthesized, executionName: name });
+      runs.push(run);
+      return run;
+    },
   });
   return { ...world, sfn, synthesized, runs, log: [] };
 }
@@ -526,7 +524,7 @@ export function jobEvent(world: PipelineWorld, jobId: string, continuationToken?
           location: { type: 'S3', s3Location: { bucketName: ARTIFACT.bucket, objectKey: ARTIFACT.key } },
         }],
         outputArtifacts: [],
-        artifactCredentials: { accessKeyId: 'ASIAFAKEACCESSKEY', secretAccessKey: ARTIFACT_SECRET, sessionToken: 'fakeSessionToken' },
+        artifactCredentials: ARTIFACT_CREDENTIALS,
         ...(continuationToken ? { continuationToken } : {}),
       },
     },

@@ -5,8 +5,7 @@
  * set is read.
  */
 import type { Change } from '@aws-sdk/client-cloudformation';
-import { resourceChange } from './fake-aws';
-import { nestedChangeSetArn, nestedStackChange } from './fake-extras';
+import { resourceChange, nestedChangeSetArn, nestedStackChange } from '../fakes';
 import { createFeaturePipelineWorld, createFeatureWorld, featureDeployment, importedResources, run, synthesizeWith } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
 import { S, STACK_NAME, runPipelineAction, synthesizeWorkflow } from './harness';

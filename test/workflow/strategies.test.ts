@@ -4,7 +4,7 @@
  * `<stackName>-<suffix>`, through the create path, and reports the new stack to the pipeline; a refusal on the
  * new stack too fails, without a second switch.
  */
-import { resourceChange } from './fake-aws';
+import { resourceChange } from '../fakes';
 import {
   createFeaturePipelineWorld, createFeatureWorld, featureDeployment, run, synthesizeWith,
 } from './feature-harness';

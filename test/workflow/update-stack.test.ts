@@ -3,7 +3,7 @@
  * execution waits for UPDATE_COMPLETE; an empty one is a successful no-op; a failed one or a failed update
  * fails with CloudFormation's reason; a stack that is busy is waited for; one that cannot be updated is not touched.
  */
-import { NO_CHANGES_REASON, oldEvent, resourceChange } from './fake-aws';
+import { NO_CHANGES_REASON, oldEvent, resourceChange } from '../fakes';
 import { createFeaturePipelineWorld } from './feature-harness';
 import { S, STACK_NAME, createWorld, deploy, deploymentFor, runPipelineAction, synthesizeWorkflow } from './harness';
 
