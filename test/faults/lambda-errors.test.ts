@@ -13,9 +13,9 @@ import {
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TRANSIENT, accessDenied, intercept, lambdaError } from './support';
 import type { Intercepted } from './support';
+import { S, STACK_NAME, causeMessage, createWorld, deploymentFor, issueJobFor, runWorkflow } from '../executions/harness';
+import type { World } from '../executions/harness';
 import { resourceChange } from '../fakes';
-import { S, STACK_NAME, causeMessage, createWorld, deploymentFor, issueJobFor, runWorkflow } from '../workflow/harness';
-import type { World } from '../workflow/harness';
 
 interface FaultyWorld extends World {
   readonly cfnCalls: Intercepted<CloudFormationClient>;

@@ -28,14 +28,14 @@ import { executionNameFor } from '../../src/shared/naming';
 import { runTrigger } from '../../src/trigger/trigger';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
+import {
+  S, STACK_NAME, TEMPLATE_PATH, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow,
+} from '../executions/harness';
+import type { World } from '../executions/harness';
 import { REGION, NO_CHANGES_REASON, resourceChange } from '../fakes';
 import { ARTIFACT, SMALL_TEMPLATE, TEMPLATE_PATH as H_TEMPLATE_PATH, change, deployment } from '../handlers/fixtures';
 import { EXECUTION_ARN as TASK_EXECUTION_ARN, TaskWorld } from '../handlers/task-support';
 import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from '../handlers/trigger-support';
-import {
-  S, STACK_NAME, TEMPLATE_PATH, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow,
-} from '../workflow/harness';
-import type { World } from '../workflow/harness';
 
 // -------------------------------------------------------------------------------------------------------
 // 1. The task handler: every AWS call

@@ -17,12 +17,12 @@ import type { Deployment } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
 import { runTrigger } from '../../src/trigger/trigger';
 import { pollSeconds } from '../../src/workflow/stack-status';
-import { STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME, resourceChange } from '../fakes';
-import { JOB_ID, TriggerWorld, jobEvent as handlerJobEvent } from '../handlers/trigger-support';
 import {
   S, STACK_NAME, continuationJobId, createPipelineWorld, createWorld, deploymentFor, invokeTrigger, issueJob, issueJobFor, jobEvent, runWorkflow,
-} from '../workflow/harness';
-import type { PipelineWorld } from '../workflow/harness';
+} from '../executions/harness';
+import type { PipelineWorld } from '../executions/harness';
+import { STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME, resourceChange } from '../fakes';
+import { JOB_ID, TriggerWorld, jobEvent as handlerJobEvent } from '../handlers/trigger-support';
 
 const SAFE = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
 

@@ -1,5 +1,6 @@
 /**
- * The workflow test harness (SPEC section 6, layer 3).
+ * The execution test harness: end-to-end executions of the synthesized state machine in the local engine (SPEC
+ * section 6, layer 3).
  *
  * 1. `synthesizeWorkflow()` synthesizes a pipeline with a `StepFunctionsDeployAction` and turns the state
  *    machine's DefinitionString, the action's UserParameters and the trigger's STATE_MACHINE_ARN into plain
@@ -95,7 +96,7 @@ export function synthesizeWorkflow(action: Omit<StepFunctionsDeployActionProps, 
 
 /**
  * The handler bundles (assets/) are built by `projen bundle`; a bare `jest` run may not have them. The
- * workflow tests do not need the bundles, so a missing asset directory is replaced by a stub one.
+ * execution tests do not need the bundles, so a missing asset directory is replaced by a stub one.
  */
 function stubMissingLambdaAssets(): () => void {
   let stubDir: string | undefined;

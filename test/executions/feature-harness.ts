@@ -1,5 +1,5 @@
 /**
- * The workflow harness for actions configured with a safety policy and an unsafe-change strategy: the same
+ * The execution harness for actions configured with a safety policy and an unsafe-change strategy: the same
  * synthesis, local runs and pipeline driver as `harness.ts`, with a world whose task deps also hold the
  * Lambda client (policy functions) and the SNS client (approvers), and whose CloudFormation knows nested
  * change sets and stack outputs (test/fakes/cloudformation-nested.ts).
