@@ -3,10 +3,10 @@
  * Node.js 20), and `startLocalExecution()`, which runs a definition with every Task state answered in-process.
  * The demo's control plane, the benchmark and the execution tests run their executions here.
  *
- * Wait states and retry intervals take no real time. What time a Wait takes is the caller's (`afterWait`): a
- * Wait state's override is read when the Wait runs (it records the Wait as pending and returns 0), and the Task
- * state after it reads the seconds from its own input, which is the Wait's (every Wait must go straight to a
- * Task state and pass its input through), exactly as Step Functions would, before it calls the handler. So a
+ * Wait states take no real time, nor do retry intervals unless asked. What time a Wait takes is the caller's
+ * (`afterWait`): a Wait state's override is read when the Wait runs (it records the Wait as pending and returns 0),
+ * and the Task state after it reads the seconds from its own input, which is the Wait's (every Wait must go straight
+ * to a Task state and pass its input through), exactly as Step Functions would, before it calls the handler. So a
  * clock moves by what the definition asks for, in the order the states run, with no race with the event log.
  */
 import type { StateMachine as LocalStateMachine, StateMachineDefinition as LocalDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };

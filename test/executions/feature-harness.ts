@@ -4,11 +4,12 @@
  * Lambda client (policy functions) and the SNS client (approvers), and whose CloudFormation knows nested
  * change sets and stack outputs (test/fakes/cloudformation-nested.ts).
  */
+import type { Change } from '@aws-sdk/client-cloudformation';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
-  DEFAULT_ACTION, createWorld, deploymentFor, issueJobFor, runWorkflow, synthesizeWorkflow,
+  DEFAULT_ACTION, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, synthesizeWorkflow,
 } from './harness';
 import type { PipelineWorld, SynthesizedWorkflow, World, WorkflowRun } from './harness';
 import type { StepFunctionsDeployActionProps } from '../../src';
@@ -75,6 +76,16 @@ function approverOf(world: FeatureWorld): Approver {
 }
 
 export type FeaturePipelineWorld = FeatureWorld & PipelineWorld;
+
+/** A pipeline around this world's action whose existing stack gets a change set of many changes, read in pages. */
+export function createManyChangesPipelineWorld(
+  synthesized: SynthesizedWorkflow, count: number, changeOf: (i: number) => Change, pageSize: number,
+): FeaturePipelineWorld {
+  const world = createFeaturePipelineWorld(synthesized);
+  world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+  world.cfn.onCreateChangeSet = { changes: Array.from({ length: count }, (_, i) => changeOf(i)), pageSize };
+  return world;
+}
 
 /** A pipeline around this world's action: the real trigger, with executions run locally as in `harness.ts`. */
 export function createFeaturePipelineWorld(synthesized: SynthesizedWorkflow, files?: Record<string, string>): FeaturePipelineWorld {

@@ -375,6 +375,18 @@ function asLambdaError(e: unknown): Error {
   return lambdaError;
 }
 
+/**
+ * The execution failed with `error` because the stack operation failed: the cause names how the stack ended
+ * (`ending`: "<status>, not <expected status>") and the first resource that failed, never a cancelled one.
+ */
+export function expectStackOperationFailed(run: WorkflowRun, error: string, ending: string, firstFailure: string): void {
+  expect(run.status).toBe('FAILED');
+  expect(run.error).toBe(error);
+  expect(run.cause).toContain(`Stack ${STACK_NAME} ended ${ending}`);
+  expect(run.cause).toContain(`First failure: ${firstFailure}`);
+  expect(run.cause).not.toMatch(/cancelled/);
+}
+
 /** The errorMessage of a Cause that came from Lambda, or the Cause itself. */
 export function causeMessage(cause: string | undefined): string {
   try {
