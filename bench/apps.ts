@@ -10,12 +10,12 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { LOCAL_ENV } from '../demo/lib/intrinsics';
 import { StepFunctionsDeployAction } from '../src';
 
 export type Design = 'sfn-deploy-action' | 'native-change-set';
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'us-east-1';
+export const { account: ACCOUNT, region: REGION } = LOCAL_ENV;
 /** Deployed stacks per pipeline stage (CodePipeline allows 50 actions in a stage; the native design uses 2 per stack). */
 export const STACKS_PER_STAGE = 10;
 export const ENVIRONMENT = 'prod';

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { median } from './stats';
+import { LOCAL_ENV } from '../demo/lib/intrinsics';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BUNDLES = {
@@ -70,7 +71,7 @@ function timeRequire(modules: string[]): number {
   const script = `const t = process.hrtime.bigint(); for (const m of ${JSON.stringify(modules)}) require(m); ` +
     'process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));';
   const child = spawnSync(process.execPath, ['-e', script], {
-    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+    cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', AWS_REGION: LOCAL_ENV.region },
   });
   if (child.status !== 0) throw new Error(`loading ${modules.join(', ')} failed: ${child.stderr}`);
   return Number(child.stdout);

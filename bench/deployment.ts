@@ -1,31 +1,34 @@
 /**
  * Per-deployment cost and latency, measured: a stack update that takes D virtual minutes, deployed by
- *  - this library: the synthesized state machine (resolved by demo/lib/definition.ts), every Task state running
+ *  - this library: the synthesized state machine (resolved by demo/lib/intrinsics.ts), every Task state running
  *    the REAL `runTask` of src/workflow/tasks.ts with `deps.now` = the virtual clock;
  *  - the seed's design: bench/seed-definition.json with the seed's task Lambdas (bench/seed-tasks.ts);
- * both on the same fake CloudFormation and S3, on the same harness (bench/local-run.ts), started and followed by
- * the REAL trigger (src/trigger/trigger.ts) as CodePipeline drives it.
+ * both on the same fake CloudFormation and S3 (test/fakes/, on the virtual clock), on the same local Step Functions
+ * (demo/lib/local-sfn.ts, on the virtual clock: bench/local-run.ts), started and followed by the REAL trigger
+ * (src/trigger/trigger.ts) as CodePipeline drives it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { Change } from '@aws-sdk/client-cloudformation';
 import { Duration } from 'aws-cdk-lib';
-import { strToU8, zipSync } from 'fflate';
 import { ACCOUNT, ENVIRONMENT, REGION, stackNameOf, synthesize, templatePathOf } from './apps';
-import {
-  FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, addCounts,
-} from './fake-aws';
-import type { CallCounts } from './fake-aws';
 import { runOnVirtualClock } from './local-run';
 import type { LocalRun } from './local-run';
 import { seedTaskFor } from './seed-tasks';
 import type { SeedInput } from './seed-tasks';
-import { definitionFromTemplate, resolveIntrinsics } from '../demo/lib/definition';
+import { definitionFromTemplate } from '../demo/lib/definition';
 import type { StateMachineDefinition } from '../demo/lib/definition';
+import { resolveIntrinsics } from '../demo/lib/intrinsics';
+import type { Resources } from '../demo/lib/intrinsics';
 import { CODEPIPELINE_REINVOCATION_SECONDS, VirtualClock } from '../demo/lib/virtual-time';
 import type { Deployment, WorkflowInput } from '../src/shared/contract';
 import { runTrigger } from '../src/trigger/trigger';
 import { runTask } from '../src/workflow/tasks';
 import type { TaskEvent } from '../src/workflow/tasks';
+import {
+  FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, callCounts, zip,
+} from '../test/fakes';
+import type { CallCounts } from '../test/fakes';
 
 /** CodePipeline's re-invocation period (an assumption, the demo's too); the same for both designs. */
 export const CODEPIPELINE_CONTINUATION_SECONDS = CODEPIPELINE_REINVOCATION_SECONDS;
@@ -59,7 +62,7 @@ const TEMPLATE = {
     OrdersDeadLetterQueue: { Type: 'AWS::SQS::Queue' },
   },
 };
-const CHANGES = [{
+const CHANGES: Change[] = [{
   Type: 'Resource',
   ResourceChange: {
     Action: 'Add', LogicalResourceId: 'OrdersDeadLetterQueue', ResourceType: 'AWS::SQS::Queue', Scope: [], Details: [],
@@ -100,21 +103,10 @@ interface Workflow {
 export function synthesizeWorkflow(): Workflow {
   const { template } = synthesize({ design: 'sfn-deploy-action', stacks: 1, timeout: ACTION_TIMEOUT });
   const definition = definitionFromTemplate(template);
-  const resources = template.Resources as Record<string, any>;
-  const pipeline = Object.values(resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline');
+  const resources = template.Resources as Resources;
+  const pipeline = Object.values(resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline') as Record<string, any>;
   const action = pipeline.Properties.Stages.flatMap((s: any) => s.Actions).find((a: any) => a.ActionTypeId.Provider === 'Lambda');
-  // UserParameters hold the deployment role's ARN as Fn::GetAtt; demo/lib/definition.ts resolves Fn::GetAtt to a
-  // Lambda ARN, so roles are given their IAM ARN first.
-  const roleArns = (value: any): any => {
-    if (Array.isArray(value)) return value.map(roleArns);
-    if (value && typeof value === 'object') {
-      const getAtt = value['Fn::GetAtt'];
-      if (Array.isArray(getAtt) && resources[getAtt[0]]?.Type === 'AWS::IAM::Role') return `arn:aws:iam::${ACCOUNT}:role/${getAtt[0]}`;
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roleArns(v)]));
-    }
-    return value;
-  };
-  return { definition, userParameters: resolveIntrinsics(roleArns(action.Configuration.UserParameters)) };
+  return { definition, userParameters: resolveIntrinsics(action.Configuration.UserParameters, resources) };
 }
 
 export function seedDefinition(): StateMachineDefinition {
@@ -147,57 +139,65 @@ export async function measureDeployment(
   // invocations of the trigger are replayed from the start (`pipelineClock`) against the execution's end time.
   const clock = new VirtualClock(T0);
   const pipelineClock = new VirtualClock(T0);
-  const cloudformation = new FakeCloudFormation(clock, {
-    stackName: STACK_NAME, updateMs, changeSetMs: CHANGE_SET_SECONDS * 1000, changes: CHANGES,
-  });
-  const s3 = new FakeS3({ [`${ARTIFACT.bucket}/${ARTIFACT.key}`]: zipSync({ [TEMPLATE_PATH]: strToU8(JSON.stringify(TEMPLATE)) }) });
-  const sfn = new FakeStepFunctions(pipelineClock);
-  const codepipeline = new FakeCodePipeline({
-    id: JOB_ID, functionName: TRIGGER_FUNCTION, userParameters: workflow.userParameters, artifact: ARTIFACT, startTime: T0,
-  });
+  // One existing stack; the change set is ready after CHANGE_SET_SECONDS, the update runs for `updateMs`.
+  const cloudformation = new FakeCloudFormation({ clock: clock.now });
+  cloudformation.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+  cloudformation.onCreateChangeSet = { readyAfterMs: CHANGE_SET_SECONDS * 1000, changes: CHANGES };
+  cloudformation.onExecuteChangeSet = { durationMs: updateMs };
+  const s3 = new FakeS3();
+  s3.put(ARTIFACT.bucket, ARTIFACT.key, zip({ [TEMPLATE_PATH]: JSON.stringify(TEMPLATE) }));
+  const sfn = new FakeStepFunctions({ stateMachineArn: STATE_MACHINE_ARN, clock: pipelineClock.now });
+  // CodePipeline invokes the trigger again for the same job, with the token of its last answer.
+  const codepipeline = new FakeCodePipeline({ actionStart: T0, continuationKeepsJob: true });
+  const job = { id: JOB_ID, functionName: TRIGGER_FUNCTION, userParameters: workflow.userParameters, artifact: ARTIFACT };
+  const issue = (continuationToken?: string) => codepipeline.issue({ ...job, ...(continuationToken ? { continuationToken } : {}) });
   const triggerDeps = {
-    codepipeline: codepipeline as any, sfn: sfn as any, s3: new FakeS3({}) as any, stateMachineArn: STATE_MACHINE_ARN, functionName: TRIGGER_FUNCTION,
+    codepipeline: codepipeline.client, sfn: sfn.client, s3: new FakeS3().client, stateMachineArn: STATE_MACHINE_ARN, functionName: TRIGGER_FUNCTION,
   };
 
   // CodePipeline starts the job: the trigger starts the execution.
   let triggerInvocations = 1;
+  issue();
   const first = await runTrigger(jobEvent(workflow.userParameters), triggerDeps);
-  if (first !== 'STARTED' || !sfn.started) throw new Error(`the trigger did not start the execution: ${first}`);
-  const input = JSON.parse(sfn.started.input) as WorkflowInput;
+  const [started] = sfn.executions;
+  if (first !== 'STARTED' || !started) throw new Error(`the trigger did not start the execution: ${first}`);
+  const input = JSON.parse(started.input) as WorkflowInput;
 
   // The execution, to its end in virtual time.
   let run: LocalRun;
   if (design === 'sfn-deploy-action') {
-    const history = new FakeExecutionHistory();
+    const history = new FakeExecutionHistory(STATE_MACHINE_ARN);
     const deps = {
-      cloudformation: cloudformation as any, s3: s3 as any, codepipeline: codepipeline as any, sfn: history as any, region: REGION, now: clock.now,
+      cloudformation: cloudformation.client, s3: s3.client, codepipeline: codepipeline.client, sfn: history.client, region: REGION, now: clock.now,
     };
-    const execution = { Id: sfn.started.arn, Name: sfn.started.name };
+    const execution = { Id: started.executionArn, Name: started.name };
     run = await runOnVirtualClock(workflow.definition, input, clock, (state, payload) => {
-      history.current = { executionArn: execution.Id, name: state, input: payload.state };
+      history.current.set(execution.Id, { executionArn: execution.Id, name: state, input: payload.state });
       return runTask(payload as TaskEvent, deps);
     }, { context: { Execution: execution } });
   } else {
-    const deps = { cloudformation: cloudformation as any, s3: s3 as any };
+    const deps = { cloudformation: cloudformation.client, s3: s3.client };
     const seedTask = (state: string, payload: any) => seedTaskFor(seed.States[state].Resource)(payload, deps);
     run = await runOnVirtualClock(seed, seedInputOf(input.deployment), clock, seedTask);
   }
   if (run.status !== 'SUCCEEDED') throw new Error(`${design}, ${updateMs} ms: the execution failed: ${run.error}: ${run.cause}`);
-  if (cloudformation.stackCompletedAt === undefined) throw new Error(`${design}: the change set was never executed`);
-  sfn.finish({ endedAt: run.endedAt, status: run.status, output: JSON.stringify(run.output) });
+  const stackCompletedAt = cloudformation.stacks.get(STACK_NAME)!.timed?.endsAt;
+  if (stackCompletedAt === undefined) throw new Error(`${design}: the change set was never executed`);
+  sfn.finish(started.executionArn, run.endedAt, { status: run.status, output: run.output });
 
   // CodePipeline invokes the trigger again every CODEPIPELINE_CONTINUATION_SECONDS until it gets a final answer.
   pipelineClock.advance(pipelinePhaseMs);
   for (;;) {
-    const token = codepipeline.results[codepipeline.results.length - 1]?.input.continuationToken;
+    const token = codepipeline.answers[codepipeline.answers.length - 1]?.input.continuationToken;
     if (!token) break;
     pipelineClock.advance(CODEPIPELINE_CONTINUATION_SECONDS * 1000);
     triggerInvocations++;
+    issue(token);
     const outcome = await runTrigger(jobEvent(workflow.userParameters, token), triggerDeps);
     if (outcome !== 'RUNNING' && outcome !== 'SUCCEEDED') throw new Error(`${design}: the trigger answered ${outcome}`);
     if (triggerInvocations > 1000) throw new Error('the trigger never finished');
   }
-  const last = codepipeline.results[codepipeline.results.length - 1];
+  const last = codepipeline.answers[codepipeline.answers.length - 1];
   if (last?.kind !== 'success') throw new Error(`${design}: the job did not succeed`);
 
   return {
@@ -205,13 +205,14 @@ export async function measureDeployment(
     updateMs,
     transitions: run.entered.length,
     taskInvocations: run.taskInvocations,
-    workflowCalls: addCounts(cloudformation.calls, s3.calls),
-    updatePolls: cloudformation.pollsSinceExecute,
-    workflowDelayMs: run.endedAt - cloudformation.stackCompletedAt,
-    actionDelayMs: pipelineClock.now() - cloudformation.stackCompletedAt,
+    workflowCalls: callCounts(cloudformation.mock, s3.mock),
+    updatePolls: cloudformation.calls.slice(cloudformation.calls.findIndex((c) => c.op === 'ExecuteChangeSet'))
+      .filter((c) => c.op === 'DescribeStacks').length,
+    workflowDelayMs: run.endedAt - stackCompletedAt,
+    actionDelayMs: pipelineClock.now() - stackCompletedAt,
     triggerInvocations,
-    pipelineCalls: addCounts(sfn.calls, codepipeline.calls),
-    pollIntervalAtCompletionMs: pollIntervalAt(run, cloudformation.stackCompletedAt),
+    pipelineCalls: callCounts(sfn.mock, codepipeline.mock),
+    pollIntervalAtCompletionMs: pollIntervalAt(run, stackCompletedAt),
   };
 }
 

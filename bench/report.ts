@@ -1,9 +1,12 @@
 /** Renders the benchmark's measurements as Markdown. */
 import type { BundleMeasurement } from './bundles';
 import type { DeploymentSummary } from './deployment';
-import type { CallCounts } from './fake-aws';
-import { totalCalls } from './fake-aws';
 import type { SynthMeasurement } from './synth';
+import type { CallCounts } from '../test/fakes';
+
+function totalCalls(counts: CallCounts): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
 
 export function table(header: string[], rows: (string | number)[][], align?: ('l' | 'r')[]): string {
   const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;

@@ -99,16 +99,16 @@ async function main(): Promise<void> {
     '',
     '- This library: the real pipeline stack is synthesized (one `StepFunctionsDeployAction`, timeout ' +
       `${ACTION_TIMEOUT.toHumanString()}: the default ${DEFAULTS.timeoutMinutes / 60} hour would end a 60-minute update first), its ` +
-      'state machine definition resolved to plain JSON (demo/lib/definition.ts) and run with aws-local-stepfunctions. Every Task state ' +
-      'runs the real `runTask` (src/workflow/tasks.ts) with `deps.now` = the virtual clock. The real trigger (src/trigger/trigger.ts) ' +
-      'starts the execution from a CodePipeline job and follows it.',
+      'state machine definition resolved to plain JSON (demo/lib/intrinsics.ts) and run with aws-local-stepfunctions ' +
+      '(demo/lib/local-sfn.ts). Every Task state runs the real `runTask` (src/workflow/tasks.ts) with `deps.now` = the virtual clock. ' +
+      'The real trigger (src/trigger/trigger.ts) starts the execution from a CodePipeline job and follows it.',
     '- Seed design: bench/seed-definition.json, the seed sample\'s state machine with the blog\'s exercise #2 added (fixed 10-second ' +
       'Wait states, a Lambda call per poll: Check Stack Existence, Create Change Set, Wait 10 s, Get Change Set Creation Status, ' +
       'Inspect Change Set Changes, Execute Change Set, Wait 10 s, Get Stack Update Status, Stack Updated? loop), with the seed\'s task ' +
       'functions re-written in bench/seed-tasks.ts to make the same CloudFormation and S3 calls. Same harness, same fakes, same trigger.',
     '- Wait states wait 0 ms of real time; the virtual clock advances by what each Wait state would have waited (its `Seconds` or ' +
       '`SecondsPath`, read from its input; see bench/local-run.ts). Task states take no virtual time: Lambda and API latency are not modelled.',
-    '- CloudFormation and S3 are in-process fakes (bench/fake-aws.ts) that count every call; Lambda invocations are the Task states ' +
+    '- CloudFormation and S3 are in-process fakes (test/fakes/) that record every call; Lambda invocations are the Task states ' +
       'run; state transitions are the StateEntered events.',
     '- Delays depend on where the stack\'s completion falls between two polls and between two of CodePipeline\'s invocations of the ' +
       `trigger, so each D is run ${SWEEP_RUNS} times: run j lasts D + j/${SWEEP_RUNS} x W, W being the longer of the two designs' poll ` +

@@ -8,12 +8,13 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { StepFunctionsDeployAction } from '../src';
+import { LOCAL_ENV, resolveIntrinsics } from './lib/intrinsics';
 
 export const DEMO_STACK = { environmentName: 'demo', stackName: 'orders', templatePath: 'infra/orders.json' };
 
 export function synthesizeDemoApp(): { template: Record<string, any>; userParameters: string } {
   const app = new App();
-  const stack = new Stack(app, 'DemoPipelineStack', { env: { account: '123456789012', region: 'us-east-1' } });
+  const stack = new Stack(app, 'DemoPipelineStack', { env: LOCAL_ENV });
   const source = new codepipeline.Artifact('Source');
   const deploy = new StepFunctionsDeployAction(stack, 'Deploy', {
     input: source,
@@ -35,7 +36,8 @@ export function synthesizeDemoApp(): { template: Record<string, any>; userParame
   });
   const template = Template.fromStack(stack).toJSON();
   const action = findDeployAction(template);
-  return { template, userParameters: resolveUserParameters(action.Configuration.UserParameters) };
+  // UserParameters hold the deployment role's ARN as a token: it is given its placeholder ARN.
+  return { template, userParameters: resolveIntrinsics(action.Configuration.UserParameters, template.Resources) };
 }
 
 function findDeployAction(template: Record<string, any>): Record<string, any> {
@@ -48,11 +50,4 @@ function findDeployAction(template: Record<string, any>): Record<string, any> {
     }
   }
   throw new Error('the demo pipeline has no Lambda invoke action');
-}
-
-/** UserParameters hold the deployment role's ARN as a token; the demo gives it a concrete ARN. */
-function resolveUserParameters(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const join = (value as any)['Fn::Join'];
-  return (join[1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'arn:aws:iam::123456789012:role/demo-deployment-role')).join(join[0]);
 }

@@ -1,5 +1,3 @@
-// Jest setup: the Promise.withResolvers polyfill that aws-local-stepfunctions needs on Node.js 20.
-import '../demo/lib/polyfill';
 import fc from 'fast-check';
 
 // Property-based tests are reproducible: the same seed on every run unless FC_SEED gives another one

@@ -2,8 +2,8 @@
  * The two AWS APIs moto cannot serve for this demo, simulated in-process behind a real HTTP endpoint:
  * CodePipeline's jobs (GetJobDetails, ListActionExecutions, job results) and Step Functions' executions. The
  * built assets reach them through the SDK's service endpoints (AWS_ENDPOINT_URL_CODEPIPELINE,
- * AWS_ENDPOINT_URL_SFN); executions run the synthesized definition with aws-local-stepfunctions, each Task state
- * calling the built task asset.
+ * AWS_ENDPOINT_URL_SFN); executions run the synthesized definition in the local Step Functions (./local-sfn.ts),
+ * each Task state calling the built task asset.
  *
  * Time is virtual (a SleepingClock that CodePipeline's side moves): a Wait state takes the seconds it asks for
  * on that clock, so an execution is as far along, when CodePipeline invokes the trigger again, as it would be
@@ -11,30 +11,17 @@
  */
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import './polyfill';
-import type { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import type { StateMachineDefinition } from './definition';
-import { statesOfType } from './definition';
+import { startLocalExecution } from './local-sfn';
+import { jobDetailsOf } from './pipeline-job';
+import type { SimulatedJob } from './pipeline-job';
 import type { SleepingClock } from './virtual-time';
-import { rawInputOf, waitSecondsOf } from './virtual-time';
-
-// aws-local-stepfunctions is an ES module package that also ships a CommonJS build; this project is CommonJS.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof LocalStateMachine };
 
 export type TaskHandler = (event: unknown) => Promise<unknown>;
 
-/** A job CodePipeline issued to the deploy action. */
-export interface DemoJob {
-  readonly id: string;
-  readonly functionName: string;
-  readonly userParameters: string;
-  readonly artifact: { readonly bucket: string; readonly key: string };
-  readonly pipelineName: string;
-  readonly pipelineExecutionId: string;
-  readonly actionExecutionId: string;
+/** A job CodePipeline issued to the deploy action, and when its action started (epoch ms). */
+export interface DemoJob extends SimulatedJob {
   readonly startTime: number;
-  readonly continuationToken?: string;
 }
 
 export interface StateVisit {
@@ -86,13 +73,12 @@ export async function startControlPlane(
   /** Action executions and their status: InProgress until a result ends the job. */
   const actions = new Map<string, string>();
   const calls: Record<string, number> = {};
-  const machine = new StateMachine(definition as any, { validationOptions: { checkArn: false } });
 
   const operations: Record<string, (body: any) => any> = {
     'AWSStepFunctions.StartExecution': (body) => {
       const arn = `${String(body.stateMachineArn).replace(':stateMachine:', ':execution:')}:${body.name}`;
       if (executions.has(arn)) throw apiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
-      executions.set(arn, runExecution(machine, definition, arn, body.name, JSON.parse(body.input), taskHandler, clock));
+      executions.set(arn, runExecution(definition, arn, body.name, JSON.parse(body.input), taskHandler, clock));
       return { executionArn: arn, startDate: clock.now() / 1000 };
     },
     'AWSStepFunctions.DescribeExecution': (body) => {
@@ -124,24 +110,7 @@ export async function startControlPlane(
     'CodePipeline_20150709.GetJobDetails': (body) => {
       const job = jobs.get(body.jobId);
       if (!job) throw apiError('JobNotFoundException', `Job ${body.jobId} not found`);
-      return {
-        jobDetails: {
-          id: job.id,
-          accountId: '123456789012',
-          data: {
-            actionTypeId: { category: 'Invoke', owner: 'AWS', provider: 'Lambda', version: '1' },
-            actionConfiguration: { configuration: { FunctionName: job.functionName, UserParameters: job.userParameters } },
-            pipelineContext: {
-              pipelineName: job.pipelineName,
-              pipelineExecutionId: job.pipelineExecutionId,
-              stage: { name: 'Prod' },
-              action: { name: 'Deploy', actionExecutionId: job.actionExecutionId },
-            },
-            inputArtifacts: [{ name: 'Source', location: { type: 'S3', s3Location: { bucketName: job.artifact.bucket, objectKey: job.artifact.key } } }],
-            ...(job.continuationToken ? { continuationToken: job.continuationToken } : {}),
-          },
-        },
-      };
+      return jobDetailsOf(job);
     },
     'CodePipeline_20150709.ListActionExecutions': (body) => ({
       actionExecutionDetails: [...jobs.values()]
@@ -149,7 +118,7 @@ export async function startControlPlane(
         .map((j) => ({
           actionExecutionId: j.actionExecutionId,
           pipelineExecutionId: j.pipelineExecutionId,
-          stageName: 'Prod',
+          stageName: j.stageName,
           actionName: 'Deploy',
           startTime: j.startTime / 1000,
           status: actions.get(j.actionExecutionId) ?? 'InProgress',
@@ -212,73 +181,48 @@ export async function startControlPlane(
 }
 
 function runExecution(
-  machine: LocalStateMachine, definition: StateMachineDefinition, arn: string, name: string, input: any,
-  taskHandler: TaskHandler, clock: SleepingClock,
+  definition: StateMachineDefinition, arn: string, name: string, input: unknown, taskHandler: TaskHandler, clock: SleepingClock,
 ): LocalExecution {
-  const execution: Partial<LocalExecution> & { visits: StateVisit[]; waitedSeconds: number } = { arn, name, status: 'RUNNING', visits: [], waitedSeconds: 0 };
-  const states = definition.States;
+  const execution: Omit<LocalExecution, 'done'> = { arn, name, status: 'RUNNING', visits: [], waitedSeconds: 0 };
   // Where the execution is on the virtual clock: its start, plus every Wait it took.
   let time = clock.now();
-  // A Wait state's override is read when it runs: it waits 0 ms of real time and is remembered; the Task
-  // after it (every Wait of the deploy workflow leads to one, with the Wait's input as its own) reads the
-  // seconds from its input, as Step Functions would, and sleeps until the clock gets there.
-  let pendingWait: string | undefined;
-  const waitTimeOverrides: Record<string, number> = {};
-  for (const state of statesOfType(definition, 'Wait')) {
-    Object.defineProperty(waitTimeOverrides, state, { enumerable: true, get: () => { pendingWait = state; return 0; } });
-  }
-  const run = machine.run(input, {
+  const done = startLocalExecution(definition, input, {
     // The context Step Functions gives the states: the execution's ARN and name.
     context: { Execution: { Id: arn, Name: name } },
-    overrides: {
-      // A state that waits for a task token receives Lambda's request shape, { FunctionName, Payload }.
-      taskResourceLocalHandlers: Object.fromEntries(statesOfType(definition, 'Task').map((state) =>
-        [state, async (request: any) => {
-          const event = request?.Payload ?? request;
-          if (pendingWait) {
-            const wait = states[pendingWait];
-            if (wait.Next !== state) throw new Error(`Wait "${pendingWait}" was followed by "${state}", not by "${wait.Next}"`);
-            const seconds = waitSecondsOf(pendingWait, wait, rawInputOf(state, states[state], request));
-            pendingWait = undefined;
-            execution.waitedSeconds += seconds;
-            time += seconds * 1000;
-            await clock.sleepUntil(time);
-          }
-          // Step Functions' history shows the Task state being run, with its input, while its function runs.
-          execution.current = state;
-          execution.currentInput = event?.state;
-          return taskHandler(event) as any;
-        }])),
-      waitTimeOverrides,
+    // A Wait sleeps until the clock gets to its end.
+    afterWait: async ({ seconds }) => {
+      execution.waitedSeconds += seconds;
+      time += seconds * 1000;
+      await clock.sleepUntil(time);
     },
-  });
-  const logs = (async () => {
-    for await (const event of run.eventLogs) {
-      if (event.type === 'StateEntered') execution.current = (event as any).state.name;
+    // A state that waits for a task token receives Lambda's request shape, { FunctionName, Payload }.
+    task: async (state, request) => {
+      const event = request?.Payload ?? request;
+      // Step Functions' history shows the Task state being run, with its input, while its function runs.
+      execution.current = state;
+      execution.currentInput = event?.state;
+      return taskHandler(event);
+    },
+    realRetryIntervals: true,
+    onEvent: (event) => {
+      if (event.type === 'StateEntered') execution.current = event.state.name;
       if (event.type === 'StateExited') {
-        const e = event as any;
-        execution.visits.push({ name: e.state.name, type: e.state.type, output: e.state.output });
+        execution.visits.push({ name: event.state.name, type: event.state.type, output: event.state.output });
       } else if (event.type === 'StateFailed' || event.type === 'StateCaught') {
-        const e = event as any;
-        if (!execution.visits.some((v) => v.name === e.state.name && v.output === undefined)) {
-          execution.visits.push({ name: e.state.name, type: e.state.type });
+        if (!execution.visits.some((v) => v.name === event.state.name && v.output === undefined)) {
+          execution.visits.push({ name: event.state.name, type: event.state.type });
         }
       }
-    }
-  })();
-  const finished = run.result.then(
-    (output) => {
-      execution.status = 'SUCCEEDED';
-      execution.output = JSON.stringify(output);
     },
-    (error: any) => {
-      execution.status = 'FAILED';
-      execution.error = error?.cause?.name ?? error?.name ?? 'Error';
-      execution.cause = String(error?.cause?.message ?? error?.message ?? '');
-    },
-  );
-  (execution as any).done = Promise.all([finished, logs.catch(() => undefined)]).then(() => undefined);
-  return execution as LocalExecution;
+  }).then((result) => {
+    execution.status = result.status;
+    if (result.status === 'SUCCEEDED') execution.output = JSON.stringify(result.output);
+    else Object.assign(execution, { error: result.error, cause: result.cause });
+  }, (error: Error) => {
+    execution.status = 'FAILED';
+    Object.assign(execution, { error: error.name, cause: error.message });
+  });
+  return Object.assign(execution, { done });
 }
 
 function recordJob(results: Map<string, JobResult[]>, jobId: string, result: JobResult): Record<string, never> {

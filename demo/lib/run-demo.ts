@@ -14,6 +14,7 @@ import { startControlPlane } from './control-plane';
 import type { ControlPlane, LocalExecution } from './control-plane';
 import { definitionFromTemplate } from './definition';
 import type { StateMachineDefinition } from './definition';
+import { LOCAL_ENV } from './intrinsics';
 import { startMoto } from './moto';
 import { CODEPIPELINE_REINVOCATION_SECONDS, SleepingClock } from './virtual-time';
 import { readDefinition, renderPicture } from '../../src/picture';
@@ -25,7 +26,7 @@ export const ASSETS = {
   task: path.join(ROOT, 'assets', 'workflow', 'deploy-task.lambda', 'index.js'),
 };
 const ARTIFACT_BUCKET = 'demo-pipeline-artifacts';
-const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:demo-deploy';
+const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_ENV.region}:${LOCAL_ENV.account}:stateMachine:demo-deploy`;
 const TRIGGER_FUNCTION_NAME = 'demo-trigger';
 const STACK_NAME = `${DEMO_STACK.environmentName}-${DEMO_STACK.stackName}`;
 
@@ -102,7 +103,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
     const clock = new SleepingClock(Date.now());
     controlPlane = await startControlPlane(definition, (event) => taskHandler(event), STATE_MACHINE_ARN, clock);
     Object.assign(process.env, {
-      AWS_REGION: 'us-east-1',
+      AWS_REGION: LOCAL_ENV.region,
       AWS_ACCESS_KEY_ID: 'demo-access-key',
       AWS_SECRET_ACCESS_KEY: 'demo-secret-key',
       AWS_ENDPOINT_URL: moto.endpoint,
@@ -204,6 +205,7 @@ async function runPipelineAction(
     userParameters,
     artifact: { bucket: ARTIFACT_BUCKET, key: artifactKey },
     pipelineName: 'demo-pipeline',
+    stageName: 'Prod',
     pipelineExecutionId: randomUUID(),
     actionExecutionId: randomUUID(),
     startTime,
@@ -280,7 +282,7 @@ function jobEvent(jobId: string, userParameters: string, artifactKey: string, co
   return {
     'CodePipeline.job': {
       id: jobId,
-      accountId: '123456789012',
+      accountId: LOCAL_ENV.account,
       data: {
         actionConfiguration: { configuration: { FunctionName: TRIGGER_FUNCTION_NAME, UserParameters: userParameters } },
         inputArtifacts: [{

@@ -1,5 +1,5 @@
 /**
- * Bad input that the existing handler tests leave out (issue item 3, B5, B6, B17). Each case fails with an
+ * Bad input that the existing handler tests leave out (issue item 3: configuration errors, CodePipeline limits, the artifact). Each case fails with an
  * error that names the problem; none starts a deployment or touches the stack.
  */
 import { CreateChangeSetCommand, CreateStackCommand } from '@aws-sdk/client-cloudformation';
@@ -10,7 +10,7 @@ import { accessDenied } from './support';
 import { validateConfig } from '../../src/shared/config';
 import { LIMITS } from '../../src/shared/contract';
 import { CHANGE_SET_NAME, changeSetNameFor, executionNameFor } from '../../src/shared/naming';
-import { ARTIFACT, TEMPLATE_PATH, deployment } from '../handlers/fakes';
+import { ARTIFACT, TEMPLATE_PATH, deployment } from '../handlers/fixtures';
 import { TaskWorld } from '../handlers/task-support';
 import { TriggerWorld, jobEvent } from '../handlers/trigger-support';
 

@@ -1,9 +1,9 @@
 /**
- * One stack, several deployments (issue item 4, B3, B10): a stack left IN_PROGRESS by another deployment,
+ * One stack, several deployments (issue item 4: duplicate invocations, stacks in other states): a stack left IN_PROGRESS by another deployment,
  * two pipeline executions against one stack, and the trigger invoked twice for one job at the same time.
  *
  * CloudFormation itself serialises the operations on a stack; the fake models the two rules the workflow
- * relies on (added here with interceptors, on top of test/workflow/fake-aws.ts):
+ * relies on (added here with interceptors, on top of test/fakes/cloudformation.ts):
  * - a change set cannot be executed while the stack is in an *_IN_PROGRESS state;
  * - executing a change set makes every other change set of the stack OBSOLETE (not executable).
  */
@@ -15,11 +15,11 @@ import { intercept } from './support';
 import type { Intercepted } from './support';
 import type { Deployment } from '../../src/shared/contract';
 import type { TaskDeps } from '../../src/workflow/tasks';
-import { resourceChange } from '../workflow/fake-aws';
 import {
   S, STACK_NAME, continueAction, createPipelineWorld, createWorld, deploymentFor, invokeTrigger, issueJob, issueJobFor, jobEvent, runWorkflow,
-} from '../workflow/harness';
-import type { World, WorkflowRun } from '../workflow/harness';
+} from '../executions/harness';
+import type { World, WorkflowRun } from '../executions/harness';
+import { resourceChange } from '../fakes';
 
 const JOB_A = '11111111-aaaa-4aaa-8aaa-000000000001';
 const JOB_B = '22222222-bbbb-4bbb-8bbb-000000000002';

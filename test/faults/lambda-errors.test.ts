@@ -1,5 +1,5 @@
 /**
- * Lambda service errors in the state machine (issue item 4, B18): every Task state retries the Lambda
+ * Lambda service errors in the state machine (issue item 4: errors and retries): every Task state retries the Lambda
  * service's own errors (Lambda.ServiceException and its kin) with back-off, up to MaxAttempts; beyond that
  * the deployment ends in Deployment Errored, and a change set created by this deployment is deleted first.
  * Errors of the function itself (Lambda.Unknown: a crash, out of memory) are not retried.
@@ -13,9 +13,9 @@ import {
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { TRANSIENT, accessDenied, intercept, lambdaError } from './support';
 import type { Intercepted } from './support';
-import { resourceChange } from '../workflow/fake-aws';
-import { S, STACK_NAME, causeMessage, createWorld, deploymentFor, issueJobFor, runWorkflow } from '../workflow/harness';
-import type { World } from '../workflow/harness';
+import { S, STACK_NAME, causeMessage, createWorld, deploymentFor, issueJobFor, runWorkflow } from '../executions/harness';
+import type { World } from '../executions/harness';
+import { resourceChange } from '../fakes';
 
 interface FaultyWorld extends World {
   readonly cfnCalls: Intercepted<CloudFormationClient>;

@@ -1,5 +1,5 @@
 /**
- * Throttling and transient errors on every AWS call (issue item 4, B8, B18).
+ * Throttling and transient errors on every AWS call (issue item 4: whether the stack exists, errors and retries).
  *
  * 1. Task handler: for every AWS call of every task, a throttling, 5xx or network error becomes a
  *    TransientAwsError (which every Task state retries) that names the original error; other errors keep
@@ -28,14 +28,14 @@ import { executionNameFor } from '../../src/shared/naming';
 import { runTrigger } from '../../src/trigger/trigger';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
-import { ARTIFACT, REGION, SMALL_TEMPLATE, TEMPLATE_PATH as H_TEMPLATE_PATH, change, deployment } from '../handlers/fakes';
-import { EXECUTION_ARN as TASK_EXECUTION_ARN, TaskWorld } from '../handlers/task-support';
-import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from '../handlers/trigger-support';
-import { NO_CHANGES_REASON, resourceChange } from '../workflow/fake-aws';
 import {
   S, STACK_NAME, TEMPLATE_PATH, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow,
-} from '../workflow/harness';
-import type { World } from '../workflow/harness';
+} from '../executions/harness';
+import type { World } from '../executions/harness';
+import { REGION, NO_CHANGES_REASON, resourceChange } from '../fakes';
+import { ARTIFACT, SMALL_TEMPLATE, TEMPLATE_PATH as H_TEMPLATE_PATH, change, deployment } from '../handlers/fixtures';
+import { EXECUTION_ARN as TASK_EXECUTION_ARN, TaskWorld } from '../handlers/task-support';
+import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from '../handlers/trigger-support';
 
 // -------------------------------------------------------------------------------------------------------
 // 1. The task handler: every AWS call
@@ -98,7 +98,7 @@ const CALLS: [string, CallCase][] = [
     task: 'pollStack',
     command: DescribeStacksCommand,
     given: (w) => {
-      w.cloudformation.addStack(H_STACK, 'UPDATE_IN_PROGRESS');
+      w.cloudformation.putStack(H_STACK, 'UPDATE_IN_PROGRESS');
       return { state: { deployment: deployment(), operation: { expectedStatus: 'UPDATE_COMPLETE', waitSeconds: 5 } } };
     },
   }],
@@ -106,7 +106,7 @@ const CALLS: [string, CallCase][] = [
     task: 'pollStack',
     command: DescribeStackEventsCommand,
     given: (w) => {
-      w.cloudformation.addStack(H_STACK, 'UPDATE_ROLLBACK_COMPLETE');
+      w.cloudformation.putStack(H_STACK, 'UPDATE_ROLLBACK_COMPLETE');
       return { state: { deployment: deployment(), operation: { expectedStatus: 'UPDATE_COMPLETE', waitSeconds: 5 } } };
     },
   }],
@@ -114,7 +114,7 @@ const CALLS: [string, CallCase][] = [
     task: 'createChangeSet',
     command: CreateChangeSetCommand,
     given: (w) => {
-      w.cloudformation.addStack(H_STACK, 'UPDATE_COMPLETE');
+      w.cloudformation.putStack(H_STACK, 'UPDATE_COMPLETE');
       return {};
     },
   }],
@@ -122,7 +122,7 @@ const CALLS: [string, CallCase][] = [
     task: 'pollChangeSet',
     command: DescribeChangeSetCommand,
     given: (w) => {
-      w.cloudformation.addChangeSet(H_STACK, CHANGE_SET, [], 'CREATE_PENDING');
+      w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, [], 'CREATE_PENDING');
       return {};
     },
   }],
@@ -130,7 +130,7 @@ const CALLS: [string, CallCase][] = [
     task: 'inspectChangeSet',
     command: DescribeChangeSetCommand,
     given: (w) => {
-      w.cloudformation.addChangeSet(H_STACK, CHANGE_SET, [change('Modify', 'Queue', 'AWS::SQS::Queue', { Replacement: 'False' })]);
+      w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, [change('Modify', 'Queue', 'AWS::SQS::Queue', { Replacement: 'False' })]);
       return {};
     },
   }],
@@ -138,7 +138,7 @@ const CALLS: [string, CallCase][] = [
     task: 'inspectChangeSet',
     command: InvokeCommand,
     given: (w) => {
-      w.cloudformation.addChangeSet(H_STACK, CHANGE_SET, [change('Add', 'Topic', 'AWS::SNS::Topic')]);
+      w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, [change('Add', 'Topic', 'AWS::SNS::Topic')]);
       return { state: { deployment: deployment({ policy: { type: 'function', functionArn: POLICY_FUNCTION } }) } };
     },
   }],
@@ -156,7 +156,7 @@ const CALLS: [string, CallCase][] = [
     task: 'deleteRolledBackStack',
     command: DeleteStackCommand,
     given: (w) => {
-      w.cloudformation.addStack(H_STACK, 'ROLLBACK_COMPLETE');
+      w.cloudformation.putStack(H_STACK, 'ROLLBACK_COMPLETE');
       return { state: { deployment: deployment({ recreateRolledBackStack: true }) } };
     },
   }],
@@ -164,7 +164,7 @@ const CALLS: [string, CallCase][] = [
     task: 'deleteChangeSet',
     command: DeleteChangeSetCommand,
     given: (w) => {
-      w.cloudformation.addChangeSet(H_STACK, CHANGE_SET, []);
+      w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, []);
       return {};
     },
   }],
@@ -184,8 +184,8 @@ const CALLS: [string, CallCase][] = [
 
 /** A safe change set, and the execution at its Execute Change Set state with this state. */
 function executing(w: TaskWorld): Partial<TaskEvent> {
-  w.cloudformation.addStack(H_STACK, 'UPDATE_COMPLETE');
-  w.cloudformation.addChangeSet(H_STACK, CHANGE_SET, []);
+  w.cloudformation.putStack(H_STACK, 'UPDATE_COMPLETE');
+  w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, []);
   const state = { deployment: deployment(), inspection: safeInspection() };
   w.history.current.set(TASK_EXECUTION_ARN, { executionArn: TASK_EXECUTION_ARN, name: S.executeChangeSet, input: state });
   return { state, executionId: TASK_EXECUTION_ARN };
@@ -299,7 +299,7 @@ describe('the task handler: a transient error on any AWS call becomes TransientA
     // GIVEN a change set of two pages whose second page is throttled
     const { world, deps, clients } = handlerWorld();
     world.cloudformation.changesPageSize = 1;
-    world.cloudformation.addChangeSet(H_STACK, CHANGE_SET, [change('Add', 'Topic'), change('Remove', 'Database', 'AWS::RDS::DBInstance')]);
+    world.cloudformation.putChangeSet(H_STACK, CHANGE_SET, [change('Add', 'Topic'), change('Remove', 'Database', 'AWS::RDS::DBInstance')]);
     clients.cloudformation.on(DescribeChangeSetCommand, async (input, next) => {
       if (input.NextToken) throw TRANSIENT.throttling();
       return next();
@@ -490,7 +490,7 @@ describe('the trigger: AWS still throttled after the SDK\'s own retries', () => 
     const t = triggerWorld();
     t.codepipeline.failBefore(command, Infinity, TRANSIENT.throttlingException);
     await expect(t.run(jobEvent())).rejects.toMatchObject({ name: 'ThrottlingException' });
-    expect(t.world.sfn.executions.size).toBe(0);
+    expect(t.world.sfn.executions.length).toBe(0);
     expect(t.world.codepipeline.successes).toHaveLength(0);
     expect(t.world.codepipeline.failures).toHaveLength(0);
   });
@@ -506,7 +506,7 @@ describe('the trigger: AWS still throttled after the SDK\'s own retries', () => 
     // THEN
     expect(outcome).toBe('FAILED');
     expect(t.world.codepipeline.lastFailure.failureDetails).toMatchObject({ type: 'JobFailed', message: 'ThrottlingException: Rate exceeded' });
-    expect(t.world.sfn.executions.size).toBe(0);
+    expect(t.world.sfn.executions.length).toBe(0);
     expect(t.world.codepipeline.successes).toHaveLength(0);
   });
 
@@ -552,7 +552,7 @@ describe('the trigger: AWS still throttled after the SDK\'s own retries', () => 
     const retry = await t.run(event());
     expect(['STARTED', 'RUNNING', 'FAILED']).toContain(retry);
     expect(t.world.codepipeline.successes.length + t.world.codepipeline.failures.length).toBe(1);
-    expect(t.world.sfn.executions.size).toBe(1);
+    expect(t.world.sfn.executions.length).toBe(1);
   });
 
   test('S3 input file GetObject throttled (SlowDown): the job fails naming the error; nothing is started', async () => {
@@ -567,6 +567,6 @@ describe('the trigger: AWS still throttled after the SDK\'s own retries', () => 
     // THEN
     expect(outcome).toBe('FAILED');
     expect(t.world.codepipeline.lastFailure.failureDetails!.message).toBe('SlowDown: Please reduce your request rate.');
-    expect(t.world.sfn.executions.size).toBe(0);
+    expect(t.world.sfn.executions.length).toBe(0);
   });
 });

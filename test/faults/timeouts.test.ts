@@ -1,5 +1,5 @@
 /**
- * An execution that times out, and a pipeline action stopped and abandoned (issue item 4, B2, B18).
+ * An execution that times out, and a pipeline action stopped and abandoned (issue item 4: continuation invocations, errors and retries).
  *
  * - The trigger reports an execution that TIMED_OUT (or was ABORTED) as a failure with the error and a link.
  * - Every polling task carries the action's deadline (the action's `timeout`): a stack or change set
@@ -17,12 +17,12 @@ import type { Deployment } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
 import { runTrigger } from '../../src/trigger/trigger';
 import { pollSeconds } from '../../src/workflow/stack-status';
-import { STATE_MACHINE_ARN } from '../handlers/fakes';
-import { JOB_ID, TriggerWorld, jobEvent as handlerJobEvent } from '../handlers/trigger-support';
-import { TRIGGER_FUNCTION_NAME, resourceChange } from '../workflow/fake-aws';
 import {
   S, STACK_NAME, continuationJobId, createPipelineWorld, createWorld, deploymentFor, invokeTrigger, issueJob, issueJobFor, jobEvent, runWorkflow,
-} from '../workflow/harness';
+} from '../executions/harness';
+import type { PipelineWorld } from '../executions/harness';
+import { STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME, resourceChange } from '../fakes';
+import { JOB_ID, TriggerWorld, jobEvent as handlerJobEvent } from '../handlers/trigger-support';
 
 const SAFE = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
 
@@ -146,6 +146,20 @@ describe('the action\'s deadline in the polling tasks', () => {
 describe('a pipeline action stopped and abandoned', () => {
   const JOB = '44444444-dddd-4ddd-8ddd-000000000004';
 
+  /**
+   * An action whose first job the trigger answered with a continuation token, and the continuation job CodePipeline
+   * created for it (`closed`, which the test then closes or abandons), not yet invoked.
+   */
+  async function actionWithContinuation(): Promise<{ world: PipelineWorld; token: string; closed: string }> {
+    const world = createPipelineWorld();
+    issueJob(world, JOB);
+    await invokeTrigger(world, jobEvent(world, JOB));
+    const token = world.codepipeline.answers[0].input.continuationToken;
+    const closed = continuationJobId(JOB, 1);
+    world.codepipeline.continuation(JOB, closed);
+    return { world, token, closed };
+  }
+
   test('GIVEN a running action WHEN the pipeline execution is stopped and abandoned THEN the trigger is not invoked again, and the execution still runs to its end: the stack is updated', async () => {
     // GIVEN: the action started its execution and answered the first continuation job.
     const world = createPipelineWorld();
@@ -170,12 +184,7 @@ describe('a pipeline action stopped and abandoned', () => {
 
   test('GIVEN an invocation of the abandoned action still in flight WHEN it answers a job CodePipeline closed THEN the refusal (InvalidJobStateException) is logged, not thrown', async () => {
     // GIVEN: the action runs; CodePipeline closed the continuation job when the pipeline was abandoned.
-    const world = createPipelineWorld();
-    issueJob(world, JOB);
-    await invokeTrigger(world, jobEvent(world, JOB));
-    const token = world.codepipeline.answers[0].input.continuationToken;
-    const closed = continuationJobId(JOB, 1);
-    world.codepipeline.continuation(JOB, closed);
+    const { world, token, closed } = await actionWithContinuation();
     await world.sfn.runPending();
     // The invocation has confirmed the job with CodePipeline; CodePipeline closes it before the answer arrives.
     const racing = intercept(world.codepipeline.client).on(PutJobSuccessResultCommand, async (_input, next) => {
@@ -202,12 +211,7 @@ describe('a pipeline action stopped and abandoned', () => {
   });
 
   test('GIVEN a continuation job CodePipeline already closed (the action was abandoned) WHEN an invocation for it arrives THEN it is refused without an answer or any other call', async () => {
-    const world = createPipelineWorld();
-    issueJob(world, JOB);
-    await invokeTrigger(world, jobEvent(world, JOB));
-    const token = world.codepipeline.answers[0].input.continuationToken;
-    const closed = continuationJobId(JOB, 1);
-    world.codepipeline.continuation(JOB, closed);
+    const { world, token, closed } = await actionWithContinuation();
     world.codepipeline.setStatus(closed, 'Abandoned');
 
     await expect(invokeTrigger(world, jobEvent(world, closed, token))).rejects.toMatchObject({

@@ -1,11 +1,12 @@
 /**
- * B17: the template (and its configuration file) come from the input artifact zip in S3. Real zips built
+ * The template (and its configuration file) come from the input artifact zip in S3. Real zips built
  * with fflate; S3 bodies streamed through sdkStreamMixin by the fake.
  */
 import { CreateChangeSetCommand, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import 'aws-sdk-client-mock-jest';
-import { ARTIFACT, REGION, SMALL_TEMPLATE, TEMPLATE_PATH, deployment, zip } from './fakes';
+import { ARTIFACT, SMALL_TEMPLATE, TEMPLATE_PATH, deployment } from './fixtures';
+import { REGION, zip } from '../fakes';
 import { TaskWorld } from './task-support';
 import { LIMITS, STAGING_PREFIX } from '../../src/shared/contract';
 import { extractFiles, parseTemplateConfiguration } from '../../src/workflow/artifact';
@@ -33,7 +34,7 @@ function templateOfSize(bytes: number): string {
   return text;
 }
 
-describe('B17: reading the template from the artifact', () => {
+describe('reading the template from the artifact', () => {
   test('readTemplate downloads the artifact of the job and measures the template; small templates stay inline', async () => {
     // GIVEN an artifact zip with the template at templatePath
     const world = new TaskWorld().artifact({ [TEMPLATE_PATH]: SMALL_TEMPLATE, 'README.md': '# app' });
@@ -92,7 +93,7 @@ describe('B17: reading the template from the artifact', () => {
   test('the staged URL is what the change set is created from', async () => {
     // GIVEN readTemplate staged a large template
     const world = new TaskWorld().artifact({ [TEMPLATE_PATH]: templateOfSize(80_000) });
-    world.cloudformation.addStack('prod-sample-app', 'UPDATE_COMPLETE');
+    world.cloudformation.putStack('prod-sample-app', 'UPDATE_COMPLETE');
     const template = await world.run('readTemplate');
 
     // WHEN the change set is created with that state
@@ -210,7 +211,7 @@ describe('B17: reading the template from the artifact', () => {
   });
 });
 
-describe('B17: the template configuration file', () => {
+describe('the template configuration file', () => {
   const configPath = 'config/prod.json';
 
   test('Parameters, Tags and StackPolicy are read and applied to the stack', async () => {

@@ -8,7 +8,7 @@ import type { DescribeChangeSetCommandOutput } from '@aws-sdk/client-cloudformat
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { deployment } from './fakes';
+import { deployment } from './fixtures';
 import type { Deployment, InspectionResult, WorkflowState } from '../../src/shared/contract';
 import { successSummary } from '../../src/trigger/report';
 import { approvalMessage } from '../../src/workflow/approval-message';

@@ -5,7 +5,7 @@
  */
 import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import 'aws-sdk-client-mock-jest';
-import { deployment } from './fakes';
+import { deployment } from './fixtures';
 import { TaskWorld } from './task-support';
 import { toDeployment, validateConfig } from '../../src/shared/config';
 import { singleAction, userParametersOf } from '../constructs/helpers';
@@ -31,7 +31,7 @@ test('revertDrift in the configuration must be true or false, and an input file 
 describe('createChangeSet with revertDrift', () => {
   test('GIVEN an existing stack THEN the change set is drift-aware (DeploymentMode REVERT_DRIFT)', async () => {
     const world = new TaskWorld().artifact();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
     await world.run('createChangeSet', {
       deployment: deployment({ revertDrift: true }),
       stack: { exists: true, status: 'UPDATE_COMPLETE', next: 'CHANGE_SET', waitSeconds: 5 },
@@ -41,7 +41,7 @@ describe('createChangeSet with revertDrift', () => {
 
   test('GIVEN a stack under review (a CREATE change set) THEN there is no actual state to compare with: no DeploymentMode', async () => {
     const world = new TaskWorld().artifact();
-    world.cloudformation.addStack(STACK, 'REVIEW_IN_PROGRESS');
+    world.cloudformation.putStack(STACK, 'REVIEW_IN_PROGRESS');
     await world.run('createChangeSet', {
       deployment: deployment({ revertDrift: true }),
       stack: { exists: true, status: 'REVIEW_IN_PROGRESS', next: 'CHANGE_SET', waitSeconds: 5 },
@@ -53,7 +53,7 @@ describe('createChangeSet with revertDrift', () => {
 
   test('GIVEN no revertDrift THEN the change set is an ordinary one', async () => {
     const world = new TaskWorld().artifact();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
     await world.run('createChangeSet', { stack: { exists: true, status: 'UPDATE_COMPLETE', next: 'CHANGE_SET', waitSeconds: 5 } });
     expect(world.cloudformation.mock.commandCalls(CreateChangeSetCommand)[0].args[0].input).not.toHaveProperty('DeploymentMode');
   });

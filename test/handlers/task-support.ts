@@ -1,24 +1,24 @@
 /** A world of fakes for the deploy workflow's task handler. */
-import {
-  ARTIFACT, FakeCloudFormation, FakeCodePipeline, FakeS3, REGION, SMALL_TEMPLATE, STATE_MACHINE_ARN, T0, TEMPLATE_PATH, deployment, zip,
-} from './fakes';
+import { ACTION_START, ARTIFACT, SMALL_TEMPLATE, T0, TEMPLATE_PATH, deployment } from './fixtures';
 import type { Deployment, TaskName } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
 import { STATE_NAMES } from '../../src/shared/state-names';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, WorkflowState } from '../../src/workflow/tasks';
-import { FakeExecutionHistory } from '../workflow/fake-aws';
+import {
+  FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, REGION, STATE_MACHINE_ARN, zip,
+} from '../fakes';
 
 /** The execution the tasks run for: the one the trigger starts for the deployment's job. */
 export const EXECUTION_ARN = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${executionNameFor(deployment().jobId)}`;
 
 export class TaskWorld {
-  readonly cloudformation = new FakeCloudFormation();
   readonly s3 = new FakeS3();
+  readonly cloudformation = new FakeCloudFormation({ s3: this.s3 });
   /** Step Functions' history of the execution: the task being run is its newest state. */
   readonly history = new FakeExecutionHistory(STATE_MACHINE_ARN);
-  /** CodePipeline, which the first task asks about the deployment's job. */
-  readonly codepipeline = new FakeCodePipeline();
+  /** CodePipeline, which the first task asks about the deployment's job (ids like the fixtures' `job-1`). */
+  readonly codepipeline = new FakeCodePipeline({ actionStart: ACTION_START, checkJobIds: false });
   clock = T0;
 
   get deps(): TaskDeps {

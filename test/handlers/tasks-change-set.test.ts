@@ -1,13 +1,14 @@
 /**
- * Handler unit tests of the change set tasks: createChangeSet, pollChangeSet (B11), inspectChangeSet
- * (B12 to B14, B19), executeChangeSet and deleteChangeSet (B14, B15).
+ * Handler unit tests of the change set tasks: createChangeSet, pollChangeSet, inspectChangeSet
+ * (every change read, judged by the policy, the result kept small), executeChangeSet and deleteChangeSet.
  */
 import {
   CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
 import type { Change } from '@aws-sdk/client-cloudformation';
 import 'aws-sdk-client-mock-jest';
-import { awsError, change, deployment, SMALL_TEMPLATE, T0 } from './fakes';
+import { change, deployment, SMALL_TEMPLATE, T0 } from './fixtures';
+import { awsError } from '../fakes';
 import { TaskWorld } from './task-support';
 import { LIMITS } from '../../src/shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult } from '../../src/shared/contract';
@@ -15,11 +16,11 @@ import type { ChangeSetResult, InspectionResult, OperationResult } from '../../s
 const STACK = 'prod-sample-app';
 const CHANGE_SET = deployment().changeSetName;
 
-describe('B11: createChangeSet', () => {
+describe('createChangeSet', () => {
   test('an existing stack gets an UPDATE change set named after the job, with an idempotency token', async () => {
     // GIVEN an existing stack and the template in the artifact
     const world = new TaskWorld().artifact();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
 
     // WHEN the workflow creates the change set
     const result = await world.run<ChangeSetResult>('createChangeSet', {
@@ -44,7 +45,7 @@ describe('B11: createChangeSet', () => {
   test('a REVIEW_IN_PROGRESS stack gets a CREATE change set (an UPDATE one would be refused)', async () => {
     // GIVEN a stack that only exists as a reviewed CREATE change set
     const world = new TaskWorld().artifact();
-    world.cloudformation.addStack(STACK, 'REVIEW_IN_PROGRESS');
+    world.cloudformation.putStack(STACK, 'REVIEW_IN_PROGRESS');
 
     // WHEN the workflow creates the change set
     const result = await world.run<ChangeSetResult>('createChangeSet', {
@@ -59,7 +60,7 @@ describe('B11: createChangeSet', () => {
   test('a retried task gets AlreadyExistsException for its own change set: tolerated, still one change set', async () => {
     // GIVEN the change set was created by a first attempt
     const world = new TaskWorld().artifact();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
     const state = { stack: { exists: true, status: 'UPDATE_COMPLETE', next: 'CHANGE_SET' as const, waitSeconds: 5 } };
     await world.run('createChangeSet', state);
 
@@ -85,21 +86,21 @@ describe('B11: createChangeSet', () => {
   });
 });
 
-describe('B11: pollChangeSet', () => {
+describe('pollChangeSet', () => {
   function pollState(type = 'UPDATE') {
     return { changeSet: { name: CHANGE_SET, type, status: 'CREATE_PENDING', outcome: 'PENDING' as const, waitSeconds: 5 } };
   }
 
   test.each(['CREATE_PENDING', 'CREATE_IN_PROGRESS'])('%s: PENDING', async (status) => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], status);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], status);
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result).toMatchObject({ status, outcome: 'PENDING' });
   });
 
   test('CREATE_COMPLETE: READY, keeping the change set type of the state', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState('CREATE'));
     expect(result).toMatchObject({ name: CHANGE_SET, type: 'CREATE', status: 'CREATE_COMPLETE', outcome: 'READY' });
     expect(world.cloudformation.mock).toHaveReceivedCommandWith(DescribeChangeSetCommand, { StackName: STACK, ChangeSetName: CHANGE_SET });
@@ -110,7 +111,7 @@ describe('B11: pollChangeSet', () => {
     'No updates are to be performed.',
   ])('FAILED because it has no changes ("%s"): NO_CHANGES, a successful no-op', async (reason) => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], 'FAILED', reason);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'FAILED', reason);
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result).toMatchObject({ status: 'FAILED', outcome: 'NO_CHANGES', reason });
   });
@@ -120,7 +121,7 @@ describe('B11: pollChangeSet', () => {
     'Parameters: [Stage] must have values',
   ])('FAILED for another reason ("%s"): FAILED with that reason', async (reason) => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], 'FAILED', reason);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'FAILED', reason);
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result.outcome).toBe('FAILED');
     expect(result.reason).toContain(reason);
@@ -129,7 +130,7 @@ describe('B11: pollChangeSet', () => {
 
   test('still CREATE_IN_PROGRESS at the deadline: FAILED', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], 'CREATE_IN_PROGRESS');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'CREATE_IN_PROGRESS');
     world.clock = deployment().deadline + 1;
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result.outcome).toBe('FAILED');
@@ -138,18 +139,18 @@ describe('B11: pollChangeSet', () => {
 
   test('a change set in an unexpected status (DELETE_COMPLETE): FAILED', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [], 'DELETE_COMPLETE');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'DELETE_COMPLETE');
     const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
     expect(result).toMatchObject({ outcome: 'FAILED', reason: expect.stringContaining('DELETE_COMPLETE') });
   });
 });
 
-describe('B12 to B14, B19: inspectChangeSet', () => {
-  test('B12: every page is read (NextToken); a Remove on the last page makes the change set UNSAFE', async () => {
+describe('inspectChangeSet', () => {
+  test('every page is read (NextToken); a Remove on the last page makes the change set UNSAFE', async () => {
     // GIVEN 250 safe additions, then one removal, served 100 changes a page
     const world = new TaskWorld();
     const changes: Change[] = [...Array.from({ length: 250 }, (_, i) => change('Add', `Queue${i}`)), change('Remove', 'Database', 'AWS::RDS::DBInstance', { PolicyAction: 'Delete' })];
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, changes);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, changes);
     world.cloudformation.changesPageSize = 100;
 
     // WHEN the workflow inspects the change set
@@ -164,9 +165,9 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     expect(result.reason).toContain('Database (AWS::RDS::DBInstance): Remove refused by');
   });
 
-  test('B12: a change set without changes is SAFE', async () => {
+  test('a change set without changes is SAFE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, []);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, []);
     const result = await world.run<InspectionResult>('inspectChangeSet');
     expect(result).toEqual({ verdict: 'SAFE', changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 });
   });
@@ -178,9 +179,9 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     expect(world.cloudformation.mock.commandCalls(DescribeChangeSetCommand)).toHaveLength(2);
   });
 
-  test('B13 default policy: additions and in-place modifications are SAFE', async () => {
+  test('default policy: additions and in-place modifications are SAFE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [
       change('Add', 'NewTopic', 'AWS::SNS::Topic'),
       change('Modify', 'Function', 'AWS::Lambda::Function', { Replacement: 'False' }),
     ]);
@@ -194,10 +195,10 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     ['a conditional replacement', change('Modify', 'Table', 'AWS::DynamoDB::Table', { Replacement: 'Conditional' }), 'no-conditional-replacement'],
     ['a dynamic change', change('Dynamic', 'Nested', 'AWS::CloudFormation::Stack'), 'no-dynamic-change'],
     ['a change with an action the library does not know', change('Teleport', 'Thing'), 'unrecognised-value'],
-  ])('B13, B14 default policy: %s makes it UNSAFE, naming the resource and the rule', async (_what, unsafe, rule) => {
+  ])('default policy: %s makes it UNSAFE, naming the resource and the rule', async (_what, unsafe, rule) => {
     // GIVEN a change set with one destructive change among safe ones
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue'), unsafe]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue'), unsafe]);
 
     // WHEN the workflow inspects it
     const result = await world.run<InspectionResult>('inspectChangeSet');
@@ -218,14 +219,14 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     [[change('Remove', 'Topic', 'AWS::SNS::Topic'), change('Remove', 'Queue')], '2 of 2 changes are not allowed: Topic'],
   ])('the reason counts the refused changes in words that agree with their number (%#)', async (changes, words) => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, changes);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, changes);
     const result = await world.run<InspectionResult>('inspectChangeSet');
     expect(result.reason).toContain(words);
   });
 
   test('a replacement reports its Replacement value in the violation and the reason', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Modify', 'Table', 'AWS::DynamoDB::Table', { Replacement: 'True' })]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Modify', 'Table', 'AWS::DynamoDB::Table', { Replacement: 'True' })]);
     const result = await world.run<InspectionResult>('inspectChangeSet');
     expect(result.violations[0].replacement).toBe('True');
     expect(result.reason).toContain('Modify, replacement True refused by no-replacement');
@@ -233,15 +234,15 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
 
   test('the deployment policy is applied: allowAll makes a removal SAFE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket', 'AWS::S3::Bucket')]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket', 'AWS::S3::Bucket')]);
     const result = await world.run<InspectionResult>('inspectChangeSet', { deployment: deployment({ policy: { type: 'allowAll' } }) });
     expect(result).toMatchObject({ verdict: 'SAFE', violationCount: 0 });
   });
 
-  test('B14 with UnsafeChangeAction.fail(): a change that needs approval is refused like a denied one', async () => {
+  test('with UnsafeChangeAction.fail(): a change that needs approval is refused like a denied one', async () => {
     // GIVEN a rules policy that asks for approval of IAM changes
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Modify', 'Role', 'AWS::IAM::Role', { Replacement: 'False' })]);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Modify', 'Role', 'AWS::IAM::Role', { Replacement: 'False' })]);
     const policy = { type: 'rules' as const, rules: [{ verdict: 'REQUIRE_APPROVAL' as const, resourceTypes: ['AWS::IAM::*'], description: 'iam-needs-review' }], defaultVerdict: 'ALLOW' as const };
 
     // WHEN the workflow inspects it
@@ -252,12 +253,12 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
     expect(result.violations[0].rule).toBe('iam-needs-review (needs approval)');
   });
 
-  test('B19: 2,000 removed resources keep the result small, with the full count and at most 50 violations', async () => {
+  test('2,000 removed resources keep the result small, with the full count and at most 50 violations', async () => {
     // GIVEN a change set that removes 2,000 resources with long names
     const world = new TaskWorld();
     const changes = Array.from({ length: 2000 }, (_, i) =>
       change('Remove', `VeryLongLogicalIdForAResourceThatIsBeingRemoved${String(i).padStart(5, '0')}`, 'AWS::SSM::Parameter'));
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, changes);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, changes);
 
     // WHEN the workflow inspects it
     const result = await world.run<InspectionResult>('inspectChangeSet');
@@ -274,7 +275,7 @@ describe('B12 to B14, B19: inspectChangeSet', () => {
   });
 });
 
-describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
+describe('executeChangeSet and deleteChangeSet', () => {
   const safe: InspectionResult = { verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0 };
 
   test.each([
@@ -283,8 +284,8 @@ describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
   ])('an inspection that is %s: the change set is never executed', async (_what, inspection) => {
     // GIVEN a change set whose inspection did not say SAFE
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
-    const changeSet = world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket')]);
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    const changeSet = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket')]);
 
     // WHEN executeChangeSet is reached anyway
     const result = world.run('executeChangeSet', { inspection });
@@ -297,8 +298,8 @@ describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
 
   test('SAFE: the change set is executed with an idempotency token and the workflow waits for UPDATE_COMPLETE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
-    const changeSet = world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    const changeSet = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     const result = await world.run<OperationResult>('executeChangeSet', {
       inspection: safe, changeSet: { name: CHANGE_SET, type: 'UPDATE', waitSeconds: 5 },
     });
@@ -311,8 +312,8 @@ describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
 
   test('SAFE CREATE change set: the workflow waits for CREATE_COMPLETE', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'REVIEW_IN_PROGRESS');
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]).type = 'CREATE';
+    world.cloudformation.putStack(STACK, 'REVIEW_IN_PROGRESS');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]).type = 'CREATE';
     const result = await world.run<OperationResult>('executeChangeSet', {
       inspection: safe, changeSet: { name: CHANGE_SET, type: 'CREATE', waitSeconds: 5 },
     });
@@ -322,7 +323,7 @@ describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
 
   test('deleteChangeSet deletes the change set of the deployment', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, []);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, []);
     await expect(world.run('deleteChangeSet')).resolves.toEqual({ deleted: CHANGE_SET });
     expect(world.cloudformation.changeSets.size).toBe(0);
   });
@@ -330,7 +331,7 @@ describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
   test('deleteChangeSet tolerates ChangeSetNotFoundException (already deleted, or a retried task)', async () => {
     // GIVEN the change set was deleted by a first attempt
     const world = new TaskWorld();
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, []);
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, []);
     await world.run('deleteChangeSet');
 
     // WHEN the task runs again
@@ -356,8 +357,8 @@ describe('B14, B15: executeChangeSet and deleteChangeSet', () => {
   test("executeChangeSet's poll interval follows the time since the deployment started (90 min: 60 s)", async () => {
     const world = new TaskWorld();
     world.clock = T0 + 90 * 60_000;
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     const result = await world.run<OperationResult>('executeChangeSet', { inspection: safe, deployment: deployment({ deadline: T0 + 120 * 60_000 }) });
     expect(result.waitSeconds).toBe(60);
   });

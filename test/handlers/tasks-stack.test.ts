@@ -1,11 +1,13 @@
 /**
- * Handler unit tests of the stack tasks: checkStack (B8, B10), createStack and pollStack (B9, B15).
+ * Handler unit tests of the stack tasks: checkStack (does the stack exist, in which state),
+ * createStack and pollStack (the operation's end and its root cause).
  * CloudFormation and S3 are the stateful fakes of ./fakes.
  */
 import { CreateStackCommand, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import 'aws-sdk-client-mock-jest';
-import { awsError, REGION, SMALL_TEMPLATE, T0, TEMPLATE_PATH, deployment } from './fakes';
+import { SMALL_TEMPLATE, T0, TEMPLATE_PATH, deployment } from './fixtures';
+import { awsError, REGION } from '../fakes';
 import { TaskWorld } from './task-support';
 import type { CheckStackResult, OperationResult } from '../../src/shared/contract';
 import { runTask } from '../../src/workflow/tasks';
@@ -33,7 +35,7 @@ describe('runTask dispatch', () => {
   });
 });
 
-describe('B8: checkStack decides whether the stack exists', () => {
+describe('checkStack decides whether the stack exists', () => {
   test('ValidationError "Stack with id X does not exist" means absent: CREATE', async () => {
     // GIVEN no stack of that name
     const world = new TaskWorld();
@@ -81,7 +83,7 @@ describe('B8: checkStack decides whether the stack exists', () => {
   test('REVIEW_IN_PROGRESS (a stack with only a CREATE change set) is treated as new: CHANGE_SET', async () => {
     // GIVEN a stack that was never created, only reviewed
     const world = new TaskWorld();
-    const stack = world.cloudformation.addStack(STACK, 'REVIEW_IN_PROGRESS');
+    const stack = world.cloudformation.putStack(STACK, 'REVIEW_IN_PROGRESS');
 
     // WHEN the workflow checks it
     const result = await world.run<CheckStackResult>('checkStack');
@@ -98,7 +100,7 @@ describe('B8: checkStack decides whether the stack exists', () => {
   ])('%s cannot be updated: BLOCKED with guidance', async (status, guidance) => {
     // GIVEN a stack stuck in that state
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, status);
+    world.cloudformation.putStack(STACK, status);
 
     // WHEN the workflow checks it
     const result = await world.run<CheckStackResult>('checkStack');
@@ -112,7 +114,7 @@ describe('B8: checkStack decides whether the stack exists', () => {
   test.each(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE'])(
     'a settled stack (%s) is updated through a change set', async (status) => {
       const world = new TaskWorld();
-      world.cloudformation.addStack(STACK, status);
+      world.cloudformation.putStack(STACK, status);
       const result = await world.run<CheckStackResult>('checkStack');
       expect(result).toMatchObject({ exists: true, status, next: 'CHANGE_SET' });
     });
@@ -121,7 +123,7 @@ describe('B8: checkStack decides whether the stack exists', () => {
     'another operation is running (%s): WAIT, never a second deployment on the stack', async (status) => {
       // GIVEN a stack busy with another operation, before the deadline
       const world = new TaskWorld();
-      world.cloudformation.addStack(STACK, status);
+      world.cloudformation.putStack(STACK, status);
       world.clock = T0 + 60_000;
 
       // WHEN the workflow checks it
@@ -135,7 +137,7 @@ describe('B8: checkStack decides whether the stack exists', () => {
   test('a stack still UPDATE_IN_PROGRESS past the deadline: BLOCKED', async () => {
     // GIVEN a stack busy until after the action's deadline
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_IN_PROGRESS');
+    world.cloudformation.putStack(STACK, 'UPDATE_IN_PROGRESS');
     world.clock = deployment().deadline + 1;
 
     // WHEN the workflow checks it
@@ -150,7 +152,7 @@ describe('B8: checkStack decides whether the stack exists', () => {
   test('a stack being deleted: WAIT, then CREATE once CloudFormation has deleted it', async () => {
     // GIVEN a stack whose deletion is in progress
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'DELETE_IN_PROGRESS');
+    world.cloudformation.putStack(STACK, 'DELETE_IN_PROGRESS');
     const first = await world.run<CheckStackResult>('checkStack');
 
     // WHEN the deletion finishes and the workflow checks again
@@ -171,14 +173,14 @@ describe('B8: checkStack decides whether the stack exists', () => {
     [5 * 3_600_000, 60],
   ])('the poll interval adapts: %d ms after the start it is %d s', async (elapsed, seconds) => {
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_IN_PROGRESS');
+    world.cloudformation.putStack(STACK, 'UPDATE_IN_PROGRESS');
     world.clock = T0 + elapsed;
     const result = await world.run<CheckStackResult>('checkStack');
     expect(result.waitSeconds).toBe(seconds);
   });
 });
 
-describe('B9: createStack', () => {
+describe('createStack', () => {
   test('CreateStack gets the template body, merged parameters and tags, capabilities, role and an idempotency token', async () => {
     // GIVEN an artifact with the template and a template configuration file, and overrides in the deployment
     const world = new TaskWorld().artifact({
@@ -224,6 +226,7 @@ describe('B9: createStack', () => {
     // GIVEN readTemplate staged the template
     const world = new TaskWorld().artifact();
     const templateUrl = `https://bucket.s3.${REGION}.amazonaws.com/staged.template`;
+    world.s3.put('bucket', 'staged.template', SMALL_TEMPLATE);
 
     // WHEN the workflow creates the stack
     await world.run('createStack', { template: { size: 60_000, templateUrl } });
@@ -234,7 +237,7 @@ describe('B9: createStack', () => {
   });
 });
 
-describe('B9, B15: pollStack waits for the operation and reports the root cause', () => {
+describe('pollStack waits for the operation and reports the root cause', () => {
   const at = (seconds: number) => new Date(T0 + seconds * 1000);
   function event(seconds: number, logicalId: string, status: string, reason?: string, type = 'AWS::Lambda::Function'): StackEvent {
     return {
@@ -251,7 +254,7 @@ describe('B9, B15: pollStack waits for the operation and reports the root cause'
 
   test('CREATE_COMPLETE when waiting for CREATE_COMPLETE: SUCCEEDED', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'CREATE_COMPLETE');
+    world.cloudformation.putStack(STACK, 'CREATE_COMPLETE');
     const result = await world.run<OperationResult>('pollStack', { operation: { expectedStatus: 'CREATE_COMPLETE', waitSeconds: 5 } });
     expect(result).toMatchObject({ expectedStatus: 'CREATE_COMPLETE', status: 'CREATE_COMPLETE', outcome: 'SUCCEEDED' });
     expect(world.cloudformation.mock).not.toHaveReceivedCommand(DescribeStackEventsCommand);
@@ -260,7 +263,7 @@ describe('B9, B15: pollStack waits for the operation and reports the root cause'
   test.each(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'])(
     '%s while waiting for UPDATE_COMPLETE: still IN_PROGRESS', async (status) => {
       const world = new TaskWorld();
-      world.cloudformation.addStack(STACK, status);
+      world.cloudformation.putStack(STACK, status);
       const result = await world.run<OperationResult>('pollStack', { operation: { expectedStatus: 'UPDATE_COMPLETE', waitSeconds: 5 } });
       expect(result).toMatchObject({ status, outcome: 'IN_PROGRESS' });
     });
@@ -268,7 +271,7 @@ describe('B9, B15: pollStack waits for the operation and reports the root cause'
   test('the update completes after the cleanup phase: IN_PROGRESS, then SUCCEEDED', async () => {
     // GIVEN an update in its cleanup phase
     const world = new TaskWorld();
-    const stack = world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
+    const stack = world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
     const state = { operation: { expectedStatus: 'UPDATE_COMPLETE', waitSeconds: 5 } };
     const first = await world.run<OperationResult>('pollStack', state);
 
@@ -283,9 +286,9 @@ describe('B9, B15: pollStack waits for the operation and reports the root cause'
   test('UPDATE_ROLLBACK_COMPLETE fails with the earliest failed resource that was not cancelled, across event pages', async () => {
     // GIVEN an update that rolled back: the Function failed first; cancellations followed; an older failure exists
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_ROLLBACK_COMPLETE');
+    world.cloudformation.putStack(STACK, 'UPDATE_ROLLBACK_COMPLETE');
     world.cloudformation.eventsPageSize = 2;
-    world.cloudformation.events = [
+    world.cloudformation.putEvents(STACK, [
       event(600, STACK, 'UPDATE_ROLLBACK_COMPLETE'),
       event(500, 'Bucket', 'UPDATE_FAILED', 'Resource update cancelled', 'AWS::S3::Bucket'),
       event(300, STACK, 'UPDATE_ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to update: [Function].'),
@@ -294,7 +297,7 @@ describe('B9, B15: pollStack waits for the operation and reports the root cause'
       event(100, 'Function', 'UPDATE_IN_PROGRESS'),
       event(10, STACK, 'UPDATE_IN_PROGRESS', 'User Initiated'),
       event(-2 * 86_400, 'OldQueue', 'CREATE_FAILED', 'an old failure from an earlier deployment', 'AWS::SQS::Queue'),
-    ];
+    ]);
 
     // WHEN the workflow polls the stack
     const result = await world.run<OperationResult>('pollStack', { operation: { expectedStatus: 'UPDATE_COMPLETE', waitSeconds: 5 } });
@@ -313,12 +316,12 @@ describe('B9, B15: pollStack waits for the operation and reports the root cause'
   test('ROLLBACK_COMPLETE after a create fails with the CREATE_FAILED reason and the stack status reason', async () => {
     // GIVEN a creation that rolled back
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'ROLLBACK_COMPLETE', 'The following resource(s) failed to create: [Role].');
-    world.cloudformation.events = [
+    world.cloudformation.putStack(STACK, 'ROLLBACK_COMPLETE', { statusReason: 'The following resource(s) failed to create: [Role].' });
+    world.cloudformation.putEvents(STACK, [
       event(120, STACK, 'ROLLBACK_COMPLETE'),
       event(60, 'Queue', 'CREATE_FAILED', 'Resource creation cancelled', 'AWS::SQS::Queue'),
       event(50, 'Role', 'CREATE_FAILED', 'API: iam:CreateRole User is not authorized to perform: iam:CreateRole', 'AWS::IAM::Role'),
-    ];
+    ]);
 
     // WHEN the workflow polls the stack it created
     const result = await world.run<OperationResult>('pollStack', { operation: { expectedStatus: 'CREATE_COMPLETE', waitSeconds: 5 } });
@@ -332,12 +335,12 @@ describe('B9, B15: pollStack waits for the operation and reports the root cause'
   test('a resource whose name contains "Cancelled" is not mistaken for a cancellation', async () => {
     // GIVEN the root cause is a resource called OrderCancelledTopic, followed by a later failure and a cancellation
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_ROLLBACK_COMPLETE');
-    world.cloudformation.events = [
+    world.cloudformation.putStack(STACK, 'UPDATE_ROLLBACK_COMPLETE');
+    world.cloudformation.putEvents(STACK, [
       event(90, 'Queue', 'UPDATE_FAILED', 'Resource update cancelled', 'AWS::SQS::Queue'),
       event(80, 'Function', 'UPDATE_FAILED', 'Internal Failure'),
       event(60, 'OrderCancelledTopic', 'UPDATE_FAILED', 'Invalid parameter: TopicName', 'AWS::SNS::Topic'),
-    ];
+    ]);
 
     // WHEN the workflow polls the stack
     const result = await world.run<OperationResult>('pollStack', { operation: { expectedStatus: 'UPDATE_COMPLETE', waitSeconds: 5 } });
@@ -348,19 +351,19 @@ describe('B9, B15: pollStack waits for the operation and reports the root cause'
 
   test('when every failure is a cancellation, the earliest one is still reported', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_ROLLBACK_COMPLETE');
-    world.cloudformation.events = [
+    world.cloudformation.putStack(STACK, 'UPDATE_ROLLBACK_COMPLETE');
+    world.cloudformation.putEvents(STACK, [
       event(60, 'B', 'UPDATE_FAILED', 'Resource update cancelled'),
       event(50, 'A', 'UPDATE_FAILED', 'Resource update cancelled'),
-    ];
+    ]);
     const result = await world.run<OperationResult>('pollStack', { operation: { expectedStatus: 'UPDATE_COMPLETE', waitSeconds: 5 } });
     expect(result.reason).toContain('First failure: A (');
   });
 
   test('the failure reason stays bounded whatever CloudFormation says', async () => {
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_ROLLBACK_COMPLETE', 'r'.repeat(10_000));
-    world.cloudformation.events = [event(50, 'A', 'UPDATE_FAILED', 'x'.repeat(10_000))];
+    world.cloudformation.putStack(STACK, 'UPDATE_ROLLBACK_COMPLETE', { statusReason: 'r'.repeat(10_000) });
+    world.cloudformation.putEvents(STACK, [event(50, 'A', 'UPDATE_FAILED', 'x'.repeat(10_000))]);
     const result = await world.run<OperationResult>('pollStack', { operation: { expectedStatus: 'UPDATE_COMPLETE', waitSeconds: 5 } });
     expect(result.outcome).toBe('FAILED');
     expect(result.reason!.length).toBeLessThanOrEqual(3000);
@@ -369,7 +372,7 @@ describe('B9, B15: pollStack waits for the operation and reports the root cause'
   test('an operation still in progress at the deadline fails clearly', async () => {
     // GIVEN an update that runs past the action's deadline
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_IN_PROGRESS');
+    world.cloudformation.putStack(STACK, 'UPDATE_IN_PROGRESS');
     world.clock = deployment().deadline + 1;
 
     // WHEN the workflow polls

@@ -1,7 +1,7 @@
 /**
  * The trigger's Lambda entry point (src/trigger/trigger.lambda.ts) as CodePipeline invokes it: its clients are
- * created at module load, so the SDK clients are mocked at class level here. B7 is checked on the real
- * console output of the handler.
+ * created at module load, so the SDK clients are mocked at class level here. That no credentials
+ * are logged is checked on the real console output of the handler.
  */
 import { format } from 'node:util';
 import {
@@ -11,8 +11,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ACTION_START, ARTIFACT, STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME } from './fakes';
-import { ARTIFACT_CREDENTIALS, JOB_ID, jobEvent } from './trigger-support';
+import { ACTION_START, ARTIFACT } from './fixtures';
+import { ARTIFACT_CREDENTIALS, STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME } from '../fakes';
+import { JOB_ID, jobEvent } from './trigger-support';
 import { handler } from '../../src/trigger/trigger.lambda';
 
 const codepipeline = mockClient(CodePipelineClient);

@@ -1,11 +1,11 @@
 /**
- * B7: the trigger never logs credentials, neither the job event's artifactCredentials nor process.env,
+ * The trigger never logs credentials, neither the job event's artifactCredentials nor process.env,
  * on any path. Every line is captured: the `log` dependency and the console.
  */
 import { format } from 'node:util';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { awsError, STATE_MACHINE_ARN } from './fakes';
-import { ARTIFACT_CREDENTIALS, JOB_ID, TriggerWorld, jobEvent } from './trigger-support';
+import { ARTIFACT_CREDENTIALS, awsError, STATE_MACHINE_ARN } from '../fakes';
+import { JOB_ID, TriggerWorld, jobEvent } from './trigger-support';
 import { executionNameFor } from '../../src/shared/naming';
 
 const ENV_SECRETS = {
@@ -79,7 +79,7 @@ const scenarios: Scenario[] = [
   }, 'ALREADY_ANSWERED'],
 ];
 
-describe('B7: no credentials in any log line', () => {
+describe('no credentials in any log line', () => {
   test('the detector finds a secret in a line (guards against a vacuous check)', () => {
     expect(secretsIn([`creds: ${JSON.stringify(ARTIFACT_CREDENTIALS)}`])).toEqual(Object.values(ARTIFACT_CREDENTIALS));
     expect(secretsIn([`env: ${JSON.stringify(process.env)}`])).toEqual(Object.values(ENV_SECRETS));

@@ -3,7 +3,7 @@
  * a person's approval. Reading the history is best effort: without it the action is followed all the same.
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
-import { STATE_MACHINE_ARN } from './fakes';
+import { STATE_MACHINE_ARN } from '../fakes';
 import { JOB_ID, TriggerWorld, jobEvent } from './trigger-support';
 import { executionNameFor } from '../../src/shared/naming';
 

@@ -1,17 +1,10 @@
 /** Fixtures for the trigger tests: CodePipeline job events and a world of fakes. */
-import {
-  ARTIFACT, FakeCodePipeline, FakeS3, FakeStepFunctions, STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME,
-} from './fakes';
+import { ACTION_START, ARTIFACT, T0 } from './fixtures';
 import { runTrigger } from '../../src/trigger/trigger';
 import type { TriggerDeps } from '../../src/trigger/trigger';
+import { ARTIFACT_CREDENTIALS, FakeCodePipeline, FakeS3, FakeStepFunctions, STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME } from '../fakes';
 
 export const JOB_ID = 'a1b2c3d4-5678-90ab-cdef-111122223333';
-
-export const ARTIFACT_CREDENTIALS = {
-  accessKeyId: 'ASIAARTIFACTKEY7EXAMPLE',
-  secretAccessKey: 'artifactSecret/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: 'IQoJb3JpZ2luX2VjEArtifactSessionTokenEXAMPLE//////////wEaCXVzLWVhc3QtMSJHMEUCIQ',
-};
 
 export interface JobOptions {
   readonly id?: string;
@@ -30,7 +23,7 @@ export function jobEvent(options: JobOptions = {}): Record<string, unknown> {
       id: options.id ?? JOB_ID,
       accountId: '123456789012',
       data: {
-        actionConfiguration: { configuration: { FunctionName: 'deploy-trigger', UserParameters: userParameters } },
+        actionConfiguration: { configuration: { FunctionName: TRIGGER_FUNCTION_NAME, UserParameters: userParameters } },
         inputArtifacts: options.withArtifact === false ? [] : [{
           name: 'BuildOutput',
           revision: null,
@@ -60,8 +53,9 @@ export function issueJobOf(codepipeline: FakeCodePipeline, event: unknown): void
 }
 
 export class TriggerWorld {
-  readonly codepipeline = new FakeCodePipeline();
-  readonly sfn = new FakeStepFunctions();
+  /** CodePipeline invokes the trigger again and again for one job, as the handler tests do. */
+  readonly codepipeline = new FakeCodePipeline({ actionStart: ACTION_START, continuationKeepsJob: true });
+  readonly sfn = new FakeStepFunctions({ clock: () => T0 });
   readonly s3 = new FakeS3();
   readonly logs: string[] = [];
 

@@ -1,12 +1,13 @@
 /**
- * Handler unit tests of the trigger (B1 to B6): CodePipeline invokes it, it starts the deploy workflow and
+ * Handler unit tests of the trigger: CodePipeline invokes it, it starts the deploy workflow and
  * answers the job through continuation tokens. AWS is modelled by the stateful fakes of ./fakes.
  */
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import 'aws-sdk-client-mock-jest';
-import { awsError, ARTIFACT, STATE_MACHINE_ARN, T0 } from './fakes';
+import { ARTIFACT, T0 } from './fixtures';
+import { awsError, STATE_MACHINE_ARN } from '../fakes';
 import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from './trigger-support';
 import { LIMITS } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
@@ -19,7 +20,7 @@ function tokenFor(executionArn: string): string {
   return JSON.stringify({ executionArn });
 }
 
-describe('B1: the first invocation starts the workflow', () => {
+describe('the first invocation starts the workflow', () => {
   test('CodePipeline invokes the action: the execution is named after the job and the job gets a continuation token', async () => {
     // GIVEN a pipeline job with a valid configuration
     const world = new TriggerWorld();
@@ -148,7 +149,7 @@ describe('B1: the first invocation starts the workflow', () => {
   });
 });
 
-describe('B2: continuation invocations report the execution', () => {
+describe('continuation invocations report the execution', () => {
   test.each(['RUNNING', 'PENDING_REDRIVE'] as const)(
     'an execution that is %s keeps the job in progress with the same continuation token',
     async (status) => {
@@ -261,7 +262,7 @@ describe('B2: continuation invocations report the execution', () => {
   });
 });
 
-describe('B3: duplicate invocations and answered jobs', () => {
+describe('duplicate invocations and answered jobs', () => {
   test('a duplicate first invocation gets ExecutionAlreadyExists and follows the existing execution; no second deployment', async () => {
     // GIVEN a job whose workflow was already started by a first invocation, and has ended since
     const world = new TriggerWorld();
@@ -275,7 +276,7 @@ describe('B3: duplicate invocations and answered jobs', () => {
     // THEN the trigger follows the first execution instead of failing or starting another one
     expect(outcome).toBe('STARTED');
     expect(world.sfn.mock).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
-    expect(world.sfn.executions.size).toBe(1);
+    expect(world.sfn.executions.length).toBe(1);
     expect(world.codepipeline.failures).toHaveLength(0);
     expect(world.codepipeline.successes).toHaveLength(2);
     expect(JSON.parse(world.codepipeline.lastSuccess.continuationToken!)).toEqual({ executionArn: firstArn });
@@ -313,7 +314,7 @@ describe('B3: duplicate invocations and answered jobs', () => {
   });
 });
 
-describe('B4: every path answers CodePipeline', () => {
+describe('every path answers CodePipeline', () => {
   test('DescribeExecution throws AccessDeniedException: the job fails with the AWS message instead of hanging', async () => {
     // GIVEN Step Functions refuses to describe the execution
     const world = new TriggerWorld();
@@ -388,7 +389,7 @@ describe('B4: every path answers CodePipeline', () => {
   });
 });
 
-describe('B5: configuration errors fail fast with ConfigurationError', () => {
+describe('configuration errors fail fast with ConfigurationError', () => {
   const valid = { stackName: 'sample-app', templatePath: 'cdk.out/App.json' };
   test.each<[string, string | Record<string, unknown>, string]>([
     ['bad JSON', '{"stackName": "sample-app", ', 'UserParameters is not valid JSON'],
@@ -497,7 +498,7 @@ describe('B5: configuration errors fail fast with ConfigurationError', () => {
   });
 });
 
-describe('B6: CodePipeline limits', () => {
+describe('CodePipeline limits', () => {
   test('the failure message stays within 5000 characters with a huge cause, and keeps the execution link', async () => {
     // GIVEN an execution that failed with a 100,000 character cause
     const world = new TriggerWorld();

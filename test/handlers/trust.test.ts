@@ -8,7 +8,9 @@ import { CreateChangeSetCommand, CreateStackCommand, ExecuteChangeSetCommand } f
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import 'aws-sdk-client-mock-jest';
-import { ACTION_START, ARTIFACT, STATE_MACHINE_ARN, T0, awsError, change, deployment } from './fakes';
+import { ACTION_START, ARTIFACT, T0, change, deployment } from './fixtures';
+import { PIPELINE_NAME, STATE_MACHINE_ARN, awsError } from '../fakes';
+import type { ActionStatus } from '../fakes';
 import { EXECUTION_ARN, TaskWorld } from './task-support';
 import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from './trigger-support';
 import { DEFAULTS } from '../../src/shared/contract';
@@ -24,7 +26,7 @@ describe('the trigger deploys only jobs that CodePipeline confirms', () => {
     expect(world.sfn.mock).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(world.codepipeline.mock).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
     expect(world.codepipeline.mock).not.toHaveReceivedCommand(PutJobFailureResultCommand);
-    expect(world.sfn.executions.size).toBe(0);
+    expect(world.sfn.executions.length).toBe(0);
   }
 
   test('GIVEN a forged event for a job CodePipeline never issued (with allowAll and another stack) WHEN the trigger is invoked THEN it is refused with JobNotConfirmed: no execution, no answer', async () => {
@@ -73,7 +75,7 @@ describe('the trigger deploys only jobs that CodePipeline confirms', () => {
   test('GIVEN a job whose action execution already ended THEN it is refused and nothing is answered', async () => {
     const world = new TriggerWorld();
     issueJobOf(world.codepipeline, jobEvent());
-    world.codepipeline.actionStatus.set(JOB_ID, 'Abandoned');
+    world.codepipeline.setStatus(JOB_ID, 'Abandoned');
     await expect(world.runForged(jobEvent())).rejects.toMatchObject({ name: 'JobNotConfirmed', message: expect.stringContaining('is Abandoned, not in progress') });
     expectNothingDone(world);
   });
@@ -81,7 +83,7 @@ describe('the trigger deploys only jobs that CodePipeline confirms', () => {
   test('GIVEN a job of a pipeline this workflow does not serve (its functions may not list that pipeline\'s actions) THEN the job is failed with the reason and nothing starts', async () => {
     // GIVEN: another pipeline points a Lambda invoke action at this trigger with settings of its own.
     const world = new TriggerWorld();
-    world.codepipeline.servedPipelines = ['my-pipeline'];
+    world.codepipeline.servedPipelines = [PIPELINE_NAME];
     world.codepipeline.issue({
       id: JOB_ID,
       pipelineName: 'foreign-pipeline',
@@ -155,7 +157,7 @@ describe('the trigger deploys only jobs that CodePipeline confirms', () => {
 
 describe('the workflow\'s first task: an execution the trigger did not start deploys nothing', () => {
   /** A task world whose CodePipeline issued the job the default handler deployment is for. */
-  function confirmedWorld(options: { userParameters?: Record<string, unknown>; status?: string } = {}) {
+  function confirmedWorld(options: { userParameters?: Record<string, unknown>; status?: ActionStatus } = {}) {
     const world = new TaskWorld().artifact();
     const planned = deployment({ startedAt: ACTION_START, deadline: ACTION_START + DEFAULTS.timeoutMinutes * 60_000, includeNestedStacks: true });
     world.codepipeline.issue({
@@ -163,15 +165,16 @@ describe('the workflow\'s first task: an execution the trigger did not start dep
       userParameters: JSON.stringify(options.userParameters ?? { stackName: 'sample-app', environmentName: 'prod', templatePath: planned.templatePath }),
       artifact: ARTIFACT,
     });
-    if (options.status) world.codepipeline.actionStatus.set(planned.jobId, options.status);
+    if (options.status) world.codepipeline.setStatus(planned.jobId, options.status);
     return { world, planned };
   }
   const jobId = deployment().jobId;
 
   test('GIVEN the input the trigger built for a confirmed job THEN the task confirms it', async () => {
     const { world, planned } = confirmedWorld();
+    const job = world.codepipeline.job(jobId)!;
     await expect(world.run('confirmJob', { deployment: planned })).resolves.toEqual({
-      pipelineName: 'my-pipeline', pipelineExecutionId: 'pipeline-execution-1', actionExecutionId: `action-of-${jobId}`,
+      pipelineName: PIPELINE_NAME, pipelineExecutionId: job.pipelineExecutionId, actionExecutionId: job.actionExecutionId,
     });
   });
 
@@ -220,8 +223,8 @@ describe('executeChangeSet checks its caller and the deadline right before it ex
   const CHANGE_SET = deployment().changeSetName;
   function worldWithChangeSet() {
     const world = new TaskWorld();
-    world.cloudformation.addStack(STACK, 'UPDATE_COMPLETE');
-    world.cloudformation.addChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     return world;
   }
 

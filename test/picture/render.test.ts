@@ -8,7 +8,7 @@ import { boxesOverlap, onBorder, readPicture, segmentCrossesBox } from './svg';
 import type { Box, DrawnPicture } from './svg';
 import { readDefinition, renderPicture, transitionsOf } from '../../src/picture';
 import type { AslDefinition, ExecutionTrace } from '../../src/picture';
-import { S, synthesizeWorkflow } from '../workflow/harness';
+import { S, synthesizeWorkflow } from '../executions/harness';
 
 const GREEN = '#1a7f37';
 

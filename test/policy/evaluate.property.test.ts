@@ -80,7 +80,7 @@ function isUnrecognised(change: ChangeInput): boolean {
   return typeof rc.LogicalResourceId !== 'string' || typeof rc.ResourceType !== 'string';
 }
 
-describe('B13 properties of the default policy (denyDestructive)', () => {
+describe('properties of the default policy (denyDestructive)', () => {
   test('the default policy never ALLOWs a Remove', () => {
     fc.assert(fc.property(changeArb, (change) => {
       fc.pre(change.ResourceChange?.Action === 'Remove');

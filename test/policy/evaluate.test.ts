@@ -1,6 +1,6 @@
 /**
- * The safety policy (B13): a pure function of a policy document and the `Changes` of DescribeChangeSet.
- * The B13 table is written out below independently of the implementation and checked on every
+ * The safety policy: a pure function of a policy document and the `Changes` of DescribeChangeSet.
+ * The default policy's table is written out below independently of the implementation and checked on every
  * combination of Action x Replacement x PolicyAction.
  */
 import { evaluateChange, evaluateChanges } from '../../src/policy/evaluate';
@@ -18,13 +18,13 @@ const KNOWN_POLICY_ACTIONS: readonly string[] = ['Delete', 'Retain', 'Snapshot',
 type Combo = { action?: string; replacement?: string; policyAction?: string };
 
 /**
- * The B13 table: the default policy denies Remove, Modify with Replacement True or Conditional, Dynamic,
+ * The default policy's table: it denies Remove, Modify with Replacement True or Conditional, Dynamic,
  * any PolicyAction (they delete, retain, snapshot or replace), and every value it does not recognise.
  * `replaceable` models allowReplacementOfTypes / allowReplacementOfIds matching the resource: replacement
  * (Modify True / Conditional, and the ReplaceAnd* policy actions) is then allowed, nothing else.
  * Returns the verdict and the rule that must be reported.
  */
-function b13(c: Combo, replaceable: boolean): [Verdict, string] {
+function defaultPolicyTable(c: Combo, replaceable: boolean): [Verdict, string] {
   if (c.action === undefined || !KNOWN_ACTIONS.includes(c.action)) return ['DENY', 'unrecognised-value'];
   if (c.replacement !== undefined && !KNOWN_REPLACEMENTS.includes(c.replacement)) return ['DENY', 'unrecognised-value'];
   if (c.action === 'Modify' && c.replacement === undefined) return ['DENY', 'unrecognised-value'];
@@ -61,12 +61,12 @@ const COMBOS: Combo[] = ACTIONS.flatMap((action) =>
   REPLACEMENTS.flatMap((replacement) => POLICY_ACTIONS.map((policyAction) => ({ action, replacement, policyAction }))));
 const show = (v: string | undefined) => (v === undefined ? '(missing)' : v);
 
-describe('B13: denyDestructive on every Action x Replacement x PolicyAction', () => {
+describe('denyDestructive on every Action x Replacement x PolicyAction', () => {
   test('the matrix covers 7 actions x 5 replacements x 8 policy actions', () => {
     expect(COMBOS).toHaveLength(280);
   });
 
-  test.each(COMBOS.map((c) => [show(c.action), show(c.replacement), show(c.policyAction), b13(c, false)[0], c] as const))(
+  test.each(COMBOS.map((c) => [show(c.action), show(c.replacement), show(c.policyAction), defaultPolicyTable(c, false)[0], c] as const))(
     'Action %s, Replacement %s, PolicyAction %s: %s', (_a, _r, _p, _verdict, combo) => {
       // GIVEN a change set change with those values, and the default policy
       const policy: PolicyDocument = { type: 'denyDestructive' };
@@ -74,13 +74,13 @@ describe('B13: denyDestructive on every Action x Replacement x PolicyAction', ()
       // WHEN the policy evaluates it
       const result = evaluateChange(policy, resourceChange(combo));
 
-      // THEN the verdict and the reported rule are those of the B13 table
-      const [verdict, rule] = b13(combo, false);
+      // THEN the verdict and the reported rule are those of the default policy's table
+      const [verdict, rule] = defaultPolicyTable(combo, false);
       expect(result.verdict).toBe(verdict);
       expect(result.rule.startsWith(rule)).toBe(true);
     });
 
-  test.each(COMBOS.map((c) => [show(c.action), show(c.replacement), show(c.policyAction), b13(c, true)[0], c] as const))(
+  test.each(COMBOS.map((c) => [show(c.action), show(c.replacement), show(c.policyAction), defaultPolicyTable(c, true)[0], c] as const))(
     'replacement allowed for the type (allowReplacementOfTypes): Action %s, Replacement %s, PolicyAction %s: %s',
     (_a, _r, _p, _verdict, combo) => {
       // GIVEN a policy that allows replacing this resource type
@@ -90,7 +90,7 @@ describe('B13: denyDestructive on every Action x Replacement x PolicyAction', ()
       const result = evaluateChange(policy, resourceChange(combo));
 
       // THEN only replacement is unlocked: deletion, dynamic changes and unknown values stay denied
-      const [verdict, rule] = b13(combo, true);
+      const [verdict, rule] = defaultPolicyTable(combo, true);
       expect(result.verdict).toBe(verdict);
       expect(result.rule.startsWith(rule)).toBe(true);
     });
@@ -109,7 +109,7 @@ describe('B13: denyDestructive on every Action x Replacement x PolicyAction', ()
   });
 });
 
-describe('B13: values the policy does not recognise are denied (fail closed)', () => {
+describe('values the policy does not recognise are denied (fail closed)', () => {
   test.each<[string, ChangeInput]>([
     ['an unknown change Type', { Type: 'HookInvocation' as any, ResourceChange: { Action: 'Add', LogicalResourceId: 'A', ResourceType: 'AWS::SQS::Queue' } }],
     ['a missing change Type', { ResourceChange: { Action: 'Add', LogicalResourceId: 'A', ResourceType: 'AWS::SQS::Queue' } }],

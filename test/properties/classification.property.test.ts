@@ -1,6 +1,7 @@
 /**
- * Property-based tests (fast-check) of change classification (issue item 6, B8, B10, B11, B13, B14): never an
- * unsafe change allowed, whatever the API or the user's policy function returns.
+ * Property-based tests (fast-check) of change classification (issue item 6: stack and change set statuses, the
+ * default policy, unsafe changes): never an unsafe change allowed, whatever the API or the user's policy
+ * function returns.
  *
  * The built-in rule policies (denyDestructive, rules, allowAll) are covered by test/policy/evaluate.property.test.ts.
  * This file covers the rest of the path from CloudFormation's answers to "execute": a policy function's answer
@@ -19,7 +20,8 @@ import type { Verdict } from '../../src/shared/policy-document';
 import { judge, summarise } from '../../src/workflow/inspect';
 import type { LocatedChange } from '../../src/workflow/inspect';
 import { isInProgress, operationOutcome } from '../../src/workflow/stack-status';
-import { awsError, deployment } from '../handlers/fakes';
+import { awsError } from '../fakes';
+import { deployment } from '../handlers/fixtures';
 import { TaskWorld } from '../handlers/task-support';
 
 const RUNS = 300;
@@ -212,8 +214,8 @@ describe('the inspection result and the execute gate', () => {
     const approvalArb = fc.option(fc.record({ approved: fc.oneof(fc.boolean(), json) }, { requiredKeys: [] }), { nil: undefined });
     await fc.assert(fc.asyncProperty(inspectionArb, approvalArb, async (inspection, approval) => {
       const world = new TaskWorld();
-      world.cloudformation.addStack('prod-sample-app', 'UPDATE_COMPLETE');
-      world.cloudformation.addChangeSet('prod-sample-app', 'sfn-deploy-job1', []);
+      world.cloudformation.putStack('prod-sample-app', 'UPDATE_COMPLETE');
+      world.cloudformation.putChangeSet('prod-sample-app', 'sfn-deploy-job1', []);
       const state = {
         ...(inspection ? { inspection: inspection as unknown as InspectionResult } : {}),
         ...(approval ? { approval: approval as unknown as ApprovalResult } : {}),
@@ -251,7 +253,7 @@ describe('stack and change set statuses', () => {
   test('checkStack: an existing stack is never created; one that is busy is never given a change set', async () => {
     await fc.assert(fc.asyncProperty(statusArb, async (status) => {
       const world = new TaskWorld();
-      world.cloudformation.addStack('prod-sample-app', status);
+      world.cloudformation.putStack('prod-sample-app', status);
       const result = await world.run<CheckStackResult>('checkStack');
       expect(result.exists).toBe(true);
       expect(result.next).not.toBe('CREATE');
@@ -285,7 +287,7 @@ describe('stack and change set statuses', () => {
     const csStatusArb = fc.oneof(fc.constantFrom('CREATE_PENDING', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE', 'DELETE_COMPLETE', 'FAILED'), fc.string({ maxLength: 20 }));
     await fc.assert(fc.asyncProperty(csStatusArb, statusReasonArb, async (status, reason) => {
       const world = new TaskWorld();
-      world.cloudformation.addChangeSet('prod-sample-app', 'sfn-deploy-job1', [], status, reason);
+      world.cloudformation.putChangeSet('prod-sample-app', 'sfn-deploy-job1', [], status, reason);
       const result = await world.run<{ outcome: string }>('pollChangeSet');
       expect(result.outcome === 'READY').toBe(status === 'CREATE_COMPLETE');
       if (result.outcome === 'NO_CHANGES') expect(status === 'FAILED' && isNoChangesReason(reason)).toBe(true);

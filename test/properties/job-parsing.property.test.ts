@@ -12,7 +12,7 @@ import { ConfigurationError } from '../../src/shared/errors';
 import { CHANGE_SET_NAME, STACK_NAME, artifactPathProblem, changeSetNameFor, executionNameFor } from '../../src/shared/naming';
 import { decodeContinuationToken, encodeContinuationToken, jobIdOf } from '../../src/trigger/job';
 import { runTrigger } from '../../src/trigger/trigger';
-import { STATE_MACHINE_ARN } from '../handlers/fakes';
+import { STATE_MACHINE_ARN } from '../fakes';
 import { TriggerWorld, jobEvent } from '../handlers/trigger-support';
 
 const RUNS = 300;
@@ -163,10 +163,10 @@ function mutate(event: Record<string, any>, mutation: [string, unknown] | undefi
 function failedCleanlyOrStarted(failure: string | undefined, world: TriggerWorld): boolean {
   if (failure) {
     expect(failure).toMatch(/^ConfigurationError: \S/);
-    expect(world.sfn.executions.size).toBe(0);
+    expect(world.sfn.executions.length).toBe(0);
     return false;
   }
-  expect(world.sfn.executions.size).toBe(1);
+  expect(world.sfn.executions.length).toBe(1);
   return true;
 }
 

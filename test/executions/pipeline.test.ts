@@ -3,9 +3,9 @@
  * CodePipeline and starts the execution (the synthesized state machine, run locally with the real task handler);
  * continuation jobs follow it; the job ends with PutJobSuccessResult or PutJobFailureResult carrying the real cause.
  */
-import { resourceChange } from './fake-aws';
+import { ARTIFACT_CREDENTIALS, resourceChange } from '../fakes';
 import {
-  ARTIFACT, ARTIFACT_SECRET, STACK_NAME, TEMPLATE_PATH, continuationJobId, continueAction, createPipelineWorld, invokeTrigger,
+  ARTIFACT, STACK_NAME, TEMPLATE_PATH, continuationJobId, continueAction, createPipelineWorld, invokeTrigger,
   issueJob, jobEvent, runPipelineAction, smallTemplate,
 } from './harness';
 import { decodeContinuationToken } from '../../src/trigger/job';
@@ -35,14 +35,14 @@ describe('a pipeline run of the deploy action', () => {
       StackName: STACK_NAME, Outcome: 'CREATED', Verdict: 'NONE', ChangeSetName: deployment.changeSetName,
     });
     expect(action.final.input.executionDetails).toMatchObject({
-      summary: expect.stringContaining(`Created stack ${STACK_NAME}.`), externalExecutionId: execution.arn, percentComplete: 100,
+      summary: expect.stringContaining(`Created stack ${STACK_NAME}.`), externalExecutionId: execution.executionArn, percentComplete: 100,
     });
     // Every job of the action was answered once: the first and each continuation job.
     expect(world.codepipeline.answers.map((a) => a.jobId)).toEqual([JOB, continuationJobId(JOB, 1), continuationJobId(JOB, 2)]);
     expect(world.cfn.callsOf('CreateStack')).toHaveLength(1);
     expect(world.cfn.stack(STACK_NAME)?.status).toBe('CREATE_COMPLETE');
     // The job's artifact credentials never reach the log.
-    expect(world.log.join('\n')).not.toContain(ARTIFACT_SECRET);
+    expect(world.log.join('\n')).not.toContain(ARTIFACT_CREDENTIALS.secretAccessKey);
   });
 
   test('GIVEN a change set that removes a database WHEN CodePipeline runs the action THEN the job fails with the real cause: UnsafeChangeSet, the resource and the rule', async () => {
@@ -58,7 +58,7 @@ describe('a pipeline run of the deploy action', () => {
     expect(action.outcomes).toEqual(['STARTED', 'RUNNING', 'FAILED']);
     expect(action.final.kind).toBe('failure');
     const { failureDetails } = action.final.input;
-    expect(failureDetails).toMatchObject({ type: 'JobFailed', externalExecutionId: world.sfn.executions[0].arn });
+    expect(failureDetails).toMatchObject({ type: 'JobFailed', externalExecutionId: world.sfn.executions[0].executionArn });
     expect(failureDetails.message).toContain('(UnsafeChangeSet)');
     expect(failureDetails.message).toContain('Database (AWS::RDS::DBInstance): Remove refused by no-deletion');
     expect(failureDetails.message.length).toBeLessThanOrEqual(5000);
@@ -171,7 +171,8 @@ describe('a job delivered to the trigger twice', () => {
     expect(world.sfn.startCalls.map((c) => c.error)).toEqual([undefined, undefined]);
     const [answer] = world.codepipeline.answers;
     expect(answer).toMatchObject({ jobId: JOB, kind: 'success' });
-    expect(decodeContinuationToken(answer.input.continuationToken, world.synthesized.stateMachineArn).executionArn).toBe(world.sfn.executions[0].arn);
+    const { executionArn } = decodeContinuationToken(answer.input.continuationToken, world.synthesized.stateMachineArn);
+    expect(executionArn).toBe(world.sfn.executions[0].executionArn);
 
     const action = await continueAction(world, JOB);
     expect(action.final.kind).toBe('success');

@@ -6,8 +6,7 @@
  */
 import type { Change } from '@aws-sdk/client-cloudformation';
 import { ResourceNotFoundException, TooManyRequestsException } from '@aws-sdk/client-lambda';
-import { resourceChange } from './fake-aws';
-import { FakeLambda } from './fake-extras';
+import { resourceChange, FakeLambda } from '../fakes';
 import {
   POLICY_FUNCTION_ARN, createFeaturePipelineWorld, createFeatureWorld, featureDeployment, importedResources, run, synthesizeWith,
 } from './feature-harness';

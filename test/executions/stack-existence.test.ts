@@ -1,9 +1,9 @@
 /**
- * Deciding whether the stack exists (B8, B18): only CloudFormation's "does not exist" ValidationError leads
+ * Deciding whether the stack exists, and its errors: only CloudFormation's "does not exist" ValidationError leads
  * to the create path. Throttling is retried by the state machine and never taken for a missing stack; any
  * other error fails the deployment.
  */
-import { serviceError, resourceChange } from './fake-aws';
+import { awsError, resourceChange } from '../fakes';
 import { S, STACK_NAME, causeMessage, createWorld, deploy } from './harness';
 
 describe('throttling on DescribeStacks', () => {
@@ -55,7 +55,7 @@ describe('other DescribeStacks errors', () => {
   test('GIVEN DescribeStacks is denied WHEN deployed THEN the execution fails with AccessDenied at once and the stack is not created', async () => {
     // GIVEN
     const world = createWorld();
-    world.cfn.failWith('DescribeStacks', serviceError('AccessDenied',
+    world.cfn.failWith('DescribeStacks', awsError('AccessDenied',
       'User: arn:aws:sts::123456789012:assumed-role/TaskRole/fn is not authorized to perform: cloudformation:DescribeStacks'));
 
     // WHEN

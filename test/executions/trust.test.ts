@@ -4,9 +4,9 @@
  * an execution that someone allowed states:StartExecution starts with an input of their own.
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { resourceChange } from './fake-aws';
+import { resourceChange } from '../fakes';
 import {
-  ARTIFACT, S, STACK_NAME, createPipelineWorld, deploymentFor, invokeTrigger, issueJob, jobEvent, runPipelineAction,
+  S, STACK_NAME, createPipelineWorld, deploymentFor, invokeTrigger, issueJob, jobEvent, runPipelineAction,
 } from './harness';
 import type { PipelineWorld } from './harness';
 import type { Deployment } from '../../src/shared/contract';
@@ -87,22 +87,9 @@ describe('an execution the trigger did not start', () => {
 
   test('GIVEN a deployment for a job CodePipeline never issued WHEN an execution is started for it THEN it is refused before any CloudFormation call', async () => {
     const world = createPipelineWorld();
-    const deployment = {
-      stackName: STACK_NAME,
-      templatePath: 'infra/app.json',
-      parameterOverrides: {},
-      tags: {},
-      capabilities: [],
-      policy: { type: 'allowAll' },
-      onUnsafe: { type: 'fail' },
-      artifact: ARTIFACT,
-      changeSetName: 'sfn-deploy-x',
-      pollIntervalSeconds: 5,
-      startedAt: Date.now(),
-      deadline: Date.now() + 3_600_000,
-      jobId: JOB,
-      includeNestedStacks: false,
-    } as Deployment;
+    const deployment: Deployment = {
+      ...deploymentFor(JOB), policy: { type: 'allowAll' }, changeSetName: 'sfn-deploy-x', includeNestedStacks: false,
+    };
 
     await startExecutionAs(world, executionNameFor(JOB), deployment);
 

@@ -1,11 +1,11 @@
 /**
- * The create path (B9), REVIEW_IN_PROGRESS stacks (B10) and large templates (B17), run through the
+ * The create path, REVIEW_IN_PROGRESS stacks and large templates, run through the
  * synthesized state machine with the real task handler against a stateful fake CloudFormation.
  */
-import { resourceChange } from './fake-aws';
+import { resourceChange } from '../fakes';
 import {
-  ARTIFACT, S, STACK_NAME, TEMPLATE_PATH, causeMessage, createWorld, deploy, deploymentFor, largeTemplate, smallTemplate,
-  synthesizeWorkflow,
+  ARTIFACT, S, STACK_NAME, TEMPLATE_PATH, causeMessage, createWorld, deploy, deploymentFor, expectStackOperationFailed, largeTemplate,
+  smallTemplate, synthesizeWorkflow,
 } from './harness';
 import { byteLength } from '../../src/workflow/artifact';
 
@@ -49,11 +49,7 @@ describe('a stack that does not exist yet', () => {
     const run = await deploy(world);
 
     // THEN
-    expect(run.status).toBe('FAILED');
-    expect(run.error).toBe('StackCreationFailed');
-    expect(run.cause).toContain(`Stack ${STACK_NAME} ended ROLLBACK_COMPLETE, not CREATE_COMPLETE`);
-    expect(run.cause).toContain(`First failure: Queue (AWS::SQS::Queue) CREATE_FAILED: ${reason}`);
-    expect(run.cause).not.toMatch(/cancelled/);
+    expectStackOperationFailed(run, 'StackCreationFailed', 'ROLLBACK_COMPLETE, not CREATE_COMPLETE', `Queue (AWS::SQS::Queue) CREATE_FAILED: ${reason}`);
     // It waited for the rollback to finish before failing.
     expect(run.outputsOf(S.getStackCreationStatus).map((o) => o.operation.status))
       .toEqual(['CREATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE']);
@@ -114,7 +110,7 @@ describe('a template over CloudFormation\'s 51,200-byte TemplateBody limit', () 
       // THEN
       expect(run.status).toBe('SUCCEEDED');
       const key = `sfn-deploy-action-staging/${STACK_NAME}/${deployment.changeSetName}.template`;
-      expect(world.s3.getText(ARTIFACT.bucket, key)).toBe(template);
+      expect(world.s3.text(ARTIFACT.bucket, key)).toBe(template);
       const [call] = world.cfn.callsOf(operation);
       expect(call.input.TemplateURL).toBe(`https://s3.eu-west-1.amazonaws.com/${ARTIFACT.bucket}/${key}`);
       expect(call.input.TemplateBody).toBeUndefined();

@@ -1,11 +1,13 @@
 /**
- * The change set path for an existing stack (B10, B11, B15): a safe change set is executed and the
+ * The change set path for an existing stack: a safe change set is executed and the
  * execution waits for UPDATE_COMPLETE; an empty one is a successful no-op; a failed one or a failed update
  * fails with CloudFormation's reason; a stack that is busy is waited for; one that cannot be updated is not touched.
  */
-import { NO_CHANGES_REASON, oldEvent, resourceChange } from './fake-aws';
+import { NO_CHANGES_REASON, oldEvent, resourceChange } from '../fakes';
 import { createFeaturePipelineWorld } from './feature-harness';
-import { S, STACK_NAME, createWorld, deploy, deploymentFor, runPipelineAction, synthesizeWorkflow } from './harness';
+import {
+  S, STACK_NAME, createWorld, deploy, deploymentFor, expectStackOperationFailed, runPipelineAction, synthesizeWorkflow,
+} from './harness';
 
 const SAFE_CHANGES = [
   resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False'),
@@ -61,12 +63,9 @@ describe('a safe change set', () => {
     const run = await deploy(world);
 
     // THEN
-    expect(run.status).toBe('FAILED');
-    expect(run.error).toBe('StackUpdateFailed');
-    expect(run.cause).toContain(`Stack ${STACK_NAME} ended UPDATE_ROLLBACK_COMPLETE, not UPDATE_COMPLETE`);
-    expect(run.cause).toContain(`First failure: Database (AWS::RDS::DBInstance) UPDATE_FAILED: ${reason}`);
+    expectStackOperationFailed(
+      run, 'StackUpdateFailed', 'UPDATE_ROLLBACK_COMPLETE, not UPDATE_COMPLETE', `Database (AWS::RDS::DBInstance) UPDATE_FAILED: ${reason}`);
     expect(run.cause).not.toContain('an old failure');
-    expect(run.cause).not.toMatch(/cancelled/);
     expect(world.cfn.callsOf('DescribeStackEvents').length).toBeGreaterThan(0);
     // It failed only once the rollback had finished.
     expect(run.outputsOf(S.getStackUpdateStatus).map((o) => o.operation.status)).toEqual([

@@ -1,9 +1,9 @@
 /**
- * The default safety policy on real change set shapes (B12 to B14): a destructive change is never executed;
+ * The default safety policy on real change set shapes: a destructive change is never executed;
  * the change set is deleted and the execution fails naming each offending resource and the rule.
  */
 import type { Change } from '@aws-sdk/client-cloudformation';
-import { resourceChange } from './fake-aws';
+import { resourceChange } from '../fakes';
 import { S, STACK_NAME, createWorld, deploy, deploymentFor } from './harness';
 
 const SAFE_CHANGE = resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False');

@@ -5,7 +5,7 @@
  */
 import { S, synthesizeWorkflow, taskOverrides } from './harness';
 
-describe('the synthesized deploy workflow, as the workflow tests run it', () => {
+describe('the synthesized deploy workflow, as the execution tests run it', () => {
   const synthesized = synthesizeWorkflow();
   const states = Object.entries(synthesized.definition.States) as [string, any][];
   const taskStates = states.filter(([, s]) => s.Type === 'Task').map(([name]) => name);

@@ -1,5 +1,5 @@
 /**
- * B10, opted in: a stack left in ROLLBACK_COMPLETE (its creation failed, nothing in it to keep) is deleted and
+ * Recreating a rolled-back stack, opted in: a stack left in ROLLBACK_COMPLETE (its creation failed, nothing in it to keep) is deleted and
  * created again; without the option the deployment stops with guidance and touches nothing.
  */
 import {

@@ -1,12 +1,13 @@
 /**
- * The workflow test harness (SPEC section 6, layer 3).
+ * The execution test harness: end-to-end executions of the synthesized state machine in the local engine (SPEC
+ * section 6, layer 3).
  *
  * 1. `synthesizeWorkflow()` synthesizes a pipeline with a `StepFunctionsDeployAction` and turns the state
  *    machine's DefinitionString, the action's UserParameters and the trigger's STATE_MACHINE_ARN into plain
- *    values (intrinsics resolved to fake ARNs).
- * 2. `runWorkflow()` runs that definition with aws-local-stepfunctions. Every Task state runs the real task
- *    handler (`runTask`) in-process; a Task state that is not backed by the task function fails the test.
- *    Wait times and retry intervals are zero. Errors reach the workflow in the shape Lambda gives them.
+ *    values (intrinsics resolved to fake ARNs by demo/lib/intrinsics.ts).
+ * 2. `runWorkflow()` runs that definition in the project's local Step Functions (demo/lib/local-sfn.ts). Every
+ *    Task state runs the real task handler (`runTask`) in-process; a Task state that is not backed by the task
+ *    function fails the test. Wait times and retry intervals are zero. Errors reach the workflow in the shape Lambda gives them.
  * 3. `runPipelineAction()` drives the real trigger as CodePipeline does: a job, then continuation jobs,
  *    against fake Step Functions whose executions are the local runs above.
  */
@@ -19,12 +20,12 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
-import {
-  ACCOUNT, ARTIFACT_SECRET, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, REGION,
-  TRIGGER_FUNCTION_NAME, artifactZip,
-} from './fake-aws';
-import type { JobAnswer } from './fake-aws';
+import { allStates, definitionFromTemplate } from '../../demo/lib/definition';
+import type { StateMachineDefinition } from '../../demo/lib/definition';
+import { arnOf, resolveIntrinsics } from '../../demo/lib/intrinsics';
+import type { Resources } from '../../demo/lib/intrinsics';
+import { startLocalExecution } from '../../demo/lib/local-sfn';
+import type { LocalEvent } from '../../demo/lib/local-sfn';
 import { StepFunctionsDeployAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
 import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
@@ -35,14 +36,13 @@ import type { TriggerOutcome } from '../../src/trigger/trigger';
 import { runTrigger } from '../../src/trigger/trigger';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
-
-export { ARTIFACT_SECRET } from './fake-aws';
+import {
+  ACCOUNT, ARTIFACT_CREDENTIALS, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, REGION,
+  TEST_ENV, TRIGGER_FUNCTION_NAME, zip,
+} from '../fakes';
+import type { JobAnswer } from '../fakes';
 
 export { STATE_NAMES as S } from '../../src/shared/state-names';
-
-// aws-local-stepfunctions is an ES module package that also ships a CommonJS build; jest loads the latter.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } });
 
 // ---------------------------------------------------------------------------------------------------------
 // 1. Synthesis
@@ -96,7 +96,7 @@ export function synthesizeWorkflow(action: Omit<StepFunctionsDeployActionProps, 
 
 /**
  * The handler bundles (assets/) are built by `projen bundle`; a bare `jest` run may not have them. The
- * workflow tests do not need the bundles, so a missing asset directory is replaced by a stub one.
+ * execution tests do not need the bundles, so a missing asset directory is replaced by a stub one.
  */
 function stubMissingLambdaAssets(): () => void {
   let stubDir: string | undefined;
@@ -116,17 +116,14 @@ function stubMissingLambdaAssets(): () => void {
 }
 
 function fromTemplate(template: any): SynthesizedWorkflow {
-  const resources: Record<string, any> = template.Resources;
-  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-  const machines = ofType('AWS::StepFunctions::StateMachine');
-  if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
-  const definitionString = resolveIntrinsics(machines[0][1].Properties.DefinitionString, resources);
-  const definition = JSON.parse(definitionString) as StateMachineDefinition;
+  const resources: Resources = template.Resources;
+  const ofType = (type: string) => Object.entries(resources as Record<string, any>).filter(([, r]) => r.Type === type);
+  const definition = definitionFromTemplate(template, TEST_ENV);
 
   const functions = ofType('AWS::Lambda::Function');
   const trigger = functions.find(([, r]) => r.Properties.Environment?.Variables?.[ENV.stateMachineArn]);
   if (!trigger) throw new Error(`no function has ${ENV.stateMachineArn}`);
-  const stateMachineArn = resolveIntrinsics(trigger[1].Properties.Environment.Variables[ENV.stateMachineArn], resources);
+  const stateMachineArn = resolveIntrinsics(trigger[1].Properties.Environment.Variables[ENV.stateMachineArn], resources, TEST_ENV);
   const task = functions.find(([, r]) => r.Properties.Description?.includes('deploy workflow\'s tasks'));
   if (!task) throw new Error('no task function found');
 
@@ -134,56 +131,10 @@ function fromTemplate(template: any): SynthesizedWorkflow {
   const deployAction = pipeline.Properties.Stages.flatMap((s: any) => s.Actions).find((a: any) => a.ActionTypeId.Provider === 'Lambda');
   return {
     definition,
-    taskFunctionArn: arnOf(task[0], resources),
+    taskFunctionArn: arnOf(task[0], resources, TEST_ENV),
     stateMachineArn,
-    userParameters: resolveIntrinsics(deployAction.Configuration.UserParameters, resources),
+    userParameters: resolveIntrinsics(deployAction.Configuration.UserParameters, resources, TEST_ENV),
   };
-}
-
-/** Resolves Ref, Fn::GetAtt and Fn::Join to plain values (fake ARNs); any other intrinsic is an error. */
-export function resolveIntrinsics(value: any, resources: Record<string, any>): any {
-  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, resources));
-  if (value === null || typeof value !== 'object') return value;
-  const keys = Object.keys(value);
-  if (keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'))) {
-    const arg = value[keys[0]];
-    switch (keys[0]) {
-      case 'Ref': return refOf(arg, resources);
-      case 'Fn::GetAtt': {
-        const [id, attribute] = Array.isArray(arg) ? arg : String(arg).split('.');
-        if (attribute !== 'Arn') throw new Error(`Fn::GetAtt ${id}.${attribute} is not modelled`);
-        return arnOf(id, resources);
-      }
-      case 'Fn::Join': {
-        const [separator, parts] = arg;
-        return resolveIntrinsics(parts, resources).join(separator);
-      }
-      default: throw new Error(`intrinsic ${keys[0]} is not modelled`);
-    }
-  }
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveIntrinsics(v, resources)]));
-}
-
-function refOf(id: string, resources: Record<string, any>): string {
-  const pseudo: Record<string, string> = {
-    'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com',
-  };
-  if (pseudo[id]) return pseudo[id];
-  const resource = resources[id];
-  if (!resource) throw new Error(`Ref to unknown ${id}`);
-  return resource.Type === 'AWS::StepFunctions::StateMachine' ? arnOf(id, resources) : id.toLowerCase();
-}
-
-function arnOf(id: string, resources: Record<string, any>): string {
-  const type = resources[id]?.Type;
-  switch (type) {
-    case 'AWS::Lambda::Function': return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
-    case 'AWS::IAM::Role': return `arn:aws:iam::${ACCOUNT}:role/${id}`;
-    case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${id}`;
-    case 'AWS::S3::Bucket': return `arn:aws:s3:::${id.toLowerCase()}`;
-    case undefined: throw new Error(`Fn::GetAtt on unknown ${id}`);
-    default: return `arn:aws:${type.split('::')[1].toLowerCase()}:${REGION}:${ACCOUNT}:${id}`;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -191,16 +142,6 @@ function arnOf(id: string, resources: Record<string, any>): string {
 // ---------------------------------------------------------------------------------------------------------
 
 type AnyState = Record<string, any>;
-
-/** Every state of a definition, nested Map and Parallel states included. */
-function allStates(definition: { States: Record<string, AnyState> }): [string, AnyState][] {
-  return Object.entries(definition.States).flatMap(([name, state]) => [
-    [name, state] as [string, AnyState],
-    ...(state.Branches ?? []).flatMap((b: any) => allStates(b)),
-    ...(state.ItemProcessor ? allStates(state.ItemProcessor) : []),
-    ...(state.Iterator ? allStates(state.Iterator) : []),
-  ]);
-}
 
 /**
  * The in-process overrides of the Task states: each runs the real task handler. A Task state that does not
@@ -210,7 +151,7 @@ export function taskOverrides(
   definition: StateMachineDefinition, taskFunctionArn: string, handler: (stateName: string, payload: TaskEvent) => Promise<unknown>,
 ): Record<string, (input: any) => Promise<any>> {
   const overrides: Record<string, (input: any) => Promise<any>> = {};
-  for (const [name, state] of allStates(definition as any)) {
+  for (const [name, state] of allStates(definition)) {
     if (state.Type !== 'Task') continue;
     if (state.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
       // The state that waits for a person: the task function with the task token, in Lambda's request shape.
@@ -237,7 +178,7 @@ export function taskOverrides(
     }
     overrides[name] = (payload) => handler(name, payload);
   }
-  const tasks = allStates(definition as any).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+  const tasks = allStates(definition).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
   const missing = tasks.filter((n) => !overrides[n]);
   if (missing.length > 0 || tasks.length === 0) throw new Error(`Task states without override: ${missing.join(', ') || '(no Task states)'}`);
   return overrides;
@@ -282,25 +223,13 @@ const STATE_PAYLOAD_LIMIT = 256 * 1024;
 export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options: RunOptions = {}): Promise<WorkflowRun> {
   const synthesized = options.synthesized ?? synthesizeWorkflow();
   const { definition } = synthesized;
-  const states = allStates(definition as any);
-  const maxInvocations = options.maxTaskInvocations ?? 500;
-  let invocations = 0;
-  let aborted = false;
-  let execution: ReturnType<InstanceType<typeof StateMachine>['run']> | undefined;
 
   const executionArn = `${synthesized.stateMachineArn.replace(':stateMachine:', ':execution:')}:` +
     `${options.executionName ?? executionNameFor(input.deployment?.jobId ?? `local-${localExecutions + 1}`)}`;
   // Step Functions' history of this execution, as the task function reads it: the Task state being run.
   const history = new FakeExecutionHistory(synthesized.stateMachineArn);
   const taskDeps: TaskDeps = { ...deps, sfn: deps.sfn ?? history.client };
-  const overrides = taskOverrides(definition, synthesized.taskFunctionArn, async (stateName, payload) => {
-    if (++invocations > maxInvocations) {
-      aborted = true;
-      execution?.abort();
-      throw new Error('runaway execution');
-    }
-    // Lambda receives and returns JSON.
-    const event = JSON.parse(JSON.stringify(payload)) as TaskEvent;
+  const overrides = taskOverrides(definition, synthesized.taskFunctionArn, async (stateName, event) => {
     history.current.set(executionArn, { executionArn, name: stateName, input: event.state });
     let result: unknown;
     try {
@@ -311,19 +240,15 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
     if (event.task === 'requestApproval') {
       // The Lambda's own result is not the state's result: the execution waits for the person's answer.
       if (!options.approver) throw new Error('a person was asked to approve, but this test has no approver');
-      return JSON.parse(JSON.stringify(await options.approver(event)));
+      return options.approver(event);
     }
-    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    return result;
   });
-  const zero = (type: string) => Object.fromEntries(states.filter(([, s]) => s.Type === type || (type === 'Retry' && s.Retry)).map(([n]) => [n, 0]));
 
-  const machine = new StateMachine(forLocalEngine(definition), { validationOptions: { checkArn: true, checkPaths: true } });
-  execution = machine.run(input as any, {
-    overrides: {
-      taskResourceLocalHandlers: overrides,
-      waitTimeOverrides: zero('Wait'),
-      retryIntervalOverrides: zero('Retry'),
-    },
+  const run = await startLocalExecution(forLocalEngine(definition), input, {
+    task: (stateName, payload) => overrides[stateName](payload),
+    maxTaskInvocations: options.maxTaskInvocations ?? 500,
+    checkArn: true,
     // The context object's fields that Step Functions sets and the local engine does not: the execution's id
     // and, for the state that waits for a person, the task token.
     context: {
@@ -331,28 +256,18 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
       Task: { Token: `fake-task-token-${++localExecutions}-${'x'.repeat(16)}` },
     },
   });
-  let output: any;
-  let failure: { error?: string; cause?: string } | undefined;
-  try {
-    output = await execution.result;
-  } catch (e) {
-    if (aborted) throw new Error(`the execution ran more than ${maxInvocations} tasks: a polling loop never ended`);
-    const caught = (e as any).cause ?? e;
-    failure = { error: caught.name, cause: caught.message };
-  }
-
-  const events: any[] = [];
-  for await (const event of execution.eventLogs) events.push(event);
+  const { events } = run;
   checkEvents(events, definition);
 
-  const entered = events.filter((e) => e.type === 'StateEntered').map((e) => e.state.name as string);
+  const entered = events.flatMap((e) => (e.type === 'StateEntered' ? [e.state.name] : []));
+  const ofState = (type: LocalEvent['type'], state: string) => events.filter((e) => e.type === type && 'state' in e && e.state.name === state);
   return {
-    status: failure ? 'FAILED' : 'SUCCEEDED',
-    ...(failure ? failure : { output }),
+    status: run.status,
+    ...(run.status === 'FAILED' ? { error: run.error, cause: run.cause } : { output: run.output }),
     path: entered,
     visits: (state) => entered.filter((n) => n === state).length,
-    outputsOf: (state) => events.filter((e) => e.type === 'StateExited' && e.state.name === state).map((e) => e.state.output),
-    retriesOf: (state) => events.filter((e) => e.type === 'StateRetried' && e.state.name === state).length,
+    outputsOf: (state) => ofState('StateExited', state).map((e) => (e.type === 'StateExited' ? e.state.output : undefined)),
+    retriesOf: (state) => ofState('StateRetried', state).length,
   };
 }
 
@@ -420,9 +335,10 @@ function localChoiceRule(rule: AnyState, stateName: string): AnyState {
 }
 
 /** What Step Functions would refuse but the overrides hide: Wait SecondsPath values and payload sizes. */
-function checkEvents(events: any[], definition: StateMachineDefinition): void {
+function checkEvents(events: LocalEvent[], definition: StateMachineDefinition): void {
   const problems: string[] = [];
   for (const event of events) {
+    if (!('state' in event)) continue;
     if (event.type === 'StateEntered') {
       const state = (definition.States as Record<string, AnyState>)[event.state.name];
       if (state?.Type === 'Wait' && state.SecondsPath) {
@@ -432,7 +348,8 @@ function checkEvents(events: any[], definition: StateMachineDefinition): void {
         }
       }
     }
-    for (const [what, value] of [['input', event.state?.input], ['output', event.state?.output]] as const) {
+    const { input, output } = event.state as { input?: unknown; output?: unknown };
+    for (const [what, value] of [['input', input], ['output', output]] as const) {
       if (value === undefined) continue;
       const size = Buffer.byteLength(JSON.stringify(value));
       if (size > STATE_PAYLOAD_LIMIT) problems.push(`state "${event.state.name}" ${what} is ${size} bytes, over Step Functions' 256 KB`);
@@ -456,6 +373,18 @@ function asLambdaError(e: unknown): Error {
   }));
   lambdaError.name = error.name;
   return lambdaError;
+}
+
+/**
+ * The execution failed with `error` because the stack operation failed: the cause names how the stack ended
+ * (`ending`: "<status>, not <expected status>") and the first resource that failed, never a cancelled one.
+ */
+export function expectStackOperationFailed(run: WorkflowRun, error: string, ending: string, firstFailure: string): void {
+  expect(run.status).toBe('FAILED');
+  expect(run.error).toBe(error);
+  expect(run.cause).toContain(`Stack ${STACK_NAME} ended ${ending}`);
+  expect(run.cause).toContain(`First failure: ${firstFailure}`);
+  expect(run.cause).not.toMatch(/cancelled/);
 }
 
 /** The errorMessage of a Cause that came from Lambda, or the Cause itself. */
@@ -483,9 +412,9 @@ export interface World {
 
 export function createWorld(files: Record<string, string> = { [TEMPLATE_PATH]: smallTemplate() }): World {
   const fakeS3 = new FakeS3();
-  const cfn = new FakeCloudFormation(fakeS3);
+  const cfn = new FakeCloudFormation({ s3: fakeS3 });
   const pipelines = new FakeCodePipeline();
-  fakeS3.put(ARTIFACT.bucket, ARTIFACT.key, artifactZip(files));
+  fakeS3.put(ARTIFACT.bucket, ARTIFACT.key, zip(files));
   return {
     s3: fakeS3, cfn, codepipeline: pipelines, deps: { cloudformation: cfn.client, s3: fakeS3.client, codepipeline: pipelines.client, region: REGION },
   };
@@ -571,10 +500,13 @@ export function createPipelineWorld(files?: Record<string, string>): PipelineWor
   const world = createWorld(files);
   const synthesized = synthesizeWorkflow();
   const runs: WorkflowRun[] = [];
-  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input, name) => {
-    const run = await runWorkflow(input, world.deps, { synthesized, executionName: name });
-    runs.push(run);
-    return run;
+  const sfn = new FakeStepFunctions({
+    stateMachineArn: synthesized.stateMachineArn,
+    runner: async (input, name) => {
+      const run = await runWorkflow(input, world.deps, { synthesized, executionName: name });
+      runs.push(run);
+      return run;
+    },
   });
   return { ...world, sfn, synthesized, runs, log: [] };
 }
@@ -605,7 +537,7 @@ export function jobEvent(world: PipelineWorld, jobId: string, continuationToken?
           location: { type: 'S3', s3Location: { bucketName: ARTIFACT.bucket, objectKey: ARTIFACT.key } },
         }],
         outputArtifacts: [],
-        artifactCredentials: { accessKeyId: 'ASIAFAKEACCESSKEY', secretAccessKey: ARTIFACT_SECRET, sessionToken: 'fakeSessionToken' },
+        artifactCredentials: ARTIFACT_CREDENTIALS,
         ...(continuationToken ? { continuationToken } : {}),
       },
     },

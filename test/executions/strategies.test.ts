@@ -4,9 +4,9 @@
  * `<stackName>-<suffix>`, through the create path, and reports the new stack to the pipeline; a refusal on the
  * new stack too fails, without a second switch.
  */
-import { resourceChange } from './fake-aws';
+import { resourceChange } from '../fakes';
 import {
-  createFeaturePipelineWorld, createFeatureWorld, featureDeployment, run, synthesizeWith,
+  createFeaturePipelineWorld, createFeatureWorld, createManyChangesPipelineWorld, featureDeployment, run, synthesizeWith,
 } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
 import { S, STACK_NAME, TEMPLATE_PATH, causeMessage, runPipelineAction, smallTemplate } from './harness';
@@ -170,12 +170,8 @@ describe('UnsafeChangeAction.deployToNewStack (blue/green)', () => {
 
   test('GIVEN 300 removals WHEN the template goes to a new stack THEN the pipeline summary stays within 2,048 characters and still names the first offending resources', async () => {
     // GIVEN
-    const world = createFeaturePipelineWorld(blueGreen);
-    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
-    world.cfn.onCreateChangeSet = {
-      changes: Array.from({ length: 300 }, (_, i) => resourceChange('Remove', `OrderEventsTopicForTenant${i}OfTheEuropeanRegion`, 'AWS::SNS::Topic')),
-      pageSize: 100,
-    };
+    const world = createManyChangesPipelineWorld(
+      blueGreen, 300, (i) => resourceChange('Remove', `OrderEventsTopicForTenant${i}OfTheEuropeanRegion`, 'AWS::SNS::Topic'), 100);
 
     // WHEN (the fake CodePipeline refuses a summary over 2,048 characters)
     const action = await runPipelineAction(world, JOB);

@@ -1,21 +1,21 @@
 /**
- * The workflow harness for actions configured with a safety policy and an unsafe-change strategy: the same
+ * The execution harness for actions configured with a safety policy and an unsafe-change strategy: the same
  * synthesis, local runs and pipeline driver as `harness.ts`, with a world whose task deps also hold the
  * Lambda client (policy functions) and the SNS client (approvers), and whose CloudFormation knows nested
- * change sets and stack outputs (`fake-extras.ts`).
+ * change sets and stack outputs (test/fakes/cloudformation-nested.ts).
  */
+import type { Change } from '@aws-sdk/client-cloudformation';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ACCOUNT, FakeStepFunctions, REGION } from './fake-aws';
-import { CloudFormationExtras, FakeLambda, FakeSns } from './fake-extras';
 import {
-  DEFAULT_ACTION, createWorld, deploymentFor, issueJobFor, runWorkflow, synthesizeWorkflow,
+  DEFAULT_ACTION, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, synthesizeWorkflow,
 } from './harness';
 import type { PipelineWorld, SynthesizedWorkflow, World, WorkflowRun } from './harness';
 import type { StepFunctionsDeployActionProps } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
+import { ACCOUNT, CloudFormationExtras, FakeLambda, FakeSns, FakeStepFunctions, REGION } from '../fakes';
 
 export const POLICY_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:change-set-policy`;
 export const APPROVAL_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:deployment-approvals`;
@@ -77,14 +77,27 @@ function approverOf(world: FeatureWorld): Approver {
 
 export type FeaturePipelineWorld = FeatureWorld & PipelineWorld;
 
+/** A pipeline around this world's action whose existing stack gets a change set of many changes, read in pages. */
+export function createManyChangesPipelineWorld(
+  synthesized: SynthesizedWorkflow, count: number, changeOf: (i: number) => Change, pageSize: number,
+): FeaturePipelineWorld {
+  const world = createFeaturePipelineWorld(synthesized);
+  world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+  world.cfn.onCreateChangeSet = { changes: Array.from({ length: count }, (_, i) => changeOf(i)), pageSize };
+  return world;
+}
+
 /** A pipeline around this world's action: the real trigger, with executions run locally as in `harness.ts`. */
 export function createFeaturePipelineWorld(synthesized: SynthesizedWorkflow, files?: Record<string, string>): FeaturePipelineWorld {
   const world = createFeatureWorld(synthesized, files);
   const runs: WorkflowRun[] = [];
-  const sfn = new FakeStepFunctions(synthesized.stateMachineArn, async (input, name) => {
-    const result = await runWorkflow(input, world.deps, { synthesized, approver: approverOf(world), executionName: name });
-    runs.push(result);
-    return result;
+  const sfn = new FakeStepFunctions({
+    stateMachineArn: synthesized.stateMachineArn,
+    runner: async (input, name) => {
+      const result = await runWorkflow(input, world.deps, { synthesized, approver: approverOf(world), executionName: name });
+      runs.push(result);
+      return result;
+    },
   });
   // One object, so a test's `world.approver = ...` reaches the runs.
   return Object.assign(world, { sfn, runs, log: [] as string[] });

@@ -1,12 +1,11 @@
 /**
- * Nested stacks (B12): with `includeNestedStacks`, change sets are created with IncludeNestedStacks and every
+ * Nested stacks: with `includeNestedStacks`, change sets are created with IncludeNestedStacks and every
  * nested stack's change set (the parent change's ResourceChange.ChangeSetId, described by ARN, every page) is
  * inspected, recursively; a refused change names the nested stacks around it. Without it, only the root change
  * set is read.
  */
 import type { Change } from '@aws-sdk/client-cloudformation';
-import { resourceChange } from './fake-aws';
-import { nestedChangeSetArn, nestedStackChange } from './fake-extras';
+import { resourceChange, nestedChangeSetArn, nestedStackChange } from '../fakes';
 import { createFeaturePipelineWorld, createFeatureWorld, featureDeployment, importedResources, run, synthesizeWith } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
 import { S, STACK_NAME, runPipelineAction, synthesizeWorkflow } from './harness';

@@ -7,17 +7,18 @@
 import type { Change } from '@aws-sdk/client-cloudformation';
 import { AuthorizationErrorException } from '@aws-sdk/client-sns';
 import { Duration } from 'aws-cdk-lib';
-import { resourceChange } from './fake-aws';
+import { resourceChange } from '../fakes';
 import {
-  APPROVAL_TOPIC_ARN, approveAs, createFeaturePipelineWorld, createFeatureWorld, featureDeployment, importedResources,
-  namedError, run, synthesizeWith,
+  APPROVAL_TOPIC_ARN, approveAs, createFeaturePipelineWorld, createFeatureWorld, createManyChangesPipelineWorld, featureDeployment,
+  importedResources, namedError, run, synthesizeWith,
 } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
 import { S, STACK_NAME, causeMessage, runPipelineAction } from './harness';
-import type { SynthesizedWorkflow } from './harness';
+import type { SynthesizedWorkflow, WorkflowRun } from './harness';
 import { ChangeAction, Replacement, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { SafetyRule } from '../../src';
 import { LIMITS } from '../../src/shared/contract';
+import type { Deployment } from '../../src/shared/contract';
 import { changeSetNameFor } from '../../src/shared/naming';
 
 const JOB = '7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
@@ -58,6 +59,16 @@ function worldWith(changes: Change[]): FeatureWorld {
   world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
   world.cfn.onCreateChangeSet = { changes };
   return world;
+}
+
+/** An IAM change whose approval ends in an error of this name (Step Functions' States.Timeout, say): the run. */
+async function runApprovalEndingIn(name: string, message: string): Promise<{ world: FeatureWorld; deployment: Deployment; result: WorkflowRun }> {
+  const world = worldWith([ROLE_CHANGE]);
+  world.approver = async () => {
+    throw namedError(name, message);
+  };
+  const deployment = featureDeployment(world);
+  return { world, deployment, result: await run(world, deployment) };
 }
 
 describe('the synthesized action', () => {
@@ -178,15 +189,8 @@ describe('a change set with IAM changes, which need a person', () => {
   });
 
   test('GIVEN an IAM change WHEN nobody decides within the timeout (States.Timeout) THEN the change set is deleted, never executed, and the deployment fails with ApprovalTimedOut', async () => {
-    // GIVEN
-    const world = worldWith([ROLE_CHANGE]);
-    world.approver = async () => {
-      throw namedError('States.Timeout', '');
-    };
-    const deployment = featureDeployment(world);
-
-    // WHEN
-    const result = await run(world, deployment);
+    // GIVEN, WHEN
+    const { world, deployment, result } = await runApprovalEndingIn('States.Timeout', '');
 
     // THEN
     expect(world.asked).toHaveLength(1);
@@ -200,15 +204,9 @@ describe('a change set with IAM changes, which need a person', () => {
   });
 
   test('GIVEN an approval answer too large for the state (States.DataLimitExceeded, which States.ALL does not catch) THEN the change set is deleted, never executed', async () => {
-    // GIVEN: SendTaskSuccess with an output that, added to the state, is over Step Functions' 256 KB.
-    const world = worldWith([ROLE_CHANGE]);
-    world.approver = async () => {
-      throw namedError('States.DataLimitExceeded', 'The state/task returned a result with a size exceeding the maximum number of bytes service limit.');
-    };
-    const deployment = featureDeployment(world);
-
-    // WHEN
-    const result = await run(world, deployment);
+    // GIVEN, WHEN: SendTaskSuccess with an output that, added to the state, is over Step Functions' 256 KB.
+    const { world, deployment, result } = await runApprovalEndingIn(
+      'States.DataLimitExceeded', 'The state/task returned a result with a size exceeding the maximum number of bytes service limit.');
 
     // THEN
     expect(result.error).toBe('States.DataLimitExceeded');
@@ -295,12 +293,7 @@ describe('a change set with IAM changes, which need a person', () => {
 
   test('GIVEN 120 IAM changes WHEN approved through the pipeline THEN the message and the summary list what fits and count the rest, the summary within 2,048 characters', async () => {
     // GIVEN
-    const world = createFeaturePipelineWorld(synthesized);
-    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
-    world.cfn.onCreateChangeSet = {
-      changes: Array.from({ length: 120 }, (_, i) => resourceChange('Add', `TenantPolicy${i}`, 'AWS::IAM::Policy')),
-      pageSize: 50,
-    };
+    const world = createManyChangesPipelineWorld(synthesized, 120, (i) => resourceChange('Add', `TenantPolicy${i}`, 'AWS::IAM::Policy'), 50);
     world.approver = approveAs('alice@example.com');
 
     // WHEN
