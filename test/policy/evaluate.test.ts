@@ -7,11 +7,11 @@ import { evaluateChange, evaluateChanges } from '../../src/policy/evaluate';
 import type { ChangeInput } from '../../src/policy/evaluate';
 import type { PolicyDocument, RulesDocument, Verdict } from '../../src/shared/policy-document';
 
-const ACTIONS = ['Add', 'Modify', 'Remove', 'Import', 'Dynamic', 'Teleport', undefined] as const;
+const ACTIONS = ['Add', 'Modify', 'Remove', 'Import', 'Dynamic', 'SyncWithActual', 'Teleport', undefined] as const;
 const REPLACEMENTS = ['True', 'False', 'Conditional', undefined, 'Maybe'] as const;
 const POLICY_ACTIONS = [undefined, 'Delete', 'Retain', 'Snapshot', 'ReplaceAndDelete', 'ReplaceAndRetain', 'ReplaceAndSnapshot', 'Obliterate'] as const;
 
-const KNOWN_ACTIONS: readonly string[] = ['Add', 'Modify', 'Remove', 'Import', 'Dynamic'];
+const KNOWN_ACTIONS: readonly string[] = ['Add', 'Modify', 'Remove', 'Import', 'Dynamic', 'SyncWithActual'];
 const KNOWN_REPLACEMENTS: readonly string[] = ['True', 'False', 'Conditional'];
 const KNOWN_POLICY_ACTIONS: readonly string[] = ['Delete', 'Retain', 'Snapshot', 'ReplaceAndDelete', 'ReplaceAndRetain', 'ReplaceAndSnapshot'];
 
@@ -19,7 +19,8 @@ type Combo = { action?: string; replacement?: string; policyAction?: string };
 
 /**
  * The default policy's table: it denies Remove, Modify with Replacement True or Conditional, Dynamic,
- * any PolicyAction (they delete, retain, snapshot or replace), and every value it does not recognise.
+ * any PolicyAction (they delete, retain, snapshot or replace), and every value it does not recognise. A
+ * SyncWithActual (metadata only) is allowed, unless it claims a replacement or a policy action.
  * `replaceable` models allowReplacementOfTypes / allowReplacementOfIds matching the resource: replacement
  * (Modify True / Conditional, and the ReplaceAnd* policy actions) is then allowed, nothing else.
  * Returns the verdict and the rule that must be reported.
@@ -32,13 +33,15 @@ function defaultPolicyTable(c: Combo, replaceable: boolean): [Verdict, string] {
   // The most specific reason first: a removal is reported as a deletion, whatever its PolicyAction.
   if (c.action === 'Remove') return ['DENY', 'no-deletion'];
   if (c.action === 'Dynamic') return ['DENY', 'no-dynamic-change'];
-  if (c.action === 'Modify' && c.replacement !== 'False' && !replaceable) {
+  const replacing = c.action === 'Modify' || (c.action === 'SyncWithActual' && c.replacement !== undefined);
+  if (replacing && c.replacement !== 'False' && !replaceable) {
     return ['DENY', c.replacement === 'True' ? 'no-replacement' : 'no-conditional-replacement'];
   }
   if (c.policyAction !== undefined && !(replaceable && c.policyAction.startsWith('ReplaceAnd'))) return ['DENY', 'no-destructive-policy-action'];
   switch (c.action) {
     case 'Add': return ['ALLOW', 'add-is-safe'];
     case 'Import': return ['ALLOW', 'import-is-safe'];
+    case 'SyncWithActual': return ['ALLOW', 'sync-with-actual-changes-metadata-only'];
     default:
       return c.replacement === 'False' ? ['ALLOW', 'in-place-modify-is-safe'] : ['ALLOW', 'replacement-allowed-by-policy'];
   }
@@ -62,8 +65,8 @@ const COMBOS: Combo[] = ACTIONS.flatMap((action) =>
 const show = (v: string | undefined) => (v === undefined ? '(missing)' : v);
 
 describe('denyDestructive on every Action x Replacement x PolicyAction', () => {
-  test('the matrix covers 7 actions x 5 replacements x 8 policy actions', () => {
-    expect(COMBOS).toHaveLength(280);
+  test('the matrix covers 8 actions x 5 replacements x 8 policy actions', () => {
+    expect(COMBOS).toHaveLength(320);
   });
 
   test.each(COMBOS.map((c) => [show(c.action), show(c.replacement), show(c.policyAction), defaultPolicyTable(c, false)[0], c] as const))(
