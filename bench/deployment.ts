@@ -20,6 +20,7 @@ import { definitionFromTemplate } from '../demo/lib/definition';
 import type { StateMachineDefinition } from '../demo/lib/definition';
 import { resolveIntrinsics } from '../demo/lib/intrinsics';
 import type { Resources } from '../demo/lib/intrinsics';
+import { lambdaJobEvent } from '../demo/lib/pipeline-job';
 import { CODEPIPELINE_REINVOCATION_SECONDS, VirtualClock } from '../demo/lib/virtual-time';
 import type { Deployment, WorkflowInput } from '../src/shared/contract';
 import { runTrigger } from '../src/trigger/trigger';
@@ -117,18 +118,9 @@ const JOB_ID = '11111111-2222-3333-4444-555555555555';
 const TRIGGER_FUNCTION = 'trigger';
 
 function jobEvent(userParameters: string, continuationToken?: string): unknown {
-  return {
-    'CodePipeline.job': {
-      id: JOB_ID,
-      accountId: ACCOUNT,
-      data: {
-        actionConfiguration: { configuration: { FunctionName: TRIGGER_FUNCTION, UserParameters: userParameters } },
-        inputArtifacts: [{ name: 'Source', location: { type: 'S3', s3Location: { bucketName: ARTIFACT.bucket, objectKey: ARTIFACT.key } } }],
-        outputArtifacts: [],
-        ...(continuationToken ? { continuationToken } : {}),
-      },
-    },
-  };
+  return lambdaJobEvent({
+    id: JOB_ID, functionName: TRIGGER_FUNCTION, userParameters, artifact: ARTIFACT, ...(continuationToken ? { continuationToken } : {}),
+  });
 }
 
 /** One deployment of a stack update of `updateMs`, from the pipeline job to the job's final result. */

@@ -57,3 +57,39 @@ export function jobDetailsOf(job: SimulatedJob, env: LocalEnv = LOCAL_ENV) {
     },
   };
 }
+
+/** A job as the Lambda invoke action's event describes it to the function. */
+export interface LambdaJob {
+  readonly id: string;
+  readonly functionName: string;
+  readonly userParameters: string;
+  /** @default - the action has no input artifact */
+  readonly artifact?: { readonly bucket: string; readonly key: string };
+  /** @default 'Source' */
+  readonly artifactName?: string;
+  /** The temporary credentials for the artifact bucket. @default - none */
+  readonly artifactCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
+  /** The continuation token of the action's previous job. @default - a first job */
+  readonly continuationToken?: string;
+}
+
+/** The event CodePipeline sends to a Lambda invoke action: `{ "CodePipeline.job": { id, accountId, data } }`. */
+export function lambdaJobEvent(job: LambdaJob, env: LocalEnv = LOCAL_ENV): { 'CodePipeline.job': Record<string, any> } {
+  return {
+    'CodePipeline.job': {
+      id: job.id,
+      accountId: env.account,
+      data: {
+        actionConfiguration: { configuration: { FunctionName: job.functionName, UserParameters: job.userParameters } },
+        inputArtifacts: job.artifact ? [{
+          name: job.artifactName ?? 'Source',
+          revision: null,
+          location: { type: 'S3', s3Location: { bucketName: job.artifact.bucket, objectKey: job.artifact.key } },
+        }] : [],
+        outputArtifacts: [],
+        ...(job.artifactCredentials ? { artifactCredentials: job.artifactCredentials } : {}),
+        ...(job.continuationToken ? { continuationToken: job.continuationToken } : {}),
+      },
+    },
+  };
+}

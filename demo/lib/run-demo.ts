@@ -16,6 +16,7 @@ import { definitionFromTemplate } from './definition';
 import type { StateMachineDefinition } from './definition';
 import { LOCAL_ENV } from './intrinsics';
 import { startMoto } from './moto';
+import { lambdaJobEvent } from './pipeline-job';
 import { CODEPIPELINE_REINVOCATION_SECONDS, SleepingClock } from './virtual-time';
 import { readDefinition, renderPicture } from '../../src/picture';
 import { DEMO_STACK, synthesizeDemoApp } from '../app';
@@ -279,26 +280,15 @@ async function caughtUp(execution: LocalExecution | undefined, clock: SleepingCl
 }
 
 function jobEvent(jobId: string, userParameters: string, artifactKey: string, continuationToken?: string) {
-  return {
-    'CodePipeline.job': {
-      id: jobId,
-      accountId: LOCAL_ENV.account,
-      data: {
-        actionConfiguration: { configuration: { FunctionName: TRIGGER_FUNCTION_NAME, UserParameters: userParameters } },
-        inputArtifacts: [{
-          name: 'Source',
-          revision: null,
-          location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: artifactKey } },
-        }],
-        outputArtifacts: [],
-        // CodePipeline hands the function temporary credentials for the artifact bucket; they are never logged.
-        artifactCredentials: {
-          accessKeyId: 'ASIADEMOARTIFACTKEY', secretAccessKey: 'demo-artifact-secret', sessionToken: 'demo-artifact-session',
-        },
-        ...(continuationToken ? { continuationToken } : {}),
-      },
-    },
-  };
+  return lambdaJobEvent({
+    id: jobId,
+    functionName: TRIGGER_FUNCTION_NAME,
+    userParameters,
+    artifact: { bucket: ARTIFACT_BUCKET, key: artifactKey },
+    // CodePipeline hands the function temporary credentials for the artifact bucket; they are never logged.
+    artifactCredentials: { accessKeyId: 'ASIADEMOARTIFACTKEY', secretAccessKey: 'demo-artifact-secret', sessionToken: 'demo-artifact-session' },
+    ...(continuationToken ? { continuationToken } : {}),
+  });
 }
 
 /** Loads a built Lambda asset fresh, so its SDK clients read the endpoints set above. */

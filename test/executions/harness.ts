@@ -26,6 +26,7 @@ import { arnOf, resolveIntrinsics } from '../../demo/lib/intrinsics';
 import type { Resources } from '../../demo/lib/intrinsics';
 import { startLocalExecution } from '../../demo/lib/local-sfn';
 import type { LocalEvent } from '../../demo/lib/local-sfn';
+import { lambdaJobEvent } from '../../demo/lib/pipeline-job';
 import { StepFunctionsDeployAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
 import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
@@ -523,25 +524,14 @@ export function continuationJobId(jobId: string, n: number): string {
 
 /** A CodePipeline job event for the deploy action, as the Lambda invoke action sends it. */
 export function jobEvent(world: PipelineWorld, jobId: string, continuationToken?: string): unknown {
-  return {
-    'CodePipeline.job': {
-      id: jobId,
-      accountId: ACCOUNT,
-      data: {
-        actionConfiguration: {
-          configuration: { FunctionName: TRIGGER_FUNCTION_NAME, UserParameters: world.synthesized.userParameters },
-        },
-        inputArtifacts: [{
-          name: 'Source',
-          revision: 'v1',
-          location: { type: 'S3', s3Location: { bucketName: ARTIFACT.bucket, objectKey: ARTIFACT.key } },
-        }],
-        outputArtifacts: [],
-        artifactCredentials: ARTIFACT_CREDENTIALS,
-        ...(continuationToken ? { continuationToken } : {}),
-      },
-    },
-  };
+  return lambdaJobEvent({
+    id: jobId,
+    functionName: TRIGGER_FUNCTION_NAME,
+    userParameters: world.synthesized.userParameters,
+    artifact: ARTIFACT,
+    artifactCredentials: ARTIFACT_CREDENTIALS,
+    ...(continuationToken ? { continuationToken } : {}),
+  });
 }
 
 /** Invokes the real trigger once. */

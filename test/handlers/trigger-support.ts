@@ -1,5 +1,6 @@
 /** Fixtures for the trigger tests: CodePipeline job events and a world of fakes. */
 import { ACTION_START, ARTIFACT, T0 } from './fixtures';
+import { lambdaJobEvent } from '../../demo/lib/pipeline-job';
 import { runTrigger } from '../../src/trigger/trigger';
 import type { TriggerDeps } from '../../src/trigger/trigger';
 import { ARTIFACT_CREDENTIALS, FakeCodePipeline, FakeS3, FakeStepFunctions, STATE_MACHINE_ARN, TRIGGER_FUNCTION_NAME } from '../fakes';
@@ -18,23 +19,14 @@ export function jobEvent(options: JobOptions = {}): Record<string, unknown> {
   const userParameters = typeof options.userParameters === 'string'
     ? options.userParameters
     : JSON.stringify(options.userParameters ?? { stackName: 'sample-app', templatePath: 'cdk.out/SampleApp.template.json' });
-  return {
-    'CodePipeline.job': {
-      id: options.id ?? JOB_ID,
-      accountId: '123456789012',
-      data: {
-        actionConfiguration: { configuration: { FunctionName: TRIGGER_FUNCTION_NAME, UserParameters: userParameters } },
-        inputArtifacts: options.withArtifact === false ? [] : [{
-          name: 'BuildOutput',
-          revision: null,
-          location: { type: 'S3', s3Location: { bucketName: ARTIFACT.bucket, objectKey: ARTIFACT.key } },
-        }],
-        outputArtifacts: [],
-        artifactCredentials: ARTIFACT_CREDENTIALS,
-        ...(options.continuationToken ? { continuationToken: options.continuationToken } : {}),
-      },
-    },
-  };
+  return lambdaJobEvent({
+    id: options.id ?? JOB_ID,
+    functionName: TRIGGER_FUNCTION_NAME,
+    userParameters,
+    ...(options.withArtifact === false ? {} : { artifact: ARTIFACT, artifactName: 'BuildOutput' }),
+    artifactCredentials: ARTIFACT_CREDENTIALS,
+    ...(options.continuationToken ? { continuationToken: options.continuationToken } : {}),
+  });
 }
 
 /** Has CodePipeline issue the job an event describes (what GetJobDetails then answers for its id). */
