@@ -99,7 +99,7 @@ project.package.file.addOverride('jest.coverageReporters',
 // Handler code is bundled with its SDK clients at build time (assets/), so it may import devDependencies.
 project.eslint?.addOverride({
   files: [
-    'src/**/*.lambda.ts', 'src/trigger/trigger.ts', 'src/workflow/tasks/*.ts', 'src/workflow/artifact.ts', 'src/workflow/inspect.ts',
+    'src/**/*.lambda.ts', 'src/trigger/trigger.ts', 'src/trigger/change-report.ts', 'src/workflow/tasks/*.ts', 'src/workflow/artifact.ts', 'src/workflow/inspect.ts',
     'src/shared/pipeline-job.ts',
   ],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, peerDependencies: true }] },

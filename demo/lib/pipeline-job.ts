@@ -24,6 +24,8 @@ export interface SimulatedJob {
   readonly provider?: string;
   /** The temporary credentials for the artifact bucket. @default - none */
   readonly artifactCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
+  /** The action's output artifact, where CodePipeline wants it written. @default - none */
+  readonly output?: { readonly name: string; readonly bucket: string; readonly key: string };
 }
 
 /** GetJobDetails' answer for the job: its action type and configuration, pipeline context, artifacts, continuation token. */
@@ -50,7 +52,7 @@ export function jobDetailsOf(job: SimulatedJob, env: LocalEnv = LOCAL_ENV) {
         inputArtifacts: job.artifact ? [{
           name: 'Source', revision: 'v1', location: { type: 'S3', s3Location: { bucketName: job.artifact.bucket, objectKey: job.artifact.key } },
         }] : [],
-        outputArtifacts: [],
+        outputArtifacts: job.output ? [{ name: job.output.name, location: { type: 'S3', s3Location: { bucketName: job.output.bucket, objectKey: job.output.key } } }] : [],
         ...(job.artifactCredentials ? { artifactCredentials: job.artifactCredentials } : {}),
         ...(job.continuationToken ? { continuationToken: job.continuationToken } : {}),
       },

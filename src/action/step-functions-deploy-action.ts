@@ -119,6 +119,16 @@ export interface StepFunctionsDeployActionProps {
   readonly revertDrift?: boolean;
 
   /**
+   * An output artifact for the change report: when the deployment ends, the action writes into it
+   * `report.json` (the status, the verdict, every change with its verdict and rule, up to 200, and the changes
+   * not allowed with what they do to their properties, secrets masked) and `report.md` (the same as a page for
+   * people). A later action can take it as an input; the pipeline summary says where it is. It is written with
+   * CodePipeline's artifact credentials for the job, so the functions get no new rights.
+   * @default - no change report
+   */
+  readonly reportArtifact?: codepipeline.Artifact;
+
+  /**
    * The safety policy that decides whether a change set may be executed.
    * @default SafetyPolicy.denyDestructiveChanges()
    */
@@ -208,6 +218,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   private readonly targetAccountRole?: iam.IRole;
   private readonly inputFileBucket?: s3.IBucket;
   private readonly inputFileKey?: string;
+  private readonly hasReport: boolean;
 
   constructor(scope: Construct, id: string, props: StepFunctionsDeployActionProps) {
     super(scope, id);
@@ -220,6 +231,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     this.stackName = fullStackName(props.stackName, props.environmentName);
     this.inputFileBucket = props.inputFileBucket;
     this.inputFileKey = props.inputFileKey;
+    this.hasReport = props.reportArtifact !== undefined;
 
     if (!props.deploymentRole) {
       this.createdDeploymentRole = new iam.Role(this, 'DeploymentRole', {
@@ -264,6 +276,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(props.includeNestedStacks === false ? { includeNestedStacks: false } : {}),
       ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
       ...(props.revertDrift ? { revertDrift: true } : {}),
+      ...(props.reportArtifact ? { report: true } : {}),
     };
     checkUserParametersLength(config);
 
@@ -271,6 +284,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       actionName: props.actionName ?? id,
       lambda: this.triggerFunction,
       inputs: [props.input],
+      ...(props.reportArtifact ? { outputs: [props.reportArtifact] } : {}),
       userParametersString: Stack.of(this).toJsonString(config),
       variablesNamespace: props.variablesNamespace,
       runOrder: props.runOrder,
@@ -321,7 +335,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     const config = this.inner.bind(scope, stage, options);
     suppressNag(options.role.node.tryFindChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',
-      reason: 'Added by aws-cdk-lib\'s LambdaInvokeAction for this action: lambda:ListFunctions supports no resource-level permissions, the trigger is invoked by ARN and qualified ARN, and the action reads its input artifact from the pipeline\'s artifact bucket',
+      reason: 'Added by aws-cdk-lib\'s LambdaInvokeAction for this action: lambda:ListFunctions supports no resource-level permissions, the trigger is invoked by ARN and qualified ARN, and the action reads its input artifact from the pipeline\'s artifact bucket' +
+        (this.hasReport ? ' and writes its output artifact (the change report) there' : ''),
     }]);
     return config;
   }

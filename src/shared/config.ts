@@ -27,6 +27,7 @@ const KEYS: Record<keyof ActionConfig, true> = {
   includeNestedStacks: true,
   recreateRolledBackStack: true,
   revertDrift: true,
+  report: true,
   policy: true,
   onUnsafe: true,
   pollIntervalSeconds: true,
@@ -144,7 +145,7 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
   if (c.timeoutMinutes !== undefined && !isIntegerIn(c.timeoutMinutes, 1, DEFAULTS.maxTimeoutMinutes)) {
     problems.push(`"timeoutMinutes" must be a whole number from 1 to ${DEFAULTS.maxTimeoutMinutes}`);
   }
-  for (const key of ['includeNestedStacks', 'recreateRolledBackStack', 'revertDrift'] as const) {
+  for (const key of ['includeNestedStacks', 'recreateRolledBackStack', 'revertDrift', 'report'] as const) {
     if (c[key] !== undefined && typeof c[key] !== 'boolean') problems.push(`"${key}" must be true or false`);
   }
   if (c.policy !== undefined) problems.push(...validatePolicyDocument(c.policy).map((p) => `"policy": ${p}`));
@@ -194,6 +195,7 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     includeNestedStacks: config.includeNestedStacks ?? true,
     ...(config.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
     ...(config.revertDrift ? { revertDrift: true } : {}),
+    ...(config.report ? { report: true } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export const LIMITS = {
   inputFile: 64 * 1024,
   /** Most violations kept in the state payload (the full count is always reported). */
   violationsInState: 50,
+  /** Most changes kept in the state for the change report (the full count is always reported). */
+  changesInReport: 200,
 } as const;
 
 /** Default timing of the workflow. */
@@ -73,6 +75,8 @@ export interface ActionConfig {
   readonly includeNestedStacks?: boolean;
   readonly recreateRolledBackStack?: boolean;
   readonly revertDrift?: boolean;
+  /** The action has an output artifact for the change report. */
+  readonly report?: boolean;
   readonly s3Bucket?: string;
   readonly stateMachineFile?: string;
 }
@@ -110,6 +114,8 @@ export interface Deployment {
   readonly recreateRolledBackStack?: boolean;
   /** Create drift-aware change sets (DeploymentMode REVERT_DRIFT) for existing stacks. */
   readonly revertDrift?: boolean;
+  /** Keep every change's verdict in the inspection, for the change report the trigger writes. */
+  readonly report?: boolean;
   /** Set when the deployment switched to a new stack (blue/green): the stack it was meant for. */
   readonly previousStackName?: string;
 }
@@ -202,12 +208,26 @@ export interface Violation {
   readonly properties?: string[];
 }
 
+/** One change and its verdict, as the change report lists it. */
+export interface ReportedChange {
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly action: string;
+  readonly replacement?: string;
+  readonly verdict: 'ALLOW' | 'DENY' | 'REQUIRE_APPROVAL';
+  readonly rule: string;
+  /** Logical ids of the enclosing nested stacks, outermost first. */
+  readonly path?: string[];
+}
+
 /** Result of `inspectChangeSet` (`$.inspection`). */
 export interface InspectionResult {
   /** SAFE: execute. NEEDS_APPROVAL: ask a person (with UnsafeChangeAction.requireApproval()). UNSAFE: refuse. */
   readonly verdict: 'SAFE' | 'UNSAFE' | 'NEEDS_APPROVAL';
   readonly changeCount: number;
   readonly violationCount: number;
+  /** With a change report: every change's verdict (at most LIMITS.changesInReport; changeCount says how many there are). */
+  readonly changes?: ReportedChange[];
   /** At most LIMITS.violationsInState violations. */
   readonly violations: Violation[];
   /** One line per offending resource, already cut to fit a pipeline failure message. */

@@ -27,6 +27,10 @@ export interface ConfirmedJob {
   readonly actionExecutionId: string;
   /** When CodePipeline started the action (epoch milliseconds). */
   readonly startedAt: number;
+  /** The action's output artifact (the change report), where CodePipeline wants it. */
+  readonly output?: ArtifactLocation & { readonly name: string };
+  /** CodePipeline's temporary credentials for the job's artifacts: never logged, never passed on. */
+  readonly artifactCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
 }
 
 /**
@@ -80,6 +84,9 @@ export async function confirmJob(codepipeline: CodePipelineClient, jobId: string
     throw new JobNotConfirmedError(`job ${jobId} is ${execution.status ?? 'in no known state'}, not in progress: nothing is deployed for it`, false);
   }
   const s3 = data.inputArtifacts?.[0]?.location?.s3Location;
+  const output = data.outputArtifacts?.[0];
+  const outputS3 = output?.location?.s3Location;
+  const credentials = data.artifactCredentials;
   return {
     id: jobId,
     ...(configuration.UserParameters !== undefined ? { userParameters: configuration.UserParameters } : {}),
@@ -89,6 +96,15 @@ export async function confirmJob(codepipeline: CodePipelineClient, jobId: string
     pipelineExecutionId,
     actionExecutionId,
     startedAt: new Date(execution.startTime!).getTime(),
+    ...(output?.name && outputS3?.bucketName && outputS3.objectKey
+      ? { output: { name: output.name, bucket: outputS3.bucketName, key: outputS3.objectKey } } : {}),
+    ...(credentials?.accessKeyId && credentials.secretAccessKey && credentials.sessionToken
+      ? {
+        artifactCredentials: {
+          accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken,
+        },
+      }
+      : {}),
   };
 }
 

@@ -29,7 +29,7 @@ export function verdictOf(output: WorkflowOutput): string {
 }
 
 /** The pipeline's summary: what changed, what was refused and why, within 2,048 characters. */
-export function successSummary(output: WorkflowOutput, link: string): string {
+export function successSummary(output: WorkflowOutput, link: string, report?: string): string {
   const { deployment, inspection, approval } = output;
   const stackName = deployment?.stackName ?? 'the stack';
   const counts = inspection ? ` (${formatCounts(inspection.counts)})` : '';
@@ -46,7 +46,8 @@ export function successSummary(output: WorkflowOutput, link: string): string {
       `to a new stack, ${stackName} (blue/green).${refused}`,
     UNKNOWN: `Deployment of ${stackName} finished.`,
   }[outcomeOf(output)];
-  const tail = ` ${link}`;
+  // Where the change report is comes first after the link's room: it must never be cut off.
+  const tail = `${report ? ` ${report}` : ''} ${link}`;
   return truncate(text, LIMITS.summary - tail.length) + tail;
 }
 
@@ -59,9 +60,9 @@ export function runningSummary(state: string | undefined): string {
   return state ? `Deployment running: ${state}.` : 'Deployment running.';
 }
 
-export function failureMessage(status: string, error: string | undefined, cause: string | undefined, link: string): string {
+export function failureMessage(status: string, error: string | undefined, cause: string | undefined, link: string, report?: string): string {
   const head = `Deployment ${status.toLowerCase().replace('_', ' ')}${error ? ` (${error})` : ''}`;
-  const tail = ` Execution: ${link}`;
+  const tail = `${report ? ` ${report}` : ''} Execution: ${link}`;
   const text = lambdaErrorMessage(cause)?.trim() || 'no cause reported';
   const sentence = /[.!?]$/.test(text) ? text : `${text}.`;
   return truncate(`${head}: ${sentence}`, LIMITS.failureMessage - tail.length) + tail;

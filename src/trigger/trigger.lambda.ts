@@ -17,5 +17,6 @@ export async function handler(event: unknown): Promise<void> {
     stateMachineArn: process.env[ENV.stateMachineArn]!,
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME!,
     log: (message) => console.log(message),
+    s3WithCredentials: (credentials) => new S3Client({ credentials }),
   });
 }

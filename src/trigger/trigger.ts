@@ -6,8 +6,11 @@ import {
   CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import type { ExecutionDetails, FailureDetails } from '@aws-sdk/client-codepipeline';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { REPORT_FILES, changeReport, reportZip } from './change-report';
+import type { ChangeReport } from './change-report';
 import { decodeContinuationToken, encodeContinuationToken, jobIdOf } from './job';
 import { failureMessage, outputVariables, runningSummary, successSummary } from './report';
 import type { WorkflowOutput } from './report';
@@ -27,6 +30,8 @@ export interface TriggerDeps {
   readonly functionName: string;
   /** Receives one line per decision; never the event, never credentials. */
   readonly log?: (message: string) => void;
+  /** An S3 client that acts with the job's artifact credentials, to write the change report. */
+  readonly s3WithCredentials?: (credentials: NonNullable<ConfirmedJob['artifactCredentials']>) => S3Client;
 }
 
 export type TriggerOutcome = 'STARTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ALREADY_ANSWERED';
@@ -137,10 +142,11 @@ async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) =>
     }
     case 'SUCCEEDED': {
       const output = safeParse(execution.output);
+      const written = await writeReport(job, deps, changeReport(status, output), log);
       return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
         jobId: job.id,
         executionDetails: {
-          summary: successSummary(output, consoleLink(executionArn)),
+          summary: successSummary(output, consoleLink(executionArn), written),
           externalExecutionId: executionArn,
           percentComplete: 100,
         },
@@ -148,13 +154,36 @@ async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) =>
       })), 'SUCCEEDED');
     }
     default: {
+      const written = await writeReport(job, deps, changeReport(status ?? 'UNKNOWN', {}, { error: execution.error, cause: execution.cause }), log);
       const failure: FailureDetails = {
         type: 'JobFailed',
-        message: failureMessage(status ?? 'UNKNOWN', execution.error, execution.cause, consoleLink(executionArn)),
+        message: failureMessage(status ?? 'UNKNOWN', execution.error, execution.cause, consoleLink(executionArn), written),
         externalExecutionId: executionArn,
       };
       return answerFailure(deps, job.id, failure, log);
     }
+  }
+}
+
+/**
+ * Writes the change report into the action's output artifact with the job's artifact credentials, when the
+ * action has one. Returns a sentence saying where it is (or why it is not there) for the summary.
+ */
+async function writeReport(job: ConfirmedJob, deps: TriggerDeps, report: ChangeReport, log: (m: string) => void): Promise<string | undefined> {
+  if (!job.output) return undefined;
+  if (!job.artifactCredentials || !deps.s3WithCredentials) {
+    log(`job ${job.id}: no artifact credentials to write the change report`);
+    return 'The change report could not be written (CodePipeline gave no artifact credentials).';
+  }
+  try {
+    await deps.s3WithCredentials(job.artifactCredentials).send(new PutObjectCommand({
+      Bucket: job.output.bucket, Key: job.output.key, Body: reportZip(report), ContentType: 'application/zip',
+    }));
+    log(`job ${job.id}: change report written to output artifact ${job.output.name}`);
+    return `Change report: output artifact ${job.output.name} (${REPORT_FILES.markdown}, ${REPORT_FILES.json}).`;
+  } catch (e) {
+    log(`job ${job.id}: could not write the change report: ${(e as Error).name}`);
+    return `The change report could not be written (${(e as Error).name}).`;
   }
 }
 

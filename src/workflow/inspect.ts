@@ -12,7 +12,7 @@ import type { ChangeContext, ChangeInput, ChangeVerdict } from '../policy/evalua
 import { applyFunctionAnswer, readAnswer } from '../policy/function-answer';
 import { propertyDiffs } from '../policy/property-diff';
 import { LIMITS } from '../shared/contract';
-import type { Deployment, InspectionResult, Violation } from '../shared/contract';
+import type { Deployment, InspectionResult, ReportedChange, Violation } from '../shared/contract';
 import { isTransient, truncate } from '../shared/errors';
 import type { FunctionPolicyAnswer } from '../shared/policy-document';
 
@@ -169,6 +169,7 @@ export function summarise(
     `${counted} ${what}: ${lines.join('; ')}`, 4000);
   return {
     verdict,
+    ...(deployment.report ? { changes: reportedChanges(verdicts, located) } : {}),
     changeCount: verdicts.length,
     violationCount: violations.length,
     violations: violations.slice(0, LIMITS.violationsInState),
@@ -180,4 +181,17 @@ export function summarise(
 
 function withProperties(lines: string[]): { properties?: string[] } {
   return lines.length > 0 ? { properties: lines } : {};
+}
+
+/** Every change's verdict, for the change report: at most LIMITS.changesInReport of them. */
+function reportedChanges(verdicts: ChangeVerdict[], located: LocatedChange[]): ReportedChange[] {
+  return verdicts.slice(0, LIMITS.changesInReport).map((v, i) => ({
+    logicalId: v.logicalId,
+    resourceType: v.resourceType,
+    action: v.action,
+    ...(v.replacement ? { replacement: v.replacement } : {}),
+    verdict: v.verdict,
+    rule: v.rule,
+    ...(located[i].path.length > 0 ? { path: located[i].path } : {}),
+  }));
 }
