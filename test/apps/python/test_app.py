@@ -362,8 +362,12 @@ def test_rules_on_properties_and_drift_from_python():
     pipeline = codepipeline.Pipeline(stack, "Pipeline", stages=[codepipeline.StageProps(stage_name="Source", actions=[
         cpactions.S3SourceAction(action_name="Source", bucket=bucket, bucket_key="source.zip", output=source)])])
     pipeline.add_stage(stage_name="Deploy", actions=[StepFunctionsDeployAction(
-        stack, "Deploy", input=source, stack_name="app", template_path="app.yaml", revert_drift=True)])
-    assert user_parameters(Template.from_stack(stack))["revertDrift"] is True
+        stack, "Deploy", input=source, stack_name="app", template_path="app.yaml", revert_drift=True,
+        report_artifact=codepipeline.Artifact("ChangeReport"))])
+    template = Template.from_stack(stack)
+    assert user_parameters(template)["revertDrift"] is True
+    assert user_parameters(template)["report"] is True
+    assert deploy_action(template)["OutputArtifacts"] == [{"Name": "ChangeReport"}]
 
 
 def test_permission_broadening_from_python():
