@@ -27,6 +27,32 @@ export function jobIdOf(event: unknown): string {
   return job.id;
 }
 
+/** Credentials CodePipeline hands an action for its artifacts. */
+export interface ArtifactCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+}
+
+/**
+ * The output artifact and the artifact credentials as the event gives them, for when CodePipeline's own
+ * description of the job does not: untrusted, so the caller accepts the location only in the bucket that
+ * CodePipeline's description names.
+ */
+export function outputOfEvent(event: unknown): { output?: { name: string; bucket: string; key: string }; credentials?: ArtifactCredentials } {
+  const data = (event as Record<string, any> | undefined)?.['CodePipeline.job']?.data;
+  const artifact = Array.isArray(data?.outputArtifacts) ? data.outputArtifacts[0] : undefined;
+  const s3 = artifact?.location?.s3Location;
+  const c = data?.artifactCredentials;
+  const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+  return {
+    ...(text(artifact?.name) && text(s3?.bucketName) && text(s3?.objectKey)
+      ? { output: { name: artifact.name, bucket: s3.bucketName, key: s3.objectKey } } : {}),
+    ...(c && text(c.accessKeyId) && text(c.secretAccessKey) && text(c.sessionToken)
+      ? { credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken } } : {}),
+  };
+}
+
 export function encodeContinuationToken(token: ContinuationToken): string {
   const encoded = JSON.stringify(token);
   if (encoded.length > LIMITS.continuationToken) {

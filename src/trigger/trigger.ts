@@ -11,7 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { REPORT_FILES, changeReport, reportZip } from './change-report';
 import type { ChangeReport } from './change-report';
-import { decodeContinuationToken, encodeContinuationToken, jobIdOf } from './job';
+import { decodeContinuationToken, encodeContinuationToken, jobIdOf, outputOfEvent } from './job';
 import { failureMessage, outputVariables, runningSummary, successSummary } from './report';
 import type { WorkflowOutput } from './report';
 import { LIMITS } from '../shared/contract';
@@ -59,6 +59,7 @@ export async function runTrigger(event: unknown, deps: TriggerDeps): Promise<Tri
     // A job CodePipeline does not know, or not this function's: nothing started, nothing answered.
     throw error;
   }
+  job = withEventOutput(job, event);
   try {
     return job.continuationToken ? await monitor(job, deps, log) : await start(job, deps, log);
   } catch (e) {
@@ -142,7 +143,7 @@ async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) =>
     }
     case 'SUCCEEDED': {
       const output = safeParse(execution.output);
-      const written = await writeReport(job, deps, changeReport(status, output), log);
+      const written = await writeReport(job, deps, () => changeReport(status, output), log);
       return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
         jobId: job.id,
         executionDetails: {
@@ -154,7 +155,7 @@ async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) =>
       })), 'SUCCEEDED');
     }
     default: {
-      const written = await writeReport(job, deps, changeReport(status ?? 'UNKNOWN', {}, { error: execution.error, cause: execution.cause }), log);
+      const written = await writeReport(job, deps, () => changeReport(status ?? 'UNKNOWN', {}, { error: execution.error, cause: execution.cause }), log);
       const failure: FailureDetails = {
         type: 'JobFailed',
         message: failureMessage(status ?? 'UNKNOWN', execution.error, execution.cause, consoleLink(executionArn), written),
@@ -166,10 +167,22 @@ async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) =>
 }
 
 /**
+ * CodePipeline's description of the job is trusted for where the output artifact goes; where it names none
+ * (GetJobDetails is documented for custom actions), the event's is taken, only in the same artifact bucket as
+ * the job's input, and with the event's credentials where the description gives none.
+ */
+function withEventOutput(job: ConfirmedJob, event: unknown): ConfirmedJob {
+  const fromEvent = outputOfEvent(event);
+  const output = job.output ?? (fromEvent.output && job.artifact && fromEvent.output.bucket === job.artifact.bucket ? fromEvent.output : undefined);
+  const artifactCredentials = job.artifactCredentials ?? fromEvent.credentials;
+  return { ...job, ...(output ? { output } : {}), ...(artifactCredentials ? { artifactCredentials } : {}) };
+}
+
+/**
  * Writes the change report into the action's output artifact with the job's artifact credentials, when the
  * action has one. Returns a sentence saying where it is (or why it is not there) for the summary.
  */
-async function writeReport(job: ConfirmedJob, deps: TriggerDeps, report: ChangeReport, log: (m: string) => void): Promise<string | undefined> {
+async function writeReport(job: ConfirmedJob, deps: TriggerDeps, report: () => ChangeReport, log: (m: string) => void): Promise<string | undefined> {
   if (!job.output) return undefined;
   if (!job.artifactCredentials || !deps.s3WithCredentials) {
     log(`job ${job.id}: no artifact credentials to write the change report`);
@@ -177,7 +190,7 @@ async function writeReport(job: ConfirmedJob, deps: TriggerDeps, report: ChangeR
   }
   try {
     await deps.s3WithCredentials(job.artifactCredentials).send(new PutObjectCommand({
-      Bucket: job.output.bucket, Key: job.output.key, Body: reportZip(report), ContentType: 'application/zip',
+      Bucket: job.output.bucket, Key: job.output.key, Body: reportZip(report()), ContentType: 'application/zip',
     }));
     log(`job ${job.id}: change report written to output artifact ${job.output.name}`);
     return `Change report: output artifact ${job.output.name} (${REPORT_FILES.markdown}, ${REPORT_FILES.json}).`;

@@ -6,7 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { unzipSync, strFromU8 } from 'fflate';
 import { ARTIFACT_CREDENTIALS, STATE_MACHINE_ARN } from '../fakes';
-import { deployment } from './fixtures';
+import { ARTIFACT, deployment } from './fixtures';
 import { JOB_ID, TriggerWorld, jobEvent } from './trigger-support';
 import { evaluateChange } from '../../src/policy/evaluate';
 import { LIMITS } from '../../src/shared/contract';
@@ -144,4 +144,44 @@ test('GIVEN a deployment with a report THEN the inspection keeps every change\'s
   expect(withReport.changes![0]).toEqual({ logicalId: 'Q0', resourceType: 'AWS::SQS::Queue', action: 'Add', verdict: 'ALLOW', rule: 'add-is-safe' });
   expect(withReport.changeCount).toBe(LIMITS.changesInReport + 5);
   expect(summarise(deployment(), located, verdicts, 0).changes).toBeUndefined();
+});
+
+describe('when CodePipeline\'s description of the job names no output artifact', () => {
+  /** The event names the output artifact (as Lambda invoke events do); GetJobDetails' answer does not. */
+  function eventWorld(bucket: string) {
+    const world = new TriggerWorld();
+    world.codepipeline.issue({ id: JOB_ID, continuationToken: TOKEN, artifact: ARTIFACT, artifactCredentials: undefined });
+    const event = jobEvent({ continuationToken: TOKEN });
+    (event as any)['CodePipeline.job'].data.outputArtifacts = [{ name: 'ChangeReport', location: { type: 'S3', s3Location: { bucketName: bucket, objectKey: OUTPUT.key } } }];
+    const credentials: unknown[] = [];
+    const run = () => runTrigger(event, { ...world.deps, s3WithCredentials: (c) => { credentials.push(c); return world.s3.client; } });
+    return { world, credentials, run };
+  }
+
+  test('GIVEN the event names one in the job\'s own artifact bucket THEN the report is written there with the event\'s credentials', async () => {
+    const { world, credentials, run } = eventWorld(ARTIFACT.bucket);
+    world.sfn.add({ name: EXECUTION_NAME, status: 'SUCCEEDED', output: JSON.stringify(OUTPUT_OF_AN_APPROVED_UPDATE) });
+    expect(await run()).toBe('SUCCEEDED');
+    expect(credentials).toEqual([ARTIFACT_CREDENTIALS]);
+    expect(world.s3.objects.has(`${ARTIFACT.bucket}/${OUTPUT.key}`)).toBe(true);
+  });
+
+  test('GIVEN the event names another bucket THEN nothing is written there: an event is not trusted', async () => {
+    const { world, credentials, run } = eventWorld('attacker-bucket');
+    world.sfn.add({ name: EXECUTION_NAME, status: 'SUCCEEDED', output: JSON.stringify(OUTPUT_OF_AN_APPROVED_UPDATE) });
+    expect(await run()).toBe('SUCCEEDED');
+    expect(credentials).toEqual([]);
+    expect([...world.s3.objects.keys()].filter((k) => k.startsWith('attacker-bucket/'))).toEqual([]);
+  });
+});
+
+test.each([
+  ['an inspection without its lists', { deployment: { stackName: 'prod-sample-app' }, inspection: { counts: { Add: 1 } }, operation: { outcome: 'SUCCEEDED' } }],
+  ['no inspection at all (a new stack)', { deployment: { stackName: 'prod-sample-app' }, stack: { next: 'CREATE' }, operation: { outcome: 'SUCCEEDED' } }],
+  ['an output that is not an object', 'not json'],
+])('GIVEN %s THEN the report is still written, with what there is', async (_what, output) => {
+  const { world, run, files } = reportWorld();
+  world.sfn.add({ name: EXECUTION_NAME, status: 'SUCCEEDED', output: typeof output === 'string' ? output : JSON.stringify(output) });
+  expect(await run()).toBe('SUCCEEDED');
+  expect(files()!.json).toMatchObject({ version: 1, status: 'SUCCEEDED' });
 });
