@@ -35,3 +35,7 @@ export interface ChangeDetailInput {
   };
 }
 
+/** The top-level property a detail's path is under (`/Properties/DBInstanceClass/...` -> `DBInstanceClass`), or undefined. */
+export function propertyOfPath(path: unknown): string | undefined {
+  return typeof path === 'string' ? /^\/Properties\/([^/]+)/.exec(path)?.[1] : undefined;
+}

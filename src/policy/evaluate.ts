@@ -3,6 +3,7 @@
  * (the `Changes` of `DescribeChangeSet`). Used by the task handler and by the offline checks alike.
  * It fails closed: a value it does not recognise is denied.
  */
+import { propertyOfPath } from './change-input';
 import type { ChangeDetailInput, ChangeInput } from './change-input';
 import { globMatches } from './glob';
 import { permissionBroadening } from './permissions';
@@ -257,7 +258,7 @@ function propertiesMatch(globs: readonly string[], rc: NonNullable<ChangeInput['
 function namesOf(detail: ChangeDetailInput): string[] {
   const target = detail?.Target;
   if (!target) return [];
-  const fromPath = typeof target.Path === 'string' ? /^\/Properties\/([^/]+)/.exec(target.Path)?.[1] : undefined;
+  const fromPath = propertyOfPath(target.Path);
   const attribute = typeof target.Attribute === 'string' && !/^properties$/i.test(target.Attribute) ? target.Attribute : undefined;
   const names = [target.Name, fromPath, attribute, target.Path].filter((n): n is string => typeof n === 'string' && n.length > 0);
   return [...new Set(names)];

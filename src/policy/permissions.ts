@@ -8,6 +8,7 @@
  * It reads the resource before and after (`BeforeContext` / `AfterContext`, given with property values).
  * Where it cannot see what a permission property becomes, it says the change widens permissions: fail closed.
  */
+import { propertyOfPath } from './change-input';
 import type { ChangeDetailInput, ChangeInput } from './change-input';
 
 /** How a property grants permissions. */
@@ -90,7 +91,7 @@ function touchedProperties(details: readonly ChangeDetailInput[] | undefined): S
     const attribute = typeof target?.Attribute === 'string' ? target.Attribute : undefined;
     // Another attribute (Tags, Metadata, UpdatePolicy...) grants nothing; a detail that does not say is a property.
     if (attribute !== undefined && !/^properties$/i.test(attribute)) continue;
-    const fromPath = typeof target?.Path === 'string' ? /^\/Properties\/([^/]+)/.exec(target.Path)?.[1] : undefined;
+    const fromPath = propertyOfPath(target?.Path);
     if (!target?.Name && !fromPath) return undefined;
     for (const name of [target?.Name, fromPath]) if (name) names.add(name);
   }
