@@ -41,7 +41,8 @@ export interface LocalExecutionOptions {
   /**
    * Called when a Task state that follows a Wait state starts, with the seconds that Wait asked for: the time the
    * Wait takes is the caller's to spend (move a virtual clock, sleep on one). Every Wait state must then lead
-   * straight to a Task state and pass its input through, and the definition may have no Map or Parallel state.
+   * straight to a Task state and pass its input through. Inside a Map's iterations, which run at once, each Task
+   * takes the pending Wait that leads to it, so their waits are spent one after another: an upper bound of the time.
    * @default - Wait states take no time at all
    */
   readonly afterWait?: (wait: { readonly state: string; readonly seconds: number }) => void | Promise<void>;
@@ -95,7 +96,9 @@ export function startLocalExecution(definition: StateMachineDefinition, input: u
   const byName = Object.fromEntries(states);
   if (options.afterWait) checkWaitsLeadToTasks(definition);
 
-  let pendingWait: string | undefined;
+  // Without Map or Parallel states one Wait at a time is pending; iterations that run at once may each have one.
+  const concurrent = states.some(([, s]) => s.Type === 'Map' || s.Type === 'Parallel');
+  const pendingWaits: string[] = [];
   let protocolError: Error | undefined;
   const waitTimeOverrides: Record<string, number> = {};
   for (const [name] of states.filter(([, s]) => s.Type === 'Wait')) {
@@ -103,8 +106,8 @@ export function startLocalExecution(definition: StateMachineDefinition, input: u
       enumerable: true,
       get: () => {
         if (!options.afterWait) return 0;
-        if (pendingWait) protocolError ??= new Error(`Wait "${name}" ran while Wait "${pendingWait}" was still pending`);
-        pendingWait = name;
+        if (pendingWaits.length > 0 && !concurrent) protocolError ??= new Error(`Wait "${name}" ran while Wait "${pendingWaits[0]}" was still pending`);
+        pendingWaits.push(name);
         return 0;
       },
     });
@@ -117,11 +120,11 @@ export function startLocalExecution(definition: StateMachineDefinition, input: u
   const taskResourceLocalHandlers: Record<string, (payload: any) => Promise<any>> = {};
   for (const [name, task] of states.filter(([, s]) => s.Type === 'Task')) {
     taskResourceLocalHandlers[name] = async (payload: any) => {
-      if (pendingWait) {
-        const waitState = pendingWait;
+      const waited = concurrent ? pendingWaits.findIndex((w) => byName[w].Next === name) : pendingWaits.length > 0 ? 0 : -1;
+      if (waited >= 0) {
+        const [waitState] = pendingWaits.splice(waited, 1);
         const wait = byName[waitState];
         if (wait.Next !== name) throw new Error(`Wait "${waitState}" was followed by "${name}", not by "${wait.Next}"`);
-        pendingWait = undefined;
         await options.afterWait?.({ state: waitState, seconds: waitSecondsOf(waitState, wait, rawInputOf(name, task, payload)) });
       }
       if (++taskInvocations > maxTasks) {
@@ -158,16 +161,13 @@ export function startLocalExecution(definition: StateMachineDefinition, input: u
   return Promise.all([ended, logs]).then(([end]) => {
     if (aborted) throw new RunawayExecution(maxTasks);
     if (protocolError) throw protocolError;
-    if (pendingWait) throw new Error(`the execution ended during Wait "${pendingWait}"`);
+    if (pendingWaits.length > 0) throw new Error(`the execution ended during Wait "${pendingWaits[0]}"`);
     return { ...end, events, taskInvocations };
   });
 }
 
 function checkWaitsLeadToTasks(definition: StateMachineDefinition): void {
-  const states = definition.States;
-  if (Object.values(states).some((s) => s.Type === 'Map' || s.Type === 'Parallel')) {
-    throw new Error('nested state machines (Map, Parallel) are not modelled');
-  }
+  const states = Object.fromEntries(allStates(definition));
   for (const name of statesOfType(definition, 'Wait')) {
     const wait = states[name];
     if (states[wait.Next]?.Type !== 'Task') {

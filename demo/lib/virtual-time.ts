@@ -67,10 +67,13 @@ export class SleepingClock extends VirtualClock {
 export function rawInputOf(name: string, task: Record<string, any>, payload: any): any {
   if ((task.InputPath ?? '$') !== '$') throw new Error(`Task "${name}" has an InputPath: not modelled`);
   if (task.Parameters === undefined) return payload;
-  // The deploy workflow's payload is { task, state.$: "$" }: the whole input is under one key.
-  const whole = Object.entries(task.Parameters as Record<string, unknown>).find(([key, value]) => key.endsWith('.$') && value === '$');
-  if (!whole) throw new Error(`Task "${name}": its Parameters do not carry the whole input ("key.$": "$")`);
-  return payload[whole[0].slice(0, -2)];
+  // The deploy workflow's payload is { task, state.$: "$" }: the whole input is under one key; or, for the stack
+  // a unit deploys, { task, state.$: "$.unit.current" }: that part of the input, which is all its Wait reads.
+  const carried = Object.entries(task.Parameters as Record<string, unknown>)
+    .find(([key, value]) => key.endsWith('.$') && typeof value === 'string' && /^\$(\.[A-Za-z0-9_]+)*$/.test(value));
+  if (!carried) throw new Error(`Task "${name}": its Parameters do not carry its input ("key.$": "$" or "$.a.b")`);
+  const keys = (carried[1] as string).split('.').slice(1);
+  return keys.reduceRight((inner: any, key) => ({ [key]: inner }), payload[carried[0].slice(0, -2)]);
 }
 
 /** The seconds a Wait state waits for, from `Seconds` or a `SecondsPath` of the form $.a.b.c. */

@@ -12,9 +12,66 @@ import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
 import { CONFIG_VERSION, DEFAULTS, LIMITS, STAGING_PREFIX } from '../shared/contract';
-import type { ActionConfig } from '../shared/contract';
+import { defaultTemplatePath } from '../shared/contract';
+import type { ActionConfig, UnitStackConfig } from '../shared/contract';
+import { MAX_UNIT_STACKS, outputReference } from '../shared/config';
 import { STACK_NAME, artifactPathProblem, fullStackName } from '../shared/naming';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
+
+/** One stack of a unit: several stacks that one `StepFunctionsDeployAction` reviews together (`stacks`). */
+export interface StackToDeploy {
+  /** The stack's name. With the action's `environmentName`, the deployed stack is `<environmentName>-<stackName>`. */
+  readonly stackName: string;
+
+  /** The template's path inside the input artifact, for example `Network.template.json`. */
+  readonly templatePath: string;
+
+  /**
+   * The path, inside the input artifact, of the stack's template configuration file (`Parameters`, `Tags`,
+   * `StackPolicy`), as for a single stack.
+   * @default - none
+   */
+  readonly templateConfigurationPath?: string;
+
+  /**
+   * Stack parameters. They win over the template configuration file's.
+   * @default - none
+   */
+  readonly parameterOverrides?: { [name: string]: string };
+
+  /**
+   * Parameters whose values are outputs of earlier stacks of the unit, written `<stackName>.<OutputKey>`, for
+   * example `{ VpcId: 'network.VpcId' }`. The stack is then reviewed in a later wave, once that stack is deployed.
+   * @default - none
+   */
+  readonly parameterOutputs?: { [name: string]: string };
+
+  /**
+   * Earlier stacks of the unit that this one needs deployed before its change set can be created (it imports
+   * their exports): it is reviewed in a later wave. A stack whose change set fails only because an export of an
+   * earlier stack of its wave does not exist yet goes to the next wave by itself.
+   * @default - none
+   */
+  readonly dependsOn?: string[];
+
+  /**
+   * Stack tags. They win over the template configuration file's.
+   * @default - none
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
+   * The capabilities the template needs.
+   * @default - none
+   */
+  readonly capabilities?: CfnCapabilities[];
+
+  /**
+   * The CloudFormation service role for this stack.
+   * @default - the action's `deploymentRole` (or the role it creates), shared by the unit's stacks
+   */
+  readonly deploymentRole?: iam.IRole;
+}
 
 /** Properties of a `StepFunctionsDeployAction`. */
 export interface StepFunctionsDeployActionProps {
@@ -27,8 +84,11 @@ export interface StepFunctionsDeployActionProps {
   /** The artifact that holds the template (and the template configuration file, if any). */
   readonly input: codepipeline.Artifact;
 
-  /** The name of the stack to deploy. With `environmentName`, the deployed stack is `<environmentName>-<stackName>`. */
-  readonly stackName: string;
+  /**
+   * The name of the stack to deploy. With `environmentName`, the deployed stack is `<environmentName>-<stackName>`.
+   * @default - none: give either `stackName` and `templatePath`, or `stacks`
+   */
+  readonly stackName?: string;
 
   /**
    * An environment name (dev, test, prod) that prefixes the stack name, as in the seed sample.
@@ -36,8 +96,23 @@ export interface StepFunctionsDeployActionProps {
    */
   readonly environmentName?: string;
 
-  /** The template's path inside the input artifact, for example `infra/app.yaml`. */
-  readonly templatePath: string;
+  /**
+   * The template's path inside the input artifact, for example `infra/app.yaml`.
+   * @default - none: give either `stackName` and `templatePath`, or `stacks`
+   */
+  readonly templatePath?: string;
+
+  /**
+   * Several stacks reviewed as one unit, in the order they are deployed, instead of `stackName` and
+   * `templatePath`. Every change set of the unit is created and judged by the safety policy before any is
+   * executed; the unit's verdict is the worst of all; one approval (with `UnsafeChangeAction.requireApproval()`)
+   * covers the whole unit; a refused unit executes nothing. Then the change sets execute one after another, and
+   * a failure leaves the later stacks untouched. A stack that needs an earlier one deployed first (`dependsOn`,
+   * `parameterOutputs`) is reviewed in a later wave. The policy, strategy, timeout and the other settings of the
+   * action apply to every stack.
+   * @default - one stack: `stackName` and `templatePath`
+   */
+  readonly stacks?: StackToDeploy[];
 
   /**
    * The path, inside the input artifact, of a template configuration file in the format of
@@ -210,8 +285,10 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   public readonly taskFunction: lambda.IFunction;
   /** The role CloudFormation assumes to deploy the stack. */
   public readonly deploymentRole: iam.IRole;
-  /** The full name of the deployed stack (with the environment prefix). */
+  /** The full name of the deployed stack (with the environment prefix); with `stacks`, the first one's. */
   public readonly stackName: string;
+  /** The full names of the deployed stacks, in the order they are deployed. */
+  public readonly stackNames: string[];
 
   private readonly inner: cpactions.LambdaInvokeAction;
   private readonly createdDeploymentRole?: iam.Role;
@@ -228,7 +305,9 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     this.stateMachine = this.deployStateMachine.stateMachine;
     this.triggerFunction = this.deployStateMachine.triggerFunction;
     this.taskFunction = this.deployStateMachine.taskFunction;
-    this.stackName = fullStackName(props.stackName, props.environmentName);
+    const stacks: StackToDeploy[] = props.stacks ?? [{ ...props, stackName: props.stackName!, templatePath: props.templatePath! }];
+    this.stackNames = stacks.map((st) => fullStackName(st.stackName, props.environmentName));
+    this.stackName = this.stackNames[0];
     this.inputFileBucket = props.inputFileBucket;
     this.inputFileKey = props.inputFileKey;
     this.hasReport = props.reportArtifact !== undefined;
@@ -236,7 +315,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     if (!props.deploymentRole) {
       this.createdDeploymentRole = new iam.Role(this, 'DeploymentRole', {
         assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
-        description: `CloudFormation service role for stack ${this.stackName}`,
+        description: `CloudFormation service role for stack ${this.stackNames.join(', ')}`.slice(0, 1000),
       });
       if (props.adminPermissions) {
         this.createdDeploymentRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['*'], resources: ['*'] }));
@@ -255,16 +334,17 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       throw new Error('StepFunctionsDeployAction: safetyPolicy and onUnsafeChange must come from SafetyPolicy and UnsafeChangeAction\'s static methods');
     }
     if (strategy) checkStrategy(policy, strategy, props);
+    if (props.stacks && strategy?.newStacks) {
+      throw new Error('StepFunctionsDeployAction: UnsafeChangeAction.deployToNewStack() is not available with stacks: a unit is refused or ' +
+        'approved as a whole; use UnsafeChangeAction.fail() or requireApproval()');
+    }
 
-    const config: ActionConfig = {
+    const { stackName: firstName, ...firstStack } = stackConfig(stacks[0]);
+    const config = {
       v: CONFIG_VERSION,
-      stackName: props.stackName,
+      ...(props.stacks ? { stacks: props.stacks.map(unitStackConfig) } : { stackName: firstName }),
       ...(props.environmentName ? { environmentName: props.environmentName } : {}),
-      templatePath: props.templatePath,
-      ...(props.templateConfigurationPath ? { templateConfigurationPath: props.templateConfigurationPath } : {}),
-      ...(props.parameterOverrides && Object.keys(props.parameterOverrides).length > 0 ? { parameterOverrides: props.parameterOverrides } : {}),
-      ...(props.tags && Object.keys(props.tags).length > 0 ? { tags: props.tags } : {}),
-      ...(capabilitiesOf(props).length > 0 ? { capabilities: capabilitiesOf(props) } : {}),
+      ...(props.stacks ? {} : firstStack),
       roleArn: this.deploymentRole.roleArn,
       ...(props.targetAccountRole ? { assumeRoleArn: props.targetAccountRole.roleArn } : {}),
       // Written even when it is the default: what the action was synthesized with is what it deploys with.
@@ -277,7 +357,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
       ...(props.revertDrift ? { revertDrift: true } : {}),
       ...(props.reportArtifact ? { report: true } : {}),
-    };
+    } as ActionConfig;
     checkUserParametersLength(config);
 
     this.inner = new cpactions.LambdaInvokeAction({
@@ -295,14 +375,14 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       // The rights on the stack and the deployment role are the target account role's own.
       this.deployStateMachine._grantAssumeRole(props.targetAccountRole);
     } else {
-      this.deployStateMachine._grantDeployment({
+      stacks.forEach((st, i) => this.deployStateMachine._grantDeployment({
         owner: this.node.path,
-        stackName: this.stackName,
-        deploymentRole: this.deploymentRole,
+        stackName: this.stackNames[i],
+        deploymentRole: st.deploymentRole ?? this.deploymentRole,
         ...(strategy?.newStacks ? { blueGreen: strategy.newStacks } : {}),
         nestedStacks: props.includeNestedStacks !== false,
         deleteRolledBack: !!props.recreateRolledBackStack,
-      });
+      }));
     }
     this.targetAccountRole = props.targetAccountRole;
     policy.grantRights();
@@ -357,6 +437,17 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   }
 
   /**
+   * A reference to an output variable of one stack of a unit (`stacks`): `<stack>_Outcome` (`CREATED`,
+   * `UPDATED`, `NO_CHANGES`), and each output of that stack as `<stack>_<OutputKey>`, where `<stack>` is the
+   * stack's full name (with the environment prefix). The unit's own `Outcome` is `DEPLOYED` or `NO_CHANGES`.
+   */
+  public stackVariable(stackName: string, variableName: string): string {
+    const full = this.stackNames.includes(stackName) ? stackName : this.stackNames.find((n) => n.endsWith(`-${stackName}`));
+    if (!full) throw new Error(`StepFunctionsDeployAction.stackVariable: ${stackName} is not a stack of this action (${this.stackNames.join(', ')})`);
+    return this.inner.variable(`${full}_${variableName}`);
+  }
+
+  /**
    * Lets a person or role approve or reject the change sets that wait for a decision
    * (`UnsafeChangeAction.requireApproval()`): `states:SendTaskSuccess` and `states:SendTaskFailure` on the
    * deploy state machine.
@@ -380,22 +471,44 @@ function timeoutSecondsOf(props: StepFunctionsDeployActionProps): number {
   return props.timeout && !props.timeout.isUnresolved() ? props.timeout.toSeconds() : DEFAULTS.timeoutMinutes * 60;
 }
 
-function capabilitiesOf(props: StepFunctionsDeployActionProps): string[] {
-  return (props.capabilities ?? []).filter((c) => c !== CfnCapabilities.NONE);
+function capabilitiesOf(stack: { capabilities?: CfnCapabilities[] }): string[] {
+  return (stack.capabilities ?? []).filter((c) => c !== CfnCapabilities.NONE);
+}
+
+/** A stack's own keys of the configuration, empty ones left out. */
+function stackConfig(stack: StackToDeploy): UnitStackConfig {
+  const nonEmpty = (map?: { [key: string]: string }) => map && Object.keys(map).length > 0;
+  return {
+    stackName: stack.stackName,
+    templatePath: stack.templatePath,
+    ...(stack.templateConfigurationPath ? { templateConfigurationPath: stack.templateConfigurationPath } : {}),
+    ...(nonEmpty(stack.parameterOverrides) ? { parameterOverrides: stack.parameterOverrides } : {}),
+    ...(stack.tags && nonEmpty(stack.tags) ? { tags: stack.tags } : {}),
+    ...(capabilitiesOf(stack).length > 0 ? { capabilities: capabilitiesOf(stack) } : {}),
+  };
+}
+
+/** A unit's stack in the configuration: its name only when everything else is the default (UserParameters are short). */
+function unitStackConfig(stack: StackToDeploy): string | UnitStackConfig {
+  const entry: UnitStackConfig = {
+    ...stackConfig(stack),
+    ...(stack.parameterOutputs && Object.keys(stack.parameterOutputs).length > 0 ? { parameterOutputs: stack.parameterOutputs } : {}),
+    ...(stack.dependsOn && stack.dependsOn.length > 0 ? { dependsOn: stack.dependsOn } : {}),
+    ...(stack.deploymentRole ? { roleArn: stack.deploymentRole.roleArn } : {}),
+  };
+  const { stackName, templatePath, ...rest } = entry;
+  return templatePath === defaultTemplatePath(stackName) && Object.keys(rest).length === 0 ? stackName : entry;
 }
 
 function validateProps(props: StepFunctionsDeployActionProps): void {
   const where = 'StepFunctionsDeployAction';
-  if (!Token.isUnresolved(props.stackName)) {
-    const full = fullStackName(props.stackName, props.environmentName);
-    if (!STACK_NAME.test(full)) {
-      throw new Error(`${where}: stack name "${full}" is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`);
+  if (props.stacks) {
+    validateUnit(props);
+  } else {
+    if (props.stackName === undefined || props.templatePath === undefined) {
+      throw new Error(`${where}: give stackName and templatePath for one stack, or stacks for several`);
     }
-  }
-  for (const [key, value] of [['templatePath', props.templatePath], ['templateConfigurationPath', props.templateConfigurationPath]] as const) {
-    if (value === undefined && key === 'templateConfigurationPath') continue;
-    const problem = artifactPathProblem(value as string);
-    if (problem) throw new Error(`${where}: ${key} ${problem}`);
+    validateStack(props.stackName, props, where);
   }
   if (props.targetAccountRole && !props.deploymentRole) {
     throw new Error(`${where}: with targetAccountRole, give deploymentRole too: a CloudFormation service role of the target account`);
@@ -418,6 +531,51 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
       throw new Error(`${where}: timeout must be a whole number of minutes from 1 to ${DEFAULTS.maxTimeoutMinutes} (CodePipeline allows a Lambda action 24 hours), not ${minutes}`);
     }
   }
+}
+
+/** A stack's name and paths. */
+function validateStack(stackName: string, stack: { templatePath?: string; templateConfigurationPath?: string }, where: string, environmentName?: string): void {
+  if (!Token.isUnresolved(stackName)) {
+    const full = fullStackName(stackName, environmentName);
+    if (!STACK_NAME.test(full)) {
+      throw new Error(`${where}: stack name "${full}" is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`);
+    }
+  }
+  for (const [key, value] of [['templatePath', stack.templatePath], ['templateConfigurationPath', stack.templateConfigurationPath]] as const) {
+    if (value === undefined && key === 'templateConfigurationPath') continue;
+    const problem = artifactPathProblem(value as string);
+    if (problem) throw new Error(`${where}: ${key} ${problem}`);
+  }
+}
+
+/** A unit: its own stack settings only, unique names, dependencies on earlier stacks, no strategy it cannot keep. */
+function validateUnit(props: StepFunctionsDeployActionProps): void {
+  const where = 'StepFunctionsDeployAction';
+  const stacks = props.stacks!;
+  const single = (['stackName', 'templatePath', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities'] as const)
+    .filter((k) => props[k] !== undefined);
+  if (single.length > 0) throw new Error(`${where}: with stacks, give ${single.join(', ')} for each stack in stacks instead`);
+  if (stacks.length < 1 || stacks.length > MAX_UNIT_STACKS) throw new Error(`${where}: stacks must hold 1 to ${MAX_UNIT_STACKS} stacks, not ${stacks.length}`);
+  if (props.recreateRolledBackStack) throw new Error(`${where}: recreateRolledBackStack is not available with stacks: deploy such a stack on its own`);
+  if (props.reportArtifact) throw new Error(`${where}: reportArtifact is not available with stacks yet: the failure message and summary name every stack's changes`);
+  const earlier: string[] = [];
+  stacks.forEach((stack, i) => {
+    const at = `${where}: stacks[${i}]`;
+    if (Token.isUnresolved(stack.stackName)) throw new Error(`${at}: stack names of a unit must be known at synth, not tokens`);
+    validateStack(stack.stackName, stack, at, props.environmentName);
+    if (earlier.includes(stack.stackName)) throw new Error(`${at}: stack ${stack.stackName} is in the unit twice`);
+    const needs = [
+      ...(stack.dependsOn ?? []).map((name) => ({ name, what: 'dependsOn' })),
+      ...Object.entries(stack.parameterOutputs ?? {}).map(([parameter, ref]) => ({ name: outputReference(ref)?.stackName ?? ref, what: `parameterOutputs.${parameter}` })),
+    ];
+    for (const need of needs) {
+      if (!earlier.includes(need.name)) {
+        throw new Error(`${at}: ${need.what} names ${JSON.stringify(need.name)}, which is not an earlier stack of the unit ` +
+          '(stacks deploy in the order given; parameterOutputs values are "<earlier stack>.<OutputKey>")');
+      }
+    }
+    earlier.push(stack.stackName);
+  });
 }
 
 /** A strategy that asks a person needs a policy that can ask, and a wait that ends before the action's deadline. */

@@ -5,7 +5,8 @@
  * deployment with it, and the workflow builds it again from CodePipeline's answer to check its input.
  */
 import { CONFIG_VERSION, DEFAULTS, LIMITS } from './contract';
-import type { ActionConfig, ArtifactLocation, Deployment } from './contract';
+import { defaultTemplatePath } from './contract';
+import type { ActionConfig, ArtifactLocation, Deployment, UnitStack, UnitStackConfig } from './contract';
 import { ConfigurationError } from './errors';
 import { parseJson } from './json';
 import { STACK_NAME, artifactPathProblem, changeSetNameFor, fullStackName } from './naming';
@@ -28,6 +29,7 @@ const KEYS: Record<keyof ActionConfig, true> = {
   recreateRolledBackStack: true,
   revertDrift: true,
   report: true,
+  stacks: true,
   policy: true,
   onUnsafe: true,
   pollIntervalSeconds: true,
@@ -49,6 +51,8 @@ export const INPUT_FILE_KEYS: readonly (keyof ActionConfig)[] = [
 const SEED_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
 
 const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'];
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 
 /** Parses UserParameters: JSON, at most 1000 characters, an object. */
 export function parseUserParameters(text: string | undefined): Record<string, unknown> {
@@ -107,8 +111,14 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
   const unknown = Object.keys(merged).filter((k) => !owned(KEYS, k) && !SEED_KEYS.includes(k));
   if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
 
-  const c = merged as Record<string, any>;
+  let c = merged as Record<string, any>;
   if (c.v !== undefined && c.v !== CONFIG_VERSION) problems.push(`"v" is ${JSON.stringify(c.v)}; this version reads ${CONFIG_VERSION}`);
+  if (c.stacks !== undefined) {
+    const unit = unitProblems(c);
+    problems.push(...unit.problems);
+    // The single-stack checks below then read the first stack.
+    if (unit.first) c = { ...c, ...unit.first };
+  }
   if (typeof c.stackName !== 'string') {
     problems.push('"stackName" is missing');
   } else {
@@ -135,7 +145,7 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
     }
   }
   for (const key of ['roleArn', 'assumeRoleArn'] as const) {
-    if (c[key] !== undefined && (typeof c[key] !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(c[key]))) {
+    if (c[key] !== undefined && (typeof c[key] !== 'string' || !ROLE_ARN.test(c[key]))) {
       problems.push(`"${key}" must be an IAM role ARN`);
     }
   }
@@ -160,6 +170,97 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
   return config as ActionConfig;
 }
 
+/** The most stacks one unit may hold. */
+export const MAX_UNIT_STACKS = 50;
+
+/** The keys a unit's stack entry may hold. */
+const STACK_KEYS: Record<keyof UnitStackConfig, true> = {
+  stackName: true, templatePath: true, templateConfigurationPath: true, parameterOverrides: true, tags: true, capabilities: true,
+  roleArn: true, dependsOn: true, parameterOutputs: true,
+};
+
+/** The single-stack keys that `stacks` replaces. */
+const SINGLE_STACK_KEYS = ['stackName', 'templatePath', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities'];
+
+/**
+ * Checks a unit (`stacks`): each entry a stack name or an object of STACK_KEYS, names unique, dependencies and
+ * output references naming earlier stacks of the unit. Returns the first stack's keys for the checks every
+ * deployment gets.
+ */
+function unitProblems(c: Record<string, any>): { problems: string[]; first?: Record<string, unknown> } {
+  const problems: string[] = [];
+  if (!Array.isArray(c.stacks) || c.stacks.length < 1 || c.stacks.length > MAX_UNIT_STACKS) {
+    return { problems: [`"stacks" must be a list of 1 to ${MAX_UNIT_STACKS} stacks`] };
+  }
+  const given = SINGLE_STACK_KEYS.filter((k) => c[k] !== undefined);
+  if (given.length > 0) problems.push(`"stacks" replaces ${given.map((k) => JSON.stringify(k)).join(', ')}: give each stack its own`);
+  if (c.onUnsafe?.type === 'deployToNewStack') problems.push('"stacks" cannot switch to new stacks (deployToNewStack)');
+  if (c.recreateRolledBackStack) problems.push('"stacks" cannot recreate rolled-back stacks (recreateRolledBackStack)');
+  const entries = (c.stacks as unknown[]).map(unitStackConfig);
+  const seen: string[] = [];
+  entries.forEach((entry, i) => {
+    const where = `"stacks"[${i}]`;
+    if (entry === undefined) {
+      problems.push(`${where} must be a stack name or an object with stackName`);
+      seen.push('');
+      return;
+    }
+    const unknown = Object.keys(entry).filter((k) => !Object.prototype.hasOwnProperty.call(STACK_KEYS, k));
+    if (unknown.length > 0) problems.push(`${where} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+    const name = entry.stackName;
+    if (typeof name !== 'string' || !STACK_NAME.test(fullStackName(name, c.environmentName))) {
+      problems.push(`${where}: stack name ${JSON.stringify(name)} is invalid: a letter, then letters, digits or hyphens, 128 characters at most`);
+    } else if (seen.includes(name)) {
+      problems.push(`${where}: stack ${name} is in the unit twice`);
+    }
+    for (const key of ['templatePath', 'templateConfigurationPath'] as const) {
+      if (entry[key] === undefined) continue;
+      const problem = typeof entry[key] === 'string' ? artifactPathProblem(entry[key]) : 'must be a path';
+      if (problem) problems.push(`${where}: "${key}" ${problem}`);
+    }
+    for (const key of ['parameterOverrides', 'tags', 'parameterOutputs'] as const) {
+      if (entry[key] !== undefined && !isStringMap(entry[key])) problems.push(`${where}: "${key}" must be an object of string values`);
+    }
+    if (entry.capabilities !== undefined && (!Array.isArray(entry.capabilities) || entry.capabilities.some((x) => !CAPABILITIES.includes(x)))) {
+      problems.push(`${where}: "capabilities" must be a list of ${CAPABILITIES.join(', ')}`);
+    }
+    if (entry.roleArn !== undefined && (typeof entry.roleArn !== 'string' || !ROLE_ARN.test(entry.roleArn))) {
+      problems.push(`${where}: "roleArn" must be an IAM role ARN`);
+    }
+    const needs = [
+      ...(Array.isArray(entry.dependsOn) ? entry.dependsOn : entry.dependsOn === undefined ? [] : [null]),
+      ...Object.values(isStringMap(entry.parameterOutputs) ? entry.parameterOutputs : {}).map((ref) => outputReference(ref)?.stackName ?? null),
+    ];
+    for (const need of needs) {
+      if (typeof need !== 'string' || !seen.includes(need)) {
+        problems.push(`${where}: ${JSON.stringify(need)} is not an earlier stack of the unit ("dependsOn" names earlier stacks; ` +
+          '"parameterOutputs" values are "<earlier stack>.<output key>")');
+      }
+    }
+    seen.push(typeof name === 'string' ? name : '');
+  });
+  const first = entries[0];
+  return {
+    problems,
+    ...(first ? { first: { stackName: first.stackName, templatePath: first.templatePath ?? defaultTemplatePath(String(first.stackName)) } } : {}),
+  };
+}
+
+/** A unit's stack entry as an object: a plain name is the stack with its CDK template file. */
+function unitStackConfig(entry: unknown): Record<string, any> | undefined {
+  if (typeof entry === 'string') return { stackName: entry };
+  if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) return entry as Record<string, any>;
+  return undefined;
+}
+
+/** `<stack name>.<output key>`: the stack name has no dots, so the first dot splits them. */
+export function outputReference(ref: unknown): { stackName: string; outputKey: string } | undefined {
+  if (typeof ref !== 'string') return undefined;
+  const dot = ref.indexOf('.');
+  if (dot < 1 || dot === ref.length - 1) return undefined;
+  return { stackName: ref.slice(0, dot), outputKey: ref.slice(dot + 1) };
+}
+
 /** What the deployment needs to know about the job: CodePipeline's answer, not the event. */
 export interface JobFacts {
   readonly id: string;
@@ -174,6 +275,8 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     throw new ConfigurationError('the job has no input artifact in S3: give the action the artifact that holds the template');
   }
   const timeoutMinutes = config.timeoutMinutes ?? DEFAULTS.timeoutMinutes;
+  const unit = config.stacks ? unitOf(config) : undefined;
+  const head = unit?.[0];
   return {
     stackName: fullStackName(config.stackName, config.environmentName),
     templatePath: config.templatePath,
@@ -196,6 +299,62 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     ...(config.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
     ...(config.revertDrift ? { revertDrift: true } : {}),
     ...(config.report ? { report: true } : {}),
+    ...(head ? { ...unitHead(head), unit } : {}),
+  };
+}
+
+/** The unit's stacks with every default filled in and full names. */
+function unitOf(config: ActionConfig): UnitStack[] {
+  const full = (name: string) => fullStackName(name, config.environmentName);
+  return (config.stacks ?? []).map((entry) => {
+    const s: UnitStackConfig = typeof entry === 'string' ? { stackName: entry } : entry;
+    const parameterOutputs = Object.fromEntries(Object.entries(s.parameterOutputs ?? {}).map(([parameter, ref]) => {
+      const { stackName, outputKey } = outputReference(ref)!;
+      return [parameter, `${full(stackName)}.${outputKey}`];
+    }));
+    return {
+      stackName: full(s.stackName),
+      templatePath: s.templatePath ?? defaultTemplatePath(s.stackName),
+      ...(s.templateConfigurationPath ? { templateConfigurationPath: s.templateConfigurationPath } : {}),
+      parameterOverrides: s.parameterOverrides ?? {},
+      tags: s.tags ?? {},
+      capabilities: s.capabilities ?? [],
+      ...(s.roleArn ?? config.roleArn ? { roleArn: s.roleArn ?? config.roleArn } : {}),
+      dependsOn: (s.dependsOn ?? []).map(full),
+      parameterOutputs,
+    };
+  });
+}
+
+/** The single-stack fields of a unit's deployment: its first stack's. */
+function unitHead(head: UnitStack): Partial<Deployment> {
+  return {
+    stackName: head.stackName,
+    templatePath: head.templatePath,
+    ...(head.templateConfigurationPath ? { templateConfigurationPath: head.templateConfigurationPath } : {}),
+    parameterOverrides: head.parameterOverrides,
+    tags: head.tags,
+    capabilities: head.capabilities,
+  };
+}
+
+/**
+ * The deployment of one stack of a unit: the unit's, with that stack's fields; without the unit (the stack tasks
+ * see one stack). `parameters` are the values its parameterOutputs resolved to.
+ */
+export function memberDeployment(deployment: Deployment, index: number, parameters: Record<string, string> = {}): Deployment {
+  const { unit, templateConfigurationPath: _t, roleArn: _r, ...shared } = deployment;
+  const s = unit![index];
+  return {
+    ...shared,
+    stackName: s.stackName,
+    templatePath: s.templatePath,
+    ...(s.templateConfigurationPath ? { templateConfigurationPath: s.templateConfigurationPath } : {}),
+    parameterOverrides: { ...s.parameterOverrides, ...parameters },
+    tags: s.tags,
+    capabilities: s.capabilities,
+    ...(s.roleArn ? { roleArn: s.roleArn } : {}),
+    unitSize: unit!.length,
   };
 }
 

@@ -58,6 +58,7 @@ export const STAGING_PREFIX = 'sfn-deploy-action-staging';
  */
 export interface ActionConfig {
   readonly v?: number;
+  /** One stack: its name. With `stacks`, the first stack's (filled in when the configuration is read). */
   readonly stackName: string;
   readonly environmentName?: string;
   readonly templatePath: string;
@@ -77,8 +78,33 @@ export interface ActionConfig {
   readonly revertDrift?: boolean;
   /** The action has an output artifact for the change report. */
   readonly report?: boolean;
+  /**
+   * Several stacks reviewed as one unit, in the order they execute: each entry a stack name (its template is
+   * `<stackName>.template.json`, CDK's name) or the stack's own settings. Instead of the single-stack keys.
+   */
+  readonly stacks?: (string | UnitStackConfig)[];
   readonly s3Bucket?: string;
   readonly stateMachineFile?: string;
+}
+
+/** One stack of a unit, as UserParameters holds it (names without the environment prefix). */
+export interface UnitStackConfig {
+  readonly stackName: string;
+  readonly templatePath?: string;
+  readonly templateConfigurationPath?: string;
+  readonly parameterOverrides?: Record<string, string>;
+  readonly tags?: Record<string, string>;
+  readonly capabilities?: string[];
+  readonly roleArn?: string;
+  /** Stacks of the unit this one needs deployed first (it imports their exports): it is reviewed in a later wave. */
+  readonly dependsOn?: string[];
+  /** Parameters whose values are outputs of earlier stacks of the unit: `{ "VpcId": "network.VpcId" }`. */
+  readonly parameterOutputs?: Record<string, string>;
+}
+
+/** The template of a unit's stack given by name only: CDK's file name for the stack. */
+export function defaultTemplatePath(stackName: string): string {
+  return `${stackName}.template.json`;
 }
 
 /** Where the input artifact lives (from the CodePipeline job). */
@@ -118,6 +144,28 @@ export interface Deployment {
   readonly report?: boolean;
   /** Set when the deployment switched to a new stack (blue/green): the stack it was meant for. */
   readonly previousStackName?: string;
+  /**
+   * Several stacks reviewed as one unit, in the order they execute (full names). The deployment's own stack
+   * fields are then the first stack's; each stack's deployment is this one with that stack's fields.
+   */
+  readonly unit?: UnitStack[];
+  /** For the deployment of one stack of a unit: how many stacks the unit has (each keeps a share of the state). */
+  readonly unitSize?: number;
+}
+
+/** One stack of a unit, in the state machine input. */
+export interface UnitStack {
+  readonly stackName: string;
+  readonly templatePath: string;
+  readonly templateConfigurationPath?: string;
+  readonly parameterOverrides: Record<string, string>;
+  readonly tags: Record<string, string>;
+  readonly capabilities: string[];
+  readonly roleArn?: string;
+  /** Full names of earlier stacks of the unit that must be deployed before this one is reviewed. */
+  readonly dependsOn: string[];
+  /** Parameter name to `<full stack name>.<output key>` of an earlier stack of the unit. */
+  readonly parameterOutputs: Record<string, string>;
 }
 
 /** The state machine input. */
@@ -147,6 +195,10 @@ export const TASKS = [
   'switchToNewStack',
   'requestApproval',
   'deleteRolledBackStack',
+  'planUnitWave',
+  'judgeUnit',
+  'nextUnitStack',
+  'deleteUnitChangeSets',
 ] as const;
 export type TaskName = typeof TASKS[number];
 
@@ -250,6 +302,67 @@ export interface ApprovalResult {
   readonly comment?: string;
 }
 
+/** What happened to one stack of a unit. */
+export type UnitStackStatus =
+  /** Not reviewed yet: in a later wave. */
+  | 'WAITING'
+  /** Reviewed in the current wave; not executed yet. */
+  | 'REVIEWED'
+  | 'CREATED' | 'UPDATED' | 'NO_CHANGES'
+  /** Its operation failed. */
+  | 'FAILED'
+  /** Left as it was: the unit was refused, or stopped before this stack. */
+  | 'UNTOUCHED';
+
+/** What the review of one stack of a unit found (the Map iteration's last state keeps it). */
+export interface UnitReview {
+  readonly stackName: string;
+  /** EXECUTE: a change set to execute; CREATE: a new stack; NONE: no changes; FAILED: its change set failed; BLOCKED: cannot be updated. */
+  readonly plan: 'EXECUTE' | 'CREATE' | 'NONE' | 'FAILED' | 'BLOCKED';
+  readonly stack?: CheckStackResult;
+  readonly changeSet?: ChangeSetResult;
+  readonly inspection?: InspectionResult;
+  readonly template?: { readonly size: number; readonly templateUrl?: string };
+}
+
+/** One stack of a unit, as the workflow follows it. */
+export interface UnitMemberState {
+  readonly stackName: string;
+  readonly status: UnitStackStatus;
+  /** The wave that reviewed it (1 for the first). */
+  readonly wave?: number;
+  readonly review?: UnitReview;
+  /** The stack's outputs after its deployment (or as they were, without changes). */
+  readonly outputs?: Record<string, string>;
+  readonly reason?: string;
+}
+
+/** The state of one stack's operation inside a unit: what the stack tasks read, for the stack being deployed. */
+export interface UnitCurrent extends WorkflowState {
+  /** The index of the stack in the unit. */
+  readonly index: number;
+}
+
+/** The unit's progress (`$.unit`). */
+export interface UnitState {
+  readonly members: UnitMemberState[];
+  /** Waves started so far. */
+  readonly wave: number;
+  /** The deployments of the stacks this wave reviews (the Map's items). */
+  readonly review: Deployment[];
+  /** What the workflow does next. */
+  readonly next: 'REVIEW' | 'EXECUTE' | 'CREATE' | 'APPROVE' | 'REFUSE' | 'FAIL' | 'STOP' | 'DONE';
+  /** The verdict on the wave: the worst of its stacks'. */
+  readonly verdict?: 'SAFE' | 'NEEDS_APPROVAL' | 'UNSAFE';
+  /** Why the unit was refused, failed or stopped; what needs approval. */
+  readonly reason?: string;
+  readonly approvalTimeoutSeconds?: number;
+  /** A person's decision on the wave (`Wait For Unit Approval`). */
+  readonly approval?: ApprovalResult;
+  /** The stack being deployed (next CREATE or EXECUTE). */
+  readonly current?: UnitCurrent;
+}
+
 /** The workflow's state: its input, and each task's result at the task's ResultPath. */
 export interface WorkflowState {
   readonly deployment: Deployment;
@@ -260,6 +373,8 @@ export interface WorkflowState {
   readonly changeSet?: ChangeSetResult;
   readonly inspection?: InspectionResult;
   readonly approval?: ApprovalResult;
+  readonly unit?: UnitState;
+  readonly reviews?: UnitReview[];
   readonly [key: string]: unknown;
 }
 

@@ -1,10 +1,16 @@
 /** What the pipeline console shows: summaries, failure messages and output variables, within CodePipeline's limits. */
 import { LIMITS } from '../shared/contract';
-import type { WorkflowState } from '../shared/contract';
+import type { UnitState, WorkflowState } from '../shared/contract';
 import { truncate } from '../shared/errors';
 import { STATE_NAMES } from '../shared/state-names';
 
-export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'UNKNOWN';
+export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'DEPLOYED' | 'UNKNOWN';
+
+/** CodePipeline's output variable names. */
+const VARIABLE_NAME = /^[A-Za-z0-9@_-]{1,128}$/;
+
+/** The room a unit's output variables may take (CodePipeline allows an action 122,880 characters of them). */
+const UNIT_VARIABLES_BUDGET = 100_000;
 
 /**
  * The execution's output: the workflow's state as its last state left it. Read defensively: any part may be
@@ -14,6 +20,7 @@ export type WorkflowOutput = Partial<WorkflowState>;
 
 /** What the workflow's output says happened. */
 export function outcomeOf(output: WorkflowOutput): Outcome {
+  if (output.unit) return output.unit.members.some((m) => m.status === 'CREATED' || m.status === 'UPDATED') ? 'DEPLOYED' : 'NO_CHANGES';
   if (output.changeSet?.outcome === 'NO_CHANGES') return 'NO_CHANGES';
   if (output.deployment?.previousStackName) return 'DEPLOYED_TO_NEW_STACK';
   if (output.stack?.next === 'CREATE') return 'CREATED';
@@ -23,13 +30,34 @@ export function outcomeOf(output: WorkflowOutput): Outcome {
 
 /** The verdict on the change set: the policy's, or the person's. */
 export function verdictOf(output: WorkflowOutput): string {
+  if (output.unit) return unitVerdictOf(output.unit);
   if (!output.inspection) return 'NONE';
   if (output.approval?.approved) return 'APPROVED';
   return output.inspection.verdict;
 }
 
+/** A unit's verdict: APPROVED if a person approved a wave, SAFE if every stack with changes was safe, NONE if none had a change set. */
+function unitVerdictOf(unit: UnitState): string {
+  if (unit.approval?.approved) return 'APPROVED';
+  return unit.members.some((m) => m.review?.inspection) ? 'SAFE' : 'NONE';
+}
+
+/** A unit's summary: each stack with what happened to it, within 2,048 characters with the link. */
+function unitSummary(unit: UnitState, link: string): string {
+  const stacks = unit.members.map((m) => {
+    const counts = m.review?.inspection ? `, ${formatCounts(m.review.inspection.counts)}` : '';
+    return `${m.stackName} ${m.status}${m.status === 'UPDATED' ? counts : ''}`;
+  });
+  const approvedBy = unit.approval?.approved
+    ? ` Approved${unit.approval.by ? ` by ${unit.approval.by}` : ''}${unit.approval.comment ? `: ${unit.approval.comment}` : ''}.` : '';
+  const text = `Deployed ${unit.members.length} stacks as one unit (${unit.wave} ${unit.wave === 1 ? 'wave' : 'waves'}):${approvedBy} ${stacks.join('; ')}.`;
+  const tail = ` ${link}`;
+  return truncate(text, LIMITS.summary - tail.length) + tail;
+}
+
 /** The pipeline's summary: what changed, what was refused and why, within 2,048 characters. */
 export function successSummary(output: WorkflowOutput, link: string, report?: string): string {
+  if (output.unit) return unitSummary(output.unit, link);
   const { deployment, inspection, approval } = output;
   const stackName = deployment?.stackName ?? 'the stack';
   const counts = inspection ? ` (${formatCounts(inspection.counts)})` : '';
@@ -42,6 +70,7 @@ export function successSummary(output: WorkflowOutput, link: string, report?: st
     CREATED: `Created stack ${stackName}.`,
     UPDATED: `Updated stack ${stackName}${counts}.${approvedBy}${approvedBy ? refused : ''}`,
     NO_CHANGES: `Stack ${stackName} is up to date: no changes to deploy.`,
+    DEPLOYED: `Deployed ${stackName}.`,
     DEPLOYED_TO_NEW_STACK: `The change set for stack ${deployment?.previousStackName} was refused, so the template was deployed ` +
       `to a new stack, ${stackName} (blue/green).${refused}`,
     UNKNOWN: `Deployment of ${stackName} finished.`,
@@ -53,6 +82,10 @@ export function successSummary(output: WorkflowOutput, link: string, report?: st
 
 /** While the execution runs: where it is, and what a person can do when it waits for one. */
 export function runningSummary(state: string | undefined): string {
+  if (state === STATE_NAMES.waitForUnitApproval) {
+    return 'Deployment of a unit of stacks waiting for a person\'s approval: nothing of the wave is executed before it; see the ' +
+      'message on the approval topic (cdk-sfn-deploy approve|reject).';
+  }
   if (state === STATE_NAMES.waitForApproval) {
     return 'Deployment waiting for a person\'s approval of destructive changes: see the message on the approval topic ' +
       '(cdk-sfn-deploy approve|reject).';
@@ -87,11 +120,12 @@ function lambdaErrorMessage(cause: string | undefined): string | undefined {
  * their own keys (the fixed names win; outputs with names CodePipeline does not accept are left out).
  */
 export function outputVariables(output: WorkflowOutput): Record<string, string> {
+  if (output.unit) return unitVariables(output.unit, output);
   const deployment = output.deployment;
   // Without changes there is no operation: the outputs are the stack's as it was checked.
   const outcome = outcomeOf(output);
   const stackOutputs = (outcome === 'NO_CHANGES' ? output.stack?.outputs : output.operation?.outputs) ?? {};
-  const valid = Object.entries(stackOutputs).filter(([key, value]) => /^[A-Za-z0-9@_-]{1,128}$/.test(key) && typeof value === 'string');
+  const valid = Object.entries(stackOutputs).filter(([key, value]) => VARIABLE_NAME.test(key) && typeof value === 'string');
   return {
     ...Object.fromEntries(valid),
     StackName: deployment?.stackName ?? '',
@@ -99,6 +133,32 @@ export function outputVariables(output: WorkflowOutput): Record<string, string> 
     Verdict: verdictOf(output),
     ChangeSetName: deployment?.changeSetName ?? '',
   };
+}
+
+/**
+ * A unit's output variables: its Outcome and Verdict, and per stack `<stack>_Outcome` and `<stack>_<OutputKey>`
+ * (names CodePipeline does not accept are left out; stack outputs stop at the budget, the outcomes always fit).
+ */
+function unitVariables(unit: UnitState, output: WorkflowOutput): Record<string, string> {
+  const variables: Record<string, string> = {
+    Outcome: outcomeOf(output),
+    Verdict: verdictOf(output),
+    StackCount: String(unit.members.length),
+  };
+  for (const m of unit.members) {
+    if (VARIABLE_NAME.test(`${m.stackName}_Outcome`)) variables[`${m.stackName}_Outcome`] = m.status;
+  }
+  let size = Object.entries(variables).reduce((n, [k, v]) => n + k.length + v.length, 0);
+  for (const m of unit.members) {
+    for (const [key, value] of Object.entries(m.outputs ?? {})) {
+      const name = `${m.stackName}_${key}`;
+      if (!VARIABLE_NAME.test(name) || typeof value !== 'string' || name in variables) continue;
+      if (size + name.length + value.length > UNIT_VARIABLES_BUDGET) continue;
+      variables[name] = value;
+      size += name.length + value.length;
+    }
+  }
+  return variables;
 }
 
 export function formatCounts(counts: Record<string, number>): string {

@@ -1,11 +1,46 @@
 /** The message approvers receive (UnsafeChangeAction.requireApproval). Pure. */
-import type { Deployment, InspectionResult } from '../shared/contract';
+import type { Deployment, InspectionResult, UnitState } from '../shared/contract';
 
 /** Where the cdk-sfn-deploy command comes from, in words that work for every language's users. */
 export const CLI_ROUTES = 'pip install cdk-stepfunctions-deploy-action installs it; ' +
   'with Node.js (also from Java): npx -p cdk-stepfunctions-deploy-action cdk-sfn-deploy';
 
 export function approvalMessage(deployment: Deployment, inspection: InspectionResult | undefined, token: string, executionId?: string): string {
+  return [
+    `The deployment of stack ${deployment.stackName} (pipeline job ${deployment.jobId}) waits for a decision.`,
+    ...changeSetLines(deployment.changeSetName, inspection),
+    '',
+    `Without a decision within ${Math.round(timeoutOf(deployment) / 60)} minutes the change set is deleted and the deployment fails.`,
+    ...decisionLines(token, executionId),
+  ].join('\n');
+}
+
+/** A unit's message: every stack of the wave with its changes that need approval; one decision covers them all. */
+export function unitApprovalMessage(deployment: Deployment, unit: UnitState, token: string, executionId?: string): string {
+  const stacks = unit.review.map((d) => ({ deployment: d, member: unit.members.find((m) => m.stackName === d.stackName) }));
+  const flagged = stacks.filter((s) => s.member?.review?.inspection && s.member.review.inspection.verdict !== 'SAFE');
+  const others = stacks.filter((s) => !flagged.includes(s)).map((s) => `${s.deployment.stackName} (${planOf(s.member?.review?.plan)})`);
+  return [
+    `The deployment of ${unit.members.length} stacks as one unit (pipeline job ${deployment.jobId}) waits for a decision on wave ${unit.wave}: ` +
+      `${stacks.map((s) => s.deployment.stackName).join(', ')}. One decision covers every change set of the wave; nothing is executed before it.`,
+    ...flagged.flatMap((s) => ['', `Stack ${s.deployment.stackName}:`, ...changeSetLines(s.deployment.changeSetName, s.member!.review!.inspection)]),
+    ...(others.length > 0 ? ['', `The other stacks of the wave need no approval: ${others.join(', ')}.`] : []),
+    '',
+    `Without a decision within ${Math.round(timeoutOf(deployment) / 60)} minutes the wave's change sets are deleted and the deployment fails.`,
+    ...decisionLines(token, executionId),
+  ].join('\n');
+}
+
+function planOf(plan: string | undefined): string {
+  return { EXECUTE: 'safe changes', CREATE: 'a new stack', NONE: 'no changes' }[plan ?? ''] ?? 'reviewed';
+}
+
+function timeoutOf(deployment: Deployment): number {
+  return deployment.onUnsafe.type === 'requireApproval' ? deployment.onUnsafe.timeoutSeconds : 0;
+}
+
+/** One change set: its counts and the changes that need approval, with their property lines. */
+function changeSetLines(changeSetName: string, inspection: InspectionResult | undefined): string[] {
   const violations = inspection?.violations ?? [];
   const listed = violations.flatMap((v) => [
     `  - ${[...(v.path ?? []), v.logicalId].join('/')} (${v.resourceType}): ${v.action}` +
@@ -15,14 +50,11 @@ export function approvalMessage(deployment: Deployment, inspection: InspectionRe
   const more = (inspection?.violationCount ?? 0) > violations.length
     ? [`  ... and ${(inspection?.violationCount ?? 0) - violations.length} more (see the change set in the console)`] : [];
   const counts = Object.entries(inspection?.counts ?? {}).map(([a, n]) => `${n} ${a}`).join(', ') || 'none';
-  const timeout = deployment.onUnsafe.type === 'requireApproval' ? deployment.onUnsafe.timeoutSeconds : 0;
+  return [`Change set ${changeSetName}: ${counts}. These changes need approval:`, ...listed, ...more];
+}
+
+function decisionLines(token: string, executionId?: string): string[] {
   return [
-    `The deployment of stack ${deployment.stackName} (pipeline job ${deployment.jobId}) waits for a decision.`,
-    `Change set ${deployment.changeSetName}: ${counts}. These changes need approval:`,
-    ...listed,
-    ...more,
-    '',
-    `Without a decision within ${Math.round(timeout / 60)} minutes the change set is deleted and the deployment fails.`,
     ...(executionId ? [`Execution: ${executionId}`] : []),
     '',
     'To approve (needs states:SendTaskSuccess on the deploy state machine):',
@@ -33,5 +65,5 @@ export function approvalMessage(deployment: Deployment, inspection: InspectionRe
     `  aws stepfunctions send-task-failure --task-token '${token}' --error ApprovalRejected --cause 'why'`,
     '',
     `cdk-sfn-deploy is the command of the package: ${CLI_ROUTES}.`,
-  ].join('\n');
+  ];
 }

@@ -26,6 +26,9 @@ const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
 ];
 
+/** How many stacks of a unit are reviewed at once. */
+const UNIT_REVIEW_CONCURRENCY = 5;
+
 /** The states of one wait for a stack operation, and the error its failure ends with. */
 interface OperationStates {
   readonly wait: string;
@@ -88,7 +91,7 @@ class DeployGraph {
       .otherwise(new sfn.Fail(this.scope, S.deploymentRejected, { error: 'UnsafeChangeSet', causePath: '$.inspection.reason' })));
 
     // Or a person decides, through a task token; rejection and timeout delete the change set.
-    const waitForApproval = this.approvalTask();
+    const waitForApproval = this.approvalTask(S.waitForApproval, '$.approval', '$.inspection.approvalTimeoutSeconds');
     const deleteRejected = this.task('deleteChangeSet', S.deleteRejectedChangeSet, '$.cleanup', errored);
     deleteRejected.next(new sfn.Fail(this.scope, S.approvalRejected, { error: APPROVAL_REJECTED, causePath: '$.approvalError.Cause' }));
     const deleteExpired = this.task('deleteChangeSet', S.deleteExpiredChangeSet, '$.cleanup', errored);
@@ -98,8 +101,7 @@ class DeployGraph {
     waitForApproval.addCatch(deleteRejected, { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
     waitForApproval.addCatch(deleteExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
     // An answer too large for the state is an error like any other: the change set is deleted.
-    waitForApproval.addCatch(cleanUpAfterError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: '$.error' });
-    waitForApproval.addCatch(cleanUpAfterError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    addCatches(waitForApproval, cleanUpAfterError, '$.error');
     waitForApproval.next(execute);
 
     inspect.next(new sfn.Choice(this.scope, S.safeToUpdate)
@@ -113,7 +115,10 @@ class DeployGraph {
     // The entry: confirm the pipeline job with CodePipeline, read the template, then decide between the paths.
     const confirmJob = this.task('confirmJob', S.confirmJob, '$.job', errored);
     const readTemplate = this.task('readTemplate', S.readTemplate, '$.template', errored);
-    confirmJob.next(readTemplate);
+    // Several stacks go through the unit's states, which review all of them before any is executed.
+    confirmJob.next(new sfn.Choice(this.scope, S.isUnit)
+      .when(sfn.Condition.isPresent('$.deployment.unit'), this.unit(errored, succeeded))
+      .otherwise(readTemplate));
     const waitOther = new sfn.Wait(this.scope, S.waitForOtherDeployment, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
     waitOther.next(checkStack);
     readTemplate.next(checkStack);
@@ -133,6 +138,122 @@ class DeployGraph {
   }
 
   /**
+   * A unit of stacks: plan a wave, review its stacks in parallel (each as a single deployment would be, up to its
+   * inspection), judge the wave as one, ask a person once if needed, then deploy its stacks one after another;
+   * the next wave follows. A refused, failed or stopped unit deletes the change sets it did not execute.
+   */
+  private unit(errored: sfn.IChainable, succeeded: sfn.IChainable): sfn.IChainable {
+    const S = STATE_NAMES;
+    const cleanUp = this.task('deleteUnitChangeSets', S.cleanUpUnitAfterError, '$.cleanup', errored, '$.cleanupError');
+    cleanUp.next(errored);
+    const deleteThenFail = (deleteName: string, failName: string, error: string) => {
+      const remove = this.task('deleteUnitChangeSets', deleteName, '$.cleanup', errored);
+      remove.next(new sfn.Fail(this.scope, failName, { error, causePath: '$.unit.reason' }));
+      return remove;
+    };
+
+    const plan = this.task('planUnitWave', S.planUnitWave, '$.unit', errored);
+    const review = new sfn.Map(this.scope, S.reviewUnitStacks, {
+      itemsPath: '$.unit.review',
+      itemSelector: { deployment: sfn.JsonPath.objectAt('$$.Map.Item.Value'), job: sfn.JsonPath.objectAt('$.job') },
+      maxConcurrency: UNIT_REVIEW_CONCURRENCY,
+      resultPath: '$.reviews',
+    });
+    review.itemProcessor(this.unitStackReview());
+    addCatches(review, cleanUp, '$.error');
+    const judge = this.task('judgeUnit', S.judgeUnit, '$.unit', cleanUp);
+    // The reviews are in the unit now: the state keeps only what the next states need.
+    const reviewed = new sfn.Pass(this.scope, S.unitReviewed, {
+      parameters: { deployment: sfn.JsonPath.objectAt('$.deployment'), job: sfn.JsonPath.objectAt('$.job'), unit: sfn.JsonPath.objectAt('$.unit') },
+    });
+    const next = this.task('nextUnitStack', S.nextUnitStack, '$.unit', cleanUp);
+    const approval = this.approvalTask(S.waitForUnitApproval, '$.unit.approval', '$.unit.approvalTimeoutSeconds');
+    approval.addCatch(deleteThenFail(S.deleteRejectedUnitChangeSets, S.unitRejectedByApprover, APPROVAL_REJECTED),
+      { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
+    const expired = this.task('deleteUnitChangeSets', S.deleteExpiredUnitChangeSets, '$.cleanup', errored);
+    expired.next(new sfn.Fail(this.scope, S.unitApprovalTimedOut, {
+      error: 'ApprovalTimedOut', cause: 'Nobody decided within the approval timeout: the unit\'s change sets were deleted and not executed.',
+    }));
+    approval.addCatch(expired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
+    addCatches(approval, cleanUp, '$.error');
+    approval.next(next);
+
+    plan.next(new sfn.Choice(this.scope, S.unitWavePlanned)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'REVIEW'), review)
+      .otherwise(new sfn.Fail(this.scope, S.unitCannotBeReviewed, { error: 'UnitReviewFailed', causePath: '$.unit.reason' })));
+    review.next(judge);
+    judge.next(reviewed);
+    reviewed.next(new sfn.Choice(this.scope, S.unitVerdict)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'EXECUTE'), next)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'APPROVE'), approval)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'REFUSE'), deleteThenFail(S.deleteRefusedUnitChangeSets, S.unitRejected, 'UnsafeChangeSet'))
+      .otherwise(deleteThenFail(S.deleteFailedUnitChangeSets, S.unitReviewFailed, 'UnitReviewFailed')));
+
+    const createStack = this.task('createStack', S.createUnitStack, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
+    createStack.next(this.untilUnitOperationEnds(S.waitUnitStackCreation, S.getUnitStackCreationStatus, S.unitStackCreated, next, cleanUp));
+    const execute = this.task('executeChangeSet', S.executeUnitChangeSet, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
+    execute.next(this.untilUnitOperationEnds(S.waitUnitStackUpdate, S.getUnitStackUpdateStatus, S.unitStackUpdated, next, cleanUp));
+    next.next(new sfn.Choice(this.scope, S.nextInUnit)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'EXECUTE'), execute)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'CREATE'), createStack)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'REVIEW'), plan)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'DONE'), succeeded)
+      .otherwise(deleteThenFail(S.deleteStoppedUnitChangeSets, S.unitStackFailed, 'UnitStackFailed')));
+    return plan;
+  }
+
+  /**
+   * One stack of a unit, inside the review Map: read its template, check the stack, create and inspect its change
+   * set; the last state keeps what the unit needs (a plan, the check, the change set, the inspection).
+   */
+  private unitStackReview(): sfn.IChainable {
+    const S = STATE_NAMES;
+    const at = (path: string) => sfn.JsonPath.objectAt(path);
+    const reviewed = (name: string, plan: string, paths: Record<string, string>) => new sfn.Pass(this.scope, name, {
+      parameters: { stackName: sfn.JsonPath.stringAt('$.deployment.stackName'), plan, ...Object.fromEntries(Object.entries(paths).map(([k, p]) => [k, at(p)])) },
+    });
+    const read = this.task('readTemplate', S.readUnitTemplate, '$.template', undefined);
+    const check = this.task('checkStack', S.checkUnitStack, '$.stack', undefined);
+    const waitOther = new sfn.Wait(this.scope, S.waitForUnitStack, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
+    const create = this.task('createChangeSet', S.createUnitChangeSet, '$.changeSet', undefined);
+    const wait = new sfn.Wait(this.scope, S.waitUnitChangeSet, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
+    const poll = this.task('pollChangeSet', S.getUnitChangeSetStatus, '$.changeSet', undefined);
+    const inspect = this.task('inspectChangeSet', S.inspectUnitChangeSet, '$.inspection', undefined);
+    const deleteEmpty = this.task('deleteChangeSet', S.deleteEmptyUnitChangeSet, '$.cleanup', undefined);
+    const deleteFailed = this.task('deleteChangeSet', S.deleteFailedUnitChangeSet, '$.cleanup', undefined);
+
+    read.next(check);
+    waitOther.next(check);
+    check.next(new sfn.Choice(this.scope, S.unitStackState)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), create)
+      .when(sfn.Condition.stringEquals('$.stack.next', 'CREATE'), reviewed(S.unitNewStack, 'CREATE', { stack: '$.stack', template: '$.template' }))
+      .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
+      .otherwise(reviewed(S.unitStackBlocked, 'BLOCKED', { stack: '$.stack' })));
+    create.next(wait);
+    wait.next(poll);
+    poll.next(new sfn.Choice(this.scope, S.unitChangeSetCreated)
+      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'READY'), inspect)
+      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'PENDING'), wait)
+      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES'), deleteEmpty)
+      .otherwise(deleteFailed));
+    deleteEmpty.next(reviewed(S.unitStackUpToDate, 'NONE', { stack: '$.stack' }));
+    deleteFailed.next(reviewed(S.unitChangeSetFailed, 'FAILED', { stack: '$.stack', changeSet: '$.changeSet' }));
+    inspect.next(reviewed(S.unitChangeSetInspected, 'EXECUTE', { stack: '$.stack', changeSet: '$.changeSet', inspection: '$.inspection' }));
+    return read;
+  }
+
+  /** Waits for a unit stack's operation; whether it succeeded or failed, the next state records it. */
+  private untilUnitOperationEnds(waitName: string, pollName: string, endedName: string, next: sfn.IChainable, cleanUp: sfn.IChainable): sfn.IChainable {
+    const wait = new sfn.Wait(this.scope, waitName, { time: sfn.WaitTime.secondsPath('$.unit.current.operation.waitSeconds') });
+    const poll = this.task('pollStack', pollName, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
+    wait.next(poll);
+    poll.next(new sfn.Choice(this.scope, endedName)
+      .when(sfn.Condition.stringEquals('$.unit.current.operation.outcome', 'IN_PROGRESS'), wait)
+      .otherwise(next));
+    return wait;
+  }
+
+  /**
    * Waits for the stack operation the previous state started: wait, poll the stack, and go on when it ended
    * well, wait again while it runs, fail with the reason otherwise.
    */
@@ -148,8 +269,8 @@ class DeployGraph {
   }
 
   /** The state that waits for a person: the task function notifies, the execution waits for the task token. */
-  private approvalTask(): tasks.LambdaInvoke {
-    const state = new tasks.LambdaInvoke(this.scope, STATE_NAMES.waitForApproval, {
+  private approvalTask(name: string, resultPath: string, timeoutPath: string): tasks.LambdaInvoke {
+    const state = new tasks.LambdaInvoke(this.scope, name, {
       lambdaFunction: this.taskFunction,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject({
@@ -158,20 +279,29 @@ class DeployGraph {
         token: sfn.JsonPath.taskToken,
         executionId: sfn.JsonPath.executionId,
       }),
-      resultPath: '$.approval',
+      resultPath,
       // Each action sets its own approval timeout, cut to the action's deadline; no decision in time is a rejection.
-      taskTimeout: sfn.Timeout.at('$.inspection.approvalTimeoutSeconds'),
+      taskTimeout: sfn.Timeout.at(timeoutPath),
       retryOnServiceExceptions: false,
     });
     state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
     return state;
   }
 
-  /** A Task state calling the task function, with retries on Lambda and AWS throttling errors and a timeout. */
-  private task(task: TaskName, name: string, resultPath: string, onError: sfn.IChainable, errorPath = '$.error'): tasks.LambdaInvoke {
+  /**
+   * A Task state calling the task function with the state at `statePath`, with retries on Lambda and AWS throttling
+   * errors and a timeout. Without `onError`, an error ends the enclosing Map iteration, whose catcher cleans up.
+   */
+  private task(
+    task: TaskName, name: string, resultPath: string, onError: sfn.IChainable | undefined, errorPath = '$.error', statePath = '$',
+  ): tasks.LambdaInvoke {
     const state = new tasks.LambdaInvoke(this.scope, name, {
       lambdaFunction: this.taskFunction,
-      payload: sfn.TaskInput.fromObject({ task, state: sfn.JsonPath.entirePayload, executionId: sfn.JsonPath.executionId }),
+      payload: sfn.TaskInput.fromObject({
+        task,
+        state: statePath === '$' ? sfn.JsonPath.entirePayload : sfn.JsonPath.objectAt(statePath),
+        executionId: sfn.JsonPath.executionId,
+      }),
       payloadResponseOnly: true,
       resultPath,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
@@ -180,9 +310,13 @@ class DeployGraph {
     state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
     state.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     state.addRetry({ errors: [sfn.Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
-    // States.ALL does not catch States.DataLimitExceeded: it is named on its own.
-    state.addCatch(onError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: errorPath });
-    state.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: errorPath });
+    if (onError) addCatches(state, onError, errorPath);
     return state;
   }
+}
+
+/** Every error goes to `onError`; States.ALL does not catch States.DataLimitExceeded, so it is named on its own. */
+function addCatches(state: sfn.TaskStateBase | sfn.Map, onError: sfn.IChainable, errorPath: string): void {
+  state.addCatch(onError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: errorPath });
+  state.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: errorPath });
 }

@@ -164,15 +164,17 @@ export function summarise(
   const counted = verdicts.length === 1 ? 'its one change' : `${violations.length} of ${verdicts.length} changes`;
   // An unsafe change set is deleted next, never executed; one that waits for a person is not executed yet.
   const fate = verdict === 'UNSAFE' ? ' is refused (deleted, never executed)' : '';
+  // A stack of a unit keeps its share of the state: the unit's stacks travel together.
+  const share = Math.max(1, deployment.unitSize ?? 1);
   const reason = violations.length === 0 ? '' : truncate(
     `Change set ${deployment.changeSetName} for stack ${deployment.stackName}${fate}: ` +
-    `${counted} ${what}: ${lines.join('; ')}`, 4000);
+    `${counted} ${what}: ${lines.join('; ')}`, Math.max(400, Math.floor(4000 / share)));
   return {
     verdict,
     ...(deployment.report ? { changes: reportedChanges(verdicts, located) } : {}),
     changeCount: verdicts.length,
     violationCount: violations.length,
-    violations: violations.slice(0, LIMITS.violationsInState),
+    violations: violations.slice(0, Math.max(3, Math.floor(LIMITS.violationsInState / share))),
     reason,
     counts,
     nestedChangeSets,

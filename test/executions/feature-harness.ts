@@ -63,7 +63,8 @@ export function featureDeployment(world: FeatureWorld, jobId?: string): Deployme
 
 /** Runs the workflow for one deployment of this world's action, for the job CodePipeline issued for it. */
 export function run(world: FeatureWorld, deployment: Deployment = featureDeployment(world)): Promise<WorkflowRun> {
-  issueJobFor(world, deployment);
+  // A unit's job carries the synthesized configuration as it is (configFor() writes one stack's).
+  issueJobFor(world, deployment, deployment.unit ? world.synthesized.userParameters : undefined);
   return runWorkflow({ deployment }, world.deps, { synthesized: world.synthesized, approver: approverOf(world) });
 }
 

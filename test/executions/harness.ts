@@ -171,8 +171,8 @@ export function taskOverrides(
     const problems = [
       state.Resource !== taskFunctionArn && `its Resource is ${JSON.stringify(state.Resource)}, not the task function`,
       !TASKS.includes(parameters.task) && `its payload's task ${JSON.stringify(parameters.task)} is not a task of runTask`,
-      (parameters['state.$'] !== '$' || parameters['executionId.$'] !== '$$.Execution.Id' || Object.keys(parameters).length !== 3)
-        && 'its payload is not { task, state: $, executionId: $$.Execution.Id }',
+      (!STATE_PATHS.includes(parameters['state.$']) || parameters['executionId.$'] !== '$$.Execution.Id' || Object.keys(parameters).length !== 3)
+        && `its payload is not { task, state: ${STATE_PATHS.join(' or ')}, executionId: $$.Execution.Id }`,
     ].filter(Boolean);
     if (problems.length > 0) {
       throw new Error(`Task state "${name}" has no in-process override: ${problems.join('; ')}`);
@@ -183,6 +183,14 @@ export function taskOverrides(
   const missing = tasks.filter((n) => !overrides[n]);
   if (missing.length > 0 || tasks.length === 0) throw new Error(`Task states without override: ${missing.join(', ') || '(no Task states)'}`);
   return overrides;
+}
+
+/** Where a Task state's payload takes the state from: the whole state, or the stack of a unit being deployed. */
+const STATE_PATHS = ['$', '$.unit.current'];
+
+/** The state a Task state entered with, as far as its payload shows it: the payload's state at its path. */
+function enteredWith(statePath: string, state: unknown): unknown {
+  return statePath.replace(/^\$\.?/, '').split('.').filter(Boolean).reduceRight((inner, key) => ({ [key]: inner }), state);
 }
 
 /** What an execution did, read from its event log. */
@@ -230,8 +238,9 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
   // Step Functions' history of this execution, as the task function reads it: the Task state being run.
   const history = new FakeExecutionHistory(synthesized.stateMachineArn);
   const taskDeps: TaskDeps = { ...deps, sfn: deps.sfn ?? history.client };
+  const statePaths = Object.fromEntries(allStates(definition).map(([name, state]) => [name, state.Parameters?.['state.$'] ?? '$']));
   const overrides = taskOverrides(definition, synthesized.taskFunctionArn, async (stateName, event) => {
-    history.current.set(executionArn, { executionArn, name: stateName, input: event.state });
+    history.current.set(executionArn, { executionArn, name: stateName, input: enteredWith(statePaths[stateName], event.state) });
     let result: unknown;
     try {
       result = await runTask(event, taskDeps);
@@ -338,10 +347,11 @@ function localChoiceRule(rule: AnyState, stateName: string): AnyState {
 /** What Step Functions would refuse but the overrides hide: Wait SecondsPath values and payload sizes. */
 function checkEvents(events: LocalEvent[], definition: StateMachineDefinition): void {
   const problems: string[] = [];
+  const states = Object.fromEntries(allStates(definition));
   for (const event of events) {
     if (!('state' in event)) continue;
     if (event.type === 'StateEntered') {
-      const state = (definition.States as Record<string, AnyState>)[event.state.name];
+      const state = states[event.state.name];
       if (state?.Type === 'Wait' && state.SecondsPath) {
         const seconds = readPath(event.state.input, state.SecondsPath);
         if (!Number.isInteger(seconds) || seconds < 0) {

@@ -47,6 +47,8 @@ export interface OperationScript {
    * update's UPDATE_COMPLETE and LastUpdatedTime): DescribeStacks is eventually consistent. @default 0
    */
   readonly staleReads?: number;
+  /** The stack's outputs once the operation started (DescribeStacks shows them from then on). */
+  readonly outputs?: Record<string, string>;
 }
 
 /** How a change set plays out once CreateChangeSet accepted it. */
@@ -93,6 +95,8 @@ export interface StackModel {
   /** Newest first, as DescribeStackEvents returns them. */
   events: StackEvent[];
   template?: string;
+  /** The stack's outputs, as DescribeStacks returns them. */
+  outputs?: Record<string, string>;
 }
 
 /** A change set as the fake keeps it. */
@@ -133,6 +137,8 @@ export class FakeCloudFormation {
   public onCreateStack: OperationScript = {};
   public onExecuteChangeSet: OperationScript = {};
   public onCreateChangeSet: ChangeSetScript = {};
+  /** Per stack name, scripts that replace the three above for that stack (several stacks in one deployment). */
+  public readonly scripts = new Map<string, { readonly create?: OperationScript; readonly execute?: OperationScript; readonly changeSet?: ChangeSetScript }>();
   /** Changes per DescribeChangeSet page, unless the change set's script says. */
   public changesPageSize = 100;
   /** Events per DescribeStackEvents page. */
@@ -307,6 +313,7 @@ export class FakeCloudFormation {
           CreationTime: stack.creationTime,
           ...(stack.lastUpdatedTime ? { LastUpdatedTime: stack.lastUpdatedTime } : {}),
           ...(stack.statusReason ? { StackStatusReason: stack.statusReason } : {}),
+          ...(stack.outputs ? { Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) } : {}),
         }],
       },
     };
@@ -332,7 +339,7 @@ export class FakeCloudFormation {
     this.stacks.set(stack.name, stack);
     this.createdStacks.push(input);
     this.addEvent(stack, { LogicalResourceId: stack.name, ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: 'CREATE_IN_PROGRESS', ResourceStatusReason: 'User Initiated' });
-    this.startOperation(stack, 'CREATE', this.onCreateStack);
+    this.startOperation(stack, 'CREATE', this.scripts.get(input.StackName)?.create ?? this.onCreateStack);
     return { output: { StackId: stack.id } };
   }
 
@@ -359,7 +366,7 @@ export class FakeCloudFormation {
       throw new AlreadyExistsException({ message: `ChangeSet [${input.ChangeSetName}] already exists`, $metadata: METADATA });
     }
     const template = this.templateOf(input);
-    const script = this.onCreateChangeSet;
+    const script = this.scripts.get(input.StackName)?.changeSet ?? this.onCreateChangeSet;
     this.changeSets.set(key, {
       name: input.ChangeSetName,
       id: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:changeSet/${input.ChangeSetName}/${stackCounter++}`,
@@ -437,14 +444,15 @@ export class FakeCloudFormation {
         if (other !== cs && other.stackName === cs.stackName && other.executionStatus === 'AVAILABLE') other.executionStatus = 'OBSOLETE';
       }
     }
-    const staleReads = this.onExecuteChangeSet.staleReads ?? 0;
+    const onExecute = this.scripts.get(cs.stackName)?.execute ?? this.onExecuteChangeSet;
+    const staleReads = onExecute.staleReads ?? 0;
     if (staleReads > 0) stack.stale = { reads: staleReads, seen };
     stack.executing = cs;
     this.enter(stack, {
       status: `${kind}_IN_PROGRESS`,
       events: [{ LogicalResourceId: '', ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: `${kind}_IN_PROGRESS`, ResourceStatusReason: 'User Initiated' }],
     });
-    this.startOperation(stack, kind, this.onExecuteChangeSet);
+    this.startOperation(stack, kind, onExecute);
     return { output: {} };
   }
 
@@ -521,6 +529,7 @@ export class FakeCloudFormation {
 
   /** The statuses the stack moves through: one a DescribeStacks call, or in progress until its time on the clock. */
   private startOperation(stack: StackModel, kind: 'CREATE' | 'UPDATE', script: OperationScript): void {
+    if (script.outputs) stack.outputs = script.outputs;
     if (script.durationMs === undefined) {
       stack.timed = undefined;
       stack.upcoming = this.operationSteps(kind, script);

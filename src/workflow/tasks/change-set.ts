@@ -113,7 +113,16 @@ export async function executeChangeSet(state: WorkflowState, deps: TaskDeps, eve
   };
 }
 
-/** The newest state the execution entered must be Execute Change Set, with exactly the state this call holds. */
+/**
+ * Where a change set is executed, and which part of the state entering it the task gets: the whole state for a
+ * single stack, the stack being deployed for a unit.
+ */
+const EXECUTING_STATES: Record<string, (input: any) => unknown> = {
+  [STATE_NAMES.executeChangeSet]: (input) => input,
+  [STATE_NAMES.executeUnitChangeSet]: (input) => input?.unit?.current,
+};
+
+/** The newest state the execution entered must be one that executes change sets, with exactly the state this call holds. */
 async function confirmCaller(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<void> {
   if (!deps.sfn) throw new Error('the task function has no Step Functions client to confirm its caller');
   if (!event.executionId) throw new UnconfirmedDeploymentError('executeChangeSet was called without the execution\'s id: nothing is executed');
@@ -136,8 +145,10 @@ async function confirmCaller(state: WorkflowState, deps: TaskDeps, event: TaskEv
   } catch {
     inputState = undefined;
   }
-  if (entered?.stateEnteredEventDetails?.name !== STATE_NAMES.executeChangeSet || !isDeepStrictEqual(inputState, state)) {
-    throw new UnconfirmedDeploymentError(`execution ${event.executionId} is not at ${STATE_NAMES.executeChangeSet} with this state: ` +
+  const name = entered?.stateEnteredEventDetails?.name;
+  const given = name !== undefined && Object.prototype.hasOwnProperty.call(EXECUTING_STATES, name) ? EXECUTING_STATES[name](inputState) : undefined;
+  if (given === undefined || !isDeepStrictEqual(given, state)) {
+    throw new UnconfirmedDeploymentError(`execution ${event.executionId} is not at ${Object.keys(EXECUTING_STATES).join(' or ')} with this state: ` +
       `change set ${state.deployment.changeSetName} is not executed`);
   }
 }

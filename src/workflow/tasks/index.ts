@@ -7,6 +7,7 @@ import { confirmJob } from './job';
 import { checkStack, createStack, deleteRolledBackStack, pollStack, readTemplate } from './stack';
 import { requestApproval, switchToNewStack } from './strategies';
 import type { TaskDeps, TaskEvent } from './support';
+import { deleteUnitChangeSets, judgeUnit, nextUnitStack, planUnitWave } from './unit';
 import { TASKS } from '../../shared/contract';
 import type { Deployment, TaskName, WorkflowState } from '../../shared/contract';
 import { ConfigurationError, classify } from '../../shared/errors';
@@ -50,4 +51,8 @@ const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, eve
   switchToNewStack,
   requestApproval,
   deleteRolledBackStack,
+  planUnitWave,
+  judgeUnit,
+  nextUnitStack,
+  deleteUnitChangeSets,
 };

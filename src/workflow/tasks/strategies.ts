@@ -7,7 +7,7 @@ import type { TaskDeps, TaskEvent } from './support';
 import type { Deployment, WorkflowState } from '../../shared/contract';
 import { ConfigurationError, truncate } from '../../shared/errors';
 import { STACK_NAME, blueGreenSuffixFor } from '../../shared/naming';
-import { approvalMessage } from '../approval-message';
+import { approvalMessage, unitApprovalMessage } from '../approval-message';
 
 
 /** Blue/green (UnsafeChangeAction.deployToNewStack): the deployment goes on with a new stack name. */
@@ -35,10 +35,13 @@ export async function requestApproval(state: WorkflowState, deps: TaskDeps, even
   }
   if (!event.token) throw new ConfigurationError('requestApproval needs the task token ($$.Task.Token)');
   if (!deps.sns) throw new Error('the task function has no SNS client to notify the approvers');
-  const message = approvalMessage(deployment, inspection, event.token, event.executionId);
+  const unit = state.unit;
+  const message = unit
+    ? unitApprovalMessage(deployment, unit, event.token, event.executionId)
+    : approvalMessage(deployment, inspection, event.token, event.executionId);
   const result = await deps.sns.send(new PublishCommand({
     TopicArn: deployment.onUnsafe.topicArn,
-    Subject: truncate(`Approval needed: deployment of stack ${deployment.stackName}`, 100),
+    Subject: truncate(unit ? `Approval needed: deployment of ${unit.members.length} stacks as one unit` : `Approval needed: deployment of stack ${deployment.stackName}`, 100),
     Message: message,
   }));
   return { notified: result.MessageId ?? '' };

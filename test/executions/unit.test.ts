@@ -1,0 +1,243 @@
+/**
+ * Several stacks reviewed as one unit: every change set is created and judged before any is executed; a refused
+ * unit executes nothing; an allowed one executes in order and stops at the first failure; stacks that need an
+ * earlier one deployed are reviewed in a later wave.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
+import type { StepFunctionsDeployActionProps } from '../../src';
+import type { Deployment } from '../../src/shared/contract';
+import { resourceChange } from '../fakes';
+import type { TaskEvent } from '../../src/workflow/tasks';
+import { approveAs, createFeatureWorld, importedResources, namedError, run } from './feature-harness';
+import type { FeatureWorld } from './feature-harness';
+import { APPROVAL_REJECTED } from '../../src/shared/contract';
+import {
+  S, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow,
+} from './harness';
+import type { SynthesizedWorkflow, World } from './harness';
+
+const NETWORK = 'prod-network';
+const DATA = 'prod-data';
+const APP = 'prod-app';
+
+const UNIT: Omit<StepFunctionsDeployActionProps, 'input'> = {
+  environmentName: 'prod',
+  stacks: [
+    { stackName: 'network', templatePath: 'network.template.json' },
+    { stackName: 'data', templatePath: 'data.template.json' },
+    { stackName: 'app', templatePath: 'app.template.json' },
+  ],
+};
+
+const FILES = {
+  'network.template.json': smallTemplate('network'),
+  'data.template.json': smallTemplate('data'),
+  'app.template.json': smallTemplate('app'),
+};
+
+const SAFE = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False'), resourceChange('Add', 'Alarm', 'AWS::CloudWatch::Alarm')];
+const REMOVES_TABLE = [resourceChange('Add', 'Alarm', 'AWS::CloudWatch::Alarm'), resourceChange('Remove', 'Table', 'AWS::DynamoDB::Table')];
+
+let synthesizedUnit: SynthesizedWorkflow | undefined;
+function unitWorkflow(): SynthesizedWorkflow {
+  synthesizedUnit ??= synthesizeWorkflow(UNIT);
+  return synthesizedUnit;
+}
+
+/** A world where the three stacks exist, each with a safe change set unless a test says otherwise. */
+function unitWorld(): World {
+  const world = createWorld(FILES);
+  for (const name of [NETWORK, DATA, APP]) {
+    world.cfn.putStack(name, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
+  }
+  return world;
+}
+
+async function deployUnit(world: World, synthesized = unitWorkflow(), approver?: (event: TaskEvent) => Promise<unknown>) {
+  const deployment: Deployment = deploymentFor(undefined, synthesized);
+  issueJobFor(world, deployment, synthesized.userParameters);
+  const run = await runWorkflow({ deployment }, world.deps, { synthesized, ...(approver ? { approver } : {}) });
+  return { run, deployment };
+}
+
+/** The stack each ExecuteChangeSet or CreateStack call was for, in order. */
+function deployedInOrder(world: World): string[] {
+  return world.cfn.calls.filter((c) => (c.op === 'ExecuteChangeSet' || c.op === 'CreateStack') && !c.error).map((c) => c.input.StackName);
+}
+
+describe('a unit whose last stack has a destructive change', () => {
+  test('GIVEN three stacks where the third removes a table WHEN deployed THEN nothing is executed, every change set is deleted and the cause names the change', async () => {
+    // GIVEN
+    const world = unitWorld();
+    world.cfn.scripts.set(APP, { changeSet: { changes: REMOVES_TABLE } });
+
+    // WHEN
+    const { run, deployment } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnsafeChangeSet');
+    expect(run.cause).toContain(`Change set ${deployment.changeSetName} for stack ${APP} is refused`);
+    expect(run.cause).toContain('Table (AWS::DynamoDB::Table): Remove');
+    expect(run.cause).toContain(`Untouched: ${NETWORK}, ${DATA}, ${APP}.`);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    // Every change set was created and inspected before the verdict, and every one was deleted.
+    expect(world.cfn.callsOf('CreateChangeSet').map((c) => c.input.StackName).sort()).toEqual([APP, DATA, NETWORK]);
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName).sort()).toEqual([APP, DATA, NETWORK]);
+    expect([...world.cfn.changeSets.keys()]).toEqual([]);
+    expect(run.path).toContain(S.reviewUnitStacks);
+    expect(run.visits(S.inspectUnitChangeSet)).toBe(3);
+    expect(run.path.slice(-2)).toEqual([S.deleteRefusedUnitChangeSets, S.unitRejected]);
+  });
+});
+
+describe('an allowed unit', () => {
+  test('GIVEN three stacks with safe changes WHEN deployed THEN they execute in the order given, each after the previous finished', async () => {
+    // GIVEN: the first update takes several polls.
+    const world = unitWorld();
+    world.cfn.scripts.set(NETWORK, { changeSet: { changes: SAFE }, execute: { inProgressPolls: 3 } });
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
+    // The data stack was executed only after the network stack was seen UPDATE_COMPLETE.
+    const calls = world.cfn.calls;
+    const networkExecuted = calls.findIndex((c) => c.op === 'ExecuteChangeSet' && c.input.StackName === NETWORK);
+    const dataExecuted = calls.findIndex((c) => c.op === 'ExecuteChangeSet' && c.input.StackName === DATA);
+    const networkDone = calls.findIndex((c, i) => i > networkExecuted && c.op === 'DescribeStacks' && c.input.StackName === NETWORK && c.status === 'UPDATE_COMPLETE');
+    expect(networkExecuted).toBeGreaterThan(0);
+    expect(networkDone).toBeGreaterThan(networkExecuted);
+    expect(dataExecuted).toBeGreaterThan(networkDone);
+    expect(calls.filter((c, i) => i > networkExecuted && i < networkDone && c.op === 'DescribeStacks').map((c) => c.status))
+      .toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']);
+    // No change set was executed before all three were inspected.
+    const lastInspection = Math.max(...[NETWORK, DATA, APP].map((name) =>
+      world.cfn.calls.map((c, i) => (c.op === 'DescribeChangeSet' && c.input.StackName === name && c.status === 'CREATE_COMPLETE' ? i : -1))
+        .reduce((a, b) => Math.max(a, b))));
+    expect(lastInspection).toBeLessThan(world.cfn.calls.findIndex((c) => c.op === 'ExecuteChangeSet'));
+    expect(run.output.unit.members.map((m: any) => [m.stackName, m.status])).toEqual([[NETWORK, 'UPDATED'], [DATA, 'UPDATED'], [APP, 'UPDATED']]);
+    expect(run.path[run.path.length - 1]).toBe(S.deploymentSucceeded);
+  });
+
+  test('GIVEN a new stack, a stack without changes and a stack that is busy WHEN deployed THEN the new one is created, the unchanged one left, the busy one waited for', async () => {
+    // GIVEN
+    const world = createWorld(FILES);
+    world.cfn.putStack(DATA, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(DATA, { changeSet: { failedReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.' } });
+    world.cfn.putStack(APP, 'UPDATE_IN_PROGRESS', { upcoming: ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'] });
+    world.cfn.scripts.set(APP, { changeSet: { changes: SAFE } });
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(deployedInOrder(world)).toEqual([NETWORK, APP]);
+    expect(world.cfn.callsOf('CreateStack')[0].input.StackName).toBe(NETWORK);
+    expect(run.visits(S.waitForUnitStack)).toBeGreaterThan(0);
+    expect(run.output.unit.members.map((m: any) => m.status)).toEqual(['CREATED', 'NO_CHANGES', 'UPDATED']);
+    expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
+  });
+
+  test('GIVEN a stack whose update fails WHEN the unit deploys THEN the later stacks are not executed, their change sets are deleted, and the cause says what happened to each', async () => {
+    // GIVEN
+    const world = unitWorld();
+    world.cfn.scripts.set(DATA, {
+      changeSet: { changes: SAFE },
+      execute: { failure: { logicalId: 'Queue', resourceType: 'AWS::SQS::Queue', reason: 'Queue name already taken' } },
+    });
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnitStackFailed');
+    expect(deployedInOrder(world)).toEqual([NETWORK, DATA]);
+    expect(run.cause).toContain(`Stack ${DATA} failed: Stack ${DATA} ended UPDATE_ROLLBACK_COMPLETE`);
+    expect(run.cause).toContain('Queue name already taken');
+    expect(run.cause).toContain(`Deployed: ${NETWORK}. Failed: ${DATA}. Untouched: ${APP}.`);
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName)).toEqual([APP]);
+    expect(world.cfn.changeSet(APP, world.cfn.callsOf('CreateChangeSet')[0].input.ChangeSetName)).toBeUndefined();
+  });
+});
+
+describe('one approval for the unit', () => {
+  let approvalWorkflow: SynthesizedWorkflow;
+  beforeAll(() => {
+    approvalWorkflow = synthesizeWorkflow({
+      ...UNIT,
+      safetyPolicy: SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL }),
+      onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(1) }),
+    });
+  });
+
+  function approvalWorld(): FeatureWorld {
+    const world = createFeatureWorld(approvalWorkflow, FILES);
+    for (const name of [NETWORK, DATA, APP]) {
+      world.cfn.putStack(name, 'UPDATE_COMPLETE');
+      world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
+    }
+    world.cfn.scripts.set(DATA, { changeSet: { changes: [resourceChange('Remove', 'Bucket', 'AWS::S3::Bucket')] } });
+    world.cfn.scripts.set(APP, { changeSet: { changes: REMOVES_TABLE } });
+    return world;
+  }
+
+  test('GIVEN two stacks with changes that need approval WHEN a person approves once THEN every stack executes in order', async () => {
+    // GIVEN
+    const world = approvalWorld();
+    world.approver = approveAs('alice', 'release 42');
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN: one question, naming both stacks' changes and the stack that needs none.
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.asked).toHaveLength(1);
+    const message = world.sns.published[0].message;
+    expect(message).toContain('The deployment of 3 stacks as one unit');
+    expect(message).toContain(`Stack ${DATA}:`);
+    expect(message).toContain('Bucket (AWS::S3::Bucket): Remove');
+    expect(message).toContain(`Stack ${APP}:`);
+    expect(message).toContain('Table (AWS::DynamoDB::Table): Remove');
+    expect(message).toContain(`need no approval: ${NETWORK} (safe changes)`);
+    expect(world.sns.published[0].subject).toBe('Approval needed: deployment of 3 stacks as one unit');
+    expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
+    expect(result.output.unit.approval).toMatchObject({ approved: true, by: 'alice' });
+  });
+
+  test('GIVEN changes that need approval WHEN the person rejects THEN nothing is executed and every change set is deleted', async () => {
+    // GIVEN
+    const world = approvalWorld();
+    world.approver = async () => { throw namedError(APPROVAL_REJECTED, 'not during the freeze'); };
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe(APPROVAL_REJECTED);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName).sort()).toEqual([APP, DATA, NETWORK]);
+    expect(result.path.slice(-2)).toEqual([S.deleteRejectedUnitChangeSets, S.unitRejectedByApprover]);
+  });
+
+  test('GIVEN changes that need approval WHEN nobody decides in time THEN nothing is executed and every change set is deleted', async () => {
+    // GIVEN
+    const world = approvalWorld();
+    world.approver = async () => { throw namedError('States.Timeout', 'no decision'); };
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    expect(result.error).toBe('ApprovalTimedOut');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(3);
+  });
+});
