@@ -241,3 +241,98 @@ describe('one approval for the unit', () => {
     expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(3);
   });
 });
+
+describe('waves: stacks that need an earlier stack deployed first', () => {
+  const NEW_EXPORT = 'The following resource(s) failed to create: []. No export named prod-network-VpcId found. Rollback requested by user.';
+
+  test('GIVEN a stack whose change set fails because it imports an export a new stack of the unit creates WHEN deployed THEN it is reviewed in a second wave, after that stack, and deployed', async () => {
+    // GIVEN: network is new; app's first change set fails for the missing export, the second (after network) is fine.
+    const world = createWorld(FILES);
+    world.cfn.putStack(DATA, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(DATA, { changeSet: { changes: SAFE } });
+    world.cfn.putStack(APP, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(APP, {
+      changeSet: (name) => (name.endsWith('-w2') ? { changes: SAFE } : { failedReason: NEW_EXPORT }),
+    });
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
+    expect(run.visits(S.planUnitWave)).toBe(2);
+    const appChangeSets = world.cfn.callsOf('CreateChangeSet').filter((c) => c.input.StackName === APP).map((c) => c.input.ChangeSetName);
+    expect(appChangeSets).toHaveLength(2);
+    expect(appChangeSets[1]).toBe(`${appChangeSets[0]}-w2`);
+    // The second review of app came after network was created.
+    const created = world.cfn.calls.findIndex((c) => c.op === 'CreateStack' && c.input.StackName === NETWORK);
+    const secondReview = world.cfn.calls.findIndex((c) => c.op === 'CreateChangeSet' && c.input.ChangeSetName === appChangeSets[1]);
+    expect(secondReview).toBeGreaterThan(created);
+    expect(run.output.unit.members.map((m: any) => [m.status, m.wave])).toEqual([['CREATED', 1], ['UPDATED', 1], ['UPDATED', 2]]);
+  });
+
+  test('GIVEN a missing export and no earlier stack of the wave to deploy WHEN deployed THEN the unit fails with CloudFormation\'s reason and executes nothing', async () => {
+    // GIVEN: network and data have no changes, so nothing deployed first could create the export.
+    const world = unitWorld();
+    const noChanges = { failedReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.' };
+    world.cfn.scripts.set(NETWORK, { changeSet: noChanges });
+    world.cfn.scripts.set(DATA, { changeSet: noChanges });
+    world.cfn.scripts.set(APP, { changeSet: { failedReason: NEW_EXPORT } });
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnitReviewFailed');
+    expect(run.cause).toContain('No export named prod-network-VpcId found');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+  });
+
+  describe('parameters from an earlier stack\'s outputs', () => {
+    let outputsWorkflow: SynthesizedWorkflow;
+    beforeAll(() => {
+      outputsWorkflow = synthesizeWorkflow({
+        environmentName: 'prod',
+        stacks: [
+          { stackName: 'network', templatePath: 'network.template.json' },
+          { stackName: 'app', templatePath: 'app.template.json', parameterOutputs: { VpcId: 'network.VpcId' }, parameterOverrides: { Size: 'small' } },
+        ],
+      });
+    });
+
+    test('GIVEN a new stack whose parameter is an output of the new stack before it WHEN deployed THEN it is reviewed in a second wave with that output', async () => {
+      // GIVEN
+      const world = createWorld(FILES);
+      world.cfn.scripts.set(NETWORK, { create: { outputs: { VpcId: 'vpc-0abc' } } });
+
+      // WHEN
+      const { run } = await deployUnit(world, outputsWorkflow);
+
+      // THEN
+      expect(run.status).toBe('SUCCEEDED');
+      expect(deployedInOrder(world)).toEqual([NETWORK, APP]);
+      const appCreated = world.cfn.callsOf('CreateStack').find((c) => c.input.StackName === APP);
+      expect(appCreated?.input.Parameters).toEqual(expect.arrayContaining([
+        { ParameterKey: 'VpcId', ParameterValue: 'vpc-0abc' }, { ParameterKey: 'Size', ParameterValue: 'small' },
+      ]));
+      expect(run.output.unit.wave).toBe(2);
+    });
+
+    test('GIVEN the earlier stack has no such output WHEN deployed THEN the unit fails naming the output, after deploying only the earlier stack', async () => {
+      // GIVEN
+      const world = createWorld(FILES);
+
+      // WHEN
+      const { run } = await deployUnit(world, outputsWorkflow);
+
+      // THEN
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toBe('UnitReviewFailed');
+      expect(run.cause).toContain(`${APP} needs output VpcId of ${NETWORK} (parameter VpcId), which ${NETWORK} does not have`);
+      expect(run.cause).toContain(`Deployed: ${NETWORK}.`);
+      expect(deployedInOrder(world)).toEqual([NETWORK]);
+    });
+  });
+});

@@ -138,7 +138,12 @@ export class FakeCloudFormation {
   public onExecuteChangeSet: OperationScript = {};
   public onCreateChangeSet: ChangeSetScript = {};
   /** Per stack name, scripts that replace the three above for that stack (several stacks in one deployment). */
-  public readonly scripts = new Map<string, { readonly create?: OperationScript; readonly execute?: OperationScript; readonly changeSet?: ChangeSetScript }>();
+  public readonly scripts = new Map<string, {
+    readonly create?: OperationScript;
+    readonly execute?: OperationScript;
+    /** The script of every change set of the stack, or of each by its name. */
+    readonly changeSet?: ChangeSetScript | ((changeSetName: string) => ChangeSetScript);
+  }>();
   /** Changes per DescribeChangeSet page, unless the change set's script says. */
   public changesPageSize = 100;
   /** Events per DescribeStackEvents page. */
@@ -366,7 +371,8 @@ export class FakeCloudFormation {
       throw new AlreadyExistsException({ message: `ChangeSet [${input.ChangeSetName}] already exists`, $metadata: METADATA });
     }
     const template = this.templateOf(input);
-    const script = this.scripts.get(input.StackName)?.changeSet ?? this.onCreateChangeSet;
+    const scripted = this.scripts.get(input.StackName)?.changeSet ?? this.onCreateChangeSet;
+    const script = typeof scripted === 'function' ? scripted(input.ChangeSetName) : scripted;
     this.changeSets.set(key, {
       name: input.ChangeSetName,
       id: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:changeSet/${input.ChangeSetName}/${stackCounter++}`,

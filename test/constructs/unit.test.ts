@@ -1,0 +1,114 @@
+/**
+ * The several-stacks form of the action (`stacks`): what it synthesizes, the rights it grants for each stack, the
+ * configuration it writes, and the mistakes it refuses at synth with a message that says what to change.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import { Duration } from 'aws-cdk-lib';
+import { ACCOUNT, REGION, newPipeline, newStack } from './helpers';
+import { StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
+import type { StackToDeploy, StepFunctionsDeployActionProps } from '../../src';
+import { parseUserParameters, validateConfig } from '../../src/shared/config';
+
+function unitAction(stacks: StackToDeploy[], more: Partial<StepFunctionsDeployActionProps> = {}) {
+  const stack = newStack();
+  const { pipeline, source } = newPipeline(stack);
+  const action = new StepFunctionsDeployAction(stack, 'Deploy', { input: source, stacks, environmentName: 'prod', ...more });
+  pipeline.addStage({ stageName: 'Deploy' }).addAction(action);
+  return { stack, action, template: () => Template.fromStack(stack) };
+}
+
+const THREE: StackToDeploy[] = [
+  { stackName: 'network', templatePath: 'network.template.json' },
+  { stackName: 'data', templatePath: 'data.template.json' },
+  { stackName: 'app', templatePath: 'infra/app.json', parameterOutputs: { VpcId: 'network.VpcId' }, dependsOn: ['data'] },
+];
+
+function userParametersOf(template: Template): string {
+  const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline')) as any[];
+  const action = pipeline.Properties.Stages.flatMap((s: any) => s.Actions).find((a: any) => a.ActionTypeId.Provider === 'Lambda');
+  const value = action.Configuration.UserParameters;
+  // Role ARNs are tokens: read them as the placeholder CloudFormation will fill in.
+  return typeof value === 'string' ? value
+    : value['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : `arn:aws:iam::${ACCOUNT}:role/token`)).join('');
+}
+
+describe('a unit of stacks', () => {
+  test('GIVEN three stacks WHEN synthesized THEN the configuration lists them (by name only when CDK\'s template file) and reads back as a unit', () => {
+    const { template } = unitAction(THREE);
+    const config = validateConfig(parseUserParameters(userParametersOf(template())));
+    expect(config.stacks).toEqual([
+      'network', 'data',
+      { stackName: 'app', templatePath: 'infra/app.json', parameterOutputs: { VpcId: 'network.VpcId' }, dependsOn: ['data'] },
+    ]);
+    expect(config).not.toHaveProperty('templatePath', 'infra/app.json');
+  });
+
+  test('GIVEN three stacks WHEN synthesized THEN the task function may deploy exactly those three stacks, through their roles', () => {
+    const special = (stack: any) => iam.Role.fromRoleArn(stack, 'DataRole', `arn:aws:iam::${ACCOUNT}:role/data-deployer`);
+    const stack = newStack();
+    const { pipeline, source } = newPipeline(stack);
+    const stacks = THREE.map((s) => (s.stackName === 'data' ? { ...s, deploymentRole: special(stack) } : s));
+    pipeline.addStage({ stageName: 'Deploy' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', { input: source, stacks, environmentName: 'prod' }));
+    const json = JSON.stringify(Template.fromStack(stack).toJSON());
+    for (const name of ['prod-network', 'prod-data', 'prod-app']) {
+      expect(json).toContain(`:cloudformation:${REGION}:${ACCOUNT}:stack/${name}/*`);
+    }
+    expect(json).toContain('arn:aws:iam::111111111111:role/data-deployer');
+    // One deployment role is created, shared by the stacks that do not bring their own.
+    expect(Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role')).filter((r: any) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('cloudformation.amazonaws.com'))).toHaveLength(1);
+  });
+
+  test('GIVEN units of 5 stacks in two actions WHEN synthesized THEN there is still one state machine and two functions', () => {
+    const stack = newStack();
+    const { pipeline, source } = newPipeline(stack);
+    const stage = pipeline.addStage({ stageName: 'Deploy' });
+    for (const unit of [0, 1]) {
+      const stacks = Array.from({ length: 5 }, (_, i) => ({ stackName: `u${unit}-s${i}`, templatePath: `u${unit}-s${i}.template.json` }));
+      stage.addAction(new StepFunctionsDeployAction(stack, `Unit${unit}`, { input: source, stacks, runOrder: unit + 1 }));
+    }
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+  });
+
+  test('GIVEN a unit WHEN a stack\'s variable is asked for THEN it is the stack\'s full name and the variable', () => {
+    const { action } = unitAction(THREE, { variablesNamespace: 'Release' });
+    expect(action.stackVariable('network', 'Outcome')).toMatch(/^#\{.+\.prod-network_Outcome\}$/);
+    expect(action.stackVariable('prod-app', 'Endpoint')).toMatch(/^#\{.+\.prod-app_Endpoint\}$/);
+    expect(() => action.stackVariable('web', 'Outcome')).toThrow('StepFunctionsDeployAction.stackVariable: web is not a stack of this action');
+    expect(action.stackNames).toEqual(['prod-network', 'prod-data', 'prod-app']);
+  });
+});
+
+describe('a unit refuses at synth what it cannot keep', () => {
+  const topic = () => sns.Topic.fromTopicArn(newStack('Topics'), 'T', `arn:aws:sns:${REGION}:${ACCOUNT}:approvals`);
+  test.each<[string, Partial<StepFunctionsDeployActionProps>, string]>([
+    ['stackName with stacks', { stackName: 'x' }, 'with stacks, give stackName for each stack in stacks instead'],
+    ['tags with stacks', { tags: { a: 'b' } }, 'with stacks, give tags for each stack in stacks instead'],
+    ['no stack', { stacks: [] }, 'stacks must hold 1 to 50 stacks, not 0'],
+    ['a stack twice', { stacks: [THREE[0], THREE[0]] }, 'stacks[1]: stack network is in the unit twice'],
+    ['a later dependency', { stacks: [{ ...THREE[0], dependsOn: ['data'] }, THREE[1]] }, 'stacks[0]: dependsOn names "data", which is not an earlier stack'],
+    ['an output of a later stack', { stacks: [{ ...THREE[0], parameterOutputs: { P: 'data.Out' } }, THREE[1]] }, 'stacks[0]: parameterOutputs.P names "data"'],
+    ['a bad path', { stacks: [{ stackName: 'a', templatePath: '../a.json' }] }, 'stacks[0]: templatePath must not contain'],
+    ['recreateRolledBackStack', { recreateRolledBackStack: true }, 'recreateRolledBackStack is not available with stacks'],
+    ['reportArtifact', { reportArtifact: new codepipeline.Artifact('Report') }, 'reportArtifact is not available with stacks yet'],
+    ['blue/green', { onUnsafeChange: UnsafeChangeAction.deployToNewStack() }, 'UnsafeChangeAction.deployToNewStack() is not available with stacks'],
+  ])('%s', (_what, more, message) => {
+    expect(() => unitAction(THREE, more)).toThrow(message);
+  });
+
+  test('neither stackName nor stacks is refused', () => {
+    const stack = newStack();
+    const { source } = newPipeline(stack);
+    expect(() => new StepFunctionsDeployAction(stack, 'Deploy', { input: source })).toThrow('give stackName and templatePath for one stack, or stacks for several');
+  });
+
+  test('an approval needs a policy that can ask, for a unit as for one stack', () => {
+    expect(() => unitAction(THREE, { onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: topic(), timeout: Duration.hours(1) }) }))
+      .toThrow('onUnsafeChange requireApproval() needs a policy that can ask for approval');
+  });
+});

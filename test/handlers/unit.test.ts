@@ -1,0 +1,170 @@
+/**
+ * The unit's tasks and configuration on their own: nothing of a unit is deployed unless its wave was judged safe or
+ * approved, a change set is executed only from the unit's own execute state with its own state, and a unit's
+ * configuration names its problems.
+ */
+import { runTask } from '../../src/workflow/tasks';
+import type { TaskDeps } from '../../src/workflow/tasks';
+import { memberDeployment, parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
+import type { Deployment, UnitState, WorkflowState } from '../../src/shared/contract';
+import { STATE_NAMES } from '../../src/shared/state-names';
+import { progress } from '../../src/workflow/tasks/unit';
+import { outputVariables, successSummary } from '../../src/trigger/report';
+import { FakeCloudFormation, FakeExecutionHistory, REGION } from '../fakes';
+import { FakeS3 } from '../fakes';
+
+const JOB = '0f0e0d0c-0000-4000-8000-00000000aaaa';
+const EXECUTION = 'arn:aws:states:eu-west-1:111111111111:execution:deploy:cp-0f0e0d0c-0000-4000-8000-00000000aaaa';
+
+function unitDeployment(stacks: unknown[] = ['network', 'data', 'app']): Deployment {
+  const config = validateConfig(parseUserParameters(JSON.stringify({ v: 1, environmentName: 'prod', stacks })));
+  return toDeployment(config, { id: JOB, artifact: { bucket: 'b', key: 'k' }, startedAt: Date.now() });
+}
+
+function reviewedUnit(deployment: Deployment, verdict: UnitState['verdict']): UnitState {
+  const review = deployment.unit!.map((_, i) => memberDeployment(deployment, i));
+  return {
+    members: review.map((d) => ({
+      stackName: d.stackName, status: 'REVIEWED', wave: 1,
+      review: {
+        stackName: d.stackName, plan: 'EXECUTE',
+        changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 },
+        inspection: { verdict: verdict ?? 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0 },
+      },
+    })),
+    wave: 1, review, next: 'EXECUTE', ...(verdict ? { verdict } : {}),
+  };
+}
+
+function deps(history = new FakeExecutionHistory('arn:aws:states:eu-west-1:111111111111:stateMachine:deploy')): TaskDeps & { cfn: FakeCloudFormation } {
+  const cfn = new FakeCloudFormation();
+  return { cloudformation: cfn.client, s3: new FakeS3().client, sfn: history.client, region: REGION, cfn };
+}
+
+describe('the unit never deploys what was not allowed', () => {
+  test.each(['UNSAFE', 'NEEDS_APPROVAL'] as const)('GIVEN a wave judged %s and no approval WHEN the next stack is picked THEN nothing is picked', async (verdict) => {
+    // GIVEN
+    const deployment = unitDeployment();
+    const state: WorkflowState = { deployment, unit: reviewedUnit(deployment, verdict) };
+
+    // WHEN
+    const picked = runTask({ task: 'nextUnitStack', state }, deps());
+
+    // THEN
+    await expect(picked).rejects.toThrow('refusing to deploy stack prod-network: its unit was neither judged safe nor approved');
+  });
+
+  test('GIVEN a wave that needed approval and was approved WHEN the next stack is picked THEN the first stack is picked with the approval', async () => {
+    // GIVEN
+    const deployment = unitDeployment();
+    const unit = { ...reviewedUnit(deployment, 'NEEDS_APPROVAL'), approval: { approved: true, by: 'alice' } };
+
+    // WHEN
+    const picked = await runTask({ task: 'nextUnitStack', state: { deployment, unit } }, deps()) as UnitState;
+
+    // THEN: every stack's own verdict stands; the approval travels only with a stack that needed it.
+    expect(picked.next).toBe('EXECUTE');
+    expect(picked.current?.deployment.stackName).toBe('prod-network');
+  });
+
+  test('GIVEN a call to execute a unit\'s change set from a state other than the unit\'s execute state WHEN run THEN nothing is executed', async () => {
+    // GIVEN: the execution is at the single-stack execute state, someone hands the task a unit stack's state.
+    const deployment = unitDeployment();
+    const unit = reviewedUnit(deployment, 'SAFE');
+    const current = { index: 0, deployment: unit.review[0], changeSet: unit.members[0].review!.changeSet, inspection: unit.members[0].review!.inspection };
+    const history = new FakeExecutionHistory('arn:aws:states:eu-west-1:111111111111:stateMachine:deploy');
+    history.current.set(EXECUTION, { executionArn: EXECUTION, name: STATE_NAMES.executeChangeSet, input: { deployment, unit: { ...unit, current } } });
+    const d = deps(history);
+
+    // WHEN
+    const result = runTask({ task: 'executeChangeSet', state: current, executionId: EXECUTION }, d);
+
+    // THEN
+    await expect(result).rejects.toMatchObject({ name: 'UnconfirmedDeployment' });
+    expect(d.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+  });
+
+  test('GIVEN the unit\'s execute state with another stack\'s state WHEN run THEN nothing is executed', async () => {
+    // GIVEN: the execution is at the unit's execute state for network; the call claims app.
+    const deployment = unitDeployment();
+    const unit = reviewedUnit(deployment, 'SAFE');
+    const currentOf = (i: number) => ({ index: i, deployment: unit.review[i], changeSet: unit.members[i].review!.changeSet, inspection: unit.members[i].review!.inspection });
+    const history = new FakeExecutionHistory('arn:aws:states:eu-west-1:111111111111:stateMachine:deploy');
+    history.current.set(EXECUTION, { executionArn: EXECUTION, name: STATE_NAMES.executeUnitChangeSet, input: { deployment, unit: { ...unit, current: currentOf(0) } } });
+    const d = deps(history);
+
+    // WHEN
+    const result = runTask({ task: 'executeChangeSet', state: currentOf(2), executionId: EXECUTION }, d);
+
+    // THEN
+    await expect(result).rejects.toMatchObject({ name: 'UnconfirmedDeployment' });
+    expect(d.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+  });
+});
+
+describe('a unit\'s configuration', () => {
+  test.each([
+    [{ stacks: ['a'], stackName: 'b' }, '"stacks" replaces "stackName"'],
+    [{ stacks: [] }, '"stacks" must be a list of 1 to 50 stacks'],
+    [{ stacks: ['a', 'a'] }, 'stack a is in the unit twice'],
+    [{ stacks: [{ stackName: 'a', dependsOn: ['b'] }, 'b'] }, '"b" is not an earlier stack of the unit'],
+    [{ stacks: ['a', { stackName: 'b', parameterOutputs: { P: 'a' } }] }, '"stacks"[1]: null is not an earlier stack'],
+    [{ stacks: [{ stackName: 'a', role: 'x' }] }, '"stacks"[0] has unknown keys "role"'],
+    [{ stacks: ['a'], onUnsafe: { type: 'deployToNewStack' } }, 'cannot switch to new stacks'],
+    [{ stacks: [42] }, '"stacks"[0] must be a stack name or an object with stackName'],
+  ])('GIVEN %j WHEN validated THEN the problem is named', (params, problem) => {
+    expect(() => validateConfig({ v: 1, ...params })).toThrow(problem);
+  });
+
+  test('GIVEN an S3 input file that sets stacks WHEN validated THEN it is refused: the stacks come from the action only', () => {
+    expect(() => validateConfig({ v: 1, stacks: ['a'] }, { stacks: ['a', 'b'] })).toThrow('the S3 input file may not set "stacks"');
+  });
+
+  test('GIVEN stacks given by name WHEN turned into a deployment THEN each has its CDK template file and the environment prefix', () => {
+    const deployment = unitDeployment(['network', { stackName: 'app', templatePath: 'infra/app.json', dependsOn: ['network'] }]);
+    expect(deployment.unit).toEqual([
+      { stackName: 'prod-network', templatePath: 'network.template.json', parameterOverrides: {}, tags: {}, capabilities: [], dependsOn: [], parameterOutputs: {} },
+      { stackName: 'prod-app', templatePath: 'infra/app.json', parameterOverrides: {}, tags: {}, capabilities: [], dependsOn: ['prod-network'], parameterOutputs: {} },
+    ]);
+    expect(deployment.stackName).toBe('prod-network');
+  });
+});
+
+describe('what the pipeline shows for a unit', () => {
+  const names = Array.from({ length: 20 }, (_, i) => `prod-${'service-with-a-rather-long-name'.repeat(3)}-${String(i).padStart(2, '0')}`);
+  const members = names.map((stackName, i) => ({
+    stackName,
+    status: i % 3 === 0 ? 'NO_CHANGES' as const : 'UPDATED' as const,
+    outputs: { Endpoint: `https://${stackName}.example.com/${'x'.repeat(200)}` },
+    review: {
+      stackName, plan: 'EXECUTE' as const,
+      inspection: { verdict: 'SAFE' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0 },
+    },
+  }));
+  const output = { unit: { members, wave: 1, review: [], next: 'DONE' as const, verdict: 'SAFE' as const } };
+
+  test('GIVEN a unit of 20 stacks with long names WHEN summarised THEN the summary fits CodePipeline\'s 2,048 characters and ends with the link', () => {
+    const link = 'https://console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:111111111111:execution:x:y';
+    const summary = successSummary(output, link);
+    expect(summary.length).toBeLessThanOrEqual(2048);
+    expect(summary.endsWith(link)).toBe(true);
+    expect(summary).toContain(`Deployed 20 stacks as one unit (1 wave): ${names[0]} NO_CHANGES; ${names[1]} UPDATED, 1 Add, 2 Modify`);
+  });
+
+  test('GIVEN a unit of 20 stacks WHEN its output variables are made THEN each stack has its outcome and outputs, under valid names', () => {
+    const variables = outputVariables(output);
+    expect(variables.Outcome).toBe('DEPLOYED');
+    expect(variables.Verdict).toBe('SAFE');
+    expect(variables.StackCount).toBe('20');
+    expect(variables[`${names[1]}_Outcome`]).toBe('UPDATED');
+    expect(variables[`${names[0]}_Endpoint`]).toContain('example.com');
+    expect(Object.keys(variables).every((k) => /^[A-Za-z0-9@_-]{1,128}$/.test(k))).toBe(true);
+  });
+
+  test('GIVEN stacks in each state WHEN the progress is told THEN every stack is named once under what happened to it', () => {
+    expect(progress([
+      { stackName: 'a', status: 'UPDATED' }, { stackName: 'b', status: 'CREATED' }, { stackName: 'c', status: 'NO_CHANGES' },
+      { stackName: 'd', status: 'FAILED' }, { stackName: 'e', status: 'UNTOUCHED' }, { stackName: 'f', status: 'WAITING' },
+    ])).toBe('Deployed: a, b. Up to date: c. Failed: d. Untouched: e, f.');
+  });
+});
