@@ -12,7 +12,17 @@ import { LOCAL_ENV, resolveIntrinsics } from './lib/intrinsics';
 
 export const DEMO_STACK = { environmentName: 'demo', stackName: 'orders', templatePath: 'infra/orders.json' };
 
-export function synthesizeDemoApp(): { template: Record<string, any>; userParameters: string } {
+/** A release of three stacks, reviewed as one unit by a second action. */
+export const DEMO_UNIT = {
+  environmentName: 'demo',
+  stacks: [
+    { stackName: 'network', templatePath: 'release/network.json' },
+    { stackName: 'data', templatePath: 'release/data.json' },
+    { stackName: 'web', templatePath: 'release/web.json' },
+  ],
+};
+
+export function synthesizeDemoApp(): { template: Record<string, any>; userParameters: string; unitUserParameters: string } {
   const app = new App();
   const stack = new Stack(app, 'DemoPipelineStack', { env: LOCAL_ENV });
   const source = new codepipeline.Artifact('Source');
@@ -32,22 +42,24 @@ export function synthesizeDemoApp(): { template: Record<string, any>; userParame
         })],
       },
       { stageName: 'Prod', actions: [deploy] },
+      { stageName: 'Release', actions: [new StepFunctionsDeployAction(stack, 'Release', { input: source, ...DEMO_UNIT })] },
     ],
   });
   const template = Template.fromStack(stack).toJSON();
-  const action = findDeployAction(template);
   // UserParameters hold the deployment role's ARN as a token: it is given its placeholder ARN.
-  return { template, userParameters: resolveIntrinsics(action.Configuration.UserParameters, template.Resources) };
+  const userParametersOf = (stage: string) => resolveIntrinsics(findDeployAction(template, stage).Configuration.UserParameters, template.Resources);
+  return { template, userParameters: userParametersOf('Prod'), unitUserParameters: userParametersOf('Release') };
 }
 
-function findDeployAction(template: Record<string, any>): Record<string, any> {
+function findDeployAction(template: Record<string, any>, stageName: string): Record<string, any> {
   for (const resource of Object.values(template.Resources) as any[]) {
     if (resource.Type !== 'AWS::CodePipeline::Pipeline') continue;
     for (const stage of resource.Properties.Stages) {
+      if (stage.Name !== stageName) continue;
       for (const action of stage.Actions) {
         if (action.ActionTypeId.Provider === 'Lambda') return action;
       }
     }
   }
-  throw new Error('the demo pipeline has no Lambda invoke action');
+  throw new Error(`the demo pipeline has no Lambda invoke action in stage ${stageName}`);
 }

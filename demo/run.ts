@@ -3,9 +3,10 @@ import { runDemo } from './lib/run-demo';
 
 runDemo().then(
   (results) => {
-    const expected = ['SUCCEEDED', 'SUCCEEDED', 'FAILED'];
-    const ok = results.every((r, i) => r.pipelineStatus === expected[i]);
-    console.log(ok ? '\nDemo finished: create and safe update succeeded, the unsafe update was rejected.'
+    const expected = ['SUCCEEDED', 'SUCCEEDED', 'FAILED', 'SUCCEEDED', 'FAILED'];
+    const ok = results.length === expected.length && results.every((r, i) => r.pipelineStatus === expected[i]);
+    console.log(ok ? '\nDemo finished: create and safe update succeeded, the unsafe update was rejected; ' +
+      'the release of three stacks was created, and its unsafe update executed nothing.'
       : '\nDemo finished with unexpected results.');
     process.exitCode = ok ? 0 : 1;
   },

@@ -19,7 +19,7 @@ import { startMoto } from './moto';
 import { lambdaJobEvent } from './pipeline-job';
 import { CODEPIPELINE_REINVOCATION_SECONDS, SleepingClock } from './virtual-time';
 import { readDefinition, renderPicture } from '../../src/picture';
-import { DEMO_STACK, synthesizeDemoApp } from '../app';
+import { DEMO_STACK, DEMO_UNIT, synthesizeDemoApp } from '../app';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const ASSETS = {
@@ -54,6 +54,32 @@ export const TEMPLATES = {
   },
 };
 
+/** The release's templates: r1 creates the three stacks; r2 adds to the first two and removes the web stack's topic. */
+const queue = (name: string) => ({ Type: 'AWS::SQS::Queue', Properties: { QueueName: name } });
+const topic = (name: string) => ({ Type: 'AWS::SNS::Topic', Properties: { TopicName: name } });
+export const RELEASES = {
+  r1: {
+    network: { Resources: { NetworkEvents: topic('network-events') } },
+    data: { Resources: { IngestQueue: queue('ingest') } },
+    web: { Resources: { WebQueue: queue('web'), WebAlerts: topic('web-alerts') } },
+  },
+  r2: {
+    network: { Resources: { NetworkEvents: topic('network-events'), FlowLogsQueue: queue('flow-logs') } },
+    data: { Resources: { IngestQueue: queue('ingest'), IngestDeadLetters: queue('ingest-dlq') } },
+    web: { Resources: { WebQueue: queue('web') } },
+  },
+};
+const UNIT_STACK_NAMES = DEMO_UNIT.stacks.map((s) => `${DEMO_UNIT.environmentName}-${s.stackName}`);
+
+/** One pipeline run of the demo: which action, with which files in the artifact. */
+interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  readonly version: string;
+  readonly unit: boolean;
+  readonly files: Record<string, unknown>;
+}
+
 export interface ScenarioResult {
   readonly id: string;
   readonly title: string;
@@ -68,6 +94,8 @@ export interface ScenarioResult {
   readonly states: string[];
   readonly inspection?: any;
   readonly stack: { status?: string; resources: string[] };
+  /** For a unit: each of its stacks, by name. */
+  readonly stacks?: Record<string, { status?: string; resources: string[] }>;
   readonly graph: string;
   readonly apiCalls: Record<string, number>;
 }
@@ -88,7 +116,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
   fs.mkdirSync(outDir, { recursive: true });
 
   print('Synthesizing the example app (demo/app.ts) ...');
-  const { template, userParameters } = synthesizeDemoApp();
+  const { template, userParameters, unitUserParameters } = synthesizeDemoApp();
   const definition = definitionFromTemplate(template);
   print(`  state machine: ${Object.keys(definition.States).length} states; action UserParameters: ${userParameters}`);
 
@@ -123,24 +151,35 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
     const cloudformation = new CloudFormationClient({ endpoint: moto.endpoint });
     await s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
 
-    const scenarios: [string, string, keyof typeof TEMPLATES][] = [
-      ['1-create', 'A new stack is created', 'v1'],
-      ['2-safe-update', 'A safe change (a queue added) is executed', 'v2'],
-      ['3-unsafe-update', 'An unsafe change (the topic removed) is rejected', 'v3'],
+    const single = (id: string, title: string, version: keyof typeof TEMPLATES): Scenario =>
+      ({ id, title, version, unit: false, files: { [DEMO_STACK.templatePath]: TEMPLATES[version] } });
+    const release = (id: string, title: string, version: keyof typeof RELEASES): Scenario => ({
+      id, title, version, unit: true,
+      files: Object.fromEntries(DEMO_UNIT.stacks.map((s) => [s.templatePath, RELEASES[version][s.stackName as keyof typeof RELEASES.r1]])),
+    });
+    const scenarios: Scenario[] = [
+      single('1-create', 'A new stack is created', 'v1'),
+      single('2-safe-update', 'A safe change (a queue added) is executed', 'v2'),
+      single('3-unsafe-update', 'An unsafe change (the topic removed) is rejected', 'v3'),
+      release('4a-unit-create', 'A release of three new stacks is created as one unit', 'r1'),
+      release('4b-unit-unsafe', 'A release whose third stack removes a topic: nothing of the unit is executed', 'r2'),
     ];
     const results: ScenarioResult[] = [];
-    for (const [id, title, version] of scenarios) {
+    for (const { id, title, version, unit, files } of scenarios) {
       print('');
-      print(`=== Scenario ${id}: ${title} (template ${version}) ===`);
+      print(`=== Scenario ${id}: ${title} (template${unit ? 's' : ''} ${version}) ===`);
       const key = `pipeline/Source/${id}.zip`;
-      const zip = zipSync({ [DEMO_STACK.templatePath]: strToU8(JSON.stringify(TEMPLATES[version], null, 2)) });
+      const zip = zipSync(Object.fromEntries(Object.entries(files).map(([file, body]) => [file, strToU8(JSON.stringify(body, null, 2))])));
       await s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key, Body: zip }));
       const callsBefore = { ...controlPlane.calls };
-      const pipeline = await runPipelineAction(trigger, controlPlane, clock, userParameters, key);
+      const pipeline = await runPipelineAction(trigger, controlPlane, clock, unit ? unitUserParameters : userParameters, key);
       const execution = pipeline.execution;
       const states = execution?.visits.map((v) => v.name) ?? [];
       const inspection = execution?.visits.find((v) => v.name === 'Inspect Change Set Changes')?.output?.inspection;
-      const stack = await describeStack(cloudformation);
+      const stack = await describeStack(cloudformation, unit ? UNIT_STACK_NAMES[0] : STACK_NAME);
+      const stacks = unit
+        ? Object.fromEntries(await Promise.all(UNIT_STACK_NAMES.map(async (name) => [name, await describeStack(cloudformation, name)] as const)))
+        : undefined;
       const failedAt = execution?.status === 'FAILED' ? states[states.length - 1] : undefined;
       const graph = path.join(outDir, `${id}.svg`);
       const picture = await renderPicture(readDefinition(definition).definition, { states, ...(failedAt ? { failedState: failedAt } : {}) }, {
@@ -159,7 +198,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       }
       print(`  result:   ${pipeline.status}: ${pipeline.message}`);
       if (pipeline.outputVariables) print(`  outputs:  ${JSON.stringify(pipeline.outputVariables)}`);
-      print(`  moto:     stack ${STACK_NAME} ${stack.status ?? 'absent'}; resources: ${stack.resources.join(', ') || 'none'}`);
+      for (const [name, described] of Object.entries(stacks ?? { [STACK_NAME]: stack })) {
+        print(`  moto:     stack ${name} ${described.status ?? 'absent'}; resources: ${described.resources.join(', ') || 'none'}`);
+      }
       print(`  picture:  ${path.relative(process.cwd(), graph)}`);
       results.push({
         id,
@@ -173,6 +214,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
         states,
         inspection,
         stack,
+        ...(stacks ? { stacks } : {}),
         graph,
         apiCalls: diffCounts(controlPlane.calls, callsBefore),
       });
@@ -298,10 +340,10 @@ function loadHandler(file: string): (event: unknown) => Promise<unknown> {
   return require(file).handler as (event: unknown) => Promise<unknown>;
 }
 
-async function describeStack(cloudformation: CloudFormationClient): Promise<{ status?: string; resources: string[] }> {
+async function describeStack(cloudformation: CloudFormationClient, stackName: string): Promise<{ status?: string; resources: string[] }> {
   try {
-    const stacks = await cloudformation.send(new DescribeStacksCommand({ StackName: STACK_NAME }));
-    const resources = await cloudformation.send(new ListStackResourcesCommand({ StackName: STACK_NAME }));
+    const stacks = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const resources = await cloudformation.send(new ListStackResourcesCommand({ StackName: stackName }));
     return {
       status: stacks.Stacks?.[0]?.StackStatus,
       resources: (resources.StackResourceSummaries ?? []).map((r) => r.LogicalResourceId!).sort(),

@@ -51,6 +51,34 @@ test('GIVEN the stack WHEN the topic is removed THEN the change set is deleted, 
   expect(result.stack).toEqual({ status: 'UPDATE_COMPLETE', resources: ['AlertsTopic', 'OrdersDeadLetterQueue', 'OrdersQueue'] });
 });
 
+test('GIVEN a release of three new stacks WHEN the unit action deploys it THEN moto holds the three stacks, created in order', () => {
+  const result = scenario('4a-unit-create');
+  expect(result.pipelineStatus).toBe('SUCCEEDED');
+  expect(result.outputVariables).toMatchObject({ Outcome: 'DEPLOYED', 'demo-network_Outcome': 'CREATED', 'demo-web_Outcome': 'CREATED' });
+  expect(result.stacks).toEqual({
+    'demo-network': { status: 'CREATE_COMPLETE', resources: ['NetworkEvents'] },
+    'demo-data': { status: 'CREATE_COMPLETE', resources: ['IngestQueue'] },
+    'demo-web': { status: 'CREATE_COMPLETE', resources: ['WebAlerts', 'WebQueue'] },
+  });
+});
+
+test('GIVEN the release WHEN its third stack removes a topic THEN nothing of the unit is executed, every change set is deleted and the message names that change only', () => {
+  const result = scenario('4b-unit-unsafe');
+  expect(result.pipelineStatus).toBe('FAILED');
+  expect(result.pipelineMessage).toMatch(/UnsafeChangeSet/);
+  expect(result.pipelineMessage).toMatch(/for stack demo-web is refused .*WebAlerts \(AWS::SNS::Topic\): Remove refused by no-deletion/);
+  expect(result.pipelineMessage).not.toMatch(/for stack demo-(network|data) is refused/);
+  expect(result.pipelineMessage).toContain('Untouched: demo-network, demo-data, demo-web.');
+  expect(result.states).not.toContain('Execute Unit Change Set');
+  expect(result.states.filter((s) => s === 'Inspect Unit Change Set')).toHaveLength(3);
+  // moto's stacks are as the first release left them: the safe changes of the first two were not executed either.
+  expect(result.stacks).toEqual({
+    'demo-network': { status: 'CREATE_COMPLETE', resources: ['NetworkEvents'] },
+    'demo-data': { status: 'CREATE_COMPLETE', resources: ['IngestQueue'] },
+    'demo-web': { status: 'CREATE_COMPLETE', resources: ['WebAlerts', 'WebQueue'] },
+  });
+});
+
 test('GIVEN CodePipeline\'s virtual clock WHEN AWS answers at once THEN each scenario ends at the second invocation, one re-invocation period after the job started', () => {
   for (const result of results) {
     // The execution's polls (5 s Waits) are over before CodePipeline calls again, 30 s later.
@@ -58,7 +86,7 @@ test('GIVEN CodePipeline\'s virtual clock WHEN AWS answers at once THEN each sce
     expect(result.waitedSeconds).toBeGreaterThan(0);
     expect(result.waitedSeconds).toBeLessThan(CODEPIPELINE_REINVOCATION_SECONDS);
   }
-  expect(trace.filter((line) => line.includes('2 trigger invocations over 30 s (simulated'))).toHaveLength(3);
+  expect(trace.filter((line) => line.includes('2 trigger invocations over 30 s (simulated'))).toHaveLength(5);
 });
 
 test('every scenario writes a picture of the graph with its path', () => {

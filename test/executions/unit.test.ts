@@ -79,7 +79,8 @@ describe('a unit whose last stack has a destructive change', () => {
     // THEN
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('UnsafeChangeSet');
-    expect(run.cause).toContain(`Change set ${deployment.changeSetName} for stack ${APP} is refused`);
+    expect(run.cause).toContain(`Change set ${deployment.changeSetName}-3 for stack ${APP} is refused`);
+    expect(run.cause).not.toContain(`for stack ${NETWORK}`);
     expect(run.cause).toContain('Table (AWS::DynamoDB::Table): Remove');
     expect(run.cause).toContain(`Untouched: ${NETWORK}, ${DATA}, ${APP}.`);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
@@ -121,6 +122,8 @@ describe('an allowed unit', () => {
         .reduce((a, b) => Math.max(a, b))));
     expect(lastInspection).toBeLessThan(world.cfn.calls.findIndex((c) => c.op === 'ExecuteChangeSet'));
     expect(run.output.unit.members.map((m: any) => [m.stackName, m.status])).toEqual([[NETWORK, 'UPDATED'], [DATA, 'UPDATED'], [APP, 'UPDATED']]);
+    // Each stack's change set has a name of its own.
+    expect(new Set(world.cfn.callsOf('CreateChangeSet').map((c) => c.input.ChangeSetName)).size).toBe(3);
     expect(run.path[run.path.length - 1]).toBe(S.deploymentSucceeded);
   });
 

@@ -43,8 +43,9 @@ export async function planUnitWave(state: WorkflowState): Promise<UnitState> {
       else parameters[parameter] = value;
     }
     const member = memberDeployment(deployment, i, parameters);
-    // A later wave's change set gets a name of its own: a deleted change set's name and token are not reused.
-    review.push(wave === 1 ? member : { ...member, changeSetName: `${member.changeSetName}-w${wave}` });
+    // Each stack's change set has a name of its own in the unit (a change set is found by name in some tools), and
+    // a later wave's too: a deleted change set's name and client token are not reused.
+    review.push({ ...member, changeSetName: `${member.changeSetName}-${i + 1}${wave === 1 ? '' : `-w${wave}`}` });
   }
   const planned = members.map((m, i) => (inWave.includes(i) ? { ...m, wave } : m));
   if (missing.length > 0) {
