@@ -13,7 +13,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { LOCAL_ENV } from '../demo/lib/intrinsics';
 import { StepFunctionsDeployAction } from '../src';
 
-export type Design = 'sfn-deploy-action' | 'native-change-set';
+export type Design = 'sfn-deploy-action' | 'sfn-deploy-unit' | 'native-change-set';
+
+/** Stacks per action in the unit design (`stacks`). */
+export const STACKS_PER_UNIT = 5;
 
 export const { account: ACCOUNT, region: REGION } = LOCAL_ENV;
 /** Deployed stacks per pipeline stage (CodePipeline allows 50 actions in a stage; the native design uses 2 per stack). */
@@ -52,7 +55,17 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
   });
   for (let first = 0; first < options.stacks; first += STACKS_PER_STAGE) {
     const actions: codepipeline.IAction[] = [];
-    for (let i = first; i < Math.min(first + STACKS_PER_STAGE, options.stacks); i++) {
+    const last = Math.min(first + STACKS_PER_STAGE, options.stacks);
+    for (let unit = first; options.design === 'sfn-deploy-unit' && unit < last; unit += STACKS_PER_UNIT) {
+      const members = Array.from({ length: Math.min(STACKS_PER_UNIT, last - unit) }, (_, k) => unit + k);
+      actions.push(new StepFunctionsDeployAction(stack, `Release${unit}`, {
+        input: source,
+        environmentName: ENVIRONMENT,
+        stacks: members.map((i) => ({ stackName: stackNameOf(i), templatePath: templatePathOf(i) })),
+        ...(options.timeout ? { timeout: options.timeout } : {}),
+      }));
+    }
+    for (let i = first; options.design !== 'sfn-deploy-unit' && i < last; i++) {
       if (options.design === 'sfn-deploy-action') {
         actions.push(new StepFunctionsDeployAction(stack, `Deploy${i}`, {
           input: source,

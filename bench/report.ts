@@ -20,6 +20,7 @@ export const seconds = (valueMs: number) => `${(valueMs / 1000).toFixed(valueMs 
 
 const DESIGN_NAMES: Record<string, string> = {
   'sfn-deploy-action': 'this library',
+  'sfn-deploy-unit': 'this library, units of 5 stacks',
   'native-change-set': 'native change-set actions',
   'seed': 'seed design',
 };

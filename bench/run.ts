@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { STACKS_PER_STAGE } from './apps';
+import { STACKS_PER_STAGE, STACKS_PER_UNIT } from './apps';
 import { LOAD_RUNS, checkBundles, measureBundles } from './bundles';
 import {
   ACTION_TIMEOUT, CHANGE_SET_SECONDS, CODEPIPELINE_CONTINUATION_SECONDS, SWEEP_RUNS, UPDATE_MINUTES,
@@ -64,7 +64,8 @@ async function main(): Promise<void> {
     '## Synth time and template size',
     '',
     `A pipeline stack: an S3 source stage, then deploy stages of up to ${STACKS_PER_STAGE} deployed stacks each. ` +
-      'This library: one `StepFunctionsDeployAction` per stack. Native: aws-cdk-lib\'s `CloudFormationCreateReplaceChangeSetAction` ' +
+      'This library: one `StepFunctionsDeployAction` per stack, or one per unit of ' + `${STACKS_PER_UNIT} stacks (\`stacks\`). ` +
+      'Native: aws-cdk-lib\'s `CloudFormationCreateReplaceChangeSetAction` ' +
       'then `CloudFormationExecuteChangeSetAction` per stack (a CloudFormation deployment role each, `adminPermissions: false`).',
     '',
     synthTable(synth),
@@ -157,7 +158,7 @@ function sideBySide(deployments: DeploymentSummary[]): string[] {
 /** Each target with the measured value and whether it is met. */
 function targets(synth: SynthMeasurement[], deployments: DeploymentSummary[]): string[] {
   const mark = (ok: boolean) => (ok ? '**Met.**' : '**Not met.**');
-  const ours = synth.filter((s) => s.design === 'sfn-deploy-action');
+  const ours = synth.filter((s) => s.design === 'sfn-deploy-action' || s.design === 'sfn-deploy-unit');
   const functions = ours.map((s) => s.byType['AWS::Lambda::Function'] ?? 0);
   const machines = ours.map((s) => s.byType['AWS::StepFunctions::StateMachine'] ?? 0);
   const constant = functions.every((n) => n === 2) && machines.every((n) => n === 1);
@@ -173,8 +174,8 @@ function targets(synth: SynthMeasurement[], deployments: DeploymentSummary[]): s
   const pct = (x: number) => `${Math.round(x * 100)}%`;
 
   return [
-    `- Functions and state machines do not grow with the number of actions: ${functions.join(', ')} Lambda functions and ` +
-      `${machines.join(', ')} state machines for ${ours.map((s) => s.stacks).join(', ')} actions. ${mark(constant)}`,
+    `- Functions and state machines do not grow with the number of actions, units or stacks: ${functions.join(', ')} Lambda functions and ` +
+      `${machines.join(', ')} state machines for ${ours.map((s) => `${s.stacks} stacks (${s.actions} ${s.actions === 1 ? 'action' : 'actions'})`).join(', ')}. ${mark(constant)}`,
     `- A ${longest}-minute update costs at most ${pct(TARGETS.longUpdateShareOfSeed)} of the seed design's state transitions and ` +
       `Lambda invocations: ${longOurs.exact.transitions} vs ${longSeed.exact.transitions} transitions (${pct(transitionShare)}), ` +
       `${longOurs.exact.taskInvocations} vs ${longSeed.exact.taskInvocations} invocations (${pct(invocationShare)}). ` +

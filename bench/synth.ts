@@ -6,7 +6,7 @@ import { median } from './stats';
 export const SYNTH_SIZES = [1, 10, 50];
 /** Synths per size and design; the median is reported. One warm-up synth per design runs first, uncounted. */
 export const SYNTH_RUNS = 5;
-export const DESIGNS: Design[] = ['sfn-deploy-action', 'native-change-set'];
+export const DESIGNS: Design[] = ['sfn-deploy-action', 'sfn-deploy-unit', 'native-change-set'];
 
 export interface SynthMeasurement {
   readonly design: Design;

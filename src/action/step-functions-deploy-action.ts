@@ -508,7 +508,7 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
     if (props.stackName === undefined || props.templatePath === undefined) {
       throw new Error(`${where}: give stackName and templatePath for one stack, or stacks for several`);
     }
-    validateStack(props.stackName, props, where);
+    validateStack(props.stackName, props, where, props.environmentName);
   }
   if (props.targetAccountRole && !props.deploymentRole) {
     throw new Error(`${where}: with targetAccountRole, give deploymentRole too: a CloudFormation service role of the target account`);

@@ -3,14 +3,22 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { definitionOf, logicalIdOf, singleAction } from './helpers';
 import { DeployStateMachine } from '../../src';
+import { allStates } from '../../demo/lib/definition';
 import { STATE_NAMES } from '../../src/shared/state-names';
 
 const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
 const LAMBDA_THROTTLING = 'Lambda.TooManyRequestsException';
 const TRANSIENT_AWS_ERROR = 'TransientAwsError';
 
+/** The states of a type, those inside the unit's review Map included. */
 function statesOfType(definition: any, type: string): Array<[string, any]> {
-  return Object.entries(definition.States as Record<string, any>).filter(([, s]) => s.Type === type);
+  return allStates(definition).filter(([, s]) => s.Type === type);
+}
+
+/** The states that run inside a Map iteration, whose errors end the iteration and are caught by the Map. */
+function insideMaps(definition: any): string[] {
+  return Object.values(definition.States as Record<string, any>).filter((s) => s.Type === 'Map')
+    .flatMap((m) => allStates(m.ItemProcessor).map(([name]) => name));
 }
 
 describe('the deploy state machine definition', () => {
@@ -30,7 +38,7 @@ describe('the deploy state machine definition', () => {
   });
 
   test('has the blog-like state names, every one of them, starting by reading the template', () => {
-    expect(Object.keys(definition.States).sort()).toEqual(Object.values(STATE_NAMES).sort());
+    expect(allStates(definition).map(([name]) => name).sort()).toEqual(Object.values(STATE_NAMES).sort());
     expect(definition.StartAt).toBe(STATE_NAMES.confirmJob);
     for (const name of ['Create Stack', 'Create Change Set', 'Inspect Change Set Changes', 'Safe to Update Infra?',
       'Execute Change Set', 'Delete Unsafe Change Set', 'Deployment Rejected', 'Deployment Succeeded']) {
@@ -40,7 +48,9 @@ describe('the deploy state machine definition', () => {
 
   test('every Task calls the task function, retries Lambda service errors, throttling and TransientAwsError, and has a timeout', () => {
     // (the state that waits for a person is checked on its own below)
-    const taskStates = statesOfType(definition, 'Task').filter(([name]) => name !== STATE_NAMES.waitForApproval);
+    const approvals: string[] = [STATE_NAMES.waitForApproval, STATE_NAMES.waitForUnitApproval];
+    const taskStates = statesOfType(definition, 'Task').filter(([name]) => !approvals.includes(name));
+    const mapped = insideMaps(definition);
     expect(taskStates.length).toBeGreaterThanOrEqual(10);
     for (const [name, state] of taskStates) {
       const retried: string[] = (state.Retry ?? []).flatMap((r: any) => r.ErrorEquals);
@@ -59,8 +69,14 @@ describe('the deploy state machine definition', () => {
         name, resource: { 'Fn::GetAtt': [logicalIdOf(action.taskFunction), 'Arn'] },
       });
       // Every failure ends somewhere: a Catch on States.ALL, and one on States.DataLimitExceeded, which States.ALL
-      // does not catch.
-      expect({ name, caught: (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals) }).toEqual({ name, caught: ['States.DataLimitExceeded', 'States.ALL'] });
+      // does not catch; inside a Map, the Map catches them (it deletes every change set of the wave).
+      const caught = mapped.includes(name) ? [] : ['States.DataLimitExceeded', 'States.ALL'];
+      expect({ name, caught: (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals) }).toEqual({ name, caught });
+    }
+    for (const [name, map] of statesOfType(definition, 'Map')) {
+      expect({ name, caught: map.Catch.map((c: any) => [c.ErrorEquals, c.Next]) }).toEqual({
+        name, caught: [[['States.DataLimitExceeded'], STATE_NAMES.cleanUpUnitAfterError], [['States.ALL'], STATE_NAMES.cleanUpUnitAfterError]],
+      });
     }
   });
 
@@ -75,7 +91,8 @@ describe('the deploy state machine definition', () => {
     const waits = statesOfType(definition, 'Wait');
     expect(waits.map(([name]) => name).sort()).toEqual([
       STATE_NAMES.waitChangeSetCreation, STATE_NAMES.waitForOtherDeployment, STATE_NAMES.waitStackCreation, STATE_NAMES.waitStackUpdate,
-      STATE_NAMES.waitStackDeletion,
+      STATE_NAMES.waitStackDeletion, STATE_NAMES.waitForUnitStack, STATE_NAMES.waitUnitChangeSet, STATE_NAMES.waitUnitStackCreation,
+      STATE_NAMES.waitUnitStackUpdate,
     ].sort());
     for (const [name, state] of waits) {
       expect({ name, secondsPath: state.SecondsPath, seconds: state.Seconds })
@@ -110,6 +127,32 @@ describe('the deploy state machine definition', () => {
       .map(([name]) => name);
     expect(reaching(STATE_NAMES.executeChangeSet).sort()).toEqual([STATE_NAMES.safeToUpdate, STATE_NAMES.waitForApproval].sort());
     expect(reaching(STATE_NAMES.waitForApproval)).toEqual([STATE_NAMES.safeToUpdate]);
+  });
+
+  test('only a wave judged safe, or approved by a person, leads to the unit\'s deployments', () => {
+    const verdict = definition.States[STATE_NAMES.unitVerdict];
+    expect(verdict.Choices).toEqual([
+      { Variable: '$.unit.next', StringEquals: 'EXECUTE', Next: STATE_NAMES.nextUnitStack },
+      { Variable: '$.unit.next', StringEquals: 'APPROVE', Next: STATE_NAMES.waitForUnitApproval },
+      { Variable: '$.unit.next', StringEquals: 'REFUSE', Next: STATE_NAMES.deleteRefusedUnitChangeSets },
+    ]);
+    expect(verdict.Default).toBe(STATE_NAMES.deleteFailedUnitChangeSets);
+    const reaching = (target: string) => Object.entries(definition.States as Record<string, any>)
+      .filter(([, s]) => s.Next === target || s.Default === target || (s.Choices ?? []).some((c: any) => c.Next === target))
+      .map(([name]) => name).sort();
+    expect(reaching(STATE_NAMES.executeUnitChangeSet)).toEqual([STATE_NAMES.nextInUnit]);
+    expect(reaching(STATE_NAMES.createUnitStack)).toEqual([STATE_NAMES.nextInUnit]);
+    // Next Unit Stack is reached from the verdict, the approval and the end of each stack's operation, never from the review.
+    expect(reaching(STATE_NAMES.nextUnitStack)).toEqual([
+      STATE_NAMES.unitStackCreated, STATE_NAMES.unitStackUpdated, STATE_NAMES.unitVerdict, STATE_NAMES.waitForUnitApproval,
+    ].sort());
+    expect(definition.States[STATE_NAMES.reviewUnitStacks].Next).toBe(STATE_NAMES.judgeUnit);
+    expect(definition.States[STATE_NAMES.judgeUnit].Next).toBe(STATE_NAMES.unitReviewed);
+    expect(definition.States[STATE_NAMES.unitReviewed].Next).toBe(STATE_NAMES.unitVerdict);
+    // Nothing inside the review executes or creates a stack.
+    const reviewTasks = allStates(definition.States[STATE_NAMES.reviewUnitStacks].ItemProcessor)
+      .filter(([, s]) => s.Type === 'Task').map(([, s]) => s.Parameters.task).sort();
+    expect(reviewTasks).toEqual(['checkStack', 'createChangeSet', 'deleteChangeSet', 'deleteChangeSet', 'inspectChangeSet', 'pollChangeSet', 'readTemplate']);
   });
 
   test('the approval state waits for a task token, times out by the action\'s own setting, and never retries a timeout', () => {

@@ -31,7 +31,7 @@ describe('a stack that does not exist yet', () => {
       ClientRequestToken: deployment.changeSetName,
     });
     expect(world.cfn.callsOf('CreateChangeSet')).toHaveLength(0);
-    expect(run.path.slice(0, 6)).toEqual([S.confirmJob, S.readTemplate, S.checkStack, S.doesStackExist, S.createStack, S.waitStackCreation]);
+    expect(run.path.slice(0, 7)).toEqual([S.confirmJob, S.isUnit, S.readTemplate, S.checkStack, S.doesStackExist, S.createStack, S.waitStackCreation]);
     expect(run.visits(S.getStackCreationStatus)).toBe(3);
     expect(run.outputsOf(S.getStackCreationStatus).map((o) => o.operation.status))
       .toEqual(['CREATE_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
@@ -132,7 +132,7 @@ describe('an artifact without the template', () => {
     expect(run.error).toBe('ConfigurationError');
     expect(causeMessage(run.cause)).toBe(`${TEMPLATE_PATH} is not in the input artifact (it holds: infra/other.json, README.md)`);
     expect(run.retriesOf(S.readTemplate)).toBe(0);
-    expect(run.path).toEqual([S.confirmJob, S.readTemplate, S.deploymentErrored]);
+    expect(run.path).toEqual([S.confirmJob, S.isUnit, S.readTemplate, S.deploymentErrored]);
     expect(world.cfn.writes()).toEqual([]);
     expect(world.cfn.calls).toEqual([]);
   });

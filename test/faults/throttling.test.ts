@@ -457,7 +457,7 @@ describe('the workflow: a throttled call is retried and the deployment completes
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('TransientAwsError');
     expect(causeMessage(run.cause)).toBe('SlowDown: Please reduce your request rate.');
-    expect(run.path).toEqual([S.confirmJob, S.readTemplate, S.deploymentErrored]);
+    expect(run.path).toEqual([S.confirmJob, S.isUnit, S.readTemplate, S.deploymentErrored]);
     expect(world.cfn.calls).toEqual([]);
   });
 });

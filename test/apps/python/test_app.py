@@ -383,3 +383,46 @@ def test_permission_broadening_from_python():
     result = policy.evaluate_change_set([{"Status": "CREATE_COMPLETE", "Changes": [change]}])
     assert result.verdict == RuleVerdict.REQUIRE_APPROVAL
     assert result.changes[0].rule == "permission-broadening: SecurityGroupIngress adds the rule tcp port 22 with 0.0.0.0/0"
+
+
+def test_several_stacks_as_one_unit_from_python():
+    # The README's Python spelling: stacks=[StackToDeploy(...)], parameter_outputs= naming an earlier stack's output.
+    app = App()
+    stack = Stack(app, "UnitStack", env={"account": "111111111111", "region": "eu-west-1"})
+    source = codepipeline.Artifact("Source")
+    release = StepFunctionsDeployAction(
+        stack, "Release",
+        input=source,
+        environment_name="prod",
+        stacks=[
+            lib.StackToDeploy(stack_name="network", template_path="network.template.json"),
+            lib.StackToDeploy(stack_name="data", template_path="data.template.json"),
+            lib.StackToDeploy(stack_name="app", template_path="app.template.json", parameter_outputs={"VpcId": "network.VpcId"}),
+        ],
+        variables_namespace="Release",
+    )
+    codepipeline.Pipeline(stack, "Pipeline", stages=[
+        codepipeline.StageProps(stage_name="Source", actions=[cpactions.S3SourceAction(
+            action_name="Source", bucket=s3.Bucket(stack, "Bucket", versioned=True), bucket_key="source.zip", output=source)]),
+        codepipeline.StageProps(stage_name="Deploy", actions=[release]),
+    ])
+    template = Template.from_stack(stack)
+    (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
+    action = pipeline["Properties"]["Stages"][1]["Actions"][0]
+    config = parse_json_value(action["Configuration"]["UserParameters"])
+    assert config["stacks"] == [
+        "network", "data",
+        {"stackName": "app", "templatePath": "app.template.json", "parameterOutputs": {"VpcId": "network.VpcId"}},
+    ]
+    assert release.stack_names == ["prod-network", "prod-data", "prod-app"]
+    assert release.stack_variable("app", "Outcome").endswith(".prod-app_Outcome}")
+    template.resource_count_is("AWS::StepFunctions::StateMachine", 1)
+
+
+def test_a_unit_refuses_a_later_dependency_from_python():
+    stack = Stack(App(), "BadUnit")
+    with pytest.raises(Exception, match='dependsOn names "data", which is not an earlier stack of the unit'):
+        StepFunctionsDeployAction(stack, "Release", input=codepipeline.Artifact("Source"), stacks=[
+            lib.StackToDeploy(stack_name="network", template_path="n.json", depends_on=["data"]),
+            lib.StackToDeploy(stack_name="data", template_path="d.json"),
+        ])
