@@ -7,13 +7,13 @@ import { Duration } from 'aws-cdk-lib';
 import { RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
-import { resourceChange } from '../fakes';
+import { nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
 import type { TaskEvent } from '../../src/workflow/tasks';
 import { approveAs, createFeatureWorld, importedResources, namedError, run } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
 import { APPROVAL_REJECTED } from '../../src/shared/contract';
 import {
-  S, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow,
+  S, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow, smallTemplate, synthesizeWorkflow,
 } from './harness';
 import type { SynthesizedWorkflow, World } from './harness';
 
@@ -337,5 +337,52 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
       expect(run.cause).toContain(`Deployed: ${NETWORK}.`);
       expect(deployedInOrder(world)).toEqual([NETWORK]);
     });
+  });
+});
+
+describe('inside a unit, a stack works as it does alone', () => {
+  test('GIVEN the second stack\'s nested stack removes a subnet WHEN the unit deploys THEN the nested change set is inspected and the unit refused, naming the nested path', async () => {
+    // GIVEN
+    const world = createFeatureWorld(unitWorkflow(), FILES);
+    const deployment = deploymentFor(undefined, unitWorkflow());
+    for (const name of [NETWORK, DATA, APP]) {
+      world.cfn.putStack(name, 'UPDATE_COMPLETE');
+      world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
+    }
+    const nestedArn = nestedChangeSetArn('VpcStack-1A2B3C');
+    world.cfn.scripts.set(DATA, { changeSet: { changes: [SAFE[0], nestedStackChange('VpcStack', nestedArn)] } });
+    world.extras.putNestedChangeSet(nestedArn, {
+      root: { stackName: DATA, changeSetName: `${deployment.changeSetName}-2` },
+      stackName: `${DATA}-VpcStack-1A2B3C4D`,
+      changes: [resourceChange('Remove', 'PrivateSubnet', 'AWS::EC2::Subnet')],
+    });
+
+    // WHEN
+    const result = await run(world, deployment);
+
+    // THEN
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('UnsafeChangeSet');
+    expect(result.cause).toContain('VpcStack/PrivateSubnet (AWS::EC2::Subnet): Remove');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+  });
+
+  test('GIVEN templates over 51,200 bytes for a new and an existing stack WHEN the unit deploys THEN each is staged under its own stack\'s name and deployed from there', async () => {
+    // GIVEN
+    const world = createWorld({ ...FILES, 'network.template.json': largeTemplate(), 'app.template.json': largeTemplate() });
+    for (const name of [DATA, APP]) {
+      world.cfn.putStack(name, 'UPDATE_COMPLETE');
+      world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
+    }
+
+    // WHEN
+    const { run: result } = await deployUnit(world);
+
+    // THEN
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.cfn.callsOf('CreateStack')[0].input.TemplateURL).toContain(`/sfn-deploy-action-staging/${NETWORK}/`);
+    const appChangeSet = world.cfn.callsOf('CreateChangeSet').find((c) => c.input.StackName === APP);
+    expect(appChangeSet?.input.TemplateURL).toContain(`/sfn-deploy-action-staging/${APP}/`);
+    expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
   });
 });

@@ -9,7 +9,7 @@ import { memberDeployment, parseUserParameters, toDeployment, validateConfig } f
 import type { Deployment, UnitState, WorkflowState } from '../../src/shared/contract';
 import { STATE_NAMES } from '../../src/shared/state-names';
 import { progress } from '../../src/workflow/tasks/unit';
-import { outputVariables, successSummary } from '../../src/trigger/report';
+import { outputVariables, runningSummary, successSummary } from '../../src/trigger/report';
 import { FakeCloudFormation, FakeExecutionHistory, REGION } from '../fakes';
 import { FakeS3 } from '../fakes';
 
@@ -159,6 +159,11 @@ describe('what the pipeline shows for a unit', () => {
     expect(variables[`${names[1]}_Outcome`]).toBe('UPDATED');
     expect(variables[`${names[0]}_Endpoint`]).toContain('example.com');
     expect(Object.keys(variables).every((k) => /^[A-Za-z0-9@_-]{1,128}$/.test(k))).toBe(true);
+  });
+
+  test('GIVEN a unit waiting for a person WHEN the pipeline asks THEN the summary says a unit waits and nothing of the wave runs before', () => {
+    expect(runningSummary(STATE_NAMES.waitForUnitApproval)).toBe('Deployment of a unit of stacks waiting for a person\'s approval: ' +
+      'nothing of the wave is executed before it; see the message on the approval topic (cdk-sfn-deploy approve|reject).');
   });
 
   test('GIVEN stacks in each state WHEN the progress is told THEN every stack is named once under what happened to it', () => {

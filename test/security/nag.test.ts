@@ -35,6 +35,11 @@ function stackWithActions(): { app: App; stack: Stack; pipeline: codepipeline.Pi
           new StepFunctionsDeployAction(stack, 'DeployApi', {
             input: source, stackName: 'api', templatePath: 'api.yaml', safetyPolicy: SafetyPolicy.allowAll(), adminPermissions: true,
           }),
+          // Several stacks reviewed as one unit.
+          new StepFunctionsDeployAction(stack, 'DeployRelease', {
+            input: source,
+            stacks: [{ stackName: 'network', templatePath: 'network.yaml' }, { stackName: 'web', templatePath: 'web.yaml', dependsOn: ['network'] }],
+          }),
         ],
       },
     ],
@@ -53,7 +58,7 @@ function suppressUserResources(stack: Stack): void {
   ], [{ id: 'AwsSolutions-IAM5', reason: 'the test pipeline\'s own roles, as aws-cdk-lib creates them' }]);
 }
 
-test('GIVEN a pipeline with two StepFunctionsDeployActions WHEN the AwsSolutions and Serverless packs run THEN no finding is left unsuppressed', () => {
+test('GIVEN a pipeline with three StepFunctionsDeployActions, one of them a unit of stacks, WHEN the AwsSolutions and Serverless packs run THEN no finding is left unsuppressed', () => {
   const { app, stack } = stackWithActions();
   suppressUserResources(stack);
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
