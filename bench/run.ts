@@ -175,7 +175,8 @@ function targets(synth: SynthMeasurement[], deployments: DeploymentSummary[]): s
 
   return [
     `- Functions and state machines do not grow with the number of actions, units or stacks: ${functions.join(', ')} Lambda functions and ` +
-      `${machines.join(', ')} state machines for ${ours.map((s) => `${s.stacks} stacks (${s.actions} ${s.actions === 1 ? 'action' : 'actions'})`).join(', ')}. ${mark(constant)}`,
+      `${machines.join(', ')} state machines for ${ours.map((s) => `${s.stacks} ${s.stacks === 1 ? 'stack' : 'stacks'} in ` +
+        `${s.actions} ${s.actions === 1 ? 'action' : 'actions'}`).join(', ')} (one action per stack, or units of ${STACKS_PER_UNIT}). ${mark(constant)}`,
     `- A ${longest}-minute update costs at most ${pct(TARGETS.longUpdateShareOfSeed)} of the seed design's state transitions and ` +
       `Lambda invocations: ${longOurs.exact.transitions} vs ${longSeed.exact.transitions} transitions (${pct(transitionShare)}), ` +
       `${longOurs.exact.taskInvocations} vs ${longSeed.exact.taskInvocations} invocations (${pct(invocationShare)}). ` +
