@@ -120,6 +120,11 @@ describe('a unit\'s configuration', () => {
     expect(() => validateConfig({ v: 1, stacks: ['a'] }, { stacks: ['a', 'b'] })).toThrow('the S3 input file may not set "stacks"');
   });
 
+  test('GIVEN an S3 input file that sets a template path for a unit WHEN validated THEN it is refused: each stack\'s settings come from stacks', () => {
+    expect(() => validateConfig({ v: 1, stacks: ['a'] }, { templatePath: 'other.json' })).toThrow('"stacks" replaces "templatePath"');
+    expect(validateConfig({ v: 1, stacks: ['a'] }, { pollIntervalSeconds: 10 }).pollIntervalSeconds).toBe(10);
+  });
+
   test('GIVEN stacks given by name WHEN turned into a deployment THEN each has its CDK template file and the environment prefix', () => {
     const deployment = unitDeployment(['network', { stackName: 'app', templatePath: 'infra/app.json', dependsOn: ['network'] }]);
     expect(deployment.unit).toEqual([
