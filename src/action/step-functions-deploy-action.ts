@@ -600,9 +600,12 @@ function checkUserParametersLength(config: ActionConfig): void {
   const estimate = JSON.stringify(config, (_key, value) =>
     typeof value === 'string' && Token.isUnresolved(value) ? 'x'.repeat(128) : value);
   if (estimate.length > LIMITS.userParameters) {
+    const remedy = config.stacks
+      ? 'give the stacks CDK\'s template file names (<stackName>.template.json), which take only the stack\'s name, move ' +
+        'parameters and tags into template configuration files in the artifact, or split the unit'
+      : 'move parameters, tags or rules into an S3 input file (inputFileBucket + inputFileKey) or a template configuration file in the artifact';
     throw new Error(
       `StepFunctionsDeployAction: the action's configuration needs about ${estimate.length} characters, over CodePipeline's ` +
-      `${LIMITS.userParameters} for UserParameters; move parameters, tags or rules into an S3 input file ` +
-      '(inputFileBucket + inputFileKey) or a template configuration file in the artifact');
+      `${LIMITS.userParameters} for UserParameters; ${remedy}`);
   }
 }

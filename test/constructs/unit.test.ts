@@ -75,6 +75,14 @@ describe('a unit of stacks', () => {
     template.resourceCountIs('AWS::Lambda::Function', 2);
   });
 
+  test('GIVEN 20 stacks with CDK\'s template file names WHEN synthesized THEN their configuration fits UserParameters; 20 with paths of their own do not, and the error says so', () => {
+    const cdkNamed = Array.from({ length: 20 }, (_, i) => ({ stackName: `service-${i}`, templatePath: `service-${i}.template.json` }));
+    const { template } = unitAction(cdkNamed);
+    expect(userParametersOf(template()).length).toBeLessThanOrEqual(1000);
+    const ownPaths = cdkNamed.map((s) => ({ ...s, templatePath: `infra/${s.stackName}/template.yaml` }));
+    expect(() => unitAction(ownPaths)).toThrow(/the action's configuration needs about \d+ characters, over CodePipeline's 1000 for UserParameters; give the stacks CDK's template file names/);
+  });
+
   test('GIVEN a unit WHEN a stack\'s variable is asked for THEN it is the stack\'s full name and the variable', () => {
     const { action } = unitAction(THREE, { variablesNamespace: 'Release' });
     expect(action.stackVariable('network', 'Outcome')).toMatch(/^#\{.+\.prod-network_Outcome\}$/);
