@@ -7,7 +7,7 @@
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, ListChangeSetsCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { zipSync, strToU8 } from 'fflate';
 import { startControlPlane } from './control-plane';
@@ -94,8 +94,8 @@ export interface ScenarioResult {
   readonly states: string[];
   readonly inspection?: any;
   readonly stack: { status?: string; resources: string[] };
-  /** For a unit: each of its stacks, by name. */
-  readonly stacks?: Record<string, { status?: string; resources: string[] }>;
+  /** For a unit: each of its stacks, by name, with the change sets left on it. */
+  readonly stacks?: Record<string, { status?: string; resources: string[]; changeSets: string[] }>;
   readonly graph: string;
   readonly apiCalls: Record<string, number>;
 }
@@ -178,7 +178,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       const inspection = execution?.visits.find((v) => v.name === 'Inspect Change Set Changes')?.output?.inspection;
       const stack = await describeStack(cloudformation, unit ? UNIT_STACK_NAMES[0] : STACK_NAME);
       const stacks = unit
-        ? Object.fromEntries(await Promise.all(UNIT_STACK_NAMES.map(async (name) => [name, await describeStack(cloudformation, name)] as const)))
+        ? Object.fromEntries(await Promise.all(UNIT_STACK_NAMES.map(async (name) => [name, {
+          ...await describeStack(cloudformation, name),
+          // moto lists every stack's change sets whatever StackName says: those of this stack are kept.
+          changeSets: ((await cloudformation.send(new ListChangeSetsCommand({ StackName: name }))).Summaries ?? [])
+            .filter((c) => c.StackName === name).map((c) => `${c.ChangeSetName} (${c.Status}, ${c.ExecutionStatus})`),
+        }] as const)))
         : undefined;
       const failedAt = execution?.status === 'FAILED' ? states[states.length - 1] : undefined;
       const graph = path.join(outDir, `${id}.svg`);
@@ -198,8 +203,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       }
       print(`  result:   ${pipeline.status}: ${pipeline.message}`);
       if (pipeline.outputVariables) print(`  outputs:  ${JSON.stringify(pipeline.outputVariables)}`);
-      for (const [name, described] of Object.entries(stacks ?? { [STACK_NAME]: stack })) {
-        print(`  moto:     stack ${name} ${described.status ?? 'absent'}; resources: ${described.resources.join(', ') || 'none'}`);
+      const described: Record<string, { status?: string; resources: string[]; changeSets?: string[] }> = stacks ?? { [STACK_NAME]: stack };
+      for (const [name, { status, resources, changeSets: left }] of Object.entries(described)) {
+        const changeSets = left ? `; change sets left: ${left.join(', ') || 'none'}` : '';
+        print(`  moto:     stack ${name} ${status ?? 'absent'}; resources: ${resources.join(', ') || 'none'}${changeSets}`);
       }
       print(`  picture:  ${path.relative(process.cwd(), graph)}`);
       results.push({

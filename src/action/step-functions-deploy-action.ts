@@ -296,6 +296,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   private readonly inputFileBucket?: s3.IBucket;
   private readonly inputFileKey?: string;
   private readonly hasReport: boolean;
+  private readonly environmentName?: string;
 
   constructor(scope: Construct, id: string, props: StepFunctionsDeployActionProps) {
     super(scope, id);
@@ -308,6 +309,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     const stacks: StackToDeploy[] = props.stacks ?? [{ ...props, stackName: props.stackName!, templatePath: props.templatePath! }];
     this.stackNames = stacks.map((st) => fullStackName(st.stackName, props.environmentName));
     this.stackName = this.stackNames[0];
+    this.environmentName = props.environmentName;
     this.inputFileBucket = props.inputFileBucket;
     this.inputFileKey = props.inputFileKey;
     this.hasReport = props.reportArtifact !== undefined;
@@ -442,7 +444,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
    * stack's full name (with the environment prefix). The unit's own `Outcome` is `DEPLOYED` or `NO_CHANGES`.
    */
   public stackVariable(stackName: string, variableName: string): string {
-    const full = this.stackNames.includes(stackName) ? stackName : this.stackNames.find((n) => n.endsWith(`-${stackName}`));
+    // The stack's name as given in `stacks`, or its full name: exactly, never a stack whose name merely ends the same.
+    const full = [fullStackName(stackName, this.environmentName), stackName].find((name) => this.stackNames.includes(name));
     if (!full) throw new Error(`StepFunctionsDeployAction.stackVariable: ${stackName} is not a stack of this action (${this.stackNames.join(', ')})`);
     return this.inner.variable(`${full}_${variableName}`);
   }

@@ -311,14 +311,20 @@ export type UnitStackStatus =
   | 'CREATED' | 'UPDATED' | 'NO_CHANGES'
   /** Its operation failed. */
   | 'FAILED'
+  /** Its operation had started when an error stopped the workflow: how it ended is the stack's to tell. */
+  | 'INTERRUPTED'
   /** Left as it was: the unit was refused, or stopped before this stack. */
   | 'UNTOUCHED';
 
 /** What the review of one stack of a unit found (the Map iteration's last state keeps it). */
 export interface UnitReview {
   readonly stackName: string;
-  /** EXECUTE: a change set to execute; CREATE: a new stack; NONE: no changes; FAILED: its change set failed; BLOCKED: cannot be updated. */
-  readonly plan: 'EXECUTE' | 'CREATE' | 'NONE' | 'FAILED' | 'BLOCKED';
+  /**
+   * EXECUTE: a change set to execute; CREATE: a new stack; NONE: no changes; FAILED: its change set failed;
+   * BLOCKED: cannot be updated; ERROR: a task of its review failed (`error`).
+   */
+  readonly plan: 'EXECUTE' | 'CREATE' | 'NONE' | 'FAILED' | 'BLOCKED' | 'ERROR';
+  readonly error?: { readonly Error?: string; readonly Cause?: string };
   readonly stack?: CheckStackResult;
   readonly changeSet?: ChangeSetResult;
   readonly inspection?: InspectionResult;
@@ -359,6 +365,8 @@ export interface UnitState {
   readonly approvalTimeoutSeconds?: number;
   /** A person's decision on the wave (`Wait For Unit Approval`). */
   readonly approval?: ApprovalResult;
+  /** The decisions on earlier waves. */
+  readonly approvals?: ApprovalResult[];
   /** The stack being deployed (next CREATE or EXECUTE). */
   readonly current?: UnitCurrent;
 }

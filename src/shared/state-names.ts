@@ -89,5 +89,7 @@ export const STATE_NAMES = {
   unitStackUpdated: 'Unit Stack Updated?',
   deleteStoppedUnitChangeSets: 'Delete Unit Change Sets After Stack Failure',
   unitStackFailed: 'Unit Stack Failed',
+  unitStackReviewErrored: 'Unit Stack Review Errored',
   cleanUpUnitAfterError: 'Delete Unit Change Sets After Error',
+  unitErrored: 'Unit Errored',
 } as const;

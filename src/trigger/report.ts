@@ -1,6 +1,6 @@
 /** What the pipeline console shows: summaries, failure messages and output variables, within CodePipeline's limits. */
 import { LIMITS } from '../shared/contract';
-import type { UnitState, WorkflowState } from '../shared/contract';
+import type { UnitStackStatus, UnitState, WorkflowState } from '../shared/contract';
 import { truncate } from '../shared/errors';
 import { STATE_NAMES } from '../shared/state-names';
 
@@ -36,24 +36,60 @@ export function verdictOf(output: WorkflowOutput): string {
   return output.inspection.verdict;
 }
 
-/** A unit's verdict: APPROVED if a person approved a wave, SAFE if every stack with changes was safe, NONE if none had a change set. */
+/**
+ * A unit's verdict: APPROVED if a stack that needed a person's approval was deployed, SAFE if every deployed
+ * change set was safe, NONE if no stack had a change set to judge.
+ */
 function unitVerdictOf(unit: UnitState): string {
-  if (unit.approval?.approved) return 'APPROVED';
-  return unit.members.some((m) => m.review?.inspection) ? 'SAFE' : 'NONE';
+  const deployed = unit.members.filter((m) => m.status === 'CREATED' || m.status === 'UPDATED' || m.status === 'NO_CHANGES');
+  if (deployed.some((m) => m.review?.inspection?.verdict === 'NEEDS_APPROVAL')) return 'APPROVED';
+  return deployed.some((m) => m.review?.inspection) ? 'SAFE' : 'NONE';
 }
 
-/** A unit's summary: each stack with what happened to it, within 2,048 characters with the link. */
+/**
+ * A unit's summary within 2,048 characters with the link: the stacks grouped by what happened to them, each with
+ * its counts while they fit, then who approved; names that still do not fit are counted, never cut in half.
+ */
 function unitSummary(unit: UnitState, link: string): string {
-  const stacks = unit.members.map((m) => {
-    const counts = m.review?.inspection ? `, ${formatCounts(m.review.inspection.counts)}` : '';
-    return `${m.stackName} ${m.status}${m.status === 'UPDATED' ? counts : ''}`;
-  });
-  const approvedBy = unit.approval?.approved
-    ? ` Approved${unit.approval.by ? ` by ${unit.approval.by}` : ''}${unit.approval.comment ? `: ${unit.approval.comment}` : ''}.` : '';
-  const text = `Deployed ${unit.members.length} stacks as one unit (${unit.wave} ${unit.wave === 1 ? 'wave' : 'waves'}):${approvedBy} ${stacks.join('; ')}.`;
   const tail = ` ${link}`;
-  return truncate(text, LIMITS.summary - tail.length) + tail;
+  const room = LIMITS.summary - tail.length;
+  const head = `Deployed ${unit.members.length} stacks as one unit (${unit.wave} ${unit.wave === 1 ? 'wave' : 'waves'}).`;
+  const approvals = [...(unit.approvals ?? []), ...(unit.approval ? [unit.approval] : [])].filter((a) => a.approved);
+  const approved = approvals.map((a) => ` Approved${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}.`).join('');
+  const groups = (withCounts: boolean) => (Object.entries(UNIT_STATUS_LABELS) as [UnitStackStatus, string][]).flatMap(([status, label]) => {
+    const names = unit.members.filter((m) => m.status === status).map((m) => {
+      const counts = withCounts && status === 'UPDATED' && m.review?.inspection ? ` (${formatCounts(m.review.inspection.counts)})` : '';
+      return `${m.stackName}${counts}`;
+    });
+    return names.length > 0 ? [{ label, names }] : [];
+  });
+  const render = (list: { label: string; names: string[] }[]) => list.map((g) => ` ${g.label}: ${g.names.join(', ')}.`).join('');
+  for (const withCounts of [true, false]) {
+    const text = `${head}${render(groups(withCounts))}${approved}`;
+    if (text.length <= room) return text + tail;
+  }
+  // Too many long names: as many as fit, then how many more; the approvals are cut first.
+  const names = groups(false);
+  let text = head;
+  let left = unit.members.length;
+  for (const group of names) {
+    let part = ` ${group.label}:`;
+    for (const [i, name] of group.names.entries()) {
+      const next = `${i === 0 ? ' ' : ', '}${name}`;
+      if ((text + part + next).length > room - 40) {
+        return `${text}${part} ... and ${left} more (see the execution).`.slice(0, room) + tail;
+      }
+      part += next;
+      left--;
+    }
+    text += `${part}.`;
+  }
+  return truncate(`${text}${approved}`, room) + tail;
 }
+
+const UNIT_STATUS_LABELS: Partial<Record<UnitStackStatus, string>> = {
+  UPDATED: 'Updated', CREATED: 'Created', NO_CHANGES: 'Up to date',
+};
 
 /** The pipeline's summary: what changed, what was refused and why, within 2,048 characters. */
 export function successSummary(output: WorkflowOutput, link: string, report?: string): string {

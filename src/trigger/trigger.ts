@@ -15,7 +15,7 @@ import { decodeContinuationToken, encodeContinuationToken, jobIdOf, outputOfEven
 import { failureMessage, outputVariables, runningSummary, successSummary } from './report';
 import type { WorkflowOutput } from './report';
 import { LIMITS } from '../shared/contract';
-import type { WorkflowInput } from '../shared/contract';
+import type { Deployment, WorkflowInput } from '../shared/contract';
 import { isTransient, truncate } from '../shared/errors';
 import { executionNameFor } from '../shared/naming';
 import { JobNotConfirmedError, confirmJob, deploymentForJob } from '../shared/pipeline-job';
@@ -90,7 +90,7 @@ async function start(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) => v
       stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(input),
     }));
     executionArn = started.executionArn!;
-    log(`job ${job.id}: started execution ${executionArn} for stack ${deployment.stackName}`);
+    log(`job ${job.id}: started execution ${executionArn} for ${stacksOf(deployment)}`);
   } catch (e) {
     if ((e as Error).name !== 'ExecutionAlreadyExists') throw e;
     // A second invocation for the same job: the execution of the first one is the deployment.
@@ -101,7 +101,7 @@ async function start(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) => v
     jobId: job.id,
     continuationToken: encodeContinuationToken({ executionArn }),
     executionDetails: {
-      summary: truncate(`Deploying stack ${deployment.stackName}: ${consoleLink(executionArn)}`, LIMITS.summary),
+      summary: truncate(`Deploying ${stacksOf(deployment)}: ${consoleLink(executionArn)}`, LIMITS.summary),
       externalExecutionId: executionArn,
       percentComplete: 0,
     },
@@ -283,4 +283,11 @@ function safeParse(text: string | undefined): WorkflowOutput {
   } catch {
     return {};
   }
+}
+
+/** What a deployment deploys, in words: its stack, or a unit's stacks. */
+function stacksOf(deployment: Deployment): string {
+  return deployment.unit
+    ? `${deployment.unit.length} stacks as one unit (${deployment.unit.map((s) => s.stackName).join(', ')})`
+    : `stack ${deployment.stackName}`;
 }

@@ -144,8 +144,9 @@ class DeployGraph {
    */
   private unit(errored: sfn.IChainable, succeeded: sfn.IChainable): sfn.IChainable {
     const S = STATE_NAMES;
+    // After an error: the change sets not executed are deleted, and the cause says what happened to each stack.
     const cleanUp = this.task('deleteUnitChangeSets', S.cleanUpUnitAfterError, '$.cleanup', errored, '$.cleanupError');
-    cleanUp.next(errored);
+    cleanUp.next(new sfn.Fail(this.scope, S.unitErrored, { errorPath: '$.error.Error', causePath: '$.cleanup.reason' }));
     const deleteThenFail = (deleteName: string, failName: string, error: string) => {
       const remove = this.task('deleteUnitChangeSets', deleteName, '$.cleanup', errored);
       remove.next(new sfn.Fail(this.scope, failName, { error, causePath: '$.unit.reason' }));
@@ -212,15 +213,18 @@ class DeployGraph {
     const reviewed = (name: string, plan: string, paths: Record<string, string>) => new sfn.Pass(this.scope, name, {
       parameters: { stackName: sfn.JsonPath.stringAt('$.deployment.stackName'), plan, ...Object.fromEntries(Object.entries(paths).map(([k, p]) => [k, at(p)])) },
     });
-    const read = this.task('readTemplate', S.readUnitTemplate, '$.template', undefined);
-    const check = this.task('checkStack', S.checkUnitStack, '$.stack', undefined);
+    // An error ends this stack's review, not the others': every stack's review settles before the wave is judged
+    // (and its change sets deleted), so no change set is still being created when the clean-up runs.
+    const errored = reviewed(S.unitStackReviewErrored, 'ERROR', { error: '$.error' });
+    const read = this.task('readTemplate', S.readUnitTemplate, '$.template', errored);
+    const check = this.task('checkStack', S.checkUnitStack, '$.stack', errored);
     const waitOther = new sfn.Wait(this.scope, S.waitForUnitStack, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
-    const create = this.task('createChangeSet', S.createUnitChangeSet, '$.changeSet', undefined);
+    const create = this.task('createChangeSet', S.createUnitChangeSet, '$.changeSet', errored);
     const wait = new sfn.Wait(this.scope, S.waitUnitChangeSet, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
-    const poll = this.task('pollChangeSet', S.getUnitChangeSetStatus, '$.changeSet', undefined);
-    const inspect = this.task('inspectChangeSet', S.inspectUnitChangeSet, '$.inspection', undefined);
-    const deleteEmpty = this.task('deleteChangeSet', S.deleteEmptyUnitChangeSet, '$.cleanup', undefined);
-    const deleteFailed = this.task('deleteChangeSet', S.deleteFailedUnitChangeSet, '$.cleanup', undefined);
+    const poll = this.task('pollChangeSet', S.getUnitChangeSetStatus, '$.changeSet', errored);
+    const inspect = this.task('inspectChangeSet', S.inspectUnitChangeSet, '$.inspection', errored);
+    const deleteEmpty = this.task('deleteChangeSet', S.deleteEmptyUnitChangeSet, '$.cleanup', errored);
+    const deleteFailed = this.task('deleteChangeSet', S.deleteFailedUnitChangeSet, '$.cleanup', errored);
 
     read.next(check);
     waitOther.next(check);
@@ -290,10 +294,10 @@ class DeployGraph {
 
   /**
    * A Task state calling the task function with the state at `statePath`, with retries on Lambda and AWS throttling
-   * errors and a timeout. Without `onError`, an error ends the enclosing Map iteration, whose catcher cleans up.
+   * errors and a timeout; every error goes to `onError`.
    */
   private task(
-    task: TaskName, name: string, resultPath: string, onError: sfn.IChainable | undefined, errorPath = '$.error', statePath = '$',
+    task: TaskName, name: string, resultPath: string, onError: sfn.IChainable, errorPath = '$.error', statePath = '$',
   ): tasks.LambdaInvoke {
     const state = new tasks.LambdaInvoke(this.scope, name, {
       lambdaFunction: this.taskFunction,
@@ -310,7 +314,7 @@ class DeployGraph {
     state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
     state.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
     state.addRetry({ errors: [sfn.Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
-    if (onError) addCatches(state, onError, errorPath);
+    addCatches(state, onError, errorPath);
     return state;
   }
 }

@@ -88,6 +88,10 @@ describe('a unit of stacks', () => {
     expect(action.stackVariable('network', 'Outcome')).toMatch(/^#\{.+\.prod-network_Outcome\}$/);
     expect(action.stackVariable('prod-app', 'Endpoint')).toMatch(/^#\{.+\.prod-app_Endpoint\}$/);
     expect(() => action.stackVariable('web', 'Outcome')).toThrow('StepFunctionsDeployAction.stackVariable: web is not a stack of this action');
+    // Exactly the stack named: app is not my-app, listed first.
+    const { action: other } = unitAction([{ stackName: 'my-app', templatePath: 'a.json' }, { stackName: 'app', templatePath: 'b.json' }]);
+    expect(other.stackVariable('app', 'Outcome')).toMatch(/\.prod-app_Outcome\}$/);
+    expect(() => other.stackVariable('pp', 'Outcome')).toThrow('pp is not a stack of this action');
     expect(action.stackNames).toEqual(['prod-network', 'prod-data', 'prod-app']);
   });
 });

@@ -56,9 +56,9 @@ test('GIVEN a release of three new stacks WHEN the unit action deploys it THEN m
   expect(result.pipelineStatus).toBe('SUCCEEDED');
   expect(result.outputVariables).toMatchObject({ Outcome: 'DEPLOYED', 'demo-network_Outcome': 'CREATED', 'demo-web_Outcome': 'CREATED' });
   expect(result.stacks).toEqual({
-    'demo-network': { status: 'CREATE_COMPLETE', resources: ['NetworkEvents'] },
-    'demo-data': { status: 'CREATE_COMPLETE', resources: ['IngestQueue'] },
-    'demo-web': { status: 'CREATE_COMPLETE', resources: ['WebAlerts', 'WebQueue'] },
+    'demo-network': { status: 'CREATE_COMPLETE', resources: ['NetworkEvents'], changeSets: [] },
+    'demo-data': { status: 'CREATE_COMPLETE', resources: ['IngestQueue'], changeSets: [] },
+    'demo-web': { status: 'CREATE_COMPLETE', resources: ['WebAlerts', 'WebQueue'], changeSets: [] },
   });
 });
 
@@ -71,11 +71,12 @@ test('GIVEN the release WHEN its third stack removes a topic THEN nothing of the
   expect(result.pipelineMessage).toContain('Untouched: demo-network, demo-data, demo-web.');
   expect(result.states).not.toContain('Execute Unit Change Set');
   expect(result.states.filter((s) => s === 'Inspect Unit Change Set')).toHaveLength(3);
-  // moto's stacks are as the first release left them: the safe changes of the first two were not executed either.
+  // moto's stacks are as the first release left them (the safe changes of the first two were not executed either),
+  // and no change set is left on any of them.
   expect(result.stacks).toEqual({
-    'demo-network': { status: 'CREATE_COMPLETE', resources: ['NetworkEvents'] },
-    'demo-data': { status: 'CREATE_COMPLETE', resources: ['IngestQueue'] },
-    'demo-web': { status: 'CREATE_COMPLETE', resources: ['WebAlerts', 'WebQueue'] },
+    'demo-network': { status: 'CREATE_COMPLETE', resources: ['NetworkEvents'], changeSets: [] },
+    'demo-data': { status: 'CREATE_COMPLETE', resources: ['IngestQueue'], changeSets: [] },
+    'demo-web': { status: 'CREATE_COMPLETE', resources: ['WebAlerts', 'WebQueue'], changeSets: [] },
   });
 });
 

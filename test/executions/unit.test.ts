@@ -4,16 +4,17 @@
  * earlier one deployed are reviewed in a later wave.
  */
 import { Duration } from 'aws-cdk-lib';
-import { RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
+import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
+import { outputVariables, successSummary } from '../../src/trigger/report';
 import type { StepFunctionsDeployActionProps } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
-import { nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
+import { awsError, nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
 import type { TaskEvent } from '../../src/workflow/tasks';
 import { approveAs, createFeatureWorld, importedResources, namedError, run } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
 import { APPROVAL_REJECTED } from '../../src/shared/contract';
 import {
-  S, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow, smallTemplate, synthesizeWorkflow,
+  S, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow, smallTemplate, synthesizeWorkflow,
 } from './harness';
 import type { SynthesizedWorkflow, World } from './harness';
 
@@ -214,6 +215,61 @@ describe('one approval for the unit', () => {
     expect(result.output.unit.approval).toMatchObject({ approved: true, by: 'alice' });
   });
 
+  test('GIVEN a second wave that needs approval too WHEN each wave is approved THEN the person is asked once per wave and both decisions are kept', async () => {
+    // GIVEN: data's bucket removal is in wave 1; app waits for network's export, then removes a table in wave 2.
+    const world = approvalWorld();
+    world.cfn.scripts.set(APP, {
+      changeSet: (name) => (name.endsWith('-w2') ? { changes: REMOVES_TABLE } : { failedReason: 'No export named prod-network-VpcId found.' }),
+    });
+    let asked = 0;
+    world.approver = async () => ({ approved: true, by: ++asked === 1 ? 'alice' : 'bob' });
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.asked).toHaveLength(2);
+    expect(world.sns.published[0].message).toContain('waits for a decision on wave 1');
+    expect(world.sns.published[1].message).toContain('waits for a decision on wave 2');
+    expect(world.sns.published[1].message).toContain(`Stack ${APP}:`);
+    expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
+    expect(result.output.unit.approvals).toEqual([{ approved: true, by: 'alice' }]);
+    expect(result.output.unit.approval).toEqual({ approved: true, by: 'bob' });
+    const summary = successSummary(result.output, 'link');
+    expect(summary).toContain('Approved by alice. Approved by bob.');
+    expect(outputVariables(result.output).Verdict).toBe('APPROVED');
+  });
+
+  test('GIVEN a wave with a change that needs approval and one the policy denies WHEN judged THEN the unit is refused without asking anyone', async () => {
+    // GIVEN: tables may never be removed; other removals need a person.
+    const mixed = synthesizeWorkflow({
+      ...UNIT,
+      safetyPolicy: SafetyPolicy.fromRules([
+        { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE], resourceTypes: ['AWS::DynamoDB::Table'] },
+        { verdict: RuleVerdict.REQUIRE_APPROVAL, actions: [ChangeAction.REMOVE] },
+        { verdict: RuleVerdict.ALLOW, actions: [ChangeAction.ADD, ChangeAction.MODIFY] },
+      ]),
+      onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(1) }),
+    });
+    const world = createFeatureWorld(mixed, FILES);
+    for (const name of [NETWORK, DATA, APP]) world.cfn.putStack(name, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(NETWORK, { changeSet: { changes: SAFE } });
+    world.cfn.scripts.set(DATA, { changeSet: { changes: [resourceChange('Remove', 'Bucket', 'AWS::S3::Bucket')] } });
+    world.cfn.scripts.set(APP, { changeSet: { changes: REMOVES_TABLE } });
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('UnsafeChangeSet');
+    expect(world.asked).toHaveLength(0);
+    expect(result.cause).toContain('Table (AWS::DynamoDB::Table): Remove');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect([...world.cfn.changeSets.keys()]).toEqual([]);
+  });
+
   test('GIVEN changes that need approval WHEN the person rejects THEN nothing is executed and every change set is deleted', async () => {
     // GIVEN
     const world = approvalWorld();
@@ -384,5 +440,145 @@ describe('inside a unit, a stack works as it does alone', () => {
     const appChangeSet = world.cfn.callsOf('CreateChangeSet').find((c) => c.input.StackName === APP);
     expect(appChangeSet?.input.TemplateURL).toContain(`/sfn-deploy-action-staging/${APP}/`);
     expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
+  });
+});
+
+describe('a unit fails closed on every path', () => {
+  const accessDenied = () => awsError('AccessDenied', 'User is not authorized to perform: cloudformation:DescribeStacks');
+
+  test('GIVEN an error after the first stack\'s change set started executing WHEN the unit cleans up THEN the later stacks\' change sets are deleted and the cause says what happened to each', async () => {
+    // GIVEN: DescribeStacks is refused once network's change set is executing.
+    const world = unitWorld();
+    world.cfn.beforeCall = (op) => {
+      if (op === 'DescribeStacks' && world.cfn.callsOf('ExecuteChangeSet').length > 0) throw accessDenied();
+    };
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('AccessDenied');
+    expect(run.path.slice(-2)).toEqual([S.cleanUpUnitAfterError, S.unitErrored]);
+    expect(deployedInOrder(world)).toEqual([NETWORK]);
+    // network's change set is CloudFormation's now; the other two are gone.
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName)).toEqual([DATA, APP]);
+    expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
+    expect(run.cause).toContain('AccessDenied: User is not authorized to perform: cloudformation:DescribeStacks');
+    expect(run.cause).toContain(`Interrupted by the error (see the stack for how it ended): ${NETWORK}. Untouched: ${DATA}, ${APP}.`);
+  });
+
+  test('GIVEN one stack\'s review fails on an error while the others created their change sets WHEN the wave is judged THEN every review settles first, nothing is executed and every change set is deleted', async () => {
+    // GIVEN: reading app's change set is refused.
+    const world = unitWorld();
+    world.cfn.beforeCall = (op, input) => {
+      if (op === 'DescribeChangeSet' && input.StackName === APP) throw accessDenied();
+    };
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnitReviewFailed');
+    expect(run.cause).toContain(`The review of stack ${APP} failed: AccessDenied: User is not authorized`);
+    expect(run.visits(S.unitStackReviewErrored)).toBe(1);
+    expect(run.visits(S.inspectUnitChangeSet)).toBe(2);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName).sort()).toEqual([APP, DATA, NETWORK]);
+    expect([...world.cfn.changeSets.keys()].filter((k) => !k.startsWith(`${APP}/`))).toEqual([]);
+  });
+
+  test('GIVEN an execution started with a unit\'s progress of its own in the input WHEN it runs THEN nothing is deployed', async () => {
+    // GIVEN: someone starts the job's execution first, claiming network is deployed with an output of their choosing.
+    const world = unitWorld();
+    const deployment = deploymentFor(undefined, unitWorkflow());
+    issueJobFor(world, deployment, unitWorkflow().userParameters);
+    const forged = { members: [{ stackName: NETWORK, status: 'UPDATED', outputs: { VpcId: 'vpc-evil' } }, { stackName: DATA, status: 'WAITING' }, { stackName: APP, status: 'WAITING' }], wave: 1 };
+
+    // WHEN
+    const run = await runWorkflow({ deployment, unit: forged } as any, world.deps, { synthesized: unitWorkflow() });
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnconfirmedDeployment');
+    expect(causeMessage(run.cause)).toContain('the execution\'s input holds "unit" besides the deployment');
+    expect(world.cfn.calls).toEqual([]);
+  });
+
+  test('GIVEN a stack that cannot be updated WHEN the unit is reviewed THEN the unit fails naming it, and no change set is executed or left', async () => {
+    // GIVEN
+    const world = unitWorld();
+    world.cfn.putStack(DATA, 'UPDATE_ROLLBACK_FAILED');
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnitReviewFailed');
+    expect(run.cause).toContain(`Stack ${DATA} is UPDATE_ROLLBACK_FAILED`);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect([...world.cfn.changeSets.keys()]).toEqual([]);
+  });
+
+  test('GIVEN a new stack whose creation fails WHEN the unit deploys THEN the stacks after it are not executed and their change sets are deleted', async () => {
+    // GIVEN: network is new and its creation fails.
+    const world = unitWorld();
+    world.cfn.stacks.delete(NETWORK);
+    world.cfn.scripts.set(NETWORK, { create: { failure: { logicalId: 'Vpc', resourceType: 'AWS::EC2::VPC', reason: 'The maximum number of VPCs has been reached.' } } });
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnitStackFailed');
+    expect(run.cause).toContain('The maximum number of VPCs has been reached.');
+    expect(run.cause).toContain(`Failed: ${NETWORK}. Untouched: ${DATA}, ${APP}.`);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect([...world.cfn.changeSets.keys()]).toEqual([]);
+  });
+
+  test('GIVEN the action\'s timeout passes while the first stack deploys WHEN it is done THEN no later stack is deployed and their change sets are deleted', async () => {
+    // GIVEN: the clock jumps past the deadline once network's update is seen complete.
+    const world = unitWorld();
+    const deployment = deploymentFor(undefined, unitWorkflow());
+    const networkDone = () => {
+      const executed = world.cfn.calls.findIndex((c) => c.op === 'ExecuteChangeSet');
+      return executed >= 0 && world.cfn.calls.some((c, i) => i > executed && c.op === 'DescribeStacks' && c.input.StackName === NETWORK && c.status === 'UPDATE_COMPLETE');
+    };
+    const deps = { ...world.deps, now: () => (networkDone() ? deployment.deadline + 1000 : deployment.startedAt + 1000) };
+    issueJobFor(world, deployment, unitWorkflow().userParameters);
+
+    // WHEN
+    const run = await runWorkflow({ deployment }, deps, { synthesized: unitWorkflow() });
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnitStackFailed');
+    expect(run.cause).toContain('The action\'s timeout passed at');
+    expect(run.cause).toContain(`Deployed: ${NETWORK}. Untouched: ${DATA}, ${APP}.`);
+    expect(deployedInOrder(world)).toEqual([NETWORK]);
+    expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
+  });
+
+  test('GIVEN a second wave that removes a table WHEN it is refused THEN the first wave stays deployed and the cause says so', async () => {
+    // GIVEN: app waits for network's export, and its second change set removes a table.
+    const world = unitWorld();
+    world.cfn.scripts.set(APP, {
+      changeSet: (name) => (name.endsWith('-w2') ? { changes: REMOVES_TABLE } : { failedReason: 'No export named prod-network-VpcId found.' }),
+    });
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnsafeChangeSet');
+    expect(run.cause).toContain(`for stack ${APP} is refused`);
+    expect(run.cause).toContain(`Deployed: ${NETWORK}, ${DATA}. Untouched: ${APP}.`);
+    expect(deployedInOrder(world)).toEqual([NETWORK, DATA]);
+    expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
   });
 });

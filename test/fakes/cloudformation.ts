@@ -167,6 +167,7 @@ export class FakeCloudFormation {
     const handle = (op: CfnOperation, fn: (input: any) => { output: any; status?: string }) => async (input: any) => {
       const record = { op, input: JSON.parse(JSON.stringify(input)) };
       try {
+        this.beforeCall?.(op, input);
         this.failIfInjected(op);
         const { output, status } = fn(input);
         this.calls.push({ ...record, ...(status ? { status } : {}) });
@@ -250,6 +251,9 @@ export class FakeCloudFormation {
   }
 
   /** Every later call of `op` fails with `error`. */
+  /** Called before each call is answered; an error it throws is the call's (a fault that starts part way through). */
+  public beforeCall?: (op: CfnOperation, input: Record<string, any>) => void;
+
   public failWith(op: CfnOperation, error: Error): void {
     this.injected.set(op, error);
   }

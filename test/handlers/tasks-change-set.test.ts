@@ -3,7 +3,7 @@
  * (every change read, judged by the policy, the result kept small), executeChangeSet and deleteChangeSet.
  */
 import {
-  CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand,
+  CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand, InvalidChangeSetStatusException,
 } from '@aws-sdk/client-cloudformation';
 import type { Change } from '@aws-sdk/client-cloudformation';
 import 'aws-sdk-client-mock-jest';
@@ -361,5 +361,31 @@ describe('executeChangeSet and deleteChangeSet', () => {
     world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     const result = await world.run<OperationResult>('executeChangeSet', { inspection: safe, deployment: deployment({ deadline: T0 + 120 * 60_000 }) });
     expect(result.waitSeconds).toBe(60);
+  });
+});
+
+describe('deleteChangeSet of a change set CloudFormation cannot delete yet', () => {
+  const refused = () => new InvalidChangeSetStatusException({ message: 'ChangeSet cannot be deleted in its current status', $metadata: {} });
+
+  test('GIVEN a change set still being created WHEN its deletion is refused THEN the task fails with a transient error, so the state machine retries it', async () => {
+    const world = new TaskWorld();
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'CREATE_IN_PROGRESS');
+    world.cloudformation.failWith('DeleteChangeSet', refused());
+
+    const result = world.run('deleteChangeSet', {});
+
+    await expect(result).rejects.toMatchObject({ name: 'TransientAwsError', message: expect.stringContaining('is still being created: its deletion is retried') });
+  });
+
+  test('GIVEN a change set being executed WHEN its deletion is refused THEN the refusal stands (no retry could change it)', async () => {
+    const world = new TaskWorld();
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'CREATE_COMPLETE');
+    world.cloudformation.failWith('DeleteChangeSet', refused());
+
+    const result = world.run('deleteChangeSet', {});
+
+    await expect(result).rejects.toMatchObject({ name: 'InvalidChangeSetStatusException' });
   });
 });

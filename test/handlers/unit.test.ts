@@ -55,16 +55,24 @@ describe('the unit never deploys what was not allowed', () => {
   });
 
   test('GIVEN a wave that needed approval and was approved WHEN the next stack is picked THEN the first stack is picked with the approval', async () => {
-    // GIVEN
+    // GIVEN: the wave needed approval for app only; network's own change set was safe.
     const deployment = unitDeployment();
-    const unit = { ...reviewedUnit(deployment, 'NEEDS_APPROVAL'), approval: { approved: true, by: 'alice' } };
+    const reviewed = reviewedUnit(deployment, 'NEEDS_APPROVAL');
+    const members = reviewed.members.map((m, i) => (i === 2 ? m : { ...m, review: { ...m.review!, inspection: { ...m.review!.inspection!, verdict: 'SAFE' as const } } }));
+    const unit = { ...reviewed, members, approval: { approved: true, by: 'alice' } };
 
     // WHEN
-    const picked = await runTask({ task: 'nextUnitStack', state: { deployment, unit } }, deps()) as UnitState;
+    const first = await runTask({ task: 'nextUnitStack', state: { deployment, unit } }, deps()) as UnitState;
+    const afterTwo = { ...unit, members: unit.members.map((m, i) => (i < 2 ? { ...m, status: 'UPDATED' as const } : m)) };
+    const third = await runTask({ task: 'nextUnitStack', state: { deployment, unit: afterTwo } }, deps()) as UnitState;
 
-    // THEN: every stack's own verdict stands; the approval travels only with a stack that needed it.
-    expect(picked.next).toBe('EXECUTE');
-    expect(picked.current?.deployment.stackName).toBe('prod-network');
+    // THEN: every stack's own verdict stands; the approval travels only with the stack that needed it.
+    expect(first.next).toBe('EXECUTE');
+    expect(first.current?.deployment.stackName).toBe('prod-network');
+    expect(first.current?.inspection?.verdict).toBe('SAFE');
+    expect(first.current).not.toHaveProperty('approval');
+    expect(third.current?.deployment.stackName).toBe('prod-app');
+    expect(third.current?.approval).toEqual({ approved: true, by: 'alice' });
   });
 
   test('GIVEN a call to execute a unit\'s change set from a state other than the unit\'s execute state WHEN run THEN nothing is executed', async () => {
@@ -120,8 +128,9 @@ describe('a unit\'s configuration', () => {
     expect(() => validateConfig({ v: 1, stacks: ['a'] }, { stacks: ['a', 'b'] })).toThrow('the S3 input file may not set "stacks"');
   });
 
-  test('GIVEN an S3 input file that sets a template path for a unit WHEN validated THEN it is refused: each stack\'s settings come from stacks', () => {
-    expect(() => validateConfig({ v: 1, stacks: ['a'] }, { templatePath: 'other.json' })).toThrow('"stacks" replaces "templatePath"');
+  test.each(['templatePath', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities'])('GIVEN an S3 input file that sets %s for a unit WHEN validated THEN it is refused: each stack\'s settings come from stacks', (key) => {
+    const value = { templatePath: 'other.json', templateConfigurationPath: 'c.json', parameterOverrides: { P: 'x' }, tags: { t: 'x' }, capabilities: ['CAPABILITY_IAM'] }[key];
+    expect(() => validateConfig({ v: 1, stacks: ['a'] }, { [key]: value })).toThrow(`"stacks" replaces "${key}"`);
     expect(validateConfig({ v: 1, stacks: ['a'] }, { pollIntervalSeconds: 10 }).pollIntervalSeconds).toBe(10);
   });
 
@@ -136,24 +145,45 @@ describe('a unit\'s configuration', () => {
 });
 
 describe('what the pipeline shows for a unit', () => {
-  const names = Array.from({ length: 20 }, (_, i) => `prod-${'service-with-a-rather-long-name'.repeat(3)}-${String(i).padStart(2, '0')}`);
-  const members = names.map((stackName, i) => ({
-    stackName,
-    status: i % 3 === 0 ? 'NO_CHANGES' as const : 'UPDATED' as const,
-    outputs: { Endpoint: `https://${stackName}.example.com/${'x'.repeat(200)}` },
-    review: {
-      stackName, plan: 'EXECUTE' as const,
-      inspection: { verdict: 'SAFE' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0 },
+  const unitOf = (names: string[]) => ({
+    unit: {
+      members: names.map((stackName, i) => ({
+        stackName,
+        status: i % 3 === 0 ? 'NO_CHANGES' as const : 'UPDATED' as const,
+        outputs: { Endpoint: `https://${stackName}.example.com/${'x'.repeat(200)}` },
+        review: {
+          stackName, plan: 'EXECUTE' as const,
+          inspection: { verdict: 'SAFE' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0 },
+        },
+      })),
+      wave: 1, review: [], next: 'DONE' as const, verdict: 'SAFE' as const,
+      approval: { approved: true, by: 'alice', comment: 'c'.repeat(500) },
     },
-  }));
-  const output = { unit: { members, wave: 1, review: [], next: 'DONE' as const, verdict: 'SAFE' as const } };
+  });
+  const link = 'https://console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:111111111111:execution:x:y';
+  // 20 stacks with names of 80 characters.
+  const names = Array.from({ length: 20 }, (_, i) => `prod-${'service-with-a-long-name-'.repeat(3).slice(0, 72)}-${String(i).padStart(2, '0')}`);
+  const output = unitOf(names);
 
-  test('GIVEN a unit of 20 stacks with long names WHEN summarised THEN the summary fits CodePipeline\'s 2,048 characters and ends with the link', () => {
-    const link = 'https://console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:111111111111:execution:x:y';
+  test('GIVEN a unit of 20 stacks with names of 80 characters WHEN summarised THEN every stack is named, grouped by outcome, within 2,048 characters with the link', () => {
     const summary = successSummary(output, link);
     expect(summary.length).toBeLessThanOrEqual(2048);
     expect(summary.endsWith(link)).toBe(true);
-    expect(summary).toContain(`Deployed 20 stacks as one unit (1 wave): ${names[0]} NO_CHANGES; ${names[1]} UPDATED, 1 Add, 2 Modify`);
+    for (const name of names) expect(summary).toContain(name);
+    expect(summary).toMatch(/^Deployed 20 stacks as one unit \(1 wave\)\. Updated: /);
+    expect(summary).toContain(`Up to date: ${names[0]}, ${names[3]}`);
+  });
+
+  test('GIVEN a unit of 20 stacks with names of 128 characters WHEN summarised THEN as many as fit are named and the others counted, never a name cut in half', () => {
+    const longNames = Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}-${'x'.repeat(124)}`);
+    const summary = successSummary(unitOf(longNames), link);
+    expect(summary.length).toBeLessThanOrEqual(2048);
+    expect(summary.endsWith(link)).toBe(true);
+    const named = longNames.filter((n) => summary.includes(n));
+    expect(named.length).toBeGreaterThan(5);
+    expect(summary).toContain(`... and ${20 - named.length} more (see the execution).`);
+    // Every name in it is whole.
+    expect((summary.match(/n\d\d-x+/g) ?? []).map((n) => n.length)).toEqual(named.map(() => 128));
   });
 
   test('GIVEN a unit of 20 stacks WHEN its output variables are made THEN each stack has its outcome and outputs, under valid names', () => {

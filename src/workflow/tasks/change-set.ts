@@ -9,7 +9,7 @@ import { DeadlinePassedError, UnconfirmedDeploymentError, waitFor } from './supp
 import type { TaskDeps, TaskEvent } from './support';
 import { isNoChangesReason } from '../../policy/completeness';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
-import { truncate } from '../../shared/errors';
+import { TransientAwsError, truncate } from '../../shared/errors';
 import { STATE_NAMES } from '../../shared/state-names';
 import { judge, readChanges, summarise } from '../inspect';
 
@@ -153,6 +153,10 @@ async function confirmCaller(state: WorkflowState, deps: TaskDeps, event: TaskEv
   }
 }
 
+/**
+ * Deletes the deployment's change set. One that is gone already, or a stack that was never created, is no error;
+ * one still being created cannot be deleted yet, so the call is retried (a transient error) until it can.
+ */
 export async function deleteChangeSet(state: WorkflowState, deps: TaskDeps) {
   const { deployment } = state;
   try {
@@ -161,7 +165,19 @@ export async function deleteChangeSet(state: WorkflowState, deps: TaskDeps) {
     }));
   } catch (e) {
     const error = e as Error;
-    if (error.name !== 'ChangeSetNotFoundException' && !(error.name === 'ValidationError' && /does not exist/.test(error.message))) throw e;
+    if (error.name === 'ChangeSetNotFoundException' || (error.name === 'ValidationError' && /does not exist/.test(error.message))) {
+      return { deleted: deployment.changeSetName };
+    }
+    if (error.name === 'InvalidChangeSetStatusException' && await beingCreated(deps, deployment.stackName, deployment.changeSetName)) {
+      throw new TransientAwsError(`change set ${deployment.changeSetName} of stack ${deployment.stackName} is still being created: ` +
+        'its deletion is retried');
+    }
+    throw e;
   }
   return { deleted: deployment.changeSetName };
+}
+
+async function beingCreated(deps: TaskDeps, stackName: string, changeSetName: string): Promise<boolean> {
+  const described = await deps.cloudformation.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }));
+  return described.Status === 'CREATE_PENDING' || described.Status === 'CREATE_IN_PROGRESS';
 }

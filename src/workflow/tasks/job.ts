@@ -15,6 +15,13 @@ import { confirmJob as confirmPipelineJob, deploymentForJob } from '../../shared
 export async function confirmJob(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<JobResult> {
   const { deployment } = state;
   if (!deps.codepipeline) throw new Error('the task function has no CodePipeline client to confirm the pipeline job');
+  // The trigger starts an execution with the deployment alone; anything else in the input (a unit's progress, a
+  // verdict, an approval) would be trusted by the states after this one.
+  const extra = Object.keys(state).filter((key) => key !== 'deployment');
+  if (extra.length > 0) {
+    throw new UnconfirmedDeploymentError(`the execution's input holds ${extra.map((k) => JSON.stringify(k)).join(', ')} besides the ` +
+      'deployment: it was not started by this action\'s trigger, and nothing is deployed');
+  }
   const expected = executionNameFor(deployment.jobId);
   const name = event.executionId?.split(':').pop();
   if (name !== expected) {

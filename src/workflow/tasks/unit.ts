@@ -6,7 +6,7 @@
  */
 import { deleteChangeSet } from './change-set';
 import type { TaskDeps } from './support';
-import { memberDeployment } from '../../shared/config';
+import { memberDeployment, outputReference } from '../../shared/config';
 import { LIMITS } from '../../shared/contract';
 import type {
   Deployment, InspectionResult, UnitCurrent, UnitMemberState, UnitReview, UnitState, UnitStackStatus, WorkflowState,
@@ -27,7 +27,7 @@ export async function planUnitWave(state: WorkflowState): Promise<UnitState> {
   if (start < 0) return { members, wave: wave - 1, review: [], next: 'DONE' };
   const inWave: number[] = [];
   for (let i = start; i < members.length && members[i].status === 'WAITING'; i++) {
-    const needs = [...stacks[i].dependsOn, ...Object.values(stacks[i].parameterOutputs).map((ref) => ref.slice(0, ref.indexOf('.')))];
+    const needs = [...stacks[i].dependsOn, ...Object.values(stacks[i].parameterOutputs).map((ref) => outputReference(ref)!.stackName)];
     if (inWave.some((j) => needs.includes(stacks[j].stackName))) break;
     inWave.push(i);
   }
@@ -36,8 +36,7 @@ export async function planUnitWave(state: WorkflowState): Promise<UnitState> {
   for (const i of inWave) {
     const parameters: Record<string, string> = {};
     for (const [parameter, ref] of Object.entries(stacks[i].parameterOutputs)) {
-      const dot = ref.indexOf('.');
-      const [from, key] = [ref.slice(0, dot), ref.slice(dot + 1)];
+      const { stackName: from, outputKey: key } = outputReference(ref)!;
       const value = members.find((m) => m.stackName === from)?.outputs?.[key];
       if (value === undefined) missing.push(`${stacks[i].stackName} needs output ${key} of ${from} (parameter ${parameter}), which ${from} does not have`);
       else parameters[parameter] = value;
@@ -48,10 +47,11 @@ export async function planUnitWave(state: WorkflowState): Promise<UnitState> {
     review.push({ ...member, changeSetName: `${member.changeSetName}-${i + 1}${wave === 1 ? '' : `-w${wave}`}` });
   }
   const planned = members.map((m, i) => (inWave.includes(i) ? { ...m, wave } : m));
+  const approvals = approvalsOf(state.unit);
   if (missing.length > 0) {
-    return { members: planned, wave, review: [], next: 'FAIL', reason: truncate(`${missing.join('; ')}. ${progress(planned)}`, LIMITS.failureMessage - 500) };
+    return { members: planned, wave, review: [], next: 'FAIL', reason: unitReason(`${missing.join('; ')}.`, planned), ...approvals };
   }
-  return { members: planned, wave, review, next: 'REVIEW' };
+  return { members: planned, wave, review, next: 'REVIEW', ...approvals };
 }
 
 /**
@@ -81,18 +81,18 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
     if (review.plan === 'NONE') return { ...m, status: 'NO_CHANGES', review, ...(review.stack?.outputs ? { outputs: review.stack.outputs } : {}) };
     return { ...m, status: 'REVIEWED', review };
   });
-  const base = { members, wave: unit.wave, review: unit.review.slice(0, kept.length) };
+  const base = { members, wave: unit.wave, review: unit.review.slice(0, kept.length), ...approvalsOf(unit) };
 
-  const failed = kept.filter((r) => r.plan === 'FAILED' || r.plan === 'BLOCKED');
+  const failed = kept.filter((r) => r.plan === 'FAILED' || r.plan === 'BLOCKED' || r.plan === 'ERROR');
   if (failed.length > 0) {
-    const why = failed.map((r) => (r.plan === 'FAILED' ? r.changeSet?.reason : r.stack?.reason) ?? `${r.stackName}: no reason given`);
+    const why = shares(failed.map((r) => failureOf(r)));
     const untouched = markUntouched(members);
     return { ...base, members: untouched, next: 'FAIL', reason: unitReason(`The unit cannot be deployed: ${why.join(' ')}`, untouched) };
   }
   const inspections = kept.map((r) => r.inspection).filter((i): i is InspectionResult => i !== undefined);
   const verdict = inspections.some((i) => i.verdict === 'UNSAFE') ? 'UNSAFE'
     : inspections.some((i) => i.verdict === 'NEEDS_APPROVAL') ? 'NEEDS_APPROVAL' : 'SAFE';
-  const flagged = inspections.filter((i) => i.verdict !== 'SAFE').map((i) => i.reason);
+  const flagged = shares(inspections.filter((i) => i.verdict !== 'SAFE').map((i) => i.reason));
   if (verdict === 'UNSAFE') {
     const untouched = markUntouched(members);
     return {
@@ -115,7 +115,7 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
  * A failure stops the unit: the stacks after it are not executed. Nothing is picked unless the wave was judged
  * safe, or needed approval and a person approved it.
  */
-export async function nextUnitStack(state: WorkflowState): Promise<UnitState> {
+export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promise<UnitState> {
   const unit = unitStateOf(state);
   let members = unit.members;
   const current = unit.current;
@@ -139,7 +139,10 @@ export async function nextUnitStack(state: WorkflowState): Promise<UnitState> {
   const { verdict, approval } = unit;
   const allowed = verdict === 'SAFE' || (verdict === 'NEEDS_APPROVAL' && approval?.approved === true);
   const index = members.findIndex((m) => m.status === 'REVIEWED');
-  const base = { members, wave: unit.wave, review: unit.review, ...(verdict ? { verdict } : {}), ...(approval ? { approval } : {}) };
+  const base = {
+    members, wave: unit.wave, review: unit.review,
+    ...(verdict ? { verdict } : {}), ...(approval ? { approval } : {}), ...(unit.approvals ? { approvals: unit.approvals } : {}),
+  };
   if (index < 0) {
     if (members.some((m) => m.status === 'WAITING')) return { ...base, next: 'REVIEW' };
     return { ...base, next: 'DONE', reason: truncate(progress(members), LIMITS.summary) };
@@ -147,6 +150,15 @@ export async function nextUnitStack(state: WorkflowState): Promise<UnitState> {
   if (!allowed) {
     // Defence in depth: the state machine reaches this only when the wave may be executed.
     throw new Error(`refusing to deploy stack ${members[index].stackName}: its unit was neither judged safe nor approved`);
+  }
+  const { deadline } = state.deployment;
+  if ((deps.now ?? Date.now)() > deadline) {
+    const untouched = markUntouched(members);
+    return {
+      ...base, members: untouched, next: 'STOP',
+      reason: unitReason(`The action's timeout passed at ${new Date(deadline).toISOString()} before stack ${members[index].stackName} ` +
+        'was deployed: the stacks not deployed yet are left as they were.', untouched),
+    };
   }
   const review = members[index].review!;
   const deployment = unit.review.find((d) => d.stackName === members[index].stackName);
@@ -165,19 +177,32 @@ export async function nextUnitStack(state: WorkflowState): Promise<UnitState> {
 
 /**
  * Deletes the change sets of the wave's stacks that were not executed (a refused, failed or stopped unit, or an
- * error). A change set that is gone already, or a stack that was never created, is no error.
+ * error), every one of them even if one cannot be deleted (that one's error is raised at the end, so the task is
+ * retried or fails). A change set that is gone already, or a stack that was never created, is no error. After an
+ * error, `reason` is the error with what happened to each stack.
  */
-export async function deleteUnitChangeSets(state: WorkflowState, deps: TaskDeps): Promise<{ deleted: string[] }> {
+export async function deleteUnitChangeSets(state: WorkflowState, deps: TaskDeps): Promise<{ deleted: string[]; reason?: string }> {
   const unit = unitStateOf(state);
-  const executed: UnitStackStatus[] = ['CREATED', 'UPDATED', 'FAILED'];
+  const started = unit.current?.operation ? unit.current.index : -1;
+  const done: UnitStackStatus[] = ['CREATED', 'UPDATED', 'FAILED'];
   const deleted: string[] = [];
+  const errors: Error[] = [];
   for (const deployment of unit.review) {
-    const member = unit.members.find((m) => m.stackName === deployment.stackName);
-    if (member && executed.includes(member.status)) continue;
-    await deleteChangeSet({ deployment }, deps);
-    deleted.push(deployment.stackName);
+    const index = unit.members.findIndex((m) => m.stackName === deployment.stackName);
+    // A change set executed, or being executed, is CloudFormation's now.
+    if (index === started || done.includes(unit.members[index]?.status)) continue;
+    try {
+      await deleteChangeSet({ deployment }, deps);
+      deleted.push(deployment.stackName);
+    } catch (e) {
+      errors.push(e as Error);
+    }
   }
-  return { deleted };
+  if (errors.length > 0) throw errors[0];
+  if (!state.error) return { deleted };
+  const members = markUntouched(unit.members.map((m, i) => (i === started ? { ...m, status: 'INTERRUPTED' as const } : m)));
+  const error = state.error as { Error?: string; Cause?: string };
+  return { deleted, reason: unitReason(`${error.Error ?? 'Error'}: ${causeText(error.Cause)}`, members) };
 }
 
 function unitOf(deployment: Deployment) {
@@ -198,6 +223,36 @@ function trimmed(review: UnitReview): UnitReview {
   return { ...review, inspection };
 }
 
+/** The approvals of the waves so far: the one of the wave just ended joins those of the earlier ones. */
+function approvalsOf(unit: UnitState | undefined): { approvals?: UnitState['approvals'] } {
+  const approvals = [...(unit?.approvals ?? []), ...(unit?.approval ? [unit.approval] : [])];
+  return approvals.length > 0 ? { approvals } : {};
+}
+
+/** Why a stack's review failed. */
+function failureOf(review: UnitReview): string {
+  if (review.plan === 'FAILED') return review.changeSet?.reason ?? `Change set for stack ${review.stackName} failed: no reason given`;
+  if (review.plan === 'BLOCKED') return review.stack?.reason ?? `Stack ${review.stackName} cannot be updated`;
+  return `The review of stack ${review.stackName} failed: ${review.error?.Error ?? 'Error'}: ${causeText(review.error?.Cause)}`;
+}
+
+/** A Lambda error's message (its Cause is the runtime's JSON), or the cause as it is. */
+function causeText(cause: string | undefined): string {
+  if (!cause) return 'no cause reported';
+  try {
+    const parsed = JSON.parse(cause);
+    return typeof parsed?.errorMessage === 'string' ? parsed.errorMessage : cause;
+  } catch {
+    return cause;
+  }
+}
+
+/** Each stack's text gets an equal share of the message, so every stack of a large unit is named. */
+function shares(texts: string[]): string[] {
+  const share = Math.max(200, Math.floor((LIMITS.failureMessage - 1500) / Math.max(1, texts.length)));
+  return texts.map((text) => truncate(text, share));
+}
+
 /** Stacks not deployed (reviewed or waiting) are left untouched. */
 function markUntouched(members: UnitMemberState[]): UnitMemberState[] {
   return members.map((m) => (m.status === 'REVIEWED' || m.status === 'WAITING' ? { ...m, status: 'UNTOUCHED' } : m));
@@ -215,6 +270,7 @@ export function progress(members: UnitMemberState[]): string {
     ['Deployed', named(['CREATED', 'UPDATED'])],
     ['Up to date', named(['NO_CHANGES'])],
     ['Failed', named(['FAILED'])],
+    ['Interrupted by the error (see the stack for how it ended)', named(['INTERRUPTED'])],
     ['Untouched', named(['UNTOUCHED', 'WAITING', 'REVIEWED'])],
   ] as const;
   return parts.filter(([, names]) => names.length > 0).map(([label, names]) => `${label}: ${names.join(', ')}.`).join(' ');
