@@ -560,7 +560,6 @@ function validateUnit(props: StepFunctionsDeployActionProps): void {
   if (single.length > 0) throw new Error(`${where}: with stacks, give ${single.join(', ')} for each stack in stacks instead`);
   if (stacks.length < 1 || stacks.length > MAX_UNIT_STACKS) throw new Error(`${where}: stacks must hold 1 to ${MAX_UNIT_STACKS} stacks, not ${stacks.length}`);
   if (props.recreateRolledBackStack) throw new Error(`${where}: recreateRolledBackStack is not available with stacks: deploy such a stack on its own`);
-  if (props.reportArtifact) throw new Error(`${where}: reportArtifact is not available with stacks yet: the failure message and summary name every stack's changes`);
   const earlier: string[] = [];
   stacks.forEach((stack, i) => {
     const at = `${where}: stacks[${i}]`;

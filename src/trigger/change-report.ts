@@ -27,6 +27,22 @@ export interface ChangeReport {
   /** For a deployment that did not succeed: its error and cause. */
   readonly error?: string;
   readonly cause?: string;
+  /** A unit of stacks: each stack, in the order they deploy, with what happened to it and its changes. */
+  readonly stacks?: readonly StackReport[];
+}
+
+/** One stack of a unit in the report. */
+export interface StackReport {
+  readonly stackName: string;
+  /** CREATED, UPDATED, NO_CHANGES, FAILED or UNTOUCHED. */
+  readonly status: string;
+  readonly changeSetName?: string;
+  /** The verdict on its change set: SAFE, NEEDS_APPROVAL or UNSAFE (none for a new stack). */
+  readonly verdict?: string;
+  readonly counts?: Record<string, number>;
+  readonly changeCount?: number;
+  readonly changes?: readonly ReportChange[];
+  readonly refused?: readonly ReportRefusal[];
 }
 
 export interface ReportChange {
@@ -48,7 +64,29 @@ export const REPORT_FILES = { json: 'report.json', markdown: 'report.md' } as co
 
 /** The report of a finished execution. */
 export function changeReport(status: string, output: WorkflowOutput, failure?: { error?: string; cause?: string }): ChangeReport {
-  const { deployment, inspection, approval } = output;
+  const { deployment, inspection, approval, unit } = output;
+  if (unit) {
+    const approvers = [...(unit.approvals ?? []), ...(unit.approval ? [unit.approval] : [])].filter((a) => a.approved && a.by).map((a) => a.by);
+    return {
+      version: 1,
+      status,
+      ...(status === 'SUCCEEDED' ? { outcome: outcomeOf(output), verdict: verdictOf(output) } : {}),
+      ...(approvers.length > 0 ? { approvedBy: approvers.join(', ') } : {}),
+      stacks: unit.members.map((m): StackReport => {
+        const i = m.review?.inspection;
+        return {
+          stackName: m.stackName,
+          status: m.status,
+          ...(m.review?.changeSet?.name ? { changeSetName: m.review.changeSet.name } : {}),
+          ...(i ? {
+            verdict: i.verdict, counts: i.counts, changeCount: i.changeCount,
+            ...(Array.isArray(i.changes) ? { changes: i.changes } : {}),
+            refused: Array.isArray(i.violations) ? i.violations : [],
+          } : {}),
+        };
+      }),
+    };
+  }
   return {
     version: 1,
     ...(deployment?.stackName ? { stackName: deployment.stackName } : {}),
@@ -69,10 +107,8 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
 
 /** The report as a Markdown page. */
 export function reportMarkdown(report: ChangeReport): string {
-  const cell = (text: string | undefined) => (text ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ');
-  const name = (c: { path?: readonly string[]; logicalId: string }) => [...(c.path ?? []), c.logicalId].join('/');
   const lines = [
-    `# Change report: ${report.stackName ?? 'the stack'}`,
+    `# Change report: ${report.stacks ? `${report.stacks.length} stacks as one unit` : report.stackName ?? 'the stack'}`,
     '',
     `- Status: ${report.status}${report.outcome ? ` (${report.outcome})` : ''}`,
     ...(report.changeSetName ? [`- Change set: ${report.changeSetName}`] : []),
@@ -81,22 +117,36 @@ export function reportMarkdown(report: ChangeReport): string {
     ...(report.error ? [`- Error: ${report.error}`] : []),
   ];
   if (report.cause) lines.push('', '## Cause', '', report.cause);
+  changeLines(report, lines, '##');
+  for (const stack of report.stacks ?? []) {
+    lines.push('', `## ${stack.stackName}: ${stack.status}`, '');
+    if (stack.changeSetName) lines.push(`- Change set: ${stack.changeSetName}`);
+    if (stack.verdict) lines.push(`- Verdict: ${stack.verdict}`);
+    if (stack.counts) lines.push(`- Changes: ${Object.entries(stack.counts).map(([a, n]) => `${n} ${a}`).join(', ') || 'none'}`);
+    changeLines(stack, lines, '###');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A stack's changes not allowed, then every change, under headings of the given level. */
+function changeLines(report: Pick<ChangeReport, 'refused' | 'changes' | 'changeCount'>, lines: string[], level: string): void {
+  const cell = (text: string | undefined) => (text ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ');
+  const name = (c: { path?: readonly string[]; logicalId: string }) => [...(c.path ?? []), c.logicalId].join('/');
   if (report.refused && report.refused.length > 0) {
-    lines.push('', '## Not allowed', '');
+    lines.push('', `${level} Not allowed`, '');
     for (const r of report.refused) {
       lines.push(`- **${name(r)}** (${r.resourceType}): ${r.action}${r.replacement ? `, replacement ${r.replacement}` : ''}, by ${r.rule}`);
       for (const p of r.properties ?? []) lines.push(`  - ${p}`);
     }
   }
   if (report.changes) {
-    lines.push('', '## Every change', '', '| Verdict | Resource | Type | Action | Replacement | Rule |', '| --- | --- | --- | --- | --- | --- |');
+    lines.push('', `${level} Every change`, '', '| Verdict | Resource | Type | Action | Replacement | Rule |', '| --- | --- | --- | --- | --- | --- |');
     for (const c of report.changes) {
       lines.push(`| ${c.verdict} | ${cell(name(c))} | ${cell(c.resourceType)} | ${c.action} | ${c.replacement ?? ''} | ${cell(c.rule)} |`);
     }
     const more = (report.changeCount ?? 0) - report.changes.length;
     if (more > 0) lines.push('', `... and ${more} more changes (see the change set).`);
   }
-  return `${lines.join('\n')}\n`;
 }
 
 /** The output artifact's zip: report.json and report.md. */

@@ -171,7 +171,7 @@ export function summarise(
     `${counted} ${what}: ${lines.join('; ')}`, Math.max(400, Math.floor(4000 / share)));
   return {
     verdict,
-    ...(deployment.report ? { changes: reportedChanges(verdicts, located) } : {}),
+    ...(deployment.report ? { changes: reportedChanges(verdicts, located, Math.floor(LIMITS.changesInReport / share)) } : {}),
     changeCount: verdicts.length,
     violationCount: violations.length,
     violations: violations.slice(0, Math.max(3, Math.floor(LIMITS.violationsInState / share))),
@@ -185,9 +185,9 @@ function withProperties(lines: string[]): { properties?: string[] } {
   return lines.length > 0 ? { properties: lines } : {};
 }
 
-/** Every change's verdict, for the change report: at most LIMITS.changesInReport of them. */
-function reportedChanges(verdicts: ChangeVerdict[], located: LocatedChange[]): ReportedChange[] {
-  return verdicts.slice(0, LIMITS.changesInReport).map((v, i) => ({
+/** Every change's verdict, for the change report: at most `max` of them (a stack of a unit keeps its share). */
+function reportedChanges(verdicts: ChangeVerdict[], located: LocatedChange[], max: number): ReportedChange[] {
+  return verdicts.slice(0, max).map((v, i) => ({
     logicalId: v.logicalId,
     resourceType: v.resourceType,
     action: v.action,

@@ -5,7 +5,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Duration } from 'aws-cdk-lib';
 import { ACCOUNT, REGION, newPipeline, newStack } from './helpers';
 import { StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
@@ -107,7 +106,6 @@ describe('a unit refuses at synth what it cannot keep', () => {
     ['an output of a later stack', { stacks: [{ ...THREE[0], parameterOutputs: { P: 'data.Out' } }, THREE[1]] }, 'stacks[0]: parameterOutputs.P names "data"'],
     ['a bad path', { stacks: [{ stackName: 'a', templatePath: '../a.json' }] }, 'stacks[0]: templatePath must not contain'],
     ['recreateRolledBackStack', { recreateRolledBackStack: true }, 'recreateRolledBackStack is not available with stacks'],
-    ['reportArtifact', { reportArtifact: new codepipeline.Artifact('Report') }, 'reportArtifact is not available with stacks yet'],
     ['blue/green', { onUnsafeChange: UnsafeChangeAction.deployToNewStack() }, 'UnsafeChangeAction.deployToNewStack() is not available with stacks'],
   ])('%s', (_what, more, message) => {
     expect(() => unitAction(THREE, more)).toThrow(message);

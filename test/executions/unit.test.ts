@@ -6,6 +6,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import { outputVariables, successSummary } from '../../src/trigger/report';
+import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type { StepFunctionsDeployActionProps } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
 import { awsError, nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
@@ -580,5 +582,33 @@ describe('a unit fails closed on every path', () => {
     expect(run.cause).toContain(`Deployed: ${NETWORK}, ${DATA}. Untouched: ${APP}.`);
     expect(deployedInOrder(world)).toEqual([NETWORK, DATA]);
     expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
+  });
+});
+
+describe('the change report of a unit', () => {
+  test('GIVEN a unit with a report artifact WHEN it deploys THEN the report lists each stack with what happened to it and every change with its verdict', async () => {
+    // GIVEN
+    const withReport = synthesizeWorkflow({ ...UNIT, reportArtifact: new codepipeline.Artifact('ChangeReport') });
+    const world = unitWorld();
+    world.cfn.scripts.set(DATA, {
+      changeSet: { failedReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.' },
+    });
+
+    // WHEN
+    const { run: result } = await deployUnit(world, withReport);
+    const report = changeReport('SUCCEEDED', result.output);
+
+    // THEN
+    expect(result.status).toBe('SUCCEEDED');
+    expect(report).toMatchObject({ status: 'SUCCEEDED', outcome: 'DEPLOYED', verdict: 'SAFE' });
+    expect(report.stacks?.map((s) => [s.stackName, s.status, s.verdict])).toEqual([
+      [NETWORK, 'UPDATED', 'SAFE'], [DATA, 'NO_CHANGES', undefined], [APP, 'UPDATED', 'SAFE'],
+    ]);
+    expect(report.stacks?.[0].changes?.map((c) => [c.logicalId, c.action, c.verdict])).toEqual([['Queue', 'Modify', 'ALLOW'], ['Alarm', 'Add', 'ALLOW']]);
+    const markdown = reportMarkdown(report);
+    expect(markdown).toContain('# Change report: 3 stacks as one unit');
+    expect(markdown).toContain(`## ${DATA}: NO_CHANGES`);
+    expect(markdown).toContain(`## ${APP}: UPDATED`);
+    expect(markdown).toContain('### Every change');
   });
 });

@@ -77,7 +77,7 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
     const k = reviews.findIndex((r) => r.stackName === m.stackName);
     if (k < 0) return m;
     if (cut >= 0 && k >= cut) return { stackName: m.stackName, status: 'WAITING' };
-    const review = trimmed(reviews[k]);
+    const review = reviews[k];
     if (review.plan === 'NONE') return { ...m, status: 'NO_CHANGES', review, ...(review.stack?.outputs ? { outputs: review.stack.outputs } : {}) };
     return { ...m, status: 'REVIEWED', review };
   });
@@ -214,13 +214,6 @@ function unitStateOf(state: WorkflowState): UnitState {
   unitOf(state.deployment);
   if (!state.unit) throw new ConfigurationError('the state has no unit');
   return state.unit;
-}
-
-/** Each stack keeps a share of the state: the unit's stacks must fit in it together. */
-function trimmed(review: UnitReview): UnitReview {
-  if (!review.inspection) return review;
-  const { changes: _changes, ...inspection } = review.inspection;
-  return { ...review, inspection };
 }
 
 /** The approvals of the waves so far: the one of the wave just ended joins those of the earlier ones. */
