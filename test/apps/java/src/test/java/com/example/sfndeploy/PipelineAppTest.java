@@ -22,6 +22,7 @@ import io.github.cdksfndeploy.ChangeSetEvaluation;
 import io.github.cdksfndeploy.RuleVerdict;
 import io.github.cdksfndeploy.SafetyPolicy;
 import io.github.cdksfndeploy.SafetyRule;
+import io.github.cdksfndeploy.StackToDeploy;
 import io.github.cdksfndeploy.StepFunctionsDeployAction;
 import io.github.cdksfndeploy.StepFunctionsDeployActionProps;
 import org.junit.jupiter.api.BeforeAll;
@@ -224,6 +225,29 @@ class PipelineAppTest {
                         .safetyPolicy(SafetyPolicy.fromRules(rules))
                         .build()));
         assertTrue(error.getMessage().contains("UserParameters"), error.getMessage());
+    }
+
+    @Test
+    void severalStacksAsOneUnitFromJava() {
+        Stack unitStack = new Stack(new App(), "Unit");
+        StepFunctionsDeployAction release = new StepFunctionsDeployAction(unitStack, "Release",
+                StepFunctionsDeployActionProps.builder()
+                        .input(Artifact.artifact("Source"))
+                        .environmentName("prod")
+                        .stacks(List.of(
+                                StackToDeploy.builder().stackName("network").templatePath("network.template.json").build(),
+                                StackToDeploy.builder().stackName("app").templatePath("app.template.json")
+                                        .parameterOutputs(Map.of("VpcId", "network.VpcId")).build()))
+                        .build());
+        assertEquals(List.of("prod-network", "prod-app"), release.getStackNames());
+        assertTrue(release.stackVariable("app", "Outcome").endsWith(".prod-app_Outcome}"), release.stackVariable("app", "Outcome"));
+        Stack badUnit = new Stack(new App(), "BadUnit");
+        RuntimeException error = assertThrows(RuntimeException.class, () -> new StepFunctionsDeployAction(badUnit, "Release",
+                StepFunctionsDeployActionProps.builder()
+                        .input(Artifact.artifact("Source"))
+                        .stacks(List.of(StackToDeploy.builder().stackName("app").templatePath("a.json").dependsOn(List.of("network")).build()))
+                        .build()));
+        assertTrue(error.getMessage().contains("which is not an earlier stack of the unit"), error.getMessage());
     }
 
     @Test
