@@ -14,7 +14,7 @@ import { suppressNag } from '../private/nag';
 import { CONFIG_VERSION, DEFAULTS, LIMITS, STAGING_PREFIX } from '../shared/contract';
 import { defaultTemplatePath } from '../shared/contract';
 import type { ActionConfig, UnitStackConfig } from '../shared/contract';
-import { MAX_UNIT_STACKS, outputReference } from '../shared/config';
+import { MAX_UNIT_STACKS, unitOrderProblems } from '../shared/config';
 import { STACK_NAME, artifactPathProblem, fullStackName } from '../shared/naming';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
 
@@ -560,24 +560,13 @@ function validateUnit(props: StepFunctionsDeployActionProps): void {
   if (single.length > 0) throw new Error(`${where}: with stacks, give ${single.join(', ')} for each stack in stacks instead`);
   if (stacks.length < 1 || stacks.length > MAX_UNIT_STACKS) throw new Error(`${where}: stacks must hold 1 to ${MAX_UNIT_STACKS} stacks, not ${stacks.length}`);
   if (props.recreateRolledBackStack) throw new Error(`${where}: recreateRolledBackStack is not available with stacks: deploy such a stack on its own`);
-  const earlier: string[] = [];
   stacks.forEach((stack, i) => {
     const at = `${where}: stacks[${i}]`;
     if (Token.isUnresolved(stack.stackName)) throw new Error(`${at}: stack names of a unit must be known at synth, not tokens`);
     validateStack(stack.stackName, stack, at, props.environmentName);
-    if (earlier.includes(stack.stackName)) throw new Error(`${at}: stack ${stack.stackName} is in the unit twice`);
-    const needs = [
-      ...(stack.dependsOn ?? []).map((name) => ({ name, what: 'dependsOn' })),
-      ...Object.entries(stack.parameterOutputs ?? {}).map(([parameter, ref]) => ({ name: outputReference(ref)?.stackName ?? ref, what: `parameterOutputs.${parameter}` })),
-    ];
-    for (const need of needs) {
-      if (!earlier.includes(need.name)) {
-        throw new Error(`${at}: ${need.what} names ${JSON.stringify(need.name)}, which is not an earlier stack of the unit ` +
-          '(stacks deploy in the order given; parameterOutputs values are "<earlier stack>.<OutputKey>")');
-      }
-    }
-    earlier.push(stack.stackName);
   });
+  const [problem] = unitOrderProblems(stacks);
+  if (problem) throw new Error(`${where}: ${problem}`);
 }
 
 /** A strategy that asks a person needs a policy that can ask, and a wait that ends before the action's deadline. */

@@ -197,12 +197,10 @@ function unitProblems(c: Record<string, any>): { problems: string[]; first?: Rec
   if (c.onUnsafe?.type === 'deployToNewStack') problems.push('"stacks" cannot switch to new stacks (deployToNewStack)');
   if (c.recreateRolledBackStack) problems.push('"stacks" cannot recreate rolled-back stacks (recreateRolledBackStack)');
   const entries = (c.stacks as unknown[]).map(unitStackConfig);
-  const seen: string[] = [];
   entries.forEach((entry, i) => {
     const where = `"stacks"[${i}]`;
     if (entry === undefined) {
       problems.push(`${where} must be a stack name or an object with stackName`);
-      seen.push('');
       return;
     }
     const unknown = Object.keys(entry).filter((k) => !Object.prototype.hasOwnProperty.call(STACK_KEYS, k));
@@ -210,8 +208,6 @@ function unitProblems(c: Record<string, any>): { problems: string[]; first?: Rec
     const name = entry.stackName;
     if (typeof name !== 'string' || !STACK_NAME.test(fullStackName(name, c.environmentName))) {
       problems.push(`${where}: stack name ${JSON.stringify(name)} is invalid: a letter, then letters, digits or hyphens, 128 characters at most`);
-    } else if (seen.includes(name)) {
-      problems.push(`${where}: stack ${name} is in the unit twice`);
     }
     for (const key of ['templatePath', 'templateConfigurationPath'] as const) {
       if (entry[key] === undefined) continue;
@@ -227,23 +223,45 @@ function unitProblems(c: Record<string, any>): { problems: string[]; first?: Rec
     if (entry.roleArn !== undefined && (typeof entry.roleArn !== 'string' || !ROLE_ARN.test(entry.roleArn))) {
       problems.push(`${where}: "roleArn" must be an IAM role ARN`);
     }
-    const needs = [
-      ...(Array.isArray(entry.dependsOn) ? entry.dependsOn : entry.dependsOn === undefined ? [] : [null]),
-      ...Object.values(isStringMap(entry.parameterOutputs) ? entry.parameterOutputs : {}).map((ref) => outputReference(ref)?.stackName ?? null),
-    ];
-    for (const need of needs) {
-      if (typeof need !== 'string' || !seen.includes(need)) {
-        problems.push(`${where}: ${JSON.stringify(need)} is not an earlier stack of the unit ("dependsOn" names earlier stacks; ` +
-          '"parameterOutputs" values are "<earlier stack>.<output key>")');
-      }
-    }
-    seen.push(typeof name === 'string' ? name : '');
   });
+  problems.push(...unitOrderProblems(entries.map((entry) => entry ?? {})));
   const first = entries[0];
   return {
     problems,
     ...(first ? { first: { stackName: first.stackName, templatePath: first.templatePath ?? defaultTemplatePath(String(first.stackName)) } } : {}),
   };
+}
+
+/**
+ * The order of a unit's stacks, for the construct and for the configuration alike: each name once, and every
+ * stack a stack needs (`dependsOn`, the stack of each `parameterOutputs` value) an earlier one.
+ */
+export function unitOrderProblems(stacks: { stackName?: unknown; dependsOn?: unknown; parameterOutputs?: unknown }[]): string[] {
+  const problems: string[] = [];
+  const earlier: unknown[] = [];
+  stacks.forEach((stack, i) => {
+    if (earlier.includes(stack.stackName)) problems.push(`stacks[${i}]: stack ${stack.stackName} is in the unit twice`);
+    if (stack.dependsOn !== undefined && !Array.isArray(stack.dependsOn)) problems.push(`stacks[${i}]: dependsOn must be a list of stack names`);
+    const outputs = Object.entries(isStringMap(stack.parameterOutputs) ? stack.parameterOutputs : {});
+    for (const [parameter, ref] of outputs.filter(([, r]) => !outputReference(r))) {
+      problems.push(`stacks[${i}]: parameterOutputs.${parameter} is ${JSON.stringify(ref)}, not "<earlier stack>.<OutputKey>"`);
+    }
+    const needs = [
+      ...(Array.isArray(stack.dependsOn) ? stack.dependsOn : []).map((name) => ({ name, what: 'dependsOn' })),
+      ...outputs.flatMap(([parameter, ref]) => {
+        const from = outputReference(ref)?.stackName;
+        return from ? [{ name: from, what: `parameterOutputs.${parameter}` }] : [];
+      }),
+    ];
+    for (const need of needs) {
+      if (typeof need.name !== 'string' || !earlier.includes(need.name)) {
+        problems.push(`stacks[${i}]: ${need.what} names ${JSON.stringify(need.name)}, which is not an earlier stack of the unit ` +
+          '(stacks deploy in the order given; parameterOutputs values are "<earlier stack>.<OutputKey>")');
+      }
+    }
+    earlier.push(stack.stackName);
+  });
+  return problems;
 }
 
 /** A unit's stack entry as an object: a plain name is the stack with its CDK template file. */
