@@ -113,8 +113,8 @@ export interface ArtifactLocation {
   readonly key: string;
 }
 
-/** The deployment as the state machine receives it: `$.deployment`. */
-export interface Deployment {
+/** One stack's own settings: what it deploys, with what, through which CloudFormation service role. */
+export interface StackSettings {
   readonly stackName: string;
   readonly templatePath: string;
   readonly templateConfigurationPath?: string;
@@ -122,6 +122,10 @@ export interface Deployment {
   readonly tags: Record<string, string>;
   readonly capabilities: string[];
   readonly roleArn?: string;
+}
+
+/** The deployment as the state machine receives it: `$.deployment`. */
+export interface Deployment extends StackSettings {
   /** A role in the target account that the workflow assumes for its CloudFormation calls (cross-account). */
   readonly assumeRoleArn?: string;
   readonly policy: PolicyDocument;
@@ -154,14 +158,7 @@ export interface Deployment {
 }
 
 /** One stack of a unit, in the state machine input. */
-export interface UnitStack {
-  readonly stackName: string;
-  readonly templatePath: string;
-  readonly templateConfigurationPath?: string;
-  readonly parameterOverrides: Record<string, string>;
-  readonly tags: Record<string, string>;
-  readonly capabilities: string[];
-  readonly roleArn?: string;
+export interface UnitStack extends StackSettings {
   /** Full names of earlier stacks of the unit that must be deployed before this one is reviewed. */
   readonly dependsOn: string[];
   /** Parameter name to `<full stack name>.<output key>` of an earlier stack of the unit. */

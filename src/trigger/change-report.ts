@@ -7,22 +7,26 @@ import { zipSync, strToU8 } from 'fflate';
 import type { WorkflowOutput } from './report';
 import { outcomeOf, verdictOf } from './report';
 
-/** The report as `report.json` holds it. */
-export interface ChangeReport {
-  readonly version: 1;
-  readonly stackName?: string;
+/** What the report says of one change set: the verdict on it and its changes. */
+export interface ChangeSetReport {
   readonly changeSetName?: string;
-  /** SUCCEEDED, FAILED, TIMED_OUT or ABORTED: how the deployment ended. */
-  readonly status: string;
-  readonly outcome?: string;
   /** The verdict on the change set: NONE (a new stack), SAFE, NEEDS_APPROVAL, APPROVED or UNSAFE. */
   readonly verdict?: string;
   readonly counts?: Record<string, number>;
   readonly changeCount?: number;
-  /** Every change with its verdict and rule (the first LIMITS.changesInReport of them). */
+  /** Every change with its verdict and rule (the first LIMITS.changesInReport of them, a share of them in a unit). */
   readonly changes?: readonly ReportChange[];
   /** The changes not allowed, with what they do to their properties (secrets masked). */
   readonly refused?: readonly ReportRefusal[];
+}
+
+/** The report as `report.json` holds it. */
+export interface ChangeReport extends ChangeSetReport {
+  readonly version: 1;
+  readonly stackName?: string;
+  /** SUCCEEDED, FAILED, TIMED_OUT or ABORTED: how the deployment ended. */
+  readonly status: string;
+  readonly outcome?: string;
   readonly approvedBy?: string;
   /** For a deployment that did not succeed: its error and cause. */
   readonly error?: string;
@@ -32,17 +36,10 @@ export interface ChangeReport {
 }
 
 /** One stack of a unit in the report. */
-export interface StackReport {
+export interface StackReport extends ChangeSetReport {
   readonly stackName: string;
   /** CREATED, UPDATED, NO_CHANGES, FAILED or UNTOUCHED. */
   readonly status: string;
-  readonly changeSetName?: string;
-  /** The verdict on its change set: SAFE, NEEDS_APPROVAL or UNSAFE (none for a new stack). */
-  readonly verdict?: string;
-  readonly counts?: Record<string, number>;
-  readonly changeCount?: number;
-  readonly changes?: readonly ReportChange[];
-  readonly refused?: readonly ReportRefusal[];
 }
 
 export interface ReportChange {
