@@ -439,14 +439,16 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   }
 
   /**
-   * A reference to an output variable of one stack of a unit (`stacks`): `<stack>_Outcome` (`CREATED`,
-   * `UPDATED`, `NO_CHANGES`), and each output of that stack as `<stack>_<OutputKey>`, where `<stack>` is the
-   * stack's full name (with the environment prefix). The unit's own `Outcome` is `DEPLOYED` or `NO_CHANGES`.
+   * A reference to an output variable of one stack of a unit (`stacks`), named as in `stacks`: `<stack>_Outcome`
+   * (`CREATED`, `UPDATED`, `NO_CHANGES`), and each output of that stack as `<stack>_<OutputKey>`, where `<stack>`
+   * is the stack's full name (with the environment prefix). The unit's own `Outcome` is `DEPLOYED` or `NO_CHANGES`.
    */
   public stackVariable(stackName: string, variableName: string): string {
-    // The stack's name as given in `stacks`, or its full name: exactly, never a stack whose name merely ends the same.
-    const full = [fullStackName(stackName, this.environmentName), stackName].find((name) => this.stackNames.includes(name));
-    if (!full) throw new Error(`StepFunctionsDeployAction.stackVariable: ${stackName} is not a stack of this action (${this.stackNames.join(', ')})`);
+    // The stack's name as given in `stacks`, exactly: never a stack whose name merely ends the same.
+    const full = fullStackName(stackName, this.environmentName);
+    if (!this.stackNames.includes(full)) {
+      throw new Error(`StepFunctionsDeployAction.stackVariable: ${stackName} is not a stack of this action (${this.stackNames.join(', ')})`);
+    }
     return this.inner.variable(`${full}_${variableName}`);
   }
 

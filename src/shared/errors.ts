@@ -16,6 +16,16 @@ export class TransientAwsError extends Error {
   }
 }
 
+/** A change set CloudFormation is still creating cannot be deleted yet: the deletion is retried until it can. */
+export class ChangeSetBeingCreatedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChangeSetBeingCreated';
+  }
+}
+
+export const CHANGE_SET_BEING_CREATED = 'ChangeSetBeingCreated';
+
 /** Error name of a throttled or transient failure, as the state machine's Retry lists it. */
 export const TRANSIENT_ERROR = 'TransientAwsError';
 

@@ -9,7 +9,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { APPROVAL_REJECTED } from '../shared/contract';
 import type { TaskName } from '../shared/contract';
-import { TRANSIENT_ERROR } from '../shared/errors';
+import { CHANGE_SET_BEING_CREATED, TRANSIENT_ERROR } from '../shared/errors';
 import { STATE_NAMES } from '../shared/state-names';
 
 /** The graph's first state, with every state after it; each Task state invokes `taskFunction`. */
@@ -147,9 +147,10 @@ class DeployGraph {
     // After an error: the change sets not executed are deleted, and the cause says what happened to each stack.
     const cleanUp = this.task('deleteUnitChangeSets', S.cleanUpUnitAfterError, '$.cleanup', errored, '$.cleanupError');
     cleanUp.next(new sfn.Fail(this.scope, S.unitErrored, { errorPath: '$.error.Error', causePath: '$.cleanup.reason' }));
-    const deleteThenFail = (deleteName: string, failName: string, error: string) => {
+    // The cause: the unit's reason, or (after a person's decision) the clean-up's, which says what happened to each stack.
+    const deleteThenFail = (deleteName: string, failName: string, error: string, causePath = '$.unit.reason') => {
       const remove = this.task('deleteUnitChangeSets', deleteName, '$.cleanup', errored);
-      remove.next(new sfn.Fail(this.scope, failName, { error, causePath: '$.unit.reason' }));
+      remove.next(new sfn.Fail(this.scope, failName, { error, causePath }));
       return remove;
     };
 
@@ -169,13 +170,10 @@ class DeployGraph {
     });
     const next = this.task('nextUnitStack', S.nextUnitStack, '$.unit', cleanUp);
     const approval = this.approvalTask(S.waitForUnitApproval, '$.unit.approval', '$.unit.approvalTimeoutSeconds');
-    approval.addCatch(deleteThenFail(S.deleteRejectedUnitChangeSets, S.unitRejectedByApprover, APPROVAL_REJECTED),
+    approval.addCatch(deleteThenFail(S.deleteRejectedUnitChangeSets, S.unitRejectedByApprover, APPROVAL_REJECTED, '$.cleanup.reason'),
       { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
-    const expired = this.task('deleteUnitChangeSets', S.deleteExpiredUnitChangeSets, '$.cleanup', errored);
-    expired.next(new sfn.Fail(this.scope, S.unitApprovalTimedOut, {
-      error: 'ApprovalTimedOut', cause: 'Nobody decided within the approval timeout: the unit\'s change sets were deleted and not executed.',
-    }));
-    approval.addCatch(expired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
+    approval.addCatch(deleteThenFail(S.deleteExpiredUnitChangeSets, S.unitApprovalTimedOut, 'ApprovalTimedOut', '$.cleanup.reason'),
+      { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
     addCatches(approval, cleanUp, '$.error');
     approval.next(next);
 
@@ -313,6 +311,8 @@ class DeployGraph {
     });
     state.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
     state.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2 });
+    // A change set cannot be deleted while CloudFormation creates it: its deletion waits for it, about 28 minutes at most.
+    state.addRetry({ errors: [CHANGE_SET_BEING_CREATED], interval: Duration.seconds(15), maxAttempts: 10, backoffRate: 1.5 });
     state.addRetry({ errors: [sfn.Errors.TIMEOUT], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
     addCatches(state, onError, errorPath);
     return state;

@@ -85,12 +85,16 @@ describe('a unit of stacks', () => {
   test('GIVEN a unit WHEN a stack\'s variable is asked for THEN it is the stack\'s full name and the variable', () => {
     const { action } = unitAction(THREE, { variablesNamespace: 'Release' });
     expect(action.stackVariable('network', 'Outcome')).toMatch(/^#\{.+\.prod-network_Outcome\}$/);
-    expect(action.stackVariable('prod-app', 'Endpoint')).toMatch(/^#\{.+\.prod-app_Endpoint\}$/);
+    expect(action.stackVariable('app', 'Endpoint')).toMatch(/^#\{.+\.prod-app_Endpoint\}$/);
     expect(() => action.stackVariable('web', 'Outcome')).toThrow('StepFunctionsDeployAction.stackVariable: web is not a stack of this action');
     // Exactly the stack named: app is not my-app, listed first.
     const { action: other } = unitAction([{ stackName: 'my-app', templatePath: 'a.json' }, { stackName: 'app', templatePath: 'b.json' }]);
     expect(other.stackVariable('app', 'Outcome')).toMatch(/\.prod-app_Outcome\}$/);
     expect(() => other.stackVariable('pp', 'Outcome')).toThrow('pp is not a stack of this action');
+    // Names as in stacks: prod-app is the stack named prod-app, not app's full name.
+    const { action: prefixed } = unitAction([{ stackName: 'app', templatePath: 'a.json' }, { stackName: 'prod-app', templatePath: 'b.json' }]);
+    expect(prefixed.stackVariable('prod-app', 'Outcome')).toMatch(/\.prod-prod-app_Outcome\}$/);
+    expect(prefixed.stackVariable('app', 'Outcome')).toMatch(/\.prod-app_Outcome\}$/);
     expect(action.stackNames).toEqual(['prod-network', 'prod-data', 'prod-app']);
   });
 });

@@ -10,6 +10,7 @@ import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type { StepFunctionsDeployActionProps } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
+import { ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { awsError, nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
 import type { TaskEvent } from '../../src/workflow/tasks';
 import { approveAs, createFeatureWorld, importedResources, namedError, run } from './feature-harness';
@@ -39,6 +40,7 @@ const FILES = {
   'app.template.json': smallTemplate('app'),
 };
 
+const NEW_EXPORT = 'The following resource(s) failed to create: []. No export named prod-network-VpcId found. Rollback requested by user.';
 const SAFE = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False'), resourceChange('Add', 'Alarm', 'AWS::CloudWatch::Alarm')];
 const REMOVES_TABLE = [resourceChange('Add', 'Alarm', 'AWS::CloudWatch::Alarm'), resourceChange('Remove', 'Table', 'AWS::DynamoDB::Table')];
 
@@ -288,6 +290,30 @@ describe('one approval for the unit', () => {
     expect(result.path.slice(-2)).toEqual([S.deleteRejectedUnitChangeSets, S.unitRejectedByApprover]);
   });
 
+  test('GIVEN a second wave WHEN the person rejects it THEN the cause gives their reason and says the first wave stays deployed', async () => {
+    // GIVEN: network and data (bucket removal, approved) are wave 1; app's table removal is wave 2.
+    const world = approvalWorld();
+    world.cfn.scripts.set(APP, {
+      changeSet: (name) => (name.endsWith('-w2') ? { changes: REMOVES_TABLE } : { failedReason: 'No export named prod-network-VpcId found.' }),
+    });
+    let asked = 0;
+    world.approver = async () => {
+      if (++asked === 1) return { approved: true, by: 'alice' };
+      throw namedError(APPROVAL_REJECTED, 'not during the freeze');
+    };
+
+    // WHEN
+    const result = await run(world);
+
+    // THEN
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe(APPROVAL_REJECTED);
+    expect(result.cause).toContain('The wave was rejected: not during the freeze.');
+    expect(result.cause).toContain(`Deployed: ${NETWORK}, ${DATA}. Untouched: ${APP}.`);
+    expect(deployedInOrder(world)).toEqual([NETWORK, DATA]);
+    expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
+  });
+
   test('GIVEN changes that need approval WHEN nobody decides in time THEN nothing is executed and every change set is deleted', async () => {
     // GIVEN
     const world = approvalWorld();
@@ -298,13 +324,14 @@ describe('one approval for the unit', () => {
 
     // THEN
     expect(result.error).toBe('ApprovalTimedOut');
+    expect(result.cause).toContain('Nobody decided within the approval timeout: the wave\'s change sets were deleted and not executed.');
+    expect(result.cause).toContain(`Untouched: ${NETWORK}, ${DATA}, ${APP}.`);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(3);
   });
 });
 
 describe('waves: stacks that need an earlier stack deployed first', () => {
-  const NEW_EXPORT = 'The following resource(s) failed to create: []. No export named prod-network-VpcId found. Rollback requested by user.';
 
   test('GIVEN a stack whose change set fails because it imports an export a new stack of the unit creates WHEN deployed THEN it is reviewed in a second wave, after that stack, and deployed', async () => {
     // GIVEN: network is new; app's first change set fails for the missing export, the second (after network) is fine.
@@ -331,6 +358,28 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
     const secondReview = world.cfn.calls.findIndex((c) => c.op === 'CreateChangeSet' && c.input.ChangeSetName === appChangeSets[1]);
     expect(secondReview).toBeGreaterThan(created);
     expect(run.output.unit.members.map((m: any) => [m.status, m.wave])).toEqual([['CREATED', 1], ['UPDATED', 1], ['UPDATED', 2]]);
+  });
+
+  test('GIVEN a stack cut from the wave whose review ended on an error WHEN the unit is later refused THEN no change set of it is left', async () => {
+    // GIVEN: data waits for network's export; app's review fails after its change set was created; wave 2 is refused.
+    const world = unitWorld();
+    world.cfn.scripts.set(DATA, {
+      changeSet: (name) => (name.endsWith('-w2') ? { changes: REMOVES_TABLE } : { failedReason: NEW_EXPORT }),
+    });
+    world.cfn.beforeCall = (op, input) => {
+      if (op === 'DescribeChangeSet' && input.StackName === APP && !String(input.ChangeSetName).endsWith('-w2')) {
+        throw awsError('AccessDenied', 'not allowed to read this change set');
+      }
+    };
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN: app's first change set was deleted with the cut; nothing of wave 2 was executed.
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnsafeChangeSet');
+    expect(deployedInOrder(world)).toEqual([NETWORK]);
+    expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
   });
 
   test('GIVEN a missing export and no earlier stack of the wave to deploy WHEN deployed THEN the unit fails with CloudFormation\'s reason and executes nothing', async () => {
@@ -468,6 +517,25 @@ describe('a unit fails closed on every path', () => {
     expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
     expect(run.cause).toContain('AccessDenied: User is not authorized to perform: cloudformation:DescribeStacks');
     expect(run.cause).toContain(`Interrupted by the error (see the stack for how it ended): ${NETWORK}. Untouched: ${DATA}, ${APP}.`);
+  });
+
+  test('GIVEN the execute task fails after CloudFormation accepted ExecuteChangeSet WHEN the unit cleans up THEN that stack is named as interrupted and the later change sets are deleted', async () => {
+    // GIVEN: ExecuteChangeSet of data goes through, then its answer is lost (the task fails).
+    const world = unitWorld();
+    world.cfn.mock.on(ExecuteChangeSetCommand).callsFake(async (input) => {
+      const answer = await (world.cfn as any).executeChangeSet(input);
+      if (input.StackName === DATA) throw awsError('InternalFailure', 'the connection was reset after the request was sent', 400);
+      return answer.output;
+    });
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.path.slice(-2)).toEqual([S.cleanUpUnitAfterError, S.unitErrored]);
+    expect(run.cause).toContain(`Deployed: ${NETWORK}. Interrupted by the error (see the stack for how it ended): ${DATA}. Untouched: ${APP}.`);
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName)).toEqual([APP]);
   });
 
   test('GIVEN one stack\'s review fails on an error while the others created their change sets WHEN the wave is judged THEN every review settles first, nothing is executed and every change set is deleted', async () => {

@@ -367,7 +367,7 @@ describe('executeChangeSet and deleteChangeSet', () => {
 describe('deleteChangeSet of a change set CloudFormation cannot delete yet', () => {
   const refused = () => new InvalidChangeSetStatusException({ message: 'ChangeSet cannot be deleted in its current status', $metadata: {} });
 
-  test('GIVEN a change set still being created WHEN its deletion is refused THEN the task fails with a transient error, so the state machine retries it', async () => {
+  test('GIVEN a change set still being created WHEN its deletion is refused THEN the task fails with ChangeSetBeingCreated, which the state machine retries', async () => {
     const world = new TaskWorld();
     world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
     world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'CREATE_IN_PROGRESS');
@@ -375,7 +375,7 @@ describe('deleteChangeSet of a change set CloudFormation cannot delete yet', () 
 
     const result = world.run('deleteChangeSet', {});
 
-    await expect(result).rejects.toMatchObject({ name: 'TransientAwsError', message: expect.stringContaining('is still being created: its deletion is retried') });
+    await expect(result).rejects.toMatchObject({ name: 'ChangeSetBeingCreated', message: expect.stringContaining('is still being created: its deletion is retried') });
   });
 
   test('GIVEN a change set being executed WHEN its deletion is refused THEN the refusal stands (no retry could change it)', async () => {

@@ -9,7 +9,7 @@ import { DeadlinePassedError, UnconfirmedDeploymentError, waitFor } from './supp
 import type { TaskDeps, TaskEvent } from './support';
 import { isNoChangesReason } from '../../policy/completeness';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
-import { TransientAwsError, truncate } from '../../shared/errors';
+import { ChangeSetBeingCreatedError, truncate } from '../../shared/errors';
 import { STATE_NAMES } from '../../shared/state-names';
 import { judge, readChanges, summarise } from '../inspect';
 
@@ -168,16 +168,22 @@ export async function deleteChangeSet(state: WorkflowState, deps: TaskDeps) {
     if (error.name === 'ChangeSetNotFoundException' || (error.name === 'ValidationError' && /does not exist/.test(error.message))) {
       return { deleted: deployment.changeSetName };
     }
-    if (error.name === 'InvalidChangeSetStatusException' && await beingCreated(deps, deployment.stackName, deployment.changeSetName)) {
-      throw new TransientAwsError(`change set ${deployment.changeSetName} of stack ${deployment.stackName} is still being created: ` +
-        'its deletion is retried');
+    if (error.name === 'InvalidChangeSetStatusException' && (await describedStatus(deps, deployment)).beingCreated) {
+      throw new ChangeSetBeingCreatedError(`change set ${deployment.changeSetName} of stack ${deployment.stackName} is still being ` +
+        'created: its deletion is retried until CloudFormation has finished creating it');
     }
     throw e;
   }
   return { deleted: deployment.changeSetName };
 }
 
-async function beingCreated(deps: TaskDeps, stackName: string, changeSetName: string): Promise<boolean> {
-  const described = await deps.cloudformation.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }));
-  return described.Status === 'CREATE_PENDING' || described.Status === 'CREATE_IN_PROGRESS';
+/** Whether the deployment's change set is still being created, or has been executed (or is being executed). */
+export async function describedStatus(deps: TaskDeps, deployment: { stackName: string; changeSetName: string }) {
+  const described = await deps.cloudformation.send(new DescribeChangeSetCommand({
+    StackName: deployment.stackName, ChangeSetName: deployment.changeSetName,
+  }));
+  return {
+    beingCreated: described.Status === 'CREATE_PENDING' || described.Status === 'CREATE_IN_PROGRESS',
+    executed: (described.ExecutionStatus ?? '').startsWith('EXECUTE_'),
+  };
 }

@@ -4,14 +4,14 @@
  * of the wave's; its stacks then execute one after another in the order given, and the first failure stops the
  * unit. Only `deleteUnitChangeSets` and the wave cut in `judgeUnit` call AWS; the rest is bookkeeping.
  */
-import { deleteChangeSet } from './change-set';
+import { deleteChangeSet, describedStatus } from './change-set';
 import type { TaskDeps } from './support';
 import { memberDeployment, outputReference } from '../../shared/config';
-import { LIMITS } from '../../shared/contract';
+import { APPROVAL_REJECTED, LIMITS } from '../../shared/contract';
 import type {
   Deployment, InspectionResult, UnitCurrent, UnitMemberState, UnitReview, UnitState, UnitStackStatus, WorkflowState,
 } from '../../shared/contract';
-import { ConfigurationError, truncate } from '../../shared/errors';
+import { CHANGE_SET_BEING_CREATED, ConfigurationError, truncate } from '../../shared/errors';
 
 /** CloudFormation's reason for a change set that imports an export no stack has yet. */
 const MISSING_EXPORT = /No export named \S+ found/;
@@ -70,8 +70,9 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
     && reviews.slice(0, k).some(deploysSomething));
   const kept = cut < 0 ? reviews : reviews.slice(0, cut);
   // The stacks cut from the wave are reviewed again once the earlier ones are deployed.
+  // Every change set they had is deleted (whatever their review found: one that ended on an error may have one).
   for (const [k, r] of reviews.entries()) {
-    if (cut >= 0 && k >= cut && r.plan === 'EXECUTE') await deleteChangeSet({ deployment: unit.review[k] }, deps);
+    if (cut >= 0 && k >= cut && r.plan !== 'CREATE') await deleteChangeSet({ deployment: unit.review[k] }, deps);
   }
   const members = unit.members.map((m): UnitMemberState => {
     const k = reviews.findIndex((r) => r.stackName === m.stackName);
@@ -176,33 +177,50 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
 }
 
 /**
- * Deletes the change sets of the wave's stacks that were not executed (a refused, failed or stopped unit, or an
- * error), every one of them even if one cannot be deleted (that one's error is raised at the end, so the task is
- * retried or fails). A change set that is gone already, or a stack that was never created, is no error. After an
- * error, `reason` is the error with what happened to each stack.
+ * Deletes the change sets of the wave's stacks that were not executed (a refused, failed or stopped unit, a
+ * person's rejection, or an error), every one of them even if one cannot be deleted yet (that one's error is raised
+ * at the end, so the task is retried). A change set that is gone already, or a stack never created, is no error;
+ * the stack being deployed keeps its change set once CloudFormation executes it. After an error or a person's
+ * decision, `reason` says what happened, with what became of each stack.
  */
 export async function deleteUnitChangeSets(state: WorkflowState, deps: TaskDeps): Promise<{ deleted: string[]; reason?: string }> {
   const unit = unitStateOf(state);
-  const started = unit.current?.operation ? unit.current.index : -1;
   const done: UnitStackStatus[] = ['CREATED', 'UPDATED', 'FAILED'];
   const deleted: string[] = [];
   const errors: Error[] = [];
+  let interrupted = -1;
   for (const deployment of unit.review) {
     const index = unit.members.findIndex((m) => m.stackName === deployment.stackName);
-    // A change set executed, or being executed, is CloudFormation's now.
-    if (index === started || done.includes(unit.members[index]?.status)) continue;
+    if (done.includes(unit.members[index]?.status)) continue;
     try {
+      // The stack being deployed: its change set is CloudFormation's once executed (even if the task that executed it failed).
+      if (index === unit.current?.index && (unit.current.operation || (await describedStatus(deps, deployment)).executed)) {
+        interrupted = index;
+        continue;
+      }
       await deleteChangeSet({ deployment }, deps);
       deleted.push(deployment.stackName);
     } catch (e) {
       errors.push(e as Error);
     }
   }
-  if (errors.length > 0) throw errors[0];
-  if (!state.error) return { deleted };
-  const members = markUntouched(unit.members.map((m, i) => (i === started ? { ...m, status: 'INTERRUPTED' as const } : m)));
-  const error = state.error as { Error?: string; Cause?: string };
-  return { deleted, reason: unitReason(`${error.Error ?? 'Error'}: ${causeText(error.Cause)}`, members) };
+  // A change set still being created is waited for (its error is retried) before any other error ends the task.
+  if (errors.length > 0) throw errors.find((e) => e.name === CHANGE_SET_BEING_CREATED) ?? errors[0];
+  const head = whatHappened(state);
+  if (!head) return { deleted };
+  const members = markUntouched(unit.members.map((m, i) => (i === interrupted ? { ...m, status: 'INTERRUPTED' as const } : m)));
+  return { deleted, reason: unitReason(head, members) };
+}
+
+/** After an error or a person's decision: what happened, for the execution's cause. */
+function whatHappened(state: WorkflowState): string | undefined {
+  const decision = state.approvalError as { Error?: string; Cause?: string } | undefined;
+  if (decision?.Error === APPROVAL_REJECTED) {
+    return `The wave was rejected${decision.Cause ? `: ${causeText(decision.Cause)}` : ''}. Its change sets were deleted and not executed.`;
+  }
+  if (decision) return 'Nobody decided within the approval timeout: the wave\'s change sets were deleted and not executed.';
+  const error = state.error as { Error?: string; Cause?: string } | undefined;
+  return error ? `${error.Error ?? 'Error'}: ${causeText(error.Cause)}` : undefined;
 }
 
 function unitOf(deployment: Deployment) {
