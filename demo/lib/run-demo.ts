@@ -154,7 +154,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
     const single = (id: string, title: string, version: keyof typeof TEMPLATES): Scenario =>
       ({ id, title, version, unit: false, files: { [DEMO_STACK.templatePath]: TEMPLATES[version] } });
     const release = (id: string, title: string, version: keyof typeof RELEASES): Scenario => ({
-      id, title, version, unit: true,
+      id,
+      title,
+      version,
+      unit: true,
       files: Object.fromEntries(DEMO_UNIT.stacks.map((s) => [s.templatePath, RELEASES[version][s.stackName as keyof typeof RELEASES.r1]])),
     });
     const scenarios: Scenario[] = [

@@ -11,10 +11,9 @@ import type { PolicyBinding, StrategyBinding } from '../policy/binding';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
-import { CONFIG_VERSION, DEFAULTS, LIMITS, STAGING_PREFIX } from '../shared/contract';
-import { defaultTemplatePath } from '../shared/contract';
-import type { ActionConfig, UnitStackConfig } from '../shared/contract';
 import { MAX_UNIT_STACKS, unitOrderProblems } from '../shared/config';
+import { CONFIG_VERSION, DEFAULTS, LIMITS, STAGING_PREFIX, defaultTemplatePath } from '../shared/contract';
+import type { ActionConfig, UnitStackConfig } from '../shared/contract';
 import { STACK_NAME, artifactPathProblem, fullStackName } from '../shared/naming';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
 
@@ -539,7 +538,9 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
 }
 
 /** A stack's name and paths. */
-function validateStack(stackName: string, stack: { templatePath?: string; templateConfigurationPath?: string }, where: string, environmentName?: string): void {
+function validateStack(
+  stackName: string, stack: { templatePath?: string; templateConfigurationPath?: string }, where: string, environmentName?: string,
+): void {
   if (!Token.isUnresolved(stackName)) {
     const full = fullStackName(stackName, environmentName);
     if (!STACK_NAME.test(full)) {

@@ -4,8 +4,7 @@
  * and turned into the state machine's input. Pure: no AWS calls, no logging. The trigger builds the
  * deployment with it, and the workflow builds it again from CodePipeline's answer to check its input.
  */
-import { CONFIG_VERSION, DEFAULTS, LIMITS } from './contract';
-import { defaultTemplatePath } from './contract';
+import { CONFIG_VERSION, DEFAULTS, LIMITS, defaultTemplatePath } from './contract';
 import type { ActionConfig, ArtifactLocation, Deployment, UnitStack, UnitStackConfig } from './contract';
 import { ConfigurationError } from './errors';
 import { parseJson } from './json';
@@ -175,8 +174,15 @@ export const MAX_UNIT_STACKS = 50;
 
 /** The keys a unit's stack entry may hold. */
 const STACK_KEYS: Record<keyof UnitStackConfig, true> = {
-  stackName: true, templatePath: true, templateConfigurationPath: true, parameterOverrides: true, tags: true, capabilities: true,
-  roleArn: true, dependsOn: true, parameterOutputs: true,
+  stackName: true,
+  templatePath: true,
+  templateConfigurationPath: true,
+  parameterOverrides: true,
+  tags: true,
+  capabilities: true,
+  roleArn: true,
+  dependsOn: true,
+  parameterOutputs: true,
 };
 
 /** The single-stack keys that `stacks` replaces. */

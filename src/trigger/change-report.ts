@@ -76,7 +76,9 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
           status: m.status,
           ...(m.review?.changeSet?.name ? { changeSetName: m.review.changeSet.name } : {}),
           ...(i ? {
-            verdict: i.verdict, counts: i.counts, changeCount: i.changeCount,
+            verdict: i.verdict,
+            counts: i.counts,
+            changeCount: i.changeCount,
             ...(Array.isArray(i.changes) ? { changes: i.changes } : {}),
             refused: Array.isArray(i.violations) ? i.violations : [],
           } : {}),

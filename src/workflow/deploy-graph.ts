@@ -245,7 +245,9 @@ class DeployGraph {
   }
 
   /** Waits for a unit stack's operation; whether it succeeded or failed, the next state records it. */
-  private untilUnitOperationEnds(waitName: string, pollName: string, endedName: string, next: sfn.IChainable, cleanUp: sfn.IChainable): sfn.IChainable {
+  private untilUnitOperationEnds(
+    waitName: string, pollName: string, endedName: string, next: sfn.IChainable, cleanUp: sfn.IChainable,
+  ): sfn.IChainable {
     const wait = new sfn.Wait(this.scope, waitName, { time: sfn.WaitTime.secondsPath('$.unit.current.operation.waitSeconds') });
     const poll = this.task('pollStack', pollName, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
     wait.next(poll);

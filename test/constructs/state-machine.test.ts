@@ -2,8 +2,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { definitionOf, logicalIdOf, singleAction } from './helpers';
-import { DeployStateMachine } from '../../src';
 import { allStates } from '../../demo/lib/definition';
+import { DeployStateMachine } from '../../src';
 import { STATE_NAMES } from '../../src/shared/state-names';
 
 const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
@@ -72,7 +72,10 @@ describe('the deploy state machine definition', () => {
       // does not catch. Inside the unit's review Map, an error ends that stack's review only (every review settles
       // before the wave is judged and its change sets deleted).
       expect({ name, caught: (state.Catch ?? []).flatMap((c: any) => c.ErrorEquals) }).toEqual({ name, caught: ['States.DataLimitExceeded', 'States.ALL'] });
-      if (mapped.includes(name)) expect({ name, next: state.Catch.map((c: any) => c.Next) }).toEqual({ name, next: [STATE_NAMES.unitStackReviewErrored, STATE_NAMES.unitStackReviewErrored] });
+      if (mapped.includes(name)) {
+        const next = state.Catch.map((c: any) => c.Next);
+        expect({ name, next }).toEqual({ name, next: [STATE_NAMES.unitStackReviewErrored, STATE_NAMES.unitStackReviewErrored] });
+      }
     }
     for (const [name, map] of statesOfType(definition, 'Map')) {
       expect({ name, caught: map.Catch.map((c: any) => [c.ErrorEquals, c.Next]) }).toEqual({

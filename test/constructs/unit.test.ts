@@ -2,10 +2,10 @@
  * The several-stacks form of the action (`stacks`): what it synthesizes, the rights it grants for each stack, the
  * configuration it writes, and the mistakes it refuses at synth with a message that says what to change.
  */
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Duration } from 'aws-cdk-lib';
 import { ACCOUNT, REGION, newPipeline, newStack } from './helpers';
 import { StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
 import type { StackToDeploy, StepFunctionsDeployActionProps } from '../../src';
@@ -122,7 +122,8 @@ describe('a unit refuses at synth what it cannot keep', () => {
   });
 
   test('an approval needs a policy that can ask, for a unit as for one stack', () => {
-    expect(() => unitAction(THREE, { onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: topic(), timeout: Duration.hours(1) }) }))
+    const onUnsafeChange = UnsafeChangeAction.requireApproval({ notificationTopic: topic(), timeout: Duration.hours(1) });
+    expect(() => unitAction(THREE, { onUnsafeChange }))
       .toThrow('onUnsafeChange requireApproval() needs a policy that can ask for approval');
   });
 });

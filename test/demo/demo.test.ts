@@ -54,7 +54,7 @@ test('GIVEN the stack WHEN the topic is removed THEN the change set is deleted, 
 test('GIVEN a release of three new stacks WHEN the unit action deploys it THEN moto holds the three stacks, created in order', () => {
   const result = scenario('4a-unit-create');
   expect(result.pipelineStatus).toBe('SUCCEEDED');
-  expect(result.outputVariables).toMatchObject({ Outcome: 'DEPLOYED', 'demo-network_Outcome': 'CREATED', 'demo-web_Outcome': 'CREATED' });
+  expect(result.outputVariables).toMatchObject({ 'Outcome': 'DEPLOYED', 'demo-network_Outcome': 'CREATED', 'demo-web_Outcome': 'CREATED' });
   expect(result.stacks).toEqual({
     'demo-network': { status: 'CREATE_COMPLETE', resources: ['NetworkEvents'], changeSets: [] },
     'demo-data': { status: 'CREATE_COMPLETE', resources: ['IngestQueue'], changeSets: [] },

@@ -31,7 +31,8 @@ describe('a stack that does not exist yet', () => {
       ClientRequestToken: deployment.changeSetName,
     });
     expect(world.cfn.callsOf('CreateChangeSet')).toHaveLength(0);
-    expect(run.path.slice(0, 7)).toEqual([S.confirmJob, S.isUnit, S.readTemplate, S.checkStack, S.doesStackExist, S.createStack, S.waitStackCreation]);
+    expect(run.path.slice(0, 7))
+      .toEqual([S.confirmJob, S.isUnit, S.readTemplate, S.checkStack, S.doesStackExist, S.createStack, S.waitStackCreation]);
     expect(run.visits(S.getStackCreationStatus)).toBe(3);
     expect(run.outputsOf(S.getStackCreationStatus).map((o) => o.operation.status))
       .toEqual(['CREATE_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);

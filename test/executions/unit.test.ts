@@ -3,23 +3,23 @@
  * unit executes nothing; an allowed one executes in order and stops at the first failure; stacks that need an
  * earlier one deployed are reviewed in a later wave.
  */
+import { ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { Duration } from 'aws-cdk-lib';
-import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
-import { outputVariables, successSummary } from '../../src/trigger/report';
-import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type { StepFunctionsDeployActionProps } from '../../src';
-import type { Deployment } from '../../src/shared/contract';
-import { ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { awsError, nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
-import type { TaskEvent } from '../../src/workflow/tasks';
-import { approveAs, createFeatureWorld, importedResources, namedError, run } from './feature-harness';
+import { approveAs, createFeatureWorld, importedResources, namedError, run as runFeature } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
-import { APPROVAL_REJECTED } from '../../src/shared/contract';
 import {
   S, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow, smallTemplate, synthesizeWorkflow,
 } from './harness';
 import type { SynthesizedWorkflow, World } from './harness';
+import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
+import type { Deployment } from '../../src/shared/contract';
+import { APPROVAL_REJECTED } from '../../src/shared/contract';
+import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
+import { outputVariables, successSummary } from '../../src/trigger/report';
+import type { TaskEvent } from '../../src/workflow/tasks';
 
 const NETWORK = 'prod-network';
 const DATA = 'prod-data';
@@ -202,7 +202,7 @@ describe('one approval for the unit', () => {
     world.approver = approveAs('alice', 'release 42');
 
     // WHEN
-    const result = await run(world);
+    const result = await runFeature(world);
 
     // THEN: one question, naming both stacks' changes and the stack that needs none.
     expect(result.status).toBe('SUCCEEDED');
@@ -229,7 +229,7 @@ describe('one approval for the unit', () => {
     world.approver = async () => ({ approved: true, by: ++asked === 1 ? 'alice' : 'bob' });
 
     // WHEN
-    const result = await run(world);
+    const result = await runFeature(world);
 
     // THEN
     expect(result.status).toBe('SUCCEEDED');
@@ -263,7 +263,7 @@ describe('one approval for the unit', () => {
     world.cfn.scripts.set(APP, { changeSet: { changes: REMOVES_TABLE } });
 
     // WHEN
-    const result = await run(world);
+    const result = await runFeature(world);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -280,7 +280,7 @@ describe('one approval for the unit', () => {
     world.approver = async () => { throw namedError(APPROVAL_REJECTED, 'not during the freeze'); };
 
     // WHEN
-    const result = await run(world);
+    const result = await runFeature(world);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -303,7 +303,7 @@ describe('one approval for the unit', () => {
     };
 
     // WHEN
-    const result = await run(world);
+    const result = await runFeature(world);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -320,7 +320,7 @@ describe('one approval for the unit', () => {
     world.approver = async () => { throw namedError('States.Timeout', 'no decision'); };
 
     // WHEN
-    const result = await run(world);
+    const result = await runFeature(world);
 
     // THEN
     expect(result.error).toBe('ApprovalTimedOut');
@@ -465,7 +465,7 @@ describe('inside a unit, a stack works as it does alone', () => {
     });
 
     // WHEN
-    const result = await run(world, deployment);
+    const result = await runFeature(world, deployment);
 
     // THEN
     expect(result.status).toBe('FAILED');

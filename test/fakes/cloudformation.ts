@@ -153,6 +153,8 @@ export class FakeCloudFormation {
   public readonly changeSets = new Map<string, ChangeSetModel>();
   /** The input of every CreateStack that created a stack. */
   public readonly createdStacks: CreateStackCommandInput[] = [];
+  /** Called before each call is answered; an error it throws is the call's (a fault that starts part way through). */
+  public beforeCall?: (op: CfnOperation, input: Record<string, any>) => void;
 
   private readonly throttles = new Map<CfnOperation, number>();
   private readonly injected = new Map<CfnOperation, Error>();
@@ -251,9 +253,6 @@ export class FakeCloudFormation {
   }
 
   /** Every later call of `op` fails with `error`. */
-  /** Called before each call is answered; an error it throws is the call's (a fault that starts part way through). */
-  public beforeCall?: (op: CfnOperation, input: Record<string, any>) => void;
-
   public failWith(op: CfnOperation, error: Error): void {
     this.injected.set(op, error);
   }

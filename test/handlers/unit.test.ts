@@ -3,15 +3,14 @@
  * approved, a change set is executed only from the unit's own execute state with its own state, and a unit's
  * configuration names its problems.
  */
-import { runTask } from '../../src/workflow/tasks';
-import type { TaskDeps } from '../../src/workflow/tasks';
 import { memberDeployment, parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
 import type { Deployment, UnitState, WorkflowState } from '../../src/shared/contract';
 import { STATE_NAMES } from '../../src/shared/state-names';
-import { progress } from '../../src/workflow/tasks/unit';
 import { outputVariables, runningSummary, successSummary } from '../../src/trigger/report';
-import { FakeCloudFormation, FakeExecutionHistory, REGION } from '../fakes';
-import { FakeS3 } from '../fakes';
+import type { TaskDeps } from '../../src/workflow/tasks';
+import { runTask } from '../../src/workflow/tasks';
+import { progress } from '../../src/workflow/tasks/unit';
+import { FakeCloudFormation, FakeExecutionHistory, REGION, FakeS3 } from '../fakes';
 
 const JOB = '0f0e0d0c-0000-4000-8000-00000000aaaa';
 const EXECUTION = 'arn:aws:states:eu-west-1:111111111111:execution:deploy:cp-0f0e0d0c-0000-4000-8000-00000000aaaa';
@@ -25,18 +24,31 @@ function reviewedUnit(deployment: Deployment, verdict: UnitState['verdict']): Un
   const review = deployment.unit!.map((_, i) => memberDeployment(deployment, i));
   return {
     members: review.map((d) => ({
-      stackName: d.stackName, status: 'REVIEWED', wave: 1,
+      stackName: d.stackName,
+      status: 'REVIEWED',
+      wave: 1,
       review: {
-        stackName: d.stackName, plan: 'EXECUTE',
+        stackName: d.stackName,
+        plan: 'EXECUTE',
         changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 },
         inspection: { verdict: verdict ?? 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0 },
       },
     })),
-    wave: 1, review, next: 'EXECUTE', ...(verdict ? { verdict } : {}),
+    wave: 1,
+    review,
+    next: 'EXECUTE',
+    ...(verdict ? { verdict } : {}),
   };
 }
 
-function deps(history = new FakeExecutionHistory('arn:aws:states:eu-west-1:111111111111:stateMachine:deploy')): TaskDeps & { cfn: FakeCloudFormation } {
+/** The stack a unit deploys next, as the unit's execute state gives it to the task. */
+function currentOf(unit: UnitState, i: number) {
+  return { index: i, deployment: unit.review[i], changeSet: unit.members[i].review!.changeSet, inspection: unit.members[i].review!.inspection };
+}
+
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:111111111111:stateMachine:deploy';
+
+function deps(history = new FakeExecutionHistory(STATE_MACHINE)): TaskDeps & { cfn: FakeCloudFormation } {
   const cfn = new FakeCloudFormation();
   return { cloudformation: cfn.client, s3: new FakeS3().client, sfn: history.client, region: REGION, cfn };
 }
@@ -79,9 +91,11 @@ describe('the unit never deploys what was not allowed', () => {
     // GIVEN: the execution is at the single-stack execute state, someone hands the task a unit stack's state.
     const deployment = unitDeployment();
     const unit = reviewedUnit(deployment, 'SAFE');
-    const current = { index: 0, deployment: unit.review[0], changeSet: unit.members[0].review!.changeSet, inspection: unit.members[0].review!.inspection };
-    const history = new FakeExecutionHistory('arn:aws:states:eu-west-1:111111111111:stateMachine:deploy');
-    history.current.set(EXECUTION, { executionArn: EXECUTION, name: STATE_NAMES.executeChangeSet, input: { deployment, unit: { ...unit, current } } });
+    const current = currentOf(unit, 0);
+    const history = new FakeExecutionHistory(STATE_MACHINE);
+    history.current.set(EXECUTION, {
+      executionArn: EXECUTION, name: STATE_NAMES.executeChangeSet, input: { deployment, unit: { ...unit, current } },
+    });
     const d = deps(history);
 
     // WHEN
@@ -96,13 +110,14 @@ describe('the unit never deploys what was not allowed', () => {
     // GIVEN: the execution is at the unit's execute state for network; the call claims app.
     const deployment = unitDeployment();
     const unit = reviewedUnit(deployment, 'SAFE');
-    const currentOf = (i: number) => ({ index: i, deployment: unit.review[i], changeSet: unit.members[i].review!.changeSet, inspection: unit.members[i].review!.inspection });
-    const history = new FakeExecutionHistory('arn:aws:states:eu-west-1:111111111111:stateMachine:deploy');
-    history.current.set(EXECUTION, { executionArn: EXECUTION, name: STATE_NAMES.executeUnitChangeSet, input: { deployment, unit: { ...unit, current: currentOf(0) } } });
+    const history = new FakeExecutionHistory(STATE_MACHINE);
+    history.current.set(EXECUTION, {
+      executionArn: EXECUTION, name: STATE_NAMES.executeUnitChangeSet, input: { deployment, unit: { ...unit, current: currentOf(unit, 0) } },
+    });
     const d = deps(history);
 
     // WHEN
-    const result = runTask({ task: 'executeChangeSet', state: currentOf(2), executionId: EXECUTION }, d);
+    const result = runTask({ task: 'executeChangeSet', state: currentOf(unit, 2), executionId: EXECUTION }, d);
 
     // THEN
     await expect(result).rejects.toMatchObject({ name: 'UnconfirmedDeployment' });
@@ -154,11 +169,15 @@ describe('what the pipeline shows for a unit', () => {
         status: i % 3 === 0 ? 'NO_CHANGES' as const : 'UPDATED' as const,
         outputs: { Endpoint: `https://${stackName}.example.com/${'x'.repeat(200)}` },
         review: {
-          stackName, plan: 'EXECUTE' as const,
+          stackName,
+          plan: 'EXECUTE' as const,
           inspection: { verdict: 'SAFE' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0 },
         },
       })),
-      wave: 1, review: [], next: 'DONE' as const, verdict: 'SAFE' as const,
+      wave: 1,
+      review: [],
+      next: 'DONE' as const,
+      verdict: 'SAFE' as const,
       approval: { approved: true, by: 'alice', comment: 'c'.repeat(500) },
     },
   });

@@ -97,14 +97,20 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
   if (verdict === 'UNSAFE') {
     const untouched = markUntouched(members);
     return {
-      ...base, members: untouched, verdict, next: 'REFUSE',
+      ...base,
+      members: untouched,
+      verdict,
+      next: 'REFUSE',
       reason: unitReason(`The unit is refused: no change set of this wave is executed. ${flagged.join(' ')}`, untouched),
     };
   }
   if (verdict === 'NEEDS_APPROVAL') {
     const timeouts = inspections.map((i) => i.approvalTimeoutSeconds).filter((t): t is number => t !== undefined);
     return {
-      ...base, verdict, next: 'APPROVE', reason: truncate(flagged.join(' '), LIMITS.failureMessage - 500),
+      ...base,
+      verdict,
+      next: 'APPROVE',
+      reason: truncate(flagged.join(' '), LIMITS.failureMessage - 500),
       approvalTimeoutSeconds: timeouts.length > 0 ? Math.min(...timeouts) : 1,
     };
   }
@@ -132,7 +138,10 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     if (done === 'FAILED') {
       const untouched = markUntouched(members);
       return {
-        members: untouched, wave: unit.wave, review: unit.review, next: 'STOP',
+        members: untouched,
+        wave: unit.wave,
+        review: unit.review,
+        next: 'STOP',
         reason: unitReason(`Stack ${members[current.index].stackName} failed: ${members[current.index].reason}`, untouched),
       };
     }
@@ -141,8 +150,12 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
   const allowed = verdict === 'SAFE' || (verdict === 'NEEDS_APPROVAL' && approval?.approved === true);
   const index = members.findIndex((m) => m.status === 'REVIEWED');
   const base = {
-    members, wave: unit.wave, review: unit.review,
-    ...(verdict ? { verdict } : {}), ...(approval ? { approval } : {}), ...(unit.approvals ? { approvals: unit.approvals } : {}),
+    members,
+    wave: unit.wave,
+    review: unit.review,
+    ...(verdict ? { verdict } : {}),
+    ...(approval ? { approval } : {}),
+    ...(unit.approvals ? { approvals: unit.approvals } : {}),
   };
   if (index < 0) {
     if (members.some((m) => m.status === 'WAITING')) return { ...base, next: 'REVIEW' };
@@ -156,7 +169,9 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
   if ((deps.now ?? Date.now)() > deadline) {
     const untouched = markUntouched(members);
     return {
-      ...base, members: untouched, next: 'STOP',
+      ...base,
+      members: untouched,
+      next: 'STOP',
       reason: unitReason(`The action's timeout passed at ${new Date(deadline).toISOString()} before stack ${members[index].stackName} ` +
         'was deployed: the stacks not deployed yet are left as they were.', untouched),
     };
