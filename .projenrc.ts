@@ -56,6 +56,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/credential-providers@^3',
     '@aws-sdk/client-s3@^3',
     '@aws-sdk/client-sfn@^3',
+    '@aws-sdk/client-dynamodb@^3',
     '@smithy/util-stream@^4',
     '@types/aws-lambda@^8',
     'aws-sdk-client-mock@^4',

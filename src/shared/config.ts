@@ -28,6 +28,7 @@ const KEYS: Record<keyof ActionConfig, true> = {
   recreateRolledBackStack: true,
   revertDrift: true,
   report: true,
+  stackEvents: true,
   stacks: true,
   policy: true,
   onUnsafe: true,
@@ -154,7 +155,7 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
   if (c.timeoutMinutes !== undefined && !isIntegerIn(c.timeoutMinutes, 1, DEFAULTS.maxTimeoutMinutes)) {
     problems.push(`"timeoutMinutes" must be a whole number from 1 to ${DEFAULTS.maxTimeoutMinutes}`);
   }
-  for (const key of ['includeNestedStacks', 'recreateRolledBackStack', 'revertDrift', 'report'] as const) {
+  for (const key of ['includeNestedStacks', 'recreateRolledBackStack', 'revertDrift', 'report', 'stackEvents'] as const) {
     if (c[key] !== undefined && typeof c[key] !== 'boolean') problems.push(`"${key}" must be true or false`);
   }
   if (c.policy !== undefined) problems.push(...validatePolicyDocument(c.policy).map((p) => `"policy": ${p}`));
@@ -323,6 +324,8 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     ...(config.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
     ...(config.revertDrift ? { revertDrift: true } : {}),
     ...(config.report ? { report: true } : {}),
+    // Events of another account's stacks do not reach this account's rule: a cross-account deployment polls.
+    stackEvents: config.stackEvents !== false && !config.assumeRoleArn,
     ...(head ? { ...unitHead(head), unit } : {}),
   };
 }

@@ -47,6 +47,17 @@ export const ENV = {
   stagingPrefix: 'STAGING_PREFIX',
   /** The partition's domain (amazonaws.com, amazonaws.com.cn, ...), for the S3 URLs of staged templates. */
   urlSuffix: 'URL_SUFFIX',
+  /** The table where a wait for a stack operation leaves its task token for the stack's status events. */
+  waitTable: 'WAIT_TABLE',
+} as const;
+
+/**
+ * Waiting for a stack operation on CloudFormation's own status events: the longest the workflow waits for an event
+ * before it reads the stack itself (events can be lost), and how long a wait's record is kept.
+ */
+export const STACK_EVENTS = {
+  safetyPollSeconds: 900,
+  recordDays: 2,
 } as const;
 
 /** Key prefix, in the pipeline's artifact bucket, where templates over 51,200 bytes are staged. */
@@ -78,6 +89,8 @@ export interface ActionConfig {
   readonly revertDrift?: boolean;
   /** The action has an output artifact for the change report. */
   readonly report?: boolean;
+  /** Wait for stack operations by polling only, not on CloudFormation's status events (written only when false). */
+  readonly stackEvents?: boolean;
   /**
    * Several stacks reviewed as one unit, in the order they execute: each entry a stack name (its template is
    * `<stackName>.template.json`, CDK's name) or the stack's own settings. Instead of the single-stack keys.
@@ -146,6 +159,8 @@ export interface Deployment extends StackSettings {
   readonly revertDrift?: boolean;
   /** Keep every change's verdict in the inspection, for the change report the trigger writes. */
   readonly report?: boolean;
+  /** Wake on the stack's status events while a stack operation runs (a safety poll still reads the stack). */
+  readonly stackEvents?: boolean;
   /** Set when the deployment switched to a new stack (blue/green): the stack it was meant for. */
   readonly previousStackName?: string;
   /**
@@ -231,6 +246,10 @@ export interface OperationResult {
   readonly updatedBefore?: number;
   /** The stack's outputs once the operation succeeded. */
   readonly outputs?: Record<string, string>;
+  /** The operation's ClientRequestToken: CloudFormation's status events for it carry the same. */
+  readonly clientRequestToken?: string;
+  /** When the record of a wait for this operation's events may go (DynamoDB TTL, epoch seconds). */
+  readonly expiresAt?: number;
 }
 
 /** Result of `createChangeSet` and `pollChangeSet` (`$.changeSet`). */

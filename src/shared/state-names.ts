@@ -43,6 +43,17 @@ export const STATE_NAMES = {
   cleanUpAfterError: 'Delete Change Set After Error',
   deploymentErrored: 'Deployment Errored',
   deploymentSucceeded: 'Deployment Succeeded',
+  // Waiting on CloudFormation's stack status events (a safety poll reads the stack if none comes).
+  onEventsForCreation: 'Wait On Events For Creation?',
+  awaitStackCreation: 'Await Stack Creation Event',
+  onEventsForUpdate: 'Wait On Events For Update?',
+  awaitStackUpdate: 'Await Stack Update Event',
+  onEventsForDeletion: 'Wait On Events For Deletion?',
+  awaitStackDeletion: 'Await Stack Deletion Event',
+  onEventsForUnitCreation: 'Wait On Events For Unit Stack Creation?',
+  awaitUnitStackCreation: 'Await Unit Stack Creation Event',
+  onEventsForUnitUpdate: 'Wait On Events For Unit Stack Update?',
+  awaitUnitStackUpdate: 'Await Unit Stack Update Event',
   // Several stacks reviewed as one unit.
   isUnit: 'Is It A Unit?',
   planUnitWave: 'Plan Unit Wave',

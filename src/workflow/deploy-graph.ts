@@ -3,18 +3,19 @@
  * catches. The construct that runs it (roles, functions, logging) is `DeployStateMachine`.
  */
 import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { APPROVAL_REJECTED } from '../shared/contract';
+import { APPROVAL_REJECTED, STACK_EVENTS } from '../shared/contract';
 import type { TaskName } from '../shared/contract';
 import { CHANGE_SET_BEING_CREATED, TRANSIENT_ERROR } from '../shared/errors';
 import { STATE_NAMES } from '../shared/state-names';
 
 /** The graph's first state, with every state after it; each Task state invokes `taskFunction`. */
-export function deployGraph(scope: Construct, taskFunction: lambda.IFunction): sfn.IChainable {
-  return new DeployGraph(scope, taskFunction).build();
+export function deployGraph(scope: Construct, taskFunction: lambda.IFunction, waits: dynamodb.ITable): sfn.IChainable {
+  return new DeployGraph(scope, taskFunction, waits).build();
 }
 
 /** A state's output over Step Functions' payload limit; States.ALL does not catch it. */
@@ -31,6 +32,9 @@ const UNIT_REVIEW_CONCURRENCY = 5;
 
 /** The states of one wait for a stack operation, and the error its failure ends with. */
 interface OperationStates {
+  /** The choice between waiting on events and polling, and the state that waits on events. */
+  readonly how: string;
+  readonly await: string;
   readonly wait: string;
   readonly poll: string;
   readonly ended: string;
@@ -40,7 +44,7 @@ interface OperationStates {
 
 /** Builds the states in the construct scope of the state machine (their ids are the state names). */
 class DeployGraph {
-  constructor(private readonly scope: Construct, private readonly taskFunction: lambda.IFunction) {}
+  constructor(private readonly scope: Construct, private readonly taskFunction: lambda.IFunction, private readonly waits: dynamodb.ITable) {}
 
   public build(): sfn.IChainable {
     const S = STATE_NAMES;
@@ -55,7 +59,7 @@ class DeployGraph {
     // Path 1: create the stack and wait until CREATE_COMPLETE.
     const createStack = this.task('createStack', S.createStack, '$.operation', errored);
     createStack.next(this.untilOperationEnds({
-      wait: S.waitStackCreation, poll: S.getStackCreationStatus, ended: S.stackCreated, failed: S.stackCreationFailed, error: 'StackCreationFailed',
+      how: S.onEventsForCreation, await: S.awaitStackCreation, wait: S.waitStackCreation, poll: S.getStackCreationStatus, ended: S.stackCreated, failed: S.stackCreationFailed, error: 'StackCreationFailed',
     }, succeeded, errored));
 
     const checkStack = this.task('checkStack', S.checkStack, '$.stack', errored);
@@ -109,7 +113,7 @@ class DeployGraph {
       .when(sfn.Condition.stringEquals('$.inspection.verdict', 'NEEDS_APPROVAL'), waitForApproval)
       .otherwise(deleteUnsafe));
     execute.next(this.untilOperationEnds({
-      wait: S.waitStackUpdate, poll: S.getStackUpdateStatus, ended: S.stackUpdated, failed: S.stackUpdateFailed, error: 'StackUpdateFailed',
+      how: S.onEventsForUpdate, await: S.awaitStackUpdate, wait: S.waitStackUpdate, poll: S.getStackUpdateStatus, ended: S.stackUpdated, failed: S.stackUpdateFailed, error: 'StackUpdateFailed',
     }, succeeded, errored));
 
     // The entry: confirm the pipeline job with CodePipeline, read the template, then decide between the paths.
@@ -125,7 +129,7 @@ class DeployGraph {
     // Opted in (recreateRolledBackStack): a stack whose creation failed is deleted, then created again.
     const deleteRolledBack = this.task('deleteRolledBackStack', S.deleteRolledBackStack, '$.operation', errored);
     deleteRolledBack.next(this.untilOperationEnds({
-      wait: S.waitStackDeletion, poll: S.getStackDeletionStatus, ended: S.stackDeleted, failed: S.stackDeletionFailed, error: 'StackDeletionFailed',
+      how: S.onEventsForDeletion, await: S.awaitStackDeletion, wait: S.waitStackDeletion, poll: S.getStackDeletionStatus, ended: S.stackDeleted, failed: S.stackDeletionFailed, error: 'StackDeletionFailed',
     }, checkStack, errored));
 
     checkStack.next(new sfn.Choice(this.scope, S.doesStackExist)
@@ -189,9 +193,15 @@ class DeployGraph {
       .otherwise(deleteThenFail(S.deleteFailedUnitChangeSets, S.unitReviewFailed, 'UnitReviewFailed')));
 
     const createStack = this.task('createStack', S.createUnitStack, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
-    createStack.next(this.untilUnitOperationEnds(S.waitUnitStackCreation, S.getUnitStackCreationStatus, S.unitStackCreated, next, cleanUp));
+    createStack.next(this.untilUnitOperationEnds({
+      how: S.onEventsForUnitCreation, await: S.awaitUnitStackCreation, wait: S.waitUnitStackCreation, poll: S.getUnitStackCreationStatus,
+      ended: S.unitStackCreated,
+    }, next, cleanUp));
     const execute = this.task('executeChangeSet', S.executeUnitChangeSet, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
-    execute.next(this.untilUnitOperationEnds(S.waitUnitStackUpdate, S.getUnitStackUpdateStatus, S.unitStackUpdated, next, cleanUp));
+    execute.next(this.untilUnitOperationEnds({
+      how: S.onEventsForUnitUpdate, await: S.awaitUnitStackUpdate, wait: S.waitUnitStackUpdate, poll: S.getUnitStackUpdateStatus,
+      ended: S.unitStackUpdated,
+    }, next, cleanUp));
     next.next(new sfn.Choice(this.scope, S.nextInUnit)
       .when(sfn.Condition.stringEquals('$.unit.next', 'EXECUTE'), execute)
       .when(sfn.Condition.stringEquals('$.unit.next', 'CREATE'), createStack)
@@ -246,30 +256,68 @@ class DeployGraph {
 
   /** Waits for a unit stack's operation; whether it succeeded or failed, the next state records it. */
   private untilUnitOperationEnds(
-    waitName: string, pollName: string, endedName: string, next: sfn.IChainable, cleanUp: sfn.IChainable,
+    names: Omit<OperationStates, 'failed' | 'error'>, next: sfn.IChainable, cleanUp: sfn.IChainable,
   ): sfn.IChainable {
-    const wait = new sfn.Wait(this.scope, waitName, { time: sfn.WaitTime.secondsPath('$.unit.current.operation.waitSeconds') });
-    const poll = this.task('pollStack', pollName, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
+    const base = '$.unit.current';
+    const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath(`${base}.operation.waitSeconds`) });
+    const poll = this.task('pollStack', names.poll, `${base}.operation`, cleanUp, '$.error', base);
+    const onEvents = this.awaitEvent(names.await, base, poll, wait);
     wait.next(poll);
-    poll.next(new sfn.Choice(this.scope, endedName)
-      .when(sfn.Condition.stringEquals('$.unit.current.operation.outcome', 'IN_PROGRESS'), wait)
+    poll.next(new sfn.Choice(this.scope, names.ended)
+      .when(inProgressOnEvents(base), onEvents)
+      .when(sfn.Condition.stringEquals(`${base}.operation.outcome`, 'IN_PROGRESS'), wait)
       .otherwise(next));
-    return wait;
+    return new sfn.Choice(this.scope, names.how).when(onEventsFor(base), onEvents).otherwise(wait);
   }
 
   /**
-   * Waits for the stack operation the previous state started: wait, poll the stack, and go on when it ended
-   * well, wait again while it runs, fail with the reason otherwise.
+   * Waits for the stack operation the previous state started: on the stack's status events, or wait and poll; then
+   * poll the stack (the stack decides, never the event), and go on when it ended well, wait again while it runs,
+   * fail with the reason otherwise.
    */
   private untilOperationEnds(names: OperationStates, whenDone: sfn.IChainable, errored: sfn.IChainable): sfn.IChainable {
     const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
     const poll = this.task('pollStack', names.poll, '$.operation', errored);
+    const onEvents = this.awaitEvent(names.await, '$', poll, wait);
     wait.next(poll);
     poll.next(new sfn.Choice(this.scope, names.ended)
       .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), whenDone)
+      .when(inProgressOnEvents('$'), onEvents)
       .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), wait)
       .otherwise(new sfn.Fail(this.scope, names.failed, { error: names.error, causePath: '$.operation.reason' })));
-    return wait;
+    return new sfn.Choice(this.scope, names.how).when(onEventsFor('$'), onEvents).otherwise(wait);
+  }
+
+  /**
+   * Leaves the execution's task token where the stack's status events find it (a DynamoDB item keyed by the stack
+   * and the operation's client request token) and waits: an event of the operation's end wakes it, or, if none
+   * comes, the safety poll. An operation that ended before the wait registered (its record is there already) is
+   * read at once; any other failure of the wait falls back to polling.
+   */
+  private awaitEvent(name: string, base: string, poll: sfn.IChainable, wait: sfn.IChainable): sfn.IChainable {
+    const at = (path: string) => `${base === '$' ? '$' : base}.${path}`;
+    const state = new tasks.CallAwsService(this.scope, name, {
+      service: 'dynamodb',
+      action: 'putItem',
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      parameters: {
+        TableName: this.waits.tableName,
+        Item: {
+          pk: { S: sfn.JsonPath.format('{}#{}', sfn.JsonPath.stringAt(at('deployment.stackName')), sfn.JsonPath.stringAt(at('operation.clientRequestToken'))) },
+          taskToken: { S: sfn.JsonPath.taskToken },
+          execution: { S: sfn.JsonPath.executionId },
+          expiresAt: { N: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt(at('operation.expiresAt'))) },
+        },
+        ConditionExpression: 'attribute_not_exists(finalStatus)',
+      },
+      iamResources: [this.waits.tableArn],
+      resultPath: at('wake'),
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(STACK_EVENTS.safetyPollSeconds)),
+    });
+    state.addCatch(poll, { errors: [sfn.Errors.TIMEOUT, 'DynamoDB.ConditionalCheckFailedException'], resultPath: at('wake') });
+    state.addCatch(wait, { errors: [sfn.Errors.ALL], resultPath: at('wake') });
+    state.next(poll);
+    return state;
   }
 
   /** The state that waits for a person: the task function notifies, the execution waits for the task token. */
@@ -325,4 +373,16 @@ class DeployGraph {
 function addCatches(state: sfn.TaskStateBase | sfn.Map, onError: sfn.IChainable, errorPath: string): void {
   state.addCatch(onError, { errors: [DATA_LIMIT_EXCEEDED], resultPath: errorPath });
   state.addCatch(onError, { errors: [sfn.Errors.ALL], resultPath: errorPath });
+}
+
+/** The deployment waits on its stacks' status events, and the operation says which events are its own. */
+function onEventsFor(base: string): sfn.Condition {
+  return sfn.Condition.and(
+    sfn.Condition.booleanEquals(`${base}.deployment.stackEvents`, true),
+    sfn.Condition.isPresent(`${base}.operation.clientRequestToken`),
+  );
+}
+
+function inProgressOnEvents(base: string): sfn.Condition {
+  return sfn.Condition.and(sfn.Condition.stringEquals(`${base}.operation.outcome`, 'IN_PROGRESS'), onEventsFor(base));
 }

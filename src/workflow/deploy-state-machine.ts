@@ -1,5 +1,8 @@
-import { ArnFormat, Aws, Duration, Lazy, Names, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,6 +12,7 @@ import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { deployGraph } from './deploy-graph';
 import { DeployTaskFunction } from './deploy-task-function';
+import { StackEventFunction } from './stack-event-function';
 import { globMatches } from '../policy/glob';
 import { suppressNag } from '../private/nag';
 import { ENV, STAGING_PREFIX } from '../shared/contract';
@@ -36,6 +40,13 @@ export interface DeployStateMachineProps {
    * @default - a new log group kept for one year
    */
   readonly logGroup?: logs.ILogGroup;
+
+  /**
+   * Wake waiting deployments on CloudFormation's stack status events (an EventBridge rule on the deployed stacks and
+   * a small function). Without, every wait polls the stack, as a cross-account deployment always does.
+   * @default true
+   */
+  readonly stackEvents?: boolean;
 }
 
 /**
@@ -61,6 +72,10 @@ export class DeployStateMachine extends Construct {
   public readonly taskFunction: lambda.Function;
   /** The function CodePipeline invokes: it starts executions and reports their result to the job. */
   public readonly triggerFunction: lambda.Function;
+  /** Where a wait for a stack operation leaves its task token for the stack's status events. */
+  public readonly waitTable: dynamodb.Table;
+  /** The EventBridge rule on the deployed stacks' status events (none when `stackEvents` is false). */
+  public readonly stackEventRule?: events.Rule;
 
   private readonly grants: DeploymentGrant[] = [];
   private readonly deploymentRoles: iam.IRole[] = [];
@@ -94,10 +109,17 @@ export class DeployStateMachine extends Construct {
       tracing: lambda.Tracing.ACTIVE,
     });
 
+    // Where a wait for a stack operation leaves its task token for the stack's status events; records expire.
+    this.waitTable = new dynamodb.Table(this, 'StackWaits', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
-      definitionBody: sfn.DefinitionBody.fromChainable(deployGraph(this, this.taskFunction)),
+      definitionBody: sfn.DefinitionBody.fromChainable(deployGraph(this, this.taskFunction, this.waitTable)),
       timeout: executionTimeout,
       tracingEnabled: true,
       // Every event, without the state data: the data holds no secrets, but it is the users' configuration.
@@ -133,6 +155,7 @@ export class DeployStateMachine extends Construct {
       appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g' }],
     }]);
 
+    this.stackEventRule = this.stackEvents(props.stackEvents !== false);
     this.node.addValidation({ validate: () => this.overlappingGrants() });
     this.suppressNagFindings(taskRole.role, triggerRole.role);
   }
@@ -203,6 +226,57 @@ export class DeployStateMachine extends Construct {
       roles: this.functionRoles,
       statements: [new iam.PolicyStatement({ actions: ['codepipeline:ListActionExecutions'], resources: [pipeline.pipelineArn] })],
     });
+  }
+
+  /**
+   * CloudFormation's status events of the stacks this workflow deploys (their names, and the blue/green names'
+   * fixed start) go to a small function that wakes the execution waiting for that operation. It may only update
+   * the wait records and send task success to this state machine; it reads no stack and decides nothing.
+   */
+  private stackEvents(enabled: boolean): events.Rule | undefined {
+    if (!enabled) return undefined;
+    const { role, logGroup } = functionRole(this, 'StackEventFunction');
+    const handler = new StackEventFunction(this, 'StackEventFunction', {
+      description: 'StepFunctionsDeployAction: wakes a deployment waiting for its stack operation on CloudFormation\'s status events',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { [ENV.waitTable]: this.waitTable.tableName },
+    });
+    this.waitTable.grant(handler, 'dynamodb:UpdateItem');
+    this.stateMachine.grant(handler, 'states:SendTaskSuccess');
+    const stack = Stack.of(this);
+    const stackIdPrefix = (name: string) => `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${name}`;
+    const rule = new events.Rule(this, 'StackStatusEvents', {
+      description: 'StepFunctionsDeployAction: status changes of the stacks the deploy actions deploy',
+      eventPattern: {
+        source: ['aws.cloudformation'],
+        detailType: ['CloudFormation Stack Status Change'],
+        detail: {
+          'stack-id': Lazy.any({
+            produce: () => {
+              const prefixes = unique(this.grants.flatMap(writableStacks).map((pattern) =>
+                (/[*?]/.test(pattern) ? stackIdPrefix(pattern.slice(0, pattern.search(/[*?]/))) : `${stackIdPrefix(pattern)}/`)));
+              // A workflow no action uses yet matches nothing.
+              return prefixes.length > 0 ? prefixes.map((prefix) => ({ prefix })) : [{ prefix: stackIdPrefix('-none-/') }];
+            },
+          }),
+        },
+      },
+    });
+    rule.addTarget(new targets.LambdaFunction(handler, { retryAttempts: 4, maxEventAge: Duration.hours(1) }));
+    suppressNag(handler, [{
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked by EventBridge, which retries; an event it never delivers only leaves the deployment to its safety poll',
+    }]);
+    suppressNag(role.node.tryFindChild('DefaultPolicy'), [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions',
+      appliesTo: ['Resource::*'],
+    }]);
+    return rule;
   }
 
   /** A name pattern of one action that covers another action's stack would let one use the other's rights. */

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { stackInputs, templateSource } from './stack';
-import { DeadlinePassedError, UnconfirmedDeploymentError, waitFor } from './support';
+import { DeadlinePassedError, UnconfirmedDeploymentError, eventWait, waitFor } from './support';
 import type { TaskDeps, TaskEvent } from './support';
 import { isNoChangesReason } from '../../policy/completeness';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
@@ -110,6 +110,7 @@ export async function executeChangeSet(state: WorkflowState, deps: TaskDeps, eve
     outcome: 'IN_PROGRESS',
     ...(updatedBefore !== undefined ? { updatedBefore } : {}),
     waitSeconds: waitFor(deployment, deps),
+    ...eventWait(deployment.changeSetName, deps),
   };
 }
 

@@ -9,7 +9,7 @@ import { ConfigurationError, truncate } from '../../shared/errors';
 import { byteLength, readDeploymentFiles, stageTemplate } from '../artifact';
 import type { DeploymentFiles } from '../artifact';
 import { BLOCKED_GUIDANCE, isInProgress, operationOutcome } from '../stack-status';
-import { waitFor } from './support';
+import { eventWait, waitFor } from './support';
 import type { TaskDeps } from './support';
 
 /** Reads the template from the artifact early, so a bad artifact fails before the stack is touched. */
@@ -87,6 +87,7 @@ export async function createStack(state: WorkflowState, deps: TaskDeps): Promise
     outcome: 'IN_PROGRESS',
     ...(created.StackId ? { stackId: created.StackId } : {}),
     waitSeconds: waitFor(deployment, deps),
+    ...eventWait(deployment.changeSetName, deps),
   };
 }
 
@@ -106,7 +107,11 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
   const stale = updatedBefore !== undefined && stack !== undefined && lastChange(stack) <= updatedBefore
     && !(await changeSetExecuted(deps, deployment));
   const outcome = stale ? 'IN_PROGRESS' : operationOutcome(status, expectedStatus);
-  const base = { expectedStatus, status, waitSeconds: waitFor(deployment, deps), ...(updatedBefore !== undefined ? { updatedBefore } : {}) };
+  const token = state.operation?.clientRequestToken;
+  const base = {
+    expectedStatus, status, waitSeconds: waitFor(deployment, deps), ...(updatedBefore !== undefined ? { updatedBefore } : {}),
+    ...(token ? eventWait(token, deps) : {}),
+  };
   if (outcome === 'SUCCEEDED') return { ...base, outcome, ...outputsOf(stack?.Outputs) };
   if (outcome === 'IN_PROGRESS') {
     if (now <= deployment.deadline) return { ...base, outcome };
@@ -136,12 +141,16 @@ export async function deleteRolledBackStack(state: WorkflowState, deps: TaskDeps
   if (status !== 'ROLLBACK_COMPLETE') {
     throw new Error(`refusing to delete stack ${deployment.stackName}: it is ${status}, not ROLLBACK_COMPLETE`);
   }
+  const token = `${deployment.changeSetName}-delete`.slice(0, 128);
   await deps.cloudformation.send(new DeleteStackCommand({
     StackName: deployment.stackName,
-    ClientRequestToken: `${deployment.changeSetName}-delete`.slice(0, 128),
+    ClientRequestToken: token,
     ...(deployment.roleArn ? { RoleARN: deployment.roleArn } : {}),
   }));
-  return { expectedStatus: 'DELETE_COMPLETE', status: 'DELETE_IN_PROGRESS', outcome: 'IN_PROGRESS', waitSeconds: waitFor(deployment, deps) };
+  return {
+    expectedStatus: 'DELETE_COMPLETE', status: 'DELETE_IN_PROGRESS', outcome: 'IN_PROGRESS', waitSeconds: waitFor(deployment, deps),
+    ...eventWait(token, deps),
+  };
 }
 
 interface TemplateSource {

@@ -5,6 +5,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import { STACK_EVENTS } from '../../shared/contract';
 import type { Deployment, TaskName, WorkflowState } from '../../shared/contract';
 import { pollSeconds } from '../stack-status';
 
@@ -58,4 +59,9 @@ export class DeadlinePassedError extends Error {
 
 export function waitFor(deployment: Deployment, deps: TaskDeps): number {
   return pollSeconds(deployment.pollIntervalSeconds, (deps.now ?? Date.now)() - deployment.startedAt);
+}
+
+/** What a wait for the operation's status events needs: its client request token, and when its record may go. */
+export function eventWait(clientRequestToken: string, deps: TaskDeps): { clientRequestToken: string; expiresAt: number } {
+  return { clientRequestToken, expiresAt: Math.floor((deps.now ?? Date.now)() / 1000) + STACK_EVENTS.recordDays * 86_400 };
 }
