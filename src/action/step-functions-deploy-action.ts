@@ -358,6 +358,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
       ...(props.revertDrift ? { revertDrift: true } : {}),
       ...(props.reportArtifact ? { report: true } : {}),
+      // Events of a target account's stacks never reach the workflow's rule: such a deployment polls.
+      ...(this.deployStateMachine.stackEventRule && !props.targetAccountRole ? { stackEvents: true } : {}),
     } as ActionConfig;
     checkUserParametersLength(config);
 

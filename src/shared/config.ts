@@ -325,7 +325,7 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     ...(config.revertDrift ? { revertDrift: true } : {}),
     ...(config.report ? { report: true } : {}),
     // Events of another account's stacks do not reach this account's rule: a cross-account deployment polls.
-    stackEvents: config.stackEvents !== false && !config.assumeRoleArn,
+    ...(config.stackEvents && !config.assumeRoleArn ? { stackEvents: true } : {}),
     ...(head ? { ...unitHead(head), unit } : {}),
   };
 }

@@ -89,7 +89,7 @@ export interface ActionConfig {
   readonly revertDrift?: boolean;
   /** The action has an output artifact for the change report. */
   readonly report?: boolean;
-  /** Wait for stack operations by polling only, not on CloudFormation's status events (written only when false). */
+  /** Wake on CloudFormation's status events while a stack operation runs (the workflow has them; written only when true). */
   readonly stackEvents?: boolean;
   /**
    * Several stacks reviewed as one unit, in the order they execute: each entry a stack name (its template is

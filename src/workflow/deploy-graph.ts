@@ -14,7 +14,7 @@ import { CHANGE_SET_BEING_CREATED, TRANSIENT_ERROR } from '../shared/errors';
 import { STATE_NAMES } from '../shared/state-names';
 
 /** The graph's first state, with every state after it; each Task state invokes `taskFunction`. */
-export function deployGraph(scope: Construct, taskFunction: lambda.IFunction, waits: dynamodb.ITable): sfn.IChainable {
+export function deployGraph(scope: Construct, taskFunction: lambda.IFunction, waits?: dynamodb.ITable): sfn.IChainable {
   return new DeployGraph(scope, taskFunction, waits).build();
 }
 
@@ -44,7 +44,7 @@ interface OperationStates {
 
 /** Builds the states in the construct scope of the state machine (their ids are the state names). */
 class DeployGraph {
-  constructor(private readonly scope: Construct, private readonly taskFunction: lambda.IFunction, private readonly waits: dynamodb.ITable) {}
+  constructor(private readonly scope: Construct, private readonly taskFunction: lambda.IFunction, private readonly waits?: dynamodb.ITable) {}
 
   public build(): sfn.IChainable {
     const S = STATE_NAMES;
@@ -194,12 +194,18 @@ class DeployGraph {
 
     const createStack = this.task('createStack', S.createUnitStack, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
     createStack.next(this.untilUnitOperationEnds({
-      how: S.onEventsForUnitCreation, await: S.awaitUnitStackCreation, wait: S.waitUnitStackCreation, poll: S.getUnitStackCreationStatus,
+      how: S.onEventsForUnitCreation,
+      await: S.awaitUnitStackCreation,
+      wait: S.waitUnitStackCreation,
+      poll: S.getUnitStackCreationStatus,
       ended: S.unitStackCreated,
     }, next, cleanUp));
     const execute = this.task('executeChangeSet', S.executeUnitChangeSet, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
     execute.next(this.untilUnitOperationEnds({
-      how: S.onEventsForUnitUpdate, await: S.awaitUnitStackUpdate, wait: S.waitUnitStackUpdate, poll: S.getUnitStackUpdateStatus,
+      how: S.onEventsForUnitUpdate,
+      await: S.awaitUnitStackUpdate,
+      wait: S.waitUnitStackUpdate,
+      poll: S.getUnitStackUpdateStatus,
       ended: S.unitStackUpdated,
     }, next, cleanUp));
     next.next(new sfn.Choice(this.scope, S.nextInUnit)
@@ -261,13 +267,13 @@ class DeployGraph {
     const base = '$.unit.current';
     const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath(`${base}.operation.waitSeconds`) });
     const poll = this.task('pollStack', names.poll, `${base}.operation`, cleanUp, '$.error', base);
-    const onEvents = this.awaitEvent(names.await, base, poll, wait);
     wait.next(poll);
-    poll.next(new sfn.Choice(this.scope, names.ended)
-      .when(inProgressOnEvents(base), onEvents)
-      .when(sfn.Condition.stringEquals(`${base}.operation.outcome`, 'IN_PROGRESS'), wait)
-      .otherwise(next));
-    return new sfn.Choice(this.scope, names.how).when(onEventsFor(base), onEvents).otherwise(wait);
+    const ended = new sfn.Choice(this.scope, names.ended);
+    poll.next(ended);
+    const onEvents = this.waits ? this.awaitEvent(this.waits, names.await, base, poll, wait) : undefined;
+    if (onEvents) ended.when(inProgressOnEvents(base), onEvents);
+    ended.when(sfn.Condition.stringEquals(`${base}.operation.outcome`, 'IN_PROGRESS'), wait).otherwise(next);
+    return onEvents ? new sfn.Choice(this.scope, names.how).when(onEventsFor(base), onEvents).otherwise(wait) : wait;
   }
 
   /**
@@ -278,14 +284,14 @@ class DeployGraph {
   private untilOperationEnds(names: OperationStates, whenDone: sfn.IChainable, errored: sfn.IChainable): sfn.IChainable {
     const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
     const poll = this.task('pollStack', names.poll, '$.operation', errored);
-    const onEvents = this.awaitEvent(names.await, '$', poll, wait);
     wait.next(poll);
-    poll.next(new sfn.Choice(this.scope, names.ended)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), whenDone)
-      .when(inProgressOnEvents('$'), onEvents)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), wait)
-      .otherwise(new sfn.Fail(this.scope, names.failed, { error: names.error, causePath: '$.operation.reason' })));
-    return new sfn.Choice(this.scope, names.how).when(onEventsFor('$'), onEvents).otherwise(wait);
+    const ended = new sfn.Choice(this.scope, names.ended).when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), whenDone);
+    poll.next(ended);
+    const onEvents = this.waits ? this.awaitEvent(this.waits, names.await, '$', poll, wait) : undefined;
+    if (onEvents) ended.when(inProgressOnEvents('$'), onEvents);
+    ended.when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), wait)
+      .otherwise(new sfn.Fail(this.scope, names.failed, { error: names.error, causePath: '$.operation.reason' }));
+    return onEvents ? new sfn.Choice(this.scope, names.how).when(onEventsFor('$'), onEvents).otherwise(wait) : wait;
   }
 
   /**
@@ -294,14 +300,14 @@ class DeployGraph {
    * comes, the safety poll. An operation that ended before the wait registered (its record is there already) is
    * read at once; any other failure of the wait falls back to polling.
    */
-  private awaitEvent(name: string, base: string, poll: sfn.IChainable, wait: sfn.IChainable): sfn.IChainable {
+  private awaitEvent(waits: dynamodb.ITable, name: string, base: string, poll: sfn.IChainable, wait: sfn.IChainable): sfn.IChainable {
     const at = (path: string) => `${base === '$' ? '$' : base}.${path}`;
     const state = new tasks.CallAwsService(this.scope, name, {
       service: 'dynamodb',
       action: 'putItem',
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       parameters: {
-        TableName: this.waits.tableName,
+        TableName: waits.tableName,
         Item: {
           pk: { S: sfn.JsonPath.format('{}#{}', sfn.JsonPath.stringAt(at('deployment.stackName')), sfn.JsonPath.stringAt(at('operation.clientRequestToken'))) },
           taskToken: { S: sfn.JsonPath.taskToken },
@@ -310,7 +316,8 @@ class DeployGraph {
         },
         ConditionExpression: 'attribute_not_exists(finalStatus)',
       },
-      iamResources: [this.waits.tableArn],
+      iamResources: [waits.tableArn],
+      iamAction: 'dynamodb:PutItem',
       resultPath: at('wake'),
       taskTimeout: sfn.Timeout.duration(Duration.seconds(STACK_EVENTS.safetyPollSeconds)),
     });

@@ -68,7 +68,7 @@ export async function onStackEvent(event: unknown, deps: StackEventDeps): Promis
 
 /** The fields of a stack status change event of one of this library's operations, or undefined. */
 function statusChangeOf(event: unknown): { stackName: string; status: string; clientRequestToken: string } | undefined {
-  const e = event as { source?: unknown; 'detail-type'?: unknown; detail?: Record<string, any> } | null;
+  const e = event as { 'source'?: unknown; 'detail-type'?: unknown; 'detail'?: Record<string, any> } | null;
   if (!e || e.source !== 'aws.cloudformation' || e['detail-type'] !== 'CloudFormation Stack Status Change') return undefined;
   const stackId = e.detail?.['stack-id'];
   const status = e.detail?.['status-details']?.status;

@@ -65,7 +65,7 @@ export function featureDeployment(world: FeatureWorld, jobId?: string): Deployme
 export function run(world: FeatureWorld, deployment: Deployment = featureDeployment(world)): Promise<WorkflowRun> {
   // A unit's job carries the synthesized configuration as it is (configFor() writes one stack's).
   issueJobFor(world, deployment, deployment.unit ? world.synthesized.userParameters : undefined);
-  return runWorkflow({ deployment }, world.deps, { synthesized: world.synthesized, approver: approverOf(world) });
+  return runWorkflow({ deployment }, world.deps, { synthesized: world.synthesized, approver: approverOf(world), stackEvents: world.events });
 }
 
 function approverOf(world: FeatureWorld): Approver {

@@ -27,8 +27,8 @@ import type { Resources } from '../../demo/lib/intrinsics';
 import { startLocalExecution } from '../../demo/lib/local-sfn';
 import type { LocalEvent } from '../../demo/lib/local-sfn';
 import { lambdaJobEvent } from '../../demo/lib/pipeline-job';
-import { StepFunctionsDeployAction } from '../../src';
-import type { StepFunctionsDeployActionProps } from '../../src';
+import { DeployStateMachine, StepFunctionsDeployAction } from '../../src';
+import type { DeployStateMachineProps, StepFunctionsDeployActionProps } from '../../src';
 import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
 import { CONFIG_VERSION, ENV, TASKS } from '../../src/shared/contract';
 import type { ActionConfig, Deployment, WorkflowInput } from '../../src/shared/contract';
@@ -38,7 +38,7 @@ import { runTrigger } from '../../src/trigger/trigger';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
 import {
-  ACCOUNT, ARTIFACT_CREDENTIALS, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, REGION,
+  ACCOUNT, ARTIFACT_CREDENTIALS, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStackEvents, FakeStepFunctions, REGION,
   TEST_ENV, TRIGGER_FUNCTION_NAME, zip,
 } from '../fakes';
 import type { JobAnswer } from '../fakes';
@@ -72,8 +72,10 @@ export const TEMPLATE_PATH = 'infra/app.json';
 let cached: SynthesizedWorkflow | undefined;
 
 /** Synthesizes a pipeline whose Deploy stage holds a StepFunctionsDeployAction (memoized for the default action). */
-export function synthesizeWorkflow(action: Omit<StepFunctionsDeployActionProps, 'input'> = DEFAULT_ACTION): SynthesizedWorkflow {
-  if (action === DEFAULT_ACTION && cached) return cached;
+export function synthesizeWorkflow(
+  action: Omit<StepFunctionsDeployActionProps, 'input'> = DEFAULT_ACTION, workflow?: DeployStateMachineProps,
+): SynthesizedWorkflow {
+  if (action === DEFAULT_ACTION && !workflow && cached) return cached;
   const restore = stubMissingLambdaAssets();
   try {
     const app = new App();
@@ -86,9 +88,13 @@ export function synthesizeWorkflow(action: Omit<StepFunctionsDeployActionProps, 
         actions: [new cpactions.S3SourceAction({ actionName: 'Source', bucket, bucketKey: 'app.zip', output: source })],
       }],
     });
-    pipeline.addStage({ stageName: 'Deploy', actions: [new StepFunctionsDeployAction(stack, 'Deploy', { ...action, input: source })] });
+    const deployStateMachine = workflow ? new DeployStateMachine(stack, 'Workflow', workflow) : undefined;
+    pipeline.addStage({
+      stageName: 'Deploy',
+      actions: [new StepFunctionsDeployAction(stack, 'Deploy', { ...action, input: source, ...(deployStateMachine ? { deployStateMachine } : {}) })],
+    });
     const result = fromTemplate(Template.fromStack(stack).toJSON());
-    if (action === DEFAULT_ACTION) cached = result;
+    if (action === DEFAULT_ACTION && !workflow) cached = result;
     return result;
   } finally {
     restore();
@@ -150,10 +156,17 @@ type AnyState = Record<string, any>;
  */
 export function taskOverrides(
   definition: StateMachineDefinition, taskFunctionArn: string, handler: (stateName: string, payload: TaskEvent) => Promise<unknown>,
+  awaitEvent?: (parameters: any) => Promise<unknown>,
 ): Record<string, (input: any) => Promise<any>> {
   const overrides: Record<string, (input: any) => Promise<any>> = {};
   for (const [name, state] of allStates(definition)) {
     if (state.Type !== 'Task') continue;
+    if (state.Resource === AWAIT_EVENT_RESOURCE && awaitEvent) {
+      // A wait on the stack's status events: the wait record goes to the fake table, the events come from the
+      // world's event source and go through the real handler.
+      overrides[name] = (parameters) => awaitEvent(parameters);
+      continue;
+    }
     if (state.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
       // The state that waits for a person: the task function with the task token, in Lambda's request shape.
       const payload = state.Parameters?.Payload ?? {};
@@ -184,6 +197,9 @@ export function taskOverrides(
   if (missing.length > 0 || tasks.length === 0) throw new Error(`Task states without override: ${missing.join(', ') || '(no Task states)'}`);
   return overrides;
 }
+
+/** The resource of a wait on a stack's status events: DynamoDB PutItem with the task token. */
+const AWAIT_EVENT_RESOURCE = 'arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken';
 
 /** Where a Task state's payload takes the state from: the whole state, or the stack of a unit being deployed. */
 const STATE_PATHS = ['$', '$.unit.current'];
@@ -221,6 +237,8 @@ export interface RunOptions {
   readonly maxTaskInvocations?: number;
   /** The execution's name. @default - the name the trigger gives the deployment's job */
   readonly executionName?: string;
+  /** The stack status events, for a workflow that waits on them. @default - none: such a workflow fails the harness */
+  readonly stackEvents?: FakeStackEvents;
 }
 
 /** Numbers the local executions, for their ids and task tokens. */
@@ -253,7 +271,7 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
       return options.approver(event);
     }
     return result;
-  });
+  }, options.stackEvents ? (parameters) => options.stackEvents!.await(parameters) : undefined);
 
   const run = await startLocalExecution(forLocalEngine(definition), input, {
     task: (stateName, payload) => overrides[stateName](payload),
@@ -416,6 +434,8 @@ export const ARTIFACT = { bucket: 'codepipeline-eu-west-1-artifacts', key: 'MyPi
 export interface World {
   readonly s3: FakeS3;
   readonly cfn: FakeCloudFormation;
+  /** CloudFormation's stack status events, for a workflow that waits on them. */
+  readonly events: FakeStackEvents;
   /** CodePipeline: the jobs it issued, which the workflow's first task confirms. */
   readonly codepipeline: FakeCodePipeline;
   readonly deps: TaskDeps;
@@ -427,7 +447,11 @@ export function createWorld(files: Record<string, string> = { [TEMPLATE_PATH]: s
   const pipelines = new FakeCodePipeline();
   fakeS3.put(ARTIFACT.bucket, ARTIFACT.key, zip(files));
   return {
-    s3: fakeS3, cfn, codepipeline: pipelines, deps: { cloudformation: cfn.client, s3: fakeS3.client, codepipeline: pipelines.client, region: REGION },
+    s3: fakeS3,
+    cfn,
+    events: new FakeStackEvents(cfn),
+    codepipeline: pipelines,
+    deps: { cloudformation: cfn.client, s3: fakeS3.client, codepipeline: pipelines.client, region: REGION },
   };
 }
 
@@ -474,7 +498,7 @@ export function issueJobFor(world: World, deployment: Deployment, userParameters
 /** Runs the workflow for one deployment against the world's fakes, for the job CodePipeline issued for it. */
 export function deploy(world: World, deployment: Deployment = deploymentFor()): Promise<WorkflowRun> {
   issueJobFor(world, deployment);
-  return runWorkflow({ deployment }, world.deps);
+  return runWorkflow({ deployment }, world.deps, { stackEvents: world.events });
 }
 
 export function smallTemplate(description = 'sample app'): string {

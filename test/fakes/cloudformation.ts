@@ -97,6 +97,8 @@ export interface StackModel {
   template?: string;
   /** The stack's outputs, as DescribeStacks returns them. */
   outputs?: Record<string, string>;
+  /** The ClientRequestToken of the operation under way (its status events carry it). */
+  operationToken?: string;
 }
 
 /** A change set as the fake keeps it. */
@@ -252,6 +254,22 @@ export class FakeCloudFormation {
     this.throttles.set(op, times);
   }
 
+  /**
+   * While an execution waits on events: the stack's operation runs to its end (its statuses from now on, without a
+   * DescribeStacks call), as CloudFormation goes on whoever looks. Returns what its status events carry.
+   */
+  public runToEnd(name: string): { stackId: string; operationToken?: string; statuses: string[] } {
+    const stack = this.findStack(name);
+    if (stack.timed) throw new Error('FakeCloudFormation: settling an operation on the clock is not modelled');
+    const statuses = [stack.status];
+    for (let step = stack.upcoming.shift(); step; step = stack.upcoming.shift()) {
+      this.enter(stack, step);
+      statuses.push(step.status);
+    }
+    if (stack.status === 'DELETE_COMPLETE') this.stacks.delete(stack.name);
+    return { stackId: stack.id, ...(stack.operationToken ? { operationToken: stack.operationToken } : {}), statuses };
+  }
+
   /** Every later call of `op` fails with `error`. */
   public failWith(op: CfnOperation, error: Error): void {
     this.injected.set(op, error);
@@ -342,7 +360,14 @@ export class FakeCloudFormation {
     }
     const template = this.templateOf(input);
     const stack: StackModel = {
-      name: input.StackName, id: stackId(input.StackName), creationTime: new Date(this.now()), status: 'CREATE_IN_PROGRESS', upcoming: [], events: [], template,
+      name: input.StackName,
+      id: stackId(input.StackName),
+      creationTime: new Date(this.now()),
+      status: 'CREATE_IN_PROGRESS',
+      upcoming: [],
+      events: [],
+      template,
+      ...(input.ClientRequestToken ? { operationToken: input.ClientRequestToken } : {}),
     };
     this.stacks.set(stack.name, stack);
     this.createdStacks.push(input);
@@ -457,6 +482,7 @@ export class FakeCloudFormation {
     const staleReads = onExecute.staleReads ?? 0;
     if (staleReads > 0) stack.stale = { reads: staleReads, seen };
     stack.executing = cs;
+    stack.operationToken = input.ClientRequestToken;
     this.enter(stack, {
       status: `${kind}_IN_PROGRESS`,
       events: [{ LogicalResourceId: '', ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: `${kind}_IN_PROGRESS`, ResourceStatusReason: 'User Initiated' }],
@@ -482,6 +508,7 @@ export class FakeCloudFormation {
   private deleteStack(input: any) {
     const stack = this.findStack(input.StackName);
     stack.status = 'DELETE_IN_PROGRESS';
+    stack.operationToken = input.ClientRequestToken;
     stack.upcoming = [{ status: 'DELETE_IN_PROGRESS' }, { status: 'DELETE_COMPLETE' }];
     return { output: {} };
   }

@@ -11,3 +11,4 @@ export * from './lambda';
 export * from './s3';
 export * from './sfn';
 export * from './sns';
+export * from './stack-events';

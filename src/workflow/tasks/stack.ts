@@ -109,7 +109,10 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
   const outcome = stale ? 'IN_PROGRESS' : operationOutcome(status, expectedStatus);
   const token = state.operation?.clientRequestToken;
   const base = {
-    expectedStatus, status, waitSeconds: waitFor(deployment, deps), ...(updatedBefore !== undefined ? { updatedBefore } : {}),
+    expectedStatus,
+    status,
+    waitSeconds: waitFor(deployment, deps),
+    ...(updatedBefore !== undefined ? { updatedBefore } : {}),
     ...(token ? eventWait(token, deps) : {}),
   };
   if (outcome === 'SUCCEEDED') return { ...base, outcome, ...outputsOf(stack?.Outputs) };
@@ -148,7 +151,10 @@ export async function deleteRolledBackStack(state: WorkflowState, deps: TaskDeps
     ...(deployment.roleArn ? { RoleARN: deployment.roleArn } : {}),
   }));
   return {
-    expectedStatus: 'DELETE_COMPLETE', status: 'DELETE_IN_PROGRESS', outcome: 'IN_PROGRESS', waitSeconds: waitFor(deployment, deps),
+    expectedStatus: 'DELETE_COMPLETE',
+    status: 'DELETE_IN_PROGRESS',
+    outcome: 'IN_PROGRESS',
+    waitSeconds: waitFor(deployment, deps),
     ...eventWait(token, deps),
   };
 }

@@ -1,0 +1,49 @@
+/**
+ * The stack status event handler on its own: it wakes only the wait of the operation an event belongs to, once,
+ * and ignores what is not a final status of one of the workflow's own operations.
+ */
+import { onStackEvent } from '../../src/workflow/stack-events';
+import { FakeTaskTokens, FakeWaitTable, WAIT_TABLE, statusEvent } from '../fakes';
+
+const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/prod-app/0a1b2c3d-1111-2222-3333-444455556666';
+const TOKEN = 'sfn-deploy-a1b2c3d4';
+
+function world() {
+  const table = new FakeWaitTable();
+  const tokens = new FakeTaskTokens();
+  const deps = { dynamodb: table.client, sfn: tokens.client, tableName: WAIT_TABLE, now: () => 1_700_000_000_000 };
+  return { table, tokens, deps };
+}
+
+test.each([
+  ['an event of another source', { ...statusEvent(STACK_ID, 'UPDATE_COMPLETE', TOKEN), source: 'aws.ec2' }],
+  ['a status still in progress', statusEvent(STACK_ID, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', TOKEN)],
+  ['an operation that is not the workflow\'s (console token)', statusEvent(STACK_ID, 'UPDATE_COMPLETE', 'Console-UpdateStack-1')],
+  ['an operation without a token', statusEvent(STACK_ID, 'UPDATE_COMPLETE')],
+  ['a stack id that is not one', statusEvent('prod-app', 'UPDATE_COMPLETE', TOKEN)],
+  ['a status that is not one', statusEvent(STACK_ID, 'update complete; drop table', TOKEN)],
+  ['no event at all', null],
+])('GIVEN %s WHEN handled THEN it is ignored and nothing is written', async (_what, event) => {
+  const { table, deps } = world();
+  await expect(onStackEvent(event, deps)).resolves.toBe('IGNORED');
+  expect(table.items.size).toBe(0);
+});
+
+test('GIVEN no wait registered yet WHEN the final event comes THEN the end is recorded with an expiry for the wait to find', async () => {
+  const { table, deps } = world();
+  await expect(onStackEvent(statusEvent(STACK_ID, 'UPDATE_COMPLETE', TOKEN), deps)).resolves.toBe('RECORDED');
+  expect(table.items.get(`prod-app#${TOKEN}`)).toEqual({
+    pk: { S: `prod-app#${TOKEN}` }, finalStatus: { S: 'UPDATE_COMPLETE' }, expiresAt: { N: String(1_700_000_000 + 2 * 86_400) },
+  });
+});
+
+test('GIVEN a registered wait WHEN its operation\'s final event comes THEN the wait is woken once with the status, and a repeat finds it over', async () => {
+  const { table, tokens, deps } = world();
+  table.put({ pk: { S: `prod-app#${TOKEN}` }, taskToken: { S: 'token-1' } }, 'attribute_not_exists(finalStatus)');
+  tokens.issue('token-1');
+
+  await expect(onStackEvent(statusEvent(STACK_ID, 'UPDATE_ROLLBACK_COMPLETE', TOKEN), deps)).resolves.toBe('RESUMED');
+  await expect(onStackEvent(statusEvent(STACK_ID, 'UPDATE_ROLLBACK_COMPLETE', TOKEN), deps)).resolves.toBe('STALE');
+
+  expect(JSON.parse(tokens.outputs.get('token-1')!)).toEqual({ stackName: 'prod-app', status: 'UPDATE_ROLLBACK_COMPLETE' });
+});
