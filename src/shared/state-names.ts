@@ -104,3 +104,10 @@ export const STATE_NAMES = {
   cleanUpUnitAfterError: 'Delete Unit Change Sets After Error',
   unitErrored: 'Unit Errored',
 } as const;
+
+/** The states of waiting on stack status events: only in a workflow with `stackEvents`. */
+export const EVENT_WAIT_STATES: readonly string[] = [
+  STATE_NAMES.onEventsForCreation, STATE_NAMES.awaitStackCreation, STATE_NAMES.onEventsForUpdate, STATE_NAMES.awaitStackUpdate,
+  STATE_NAMES.onEventsForDeletion, STATE_NAMES.awaitStackDeletion, STATE_NAMES.onEventsForUnitCreation, STATE_NAMES.awaitUnitStackCreation,
+  STATE_NAMES.onEventsForUnitUpdate, STATE_NAMES.awaitUnitStackUpdate,
+];

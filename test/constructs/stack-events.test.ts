@@ -6,8 +6,10 @@
 import { App, Aspects, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { ACCOUNT, REGION, newPipeline, userParametersOf } from './helpers';
+import { ACCOUNT, REGION, definitionOf, newPipeline, userParametersOf } from './helpers';
+import { allStates } from '../../demo/lib/definition';
 import { DeployStateMachine, StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
+import { EVENT_WAIT_STATES } from '../../src/shared/state-names';
 
 function withEvents(stackEvents = true) {
   const app = new App();
@@ -38,6 +40,9 @@ test('GIVEN stackEvents WHEN synthesized THEN a table of waits with an expiry, a
   expect(prefixes).toContain(`:cloudformation:${REGION}:${ACCOUNT}:stack/api/`);
   // The blue/green stacks of the api action: api-g<8 characters>.
   expect(prefixes).toContain(`:cloudformation:${REGION}:${ACCOUNT}:stack/api-g"`);
+  // Every state that waits on events is in the definition.
+  const names = allStates(definitionOf(template).definition).map(([name]) => name);
+  expect(EVENT_WAIT_STATES.filter((name) => !names.includes(name))).toEqual([]);
 });
 
 test('GIVEN stackEvents WHEN synthesized THEN the handler may update the wait records and send task success to this state machine, and nothing else', () => {

@@ -47,3 +47,11 @@ test('GIVEN a registered wait WHEN its operation\'s final event comes THEN the w
 
   expect(JSON.parse(tokens.outputs.get('token-1')!)).toEqual({ stackName: 'prod-app', status: 'UPDATE_ROLLBACK_COMPLETE' });
 });
+
+test('GIVEN the wait table throttles WHEN an event is handled THEN the handler fails, so EventBridge delivers the event again', async () => {
+  const { table, deps } = world();
+  const throttled = new Error('Rate exceeded');
+  throttled.name = 'ProvisionedThroughputExceededException';
+  jest.spyOn(table.client, 'send').mockRejectedValueOnce(throttled as never);
+  await expect(onStackEvent(statusEvent(STACK_ID, 'UPDATE_COMPLETE', TOKEN), deps)).rejects.toThrow('Rate exceeded');
+});

@@ -426,3 +426,24 @@ def test_a_unit_refuses_a_later_dependency_from_python():
             lib.StackToDeploy(stack_name="network", template_path="n.json", depends_on=["data"]),
             lib.StackToDeploy(stack_name="data", template_path="d.json"),
         ])
+
+
+def test_waking_on_stack_events_from_python():
+    # The README's Python spelling: DeployStateMachine(stack_events=True), then deploy_state_machine=workflow.
+    app = App()
+    stack = Stack(app, "EventsStack", env={"account": "111111111111", "region": "eu-west-1"})
+    source = codepipeline.Artifact("Source")
+    workflow = lib.DeployStateMachine(stack, "DeployWorkflow", stack_events=True)
+    action = StepFunctionsDeployAction(stack, "DeployApp", input=source, stack_name="app",
+                                       template_path="app.template.json", deploy_state_machine=workflow)
+    codepipeline.Pipeline(stack, "Pipeline", stages=[
+        codepipeline.StageProps(stage_name="Source", actions=[cpactions.S3SourceAction(
+            action_name="Source", bucket=s3.Bucket(stack, "Bucket", versioned=True), bucket_key="source.zip", output=source)]),
+        codepipeline.StageProps(stage_name="Deploy", actions=[action]),
+    ])
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::DynamoDB::Table", 1)
+    template.resource_count_is("AWS::Events::Rule", 1)
+    (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
+    config = parse_json_value(pipeline["Properties"]["Stages"][1]["Actions"][0]["Configuration"]["UserParameters"])
+    assert config["stackEvents"] is True
