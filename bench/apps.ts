@@ -11,7 +11,7 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { LOCAL_ENV } from '../demo/lib/intrinsics';
-import { StepFunctionsDeployAction } from '../src';
+import { DeployStateMachine, StepFunctionsDeployAction } from '../src';
 
 export type Design = 'sfn-deploy-action' | 'sfn-deploy-unit' | 'native-change-set';
 
@@ -29,6 +29,8 @@ export interface PipelineOptions {
   readonly stacks: number;
   /** The deploy action's timeout (StepFunctionsDeployAction only). */
   readonly timeout?: Duration;
+  /** The workflow wakes on the stacks' status events (DeployStateMachine `stackEvents`). */
+  readonly stackEvents?: boolean;
 }
 
 export function stackNameOf(i: number): string {
@@ -53,6 +55,7 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
       })],
     }],
   });
+  const deployStateMachine = options.stackEvents ? new DeployStateMachine(stack, 'DeployWorkflow', { stackEvents: true }) : undefined;
   for (let first = 0; first < options.stacks; first += STACKS_PER_STAGE) {
     const actions: codepipeline.IAction[] = [];
     const last = Math.min(first + STACKS_PER_STAGE, options.stacks);
@@ -73,6 +76,7 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
           environmentName: ENVIRONMENT,
           templatePath: templatePathOf(i),
           ...(options.timeout ? { timeout: options.timeout } : {}),
+          ...(deployStateMachine ? { deployStateMachine } : {}),
         }));
       } else {
         const stackName = `${ENVIRONMENT}-${stackNameOf(i)}`;

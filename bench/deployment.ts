@@ -22,6 +22,7 @@ import { resolveIntrinsics } from '../demo/lib/intrinsics';
 import type { Resources } from '../demo/lib/intrinsics';
 import { lambdaJobEvent } from '../demo/lib/pipeline-job';
 import { CODEPIPELINE_REINVOCATION_SECONDS, VirtualClock } from '../demo/lib/virtual-time';
+import { STACK_EVENTS } from '../src/shared/contract';
 import type { Deployment, WorkflowInput } from '../src/shared/contract';
 import { runTrigger } from '../src/trigger/trigger';
 import { runTask } from '../src/workflow/tasks';
@@ -70,15 +71,25 @@ const CHANGES: Change[] = [{
   },
 }];
 
-export type DeploymentDesign = 'sfn-deploy-action' | 'seed';
+export type DeploymentDesign = 'sfn-deploy-action' | 'sfn-deploy-events' | 'sfn-deploy-events-lost' | 'seed';
+
+/**
+ * ASSUMPTION: a stack status event reaches the handler, and the handler's SendTaskSuccess the execution, this long
+ * after the status changed (EventBridge and Lambda latency; AWS documents neither for these events).
+ */
+export const EVENT_LATENCY_MS = 1000;
+/** The status events of one update (UPDATE_IN_PROGRESS, UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, UPDATE_COMPLETE): handler invocations. */
+const EVENTS_PER_UPDATE = 3;
 
 export interface DeploymentRun {
   readonly design: DeploymentDesign;
   readonly updateMs: number;
   /** State transitions (StateEntered events). */
   readonly transitions: number;
-  /** Lambda invocations by the state machine (Task states). */
+  /** Lambda invocations by the state machine (Task states that call the task function). */
   readonly taskInvocations: number;
+  /** Invocations of the stack event handler (one per status event delivered). */
+  readonly eventHandlerInvocations: number;
   /** AWS API calls of the workflow's tasks (CloudFormation, S3), by operation. */
   readonly workflowCalls: CallCounts;
   /** DescribeStacks calls while the stack was updating or after: the status polls. */
@@ -101,8 +112,8 @@ interface Workflow {
 }
 
 /** Synthesizes the real pipeline stack (one StepFunctionsDeployAction) and reads its definition and UserParameters. */
-export function synthesizeWorkflow(): Workflow {
-  const { template } = synthesize({ design: 'sfn-deploy-action', stacks: 1, timeout: ACTION_TIMEOUT });
+export function synthesizeWorkflow(stackEvents = false): Workflow {
+  const { template } = synthesize({ design: 'sfn-deploy-action', stacks: 1, timeout: ACTION_TIMEOUT, stackEvents });
   const definition = definitionFromTemplate(template);
   const resources = template.Resources as Resources;
   const pipeline = Object.values(resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline') as Record<string, any>;
@@ -157,16 +168,31 @@ export async function measureDeployment(
 
   // The execution, to its end in virtual time.
   let run: LocalRun;
-  if (design === 'sfn-deploy-action') {
+  let awaits = 0;
+  // Every status event of the update is delivered to the handler, whether or not a wait is woken by it.
+  const eventHandlerInvocations = design === 'sfn-deploy-events' ? EVENTS_PER_UPDATE : 0;
+  if (design !== 'seed') {
     const history = new FakeExecutionHistory(STATE_MACHINE_ARN);
     const deps = {
       cloudformation: cloudformation.client, s3: s3.client, codepipeline: codepipeline.client, sfn: history.client, region: REGION, now: clock.now,
     };
     const execution = { Id: started.executionArn, Name: started.name };
-    run = await runOnVirtualClock(workflow.definition, input, clock, (state, payload) => {
+    run = await runOnVirtualClock(workflow.definition, input, clock, async (state, payload) => {
+      if (state.startsWith('Await ')) {
+        // A wait on the stack's status events: it ends when the final event arrives, or at the safety poll.
+        awaits++;
+        const endsAt = cloudformation.stacks.get(STACK_NAME)!.timed?.endsAt ?? clock.now();
+        const safetyPollAt = clock.now() + STACK_EVENTS.safetyPollSeconds * 1000;
+        if (design === 'sfn-deploy-events' && endsAt + EVENT_LATENCY_MS <= safetyPollAt) {
+          clock.advance(Math.max(0, endsAt + EVENT_LATENCY_MS - clock.now()));
+          return { stackName: STACK_NAME, status: 'UPDATE_COMPLETE' };
+        }
+        clock.advance(safetyPollAt - clock.now());
+        throw Object.assign(new Error('no event within the safety poll interval'), { name: 'States.Timeout' });
+      }
       history.current.set(execution.Id, { executionArn: execution.Id, name: state, input: payload.state });
       return runTask(payload as TaskEvent, deps);
-    }, { context: { Execution: execution } });
+    }, { context: { Execution: execution, Task: { Token: 'bench-task-token' } } });
   } else {
     const deps = { cloudformation: cloudformation.client, s3: s3.client };
     const seedTask = (state: string, payload: any) => seedTaskFor(seed.States[state].Resource)(payload, deps);
@@ -196,7 +222,8 @@ export async function measureDeployment(
     design,
     updateMs,
     transitions: run.entered.length,
-    taskInvocations: run.taskInvocations,
+    taskInvocations: run.taskInvocations - awaits,
+    eventHandlerInvocations,
     workflowCalls: callCounts(cloudformation.mock, s3.mock),
     updatePolls: cloudformation.calls.slice(cloudformation.calls.findIndex((c) => c.op === 'ExecuteChangeSet'))
       .filter((c) => c.op === 'DescribeStacks').length,
@@ -237,23 +264,25 @@ export interface DeploymentSummary {
   readonly actionDelayMaxMs: number;
 }
 
-const DESIGNS: DeploymentDesign[] = ['sfn-deploy-action', 'seed'];
+const DESIGNS: DeploymentDesign[] = ['sfn-deploy-events', 'sfn-deploy-events-lost', 'sfn-deploy-action', 'seed'];
 
 export async function measureDeployments(): Promise<DeploymentSummary[]> {
-  const workflow = synthesizeWorkflow();
+  const polling = synthesizeWorkflow();
+  const onEvents = synthesizeWorkflow(true);
+  const workflowOf = (design: DeploymentDesign) => (design.startsWith('sfn-deploy-events') ? onEvents : polling);
   const seed = seedDefinition();
   const summaries: DeploymentSummary[] = [];
   for (const updateMinutes of UPDATE_MINUTES) {
     const updateMs = updateMinutes * 60_000;
     const exact: DeploymentRun[] = [];
-    for (const design of DESIGNS) exact.push(await measureDeployment(design, updateMs, workflow, seed));
+    for (const design of DESIGNS) exact.push(await measureDeployment(design, updateMs, workflowOf(design), seed));
     const window = Math.max(...exact.map((r) => r.pollIntervalAtCompletionMs));
     if (window <= 0) throw new Error(`${updateMinutes} min: no poll interval around the stack's completion`);
     for (const [d, design] of DESIGNS.entries()) {
       const runs: DeploymentRun[] = [exact[d]];
       for (let j = 1; j < SWEEP_RUNS; j++) {
         const phase = Math.round((((7 * j) % SWEEP_RUNS) / SWEEP_RUNS) * CODEPIPELINE_CONTINUATION_SECONDS * 1000);
-        runs.push(await measureDeployment(design, updateMs + Math.round((j / SWEEP_RUNS) * window), workflow, seed, phase));
+        runs.push(await measureDeployment(design, updateMs + Math.round((j / SWEEP_RUNS) * window), workflowOf(design), seed, phase));
       }
       const mean = (f: (r: DeploymentRun) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
       const max = (f: (r: DeploymentRun) => number) => Math.max(...runs.map(f));

@@ -21,6 +21,8 @@ export const seconds = (valueMs: number) => `${(valueMs / 1000).toFixed(valueMs 
 const DESIGN_NAMES: Record<string, string> = {
   'sfn-deploy-action': 'this library',
   'sfn-deploy-unit': 'this library, units of 5 stacks',
+  'sfn-deploy-events': 'this library, on stack events',
+  'sfn-deploy-events-lost': 'this library, on stack events, every event lost',
   'native-change-set': 'native change-set actions',
   'seed': 'seed design',
 };
@@ -51,15 +53,16 @@ export function bundleTable(results: BundleMeasurement[]): string {
 
 export function deploymentTable(results: DeploymentSummary[]): string {
   return table(
-    ['Stack update', 'Design', 'State transitions', 'Task Lambda invocations', 'AWS API calls (workflow)',
+    ['Stack update', 'Design', 'State transitions', 'Task Lambda invocations', 'Event handler invocations', 'AWS API calls (workflow)',
       'Stack status polls', 'Stack done → execution done (mean / max)', 'Stack done → action done (mean / max)',
       'Trigger invocations', 'AWS API calls (trigger)'],
     results.map((s) => [
-      `${s.updateMinutes} min`, designName(s.design), s.exact.transitions, s.exact.taskInvocations, totalCalls(s.exact.workflowCalls),
+      `${s.updateMinutes} min`, designName(s.design), s.exact.transitions, s.exact.taskInvocations, s.exact.eventHandlerInvocations,
+      totalCalls(s.exact.workflowCalls),
       s.exact.updatePolls, `${seconds(s.workflowDelayMeanMs)} / ${seconds(s.workflowDelayMaxMs)}`,
       `${seconds(s.actionDelayMeanMs)} / ${seconds(s.actionDelayMaxMs)}`, s.exact.triggerInvocations, totalCalls(s.exact.pipelineCalls),
     ]),
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
 }
 

@@ -9,17 +9,19 @@ import * as path from 'path';
 import { STACKS_PER_STAGE, STACKS_PER_UNIT } from './apps';
 import { LOAD_RUNS, checkBundles, measureBundles } from './bundles';
 import {
-  ACTION_TIMEOUT, CHANGE_SET_SECONDS, CODEPIPELINE_CONTINUATION_SECONDS, SWEEP_RUNS, UPDATE_MINUTES,
+  ACTION_TIMEOUT, CHANGE_SET_SECONDS, CODEPIPELINE_CONTINUATION_SECONDS, EVENT_LATENCY_MS, SWEEP_RUNS, UPDATE_MINUTES,
   measureDeployments,
 } from './deployment';
 import type { DeploymentSummary } from './deployment';
 import { bundleTable, callsTable, deploymentTable, designName, seconds, synthTable } from './report';
 import { DESIGNS, SYNTH_RUNS, SYNTH_SIZES, measureSynth } from './synth';
 import type { SynthMeasurement } from './synth';
-import { DEFAULTS } from '../src/shared/contract';
+import { DEFAULTS, STACK_EVENTS } from '../src/shared/contract';
 
 /** The targets the benchmark checks. */
 const TARGETS = {
+  /** A 60-minute update on stack events, with every event delivered: at most these counts, ending this soon after the event. */
+  eventsLongUpdate: { transitions: 60, taskInvocations: 15, cloudFormationCalls: 20, delaySeconds: 3 },
   /** A 60-minute update costs at most this share of the seed design's state transitions and Lambda invocations. */
   longUpdateShareOfSeed: 0.4,
   /** A 1-minute update: the execution ends at most this long after the stack (the seed's worst case is its 10 s wait). */
@@ -148,10 +150,11 @@ function find(deployments: DeploymentSummary[], design: string, minutes: number)
 /** What each design pays and gets at each update duration. */
 function sideBySide(deployments: DeploymentSummary[]): string[] {
   return UPDATE_MINUTES.map((minutes) => {
-    const [o, s] = [find(deployments, 'sfn-deploy-action', minutes), find(deployments, 'seed', minutes)];
-    return `- ${minutes} min: ${o.exact.transitions} vs ${s.exact.transitions} state transitions, ${o.exact.taskInvocations} vs ` +
-      `${s.exact.taskInvocations} Lambda invocations; the execution ends ${seconds(o.workflowDelayMeanMs)} vs ${seconds(s.workflowDelayMeanMs)} ` +
-      `(mean) after the stack, the pipeline action ${seconds(o.actionDelayMeanMs)} vs ${seconds(s.actionDelayMeanMs)}.`;
+    const [v, o, s] = [find(deployments, 'sfn-deploy-events', minutes), find(deployments, 'sfn-deploy-action', minutes), find(deployments, 'seed', minutes)];
+    return `- ${minutes} min (on events / polling / seed): ${v.exact.transitions} / ${o.exact.transitions} / ${s.exact.transitions} state ` +
+      `transitions, ${v.exact.taskInvocations} / ${o.exact.taskInvocations} / ${s.exact.taskInvocations} task Lambda invocations; the ` +
+      `execution ends ${seconds(v.workflowDelayMeanMs)} / ${seconds(o.workflowDelayMeanMs)} / ${seconds(s.workflowDelayMeanMs)} (mean) ` +
+      `after the stack, the pipeline action ${seconds(v.actionDelayMeanMs)} / ${seconds(o.actionDelayMeanMs)} / ${seconds(s.actionDelayMeanMs)}.`;
   });
 }
 
@@ -173,7 +176,22 @@ function targets(synth: SynthMeasurement[], deployments: DeploymentSummary[]): s
     && shortOurs.workflowDelayMeanMs <= shortSeed.workflowDelayMeanMs;
   const pct = (x: number) => `${Math.round(x * 100)}%`;
 
+  const [onEvents, lost] = [find(deployments, 'sfn-deploy-events', longest), find(deployments, 'sfn-deploy-events-lost', longest)];
+  const cfnCalls = Object.entries(onEvents.exact.workflowCalls).filter(([op]) => !/^(GetObject|PutObject)/.test(op))
+    .reduce((n, [, c]) => n + c, 0);
+  const e = TARGETS.eventsLongUpdate;
+  const eventsOk = onEvents.exact.transitions <= e.transitions && onEvents.exact.taskInvocations <= e.taskInvocations
+    && cfnCalls <= e.cloudFormationCalls && onEvents.workflowDelayMaxMs <= e.delaySeconds * 1000;
+  const lostOk = lost.workflowDelayMaxMs <= STACK_EVENTS.safetyPollSeconds * 1000;
   return [
+    `- On stack events, a ${longest}-minute update with every event delivered costs at most ${e.transitions} state transitions, ` +
+      `${e.taskInvocations} task Lambda invocations and ${e.cloudFormationCalls} CloudFormation calls, and the execution ends within ` +
+      `${e.delaySeconds} s of the final event: ${onEvents.exact.transitions} transitions, ${onEvents.exact.taskInvocations} invocations ` +
+      `(and ${onEvents.exact.eventHandlerInvocations} of the event handler), ${cfnCalls} CloudFormation calls, ` +
+      `${seconds(onEvents.workflowDelayMaxMs)} at most after the stack (${seconds(EVENT_LATENCY_MS)} of it the assumed event latency). ` +
+      `${mark(eventsOk)}`,
+    `- With every event lost, it still ends, within the safety poll (${STACK_EVENTS.safetyPollSeconds / 60} minutes): ` +
+      `${seconds(lost.workflowDelayMeanMs)} mean, ${seconds(lost.workflowDelayMaxMs)} max after the stack. ${mark(lostOk)}`,
     `- Functions and state machines do not grow with the number of actions, units or stacks: ${functions.join(', ')} Lambda functions and ` +
       `${machines.join(', ')} state machines for ${ours.map((s) => `${s.stacks} ${s.stacks === 1 ? 'stack' : 'stacks'} in ` +
         `${s.actions} ${s.actions === 1 ? 'action' : 'actions'}`).join(', ')} (one action per stack, or units of ${STACKS_PER_UNIT}). ${mark(constant)}`,
