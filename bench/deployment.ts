@@ -104,6 +104,8 @@ export interface DeploymentRun {
   readonly pipelineCalls: CallCounts;
   /** The Wait during which the stack completed: the poll interval at that point. */
   readonly pollIntervalAtCompletionMs: number;
+  /** When each CloudFormation describe call was made, milliseconds after the job started. */
+  readonly describeCallTimes: number[];
 }
 
 interface Workflow {
@@ -232,6 +234,7 @@ export async function measureDeployment(
     triggerInvocations,
     pipelineCalls: callCounts(sfn.mock, codepipeline.mock),
     pollIntervalAtCompletionMs: pollIntervalAt(run, stackCompletedAt),
+    describeCallTimes: cloudformation.calls.filter((c) => c.op.startsWith('Describe')).map((c) => (c.at ?? T0) - T0),
   };
 }
 
@@ -299,4 +302,64 @@ export async function measureDeployments(): Promise<DeploymentSummary[]> {
     }
   }
   return summaries;
+}
+
+/** Concurrent deployments in one account: how many CloudFormation describe calls per second they make together. */
+export interface ConcurrencySummary {
+  readonly design: DeploymentDesign;
+  readonly deployments: number;
+  /** The deployments start at random times over this window (a fixed seed). */
+  readonly startWindowMinutes: number;
+  readonly updateMinutes: number;
+  readonly peakCallsPerSecond: number;
+  /** Over the time at least one deployment runs. */
+  readonly meanCallsPerSecond: number;
+  readonly totalCalls: number;
+}
+
+export const CONCURRENT_DEPLOYMENTS = 100;
+export const CONCURRENT_START_WINDOW_MINUTES = 10;
+
+/**
+ * 100 deployments of a 60-minute update, starting at random times over 10 minutes: each makes its describe calls
+ * (DescribeStacks, DescribeChangeSet, DescribeStackEvents) at the times one deployment's measured run made them;
+ * summed per second of the virtual clock.
+ */
+export function simulateConcurrency(deployments: DeploymentSummary[]): ConcurrencySummary[] {
+  const updateMinutes = Math.max(...UPDATE_MINUTES);
+  return (['sfn-deploy-events', 'sfn-deploy-action', 'seed'] as const).map((design) => {
+    const run = deployments.find((d) => d.design === design && d.updateMinutes === updateMinutes)!.exact;
+    const random = mulberry32(20261130);
+    const perSecond = new Map<number, number>();
+    let end = 0;
+    for (let i = 0; i < CONCURRENT_DEPLOYMENTS; i++) {
+      const start = Math.floor(random() * CONCURRENT_START_WINDOW_MINUTES * 60_000);
+      for (const t of run.describeCallTimes) {
+        const second = Math.floor((start + t) / 1000);
+        perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+        end = Math.max(end, second);
+      }
+    }
+    const total = [...perSecond.values()].reduce((a, b) => a + b, 0);
+    return {
+      design,
+      deployments: CONCURRENT_DEPLOYMENTS,
+      startWindowMinutes: CONCURRENT_START_WINDOW_MINUTES,
+      updateMinutes,
+      peakCallsPerSecond: Math.max(...perSecond.values()),
+      meanCallsPerSecond: total / (end + 1),
+      totalCalls: total,
+    };
+  });
+}
+
+/** A small seeded PRNG (mulberry32): the same start times in every run. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

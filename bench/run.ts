@@ -9,11 +9,11 @@ import * as path from 'path';
 import { STACKS_PER_STAGE, STACKS_PER_UNIT } from './apps';
 import { LOAD_RUNS, checkBundles, measureBundles } from './bundles';
 import {
-  ACTION_TIMEOUT, CHANGE_SET_SECONDS, CODEPIPELINE_CONTINUATION_SECONDS, EVENT_LATENCY_MS, SWEEP_RUNS, UPDATE_MINUTES,
-  measureDeployments,
+  ACTION_TIMEOUT, CHANGE_SET_SECONDS, CODEPIPELINE_CONTINUATION_SECONDS, CONCURRENT_DEPLOYMENTS, CONCURRENT_START_WINDOW_MINUTES,
+  EVENT_LATENCY_MS, SWEEP_RUNS, UPDATE_MINUTES, measureDeployments, simulateConcurrency,
 } from './deployment';
 import type { DeploymentSummary } from './deployment';
-import { bundleTable, callsTable, deploymentTable, designName, seconds, synthTable } from './report';
+import { bundleTable, callsTable, deploymentTable, designName, seconds, synthTable, table } from './report';
 import { DESIGNS, SYNTH_RUNS, SYNTH_SIZES, measureSynth } from './synth';
 import type { SynthMeasurement } from './synth';
 import { DEFAULTS, STACK_EVENTS } from '../src/shared/contract';
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   const bundles = measureBundles();
   progress(`deploying ${UPDATE_MINUTES.join(', ')}-minute updates x 2 designs x ${SWEEP_RUNS} runs on a virtual clock ...`);
   const deployments = await measureDeployments();
+  const concurrency = simulateConcurrency(deployments);
   const elapsed = (Date.now() - started) / 1000;
 
   const cpus = os.cpus();
@@ -62,6 +63,17 @@ async function main(): Promise<void> {
     'This library beside the seed design, per stack update (the adaptive poll interval: short at first, up to a minute later):',
     '',
     ...sideBySide(deployments),
+    '',
+    `## ${CONCURRENT_DEPLOYMENTS} concurrent deployments in one account`,
+    '',
+    `${CONCURRENT_DEPLOYMENTS} deployments of a ${Math.max(...UPDATE_MINUTES)}-minute update start at random times (a fixed seed) over ` +
+      `${CONCURRENT_START_WINDOW_MINUTES} minutes; each makes CloudFormation's describe calls (DescribeStacks, DescribeChangeSet, ` +
+      'DescribeStackEvents) when one measured run made them. CloudFormation throttles per account and Region; AWS publishes no ' +
+      'per-second rate for these calls in the sources this project can read, so the table gives the load, not a verdict against a quota.',
+    '',
+    table(['Design', 'Describe calls in all', 'Peak calls per second', 'Mean calls per second (while any runs)'],
+      concurrency.map((c) => [designName(c.design), c.totalCalls, c.peakCallsPerSecond, c.meanCallsPerSecond.toFixed(2)]),
+      ['l', 'r', 'r', 'r']),
     '',
     '## Synth time and template size',
     '',

@@ -29,6 +29,8 @@ export interface CfnCall {
   readonly error?: string;
   /** For DescribeStacks: the status it returned. For DescribeChangeSet: the change set status. */
   readonly status?: string;
+  /** When it was made, on the fake's clock (epoch milliseconds). */
+  readonly at?: number;
 }
 
 /** How a stack operation (a creation, or the execution of a change set) plays out. */
@@ -169,7 +171,7 @@ export class FakeCloudFormation {
     const mock = this.mock;
     refuseUnmodelled(mock, 'FakeCloudFormation');
     const handle = (op: CfnOperation, fn: (input: any) => { output: any; status?: string }) => async (input: any) => {
-      const record = { op, input: JSON.parse(JSON.stringify(input)) };
+      const record = { op, input: JSON.parse(JSON.stringify(input)), at: this.now() };
       try {
         this.beforeCall?.(op, input);
         this.failIfInjected(op);
