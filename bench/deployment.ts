@@ -329,7 +329,7 @@ export function simulateConcurrency(deployments: DeploymentSummary[]): Concurren
   const updateMinutes = Math.max(...UPDATE_MINUTES);
   return (['sfn-deploy-events', 'sfn-deploy-action', 'seed'] as const).map((design) => {
     const run = deployments.find((d) => d.design === design && d.updateMinutes === updateMinutes)!.exact;
-    const random = mulberry32(20261130);
+    const random = seededRandom(20261130);
     const perSecond = new Map<number, number>();
     let end = 0;
     for (let i = 0; i < CONCURRENT_DEPLOYMENTS; i++) {
@@ -353,13 +353,11 @@ export function simulateConcurrency(deployments: DeploymentSummary[]): Concurren
   });
 }
 
-/** A small seeded PRNG (mulberry32): the same start times in every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
+/** A small seeded PRNG (Park and Miller's minimal standard): the same start times in every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed % 2_147_483_647;
   return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state * 16_807) % 2_147_483_647;
+    return (state - 1) / 2_147_483_646;
   };
 }
