@@ -29,7 +29,7 @@ export interface PipelineOptions {
   readonly stacks: number;
   /** The deploy action's timeout (StepFunctionsDeployAction only). */
   readonly timeout?: Duration;
-  /** The workflow wakes on the stacks' status events (DeployStateMachine `stackEvents`). */
+  /** The workflow wakes on the stacks' status events (DeployStateMachine `stackEvents`). @default - the library's default */
   readonly stackEvents?: boolean;
 }
 
@@ -55,7 +55,8 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
       })],
     }],
   });
-  const deployStateMachine = options.stackEvents ? new DeployStateMachine(stack, 'DeployWorkflow', { stackEvents: true }) : undefined;
+  const deployStateMachine = options.stackEvents !== undefined
+    ? new DeployStateMachine(stack, 'DeployWorkflow', { stackEvents: options.stackEvents }) : undefined;
   for (let first = 0; first < options.stacks; first += STACKS_PER_STAGE) {
     const actions: codepipeline.IAction[] = [];
     const last = Math.min(first + STACKS_PER_STAGE, options.stacks);

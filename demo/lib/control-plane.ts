@@ -65,7 +65,7 @@ export interface ControlPlane {
 }
 
 export async function startControlPlane(
-  definition: StateMachineDefinition, taskHandler: TaskHandler, stateMachineArn: string, clock: SleepingClock,
+  definition: StateMachineDefinition, taskHandler: TaskHandler, stateMachineArn: string, clock: SleepingClock, awaitEvent: AwaitEvent,
 ): Promise<ControlPlane> {
   const executions = new Map<string, LocalExecution>();
   const jobResults = new Map<string, JobResult[]>();
@@ -78,7 +78,7 @@ export async function startControlPlane(
     'AWSStepFunctions.StartExecution': (body) => {
       const arn = `${String(body.stateMachineArn).replace(':stateMachine:', ':execution:')}:${body.name}`;
       if (executions.has(arn)) throw apiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
-      executions.set(arn, runExecution(definition, arn, body.name, JSON.parse(body.input), taskHandler, clock));
+      executions.set(arn, runExecution(definition, arn, body.name, JSON.parse(body.input), taskHandler, clock, awaitEvent));
       return { executionArn: arn, startDate: clock.now() / 1000 };
     },
     'AWSStepFunctions.DescribeExecution': (body) => {
@@ -180,15 +180,23 @@ export async function startControlPlane(
   };
 }
 
+/**
+ * The demo's stand-in for CloudFormation's status events, which moto does not send: the stack's status as moto has
+ * it. A final status answers the wait at once, as its event would; otherwise the wait sleeps through the safety poll
+ * interval (`sleep`) and ends with States.Timeout, as a wait whose events were lost.
+ */
+export type AwaitEvent = (stackName: string, sleep: (seconds: number) => Promise<void>) => Promise<unknown>;
+
 function runExecution(
   definition: StateMachineDefinition, arn: string, name: string, input: unknown, taskHandler: TaskHandler, clock: SleepingClock,
+  awaitEvent: AwaitEvent,
 ): LocalExecution {
   const execution: Omit<LocalExecution, 'done'> = { arn, name, status: 'RUNNING', visits: [], waitedSeconds: 0 };
   // Where the execution is on the virtual clock: its start, plus every Wait it took.
   let time = clock.now();
   const done = startLocalExecution(definition, input, {
     // The context Step Functions gives the states: the execution's ARN and name.
-    context: { Execution: { Id: arn, Name: name } },
+    context: { Execution: { Id: arn, Name: name }, Task: { Token: `demo-task-token-${name}` } },
     // A Wait sleeps until the clock gets to its end.
     afterWait: async ({ seconds }) => {
       execution.waitedSeconds += seconds;
@@ -197,6 +205,14 @@ function runExecution(
     },
     // A state that waits for a task token receives Lambda's request shape, { FunctionName, Payload }.
     task: async (state, request) => {
+      // A wait on the stack's status events (DynamoDB PutItem with the task token): the demo's event source answers it.
+      if (request?.TableName && request?.Item?.pk) {
+        execution.current = state;
+        return awaitEvent(request.Item.pk.S.split('#')[0], async (seconds) => {
+          time += seconds * 1000;
+          await clock.sleepUntil(time);
+        });
+      }
       const event = request?.Payload ?? request;
       // Step Functions' history shows the Task state being run, with its input, while its function runs.
       execution.current = state;

@@ -19,6 +19,7 @@ import { startMoto } from './moto';
 import { lambdaJobEvent } from './pipeline-job';
 import { CODEPIPELINE_REINVOCATION_SECONDS, SleepingClock } from './virtual-time';
 import { readDefinition, renderPicture } from '../../src/picture';
+import { STACK_EVENTS } from '../../src/shared/contract';
 import { DEMO_STACK, DEMO_UNIT, synthesizeDemoApp } from '../app';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -27,6 +28,8 @@ export const ASSETS = {
   task: path.join(ROOT, 'assets', 'workflow', 'deploy-task.lambda', 'index.js'),
 };
 const ARTIFACT_BUCKET = 'demo-pipeline-artifacts';
+/** moto takes any credentials; these are the demo's own. */
+const MOTO_CREDENTIALS = { accessKeyId: 'demo-access-key', secretAccessKey: 'demo-secret-key' };
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_ENV.region}:${LOCAL_ENV.account}:stateMachine:demo-deploy`;
 const TRIGGER_FUNCTION_NAME = 'demo-trigger';
 const STACK_NAME = `${DEMO_STACK.environmentName}-${DEMO_STACK.stackName}`;
@@ -130,7 +133,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
     let taskHandler: (event: unknown) => Promise<unknown> = async () => { throw new Error('not loaded'); };
     // CodePipeline's and Step Functions' time: virtual, from the demo's start (see lib/virtual-time.ts).
     const clock = new SleepingClock(Date.now());
-    controlPlane = await startControlPlane(definition, (event) => taskHandler(event), STATE_MACHINE_ARN, clock);
+    const cloudformationForEvents = new CloudFormationClient({ endpoint: moto.endpoint, region: LOCAL_ENV.region, credentials: MOTO_CREDENTIALS });
+    controlPlane = await startControlPlane(definition, (event) => taskHandler(event), STATE_MACHINE_ARN, clock, async (stackName, sleep) => {
+      const status = (await cloudformationForEvents.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0]?.StackStatus ?? '';
+      if (!status.endsWith('_IN_PROGRESS')) return { stackName, status };
+      await sleep(STACK_EVENTS.safetyPollSeconds);
+      throw Object.assign(new Error('no stack status event within the safety poll interval'), { name: 'States.Timeout' });
+    });
     Object.assign(process.env, {
       AWS_REGION: LOCAL_ENV.region,
       AWS_ACCESS_KEY_ID: 'demo-access-key',

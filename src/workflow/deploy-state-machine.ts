@@ -44,8 +44,8 @@ export interface DeployStateMachineProps {
   /**
    * Wake waiting deployments on CloudFormation's stack status events (an EventBridge rule on the deployed stacks, a
    * small function and a DynamoDB table of waits), with a safety poll every 15 minutes in case an event is lost.
-   * Without, every wait polls the stack, as a cross-account deployment always does. A preview: not the default yet.
-   * @default false
+   * Set false to poll the stack instead, as a cross-account deployment always does.
+   * @default true
    */
   readonly stackEvents?: boolean;
 }
@@ -73,9 +73,9 @@ export class DeployStateMachine extends Construct {
   public readonly taskFunction: lambda.Function;
   /** The function CodePipeline invokes: it starts executions and reports their result to the job. */
   public readonly triggerFunction: lambda.Function;
-  /** Where a wait for a stack operation leaves its task token for the stack's status events (with `stackEvents`). */
+  /** Where a wait for a stack operation leaves its task token for the stack's status events (unless `stackEvents` is false). */
   public readonly waitTable?: dynamodb.Table;
-  /** The EventBridge rule on the deployed stacks' status events (with `stackEvents`). */
+  /** The EventBridge rule on the deployed stacks' status events (unless `stackEvents` is false). */
   public readonly stackEventRule?: events.Rule;
 
   private readonly grants: DeploymentGrant[] = [];
@@ -111,7 +111,7 @@ export class DeployStateMachine extends Construct {
     });
 
     // Where a wait for a stack operation leaves its task token for the stack's status events; records expire.
-    this.waitTable = props.stackEvents ? new dynamodb.Table(this, 'StackWaits', {
+    this.waitTable = props.stackEvents !== false ? new dynamodb.Table(this, 'StackWaits', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expiresAt',

@@ -15,7 +15,7 @@ describe('one deploy workflow per stack', () => {
     const t = Template.fromStack(stack);
 
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 2);
+    t.resourceCountIs('AWS::Lambda::Function', 3);
     expect(new Set([a, b, c].map((x) => x.stateMachine))).toEqual(new Set([a.stateMachine]));
     expect(new Set([a, b, c].map((x) => x.triggerFunction))).toEqual(new Set([a.triggerFunction]));
     expect(new Set([a, b, c].map((x) => x.taskFunction))).toEqual(new Set([a.taskFunction]));
@@ -42,7 +42,7 @@ describe('one deploy workflow per stack', () => {
     const t = Template.fromStack(stack);
 
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 2);
+    t.resourceCountIs('AWS::Lambda::Function', 3);
     expect(pipelineActions(t).filter((x) => x.stage.startsWith('Deploy'))).toHaveLength(20);
 
     // The shared task function may deploy each of the twenty stacks, and no other.
@@ -69,7 +69,7 @@ describe('one deploy workflow per stack', () => {
     expect(action.taskFunction).toBe(workflow.taskFunction);
     expect(stack.node.tryFindChild('StepFunctionsDeployWorkflow')).toBeUndefined();
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 2);
+    t.resourceCountIs('AWS::Lambda::Function', 3);
     t.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'shared-deployer' });
     expect(pipelineActions(t).find((x) => x.action.Name === 'Deploy')!.action.Configuration.FunctionName)
       .toEqual({ Ref: logicalIdOf(workflow.triggerFunction) });
@@ -89,7 +89,7 @@ describe('one deploy workflow per stack', () => {
     const t = Template.fromStack(stack);
 
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
-    t.resourceCountIs('AWS::Lambda::Function', 4);
+    t.resourceCountIs('AWS::Lambda::Function', 6);
   });
 
   test('DeployStateMachine.of() returns the same workflow for every construct of a stack', () => {
@@ -100,7 +100,7 @@ describe('one deploy workflow per stack', () => {
     expect(DeployStateMachine.of(action)).toBe(action.deployStateMachine);
   });
 
-  test('both functions run on nodejs22.x', () => {
+  test('the three functions run on nodejs22.x', () => {
     const stack = newStack();
     const { pipeline, source } = newPipeline(stack);
     const action = new StepFunctionsDeployAction(stack, 'Deploy', basicProps(source));
@@ -108,7 +108,9 @@ describe('one deploy workflow per stack', () => {
     const t = Template.fromStack(stack);
 
     const functions = t.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions).sort()).toEqual([logicalIdOf(action.taskFunction), logicalIdOf(action.triggerFunction)].sort());
+    const eventFunction = action.deployStateMachine.node.findChild('StackEventFunction');
+    expect(Object.keys(functions).sort())
+      .toEqual([logicalIdOf(action.taskFunction), logicalIdOf(action.triggerFunction), logicalIdOf(eventFunction)].sort());
     for (const [id, fn] of Object.entries(functions)) {
       expect({ id, runtime: fn.Properties.Runtime, handler: fn.Properties.Handler }).toEqual({ id, runtime: 'nodejs22.x', handler: 'index.handler' });
     }

@@ -61,7 +61,7 @@ test('GIVEN stackEvents WHEN synthesized THEN the handler may update the wait re
   expect(userParametersOf(template, 'Deploy').config).toMatchObject({ stackEvents: true });
 });
 
-test('GIVEN the default workflow WHEN synthesized THEN no table, rule or handler: every wait polls', () => {
+test('GIVEN stackEvents false WHEN synthesized THEN no table, rule or handler: every wait polls', () => {
   const { template } = withEvents(false);
   template.resourceCountIs('AWS::DynamoDB::Table', 0);
   template.resourceCountIs('AWS::Events::Rule', 0);

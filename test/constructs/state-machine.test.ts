@@ -15,6 +15,11 @@ function statesOfType(definition: any, type: string): Array<[string, any]> {
   return allStates(definition).filter(([, s]) => s.Type === type);
 }
 
+/** A state by name, those inside the unit's review Map included. */
+function findState(name: string): any {
+  return allStates(definitionOf(singleAction().template()).definition).find(([n]) => n === name)?.[1];
+}
+
 /** The states that run inside a Map iteration, whose errors end the iteration and are caught by the Map. */
 function insideMaps(definition: any): string[] {
   return Object.values(definition.States as Record<string, any>).filter((s) => s.Type === 'Map')
@@ -38,9 +43,7 @@ describe('the deploy state machine definition', () => {
   });
 
   test('has the blog-like state names, every one of them, starting by reading the template', () => {
-    // Without stackEvents, the states that wait on events are left out (test/constructs/stack-events.test.ts has them).
-    expect(allStates(definition).map(([name]) => name).sort())
-      .toEqual(Object.values(STATE_NAMES).filter((name) => !EVENT_WAIT_STATES.includes(name)).sort());
+    expect(allStates(definition).map(([name]) => name).sort()).toEqual(Object.values(STATE_NAMES).sort());
     expect(definition.StartAt).toBe(STATE_NAMES.confirmJob);
     for (const name of ['Create Stack', 'Create Change Set', 'Inspect Change Set Changes', 'Safe to Update Infra?',
       'Execute Change Set', 'Delete Unsafe Change Set', 'Deployment Rejected', 'Deployment Succeeded']) {
@@ -49,9 +52,9 @@ describe('the deploy state machine definition', () => {
   });
 
   test('every Task calls the task function, retries Lambda service errors, throttling and TransientAwsError, and has a timeout', () => {
-    // (the state that waits for a person is checked on its own below)
+    // (the states that wait for a person, and those that wait on stack events, are checked on their own)
     const approvals: string[] = [STATE_NAMES.waitForApproval, STATE_NAMES.waitForUnitApproval];
-    const taskStates = statesOfType(definition, 'Task').filter(([name]) => !approvals.includes(name));
+    const taskStates = statesOfType(definition, 'Task').filter(([name]) => !approvals.includes(name) && !EVENT_WAIT_STATES.includes(name));
     const mapped = insideMaps(definition);
     expect(taskStates.length).toBeGreaterThanOrEqual(10);
     for (const [name, state] of taskStates) {
@@ -86,9 +89,24 @@ describe('the deploy state machine definition', () => {
     }
   });
 
+  test('each wait on stack events puts its task token in the wait table, reads the stack after it (event, safety poll or an end recorded first), and polls if it fails', () => {
+    const awaits = statesOfType(definition, 'Task').filter(([name]) => EVENT_WAIT_STATES.includes(name));
+    expect(awaits).toHaveLength(5);
+    for (const [name, state] of awaits) {
+      expect({ name, resource: state.Resource }).toEqual({ name, resource: expect.stringMatching(/:states:::aws-sdk:dynamodb:putItem\.waitForTaskToken$/) });
+      expect(state.Parameters.ConditionExpression).toBe('attribute_not_exists(finalStatus)');
+      expect(state.Parameters.Item.taskToken).toEqual({ 'S.$': '$$.Task.Token' });
+      expect(state.TimeoutSeconds).toBe(900);
+      const poll = state.Next;
+      expect({ name, poll: definition.States[poll]?.Parameters?.task ?? findState(poll)?.Parameters?.task }).toEqual({ name, poll: 'pollStack' });
+      expect(state.Catch.map((c: any) => [c.ErrorEquals, c.Next === poll ? 'poll' : findState(c.Next)?.Type]))
+        .toEqual([[['States.Timeout', 'DynamoDB.ConditionalCheckFailedException'], 'poll'], [['States.ALL'], 'Wait']]);
+    }
+  });
+
   test('the Lambda retries do not swallow the handler\'s own errors (no States.ALL / States.TaskFailed retry)', () => {
     for (const [name, state] of statesOfType(definition, 'Task')) {
-      const retried: string[] = state.Retry.flatMap((r: any) => r.ErrorEquals);
+      const retried: string[] = (state.Retry ?? []).flatMap((r: any) => r.ErrorEquals);
       expect({ name, broad: retried.filter((e) => e === 'States.ALL' || e === 'States.TaskFailed') }).toEqual({ name, broad: [] });
     }
   });
@@ -192,7 +210,7 @@ describe('DeployStateMachine props', () => {
       }),
     });
     // the given log group for the state machine, and one per function (they need no managed policy)
-    t.resourceCountIs('AWS::Logs::LogGroup', 3);
+    t.resourceCountIs('AWS::Logs::LogGroup', 4);
     expect(definitionOf(t).definition.TimeoutSeconds).toBe(6 * 3600);
   });
 

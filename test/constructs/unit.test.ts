@@ -61,7 +61,7 @@ describe('a unit of stacks', () => {
       JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('cloudformation.amazonaws.com'))).toHaveLength(1);
   });
 
-  test('GIVEN units of 5 stacks in two actions WHEN synthesized THEN there is still one state machine and two functions', () => {
+  test('GIVEN units of 5 stacks in two actions WHEN synthesized THEN there is still one state machine and three functions', () => {
     const stack = newStack();
     const { pipeline, source } = newPipeline(stack);
     const stage = pipeline.addStage({ stageName: 'Deploy' });
@@ -71,7 +71,7 @@ describe('a unit of stacks', () => {
     }
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::Lambda::Function', 3);
   });
 
   test('GIVEN 20 stacks with CDK\'s template file names WHEN synthesized THEN their configuration fits UserParameters; 20 with paths of their own do not, and the error says so', () => {

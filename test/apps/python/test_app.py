@@ -82,8 +82,8 @@ def test_one_state_machine(template):
     assert any("ChangeSet" in name.replace(" ", "") for name in states), list(states)
 
 
-def test_two_nodejs22_functions(template):
-    template.resource_count_is("AWS::Lambda::Function", 2)
+def test_three_nodejs22_functions(template):
+    template.resource_count_is("AWS::Lambda::Function", 3)
     functions = template.find_resources("AWS::Lambda::Function")
     for fn in functions.values():
         assert fn["Properties"]["Runtime"] == "nodejs22.x"
@@ -91,6 +91,7 @@ def test_two_nodejs22_functions(template):
     descriptions = sorted(fn["Properties"]["Description"] for fn in functions.values())
     assert any("starts the deploy workflow" in d for d in descriptions), descriptions
     assert any("deploy workflow's tasks" in d for d in descriptions), descriptions
+    assert any("status events" in d for d in descriptions), descriptions
 
 
 def test_pipeline_lambda_action_invokes_the_trigger_function(template):
@@ -428,22 +429,28 @@ def test_a_unit_refuses_a_later_dependency_from_python():
         ])
 
 
-def test_waking_on_stack_events_from_python():
-    # The README's Python spelling: DeployStateMachine(stack_events=True), then deploy_state_machine=workflow.
+def test_polling_instead_of_stack_events_from_python():
+    # The README's Python spelling: DeployStateMachine(stack_events=False), then deploy_state_machine=polling.
     app = App()
-    stack = Stack(app, "EventsStack", env={"account": "111111111111", "region": "eu-west-1"})
+    stack = Stack(app, "PollingStack", env={"account": "111111111111", "region": "eu-west-1"})
     source = codepipeline.Artifact("Source")
-    workflow = lib.DeployStateMachine(stack, "DeployWorkflow", stack_events=True)
+    polling = lib.DeployStateMachine(stack, "PollingWorkflow", stack_events=False)
     action = StepFunctionsDeployAction(stack, "DeployApp", input=source, stack_name="app",
-                                       template_path="app.template.json", deploy_state_machine=workflow)
+                                       template_path="app.template.json", deploy_state_machine=polling)
     codepipeline.Pipeline(stack, "Pipeline", stages=[
         codepipeline.StageProps(stage_name="Source", actions=[cpactions.S3SourceAction(
             action_name="Source", bucket=s3.Bucket(stack, "Bucket", versioned=True), bucket_key="source.zip", output=source)]),
         codepipeline.StageProps(stage_name="Deploy", actions=[action]),
     ])
     template = Template.from_stack(stack)
-    template.resource_count_is("AWS::DynamoDB::Table", 1)
-    template.resource_count_is("AWS::Events::Rule", 1)
+    template.resource_count_is("AWS::DynamoDB::Table", 0)
+    template.resource_count_is("AWS::Events::Rule", 0)
     (pipeline,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
     config = parse_json_value(pipeline["Properties"]["Stages"][1]["Actions"][0]["Configuration"]["UserParameters"])
-    assert config["stackEvents"] is True
+    assert "stackEvents" not in config
+
+
+def test_the_default_workflow_wakes_on_stack_events(template):
+    template.resource_count_is("AWS::DynamoDB::Table", 1)
+    template.resource_count_is("AWS::Events::Rule", 1)
+    assert user_parameters(template)["stackEvents"] is True

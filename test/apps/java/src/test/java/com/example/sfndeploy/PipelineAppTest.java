@@ -120,8 +120,8 @@ class PipelineAppTest {
     }
 
     @Test
-    void twoNodejs22Functions() {
-        template.resourceCountIs("AWS::Lambda::Function", 2);
+    void threeNodejs22Functions() {
+        template.resourceCountIs("AWS::Lambda::Function", 3);
         Map<String, Map<String, Object>> functions = template.findResources("AWS::Lambda::Function");
         for (Map<String, Object> fn : functions.values()) {
             assertEquals("nodejs22.x", map(fn.get("Properties")).get("Runtime"));
@@ -131,6 +131,7 @@ class PipelineAppTest {
                 .map(fn -> (String) map(fn.get("Properties")).get("Description")).collect(Collectors.toList());
         assertTrue(descriptions.stream().anyMatch(d -> d.contains("starts the deploy workflow")), descriptions.toString());
         assertTrue(descriptions.stream().anyMatch(d -> d.contains("deploy workflow's tasks")), descriptions.toString());
+        assertTrue(descriptions.stream().anyMatch(d -> d.contains("status events")), descriptions.toString());
     }
 
     @Test
