@@ -149,10 +149,10 @@ check('exactly 1 AWS::StepFunctions::StateMachine', () => {
   assert(n === 1, `found ${n}`);
 });
 const functions = ofType('AWS::Lambda::Function');
-check('exactly 2 AWS::Lambda::Function', () => {
-  assert(functions.length === 2, `found ${functions.length}: ${functions.map(([id]) => id).join(', ')}`);
+check('exactly 3 AWS::Lambda::Function (trigger, task, stack events)', () => {
+  assert(functions.length === 3, `found ${functions.length}: ${functions.map(([id]) => id).join(', ')}`);
 });
-check('both functions run nodejs22.x with handler index.handler', () => {
+check('the functions run nodejs22.x with handler index.handler', () => {
   for (const [id, fn] of functions) {
     assert(fn.Properties.Runtime === 'nodejs22.x', `${id} runs ${fn.Properties.Runtime}`);
     assert(fn.Properties.Handler === 'index.handler', `${id} handler is ${fn.Properties.Handler}`);
@@ -167,7 +167,7 @@ check('three Lambda invoke actions, all on the same trigger function', () => {
   const targets = new Set(invokes.map((a) => JSON.stringify(a.Configuration.FunctionName)));
   assert(targets.size === 1, `they invoke ${[...targets].join(', ')}`);
   const target = JSON.parse([...targets][0]).Ref;
-  assert(functions.some(([id]) => id === target), `the trigger ${target} is not one of the two functions`);
+  assert(functions.some(([id]) => id === target), `the trigger ${target} is not one of the functions`);
   return invokes.map((a) => a.Name).join(', ');
 });
 check('UserParameters name each stack and template', () => {
@@ -195,9 +195,9 @@ check('each function\'s asset directory in cdk.out holds a syntactically valid i
   }
   return found.join(', ');
 });
-check('the two functions have different code (trigger and task)', () => {
+check('the three functions have different code (trigger, task, stack events)', () => {
   const keys = new Set(functions.map(([, fn]) => fn.Properties.Code.S3Key));
-  assert(keys.size === 2, 'both functions point at the same asset');
+  assert(keys.size === 3, `the functions point at ${keys.size} assets`);
 });
 
 check('the package\'s CLI (bin cdk-sfn-deploy) checks a change set: a Remove is denied, exit code 1', () => {
