@@ -324,8 +324,9 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     ...(config.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
     ...(config.revertDrift ? { revertDrift: true } : {}),
     ...(config.report ? { report: true } : {}),
-    // Events of another account's stacks do not reach this account's rule: a cross-account deployment polls.
-    ...(config.stackEvents && !config.assumeRoleArn ? { stackEvents: true } : {}),
+    // Events of another account's stacks do not reach this account's rule: a cross-account deployment polls. Always
+    // written: a Choice state's condition on a path that is not there fails the execution in Step Functions.
+    stackEvents: config.stackEvents === true && !config.assumeRoleArn,
     ...(head ? { ...unitHead(head), unit } : {}),
   };
 }

@@ -187,7 +187,7 @@ describe('other stack operations on events', () => {
       deploymentRole: importedRole('arn:aws:iam::222222222222:role/cfn-service'),
     }, { stackEvents: true });
     expect(JSON.parse(crossAccount.userParameters)).not.toHaveProperty('stackEvents');
-    expect(deploymentFor(undefined, crossAccount)).not.toHaveProperty('stackEvents');
+    expect(deploymentFor(undefined, crossAccount)).toHaveProperty('stackEvents', false);
     expect(JSON.parse(withEvents.userParameters)).toHaveProperty('stackEvents', true);
   });
 });

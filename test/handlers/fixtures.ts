@@ -28,6 +28,7 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     startedAt: T0,
     deadline: T0 + 60 * 60_000,
     jobId: 'job-1',
+    stackEvents: false,
     ...overrides,
   };
 }
