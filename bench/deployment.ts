@@ -249,8 +249,8 @@ function seedInputOf(deployment: Deployment): SeedInput {
     environmentName: ENVIRONMENT,
     stackName: deployment.stackName.slice(ENVIRONMENT.length + 1),
     templatePath: deployment.templatePath,
-    revisionS3Bucket: deployment.artifact.bucket,
-    revisionS3Key: deployment.artifact.key,
+    revisionS3Bucket: deployment.artifact!.bucket,
+    revisionS3Key: deployment.artifact!.key,
   };
 }
 

@@ -7,12 +7,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { PolicyBinding, StrategyBinding } from '../policy/binding';
+import { bindSafety, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
 import { MAX_UNIT_STACKS, unitOrderProblems } from '../shared/config';
-import { CONFIG_VERSION, DEFAULTS, LIMITS, STAGING_PREFIX, defaultTemplatePath } from '../shared/contract';
+import { CONFIG_VERSION, STAGING_PREFIX, defaultTemplatePath } from '../shared/contract';
 import type { ActionConfig, UnitStackConfig } from '../shared/contract';
 import { STACK_NAME, artifactPathProblem, fullStackName } from '../shared/naming';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
@@ -328,13 +328,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     }
     this.deploymentRole = props.deploymentRole ?? this.createdDeploymentRole!;
 
-    const policy = (props.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges())._bind(this, this.taskFunction);
-    const strategy = props.onUnsafeChange?._bind(this, this.taskFunction, timeoutSecondsOf(props));
-    // An object that only looks like a policy or a strategy gives no document: it is refused, not read as the default.
-    if (!policy?.document?.type || (strategy && !strategy.document?.type)) {
-      throw new Error('StepFunctionsDeployAction: safetyPolicy and onUnsafeChange must come from SafetyPolicy and UnsafeChangeAction\'s static methods');
-    }
-    if (strategy) checkStrategy(policy, strategy, props);
+    const { policy, strategy } = bindSafety('StepFunctionsDeployAction', this, this.taskFunction, props);
     if (props.stacks && strategy?.newStacks) {
       throw new Error('StepFunctionsDeployAction: UnsafeChangeAction.deployToNewStack() is not available with stacks: a unit is refused or ' +
         'approved as a whole; use UnsafeChangeAction.fail() or requireApproval()');
@@ -351,8 +345,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       // Written even when it is the default: what the action was synthesized with is what it deploys with.
       policy: policy.document,
       ...(strategy ? { onUnsafe: strategy.document } : {}),
-      ...(props.pollInterval ? { pollIntervalSeconds: props.pollInterval.toSeconds() } : {}),
-      ...(props.timeout ? { timeoutMinutes: props.timeout.toMinutes() } : {}),
+      ...timingConfig(props),
       ...(props.inputFileBucket ? { s3Bucket: props.inputFileBucket.bucketName, stateMachineFile: props.inputFileKey } : {}),
       ...(props.includeNestedStacks === false ? { includeNestedStacks: false } : {}),
       ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
@@ -361,7 +354,10 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       // Events of a target account's stacks never reach the workflow's rule: such a deployment polls.
       ...(this.deployStateMachine.stackEventRule && !props.targetAccountRole ? { stackEvents: true } : {}),
     } as ActionConfig;
-    checkUserParametersLength(config);
+    checkUserParametersLength('StepFunctionsDeployAction', config, props.stacks
+      ? 'give the stacks CDK\'s template file names (<stackName>.template.json), which take only the stack\'s name, move ' +
+        'parameters and tags into template configuration files in the artifact, or split the unit'
+      : 'move parameters, tags or rules into an S3 input file (inputFileBucket + inputFileKey) or a template configuration file in the artifact');
 
     this.inner = new cpactions.LambdaInvokeAction({
       actionName: props.actionName ?? id,
@@ -472,11 +468,6 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   }
 }
 
-/** The action's timeout in seconds (the default when not given, or when it is a token). */
-function timeoutSecondsOf(props: StepFunctionsDeployActionProps): number {
-  return props.timeout && !props.timeout.isUnresolved() ? props.timeout.toSeconds() : DEFAULTS.timeoutMinutes * 60;
-}
-
 function capabilitiesOf(stack: { capabilities?: CfnCapabilities[] }): string[] {
   return (stack.capabilities ?? []).filter((c) => c !== CfnCapabilities.NONE);
 }
@@ -525,18 +516,7 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
   if (!!props.inputFileBucket !== !!props.inputFileKey) {
     throw new Error(`${where}: give inputFileBucket and inputFileKey together`);
   }
-  if (props.pollInterval && !props.pollInterval.isUnresolved()) {
-    const seconds = props.pollInterval.toMilliseconds() / 1000;
-    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
-      throw new Error(`${where}: pollInterval must be a whole number of seconds from 1 to 300, not ${seconds}`);
-    }
-  }
-  if (props.timeout && !props.timeout.isUnresolved()) {
-    const minutes = props.timeout.toMinutes({ integral: false });
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > DEFAULTS.maxTimeoutMinutes) {
-      throw new Error(`${where}: timeout must be a whole number of minutes from 1 to ${DEFAULTS.maxTimeoutMinutes} (CodePipeline allows a Lambda action 24 hours), not ${minutes}`);
-    }
-  }
+  validateTiming(where, props);
 }
 
 /** A stack's name and paths. */
@@ -572,36 +552,4 @@ function validateUnit(props: StepFunctionsDeployActionProps): void {
   });
   const [problem] = unitOrderProblems(stacks);
   if (problem) throw new Error(`${where}: ${problem}`);
-}
-
-/** A strategy that asks a person needs a policy that can ask, and a wait that ends before the action's deadline. */
-function checkStrategy(policy: PolicyBinding, strategy: StrategyBinding, props: StepFunctionsDeployActionProps): void {
-  const where = 'StepFunctionsDeployAction';
-  const approvalSeconds = strategy.approvalTimeoutSeconds;
-  if (approvalSeconds === undefined) return;
-  if (!policy.canRequireApproval) {
-    throw new Error(`${where}: onUnsafeChange requireApproval() needs a policy that can ask for approval: ` +
-      'rules with RuleVerdict.REQUIRE_APPROVAL, SafetyPolicy.fromFunction(), or SafetyPolicy.denyDestructiveChanges() ' +
-      'with destructiveChangeVerdict or permissionBroadeningVerdict RuleVerdict.REQUIRE_APPROVAL');
-  }
-  if (!Token.isUnresolved(approvalSeconds) && approvalSeconds > timeoutSecondsOf(props)) {
-    throw new Error(`${where}: the approval timeout (${approvalSeconds / 60} minutes) is longer than the action's timeout ` +
-      `(${timeoutSecondsOf(props) / 60} minutes): a decision after the action's deadline could never be executed. Give ` +
-      'UnsafeChangeAction.requireApproval() a shorter timeout, or the action a longer one');
-  }
-}
-
-/** UserParameters may hold 1,000 characters; unresolved tokens (role ARNs) are counted at 128. */
-function checkUserParametersLength(config: ActionConfig): void {
-  const estimate = JSON.stringify(config, (_key, value) =>
-    typeof value === 'string' && Token.isUnresolved(value) ? 'x'.repeat(128) : value);
-  if (estimate.length > LIMITS.userParameters) {
-    const remedy = config.stacks
-      ? 'give the stacks CDK\'s template file names (<stackName>.template.json), which take only the stack\'s name, move ' +
-        'parameters and tags into template configuration files in the artifact, or split the unit'
-      : 'move parameters, tags or rules into an S3 input file (inputFileBucket + inputFileKey) or a template configuration file in the artifact';
-    throw new Error(
-      `StepFunctionsDeployAction: the action's configuration needs about ${estimate.length} characters, over CodePipeline's ` +
-      `${LIMITS.userParameters} for UserParameters; ${remedy}`);
-  }
 }

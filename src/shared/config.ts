@@ -30,6 +30,7 @@ const KEYS: Record<keyof ActionConfig, true> = {
   report: true,
   stackEvents: true,
   stacks: true,
+  prepared: true,
   policy: true,
   onUnsafe: true,
   pollIntervalSeconds: true,
@@ -53,6 +54,18 @@ const SEED_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
 const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'];
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/** CloudFormation's change set names: a letter, then letters, digits or hyphens, 128 characters at most. */
+const CHANGE_SET_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** The keys a stack of a review of prepared change sets may hold: its template and settings are the pipeline's. */
+const PREPARED_STACK_KEYS = ['stackName', 'assumeRoleArn', 'region'];
+
+/** Settings for creating change sets, which a review of prepared change sets does not create. */
+const NOT_FOR_PREPARED = ['templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities', 'roleArn', 'assumeRoleArn',
+  'recreateRolledBackStack', 'revertDrift', 'includeNestedStacks', 's3Bucket', 'stateMachineFile'] as const;
 
 /** Parses UserParameters: JSON, at most 1000 characters, an object. */
 export function parseUserParameters(text: string | undefined): Record<string, unknown> {
@@ -113,6 +126,7 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
 
   let c = merged as Record<string, any>;
   if (c.v !== undefined && c.v !== CONFIG_VERSION) problems.push(`"v" is ${JSON.stringify(c.v)}; this version reads ${CONFIG_VERSION}`);
+  if (c.prepared !== undefined) problems.push(...preparedProblems(c));
   if (c.stacks !== undefined) {
     const unit = unitProblems(c);
     problems.push(...unit.problems);
@@ -132,6 +146,7 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
   }
   for (const key of ['templatePath', 'templateConfigurationPath'] as const) {
     if (c[key] === undefined && key === 'templateConfigurationPath') continue;
+    if (c[key] === undefined && c.prepared !== undefined) continue;
     const problem = typeof c[key] === 'string' ? artifactPathProblem(c[key]) : 'is missing';
     if (problem) problems.push(`"${key}" ${problem}`);
   }
@@ -184,6 +199,8 @@ const STACK_KEYS: Record<keyof UnitStackConfig, true> = {
   roleArn: true,
   dependsOn: true,
   parameterOutputs: true,
+  assumeRoleArn: true,
+  region: true,
 };
 
 /** The single-stack keys that `stacks` replaces. */
@@ -210,8 +227,13 @@ function unitProblems(c: Record<string, any>): { problems: string[]; first?: Rec
       problems.push(`${where} must be a stack name or an object with stackName`);
       return;
     }
-    const unknown = Object.keys(entry).filter((k) => !Object.prototype.hasOwnProperty.call(STACK_KEYS, k));
-    if (unknown.length > 0) problems.push(`${where} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+    const known = (k: string) => (c.prepared !== undefined ? PREPARED_STACK_KEYS.includes(k)
+      : Object.prototype.hasOwnProperty.call(STACK_KEYS, k) && !PREPARED_STACK_KEYS.slice(1).includes(k));
+    const unknown = Object.keys(entry).filter((k) => !known(k));
+    if (unknown.length > 0) {
+      problems.push(`${where} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}` +
+        (c.prepared !== undefined ? ` (a stack of prepared change sets holds only ${PREPARED_STACK_KEYS.join(', ')})` : ''));
+    }
     const name = entry.stackName;
     if (typeof name !== 'string' || !STACK_NAME.test(fullStackName(name, c.environmentName))) {
       problems.push(`${where}: stack name ${JSON.stringify(name)} is invalid: a letter, then letters, digits or hyphens, 128 characters at most`);
@@ -227,8 +249,13 @@ function unitProblems(c: Record<string, any>): { problems: string[]; first?: Rec
     if (entry.capabilities !== undefined && (!Array.isArray(entry.capabilities) || entry.capabilities.some((x) => !CAPABILITIES.includes(x)))) {
       problems.push(`${where}: "capabilities" must be a list of ${CAPABILITIES.join(', ')}`);
     }
-    if (entry.roleArn !== undefined && (typeof entry.roleArn !== 'string' || !ROLE_ARN.test(entry.roleArn))) {
-      problems.push(`${where}: "roleArn" must be an IAM role ARN`);
+    for (const key of ['roleArn', 'assumeRoleArn'] as const) {
+      if (entry[key] !== undefined && (typeof entry[key] !== 'string' || !ROLE_ARN.test(entry[key]))) {
+        problems.push(`${where}: "${key}" must be an IAM role ARN`);
+      }
+    }
+    if (entry.region !== undefined && (typeof entry.region !== 'string' || !REGION.test(entry.region))) {
+      problems.push(`${where}: "region" must be an AWS region name such as eu-west-1`);
     }
   });
   problems.push(...unitOrderProblems(entries.map((entry) => entry ?? {})));
@@ -237,6 +264,25 @@ function unitProblems(c: Record<string, any>): { problems: string[]; first?: Rec
     problems,
     ...(first ? { first: { stackName: first.stackName, templatePath: first.templatePath ?? defaultTemplatePath(String(first.stackName)) } } : {}),
   };
+}
+
+/**
+ * A review of prepared change sets: their name, a unit of stacks (each its name, and the role and region to read it
+ * with), and none of the settings for creating change sets, which the pipeline's own action made.
+ */
+function preparedProblems(c: Record<string, any>): string[] {
+  const problems: string[] = [];
+  if (typeof c.prepared !== 'string' || !CHANGE_SET_NAME.test(c.prepared)) {
+    problems.push('"prepared" must be a change set name: a letter, then letters, digits or hyphens, 128 characters at most');
+  }
+  if (c.stacks === undefined) problems.push('"prepared" needs "stacks": the stacks whose change sets are reviewed');
+  const given = NOT_FOR_PREPARED.filter((k) => c[k] !== undefined);
+  if (given.length > 0) {
+    problems.push(`"prepared" change sets were made by the pipeline: ${given.map((k) => JSON.stringify(k)).join(', ')} cannot apply ` +
+      '(a stack\'s role and region go in its own entry of "stacks")');
+  }
+  if (c.onUnsafe?.type === 'deployToNewStack') problems.push('"prepared" change sets cannot be deployed to new stacks (deployToNewStack)');
+  return problems;
 }
 
 /**
@@ -296,7 +342,7 @@ export interface JobFacts {
 
 /** The state machine input for one job. Everything in it follows from the job and the configuration. */
 export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
-  if (!job.artifact) {
+  if (!job.artifact && !config.prepared) {
     throw new ConfigurationError('the job has no input artifact in S3: give the action the artifact that holds the template');
   }
   const timeoutMinutes = config.timeoutMinutes ?? DEFAULTS.timeoutMinutes;
@@ -313,8 +359,9 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     ...(config.assumeRoleArn ? { assumeRoleArn: config.assumeRoleArn } : {}),
     policy: config.policy ?? DEFAULT_POLICY,
     onUnsafe: config.onUnsafe ?? { type: 'fail' },
-    artifact: job.artifact,
-    changeSetName: changeSetNameFor(job.id),
+    ...(job.artifact ? { artifact: job.artifact } : {}),
+    // Prepared change sets are the pipeline's, found by their name; the workflow's own are named after the job.
+    ...(config.prepared ? { changeSetName: config.prepared, prepared: true } : { changeSetName: changeSetNameFor(job.id) }),
     pollIntervalSeconds: config.pollIntervalSeconds ?? DEFAULTS.pollIntervalSeconds,
     startedAt: job.startedAt,
     deadline: job.startedAt + timeoutMinutes * 60_000,
@@ -326,7 +373,7 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     ...(config.report ? { report: true } : {}),
     // Events of another account's stacks do not reach this account's rule: a cross-account deployment polls. Always
     // written: a Choice state's condition on a path that is not there fails the execution in Step Functions.
-    stackEvents: config.stackEvents === true && !config.assumeRoleArn,
+    stackEvents: config.stackEvents === true && !config.assumeRoleArn && !config.prepared,
     ...(head ? { ...unitHead(head), unit } : {}),
   };
 }
@@ -348,6 +395,8 @@ function unitOf(config: ActionConfig): UnitStack[] {
       tags: s.tags ?? {},
       capabilities: s.capabilities ?? [],
       ...(s.roleArn ?? config.roleArn ? { roleArn: s.roleArn ?? config.roleArn } : {}),
+      ...(s.assumeRoleArn ? { assumeRoleArn: s.assumeRoleArn } : {}),
+      ...(s.region ? { region: s.region } : {}),
       dependsOn: (s.dependsOn ?? []).map(full),
       parameterOutputs,
     };
@@ -382,6 +431,8 @@ export function memberDeployment(deployment: Deployment, index: number, paramete
     tags: s.tags,
     capabilities: s.capabilities,
     ...(s.roleArn ? { roleArn: s.roleArn } : {}),
+    ...(s.assumeRoleArn ? { assumeRoleArn: s.assumeRoleArn } : {}),
+    ...(s.region ? { region: s.region } : {}),
     unitSize: unit!.length,
   };
 }

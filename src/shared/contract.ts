@@ -96,6 +96,11 @@ export interface ActionConfig {
    * `<stackName>.template.json`, CDK's name) or the stack's own settings. Instead of the single-stack keys.
    */
   readonly stacks?: (string | UnitStackConfig)[];
+  /**
+   * Review only: the name of the change sets another action prepared for `stacks` (CDK Pipelines' `PipelineChange`).
+   * They are read and judged, deleted when refused, and never executed here: the pipeline's own action executes them.
+   */
+  readonly prepared?: string;
   readonly s3Bucket?: string;
   readonly stateMachineFile?: string;
 }
@@ -113,6 +118,10 @@ export interface UnitStackConfig {
   readonly dependsOn?: string[];
   /** Parameters whose values are outputs of earlier stacks of the unit: `{ "VpcId": "network.VpcId" }`. */
   readonly parameterOutputs?: Record<string, string>;
+  /** A prepared change set's stack in another account: the role the task function assumes to read it (and delete it when refused). */
+  readonly assumeRoleArn?: string;
+  /** A prepared change set's stack in another region than the workflow's. */
+  readonly region?: string;
 }
 
 /** The template of a unit's stack given by name only: CDK's file name for the stack. */
@@ -143,7 +152,12 @@ export interface Deployment extends StackSettings {
   readonly assumeRoleArn?: string;
   readonly policy: PolicyDocument;
   readonly onUnsafe: UnsafeChangeDocument;
-  readonly artifact: ArtifactLocation;
+  /** The input artifact; a review of prepared change sets has none. */
+  readonly artifact?: ArtifactLocation;
+  /** The region of the stack's CloudFormation calls, when it is not the workflow's. */
+  readonly region?: string;
+  /** The change sets were prepared by the pipeline: review only, never execute (`changeSetName` is theirs). */
+  readonly prepared?: boolean;
   readonly changeSetName: string;
   readonly pollIntervalSeconds: number;
   /** Epoch milliseconds when the pipeline started the deployment. */
@@ -174,6 +188,10 @@ export interface Deployment extends StackSettings {
 
 /** One stack of a unit, in the state machine input. */
 export interface UnitStack extends StackSettings {
+  /** A prepared change set's stack in another account: the role to assume for it. */
+  readonly assumeRoleArn?: string;
+  /** A prepared change set's stack in another region. */
+  readonly region?: string;
   /** Full names of earlier stacks of the unit that must be deployed before this one is reviewed. */
   readonly dependsOn: string[];
   /** Parameter name to `<full stack name>.<output key>` of an earlier stack of the unit. */
@@ -325,6 +343,8 @@ export type UnitStackStatus =
   /** Reviewed in the current wave; not executed yet. */
   | 'REVIEWED'
   | 'CREATED' | 'UPDATED' | 'NO_CHANGES'
+  /** A prepared change set the review allowed: the pipeline's own action executes it. */
+  | 'ALLOWED'
   /** Its operation failed. */
   | 'FAILED'
   /** Its operation had started when an error stopped the workflow: how it ended is the stack's to tell. */

@@ -101,6 +101,8 @@ export const STATE_NAMES = {
   deleteStoppedUnitChangeSets: 'Delete Unit Change Sets After Stack Failure',
   unitStackFailed: 'Unit Stack Failed',
   unitStackReviewErrored: 'Unit Stack Review Errored',
+  preparedChangeSet: 'Prepared Change Set?',
+  preparedStackUpToDate: 'Prepared Change Set Has No Changes',
   cleanUpUnitAfterError: 'Delete Unit Change Sets After Error',
   unitErrored: 'Unit Errored',
 } as const;

@@ -4,7 +4,7 @@ import type { UnitStackStatus, UnitState, WorkflowState } from '../shared/contra
 import { truncate } from '../shared/errors';
 import { STATE_NAMES } from '../shared/state-names';
 
-export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'DEPLOYED' | 'UNKNOWN';
+export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'DEPLOYED' | 'ALLOWED' | 'UNKNOWN';
 
 /** CodePipeline's output variable names. */
 const VARIABLE_NAME = /^[A-Za-z0-9@_-]{1,128}$/;
@@ -20,7 +20,10 @@ export type WorkflowOutput = Partial<WorkflowState>;
 
 /** What the workflow's output says happened. */
 export function outcomeOf(output: WorkflowOutput): Outcome {
-  if (output.unit) return output.unit.members.some((m) => m.status === 'CREATED' || m.status === 'UPDATED') ? 'DEPLOYED' : 'NO_CHANGES';
+  if (output.unit) {
+    if (output.unit.members.some((m) => m.status === 'ALLOWED')) return 'ALLOWED';
+    return output.unit.members.some((m) => m.status === 'CREATED' || m.status === 'UPDATED') ? 'DEPLOYED' : 'NO_CHANGES';
+  }
   if (output.changeSet?.outcome === 'NO_CHANGES') return 'NO_CHANGES';
   if (output.deployment?.previousStackName) return 'DEPLOYED_TO_NEW_STACK';
   if (output.stack?.next === 'CREATE') return 'CREATED';
@@ -41,7 +44,7 @@ export function verdictOf(output: WorkflowOutput): string {
  * change set was safe, NONE if no stack had a change set to judge.
  */
 function unitVerdictOf(unit: UnitState): string {
-  const deployed = unit.members.filter((m) => m.status === 'CREATED' || m.status === 'UPDATED' || m.status === 'NO_CHANGES');
+  const deployed = unit.members.filter((m) => ['CREATED', 'UPDATED', 'NO_CHANGES', 'ALLOWED'].includes(m.status));
   if (deployed.some((m) => m.review?.inspection?.verdict === 'NEEDS_APPROVAL')) return 'APPROVED';
   return deployed.some((m) => m.review?.inspection) ? 'SAFE' : 'NONE';
 }
@@ -53,7 +56,10 @@ function unitVerdictOf(unit: UnitState): string {
 function unitSummary(unit: UnitState, link: string): string {
   const tail = ` ${link}`;
   const room = LIMITS.summary - tail.length;
-  const head = `Deployed ${unit.members.length} stacks as one unit (${unit.wave} ${unit.wave === 1 ? 'wave' : 'waves'}).`;
+  const head = unit.members.some((m) => m.status === 'ALLOWED')
+    ? `Reviewed the change sets the pipeline prepared for ${unit.members.length} ${unit.members.length === 1 ? 'stack' : 'stacks'}: ` +
+      'allowed; the pipeline\'s deploy actions execute them.'
+    : `Deployed ${unit.members.length} stacks as one unit (${unit.wave} ${unit.wave === 1 ? 'wave' : 'waves'}).`;
   const approvals = [...(unit.approvals ?? []), ...(unit.approval ? [unit.approval] : [])].filter((a) => a.approved);
   const approved = approvals.map((a) => ` Approved${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}.`).join('');
   const groups = (withCounts: boolean) => (Object.entries(UNIT_STATUS_LABELS) as [UnitStackStatus, string][]).flatMap(([status, label]) => {
@@ -88,7 +94,7 @@ function unitSummary(unit: UnitState, link: string): string {
 }
 
 const UNIT_STATUS_LABELS: Partial<Record<UnitStackStatus, string>> = {
-  UPDATED: 'Updated', CREATED: 'Created', NO_CHANGES: 'Up to date',
+  UPDATED: 'Updated', CREATED: 'Created', NO_CHANGES: 'Up to date', ALLOWED: 'Allowed',
 };
 
 /** The pipeline's summary: what changed, what was refused and why, within 2,048 characters. */
@@ -107,6 +113,7 @@ export function successSummary(output: WorkflowOutput, link: string, report?: st
     UPDATED: `Updated stack ${stackName}${counts}.${approvedBy}${approvedBy ? refused : ''}`,
     NO_CHANGES: `Stack ${stackName} is up to date: no changes to deploy.`,
     DEPLOYED: `Deployed ${stackName}.`,
+    ALLOWED: `Allowed the change set of ${stackName}.`,
     DEPLOYED_TO_NEW_STACK: `The change set for stack ${deployment?.previousStackName} was refused, so the template was deployed ` +
       `to a new stack, ${stackName} (blue/green).${refused}`,
     UNKNOWN: `Deployment of ${stackName} finished.`,

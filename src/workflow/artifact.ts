@@ -131,7 +131,7 @@ function unreadable(e: unknown, entry?: string): ConfigurationError {
 
 export async function readDeploymentFiles(s3: S3Client, deployment: Deployment): Promise<DeploymentFiles> {
   const paths = [deployment.templatePath, ...(deployment.templateConfigurationPath ? [deployment.templateConfigurationPath] : [])];
-  const files = await readArtifactFiles(s3, deployment.artifact, paths);
+  const files = await readArtifactFiles(s3, inputArtifact(deployment), paths);
   const decode = (path: string) => decodeText(files.get(path)!);
   const template = decode(deployment.templatePath);
   if (template.trim() === '') throw new ConfigurationError(`${deployment.templatePath} in the input artifact is empty`);
@@ -179,11 +179,18 @@ export async function stageTemplate(
   s3: S3Client, deployment: Deployment, template: string, region: string, urlSuffix: string,
 ): Promise<string> {
   const key = `${STAGING_PREFIX}/${deployment.stackName}/${deployment.changeSetName}.template`;
-  await s3.send(new PutObjectCommand({ Bucket: deployment.artifact.bucket, Key: key, Body: template }));
-  const path = [deployment.artifact.bucket, ...key.split('/')].map(encodeURIComponent).join('/');
+  const { bucket } = inputArtifact(deployment);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: template }));
+  const path = [bucket, ...key.split('/')].map(encodeURIComponent).join('/');
   return `https://s3.${region}.${urlSuffix}/${path}`;
 }
 
 export function byteLength(text: string): number {
   return new TextEncoder().encode(text).length;
+}
+
+/** The deployment's input artifact: a review of prepared change sets has none, and reads no template. */
+function inputArtifact(deployment: Deployment): ArtifactLocation {
+  if (!deployment.artifact) throw new ConfigurationError(`the deployment of stack ${deployment.stackName} has no input artifact to read a template from`);
+  return deployment.artifact;
 }

@@ -219,7 +219,9 @@ class DeployGraph {
 
   /**
    * One stack of a unit, inside the review Map: read its template, check the stack, create and inspect its change
-   * set; the last state keeps what the unit needs (a plan, the check, the change set, the inspection).
+   * set; the last state keeps what the unit needs (a plan, the check, the change set, the inspection). A change set
+   * the pipeline prepared is read where it is instead: no template, no change set of the workflow's own; when it
+   * holds no changes it is left for the pipeline's action, which executes it.
    */
   private unitStackReview(): sfn.IChainable {
     const S = STATE_NAMES;
@@ -242,7 +244,11 @@ class DeployGraph {
 
     read.next(check);
     waitOther.next(check);
+    // Written only as true: a condition on a path that is not there would fail the execution in Step Functions.
+    const prepared = sfn.Condition.isPresent('$.deployment.prepared');
     check.next(new sfn.Choice(this.scope, S.unitStackState)
+      .when(sfn.Condition.and(prepared, sfn.Condition.or(
+        sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), sfn.Condition.stringEquals('$.stack.next', 'CREATE'))), poll)
       .when(sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), create)
       .when(sfn.Condition.stringEquals('$.stack.next', 'CREATE'), reviewed(S.unitNewStack, 'CREATE', { stack: '$.stack', template: '$.template' }))
       .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
@@ -251,13 +257,15 @@ class DeployGraph {
     wait.next(poll);
     poll.next(new sfn.Choice(this.scope, S.unitChangeSetCreated)
       .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'READY'), inspect)
+      .when(sfn.Condition.and(prepared, sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES')),
+        reviewed(S.preparedStackUpToDate, 'NONE', { stack: '$.stack' }))
       .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'PENDING'), wait)
       .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES'), deleteEmpty)
       .otherwise(deleteFailed));
     deleteEmpty.next(reviewed(S.unitStackUpToDate, 'NONE', { stack: '$.stack' }));
     deleteFailed.next(reviewed(S.unitChangeSetFailed, 'FAILED', { stack: '$.stack', changeSet: '$.changeSet' }));
     inspect.next(reviewed(S.unitChangeSetInspected, 'EXECUTE', { stack: '$.stack', changeSet: '$.changeSet', inspection: '$.inspection' }));
-    return read;
+    return new sfn.Choice(this.scope, S.preparedChangeSet).when(prepared, check).otherwise(read);
   }
 
   /** Waits for a unit stack's operation; whether it succeeded or failed, the next state records it. */

@@ -67,6 +67,9 @@ export class DeployStateMachine extends Construct {
     return new DeployStateMachine(stack, SINGLETON_ID);
   }
 
+  /** The stacks whose prepared change sets the task function reviews in this account, with where their ARNs point. */
+  private readonly reviewedStacks: { name: string; at: (name: string) => string }[] = [];
+
   /** The state machine that runs each deployment. */
   public readonly stateMachine: sfn.StateMachine;
   /** The function behind every Task state of the state machine. */
@@ -301,6 +304,31 @@ export class DeployStateMachine extends Construct {
       }
     }
     return problems;
+  }
+
+  /**
+   * Lets the task function review the change sets a pipeline prepared for a stack of its own account (CDK
+   * Pipelines' stacks): read the stack and its change sets, its nested stacks' change sets, and delete a refused
+   * change set. It can neither create nor execute one there. All such stacks share one statement.
+   * @internal
+   */
+  public _grantReview(stackName: string, region?: string): void {
+    const stack = Stack.of(this);
+    const arn = (name: string) => stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*`, ...(region ? { region } : {}) });
+    if (this.reviewedStacks.length === 0) {
+      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'ReviewPreparedChangeSets',
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeChangeSet', 'cloudformation:DeleteChangeSet'],
+        resources: Lazy.list({ produce: () => unique(this.reviewedStacks.map(({ name, at }) => at(name))) }),
+      }));
+      // CloudFormation names nested stacks <parent>-<logical id>-<random>; their change sets are only read.
+      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'ReadPreparedNestedChangeSets',
+        actions: ['cloudformation:DescribeChangeSet'],
+        resources: Lazy.list({ produce: () => unique(this.reviewedStacks.map(({ name, at }) => at(`${name}-*`))) }),
+      }));
+    }
+    this.reviewedStacks.push({ name: stackName, at: arn });
   }
 
   /**

@@ -23,15 +23,27 @@ const sfn = new SFNClient({});
  */
 const crossAccount = new Map<string, CloudFormationClient>();
 const MAX_CROSS_ACCOUNT_CLIENTS = 16;
-export function cloudformationAs(roleArn: string, sessionName: string): CloudFormationClient {
-  const key = `${roleArn} ${sessionName}`;
+export function cloudformationAs(roleArn: string, sessionName: string, region?: string): CloudFormationClient {
+  const key = `${roleArn} ${sessionName} ${region ?? ''}`;
   let client = crossAccount.get(key);
   if (!client) {
     client = new CloudFormationClient({
+      ...(region ? { region } : {}),
       credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 900 } }),
     });
     crossAccount.set(key, client);
     if (crossAccount.size > MAX_CROSS_ACCOUNT_CLIENTS) crossAccount.delete(crossAccount.keys().next().value!);
+  }
+  return client;
+}
+
+/** A client per region other than the function's (a CDK Pipelines stage's stacks may live in another region). */
+const regional = new Map<string, CloudFormationClient>();
+export function cloudformationIn(region: string): CloudFormationClient {
+  let client = regional.get(region);
+  if (!client) {
+    client = new CloudFormationClient({ region });
+    regional.set(region, client);
   }
   return client;
 }
@@ -42,6 +54,7 @@ export async function handler(event: TaskEvent): Promise<unknown> {
   return runTask(event, {
     cloudformation,
     cloudformationAs,
+    cloudformationIn,
     s3,
     lambda,
     sns,

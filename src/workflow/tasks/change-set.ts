@@ -84,6 +84,10 @@ export async function inspectChangeSet(state: WorkflowState, deps: TaskDeps): Pr
  */
 export async function executeChangeSet(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<OperationResult> {
   const { deployment } = state;
+  if (deployment.prepared) {
+    // A review of the pipeline's change sets allows or refuses them; the pipeline's own action executes them.
+    throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was prepared by the pipeline, which executes it`);
+  }
   const approved = state.inspection?.verdict === 'NEEDS_APPROVAL' && state.approval?.approved === true;
   if (state.inspection?.verdict !== 'SAFE' && !approved) {
     // Defence in depth: the state machine only gets here when safe or approved; never execute anything else.

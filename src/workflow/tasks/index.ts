@@ -6,10 +6,11 @@ import { createChangeSet, deleteChangeSet, executeChangeSet, inspectChangeSet, p
 import { confirmJob } from './job';
 import { checkStack, createStack, deleteRolledBackStack, pollStack, readTemplate } from './stack';
 import { requestApproval, switchToNewStack } from './strategies';
+import { depsFor } from './support';
 import type { TaskDeps, TaskEvent } from './support';
 import { deleteUnitChangeSets, judgeUnit, nextUnitStack, planUnitWave } from './unit';
 import { TASKS } from '../../shared/contract';
-import type { Deployment, TaskName, WorkflowState } from '../../shared/contract';
+import type { TaskName, WorkflowState } from '../../shared/contract';
 import { ConfigurationError, classify } from '../../shared/errors';
 
 
@@ -23,18 +24,10 @@ export async function runTask(event: TaskEvent, deps: TaskDeps): Promise<unknown
   }
   if (!event.state?.deployment) throw new ConfigurationError('the task event has no state.deployment');
   try {
-    return await TASK_HANDLERS[event.task](event.state, withTargetAccount(event.state.deployment, deps), event);
+    return await TASK_HANDLERS[event.task](event.state, depsFor(event.state.deployment, deps), event);
   } catch (e) {
     throw classify(e);
   }
-}
-
-/** The deps with CloudFormation calls made as the target account's role, when the deployment names one. */
-function withTargetAccount(deployment: Deployment, deps: TaskDeps): TaskDeps {
-  if (!deployment.assumeRoleArn) return deps;
-  if (!deps.cloudformationAs) throw new Error('this task function cannot assume a role for a cross-account deployment');
-  const session = `sfn-deploy-${deployment.jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32)}`;
-  return { ...deps, cloudformation: deps.cloudformationAs(deployment.assumeRoleArn, session) };
 }
 
 const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, event: TaskEvent) => Promise<unknown>> = {

@@ -16,7 +16,9 @@ export interface TaskDeps {
    * The CloudFormation client for a role in another account (cross-account deployments): the deployment's
    * `assumeRoleArn`. Without it, such a deployment fails instead of deploying to the wrong account.
    */
-  readonly cloudformationAs?: (roleArn: string, sessionName: string) => CloudFormationClient;
+  readonly cloudformationAs?: (roleArn: string, sessionName: string, region?: string) => CloudFormationClient;
+  /** The CloudFormation client for another region than the function's, with the function's own role. */
+  readonly cloudformationIn?: (region: string) => CloudFormationClient;
   readonly s3: S3Client;
   /** Calls a policy function (SafetyPolicy.fromFunction). */
   readonly lambda?: LambdaClient;
@@ -55,6 +57,34 @@ export class DeadlinePassedError extends Error {
     super(message);
     this.name = 'DeadlinePassed';
   }
+}
+
+/**
+ * The deps with CloudFormation calls made where the deployment's stack is: as the target account's role when it
+ * names one, in its region when it names one. Without a way to do so the task fails, never calls the wrong stack.
+ */
+export function depsFor(deployment: Deployment, deps: TaskDeps): TaskDeps {
+  const { assumeRoleArn: role, region } = deployment;
+  if (role) {
+    if (!deps.cloudformationAs) throw new Error('this task function cannot assume a role for a cross-account deployment');
+    const session = `sfn-deploy-${deployment.jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32)}`;
+    return { ...deps, cloudformation: deps.cloudformationAs(role, session, region) };
+  }
+  if (region && region !== deps.region) {
+    if (!deps.cloudformationIn) throw new Error(`this task function cannot call CloudFormation in ${region}`);
+    return { ...deps, cloudformation: deps.cloudformationIn(region) };
+  }
+  return deps;
+}
+
+/**
+ * The deps for one stack of a unit, from the unit's: its own account and region (prepared change sets of CDK
+ * Pipelines' stacks may each have theirs); a unit whose own calls go elsewhere shares them with its stacks.
+ */
+export function memberDeps(member: Deployment, unit: Deployment, deps: TaskDeps): TaskDeps {
+  if (member.assumeRoleArn === unit.assumeRoleArn && member.region === unit.region) return deps;
+  if (unit.assumeRoleArn || unit.region) throw new Error(`stack ${member.stackName} is not where its unit's calls go`);
+  return depsFor(member, deps);
 }
 
 export function waitFor(deployment: Deployment, deps: TaskDeps): number {

@@ -5,6 +5,7 @@
  * unit. Only `deleteUnitChangeSets` and the wave cut in `judgeUnit` call AWS; the rest is bookkeeping.
  */
 import { deleteChangeSet, describedStatus } from './change-set';
+import { memberDeps } from './support';
 import type { TaskDeps } from './support';
 import { memberDeployment, outputReference } from '../../shared/config';
 import { APPROVAL_REJECTED, LIMITS } from '../../shared/contract';
@@ -42,6 +43,11 @@ export async function planUnitWave(state: WorkflowState): Promise<UnitState> {
       else parameters[parameter] = value;
     }
     const member = memberDeployment(deployment, i, parameters);
+    // Prepared change sets keep the pipeline's name: that is how its own action executes them.
+    if (deployment.prepared) {
+      review.push(member);
+      continue;
+    }
     // Each stack's change set has a name of its own in the unit (a change set is found by name in some tools), and
     // a later wave's too: a deleted change set's name and client token are not reused.
     review.push({ ...member, changeSetName: `${member.changeSetName}-${i + 1}${wave === 1 ? '' : `-w${wave}`}` });
@@ -66,13 +72,14 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
     throw new ConfigurationError('judgeUnit needs one review per stack of the wave');
   }
   const deploysSomething = (r: UnitReview) => r.plan === 'EXECUTE' || r.plan === 'CREATE';
-  const cut = reviews.findIndex((r, k) => r.plan === 'FAILED' && MISSING_EXPORT.test(r.changeSet?.reason ?? '')
+  // Prepared change sets are the pipeline's, in its order: none is cut from the wave (and made again here).
+  const cut = state.deployment.prepared ? -1 : reviews.findIndex((r, k) => r.plan === 'FAILED' && MISSING_EXPORT.test(r.changeSet?.reason ?? '')
     && reviews.slice(0, k).some(deploysSomething));
   const kept = cut < 0 ? reviews : reviews.slice(0, cut);
   // The stacks cut from the wave are reviewed again once the earlier ones are deployed.
   // Every change set they had is deleted (whatever their review found: one that ended on an error may have one).
   for (const [k, r] of reviews.entries()) {
-    if (cut >= 0 && k >= cut && r.plan !== 'CREATE') await deleteChangeSet({ deployment: unit.review[k] }, deps);
+    if (cut >= 0 && k >= cut && r.plan !== 'CREATE') await deleteChangeSet({ deployment: unit.review[k] }, memberDeps(unit.review[k], state.deployment, deps));
   }
   const members = unit.members.map((m): UnitMemberState => {
     const k = reviews.findIndex((r) => r.stackName === m.stackName);
@@ -157,6 +164,12 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     ...(approval ? { approval } : {}),
     ...(unit.approvals ? { approvals: unit.approvals } : {}),
   };
+  if (state.deployment.prepared && index >= 0) {
+    if (!allowed) throw new Error('refusing to allow the prepared change sets: the unit was neither judged safe nor approved');
+    // Never executed here: the pipeline's own action executes each allowed change set after this one succeeds.
+    const allowedMembers = members.map((m) => (m.status === 'REVIEWED' ? { ...m, status: 'ALLOWED' as const } : m));
+    return { ...base, members: allowedMembers, next: 'DONE', reason: truncate(progress(allowedMembers), LIMITS.summary) };
+  }
   if (index < 0) {
     if (members.some((m) => m.status === 'WAITING')) return { ...base, next: 'REVIEW' };
     return { ...base, next: 'DONE', reason: truncate(progress(members), LIMITS.summary) };
@@ -209,11 +222,12 @@ export async function deleteUnitChangeSets(state: WorkflowState, deps: TaskDeps)
     if (done.includes(unit.members[index]?.status)) continue;
     try {
       // The stack being deployed: its change set is CloudFormation's once executed (even if the task that executed it failed).
-      if (index === unit.current?.index && (unit.current.operation || (await describedStatus(deps, deployment)).executed)) {
+      const stackDeps = memberDeps(deployment, state.deployment, deps);
+      if (index === unit.current?.index && (unit.current.operation || (await describedStatus(stackDeps, deployment)).executed)) {
         interrupted = index;
         continue;
       }
-      await deleteChangeSet({ deployment }, deps);
+      await deleteChangeSet({ deployment }, stackDeps);
       deleted.push(deployment.stackName);
     } catch (e) {
       errors.push(e as Error);
@@ -295,6 +309,7 @@ export function progress(members: UnitMemberState[]): string {
   const parts = [
     ['Deployed', named(['CREATED', 'UPDATED'])],
     ['Up to date', named(['NO_CHANGES'])],
+    ['Allowed (the pipeline executes them next)', named(['ALLOWED'])],
     ['Failed', named(['FAILED'])],
     ['Interrupted by the error (see the stack for how it ended)', named(['INTERRUPTED'])],
     ['Untouched', named(['UNTOUCHED', 'WAITING', 'REVIEWED'])],

@@ -1,0 +1,90 @@
+/**
+ * What every gate of this library does with its safety settings, the deploy action and the CDK Pipelines review
+ * step alike: bind the policy and the unsafe-change strategy, check that they fit together and the timeout, and
+ * check that the configuration fits CodePipeline's UserParameters.
+ */
+import { Duration, Token } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import type { PolicyBinding, StrategyBinding } from '../policy/binding';
+import { SafetyPolicy } from '../policy/safety-policy';
+import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
+import { DEFAULTS, LIMITS } from '../shared/contract';
+
+/** The settings that decide what happens to a change set. */
+export interface SafetySettings {
+  readonly safetyPolicy?: SafetyPolicy;
+  readonly onUnsafeChange?: UnsafeChangeAction;
+  readonly pollInterval?: Duration;
+  readonly timeout?: Duration;
+}
+
+/** The timeout in seconds (the default when not given, or when it is a token). */
+export function timeoutSecondsOf(settings: SafetySettings): number {
+  return settings.timeout && !settings.timeout.isUnresolved() ? settings.timeout.toSeconds() : DEFAULTS.timeoutMinutes * 60;
+}
+
+/** The poll interval and the timeout: whole seconds and minutes within CodePipeline's and the workflow's bounds. */
+export function validateTiming(where: string, settings: SafetySettings): void {
+  if (settings.pollInterval && !settings.pollInterval.isUnresolved()) {
+    const seconds = settings.pollInterval.toMilliseconds() / 1000;
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
+      throw new Error(`${where}: pollInterval must be a whole number of seconds from 1 to 300, not ${seconds}`);
+    }
+  }
+  if (settings.timeout && !settings.timeout.isUnresolved()) {
+    const minutes = settings.timeout.toMinutes({ integral: false });
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > DEFAULTS.maxTimeoutMinutes) {
+      throw new Error(`${where}: timeout must be a whole number of minutes from 1 to ${DEFAULTS.maxTimeoutMinutes} (CodePipeline allows a Lambda action 24 hours), not ${minutes}`);
+    }
+  }
+}
+
+/**
+ * Binds the policy (default: no deletions, no replacements) and the strategy to the workflow's task function.
+ * An object that only looks like a policy or a strategy gives no document: it is refused, not read as the default.
+ */
+export function bindSafety(where: string, scope: Construct, taskFunction: lambda.IFunction, settings: SafetySettings) {
+  const policy = (settings.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges())._bind(scope, taskFunction);
+  const strategy = settings.onUnsafeChange?._bind(scope, taskFunction, timeoutSecondsOf(settings));
+  if (!policy?.document?.type || (strategy && !strategy.document?.type)) {
+    throw new Error(`${where}: safetyPolicy and onUnsafeChange must come from SafetyPolicy and UnsafeChangeAction's static methods`);
+  }
+  if (strategy) checkStrategy(where, policy, strategy, settings);
+  return { policy, strategy };
+}
+
+/** A strategy that asks a person needs a policy that can ask, and a wait that ends before the deadline. */
+function checkStrategy(where: string, policy: PolicyBinding, strategy: StrategyBinding, settings: SafetySettings): void {
+  const approvalSeconds = strategy.approvalTimeoutSeconds;
+  if (approvalSeconds === undefined) return;
+  if (!policy.canRequireApproval) {
+    throw new Error(`${where}: onUnsafeChange requireApproval() needs a policy that can ask for approval: ` +
+      'rules with RuleVerdict.REQUIRE_APPROVAL, SafetyPolicy.fromFunction(), or SafetyPolicy.denyDestructiveChanges() ' +
+      'with destructiveChangeVerdict or permissionBroadeningVerdict RuleVerdict.REQUIRE_APPROVAL');
+  }
+  if (!Token.isUnresolved(approvalSeconds) && approvalSeconds > timeoutSecondsOf(settings)) {
+    throw new Error(`${where}: the approval timeout (${approvalSeconds / 60} minutes) is longer than the action's timeout ` +
+      `(${timeoutSecondsOf(settings) / 60} minutes): a decision after the action's deadline could never be executed. Give ` +
+      'UnsafeChangeAction.requireApproval() a shorter timeout, or the action a longer one');
+  }
+}
+
+/** The timing keys of the configuration, written only when given. */
+export function timingConfig(settings: SafetySettings) {
+  return {
+    ...(settings.pollInterval ? { pollIntervalSeconds: settings.pollInterval.toSeconds() } : {}),
+    ...(settings.timeout ? { timeoutMinutes: settings.timeout.toMinutes() } : {}),
+  };
+}
+
+/** UserParameters may hold 1,000 characters; unresolved tokens (role ARNs) are counted at 128. */
+export function checkUserParametersLength(where: string, config: object, remedy: string): void {
+  const estimate = JSON.stringify(config, (_key, value) =>
+    typeof value === 'string' && Token.isUnresolved(value) ? 'x'.repeat(128) : value);
+  if (estimate.length > LIMITS.userParameters) {
+    throw new Error(
+      `${where}: the action's configuration needs about ${estimate.length} characters, over CodePipeline's ` +
+      `${LIMITS.userParameters} for UserParameters; ${remedy}`);
+  }
+}

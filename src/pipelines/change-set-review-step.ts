@@ -1,0 +1,220 @@
+import { Aws, Duration, Stack, Stage } from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import * as pipelines from 'aws-cdk-lib/pipelines';
+import { Construct } from 'constructs';
+import { bindSafety, checkUserParametersLength, timingConfig, validateTiming } from '../action/safety-settings';
+import type { SafetyPolicy } from '../policy/safety-policy';
+import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
+import { suppressNag } from '../private/nag';
+import { MAX_UNIT_STACKS } from '../shared/config';
+import { CONFIG_VERSION } from '../shared/contract';
+import type { ActionConfig, UnitStackConfig } from '../shared/contract';
+import { STACK_NAME } from '../shared/naming';
+import { DeployStateMachine } from '../workflow/deploy-state-machine';
+
+/** The name CDK Pipelines gives every change set it prepares (its prepare and deploy actions both use it). */
+const CDK_PIPELINES_CHANGE_SET = 'PipelineChange';
+
+/** Properties of a `ChangeSetReviewStep`. */
+export interface ChangeSetReviewStepProps {
+  /**
+   * The safety policy that decides whether the prepared change sets may be executed.
+   * @default SafetyPolicy.denyDestructiveChanges()
+   */
+  readonly safetyPolicy?: SafetyPolicy;
+
+  /**
+   * What happens when the safety policy refuses a change set: fail the action (the default), or ask a person
+   * (`UnsafeChangeAction.requireApproval()`). `deployToNewStack()` is not available: the pipeline deploys its stacks.
+   * @default UnsafeChangeAction.fail()
+   */
+  readonly onUnsafeChange?: UnsafeChangeAction;
+
+  /**
+   * The first poll interval while a change set or a stack is still busy.
+   * @default Duration.seconds(5)
+   */
+  readonly pollInterval?: Duration;
+
+  /**
+   * How long the review may take (a person's approval included) before it fails the action.
+   * @default Duration.hours(2)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * The deploy workflow to use.
+   * @default - the pipeline stack's shared workflow, `DeployStateMachine.of(pipelineStack)`
+   */
+  readonly deployStateMachine?: DeployStateMachine;
+}
+
+/** A stack CDK Pipelines deploys, as the review needs it. */
+interface ReviewedStack {
+  readonly deployment: pipelines.StackDeployment;
+  readonly stage: pipelines.StageDeployment;
+}
+
+/**
+ * A CDK Pipelines step that reviews the change sets CDK Pipelines prepared, with a `SafetyPolicy`, before CDK
+ * Pipelines executes them. Put it in `changeSet` of a stack's `stackSteps`: it runs after that stack's prepare
+ * action and before its deploy action. It reads the change set (every page, and nested stacks' change sets when
+ * CloudFormation gives them), then allows it (the deploy action that follows executes it), refuses it (the action
+ * fails naming each refused change, the change set is deleted, and the deploy action never runs), or asks a person
+ * (`UnsafeChangeAction.requireApproval()`). It never executes anything itself.
+ *
+ * The same step in `changeSet` of several stacks of one stage reviews them as one unit: one verdict, one approval,
+ * after every prepare action and before any deploy action (`ChangeSetReviewStep.forStage()` does this for every
+ * stack of a stage). Stacks of the stage that depend on one another cannot be reviewed so: CDK Pipelines prepares a
+ * dependent stack's change set only once the stack it depends on is deployed.
+ *
+ * Every step and every `StepFunctionsDeployAction` of the pipeline stack share one deploy workflow.
+ */
+export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICodePipelineActionFactory {
+  /**
+   * One step that reviews every stack of `stage` as one unit, in the `stackSteps` form `addStage()` takes:
+   * `pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) })`. Refused when stacks of the stage
+   * depend on one another (CDK Pipelines could not prepare them all before deploying any).
+   * @param stage the stage whose stacks are reviewed
+   * @param props the review's settings
+   * @param id the step's id (its action's name)
+   */
+  public static forStage(stage: Stage, props: ChangeSetReviewStepProps = {}, id = 'ReviewChangeSets'): pipelines.StackSteps[] {
+    const stacks = stage.node.findAll().filter((c): c is Stack => Stack.isStack(c) && !c.nested && Stage.of(c) === stage);
+    if (stacks.length === 0) throw new Error(`ChangeSetReviewStep.forStage: stage ${stage.stageName} has no stacks`);
+    for (const stack of stacks) {
+      const inStage = stack.dependencies.filter((d) => stacks.includes(d));
+      if (inStage.length > 0) throw new Error(dependencyProblem(stack.stackName, inStage[0].stackName));
+    }
+    const step = new ChangeSetReviewStep(id, props);
+    return stacks.map((stack) => ({ stack, changeSet: [step] }));
+  }
+
+  private readonly props: ChangeSetReviewStepProps;
+
+  /**
+   * @param id the step's id (its action's name in the stage)
+   * @param props the review's settings
+   */
+  constructor(id: string, props: ChangeSetReviewStepProps = {}) {
+    super(id);
+    validateTiming('ChangeSetReviewStep', props);
+    this.props = props;
+  }
+
+  /** Adds the review's Lambda invoke action to the pipeline stage CDK Pipelines builds. */
+  public produceAction(stage: codepipeline.IStage, options: pipelines.ProduceActionOptions): pipelines.CodePipelineActionFactoryResult {
+    const where = `ChangeSetReviewStep ${this.id}`;
+    const reviewed = this.reviewedStacks(options.pipeline, where);
+    const scope = new Construct(options.scope, `${options.actionName}ChangeSetReview`);
+    const workflow = this.props.deployStateMachine ?? DeployStateMachine.of(scope);
+    const { policy, strategy } = bindSafety(where, scope, workflow.taskFunction, this.props);
+    if (strategy?.newStacks) {
+      throw new Error(`${where}: UnsafeChangeAction.deployToNewStack() is not available: CDK Pipelines deploys the stack; use fail() or requireApproval()`);
+    }
+    const pipelineStack = Stack.of(options.pipeline);
+    const stacks = reviewed.map(({ deployment }, i) => this.stackConfig(deployment, pipelineStack, scope, workflow, i, where));
+    const config: ActionConfig = {
+      v: CONFIG_VERSION,
+      prepared: CDK_PIPELINES_CHANGE_SET,
+      stacks: stacks.map((s) => (s.assumeRoleArn || s.region ? s : s.stackName)),
+      policy: policy.document,
+      ...(strategy ? { onUnsafe: strategy.document } : {}),
+      ...timingConfig(this.props),
+    } as ActionConfig;
+    checkUserParametersLength(where, config, 'review fewer stacks with this step (one step per stack, or per group of stacks)');
+
+    stage.addAction(new ReviewAction(workflow, new cpactions.LambdaInvokeAction({
+      actionName: options.actionName,
+      lambda: workflow.triggerFunction,
+      userParametersString: pipelineStack.toJsonString(config),
+      runOrder: options.runOrder,
+      variablesNamespace: options.variablesNamespace,
+    })));
+    policy.grantRights();
+    strategy?.grantRights();
+    return { runOrdersConsumed: 1 };
+  }
+
+  /** The stacks whose `changeSet` steps hold this step: all of one stage, none depending on another. */
+  private reviewedStacks(pipeline: pipelines.PipelineBase, where: string): ReviewedStack[] {
+    const reviewed = pipeline.waves.flatMap((wave) => wave.stages).flatMap((stage) =>
+      stage.stacks.filter((deployment) => deployment.changeSet.includes(this)).map((deployment) => ({ deployment, stage })));
+    if (reviewed.length === 0) {
+      throw new Error(`${where}: it reviews the change sets CDK Pipelines prepares, so it belongs in the changeSet steps of ` +
+        'stacks (stackSteps: [{ stack, changeSet: [step] }]), not in pre or post steps');
+    }
+    const stages = [...new Set(reviewed.map((r) => r.stage))];
+    if (stages.length > 1) {
+      throw new Error(`${where}: one step reviews stacks of one stage, but it is in stages ${stages.map((s) => s.stageName).join(', ')}: ` +
+        'give each stage a step of its own');
+    }
+    if (reviewed.length > MAX_UNIT_STACKS) throw new Error(`${where}: one step reviews at most ${MAX_UNIT_STACKS} stacks, not ${reviewed.length}`);
+    for (const { deployment } of reviewed) {
+      const dependency = deployment.stackDependencies.find((d) => reviewed.some((r) => r.deployment === d));
+      if (dependency) throw new Error(`${where}: ${dependencyProblem(deployment.stackName, dependency.stackName)}`);
+    }
+    return reviewed;
+  }
+
+  /**
+   * A stack's entry: its name, and where it is. A stack of another account is read through the deploy role its
+   * CDK bootstrap made (the role CDK Pipelines prepares its change set with), another region in that region; a
+   * stack of the pipeline's account and region with the task function's own rights, on that stack only.
+   */
+  private stackConfig(
+    deployment: pipelines.StackDeployment, pipelineStack: Stack, scope: Construct, workflow: DeployStateMachine, index: number, where: string,
+  ): UnitStackConfig {
+    if (!STACK_NAME.test(deployment.stackName)) throw new Error(`${where}: stack name "${deployment.stackName}" is invalid`);
+    const account = deployment.account !== undefined && deployment.account !== pipelineStack.account ? deployment.account : undefined;
+    const region = deployment.region !== undefined && deployment.region !== pipelineStack.region ? deployment.region : undefined;
+    if (!account) {
+      workflow._grantReview(deployment.stackName, region);
+      return { stackName: deployment.stackName, ...(region ? { region } : {}) };
+    }
+    if (!deployment.assumeRoleArn) {
+      throw new Error(`${where}: stack ${deployment.stackName} is in account ${account} but has no deploy role to read its change set with: ` +
+        'synthesize it with the DefaultStackSynthesizer and bootstrap that account with --trust for the pipeline\'s account');
+    }
+    const roleArn = cxapi.EnvironmentPlaceholders.replace(deployment.assumeRoleArn, {
+      accountId: account, region: deployment.region ?? Aws.REGION, partition: Aws.PARTITION,
+    });
+    workflow._grantAssumeRole(iam.Role.fromRoleArn(scope, `DeployRole${index}`, roleArn, { mutable: false }));
+    return { stackName: deployment.stackName, assumeRoleArn: roleArn, ...(region ? { region } : {}) };
+  }
+}
+
+function dependencyProblem(stack: string, dependency: string): string {
+  return `stack ${stack} depends on ${dependency}, a stack of the same stage: CDK Pipelines prepares ${stack}'s change set only ` +
+    `after ${dependency} is deployed, so no step can review both before either is deployed. Review them with a step each ` +
+    `(stackSteps: [{ stack, changeSet: [new ChangeSetReviewStep(...)] }] per stack), or put them in different stages`;
+}
+
+/** The Lambda invoke action, with the rights the workflow needs for this pipeline's jobs. */
+class ReviewAction implements codepipeline.IAction {
+  constructor(private readonly workflow: DeployStateMachine, private readonly inner: cpactions.LambdaInvokeAction) {}
+
+  public get actionProperties(): codepipeline.ActionProperties {
+    return this.inner.actionProperties;
+  }
+
+  public bind(scope: Construct, stage: codepipeline.IStage, options: codepipeline.ActionBindOptions): codepipeline.ActionConfig {
+    // Both functions confirm this pipeline's jobs with CodePipeline; jobs of other pipelines are refused.
+    this.workflow._grantPipeline(stage.pipeline);
+    const config = this.inner.bind(scope, stage, options);
+    suppressNag(options.role.node.tryFindChild('DefaultPolicy'), [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Added by aws-cdk-lib\'s LambdaInvokeAction for this action: lambda:ListFunctions supports no resource-level permissions, ' +
+        'and the trigger is invoked by ARN and qualified ARN',
+    }]);
+    return config;
+  }
+
+  public onStateChange(name: string, target?: events.IRuleTarget, options?: events.RuleProps): events.Rule {
+    return this.inner.onStateChange(name, target, options);
+  }
+}
