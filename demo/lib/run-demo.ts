@@ -7,7 +7,10 @@
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CloudFormationClient, DescribeStacksCommand, ListChangeSetsCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
+  ListChangeSetsCommand, ListStackResourcesCommand,
+} from '@aws-sdk/client-cloudformation';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { zipSync, strToU8 } from 'fflate';
 import { startControlPlane } from './control-plane';
@@ -21,6 +24,7 @@ import { CODEPIPELINE_REINVOCATION_SECONDS, SleepingClock } from './virtual-time
 import { readDefinition, renderPicture } from '../../src/picture';
 import { STACK_EVENTS } from '../../src/shared/contract';
 import { DEMO_STACK, DEMO_UNIT, synthesizeDemoApp } from '../app';
+import type { DemoApp } from '../app';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const ASSETS = {
@@ -119,7 +123,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
   fs.mkdirSync(outDir, { recursive: true });
 
   print('Synthesizing the example app (demo/app.ts) ...');
-  const { template, userParameters, unitUserParameters } = synthesizeDemoApp();
+  const app = synthesizeDemoApp();
+  const { template, userParameters, unitUserParameters } = app;
   const definition = definitionFromTemplate(template);
   print(`  state machine: ${Object.keys(definition.States).length} states; action UserParameters: ${userParameters}`);
 
@@ -197,12 +202,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
             .filter((c) => c.StackName === name).map((c) => `${c.ChangeSetName} (${c.Status}, ${c.ExecutionStatus})`),
         }] as const)))
         : undefined;
-      const failedAt = execution?.status === 'FAILED' ? states[states.length - 1] : undefined;
-      const graph = path.join(outDir, `${id}.svg`);
-      const picture = await renderPicture(readDefinition(definition).definition, { states, ...(failedAt ? { failedState: failedAt } : {}) }, {
-        title: `${id}: ${title} -> ${pipeline.status}`,
-      });
-      fs.writeFileSync(graph, picture);
+      const graph = await writePicture(definition, execution, path.join(outDir, `${id}.svg`), `${id}: ${title} -> ${pipeline.status}`);
 
       print(`  pipeline: job ${pipeline.jobId}: ${plural(pipeline.invocations, 'trigger invocation')} over ` +
         `${pipeline.elapsedSeconds} s (simulated; CodePipeline re-invokes every ${CODEPIPELINE_REINVOCATION_SECONDS} s, assumed); ` +
@@ -238,6 +238,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
         apiCalls: diffCounts(controlPlane.calls, callsBefore),
       });
     }
+    results.push(...await shopScenarios(app, { trigger, controlPlane, clock, cloudformation, definition, outDir, print }));
     return results;
   } finally {
     console.log = originalLog;
@@ -256,7 +257,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
  * ends or waits past that time), and issue the next job carrying the token.
  */
 async function runPipelineAction(
-  trigger: (event: unknown) => Promise<unknown>, controlPlane: ControlPlane, clock: SleepingClock, userParameters: string, artifactKey: string,
+  trigger: (event: unknown) => Promise<unknown>, controlPlane: ControlPlane, clock: SleepingClock, userParameters: string, artifactKey?: string,
 ): Promise<PipelineActionResult> {
   const firstJob = randomUUID();
   const startTime = clock.now();
@@ -265,7 +266,7 @@ async function runPipelineAction(
     id: jobId,
     functionName: TRIGGER_FUNCTION_NAME,
     userParameters,
-    artifact: { bucket: ARTIFACT_BUCKET, key: artifactKey },
+    ...(artifactKey ? { artifact: { bucket: ARTIFACT_BUCKET, key: artifactKey } } : {}),
     pipelineName: 'demo-pipeline',
     stageName: 'Prod',
     pipelineExecutionId: randomUUID(),
@@ -321,6 +322,99 @@ interface PipelineActionResult {
   readonly execution?: LocalExecution;
 }
 
+interface ShopContext {
+  readonly trigger: (event: unknown) => Promise<unknown>;
+  readonly controlPlane: ControlPlane;
+  readonly clock: SleepingClock;
+  readonly cloudformation: CloudFormationClient;
+  readonly definition: StateMachineDefinition;
+  readonly outDir: string;
+  readonly print: (line: string) => void;
+}
+
+/** The change set name CDK Pipelines' prepare and deploy actions use. */
+const PIPELINE_CHANGE = 'PipelineChange';
+
+/**
+ * CDK Pipelines: the shop stage's first commit (a table) and second commit (the table removed). For each, CDK
+ * Pipelines' prepare action (CodePipeline's CloudFormation action, which this demo stands in for: it replaces the
+ * change set PipelineChange on moto), then the review step's action (the real trigger and workflow), then, only
+ * when the review succeeded, CDK Pipelines' deploy action (ExecuteChangeSet, again stood in for).
+ */
+async function shopScenarios(app: DemoApp, ctx: ShopContext): Promise<ScenarioResult[]> {
+  const { print, cloudformation, clock, controlPlane } = ctx;
+  const stackName = app.shop.stackName;
+  const results: ScenarioResult[] = [];
+  const commits = [
+    { id: '5a-cdk-pipelines-create', title: 'CDK Pipelines, first commit: the review allows the new stack, the deploy action creates it', commit: 'withTable' as const },
+    {
+      id: '5b-cdk-pipelines-unsafe', title: 'CDK Pipelines, second commit removes the table: refused before the deploy action runs', commit: 'withoutTable' as const,
+    },
+  ];
+  for (const { id, title, commit } of commits) {
+    print('');
+    print(`=== Scenario ${id}: ${title} ===`);
+    const before = await describeStack(cloudformation, stackName);
+    // CDK Pipelines' prepare action: CodePipeline's CHANGE_SET_REPLACE (stood in for here).
+    await cloudformation.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: PIPELINE_CHANGE })).catch(() => undefined);
+    await cloudformation.send(new CreateChangeSetCommand({
+      StackName: stackName,
+      ChangeSetName: PIPELINE_CHANGE,
+      ChangeSetType: before.status ? 'UPDATE' : 'CREATE',
+      TemplateBody: JSON.stringify(app.shop.templates[commit]),
+      Capabilities: ['CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+    }));
+    const prepared = await cloudformation.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: PIPELINE_CHANGE }));
+    print(`  prepare:  CDK Pipelines' prepare action (stood in for): change set ${PIPELINE_CHANGE} of ${stackName} ${prepared.Status}: ` +
+      (prepared.Changes ?? []).map((c) => `${c.ResourceChange?.Action} ${c.ResourceChange?.LogicalResourceId}`).join(', '));
+
+    const callsBefore = { ...controlPlane.calls };
+    const review = await runPipelineAction(ctx.trigger, controlPlane, clock, app.reviewUserParameters);
+    const states = review.execution?.visits.map((v) => v.name) ?? [];
+    print(`  review:   the ChangeSetReviewStep action: ${review.status}: ${review.message}`);
+    print(`  states:   ${states.join(' -> ')}`);
+    if (review.status === 'SUCCEEDED') {
+      // CDK Pipelines' deploy action: CodePipeline's CHANGE_SET_EXECUTE (stood in for here).
+      await cloudformation.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: PIPELINE_CHANGE }));
+      print(`  deploy:   CDK Pipelines' deploy action (stood in for) executed ${PIPELINE_CHANGE}`);
+    } else {
+      print('  deploy:   CDK Pipelines\' deploy action does not run: the stage stopped at the failed review');
+    }
+    const stack = await describeStack(cloudformation, stackName);
+    const changeSets = ((await cloudformation.send(new ListChangeSetsCommand({ StackName: stackName }))).Summaries ?? [])
+      .filter((c) => c.StackName === stackName).map((c) => `${c.ChangeSetName} (${c.Status}, ${c.ExecutionStatus})`);
+    print(`  moto:     stack ${stackName} ${stack.status ?? 'absent'}; resources: ${stack.resources.join(', ') || 'none'}; ` +
+      `change sets left: ${changeSets.join(', ') || 'none'}`);
+    const graph = await writePicture(ctx.definition, review.execution, path.join(ctx.outDir, `${id}.svg`), `${id}: ${title} -> ${review.status}`);
+    print(`  picture:  ${path.relative(process.cwd(), graph)}`);
+    results.push({
+      id,
+      title,
+      pipelineStatus: review.status,
+      pipelineMessage: review.message,
+      ...(review.outputVariables ? { outputVariables: review.outputVariables } : {}),
+      triggerInvocations: review.invocations,
+      elapsedSeconds: review.elapsedSeconds,
+      waitedSeconds: review.execution?.waitedSeconds ?? 0,
+      states,
+      stack,
+      stacks: { [stackName]: { ...stack, changeSets } },
+      graph,
+      apiCalls: diffCounts(controlPlane.calls, callsBefore),
+    });
+  }
+  return results;
+}
+
+/** The graph with the path the execution took (and the state it failed in), as `cdk-sfn-deploy picture` draws it. */
+async function writePicture(definition: StateMachineDefinition, execution: LocalExecution | undefined, file: string, title: string): Promise<string> {
+  const states = execution?.visits.map((v) => v.name) ?? [];
+  const failedAt = execution?.status === 'FAILED' ? states[states.length - 1] : undefined;
+  const taken = { states, ...(failedAt ? { failedState: failedAt } : {}) };
+  fs.writeFileSync(file, await renderPicture(readDefinition(definition).definition, taken, { title }));
+  return file;
+}
+
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
@@ -340,12 +434,12 @@ async function caughtUp(execution: LocalExecution | undefined, clock: SleepingCl
   }
 }
 
-function jobEvent(jobId: string, userParameters: string, artifactKey: string, continuationToken?: string) {
+function jobEvent(jobId: string, userParameters: string, artifactKey: string | undefined, continuationToken?: string) {
   return lambdaJobEvent({
     id: jobId,
     functionName: TRIGGER_FUNCTION_NAME,
     userParameters,
-    artifact: { bucket: ARTIFACT_BUCKET, key: artifactKey },
+    ...(artifactKey ? { artifact: { bucket: ARTIFACT_BUCKET, key: artifactKey } } : {}),
     // CodePipeline hands the function temporary credentials for the artifact bucket; they are never logged.
     artifactCredentials: { accessKeyId: 'ASIADEMOARTIFACTKEY', secretAccessKey: 'demo-artifact-secret', sessionToken: 'demo-artifact-session' },
     ...(continuationToken ? { continuationToken } : {}),

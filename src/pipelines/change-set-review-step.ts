@@ -1,7 +1,7 @@
 import { Aws, Duration, Stack, Stage } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import type * as events from 'aws-cdk-lib/aws-events';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as pipelines from 'aws-cdk-lib/pipelines';
@@ -53,6 +53,15 @@ export interface ChangeSetReviewStepProps {
   readonly deployStateMachine?: DeployStateMachine;
 }
 
+/** Properties of `ChangeSetReviewStep.forStage()`: the review's, and the step's id. */
+export interface ChangeSetReviewStageProps extends ChangeSetReviewStepProps {
+  /**
+   * The step's id, its action's name in the stage.
+   * @default 'ReviewChangeSets'
+   */
+  readonly stepId?: string;
+}
+
 /** A stack CDK Pipelines deploys, as the review needs it. */
 interface ReviewedStack {
   readonly deployment: pipelines.StackDeployment;
@@ -80,17 +89,17 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
    * `pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) })`. Refused when stacks of the stage
    * depend on one another (CDK Pipelines could not prepare them all before deploying any).
    * @param stage the stage whose stacks are reviewed
-   * @param props the review's settings
-   * @param id the step's id (its action's name)
+   * @param props the review's settings and the step's id
    */
-  public static forStage(stage: Stage, props: ChangeSetReviewStepProps = {}, id = 'ReviewChangeSets'): pipelines.StackSteps[] {
+  public static forStage(stage: Stage, props: ChangeSetReviewStageProps = {}): pipelines.StackSteps[] {
     const stacks = stage.node.findAll().filter((c): c is Stack => Stack.isStack(c) && !c.nested && Stage.of(c) === stage);
     if (stacks.length === 0) throw new Error(`ChangeSetReviewStep.forStage: stage ${stage.stageName} has no stacks`);
     for (const stack of stacks) {
       const inStage = stack.dependencies.filter((d) => stacks.includes(d));
       if (inStage.length > 0) throw new Error(dependencyProblem(stack.stackName, inStage[0].stackName));
     }
-    const step = new ChangeSetReviewStep(id, props);
+    const { stepId, ...review } = props;
+    const step = new ChangeSetReviewStep(stepId ?? 'ReviewChangeSets', review);
     return stacks.map((stack) => ({ stack, changeSet: [step] }));
   }
 
@@ -118,10 +127,15 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     }
     const pipelineStack = Stack.of(options.pipeline);
     const stacks = reviewed.map(({ deployment }, i) => this.stackConfig(deployment, pipelineStack, scope, workflow, i, where));
+    // The stacks of a stage usually share one account and region: their role and region are then written once.
+    const where0 = { assumeRoleArn: stacks[0].assumeRoleArn, region: stacks[0].region };
+    const shared = stacks.every((s) => s.assumeRoleArn === where0.assumeRoleArn && s.region === where0.region);
     const config: ActionConfig = {
       v: CONFIG_VERSION,
       prepared: CDK_PIPELINES_CHANGE_SET,
-      stacks: stacks.map((s) => (s.assumeRoleArn || s.region ? s : s.stackName)),
+      ...(shared && where0.assumeRoleArn ? { assumeRoleArn: where0.assumeRoleArn } : {}),
+      ...(shared && where0.region ? { region: where0.region } : {}),
+      stacks: stacks.map((s) => (shared || (!s.assumeRoleArn && !s.region) ? s.stackName : s)),
       policy: policy.document,
       ...(strategy ? { onUnsafe: strategy.document } : {}),
       ...timingConfig(this.props),
@@ -191,7 +205,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
 function dependencyProblem(stack: string, dependency: string): string {
   return `stack ${stack} depends on ${dependency}, a stack of the same stage: CDK Pipelines prepares ${stack}'s change set only ` +
     `after ${dependency} is deployed, so no step can review both before either is deployed. Review them with a step each ` +
-    `(stackSteps: [{ stack, changeSet: [new ChangeSetReviewStep(...)] }] per stack), or put them in different stages`;
+    '(stackSteps: [{ stack, changeSet: [new ChangeSetReviewStep(...)] }] per stack), or put them in different stages';
 }
 
 /** The Lambda invoke action, with the rights the workflow needs for this pipeline's jobs. */

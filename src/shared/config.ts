@@ -31,6 +31,7 @@ const KEYS: Record<keyof ActionConfig, true> = {
   stackEvents: true,
   stacks: true,
   prepared: true,
+  region: true,
   policy: true,
   onUnsafe: true,
   pollIntervalSeconds: true,
@@ -64,7 +65,7 @@ const CHANGE_SET_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const PREPARED_STACK_KEYS = ['stackName', 'assumeRoleArn', 'region'];
 
 /** Settings for creating change sets, which a review of prepared change sets does not create. */
-const NOT_FOR_PREPARED = ['templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities', 'roleArn', 'assumeRoleArn',
+const NOT_FOR_PREPARED = ['templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities', 'roleArn',
   'recreateRolledBackStack', 'revertDrift', 'includeNestedStacks', 's3Bucket', 'stateMachineFile'] as const;
 
 /** Parses UserParameters: JSON, at most 1000 characters, an object. */
@@ -127,6 +128,7 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
   let c = merged as Record<string, any>;
   if (c.v !== undefined && c.v !== CONFIG_VERSION) problems.push(`"v" is ${JSON.stringify(c.v)}; this version reads ${CONFIG_VERSION}`);
   if (c.prepared !== undefined) problems.push(...preparedProblems(c));
+  else if (c.region !== undefined) problems.push('"region" goes with "prepared" only: a deployment\'s stacks are in the workflow\'s region');
   if (c.stacks !== undefined) {
     const unit = unitProblems(c);
     problems.push(...unit.problems);
@@ -282,6 +284,9 @@ function preparedProblems(c: Record<string, any>): string[] {
       '(a stack\'s role and region go in its own entry of "stacks")');
   }
   if (c.onUnsafe?.type === 'deployToNewStack') problems.push('"prepared" change sets cannot be deployed to new stacks (deployToNewStack)');
+  if (c.region !== undefined && (typeof c.region !== 'string' || !REGION.test(c.region))) {
+    problems.push('"region" must be an AWS region name such as eu-west-1');
+  }
   return problems;
 }
 
@@ -357,6 +362,7 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     capabilities: config.capabilities ?? [],
     ...(config.roleArn ? { roleArn: config.roleArn } : {}),
     ...(config.assumeRoleArn ? { assumeRoleArn: config.assumeRoleArn } : {}),
+    ...(config.region ? { region: config.region } : {}),
     policy: config.policy ?? DEFAULT_POLICY,
     onUnsafe: config.onUnsafe ?? { type: 'fail' },
     ...(job.artifact ? { artifact: job.artifact } : {}),
@@ -395,8 +401,8 @@ function unitOf(config: ActionConfig): UnitStack[] {
       tags: s.tags ?? {},
       capabilities: s.capabilities ?? [],
       ...(s.roleArn ?? config.roleArn ? { roleArn: s.roleArn ?? config.roleArn } : {}),
-      ...(s.assumeRoleArn ? { assumeRoleArn: s.assumeRoleArn } : {}),
-      ...(s.region ? { region: s.region } : {}),
+      ...(s.assumeRoleArn ?? config.assumeRoleArn ? { assumeRoleArn: s.assumeRoleArn ?? config.assumeRoleArn } : {}),
+      ...(s.region ?? config.region ? { region: s.region ?? config.region } : {}),
       dependsOn: (s.dependsOn ?? []).map(full),
       parameterOutputs,
     };

@@ -78,7 +78,10 @@ export interface ActionConfig {
   readonly tags?: Record<string, string>;
   readonly capabilities?: string[];
   readonly roleArn?: string;
-  /** A role in the target account that the workflow assumes for its CloudFormation calls (cross-account). */
+  /**
+   * A role in the target account that the workflow assumes for its CloudFormation calls (cross-account); with
+   * `prepared`, that of every stack that does not name its own.
+   */
   readonly assumeRoleArn?: string;
   readonly policy?: PolicyDocument;
   readonly onUnsafe?: UnsafeChangeDocument;
@@ -101,6 +104,8 @@ export interface ActionConfig {
    * They are read and judged, deleted when refused, and never executed here: the pipeline's own action executes them.
    */
   readonly prepared?: string;
+  /** With `prepared`: the region of every stack that does not name its own (the stacks of a CDK Pipelines stage share one). */
+  readonly region?: string;
   readonly s3Bucket?: string;
   readonly stateMachineFile?: string;
 }

@@ -172,14 +172,34 @@ describe('stacks in another account or region', () => {
     const { template } = crossAccount();
     const { config, tokens } = reviewConfig(template, 'Prod');
     const prepare = stageActions(template, 'Prod').find((a) => a.name === 'Data.Prepare')!;
-    expect(config.stacks).toHaveLength(2);
-    for (const stack of config.stacks) {
-      expect(stack.region).toBe('us-west-2');
-      const role = stack.assumeRoleArn.replace(/__TOKEN_\d+__/g, (m: string) => JSON.stringify(tokens[m]));
-      expect(role).toBe(`arn:{"Ref":"AWS::Partition"}:iam::${OTHER_ACCOUNT}:role/cdk-hnb659fds-deploy-role-${OTHER_ACCOUNT}-us-west-2`);
-    }
+    // The stage's stacks share the account and region: the role and the region are written once, for both.
+    expect(config.stacks).toEqual(['Prod-Data', 'Prod-Topics']);
+    expect(config.region).toBe('us-west-2');
+    const role = config.assumeRoleArn.replace(/__TOKEN_\d+__/g, (m: string) => JSON.stringify(tokens[m]));
+    expect(role).toBe(`arn:{"Ref":"AWS::Partition"}:iam::${OTHER_ACCOUNT}:role/cdk-hnb659fds-deploy-role-${OTHER_ACCOUNT}-us-west-2`);
     // The very role CDK Pipelines' prepare action runs as.
     expect(JSON.stringify(prepare.roleArn)).toContain(`cdk-hnb659fds-deploy-role-${OTHER_ACCOUNT}-us-west-2`);
+  });
+
+  test('stacks of one stage in two accounts: each names its own role', () => {
+    const p = cdkPipeline();
+    const stage = new AppStage(p.app, 'Prod', { withTable: true, env: { account: OTHER_ACCOUNT, region: 'us-west-2' } });
+    const other = new Stack(stage, 'Audit', { env: { account: '333333333333', region: 'us-west-2' } });
+    new sns.Topic(other, 'Trail');
+    p.pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) });
+    const { config } = reviewConfig(p.template(), 'Prod');
+    expect(config.assumeRoleArn).toBeUndefined();
+    expect(config.stacks.map((s: any) => [s.stackName, s.region, /deploy-role-(\d+)-/.exec(s.assumeRoleArn)?.[1]]).sort()).toEqual([
+      ['Prod-Audit', 'us-west-2', '333333333333'], ['Prod-Data', 'us-west-2', OTHER_ACCOUNT],
+    ]);
+  });
+
+  test('a stage of 20 stacks in another account fits: the role is written once', () => {
+    const p = cdkPipeline();
+    const stage = new AppStage(p.app, 'Prod', { withTable: true, env: { account: OTHER_ACCOUNT, region: 'us-west-2' } });
+    for (let i = 0; i < 19; i++) new sns.Topic(new Stack(stage, `ServiceNumber${i}`), 'Topic');
+    p.pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) });
+    expect(reviewConfig(p.template(), 'Prod').config.stacks).toHaveLength(20);
   });
 
   test('the task function may assume exactly that role, and gets no CloudFormation rights of its own on those stacks', () => {
@@ -198,7 +218,8 @@ describe('stacks in another account or region', () => {
     const stage = new AppStage(p.app, 'Dr', { withTable: true, env: { account: PIPELINE_ENV.account, region: 'us-east-2' } });
     p.pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) });
     const template = p.template();
-    expect(reviewConfig(template, 'Dr').config.stacks).toEqual([{ stackName: 'Dr-Data', region: 'us-east-2' }]);
+    expect(reviewConfig(template, 'Dr').config).toMatchObject({ stacks: ['Dr-Data'], region: 'us-east-2' });
+    expect(reviewConfig(template, 'Dr').config.assumeRoleArn).toBeUndefined();
     const review = taskStatements(p.stack, template).find((s) => s.Sid === 'ReviewPreparedChangeSets')!;
     expect(JSON.stringify(review.Resource)).toContain(`:cloudformation:us-east-2:${PIPELINE_ENV.account}:stack/Dr-Data/*`);
   });

@@ -103,6 +103,19 @@ export function synthesizeWorkflow(
 }
 
 /**
+ * Synthesizes a CDK Pipelines pipeline stack built by `build` (a stack with a `pipelines.CodePipeline` whose stage
+ * has a ChangeSetReviewStep): its workflow, and the review action's UserParameters (its one Lambda invoke action).
+ */
+export function synthesizeStack(build: () => Stack): SynthesizedWorkflow {
+  const restore = stubMissingLambdaAssets();
+  try {
+    return fromTemplate(Template.fromStack(build()).toJSON());
+  } finally {
+    restore();
+  }
+}
+
+/**
  * The handler bundles (assets/) are built by `projen bundle`; a bare `jest` run may not have them. The
  * execution tests do not need the bundles, so a missing asset directory is replaced by a stub one.
  */
