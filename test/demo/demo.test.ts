@@ -81,7 +81,12 @@ test('GIVEN the release WHEN its third stack removes a topic THEN nothing of the
 });
 
 test('GIVEN CodePipeline\'s virtual clock WHEN AWS answers at once THEN each scenario ends at the second invocation, one re-invocation period after the job started', () => {
-  for (const result of results) {
+  // The reviews of CDK Pipelines' prepared change sets wait for nothing: the change set is complete, and they start no operation.
+  const reviews = results.filter((r) => r.id.includes('cdk-pipelines'));
+  expect(reviews).toHaveLength(2);
+  expect(reviews.map((r) => [r.id, r.triggerInvocations, r.waitedSeconds, r.states.filter((s) => /^(Await|Wait) /.test(s))])).toEqual(
+    reviews.map((r) => [r.id, 2, 0, []]));
+  for (const result of results.filter((r) => !reviews.includes(r))) {
     // The execution is over before CodePipeline calls again, 30 s later: a change set's creation is waited for
     // (5 s Waits); a stack operation's end wakes the execution at once (the demo's stand-in for the status events).
     expect([result.id, result.triggerInvocations, result.elapsedSeconds]).toEqual([result.id, 2, CODEPIPELINE_REINVOCATION_SECONDS]);
@@ -104,4 +109,23 @@ test('every scenario writes a picture of the graph with its path', () => {
     expect(svg).toContain('<g class="legend">');
   }
   expect(fs.readFileSync(scenario('3-unsafe-update').graph, 'utf8')).toContain('#ffd7d5');
+});
+
+test('GIVEN a CDK Pipelines stage whose first commit creates a stack with a table WHEN its prepared change set is reviewed THEN it is allowed, and CDK Pipelines\' deploy action creates the stack in moto', () => {
+  const result = scenario('5a-cdk-pipelines-create');
+  expect(result.pipelineStatus).toBe('SUCCEEDED');
+  expect(result.outputVariables).toMatchObject({ 'Outcome': 'ALLOWED', 'Shop-Data_Outcome': 'ALLOWED' });
+  expect(result.states).not.toContain('Execute Unit Change Set');
+  expect(result.states).not.toContain('Create Unit Change Set');
+  expect(result.stacks?.['Shop-Data']).toMatchObject({ status: 'CREATE_COMPLETE', changeSets: ['PipelineChange (CREATE_COMPLETE, EXECUTE_COMPLETE)'] });
+  expect(result.stack.resources.some((r) => r.startsWith('Orders'))).toBe(true);
+});
+
+test('GIVEN the second commit removes the table WHEN its prepared change set is reviewed THEN the action fails naming the table, the change set is deleted, the deploy action never runs, and moto still has the table', () => {
+  const result = scenario('5b-cdk-pipelines-unsafe');
+  expect(result.pipelineStatus).toBe('FAILED');
+  expect(result.pipelineMessage).toMatch(/UnsafeChangeSet/);
+  expect(result.pipelineMessage).toMatch(/Orders\w+ \(AWS::DynamoDB::Table\): Remove refused by no-deletion/);
+  expect(result.stacks?.['Shop-Data']).toMatchObject({ status: 'CREATE_COMPLETE', changeSets: [] });
+  expect(result.stack.resources.some((r) => r.startsWith('Orders'))).toBe(true);
 });

@@ -192,7 +192,8 @@ describe('a stage as one unit', () => {
     const message = causeMessage(run.cause);
     expect(message).toMatch(/Prod-Topics.*OrdersD5E6F7A8 \(AWS::DynamoDB::Table\): Remove refused/);
     expect(message).not.toMatch(/for stack Prod-Data is refused/);
-    expect(message).toContain('Untouched: Prod-Data, Prod-Topics.');
+    expect(message).toMatch(/^The change sets the pipeline prepared are refused: none of them may be executed\./);
+    expect(message).toContain('Remove refused by no-deletion. Untouched: Prod-Data, Prod-Topics.');
     expect(changeSetsLeft(world)).toEqual([]);
     expect(executed(world)).toEqual([]);
   });

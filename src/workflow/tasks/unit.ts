@@ -108,7 +108,9 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
       members: untouched,
       verdict,
       next: 'REFUSE',
-      reason: unitReason(`The unit is refused: no change set of this wave is executed. ${flagged.join(' ')}`, untouched),
+      reason: unitReason(state.deployment.prepared
+        ? `The change sets the pipeline prepared are refused: none of them may be executed. ${flagged.join(' ')}`
+        : `The unit is refused: no change set of this wave is executed. ${flagged.join(' ')}`, untouched),
     };
   }
   if (verdict === 'NEEDS_APPROVAL') {
@@ -299,7 +301,7 @@ function markUntouched(members: UnitMemberState[]): UnitMemberState[] {
 }
 
 function unitReason(head: string, members: UnitMemberState[]): string {
-  const tail = ` ${progress(members)}`;
+  const tail = `${/[.:]$/.test(head.trim()) ? '' : '.'} ${progress(members)}`;
   return truncate(head, LIMITS.failureMessage - 600 - tail.length) + tail;
 }
 
