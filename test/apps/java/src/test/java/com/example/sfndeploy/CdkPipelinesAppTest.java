@@ -3,12 +3,14 @@ package com.example.sfndeploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static com.example.sfndeploy.TemplateJson.list;
+import static com.example.sfndeploy.TemplateJson.map;
+import static com.example.sfndeploy.TemplateJson.parseJsonValue;
 
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.cdksfndeploy.ChangeSetReviewStep;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,7 +22,6 @@ import software.amazon.awscdk.assertions.Template;
 
 /** JUnit checks of the CDK Pipelines app (CdkPipelinesApp) against the jar built by jsii-pacmak. */
 class CdkPipelinesAppTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static Template template;
 
     @BeforeAll
@@ -31,35 +32,18 @@ class CdkPipelinesAppTest {
         template = Template.fromStack(stack);
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object value) {
-        return (Map<String, Object>) value;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<Object> list(Object value) {
-        return (List<Object>) value;
-    }
-
     private static List<Map<String, Object>> stageActions(String name) {
         Map<String, Object> pipeline = template.findResources("AWS::CodePipeline::Pipeline").values().iterator().next();
         for (Object s : list(map(pipeline.get("Properties")).get("Stages"))) {
             if (name.equals(map(s).get("Name"))) {
-                return list(map(s).get("Actions")).stream().map(CdkPipelinesAppTest::map).collect(Collectors.toList());
+                return list(map(s).get("Actions")).stream().map(TemplateJson::map).collect(Collectors.toList());
             }
         }
         throw new AssertionError("no stage " + name);
     }
 
     private static Map<String, Object> userParameters(Map<String, Object> action) throws Exception {
-        Object value = map(action.get("Configuration")).get("UserParameters");
-        if (value instanceof String) {
-            return map(JSON.readValue((String) value, Map.class));
-        }
-        List<Object> args = list(map(value).get("Fn::Join"));
-        String text = list(args.get(1)).stream().map(p -> p instanceof String ? (String) p : "<token>")
-                .collect(Collectors.joining((String) args.get(0)));
-        return map(JSON.readValue(text, Map.class));
+        return parseJsonValue(map(action.get("Configuration")).get("UserParameters"));
     }
 
     private static int runOrder(Map<String, Object> action) {

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static com.example.sfndeploy.TemplateJson.TOKEN;
+import static com.example.sfndeploy.TemplateJson.list;
+import static com.example.sfndeploy.TemplateJson.map;
+import static com.example.sfndeploy.TemplateJson.parseJsonValue;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -16,7 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.cdksfndeploy.ChangeEvaluation;
 import io.github.cdksfndeploy.ChangeSetEvaluation;
 import io.github.cdksfndeploy.RuleVerdict;
@@ -38,8 +41,6 @@ import software.amazon.awscdk.services.codepipeline.Artifact;
 
 /** JUnit checks of the Java app (PipelineApp) against the jar built by jsii-pacmak. */
 class PipelineAppTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String TOKEN = "<token>";
 
     private static final List<Map<String, Object>> EXPECTED_RULES = List.of(
             Map.of("verdict", "ALLOW", "resourceTypes", List.of("AWS::Lambda::Version")),
@@ -62,31 +63,6 @@ class PipelineAppTest {
         stack = PipelineApp.buildStack(app, null);
         assembly = app.synth();
         template = Template.fromStack(stack);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object value) {
-        return (Map<String, Object>) value;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<Object> list(Object value) {
-        return (List<Object>) value;
-    }
-
-    /** A JSON string property, parsed: a plain string, or an Fn::Join whose tokens become placeholders. */
-    private static Map<String, Object> parseJsonValue(Object value) throws Exception {
-        if (value instanceof String) {
-            return map(JSON.readValue((String) value, Map.class));
-        }
-        Map<String, Object> join = map(value);
-        assertEquals(Set.of("Fn::Join"), join.keySet());
-        List<Object> args = list(join.get("Fn::Join"));
-        String separator = (String) args.get(0);
-        String text = list(args.get(1)).stream()
-                .map(part -> part instanceof String ? (String) part : TOKEN)
-                .collect(Collectors.joining(separator));
-        return map(JSON.readValue(text, Map.class));
     }
 
     private static Map<String, Object> deployAction(Template t) {
