@@ -6,18 +6,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { bindSafety, checkUserParametersLength, timingConfig, validateTiming } from '../action/safety-settings';
 import type { SafetyPolicy } from '../policy/safety-policy';
 import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
+import { bindSafety, checkUserParametersLength, timingConfig, validateTiming } from '../private/safety-settings';
 import { MAX_UNIT_STACKS } from '../shared/config';
-import { CONFIG_VERSION } from '../shared/contract';
+import { CDK_PIPELINES_CHANGE_SET, CONFIG_VERSION } from '../shared/contract';
 import type { ActionConfig, UnitStackConfig } from '../shared/contract';
 import { STACK_NAME } from '../shared/naming';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
-
-/** The name CDK Pipelines gives every change set it prepares (its prepare and deploy actions both use it). */
-const CDK_PIPELINES_CHANGE_SET = 'PipelineChange';
 
 /** Properties of a `ChangeSetReviewStep`. */
 export interface ChangeSetReviewStepProps {
@@ -94,13 +91,16 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
   public static forStage(stage: Stage, props: ChangeSetReviewStageProps = {}): pipelines.StackSteps[] {
     const stacks = stage.node.findAll().filter((c): c is Stack => Stack.isStack(c) && !c.nested && Stage.of(c) === stage);
     if (stacks.length === 0) throw new Error(`ChangeSetReviewStep.forStage: stage ${stage.stageName} has no stacks`);
-    for (const stack of stacks) {
-      const inStage = stack.dependencies.filter((d) => stacks.includes(d));
-      if (inStage.length > 0) throw new Error(dependencyProblem(stack.stackName, inStage[0].stackName));
+    // The stage as CDK Pipelines sees it: its assembly's stacks, with the dependencies that references between
+    // stacks (one stack's value used by another) add only when the stage is synthesized.
+    const deployment = pipelines.StageDeployment.fromStage(stage);
+    for (const stack of deployment.stacks) {
+      const [dependency] = stack.stackDependencies;
+      if (dependency) throw new Error(`ChangeSetReviewStep.forStage: ${dependencyProblem(stack.stackName, dependency.stackName)}`);
     }
     const { stepId, ...review } = props;
     const step = new ChangeSetReviewStep(stepId ?? 'ReviewChangeSets', review);
-    return stacks.map((stack) => ({ stack, changeSet: [step] }));
+    return deployment.stacks.map((d) => ({ stack: stacks.find((s) => s.artifactId === d.stackArtifactId)!, changeSet: [step] }));
   }
 
   private readonly props: ChangeSetReviewStepProps;
@@ -119,6 +119,13 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
   public produceAction(stage: codepipeline.IStage, options: pipelines.ProduceActionOptions): pipelines.CodePipelineActionFactoryResult {
     const where = `ChangeSetReviewStep ${this.id}`;
     const reviewed = this.reviewedStacks(options.pipeline, where);
+    // In PARALLEL mode a later run's prepare action can replace a change set after this review allowed it, and
+    // before this run's deploy action executes it (by name): the review would be worth nothing.
+    const executionMode = (options.pipeline.pipeline.node.defaultChild as codepipeline.CfnPipeline | undefined)?.executionMode;
+    if (executionMode === codepipeline.ExecutionMode.PARALLEL) {
+      throw new Error(`${where}: the pipeline runs in PARALLEL execution mode, where another run can replace a change set between its ` +
+        'review and its deploy action; use SUPERSEDED (the default) or QUEUED');
+    }
     const scope = new Construct(options.scope, `${options.actionName}ChangeSetReview`);
     const workflow = this.props.deployStateMachine ?? DeployStateMachine.of(scope);
     const { policy, strategy } = bindSafety(where, scope, workflow.taskFunction, this.props);
@@ -168,10 +175,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
         'give each stage a step of its own');
     }
     if (reviewed.length > MAX_UNIT_STACKS) throw new Error(`${where}: one step reviews at most ${MAX_UNIT_STACKS} stacks, not ${reviewed.length}`);
-    for (const { deployment } of reviewed) {
-      const dependency = deployment.stackDependencies.find((d) => reviewed.some((r) => r.deployment === d));
-      if (dependency) throw new Error(`${where}: ${dependencyProblem(deployment.stackName, dependency.stackName)}`);
-    }
+    // Stacks that depend on one another cannot get here: CDK Pipelines finds the cycle through the step first.
     return reviewed;
   }
 
@@ -187,7 +191,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     const account = deployment.account !== undefined && deployment.account !== pipelineStack.account ? deployment.account : undefined;
     const region = deployment.region !== undefined && deployment.region !== pipelineStack.region ? deployment.region : undefined;
     if (!account) {
-      workflow._grantReview(deployment.stackName, region);
+      workflow._grantReview(deployment.stackName, CDK_PIPELINES_CHANGE_SET, region);
       return { stackName: deployment.stackName, ...(region ? { region } : {}) };
     }
     if (!deployment.assumeRoleArn) {
@@ -197,7 +201,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     const roleArn = cxapi.EnvironmentPlaceholders.replace(deployment.assumeRoleArn, {
       accountId: account, region: deployment.region ?? Aws.REGION, partition: Aws.PARTITION,
     });
-    workflow._grantAssumeRole(iam.Role.fromRoleArn(scope, `DeployRole${index}`, roleArn, { mutable: false }));
+    workflow._grantReviewRole(iam.Role.fromRoleArn(scope, `DeployRole${index}`, roleArn, { mutable: false }));
     return { stackName: deployment.stackName, assumeRoleArn: roleArn, ...(region ? { region } : {}) };
   }
 }

@@ -64,9 +64,12 @@ const CHANGE_SET_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 /** The keys a stack of a review of prepared change sets may hold: its template and settings are the pipeline's. */
 const PREPARED_STACK_KEYS = ['stackName', 'assumeRoleArn', 'region'];
 
-/** Settings for creating change sets, which a review of prepared change sets does not create. */
-const NOT_FOR_PREPARED = ['templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities', 'roleArn',
-  'recreateRolledBackStack', 'revertDrift', 'includeNestedStacks', 's3Bucket', 'stateMachineFile'] as const;
+/**
+ * Settings for creating change sets and running stack operations, which a review of prepared change sets does not
+ * do; and the environment prefix, since the stacks are named as the pipeline deploys them.
+ */
+const NOT_FOR_PREPARED = ['environmentName', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities', 'roleArn',
+  'recreateRolledBackStack', 'revertDrift', 'includeNestedStacks', 'report', 'stackEvents', 's3Bucket', 'stateMachineFile'] as const;
 
 /** Parses UserParameters: JSON, at most 1000 characters, an object. */
 export function parseUserParameters(text: string | undefined): Record<string, unknown> {

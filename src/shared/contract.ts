@@ -49,7 +49,33 @@ export const ENV = {
   urlSuffix: 'URL_SUFFIX',
   /** The table where a wait for a stack operation leaves its task token for the stack's status events. */
   waitTable: 'WAIT_TABLE',
+  /**
+   * The roles of other accounts that the task function assumes only to review prepared change sets (JSON list): it
+   * assumes them with a session policy that allows reading change sets and deleting the pipeline's, nothing else.
+   */
+  reviewRoles: 'REVIEW_ROLES',
 } as const;
+
+/** The name CDK Pipelines gives every change set it prepares (its prepare and deploy actions both use it). */
+export const CDK_PIPELINES_CHANGE_SET = 'PipelineChange';
+
+/**
+ * The session policy for a review role: whatever that role may do in its account (a CDK bootstrap deploy role may
+ * create stacks and pass an administrator role), the task function's session may only read stacks and change
+ * sets and delete the pipeline's change set. Whoever can invoke the task function cannot use the role for more.
+ */
+export const REVIEW_SESSION_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeChangeSet'], Resource: '*' },
+    {
+      Effect: 'Allow',
+      Action: 'cloudformation:DeleteChangeSet',
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudformation:ChangeSetName': CDK_PIPELINES_CHANGE_SET } },
+    },
+  ],
+});
 
 /**
  * Waiting for a stack operation on CloudFormation's own status events: the longest the workflow waits for an event
@@ -127,6 +153,14 @@ export interface UnitStackConfig {
   readonly assumeRoleArn?: string;
   /** A prepared change set's stack in another region than the workflow's. */
   readonly region?: string;
+}
+
+/**
+ * Whether a deployment only reviews change sets the pipeline prepared. Any value counts, as in the state machine
+ * (which tests the field's presence): such a deployment never executes or creates anything.
+ */
+export function reviewsOnly(deployment: { readonly prepared?: unknown }): boolean {
+  return deployment.prepared !== undefined;
 }
 
 /** The template of a unit's stack given by name only: CDK's file name for the stack. */

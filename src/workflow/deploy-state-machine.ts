@@ -68,7 +68,10 @@ export class DeployStateMachine extends Construct {
   }
 
   /** The stacks whose prepared change sets the task function reviews in this account, with where their ARNs point. */
-  private readonly reviewedStacks: { name: string; at: (name: string) => string }[] = [];
+  private readonly reviewedStacks: { name: string; changeSetName: string; at: (name: string) => string }[] = [];
+  /** The roles the task function assumes for deployments, and those it assumes for reviews only. */
+  private readonly targetRoles: string[] = [];
+  private readonly reviewRoles: string[] = [];
 
   /** The state machine that runs each deployment. */
   public readonly stateMachine: sfn.StateMachine;
@@ -160,7 +163,7 @@ export class DeployStateMachine extends Construct {
     }]);
 
     this.stackEventRule = this.waitTable ? this.stackEvents(this.waitTable) : undefined;
-    this.node.addValidation({ validate: () => this.overlappingGrants() });
+    this.node.addValidation({ validate: () => [...this.overlappingGrants(), ...this.rolesOfBothKinds()] });
     this.suppressNagFindings(taskRole.role, triggerRole.role);
   }
 
@@ -309,26 +312,34 @@ export class DeployStateMachine extends Construct {
   /**
    * Lets the task function review the change sets a pipeline prepared for a stack of its own account (CDK
    * Pipelines' stacks): read the stack and its change sets, its nested stacks' change sets, and delete a refused
-   * change set. It can neither create nor execute one there. All such stacks share one statement.
+   * change set of that name only. It can neither create nor execute one there. All such stacks share the statements.
    * @internal
    */
-  public _grantReview(stackName: string, region?: string): void {
+  public _grantReview(stackName: string, changeSetName: string, region?: string): void {
     const stack = Stack.of(this);
-    const arn = (name: string) => stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*`, ...(region ? { region } : {}) });
+    const at = (name: string) => stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*`, ...(region ? { region } : {}) });
+    const arns = (names: (r: { name: string; at: (name: string) => string }) => string) => Lazy.list({ produce: () => unique(this.reviewedStacks.map(names)) });
     if (this.reviewedStacks.length === 0) {
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
-        sid: 'ReviewPreparedChangeSets',
-        actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeChangeSet', 'cloudformation:DeleteChangeSet'],
-        resources: Lazy.list({ produce: () => unique(this.reviewedStacks.map(({ name, at }) => at(name))) }),
+        sid: 'ReadPreparedChangeSets',
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeChangeSet'],
+        resources: arns((r) => r.at(r.name)),
       }));
       // CloudFormation names nested stacks <parent>-<logical id>-<random>; their change sets are only read.
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'ReadPreparedNestedChangeSets',
         actions: ['cloudformation:DescribeChangeSet'],
-        resources: Lazy.list({ produce: () => unique(this.reviewedStacks.map(({ name, at }) => at(`${name}-*`))) }),
+        resources: arns((r) => r.at(`${r.name}-*`)),
       }));
     }
-    this.reviewedStacks.push({ name: stackName, at: arn });
+    if (!this.reviewedStacks.some((r) => r.changeSetName === changeSetName)) {
+      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['cloudformation:DeleteChangeSet'],
+        resources: Lazy.list({ produce: () => unique(this.reviewedStacks.filter((r) => r.changeSetName === changeSetName).map((r) => r.at(r.name))) }),
+        conditions: { StringEquals: { 'cloudformation:ChangeSetName': changeSetName } },
+      }));
+    }
+    this.reviewedStacks.push({ name: stackName, changeSetName, at });
   }
 
   /**
@@ -337,6 +348,36 @@ export class DeployStateMachine extends Construct {
    */
   public _grantAssumeRole(role: iam.IRole): void {
     this.taskFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [role.roleArn] }));
+    this.targetRoles.push(role.roleArn);
+  }
+
+  /**
+   * Lets the task function assume a role of another account to review change sets prepared there (the CDK bootstrap
+   * deploy role CDK Pipelines prepares them with). The function assumes such a role only with a session policy
+   * that allows reading stacks and change sets and deleting the pipeline's change set: the role's other rights
+   * (creating stacks, passing an administrator role) are out of its reach, whatever a task's state says.
+   * @internal
+   */
+  public _grantReviewRole(role: iam.IRole): void {
+    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [role.roleArn] }));
+    if (this.reviewRoles.length === 0) {
+      this.taskFunction.addEnvironment(ENV.reviewRoles, Lazy.string({ produce: () => Stack.of(this).toJsonString(unique(this.reviewRoles)) }));
+    }
+    this.reviewRoles.push(role.roleArn);
+  }
+
+  /** A role assumed both to deploy and only to review would lose one use or the other: it is refused. */
+  private rolesOfBothKinds(): string[] {
+    const stack = Stack.of(this);
+    // The role's account and name: a partition given as text or as the AWS::Partition reference is the same role.
+    const key = (arn: string) => {
+      const resolved = JSON.stringify(stack.resolve(arn));
+      return /:iam::[^"]+/.exec(resolved)?.[0] ?? resolved;
+    };
+    const review = new Set(this.reviewRoles.map(key));
+    return unique(this.targetRoles.filter((arn) => review.has(key(arn))).map(key)).map((arn) =>
+      `role ${arn} is both a StepFunctionsDeployAction's targetAccountRole and a role a ChangeSetReviewStep reads change sets ` +
+      'through (which the task function assumes for reviews only): give the action a role of its own');
   }
 
   /**

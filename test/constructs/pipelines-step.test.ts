@@ -5,9 +5,13 @@
  */
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as pipelines from 'aws-cdk-lib/pipelines';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { roleLogicalIdOf, statementsOf, userParametersOf } from './helpers';
+import { logicalIdOf, roleLogicalIdOf, statementsOf, userParametersOf } from './helpers';
 import { AppStage, PIPELINE_ENV, cdkPipeline, stageActions } from './pipelines-app';
 import { ChangeSetReviewStep, DeployStateMachine, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { ChangeSetReviewStepProps } from '../../src';
@@ -68,11 +72,17 @@ describe('one stack', () => {
 
   test('GIVEN a stack of the pipeline\'s account WHEN the rights are granted THEN the task function may read that stack and its change sets and delete a refused one, and nothing more there', () => {
     const { stack, template } = oneStack();
-    const review = taskStatements(stack, template).filter((s) => s.Sid === 'ReviewPreparedChangeSets');
-    expect(review).toHaveLength(1);
-    expect(review[0].Action.sort()).toEqual(['cloudformation:DeleteChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:DescribeStacks']);
-    expect(JSON.stringify(review[0].Resource)).toContain(`:cloudformation:${PIPELINE_ENV.region}:${PIPELINE_ENV.account}:stack/Prod-Data/*`);
     const all = taskStatements(stack, template);
+    const read = all.filter((s) => s.Sid === 'ReadPreparedChangeSets');
+    expect(read).toHaveLength(1);
+    expect(read[0].Action.sort()).toEqual(['cloudformation:DescribeChangeSet', 'cloudformation:DescribeStacks']);
+    expect(JSON.stringify(read[0].Resource)).toContain(`:cloudformation:${PIPELINE_ENV.region}:${PIPELINE_ENV.account}:stack/Prod-Data/*`);
+    // Deleting: the pipeline's change set of that stack only.
+    const deleting = all.filter((s) => s.Action.includes('cloudformation:DeleteChangeSet'));
+    expect(deleting).toHaveLength(1);
+    expect(deleting[0].Action).toEqual(['cloudformation:DeleteChangeSet']);
+    expect(deleting[0].Condition).toEqual({ StringEquals: { 'cloudformation:ChangeSetName': 'PipelineChange' } });
+    expect(JSON.stringify(deleting[0].Resource)).toContain(':stack/Prod-Data/*');
     // No statement lets it create or execute a change set, or assume a role.
     expect(all.flatMap((s) => s.Action)).not.toEqual(expect.arrayContaining(['cloudformation:ExecuteChangeSet']));
     expect(all.flatMap((s) => s.Action)).not.toContain('cloudformation:CreateChangeSet');
@@ -112,6 +122,27 @@ describe('the stage-level form', () => {
     const stage = new AppStage(p.app, 'Prod', { withTable: true, topics: 'dependent' });
     expect(() => ChangeSetReviewStep.forStage(stage)).toThrow(
       /stack Prod-Topics depends on Prod-Data, a stack of the same stage: CDK Pipelines prepares Prod-Topics's change set only after Prod-Data is deployed.*a step each/);
+  });
+
+  test('GIVEN stacks of a stage where one uses another\'s value (a reference, no explicit dependency) WHEN forStage is asked THEN it refuses too', () => {
+    const p = cdkPipeline();
+    const stage = new AppStage(p.app, 'Prod', { withTable: true, topics: 'independent' });
+    const events = stage.data.node.findChild('Events') as sns.Topic;
+    new sns.Subscription(stage.topics!, 'Forward', { topic: events, protocol: sns.SubscriptionProtocol.SQS, endpoint: 'arn:aws:sqs:eu-west-1:111111111111:q' });
+    expect(stage.topics!.dependencies).toEqual([]);
+    expect(() => ChangeSetReviewStep.forStage(stage)).toThrow(/forStage: stack Prod-Topics depends on Prod-Data, a stack of the same stage/);
+  });
+
+  test('GIVEN a pipeline in PARALLEL execution mode WHEN built THEN the step is refused: another run could replace a reviewed change set before its deploy action', () => {
+    const app = new App();
+    const stack = new Stack(app, 'PipelineStack', { env: PIPELINE_ENV });
+    const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
+      codePipeline: new codepipeline.Pipeline(stack, 'Inner', { pipelineType: codepipeline.PipelineType.V2, executionMode: codepipeline.ExecutionMode.PARALLEL }),
+      synth: new pipelines.ShellStep('Synth', { input: pipelines.CodePipelineSource.s3(new s3.Bucket(stack, 'Source'), 'source.zip'), commands: ['npx cdk synth'] }),
+    });
+    const stage = new AppStage(app, 'Prod', { withTable: true });
+    pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) });
+    expect(() => pipeline.buildPipeline()).toThrow(/PARALLEL execution mode, where another run can replace a change set between its review and its deploy action/);
   });
 
   test('one step each for dependent stacks is fine: each runs between its own stack\'s prepare and deploy actions', () => {
@@ -210,7 +241,27 @@ describe('stacks in another account or region', () => {
     for (const s of assume) {
       for (const r of s.Resource) expect(JSON.stringify(r)).toContain(`:iam::${OTHER_ACCOUNT}:role/cdk-hnb659fds-deploy-role-${OTHER_ACCOUNT}-us-west-2`);
     }
-    expect(statements.some((s) => s.Sid === 'ReviewPreparedChangeSets')).toBe(false);
+    expect(statements.some((s) => s.Sid === 'ReadPreparedChangeSets' || s.Action.includes('cloudformation:DeleteChangeSet'))).toBe(false);
+  });
+
+  test('the task function knows those roles as review roles (its environment), which it assumes for reviews only', () => {
+    const { stack, template } = crossAccount();
+    const task = template.findResources('AWS::Lambda::Function')[logicalIdOf(DeployStateMachine.of(stack).taskFunction)];
+    expect(JSON.stringify(task.Properties.Environment.Variables.REVIEW_ROLES)).toContain(`cdk-hnb659fds-deploy-role-${OTHER_ACCOUNT}-us-west-2`);
+    // No other function has them.
+    const others = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id !== logicalIdOf(DeployStateMachine.of(stack).taskFunction));
+    expect(others.length).toBeGreaterThan(0);
+    for (const [, f] of others) expect(f.Properties.Environment?.Variables?.REVIEW_ROLES).toBeUndefined();
+  });
+
+  test('GIVEN a StepFunctionsDeployAction whose targetAccountRole is a role a step reviews through WHEN synthesized THEN it is refused: the function assumes review roles for reviews only', () => {
+    const p = cdkPipeline();
+    const stage = new AppStage(p.app, 'Prod', { withTable: true, env: { account: OTHER_ACCOUNT, region: 'us-west-2' } });
+    p.pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) });
+    p.pipeline.buildPipeline();
+    const deployRole = iam.Role.fromRoleArn(p.stack, 'SameRole', `arn:aws:iam::${OTHER_ACCOUNT}:role/cdk-hnb659fds-deploy-role-${OTHER_ACCOUNT}-us-west-2`);
+    DeployStateMachine.of(p.stack)._grantAssumeRole(deployRole);
+    expect(() => p.app.synth()).toThrow(/is both a StepFunctionsDeployAction's targetAccountRole and a role a ChangeSetReviewStep reads change sets through/);
   });
 
   test('a stack of the pipeline\'s account in another region is read with the function\'s own rights in that region', () => {
@@ -220,7 +271,7 @@ describe('stacks in another account or region', () => {
     const template = p.template();
     expect(reviewConfig(template, 'Dr').config).toMatchObject({ stacks: ['Dr-Data'], region: 'us-east-2' });
     expect(reviewConfig(template, 'Dr').config.assumeRoleArn).toBeUndefined();
-    const review = taskStatements(p.stack, template).find((s) => s.Sid === 'ReviewPreparedChangeSets')!;
+    const review = taskStatements(p.stack, template).find((s) => s.Sid === 'ReadPreparedChangeSets')!;
     expect(JSON.stringify(review.Resource)).toContain(`:cloudformation:us-east-2:${PIPELINE_ENV.account}:stack/Dr-Data/*`);
   });
 });

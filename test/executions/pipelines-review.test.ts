@@ -4,8 +4,8 @@
  * is synthesized from a CDK Pipelines app; CloudFormation is the stateful fake, where the test plays CDK Pipelines'
  * prepare action (CreateChangeSet) and, only after a successful review, its deploy action (ExecuteChangeSet).
  */
-import { CreateChangeSetCommand, ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
-import type { Change } from '@aws-sdk/client-cloudformation';
+import { CreateChangeSetCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
+import type { Change, CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { APPROVAL_TOPIC_ARN, approveAs, createFeatureWorld, namedError } from './feature-harness';
@@ -59,6 +59,8 @@ async function prepare(world: World, stacks: Record<string, Change[]>): Promise<
     await world.cfn.client.send(new CreateChangeSetCommand({
       StackName: stackName, ChangeSetName: 'PipelineChange', ChangeSetType: 'UPDATE', TemplateBody: '{"Resources":{}}',
     }));
+    // The prepare action ends once the change set is created.
+    await world.cfn.client.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: 'PipelineChange' }));
   }
 }
 
@@ -182,6 +184,52 @@ describe('one stack', () => {
   });
 });
 
+describe('change sets the review cannot allow', () => {
+  test('GIVEN the prepared change set was executed already WHEN reviewed THEN the action fails: it is not what the deploy action would execute', async () => {
+    const world = newWorld();
+    await prepare(world, { [DATA]: SAFE });
+    await world.cfn.client.send(new ExecuteChangeSetCommand({ StackName: DATA, ChangeSetName: 'PipelineChange' }));
+    const { run } = await runReview(world, review('stack'));
+    expect(run.status).toBe('FAILED');
+    expect(causeMessage(run.cause)).toMatch(/Change set PipelineChange of stack Prod-Data is EXECUTE_\w+, not AVAILABLE: it was executed already or replaced/);
+    expect(outputVariables(run.output ?? {})).not.toMatchObject({ Outcome: 'ALLOWED' });
+  });
+
+  test('GIVEN a prepared change set that FAILED for another reason than no changes WHEN reviewed THEN the action fails with CloudFormation\'s reason', async () => {
+    const world = newWorld();
+    world.cfn.putStack(DATA, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(DATA, { changeSet: { failedReason: 'Template format error: Unresolved resource dependencies [Vpc]', pendingPolls: 0 } });
+    await world.cfn.client.send(new CreateChangeSetCommand({ StackName: DATA, ChangeSetName: 'PipelineChange', ChangeSetType: 'UPDATE', TemplateBody: '{}' }));
+    const { run } = await runReview(world, review('stack'));
+    expect(run.status).toBe('FAILED');
+    expect(causeMessage(run.cause)).toMatch(/Unresolved resource dependencies \[Vpc\]/);
+    expect(executed(world)).toEqual([]);
+  });
+
+  test('GIVEN no stack at all (nothing was prepared) WHEN reviewed THEN the action fails and no stack is created', async () => {
+    const world = newWorld();
+    const { run } = await runReview(world, review('stack'));
+    expect(run.status).toBe('FAILED');
+    expect(world.cfn.stacks.has(DATA)).toBe(false);
+    expect(world.cfn.calls.filter((c) => ['CreateStack', 'CreateChangeSet', 'ExecuteChangeSet'].includes(c.op))).toEqual([]);
+  });
+
+  test('GIVEN a change set CloudFormation is still creating at the action\'s timeout WHEN reviewed THEN the action fails saying so', async () => {
+    const world = newWorld();
+    world.cfn.putStack(DATA, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(DATA, { changeSet: { changes: SAFE, pendingPolls: 1000 } });
+    await world.cfn.client.send(new CreateChangeSetCommand({ StackName: DATA, ChangeSetName: 'PipelineChange', ChangeSetType: 'UPDATE', TemplateBody: '{}' }));
+    const synthesized = review('stack');
+    const startedAt = Date.now() - 3 * 3_600_000;
+    const deployment = toDeployment(validateConfig(parseUserParameters(synthesized.userParameters)), { id: JOB, startedAt });
+    world.codepipeline.issue({ id: JOB, userParameters: synthesized.userParameters, startTime: startedAt });
+    const run = await runWorkflow({ deployment }, world.deps, { synthesized, stackEvents: world.events });
+    expect(run.status).toBe('FAILED');
+    expect(causeMessage(run.cause)).toMatch(/Change set PipelineChange was still CREATE_(PENDING|IN_PROGRESS) at the action's timeout/);
+    expect(executed(world)).toEqual([]);
+  });
+});
+
 describe('a stage as one unit', () => {
   test('GIVEN two stacks, the second removing a table WHEN the stage is reviewed THEN both change sets are deleted, neither is executed, and the message names the table only', async () => {
     const world = newWorld();
@@ -233,6 +281,50 @@ describe('nothing goes around the review', () => {
       .toThrow(/"stacks"\[0\] has unknown keys "templatePath" \(a stack of prepared change sets holds only stackName, assumeRoleArn, region\)/);
     expect(() => validateConfig({ ...config, prepared: 'Pipeline Change' })).toThrow(/"prepared" must be a change set name/);
     expect(() => validateConfig({ ...config, onUnsafe: { type: 'deployToNewStack' } })).toThrow(/deployToNewStack/);
+    expect(() => validateConfig({ ...config, environmentName: 'prod', report: true, stackEvents: true }))
+      .toThrow(/"environmentName", "report", "stackEvents" cannot apply/);
+    expect(() => validateConfig({ ...config, region: 'mars-1' })).toThrow(/"region" must be an AWS region name/);
+    const { prepared: _p, ...notReview } = config;
+    expect(() => validateConfig({ ...notReview, region: 'us-west-2' })).toThrow(/"region" goes with "prepared" only/);
+  });
+
+  test('GIVEN a stage mixing another account, another region of the pipeline\'s account, and the pipeline\'s own WHEN refused THEN every call for each stack, the clean-up\'s too, goes where that stack is', async () => {
+    const synthesized = synthesizeStack(() => {
+      const p = cdkPipeline();
+      const stage = new AppStage(p.app, 'Prod', { withTable: true, topics: 'independent', env: { account: '222222222222', region: 'us-west-2' } });
+      new sns.Topic(new Stack(stage, 'Audit', { env: { account: '111111111111', region: 'us-east-2' } }), 'Trail');
+      new sns.Topic(new Stack(stage, 'Local', { env: { account: '111111111111', region: 'eu-west-1' } }), 'Trail');
+      p.pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) });
+      p.pipeline.buildPipeline();
+      return p.stack;
+    });
+    const world = newWorld();
+    await prepare(world, { [DATA]: SAFE, [TOPICS]: REMOVES_TABLE, 'Prod-Audit': SAFE, 'Prod-Local': SAFE });
+    const log: string[] = [];
+    const via = (label: string) => ({
+      send: (command: { input: { StackName?: string } }) => {
+        log.push(`${command.input.StackName} ${label}`);
+        return world.cfn.client.send(command as never);
+      },
+    }) as unknown as CloudFormationClient;
+    const deps: TaskDeps = {
+      ...world.deps,
+      cloudformation: via('own'),
+      cloudformationAs: (role, _session, region) => via(`${/::(\d{12}):/.exec(role)?.[1]} ${region}`),
+      cloudformationIn: (region) => via(`own ${region}`),
+    };
+    const { run } = await runReview(world, synthesized, undefined, deps);
+    expect(run.status).toBe('FAILED');
+    expect(changeSetsLeft(world)).toEqual([]);
+    const routes = Object.fromEntries([...new Set(log)].map((line) => line.split(' ')).map(([stack, ...where]) => [stack, where.join(' ')]));
+    expect(routes).toEqual({
+      [DATA]: '222222222222 us-west-2',
+      [TOPICS]: '222222222222 us-west-2',
+      'Prod-Audit': 'own us-east-2',
+      'Prod-Local': 'own',
+    });
+    // Each stack had one route only: a stack read one way and deleted another would show twice.
+    expect(new Set(log).size).toBe(4);
   });
 
   test('GIVEN stacks in another account WHEN reviewed THEN every CloudFormation call is made as the deploy role, in the stacks\' region', async () => {

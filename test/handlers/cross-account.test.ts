@@ -5,6 +5,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ENV, REVIEW_SESSION_POLICY } from '../../src/shared/contract';
 import type { Deployment } from '../../src/shared/contract';
 import { cloudformationAs } from '../../src/workflow/deploy-task.lambda';
 import { runTask } from '../../src/workflow/tasks';
@@ -97,4 +98,33 @@ test('GIVEN two jobs for the same target role THEN each job\'s calls are made in
 
   expect(sts.commandCalls(AssumeRoleCommand).map((c: any) => c.args[0].input.RoleSessionName)).toEqual(['sfn-deploy-firstjob', 'sfn-deploy-secondjob']);
   sts.restore();
+});
+
+test('GIVEN a role the construct registered for reviews (REVIEW_ROLES) THEN the Lambda entry point assumes it with the review session policy only: read stacks and change sets, delete the pipeline\'s; any other role without one', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+  const { STSClient, AssumeRoleCommand } = require('@aws-sdk/nested-clients/sts');
+  const sts = mockClient(STSClient);
+  sts.on(AssumeRoleCommand).resolves(<Record<string, unknown>>{
+    Credentials: { AccessKeyId: 'ASIATARGET', SecretAccessKey: 'target-secret', SessionToken: 'target-session', Expiration: new Date(Date.now() + 900_000) },
+  });
+  process.env.AWS_REGION = 'eu-west-1';
+  const reviewRole = 'arn:aws:iam::222222222222:role/cdk-hnb659fds-deploy-role-222222222222-us-west-2';
+  process.env[ENV.reviewRoles] = JSON.stringify([reviewRole]);
+  try {
+    await cloudformationAs(reviewRole, 'sfn-deploy-reviewjob', 'us-west-2').config.credentials();
+    await cloudformationAs(ROLE, 'sfn-deploy-reviewjob').config.credentials();
+    const [review, deploy] = sts.commandCalls(AssumeRoleCommand).map((c: any) => c.args[0].input);
+    expect(review).toMatchObject({ RoleArn: reviewRole, Policy: REVIEW_SESSION_POLICY });
+    expect(JSON.parse(review.Policy).Statement).toEqual([
+      { Effect: 'Allow', Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeChangeSet'], Resource: '*' },
+      { Effect: 'Allow', Action: 'cloudformation:DeleteChangeSet', Resource: '*', Condition: { StringEquals: { 'cloudformation:ChangeSetName': 'PipelineChange' } } },
+    ]);
+    expect(deploy.RoleArn).toBe(ROLE);
+    expect(deploy.Policy).toBeUndefined();
+    // The client for the review role is in the stack's region.
+    expect(await cloudformationAs(reviewRole, 'sfn-deploy-reviewjob', 'us-west-2').config.region()).toBe('us-west-2');
+  } finally {
+    delete process.env[ENV.reviewRoles];
+    sts.restore();
+  }
 });

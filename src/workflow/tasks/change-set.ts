@@ -8,6 +8,7 @@ import { stackInputs, templateSource } from './stack';
 import { DeadlinePassedError, UnconfirmedDeploymentError, eventWait, waitFor } from './support';
 import type { TaskDeps, TaskEvent } from './support';
 import { isNoChangesReason } from '../../policy/completeness';
+import { reviewsOnly } from '../../shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
 import { ChangeSetBeingCreatedError, truncate } from '../../shared/errors';
 import { STATE_NAMES } from '../../shared/state-names';
@@ -51,6 +52,15 @@ export async function pollChangeSet(state: WorkflowState, deps: TaskDeps): Promi
   };
   switch (status) {
     case 'CREATE_COMPLETE':
+      // A prepared change set that was executed already, or made obsolete by another, is not what the pipeline will execute.
+      if (reviewsOnly(deployment) && described.ExecutionStatus !== 'AVAILABLE') {
+        return {
+          ...base,
+          outcome: 'FAILED',
+          reason: `Change set ${deployment.changeSetName} of stack ${deployment.stackName} is ${described.ExecutionStatus ?? 'not available'}, not ` +
+            'AVAILABLE: it was executed already or replaced by another change; run the pipeline again to prepare and review a new one.',
+        };
+      }
       return { ...base, outcome: 'READY' };
     case 'CREATE_PENDING':
     case 'CREATE_IN_PROGRESS':
@@ -84,7 +94,7 @@ export async function inspectChangeSet(state: WorkflowState, deps: TaskDeps): Pr
  */
 export async function executeChangeSet(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<OperationResult> {
   const { deployment } = state;
-  if (deployment.prepared) {
+  if (reviewsOnly(deployment)) {
     // A review of the pipeline's change sets allows or refuses them; the pipeline's own action executes them.
     throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was prepared by the pipeline, which executes it`);
   }

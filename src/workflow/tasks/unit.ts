@@ -8,7 +8,7 @@ import { deleteChangeSet, describedStatus } from './change-set';
 import { memberDeps } from './support';
 import type { TaskDeps } from './support';
 import { memberDeployment, outputReference } from '../../shared/config';
-import { APPROVAL_REJECTED, LIMITS } from '../../shared/contract';
+import { APPROVAL_REJECTED, LIMITS, reviewsOnly } from '../../shared/contract';
 import type {
   Deployment, InspectionResult, UnitCurrent, UnitMemberState, UnitReview, UnitState, UnitStackStatus, WorkflowState,
 } from '../../shared/contract';
@@ -44,7 +44,7 @@ export async function planUnitWave(state: WorkflowState): Promise<UnitState> {
     }
     const member = memberDeployment(deployment, i, parameters);
     // Prepared change sets keep the pipeline's name: that is how its own action executes them.
-    if (deployment.prepared) {
+    if (reviewsOnly(deployment)) {
       review.push(member);
       continue;
     }
@@ -73,7 +73,7 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
   }
   const deploysSomething = (r: UnitReview) => r.plan === 'EXECUTE' || r.plan === 'CREATE';
   // Prepared change sets are the pipeline's, in its order: none is cut from the wave (and made again here).
-  const cut = state.deployment.prepared ? -1 : reviews.findIndex((r, k) => r.plan === 'FAILED' && MISSING_EXPORT.test(r.changeSet?.reason ?? '')
+  const cut = reviewsOnly(state.deployment) ? -1 : reviews.findIndex((r, k) => r.plan === 'FAILED' && MISSING_EXPORT.test(r.changeSet?.reason ?? '')
     && reviews.slice(0, k).some(deploysSomething));
   const kept = cut < 0 ? reviews : reviews.slice(0, cut);
   // The stacks cut from the wave are reviewed again once the earlier ones are deployed.
@@ -108,7 +108,7 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
       members: untouched,
       verdict,
       next: 'REFUSE',
-      reason: unitReason(state.deployment.prepared
+      reason: unitReason(reviewsOnly(state.deployment)
         ? `The change sets the pipeline prepared are refused: none of them may be executed. ${flagged.join(' ')}`
         : `The unit is refused: no change set of this wave is executed. ${flagged.join(' ')}`, untouched),
     };
@@ -166,7 +166,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     ...(approval ? { approval } : {}),
     ...(unit.approvals ? { approvals: unit.approvals } : {}),
   };
-  if (state.deployment.prepared && index >= 0) {
+  if (reviewsOnly(state.deployment) && index >= 0) {
     if (!allowed) throw new Error('refusing to allow the prepared change sets: the unit was neither judged safe nor approved');
     // Never executed here: the pipeline's own action executes each allowed change set after this one succeeds.
     const allowedMembers = members.map((m) => (m.status === 'REVIEWED' ? { ...m, status: 'ALLOWED' as const } : m));
