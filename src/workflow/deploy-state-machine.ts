@@ -318,7 +318,9 @@ export class DeployStateMachine extends Construct {
   public _grantReview(stackName: string, changeSetName: string, region?: string): void {
     const stack = Stack.of(this);
     const at = (name: string) => stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*`, ...(region ? { region } : {}) });
-    const arns = (names: (r: { name: string; at: (name: string) => string }) => string) => Lazy.list({ produce: () => unique(this.reviewedStacks.map(names)) });
+    type Reviewed = DeployStateMachine['reviewedStacks'][number];
+    const arns = (arnOf: (r: Reviewed) => string, which = (_r: Reviewed) => true) =>
+      Lazy.list({ produce: () => unique(this.reviewedStacks.filter(which).map(arnOf)) });
     if (this.reviewedStacks.length === 0) {
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'ReadPreparedChangeSets',
@@ -335,7 +337,7 @@ export class DeployStateMachine extends Construct {
     if (!this.reviewedStacks.some((r) => r.changeSetName === changeSetName)) {
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
         actions: ['cloudformation:DeleteChangeSet'],
-        resources: Lazy.list({ produce: () => unique(this.reviewedStacks.filter((r) => r.changeSetName === changeSetName).map((r) => r.at(r.name))) }),
+        resources: arns((r) => r.at(r.name), (r) => r.changeSetName === changeSetName),
         conditions: { StringEquals: { 'cloudformation:ChangeSetName': changeSetName } },
       }));
     }
