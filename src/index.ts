@@ -1,5 +1,5 @@
 export * from './action/step-functions-deploy-action';
-export * from './pipelines/change-set-review-step';
+export * from './action/change-set-review-step';
 export * from './workflow/deploy-state-machine';
 export * from './policy/safety-policy';
 export { ChangeAction, DriftStatus, PolicyAction, Replacement, RuleVerdict } from './shared/policy-vocabulary';

@@ -49,9 +49,11 @@ export const ENV = {
   urlSuffix: 'URL_SUFFIX',
   /** The table where a wait for a stack operation leaves its task token for the stack's status events. */
   waitTable: 'WAIT_TABLE',
+  /** The roles of other accounts the task function assumes for deployments (`targetAccountRole`), a JSON list. */
+  deployRoles: 'DEPLOY_ROLES',
   /**
-   * The roles of other accounts that the task function assumes only to review prepared change sets (JSON list): it
-   * assumes them with a session policy that allows reading change sets and deleting the pipeline's, nothing else.
+   * The roles of other accounts the task function assumes only to review prepared change sets, each with the stacks
+   * it reviews (a JSON list of [role ARN, [stack names]]): assumed with a session policy for those stacks only.
    */
   reviewRoles: 'REVIEW_ROLES',
 } as const;
@@ -59,23 +61,6 @@ export const ENV = {
 /** The name CDK Pipelines gives every change set it prepares (its prepare and deploy actions both use it). */
 export const CDK_PIPELINES_CHANGE_SET = 'PipelineChange';
 
-/**
- * The session policy for a review role: whatever that role may do in its account (a CDK bootstrap deploy role may
- * create stacks and pass an administrator role), the task function's session may only read stacks and change
- * sets and delete the pipeline's change set. Whoever can invoke the task function cannot use the role for more.
- */
-export const REVIEW_SESSION_POLICY = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    { Effect: 'Allow', Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeChangeSet'], Resource: '*' },
-    {
-      Effect: 'Allow',
-      Action: 'cloudformation:DeleteChangeSet',
-      Resource: '*',
-      Condition: { StringEquals: { 'cloudformation:ChangeSetName': CDK_PIPELINES_CHANGE_SET } },
-    },
-  ],
-});
 
 /**
  * Waiting for a stack operation on CloudFormation's own status events: the longest the workflow waits for an event

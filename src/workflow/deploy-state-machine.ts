@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { deployGraph } from './deploy-graph';
 import { DeployTaskFunction } from './deploy-task-function';
+import { reviewSessionPolicy } from './review-session';
 import { StackEventFunction } from './stack-event-function';
 import { globMatches } from '../policy/glob';
 import { suppressNag } from '../private/nag';
@@ -71,7 +72,7 @@ export class DeployStateMachine extends Construct {
   private readonly reviewedStacks: { name: string; changeSetName: string; at: (name: string) => string }[] = [];
   /** The roles the task function assumes for deployments, and those it assumes for reviews only. */
   private readonly targetRoles: string[] = [];
-  private readonly reviewRoles: string[] = [];
+  private readonly reviewRoles: { roleArn: string; stacks: string[] }[] = [];
 
   /** The state machine that runs each deployment. */
   public readonly stateMachine: sfn.StateMachine;
@@ -163,7 +164,7 @@ export class DeployStateMachine extends Construct {
     }]);
 
     this.stackEventRule = this.waitTable ? this.stackEvents(this.waitTable) : undefined;
-    this.node.addValidation({ validate: () => [...this.overlappingGrants(), ...this.rolesOfBothKinds()] });
+    this.node.addValidation({ validate: () => [...this.overlappingGrants(), ...this.roleProblems()] });
     this.suppressNagFindings(taskRole.role, triggerRole.role);
   }
 
@@ -345,41 +346,73 @@ export class DeployStateMachine extends Construct {
   }
 
   /**
-   * Lets the task function assume a role of another account for a cross-account deployment.
+   * Lets the task function assume a role of another account for a cross-account deployment (the function's
+   * environment lists it: a role it does not list is never assumed).
    * @internal
    */
   public _grantAssumeRole(role: iam.IRole): void {
     this.taskFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [role.roleArn] }));
+    if (this.targetRoles.length === 0) {
+      this.taskFunction.addEnvironment(ENV.deployRoles, Lazy.string({ produce: () => Stack.of(this).toJsonString(unique(this.targetRoles)) }));
+    }
     this.targetRoles.push(role.roleArn);
   }
 
   /**
-   * Lets the task function assume a role of another account to review change sets prepared there (the CDK bootstrap
-   * deploy role CDK Pipelines prepares them with). The function assumes such a role only with a session policy
-   * that allows reading stacks and change sets and deleting the pipeline's change set: the role's other rights
-   * (creating stacks, passing an administrator role) are out of its reach, whatever a task's state says.
+   * Lets the task function assume a role of another account to review the change sets prepared there for
+   * `stackNames` (the CDK bootstrap deploy role CDK Pipelines prepares them with). The function assumes such a role
+   * only with a session policy that lets it read those stacks and their change sets and delete their
+   * `PipelineChange`: the role's other rights (creating stacks, passing an administrator role) are out of its
+   * reach, whatever a task's input says.
    * @internal
    */
-  public _grantReviewRole(role: iam.IRole): void {
+  public _grantReviewRole(role: iam.IRole, stackNames: string[]): void {
     this.taskFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [role.roleArn] }));
     if (this.reviewRoles.length === 0) {
-      this.taskFunction.addEnvironment(ENV.reviewRoles, Lazy.string({ produce: () => Stack.of(this).toJsonString(unique(this.reviewRoles)) }));
+      this.taskFunction.addEnvironment(ENV.reviewRoles, Lazy.string({
+        produce: () => Stack.of(this).toJsonString([...this.stacksByReviewRole()]),
+      }));
     }
-    this.reviewRoles.push(role.roleArn);
+    this.reviewRoles.push({ roleArn: role.roleArn, stacks: stackNames });
   }
 
-  /** A role assumed both to deploy and only to review would lose one use or the other: it is refused. */
-  private rolesOfBothKinds(): string[] {
+  /** Each review role once, with every stack reviewed through it. */
+  private stacksByReviewRole(): Map<string, string[]> {
+    const byRole = new Map<string, string[]>();
+    for (const { roleArn, stacks } of this.reviewRoles) byRole.set(roleArn, unique([...(byRole.get(roleArn) ?? []), ...stacks]));
+    return byRole;
+  }
+
+  /**
+   * A role assumed both to deploy and only to review would lose one use or the other, and a review role's session
+   * policy must fit STS's limit: both are refused at synth.
+   */
+  private roleProblems(): string[] {
     const stack = Stack.of(this);
-    // The role's account and name: a partition given as text or as the AWS::Partition reference is the same role.
+    // The role's text, the AWS::Partition reference read as the partition given as text; other tokens as they are.
     const key = (arn: string) => {
-      const resolved = JSON.stringify(stack.resolve(arn));
-      return /:iam::[^"]+/.exec(resolved)?.[0] ?? resolved;
+      const resolved = stack.resolve(arn);
+      if (typeof resolved === 'string') return resolved;
+      const join = resolved?.['Fn::Join'];
+      const parts: unknown[] | undefined = Array.isArray(join) && join[0] === '' && Array.isArray(join[1]) ? join[1] : undefined;
+      const partition = (p: unknown) => typeof p === 'object' && (p as { Ref?: string })?.Ref === 'AWS::Partition';
+      if (parts?.every((p) => typeof p === 'string' || partition(p))) return parts.map((p) => (typeof p === 'string' ? p : 'aws')).join('');
+      return JSON.stringify(resolved);
     };
-    const review = new Set(this.reviewRoles.map(key));
-    return unique(this.targetRoles.filter((arn) => review.has(key(arn))).map(key)).map((arn) =>
+    const review = new Set(this.reviewRoles.map((r) => key(r.roleArn)));
+    const both = unique(this.targetRoles.filter((arn) => review.has(key(arn))).map(key)).map((arn) =>
       `role ${arn} is both a StepFunctionsDeployAction's targetAccountRole and a role a ChangeSetReviewStep reads change sets ` +
       'through (which the task function assumes for reviews only): give the action a role of its own');
+    const tooLarge = [...this.stacksByReviewRole()].flatMap(([roleArn, stacks]) => {
+      try {
+        // Tokens (the partition, a region) counted at the length of the longest value they can take.
+        reviewSessionPolicy(roleArn.replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(14)), stacks);
+        return [];
+      } catch (e) {
+        return [`ChangeSetReviewStep: ${(e as Error).message}`];
+      }
+    });
+    return [...both, ...tooLarge];
   }
 
   /**

@@ -5,9 +5,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { assumableRoles, sessionPolicyFor } from './review-session';
 import { runTask } from './tasks';
 import type { TaskEvent } from './tasks';
-import { ENV, REVIEW_SESSION_POLICY } from '../shared/contract';
+import { ENV } from '../shared/contract';
 
 const cloudformation = new CloudFormationClient({});
 const s3 = new S3Client({});
@@ -27,8 +28,9 @@ export function cloudformationAs(roleArn: string, sessionName: string, region?: 
   const key = `${roleArn} ${sessionName} ${region ?? ''}`;
   let client = crossAccount.get(key);
   if (!client) {
-    // A role the construct registered for reviews is assumed for reviews only, whatever the task's state says.
-    const review = reviewRoles().includes(roleArn) ? { Policy: REVIEW_SESSION_POLICY } : {};
+    // Only the roles the construct listed; a review role for its reviews only, whatever the task's state says.
+    const policy = sessionPolicyFor(roleArn, assumableRoles(process.env));
+    const review = policy ? { Policy: policy } : {};
     client = new CloudFormationClient({
       ...(region ? { region } : {}),
       credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 900, ...review } }),
@@ -37,15 +39,6 @@ export function cloudformationAs(roleArn: string, sessionName: string, region?: 
     if (crossAccount.size > MAX_CROSS_ACCOUNT_CLIENTS) crossAccount.delete(crossAccount.keys().next().value!);
   }
   return client;
-}
-
-/** The review roles of the function's configuration (its environment, which the construct writes). */
-function reviewRoles(): string[] {
-  const value = process.env[ENV.reviewRoles];
-  if (!value) return [];
-  const parsed: unknown = JSON.parse(value);
-  if (!Array.isArray(parsed) || parsed.some((r) => typeof r !== 'string')) throw new Error(`${ENV.reviewRoles} must be a JSON list of role ARNs`);
-  return parsed as string[];
 }
 
 /** A client per region other than the function's (a CDK Pipelines stage's stacks may live in another region). */

@@ -3,7 +3,7 @@
  * deploy action, by run order), what it is configured with, the rights it gets in the pipeline's account and in
  * other accounts, the layouts it refuses, and one shared workflow for every step and action of the stack.
  */
-import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
+import { App, Aspects, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +13,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { logicalIdOf, roleLogicalIdOf, statementsOf, userParametersOf } from './helpers';
 import { AppStage, PIPELINE_ENV, cdkPipeline, stageActions } from './pipelines-app';
+import { resolveIntrinsics } from '../../demo/lib/intrinsics';
 import { ChangeSetReviewStep, DeployStateMachine, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { ChangeSetReviewStepProps } from '../../src';
 
@@ -133,16 +134,38 @@ describe('the stage-level form', () => {
     expect(() => ChangeSetReviewStep.forStage(stage)).toThrow(/forStage: stack Prod-Topics depends on Prod-Data, a stack of the same stage/);
   });
 
-  test('GIVEN a pipeline in PARALLEL execution mode WHEN built THEN the step is refused: another run could replace a reviewed change set before its deploy action', () => {
-    const app = new App();
-    const stack = new Stack(app, 'PipelineStack', { env: PIPELINE_ENV });
-    const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
-      codePipeline: new codepipeline.Pipeline(stack, 'Inner', { pipelineType: codepipeline.PipelineType.V2, executionMode: codepipeline.ExecutionMode.PARALLEL }),
-      synth: new pipelines.ShellStep('Synth', { input: pipelines.CodePipelineSource.s3(new s3.Bucket(stack, 'Source'), 'source.zip'), commands: ['npx cdk synth'] }),
+  describe('the pipeline\'s execution mode', () => {
+    function withMode(configure: (inner: codepipeline.Pipeline, stack: Stack) => void) {
+      const app = new App();
+      const stack = new Stack(app, 'PipelineStack', { env: PIPELINE_ENV });
+      const inner = new codepipeline.Pipeline(stack, 'Inner', { pipelineType: codepipeline.PipelineType.V2 });
+      const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
+        codePipeline: inner,
+        synth: new pipelines.ShellStep('Synth', { input: pipelines.CodePipelineSource.s3(new s3.Bucket(stack, 'Source'), 'source.zip'), commands: ['npx cdk synth'] }),
+      });
+      const stage = new AppStage(app, 'Prod', { withTable: true });
+      pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) });
+      pipeline.buildPipeline();
+      configure(inner, stack);
+      return () => app.synth();
+    }
+    const cfn = (inner: codepipeline.Pipeline) => inner.node.defaultChild as codepipeline.CfnPipeline;
+    const REFUSED = /ChangeSetReviewStep: the pipeline's execution mode is .*another run can replace a change set between its review and its deploy action/;
+
+    test('PARALLEL is refused at synth: another run could replace a reviewed change set before its deploy action', () => {
+      expect(withMode((inner) => { cfn(inner).executionMode = 'PARALLEL'; })).toThrow(REFUSED);
     });
-    const stage = new AppStage(app, 'Prod', { withTable: true });
-    pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) });
-    expect(() => pipeline.buildPipeline()).toThrow(/PARALLEL execution mode, where another run can replace a change set between its review and its deploy action/);
+    test('PARALLEL given as a property override is refused too', () => {
+      expect(withMode((inner) => cfn(inner).addPropertyOverride('ExecutionMode', 'PARALLEL'))).toThrow(REFUSED);
+    });
+    test('a mode not known at synth (a parameter) is refused: it may be PARALLEL', () => {
+      expect(withMode((inner, stack) => { cfn(inner).executionMode = new CfnParameter(stack, 'Mode').valueAsString; })).toThrow(REFUSED);
+    });
+    test('SUPERSEDED (the default) and QUEUED are accepted', () => {
+      expect(withMode(() => undefined)).not.toThrow();
+      expect(withMode((inner) => { cfn(inner).executionMode = 'QUEUED'; })).not.toThrow();
+      expect(withMode((inner) => { cfn(inner).executionMode = 'SUPERSEDED'; })).not.toThrow();
+    });
   });
 
   test('one step each for dependent stacks is fine: each runs between its own stack\'s prepare and deploy actions', () => {
@@ -160,6 +183,14 @@ describe('the stage-level form', () => {
     expect(runOrder(template, 'Prod', 'Data.Deploy')).toBeLessThan(runOrder(template, 'Prod', 'Topics.Prepare'));
     expect(runOrder(template, 'Prod', 'Topics.Prepare')).toBeLessThan(runOrder(template, 'Prod', 'Topics.ReviewTopics'));
     expect(runOrder(template, 'Prod', 'Topics.ReviewTopics')).toBeLessThan(runOrder(template, 'Prod', 'Topics.Deploy'));
+  });
+
+  test('one step listed by hand for dependent stacks of a stage: CDK Pipelines itself refuses the layout (a dependency cycle through the step)', () => {
+    const p = cdkPipeline();
+    const stage = new AppStage(p.app, 'Prod', { withTable: true, topics: 'dependent' });
+    const step = new ChangeSetReviewStep('Review');
+    p.pipeline.addStage(stage, { stackSteps: [{ stack: stage.data, changeSet: [step] }, { stack: stage.topics!, changeSet: [step] }] });
+    expect(() => p.template()).toThrow(/Dependency cycle in graph: .*Review/);
   });
 
   test('the step in pre steps is refused: there is no prepared change set to review there', () => {
@@ -252,6 +283,18 @@ describe('stacks in another account or region', () => {
     const others = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id !== logicalIdOf(DeployStateMachine.of(stack).taskFunction));
     expect(others.length).toBeGreaterThan(0);
     for (const [, f] of others) expect(f.Properties.Environment?.Variables?.REVIEW_ROLES).toBeUndefined();
+  });
+
+  test('the role in the function\'s environment and the role in the review\'s configuration are the same text once deployed', () => {
+    const { stack, template } = crossAccount();
+    const task = template.findResources('AWS::Lambda::Function')[logicalIdOf(DeployStateMachine.of(stack).taskFunction)];
+    const deployed = (value: unknown) => JSON.parse(resolveIntrinsics(value, template.toJSON().Resources));
+    const [[roleInEnvironment, stacks]] = deployed(task.Properties.Environment.Variables.REVIEW_ROLES);
+    const { config } = reviewConfig(template, 'Prod');
+    const action = stageActions(template, 'Prod').find((a) => a.provider === 'Lambda')!;
+    expect(roleInEnvironment).toBe(deployed(action.configuration.UserParameters).assumeRoleArn);
+    expect(roleInEnvironment).toBe(`arn:aws:iam::${OTHER_ACCOUNT}:role/cdk-hnb659fds-deploy-role-${OTHER_ACCOUNT}-us-west-2`);
+    expect(stacks).toEqual(config.stacks);
   });
 
   test('GIVEN a StepFunctionsDeployAction whose targetAccountRole is a role a step reviews through WHEN synthesized THEN it is refused: the function assumes review roles for reviews only', () => {

@@ -5,7 +5,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ENV, REVIEW_SESSION_POLICY } from '../../src/shared/contract';
+import { ENV } from '../../src/shared/contract';
 import type { Deployment } from '../../src/shared/contract';
 import { cloudformationAs } from '../../src/workflow/deploy-task.lambda';
 import { runTask } from '../../src/workflow/tasks';
@@ -22,6 +22,10 @@ const deployment = {
   onUnsafe: { type: 'fail' },
   assumeRoleArn: ROLE,
 } as unknown as Deployment;
+
+// The construct lists the roles the task function may assume in its environment: ROLE is a targetAccountRole.
+beforeEach(() => { process.env[ENV.deployRoles] = JSON.stringify([ROLE]); });
+afterEach(() => { delete process.env[ENV.deployRoles]; });
 
 /** A client that records the commands it is sent and answers DescribeStacks with one stack. */
 function recordingClient(): { client: CloudFormationClient; sent: string[] } {
@@ -100,7 +104,7 @@ test('GIVEN two jobs for the same target role THEN each job\'s calls are made in
   sts.restore();
 });
 
-test('GIVEN a role the construct registered for reviews (REVIEW_ROLES) THEN the Lambda entry point assumes it with the review session policy only: read stacks and change sets, delete the pipeline\'s; any other role without one', async () => {
+test('GIVEN a role the construct registered for reviews (REVIEW_ROLES) THEN the Lambda entry point assumes it with a session policy for those stacks only: read them and their change sets, delete their PipelineChange; a deployment role without one', async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
   const { STSClient, AssumeRoleCommand } = require('@aws-sdk/nested-clients/sts');
   const sts = mockClient(STSClient);
@@ -108,23 +112,43 @@ test('GIVEN a role the construct registered for reviews (REVIEW_ROLES) THEN the 
     Credentials: { AccessKeyId: 'ASIATARGET', SecretAccessKey: 'target-secret', SessionToken: 'target-session', Expiration: new Date(Date.now() + 900_000) },
   });
   process.env.AWS_REGION = 'eu-west-1';
-  const reviewRole = 'arn:aws:iam::222222222222:role/cdk-hnb659fds-deploy-role-222222222222-us-west-2';
-  process.env[ENV.reviewRoles] = JSON.stringify([reviewRole]);
+  const reviewRole = 'arn:aws:iam::333333333333:role/cdk-hnb659fds-deploy-role-333333333333-us-west-2';
+  process.env[ENV.reviewRoles] = JSON.stringify([[reviewRole, ['Prod-Data', 'Prod-Topics']]]);
   try {
     await cloudformationAs(reviewRole, 'sfn-deploy-reviewjob', 'us-west-2').config.credentials();
     await cloudformationAs(ROLE, 'sfn-deploy-reviewjob').config.credentials();
     const [review, deploy] = sts.commandCalls(AssumeRoleCommand).map((c: any) => c.args[0].input);
-    expect(review).toMatchObject({ RoleArn: reviewRole, Policy: REVIEW_SESSION_POLICY });
+    expect(review.RoleArn).toBe(reviewRole);
+    const stack = (name: string) => `arn:aws:cloudformation:*:333333333333:stack/${name}/*`;
     expect(JSON.parse(review.Policy).Statement).toEqual([
-      { Effect: 'Allow', Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeChangeSet'], Resource: '*' },
-      { Effect: 'Allow', Action: 'cloudformation:DeleteChangeSet', Resource: '*', Condition: { StringEquals: { 'cloudformation:ChangeSetName': 'PipelineChange' } } },
+      {
+        Effect: 'Allow',
+        Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeChangeSet'],
+        Resource: [stack('Prod-Data'), stack('Prod-Data-*'), stack('Prod-Topics'), stack('Prod-Topics-*')],
+      },
+      {
+        Effect: 'Allow',
+        Action: 'cloudformation:DeleteChangeSet',
+        Resource: [stack('Prod-Data'), stack('Prod-Topics')],
+        Condition: { StringEquals: { 'cloudformation:ChangeSetName': 'PipelineChange' } },
+      },
     ]);
     expect(deploy.RoleArn).toBe(ROLE);
     expect(deploy.Policy).toBeUndefined();
-    // The client for the review role is in the stack's region.
     expect(await cloudformationAs(reviewRole, 'sfn-deploy-reviewjob', 'us-west-2').config.region()).toBe('us-west-2');
   } finally {
     delete process.env[ENV.reviewRoles];
     sts.restore();
+  }
+});
+
+test('GIVEN a role the environment does not list (a task input naming a role of its own) THEN the Lambda entry point assumes nothing', () => {
+  expect(() => cloudformationAs('arn:aws:iam::444444444444:role/cdk-hnb659fds-deploy-role-444444444444-us-east-1', 'sfn-deploy-forged'))
+    .toThrow(/is not a role this workflow was given .*: it is not assumed/);
+  process.env[ENV.reviewRoles] = JSON.stringify([[ROLE, ['app']]]);
+  try {
+    expect(() => cloudformationAs(ROLE, 'sfn-deploy-bothways')).toThrow(/is listed both to deploy and to review: it is not assumed/);
+  } finally {
+    delete process.env[ENV.reviewRoles];
   }
 });

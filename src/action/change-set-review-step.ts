@@ -6,10 +6,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
+import { bindSafety, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
 import type { SafetyPolicy } from '../policy/safety-policy';
 import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
-import { bindSafety, checkUserParametersLength, timingConfig, validateTiming } from '../private/safety-settings';
 import { MAX_UNIT_STACKS } from '../shared/config';
 import { CDK_PIPELINES_CHANGE_SET, CONFIG_VERSION } from '../shared/contract';
 import type { ActionConfig, UnitStackConfig } from '../shared/contract';
@@ -119,13 +119,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
   public produceAction(stage: codepipeline.IStage, options: pipelines.ProduceActionOptions): pipelines.CodePipelineActionFactoryResult {
     const where = `ChangeSetReviewStep ${this.id}`;
     const reviewed = this.reviewedStacks(options.pipeline, where);
-    // In PARALLEL mode a later run's prepare action can replace a change set after this review allowed it, and
-    // before this run's deploy action executes it (by name): the review would be worth nothing.
-    const executionMode = (options.pipeline.pipeline.node.defaultChild as codepipeline.CfnPipeline | undefined)?.executionMode;
-    if (executionMode === codepipeline.ExecutionMode.PARALLEL) {
-      throw new Error(`${where}: the pipeline runs in PARALLEL execution mode, where another run can replace a change set between its ` +
-        'review and its deploy action; use SUPERSEDED (the default) or QUEUED');
-    }
+    checkExecutionMode(options.pipeline.pipeline);
     const scope = new Construct(options.scope, `${options.actionName}ChangeSetReview`);
     const workflow = this.props.deployStateMachine ?? DeployStateMachine.of(scope);
     const { policy, strategy } = bindSafety(where, scope, workflow.taskFunction, this.props);
@@ -201,9 +195,34 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     const roleArn = cxapi.EnvironmentPlaceholders.replace(deployment.assumeRoleArn, {
       accountId: account, region: deployment.region ?? Aws.REGION, partition: Aws.PARTITION,
     });
-    workflow._grantReviewRole(iam.Role.fromRoleArn(scope, `DeployRole${index}`, roleArn, { mutable: false }));
+    workflow._grantReviewRole(iam.Role.fromRoleArn(scope, `DeployRole${index}`, roleArn, { mutable: false }), [deployment.stackName]);
     return { stackName: deployment.stackName, assumeRoleArn: roleArn, ...(region ? { region } : {}) };
   }
+}
+
+/** The pipelines whose execution mode is checked at synth. */
+const checkedPipelines = new WeakSet<codepipeline.Pipeline>();
+
+/**
+ * In PARALLEL mode a later run's prepare action can replace a change set after this run's review allowed it and
+ * before this run's deploy action executes it (by name): the review would be worth nothing. The mode is read at
+ * synth, as CloudFormation will get it (property overrides included); only SUPERSEDED (the default) and QUEUED,
+ * which let one run at a time through a stage, are accepted; a value not known at synth is refused too.
+ */
+function checkExecutionMode(pipeline: codepipeline.Pipeline): void {
+  if (checkedPipelines.has(pipeline)) return;
+  checkedPipelines.add(pipeline);
+  pipeline.node.addValidation({
+    validate: () => {
+      type Rendered = { Resources: Record<string, { Properties?: { ExecutionMode?: unknown } }> };
+      const cfn = pipeline.node.defaultChild as unknown as { _toCloudFormation(): Rendered };
+      const rendered: Rendered = Stack.of(pipeline).resolve(cfn._toCloudFormation());
+      const mode = Object.values(rendered.Resources)[0]?.Properties?.ExecutionMode;
+      if (mode === undefined || mode === codepipeline.ExecutionMode.SUPERSEDED || mode === codepipeline.ExecutionMode.QUEUED) return [];
+      return [`ChangeSetReviewStep: the pipeline's execution mode is ${JSON.stringify(mode)}: in PARALLEL mode another run can replace a ` +
+        'change set between its review and its deploy action, and a mode not known at synth may be PARALLEL; use SUPERSEDED (the default) or QUEUED'];
+    },
+  });
 }
 
 function dependencyProblem(stack: string, dependency: string): string {
