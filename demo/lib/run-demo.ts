@@ -197,9 +197,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       const stacks = unit
         ? Object.fromEntries(await Promise.all(UNIT_STACK_NAMES.map(async (name) => [name, {
           ...await describeStack(cloudformation, name),
-          // moto lists every stack's change sets whatever StackName says: those of this stack are kept.
-          changeSets: ((await cloudformation.send(new ListChangeSetsCommand({ StackName: name }))).Summaries ?? [])
-            .filter((c) => c.StackName === name).map((c) => `${c.ChangeSetName} (${c.Status}, ${c.ExecutionStatus})`),
+          changeSets: await changeSetsOf(cloudformation, name),
         }] as const)))
         : undefined;
       const graph = await writePicture(definition, execution, path.join(outDir, `${id}.svg`), `${id}: ${title} -> ${pipeline.status}`);
@@ -381,8 +379,7 @@ async function shopScenarios(app: DemoApp, ctx: ShopContext): Promise<ScenarioRe
       print('  deploy:   CDK Pipelines\' deploy action does not run: the stage stopped at the failed review');
     }
     const stack = await describeStack(cloudformation, stackName);
-    const changeSets = ((await cloudformation.send(new ListChangeSetsCommand({ StackName: stackName }))).Summaries ?? [])
-      .filter((c) => c.StackName === stackName).map((c) => `${c.ChangeSetName} (${c.Status}, ${c.ExecutionStatus})`);
+    const changeSets = await changeSetsOf(cloudformation, stackName);
     print(`  moto:     stack ${stackName} ${stack.status ?? 'absent'}; resources: ${stack.resources.join(', ') || 'none'}; ` +
       `change sets left: ${changeSets.join(', ') || 'none'}`);
     const graph = await writePicture(ctx.definition, review.execution, path.join(ctx.outDir, `${id}.svg`), `${id}: ${title} -> ${review.status}`);
@@ -465,6 +462,13 @@ async function describeStack(cloudformation: CloudFormationClient, stackName: st
     if (/does not exist/.test((e as Error).message)) return { resources: [] };
     throw e;
   }
+}
+
+/** The change sets left on a stack, with their status. */
+async function changeSetsOf(cloudformation: CloudFormationClient, stackName: string): Promise<string[]> {
+  // moto lists every stack's change sets whatever StackName says: those of this stack are kept.
+  return ((await cloudformation.send(new ListChangeSetsCommand({ StackName: stackName }))).Summaries ?? [])
+    .filter((c) => c.StackName === stackName).map((c) => `${c.ChangeSetName} (${c.Status}, ${c.ExecutionStatus})`);
 }
 
 function diffCounts(after: Record<string, number>, before: Record<string, number>): Record<string, number> {

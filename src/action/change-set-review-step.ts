@@ -6,10 +6,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { bindSafety, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
+import { bindInvokeAction, bindSafety, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
 import type { SafetyPolicy } from '../policy/safety-policy';
 import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
-import { suppressNag } from '../private/nag';
 import { MAX_UNIT_STACKS } from '../shared/config';
 import { CDK_PIPELINES_CHANGE_SET, CONFIG_VERSION } from '../shared/contract';
 import type { ActionConfig, UnitStackConfig } from '../shared/contract';
@@ -240,15 +239,7 @@ class ReviewAction implements codepipeline.IAction {
   }
 
   public bind(scope: Construct, stage: codepipeline.IStage, options: codepipeline.ActionBindOptions): codepipeline.ActionConfig {
-    // Both functions confirm this pipeline's jobs with CodePipeline; jobs of other pipelines are refused.
-    this.workflow._grantPipeline(stage.pipeline);
-    const config = this.inner.bind(scope, stage, options);
-    suppressNag(options.role.node.tryFindChild('DefaultPolicy'), [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'Added by aws-cdk-lib\'s LambdaInvokeAction for this action: lambda:ListFunctions supports no resource-level permissions, ' +
-        'and the trigger is invoked by ARN and qualified ARN',
-    }]);
-    return config;
+    return bindInvokeAction(this.workflow, this.inner, scope, stage, options);
   }
 
   public onStateChange(name: string, target?: events.IRuleTarget, options?: events.RuleProps): events.Rule {

@@ -1,15 +1,19 @@
 /**
  * What every gate of this library does with its safety settings, the deploy action and the CDK Pipelines review
- * step alike: bind the policy and the unsafe-change strategy, check that they fit together and the timeout, and
- * check that the configuration fits CodePipeline's UserParameters.
+ * step alike: bind the policy and the unsafe-change strategy, check that they fit together and the timeout, check
+ * that the configuration fits CodePipeline's UserParameters, and bind its Lambda invoke action to the pipeline.
  */
 import { Duration, Token } from 'aws-cdk-lib';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import type * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { PolicyBinding, StrategyBinding } from '../policy/binding';
 import { SafetyPolicy } from '../policy/safety-policy';
 import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
+import { suppressNag } from '../private/nag';
 import { DEFAULTS, LIMITS } from '../shared/contract';
+import type { DeployStateMachine } from '../workflow/deploy-state-machine';
 
 /** The settings that decide what happens to a change set. */
 export interface SafetySettings {
@@ -87,4 +91,23 @@ export function checkUserParametersLength(where: string, config: object, remedy:
       `${where}: the action's configuration needs about ${estimate.length} characters, over CodePipeline's ` +
       `${LIMITS.userParameters} for UserParameters; ${remedy}`);
   }
+}
+
+/**
+ * Binds a gate's Lambda invoke action: both functions may confirm this pipeline's jobs with CodePipeline (jobs of
+ * other pipelines are refused), and the action role's wildcards, which aws-cdk-lib adds, are recorded with why.
+ * `artifacts` says what the action does with the artifact bucket, if anything.
+ */
+export function bindInvokeAction(
+  workflow: DeployStateMachine, inner: cpactions.LambdaInvokeAction, scope: Construct, stage: codepipeline.IStage,
+  options: codepipeline.ActionBindOptions, artifacts?: string,
+): codepipeline.ActionConfig {
+  workflow._grantPipeline(stage.pipeline);
+  const config = inner.bind(scope, stage, options);
+  suppressNag(options.role.node.tryFindChild('DefaultPolicy'), [{
+    id: 'AwsSolutions-IAM5',
+    reason: 'Added by aws-cdk-lib\'s LambdaInvokeAction for this action: lambda:ListFunctions supports no resource-level permissions, ' +
+      `the trigger is invoked by ARN and qualified ARN${artifacts ? `, and the action ${artifacts}` : ''}`,
+  }]);
+  return config;
 }

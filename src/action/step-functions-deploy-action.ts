@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { bindSafety, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
+import { bindInvokeAction, bindSafety, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
@@ -397,8 +397,6 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   public bind(scope: Construct, stage: codepipeline.IStage, options: codepipeline.ActionBindOptions): codepipeline.ActionConfig {
     // The task function reads the input artifact and stages large templates in the artifact bucket.
     this.deployStateMachine._grantArtifactBucket(options.bucket);
-    // Both functions confirm this pipeline's jobs with CodePipeline; jobs of other pipelines are refused.
-    this.deployStateMachine._grantPipeline(stage.pipeline);
     if (this.inputFileBucket && this.inputFileKey) {
       // The trigger reads the input file to start a deployment; the task function reads it again to confirm it.
       for (const fn of [this.triggerFunction, this.taskFunction]) {
@@ -411,13 +409,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     }
     // Across accounts, CloudFormation reads a staged template (over 51,200 bytes) as the target account's role.
     if (this.targetAccountRole) options.bucket.grantRead(this.targetAccountRole, `${STAGING_PREFIX}/*`);
-    const config = this.inner.bind(scope, stage, options);
-    suppressNag(options.role.node.tryFindChild('DefaultPolicy'), [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'Added by aws-cdk-lib\'s LambdaInvokeAction for this action: lambda:ListFunctions supports no resource-level permissions, the trigger is invoked by ARN and qualified ARN, and the action reads its input artifact from the pipeline\'s artifact bucket' +
-        (this.hasReport ? ' and writes its output artifact (the change report) there' : ''),
-    }]);
-    return config;
+    return bindInvokeAction(this.deployStateMachine, this.inner, scope, stage, options, 'reads its input artifact from the pipeline\'s artifact bucket' +
+      (this.hasReport ? ' and writes its output artifact (the change report) there' : ''));
   }
 
   /** Creates an EventBridge rule on the action's state changes. */

@@ -12,16 +12,21 @@ import { STACK_NAME, artifactPathProblem, changeSetNameFor, fullStackName } from
 import { DEFAULT_POLICY } from './policy-vocabulary';
 import { validatePolicyDocument, validateUnsafeDocument } from './validate-document';
 
-/** The keys UserParameters may hold. */
-const KEYS: Record<keyof ActionConfig, true> = {
-  v: true,
+/** A stack's own settings: the single-stack keys of UserParameters, which a unit (`stacks`) gives each stack instead. */
+const STACK_SETTINGS = {
   stackName: true,
-  environmentName: true,
   templatePath: true,
   templateConfigurationPath: true,
   parameterOverrides: true,
   tags: true,
   capabilities: true,
+} as const;
+
+/** The keys UserParameters may hold. */
+const KEYS: Record<keyof ActionConfig, true> = {
+  v: true,
+  ...STACK_SETTINGS,
+  environmentName: true,
   roleArn: true,
   assumeRoleArn: true,
   includeNestedStacks: true,
@@ -62,7 +67,7 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const CHANGE_SET_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /** The keys a stack of a review of prepared change sets may hold: its template and settings are the pipeline's. */
-const PREPARED_STACK_KEYS = ['stackName', 'assumeRoleArn', 'region'];
+const PREPARED_STACK_KEYS: (keyof UnitStackConfig)[] = ['stackName', 'assumeRoleArn', 'region'];
 
 /**
  * Settings for creating change sets and running stack operations, which a review of prepared change sets does not
@@ -193,23 +198,16 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
 /** The most stacks one unit may hold. */
 export const MAX_UNIT_STACKS = 50;
 
-/** The keys a unit's stack entry may hold. */
-const STACK_KEYS: Record<keyof UnitStackConfig, true> = {
-  stackName: true,
-  templatePath: true,
-  templateConfigurationPath: true,
-  parameterOverrides: true,
-  tags: true,
-  capabilities: true,
+/** The keys a unit's stack entry may hold (a review of prepared change sets: PREPARED_STACK_KEYS instead). */
+const STACK_KEYS: Record<Exclude<keyof UnitStackConfig, 'assumeRoleArn' | 'region'>, true> = {
+  ...STACK_SETTINGS,
   roleArn: true,
   dependsOn: true,
   parameterOutputs: true,
-  assumeRoleArn: true,
-  region: true,
 };
 
 /** The single-stack keys that `stacks` replaces. */
-const SINGLE_STACK_KEYS = ['stackName', 'templatePath', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities'];
+const SINGLE_STACK_KEYS = Object.keys(STACK_SETTINGS);
 
 /**
  * Checks a unit (`stacks`): each entry a stack name or an object of STACK_KEYS, names unique, dependencies and
@@ -232,8 +230,8 @@ function unitProblems(c: Record<string, any>): { problems: string[]; first?: Rec
       problems.push(`${where} must be a stack name or an object with stackName`);
       return;
     }
-    const known = (k: string) => (c.prepared !== undefined ? PREPARED_STACK_KEYS.includes(k)
-      : Object.prototype.hasOwnProperty.call(STACK_KEYS, k) && !PREPARED_STACK_KEYS.slice(1).includes(k));
+    const known = (k: string) => (c.prepared !== undefined
+      ? PREPARED_STACK_KEYS.includes(k as keyof UnitStackConfig) : Object.prototype.hasOwnProperty.call(STACK_KEYS, k));
     const unknown = Object.keys(entry).filter((k) => !known(k));
     if (unknown.length > 0) {
       problems.push(`${where} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}` +
