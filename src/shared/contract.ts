@@ -297,6 +297,12 @@ export interface OperationResult {
 /** Result of `createChangeSet` and `pollChangeSet` (`$.changeSet`). */
 export interface ChangeSetResult {
   readonly name: string;
+  /**
+   * The change set's id (its ARN), as CloudFormation gave it when it was created or first described. A change set
+   * deleted and created again under the same name has another id: from here on the workflow reads and executes
+   * it by this id, never by name.
+   */
+  readonly id?: string;
   /** CREATE (the stack was REVIEW_IN_PROGRESS) or UPDATE. */
   readonly type: string;
   readonly status?: string;
@@ -334,6 +340,14 @@ export interface ReportedChange {
 export interface InspectionResult {
   /** SAFE: execute. NEEDS_APPROVAL: ask a person (with UnsafeChangeAction.requireApproval()). UNSAFE: refuse. */
   readonly verdict: 'SAFE' | 'UNSAFE' | 'NEEDS_APPROVAL';
+  /** The id (ARN) of the change set that was judged: the only one that may be executed. */
+  readonly changeSetId: string;
+  /**
+   * SHA-256 of what was judged (the change set's description and every change of it and of its nested change
+   * sets, as read): the change set is described again right before it is executed, and executed only if this is
+   * unchanged.
+   */
+  readonly digest: string;
   readonly changeCount: number;
   readonly violationCount: number;
   /** With a change report: every change's verdict (at most LIMITS.changesInReport; changeCount says how many there are). */

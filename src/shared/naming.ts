@@ -54,3 +54,8 @@ export function stackNameOfId(stackId: string): string | undefined {
   const match = /^arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack\/([A-Za-z][A-Za-z0-9-]{0,127})\/[^/]+$/.exec(stackId);
   return match?.[1];
 }
+
+/** The first characters of a change set's digest, for people to compare what they approve with what runs. */
+export function shortDigest(digest: string): string {
+  return digest.slice(0, 12);
+}

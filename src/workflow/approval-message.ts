@@ -1,5 +1,6 @@
 /** The message approvers receive (UnsafeChangeAction.requireApproval). Pure. */
 import type { Deployment, InspectionResult, UnitState } from '../shared/contract';
+import { shortDigest } from '../shared/naming';
 
 /** Where the cdk-sfn-deploy command comes from, in words that work for every language's users. */
 export const CLI_ROUTES = 'pip install cdk-stepfunctions-deploy-action installs it; ' +
@@ -50,7 +51,10 @@ function changeSetLines(changeSetName: string, inspection: InspectionResult | un
   const more = (inspection?.violationCount ?? 0) > violations.length
     ? [`  ... and ${(inspection?.violationCount ?? 0) - violations.length} more (see the change set in the console)`] : [];
   const counts = Object.entries(inspection?.counts ?? {}).map(([a, n]) => `${n} ${a}`).join(', ') || 'none';
-  return [`Change set ${changeSetName}: ${counts}. These changes need approval:`, ...listed, ...more];
+  // What is approved is this change set as it was judged: it is described again before it runs, and runs only unchanged.
+  const judged = inspection?.changeSetId ? ` (${inspection.changeSetId}), digest ${shortDigest(inspection.digest)}` : '';
+  return [`Change set ${changeSetName}${judged}: ${counts}. These changes need approval:`, ...listed, ...more,
+    ...(judged ? ['  Only this change set, unchanged since it was judged, is executed on approval.'] : [])];
 }
 
 function decisionLines(token: string, executionId?: string): string[] {

@@ -2,6 +2,7 @@
  * Inspecting a change set: every page, every nested change set, every change evaluated by
  * the safety policy (rules here, or the user's policy function), and a result small enough for the state.
  */
+import { createHash } from 'crypto';
 import { DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import type { CloudFormationClient, DescribeChangeSetCommandOutput } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -40,11 +41,12 @@ const MAX_PAGES = 1000;
  * which no policy but allowAll allows.
  */
 export async function readChanges(
-  cloudformation: CloudFormationClient, deployment: Deployment,
-): Promise<{ changes: LocatedChange[]; nestedChangeSets: number }> {
+  cloudformation: CloudFormationClient, deployment: Deployment, changeSetId: string,
+): Promise<ReadChangeSet> {
   const changes: LocatedChange[] = [];
   let nestedChangeSets = 0;
   let pages = 0;
+  let head: Record<string, unknown> | undefined;
   /** Reads one change set; returns why it could not be read completely, or undefined. */
   /**
    * Every page of one change set, with property values (what each property changes from and to, for the
@@ -76,6 +78,7 @@ export async function readChanges(
   const visit = async (id: { StackName?: string; ChangeSetName: string }, path: string[]): Promise<string | undefined> => {
     const described = await describe(id);
     if (typeof described === 'string') return described;
+    head ??= headOf(described[0]);
     for (const change of described.flatMap((page) => page.Changes ?? [])) {
       // The change first, then the changes inside it (a nested stack's), in the order CloudFormation lists them.
       const at = changes.push({ change, path, context: {} }) - 1;
@@ -100,10 +103,59 @@ export async function readChanges(
     }
     return { nestedChangeSet: problem ? `its change set ${problem}` : true };
   };
-  const problem = await visit({ StackName: deployment.stackName, ChangeSetName: deployment.changeSetName }, []);
+  // By id: a change set deleted and created again under the same name is another change set, and is not found.
+  const problem = await visit({ StackName: deployment.stackName, ChangeSetName: changeSetId }, []);
   if (problem) throw new IncompleteChangeSetError(`Change set ${deployment.changeSetName} for stack ${deployment.stackName} ${problem}; it is not executed.`);
-  return { changes, nestedChangeSets };
+  if (head?.ChangeSetId !== changeSetId) {
+    throw new IncompleteChangeSetError(`Change set ${deployment.changeSetName} for stack ${deployment.stackName} was described with another id ` +
+      `than ${changeSetId}; it is not executed.`);
+  }
+  return { changeSetId, changes, nestedChangeSets, digest: digestOf(head, changes) };
 }
+
+/** A change set as read: its id, every change (nested ones in place), and the digest of what was read. */
+export interface ReadChangeSet {
+  readonly changeSetId: string;
+  readonly changes: LocatedChange[];
+  readonly nestedChangeSets: number;
+  readonly digest: string;
+}
+
+/**
+ * What a change set's description says beside its changes that decides what executing it does. Its status,
+ * times and paging are left out: they change while the change set stays the same.
+ */
+const DESCRIPTION_FIELDS = [
+  'ChangeSetId', 'StackId', 'StackName', 'Parameters', 'Capabilities', 'Tags', 'NotificationARNs', 'RollbackConfiguration',
+  'IncludeNestedStacks', 'ParentChangeSetId', 'RootChangeSetId', 'OnStackFailure', 'ImportExistingResources', 'DeploymentMode',
+] as const;
+
+function headOf(page: DescribeChangeSetCommandOutput): Record<string, unknown> {
+  const head: Record<string, unknown> = {};
+  for (const field of DESCRIPTION_FIELDS) {
+    const value = (page as unknown as Record<string, unknown>)[field];
+    if (value !== undefined && value !== null) head[field] = value;
+  }
+  return head;
+}
+
+/** SHA-256 of the description and of every change where it sits, in a canonical JSON (keys sorted). */
+function digestOf(head: Record<string, unknown>, changes: LocatedChange[]): string {
+  const judged = { head, changes: changes.map(({ change, path, context }) => ({ change: withoutNulls(change), path, context })) };
+  return createHash('sha256').update(canonicalJson(judged)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 
 /** The verdict on every change: the rules here, or the user's function (after the fail-closed check). */
 export async function judge(deployment: Deployment, located: LocatedChange[], lambda?: LambdaClient): Promise<ChangeVerdict[]> {
@@ -138,7 +190,7 @@ async function askPolicyFunction(
 /** The inspection result: small enough for the state, whatever the size of the change set. */
 export function summarise(
   deployment: Deployment, located: LocatedChange[], verdicts: ChangeVerdict[], nestedChangeSets: number,
-): InspectionResult {
+): Omit<InspectionResult, 'changeSetId' | 'digest'> {
   const counts: Record<string, number> = {};
   for (const v of verdicts) counts[v.action] = (counts[v.action] ?? 0) + 1;
   const overall = combine(verdicts.map((v) => v.verdict));

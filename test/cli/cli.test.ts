@@ -299,6 +299,7 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
   cfn.on(DescribeChangeSetCommand).callsFake((input) => (input.NextToken === 'next' ? page2 : page1));
   const state = {
     deployment: { stackName: 'app', changeSetName: 'cs', policy: document, onUnsafe: { type: 'fail' }, includeNestedStacks: true },
+    changeSet: { name: 'cs', id: CHANGE_SET_ID, type: 'UPDATE', waitSeconds: 5 },
   } as unknown as WorkflowState;
   const inspection = await runTask({ task: 'inspectChangeSet', state }, {
     cloudformation: new CloudFormationClient({}), s3: new S3Client({}), region: 'us-east-1',

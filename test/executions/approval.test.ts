@@ -115,7 +115,9 @@ describe('a change set with IAM changes, which need a person', () => {
     expect(published.subject).toBe(`Approval needed: deployment of stack ${STACK_NAME}`);
     const { message } = published;
     expect(message).toContain(`stack ${STACK_NAME} (pipeline job ${JOB})`);
-    expect(message).toContain(`Change set ${changeSetName}: 2 Modify, 1 Add.`);
+    // The change set approved is named by its id and the digest of what was judged.
+    expect(message).toMatch(new RegExp(`Change set ${changeSetName} \\(arn:aws:cloudformation:[^)]+\\), digest [0-9a-f]{12}: 2 Modify, 1 Add\\.`));
+    expect(message).toContain('Only this change set, unchanged since it was judged, is executed on approval.');
     expect(message).toContain('  - DeployRole (AWS::IAM::Role): Modify, replacement False, by iam-asks-a-person (needs approval)');
     expect(message).toContain('  - AppPolicy (AWS::IAM::Policy): Add, by iam-asks-a-person (needs approval)');
     expect(message).not.toContain('Queue (');
@@ -136,8 +138,11 @@ describe('a change set with IAM changes, which need a person', () => {
     const [execution] = world.runs;
     expect(execution.path).toEqual(expect.arrayContaining([S.waitForApproval, S.executeChangeSet]));
     expect(execution.path.indexOf(S.waitForApproval)).toBeLessThan(execution.path.indexOf(S.executeChangeSet));
+    // The change set judged and approved, by its id.
+    const judgedId = world.cfn.callsOf('CreateChangeSet').length === 1 ? [...world.cfn.changeSets.values()][0].id : undefined;
+    expect(judgedId).toMatch(new RegExp(`:changeSet/${changeSetName}/`));
     expect(world.cfn.callsOf('ExecuteChangeSet').map((c) => c.input)).toEqual([
-      { StackName: STACK_NAME, ChangeSetName: changeSetName, ClientRequestToken: changeSetName },
+      { StackName: STACK_NAME, ChangeSetName: judgedId, ClientRequestToken: changeSetName },
     ]);
     expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(0);
     expect(world.cfn.stack(STACK_NAME)?.status).toBe('UPDATE_COMPLETE');
@@ -186,6 +191,34 @@ describe('a change set with IAM changes, which need a person', () => {
     expect(world.cfn.changeSet(STACK_NAME, changeSetNameFor(JOB))).toBeUndefined();
     expect(action.final.kind).toBe('failure');
     expect(action.final.input.failureDetails.message).toMatch(/^Deployment failed \(ApprovalRejected\): the new role grants iam:\* on \*\./);
+  });
+
+  test('GIVEN someone who may only create and delete change sets replaces the change set under its name while a person ' +
+    'decides WHEN the person approves what they were shown THEN nothing is executed: the substitute is deleted and the ' +
+    'deployment fails with ChangeSetChanged', async () => {
+    // GIVEN: the approver is shown a role change; meanwhile the change set is swapped for one removing a table.
+    const world = worldWith([ROLE_CHANGE]);
+    const deployment = featureDeployment(world);
+    const REMOVES_TABLE = resourceChange('Remove', 'CustomerTable', 'AWS::DynamoDB::Table');
+    let substitute: { executed: boolean } | undefined;
+    world.approver = async () => {
+      substitute = world.cfn.putChangeSet(STACK_NAME, deployment.changeSetName, [REMOVES_TABLE]);
+      return { approved: true, by: 'alice@example.com' };
+    };
+
+    // WHEN
+    const result = await run(world, deployment);
+
+    // THEN: the approval message named the change set judged by its id and digest; that one is gone, nothing ran.
+    const message = world.sns.published[0].message;
+    expect(message).toMatch(new RegExp(`Change set ${deployment.changeSetName} \\(arn:aws:cloudformation:[^)]+:changeSet/${deployment.changeSetName}/\\d+\\), digest [0-9a-f]{12}`));
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ChangeSetChanged');
+    expect(causeMessage(result.cause)).toContain('is gone');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(substitute?.executed).toBe(false);
+    expect(world.cfn.changeSet(STACK_NAME, deployment.changeSetName)).toBeUndefined();
+    expect(result.path.slice(-3)).toEqual([S.executeChangeSet, S.cleanUpAfterError, S.deploymentErrored]);
   });
 
   test('GIVEN an IAM change WHEN nobody decides within the timeout (States.Timeout) THEN the change set is deleted, never executed, and the deployment fails with ApprovalTimedOut', async () => {

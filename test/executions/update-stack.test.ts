@@ -30,7 +30,10 @@ describe('a safe change set', () => {
     expect(run.status).toBe('SUCCEEDED');
     const executes = world.cfn.callsOf('ExecuteChangeSet');
     expect(executes).toHaveLength(1);
-    expect(executes[0].input).toMatchObject({ StackName: STACK_NAME, ChangeSetName: deployment.changeSetName });
+    // By the id of the change set that was inspected, never by its name.
+    const inspectedId = world.cfn.calls.find((c) => c.op === 'DescribeChangeSet' && c.status === 'CREATE_COMPLETE')!.input.ChangeSetName;
+    expect(inspectedId).toMatch(new RegExp(`^arn:aws:cloudformation:[^:]+:[0-9]+:changeSet/${deployment.changeSetName}/`));
+    expect(executes[0].input).toMatchObject({ StackName: STACK_NAME, ChangeSetName: inspectedId });
     // The change set was ready and inspected before it was executed.
     const executeAt = world.cfn.calls.indexOf(executes[0]);
     const completeAt = world.cfn.calls.findIndex((c) => c.op === 'DescribeChangeSet' && c.status === 'CREATE_COMPLETE');

@@ -246,9 +246,10 @@ export class FakeCloudFormation {
     return s && { status: s.status, statusReason: s.statusReason, template: s.template };
   }
 
-  public changeSet(stackName: string, name: string): { status: string; executionStatus: string } | undefined {
-    const cs = this.changeSets.get(`${stackName}/${name}`);
-    return cs && { status: cs.status, executionStatus: cs.executionStatus };
+  /** A change set by name, or by id (its ARN), as CloudFormation finds it; undefined when there is none. */
+  public changeSet(stackName: string | undefined, name: string): { id: string; status: string; executionStatus: string } | undefined {
+    const cs = name.startsWith('arn:') ? [...this.changeSets.values()].find((c) => c.id === name) : this.changeSets.get(`${stackName}/${name}`);
+    return cs && { id: cs.id, status: cs.status, executionStatus: cs.executionStatus };
   }
 
   /** The next `times` calls of `op` fail with CloudFormation's throttling error (Infinity: every call). */
@@ -500,7 +501,7 @@ export class FakeCloudFormation {
         message: `ChangeSet [${cs.id}] cannot be deleted in its current status of [EXECUTE_IN_PROGRESS]`, $metadata: METADATA,
       });
     }
-    this.changeSets.delete(`${input.StackName}/${input.ChangeSetName}`);
+    this.changeSets.delete(`${cs.stackName}/${cs.name}`);
     return { output: {} };
   }
 
@@ -521,9 +522,19 @@ export class FakeCloudFormation {
     return stack;
   }
 
-  private findChangeSet(stackName: string, name: string): ChangeSetModel {
-    const cs = this.changeSets.get(`${stackName}/${name}`);
+  /**
+   * A change set by name (with its stack), or by id: CloudFormation takes the change set's ARN as ChangeSetName,
+   * the stack then being optional. A change set deleted and created again under the same name has a new id, so
+   * the old id finds nothing.
+   */
+  private findChangeSet(stackName: string | undefined, name: string): ChangeSetModel {
+    const cs = name.startsWith('arn:')
+      ? [...this.changeSets.values()].find((c) => c.id === name)
+      : this.changeSets.get(`${stackName}/${name}`);
     if (!cs) throw new ChangeSetNotFoundException({ message: `ChangeSet [${name}] does not exist`, $metadata: METADATA });
+    if (stackName !== undefined && stackName !== cs.stackName && stackName !== this.stacks.get(cs.stackName)?.id) {
+      throw awsError('ValidationError', `ChangeSet [${name}] does not belong to stack [${stackName}]`);
+    }
     return cs;
   }
 

@@ -48,9 +48,10 @@ function sharedStack(): SharedStack {
   const executions: Execution[] = [];
   const changeSets: string[] = [];
   const obsolete = new Set<string>();
-  cfnCalls.on(CreateChangeSetCommand, async (input, next) => {
+  cfnCalls.on(CreateChangeSetCommand, async (_input, next) => {
     const output = await next();
-    changeSets.push(input.ChangeSetName);
+    // The workflow executes a change set by its id (ARN), never by name.
+    changeSets.push(output.Id);
     return output;
   });
   cfnCalls.on(ExecuteChangeSetCommand, async (input, next) => {
@@ -67,7 +68,8 @@ function sharedStack(): SharedStack {
       });
     }
     const output = await next();
-    executions.push({ changeSetName: input.ChangeSetName, stackStatusBefore: status, at: world.cfn.calls.length - 1 });
+    // arn:aws:cloudformation:<region>:<account>:changeSet/<name>/<id>
+    executions.push({ changeSetName: String(input.ChangeSetName).split('/')[1], stackStatusBefore: status, at: world.cfn.calls.length - 1 });
     for (const other of changeSets) if (other !== input.ChangeSetName) obsolete.add(other);
     return output;
   });

@@ -52,7 +52,7 @@ interface CallCase {
   readonly task: TaskEvent['task'];
   readonly command: CommandClass;
   /** Puts the world in a state where the task reaches that call. */
-  readonly given: (world: TaskWorld) => Partial<TaskEvent>;
+  readonly given: (world: TaskWorld) => Partial<TaskEvent> | Promise<Partial<TaskEvent>>;
 }
 
 function largeHandlerTemplate(): string {
@@ -130,16 +130,16 @@ const CALLS: [string, CallCase][] = [
     task: 'inspectChangeSet',
     command: DescribeChangeSetCommand,
     given: (w) => {
-      w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, [change('Modify', 'Queue', 'AWS::SQS::Queue', { Replacement: 'False' })]);
-      return {};
+      const { id } = w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, [change('Modify', 'Queue', 'AWS::SQS::Queue', { Replacement: 'False' })]);
+      return { state: { deployment: deployment(), changeSet: polled(id) } };
     },
   }],
   ['inspectChangeSet: Lambda Invoke (SafetyPolicy.fromFunction)', {
     task: 'inspectChangeSet',
     command: InvokeCommand,
     given: (w) => {
-      w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, [change('Add', 'Topic', 'AWS::SNS::Topic')]);
-      return { state: { deployment: deployment({ policy: { type: 'function', functionArn: POLICY_FUNCTION } }) } };
+      const { id } = w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, [change('Add', 'Topic', 'AWS::SNS::Topic')]);
+      return { state: { deployment: deployment({ policy: { type: 'function', functionArn: POLICY_FUNCTION } }), changeSet: polled(id) } };
     },
   }],
   ['executeChangeSet: ExecuteChangeSet', {
@@ -183,16 +183,23 @@ const CALLS: [string, CallCase][] = [
 ];
 
 /** A safe change set, and the execution at its Execute Change Set state with this state. */
-function executing(w: TaskWorld): Partial<TaskEvent> {
+async function executing(w: TaskWorld): Promise<Partial<TaskEvent>> {
   w.cloudformation.putStack(H_STACK, 'UPDATE_COMPLETE');
-  w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, []);
-  const state = { deployment: deployment(), inspection: safeInspection() };
+  const { id } = w.cloudformation.putChangeSet(H_STACK, CHANGE_SET, []);
+  const state = { deployment: deployment(), changeSet: polled(id), inspection: { ...safeInspection(), ...(await w.judged()) } };
   w.history.current.set(TASK_EXECUTION_ARN, { executionArn: TASK_EXECUTION_ARN, name: S.executeChangeSet, input: state });
   return { state, executionId: TASK_EXECUTION_ARN };
 }
 
 function safeInspection() {
-  return { verdict: 'SAFE' as const, changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 };
+  return {
+    verdict: 'SAFE' as const, changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0, changeSetId: '', digest: '',
+  };
+}
+
+/** The change set as pollChangeSet recorded it once CREATE_COMPLETE: by its id. */
+function polled(id: string) {
+  return { name: CHANGE_SET, id, type: 'UPDATE', outcome: 'READY' as const, waitSeconds: 5 };
 }
 
 /** A task world whose every client goes through one interceptor per client. */
@@ -228,7 +235,7 @@ function handlerWorld() {
 
 async function runCase(c: CallCase, error: () => Error) {
   const { world, deps, inject, clients } = handlerWorld();
-  const event = c.given(world);
+  const event = await c.given(world);
   let injected = 0;
   inject(c.command, async () => {
     injected++;
@@ -307,7 +314,8 @@ describe('the task handler: a transient error on any AWS call becomes TransientA
     });
 
     // WHEN the change set is inspected
-    const result = runTask({ task: 'inspectChangeSet', state: { deployment: deployment() } }, deps);
+    const { id } = world.cloudformation.changeSet(H_STACK, CHANGE_SET)!;
+    const result = runTask({ task: 'inspectChangeSet', state: { deployment: deployment(), changeSet: polled(id) } }, deps);
 
     // THEN the task is retried as a whole rather than judging the first page alone
     await expect(result).rejects.toMatchObject({ name: 'TransientAwsError' });

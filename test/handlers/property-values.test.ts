@@ -16,8 +16,12 @@ import { runTask } from '../../src/workflow/tasks';
 
 const detail = (Path: string, BeforeValue: string, AfterValue: string) =>
   ({ Target: { Attribute: 'Properties', Path, BeforeValue, AfterValue, AttributeChangeType: 'Modify', RequiresRecreation: 'Never' }, Evaluation: 'Static' });
+/** The id of the change set the workflow polled to CREATE_COMPLETE, and reads by. */
+const ID = 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/sfn-deploy-job1/1';
+const POLLED = { name: 'sfn-deploy-job1', id: ID, type: 'UPDATE', waitSeconds: 5 };
 const PAGE = {
   Status: 'CREATE_COMPLETE',
+  ChangeSetId: ID,
   Changes: [{
     Type: 'Resource',
     ResourceChange: {
@@ -42,6 +46,7 @@ async function inspect(onUnsafe: Deployment['onUnsafe']): Promise<{ inspection: 
       onUnsafe,
       policy: { type: 'rules', rules: [{ verdict: 'REQUIRE_APPROVAL', properties: ['DBInstanceClass'] }], defaultVerdict: 'ALLOW' },
     }),
+    changeSet: POLLED,
   } as WorkflowState;
   const inspection = await runTask({ task: 'inspectChangeSet', state }, {
     cloudformation: new CloudFormationClient({}), s3: new S3Client({}), region: 'eu-west-1',
@@ -78,13 +83,13 @@ test('GIVEN a change that needs approval THEN the approvers and the pipeline sum
 describe('a description with values that CloudFormation says is incomplete', () => {
   const WARN = '[WARN] --include-property-values option can return incomplete ChangeSet data because: Logical Id: Config, failed property validation';
   const remove = { Type: 'Resource', ResourceChange: { Action: 'Remove', LogicalResourceId: 'Table', ResourceType: 'AWS::DynamoDB::Table', PolicyAction: 'Delete' } };
-  const state = { deployment: deployment() } as WorkflowState;
+  const state = { deployment: deployment(), changeSet: POLLED } as WorkflowState;
   const deps = () => ({ cloudformation: new CloudFormationClient({}), s3: new S3Client({}), region: 'eu-west-1' });
 
   test('GIVEN values left changes out THEN the change set is read again without values and judged on every change', async () => {
     const cfn = mockClient(CloudFormationClient);
-    cfn.on(DescribeChangeSetCommand, { IncludePropertyValues: true }).resolves({ Status: 'CREATE_COMPLETE', StatusReason: WARN, Changes: [] });
-    cfn.on(DescribeChangeSetCommand, { IncludePropertyValues: false }).resolves({ Status: 'CREATE_COMPLETE', Changes: [remove] } as DescribeChangeSetCommandOutput);
+    cfn.on(DescribeChangeSetCommand, { IncludePropertyValues: true }).resolves({ Status: 'CREATE_COMPLETE', ChangeSetId: ID, StatusReason: WARN, Changes: [] });
+    cfn.on(DescribeChangeSetCommand, { IncludePropertyValues: false }).resolves({ Status: 'CREATE_COMPLETE', ChangeSetId: ID, Changes: [remove] } as DescribeChangeSetCommandOutput);
     const inspection = await runTask({ task: 'inspectChangeSet', state }, deps()) as InspectionResult;
     expect(cfn.commandCalls(DescribeChangeSetCommand).map((c) => c.args[0].input.IncludePropertyValues)).toEqual([true, false]);
     expect(inspection).toMatchObject({ verdict: 'UNSAFE', violations: [{ logicalId: 'Table', rule: 'no-deletion' }] });
@@ -92,7 +97,7 @@ describe('a description with values that CloudFormation says is incomplete', () 
 
   test('GIVEN even the description without values says so THEN the deployment fails, never allowed', async () => {
     const cfn = mockClient(CloudFormationClient);
-    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', StatusReason: WARN, Changes: [] });
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ChangeSetId: ID, StatusReason: WARN, Changes: [] });
     await expect(runTask({ task: 'inspectChangeSet', state }, deps())).rejects.toMatchObject({
       name: 'IncompleteChangeSet', message: expect.stringContaining('was described incompletely (CloudFormation left changes out)'),
     });

@@ -3,6 +3,7 @@ import { ACTION_START, ARTIFACT, SMALL_TEMPLATE, T0, TEMPLATE_PATH, deployment }
 import type { Deployment, TaskName } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
 import { STATE_NAMES } from '../../src/shared/state-names';
+import { readChanges } from '../../src/workflow/inspect';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, WorkflowState } from '../../src/workflow/tasks';
 import {
@@ -45,10 +46,30 @@ export class TaskWorld {
 
   /** Runs a task for the execution `executionId`, which is at the state that runs it. */
   runAs<T = any>(task: TaskName, state: Partial<WorkflowState> & { deployment?: Deployment }, executionId: string): Promise<T> {
-    const full = { deployment: deployment(), ...state } as WorkflowState;
+    const full = this.withChangeSetId({ deployment: deployment(), ...state } as WorkflowState, task);
     const name = task === 'executeChangeSet' ? STATE_NAMES.executeChangeSet : task;
     this.history.current.set(executionId, { executionArn: executionId, name, input: full });
     return runTask({ task, state: full, executionId }, this.deps) as Promise<T>;
+  }
+
+  /**
+   * The state of a task that reads or executes the change set by id: when the test gives no `changeSet`, the one
+   * the fake holds under the deployment's name, with its id, as pollChangeSet recorded it.
+   */
+  private withChangeSetId(state: WorkflowState, task: TaskName): WorkflowState {
+    if (state.changeSet || (task !== 'inspectChangeSet' && task !== 'executeChangeSet')) return state;
+    const held = this.cloudformation.changeSet(state.deployment.stackName, state.deployment.changeSetName);
+    if (!held) return state;
+    return { ...state, changeSet: { name: state.deployment.changeSetName, id: held.id, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 } };
+  }
+
+  /** What inspecting the deployment's change set records of it now: its id and the digest of what it holds. */
+  async judged(state: Partial<WorkflowState> = {}): Promise<{ changeSetId: string; digest: string }> {
+    const d = state.deployment ?? deployment();
+    const held = this.cloudformation.changeSet(d.stackName, d.changeSetName);
+    if (!held) throw new Error(`the fake holds no change set ${d.changeSetName} of ${d.stackName}`);
+    const read = await readChanges(this.cloudformation.client, d, held.id);
+    return { changeSetId: read.changeSetId, digest: read.digest };
   }
 
   /** Invokes the task function as someone other than the state machine could: the execution's history is what it is. */

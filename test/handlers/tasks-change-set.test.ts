@@ -169,13 +169,16 @@ describe('inspectChangeSet', () => {
     const world = new TaskWorld();
     world.cloudformation.putChangeSet(STACK, CHANGE_SET, []);
     const result = await world.run<InspectionResult>('inspectChangeSet');
-    expect(result).toEqual({ verdict: 'SAFE', changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 });
+    expect(result).toEqual({
+      verdict: 'SAFE', changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0, ...(await world.judged()),
+    });
   });
 
   test('a paginating API that repeats a NextToken is an error, not an endless loop', async () => {
     const world = new TaskWorld();
-    world.cloudformation.mock.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', Changes: [change('Add', 'A')], NextToken: 'same' });
-    await expect(world.run('inspectChangeSet')).rejects.toThrow('same NextToken twice');
+    const id = 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/sfn-deploy-job1/1';
+    world.cloudformation.mock.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ChangeSetId: id, Changes: [change('Add', 'A')], NextToken: 'same' });
+    await expect(world.run('inspectChangeSet', { changeSet: { name: CHANGE_SET, id, type: 'UPDATE', waitSeconds: 5 } })).rejects.toThrow('same NextToken twice');
     expect(world.cloudformation.mock.commandCalls(DescribeChangeSetCommand)).toHaveLength(2);
   });
 
@@ -276,7 +279,9 @@ describe('inspectChangeSet', () => {
 });
 
 describe('executeChangeSet and deleteChangeSet', () => {
-  const safe: InspectionResult = { verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0 };
+  const safe: InspectionResult = {
+    verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '',
+  };
 
   test.each([
     ['UNSAFE', { ...safe, verdict: 'UNSAFE' as const }],
@@ -301,21 +306,104 @@ describe('executeChangeSet and deleteChangeSet', () => {
     world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
     const changeSet = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
     const result = await world.run<OperationResult>('executeChangeSet', {
-      inspection: safe, changeSet: { name: CHANGE_SET, type: 'UPDATE', waitSeconds: 5 },
+      inspection: { ...safe, ...(await world.judged()) }, changeSet: { name: CHANGE_SET, id: changeSet.id, type: 'UPDATE', waitSeconds: 5 },
     });
+    // By the id of the change set judged, never by its name.
     expect(world.cloudformation.mock).toHaveReceivedCommandWith(ExecuteChangeSetCommand, {
-      StackName: STACK, ChangeSetName: CHANGE_SET, ClientRequestToken: CHANGE_SET,
+      StackName: STACK, ChangeSetName: changeSet.id, ClientRequestToken: CHANGE_SET,
     });
     expect(changeSet.executed).toBe(true);
     expect(result).toMatchObject({ expectedStatus: 'UPDATE_COMPLETE', status: 'UPDATE_IN_PROGRESS', outcome: 'IN_PROGRESS' });
   });
 
+  describe('what runs is what was judged', () => {
+    /** A change set judged safe: the state the execute task gets, with the id and digest its inspection recorded. */
+    async function judgedSafe(world: TaskWorld) {
+      world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+      const judged = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+      const inspection = { ...safe, ...(await world.judged()) };
+      return { judged, state: { inspection, changeSet: { name: CHANGE_SET, id: judged.id, type: 'UPDATE', waitSeconds: 5 } } };
+    }
+
+    test('GIVEN the judged change set was deleted and another created under its name (CloudFormation gives it a new id) ' +
+      'WHEN it would be executed THEN nothing is executed: ChangeSetChanged', async () => {
+      // GIVEN
+      const world = new TaskWorld();
+      const { state } = await judgedSafe(world);
+      world.cloudformation.changeSets.clear();
+      const substitute = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Remove', 'CustomerTable', 'AWS::DynamoDB::Table')]);
+
+      // WHEN
+      const result = world.run('executeChangeSet', state);
+
+      // THEN
+      await expect(result).rejects.toMatchObject({ name: 'ChangeSetChanged', message: expect.stringContaining('is gone') });
+      expect(world.cloudformation.mock).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
+      expect(substitute.executed).toBe(false);
+    });
+
+    test('GIVEN what the judged id describes now differs from what was judged (a nested change set, say) WHEN it would be executed ' +
+      'THEN nothing is executed: ChangeSetChanged names both digests', async () => {
+      const world = new TaskWorld();
+      const { judged, state } = await judgedSafe(world);
+      (judged.script.changes as Change[]).push(change('Remove', 'CustomerTable', 'AWS::DynamoDB::Table'));
+
+      const result = world.run('executeChangeSet', state);
+
+      await expect(result).rejects.toMatchObject({
+        name: 'ChangeSetChanged', message: expect.stringContaining(`(digest ${state.inspection.digest.slice(0, 12)}, now `),
+      });
+      expect(world.cloudformation.mock).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
+      expect(judged.executed).toBe(false);
+    });
+
+    test('GIVEN an inspection without the id and digest of what it judged WHEN executing THEN nothing is executed', async () => {
+      const world = new TaskWorld();
+      const { judged, state } = await judgedSafe(world);
+
+      const result = world.run('executeChangeSet', { ...state, inspection: { ...state.inspection, digest: '' } });
+
+      await expect(result).rejects.toMatchObject({ name: 'ChangeSetChanged', message: expect.stringContaining('no record of what was judged') });
+      expect(world.cloudformation.mock).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
+      expect(judged.executed).toBe(false);
+    });
+
+    test('GIVEN a change set replaced under its name while it was being created WHEN polled by the id CreateChangeSet gave ' +
+      'THEN the substitute is not followed: ChangeSetNotFoundException', async () => {
+      const world = new TaskWorld();
+      world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+      const first = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'CREATE_PENDING');
+      world.cloudformation.changeSets.clear();
+      world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Remove', 'CustomerTable', 'AWS::DynamoDB::Table')]);
+
+      const result = world.run('pollChangeSet', { changeSet: { name: CHANGE_SET, id: first.id, type: 'UPDATE', waitSeconds: 5 } });
+
+      await expect(result).rejects.toMatchObject({ name: 'ChangeSetNotFoundException' });
+    });
+
+    test('GIVEN a change set polled to CREATE_COMPLETE WHEN inspected THEN the inspection records its id and the digest of what it read', async () => {
+      const world = new TaskWorld();
+      world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+      const cs = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+      const polledResult = await world.run<{ id: string }>('pollChangeSet', { changeSet: { name: CHANGE_SET, type: 'UPDATE', waitSeconds: 5 } });
+      expect(polledResult.id).toBe(cs.id);
+
+      const inspection = await world.run<InspectionResult>('inspectChangeSet', { changeSet: { name: CHANGE_SET, id: cs.id, type: 'UPDATE', waitSeconds: 5 } });
+
+      expect(inspection.changeSetId).toBe(cs.id);
+      expect(inspection.digest).toMatch(/^[0-9a-f]{64}$/);
+      expect(inspection.digest).toBe((await world.judged()).digest);
+      expect(world.cloudformation.mock).toHaveReceivedCommandWith(DescribeChangeSetCommand, { ChangeSetName: cs.id });
+    });
+  });
+
   test('SAFE CREATE change set: the workflow waits for CREATE_COMPLETE', async () => {
     const world = new TaskWorld();
     world.cloudformation.putStack(STACK, 'REVIEW_IN_PROGRESS');
-    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]).type = 'CREATE';
+    const created = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+    created.type = 'CREATE';
     const result = await world.run<OperationResult>('executeChangeSet', {
-      inspection: safe, changeSet: { name: CHANGE_SET, type: 'CREATE', waitSeconds: 5 },
+      inspection: { ...safe, ...(await world.judged()) }, changeSet: { name: CHANGE_SET, id: created.id, type: 'CREATE', waitSeconds: 5 },
     });
     expect(result).toMatchObject({ expectedStatus: 'CREATE_COMPLETE', status: 'CREATE_IN_PROGRESS' });
     expect(world.cloudformation.stacks.get(STACK)!.status).toBe('CREATE_IN_PROGRESS');
@@ -359,7 +447,8 @@ describe('executeChangeSet and deleteChangeSet', () => {
     world.clock = T0 + 90 * 60_000;
     world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
     world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
-    const result = await world.run<OperationResult>('executeChangeSet', { inspection: safe, deployment: deployment({ deadline: T0 + 120 * 60_000 }) });
+    const late = deployment({ deadline: T0 + 120 * 60_000 });
+    const result = await world.run<OperationResult>('executeChangeSet', { inspection: { ...safe, ...(await world.judged({ deployment: late })) }, deployment: late });
     expect(result.waitSeconds).toBe(60);
   });
 });

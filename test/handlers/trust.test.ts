@@ -218,7 +218,9 @@ describe('the workflow\'s first task: an execution the trigger did not start dep
 });
 
 describe('executeChangeSet checks its caller and the deadline right before it executes', () => {
-  const safe: InspectionResult = { verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0 };
+  const safe: InspectionResult = {
+    verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '',
+  };
   const STACK = 'prod-sample-app';
   const CHANGE_SET = deployment().changeSetName;
   function worldWithChangeSet() {

@@ -31,7 +31,7 @@ function reviewedUnit(deployment: Deployment, verdict: UnitState['verdict']): Un
         stackName: d.stackName,
         plan: 'EXECUTE',
         changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 },
-        inspection: { verdict: verdict ?? 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0 },
+        inspection: { verdict: verdict ?? 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
       },
     })),
     wave: 1,
@@ -171,7 +171,7 @@ describe('what the pipeline shows for a unit', () => {
         review: {
           stackName,
           plan: 'EXECUTE' as const,
-          inspection: { verdict: 'SAFE' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0 },
+          inspection: { verdict: 'SAFE' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
         },
       })),
       wave: 1,

@@ -216,8 +216,10 @@ describe('the inspection result and the execute gate', () => {
       const world = new TaskWorld();
       world.cloudformation.putStack('prod-sample-app', 'UPDATE_COMPLETE');
       world.cloudformation.putChangeSet('prod-sample-app', 'sfn-deploy-job1', []);
+      // The inspection records what it judged (its id and digest), whatever its verdict.
+      const judged = await world.judged();
       const state = {
-        ...(inspection ? { inspection: inspection as unknown as InspectionResult } : {}),
+        ...(inspection ? { inspection: { ...judged, ...inspection } as unknown as InspectionResult } : {}),
         ...(approval ? { approval: approval as unknown as ApprovalResult } : {}),
       };
       const allowed = inspection?.verdict === 'SAFE' || (inspection?.verdict === 'NEEDS_APPROVAL' && approval?.approved === true);

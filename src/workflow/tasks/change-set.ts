@@ -5,22 +5,24 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { stackInputs, templateSource } from './stack';
-import { DeadlinePassedError, UnconfirmedDeploymentError, eventWait, waitFor } from './support';
+import { ChangeSetChangedError, DeadlinePassedError, UnconfirmedDeploymentError, eventWait, waitFor } from './support';
 import type { TaskDeps, TaskEvent } from './support';
 import { isNoChangesReason } from '../../policy/completeness';
 import { reviewsOnly } from '../../shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
 import { ChangeSetBeingCreatedError, truncate } from '../../shared/errors';
+import { shortDigest } from '../../shared/naming';
 import { STATE_NAMES } from '../../shared/state-names';
-import { judge, readChanges, summarise } from '../inspect';
+import { IncompleteChangeSetError, judge, readChanges, summarise } from '../inspect';
 
 /** One change set per deployment, named after the job; REVIEW_IN_PROGRESS stacks get a CREATE change set. */
 export async function createChangeSet(state: WorkflowState, deps: TaskDeps): Promise<ChangeSetResult> {
   const { deployment } = state;
   const type = state.stack?.status === 'REVIEW_IN_PROGRESS' ? ChangeSetType.CREATE : ChangeSetType.UPDATE;
   const { files, body } = await templateSource(state, deps);
+  let id: string | undefined;
   try {
-    await deps.cloudformation.send(new CreateChangeSetCommand({
+    ({ Id: id } = await deps.cloudformation.send(new CreateChangeSetCommand({
       StackName: deployment.stackName,
       ChangeSetName: deployment.changeSetName,
       ChangeSetType: type,
@@ -31,24 +33,33 @@ export async function createChangeSet(state: WorkflowState, deps: TaskDeps): Pro
       // Drift-aware: only an existing stack has actual state to compare with.
       ...(deployment.revertDrift && type === ChangeSetType.UPDATE ? { DeploymentMode: DeploymentMode.REVERT_DRIFT } : {}),
       Description: `StepFunctionsDeployAction, pipeline job ${deployment.jobId}`,
-    }));
+    })));
   } catch (e) {
-    // A retried task: the change set of this deployment already exists.
+    // A retried task: the change set of this deployment already exists; its first description gives its id.
     if ((e as Error).name !== 'AlreadyExistsException') throw e;
   }
-  return { name: deployment.changeSetName, type, status: 'CREATE_PENDING', outcome: 'PENDING', waitSeconds: waitFor(deployment, deps) };
+  return {
+    name: deployment.changeSetName, ...(id ? { id } : {}), type, status: 'CREATE_PENDING', outcome: 'PENDING', waitSeconds: waitFor(deployment, deps),
+  };
 }
 
 export async function pollChangeSet(state: WorkflowState, deps: TaskDeps): Promise<ChangeSetResult> {
   const { deployment } = state;
   const now = (deps.now ?? Date.now)();
+  // Once its id is known, the change set is followed by id: one deleted and created again under its name is not it.
+  const known = state.changeSet?.id;
   const described = await deps.cloudformation.send(new DescribeChangeSetCommand({
-    StackName: deployment.stackName, ChangeSetName: deployment.changeSetName,
+    StackName: deployment.stackName, ChangeSetName: known ?? deployment.changeSetName,
   }));
   const status = described.Status ?? 'UNKNOWN';
   const reason = described.StatusReason;
+  const id = known ?? described.ChangeSetId;
   const base = {
-    name: deployment.changeSetName, type: state.changeSet?.type ?? ChangeSetType.UPDATE, status, waitSeconds: waitFor(deployment, deps),
+    name: deployment.changeSetName,
+    ...(id ? { id } : {}),
+    type: state.changeSet?.type ?? ChangeSetType.UPDATE,
+    status,
+    waitSeconds: waitFor(deployment, deps),
   };
   switch (status) {
     case 'CREATE_COMPLETE':
@@ -77,9 +88,14 @@ export async function pollChangeSet(state: WorkflowState, deps: TaskDeps): Promi
 /** Reads every page, evaluates every change, keeps the state small. */
 export async function inspectChangeSet(state: WorkflowState, deps: TaskDeps): Promise<InspectionResult> {
   const { deployment } = state;
-  const { changes, nestedChangeSets } = await readChanges(deps.cloudformation, deployment);
+  const changeSetId = state.changeSet?.id;
+  if (!changeSetId) {
+    throw new IncompleteChangeSetError(`Change set ${deployment.changeSetName} for stack ${deployment.stackName} has no id: ` +
+      'only a change set known by its id is judged (and then executed by it); it is not executed.');
+  }
+  const { changes, nestedChangeSets, digest } = await readChanges(deps.cloudformation, deployment, changeSetId);
   const verdicts = await judge(deployment, changes, deps.lambda);
-  const inspection = summarise(deployment, changes, verdicts, nestedChangeSets);
+  const inspection = { ...summarise(deployment, changes, verdicts, nestedChangeSets), changeSetId, digest };
   if (deployment.onUnsafe.type !== 'requireApproval') return inspection;
   // A person's answer after the action's deadline could not be executed: the wait ends at the deadline.
   const left = Math.floor((deployment.deadline - (deps.now ?? Date.now)()) / 1000);
@@ -109,13 +125,15 @@ export async function executeChangeSet(state: WorkflowState, deps: TaskDeps, eve
       `change set ${deployment.changeSetName} is deleted, not executed`);
   }
   await confirmCaller(state, deps, event);
+  const changeSetId = await sameAsJudged(state, deps);
   const type = state.changeSet?.type === ChangeSetType.CREATE ? 'CREATE' : 'UPDATE';
   // The stack as it was checked before the change set was created: the same for a retry of this task, whose
   // first attempt may have started the update already.
   const updatedBefore = type === 'UPDATE' ? state.stack?.changedAt : undefined;
   await deps.cloudformation.send(new ExecuteChangeSetCommand({
     StackName: deployment.stackName,
-    ChangeSetName: deployment.changeSetName,
+    // By id, never by name: the change set judged, not whatever bears its name now.
+    ChangeSetName: changeSetId,
     ClientRequestToken: deployment.changeSetName,
   }));
   return {
@@ -126,6 +144,39 @@ export async function executeChangeSet(state: WorkflowState, deps: TaskDeps, eve
     waitSeconds: waitFor(deployment, deps),
     ...eventWait(deployment.changeSetName, deps),
   };
+}
+
+/**
+ * The id of the change set that was judged, once it is described again (every page, nested change sets too) and
+ * found exactly as it was judged. Gone, replaced under its name, or changed in any way: nothing is executed, and
+ * the workflow deletes what bears its name (its clean-up) and fails with ChangeSetChanged.
+ */
+async function sameAsJudged(state: WorkflowState, deps: TaskDeps): Promise<string> {
+  const { deployment, inspection } = state;
+  const what = `change set ${deployment.changeSetName} of stack ${deployment.stackName}`;
+  if (!inspection?.changeSetId || !inspection.digest) {
+    throw new ChangeSetChangedError(`${what} has no record of what was judged (its id and digest): it is deleted, not executed`);
+  }
+  if (state.changeSet?.id !== undefined && state.changeSet.id !== inspection.changeSetId) {
+    throw new ChangeSetChangedError(`${what}: the change set judged (${inspection.changeSetId}) is not the one created (${state.changeSet.id}): ` +
+      'it is deleted, not executed');
+  }
+  let again;
+  try {
+    again = await readChanges(deps.cloudformation, deployment, inspection.changeSetId);
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name === 'ChangeSetNotFoundException' || name === 'IncompleteChangeSet' || (name === 'ValidationError' && /does not (exist|belong)/.test((e as Error).message))) {
+      throw new ChangeSetChangedError(`${what}: the change set judged (${inspection.changeSetId}) is gone or can no longer be read whole ` +
+        `(${name}); whatever bears its name now is deleted, not executed`);
+    }
+    throw e;
+  }
+  if (again.digest !== inspection.digest) {
+    throw new ChangeSetChangedError(`${what} (${inspection.changeSetId}) changed after it was judged (digest ${shortDigest(inspection.digest)}, ` +
+      `now ${shortDigest(again.digest)}): it is deleted, not executed`);
+  }
+  return inspection.changeSetId;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { TaskName, WorkflowState } from '../../shared/contract';
 import { ConfigurationError, classify } from '../../shared/errors';
 
 
-export { DeadlinePassedError, UnconfirmedDeploymentError } from './support';
+export { ChangeSetChangedError, DeadlinePassedError, UnconfirmedDeploymentError } from './support';
 export type { TaskDeps, TaskEvent } from './support';
 export type { WorkflowState } from '../../shared/contract';
 

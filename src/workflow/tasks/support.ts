@@ -60,6 +60,17 @@ export class DeadlinePassedError extends Error {
 }
 
 /**
+ * The change set about to be executed is not exactly the one judged: gone, replaced under its name, or changed.
+ * Nothing is executed; it is deleted.
+ */
+export class ChangeSetChangedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChangeSetChanged';
+  }
+}
+
+/**
  * The deps with CloudFormation calls made where the deployment's stack is: as the target account's role when it
  * names one, in its region when it names one. Without a way to do so the task fails, never calls the wrong stack.
  */
