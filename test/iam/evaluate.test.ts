@@ -187,6 +187,11 @@ describe('a template\'s identity policies, resolved', () => {
     ]);
   });
 
+  test('Ref AWS::NoValue removes the list item it stands for', () => {
+    expect(deployed.resolve(['a', { Ref: 'AWS::NoValue' }, { 'Fn::GetAtt': ['Fn', 'Arn'] }]))
+      .toEqual(['a', 'arn:aws:lambda:eu-west-1:111111111111:function:Fn']);
+  });
+
   test('an AWS managed policy cannot be read offline: it fails', () => {
     const withManaged = new DeployedTemplate({ Resources: { R: { Type: 'AWS::IAM::Role', Properties: { ManagedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] } } } });
     expect(() => withManaged.statementsOf('R')).toThrow(/cannot be read offline/);

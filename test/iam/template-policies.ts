@@ -8,6 +8,8 @@ import type { PolicyStatement } from './evaluate';
 
 export const FAKE = { partition: 'aws', account: '111111111111', region: 'eu-west-1', urlSuffix: 'amazonaws.com' } as const;
 
+const NO_VALUE = Symbol('AWS::NoValue');
+
 type Resources = Record<string, { Type: string; Properties?: any }>;
 
 /** A synthesized template (`Template.toJSON()`), read as IAM would see it after deployment. */
@@ -39,13 +41,14 @@ export class DeployedTemplate {
 
   /** The value CloudFormation would give: Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split. */
   public resolve(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((v) => this.resolve(v));
+    // `Ref: AWS::NoValue` removes the list item or the property it stands for.
+    if (Array.isArray(value)) return value.map((v) => this.resolve(v)).filter((v) => v !== NO_VALUE);
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 1 && (entries[0][0] === 'Ref' || entries[0][0].startsWith('Fn::'))) {
       return this.intrinsic(entries[0][0], entries[0][1]);
     }
-    return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(v)]));
+    return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(v)]).filter(([, v]) => v !== NO_VALUE));
   }
 
   private intrinsic(name: string, args: unknown): unknown {
@@ -82,8 +85,9 @@ export class DeployedTemplate {
     }
   }
 
-  private ref(id: string): string {
+  private ref(id: string): string | typeof NO_VALUE {
     switch (id) {
+      case 'AWS::NoValue': return NO_VALUE;
       case 'AWS::Partition': return this.env.partition;
       case 'AWS::AccountId': return this.env.account;
       case 'AWS::Region': return this.env.region;
