@@ -171,34 +171,51 @@ export class DeployStateMachine extends Construct {
   /**
    * Lets the task function deploy one more stack through its CloudFormation service role: the stack by its
    * exact name, the blue/green stacks of its action by a pattern that fits only their names, and its nested
-   * stacks for reading their change sets only. All stacks share one statement (and one iam:PassRole statement),
-   * so the policy stays small however many actions there are.
+   * stacks for reading their change sets only. CloudFormation authorizes every change set action against the
+   * stack (the Service Authorization Reference lists no changeSet resource for them), so the change sets are
+   * narrowed by their name (`cloudformation:ChangeSetName`: this library's prefix). The stacks share one statement
+   * to read them and act on their change sets, and one iam:PassRole statement; creating a stack or a change set is
+   * allowed per deployment role, only with that role (`cloudformation:RoleArn`) and only on the stacks of the
+   * actions that deploy with it, so one action's role never serves another action's stack.
    * @internal
    */
   public _grantDeployment(grant: DeploymentGrant): void {
     const stack = Stack.of(this);
     const arns = (names: string[]) => unique(names.map((name) =>
       stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` })));
+    // The key holds the name a call gives: a name, or a change set's ARN (its name follows `changeSet/`).
+    const ownChangeSets = {
+      'cloudformation:ChangeSetName': [
+        `${CHANGE_SET_PREFIX}*`,
+        stack.formatArn({ service: 'cloudformation', resource: 'changeSet', resourceName: `${CHANGE_SET_PREFIX}*/*` }),
+      ],
+    };
     if (this.grants.length === 0) {
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'DeployTargetStacks',
         actions: [
-          'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:CreateStack',
-          'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet',
-          'cloudformation:DeleteChangeSet',
+          'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:DescribeChangeSet',
+          'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet',
         ],
-        resources: Lazy.list({
-          produce: () => [
-            ...arns(this.grants.flatMap(writableStacks)),
-            stack.formatArn({ service: 'cloudformation', resource: 'changeSet', resourceName: `${CHANGE_SET_PREFIX}*/*` }),
-          ],
-        }),
+        resources: Lazy.list({ produce: () => arns(this.grants.flatMap(writableStacks)) }),
+        // IfExists: DescribeStacks and DescribeStackEvents have no change set name.
+        conditions: { StringLikeIfExists: ownChangeSets },
       }));
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'PassDeploymentRoles',
         actions: ['iam:PassRole'],
         resources: Lazy.list({ produce: () => unique(this.deploymentRoles.map((r) => r.roleArn)) }),
         conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+      }));
+    }
+    const role = grant.deploymentRole;
+    if (!this.deploymentRoles.includes(role)) {
+      // The task always gives RoleARN: a call without it (CloudFormation would reuse the stack's last role) is refused.
+      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: `CreateWithDeploymentRole${new Set(this.deploymentRoles).size + 1}`,
+        actions: ['cloudformation:CreateStack', 'cloudformation:CreateChangeSet'],
+        resources: Lazy.list({ produce: () => arns(this.grants.filter((g) => g.deploymentRole === role).flatMap(writableStacks)) }),
+        conditions: { ArnEquals: { 'cloudformation:RoleArn': role.roleArn } },
       }));
     }
     if (grant.nestedStacks && !this.grants.some((g) => g.nestedStacks)) {
@@ -456,12 +473,11 @@ export class DeployStateMachine extends Construct {
       xray,
       {
         id: 'AwsSolutions-IAM5',
-        reason: 'Input artifacts have keys CodePipeline chooses at run time (GetObject on the artifact bucket); large templates are staged under this library\'s own prefix (PutObject); stack ARNs end in a stack id CloudFormation chooses; blue/green stacks end in a job id, nested stacks in a name CloudFormation chooses (their change sets are only read); change sets are limited to this library\'s name prefix',
+        reason: 'Input artifacts have keys CodePipeline chooses at run time (GetObject on the artifact bucket); large templates are staged under this library\'s own prefix (PutObject); stack ARNs end in a stack id CloudFormation chooses; blue/green stacks end in a job id, nested stacks in a name CloudFormation chooses (their change sets are only read); change sets are limited to this library\'s name prefix by cloudformation:ChangeSetName',
         appliesTo: [
           { regex: '/^Resource::<.*\\.Arn>\\/\\*$/g' },
           { regex: `/^Resource::<.*\\.Arn>\\/${STAGING_PREFIX}\\/\\*$/g` },
           { regex: '/^Resource::arn:<AWS::Partition>:cloudformation:.*:stack\\/.*\\/\\*$/g' },
-          { regex: `/^Resource::arn:<AWS::Partition>:cloudformation:.*:changeSet\\/${CHANGE_SET_PREFIX}\\*\\/\\*$/g` },
         ],
       },
     ]);

@@ -29,18 +29,38 @@ describe('least privilege', () => {
         Roles: [{ Ref: taskRoleId }],
         PolicyDocument: {
           Statement: Match.arrayWith([Match.objectLike({
+            Sid: 'DeployTargetStacks',
             Effect: 'Allow',
-            Action: Match.arrayWith([
-              'cloudformation:DescribeStacks', 'cloudformation:CreateStack', 'cloudformation:CreateChangeSet',
-              'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet',
-            ]),
-            Resource: [
-              joinEndingWith(':cloudformation:eu-west-1:111111111111:stack/prod-app/*'),
-              joinEndingWith(':cloudformation:eu-west-1:111111111111:changeSet/sfn-deploy-*/*'),
+            Action: [
+              'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:DescribeChangeSet',
+              'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet',
             ],
+            // CloudFormation authorizes change set actions against the stack: no changeSet resource, a name condition.
+            Resource: [joinEndingWith(':cloudformation:eu-west-1:111111111111:stack/prod-app/*')],
+            Condition: {
+              StringLikeIfExists: {
+                'cloudformation:ChangeSetName': ['sfn-deploy-*', joinEndingWith(':cloudformation:eu-west-1:111111111111:changeSet/sfn-deploy-*/*')],
+              },
+            },
           })]),
         },
       });
+    });
+
+    test('may create the stack and its change sets only with the action\'s deployment role', () => {
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: taskRoleId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({
+            Effect: 'Allow',
+            Action: ['cloudformation:CreateStack', 'cloudformation:CreateChangeSet'],
+            Resource: [joinEndingWith(':cloudformation:eu-west-1:111111111111:stack/prod-app/*')],
+            Condition: { ArnEquals: { 'cloudformation:RoleArn': { 'Fn::GetAtt': [logicalIdOf(action.deploymentRole), 'Arn'] } } },
+          })]),
+        },
+      });
+      const creating = statements.filter((s) => s.Action.some((a) => a === 'cloudformation:CreateStack' || a === 'cloudformation:CreateChangeSet'));
+      expect(creating).toHaveLength(1);
     });
 
     test('holds no CloudFormation right on "*" and no CloudFormation right it does not use', () => {
