@@ -141,7 +141,7 @@ function sameBranch(pattern: readonly string[], path: readonly string[]): boolea
 }
 
 /** Removes what a terminal, a console or a chat would read as more than text: control and bidirectional characters. */
-function printable(text: string): string {
+export function printable(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
 }
 

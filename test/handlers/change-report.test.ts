@@ -148,10 +148,19 @@ test('GIVEN template text with Markdown and HTML in it THEN report.md shows it a
   const report = changeReport('FAILED', {
     deployment: { stackName: 'prod-sample-app', changeSetName: 'sfn-deploy-a1b2' } as any,
     inspection: {
-      verdict: 'UNSAFE', changeCount: 1, violationCount: 1, counts: { Modify: 1 }, reason: '', nestedChangeSets: 0,
+      verdict: 'UNSAFE',
+      changeCount: 1,
+      violationCount: 1,
+      counts: { Modify: 1 },
+      reason: '',
+      nestedChangeSets: 0,
       changes: [{ logicalId: 'Queue', resourceType: `Custom::${injected}`, action: 'Modify', replacement: 'True', verdict: 'DENY', rule: `the policy function decides: ${injected}` }],
       violations: [{
-        logicalId: 'Queue', resourceType: `Custom::${injected}`, action: 'Modify', replacement: 'True', rule: `the policy function decides: ${injected}`,
+        logicalId: 'Queue',
+        resourceType: `Custom::${injected}`,
+        action: 'Modify',
+        replacement: 'True',
+        rule: `the policy function decides: ${injected}`,
         properties: [`Tags/0/Value: old -> ${injected}`],
       }],
     },

@@ -2,8 +2,8 @@
  * The one judgement of whether a value is safe to show: by name, by property (SECRET_PROPERTIES), by shape
  * (secretlint's recommended rules), by entropy; and masked when it cannot be made.
  */
-import { ORDINARY_VALUES, SECRET_SHAPES } from '../security/secret-shapes';
 import { MASKED, isSafeToShow, maskSecrets, secretByNature, shownValue } from '../../src/policy/safe-value';
+import { ORDINARY_VALUES, SECRET_SHAPES } from '../security/secret-shapes';
 
 test.each(SECRET_SHAPES.filter((s) => s.by === 'shape' || s.by === 'entropy').map((s) => [s.what, s.value]))(
   'GIVEN %s THEN it is not safe to show, wherever it is', (_what, value) => {

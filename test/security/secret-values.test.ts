@@ -137,6 +137,27 @@ describe('the CLI and SafetyPolicy.evaluateChangeSet', () => {
     for (const { path: p, value } of ORDINARY_VALUES) expect(text).toContain(`${p}: old -> ${value.slice(0, 50)}`);
   });
 
+  test('GIVEN a change set file whose names and values hold terminal escape sequences WHEN checked THEN none reaches the terminal', async () => {
+    const escapes = path.join(dir, 'escapes.json');
+    fs.writeFileSync(escapes, JSON.stringify({
+      ...PAGE,
+      Changes: [{
+        Type: 'Resource',
+        ResourceChange: {
+          Action: 'Remove',
+          LogicalResourceId: 'Table\u001b[2J\u001b]0;pwned\u0007',
+          ResourceType: 'AWS::DynamoDB::Table\u202e',
+          PolicyAction: 'Delete',
+          Details: [detail('Tags/0/Value', 'red\u001b[31m')],
+        },
+      }],
+    }));
+    const out: string[] = [];
+    expect(await main(['check', escapes], (s) => out.push(s), (s) => out.push(s))).toBe(1);
+    expect(out.join('\n')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
+    expect(out.join('\n')).toContain('Table[2J]0;pwned');
+  });
+
   test('GIVEN the corpus WHEN SafetyPolicy.evaluateChangeSet runs THEN its evaluation shows none of the secrets', () => {
     const evaluation = SafetyPolicy.denyDestructiveChanges().evaluateChangeSet([PAGE]);
     expect(evaluation.verdict).toBe('DENY');
