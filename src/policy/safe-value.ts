@@ -182,24 +182,38 @@ const RULE_OPTIONS: Record<string, Record<string, unknown>> = {
 
 /**
  * The text as the rules see a file: as plain text, as an `.npmrc` (npm's auth tokens) and as a `.json` file (a
- * GCP service account key), since some rules look for some shapes only in such files.
+ * GCP service account key), since some rules look for some shapes only in such files; the last two only for
+ * a text with the words those shapes hold.
  */
-const VIEWS: ReadonlyArray<{ filePath?: string; ext: string }> = [{ ext: '' }, { filePath: 'value.npmrc', ext: '.npmrc' }, { filePath: 'value.json', ext: '.json' }];
+const VIEWS: ReadonlyArray<{ filePath?: string; ext: string; when?: RegExp }> = [
+  { ext: '' },
+  { filePath: 'value.npmrc', ext: '.npmrc', when: /_auth/ },
+  { filePath: 'value.json', ext: '.json', when: /private_key/ },
+];
 
-let loaded: readonly RuleCreator[] | Error | undefined;
+/** Where the rules report while a text is scanned (rules run one text at a time, synchronously). */
+let findings: Array<[number, number]> = [];
+
+const CONTEXT: RuleContext = {
+  createTranslator: () => (id) => id,
+  report: ({ range }) => { findings.push([range[0], range[1]]); },
+  ignore: () => undefined,
+};
+
+let loaded: ReadonlyArray<{ file?(source: RuleSource): unknown }> | Error | undefined;
 
 /**
- * The recommended rules, loaded once. The package is an ES module: the Lambda bundles hold it, the CLI and the
- * library load it with `require` (Node.js 20.19 and 22.12 on). Where it cannot be loaded, the error stands for
- * it and every value is masked.
+ * The recommended rules' scanners, made once. The package is an ES module: the Lambda bundles hold it, the CLI
+ * and the library load it with `require` (Node.js 20.19 and 22.12 on). Where it cannot be loaded, the error
+ * stands for it and every value is masked.
  */
-function rules(): readonly RuleCreator[] | Error {
+function scanners(): ReadonlyArray<{ file?(source: RuleSource): unknown }> | Error {
   if (loaded === undefined) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const preset = require('@secretlint/secretlint-rule-preset-recommend') as { rules?: RuleCreator[] };
       if (!Array.isArray(preset.rules) || preset.rules.length === 0) throw new Error('the secretlint preset has no rules');
-      loaded = preset.rules.filter((r) => !LEFT_OUT_RULES.has(r.meta?.id));
+      loaded = preset.rules.filter((r) => !LEFT_OUT_RULES.has(r.meta?.id)).map((r) => r.create(CONTEXT, RULE_OPTIONS[r.meta.id] ?? {}));
     } catch (e) {
       loaded = e instanceof Error ? e : new Error(String(e));
     }
@@ -209,31 +223,26 @@ function rules(): readonly RuleCreator[] | Error {
 
 /** What secretlint finds: the ranges its rules report, or the whole text when a rule cannot judge it here. */
 function detectorRanges(text: string): Array<[number, number]> {
-  const all = rules();
+  const all = scanners();
   const whole: Array<[number, number]> = [[0, text.length]];
   if (all instanceof Error) return whole;
-  const ranges: Array<[number, number]> = [];
-  const context: RuleContext = {
-    createTranslator: () => (id) => id,
-    report: ({ range }) => { ranges.push([range[0], range[1]]); },
-    ignore: () => undefined,
-  };
-  for (const rule of all) {
-    try {
-      const handlers = rule.create(context, RULE_OPTIONS[rule.meta.id] ?? {});
-      for (const view of VIEWS) {
-        const result = handlers.file?.({ content: text, contentType: 'text', ...view });
+  findings = [];
+  try {
+    for (const scanner of all) {
+      for (const { when, ...view } of VIEWS) {
+        if (when && !when.test(text)) continue;
+        const result = scanner.file?.({ content: text, contentType: 'text', ...view });
         // A rule that answers later cannot judge here, where the answer is needed now: fail closed.
         if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
           (result as Promise<unknown>).catch(() => undefined);
           return whole;
         }
       }
-    } catch {
-      return whole;
     }
+  } catch {
+    return whole;
   }
-  return ranges.map((range) => widened(text, range));
+  return findings.map((range) => widened(text, range));
 }
 
 /**
