@@ -45,8 +45,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   // Runtime dependencies of the library itself, which jsii libraries ship bundled: jsonc-parser locates JSON
   // errors (the CLI, SafetyPolicy.evaluateChangeSet); elkjs lays out the state-machine pictures (layered,
-  // orthogonal edges) of the CLI and the demo.
-  bundledDeps: ['jsonc-parser@^3', 'elkjs@^0.12.1'],
+  // orthogonal edges) of the CLI and the demo; secretlint's recommended rules tell secrets by their shape in the
+  // values a change shows (src/policy/safe-value.ts: MIT, one file without dependencies, bundled into the handlers).
+  bundledDeps: ['jsonc-parser@^3', 'elkjs@^0.12.1', '@secretlint/secretlint-rule-preset-recommend@^13'],
   devDeps: [
     '@types/node@^20',
     '@aws-sdk/client-cloudformation@^3',
@@ -76,6 +77,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       setupFiles: ['<rootDir>/test/setup.ts'],
       testTimeout: 60_000,
+      // secretlint's rules are an ES module: the tests load them as CommonJS, as the bundles and the CLI do.
+      transformIgnorePatterns: ['/node_modules/(?!@secretlint/)'],
     },
   },
   // Lint the sources and everything that runs beside them, with the tsconfig that covers them all.
@@ -92,6 +95,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // The development and test tools run on Node.js 20 and later; the Lambda functions run on Node.js 22.
   minNodeVersion: '20.0.0',
 });
+
+// ts-jest compiles secretlint's ES module to CommonJS for the tests (transpiled only: the types are its own).
+project.package.file.addOverride('jest.transform./node_modules/@secretlint/',
+  ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, isolatedModules: true }]);
 
 // Coverage: a summary on the console; the per-file table in coverage/coverage.txt, the HTML in coverage/lcov-report/.
 project.package.file.addOverride('jest.coverageReporters',

@@ -6,6 +6,7 @@ import { findDeployAction } from './assembly';
 import { InputFileError, readJsonFile } from './files';
 import { ChangeSetInputError, checkChangeSet } from '../policy/check';
 import type { CheckResult } from '../policy/check';
+import { printable } from '../policy/safe-value';
 import type { PolicyDocument } from '../shared/policy-document';
 import { DEFAULT_POLICY } from '../shared/policy-vocabulary';
 import { validatePolicyDocument } from '../shared/validate-document';
@@ -91,9 +92,10 @@ export function describePolicy(policy: PolicyDocument): string {
 /** A plain-text report: the policy, one line per change, then the verdict (or why there is none). */
 export function formatReport(result: CheckResult, policyLine: string): string {
   const header = ['VERDICT', 'LOGICAL ID', 'TYPE', 'ACTION', 'REPLACEMENT', 'POLICY ACTION', 'RULE'];
+  // The cells come from the file given: only their text reaches the terminal, no escape sequence.
   const rows = result.changes.map((c) => [
     c.verdict, [...(c.path ?? []), c.logicalId].join('/'), c.resourceType, c.action, c.replacement ?? '-', c.policyAction ?? '-', c.rule,
-  ]);
+  ].map((cell) => printable(String(cell))));
   // A loop, not Math.max(...rows): a change set may have 100,000 changes.
   const widths = header.map((h) => h.length);
   for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i], cell.length); });
@@ -105,7 +107,7 @@ export function formatReport(result: CheckResult, policyLine: string): string {
   });
   lines.push('');
   if (result.incomplete.length > 0) {
-    lines.push('Cannot judge: the change set is not complete, so it is not allowed:', ...result.incomplete.map((p) => `  - ${p}`));
+    lines.push('Cannot judge: the change set is not complete, so it is not allowed:', ...result.incomplete.map((p) => `  - ${printable(p)}`));
     lines.push(`Verdict: DENY (incomplete; ${plural(result.changes.length, 'change')} seen)`);
   } else {
     lines.push(`Verdict: ${result.verdict} (${plural(result.changes.length, 'change')})`);

@@ -4,6 +4,7 @@
  */
 import { RULES, combine, describeChange, uninspectedNestedStack, unrecognisedValue } from './evaluate';
 import type { ChangeContext, ChangeInput, ChangeVerdict } from './evaluate';
+import { maskSecrets } from './safe-value';
 import { truncate } from '../shared/errors';
 import type { FunctionPolicyAnswer, Verdict } from '../shared/policy-document';
 import { VERDICTS } from '../shared/policy-vocabulary';
@@ -56,7 +57,8 @@ export function readAnswer(text: string): FunctionPolicyAnswer {
     .map((r: any) => ({
       ...(typeof r.logicalId === 'string' ? { logicalId: r.logicalId } : {}),
       verdict: VERDICTS.includes(r.verdict) ? r.verdict : (r.verdict === undefined ? parsed.verdict : 'DENY'),
-      reason: typeof r.reason === 'string' ? truncate(r.reason, 500) : '(no reason given)',
+      // The function reads every value of the change set: what it says is shown only as far as it is safe to show.
+      reason: typeof r.reason === 'string' ? truncate(maskSecrets(r.reason), 500) : '(no reason given)',
     })) : undefined;
   // A change-set verdict the reasons contradict is read the safer way: the worst of them all.
   const verdict = combine([parsed.verdict, ...(reasons ?? []).map((r: { verdict: Verdict }) => r.verdict)]);

@@ -1,19 +1,15 @@
 /**
  * What a change does to its properties, in words for people: `DBInstanceClass: db.t3.micro -> db.r6g.large`,
  * from the `Details` that DescribeChangeSet gives with property values. A value CloudFormation masks stays as
- * CloudFormation gives it; the values of properties (and of keys inside JSON values) whose names mark them as
- * secrets are masked here. Every line is cut to fit the messages it goes into.
+ * CloudFormation gives it; every other value is shown only when it is judged safe to show (./safe-value.ts: its
+ * name, its property, its shape, its entropy), with the values of secret-named keys inside JSON values and the
+ * credentials written inside text masked first. Every line is cut to fit the messages it goes into.
  */
 import type { ChangeDetailInput, ChangeInput } from './change-input';
+import { MASKED, SECRET_NAME, maskSecrets, shownValue } from './safe-value';
+import type { ValuePlace } from './safe-value';
 
-/**
- * Names that mark a value as a secret: password (`Password`, `DbPass`, `Pwd`, `db_pw`), secret, token, private
- * key, passphrase, credentials, API or access keys, connection strings, authorization headers.
- */
-export const SECRET_NAME = /pass(w|$|[^a-z])|pwd|(^|[^a-z])pw($|[^a-z])|secret|token|private.?key|passphrase|credential|api.?key|access.?key|connection.?string|authorization/i;
-
-/** What a masked value reads as. */
-export const MASKED = '(masked)';
+export { MASKED, SECRET_NAME } from './safe-value';
 
 /** How much of a change's property changes a message shows. */
 export interface DiffLimits {
@@ -34,21 +30,25 @@ export function propertyDiffs(change: ChangeInput, limits: DiffLimits = DEFAULT_
   const details = rc?.Details;
   if (!Array.isArray(details)) return [];
   const contexts = [parseContext(rc?.BeforeContext), parseContext(rc?.AfterContext)];
-  const lines = details.map((detail) => describeDetail(detail, limits.valueChars, contexts)).filter((l): l is string => l !== undefined);
+  const resourceType = typeof rc?.ResourceType === 'string' ? rc.ResourceType : undefined;
+  const lines = details.map((detail) => describeDetail(detail, limits.valueChars, contexts, resourceType))
+    .filter((l): l is string => l !== undefined);
   const unique = [...new Set(lines)];
   if (unique.length <= limits.lines) return unique;
   return [...unique.slice(0, limits.lines), `and ${unique.length - limits.lines} more`];
 }
 
-function describeDetail(detail: ChangeDetailInput, valueChars: number, contexts: unknown[]): string | undefined {
+function describeDetail(detail: ChangeDetailInput, valueChars: number, contexts: unknown[], resourceType: string | undefined): string | undefined {
   const target = detail?.Target;
   if (!target) return undefined;
-  const label = labelOf(target);
-  if (!label) return undefined;
-  const secret = SECRET_NAME.test(label) || contexts.some((context) => namedSecret(parentOf(context, target.Path)));
+  const path = labelOf(target);
+  if (!path) return undefined;
+  const label = shorten(maskSecrets(path), valueChars);
+  const place: ValuePlace = { resourceType, path, namedSecret: contexts.some((context) => namedSecret(parentOf(context, target.Path))) };
   const show = (value: string | undefined) => {
-    if (value === undefined) return undefined;
-    return secret ? MASKED : shorten(maskInside(maskCredentials(value)), valueChars);
+    if (typeof value !== 'string') return undefined;
+    const shown = shownValue(maskInside(maskCredentials(value)), place);
+    return shown === MASKED ? MASKED : shorten(shown, valueChars);
   };
   const before = show(target.BeforeValue);
   const after = show(target.AfterValue);

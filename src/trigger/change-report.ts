@@ -6,6 +6,7 @@
 import { zipSync, strToU8 } from 'fflate';
 import type { WorkflowOutput } from './report';
 import { outcomeOf, verdictOf } from './report';
+import { maskSecrets } from '../policy/safe-value';
 
 /** What the report says of one change set: the verdict on it and its changes. */
 export interface ChangeSetReport {
@@ -100,28 +101,33 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
     } : {}),
     ...(approval?.approved && approval.by ? { approvedBy: approval.by } : {}),
     ...(failure?.error ? { error: failure.error } : {}),
-    ...(failure?.cause ? { cause: failure.cause } : {}),
+    // A cause may quote values (CloudFormation's reasons, a task's error): kept as far as they are safe to show.
+    ...(failure?.cause ? { cause: maskSecrets(failure.cause) } : {}),
   };
 }
 
-/** The report as a Markdown page. */
+/**
+ * The report as a Markdown page. Every text that comes from outside (names, rules, property lines, the cause,
+ * who approved) is written as code, where Markdown makes no link, image or HTML of it; a cell's pipes are
+ * escaped, line breaks become spaces.
+ */
 export function reportMarkdown(report: ChangeReport): string {
   const lines = [
-    `# Change report: ${report.stacks ? `${report.stacks.length} stacks as one unit` : report.stackName ?? 'the stack'}`,
+    `# Change report: ${report.stacks ? `${report.stacks.length} stacks as one unit` : report.stackName !== undefined ? md(report.stackName) : 'the stack'}`,
     '',
-    `- Status: ${report.status}${report.outcome ? ` (${report.outcome})` : ''}`,
-    ...(report.changeSetName ? [`- Change set: ${report.changeSetName}`] : []),
-    ...(report.verdict ? [`- Verdict: ${report.verdict}${report.approvedBy ? `, approved by ${report.approvedBy}` : ''}`] : []),
-    ...(report.counts ? [`- Changes: ${Object.entries(report.counts).map(([a, n]) => `${n} ${a}`).join(', ') || 'none'}`] : []),
-    ...(report.error ? [`- Error: ${report.error}`] : []),
+    `- Status: ${md(report.status)}${report.outcome ? ` (${md(report.outcome)})` : ''}`,
+    ...(report.changeSetName ? [`- Change set: ${md(report.changeSetName)}`] : []),
+    ...(report.verdict ? [`- Verdict: ${md(report.verdict)}${report.approvedBy ? `, approved by ${md(report.approvedBy)}` : ''}`] : []),
+    ...(report.counts ? [`- Changes: ${countsText(report.counts)}`] : []),
+    ...(report.error ? [`- Error: ${md(report.error)}`] : []),
   ];
-  if (report.cause) lines.push('', '## Cause', '', report.cause);
+  if (report.cause) lines.push('', '## Cause', '', ...codeBlock(report.cause));
   changeLines(report, lines, '##');
   for (const stack of report.stacks ?? []) {
-    lines.push('', `## ${stack.stackName}: ${stack.status}`, '');
-    if (stack.changeSetName) lines.push(`- Change set: ${stack.changeSetName}`);
-    if (stack.verdict) lines.push(`- Verdict: ${stack.verdict}`);
-    if (stack.counts) lines.push(`- Changes: ${Object.entries(stack.counts).map(([a, n]) => `${n} ${a}`).join(', ') || 'none'}`);
+    lines.push('', `## ${md(stack.stackName)}: ${md(stack.status)}`, '');
+    if (stack.changeSetName) lines.push(`- Change set: ${md(stack.changeSetName)}`);
+    if (stack.verdict) lines.push(`- Verdict: ${md(stack.verdict)}`);
+    if (stack.counts) lines.push(`- Changes: ${countsText(stack.counts)}`);
     changeLines(stack, lines, '###');
   }
   return `${lines.join('\n')}\n`;
@@ -129,23 +135,50 @@ export function reportMarkdown(report: ChangeReport): string {
 
 /** A stack's changes not allowed, then every change, under headings of the given level. */
 function changeLines(report: Pick<ChangeReport, 'refused' | 'changes' | 'changeCount'>, lines: string[], level: string): void {
-  const cell = (text: string | undefined) => (text ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ');
+  const cell = (text: string | undefined) => (text ? md(text).replace(/\|/g, '\\|') : '');
   const name = (c: { path?: readonly string[]; logicalId: string }) => [...(c.path ?? []), c.logicalId].join('/');
   if (report.refused && report.refused.length > 0) {
     lines.push('', `${level} Not allowed`, '');
     for (const r of report.refused) {
-      lines.push(`- **${name(r)}** (${r.resourceType}): ${r.action}${r.replacement ? `, replacement ${r.replacement}` : ''}, by ${r.rule}`);
-      for (const p of r.properties ?? []) lines.push(`  - ${p}`);
+      lines.push(`- **${md(name(r))}** (${md(r.resourceType)}): ${md(r.action)}${r.replacement ? `, replacement ${md(r.replacement)}` : ''}, by ${md(r.rule)}`);
+      for (const p of r.properties ?? []) lines.push(`  - ${code(p)}`);
     }
   }
   if (report.changes) {
     lines.push('', `${level} Every change`, '', '| Verdict | Resource | Type | Action | Replacement | Rule |', '| --- | --- | --- | --- | --- | --- |');
     for (const c of report.changes) {
-      lines.push(`| ${c.verdict} | ${cell(name(c))} | ${cell(c.resourceType)} | ${c.action} | ${c.replacement ?? ''} | ${cell(c.rule)} |`);
+      lines.push(`| ${cell(c.verdict)} | ${cell(name(c))} | ${cell(c.resourceType)} | ${cell(c.action)} | ${cell(c.replacement)} | ${cell(c.rule)} |`);
     }
     const more = (report.changeCount ?? 0) - report.changes.length;
     if (more > 0) lines.push('', `... and ${more} more changes (see the change set).`);
   }
+}
+
+function countsText(counts: Record<string, number>): string {
+  return Object.entries(counts).map(([a, n]) => `${Number(n)} ${md(a)}`).join(', ') || 'none';
+}
+
+/** Text that Markdown reads as itself: names and words (`AWS::RDS::DBInstance`, `rule #1 (needs approval)`). */
+const PLAIN = /^[A-Za-z0-9 :,#()-]*$|^(?:[A-Za-z0-9 :,#()-]|(?<=[A-Za-z0-9])_(?=[A-Za-z0-9]))*$/;
+
+/** Text from outside as it is when Markdown reads it as itself, else as code. */
+function md(text: unknown): string {
+  const flat = String(text).replace(/\s+/g, ' ');
+  return PLAIN.test(flat) ? flat : code(flat);
+}
+
+/** A code span: no link, image, emphasis or HTML inside; a fence longer than any run of backticks in the text. */
+function code(text: unknown): string {
+  const flat = String(text).replace(/\s+/g, ' ');
+  const fence = '`'.repeat(Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = /^[ `]|[ `]$/.test(flat) || flat.length === 0 ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** A fenced code block: its lines are shown as they are, none read as Markdown. */
+function codeBlock(text: string): string[] {
+  const fence = '`'.repeat(Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  return [fence, ...text.split(/\r\n|\r|\n/), fence];
 }
 
 /** The output artifact's zip: report.json and report.md. */

@@ -1,4 +1,5 @@
 /** What the pipeline console shows: summaries, failure messages and output variables, within CodePipeline's limits. */
+import { maskSecrets } from '../policy/safe-value';
 import { LIMITS } from '../shared/contract';
 import type { UnitStackStatus, UnitState, WorkflowState } from '../shared/contract';
 import { truncate } from '../shared/errors';
@@ -139,7 +140,8 @@ export function runningSummary(state: string | undefined): string {
 export function failureMessage(status: string, error: string | undefined, cause: string | undefined, link: string, report?: string): string {
   const head = `Deployment ${status.toLowerCase().replace('_', ' ')}${error ? ` (${error})` : ''}`;
   const tail = `${report ? ` ${report}` : ''} Execution: ${link}`;
-  const text = lambdaErrorMessage(cause)?.trim() || 'no cause reported';
+  // A cause may quote values (CloudFormation's reasons, a task's error): shown as far as they are safe to show.
+  const text = maskSecrets(lambdaErrorMessage(cause)?.trim() || 'no cause reported');
   const sentence = /[.!?]$/.test(text) ? text : `${text}.`;
   return truncate(`${head}: ${sentence}`, LIMITS.failureMessage - tail.length) + tail;
 }

@@ -11,6 +11,7 @@ import { JOB_ID, TriggerWorld, jobEvent } from './trigger-support';
 import { evaluateChange } from '../../src/policy/evaluate';
 import { LIMITS } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
+import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
 import type { ChangeReport } from '../../src/trigger/change-report';
 import { runTrigger } from '../../src/trigger/trigger';
 import { summarise } from '../../src/workflow/inspect';
@@ -88,7 +89,7 @@ test('GIVEN an approved update WHEN the execution succeeded THEN the report list
   });
   expect(report.markdown).toContain('# Change report: prod-sample-app');
   expect(report.markdown).toContain('- Verdict: APPROVED, approved by ana');
-  expect(report.markdown).toMatch(/- \*\*Database\*\* \(AWS::RDS::DBInstance\): Modify, replacement False, by rule #1 \(needs approval\)\n {2}- DBInstanceClass: db\.t3\.micro -> db\.r6g\.large/);
+  expect(report.markdown).toMatch(/- \*\*Database\*\* \(AWS::RDS::DBInstance\): Modify, replacement False, by rule #1 \(needs approval\)\n {2}- `DBInstanceClass: db\.t3\.micro -> db\.r6g\.large`/);
   expect(report.markdown).toContain('| ALLOW | Fn | AWS::Lambda::Function | Modify | False | rule #2 |');
   expect(world.codepipeline.lastSuccess.executionDetails!.summary).toContain('Change report: output artifact ChangeReport (report.md, report.json).');
   // The credentials are never logged.
@@ -104,8 +105,73 @@ test('GIVEN a refused change set WHEN the execution failed THEN the report holds
   expect(await run()).toBe('FAILED');
 
   expect(files()!.json).toMatchObject({ version: 1, status: 'FAILED', error: 'UnsafeChangeSet', cause });
-  expect(files()!.markdown).toContain(`## Cause\n\n${cause}`);
+  expect(files()!.markdown).toContain(`## Cause\n\n\`\`\`\n${cause}\n\`\`\``);
   expect(world.codepipeline.failures[0].failureDetails!.message).toContain('Change report: output artifact ChangeReport');
+});
+
+/** The Markdown that is not code: fenced blocks and code spans removed, as CommonMark reads them. */
+function outsideCode(markdown: string): string {
+  const lines: string[] = [];
+  let fence: string | undefined;
+  for (const line of markdown.split('\n')) {
+    const run = /^(`{3,})\s*$/.exec(line)?.[1];
+    if (fence) {
+      if (run && run.length >= fence.length) fence = undefined;
+      continue;
+    }
+    if (run) {
+      fence = run;
+      continue;
+    }
+    let text = '';
+    for (let i = 0; i < line.length;) {
+      const open = /^`+/.exec(line.slice(i))?.[0];
+      if (!open) {
+        text += line[i++];
+        continue;
+      }
+      const close = new RegExp(`(?<!\`)${open}(?!\`)`).exec(line.slice(i + open.length));
+      if (!close) {
+        text += open;
+        i += open.length;
+        continue;
+      }
+      i += open.length + close.index + open.length;
+    }
+    lines.push(text);
+  }
+  return lines.join('\n');
+}
+
+test('GIVEN template text with Markdown and HTML in it THEN report.md shows it as text: no link, image or HTML is made of it', () => {
+  const injected = '[click](https://evil.example/x) ![img](https://evil.example/i.png) <img src=x onerror=alert(1)> <script>alert(1)</script> www.evil.example **bold** `tick` ``` fence';
+  const report = changeReport('FAILED', {
+    deployment: { stackName: 'prod-sample-app', changeSetName: 'sfn-deploy-a1b2' } as any,
+    inspection: {
+      verdict: 'UNSAFE',
+      changeCount: 1,
+      violationCount: 1,
+      counts: { Modify: 1 },
+      reason: '',
+      nestedChangeSets: 0,
+      changes: [{ logicalId: 'Queue', resourceType: `Custom::${injected}`, action: 'Modify', replacement: 'True', verdict: 'DENY', rule: `the policy function decides: ${injected}` }],
+      violations: [{
+        logicalId: 'Queue',
+        resourceType: `Custom::${injected}`,
+        action: 'Modify',
+        replacement: 'True',
+        rule: `the policy function decides: ${injected}`,
+        properties: [`Tags/0/Value: old -> ${injected}`],
+      }],
+    },
+    approval: { approved: true, by: injected },
+  }, { error: 'UnsafeChangeSet', cause: `refused:\n${injected}\n\`\`\`\n# heading\n${injected}` });
+  const markdown = reportMarkdown({ ...report, approvedBy: injected, verdict: 'APPROVED' });
+  const outside = outsideCode(markdown);
+  expect(outside).not.toMatch(/<|>|\]\(|!\[|https?:|www\.|\*\*bold/);
+  // The text is still there, as code.
+  expect(markdown).toContain(`\`Tags/0/Value: old -> ${injected.replace(/``` fence/, '')}`);
+  expect(outside.split('\n').filter((l) => l.startsWith('#'))).toEqual(['# Change report: prod-sample-app', '## Cause', '## Not allowed', '## Every change']);
 });
 
 test('GIVEN no output artifact THEN nothing is written and the summary says nothing of a report', async () => {

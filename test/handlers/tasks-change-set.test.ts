@@ -128,6 +128,15 @@ describe('pollChangeSet', () => {
     expect(result.reason).toContain(STACK);
   });
 
+  test('GIVEN a change set FAILED with a reason that quotes a secret value THEN its reason says why with the secret masked', async () => {
+    const world = new TaskWorld();
+    world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'FAILED', 'Template format error: unresolved value ghp_jZS0lVskYjOFkgcScEvMH0lm5PdYnqOLmARw in Resources');
+    const result = await world.run<ChangeSetResult>('pollChangeSet', pollState());
+    expect(result.outcome).toBe('FAILED');
+    expect(result.reason).toContain('Template format error: unresolved value (masked) in Resources');
+    expect(result.reason).not.toContain('jZS0lVskYjOFkgcScEvMH0lm5PdYnqOLmARw');
+  });
+
   test('still CREATE_IN_PROGRESS at the deadline: FAILED', async () => {
     const world = new TaskWorld();
     world.cloudformation.putChangeSet(STACK, CHANGE_SET, [], 'CREATE_IN_PROGRESS');

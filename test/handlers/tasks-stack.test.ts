@@ -283,6 +283,21 @@ describe('pollStack waits for the operation and reports the root cause', () => {
     expect([first.outcome, second.outcome]).toEqual(['IN_PROGRESS', 'SUCCEEDED']);
   });
 
+  test('GIVEN a failed resource whose reason quotes a secret value THEN the operation\'s reason names the failure with the secret masked', async () => {
+    const world = new TaskWorld();
+    world.cloudformation.putStack(STACK, 'UPDATE_ROLLBACK_COMPLETE');
+    world.cloudformation.putEvents(STACK, [
+      event(600, STACK, 'UPDATE_ROLLBACK_COMPLETE'),
+      event(210, 'Hook', 'UPDATE_FAILED', 'Invalid request provided: endpoint https://hooks.slack.com/services/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 is not reachable'),
+      event(10, STACK, 'UPDATE_IN_PROGRESS', 'User Initiated'),
+    ]);
+
+    const result = await world.run<OperationResult>('pollStack', { operation: { expectedStatus: 'UPDATE_COMPLETE', waitSeconds: 5 } });
+
+    expect(result.reason).toContain('First failure: Hook (AWS::Lambda::Function) UPDATE_FAILED: Invalid request provided: endpoint (masked) is not reachable');
+    expect(result.reason).not.toContain('NDvvjAZybLNJlkToH0G9IQFq');
+  });
+
   test('UPDATE_ROLLBACK_COMPLETE fails with the earliest failed resource that was not cancelled, across event pages', async () => {
     // GIVEN an update that rolled back: the Function failed first; cancellations followed; an older failure exists
     const world = new TaskWorld();

@@ -92,7 +92,7 @@ test.each([
   expect(propertyDiffs(change, { lines: 9, valueChars: 200 }).join('\n')).not.toMatch(/hunter2|swordfish/);
 });
 
-test('GIVEN credentials written inside a value THEN they are masked, the rest is shown', () => {
+test('GIVEN credentials written inside a value THEN they are masked, the rest is shown, and a connection string with a password is masked whole', () => {
   const change = modify([
     target({ Attribute: 'Properties', Path: '/Properties/Url', BeforeValue: 'postgres://app:hunter2@db.internal:5432/orders', AfterValue: 'postgres://app:swordfish@db2.internal:5432/orders' }),
     target({ Attribute: 'Properties', Path: '/Properties/Settings', BeforeValue: '{"cs":"Server=db;Password=hunter2;"}', AfterValue: '{"cs":"Server=db2;Pwd=swordfish"}' }),
@@ -101,7 +101,8 @@ test('GIVEN credentials written inside a value THEN they are masked, the rest is
   ]);
   const text = propertyDiffs(change, { lines: 9, valueChars: 200 }).join('\n');
   expect(text).not.toMatch(/hunter2|swordfish|c3dvcmRmaXNoOng/);
-  expect(text).toContain('postgres://app:(masked)@db2.internal:5432/orders');
+  // secretlint's rule for connection strings judges a URL with a user and a password a secret: masked whole.
+  expect(text).toContain('Url: (masked) -> (masked)');
   expect(text).toContain('Server=db2');
 });
 

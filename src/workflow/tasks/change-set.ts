@@ -8,6 +8,7 @@ import { stackInputs, templateSource } from './stack';
 import { ChangeSetChangedError, DeadlinePassedError, UnconfirmedDeploymentError, eventWait, waitFor } from './support';
 import type { TaskDeps, TaskEvent } from './support';
 import { isNoChangesReason } from '../../policy/completeness';
+import { maskSecrets } from '../../policy/safe-value';
 import { reviewsOnly } from '../../shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
 import { ChangeSetBeingCreatedError, truncate } from '../../shared/errors';
@@ -79,7 +80,12 @@ export async function pollChangeSet(state: WorkflowState, deps: TaskDeps): Promi
       return { ...base, outcome: 'FAILED', reason: `Change set ${deployment.changeSetName} was still ${status} at the action's timeout.` };
     case 'FAILED':
       if (isNoChangesReason(reason)) return { ...base, outcome: 'NO_CHANGES', ...(reason ? { reason } : {}) };
-      return { ...base, outcome: 'FAILED', reason: truncate(`Change set ${deployment.changeSetName} for stack ${deployment.stackName} failed: ${reason ?? 'no reason given'}`, 3000) };
+      return {
+        ...base,
+        outcome: 'FAILED',
+        // CloudFormation's reason may quote property values (a failed validation): masked as far as they are secret.
+        reason: truncate(`Change set ${deployment.changeSetName} for stack ${deployment.stackName} failed: ${maskSecrets(reason ?? 'no reason given')}`, 3000),
+      };
     default:
       return { ...base, outcome: 'FAILED', reason: `Change set ${deployment.changeSetName} is ${status}.` };
   }

@@ -3,6 +3,7 @@ import {
   CreateStackCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
 import type { Capability, Parameter, Stack, Tag } from '@aws-sdk/client-cloudformation';
+import { maskSecrets } from '../../policy/safe-value';
 import { LIMITS } from '../../shared/contract';
 import type { CheckStackResult, Deployment, OperationResult, WorkflowState } from '../../shared/contract';
 import { ConfigurationError, truncate } from '../../shared/errors';
@@ -129,7 +130,8 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
   const reason = `Stack ${deployment.stackName} ended ${status}, not ${expectedStatus}` +
     (stack?.StackStatusReason ? ` (${stack.StackStatusReason})` : '') +
     (rootCause ? `. First failure: ${rootCause}` : '');
-  return { ...base, outcome: 'FAILED', reason: truncate(reason, 3000) };
+  // CloudFormation's reasons may quote property values: they reach the state, the pipeline and the report masked.
+  return { ...base, outcome: 'FAILED', reason: truncate(maskSecrets(reason), 3000) };
 }
 
 /** Opted in: a stack whose creation failed (ROLLBACK_COMPLETE, no resources left) is deleted, then created. */
