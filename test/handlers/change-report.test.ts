@@ -154,6 +154,8 @@ test('GIVEN template text with Markdown and HTML in it THEN report.md shows it a
       counts: { Modify: 1 },
       reason: '',
       nestedChangeSets: 0,
+      changeSetId: 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/sfn-deploy-a1b2/1',
+      digest: '0'.repeat(64),
       changes: [{ logicalId: 'Queue', resourceType: `Custom::${injected}`, action: 'Modify', replacement: 'True', verdict: 'DENY', rule: `the policy function decides: ${injected}` }],
       violations: [{
         logicalId: 'Queue',
