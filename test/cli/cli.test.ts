@@ -282,6 +282,10 @@ test('usage errors exit 64; unreadable or wrong input exits 4, without quoting t
   expect((await run(['check', write('nochanges.json', { Status: 'x' })])).err).toMatch(/page 1 has no "Changes" list/);
   expect((await run(['check', '--policy', write('badpolicy.json', { type: 'rules', rules: [] }), write('ok.json', page1)])))
     .toMatchObject({ code: 4, err: expect.stringMatching(/is not a valid policy: .*rules must be a non-empty list/) });
+  // A rule without criteria would match every change: the policy file is refused, not applied.
+  const catchAll = write('catchall.json', { type: 'rules', rules: [{ verdict: 'ALLOW' }] });
+  expect(await run(['check', '--policy', catchAll, write('ok.json', onePage(page2.Changes))]))
+    .toMatchObject({ code: 4, err: expect.stringMatching(/is not a valid policy: rule #1 has no criteria, so it would match every change: .*use defaultVerdict/) });
 });
 
 test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() and the workflow\'s inspection agree', async () => {
@@ -289,8 +293,7 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
     { verdict: RuleVerdict.ALLOW, resourceTypes: ['AWS::Lambda::Version'] },
     { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE] },
     { verdict: RuleVerdict.DENY, replacements: [Replacement.TRUE, Replacement.CONDITIONAL] },
-    { verdict: RuleVerdict.ALLOW },
-  ]);
+  ], { defaultVerdict: RuleVerdict.ALLOW });
   // The document the action writes into its configuration, as the construct gets it.
   const document = policy._bind(new Stack(), new iam.AccountRootPrincipal()).document;
 

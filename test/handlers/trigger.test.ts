@@ -409,6 +409,8 @@ describe('configuration errors fail fast with ConfigurationError', () => {
     ['a role that is not an IAM role ARN', { ...valid, roleArn: 'admin' }, '"roleArn" must be an IAM role ARN'],
     ['non-string parameter values', { ...valid, parameterOverrides: { Count: 3 } }, '"parameterOverrides" must be an object of string values'],
     ['an unknown policy type', { ...valid, policy: { type: 'yolo' } }, '"policy": unknown policy type "yolo"'],
+    ['a rule without criteria (it would match every change)', { ...valid, policy: { type: 'rules', rules: [{ verdict: 'DENY', actions: ['Remove'] }, { verdict: 'ALLOW' }] } },
+      '"policy": rule #2 has no criteria, so it would match every change'],
     ['an unknown config version', { ...valid, v: 2 }, '"v" is 2'],
     ['a timeout beyond 23 hours', { ...valid, timeoutMinutes: 24 * 60 }, '"timeoutMinutes" must be a whole number'],
     ['s3Bucket without stateMachineFile', { ...valid, s3Bucket: 'config-bucket' }, '"s3Bucket" and "stateMachineFile" go together'],
