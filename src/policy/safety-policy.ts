@@ -206,9 +206,11 @@ export class SafetyPolicy {
 
   /**
    * Evaluates a change set offline, exactly as the deploy workflow does: give the JSON output of
-   * `aws cloudformation describe-change-set`, one object per page, and the pages of the nested stacks' change
-   * sets (a nested stack whose change set is not given is not allowed). An incomplete description is never
-   * allowed: see `incomplete`.
+   * `aws cloudformation describe-change-set`, and the same for the nested stacks' change sets (a nested stack
+   * whose change set is not given is not allowed). A change set fetched page by page is one object per page,
+   * each page after the first with `RequestNextToken`: the NextToken it was requested with (a page does not
+   * say which page it is, so without it a missing first or middle page could not be told). An incomplete
+   * description (a page missing or given twice, a change set not complete) is never allowed: see `incomplete`.
    */
   public evaluateChangeSet(describeChangeSetPages: any[]): ChangeSetEvaluation {
     const result = checkChangeSet(this.documentOrError(), describeChangeSetPages);
