@@ -264,7 +264,8 @@ function validateRule(rule: SafetyRule, index: number): RuleDocument {
     const named = rule.description !== undefined ? `${where} (${JSON.stringify(String(rule.description))})` : where;
     throw new Error(`${named} ${NO_CRITERIA} (SafetyPolicy.fromRules(rules, { defaultVerdict })). ` +
       'In Python, a rule written as a dict loses every key jsii does not know (resource_types, or a misspelt key), ' +
-      'which leaves it without criteria: build rules with SafetyRule(verdict=..., resource_types=[...])');
+      'which leaves it without criteria: build rules with SafetyRule(verdict=..., resource_types=[...]), and give what no ' +
+      'rule matches as default_verdict=');
   }
   return doc as unknown as RuleDocument;
 }

@@ -175,7 +175,7 @@ def test_a_dict_rule_with_a_snake_case_key_is_refused_not_a_catch_all():
     with pytest.raises(Exception, match=r"rule #1 has no criteria, so it would match every change") as error:
         SafetyPolicy.from_rules([dict_rule])  # type: ignore[list-item]
     assert "defaultVerdict" in str(error.value)
-    assert "SafetyRule(verdict=..., resource_types=[...])" in str(error.value)
+    assert "SafetyRule(verdict=..., resource_types=[...]), and give what no rule matches as default_verdict=" in str(error.value)
     # A misspelt key in the second rule: the same, naming that rule.
     with pytest.raises(Exception, match=r'rule #2 \("the rest"\) has no criteria'):
         SafetyPolicy.from_rules([
