@@ -21,8 +21,10 @@ const USAGE = `usage:
   cdk-sfn-deploy reject --task-token TOKEN [--comment TEXT] [--by NAME]
   cdk-sfn-deploy picture --definition FILE [--history FILE ...] [--title TEXT] [-o OUT.svg]  (picture --help)
 
-  CHANGE_SET_JSON  the whole output of 'aws cloudformation describe-change-set', one file per page;
-                   with nested stacks, also the output for each nested change set (--change-set-name ARN)
+  CHANGE_SET_JSON  the whole output of 'aws cloudformation describe-change-set' (it fetches every page and
+                   prints them as one); pages fetched one by one: one file each, every page after the first
+                   with "RequestNextToken": the NextToken it was requested with; with nested stacks, also
+                   the output for each nested change set (--change-set-name ARN)
   --policy FILE    a policy document ({"type": "rules", ...}) or an action's UserParameters JSON;
                    default: SafetyPolicy.denyDestructiveChanges()
   --assembly DIR --action NAME

@@ -4,6 +4,15 @@
  * change sets). It judges only what it can see: a change set that is not complete, pages missing or given
  * twice, nested change sets not given, or a description CloudFormation marks as incomplete are never
  * allowed; the result says what is missing. Pure.
+ *
+ * Pages. A DescribeChangeSet page carries the NextToken of the page after it, never the token it was
+ * requested with, so nothing in a page tells the first page from a later one. The AWS CLI's own
+ * `describe-change-set` fetches every page and prints them as one description without NextToken: that is
+ * one complete page. Pages fetched one by one prove their place only when each page after the first says
+ * which NextToken it was requested with (`RequestNextToken`): then they must form one unbroken chain from
+ * the page requested without a token to a page without NextToken, in any order given. Anything else (a
+ * single page requested with a token, pages that do not say, a chain with a gap, a page given twice) is
+ * incomplete.
  */
 import { completenessProblem, isIncompleteDescription } from './completeness';
 import { NESTED_STACK_TYPE, combine, evaluateChange, withoutNulls } from './evaluate';
@@ -43,8 +52,13 @@ interface Page {
   readonly Status?: string;
   readonly StatusReason?: string;
   readonly NextToken?: string;
+  /** The NextToken this page was requested with; absent for the first page (requested without one). */
+  readonly RequestNextToken?: string;
   readonly Changes: ChangeInput[];
 }
+
+/** The key a page fetched with a NextToken carries to say which one (DescribeChangeSet's own output has no such field). */
+export const REQUEST_TOKEN_KEY = 'RequestNextToken';
 
 /** The pages of one change set, in the order given. */
 interface ChangeSetPages {
@@ -53,8 +67,13 @@ interface ChangeSetPages {
   readonly pages: Page[];
 }
 
-const SHAPE_HINT = 'give the whole output of `aws cloudformation describe-change-set` (one file per page), ' +
+const SHAPE_HINT = 'give the whole output of `aws cloudformation describe-change-set`, ' +
   'not a part of it such as `--query Changes`: its Status and NextToken show whether the change set is complete';
+
+/** What to do when the pages given cannot prove they are the whole description. */
+const PAGES_HINT = 'give the whole description in one file (`aws cloudformation describe-change-set` without --no-paginate ' +
+  `or --max-items fetches every page and prints them as one), or give each page after the first with "${REQUEST_TOKEN_KEY}": ` +
+  'the NextToken it was requested with';
 
 /** Checks the pages' shape and groups them by change set, keeping the order in which they were given. */
 export function readPages(pages: readonly unknown[]): ChangeSetPages[] {
@@ -68,6 +87,9 @@ export function readPages(pages: readonly unknown[]): ChangeSetPages[] {
       throw new ChangeSetInputError(`page ${i + 1} has no "Changes" list, so it is not the output of describe-change-set: ${SHAPE_HINT}`);
     }
     const text = (key: string) => (typeof page[key] === 'string' ? page[key] as string : undefined);
+    if (page[REQUEST_TOKEN_KEY] !== undefined && !text(REQUEST_TOKEN_KEY)) {
+      throw new ChangeSetInputError(`page ${i + 1}: "${REQUEST_TOKEN_KEY}" must be the NextToken the page was requested with (a non-empty string), or be left out on the first page`);
+    }
     const id = text('ChangeSetId');
     const name = text('ChangeSetName');
     const stack = text('StackName');
@@ -81,6 +103,7 @@ export function readPages(pages: readonly unknown[]): ChangeSetPages[] {
       ...(text('Status') ? { Status: text('Status') } : {}),
       ...(text('StatusReason') ? { StatusReason: text('StatusReason') } : {}),
       ...(text('NextToken') ? { NextToken: text('NextToken') } : {}),
+      ...(text(REQUEST_TOKEN_KEY) ? { RequestNextToken: text(REQUEST_TOKEN_KEY) } : {}),
       Changes: page.Changes as ChangeInput[],
     });
     groups.set(key, group);
@@ -90,7 +113,7 @@ export function readPages(pages: readonly unknown[]): ChangeSetPages[] {
 
 /** What is missing from one change set's pages, one sentence each. */
 function pageProblems(group: ChangeSetPages): string[] {
-  const problems: string[] = [];
+  const problems: string[] = [...chainOf(group).problems];
   const statuses = new Set(group.pages.map((p) => p.Status));
   for (const status of statuses) {
     const reason = group.pages.find((p) => p.Status === status)?.StatusReason;
@@ -101,16 +124,51 @@ function pageProblems(group: ChangeSetPages): string[] {
     problems.push(`${group.label} was described incompletely: CloudFormation says property values made it leave changes out ` +
       '(describe it again without --include-property-values)');
   }
-  const tokens = group.pages.map((p) => p.NextToken).filter((t): t is string => t !== undefined);
-  const repeated = [...new Set(tokens.filter((t, i) => tokens.indexOf(t) !== i))];
-  const last = group.pages.filter((p) => p.NextToken === undefined).length;
-  if (repeated.length > 0) problems.push(`${group.label}: a page is given more than once (the same NextToken twice)`);
-  if (last === 0) {
-    problems.push(`${group.label}: its last page is missing (every page given has a NextToken: give the pages that follow it too)`);
-  } else if (last > 1) {
-    problems.push(`${group.label}: ${last} pages have no NextToken, so a page is given more than once or pages of different describe calls are mixed`);
-  }
   return problems;
+}
+
+/**
+ * The pages of one change set in the order CloudFormation gave them, and what keeps them from being the whole
+ * description: the chain from the page requested without a token, each next page the one requested with the
+ * NextToken of the page before, to a page without NextToken, through every page given exactly once.
+ */
+function chainOf(group: ChangeSetPages): { pages: Page[]; problems: string[] } {
+  const { label, pages } = group;
+  const problems: string[] = [];
+  const twice = (tokens: (string | undefined)[]) => tokens.some((t, i) => t !== undefined && tokens.indexOf(t) !== i);
+  if (twice(pages.map((p) => p.NextToken)) || twice(pages.map((p) => p.RequestNextToken))) {
+    problems.push(`${label}: a page is given more than once (the same NextToken twice)`);
+  }
+  const firsts = pages.filter((p) => p.RequestNextToken === undefined);
+  if (firsts.length === 0) {
+    problems.push(`${label}: its first page is missing (every page given was requested with a NextToken: give the page ` +
+      'requested without one too)');
+    return { pages, problems };
+  }
+  if (firsts.length > 1) {
+    problems.push(`${label}: ${firsts.length} pages say no NextToken they were requested with, so whether a page is ` +
+      `missing before or between them cannot be told (DescribeChangeSet pages do not say which page they are): ${PAGES_HINT}`);
+    return { pages, problems };
+  }
+  const chain = [firsts[0]];
+  for (let page = firsts[0]; page.NextToken !== undefined;) {
+    const token = page.NextToken;
+    const next = pages.find((p) => p.RequestNextToken === token);
+    if (!next || chain.includes(next)) break;
+    chain.push(next);
+    page = next;
+  }
+  const unreached = pages.filter((p) => !chain.includes(p)).length;
+  if (chain[chain.length - 1].NextToken !== undefined) {
+    problems.push(unreached > 0
+      ? `${label}: a page in the middle is missing (no page given was requested with the NextToken of page ${chain.length}; ` +
+        `${unreached} more ${unreached === 1 ? 'page follows' : 'pages follow'} a page not given)`
+      : `${label}: its last page is missing (every page given has a NextToken: give the pages that follow it too)`);
+  } else if (unreached > 0) {
+    problems.push(`${label}: ${unreached} ${unreached === 1 ? 'page given is' : 'pages given are'} not on the chain from the first ` +
+      'page to the last: a page given twice, a page missing before them, or pages of different describe calls mixed');
+  }
+  return { pages: unreached === 0 ? chain : pages, problems };
 }
 
 /**
@@ -141,7 +199,7 @@ export function checkChangeSet(policy: PolicyDocument, pages: readonly unknown[]
 
   const changes: CheckedChange[] = [];
   const visit = (group: ChangeSetPages, path: string[]) => {
-    for (const page of group.pages) {
+    for (const page of chainOf(group).pages) {
       for (const change of page.Changes) {
         const nestedId = nestedChangeSetId(change);
         const nested = nestedId ? byId.get(nestedId) : undefined;

@@ -8,7 +8,7 @@ import type { ChangeDetailInput, ChangeInput } from './change-input';
 import { globMatches } from './glob';
 import { permissionBroadening } from './permissions';
 import type { PolicyDocument, RuleDocument, Verdict } from '../shared/policy-document';
-import { CHANGE_ACTIONS, CRITERION_KEYS, DRIFT_STATUSES, POLICY_ACTIONS, REPLACEMENTS, RULE_CRITERIA } from '../shared/policy-vocabulary';
+import { CHANGE_ACTIONS, CRITERION_KEYS, DRIFT_STATUSES, POLICY_ACTIONS, REPLACEMENTS, RULE_CRITERIA, criteriaOf } from '../shared/policy-vocabulary';
 
 export type { ChangeDetailInput, ChangeInput } from './change-input';
 
@@ -60,6 +60,7 @@ export const RULES = {
   functionDecides: 'policy-function',
   nestedNotInspected: 'nested-stack-not-inspected',
   permissionBroadening: 'permission-broadening',
+  ruleWithoutCriteria: 'rule-without-criteria',
 } as const;
 
 export function evaluateChanges(
@@ -130,6 +131,9 @@ export function evaluateChange(policy: PolicyDocument, raw: ChangeInput, context
       return decide(verdict, rule);
     }
     case 'rules': {
+      // A rule without criteria would match every change: never taken for a catch-all (validation refuses it first).
+      const shapeless = policy.rules.findIndex((rule) => criteriaOf(rule ?? {}).length === 0);
+      if (shapeless >= 0) return decide('DENY', `${RULES.ruleWithoutCriteria}: rule #${shapeless + 1}`);
       const index = policy.rules.findIndex((rule) => ruleMatches(rule, change, context));
       if (index < 0) return decide(policy.defaultVerdict ?? 'DENY', RULES.defaultVerdict);
       const rule = policy.rules[index];

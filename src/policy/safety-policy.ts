@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import type { PolicyBinding } from './binding';
 import { checkChangeSet } from './check';
 import type { PolicyDocument, RuleDocument } from '../shared/policy-document';
-import { CRITERION_KEYS, MAX_GLOB_LENGTH, RULE_CRITERIA, RULE_KEYS, RuleVerdict, VERDICTS } from '../shared/policy-vocabulary';
+import { CRITERION_KEYS, MAX_GLOB_LENGTH, NO_CRITERIA, RULE_CRITERIA, RULE_KEYS, RuleVerdict, VERDICTS, criteriaOf } from '../shared/policy-vocabulary';
 import type { SafetyRule } from '../shared/policy-vocabulary';
 
 /** Options of `SafetyPolicy.denyDestructiveChanges()`. */
@@ -115,8 +115,9 @@ export interface FromRulesOptions {
  * const askForIam: SafetyRule = { verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::IAM::*'] };
  * const denyRemovals: SafetyRule = { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE] };
  * const denyReplacements: SafetyRule = { verdict: RuleVerdict.DENY, replacements: [Replacement.TRUE, Replacement.CONDITIONAL] };
- * const allowTheRest: SafetyRule = { verdict: RuleVerdict.ALLOW };
- * const rules = SafetyPolicy.fromRules([allowVersions, askForIam, denyRemovals, denyReplacements, allowTheRest]);
+ * // what no rule matches gets defaultVerdict (DENY unless said otherwise); a rule without criteria is refused
+ * const rules = SafetyPolicy.fromRules([allowVersions, askForIam, denyRemovals, denyReplacements],
+ *   { defaultVerdict: RuleVerdict.ALLOW });
  */
 export class SafetyPolicy {
   /**
@@ -149,7 +150,9 @@ export class SafetyPolicy {
 
   /**
    * Rules as data, evaluated in order for each change: the first rule that matches decides; a change that
-   * no rule matches gets `defaultVerdict` (DENY unless said otherwise).
+   * no rule matches gets `defaultVerdict` (DENY unless said otherwise). Every rule gives at least one
+   * criterion: a rule without any would match every change, and is refused (in Python, build rules with
+   * `SafetyRule(...)`: a dict loses the keys jsii does not know, such as `resource_types`).
    */
   public static fromRules(rules: SafetyRule[], options: FromRulesOptions = {}): SafetyPolicy {
     if (!Array.isArray(rules) || rules.length === 0) {
@@ -203,9 +206,11 @@ export class SafetyPolicy {
 
   /**
    * Evaluates a change set offline, exactly as the deploy workflow does: give the JSON output of
-   * `aws cloudformation describe-change-set`, one object per page, and the pages of the nested stacks' change
-   * sets (a nested stack whose change set is not given is not allowed). An incomplete description is never
-   * allowed: see `incomplete`.
+   * `aws cloudformation describe-change-set`, and the same for the nested stacks' change sets (a nested stack
+   * whose change set is not given is not allowed). A change set fetched page by page is one object per page,
+   * each page after the first with `RequestNextToken`: the NextToken it was requested with (a page does not
+   * say which page it is, so without it a missing first or middle page could not be told). An incomplete
+   * description (a page missing or given twice, a change set not complete) is never allowed: see `incomplete`.
    */
   public evaluateChangeSet(describeChangeSetPages: any[]): ChangeSetEvaluation {
     const result = checkChangeSet(this.documentOrError(), describeChangeSetPages);
@@ -255,6 +260,13 @@ function validateRule(rule: SafetyRule, index: number): RuleDocument {
     }
   }
   if (rule.description !== undefined) doc.description = String(rule.description);
+  if (criteriaOf(doc).length === 0) {
+    const named = rule.description !== undefined ? `${where} (${JSON.stringify(String(rule.description))})` : where;
+    throw new Error(`${named} ${NO_CRITERIA} (SafetyPolicy.fromRules(rules, { defaultVerdict })). ` +
+      'In Python, a rule written as a dict loses every key jsii does not know (resource_types, or a misspelt key), ' +
+      'which leaves it without criteria: build rules with SafetyRule(verdict=..., resource_types=[...]), and give what no ' +
+      'rule matches as default_verdict=');
+  }
   return doc as unknown as RuleDocument;
 }
 

@@ -63,8 +63,9 @@ export enum DriftStatus {
 }
 
 /**
- * One rule of a rule-based safety policy. Every criterion given must match the change; a rule with no
- * criteria matches every change.
+ * One rule of a rule-based safety policy. Every criterion given must match the change. A rule gives at
+ * least one criterion: a rule with none would match every change, so it is refused (what no rule matches
+ * gets the policy's `defaultVerdict`).
  */
 export interface SafetyRule {
   /** What happens to a change this rule matches. */
@@ -167,6 +168,19 @@ export const CRITERION_KEYS = Object.keys(RULE_CRITERIA) as CriterionKey[];
 
 /** Every key a rule may have. */
 export const RULE_KEYS: readonly string[] = ['verdict', ...CRITERION_KEYS, 'description'];
+
+/** The criteria a rule gives (an object of any shape: the validators call it before they know the rule is valid). */
+export function criteriaOf(rule: object): CriterionKey[] {
+  const given = rule as Record<string, unknown>;
+  return CRITERION_KEYS.filter((key) => given[key] !== undefined);
+}
+
+/**
+ * Why a rule without criteria is refused and what to do instead, in the same words at synth time, at run time
+ * and offline: such a rule would match every change, so a misspelt or dropped key must not make one.
+ */
+export const NO_CRITERIA = 'has no criteria, so it would match every change: give it a criterion ' +
+  `(${CRITERION_KEYS.join(', ')}), or, for the changes no rule matches, use defaultVerdict instead of a catch-all rule`;
 
 /** The longest glob a rule or policy option may hold. */
 export const MAX_GLOB_LENGTH = 256;

@@ -1,6 +1,7 @@
 /** Runtime validation of policy documents that arrive as JSON (UserParameters, input files, the CLI). */
 import {
-  APPROVAL_TIMEOUT_SECONDS, CRITERION_KEYS, RULE_CRITERIA, RULE_KEYS, STACK_SUFFIX_PATTERN, STACK_SUFFIX_RULE, VERDICTS,
+  APPROVAL_TIMEOUT_SECONDS, CRITERION_KEYS, NO_CRITERIA, RULE_CRITERIA, RULE_KEYS, STACK_SUFFIX_PATTERN, STACK_SUFFIX_RULE, VERDICTS,
+  criteriaOf,
 } from './policy-vocabulary';
 
 export function validatePolicyDocument(doc: unknown): string[] {
@@ -35,6 +36,7 @@ export function validatePolicyDocument(doc: unknown): string[] {
         if (!rule || typeof rule !== 'object') return problems.push(`${at} must be an object`);
         problems.push(...unknownKeys(rule, RULE_KEYS).map((p) => `${at}: ${p}`));
         if (!VERDICTS.includes(rule.verdict)) problems.push(`${at}: verdict must be one of ${VERDICTS.join(', ')}`);
+        if (criteriaOf(rule).length === 0) problems.push(`${at} ${NO_CRITERIA}`);
         for (const key of CRITERION_KEYS) {
           const criterion = RULE_CRITERIA[key];
           if (criterion.kind === 'broadening') {

@@ -270,10 +270,27 @@ function executionArnFor(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
-/** The Step Functions console page of an execution. */
+/**
+ * The console host of each partition whose console domain AWS documents: the regional console of `aws`
+ * (AWS General Reference, "AWS Management Console endpoints"), the console of the China Regions
+ * (console.amazonaws.cn) and of AWS GovCloud (US) (console.amazonaws-us-gov.com). The isolated partitions
+ * (aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc...) are not listed: a link there would be a guess.
+ */
+const CONSOLE_HOSTS = new Map<string, (region: string) => string>([
+  ['aws', (region) => `${region}.console.aws.amazon.com`],
+  ['aws-cn', () => 'console.amazonaws.cn'],
+  ['aws-us-gov', () => 'console.amazonaws-us-gov.com'],
+]);
+
+/**
+ * The Step Functions console page of an execution, on the console of the execution's partition; in a
+ * partition whose console is not known (or for an ARN that is not one), the execution ARN alone.
+ */
 export function consoleLink(executionArn: string): string {
-  const region = executionArn.split(':')[3];
-  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+  const [, partition, , region] = executionArn.split(':');
+  const host = CONSOLE_HOSTS.get(partition);
+  if (!host || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region ?? '')) return executionArn;
+  return `https://${host(region)}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
 function safeParse(text: string | undefined): WorkflowOutput {

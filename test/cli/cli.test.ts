@@ -49,13 +49,19 @@ const page2 = {
   Status: 'CREATE_COMPLETE',
   Changes: [change('Remove', 'Topic', 'AWS::SNS::Topic'), change('Modify', 'Version', 'AWS::Lambda::Version', { Replacement: 'True' })],
 };
+/**
+ * Page two as the check takes it: DescribeChangeSet's page does not say which token it was requested with, so
+ * a page fetched with a NextToken carries it as RequestNextToken (the AWS CLI's own describe-change-set
+ * fetches every page and prints one description, which needs none).
+ */
+const page2Fetched = { ...page2, RequestNextToken: 'next' };
 /** One complete page holding these changes. */
 function onePage(changes: unknown[], extra: Record<string, unknown> = {}) {
   return { ChangeSetName: 'cs', ChangeSetId: CHANGE_SET_ID, StackName: 'app', Status: 'CREATE_COMPLETE', Changes: changes, ...extra };
 }
 
 test('GIVEN a change set whose second page removes a topic WHEN checked with the default policy THEN the CLI names the policy, prints a verdict per change and exits 1', async () => {
-  const result = await run(['check', write('p1.json', page1), write('p2.json', page2)]);
+  const result = await run(['check', write('p1.json', page1), write('p2.json', page2Fetched)]);
   expect(result.code).toBe(1);
   expect(result.out).toMatch(/^Policy \(the default\): denyDestructiveChanges \(no deletion, no replacement, no dynamic change\)/);
   expect(result.out).toMatch(/DENY\s+Topic\s+AWS::SNS::Topic\s+Remove\s+-\s+-\s+no-deletion/);
@@ -179,7 +185,7 @@ describe('the check sees everything or says so (exit 3, never ALLOW)', () => {
     ['a change set still being created', [onePage([], { Status: 'CREATE_IN_PROGRESS' })], /is still being created \(CREATE_IN_PROGRESS\)/],
     ['a page without Status', [{ ChangeSetName: 'cs', StackName: 'app', Changes: [] }], /has no Status/],
     ['a page whose next page is missing', [page1], /its last page is missing/],
-    ['the same page given twice', [page1, page1, page2], /a page is given more than once/],
+    ['the same page given twice', [page1, page1, page2Fetched], /a page is given more than once/],
     ['a description CloudFormation marks as incomplete', [onePage(page1.Changes, {
       StatusReason: '[WARN] --include-property-values option can return incomplete ChangeSet data because: Logical Id: Config, failed property validation',
     })], /described incompletely/],
@@ -201,6 +207,81 @@ describe('the check sees everything or says so (exit 3, never ALLOW)', () => {
     const result = await run(['check', write('empty.json', empty)]);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/Verdict: ALLOW \(0 changes\)/);
+  });
+});
+
+describe('pages: the check allows only a description it can prove whole (first, middle and last page, each once)', () => {
+  // Three pages of changes the default policy allows, as fetched one by one: each page after the first says
+  // which NextToken it was requested with; DescribeChangeSet's own NextToken names the page after it.
+  const first = onePage([change('Add', 'QueueA', 'AWS::SQS::Queue')], { NextToken: 't1' });
+  const middle = onePage([change('Modify', 'Fn', 'AWS::Lambda::Function', { Replacement: 'False' })], { RequestNextToken: 't1', NextToken: 't2' });
+  const last = onePage([change('Add', 'QueueC', 'AWS::SQS::Queue')], { RequestNextToken: 't2' });
+  const check = async (pages: unknown[]) => {
+    const result = await run(['check', ...pages.map((p, i) => write(`pages-${i}.json`, p))]);
+    const offline = SafetyPolicy.denyDestructiveChanges().evaluateChangeSet(pages);
+    return { ...result, offline };
+  };
+
+  test('GIVEN every page, first to last THEN ALLOW (exit 0), the changes in page order', async () => {
+    const result = await check([first, middle, last]);
+    expect(result.code).toBe(0);
+    expect(result.offline).toMatchObject({ verdict: RuleVerdict.ALLOW, incomplete: [] });
+    expect(result.offline.changes.map((c) => c.logicalId)).toEqual(['QueueA', 'Fn', 'QueueC']);
+  });
+
+  test('GIVEN every page, out of order THEN the chain decides: ALLOW, the changes in page order', async () => {
+    const result = await check([last, first, middle]);
+    expect(result.code).toBe(0);
+    expect(result.offline.changes.map((c) => c.logicalId)).toEqual(['QueueA', 'Fn', 'QueueC']);
+  });
+
+  test.each<[string, unknown[], RegExp]>([
+    ['the first page missing', [middle, last], /its first page is missing \(every page given was requested with a NextToken/],
+    ['the middle page missing', [first, last], /a page in the middle is missing \(no page given was requested with the NextToken of page 1; 1 more page follows a page not given\)/],
+    ['the last page missing', [first, middle], /its last page is missing/],
+    ['a later page alone (the first missing)', [last], /its first page is missing/],
+    ['the middle page given twice', [first, middle, middle, last], /a page is given more than once/],
+    ['the last page given twice', [first, middle, last, last], /a page is given more than once/],
+    ['a page of another describe call mixed in', [first, middle, last, onePage([], { RequestNextToken: 'zz' })],
+      /1 page given is not on the chain from the first page to the last/],
+    ['pages that do not say which NextToken they were requested with', [first, onePage(last.Changes)],
+      /2 pages say no NextToken they were requested with, so whether a page is missing before or between them cannot be told.*give the whole description in one file.*"RequestNextToken"/],
+  ])('GIVEN %s THEN incomplete: exit 3, never ALLOW', async (_what, pages, message) => {
+    const result = await check(pages);
+    expect(result.code).toBe(3);
+    expect(result.out).toMatch(message);
+    expect(result.offline.verdict).toBe(RuleVerdict.DENY);
+    expect(result.offline.incomplete.join(' ')).toMatch(message);
+  });
+
+  test('GIVEN the AWS CLI\'s whole description (every page in one, no NextToken) THEN it is complete', async () => {
+    const result = await check([onePage([...first.Changes, ...middle.Changes, ...last.Changes])]);
+    expect(result.code).toBe(0);
+    expect(result.offline.changes).toHaveLength(3);
+  });
+
+  test('GIVEN a RequestNextToken that is not a token THEN bad input (exit 4), saying what it must be', async () => {
+    const pages = [first, { ...middle, RequestNextToken: 7 }];
+    const result = await run(['check', ...pages.map((p, i) => write(`bad-token-${i}.json`, p))]);
+    expect(result.code).toBe(4);
+    expect(result.err).toMatch(/page 2: "RequestNextToken" must be the NextToken the page was requested with/);
+    expect(() => SafetyPolicy.denyDestructiveChanges().evaluateChangeSet(pages)).toThrow(/"RequestNextToken" must be/);
+  });
+
+  test('GIVEN a nested change set whose first page is missing THEN incomplete too', async () => {
+    const NESTED = 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/cs-Net-1/ab';
+    const parent = onePage([change('Modify', 'Net', 'AWS::CloudFormation::Stack', { Replacement: 'False', ChangeSetId: NESTED })]);
+    const nestedLast = {
+      ChangeSetName: 'cs-Net-1',
+      ChangeSetId: NESTED,
+      StackName: 'app-Net',
+      Status: 'CREATE_COMPLETE',
+      RequestNextToken: 'n1',
+      Changes: [change('Add', 'Subnet', 'AWS::EC2::Subnet')],
+    };
+    const result = await check([parent, nestedLast]);
+    expect(result.code).toBe(3);
+    expect(result.out).toMatch(/change set cs-Net-1 of stack app-Net: its first page is missing/);
   });
 });
 
@@ -282,6 +363,10 @@ test('usage errors exit 64; unreadable or wrong input exits 4, without quoting t
   expect((await run(['check', write('nochanges.json', { Status: 'x' })])).err).toMatch(/page 1 has no "Changes" list/);
   expect((await run(['check', '--policy', write('badpolicy.json', { type: 'rules', rules: [] }), write('ok.json', page1)])))
     .toMatchObject({ code: 4, err: expect.stringMatching(/is not a valid policy: .*rules must be a non-empty list/) });
+  // A rule without criteria would match every change: the policy file is refused, not applied.
+  const catchAll = write('catchall.json', { type: 'rules', rules: [{ verdict: 'ALLOW' }] });
+  expect(await run(['check', '--policy', catchAll, write('ok.json', onePage(page2.Changes))]))
+    .toMatchObject({ code: 4, err: expect.stringMatching(/is not a valid policy: rule #1 has no criteria, so it would match every change: .*use defaultVerdict/) });
 });
 
 test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() and the workflow\'s inspection agree', async () => {
@@ -289,8 +374,7 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
     { verdict: RuleVerdict.ALLOW, resourceTypes: ['AWS::Lambda::Version'] },
     { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE] },
     { verdict: RuleVerdict.DENY, replacements: [Replacement.TRUE, Replacement.CONDITIONAL] },
-    { verdict: RuleVerdict.ALLOW },
-  ]);
+  ], { defaultVerdict: RuleVerdict.ALLOW });
   // The document the action writes into its configuration, as the construct gets it.
   const document = policy._bind(new Stack(), new iam.AccountRootPrincipal()).document;
 
@@ -306,8 +390,8 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
   }) as { verdict: string; violations: { logicalId: string; rule: string }[] };
   cfn.restore();
 
-  const offline = policy.evaluateChangeSet([page1, page2]);
-  const cli = await run(['check', '--policy', write('rules.json', document), write('a.json', page1), write('b.json', page2)]);
+  const offline = policy.evaluateChangeSet([page1, page2Fetched]);
+  const cli = await run(['check', '--policy', write('rules.json', document), write('a.json', page1), write('b.json', page2Fetched)]);
 
   expect(inspection.verdict).toBe('UNSAFE');
   expect(offline.verdict).toBe(RuleVerdict.DENY);

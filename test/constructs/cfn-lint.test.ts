@@ -74,8 +74,7 @@ function fullStack() {
         tags: { team: 'web' },
         safetyPolicy: SafetyPolicy.fromRules([
           { verdict: RuleVerdict.ALLOW, resourceTypes: ['AWS::Lambda::Version'] },
-          { verdict: RuleVerdict.DENY },
-        ]),
+        ], { defaultVerdict: RuleVerdict.DENY }),
       })),
       new StepFunctionsDeployAction(stack, 'Api', basicProps(first.source, {
         stackName: 'api',

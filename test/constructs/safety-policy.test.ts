@@ -18,6 +18,29 @@ describe('SafetyPolicy at synth time', () => {
         .toThrow('SafetyPolicy.fromRules: rule #1 verdict: "MAYBE" is not one of ALLOW, DENY, REQUIRE_APPROVAL');
     });
 
+    test('GIVEN a rule without criteria THEN synth refuses it, naming the rule, pointing to defaultVerdict and to SafetyRule in Python', () => {
+      // It would match every change: a catch-all is defaultVerdict, never a rule.
+      const thrown = () => SafetyPolicy.fromRules([
+        { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE] },
+        { verdict: RuleVerdict.ALLOW, description: 'the rest' },
+      ]);
+      expect(thrown).toThrow('SafetyPolicy.fromRules: rule #2 ("the rest") has no criteria, so it would match every change: give it a criterion ' +
+        '(actions, replacements, policyActions, resourceTypes, logicalIds, properties, driftStatuses, broadensPermissions), or, for the ' +
+        'changes no rule matches, use defaultVerdict instead of a catch-all rule (SafetyPolicy.fromRules(rules, { defaultVerdict })).');
+      expect(thrown).toThrow(/In Python, a rule written as a dict loses every key jsii does not know \(resource_types, or a misspelt key\).*SafetyRule\(verdict=\.\.\., resource_types=\[\.\.\.\]\)/);
+      expect(() => SafetyPolicy.fromRules([{ verdict: RuleVerdict.DENY }])).toThrow(/^SafetyPolicy\.fromRules: rule #1 has no criteria/);
+    });
+
+    test('GIVEN what jsii gives the library for a Python dict rule with a snake_case key (the key dropped) THEN synth refuses it instead of matching every change', () => {
+      // {"verdict": RuleVerdict.ALLOW, "resource_types": [...]} reaches the library as { verdict: 'ALLOW' }.
+      const asJsiiDeliversIt = { verdict: RuleVerdict.ALLOW } as SafetyRule;
+      expect(() => SafetyPolicy.fromRules([asJsiiDeliversIt])).toThrow(/rule #1 has no criteria, so it would match every change/);
+    });
+
+    test('GIVEN a rule whose only criterion is broadensPermissions: false THEN it is a rule with a criterion', () => {
+      expect(() => SafetyPolicy.fromRules([{ verdict: RuleVerdict.ALLOW, broadensPermissions: false }])).not.toThrow();
+    });
+
     test('an invalid change action, in the second rule', () => {
       expect(() => SafetyPolicy.fromRules([
         { verdict: RuleVerdict.ALLOW, actions: [ChangeAction.ADD] },
@@ -53,7 +76,7 @@ describe('SafetyPolicy at synth time', () => {
     });
 
     test('an invalid default verdict', () => {
-      expect(() => SafetyPolicy.fromRules([{ verdict: RuleVerdict.ALLOW }], { defaultVerdict: 'ASK' as RuleVerdict }))
+      expect(() => SafetyPolicy.fromRules([{ verdict: RuleVerdict.ALLOW, logicalIds: ['Fn*'] }], { defaultVerdict: 'ASK' as RuleVerdict }))
         .toThrow(/defaultVerdict: "ASK" is not one of ALLOW, DENY, REQUIRE_APPROVAL/);
     });
 

@@ -125,7 +125,8 @@ describe('every validation error names where it comes from, in one style', () =>
     ['replacement globs', () => SafetyPolicy.denyDestructiveChanges({ allowReplacementOfResourceTypes: [] })],
     ['a destructive verdict', () => SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: 'NO' as RuleVerdict })],
     ['an ALLOW destructive verdict', () => SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.ALLOW })],
-    ['a default verdict', () => SafetyPolicy.fromRules([{ verdict: RuleVerdict.DENY }], { defaultVerdict: 'NO' as RuleVerdict })],
+    ['a default verdict', () => SafetyPolicy.fromRules([{ verdict: RuleVerdict.DENY, logicalIds: ['Db*'] }], { defaultVerdict: 'NO' as RuleVerdict })],
+    ['a rule without criteria', () => SafetyPolicy.fromRules([{ verdict: RuleVerdict.ALLOW }])],
     ['a rule', () => SafetyPolicy.fromRules([{ verdict: RuleVerdict.DENY, actions: [] }])],
     ['no rules', () => SafetyPolicy.fromRules([])],
     ['a stack name suffix', () => UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'a b' })],
@@ -145,7 +146,7 @@ describe('an approval needs a policy that can ask for one', () => {
   test.each<[string, SafetyPolicy]>([
     ['destructive changes', SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL })],
     ['widened permissions', SafetyPolicy.denyDestructiveChanges({ permissionBroadeningVerdict: RuleVerdict.REQUIRE_APPROVAL })],
-    ['a rule', SafetyPolicy.fromRules([{ verdict: RuleVerdict.REQUIRE_APPROVAL, broadensPermissions: true }, { verdict: RuleVerdict.ALLOW }])],
+    ['a rule', SafetyPolicy.fromRules([{ verdict: RuleVerdict.REQUIRE_APPROVAL, broadensPermissions: true }], { defaultVerdict: RuleVerdict.ALLOW })],
   ])('GIVEN a policy that asks for %s THEN the action is built', (_what, safetyPolicy) => {
     expect(build((stack) => ({ safetyPolicy, onUnsafeChange: approval(stack) }))).not.toThrow();
   });

@@ -11,7 +11,7 @@ import { awsError, STATE_MACHINE_ARN } from '../fakes';
 import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from './trigger-support';
 import { LIMITS } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
-import { runTrigger } from '../../src/trigger/trigger';
+import { consoleLink, runTrigger } from '../../src/trigger/trigger';
 
 const EXECUTION_NAME = executionNameFor(JOB_ID);
 const EXECUTION_ARN = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${EXECUTION_NAME}`;
@@ -409,6 +409,8 @@ describe('configuration errors fail fast with ConfigurationError', () => {
     ['a role that is not an IAM role ARN', { ...valid, roleArn: 'admin' }, '"roleArn" must be an IAM role ARN'],
     ['non-string parameter values', { ...valid, parameterOverrides: { Count: 3 } }, '"parameterOverrides" must be an object of string values'],
     ['an unknown policy type', { ...valid, policy: { type: 'yolo' } }, '"policy": unknown policy type "yolo"'],
+    ['a rule without criteria (it would match every change)', { ...valid, policy: { type: 'rules', rules: [{ verdict: 'DENY', actions: ['Remove'] }, { verdict: 'ALLOW' }] } },
+      '"policy": rule #2 has no criteria, so it would match every change'],
     ['an unknown config version', { ...valid, v: 2 }, '"v" is 2'],
     ['a timeout beyond 23 hours', { ...valid, timeoutMinutes: 24 * 60 }, '"timeoutMinutes" must be a whole number'],
     ['s3Bucket without stateMachineFile', { ...valid, s3Bucket: 'config-bucket' }, '"s3Bucket" and "stateMachineFile" go together'],
@@ -597,3 +599,57 @@ function withLength(length: number): string {
   expect(text).toHaveLength(length);
   return text;
 }
+
+describe('console links follow the partition of the execution', () => {
+  const execution = (partition: string, region: string) => `arn:${partition}:states:${region}:123456789012:execution:deploy:cp-${JOB_ID}`;
+
+  test.each([
+    ['aws', 'eu-west-1', 'https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/'],
+    ['aws-cn', 'cn-north-1', 'https://console.amazonaws.cn/states/home?region=cn-north-1#/v2/executions/details/'],
+    ['aws-us-gov', 'us-gov-west-1', 'https://console.amazonaws-us-gov.com/states/home?region=us-gov-west-1#/v2/executions/details/'],
+  ])('GIVEN an execution in partition %s (%s) THEN the link is on that partition\'s console', (partition, region, page) => {
+    const arn = execution(partition, region);
+    expect(consoleLink(arn)).toBe(`${page}${arn}`);
+  });
+
+  test.each([
+    ['aws-iso', 'us-iso-east-1'],
+    ['aws-iso-b', 'us-isob-east-1'],
+    ['aws-iso-e', 'eu-isoe-west-1'],
+    ['aws-iso-f', 'us-isof-south-1'],
+    ['aws-eusc', 'eusc-de-east-1'],
+    ['aws-new-partition', 'xx-new-1'],
+  ])('GIVEN an execution in partition %s, whose console domain is not documented, THEN no link: the ARN alone', (partition, region) => {
+    const arn = execution(partition, region);
+    expect(consoleLink(arn)).toBe(arn);
+  });
+
+  test('GIVEN something that is not an execution ARN THEN it is shown as it is, never made into a link', () => {
+    expect(consoleLink('not-an-arn')).toBe('not-an-arn');
+    expect(consoleLink('arn:aws:states:evil.example.com/x:1:execution:a:b')).toBe('arn:aws:states:evil.example.com/x:1:execution:a:b');
+    expect(consoleLink('arn:constructor:states:eu-west-1:1:execution:a:b')).toBe('arn:constructor:states:eu-west-1:1:execution:a:b');
+  });
+
+  test.each([
+    ['aws-cn', 'cn-northwest-1', 'https://console.amazonaws.cn/'],
+    ['aws-us-gov', 'us-gov-east-1', 'https://console.amazonaws-us-gov.com/'],
+  ])('GIVEN a workflow in partition %s WHEN the trigger starts it THEN the pipeline\'s summary links to that partition\'s console', async (partition, region, host) => {
+    const world = new TriggerWorld();
+    const stateMachineArn = `arn:${partition}:states:${region}:123456789012:stateMachine:deploy`;
+    issueJobOf(world.codepipeline, jobEvent());
+    await runTrigger(jobEvent(), { ...world.deps, stateMachineArn });
+    const summary = world.codepipeline.lastSuccess.executionDetails!.summary!;
+    expect(summary).toContain(`${host}states/home?region=${region}#/v2/executions/details/${world.sfn.only().executionArn}`);
+    expect(summary).not.toContain('console.aws.amazon.com');
+  });
+
+  test('GIVEN a workflow in an isolated partition WHEN the trigger starts it THEN the summary names the execution ARN, with no link', async () => {
+    const world = new TriggerWorld();
+    const stateMachineArn = 'arn:aws-iso:states:us-iso-east-1:123456789012:stateMachine:deploy';
+    issueJobOf(world.codepipeline, jobEvent());
+    await runTrigger(jobEvent(), { ...world.deps, stateMachineArn });
+    const summary = world.codepipeline.lastSuccess.executionDetails!.summary!;
+    expect(summary).toContain(world.sfn.only().executionArn);
+    expect(summary).not.toMatch(/https?:/);
+  });
+});

@@ -87,8 +87,7 @@ deploy.addAction(new StepFunctionsDeployAction(stack, 'DeployApi', {
   input: sourceOutput, stackName: 'api', environmentName: 'prod', templatePath: 'infra/api.yaml',
   safetyPolicy: SafetyPolicy.fromRules([
     { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE] },
-    { verdict: RuleVerdict.ALLOW },
-  ]),
+  ], { defaultVerdict: RuleVerdict.ALLOW }),
 }));
 pipeline.addStage({ stageName: 'DeployMore' }).addAction(new StepFunctionsDeployAction(stack, 'DeployJobs', {
   input: sourceOutput, stackName: 'jobs', templatePath: 'infra/jobs.yaml', variablesNamespace: 'Jobs',

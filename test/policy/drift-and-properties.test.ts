@@ -64,8 +64,7 @@ describe('drift-aware change sets', () => {
         driftStatuses: [DriftStatus.MODIFIED, DriftStatus.DELETED],
         actions: [ChangeAction.MODIFY, ChangeAction.ADD],
       },
-      { verdict: RuleVerdict.ALLOW },
-    ]);
+    ], { defaultVerdict: RuleVerdict.ALLOW });
     const result = policy.evaluateChangeSet(page(
       modify(['AllocatedStorage'], { ResourceDriftStatus: 'MODIFIED', LogicalResourceId: 'Drifted' }),
       modify(['AllocatedStorage'], { ResourceDriftStatus: 'IN_SYNC', LogicalResourceId: 'InSync' }),
@@ -88,8 +87,7 @@ describe('drift-aware change sets', () => {
 describe('rules on the properties a change touches', () => {
   const askForInstanceClass = SafetyPolicy.fromRules([
     { verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::RDS::DBInstance'], properties: ['DBInstanceClass'] },
-    { verdict: RuleVerdict.ALLOW },
-  ]);
+  ], { defaultVerdict: RuleVerdict.ALLOW });
 
   test.each<[string, string[], RuleVerdict]>([
     ['the instance class alone', ['DBInstanceClass'], RuleVerdict.REQUIRE_APPROVAL],

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { combine, evaluateChanges } from '../../src/policy/evaluate';
 import type { ChangeInput } from '../../src/policy/evaluate';
 import type { PolicyDocument, RuleDocument, Verdict } from '../../src/shared/policy-document';
+import { criteriaOf } from '../../src/shared/policy-vocabulary';
 import { validatePolicyDocument } from '../../src/shared/validate-document';
 
 const ACTIONS = ['Add', 'Modify', 'Remove', 'Import', 'Dynamic'];
@@ -59,7 +60,9 @@ const ruleArb: fc.Arbitrary<RuleDocument> = fc.record({
   resourceTypes: fc.array(glob, { minLength: 1, maxLength: 3 }),
   logicalIds: fc.array(glob, { minLength: 1, maxLength: 3 }),
   description: fc.string(),
-}, { requiredKeys: ['verdict'] });
+}, { requiredKeys: ['verdict'] })
+  // A rule gives at least one criterion (one without any is refused: it would match every change).
+  .filter((rule) => criteriaOf(rule).length > 0);
 
 /** Every policy document the configuration validation accepts. */
 const policyArb: fc.Arbitrary<PolicyDocument> = fc.oneof(

@@ -119,8 +119,8 @@ describe('values the policy does not recognise are denied (fail closed)', () => 
     ['a change without ResourceChange', { Type: 'Resource' }],
     ['a change without logical id', { Type: 'Resource', ResourceChange: { Action: 'Add', ResourceType: 'AWS::SQS::Queue' } }],
     ['a change without resource type', { Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: 'A' } }],
-  ])('%s is denied by denyDestructive and by a rules policy whose catch-all rule allows', (_what, change) => {
-    const rules: RulesDocument = { type: 'rules', rules: [{ verdict: 'ALLOW' }], defaultVerdict: 'ALLOW' };
+  ])('%s is denied by denyDestructive and by a rules policy whose rule and default allow everything', (_what, change) => {
+    const rules: RulesDocument = { type: 'rules', rules: [{ verdict: 'ALLOW', logicalIds: ['*'] }], defaultVerdict: 'ALLOW' };
     for (const policy of [{ type: 'denyDestructive' } as PolicyDocument, rules]) {
       const result = evaluateChange(policy, change);
       expect(result.verdict).toBe('DENY');
@@ -200,16 +200,15 @@ describe('rules policy: first match wins, then defaultVerdict', () => {
       { verdict: 'ALLOW', resourceTypes: ['AWS::Lambda::Version'] },
       { verdict: 'DENY', actions: ['Remove'] },
       { verdict: 'DENY', replacements: ['True', 'Conditional'], description: 'no-replacement-here' },
-      { verdict: 'ALLOW' },
     ],
-    defaultVerdict: 'DENY',
+    defaultVerdict: 'ALLOW',
   };
 
   test.each<[string, ChangeInput, Verdict, string]>([
     ['removing a Lambda version matches rule #1 before the Remove rule', resourceChange({ action: 'Remove' }, 'V1', 'AWS::Lambda::Version'), 'ALLOW', 'rule #1'],
     ['removing a bucket matches rule #2', resourceChange({ action: 'Remove' }, 'B', 'AWS::S3::Bucket'), 'DENY', 'rule #2'],
     ['replacing a table matches rule #3 (its description is the rule name)', resourceChange({ action: 'Modify', replacement: 'True' }, 'T', 'AWS::DynamoDB::Table'), 'DENY', 'no-replacement-here'],
-    ['modifying in place falls to the catch-all rule #4', resourceChange({ action: 'Modify', replacement: 'False' }, 'T', 'AWS::DynamoDB::Table'), 'ALLOW', 'rule #4'],
+    ['modifying in place matches no rule: defaultVerdict', resourceChange({ action: 'Modify', replacement: 'False' }, 'T', 'AWS::DynamoDB::Table'), 'ALLOW', 'default-verdict'],
   ])('%s', (_what, change, verdict, rule) => {
     expect(evaluateChange(policy, change)).toMatchObject({ verdict, rule });
   });
@@ -281,6 +280,14 @@ describe('allowAll and the overall verdict', () => {
     // A null Replacement on a Modify is a missing Replacement: still not known, still denied.
     const noReplacement = { Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: 'Q', ResourceType: 'AWS::SQS::Queue', Replacement: null } };
     expect(evaluateChange({ type: 'denyDestructive' }, noReplacement as unknown as ChangeInput)).toMatchObject({ verdict: 'DENY', rule: 'unrecognised-value: replacement undefined' });
+  });
+
+  test('GIVEN a rules document with a rule without criteria (not one validation let through) THEN every change is denied, naming the rule, never matched by it', () => {
+    const doc = { type: 'rules', rules: [{ verdict: 'DENY', actions: ['Remove'] }, { verdict: 'ALLOW', description: 'everything' }], defaultVerdict: 'ALLOW' } as RulesDocument;
+    for (const change of [resourceChange({ action: 'Add' }), resourceChange({ action: 'Remove' }), resourceChange({ action: 'Modify', replacement: 'True' })]) {
+      expect(evaluateChange(doc, change)).toMatchObject({ verdict: 'DENY', rule: 'rule-without-criteria: rule #2' });
+    }
+    expect(evaluateChanges({ ...doc, rules: [null as never] }, [resourceChange({ action: 'Add' })]).verdict).toBe('DENY');
   });
 
   test('GIVEN a rules document without defaultVerdict THEN an unmatched change is denied', () => {

@@ -167,6 +167,36 @@ def test_invalid_rules_raise_from_the_library():
         SafetyPolicy.from_rules([SafetyRule(verdict=RuleVerdict.DENY, actions=[])])
 
 
+def test_a_dict_rule_with_a_snake_case_key_is_refused_not_a_catch_all():
+    # jsii drops the keys of a dict it does not know: "resource_types" (the Python spelling of a SafetyRule
+    # field, not a key of the struct) is lost, and the rule would have no criteria, matching every change.
+    # The library refuses it and says what to do.
+    dict_rule = {"verdict": RuleVerdict.ALLOW, "resource_types": ["AWS::Lambda::Version"]}
+    with pytest.raises(Exception, match=r"rule #1 has no criteria, so it would match every change") as error:
+        SafetyPolicy.from_rules([dict_rule])  # type: ignore[list-item]
+    assert "defaultVerdict" in str(error.value)
+    assert "SafetyRule(verdict=..., resource_types=[...]), and give what no rule matches as default_verdict=" in str(error.value)
+    # A misspelt key in the second rule: the same, naming that rule.
+    with pytest.raises(Exception, match=r'rule #2 \("the rest"\) has no criteria'):
+        SafetyPolicy.from_rules([
+            SafetyRule(verdict=RuleVerdict.DENY, actions=[ChangeAction.REMOVE]),
+            {"verdict": RuleVerdict.ALLOW, "resourceType": ["AWS::SQS::Queue"], "description": "the rest"},  # type: ignore[list-item]
+        ])
+    # Built with SafetyRule, the same rule keeps its criterion.
+    policy = SafetyPolicy.from_rules([SafetyRule(verdict=RuleVerdict.ALLOW, resource_types=["AWS::Lambda::Version"])])
+    assert isinstance(policy, SafetyPolicy)
+
+
+def test_a_catch_all_is_the_default_verdict():
+    # What no rule matches gets default_verdict; a rule without criteria is refused, also through SafetyRule.
+    with pytest.raises(Exception, match="has no criteria"):
+        SafetyPolicy.from_rules([SafetyRule(verdict=RuleVerdict.ALLOW)])
+    policy = SafetyPolicy.from_rules(
+        [SafetyRule(verdict=RuleVerdict.DENY, actions=[ChangeAction.REMOVE])], default_verdict=RuleVerdict.ALLOW)
+    result = policy.evaluate_change_set([{"Status": "CREATE_COMPLETE", "Changes": CHANGE_SET_PAGES[0]["Changes"][3:4]}])
+    assert [(c.logical_id, c.verdict, c.rule) for c in result.changes] == [("Queue", RuleVerdict.ALLOW, "default-verdict")]
+
+
 def new_action(stack_id: str, policy: SafetyPolicy) -> StepFunctionsDeployAction:
     """A StepFunctionsDeployAction with the given policy, in a new stack."""
     return StepFunctionsDeployAction(

@@ -20,8 +20,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import io.github.cdksfndeploy.ChangeAction;
 import io.github.cdksfndeploy.ChangeEvaluation;
 import io.github.cdksfndeploy.ChangeSetEvaluation;
+import io.github.cdksfndeploy.FromRulesOptions;
 import io.github.cdksfndeploy.RuleVerdict;
 import io.github.cdksfndeploy.SafetyPolicy;
 import io.github.cdksfndeploy.SafetyRule;
@@ -185,6 +187,18 @@ class PipelineAppTest {
         RuntimeException longGlob = assertThrows(RuntimeException.class, () -> SafetyPolicy.fromRules(List.of(
                 SafetyRule.builder().verdict(RuleVerdict.DENY).logicalIds(List.of("x".repeat(300))).build())));
         assertTrue(longGlob.getMessage().contains("not a glob"), longGlob.getMessage());
+    }
+
+    @Test
+    void aRuleWithoutCriteriaIsRefusedACatchAllIsTheDefaultVerdict() {
+        // It would match every change: the library refuses it, naming the rule and pointing to defaultVerdict.
+        RuntimeException catchAll = assertThrows(RuntimeException.class, () -> SafetyPolicy.fromRules(List.of(
+                SafetyRule.builder().verdict(RuleVerdict.DENY).actions(List.of(ChangeAction.REMOVE)).build(),
+                SafetyRule.builder().verdict(RuleVerdict.ALLOW).description("the rest").build())));
+        assertTrue(catchAll.getMessage().contains("rule #2 (\"the rest\") has no criteria, so it would match every change"), catchAll.getMessage());
+        assertTrue(catchAll.getMessage().contains("defaultVerdict"), catchAll.getMessage());
+        SafetyPolicy.fromRules(List.of(SafetyRule.builder().verdict(RuleVerdict.DENY).actions(List.of(ChangeAction.REMOVE)).build()),
+                FromRulesOptions.builder().defaultVerdict(RuleVerdict.ALLOW).build());
     }
 
     @Test
