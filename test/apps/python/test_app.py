@@ -197,6 +197,26 @@ def test_a_catch_all_is_the_default_verdict():
     assert [(c.logical_id, c.verdict, c.rule) for c in result.changes] == [("Queue", RuleVerdict.ALLOW, "default-verdict")]
 
 
+def test_the_readme_rules_example_allows_what_it_means_to():
+    # The README's Python rules example, as it is written there.
+    from cdk_stepfunctions_deploy_action import Replacement
+    policy = SafetyPolicy.from_rules([
+        SafetyRule(verdict=RuleVerdict.ALLOW, resource_types=["AWS::Lambda::Version"], description="versions are immutable"),
+        SafetyRule(verdict=RuleVerdict.REQUIRE_APPROVAL, resource_types=["AWS::IAM::*"], description="IAM needs a second pair of eyes"),
+        SafetyRule(verdict=RuleVerdict.DENY, actions=[ChangeAction.REMOVE, ChangeAction.DYNAMIC]),
+        SafetyRule(verdict=RuleVerdict.DENY, replacements=[Replacement.TRUE, Replacement.CONDITIONAL]),
+    ], default_verdict=RuleVerdict.ALLOW)
+    result = policy.evaluate_change_set(CHANGE_SET_PAGES)
+    decided = [(c.logical_id, c.verdict) for c in result.changes]
+    assert decided == [
+        ("FnVersionA", RuleVerdict.ALLOW),
+        ("AppRole", RuleVerdict.REQUIRE_APPROVAL),
+        ("Bucket", RuleVerdict.DENY),
+        ("Queue", RuleVerdict.ALLOW),
+        ("Table", RuleVerdict.DENY),
+    ]
+
+
 def new_action(stack_id: str, policy: SafetyPolicy) -> StepFunctionsDeployAction:
     """A StepFunctionsDeployAction with the given policy, in a new stack."""
     return StepFunctionsDeployAction(

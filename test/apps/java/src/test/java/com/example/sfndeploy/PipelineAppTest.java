@@ -24,6 +24,7 @@ import io.github.cdksfndeploy.ChangeAction;
 import io.github.cdksfndeploy.ChangeEvaluation;
 import io.github.cdksfndeploy.ChangeSetEvaluation;
 import io.github.cdksfndeploy.FromRulesOptions;
+import io.github.cdksfndeploy.Replacement;
 import io.github.cdksfndeploy.RuleVerdict;
 import io.github.cdksfndeploy.SafetyPolicy;
 import io.github.cdksfndeploy.SafetyRule;
@@ -199,6 +200,24 @@ class PipelineAppTest {
         assertTrue(catchAll.getMessage().contains("defaultVerdict"), catchAll.getMessage());
         SafetyPolicy.fromRules(List.of(SafetyRule.builder().verdict(RuleVerdict.DENY).actions(List.of(ChangeAction.REMOVE)).build()),
                 FromRulesOptions.builder().defaultVerdict(RuleVerdict.ALLOW).build());
+    }
+
+    @Test
+    void theReadmeRulesExampleAllowsWhatItMeansTo() {
+        // The README's Java rules example, as it is written there.
+        SafetyPolicy policy = SafetyPolicy.fromRules(List.of(
+                SafetyRule.builder().verdict(RuleVerdict.ALLOW).resourceTypes(List.of("AWS::Lambda::Version")).description("versions are immutable").build(),
+                SafetyRule.builder().verdict(RuleVerdict.REQUIRE_APPROVAL).resourceTypes(List.of("AWS::IAM::*")).description("IAM needs a second pair of eyes").build(),
+                SafetyRule.builder().verdict(RuleVerdict.DENY).actions(List.of(ChangeAction.REMOVE, ChangeAction.DYNAMIC)).build(),
+                SafetyRule.builder().verdict(RuleVerdict.DENY).replacements(List.of(Replacement.TRUE, Replacement.CONDITIONAL)).build()),
+                FromRulesOptions.builder().defaultVerdict(RuleVerdict.ALLOW).build());
+        List<Object> changes = List.of(
+                change("Modify", "AppRole", "AWS::IAM::Role", "Replacement", "False"),
+                change("Add", "Queue", "AWS::SQS::Queue", null, null),
+                change("Remove", "Bucket", "AWS::S3::Bucket", "PolicyAction", "Delete"));
+        ChangeSetEvaluation result = policy.evaluateChangeSet(List.of(page(changes)));
+        assertEquals(List.of(RuleVerdict.REQUIRE_APPROVAL, RuleVerdict.ALLOW, RuleVerdict.DENY),
+                result.getChanges().stream().map(ChangeEvaluation::getVerdict).collect(Collectors.toList()));
     }
 
     @Test
