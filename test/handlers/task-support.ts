@@ -2,7 +2,7 @@
 import { ACTION_START, ARTIFACT, SMALL_TEMPLATE, T0, TEMPLATE_PATH, deployment } from './fixtures';
 import type { Deployment, TaskName } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
-import { STATE_NAMES } from '../../src/shared/state-names';
+import { statesRunning } from '../../src/shared/state-names';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, WorkflowState } from '../../src/workflow/tasks';
 import {
@@ -46,7 +46,8 @@ export class TaskWorld {
   /** Runs a task for the execution `executionId`, which is at the state that runs it. */
   runAs<T = any>(task: TaskName, state: Partial<WorkflowState> & { deployment?: Deployment }, executionId: string): Promise<T> {
     const full = { deployment: deployment(), ...state } as WorkflowState;
-    const name = task === 'executeChangeSet' ? STATE_NAMES.executeChangeSet : task;
+    // The first state that runs the task (the whole state is its payload's).
+    const [name] = statesRunning(task);
     this.history.current.set(executionId, { executionArn: executionId, name, input: full });
     return runTask({ task, state: full, executionId }, this.deps) as Promise<T>;
   }
