@@ -43,13 +43,15 @@ export class TaskWorld {
     return this.runAs<T>(task, state, EXECUTION_ARN);
   }
 
-  /** Runs a task for the execution `executionId`, which is at the state that runs it. */
-  runAs<T = any>(task: TaskName, state: Partial<WorkflowState> & { deployment?: Deployment }, executionId: string): Promise<T> {
+  /** Runs a task for the execution `executionId`, which is at the state that runs it (with some deps of its own). */
+  runAs<T = any>(
+    task: TaskName, state: Partial<WorkflowState> & { deployment?: Deployment }, executionId: string, deps: Partial<TaskDeps> = {},
+  ): Promise<T> {
     const full = { deployment: deployment(), ...state } as WorkflowState;
     // The first state that runs the task (the whole state is its payload's).
     const [name] = statesRunning(task);
     this.history.current.set(executionId, { executionArn: executionId, name, input: full });
-    return runTask({ task, state: full, executionId }, this.deps) as Promise<T>;
+    return runTask({ task, state: full, executionId }, { ...this.deps, ...deps }) as Promise<T>;
   }
 
   /** Invokes the task function as someone other than the state machine could: the execution's history is what it is. */
