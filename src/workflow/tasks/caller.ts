@@ -48,7 +48,6 @@ export async function confirmCaller(event: TaskEvent, deps: TaskDeps): Promise<v
     throw refuse('the call names no execution (executionId): only an execution of the deploy workflow may call this task');
   }
   const states = new Set(statesRunning(event.task));
-  const events = new Map<number, HistoryEvent>();
   const next = new Map<number, HistoryEvent[]>();
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
@@ -71,7 +70,6 @@ export async function confirmCaller(event: TaskEvent, deps: TaskDeps): Promise<v
       if (ENDED.has(newest.type ?? '')) throw refuse(`execution ${executionArn} is not running (${newest.type})`);
     }
     for (const e of page0) {
-      events.set(e.id!, e);
       if (e.previousEventId !== undefined) next.set(e.previousEventId, [...(next.get(e.previousEventId) ?? []), e]);
     }
     // Newest first: every event after an entry is read before the entry itself.
