@@ -34,9 +34,10 @@ export interface LocalExecution {
   readonly arn: string;
   readonly name: string;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-  /** The state entered last, and its input. */
+  /** The state entered last. */
   current?: string;
-  currentInput?: unknown;
+  /** The task function's calls under way: the Task state, the payload it sent, and whether it waits for a task token. */
+  readonly calls: Set<{ readonly state: string; readonly payload: unknown; readonly token: boolean }>;
   output?: string;
   error?: string;
   cause?: string;
@@ -101,11 +102,34 @@ export async function startControlPlane(
       }
       const execution = executions.get(body.executionArn);
       if (!execution) throw apiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
-      // What the functions read: the newest state entered, with its input when asked.
-      const details = { name: execution.current, ...(body.includeExecutionData ? { input: JSON.stringify(execution.currentInput) } : {}) };
-      return {
-        events: execution.current ? [{ id: 1, timestamp: Date.now() / 1000, type: 'TaskStateEntered', stateEnteredEventDetails: details }] : [],
-      };
+      // What the functions read, newest first: for each call of the task function under way, its state's entry and
+      // the call with the payload sent (as Step Functions records it), each chained on the event before it; an
+      // execution that ended has its end event last. (A model of what the task function's caller check reads.)
+      const data = (text: string) => (body.includeExecutionData === false ? {} : { input: text });
+      const events: Record<string, unknown>[] = [{ id: 1, previousEventId: 0, type: 'ExecutionStarted' }];
+      for (const call of execution.calls) {
+        const id = events.length + 1;
+        events.push({ id, previousEventId: 1, type: 'TaskStateEntered', stateEnteredEventDetails: { name: call.state } });
+        events.push(call.token
+          ? {
+            id: id + 1,
+            previousEventId: id,
+            type: 'TaskScheduled',
+            taskScheduledEventDetails: {
+              resourceType: 'lambda',
+              resource: 'invoke.waitForTaskToken',
+              region: 'local',
+              ...(body.includeExecutionData === false ? {} : { parameters: JSON.stringify({ Payload: call.payload }) }),
+            },
+          }
+          : { id: id + 1, previousEventId: id, type: 'LambdaFunctionScheduled', lambdaFunctionScheduledEventDetails: { resource: 'task', ...data(JSON.stringify(call.payload)) } });
+        events.push({ id: id + 2, previousEventId: id + 1, type: call.token ? 'TaskStarted' : 'LambdaFunctionStarted' });
+      }
+      if (execution.status !== 'RUNNING') {
+        events.push({ id: events.length + 1, previousEventId: events.length, type: execution.status === 'SUCCEEDED' ? 'ExecutionSucceeded' : 'ExecutionFailed' });
+      }
+      const timed = events.map((e) => ({ ...e, timestamp: Date.now() / 1000 }));
+      return { events: body.reverseOrder ? timed.reverse() : timed };
     },
     'CodePipeline_20150709.GetJobDetails': (body) => {
       const job = jobs.get(body.jobId);
@@ -191,7 +215,7 @@ function runExecution(
   definition: StateMachineDefinition, arn: string, name: string, input: unknown, taskHandler: TaskHandler, clock: SleepingClock,
   awaitEvent: AwaitEvent,
 ): LocalExecution {
-  const execution: Omit<LocalExecution, 'done'> = { arn, name, status: 'RUNNING', visits: [], waitedSeconds: 0 };
+  const execution: Omit<LocalExecution, 'done'> = { arn, name, status: 'RUNNING', calls: new Set(), visits: [], waitedSeconds: 0 };
   // Where the execution is on the virtual clock: its start, plus every Wait it took.
   let time = clock.now();
   const done = startLocalExecution(definition, input, {
@@ -214,10 +238,15 @@ function runExecution(
         });
       }
       const event = request?.Payload ?? request;
-      // Step Functions' history shows the Task state being run, with its input, while its function runs.
+      // Step Functions' history shows the call under way, with the payload sent, while the function runs.
       execution.current = state;
-      execution.currentInput = event?.state;
-      return taskHandler(event);
+      const call = { state, payload: JSON.parse(JSON.stringify(event ?? null)), token: request?.Payload !== undefined };
+      execution.calls.add(call);
+      try {
+        return await taskHandler(event);
+      } finally {
+        execution.calls.delete(call);
+      }
     },
     realRetryIntervals: true,
     onEvent: (event) => {

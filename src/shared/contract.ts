@@ -234,27 +234,60 @@ export interface JobResult {
   readonly actionExecutionId: string;
 }
 
-/** Names of the task handler's operations (the `task` field of each Task state's payload). */
-export const TASKS = [
-  'confirmJob',
-  'readTemplate',
-  'checkStack',
-  'createStack',
-  'pollStack',
-  'createChangeSet',
-  'pollChangeSet',
-  'inspectChangeSet',
-  'executeChangeSet',
-  'deleteChangeSet',
-  'switchToNewStack',
-  'requestApproval',
-  'deleteRolledBackStack',
-  'planUnitWave',
-  'judgeUnit',
-  'nextUnitStack',
-  'deleteUnitChangeSets',
-] as const;
-export type TaskName = typeof TASKS[number];
+/**
+ * The task handler's operations (the `task` field of each Task state's payload), and what each does outside the
+ * function. A task that writes or publishes anything (CloudFormation, S3, SNS, DynamoDB, CodePipeline) acts only
+ * for a running execution of its state machine that is at a state running this task with exactly this payload
+ * (`confirmCaller`, at the function's entry). A task that only reads skips that check: whoever invokes the
+ * function directly gets its result back, and the execution only ever takes the results of its own invocations,
+ * so no decision of an execution can be changed by a direct invocation of a reading task.
+ */
+export const TASK_EFFECTS = {
+  /** GetJobDetails, ListActionExecutions, the S3 input file: reads, and returns the job's ids. */
+  confirmJob: 'reads',
+  /** Stages a template over 51,200 bytes in the artifact bucket (S3 PutObject). */
+  readTemplate: 'writes',
+  /** DescribeStacks. */
+  checkStack: 'reads',
+  /** CreateStack. */
+  createStack: 'writes',
+  /** DescribeStacks, DescribeStackEvents, DescribeChangeSet. */
+  pollStack: 'reads',
+  /** CreateChangeSet. */
+  createChangeSet: 'writes',
+  /** DescribeChangeSet. */
+  pollChangeSet: 'reads',
+  /**
+   * DescribeChangeSet, and the policy function (which judges and returns a verdict): the verdict decides only when
+   * the execution's own invocation returns it.
+   */
+  inspectChangeSet: 'reads',
+  /** ExecuteChangeSet. */
+  executeChangeSet: 'writes',
+  /** DeleteChangeSet. */
+  deleteChangeSet: 'writes',
+  /** No AWS call: the blue/green stack name. */
+  switchToNewStack: 'reads',
+  /** SNS Publish to the approvers, with the execution's task token. */
+  requestApproval: 'writes',
+  /** DeleteStack. */
+  deleteRolledBackStack: 'writes',
+  /** No AWS call: the next wave of a unit. */
+  planUnitWave: 'reads',
+  /** Deletes the change sets of stacks cut from a wave (DeleteChangeSet). */
+  judgeUnit: 'writes',
+  /** Deletes the change sets a stopped unit does not execute (DeleteChangeSet). */
+  nextUnitStack: 'writes',
+  /** DeleteChangeSet. */
+  deleteUnitChangeSets: 'writes',
+} as const satisfies Record<string, 'reads' | 'writes'>;
+export type TaskName = keyof typeof TASK_EFFECTS;
+/** Names of the task handler's operations. */
+export const TASKS = Object.keys(TASK_EFFECTS) as readonly TaskName[];
+/** Whether a task writes or publishes anything, so that only a confirmed execution may call it. */
+export function taskWrites(task: TaskName): boolean {
+  return TASK_EFFECTS[task] === 'writes';
+}
 
 /** Result of `checkStack` (`$.stack`). */
 export interface CheckStackResult {

@@ -1,3 +1,5 @@
+import type { TaskName } from './contract';
+
 /** The names of the deploy workflow's states, as the Step Functions console shows them. */
 export const STATE_NAMES = {
   confirmJob: 'Confirm Pipeline Job',
@@ -113,3 +115,64 @@ export const EVENT_WAIT_STATES: readonly string[] = [
   STATE_NAMES.onEventsForDeletion, STATE_NAMES.awaitStackDeletion, STATE_NAMES.onEventsForUnitCreation, STATE_NAMES.awaitUnitStackCreation,
   STATE_NAMES.onEventsForUnitUpdate, STATE_NAMES.awaitUnitStackUpdate,
 ];
+
+/** The task a Task state runs, and where in the state's input the task's state is (the whole input by default). */
+export interface TaskState {
+  readonly task: TaskName;
+  readonly statePath?: '$.unit.current';
+}
+
+const S = STATE_NAMES;
+/**
+ * Every Task state that invokes the task function, and what it runs: the graph builds each such state from its
+ * entry here, and the task function confirms its caller against it (a task acts only for an execution at a state
+ * that runs it). A test checks it against the synthesized definition, both ways.
+ */
+export const TASK_STATES: Readonly<Record<string, TaskState>> = {
+  [S.confirmJob]: { task: 'confirmJob' },
+  [S.readTemplate]: { task: 'readTemplate' },
+  [S.checkStack]: { task: 'checkStack' },
+  [S.deleteRolledBackStack]: { task: 'deleteRolledBackStack' },
+  [S.getStackDeletionStatus]: { task: 'pollStack' },
+  [S.createStack]: { task: 'createStack' },
+  [S.getStackCreationStatus]: { task: 'pollStack' },
+  [S.createChangeSet]: { task: 'createChangeSet' },
+  [S.getChangeSetCreationStatus]: { task: 'pollChangeSet' },
+  [S.deleteEmptyChangeSet]: { task: 'deleteChangeSet' },
+  [S.deleteFailedChangeSet]: { task: 'deleteChangeSet' },
+  [S.inspectChangeSet]: { task: 'inspectChangeSet' },
+  [S.executeChangeSet]: { task: 'executeChangeSet' },
+  [S.getStackUpdateStatus]: { task: 'pollStack' },
+  [S.deleteUnsafeChangeSet]: { task: 'deleteChangeSet' },
+  [S.switchToNewStack]: { task: 'switchToNewStack' },
+  [S.waitForApproval]: { task: 'requestApproval' },
+  [S.deleteRejectedChangeSet]: { task: 'deleteChangeSet' },
+  [S.deleteExpiredChangeSet]: { task: 'deleteChangeSet' },
+  [S.cleanUpAfterError]: { task: 'deleteChangeSet' },
+  [S.planUnitWave]: { task: 'planUnitWave' },
+  [S.readUnitTemplate]: { task: 'readTemplate' },
+  [S.checkUnitStack]: { task: 'checkStack' },
+  [S.createUnitChangeSet]: { task: 'createChangeSet' },
+  [S.getUnitChangeSetStatus]: { task: 'pollChangeSet' },
+  [S.deleteEmptyUnitChangeSet]: { task: 'deleteChangeSet' },
+  [S.deleteFailedUnitChangeSet]: { task: 'deleteChangeSet' },
+  [S.inspectUnitChangeSet]: { task: 'inspectChangeSet' },
+  [S.judgeUnit]: { task: 'judgeUnit' },
+  [S.deleteRefusedUnitChangeSets]: { task: 'deleteUnitChangeSets' },
+  [S.deleteFailedUnitChangeSets]: { task: 'deleteUnitChangeSets' },
+  [S.waitForUnitApproval]: { task: 'requestApproval' },
+  [S.deleteRejectedUnitChangeSets]: { task: 'deleteUnitChangeSets' },
+  [S.deleteExpiredUnitChangeSets]: { task: 'deleteUnitChangeSets' },
+  [S.nextUnitStack]: { task: 'nextUnitStack' },
+  [S.createUnitStack]: { task: 'createStack', statePath: '$.unit.current' },
+  [S.getUnitStackCreationStatus]: { task: 'pollStack', statePath: '$.unit.current' },
+  [S.executeUnitChangeSet]: { task: 'executeChangeSet', statePath: '$.unit.current' },
+  [S.getUnitStackUpdateStatus]: { task: 'pollStack', statePath: '$.unit.current' },
+  [S.deleteStoppedUnitChangeSets]: { task: 'deleteUnitChangeSets' },
+  [S.cleanUpUnitAfterError]: { task: 'deleteUnitChangeSets' },
+};
+
+/** The Task states that run a task. */
+export function statesRunning(task: TaskName): string[] {
+  return Object.entries(TASK_STATES).filter(([, s]) => s.task === task).map(([name]) => name);
+}

@@ -9,9 +9,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { APPROVAL_REJECTED, STACK_EVENTS } from '../shared/contract';
-import type { TaskName } from '../shared/contract';
 import { CHANGE_SET_BEING_CREATED, TRANSIENT_ERROR } from '../shared/errors';
-import { STATE_NAMES } from '../shared/state-names';
+import { STATE_NAMES, TASK_STATES } from '../shared/state-names';
+import type { TaskState } from '../shared/state-names';
 
 /** The graph's first state, with every state after it; each Task state invokes `taskFunction`. */
 export function deployGraph(scope: Construct, taskFunction: lambda.IFunction, waits?: dynamodb.ITable): sfn.IChainable {
@@ -52,27 +52,27 @@ class DeployGraph {
       errorPath: '$.error.Error', causePath: '$.error.Cause',
     });
     // Keeps the original error at $.error when the clean-up fails too.
-    const cleanUpAfterError = this.task('deleteChangeSet', S.cleanUpAfterError, '$.cleanup', errored, '$.cleanupError');
+    const cleanUpAfterError = this.task(S.cleanUpAfterError, '$.cleanup', errored, '$.cleanupError');
     cleanUpAfterError.next(errored);
     const succeeded = new sfn.Succeed(this.scope, S.deploymentSucceeded);
 
     // Path 1: create the stack and wait until CREATE_COMPLETE.
-    const createStack = this.task('createStack', S.createStack, '$.operation', errored);
+    const createStack = this.task(S.createStack, '$.operation', errored);
     createStack.next(this.untilOperationEnds({
       how: S.onEventsForCreation, await: S.awaitStackCreation, wait: S.waitStackCreation, poll: S.getStackCreationStatus, ended: S.stackCreated, failed: S.stackCreationFailed, error: 'StackCreationFailed',
     }, succeeded, errored));
 
-    const checkStack = this.task('checkStack', S.checkStack, '$.stack', errored);
+    const checkStack = this.task(S.checkStack, '$.stack', errored);
 
     // Path 2 and 3: a change set, inspected by the safety policy, executed or deleted.
-    const createChangeSet = this.task('createChangeSet', S.createChangeSet, '$.changeSet', errored);
+    const createChangeSet = this.task(S.createChangeSet, '$.changeSet', errored);
     const waitChangeSet = new sfn.Wait(this.scope, S.waitChangeSetCreation, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
-    const getChangeSetStatus = this.task('pollChangeSet', S.getChangeSetCreationStatus, '$.changeSet', cleanUpAfterError);
-    const inspect = this.task('inspectChangeSet', S.inspectChangeSet, '$.inspection', cleanUpAfterError);
-    const deleteEmpty = this.task('deleteChangeSet', S.deleteEmptyChangeSet, '$.cleanup', errored);
-    const deleteFailed = this.task('deleteChangeSet', S.deleteFailedChangeSet, '$.cleanup', errored);
-    const deleteUnsafe = this.task('deleteChangeSet', S.deleteUnsafeChangeSet, '$.cleanup', errored);
-    const execute = this.task('executeChangeSet', S.executeChangeSet, '$.operation', cleanUpAfterError);
+    const getChangeSetStatus = this.task(S.getChangeSetCreationStatus, '$.changeSet', cleanUpAfterError);
+    const inspect = this.task(S.inspectChangeSet, '$.inspection', cleanUpAfterError);
+    const deleteEmpty = this.task(S.deleteEmptyChangeSet, '$.cleanup', errored);
+    const deleteFailed = this.task(S.deleteFailedChangeSet, '$.cleanup', errored);
+    const deleteUnsafe = this.task(S.deleteUnsafeChangeSet, '$.cleanup', errored);
+    const execute = this.task(S.executeChangeSet, '$.operation', cleanUpAfterError);
 
     createChangeSet.next(waitChangeSet);
     waitChangeSet.next(getChangeSetStatus);
@@ -84,7 +84,7 @@ class DeployGraph {
       .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES'), deleteEmpty)
       .otherwise(deleteFailed));
     // What happens to an unsafe change set: fail (the default), or blue/green to a new stack, once.
-    const switchToNewStack = this.task('switchToNewStack', S.switchToNewStack, '$.deployment', errored);
+    const switchToNewStack = this.task(S.switchToNewStack, '$.deployment', errored);
     switchToNewStack.next(checkStack);
     deleteUnsafe.next(new sfn.Choice(this.scope, S.deployToNewStack)
       .when(sfn.Condition.and(
@@ -96,9 +96,9 @@ class DeployGraph {
 
     // Or a person decides, through a task token; rejection and timeout delete the change set.
     const waitForApproval = this.approvalTask(S.waitForApproval, '$.approval', '$.inspection.approvalTimeoutSeconds');
-    const deleteRejected = this.task('deleteChangeSet', S.deleteRejectedChangeSet, '$.cleanup', errored);
+    const deleteRejected = this.task(S.deleteRejectedChangeSet, '$.cleanup', errored);
     deleteRejected.next(new sfn.Fail(this.scope, S.approvalRejected, { error: APPROVAL_REJECTED, causePath: '$.approvalError.Cause' }));
-    const deleteExpired = this.task('deleteChangeSet', S.deleteExpiredChangeSet, '$.cleanup', errored);
+    const deleteExpired = this.task(S.deleteExpiredChangeSet, '$.cleanup', errored);
     deleteExpired.next(new sfn.Fail(this.scope, S.approvalTimedOut, {
       error: 'ApprovalTimedOut', cause: 'Nobody decided within the approval timeout: the change set was deleted and not executed.',
     }));
@@ -117,8 +117,8 @@ class DeployGraph {
     }, succeeded, errored));
 
     // The entry: confirm the pipeline job with CodePipeline, read the template, then decide between the paths.
-    const confirmJob = this.task('confirmJob', S.confirmJob, '$.job', errored);
-    const readTemplate = this.task('readTemplate', S.readTemplate, '$.template', errored);
+    const confirmJob = this.task(S.confirmJob, '$.job', errored);
+    const readTemplate = this.task(S.readTemplate, '$.template', errored);
     // Several stacks go through the unit's states, which review all of them before any is executed.
     confirmJob.next(new sfn.Choice(this.scope, S.isUnit)
       .when(sfn.Condition.isPresent('$.deployment.unit'), this.unit(errored, succeeded))
@@ -127,7 +127,7 @@ class DeployGraph {
     waitOther.next(checkStack);
     readTemplate.next(checkStack);
     // Opted in (recreateRolledBackStack): a stack whose creation failed is deleted, then created again.
-    const deleteRolledBack = this.task('deleteRolledBackStack', S.deleteRolledBackStack, '$.operation', errored);
+    const deleteRolledBack = this.task(S.deleteRolledBackStack, '$.operation', errored);
     deleteRolledBack.next(this.untilOperationEnds({
       how: S.onEventsForDeletion, await: S.awaitStackDeletion, wait: S.waitStackDeletion, poll: S.getStackDeletionStatus, ended: S.stackDeleted, failed: S.stackDeletionFailed, error: 'StackDeletionFailed',
     }, checkStack, errored));
@@ -149,16 +149,16 @@ class DeployGraph {
   private unit(errored: sfn.IChainable, succeeded: sfn.IChainable): sfn.IChainable {
     const S = STATE_NAMES;
     // After an error: the change sets not executed are deleted, and the cause says what happened to each stack.
-    const cleanUp = this.task('deleteUnitChangeSets', S.cleanUpUnitAfterError, '$.cleanup', errored, '$.cleanupError');
+    const cleanUp = this.task(S.cleanUpUnitAfterError, '$.cleanup', errored, '$.cleanupError');
     cleanUp.next(new sfn.Fail(this.scope, S.unitErrored, { errorPath: '$.error.Error', causePath: '$.cleanup.reason' }));
     // The cause: the unit's reason, or (after a person's decision) the clean-up's, which says what happened to each stack.
     const deleteThenFail = (deleteName: string, failName: string, error: string, causePath = '$.unit.reason') => {
-      const remove = this.task('deleteUnitChangeSets', deleteName, '$.cleanup', errored);
+      const remove = this.task(deleteName, '$.cleanup', errored);
       remove.next(new sfn.Fail(this.scope, failName, { error, causePath }));
       return remove;
     };
 
-    const plan = this.task('planUnitWave', S.planUnitWave, '$.unit', errored);
+    const plan = this.task(S.planUnitWave, '$.unit', errored);
     const review = new sfn.Map(this.scope, S.reviewUnitStacks, {
       itemsPath: '$.unit.review',
       itemSelector: { deployment: sfn.JsonPath.objectAt('$$.Map.Item.Value'), job: sfn.JsonPath.objectAt('$.job') },
@@ -167,12 +167,12 @@ class DeployGraph {
     });
     review.itemProcessor(this.unitStackReview());
     addCatches(review, cleanUp, '$.error');
-    const judge = this.task('judgeUnit', S.judgeUnit, '$.unit', cleanUp);
+    const judge = this.task(S.judgeUnit, '$.unit', cleanUp);
     // The reviews are in the unit now: the state keeps only what the next states need.
     const reviewed = new sfn.Pass(this.scope, S.unitReviewed, {
       parameters: { deployment: sfn.JsonPath.objectAt('$.deployment'), job: sfn.JsonPath.objectAt('$.job'), unit: sfn.JsonPath.objectAt('$.unit') },
     });
-    const next = this.task('nextUnitStack', S.nextUnitStack, '$.unit', cleanUp);
+    const next = this.task(S.nextUnitStack, '$.unit', cleanUp);
     const approval = this.approvalTask(S.waitForUnitApproval, '$.unit.approval', '$.unit.approvalTimeoutSeconds');
     approval.addCatch(deleteThenFail(S.deleteRejectedUnitChangeSets, S.unitRejectedByApprover, APPROVAL_REJECTED, '$.cleanup.reason'),
       { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
@@ -192,7 +192,7 @@ class DeployGraph {
       .when(sfn.Condition.stringEquals('$.unit.next', 'REFUSE'), deleteThenFail(S.deleteRefusedUnitChangeSets, S.unitRejected, 'UnsafeChangeSet'))
       .otherwise(deleteThenFail(S.deleteFailedUnitChangeSets, S.unitReviewFailed, 'UnitReviewFailed')));
 
-    const createStack = this.task('createStack', S.createUnitStack, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
+    const createStack = this.task(S.createUnitStack, '$.unit.current.operation', cleanUp);
     createStack.next(this.untilUnitOperationEnds({
       how: S.onEventsForUnitCreation,
       await: S.awaitUnitStackCreation,
@@ -200,7 +200,7 @@ class DeployGraph {
       poll: S.getUnitStackCreationStatus,
       ended: S.unitStackCreated,
     }, next, cleanUp));
-    const execute = this.task('executeChangeSet', S.executeUnitChangeSet, '$.unit.current.operation', cleanUp, '$.error', '$.unit.current');
+    const execute = this.task(S.executeUnitChangeSet, '$.unit.current.operation', cleanUp);
     execute.next(this.untilUnitOperationEnds({
       how: S.onEventsForUnitUpdate,
       await: S.awaitUnitStackUpdate,
@@ -232,15 +232,15 @@ class DeployGraph {
     // An error ends this stack's review, not the others': every stack's review settles before the wave is judged
     // (and its change sets deleted), so no change set is still being created when the clean-up runs.
     const errored = reviewed(S.unitStackReviewErrored, 'ERROR', { error: '$.error' });
-    const read = this.task('readTemplate', S.readUnitTemplate, '$.template', errored);
-    const check = this.task('checkStack', S.checkUnitStack, '$.stack', errored);
+    const read = this.task(S.readUnitTemplate, '$.template', errored);
+    const check = this.task(S.checkUnitStack, '$.stack', errored);
     const waitOther = new sfn.Wait(this.scope, S.waitForUnitStack, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
-    const create = this.task('createChangeSet', S.createUnitChangeSet, '$.changeSet', errored);
+    const create = this.task(S.createUnitChangeSet, '$.changeSet', errored);
     const wait = new sfn.Wait(this.scope, S.waitUnitChangeSet, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
-    const poll = this.task('pollChangeSet', S.getUnitChangeSetStatus, '$.changeSet', errored);
-    const inspect = this.task('inspectChangeSet', S.inspectUnitChangeSet, '$.inspection', errored);
-    const deleteEmpty = this.task('deleteChangeSet', S.deleteEmptyUnitChangeSet, '$.cleanup', errored);
-    const deleteFailed = this.task('deleteChangeSet', S.deleteFailedUnitChangeSet, '$.cleanup', errored);
+    const poll = this.task(S.getUnitChangeSetStatus, '$.changeSet', errored);
+    const inspect = this.task(S.inspectUnitChangeSet, '$.inspection', errored);
+    const deleteEmpty = this.task(S.deleteEmptyUnitChangeSet, '$.cleanup', errored);
+    const deleteFailed = this.task(S.deleteFailedUnitChangeSet, '$.cleanup', errored);
 
     read.next(check);
     waitOther.next(check);
@@ -274,7 +274,7 @@ class DeployGraph {
   ): sfn.IChainable {
     const base = '$.unit.current';
     const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath(`${base}.operation.waitSeconds`) });
-    const poll = this.task('pollStack', names.poll, `${base}.operation`, cleanUp, '$.error', base);
+    const poll = this.task(names.poll, `${base}.operation`, cleanUp);
     wait.next(poll);
     const ended = new sfn.Choice(this.scope, names.ended);
     poll.next(ended);
@@ -291,7 +291,7 @@ class DeployGraph {
    */
   private untilOperationEnds(names: OperationStates, whenDone: sfn.IChainable, errored: sfn.IChainable): sfn.IChainable {
     const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
-    const poll = this.task('pollStack', names.poll, '$.operation', errored);
+    const poll = this.task(names.poll, '$.operation', errored);
     wait.next(poll);
     const ended = new sfn.Choice(this.scope, names.ended).when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), whenDone);
     poll.next(ended);
@@ -337,11 +337,12 @@ class DeployGraph {
 
   /** The state that waits for a person: the task function notifies, the execution waits for the task token. */
   private approvalTask(name: string, resultPath: string, timeoutPath: string): tasks.LambdaInvoke {
+    if (taskStateOf(name).task !== 'requestApproval') throw new Error(`Task state "${name}" does not run requestApproval in TASK_STATES`);
     const state = new tasks.LambdaInvoke(this.scope, name, {
       lambdaFunction: this.taskFunction,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject({
-        task: 'requestApproval',
+        task: taskStateOf(name).task,
         state: sfn.JsonPath.entirePayload,
         token: sfn.JsonPath.taskToken,
         executionId: sfn.JsonPath.executionId,
@@ -356,12 +357,12 @@ class DeployGraph {
   }
 
   /**
-   * A Task state calling the task function with the state at `statePath`, with retries on Lambda and AWS throttling
-   * errors and a timeout; every error goes to `onError`.
+   * A Task state calling the task function with the task and the part of the state that `TASK_STATES` name for
+   * it, with retries on Lambda and AWS throttling errors and a timeout; every error goes to `onError`.
    */
-  private task(
-    task: TaskName, name: string, resultPath: string, onError: sfn.IChainable, errorPath = '$.error', statePath = '$',
-  ): tasks.LambdaInvoke {
+  private task(name: string, resultPath: string, onError: sfn.IChainable, errorPath = '$.error'): tasks.LambdaInvoke {
+    const { task, statePath = '$' } = taskStateOf(name);
+    if (task === 'requestApproval') throw new Error(`Task state "${name}" waits for a person: it is built by approvalTask`);
     const state = new tasks.LambdaInvoke(this.scope, name, {
       lambdaFunction: this.taskFunction,
       payload: sfn.TaskInput.fromObject({
@@ -382,6 +383,13 @@ class DeployGraph {
     addCatches(state, onError, errorPath);
     return state;
   }
+}
+
+/** What a Task state runs, from the one table of them. */
+function taskStateOf(name: string): TaskState {
+  const entry = Object.prototype.hasOwnProperty.call(TASK_STATES, name) ? TASK_STATES[name] : undefined;
+  if (!entry) throw new Error(`Task state "${name}" is not in TASK_STATES: add it with the task it runs`);
+  return entry;
 }
 
 /** Every error goes to `onError`; States.ALL does not catch States.DataLimitExceeded, so it is named on its own. */

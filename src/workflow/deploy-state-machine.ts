@@ -143,8 +143,9 @@ export class DeployStateMachine extends Construct {
     for (const role of this.functionRoles) {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
     }
-    // The task function reads its own execution's history before it executes a change set. In a policy of its
-    // own: the state machine refers to the task function, so the function's default policy cannot refer back.
+    // The task function reads its caller's history before any task that writes (tasks/caller.ts): only this state
+    // machine's executions, which is what binds the function to it (its ARN cannot be in the function's environment).
+    // In a policy of its own: the state machine refers to the task function, so the function's default policy cannot refer back.
     const history = new iam.Policy(this, 'TaskFunctionExecutionHistory', {
       roles: [taskRole.role],
       statements: [new iam.PolicyStatement({
@@ -159,7 +160,7 @@ export class DeployStateMachine extends Construct {
     });
     suppressNag(history, [{
       id: 'AwsSolutions-IAM5',
-      reason: 'The executions of this one state machine, whose names come from pipeline job ids: the task function reads an execution\'s history to confirm that a change set is executed by that execution',
+      reason: 'The executions of this one state machine, whose names come from pipeline job ids: before any task that writes, the task function reads the calling execution\'s history to confirm that the call is that running execution\'s own',
       appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g' }],
     }]);
 

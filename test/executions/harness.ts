@@ -218,17 +218,18 @@ const AWAIT_EVENT_RESOURCE = 'arn:aws:states:::aws-sdk:dynamodb:putItem.waitForT
 /** Where a Task state's payload takes the state from: the whole state, or the stack of a unit being deployed. */
 const STATE_PATHS = ['$', '$.unit.current'];
 
-/** The state a Task state entered with, as far as its payload shows it: the payload's state at its path. */
-function enteredWith(statePath: string, state: unknown): unknown {
-  return statePath.replace(/^\$\.?/, '').split('.').filter(Boolean).reduceRight((inner, key) => ({ [key]: inner }), state);
-}
-
 /** What an execution did, read from its event log. */
 export interface WorkflowRun {
   readonly status: 'SUCCEEDED' | 'FAILED';
   readonly output?: any;
   readonly error?: string;
   readonly cause?: string;
+  /** The execution's ARN. */
+  readonly executionArn: string;
+  /** Step Functions' history of the execution, as the task function reads it. */
+  readonly history: FakeExecutionHistory;
+  /** Every call of the task function, in order: the state, and the payload it sent. */
+  readonly calls: { readonly state: string; readonly payload: TaskEvent }[];
   /** The states entered, in order. */
   readonly path: string[];
   /** The number of times a state was entered. */
@@ -251,6 +252,13 @@ export interface RunOptions {
   readonly maxTaskInvocations?: number;
   /** The execution's name. @default - the name the trigger gives the deployment's job */
   readonly executionName?: string;
+  /**
+   * Runs while Step Functions calls the task function for a Task state (the call is in the history), before the
+   * function runs: what someone else could do at that moment, with the payload the state sends.
+   */
+  readonly duringCall?: (state: string, payload: TaskEvent, deps: TaskDeps) => Promise<void>;
+  /** Where the execution's history is written. @default - a history of its own */
+  readonly history?: FakeExecutionHistory;
   /** The stack status events, for a workflow that waits on them. @default - none: such a workflow fails the harness */
   readonly stackEvents?: FakeStackEvents;
 }
@@ -267,28 +275,44 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
 
   const executionArn = `${synthesized.stateMachineArn.replace(':stateMachine:', ':execution:')}:` +
     `${options.executionName ?? executionNameFor(input.deployment?.jobId ?? `local-${localExecutions + 1}`)}`;
-  // Step Functions' history of this execution, as the task function reads it: the Task state being run.
-  const history = new FakeExecutionHistory(synthesized.stateMachineArn);
+  // Step Functions' history of this execution, as the task function reads it: written as the states run.
+  const history = options.history ?? new FakeExecutionHistory(synthesized.stateMachineArn);
+  const log = history.log(executionArn, input);
+  const calls: { state: string; payload: TaskEvent }[] = [];
   const taskDeps: TaskDeps = { ...deps, sfn: deps.sfn ?? history.client };
   const statePaths = Object.fromEntries(allStates(definition).map(([name, state]) => [name, state.Parameters?.['state.$'] ?? '$']));
   const overrides = taskOverrides(definition, synthesized.taskFunctionArn, async (stateName, event) => {
-    history.current.set(executionArn, { executionArn, name: stateName, input: enteredWith(statePaths[stateName], event.state) });
+    // The local engine's log reaches the history through promises: it holds this state's entry once they settled.
+    await new Promise((resolve) => setImmediate(resolve));
+    const call = log.call(stateName, event, (entered) => readPath(entered, statePaths[stateName]));
+    calls.push({ state: stateName, payload: JSON.parse(JSON.stringify(event)) });
+    await options.duringCall?.(stateName, JSON.parse(JSON.stringify(event)), taskDeps);
     let result: unknown;
     try {
       result = await runTask(event, taskDeps);
     } catch (e) {
+      log.returned(call, e as Error);
       throw asLambdaError(e);
     }
+    log.returned(call);
     if (event.task === 'requestApproval') {
       // The Lambda's own result is not the state's result: the execution waits for the person's answer.
       if (!options.approver) throw new Error('a person was asked to approve, but this test has no approver');
-      return options.approver(event);
+      try {
+        const answer = await options.approver(event);
+        log.answered(call);
+        return answer;
+      } catch (e) {
+        log.answered(call, e as Error);
+        throw e;
+      }
     }
     return result;
   }, options.stackEvents ? (parameters) => options.stackEvents!.await(parameters) : undefined);
 
   const run = await startLocalExecution(forLocalEngine(definition), input, {
     task: (stateName, payload) => overrides[stateName](payload),
+    onEvent: (event) => log.record(event),
     maxTaskInvocations: options.maxTaskInvocations ?? 500,
     checkArn: true,
     // The context object's fields that Step Functions sets and the local engine does not: the execution's id
@@ -306,6 +330,9 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
   return {
     status: run.status,
     ...(run.status === 'FAILED' ? { error: run.error, cause: run.cause } : { output: run.output }),
+    executionArn,
+    history,
+    calls,
     path: entered,
     visits: (state) => entered.filter((n) => n === state).length,
     outputsOf: (state) => ofState('StateExited', state).map((e) => (e.type === 'StateExited' ? e.state.output : undefined)),

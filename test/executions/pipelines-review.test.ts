@@ -21,7 +21,7 @@ import { outputVariables, successSummary } from '../../src/trigger/report';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps } from '../../src/workflow/tasks';
 import { AppStage, cdkPipeline } from '../constructs/pipelines-app';
-import { nestedStackChange, resourceChange } from '../fakes';
+import { FakeExecutionHistory, STATE_MACHINE_ARN, nestedStackChange, resourceChange } from '../fakes';
 
 const DATA = 'Prod-Data';
 const TOPICS = 'Prod-Topics';
@@ -265,11 +265,13 @@ describe('nothing goes around the review', () => {
     const deployment = toDeployment(validateConfig(parseUserParameters(review('stack').userParameters)), { id: JOB, startedAt: Date.now() });
     const member = { ...deployment, unit: undefined, stackName: DATA };
     const calls = world.cfn.calls.length;
-    await expect(runTask({
-      task: 'executeChangeSet',
-      state: { deployment: member, inspection: { verdict: 'SAFE' } } as never,
-      executionId: 'arn:aws:states:eu-west-1:111111111111:execution:x:y',
-    }, world.deps)).rejects.toThrow(/prepared by the pipeline, which executes it/);
+    // Even as the execution's own call from Execute Change Set (which its caller check lets through).
+    const state = { deployment: member, inspection: { verdict: 'SAFE' } } as never;
+    const executionId = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:y`;
+    const history = new FakeExecutionHistory();
+    history.current.set(executionId, { executionArn: executionId, name: S.executeChangeSet, input: state });
+    await expect(runTask({ task: 'executeChangeSet', state, executionId }, { ...world.deps, sfn: history.client }))
+      .rejects.toThrow(/prepared by the pipeline, which executes it/);
     expect(world.cfn.calls.length).toBe(calls);
   });
 

@@ -6,7 +6,7 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { resourceChange } from '../fakes';
 import {
-  S, STACK_NAME, createPipelineWorld, deploymentFor, invokeTrigger, issueJob, jobEvent, runPipelineAction,
+  S, STACK_NAME, continuationJobId, createPipelineWorld, deploymentFor, invokeTrigger, issueJob, jobEvent, runPipelineAction,
 } from './harness';
 import type { PipelineWorld } from './harness';
 import type { Deployment } from '../../src/shared/contract';
@@ -95,5 +95,43 @@ describe('an execution the trigger did not start', () => {
 
     expect(world.runs[0]).toMatchObject({ status: 'FAILED', error: 'JobNotConfirmed' });
     expect(world.cfn.calls).toEqual([]);
+  });
+});
+
+describe('a continuation job of a running action', () => {
+  test('GIVEN an action whose execution runs and CodePipeline\'s continuation job for it WHEN someone starts the execution the continuation job\'s id would name (cp-<continuation job id>) THEN it is refused at its first state and deploys nothing', async () => {
+    // GIVEN: the trigger started the action's execution; CodePipeline issued the continuation job that follows it.
+    const world = createPipelineWorld();
+    const start = Date.now();
+    issueJob(world, JOB, start);
+    await invokeTrigger(world, jobEvent(world, JOB));
+    const continuation = continuationJobId(JOB, 1);
+    world.codepipeline.continuation(JOB, continuation);
+
+    // WHEN: a second execution is started for the continuation job, with exactly what that job's configuration asks for.
+    await startExecutionAs(world, executionNameFor(continuation), deploymentFor(continuation, world.synthesized, start));
+
+    // THEN: the action's own execution deployed the stack once; the second stopped at its first state.
+    const twin = world.runs.find((r) => r.executionArn.endsWith(`:${executionNameFor(continuation)}`))!;
+    expect(twin.path).toEqual([S.confirmJob, S.deploymentErrored]);
+    expect(twin.error).toBe('UnconfirmedDeployment');
+    expect(twin.cause).toMatch(/is a continuation job of action execution .*: a continuation job follows it and starts none/);
+    expect(world.runs.find((r) => r !== twin)?.status).toBe('SUCCEEDED');
+    expect(world.cfn.callsOf('CreateStack').map((c) => c.input.StackName)).toEqual([STACK_NAME]);
+  });
+
+  test('GIVEN an action whose execution runs WHEN the trigger is invoked for its continuation job THEN it follows that execution and starts none', async () => {
+    const world = createPipelineWorld();
+    issueJob(world, JOB);
+    await invokeTrigger(world, jobEvent(world, JOB));
+    const continuation = continuationJobId(JOB, 1);
+    world.codepipeline.continuation(JOB, continuation);
+
+    // WHEN: CodePipeline's continuation job (the event without its token: the trigger reads CodePipeline's).
+    const outcome = await invokeTrigger(world, jobEvent(world, continuation));
+
+    // THEN
+    expect(outcome).toBe('RUNNING');
+    expect(world.sfn.startCalls.map((c) => c.name)).toEqual([executionNameFor(JOB)]);
   });
 });

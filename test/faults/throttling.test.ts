@@ -25,6 +25,7 @@ import 'aws-sdk-client-mock-jest';
 import { TRANSIENT, accessDenied, intercept, statesTimeout } from './support';
 import type { CommandClass, Intercepted, Interceptor } from './support';
 import { executionNameFor } from '../../src/shared/naming';
+import { statesRunning } from '../../src/shared/state-names';
 import { runTrigger } from '../../src/trigger/trigger';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
@@ -173,7 +174,6 @@ const CALLS: [string, CallCase][] = [
     command: PublishCommand,
     given: () => ({
       token: 'task-token',
-      executionId: 'arn:aws:states:eu-west-1:123456789012:execution:Deploy:cp-1',
       state: {
         deployment: deployment({ onUnsafe: { type: 'requireApproval', topicArn: TOPIC, timeoutSeconds: 3600 } }),
         inspection: { ...safeInspection(), verdict: 'NEEDS_APPROVAL' },
@@ -236,12 +236,17 @@ function handlerWorld() {
 async function runCase(c: CallCase, error: () => Error) {
   const { world, deps, inject, clients } = handlerWorld();
   const event = await c.given(world);
+  const payload = { task: c.task, state: { deployment: deployment() }, executionId: TASK_EXECUTION_ARN, ...event } as TaskEvent;
+  // The execution calls the task from the first state that runs it, with this payload (a task that writes checks it).
+  world.history.current.set(payload.executionId!, {
+    executionArn: payload.executionId!, name: statesRunning(c.task)[0], input: payload.state, token: payload.token,
+  });
   let injected = 0;
   inject(c.command, async () => {
     injected++;
     throw error();
   });
-  const result = runTask({ task: c.task, state: { deployment: deployment() }, executionId: TASK_EXECUTION_ARN, ...event } as TaskEvent, deps);
+  const result = runTask(payload, deps);
   return { result, injected: () => injected, clients };
 }
 

@@ -7,10 +7,9 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import 'aws-sdk-client-mock-jest';
 import { ARTIFACT, SMALL_TEMPLATE, TEMPLATE_PATH, deployment } from './fixtures';
 import { REGION, zip } from '../fakes';
-import { TaskWorld } from './task-support';
+import { EXECUTION_ARN, TaskWorld } from './task-support';
 import { LIMITS, STAGING_PREFIX } from '../../src/shared/contract';
 import { extractFiles, parseTemplateConfiguration } from '../../src/workflow/artifact';
-import { runTask } from '../../src/workflow/tasks';
 
 /** Changes the central directory record of `name` in a zip (offsets from APPNOTE 4.3.12). */
 function patchCentralDirectory(bytes: Uint8Array, name: string, patch: (view: DataView, at: number) => void): void {
@@ -74,9 +73,9 @@ describe('reading the template from the artifact', () => {
     const world = new TaskWorld();
     const artifact = { bucket: 'codepipeline.cn-north-1.artifacts', key: 'pipe/Source/abc' };
     world.s3.put(artifact.bucket, artifact.key, zip({ [TEMPLATE_PATH]: templateOfSize(LIMITS.templateBody + 1) }));
-    const result = await runTask({ task: 'readTemplate', state: { deployment: deployment({ artifact }) } }, {
-      ...world.deps, region: 'cn-north-1', urlSuffix: 'amazonaws.com.cn',
-    }) as { templateUrl: string };
+    const result = await world.runAs<{ templateUrl: string }>('readTemplate', { deployment: deployment({ artifact }) }, EXECUTION_ARN, {
+      region: 'cn-north-1', urlSuffix: 'amazonaws.com.cn',
+    });
     expect(result.templateUrl).toBe(`https://s3.cn-north-1.amazonaws.com.cn/codepipeline.cn-north-1.artifacts/${STAGING_PREFIX}/prod-sample-app/${deployment().changeSetName}.template`);
   });
 

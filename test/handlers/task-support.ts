@@ -2,7 +2,7 @@
 import { ACTION_START, ARTIFACT, SMALL_TEMPLATE, T0, TEMPLATE_PATH, deployment } from './fixtures';
 import type { Deployment, TaskName } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
-import { STATE_NAMES } from '../../src/shared/state-names';
+import { statesRunning } from '../../src/shared/state-names';
 import { readChanges } from '../../src/workflow/inspect';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, WorkflowState } from '../../src/workflow/tasks';
@@ -44,12 +44,15 @@ export class TaskWorld {
     return this.runAs<T>(task, state, EXECUTION_ARN);
   }
 
-  /** Runs a task for the execution `executionId`, which is at the state that runs it. */
-  runAs<T = any>(task: TaskName, state: Partial<WorkflowState> & { deployment?: Deployment }, executionId: string): Promise<T> {
+  /** Runs a task for the execution `executionId`, which is at the state that runs it (with some deps of its own). */
+  runAs<T = any>(
+    task: TaskName, state: Partial<WorkflowState> & { deployment?: Deployment }, executionId: string, deps: Partial<TaskDeps> = {},
+  ): Promise<T> {
     const full = this.withChangeSetId({ deployment: deployment(), ...state } as WorkflowState, task);
-    const name = task === 'executeChangeSet' ? STATE_NAMES.executeChangeSet : task;
+    // The first state that runs the task (the whole state is its payload's).
+    const [name] = statesRunning(task);
     this.history.current.set(executionId, { executionArn: executionId, name, input: full });
-    return runTask({ task, state: full, executionId }, this.deps) as Promise<T>;
+    return runTask({ task, state: full, executionId }, { ...this.deps, ...deps }) as Promise<T>;
   }
 
   /**

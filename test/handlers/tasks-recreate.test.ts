@@ -2,8 +2,10 @@
 import { CloudFormationClient, DeleteStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { Deployment } from '../../src/shared/contract';
+import type { Deployment, TaskName, WorkflowState } from '../../src/shared/contract';
+import { statesRunning } from '../../src/shared/state-names';
 import { runTask } from '../../src/workflow/tasks';
+import { FakeExecutionHistory, STATE_MACHINE_ARN } from '../fakes';
 
 const cfn = mockClient(CloudFormationClient);
 afterEach(() => cfn.reset());
@@ -22,19 +24,27 @@ const base = {
 } as unknown as Deployment;
 const deps = { cloudformation: new CloudFormationClient({}), s3: new S3Client({}), region: 'eu-west-1' };
 
+/** Runs a task that writes as the execution's own call, from the state that runs it (its caller is checked). */
+function runAsExecution(task: TaskName, state: WorkflowState): Promise<unknown> {
+  const history = new FakeExecutionHistory();
+  const executionArn = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:cp-job1`;
+  history.current.set(executionArn, { executionArn, name: statesRunning(task)[0], input: state });
+  return runTask({ task, state, executionId: executionArn }, { ...deps, sfn: history.client });
+}
+
 test('GIVEN ROLLBACK_COMPLETE and the option THEN checkStack says DELETE and deleteRolledBackStack deletes it with the service role', async () => {
   cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'prod-app', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
   cfn.on(DeleteStackCommand).resolves({});
   const deployment = { ...base, recreateRolledBackStack: true };
   await expect(runTask({ task: 'checkStack', state: { deployment } }, deps)).resolves.toMatchObject({ next: 'DELETE' });
-  await expect(runTask({ task: 'deleteRolledBackStack', state: { deployment } }, deps))
+  await expect(runAsExecution('deleteRolledBackStack', { deployment }))
     .resolves.toMatchObject({ expectedStatus: 'DELETE_COMPLETE', outcome: 'IN_PROGRESS' });
   expect(cfn.commandCalls(DeleteStackCommand)[0].args[0].input).toMatchObject({ StackName: 'prod-app', RoleARN: base.roleArn });
 });
 
 test.each(['UPDATE_ROLLBACK_FAILED', 'UPDATE_COMPLETE', 'CREATE_IN_PROGRESS'])('a stack that is %s is never deleted, even with the option', async (status) => {
   cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'prod-app', StackStatus: status as any, CreationTime: new Date() }] });
-  await expect(runTask({ task: 'deleteRolledBackStack', state: { deployment: { ...base, recreateRolledBackStack: true } } }, deps))
+  await expect(runAsExecution('deleteRolledBackStack', { deployment: { ...base, recreateRolledBackStack: true } }))
     .rejects.toThrow(`refusing to delete stack prod-app: it is ${status}, not ROLLBACK_COMPLETE`);
   expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
 });
@@ -42,7 +52,7 @@ test.each(['UPDATE_ROLLBACK_FAILED', 'UPDATE_COMPLETE', 'CREATE_IN_PROGRESS'])('
 test('without the option the task refuses and checkStack reports the stack as blocked', async () => {
   cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'prod-app', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date() }] });
   await expect(runTask({ task: 'checkStack', state: { deployment: base } }, deps)).resolves.toMatchObject({ next: 'BLOCKED' });
-  await expect(runTask({ task: 'deleteRolledBackStack', state: { deployment: base } }, deps)).rejects.toMatchObject({ name: 'ConfigurationError' });
+  await expect(runAsExecution('deleteRolledBackStack', { deployment: base })).rejects.toMatchObject({ name: 'ConfigurationError' });
   expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(0);
 });
 

@@ -251,7 +251,7 @@ describe('executeChangeSet checks its caller and the deadline right before it ex
     const result = world.invokeDirectly('executeChangeSet', { deployment: deployment(), inspection: safe }, EXECUTION_ARN);
 
     // THEN
-    await expect(result).rejects.toMatchObject({ name: 'UnconfirmedDeployment', message: expect.stringContaining(`is not at ${STATE_NAMES.executeChangeSet} or ${STATE_NAMES.executeUnitChangeSet} with this state`) });
+    await expect(result).rejects.toMatchObject({ name: 'UnconfirmedDeployment', message: expect.stringContaining(`is not calling it now from ${STATE_NAMES.executeChangeSet} or ${STATE_NAMES.executeUnitChangeSet} with this payload`) });
     expect(world.cloudformation.mock).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
   });
 

@@ -53,6 +53,13 @@ function deps(history = new FakeExecutionHistory(STATE_MACHINE)): TaskDeps & { c
   return { cloudformation: cfn.client, s3: new FakeS3().client, sfn: history.client, region: REGION, cfn };
 }
 
+/** Picks the unit's next stack as the execution does, from its Next Unit Stack state (a task that may write checks its caller). */
+function nextUnitStack(state: WorkflowState): Promise<unknown> {
+  const history = new FakeExecutionHistory(STATE_MACHINE);
+  history.current.set(EXECUTION, { executionArn: EXECUTION, name: STATE_NAMES.nextUnitStack, input: state });
+  return runTask({ task: 'nextUnitStack', state, executionId: EXECUTION }, deps(history));
+}
+
 describe('the unit never deploys what was not allowed', () => {
   test.each(['UNSAFE', 'NEEDS_APPROVAL'] as const)('GIVEN a wave judged %s and no approval WHEN the next stack is picked THEN nothing is picked', async (verdict) => {
     // GIVEN
@@ -60,7 +67,7 @@ describe('the unit never deploys what was not allowed', () => {
     const state: WorkflowState = { deployment, unit: reviewedUnit(deployment, verdict) };
 
     // WHEN
-    const picked = runTask({ task: 'nextUnitStack', state }, deps());
+    const picked = nextUnitStack(state);
 
     // THEN
     await expect(picked).rejects.toThrow('refusing to deploy stack prod-network: its unit was neither judged safe nor approved');
@@ -74,9 +81,9 @@ describe('the unit never deploys what was not allowed', () => {
     const unit = { ...reviewed, members, approval: { approved: true, by: 'alice' } };
 
     // WHEN
-    const first = await runTask({ task: 'nextUnitStack', state: { deployment, unit } }, deps()) as UnitState;
+    const first = await nextUnitStack({ deployment, unit }) as UnitState;
     const afterTwo = { ...unit, members: unit.members.map((m, i) => (i < 2 ? { ...m, status: 'UPDATED' as const } : m)) };
-    const third = await runTask({ task: 'nextUnitStack', state: { deployment, unit: afterTwo } }, deps()) as UnitState;
+    const third = await nextUnitStack({ deployment, unit: afterTwo }) as UnitState;
 
     // THEN: every stack's own verdict stands; the approval travels only with the stack that needed it.
     expect(first.next).toBe('EXECUTE');

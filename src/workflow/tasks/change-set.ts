@@ -1,19 +1,16 @@
 /** The change set tasks: create it, wait for it, inspect it with the safety policy, execute or delete it. */
-import { isDeepStrictEqual } from 'util';
 import {
   ChangeSetType, CreateChangeSetCommand, DeleteChangeSetCommand, DeploymentMode, DescribeChangeSetCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
-import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { stackInputs, templateSource } from './stack';
-import { ChangeSetChangedError, DeadlinePassedError, UnconfirmedDeploymentError, eventWait, waitFor } from './support';
-import type { TaskDeps, TaskEvent } from './support';
+import { ChangeSetChangedError, DeadlinePassedError, eventWait, waitFor } from './support';
+import type { TaskDeps } from './support';
 import { isNoChangesReason } from '../../policy/completeness';
 import { maskSecrets } from '../../policy/safe-value';
 import { reviewsOnly } from '../../shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
 import { ChangeSetBeingCreatedError, truncate } from '../../shared/errors';
 import { shortDigest } from '../../shared/naming';
-import { STATE_NAMES } from '../../shared/state-names';
 import { IncompleteChangeSetError, judge, readChanges, summarise } from '../inspect';
 
 /** One change set per deployment, named after the job; REVIEW_IN_PROGRESS stacks get a CREATE change set. */
@@ -110,11 +107,10 @@ export async function inspectChangeSet(state: WorkflowState, deps: TaskDeps): Pr
 
 /**
  * Executes the change set: the one call that applies destructive changes, so everything is checked again
- * right before it. The state must say safe or approved; the action's deadline must not have passed; and the
- * call must come from the execution itself at its Execute Change Set state, with this very state (someone
- * who may invoke the task function cannot hand it a state of their own).
+ * right before it. The state must say safe or approved, and the action's deadline must not have passed. (Like
+ * every task that writes, it runs only for its execution's own call: `confirmCaller`, at the function's entry.)
  */
-export async function executeChangeSet(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<OperationResult> {
+export async function executeChangeSet(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
   const { deployment } = state;
   if (reviewsOnly(deployment)) {
     // A review of the pipeline's change sets allows or refuses them; the pipeline's own action executes them.
@@ -130,7 +126,6 @@ export async function executeChangeSet(state: WorkflowState, deps: TaskDeps, eve
     throw new DeadlinePassedError(`the action's timeout passed at ${new Date(deployment.deadline).toISOString()}: ` +
       `change set ${deployment.changeSetName} is deleted, not executed`);
   }
-  await confirmCaller(state, deps, event);
   const changeSetId = await sameAsJudged(state, deps);
   const type = state.changeSet?.type === ChangeSetType.CREATE ? 'CREATE' : 'UPDATE';
   // The stack as it was checked before the change set was created: the same for a retry of this task, whose
@@ -183,46 +178,6 @@ async function sameAsJudged(state: WorkflowState, deps: TaskDeps): Promise<strin
       `now ${shortDigest(again.digest)}): it is deleted, not executed`);
   }
   return inspection.changeSetId;
-}
-
-/**
- * Where a change set is executed, and which part of the state entering it the task gets: the whole state for a
- * single stack, the stack being deployed for a unit.
- */
-const EXECUTING_STATES: Record<string, (input: any) => unknown> = {
-  [STATE_NAMES.executeChangeSet]: (input) => input,
-  [STATE_NAMES.executeUnitChangeSet]: (input) => input?.unit?.current,
-};
-
-/** The newest state the execution entered must be one that executes change sets, with exactly the state this call holds. */
-async function confirmCaller(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<void> {
-  if (!deps.sfn) throw new Error('the task function has no Step Functions client to confirm its caller');
-  if (!event.executionId) throw new UnconfirmedDeploymentError('executeChangeSet was called without the execution\'s id: nothing is executed');
-  let history;
-  try {
-    history = await deps.sfn.send(new GetExecutionHistoryCommand({
-      executionArn: event.executionId, reverseOrder: true, maxResults: 100, includeExecutionData: true,
-    }));
-  } catch (e) {
-    if ((e as Error).name === 'AccessDeniedException' || (e as Error).name === 'ExecutionDoesNotExist') {
-      throw new UnconfirmedDeploymentError(`execution ${event.executionId} is not one of this deploy workflow's (${(e as Error).name}): nothing is executed`);
-    }
-    throw e;
-  }
-  const entered = history.events?.find((e) => e.type === 'TaskStateEntered');
-  const input = entered?.stateEnteredEventDetails?.input;
-  let inputState: unknown;
-  try {
-    inputState = input === undefined ? undefined : JSON.parse(input);
-  } catch {
-    inputState = undefined;
-  }
-  const name = entered?.stateEnteredEventDetails?.name;
-  const given = name !== undefined && Object.prototype.hasOwnProperty.call(EXECUTING_STATES, name) ? EXECUTING_STATES[name](inputState) : undefined;
-  if (given === undefined || !isDeepStrictEqual(given, state)) {
-    throw new UnconfirmedDeploymentError(`execution ${event.executionId} is not at ${Object.keys(EXECUTING_STATES).join(' or ')} with this state: ` +
-      `change set ${state.deployment.changeSetName} is not executed`);
-  }
 }
 
 /**

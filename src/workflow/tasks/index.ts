@@ -2,6 +2,7 @@
  * The deploy workflow's tasks. The state machine passes its whole state (`$`) with the task's name and the
  * execution's id; each task returns a small result that the state machine stores at its ResultPath.
  */
+import { confirmCaller } from './caller';
 import { createChangeSet, deleteChangeSet, executeChangeSet, inspectChangeSet, pollChangeSet } from './change-set';
 import { confirmJob } from './job';
 import { checkStack, createStack, deleteRolledBackStack, pollStack, readTemplate } from './stack';
@@ -9,7 +10,7 @@ import { requestApproval, switchToNewStack } from './strategies';
 import { depsFor } from './support';
 import type { TaskDeps, TaskEvent } from './support';
 import { deleteUnitChangeSets, judgeUnit, nextUnitStack, planUnitWave } from './unit';
-import { TASKS } from '../../shared/contract';
+import { TASKS, taskWrites } from '../../shared/contract';
 import type { TaskName, WorkflowState } from '../../shared/contract';
 import { ConfigurationError, classify } from '../../shared/errors';
 
@@ -24,6 +25,8 @@ export async function runTask(event: TaskEvent, deps: TaskDeps): Promise<unknown
   }
   if (!event.state?.deployment) throw new ConfigurationError('the task event has no state.deployment');
   try {
+    // Before any other AWS call: a task that writes acts only for its running execution's own call.
+    if (taskWrites(event.task)) await confirmCaller(event, deps);
     return await TASK_HANDLERS[event.task](event.state, depsFor(event.state.deployment, deps), event);
   } catch (e) {
     throw classify(e);

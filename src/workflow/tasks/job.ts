@@ -9,8 +9,8 @@ import { confirmJob as confirmPipelineJob, deploymentForJob } from '../../shared
 
 /**
  * The first task: the execution must be the one the trigger starts for its pipeline job (named after the
- * job), the job must be one CodePipeline confirms in progress, and the deployment must be exactly the one
- * that job's configuration asks for. An execution someone else started with their own input deploys nothing.
+ * job), the job must be one CodePipeline confirms in progress and the first job of its action execution (not a
+ * continuation job), and the deployment must be exactly the one that job's configuration asks for. An execution someone else started with their own input deploys nothing.
  */
 export async function confirmJob(state: WorkflowState, deps: TaskDeps, event: TaskEvent): Promise<JobResult> {
   const { deployment } = state;
@@ -29,6 +29,12 @@ export async function confirmJob(state: WorkflowState, deps: TaskDeps, event: Ta
       `${deployment.jobId} (that execution is named ${expected}): nothing is deployed`);
   }
   const job = await confirmPipelineJob(deps.codepipeline, deployment.jobId);
+  // CodePipeline issues a continuation job to follow an action's deployment, which runs already: its own execution
+  // would be a second deployment of the same action.
+  if (job.continuationToken !== undefined) {
+    throw new UnconfirmedDeploymentError(`pipeline job ${deployment.jobId} is a continuation job of action execution ${job.actionExecutionId}, ` +
+      'whose deployment runs already in the execution its first job started: a continuation job follows it and starts none, and nothing is deployed');
+  }
   const asked = await deploymentForJob(deps.s3, job);
   const keys = [...new Set([...Object.keys(asked), ...Object.keys(deployment)])] as (keyof Deployment)[];
   const differs = keys.filter((k) => !isDeepStrictEqual(asked[k], deployment[k]));
