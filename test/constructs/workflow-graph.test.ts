@@ -1,0 +1,176 @@
+/**
+ * Properties of the deploy workflow's state graph, read from every definition the tests can synthesize (one stack,
+ * a unit, the CDK Pipelines review step; waiting on stack events or polling):
+ * - no loop without a Wait state: every cycle of transitions (Next, Choices, Default, Catch, inside Map iterators
+ *   too) passes a Wait state, so nothing (a forged event, an operation ended early) can make an execution spin;
+ * - a wake decides nothing: a wait on stack events carries nothing into the state, and the stack is read after it.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { newPipeline, newStack } from './helpers';
+import { AppStage, cdkPipeline } from './pipelines-app';
+import { allStates, definitionFromTemplate } from '../../demo/lib/definition';
+import type { StateMachineDefinition } from '../../demo/lib/definition';
+import { ChangeSetReviewStep, DeployStateMachine, StepFunctionsDeployAction } from '../../src';
+import { TEST_ENV } from '../fakes';
+
+type State = Record<string, any>;
+
+// ---------------------------------------------------------------------------------------------------------
+// The definitions
+// ---------------------------------------------------------------------------------------------------------
+
+function definitionOfStack(stack: Stack): StateMachineDefinition {
+  return definitionFromTemplate(Template.fromStack(stack).toJSON(), TEST_ENV);
+}
+
+function oneStack(stackEvents: boolean): StateMachineDefinition {
+  const stack = newStack();
+  const { pipeline, source } = newPipeline(stack);
+  const deployStateMachine = new DeployStateMachine(stack, 'Workflow', { stackEvents });
+  pipeline.addStage({ stageName: 'Deploy' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', {
+    input: source, stackName: 'app', environmentName: 'prod', templatePath: 'app.json', deployStateMachine,
+  }));
+  return definitionOfStack(stack);
+}
+
+function unit(stackEvents: boolean): StateMachineDefinition {
+  const stack = newStack();
+  const { pipeline, source } = newPipeline(stack);
+  const deployStateMachine = new DeployStateMachine(stack, 'Workflow', { stackEvents });
+  pipeline.addStage({ stageName: 'Deploy' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', {
+    input: source,
+    environmentName: 'prod',
+    deployStateMachine,
+    stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
+  }));
+  return definitionOfStack(stack);
+}
+
+function reviewStep(stackEvents: boolean): StateMachineDefinition {
+  const p = cdkPipeline(new App());
+  const deployStateMachine = new DeployStateMachine(p.stack, 'Workflow', { stackEvents });
+  const stage = new AppStage(p.app, 'Prod', { withTable: true, topics: 'dependent' });
+  p.pipeline.addStage(stage, {
+    stackSteps: [
+      { stack: stage.data, changeSet: [new ChangeSetReviewStep('ReviewData', { deployStateMachine })] },
+      { stack: stage.topics!, changeSet: [new ChangeSetReviewStep('ReviewTopics', { deployStateMachine })] },
+    ],
+  });
+  return definitionFromTemplate(p.template().toJSON(), TEST_ENV);
+}
+
+const CONFIGURATIONS: Array<[string, () => StateMachineDefinition]> = [
+  ['one stack, waiting on stack events', () => oneStack(true)],
+  ['one stack, polling', () => oneStack(false)],
+  ['a unit of stacks, waiting on stack events', () => unit(true)],
+  ['a unit of stacks, polling', () => unit(false)],
+  ['the CDK Pipelines review step, waiting on stack events', () => reviewStep(true)],
+  ['the CDK Pipelines review step, polling', () => reviewStep(false)],
+];
+
+const definitions = new Map<string, StateMachineDefinition>();
+function definitionOf(name: string): StateMachineDefinition {
+  if (!definitions.has(name)) definitions.set(name, CONFIGURATIONS.find(([n]) => n === name)![1]());
+  return definitions.get(name)!;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The graph
+// ---------------------------------------------------------------------------------------------------------
+
+/** The states a state can go to next: Next, every Choice rule's Next, Default, and every Catch's Next. */
+function successors(state: State): string[] {
+  return [
+    state.Next,
+    ...(state.Choices ?? []).map((rule: State) => rule.Next),
+    state.Default,
+    ...(state.Catch ?? []).map((c: State) => c.Next),
+  ].filter((n): n is string => typeof n === 'string');
+}
+
+/** A graph's own states and those of every Map iterator and Parallel branch in it, each a graph of its own. */
+function graphs(definition: { States: Record<string, State> }): Array<Record<string, State>> {
+  return [definition.States, ...Object.values(definition.States).flatMap((state) => [
+    ...(state.ItemProcessor ? graphs(state.ItemProcessor) : []),
+    ...(state.Iterator ? graphs(state.Iterator) : []),
+    ...(state.Branches ?? []).flatMap((b: StateMachineDefinition) => graphs(b)),
+  ])];
+}
+
+/**
+ * The cycles of a graph that pass no Wait state: with the Wait states taken out, any cycle left is one. Returns one
+ * such cycle per strongly connected part found by a depth-first search (empty when there is none).
+ */
+function cyclesWithoutWait(states: Record<string, State>): string[][] {
+  const isNode = (name: string) => states[name] !== undefined && states[name].Type !== 'Wait';
+  const colour = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const found: string[][] = [];
+  const visit = (name: string) => {
+    colour.set(name, 'open');
+    stack.push(name);
+    for (const next of successors(states[name]).filter(isNode)) {
+      if (colour.get(next) === 'open') found.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!colour.has(next)) visit(next);
+    }
+    stack.pop();
+    colour.set(name, 'done');
+  };
+  for (const name of Object.keys(states).filter(isNode)) if (!colour.has(name)) visit(name);
+  return found;
+}
+
+describe.each(CONFIGURATIONS.map(([name]) => [name]))('the state graph of %s', (name) => {
+  test('GIVEN its definition WHEN every cycle of transitions is followed THEN each passes a Wait state: no loop can spin', () => {
+    const all = graphs(definitionOf(name));
+    // The check sees the loops: the graph has cycles, and they all wait.
+    expect(all.flatMap((states) => Object.values(states)).filter((s) => s.Type === 'Wait').length).toBeGreaterThan(0);
+    expect(all.map((states) => cyclesWithoutWait(states)).flat()).toEqual([]);
+  });
+});
+
+describe('the cycle check', () => {
+  test('GIVEN a graph whose read loops back to an await with no Wait state WHEN checked THEN the cycle is found, and a Wait state on it removes it', () => {
+    const spinning: Record<string, State> = {
+      'Await': { Type: 'Task', Next: 'Read', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Read' }] },
+      'Read': { Type: 'Task', Next: 'Ended?' },
+      'Ended?': { Type: 'Choice', Choices: [{ StringEquals: 'IN_PROGRESS', Variable: '$.x', Next: 'Await' }], Default: 'Done' },
+      'Done': { Type: 'Succeed' },
+    };
+    expect(cyclesWithoutWait(spinning)).toEqual([['Await', 'Read', 'Ended?', 'Await']]);
+    const waiting = { ...spinning, 'Ended?': { ...spinning['Ended?'], Choices: [{ ...spinning['Ended?'].Choices[0], Next: 'Pause' }] }, 'Pause': { Type: 'Wait', Seconds: 5, Next: 'Await' } };
+    expect(cyclesWithoutWait(waiting)).toEqual([]);
+  });
+
+  test('GIVEN a Map iterator whose states loop without a Wait state WHEN checked THEN the cycle inside it is found', () => {
+    const definitionWithMap = {
+      StartAt: 'Each',
+      States: {
+        Each: { Type: 'Map', End: true, ItemProcessor: { StartAt: 'A', States: { A: { Type: 'Pass', Next: 'B' }, B: { Type: 'Choice', Choices: [{ Variable: '$.x', IsPresent: true, Next: 'A' }], Default: 'C' }, C: { Type: 'Succeed' } } } },
+      },
+    };
+    expect(graphs(definitionWithMap).flatMap((states) => cyclesWithoutWait(states))).toEqual([['A', 'B', 'A']]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The wake decides nothing
+// ---------------------------------------------------------------------------------------------------------
+
+/** Resource of a wait on stack events: the aws-sdk DynamoDB PutItem of the wait record, with the task token. */
+const AWAIT_EVENT = /^arn:aws[a-z-]*:states:::aws-sdk:dynamodb:putItem\.waitForTaskToken$/;
+
+test('GIVEN a workflow waiting on stack events WHEN a wait ends, by a wake (a real or forged event), its timeout or an error THEN nothing of it enters the state and the stack is read next', () => {
+  const states = allStates(definitionOf('one stack, waiting on stack events')).concat(allStates(definitionOf('a unit of stacks, waiting on stack events')));
+  const awaits = states.filter(([, s]) => AWAIT_EVENT.test(s.Resource ?? ''));
+  expect(awaits.length).toBeGreaterThanOrEqual(5);
+  const byName = Object.fromEntries(states);
+  for (const [name, state] of awaits) {
+    // ResultPath null: the state leaves the Await as it entered, whatever SendTaskSuccess carried.
+    expect({ name, resultPath: state.ResultPath, catchResultPaths: state.Catch.map((c: State) => c.ResultPath) })
+      .toEqual({ name, resultPath: null, catchResultPaths: state.Catch.map(() => null) });
+    const next = [state.Next, ...state.Catch.map((c: State) => c.Next)];
+    expect({ name, next: next.map((n) => byName[n]?.Parameters?.task) }).toEqual({ name, next: next.map(() => 'pollStack') });
+  }
+});
