@@ -27,8 +27,17 @@ const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
 ];
 
-/** The PutItem of a wait record failed its condition: the operation's end was recorded before the wait registered. */
-const OPERATION_ENDED_BEFORE_WAIT = 'DynamoDB.ConditionalCheckFailedException';
+/**
+ * The PutItem of a wait record failed its condition: the operation's end was recorded before the wait registered.
+ * For an AWS SDK integration (`aws-sdk:dynamodb`) Step Functions names the error `<Service>.<Error>`, the service in
+ * PascalCase as the SDK writes it: `DynamoDb`, not the optimised `dynamodb:` integration's `DynamoDB`. Sources:
+ * Step Functions' guide "Learning to use AWS service SDK integrations in Step Functions" (ServiceName.ErrorName,
+ * both PascalCase; `aws-sdk:acmpca` -> `AcmPca.ResourceNotFoundException`), and an execution history recorded on
+ * AWS in LocalStack's snapshot tests (tests/aws/services/stepfunctions/v2/error_handling/test_aws_sdk.snapshot.json:
+ * `aws-sdk:dynamodb` putItem failed with `DynamoDb.ResourceNotFoundException`, "Service: DynamoDb"), as the AWS SDK
+ * for Java 2.x names the service (DynamoDbClient, DynamoDbException).
+ */
+const OPERATION_ENDED_BEFORE_WAIT = 'DynamoDb.ConditionalCheckFailedException';
 
 /** How many stacks of a unit are reviewed at once. */
 const UNIT_REVIEW_CONCURRENCY = 5;

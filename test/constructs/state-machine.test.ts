@@ -99,9 +99,11 @@ describe('the deploy state machine definition', () => {
       expect(state.TimeoutSeconds).toBe(900);
       const poll = state.Next;
       expect({ name, poll: definition.States[poll]?.Parameters?.task ?? findState(poll)?.Parameters?.task }).toEqual({ name, poll: 'pollStack' });
-      // A failure of the wait reads the stack too; the Wait before the next round keeps it from spinning.
+      // The aws-sdk:dynamodb integration names the failed condition DynamoDb.ConditionalCheckFailedException (see
+      // workflow-graph.test.ts); a failure of the wait reads the stack too, and the Wait before the next round keeps
+      // it from spinning.
       expect(state.Catch.map((c: any) => [c.ErrorEquals, c.Next === poll ? 'poll' : findState(c.Next)?.Type]))
-        .toEqual([[['States.Timeout', 'DynamoDB.ConditionalCheckFailedException'], 'poll'], [['States.ALL'], 'poll']]);
+        .toEqual([[['States.Timeout', 'DynamoDb.ConditionalCheckFailedException'], 'poll'], [['States.ALL'], 'poll']]);
     }
   });
 

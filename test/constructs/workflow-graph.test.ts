@@ -3,7 +3,9 @@
  * a unit, the CDK Pipelines review step; waiting on stack events or polling):
  * - no loop without a Wait state: every cycle of transitions (Next, Choices, Default, Catch, inside Map iterators
  *   too) passes a Wait state, so nothing (a forged event, an operation ended early) can make an execution spin;
- * - a wake decides nothing: a wait on stack events carries nothing into the state, and the stack is read after it.
+ * - a wake decides nothing: a wait on stack events carries nothing into the state, and the stack is read after it;
+ * - every error name in a Catch or Retry is a name the integration of its state can raise, as Step Functions
+ *   names it.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -12,6 +14,8 @@ import { AppStage, cdkPipeline } from './pipelines-app';
 import { allStates, definitionFromTemplate } from '../../demo/lib/definition';
 import type { StateMachineDefinition } from '../../demo/lib/definition';
 import { ChangeSetReviewStep, DeployStateMachine, StepFunctionsDeployAction } from '../../src';
+import { APPROVAL_REJECTED } from '../../src/shared/contract';
+import * as errors from '../../src/shared/errors';
 import { TEST_ENV } from '../fakes';
 
 type State = Record<string, any>;
@@ -128,6 +132,10 @@ describe.each(CONFIGURATIONS.map(([name]) => [name]))('the state graph of %s', (
     expect(all.flatMap((states) => Object.values(states)).filter((s) => s.Type === 'Wait').length).toBeGreaterThan(0);
     expect(all.map((states) => cyclesWithoutWait(states)).flat()).toEqual([]);
   });
+
+  test('GIVEN its definition WHEN every Catch and Retry is read THEN each error name is one the integration of its state raises, as Step Functions names it', () => {
+    expect(misnamedErrors(definitionOf(name))).toEqual([]);
+  });
 });
 
 describe('the cycle check', () => {
@@ -173,4 +181,107 @@ test('GIVEN a workflow waiting on stack events WHEN a wait ends, by a wake (a re
     const next = [state.Next, ...state.Catch.map((c: State) => c.Next)];
     expect({ name, next: next.map((n) => byName[n]?.Parameters?.task) }).toEqual({ name, next: next.map(() => 'pollStack') });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Error names
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The service name Step Functions puts before an error of an AWS SDK integration (`aws-sdk:<service>`): PascalCase
+ * as the SDK writes the service, which is not always the service's own spelling. For DynamoDB it is `DynamoDb`:
+ * - Step Functions' guide, "Learning to use AWS service SDK integrations in Step Functions"
+ *   (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html): the error is
+ *   `ServiceName.ErrorName`, both PascalCase; `aws-sdk:acmpca` -> `AcmPca.ResourceNotFoundException`;
+ * - an execution history recorded against AWS, in LocalStack's snapshot tests
+ *   (localstack/localstack tests/aws/services/stepfunctions/v2/error_handling/test_aws_sdk.snapshot.json,
+ *   test_dynamodb_put_item_no_such_table): `aws-sdk:dynamodb` putItem failed with error
+ *   `DynamoDb.ResourceNotFoundException`, cause "(Service: DynamoDb, ...)"; LocalStack's own emulator binds
+ *   "dynamodb" to "DynamoDb" (state_task_service_aws_sdk.py, _SERVICE_ERROR_NAMES);
+ * - the AWS SDK for Java 2.x, whose names these are: DynamoDbClient, DynamoDbException.
+ * A service added here needs such a source.
+ */
+const AWS_SDK_ERROR_PREFIX: Record<string, string> = { dynamodb: 'DynamoDb' };
+
+/**
+ * The errors an optimised integration (`arn:aws:states:::<service>:<action>`) raises, from Step Functions' guide
+ * of each integration: DynamoDB (`DynamoDB.ConditionalCheckFailedException`), Lambda (`Lambda.ServiceException`).
+ */
+const OPTIMISED_ERROR_PREFIX: Record<string, string> = { dynamodb: 'DynamoDB', lambda: 'Lambda' };
+
+/** The names the handlers raise (src/shared/errors.ts), and a person's rejection (SendTaskFailure). */
+const OWN_ERRORS: string[] = [
+  ...(Object.values(errors) as unknown[]).filter((v): v is string => typeof v === 'string'),
+  ...(Object.values(errors) as unknown[])
+    .filter((v): v is new (message: string) => Error => typeof v === 'function' && v.prototype instanceof Error)
+    .map((E) => new E('').name),
+  APPROVAL_REJECTED,
+];
+
+/** Which error names a state's integration can raise, besides Step Functions' own (States.*). */
+function allowedBy(state: State, name: string): (error: string) => boolean {
+  const resource = String(state.Resource ?? '');
+  const lambdaFunction = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:/.test(resource);
+  const optimisedLambda = /^arn:aws[a-z-]*:states:::lambda:invoke(\.waitForTaskToken)?$/.test(resource);
+  if (lambdaFunction || optimisedLambda) return (e) => e.startsWith(`${OPTIMISED_ERROR_PREFIX.lambda}.`) || OWN_ERRORS.includes(e);
+  const sdk = /^arn:aws[a-z-]*:states:::aws-sdk:([a-z0-9]+):/.exec(resource);
+  if (sdk) {
+    const prefix = AWS_SDK_ERROR_PREFIX[sdk[1]];
+    if (!prefix) throw new Error(`state "${name}": the error names of aws-sdk:${sdk[1]} are not known to this test; add them with a source`);
+    return (e) => e.startsWith(`${prefix}.`);
+  }
+  const optimised = /^arn:aws[a-z-]*:states:::([a-z0-9]+):/.exec(resource);
+  if (optimised) {
+    const prefix = OPTIMISED_ERROR_PREFIX[optimised[1]];
+    if (!prefix) throw new Error(`state "${name}": the error names of the ${optimised[1]} integration are not known to this test; add them with a source`);
+    return (e) => e.startsWith(`${prefix}.`);
+  }
+  throw new Error(`state "${name}": ${resource} is no integration this test knows`);
+}
+
+/** Every error name of a Catch or Retry that its state's integration cannot raise, as "<state>: <error>". */
+function misnamedErrors(definition: { States: Record<string, State> }): string[] {
+  const misnamed: string[] = [];
+  for (const [name, state] of Object.entries(definition.States)) {
+    const handled = [...(state.Catch ?? []), ...(state.Retry ?? [])].flatMap((h: State) => h.ErrorEquals as string[]);
+    let allowed: (error: string) => boolean = () => false;
+    if (state.Type === 'Task') allowed = allowedBy(state, name);
+    if (state.Type === 'Map' || state.Type === 'Parallel') {
+      // What ends an iteration or a branch: the errors its states raise and do not catch.
+      const inner = [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].filter(Boolean);
+      misnamed.push(...inner.flatMap((g: StateMachineDefinition) => misnamedErrors(g)));
+      const tasks = inner.flatMap((g: StateMachineDefinition) => allStates(g)).filter(([, s]) => s.Type === 'Task');
+      allowed = (e) => tasks.some(([n, s]) => allowedBy(s, n)(e));
+    }
+    for (const error of handled) {
+      if (!error.startsWith('States.') && !allowed(error)) misnamed.push(`${name}: ${error} (${state.Resource ?? state.Type})`);
+    }
+  }
+  return misnamed;
+}
+
+describe('the error name check', () => {
+  test('GIVEN a catch of an aws-sdk:dynamodb state naming DynamoDB.* (the optimised integration\'s name) WHEN checked THEN it is refused; DynamoDb.* passes', () => {
+    const putItem = (error: string) => ({
+      StartAt: 'Put',
+      States: {
+        Put: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken', Catch: [{ ErrorEquals: ['States.Timeout', error], Next: 'Done' }], Next: 'Done' },
+        Done: { Type: 'Succeed' },
+      },
+    });
+    expect(misnamedErrors(putItem('DynamoDB.ConditionalCheckFailedException')))
+      .toEqual(['Put: DynamoDB.ConditionalCheckFailedException (arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken)']);
+    expect(misnamedErrors(putItem('DynamoDb.ConditionalCheckFailedException'))).toEqual([]);
+  });
+
+  test('GIVEN a Lambda task WHEN its retries name Lambda errors and the handlers\' own THEN they pass; another service\'s name does not', () => {
+    const invoke = (errorNames: string[]) => ({
+      StartAt: 'Run',
+      States: {
+        Run: { Type: 'Task', Resource: 'arn:aws:lambda:eu-west-1:111111111111:function:tasks', Retry: [{ ErrorEquals: errorNames }], End: true },
+      },
+    });
+    expect(misnamedErrors(invoke(['Lambda.ServiceException', 'TransientAwsError', 'ChangeSetBeingCreated', 'States.Timeout']))).toEqual([]);
+    expect(misnamedErrors(invoke(['DynamoDB.ThrottlingException']))).toEqual(['Run: DynamoDB.ThrottlingException (arn:aws:lambda:eu-west-1:111111111111:function:tasks)']);
+  });
 });

@@ -38,9 +38,11 @@ export class FakeWaitTable {
     if (!pk) throw new Error('the wait record has no pk');
     if (condition !== 'attribute_not_exists(finalStatus)') throw new Error(`unexpected condition ${condition}`);
     if (this.items.get(pk)?.finalStatus) {
-      // As Step Functions names an SDK integration's error: the service, then the exception.
+      // As Step Functions names an error of the aws-sdk:dynamodb integration: the service as the SDK writes it
+      // (DynamoDb, not the optimised integration's DynamoDB), then the exception. The local engine runs this fake
+      // in place of the call, so it cannot tell whether a Catch names it right: the definition tests check the names.
       const error = new Error('The conditional request failed');
-      error.name = 'DynamoDB.ConditionalCheckFailedException';
+      error.name = 'DynamoDb.ConditionalCheckFailedException';
       throw error;
     }
     this.items.set(pk, item);
