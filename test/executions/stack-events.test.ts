@@ -315,4 +315,31 @@ describe('a unit of stacks on events', () => {
     expect(world.events.handled.filter((o) => o === 'RESUMED')).toHaveLength(2);
     expect(world.cfn.callsOf('ExecuteChangeSet').map((c) => c.input.StackName)).toEqual(['prod-network', 'prod-app']);
   });
+
+  test('GIVEN a forged final event of the first stack\'s running update WHEN it wakes the unit\'s wait THEN every later read of that stack follows a Wait, and the second stack is woken by its own event', async () => {
+    // GIVEN
+    const unit = synthesizeWorkflow({
+      environmentName: 'prod',
+      stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
+    }, { stackEvents: true });
+    const world = createWorld({ 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') });
+    for (const name of ['prod-network', 'prod-app']) {
+      world.cfn.putStack(name, 'UPDATE_COMPLETE');
+      world.cfn.scripts.set(name, { changeSet: { changes: SAFE }, execute: { inProgressPolls: 4 } });
+    }
+    world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
+      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken));
+    });
+
+    // WHEN
+    const { run } = await deploy(world, unit);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(readsWithoutWait(pathFrom(run, S.executeUnitChangeSet), S.getUnitStackUpdateStatus, S.waitUnitStackUpdate)).toBe(0);
+    expect(run.visits(S.waitUnitStackUpdate)).toBe(run.visits(S.getUnitStackUpdateStatus));
+    // The first stack is read as polling would (4 in progress, the clean-up, the end); the second once, on its event.
+    expect(run.visits(S.getUnitStackUpdateStatus)).toBe(6 + 1);
+    expect(world.events.handled.filter((o) => o === 'RESUMED')).toHaveLength(2);
+  });
 });
