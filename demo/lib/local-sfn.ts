@@ -6,7 +6,8 @@
  * Wait states take no real time, nor do retry intervals unless asked. What time a Wait takes is the caller's
  * (`afterWait`): a Wait state's override is read when the Wait runs (it records the Wait as pending and returns 0),
  * and the Task state after it reads the seconds from its own input, which is the Wait's (every Wait must go straight
- * to a Task state and pass its input through), exactly as Step Functions would, before it calls the handler. So a
+ * to a Task state, or to a Choice whose every branch is one, and pass its input through), exactly as Step Functions
+ * would, before it calls the handler. So a
  * clock moves by what the definition asks for, in the order the states run, with no race with the event log.
  */
 import type { StateMachine as LocalStateMachine, StateMachineDefinition as LocalDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
@@ -41,7 +42,7 @@ export interface LocalExecutionOptions {
   /**
    * Called when a Task state that follows a Wait state starts, with the seconds that Wait asked for: the time the
    * Wait takes is the caller's to spend (move a virtual clock, sleep on one). Every Wait state must then lead
-   * straight to a Task state and pass its input through. Inside a Map's iterations, which run at once, each Task
+   * straight to a Task state (or to a Choice whose every branch is one) and pass its input through. Inside a Map's iterations, which run at once, each Task
    * takes the pending Wait that leads to it, so their waits are spent one after another: an upper bound of the time.
    * @default - Wait states take no time at all
    */
@@ -91,10 +92,11 @@ function machineOf(definition: StateMachineDefinition, checkArn: boolean): Local
 }
 
 /** Starts an execution of `definition` with `input`; its result settles when it ends (a RunawayExecution if aborted). */
-export function startLocalExecution(definition: StateMachineDefinition, input: unknown, options: LocalExecutionOptions): Promise<LocalResult> {
+export function startLocalExecution(original: StateMachineDefinition, input: unknown, options: LocalExecutionOptions): Promise<LocalResult> {
+  if (options.afterWait) checkWaitsLeadToTasks(original);
+  const definition = options.afterWait ? withWaitInputsCarried(original) : original;
   const states = allStates(definition);
   const byName = Object.fromEntries(states);
-  if (options.afterWait) checkWaitsLeadToTasks(definition);
 
   // Without Map or Parallel states one Wait at a time is pending; iterations that run at once may each have one.
   const concurrent = states.some(([, s]) => s.Type === 'Map' || s.Type === 'Parallel');
@@ -120,12 +122,17 @@ export function startLocalExecution(definition: StateMachineDefinition, input: u
   const taskResourceLocalHandlers: Record<string, (payload: any) => Promise<any>> = {};
   for (const [name, task] of states.filter(([, s]) => s.Type === 'Task')) {
     taskResourceLocalHandlers[name] = async (payload: any) => {
-      const waited = concurrent ? pendingWaits.findIndex((w) => byName[w].Next === name) : pendingWaits.length > 0 ? 0 : -1;
+      const waited = concurrent ? pendingWaits.findIndex((w) => tasksAfter(byName, w).includes(name)) : pendingWaits.length > 0 ? 0 : -1;
       if (waited >= 0) {
         const [waitState] = pendingWaits.splice(waited, 1);
         const wait = byName[waitState];
-        if (wait.Next !== name) throw new Error(`Wait "${waitState}" was followed by "${name}", not by "${wait.Next}"`);
+        if (!tasksAfter(byName, waitState).includes(name)) throw new Error(`Wait "${waitState}" was followed by "${name}", not by ${tasksAfter(byName, waitState).join(' or ')}`);
         await options.afterWait?.({ state: waitState, seconds: waitSecondsOf(waitState, wait, rawInputOf(name, task, payload)) });
+      }
+      if (payload && typeof payload === 'object' && CARRIED_INPUT in payload) {
+        // The input the local copy added for the Wait's seconds: the handler gets the Parameters the definition has.
+        const { [CARRIED_INPUT]: _carried, ...parameters } = payload;
+        payload = parameters;
       }
       if (++taskInvocations > maxTasks) {
         aborted = true;
@@ -166,12 +173,57 @@ export function startLocalExecution(definition: StateMachineDefinition, input: u
   });
 }
 
+/**
+ * The Task states a Wait state leads to: the state after it, or, when that is a Choice (which passes its input on
+ * as it is), each state the Choice can go to.
+ */
+function tasksAfter(states: Record<string, Record<string, any>>, waitName: string): string[] {
+  const next = states[waitName].Next;
+  const choice = states[next];
+  if (choice?.Type !== 'Choice') return [next];
+  return [...(choice.Choices ?? []).map((rule: Record<string, any>) => rule.Next), choice.Default].filter((n) => n !== undefined);
+}
+
+/** Key of the input the local copy adds to a Task's payload, when its Parameters do not carry it, for its Wait's seconds. */
+const CARRIED_INPUT = 'localWaitInput';
+
+const carriedCopies = new WeakMap<StateMachineDefinition, StateMachineDefinition>();
+
+/**
+ * The definition as run with a clock: a Task state after a Wait whose Parameters do not carry its input (a DynamoDB
+ * PutItem, say) gets it under CARRIED_INPUT too, so the Wait's seconds can be read from it as from any other Task's;
+ * the handler is given the Parameters without it. Step Functions sends the Parameters as they are.
+ */
+function withWaitInputsCarried(definition: StateMachineDefinition): StateMachineDefinition {
+  const cached = carriedCopies.get(definition);
+  if (cached) return cached;
+  const copy: StateMachineDefinition = JSON.parse(JSON.stringify(definition));
+  const states = Object.fromEntries(allStates(copy));
+  for (const name of statesOfType(copy, 'Wait')) {
+    for (const taskName of tasksAfter(states, name)) {
+      const task = states[taskName];
+      try {
+        rawInputOf(taskName, task, {});
+      } catch {
+        task.Parameters = { ...task.Parameters, [`${CARRIED_INPUT}.$`]: '$' };
+      }
+    }
+  }
+  carriedCopies.set(definition, copy);
+  return copy;
+}
+
 function checkWaitsLeadToTasks(definition: StateMachineDefinition): void {
   const states = Object.fromEntries(allStates(definition));
   for (const name of statesOfType(definition, 'Wait')) {
     const wait = states[name];
-    if (states[wait.Next]?.Type !== 'Task') {
-      throw new Error(`Wait state "${name}" is followed by "${wait.Next}", not a Task state: the clock cannot be advanced there`);
+    const choice = states[wait.Next]?.Type === 'Choice' ? states[wait.Next] : undefined;
+    if (choice && ((choice.InputPath ?? '$') !== '$' || (choice.OutputPath ?? '$') !== '$')) {
+      throw new Error(`Choice state "${wait.Next}" after Wait state "${name}" filters its input or output: the next Task's input is not the Wait's`);
+    }
+    const notTasks = tasksAfter(states, name).filter((next) => states[next]?.Type !== 'Task');
+    if (notTasks.length > 0) {
+      throw new Error(`Wait state "${name}" is followed by "${notTasks.join('", "')}", not a Task state: the clock cannot be advanced there`);
     }
     if ((wait.InputPath ?? '$') !== '$' || (wait.OutputPath ?? '$') !== '$') {
       throw new Error(`Wait state "${name}" filters its input or output: its input cannot be read from the next Task`);

@@ -476,6 +476,8 @@ export interface UnitState {
   readonly approvals?: ApprovalResult[];
   /** The stack being deployed (next CREATE or EXECUTE). */
   readonly current?: UnitCurrent;
+  /** Before the next wave (next REVIEW): the poll interval, in seconds. */
+  readonly waitSeconds?: number;
 }
 
 /** The workflow's state: its input, and each task's result at the task's ResultPath. */

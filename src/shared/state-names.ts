@@ -92,6 +92,7 @@ export const STATE_NAMES = {
   unitApprovalTimedOut: 'Unit Approval Timed Out',
   nextUnitStack: 'Next Unit Stack',
   nextInUnit: 'Next In Unit?',
+  waitForNextUnitWave: 'Wait Before Next Unit Wave',
   createUnitStack: 'Create Unit Stack',
   waitUnitStackCreation: 'Wait Unit Stack Creation',
   getUnitStackCreationStatus: 'Get Unit Stack Creation Status',

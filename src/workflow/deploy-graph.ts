@@ -27,6 +27,18 @@ const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
 ];
 
+/**
+ * The PutItem of a wait record failed its condition: the operation's end was recorded before the wait registered.
+ * For an AWS SDK integration (`aws-sdk:dynamodb`) Step Functions names the error `<Service>.<Error>`, the service in
+ * PascalCase as the SDK writes it: `DynamoDb`, not the optimised `dynamodb:` integration's `DynamoDB`. Sources:
+ * Step Functions' guide "Learning to use AWS service SDK integrations in Step Functions" (ServiceName.ErrorName,
+ * both PascalCase; `aws-sdk:acmpca` -> `AcmPca.ResourceNotFoundException`), and an execution history recorded on
+ * AWS in LocalStack's snapshot tests (tests/aws/services/stepfunctions/v2/error_handling/test_aws_sdk.snapshot.json:
+ * `aws-sdk:dynamodb` putItem failed with `DynamoDb.ResourceNotFoundException`, "Service: DynamoDb"), as the AWS SDK
+ * for Java 2.x names the service (DynamoDbClient, DynamoDbException).
+ */
+const OPERATION_ENDED_BEFORE_WAIT = 'DynamoDb.ConditionalCheckFailedException';
+
 /** How many stacks of a unit are reviewed at once. */
 const UNIT_REVIEW_CONCURRENCY = 5;
 
@@ -208,10 +220,13 @@ class DeployGraph {
       poll: S.getUnitStackUpdateStatus,
       ended: S.unitStackUpdated,
     }, next, cleanUp));
+    // Between waves, a Wait of the poll interval: no round of the graph, not even a wave with nothing to deploy, goes without one.
+    const waitNextWave = new sfn.Wait(this.scope, S.waitForNextUnitWave, { time: sfn.WaitTime.secondsPath('$.unit.waitSeconds') });
+    waitNextWave.next(plan);
     next.next(new sfn.Choice(this.scope, S.nextInUnit)
       .when(sfn.Condition.stringEquals('$.unit.next', 'EXECUTE'), execute)
       .when(sfn.Condition.stringEquals('$.unit.next', 'CREATE'), createStack)
-      .when(sfn.Condition.stringEquals('$.unit.next', 'REVIEW'), plan)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'REVIEW'), waitNextWave)
       .when(sfn.Condition.stringEquals('$.unit.next', 'DONE'), succeeded)
       .otherwise(deleteThenFail(S.deleteStoppedUnitChangeSets, S.unitStackFailed, 'UnitStackFailed')));
     return plan;
@@ -275,40 +290,43 @@ class DeployGraph {
     const base = '$.unit.current';
     const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath(`${base}.operation.waitSeconds`) });
     const poll = this.task(names.poll, `${base}.operation`, cleanUp);
-    wait.next(poll);
-    const ended = new sfn.Choice(this.scope, names.ended);
-    poll.next(ended);
-    const onEvents = this.waits ? this.awaitEvent(this.waits, names.await, base, poll, wait) : undefined;
-    if (onEvents) ended.when(inProgressOnEvents(base), onEvents);
-    ended.when(sfn.Condition.stringEquals(`${base}.operation.outcome`, 'IN_PROGRESS'), wait).otherwise(next);
-    return onEvents ? new sfn.Choice(this.scope, names.how).when(onEventsFor(base), onEvents).otherwise(wait) : wait;
+    wait.next(this.wakeThenRead(names, base, poll));
+    poll.next(new sfn.Choice(this.scope, names.ended)
+      .when(sfn.Condition.stringEquals(`${base}.operation.outcome`, 'IN_PROGRESS'), wait)
+      .otherwise(next));
+    return wait;
   }
 
   /**
-   * Waits for the stack operation the previous state started: on the stack's status events, or wait and poll; then
-   * poll the stack (the stack decides, never the event), and go on when it ended well, wait again while it runs,
-   * fail with the reason otherwise.
+   * Waits for the stack operation the previous state started: a Wait of the poll interval, then on the stack's status
+   * events or not, the stack is read (the stack decides, never the event); go on when it ended well, wait again
+   * while it runs, fail with the reason otherwise. Every round passes the Wait: an event that wakes the execution
+   * while the stack still runs (forged, or ahead of DescribeStacks) costs one read, never a loop.
    */
   private untilOperationEnds(names: OperationStates, whenDone: sfn.IChainable, errored: sfn.IChainable): sfn.IChainable {
     const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
     const poll = this.task(names.poll, '$.operation', errored);
-    wait.next(poll);
-    const ended = new sfn.Choice(this.scope, names.ended).when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), whenDone);
-    poll.next(ended);
-    const onEvents = this.waits ? this.awaitEvent(this.waits, names.await, '$', poll, wait) : undefined;
-    if (onEvents) ended.when(inProgressOnEvents('$'), onEvents);
-    ended.when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), wait)
-      .otherwise(new sfn.Fail(this.scope, names.failed, { error: names.error, causePath: '$.operation.reason' }));
-    return onEvents ? new sfn.Choice(this.scope, names.how).when(onEventsFor('$'), onEvents).otherwise(wait) : wait;
+    wait.next(this.wakeThenRead(names, '$', poll));
+    poll.next(new sfn.Choice(this.scope, names.ended)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), whenDone)
+      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), wait)
+      .otherwise(new sfn.Fail(this.scope, names.failed, { error: names.error, causePath: '$.operation.reason' })));
+    return wait;
+  }
+
+  /** After the Wait: the read, at once when polling, or after the stack's events wake the execution. */
+  private wakeThenRead(names: Pick<OperationStates, 'how' | 'await'>, base: string, poll: sfn.IChainable): sfn.IChainable {
+    if (!this.waits) return poll;
+    return new sfn.Choice(this.scope, names.how).when(onEventsFor(base), this.awaitEvent(this.waits, names.await, base, poll)).otherwise(poll);
   }
 
   /**
    * Leaves the execution's task token where the stack's status events find it (a DynamoDB item keyed by the stack
    * and the operation's client request token) and waits: an event of the operation's end wakes it, or, if none
-   * comes, the safety poll. An operation that ended before the wait registered (its record is there already) is
-   * read at once; any other failure of the wait falls back to polling.
+   * comes, the safety poll. However the wait ends (a wake, real or forged; the timeout; the record of an end that
+   * came before the wait registered; an error) nothing of it enters the state, and the stack is read next.
    */
-  private awaitEvent(waits: dynamodb.ITable, name: string, base: string, poll: sfn.IChainable, wait: sfn.IChainable): sfn.IChainable {
+  private awaitEvent(waits: dynamodb.ITable, name: string, base: string, poll: sfn.IChainable): sfn.IChainable {
     const at = (path: string) => `${base === '$' ? '$' : base}.${path}`;
     const state = new tasks.CallAwsService(this.scope, name, {
       service: 'dynamodb',
@@ -326,11 +344,13 @@ class DeployGraph {
       },
       iamResources: [waits.tableArn],
       iamAction: 'dynamodb:PutItem',
-      resultPath: at('wake'),
+      // What SendTaskSuccess carries (whoever sent it) decides nothing: the state leaves as it came.
+      resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(STACK_EVENTS.safetyPollSeconds)),
     });
-    state.addCatch(poll, { errors: [sfn.Errors.TIMEOUT, 'DynamoDB.ConditionalCheckFailedException'], resultPath: at('wake') });
-    state.addCatch(wait, { errors: [sfn.Errors.ALL], resultPath: at('wake') });
+    state.addCatch(poll, { errors: [sfn.Errors.TIMEOUT, OPERATION_ENDED_BEFORE_WAIT], resultPath: sfn.JsonPath.DISCARD });
+    // Any other failure of the wait reads the stack too; the Wait before the next round keeps it from spinning.
+    state.addCatch(poll, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
     state.next(poll);
     return state;
   }
@@ -404,8 +424,4 @@ function onEventsFor(base: string): sfn.Condition {
     sfn.Condition.booleanEquals(`${base}.deployment.stackEvents`, true),
     sfn.Condition.isPresent(`${base}.operation.clientRequestToken`),
   );
-}
-
-function inProgressOnEvents(base: string): sfn.Condition {
-  return sfn.Condition.and(sfn.Condition.stringEquals(`${base}.operation.outcome`, 'IN_PROGRESS'), onEventsFor(base));
 }

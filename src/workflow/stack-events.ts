@@ -1,9 +1,11 @@
 /**
  * The handler of CloudFormation's stack status events: when a stack operation the workflow waits for reaches a
- * final status, it wakes the waiting execution. It decides nothing: the woken execution reads the stack from
- * CloudFormation before it goes on, so a late, repeated, out-of-order or forged event can at worst make it look
- * once more. An event is matched to a wait by the stack and the operation's client request token, which only the
- * deploy workflow's own calls carry.
+ * final status, it wakes the waiting execution. It decides nothing: what it sends is dropped, and the woken
+ * execution reads the stack from CloudFormation before it goes on, then waits a poll interval before it waits or
+ * reads again. So a late, repeated, out-of-order or forged event (anyone allowed to invoke this function can send
+ * one) can at worst make it read the stack early: once, and for the rest of that operation at the poll interval,
+ * as polling does (the recorded end makes each later wait read at once). An event is matched to a wait by the
+ * stack and the operation's client request token, which only the deploy workflow's own calls carry.
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -40,7 +40,7 @@ function pollsAfterExecute(world: World): string[] {
 }
 
 describe('a stack update woken by its status events', () => {
-  test('GIVEN the events are delivered WHEN the stack update ends THEN the execution reads the stack once and succeeds, without waiting or polling in between', async () => {
+  test('GIVEN the events are delivered WHEN the stack update ends THEN the execution reads the stack once and succeeds: one Wait of the poll interval before the wait registers, no polling in between', async () => {
     // GIVEN
     const world = updateWorld();
 
@@ -51,7 +51,10 @@ describe('a stack update woken by its status events', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(deployment.stackEvents).toBe(true);
     expect(run.path).toContain(S.awaitStackUpdate);
-    expect(run.visits(S.waitStackUpdate)).toBe(0);
+    // Every wait for an operation starts with a Wait state (an end recorded meanwhile is read at once).
+    expect(pathFrom(run, S.executeChangeSet)).toEqual([
+      S.executeChangeSet, S.waitStackUpdate, S.onEventsForUpdate, S.awaitStackUpdate, S.getStackUpdateStatus, S.stackUpdated, S.deploymentSucceeded,
+    ]);
     expect(run.visits(S.getStackUpdateStatus)).toBe(1);
     expect(pollsAfterExecute(world)).toEqual(['UPDATE_COMPLETE']);
     // In-progress statuses are ignored; the final one wakes the wait.
@@ -167,6 +170,93 @@ describe('a stack update woken by its status events', () => {
   });
 });
 
+/** The states entered from the first visit of `from` to the end. */
+function pathFrom(run: { path: string[] }, from: string): string[] {
+  return run.path.slice(run.path.indexOf(from));
+}
+
+/** Whether the stack was read (`read`) a second time or more without a Wait state (`wait`) since the read before. */
+function readsWithoutWait(path: string[], read: string, wait: string): number {
+  let unwaited = 0;
+  let waited = true;
+  for (const state of path) {
+    if (state === wait) waited = true;
+    if (state !== read) continue;
+    if (!waited) unwaited++;
+    waited = false;
+  }
+  return unwaited;
+}
+
+describe('a forged or early final event', () => {
+  test('GIVEN a forged final event of the running update (the stack-event function invoked directly) WHEN it wakes the wait THEN the execution reads the stack, finds it running, and waits a poll interval before each later read: no read without a Wait', async () => {
+    // GIVEN: the update runs for several reads; while the wait registers, someone invokes the stack-event function
+    // with an UPDATE_COMPLETE of this very operation (its stack and client request token).
+    const world = updateWorld();
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 8 };
+    world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
+      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken));
+    });
+
+    // WHEN
+    const { run } = await deploy(world);
+
+    // THEN: the forged event woke the wait once; the stack, read after it, decided, and every later read came after a
+    // Wait of the poll interval (the record of the forged end makes the later waits read the stack, as polling does).
+    expect(run.status).toBe('SUCCEEDED');
+    expect(world.events.handled).toEqual(['RESUMED']);
+    const after = pathFrom(run, S.awaitStackUpdate);
+    expect(after.slice(0, 3)).toEqual([S.awaitStackUpdate, S.getStackUpdateStatus, S.stackUpdated]);
+    expect(readsWithoutWait(after, S.getStackUpdateStatus, S.waitStackUpdate)).toBe(0);
+    expect(run.visits(S.waitStackUpdate)).toBe(run.visits(S.getStackUpdateStatus));
+    // Read by read, as the same update polled without events: 8 in progress, the clean-up, the end.
+    expect(pollsAfterExecute(world)).toEqual([...Array(8).fill('UPDATE_IN_PROGRESS'), 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
+    // The transitions from the wake to the end: five states a read (Wait, Choice, Await, read, Choice), then the end.
+    expect(after).toHaveLength(1 + 2 + 9 * 5 + 1);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(1);
+  });
+
+  test('GIVEN the final event of a creation comes before DescribeStacks shows the end WHEN it wakes the wait THEN it costs one extra read, after a Wait of the poll interval', async () => {
+    // GIVEN: CREATE_COMPLETE is delivered while DescribeStacks still says CREATE_IN_PROGRESS once.
+    const world = createWorld();
+    world.cfn.onCreateStack = { inProgressPolls: 1 };
+    world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
+      await deliver(statusEvent(stackId, 'CREATE_COMPLETE', operationToken));
+    });
+
+    // WHEN
+    const { run } = await deploy(world);
+
+    // THEN: two reads instead of one, a Wait between them; every state from the creation to the end, counted.
+    expect(run.status).toBe('SUCCEEDED');
+    expect(world.cfn.callsOf('DescribeStacks').filter((c) => c.input.StackName === STACK_NAME).slice(-2).map((c) => c.status))
+      .toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
+    expect(pathFrom(run, S.createStack)).toEqual([
+      S.createStack, S.waitStackCreation, S.onEventsForCreation, S.awaitStackCreation, S.getStackCreationStatus, S.stackCreated,
+      S.waitStackCreation, S.onEventsForCreation, S.awaitStackCreation, S.getStackCreationStatus, S.stackCreated, S.deploymentSucceeded,
+    ]);
+  });
+
+  test('GIVEN a forged UPDATE_COMPLETE while the update is failing WHEN it wakes the wait THEN the stack decides: the execution fails with the stack\'s own reason', async () => {
+    // GIVEN
+    const world = updateWorld();
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 2, failure: { logicalId: 'Queue', resourceType: 'AWS::SQS::Queue', reason: 'Queue name already taken' } };
+    world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
+      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken));
+    });
+
+    // WHEN
+    const { run } = await deploy(world);
+
+    // THEN
+    expect(world.events.handled[0]).toBe('RESUMED');
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('StackUpdateFailed');
+    expect(run.cause).toContain('Queue (AWS::SQS::Queue) UPDATE_FAILED: Queue name already taken');
+    expect(run.path).not.toContain(S.deploymentSucceeded);
+  });
+});
+
 describe('other stack operations on events', () => {
   test('GIVEN no stack WHEN it is created THEN the creation\'s final event wakes the wait', async () => {
     const world = createWorld();
@@ -176,7 +266,10 @@ describe('other stack operations on events', () => {
 
     expect(run.status).toBe('SUCCEEDED');
     expect(run.path).toContain(S.awaitStackCreation);
-    expect(run.visits(S.waitStackCreation)).toBe(0);
+    expect(pathFrom(run, S.createStack)).toEqual([
+      S.createStack, S.waitStackCreation, S.onEventsForCreation, S.awaitStackCreation, S.getStackCreationStatus, S.stackCreated,
+      S.deploymentSucceeded,
+    ]);
     expect(world.events.handled[world.events.handled.length - 1]).toBe('RESUMED');
   });
 
@@ -216,8 +309,37 @@ describe('a unit of stacks on events', () => {
     // THEN
     expect(run.status).toBe('SUCCEEDED');
     expect(run.visits(S.awaitUnitStackUpdate)).toBe(2);
-    expect(run.visits(S.waitUnitStackUpdate)).toBe(0);
+    // One Wait of the poll interval before each wait registers; no polling.
+    expect(run.visits(S.waitUnitStackUpdate)).toBe(2);
+    expect(run.visits(S.getUnitStackUpdateStatus)).toBe(2);
     expect(world.events.handled.filter((o) => o === 'RESUMED')).toHaveLength(2);
     expect(world.cfn.callsOf('ExecuteChangeSet').map((c) => c.input.StackName)).toEqual(['prod-network', 'prod-app']);
+  });
+
+  test('GIVEN a forged final event of the first stack\'s running update WHEN it wakes the unit\'s wait THEN every later read of that stack follows a Wait, and the second stack is woken by its own event', async () => {
+    // GIVEN
+    const unit = synthesizeWorkflow({
+      environmentName: 'prod',
+      stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
+    }, { stackEvents: true });
+    const world = createWorld({ 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') });
+    for (const name of ['prod-network', 'prod-app']) {
+      world.cfn.putStack(name, 'UPDATE_COMPLETE');
+      world.cfn.scripts.set(name, { changeSet: { changes: SAFE }, execute: { inProgressPolls: 4 } });
+    }
+    world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
+      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken));
+    });
+
+    // WHEN
+    const { run } = await deploy(world, unit);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(readsWithoutWait(pathFrom(run, S.executeUnitChangeSet), S.getUnitStackUpdateStatus, S.waitUnitStackUpdate)).toBe(0);
+    expect(run.visits(S.waitUnitStackUpdate)).toBe(run.visits(S.getUnitStackUpdateStatus));
+    // The first stack is read as polling would (4 in progress, the clean-up, the end); the second once, on its event.
+    expect(run.visits(S.getUnitStackUpdateStatus)).toBe(6 + 1);
+    expect(world.events.handled.filter((o) => o === 'RESUMED')).toHaveLength(2);
   });
 });

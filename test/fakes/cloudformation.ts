@@ -273,6 +273,12 @@ export class FakeCloudFormation {
     return { stackId: stack.id, ...(stack.operationToken ? { operationToken: stack.operationToken } : {}), statuses };
   }
 
+  /** The stack and the ClientRequestToken of its operation under way, as that operation's status events carry them. */
+  public operationOf(name: string): { stackId: string; operationToken?: string } {
+    const stack = this.findStack(name);
+    return { stackId: stack.id, ...(stack.operationToken ? { operationToken: stack.operationToken } : {}) };
+  }
+
   /** Every later call of `op` fails with `error`. */
   public failWith(op: CfnOperation, error: Error): void {
     this.injected.set(op, error);

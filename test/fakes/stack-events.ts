@@ -38,9 +38,11 @@ export class FakeWaitTable {
     if (!pk) throw new Error('the wait record has no pk');
     if (condition !== 'attribute_not_exists(finalStatus)') throw new Error(`unexpected condition ${condition}`);
     if (this.items.get(pk)?.finalStatus) {
-      // As Step Functions names an SDK integration's error: the service, then the exception.
+      // As Step Functions names an error of the aws-sdk:dynamodb integration: the service as the SDK writes it
+      // (DynamoDb, not the optimised integration's DynamoDB), then the exception. The local engine runs this fake
+      // in place of the call, so it cannot tell whether a Catch names it right: the definition tests check the names.
       const error = new Error('The conditional request failed');
-      error.name = 'DynamoDB.ConditionalCheckFailedException';
+      error.name = 'DynamoDb.ConditionalCheckFailedException';
       throw error;
     }
     this.items.set(pk, item);
@@ -92,11 +94,21 @@ export function statusEvent(stackId: string, status: string, clientRequestToken?
   };
 }
 
+/**
+ * A wait during which the stack's operation does not move on: it gets the stack and the operation's token, and
+ * delivers what a test says (a forged final event, or one that comes before DescribeStacks shows the end).
+ */
+export type WhileRunning = (
+  operation: { stackId: string; operationToken: string }, deliver: (event: StatusEvent) => Promise<StackEventOutcome>,
+) => Promise<void>;
+
 /** The event source of a world: the table, the tokens, and how events are delivered. */
 export class FakeStackEvents {
   public readonly table = new FakeWaitTable();
   public readonly tokens = new FakeTaskTokens();
   public delivery: EventDelivery = 'delivered';
+  /** The next waits, in order, during which the stack's operation does not move on (then `delivery` again). */
+  public readonly whileRunning: WhileRunning[] = [];
   /** What the handler did with each event it was given. */
   public readonly handled: StackEventOutcome[] = [];
   private waits = 0;
@@ -113,15 +125,22 @@ export class FakeStackEvents {
     this.table.put({ ...parameters.Item, taskToken: { S: token } }, parameters.ConditionExpression);
     this.tokens.issue(token);
     const stackName = parameters.Item.pk.S!.split('#')[0];
-    const { stackId, operationToken, statuses } = this.cfn.runToEnd(stackName);
-    const events = statuses.map((status) => statusEvent(stackId, status, operationToken));
     const deliver = async (event: StatusEvent) => {
       const outcome = await onStackEvent(event, { dynamodb: this.table.client, sfn: this.tokens.client, tableName: WAIT_TABLE });
       this.handled.push(outcome);
       return outcome;
     };
-    if (this.delivery === 'delivered') for (const event of events) await deliver(event);
-    else if (this.delivery !== 'lost') await this.delivery(events, deliver);
+    const running = this.whileRunning.shift();
+    if (running) {
+      const { stackId, operationToken } = this.cfn.operationOf(stackName);
+      if (!operationToken) throw new Error(`FakeStackEvents: stack ${stackName} has no operation under way`);
+      await running({ stackId, operationToken }, deliver);
+    } else {
+      const { stackId, operationToken, statuses } = this.cfn.runToEnd(stackName);
+      const events = statuses.map((status) => statusEvent(stackId, status, operationToken));
+      if (this.delivery === 'delivered') for (const event of events) await deliver(event);
+      else if (this.delivery !== 'lost') await this.delivery(events, deliver);
+    }
     const output = this.tokens.outputs.get(token);
     if (output !== undefined) return JSON.parse(output);
     this.tokens.close(token);

@@ -5,7 +5,7 @@
  * unit. Only `deleteUnitChangeSets` and the wave cut in `judgeUnit` call AWS; the rest is bookkeeping.
  */
 import { deleteChangeSet, describedStatus } from './change-set';
-import { memberDeps } from './support';
+import { memberDeps, waitFor } from './support';
 import type { TaskDeps } from './support';
 import { memberDeployment, outputReference } from '../../shared/config';
 import { APPROVAL_REJECTED, LIMITS, reviewsOnly } from '../../shared/contract';
@@ -173,7 +173,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     return { ...base, members: allowedMembers, next: 'DONE', reason: truncate(progress(allowedMembers), LIMITS.summary) };
   }
   if (index < 0) {
-    if (members.some((m) => m.status === 'WAITING')) return { ...base, next: 'REVIEW' };
+    if (members.some((m) => m.status === 'WAITING')) return { ...base, next: 'REVIEW', waitSeconds: waitFor(state.deployment, deps) };
     return { ...base, next: 'DONE', reason: truncate(progress(members), LIMITS.summary) };
   }
   if (!allowed) {
