@@ -101,7 +101,7 @@ project.package.file.addOverride('jest.coverageReporters',
 project.eslint?.addOverride({
   files: [
     'src/**/*.lambda.ts', 'src/trigger/trigger.ts', 'src/trigger/change-report.ts', 'src/workflow/tasks/*.ts', 'src/workflow/artifact.ts', 'src/workflow/inspect.ts',
-    'src/shared/pipeline-job.ts', 'src/workflow/stack-events.ts',
+    'src/shared/pipeline-job.ts', 'src/workflow/stack-events.ts', 'src/workflow/approval.ts',
   ],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, peerDependencies: true }] },
 });

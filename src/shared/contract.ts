@@ -56,6 +56,13 @@ export const ENV = {
    * it reviews (a JSON list of [role ARN, [stack names]]): assumed with a session policy for those stacks only.
    */
   reviewRoles: 'REVIEW_ROLES',
+  /**
+   * The approval function's approvers: a JSON list of [action key, [role or user ARNs]] (see `approverKey`), the key
+   * `*` for the approvers of every action of the workflow.
+   */
+  approvers: 'APPROVERS',
+  /** The approval function's URL, for the approval message (the task function's). */
+  approvalUrl: 'APPROVAL_URL',
 } as const;
 
 /** The name CDK Pipelines gives every change set it prepares (its prepare and deploy actions both use it). */
@@ -232,7 +239,21 @@ export interface JobResult {
   readonly pipelineName: string;
   readonly pipelineExecutionId: string;
   readonly actionExecutionId: string;
+  /** The stage and the action the job is for, as CodePipeline names them: with the pipeline, the action's `approverKey`. */
+  readonly stageName?: string;
+  readonly actionName?: string;
 }
+
+/**
+ * The key under which the approval function lists an action's approvers: its pipeline, stage and action, as
+ * CodePipeline names them in the job the execution confirmed (`$.job`) and as the action is bound at synth.
+ */
+export function approverKey(pipelineName: string, stageName: string, actionName: string): string {
+  return `${pipelineName}/${stageName}/${actionName}`;
+}
+
+/** The approvers' key for every action of a deploy workflow (`DeployStateMachine.grantApproval`). */
+export const ANY_ACTION = '*';
 
 /** Names of the task handler's operations (the `task` field of each Task state's payload). */
 export const TASKS = [
@@ -353,10 +374,15 @@ export interface InspectionResult {
   readonly approvalTimeoutSeconds?: number;
 }
 
-/** What the approver sent with SendTaskSuccess (`$.approval`). */
+/**
+ * A person's approval, as the approval function sends it with SendTaskSuccess (`$.approval`): `by` is the
+ * caller's ARN as AWS authenticated their signed request (an IAM user, or a role's session:
+ * `arn:aws:sts::<account>:assumed-role/<role>/<session>`), `grantedAs` the role or user granted approval it matched.
+ */
 export interface ApprovalResult {
   readonly approved: boolean;
   readonly by?: string;
+  readonly grantedAs?: string;
   readonly comment?: string;
 }
 
