@@ -57,8 +57,8 @@ export const ENV = {
    */
   reviewRoles: 'REVIEW_ROLES',
   /**
-   * The approval function's approvers: a JSON list of [action key, [role or user ARNs]] (see `approverKey`), the key
-   * `*` for the approvers of every action of the workflow.
+   * The approval function's approvers: a JSON list of [action key, [role or user ARNs]], the key being the action's
+   * `onUnsafe.approvers`, or `*` for the approvers of every action of the workflow.
    */
   approvers: 'APPROVERS',
   /** The approval function's URL, for the approval message (the task function's). */
@@ -239,17 +239,6 @@ export interface JobResult {
   readonly pipelineName: string;
   readonly pipelineExecutionId: string;
   readonly actionExecutionId: string;
-  /** The stage and the action the job is for, as CodePipeline names them: with the pipeline, the action's `approverKey`. */
-  readonly stageName?: string;
-  readonly actionName?: string;
-}
-
-/**
- * The key under which the approval function lists an action's approvers: its pipeline, stage and action, as
- * CodePipeline names them in the job the execution confirmed (`$.job`) and as the action is bound at synth.
- */
-export function approverKey(pipelineName: string, stageName: string, actionName: string): string {
-  return `${pipelineName}/${stageName}/${actionName}`;
 }
 
 /** The approvers' key for every action of a deploy workflow (`DeployStateMachine.grantApproval`). */

@@ -25,9 +25,6 @@ export interface ConfirmedJob {
   readonly pipelineName: string;
   readonly pipelineExecutionId: string;
   readonly actionExecutionId: string;
-  /** The stage and the action of the job, as CodePipeline names them. */
-  readonly stageName?: string;
-  readonly actionName?: string;
   /** When CodePipeline started the action (epoch milliseconds). */
   readonly startedAt: number;
   /** The action's output artifact (the change report), where CodePipeline wants it. */
@@ -98,8 +95,6 @@ export async function confirmJob(codepipeline: CodePipelineClient, jobId: string
     pipelineName,
     pipelineExecutionId,
     actionExecutionId,
-    ...(context?.stage?.name ? { stageName: context.stage.name } : {}),
-    ...(context?.action?.name ? { actionName: context.action.name } : {}),
     startedAt: new Date(execution.startTime!).getTime(),
     ...(output?.name && outputS3?.bucketName && outputS3.objectKey
       ? { output: { name: output.name, bucket: outputS3.bucketName, key: outputS3.objectKey } } : {}),

@@ -9,8 +9,8 @@
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import { ANY_ACTION, APPROVAL_REJECTED, approverKey } from '../shared/contract';
-import type { ApprovalResult, JobResult } from '../shared/contract';
+import { ANY_ACTION, APPROVAL_REJECTED } from '../shared/contract';
+import type { ApprovalResult, Deployment } from '../shared/contract';
 import { STATE_NAMES } from '../shared/state-names';
 
 /** The states that wait for a person. */
@@ -105,13 +105,11 @@ async function decide(request: DecisionRequest, caller: string, deps: ApprovalDe
     throw new Refused(403, `execution ${executionArn} is not an execution of ${execution.stateMachineArn}`);
   }
   const wait = await currentWait(deps.sfn, executionArn);
-  const key = keyOf(wait.job);
-  if (!key) {
-    throw new Refused(403, 'the execution\'s confirmed job names no pipeline, stage and action, so no approver can be matched: nothing is sent');
-  }
+  const key = keyOf(wait.deployment);
   const grantedAs = grantedPrincipal(caller, deps.approvers, key);
   if (!grantedAs) {
-    throw new Refused(403, `${caller} is not granted approval on action ${key} (grantApproval on that action): nothing is sent`);
+    throw new Refused(403, `${caller} is not granted approval on the action of stack ${wait.deployment?.stackName ?? '(unknown)'} ` +
+      `(approver key ${key ?? 'none: only approvers of every action'}; grantApproval on that action): nothing is sent`);
   }
   const comment = request.comment;
   try {
@@ -155,7 +153,7 @@ async function readOrRefuse<T>(read: () => Promise<T>, executionArn: string): Pr
 interface Wait {
   readonly state: string;
   readonly token: string;
-  readonly job?: Partial<JobResult>;
+  readonly deployment?: Partial<Deployment>;
 }
 
 /**
@@ -197,12 +195,13 @@ function waitAt(entered: HistoryEvent, newer: HistoryEvent[], executionArn: stri
   if (payload?.task !== 'requestApproval' || typeof payload.token !== 'string' || !payload.token) {
     throw new Refused(409, `execution ${executionArn}: the wait at "${state}" has no task token in its history: nothing is sent`);
   }
-  return { state, token: payload.token, job: payload.state?.job };
+  return { state, token: payload.token, deployment: payload.state?.deployment };
 }
 
-function keyOf(job: Partial<JobResult> | undefined): string | undefined {
-  if (!job || typeof job.pipelineName !== 'string' || typeof job.stageName !== 'string' || typeof job.actionName !== 'string') return undefined;
-  return approverKey(job.pipelineName, job.stageName, job.actionName);
+/** The action's approver key, from the deployment the execution confirmed with the pipeline job. */
+function keyOf(deployment: Partial<Deployment> | undefined): string | undefined {
+  const onUnsafe = deployment?.onUnsafe;
+  return onUnsafe?.type === 'requireApproval' && typeof onUnsafe.approvers === 'string' ? onUnsafe.approvers : undefined;
 }
 
 /** An IAM role or user as a grant names it, or a caller as AWS authenticated them. */
@@ -233,10 +232,10 @@ export function callerIdentity(arn: string): Identity | undefined {
 }
 
 /** The granted role or user ARN the caller is, among the approvers of `key` and of every action; undefined if none. */
-export function grantedPrincipal(caller: string, approvers: ApproverEntry[], key: string): string | undefined {
+export function grantedPrincipal(caller: string, approvers: ApproverEntry[], key: string | undefined): string | undefined {
   const who = callerIdentity(caller);
   if (!who) return undefined;
-  const granted = approvers.filter(([k]) => k === key || k === ANY_ACTION).flatMap(([, principals]) => principals);
+  const granted = approvers.filter(([k]) => (key !== undefined && k === key) || k === ANY_ACTION).flatMap(([, principals]) => principals);
   return granted.find((arn) => {
     const g = grantedIdentity(arn);
     return !!g && g.partition === who.partition && g.account === who.account && g.kind === who.kind && g.name === who.name;

@@ -4,14 +4,15 @@
  * for now, with the token from the execution's history, and only for a caller granted approval on the action that
  * execution deploys for; the approval names the caller as AWS authenticated them.
  */
-import { ANY_ACTION, APPROVAL_REJECTED, approverKey } from '../../src/shared/contract';
+import { ANY_ACTION, APPROVAL_REJECTED } from '../../src/shared/contract';
 import { STATE_NAMES } from '../../src/shared/state-names';
 import { callerIdentity, runApproval } from '../../src/workflow/approval';
 import type { ApproverEntry, FunctionUrlEvent } from '../../src/workflow/approval';
 import { ACCOUNT, FakeTaskWaits, REGION, STATE_MACHINE_ARN } from '../fakes';
 
-const STAGING = approverKey('Releases', 'Staging', 'DeployStaging');
-const PRODUCTION = approverKey('Releases', 'Production', 'DeployProduction');
+/** The actions' approver keys, as their configuration carries them (onUnsafe.approvers). */
+const STAGING = '5a6b7c8d';
+const PRODUCTION = '1e2f3a4b';
 const STAGING_APPROVERS = `arn:aws:iam::${ACCOUNT}:role/StagingApprovers`;
 const PRODUCTION_APPROVERS = `arn:aws:iam::${ACCOUNT}:role/teams/ProductionApprovers`;
 const RELEASE_MANAGER = `arn:aws:iam::${ACCOUNT}:user/release/carol`;
@@ -22,15 +23,19 @@ const sessionOf = (role: string, session: string, account = ACCOUNT) => `arn:aws
 const STAGING_ALICE = sessionOf('StagingApprovers', 'alice');
 const PRODUCTION_BOB = sessionOf('ProductionApprovers', 'bob@example.com');
 
-/** The approval state's parameters as Step Functions resolves them: the task function, the state with its confirmed job. */
-function approvalParameters(key: { stage: string; action: string }, token: string, stackName: string) {
+/** The approval state's parameters as Step Functions resolves them: the task function, the state with its confirmed deployment. */
+function approvalParameters(key: string | undefined, token: string, stackName: string) {
   return {
     FunctionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:TaskFunction`,
     Payload: {
       task: 'requestApproval',
       state: {
-        deployment: { stackName, jobId: 'job-1' },
-        job: { pipelineName: 'Releases', pipelineExecutionId: 'pe-1', actionExecutionId: 'ae-1', stageName: key.stage, actionName: key.action },
+        deployment: {
+          stackName,
+          jobId: 'job-1',
+          onUnsafe: { type: 'requireApproval', topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:approvals`, timeoutSeconds: 3600, ...(key ? { approvers: key } : {}) },
+        },
+        job: { pipelineName: 'Releases', pipelineExecutionId: 'pe-1', actionExecutionId: 'ae-1' },
       },
       token,
       executionId: 'the-execution',
@@ -41,10 +46,10 @@ function approvalParameters(key: { stage: string; action: string }, token: strin
 function world() {
   const sfn = new FakeTaskWaits();
   const staging = sfn.add('sfn-deploy-staging', {
-    state: STATE_NAMES.waitForApproval, token: 'staging-token', parameters: approvalParameters({ stage: 'Staging', action: 'DeployStaging' }, 'staging-token', 'staging-app'),
+    state: STATE_NAMES.waitForApproval, token: 'staging-token', parameters: approvalParameters(STAGING, 'staging-token', 'staging-app'),
   });
   const production = sfn.add('sfn-deploy-production', {
-    state: STATE_NAMES.waitForApproval, token: 'production-token', parameters: approvalParameters({ stage: 'Production', action: 'DeployProduction' }, 'production-token', 'prod-app'),
+    state: STATE_NAMES.waitForApproval, token: 'production-token', parameters: approvalParameters(PRODUCTION, 'production-token', 'prod-app'),
   });
   const log: string[] = [];
   const call = (caller: string | undefined, body: unknown) =>
@@ -67,7 +72,7 @@ describe('who may answer which wait', () => {
     const { sfn, production, call, log } = world();
     const response = await call(STAGING_ALICE, { executionArn: production, decision: 'approve', comment: 'looks fine' });
     expect(response.statusCode).toBe(403);
-    expect(bodyOf(response).message).toContain(`${STAGING_ALICE} is not granted approval on action ${PRODUCTION}`);
+    expect(bodyOf(response).message).toContain(`${STAGING_ALICE} is not granted approval on the action of stack prod-app (approver key ${PRODUCTION}`);
     expect(sfn.sendCalls()).toBe(0);
     expect(log.join('\n')).toContain('nothing sent');
   });
@@ -106,12 +111,23 @@ describe('who may answer which wait', () => {
   test('GIVEN an approver of every action of the workflow (DeployStateMachine.grantApproval) WHEN they answer any action THEN it is sent', async () => {
     const sfn = new FakeTaskWaits();
     const production = sfn.add('sfn-deploy-production', {
-      state: STATE_NAMES.waitForApproval, token: 't', parameters: approvalParameters({ stage: 'Production', action: 'DeployProduction' }, 't', 'prod-app'),
+      state: STATE_NAMES.waitForApproval, token: 't', parameters: approvalParameters(PRODUCTION, 't', 'prod-app'),
     });
     const approvers: ApproverEntry[] = [[ANY_ACTION, [`arn:aws:iam::${ACCOUNT}:role/Operators`]]];
     const response = await runApproval(urlEvent(sessionOf('Operators', 'dana'), { executionArn: production, decision: 'approve' }), { sfn: sfn.client, approvers });
     expect(response.statusCode).toBe(200);
     expect(sfn.answers).toHaveLength(1);
+  });
+
+  test('GIVEN an action whose configuration names no approver key (a ChangeSetReviewStep) WHEN an action\'s approver answers THEN it is refused; an approver of every action may', async () => {
+    const sfn = new FakeTaskWaits();
+    const review = sfn.add('sfn-deploy-review', { state: STATE_NAMES.waitForApproval, token: 'r', parameters: approvalParameters(undefined, 'r', 'prod-db') });
+    const approvers: ApproverEntry[] = [...APPROVERS, [ANY_ACTION, [`arn:aws:iam::${ACCOUNT}:role/Operators`]]];
+    const refused = await runApproval(urlEvent(PRODUCTION_BOB, { executionArn: review, decision: 'approve' }), { sfn: sfn.client, approvers });
+    expect(refused.statusCode).toBe(403);
+    expect(sfn.sendCalls()).toBe(0);
+    const allowed = await runApproval(urlEvent(sessionOf('Operators', 'dana'), { executionArn: review, decision: 'approve' }), { sfn: sfn.client, approvers });
+    expect(allowed.statusCode).toBe(200);
   });
 });
 
@@ -145,7 +161,7 @@ describe('what is sent', () => {
   test('GIVEN a unit waiting for its wave\'s approval WHEN its approver approves THEN that wait is answered', async () => {
     const sfn = new FakeTaskWaits();
     const unit = sfn.add('sfn-deploy-unit', {
-      state: STATE_NAMES.waitForUnitApproval, token: 'unit-token', parameters: approvalParameters({ stage: 'Staging', action: 'DeployStaging' }, 'unit-token', 'staging-app'),
+      state: STATE_NAMES.waitForUnitApproval, token: 'unit-token', parameters: approvalParameters(STAGING, 'unit-token', 'staging-app'),
     });
     const response = await runApproval(urlEvent(STAGING_ALICE, { executionArn: unit, decision: 'approve' }), { sfn: sfn.client, approvers: APPROVERS });
     expect(response.statusCode).toBe(200);
@@ -165,7 +181,7 @@ describe('which executions can be answered', () => {
   test.each(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'] as const)('GIVEN an execution %s WHEN a granted approver answers THEN it is refused and nothing is sent', async (status) => {
     const sfn = new FakeTaskWaits();
     const ended = sfn.add('sfn-deploy-ended', {
-      state: STATE_NAMES.waitForApproval, token: 'old-token', parameters: approvalParameters({ stage: 'Production', action: 'DeployProduction' }, 'old-token', 'prod-app'),
+      state: STATE_NAMES.waitForApproval, token: 'old-token', parameters: approvalParameters(PRODUCTION, 'old-token', 'prod-app'),
     }, status);
     const response = await runApproval(urlEvent(PRODUCTION_BOB, { executionArn: ended, decision: 'approve' }), { sfn: sfn.client, approvers: APPROVERS });
     expect(response.statusCode).toBe(409);
@@ -176,7 +192,7 @@ describe('which executions can be answered', () => {
   test('GIVEN an execution at another state (executing its change set) WHEN a granted approver answers THEN it is refused and nothing is sent', async () => {
     const sfn = new FakeTaskWaits();
     const executing = sfn.add('sfn-deploy-executing', {
-      state: STATE_NAMES.executeChangeSet, token: 'task-token', parameters: approvalParameters({ stage: 'Production', action: 'DeployProduction' }, 'task-token', 'prod-app'),
+      state: STATE_NAMES.executeChangeSet, token: 'task-token', parameters: approvalParameters(PRODUCTION, 'task-token', 'prod-app'),
     });
     const response = await runApproval(urlEvent(PRODUCTION_BOB, { executionArn: executing, decision: 'approve' }), { sfn: sfn.client, approvers: APPROVERS });
     expect(response.statusCode).toBe(409);
@@ -195,7 +211,7 @@ describe('which executions can be answered', () => {
   test('GIVEN an execution of another state machine, waiting at a state of the same name WHEN a granted approver answers THEN it is refused and nothing is sent', async () => {
     const sfn = new FakeTaskWaits();
     const other = sfn.add('sfn-deploy-elsewhere', {
-      state: STATE_NAMES.waitForApproval, token: 'other-token', parameters: approvalParameters({ stage: 'Production', action: 'DeployProduction' }, 'other-token', 'prod-app'),
+      state: STATE_NAMES.waitForApproval, token: 'other-token', parameters: approvalParameters(PRODUCTION, 'other-token', 'prod-app'),
     }, 'RUNNING', STATE_MACHINE_ARN.replace(/[^:]+$/, 'SomeoneElsesWorkflow'));
     const response = await runApproval(urlEvent(PRODUCTION_BOB, { executionArn: other, decision: 'approve' }), { sfn: sfn.client, approvers: APPROVERS });
     expect(response.statusCode).toBe(403);

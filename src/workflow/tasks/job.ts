@@ -36,12 +36,5 @@ export async function confirmJob(state: WorkflowState, deps: TaskDeps, event: Ta
     throw new UnconfirmedDeploymentError(`the execution's input differs from what pipeline job ${deployment.jobId} asks for ` +
       `(${differs.join(', ')}): it was not started by this action's trigger, and nothing is deployed`);
   }
-  return {
-    pipelineName: job.pipelineName,
-    pipelineExecutionId: job.pipelineExecutionId,
-    actionExecutionId: job.actionExecutionId,
-    // With the pipeline, they name the action whose approvers may decide on this execution's approvals.
-    ...(job.stageName ? { stageName: job.stageName } : {}),
-    ...(job.actionName ? { actionName: job.actionName } : {}),
-  };
+  return { pipelineName: job.pipelineName, pipelineExecutionId: job.pipelineExecutionId, actionExecutionId: job.actionExecutionId };
 }
