@@ -58,6 +58,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sfn@^3',
     '@aws-sdk/client-dynamodb@^3',
     '@smithy/util-stream@^4',
+    // Signs the CLI's approval requests (optional at run time, as @aws-sdk/client-sfn was); a devDependency for its tests.
+    '@smithy/signature-v4@^5',
     '@types/aws-lambda@^8',
     'aws-sdk-client-mock@^4',
     'aws-sdk-client-mock-jest@^4',
