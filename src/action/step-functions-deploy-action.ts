@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { CfnCapabilities, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -296,6 +297,9 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   private readonly inputFileKey?: string;
   private readonly hasReport: boolean;
   private readonly environmentName?: string;
+  /** The action's key among the approval function's approvers (from its construct path); set with requireApproval only. */
+  private readonly approverKey: string;
+  private readonly asksForApproval: boolean;
 
   constructor(scope: Construct, id: string, props: StepFunctionsDeployActionProps) {
     super(scope, id);
@@ -329,6 +333,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     this.deploymentRole = props.deploymentRole ?? this.createdDeploymentRole!;
 
     const { policy, strategy } = bindSafety('StepFunctionsDeployAction', this, this.taskFunction, props);
+    this.approverKey = createHash('sha256').update(this.node.path).digest('hex').slice(0, 8);
+    this.asksForApproval = strategy?.document.type === 'requireApproval';
     if (props.stacks && strategy?.newStacks) {
       throw new Error('StepFunctionsDeployAction: UnsafeChangeAction.deployToNewStack() is not available with stacks: a unit is refused or ' +
         'approved as a whole; use UnsafeChangeAction.fail() or requireApproval()');
@@ -344,7 +350,10 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(props.targetAccountRole ? { assumeRoleArn: props.targetAccountRole.roleArn } : {}),
       // Written even when it is the default: what the action was synthesized with is what it deploys with.
       policy: policy.document,
-      ...(strategy ? { onUnsafe: strategy.document } : {}),
+      // With requireApproval, the action's approver key: the approval function answers its approvers only for it.
+      ...(strategy ? {
+        onUnsafe: strategy.document.type === 'requireApproval' ? { ...strategy.document, approvers: this.approverKey } : strategy.document,
+      } : {}),
       ...timingConfig(props),
       ...(props.inputFileBucket ? { s3Bucket: props.inputFileBucket.bucketName, stateMachineFile: props.inputFileKey } : {}),
       ...(props.includeNestedStacks === false ? { includeNestedStacks: false } : {}),
@@ -443,12 +452,19 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   }
 
   /**
-   * Lets a person or role approve or reject the change sets that wait for a decision
-   * (`UnsafeChangeAction.requireApproval()`): `states:SendTaskSuccess` and `states:SendTaskFailure` on the
-   * deploy state machine.
+   * Lets an IAM role (any session of it) or an IAM user approve or reject THIS action's change sets that wait for a
+   * decision (`UnsafeChangeAction.requireApproval()`): `lambda:InvokeFunctionUrl` on the deploy workflow's approval
+   * function (AWS_IAM auth), which answers for them only on executions of this action (its approver key, in the
+   * configuration the execution confirmed with the pipeline job) and records them by their ARN as AWS authenticated them.
+   * They get no right on the state machine: with another action's task token they still cannot answer it.
+   * Any other principal (a group, an account, a service) is refused: grant a role its members assume.
    */
   public grantApproval(grantee: iam.IGrantable): iam.Grant {
-    return this.deployStateMachine.grantApproval(grantee);
+    if (!this.asksForApproval) {
+      throw new Error(`${this.node.path}: grantApproval on an action that never asks for approval: ` +
+        'set onUnsafeChange to UnsafeChangeAction.requireApproval() (with a policy that can ask)');
+    }
+    return this.deployStateMachine._grantApprovalOn(grantee, this.approverKey, this.node.path);
   }
 
   /**

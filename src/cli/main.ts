@@ -3,22 +3,26 @@
  * cdk-sfn-deploy: the package's command line.
  *
  *   cdk-sfn-deploy check [--policy FILE | --assembly DIR --action NAME] CHANGE_SET_JSON...
- *   cdk-sfn-deploy approve --task-token TOKEN [--comment TEXT] [--by NAME]
- *   cdk-sfn-deploy reject --task-token TOKEN [--comment TEXT] [--by NAME]
+ *   cdk-sfn-deploy approve --url URL --execution ARN [--comment TEXT]
+ *   cdk-sfn-deploy reject --url URL --execution ARN [--comment TEXT]
  *
  * `check` evaluates the output of `aws cloudformation describe-change-set` (one file per page, nested stacks'
  * change sets too) with a safety policy, exactly as the deploy workflow does (see ./check.ts).
- * `approve` and `reject` answer a deployment that waits for a person (UnsafeChangeAction.requireApproval()),
- * with your AWS credentials (states:SendTaskSuccess / SendTaskFailure on the deploy state machine).
+ * `approve` and `reject` answer a deployment that waits for a person (UnsafeChangeAction.requireApproval()): they
+ * send the decision to the deploy workflow's approval function URL, signed (SigV4) with your AWS credentials
+ * (lambda:InvokeFunctionUrl, which the action's grantApproval gives). The function answers only approvers of the
+ * action the execution deploys for, and records you by your ARN as AWS authenticated you.
  */
+import { createHash, createHmac } from 'crypto';
+import * as https from 'https';
 import { parseArgs } from 'util';
 import { CHECK_EXIT, runCheck } from './check';
 import { pictureCommand } from './picture';
 
 const USAGE = `usage:
   cdk-sfn-deploy check [--policy FILE | --assembly DIR --action NAME] CHANGE_SET_JSON...
-  cdk-sfn-deploy approve --task-token TOKEN [--comment TEXT] [--by NAME]
-  cdk-sfn-deploy reject --task-token TOKEN [--comment TEXT] [--by NAME]
+  cdk-sfn-deploy approve --url URL --execution ARN [--comment TEXT]
+  cdk-sfn-deploy reject --url URL --execution ARN [--comment TEXT]
   cdk-sfn-deploy picture --definition FILE [--history FILE ...] [--title TEXT] [-o OUT.svg]  (picture --help)
 
   CHANGE_SET_JSON  the whole output of 'aws cloudformation describe-change-set' (it fetches every page and
@@ -30,34 +34,85 @@ const USAGE = `usage:
   --assembly DIR --action NAME
                    the policy of a synthesized StepFunctionsDeployAction: DIR is the cloud assembly
                    (cdk.out), NAME the action's name (or Stage/Action)
-  approve/reject   answer a deployment waiting for approval (the token is in the approval message);
-                   needs @aws-sdk/client-sfn and AWS credentials allowed states:SendTaskSuccess/Failure
+  approve/reject   answer a deployment waiting for approval: --url and --execution are in the approval
+                   message; signed with your AWS credentials (allowed lambda:InvokeFunctionUrl by the
+                   action's grantApproval); needs @aws-sdk/credential-providers and @smithy/signature-v4
+                   (both come with @aws-sdk/client-sfn)
 exit (check): 0 allowed, 1 denied, 2 needs approval, 3 incomplete change set (cannot judge),
               4 bad input (a file unreadable or not what it should be), 64 usage error
 exit (approve/reject): 0 answered, 1 the answer failed, 64 usage error`;
 
-/** Sends the decision; the SFN client comes from @aws-sdk/client-sfn, loaded only for these commands. */
-export interface DecisionSender {
-  approve(token: string, output: string): Promise<void>;
-  reject(token: string, cause: string): Promise<void>;
+/** Sends a decision to the approval function's URL and returns its answer. */
+export type DecisionSender = (url: string, body: string) => Promise<{ status: number; body: string }>;
+
+/** The region of a Lambda function URL (`https://<id>.lambda-url.<region>.on.aws/`), or undefined. */
+export function functionUrlRegion(url: string): string | undefined {
+  try {
+    const { protocol, hostname } = new URL(url);
+    return protocol === 'https:' ? /^[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(hostname)?.[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SHA-256 (and HMAC-SHA-256 with a secret) in the shape the SigV4 signer takes, from Node's crypto. */
+class NodeSha256 {
+  private readonly hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
+  constructor(secret?: string | Uint8Array) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  }
+  public update(data: string | Uint8Array): void {
+    this.hash.update(data);
+  }
+  public async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+/** The request's headers signed with SigV4 for the function URL (service lambda, the URL's region). */
+export async function signedHeaders(
+  url: string, body: string, credentials: unknown, signatureV4: { SignatureV4: new (options: any) => any },
+): Promise<Record<string, string>> {
+  const { hostname, pathname } = new URL(url);
+  const signer = new signatureV4.SignatureV4({ credentials, region: functionUrlRegion(url), service: 'lambda', sha256: NodeSha256 });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: 'https:',
+    hostname,
+    path: pathname,
+    query: {},
+    headers: { 'host': hostname, 'content-type': 'application/json' },
+    body,
+  });
+  return signed.headers;
 }
 
 function sdkSender(): DecisionSender {
-  let sdk: any;
+  let signatureV4: any;
+  let providers: any;
   try {
-    // Optional at run time: only approve and reject need it, and the user installs it (see the message below).
+    // Optional at run time: only approve and reject need them, and they come with @aws-sdk/client-sfn.
     // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
-    sdk = require('@aws-sdk/client-sfn');
+    signatureV4 = require('@smithy/signature-v4');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+    providers = require('@aws-sdk/credential-providers');
   } catch {
-    throw new Error('approve and reject need @aws-sdk/client-sfn: npm install @aws-sdk/client-sfn ' +
-      '(or use aws stepfunctions send-task-success / send-task-failure, as the approval message shows)');
+    throw new Error('approve and reject need @aws-sdk/credential-providers and @smithy/signature-v4: ' +
+      'npm install @aws-sdk/client-sfn @aws-sdk/credential-providers (or POST the decision to the URL signed with SigV4, ' +
+      'as the approval message shows)');
   }
-  const client = new sdk.SFNClient({});
-  return {
-    approve: async (taskToken, output) => { await client.send(new sdk.SendTaskSuccessCommand({ taskToken, output })); },
-    reject: async (taskToken, cause) => {
-      await client.send(new sdk.SendTaskFailureCommand({ taskToken, error: 'ApprovalRejected', cause }));
-    },
+  return async (url, body) => {
+    const headers = await signedHeaders(url, body, providers.fromNodeProviderChain(), signatureV4);
+    return new Promise((resolve, reject) => {
+      const request = https.request(url, { method: 'POST', headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
   };
 }
 
@@ -65,27 +120,48 @@ async function decide(
   command: 'approve' | 'reject', args: string[], out: (s: string) => void, err: (s: string) => void,
   sender: () => DecisionSender,
 ): Promise<number> {
-  const parsed = parse(args, { 'task-token': { type: 'string' }, 'comment': { type: 'string' }, 'by': { type: 'string' } }, false);
+  const parsed = parse(args, {
+    'url': { type: 'string' },
+    'execution': { type: 'string' },
+    'comment': { type: 'string' },
+    // Gone: named here only to say what replaced them.
+    'task-token': { type: 'string' },
+    'by': { type: 'string' },
+  }, false);
   if (typeof parsed === 'string') {
     err(`${command}: ${parsed}\n${USAGE}`);
     return 64;
   }
   const options = parsed.values as Record<string, string | undefined>;
-  const token = options['task-token'];
-  if (!token) {
-    err(`${command}: --task-token is required (it is in the approval message)\n${USAGE}`);
+  if (options['task-token'] !== undefined) {
+    err(`${command}: --task-token is gone: approvers no longer answer with a task token; give --url and --execution ` +
+      `from the approval message\n${USAGE}`);
     return 64;
   }
-  const by = options.by ?? process.env.USER ?? 'cdk-sfn-deploy';
-  const comment = options.comment;
+  const { url, execution, comment } = options;
+  if (!url || !execution) {
+    err(`${command}: --url and --execution are required (both are in the approval message)\n${USAGE}`);
+    return 64;
+  }
+  if (!functionUrlRegion(url)) {
+    err(`${command}: --url ${url} is not a Lambda function URL (https://<id>.lambda-url.<region>.on.aws/): copy it from the approval message\n${USAGE}`);
+    return 64;
+  }
+  if (options.by !== undefined) err(`${command}: --by is ignored: the approval records you by your AWS identity, as AWS authenticates your signed request`);
   try {
-    if (command === 'approve') {
-      await sender().approve(token, JSON.stringify({ approved: true, by, ...(comment ? { comment } : {}) }));
-      out('Approved: the change set will be executed.');
-    } else {
-      await sender().reject(token, `Rejected by ${by}${comment ? `: ${comment}` : ''}`);
-      out('Rejected: the change set will be deleted and the deployment fails.');
+    const body = JSON.stringify({ executionArn: execution, decision: command, ...(comment ? { comment } : {}) });
+    const answer = await sender()(url, body);
+    let result: { message?: string; by?: string } = {};
+    try {
+      result = JSON.parse(answer.body);
+    } catch {
+      result = { message: answer.body };
     }
+    if (answer.status !== 200) {
+      err(`cdk-sfn-deploy ${command}: refused (HTTP ${answer.status}): ${result.message ?? 'no reason given'}`);
+      return 1;
+    }
+    out(`${result.message ?? (command === 'approve' ? 'Approved.' : 'Rejected.')}${result.by ? ` Recorded as ${result.by}.` : ''}`);
     return 0;
   } catch (e) {
     const error = e as Error;

@@ -65,9 +65,10 @@ export class UnsafeChangeAction {
   }
 
   /**
-   * Pause the deployment and ask a person: the execution waits with a task token, the topic receives the
-   * changes that need approval and the commands to decide (`cdk-sfn-deploy approve|reject`, or
-   * `aws stepfunctions send-task-success|send-task-failure`; both need IAM permission on the state machine).
+   * Pause the deployment and ask a person: the execution waits, the topic receives the changes that need approval
+   * and how to decide (`cdk-sfn-deploy approve|reject`, which calls the deploy workflow's approval function URL
+   * signed with your AWS credentials). Only the approvers granted on the action (`grantApproval`) can decide, and
+   * the decision records them by their ARN as AWS authenticated them.
    * Approved: the change set is executed. Rejected, or no decision within the timeout: it is deleted and the
    * action fails. Changes the policy DENIES are rejected without asking; give the policy REQUIRE_APPROVAL
    * verdicts (rules, a function, or `denyDestructiveChanges({ destructiveChangeVerdict: REQUIRE_APPROVAL })`).

@@ -56,6 +56,13 @@ export const ENV = {
    * it reviews (a JSON list of [role ARN, [stack names]]): assumed with a session policy for those stacks only.
    */
   reviewRoles: 'REVIEW_ROLES',
+  /**
+   * The approval function's approvers: a JSON list of [action key, [role or user ARNs]], the key being the action's
+   * `onUnsafe.approvers`, or `*` for the approvers of every action of the workflow.
+   */
+  approvers: 'APPROVERS',
+  /** The approval function's URL, for the approval message (the task function's). */
+  approvalUrl: 'APPROVAL_URL',
 } as const;
 
 /** The name CDK Pipelines gives every change set it prepares (its prepare and deploy actions both use it). */
@@ -268,7 +275,7 @@ export const TASK_EFFECTS = {
   deleteChangeSet: 'writes',
   /** No AWS call: the blue/green stack name. */
   switchToNewStack: 'reads',
-  /** SNS Publish to the approvers, with the execution's task token. */
+  /** SNS Publish to the approvers (the execution and where to answer; never the task token). */
   requestApproval: 'writes',
   /** DeleteStack. */
   deleteRolledBackStack: 'writes',
@@ -288,6 +295,9 @@ export const TASKS = Object.keys(TASK_EFFECTS) as readonly TaskName[];
 export function taskWrites(task: TaskName): boolean {
   return TASK_EFFECTS[task] === 'writes';
 }
+
+/** The approvers' key for every action of a deploy workflow (`DeployStateMachine.grantApproval`). */
+export const ANY_ACTION = '*';
 
 /** Result of `checkStack` (`$.stack`). */
 export interface CheckStackResult {
@@ -400,10 +410,15 @@ export interface InspectionResult {
   readonly approvalTimeoutSeconds?: number;
 }
 
-/** What the approver sent with SendTaskSuccess (`$.approval`). */
+/**
+ * A person's approval, as the approval function sends it with SendTaskSuccess (`$.approval`): `by` is the
+ * caller's ARN as AWS authenticated their signed request (an IAM user, or a role's session:
+ * `arn:aws:sts::<account>:assumed-role/<role>/<session>`), `grantedAs` the role or user granted approval it matched.
+ */
 export interface ApprovalResult {
   readonly approved: boolean;
   readonly by?: string;
+  readonly grantedAs?: string;
   readonly comment?: string;
 }
 

@@ -51,7 +51,19 @@ export type UnsafeChangeDocument =
   /** Blue/green: deploy the template to a new stack, `<stackName>-<suffix>`. */
   | { readonly type: 'deployToNewStack'; readonly suffix?: string }
   /** Pause for a person; the change set is executed only if approved within the timeout. */
-  | { readonly type: 'requireApproval'; readonly topicArn: string; readonly timeoutSeconds: number };
+  | {
+    readonly type: 'requireApproval';
+    readonly topicArn: string;
+    readonly timeoutSeconds: number;
+    /**
+     * The action's key among the approval function's approvers (`APPROVER_KEY`), set at synth. Without it, only the
+     * approvers of every action of the workflow (`DeployStateMachine.grantApproval`) may decide.
+     */
+    readonly approvers?: string;
+  };
+
+/** An action's key among the approval function's approvers: 8 hexadecimal characters, from the action's construct path. */
+export const APPROVER_KEY = /^[0-9a-f]{8}$/;
 
 /** The answer a policy function returns. */
 export interface FunctionPolicyAnswer {

@@ -1,4 +1,5 @@
 /** Runtime validation of policy documents that arrive as JSON (UserParameters, input files, the CLI). */
+import { APPROVER_KEY } from './policy-document';
 import {
   APPROVAL_TIMEOUT_SECONDS, CRITERION_KEYS, NO_CRITERIA, RULE_CRITERIA, RULE_KEYS, STACK_SUFFIX_PATTERN, STACK_SUFFIX_RULE, VERDICTS,
   criteriaOf,
@@ -70,7 +71,9 @@ export function validateUnsafeDocument(doc: unknown): string[] {
       ];
     case 'requireApproval':
       return [
-        ...unknownKeys(d, ['type', 'topicArn', 'timeoutSeconds']),
+        ...unknownKeys(d, ['type', 'topicArn', 'timeoutSeconds', 'approvers']),
+        ...(d.approvers === undefined || (typeof d.approvers === 'string' && APPROVER_KEY.test(d.approvers))
+          ? [] : ['approvers must be an action\'s approver key (8 hexadecimal characters)']),
         ...(typeof d.topicArn === 'string' && /^arn:aws[a-z-]*:sns:/.test(d.topicArn) ? [] : ['topicArn must be an SNS topic ARN']),
         ...(Number.isInteger(d.timeoutSeconds)
           && d.timeoutSeconds >= APPROVAL_TIMEOUT_SECONDS.min && d.timeoutSeconds <= APPROVAL_TIMEOUT_SECONDS.max

@@ -6,18 +6,22 @@ import { shortDigest } from '../shared/naming';
 export const CLI_ROUTES = 'pip install cdk-stepfunctions-deploy-action installs it; ' +
   'with Node.js (also from Java): npx -p cdk-stepfunctions-deploy-action cdk-sfn-deploy';
 
-export function approvalMessage(deployment: Deployment, inspection: InspectionResult | undefined, token: string, executionId?: string): string {
+/**
+ * The message names the execution and how to decide on it through the approval function (`url`): never the task
+ * token, which answers nothing for an approver.
+ */
+export function approvalMessage(deployment: Deployment, inspection: InspectionResult | undefined, executionId?: string, url?: string): string {
   return [
     `The deployment of stack ${deployment.stackName} (pipeline job ${deployment.jobId}) waits for a decision.`,
     ...changeSetLines(deployment.changeSetName, inspection),
     '',
     `Without a decision within ${Math.round(timeoutOf(deployment) / 60)} minutes the change set is deleted and the deployment fails.`,
-    ...decisionLines(token, executionId),
+    ...decisionLines(executionId, url),
   ].join('\n');
 }
 
 /** A unit's message: every stack of the wave with its changes that need approval; one decision covers them all. */
-export function unitApprovalMessage(deployment: Deployment, unit: UnitState, token: string, executionId?: string): string {
+export function unitApprovalMessage(deployment: Deployment, unit: UnitState, executionId?: string, url?: string): string {
   const stacks = unit.review.map((d) => ({ deployment: d, member: unit.members.find((m) => m.stackName === d.stackName) }));
   const flagged = stacks.filter((s) => s.member?.review?.inspection && s.member.review.inspection.verdict !== 'SAFE');
   const others = stacks.filter((s) => !flagged.includes(s)).map((s) => `${s.deployment.stackName} (${planOf(s.member?.review?.plan)})`);
@@ -28,7 +32,7 @@ export function unitApprovalMessage(deployment: Deployment, unit: UnitState, tok
     ...(others.length > 0 ? ['', `The other stacks of the wave need no approval: ${others.join(', ')}.`] : []),
     '',
     `Without a decision within ${Math.round(timeoutOf(deployment) / 60)} minutes the wave's change sets are deleted and the deployment fails.`,
-    ...decisionLines(token, executionId),
+    ...decisionLines(executionId, url),
   ].join('\n');
 }
 
@@ -57,16 +61,18 @@ function changeSetLines(changeSetName: string, inspection: InspectionResult | un
     ...(judged ? ['  Only this change set, unchanged since it was judged, is executed on approval.'] : [])];
 }
 
-function decisionLines(token: string, executionId?: string): string[] {
+function decisionLines(executionId?: string, url?: string): string[] {
+  const execution = executionId ?? '<the execution>';
+  const where = url ?? '<the approval URL: the deploy workflow\'s approvalUrl>';
   return [
-    ...(executionId ? [`Execution: ${executionId}`] : []),
+    `Execution: ${execution}`,
     '',
-    'To approve (needs states:SendTaskSuccess on the deploy state machine):',
-    `  cdk-sfn-deploy approve --task-token '${token}' --comment 'why'`,
-    `  aws stepfunctions send-task-success --task-token '${token}' --task-output '{"approved":true,"by":"you"}'`,
-    'To reject (needs states:SendTaskFailure):',
-    `  cdk-sfn-deploy reject --task-token '${token}' --comment 'why'`,
-    `  aws stepfunctions send-task-failure --task-token '${token}' --error ApprovalRejected --cause 'why'`,
+    'To decide, as an approver of this action (grantApproval: lambda:InvokeFunctionUrl on the approval function):',
+    `  cdk-sfn-deploy approve --url '${where}' --execution '${execution}' --comment 'why'`,
+    `  cdk-sfn-deploy reject --url '${where}' --execution '${execution}' --comment 'why'`,
+    `or POST {"executionArn": "${execution}", "decision": "approve" or "reject", "comment": "why"} to ${where}, signed with SigV4 (service lambda).`,
+    'The approval function answers only approvers of the action this execution deploys for, and records you by your AWS identity ' +
+      '(your IAM user\'s or role session\'s ARN).',
     '',
     `cdk-sfn-deploy is the command of the package: ${CLI_ROUTES}.`,
   ];

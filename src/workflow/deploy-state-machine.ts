@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -10,13 +10,14 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
+import { ApprovalFunction } from './approval-function';
 import { deployGraph } from './deploy-graph';
 import { DeployTaskFunction } from './deploy-task-function';
 import { reviewSessionPolicy } from './review-session';
 import { StackEventFunction } from './stack-event-function';
 import { globMatches } from '../policy/glob';
 import { suppressNag } from '../private/nag';
-import { ENV, STAGING_PREFIX } from '../shared/contract';
+import { ANY_ACTION, ENV, STAGING_PREFIX } from '../shared/contract';
 import { BLUE_GREEN_ID_LENGTH, BLUE_GREEN_PREFIX, CHANGE_SET_PREFIX } from '../shared/naming';
 import { TriggerFunction } from '../trigger/trigger-function';
 
@@ -84,8 +85,17 @@ export class DeployStateMachine extends Construct {
   public readonly waitTable?: dynamodb.Table;
   /** The EventBridge rule on the deployed stacks' status events (unless `stackEvents` is false). */
   public readonly stackEventRule?: events.Rule;
+  /**
+   * The function approvers answer a deployment waiting for approval through (its URL): it answers only for an
+   * approver granted on the action that deployment is for (`grantApproval`), and records them as AWS authenticated them.
+   */
+  public readonly approvalFunction: lambda.Function;
+  /** The approval function's URL (AWS_IAM auth: requests signed with SigV4 only), which the approval message names. */
+  public readonly approvalUrl: lambda.FunctionUrl;
 
   private readonly grants: DeploymentGrant[] = [];
+  /** Who may decide on which action's approvals: the action's approver key, or every action's (`*`). */
+  private readonly approvers: { key: string; arn: string; owner: string }[] = [];
   private readonly deploymentRoles: iam.IRole[] = [];
   private readonly artifactBuckets = new Set<s3.IBucket>();
   private readonly pipelines = new Set<codepipeline.IPipeline>();
@@ -165,7 +175,8 @@ export class DeployStateMachine extends Construct {
     }]);
 
     this.stackEventRule = this.waitTable ? this.stackEvents(this.waitTable) : undefined;
-    this.node.addValidation({ validate: () => [...this.overlappingGrants(), ...this.roleProblems()] });
+    ({ approvalFunction: this.approvalFunction, approvalUrl: this.approvalUrl } = this.approvals());
+    this.node.addValidation({ validate: () => [...this.overlappingGrants(), ...this.roleProblems(), ...this.approverProblems()] });
     this.suppressNagFindings(taskRole.role, triggerRole.role);
   }
 
@@ -434,10 +445,111 @@ export class DeployStateMachine extends Construct {
   }
 
   /**
-   * Lets a person or role decide on change sets that wait for approval (UnsafeChangeAction.requireApproval()).
+   * Lets an IAM role (its sessions) or user decide on the change sets of EVERY action of this workflow that wait for
+   * approval (UnsafeChangeAction.requireApproval()): `lambda:InvokeFunctionUrl` on the approval function, which answers
+   * for them on any action's execution. To let them decide on one action only, use that action's `grantApproval`.
+   * Approvers get no right on the state machine: a task token answers nothing for them.
    */
   public grantApproval(grantee: iam.IGrantable): iam.Grant {
-    return this.stateMachine.grantTaskResponse(grantee);
+    return this._grantApprovalOn(grantee, ANY_ACTION, 'DeployStateMachine.grantApproval');
+  }
+
+  /**
+   * Lets `grantee` (an IAM role, whose sessions count as it, or an IAM user) invoke the approval function's URL, and
+   * lists its ARN among the approvers of the action whose configuration carries `key` (`onUnsafe.approvers`).
+   * @internal
+   */
+  public _grantApprovalOn(grantee: iam.IGrantable, key: string, owner: string): iam.Grant {
+    const arn = approverArn(grantee);
+    if (!arn) {
+      throw new Error(`${owner}: ${grantee.grantPrincipal} is not an IAM role or user, so the approval function could not ` +
+        'recognise it as the caller AWS authenticates: grant approval to a role (iam.Role, Role.fromRoleArn) or a user (iam.User); ' +
+        'for a group, grant each user or a role its members assume');
+    }
+    if (!this.approvers.some((a) => a.arn === arn && a.key === key)) this.approvers.push({ key, arn, owner });
+    // A role or user of another account: the function's resource policy lets it in (aws-cdk-lib adds the AWS_IAM
+    // condition); its own account must allow it too.
+    const account = grantee.grantPrincipal.principalAccount;
+    if (account !== undefined && !Token.isUnresolved(account) && !Token.isUnresolved(Stack.of(this).account) && account !== Stack.of(this).account) {
+      return this.approvalFunction.grantInvokeUrl(grantee);
+    }
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:InvokeFunctionUrl'],
+      resourceArns: [this.approvalFunction.functionArn],
+      conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': lambda.FunctionUrlAuthType.AWS_IAM } },
+    });
+    return grant.success ? grant : this.approvalFunction.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * The approval function and its URL: it reads this state machine's executions and answers their waits (the only
+   * function besides the stack-event one that may). In a policy of its own: the task function names the URL in the
+   * approval message, and the state machine refers to the task function.
+   */
+  private approvals(): { approvalFunction: lambda.Function; approvalUrl: lambda.FunctionUrl } {
+    const stack = Stack.of(this);
+    const { role, logGroup } = functionRole(this, 'ApprovalFunction');
+    const approvalFunction = new ApprovalFunction(this, 'ApprovalFunction', {
+      description: 'StepFunctionsDeployAction: an approver\'s decision on a deployment waiting for approval, for the actions they are granted',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { [ENV.approvers]: Lazy.string({ produce: () => stack.toJsonString(this.approversByKey()) }) },
+    });
+    const approvalUrl = approvalFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    this.taskFunction.addEnvironment(ENV.approvalUrl, approvalUrl.url);
+    const decisions = new iam.Policy(this, 'ApprovalFunctionDecisions', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+          resources: [stack.formatArn({
+            service: 'states', resource: 'execution', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `${this.stateMachine.stateMachineName}:*`,
+          })],
+        }),
+        new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [this.stateMachine.stateMachineArn] }),
+      ],
+    });
+    suppressNag(decisions, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'The executions of this one state machine, whose names come from pipeline job ids: the approval function reads the execution an approver names to find the wait and the action it is for',
+      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g' }],
+    }]);
+    suppressNag(approvalFunction, [{
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked synchronously through its URL by an approver, who gets the answer; nothing is queued',
+    }]);
+    suppressNag(role.node.tryFindChild('DefaultPolicy'), [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions',
+      appliesTo: ['Resource::*'],
+    }]);
+    return { approvalFunction, approvalUrl };
+  }
+
+  /** The approval function's APPROVERS: each key once, with every role or user granted on it. */
+  private approversByKey(): [string, string[]][] {
+    const byKey = new Map<string, string[]>();
+    for (const { key, arn } of this.approvers) byKey.set(key, unique([...(byKey.get(key) ?? []), arn]));
+    return [...byKey];
+  }
+
+  /** Two actions with one approver key would share their approvers; the function's environment has a limit. */
+  private approverProblems(): string[] {
+    const owners = new Map<string, Set<string>>();
+    for (const { key, owner } of this.approvers) owners.set(key, new Set([...(owners.get(key) ?? []), owner]));
+    const shared = [...owners].filter(([key, o]) => key !== ANY_ACTION && o.size > 1).map(([key, o]) =>
+      `actions ${[...o].join(' and ')} have the same approver key ${key}: rename one of them (its construct id)`);
+    // Lambda allows 4 KB of environment; tokens (an account, a partition, a generated name) counted at 64 characters.
+    const size = JSON.stringify(Stack.of(this).resolve(this.approversByKey())).replace(/\{"(Ref|Fn::[A-Za-z]+)":[^{}]*\}/g, 'x'.repeat(64)).length;
+    const tooLarge = size > APPROVERS_ENV_LIMIT
+      ? [`DeployStateMachine: the approvers of its actions take about ${size} characters of the approval function's environment, ` +
+        `over ${APPROVERS_ENV_LIMIT}: grant approval to fewer roles (a role per team of approvers, say) or use DeployStateMachine.grantApproval for approvers of every action`]
+      : [];
+    return [...shared, ...tooLarge];
   }
 
   /**
@@ -503,6 +615,19 @@ export class DeployStateMachine extends Construct {
 }
 
 const SINGLETON_ID = 'StepFunctionsDeployWorkflow';
+
+/** Room for APPROVERS in the approval function's 4 KB of environment variables (the rest is the runtime's). */
+const APPROVERS_ENV_LIMIT = 3500;
+
+/** The ARN of a role (its sessions count as it) or a user; undefined for any other principal. */
+function approverArn(grantee: iam.IGrantable): string | undefined {
+  const principal = grantee.grantPrincipal as Partial<iam.IRole & iam.IUser>;
+  const arn = typeof principal.roleArn === 'string' && typeof principal.roleName === 'string' ? principal.roleArn
+    : typeof principal.userArn === 'string' && typeof principal.userName === 'string' ? principal.userArn : undefined;
+  if (arn === undefined) return undefined;
+  // A literal ARN must be an IAM role's or user's; a token is CloudFormation's, of the role or user itself.
+  return Token.isUnresolved(arn) || /^arn:[a-z-]+:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/.test(arn) ? arn : undefined;
+}
 
 /** What one action may deploy. @internal */
 export interface DeploymentGrant {

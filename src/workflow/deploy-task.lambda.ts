@@ -66,5 +66,6 @@ export async function handler(event: TaskEvent): Promise<unknown> {
     sfn,
     region: process.env.AWS_REGION ?? 'us-east-1',
     urlSuffix: process.env[ENV.urlSuffix] ?? 'amazonaws.com',
+    ...(process.env[ENV.approvalUrl] ? { approvalUrl: process.env[ENV.approvalUrl] } : {}),
   });
 }

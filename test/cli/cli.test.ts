@@ -7,12 +7,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { CloudFormationClient, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ChangeAction, Replacement, RuleVerdict, SafetyPolicy } from '../../src';
-import { main } from '../../src/cli/main';
+import { main, signedHeaders } from '../../src/cli/main';
 import { runTask } from '../../src/workflow/tasks';
 import type { WorkflowState } from '../../src/workflow/tasks';
 
@@ -403,52 +402,62 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
   expect(cli.out).toMatch(/ALLOW\s+Version/);
 });
 
-describe('approve and reject answer a deployment waiting for a person', () => {
-  function recorder() {
-    const calls: { kind: string; token: string; body: string }[] = [];
+describe('approve and reject answer a deployment waiting for a person, through the approval function', () => {
+  const URL = 'https://a1b2c3d4e5f6.lambda-url.eu-west-1.on.aws/';
+  const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:DeployWorkflow:sfn-deploy-7c1d2e3f';
+  const BY = 'arn:aws:sts::123456789012:assumed-role/ProductionApprovers/alice';
+
+  /** The approval function as a stub: what it was sent, and its answer. */
+  function functionUrl(status = 200, answer: unknown = { outcome: 'APPROVED', by: BY, message: 'Approved: the change set will be executed.' }) {
+    const calls: { url: string; body: any }[] = [];
     return {
       calls,
-      sender: () => ({
-        approve: async (token: string, output: string) => { calls.push({ kind: 'approve', token, body: output }); },
-        reject: async (token: string, cause: string) => { calls.push({ kind: 'reject', token, body: cause }); },
-      }),
+      sender: () => async (url: string, body: string) => {
+        calls.push({ url, body: JSON.parse(body) });
+        return { status, body: JSON.stringify(answer) };
+      },
     };
   }
 
-  test('GIVEN a task token WHEN approved THEN SendTaskSuccess gets {approved: true, by, comment}', async () => {
-    const r = recorder();
+  test('GIVEN the URL and the execution WHEN approved THEN the function gets {executionArn, decision approve, comment} and the CLI says how it was recorded', async () => {
+    const f = functionUrl();
     const out: string[] = [];
-    const code = await main(['approve', '--task-token', 'tok-1', '--by', 'alice', '--comment', 'expected: table is recreated empty'], (s) => out.push(s), () => undefined, r.sender);
+    const code = await main(['approve', '--url', URL, '--execution', EXECUTION, '--comment', 'expected: table is recreated empty'], (s) => out.push(s), () => undefined, f.sender);
     expect(code).toBe(0);
-    expect(r.calls).toEqual([{ kind: 'approve', token: 'tok-1', body: JSON.stringify({ approved: true, by: 'alice', comment: 'expected: table is recreated empty' }) }]);
-    expect(out.join('')).toMatch(/Approved/);
+    expect(f.calls).toEqual([{ url: URL, body: { executionArn: EXECUTION, decision: 'approve', comment: 'expected: table is recreated empty' } }]);
+    expect(out.join('')).toBe(`Approved: the change set will be executed. Recorded as ${BY}.`);
   });
 
-  test('GIVEN a task token WHEN rejected THEN SendTaskFailure gets the reason', async () => {
-    const r = recorder();
-    expect(await main(['reject', '--task-token', 'tok-2', '--by', 'bob', '--comment', 'not during business hours'], () => undefined, () => undefined, r.sender)).toBe(0);
-    expect(r.calls).toEqual([{ kind: 'reject', token: 'tok-2', body: 'Rejected by bob: not during business hours' }]);
-  });
-
-  test('a missing token, an unknown option or a failed call is reported', async () => {
+  test('GIVEN --by WHEN rejected THEN the name is not sent (the function records the caller as AWS authenticated them) and the CLI says it is ignored', async () => {
+    const f = functionUrl(200, { outcome: 'REJECTED', by: BY, message: 'Rejected: the change set will be deleted and the deployment fails.' });
     const err: string[] = [];
-    expect(await main(['approve'], () => undefined, (s) => err.push(s), recorder().sender)).toBe(64);
-    expect(err.join('')).toMatch(/--task-token is required/);
-    expect(await main(['reject', '--task-token', 't', '--force', 'x'], () => undefined, (s) => err.push(s), recorder().sender)).toBe(64);
-    expect(err.join('')).toMatch(/Unknown option '--force'/);
-    const failing = () => ({
-      approve: async () => { throw Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }); },
-      reject: async () => undefined,
-    });
-    expect(await main(['approve', '--task-token', 't'], () => undefined, (s) => err.push(s), failing)).toBe(1);
-    expect(err.join('')).toMatch(/TaskTimedOut: Task Timed Out/);
+    expect(await main(['reject', '--url', URL, '--execution', EXECUTION, '--by', 'bob', '--comment', 'not during business hours'], () => undefined, (s) => err.push(s), f.sender)).toBe(0);
+    expect(f.calls).toEqual([{ url: URL, body: { executionArn: EXECUTION, decision: 'reject', comment: 'not during business hours' } }]);
+    expect(JSON.stringify(f.calls)).not.toContain('bob');
+    expect(err.join('')).toMatch(/--by is ignored: the approval records you by your AWS identity/);
   });
 
-  test('without a sender given, the real one uses @aws-sdk/client-sfn (here mocked) with the token', async () => {
-    const sfn = mockClient(SFNClient);
-    sfn.on(SendTaskSuccessCommand).resolves({});
-    expect(await main(['approve', '--task-token', 'tok-3', '--by', 'carol'], () => undefined, () => undefined)).toBe(0);
-    expect(sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input).toEqual({ taskToken: 'tok-3', output: '{"approved":true,"by":"carol"}' });
-    sfn.restore();
+  test('a task token, a missing URL or execution, a URL that is no function URL, or an unknown option is a usage error; a refusal exits 1 with its reason', async () => {
+    const err: string[] = [];
+    const f = functionUrl();
+    expect(await main(['approve', '--task-token', 'tok-1'], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
+    expect(err.join('')).toMatch(/--task-token is gone: approvers no longer answer with a task token; give --url and --execution/);
+    expect(await main(['approve', '--url', URL], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
+    expect(err.join('')).toMatch(/--url and --execution are required/);
+    expect(await main(['approve', '--url', 'https://example.com/approve', '--execution', EXECUTION], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
+    expect(err.join('')).toMatch(/is not a Lambda function URL/);
+    expect(await main(['reject', '--url', URL, '--execution', EXECUTION, '--force', 'x'], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
+    expect(err.join('')).toMatch(/Unknown option '--force'/);
+    expect(f.calls).toEqual([]);
+    const refusing = functionUrl(403, { outcome: 'REFUSED', message: `${BY} is not granted approval on the action of stack prod-app` });
+    expect(await main(['approve', '--url', URL, '--execution', EXECUTION], () => undefined, (s) => err.push(s), refusing.sender)).toBe(1);
+    expect(err.join('')).toMatch(/refused \(HTTP 403\): .* is not granted approval on the action of stack prod-app/);
+  });
+
+  test('the request is signed with SigV4 for the lambda service in the URL\'s region, with the caller\'s credentials', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const headers = await signedHeaders(URL, '{"decision":"approve"}', { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, require('@smithy/signature-v4'));
+    expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/lambda\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/);
+    expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
   });
 });

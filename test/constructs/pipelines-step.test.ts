@@ -319,7 +319,7 @@ describe('stacks in another account or region', () => {
   });
 });
 
-test('GIVEN two stages with review steps and a StepFunctionsDeployAction\'s workflow in the pipeline stack WHEN built THEN the stack holds one workflow: one state machine, three functions', () => {
+test('GIVEN two stages with review steps and a StepFunctionsDeployAction\'s workflow in the pipeline stack WHEN built THEN the stack holds one workflow: one state machine, four functions (trigger, task, stack events, approval)', () => {
   const p = cdkPipeline();
   const test1 = new AppStage(p.app, 'Test', { withTable: true, topics: 'independent' });
   const prod = new AppStage(p.app, 'Prod', { withTable: true });
@@ -327,7 +327,7 @@ test('GIVEN two stages with review steps and a StepFunctionsDeployAction\'s work
   p.pipeline.addStage(prod, { stackSteps: [{ stack: prod.data, changeSet: [new ChangeSetReviewStep('Review')] }] });
   const template = p.template();
   template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-  template.resourceCountIs('AWS::Lambda::Function', 3);
+  template.resourceCountIs('AWS::Lambda::Function', 4);
   // Both review actions invoke the one trigger function.
   const triggers = ['Test', 'Prod'].map((stage) => stageActions(template, stage).find((a) => a.provider === 'Lambda')!.configuration.FunctionName);
   expect(triggers[0]).toEqual(triggers[1]);

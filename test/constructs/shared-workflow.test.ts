@@ -3,7 +3,7 @@ import { basicProps, logicalIdOf, newPipeline, newStack, pipelineActions, statem
 import { DeployStateMachine, StepFunctionsDeployAction } from '../../src';
 
 describe('one deploy workflow per stack', () => {
-  test('three actions in one stack, across two pipelines, give one state machine and two functions', () => {
+  test('three actions in one stack, across two pipelines, give one state machine and its four functions (trigger, task, stack events, approval)', () => {
     const stack = newStack();
     const first = newPipeline(stack, 'First');
     const second = newPipeline(stack, 'Second');
@@ -15,7 +15,7 @@ describe('one deploy workflow per stack', () => {
     const t = Template.fromStack(stack);
 
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 3);
+    t.resourceCountIs('AWS::Lambda::Function', 4);
     expect(new Set([a, b, c].map((x) => x.stateMachine))).toEqual(new Set([a.stateMachine]));
     expect(new Set([a, b, c].map((x) => x.triggerFunction))).toEqual(new Set([a.triggerFunction]));
     expect(new Set([a, b, c].map((x) => x.taskFunction))).toEqual(new Set([a.taskFunction]));
@@ -26,7 +26,7 @@ describe('one deploy workflow per stack', () => {
     expect(new Set([a, b, c].map((x) => logicalIdOf(x.deploymentRole))).size).toBe(3);
   });
 
-  test('twenty actions still give one state machine and two functions', () => {
+  test('twenty actions still give one state machine and its four functions (trigger, task, stack events, approval)', () => {
     const stack = newStack();
     const { pipeline, source } = newPipeline(stack);
     const actions: StepFunctionsDeployAction[] = [];
@@ -42,7 +42,7 @@ describe('one deploy workflow per stack', () => {
     const t = Template.fromStack(stack);
 
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 3);
+    t.resourceCountIs('AWS::Lambda::Function', 4);
     expect(pipelineActions(t).filter((x) => x.stage.startsWith('Deploy'))).toHaveLength(20);
 
     // The shared task function may deploy each of the twenty stacks, and no other.
@@ -69,7 +69,7 @@ describe('one deploy workflow per stack', () => {
     expect(action.taskFunction).toBe(workflow.taskFunction);
     expect(stack.node.tryFindChild('StepFunctionsDeployWorkflow')).toBeUndefined();
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 3);
+    t.resourceCountIs('AWS::Lambda::Function', 4);
     t.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'shared-deployer' });
     expect(pipelineActions(t).find((x) => x.action.Name === 'Deploy')!.action.Configuration.FunctionName)
       .toEqual({ Ref: logicalIdOf(workflow.triggerFunction) });
@@ -89,7 +89,7 @@ describe('one deploy workflow per stack', () => {
     const t = Template.fromStack(stack);
 
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
-    t.resourceCountIs('AWS::Lambda::Function', 6);
+    t.resourceCountIs('AWS::Lambda::Function', 8);
   });
 
   test('DeployStateMachine.of() returns the same workflow for every construct of a stack', () => {
@@ -100,7 +100,7 @@ describe('one deploy workflow per stack', () => {
     expect(DeployStateMachine.of(action)).toBe(action.deployStateMachine);
   });
 
-  test('the three functions run on nodejs22.x', () => {
+  test('the four functions run on nodejs22.x', () => {
     const stack = newStack();
     const { pipeline, source } = newPipeline(stack);
     const action = new StepFunctionsDeployAction(stack, 'Deploy', basicProps(source));
@@ -109,8 +109,10 @@ describe('one deploy workflow per stack', () => {
 
     const functions = t.findResources('AWS::Lambda::Function');
     const eventFunction = action.deployStateMachine.node.findChild('StackEventFunction');
-    expect(Object.keys(functions).sort())
-      .toEqual([logicalIdOf(action.taskFunction), logicalIdOf(action.triggerFunction), logicalIdOf(eventFunction)].sort());
+    const approvalFunction = action.deployStateMachine.approvalFunction;
+    expect(Object.keys(functions).sort()).toEqual([
+      logicalIdOf(action.taskFunction), logicalIdOf(action.triggerFunction), logicalIdOf(eventFunction), logicalIdOf(approvalFunction),
+    ].sort());
     for (const [id, fn] of Object.entries(functions)) {
       expect({ id, runtime: fn.Properties.Runtime, handler: fn.Properties.Handler }).toEqual({ id, runtime: 'nodejs22.x', handler: 'index.handler' });
     }

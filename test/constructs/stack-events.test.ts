@@ -65,7 +65,7 @@ test('GIVEN stackEvents false WHEN synthesized THEN no table, rule or handler: e
   const { template } = withEvents(false);
   template.resourceCountIs('AWS::DynamoDB::Table', 0);
   template.resourceCountIs('AWS::Events::Rule', 0);
-  template.resourceCountIs('AWS::Lambda::Function', 2);
+  template.resourceCountIs('AWS::Lambda::Function', 3);
   expect(userParametersOf(template, 'Deploy').config).not.toHaveProperty('stackEvents');
 });
 

@@ -212,8 +212,8 @@ describe('DeployStateMachine props', () => {
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logicalIdOf(logGroup), 'Arn'] } } }],
       }),
     });
-    // the given log group for the state machine, and one per function (they need no managed policy)
-    t.resourceCountIs('AWS::Logs::LogGroup', 4);
+    // the given log group for the state machine, and one per function (they need no managed policy): trigger, task, stack events, approval
+    t.resourceCountIs('AWS::Logs::LogGroup', 5);
     expect(definitionOf(t).definition.TimeoutSeconds).toBe(6 * 3600);
   });
 

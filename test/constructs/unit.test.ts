@@ -71,7 +71,7 @@ describe('a unit of stacks', () => {
     }
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
   });
 
   test('GIVEN 20 stacks with CDK\'s template file names WHEN synthesized THEN their configuration fits UserParameters; 20 with paths of their own do not, and the error says so', () => {

@@ -9,11 +9,11 @@ import { AuthorizationErrorException } from '@aws-sdk/client-sns';
 import { Duration } from 'aws-cdk-lib';
 import { resourceChange } from '../fakes';
 import {
-  APPROVAL_TOPIC_ARN, approveAs, createFeaturePipelineWorld, createFeatureWorld, createManyChangesPipelineWorld, featureDeployment,
+  APPROVAL_TOPIC_ARN, approveAs, rejectAs, createFeaturePipelineWorld, createFeatureWorld, createManyChangesPipelineWorld, featureDeployment,
   importedResources, namedError, run, synthesizeWith,
 } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
-import { S, STACK_NAME, causeMessage, runPipelineAction } from './harness';
+import { APPROVAL_URL, S, STACK_NAME, approverSession, causeMessage, runPipelineAction } from './harness';
 import type { SynthesizedWorkflow, WorkflowRun } from './harness';
 import { ChangeAction, Replacement, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { SafetyRule } from '../../src';
@@ -75,7 +75,8 @@ describe('the synthesized action', () => {
   test('GIVEN the done-when rules and requireApproval WHEN synthesized THEN UserParameters carries them within CodePipeline\'s 1,000 characters', () => {
     expect(synthesized.userParameters.length).toBeLessThanOrEqual(LIMITS.userParameters);
     const config = JSON.parse(synthesized.userParameters);
-    expect(config.onUnsafe).toEqual({ type: 'requireApproval', topicArn: APPROVAL_TOPIC_ARN, timeoutSeconds: 7200 });
+    // With the action's approver key: the approval function answers only this action's approvers for its executions.
+    expect(config.onUnsafe).toEqual({ type: 'requireApproval', topicArn: APPROVAL_TOPIC_ARN, timeoutSeconds: 7200, approvers: expect.stringMatching(/^[0-9a-f]{8}$/) });
     expect(config.policy).toMatchObject({ type: 'rules', defaultVerdict: 'DENY' });
     expect(config.policy.rules).toHaveLength(DONE_WHEN_RULES.length);
   });
@@ -90,13 +91,13 @@ describe('a change set with IAM changes, which need a person', () => {
     world.extras.putOutputs(STACK_NAME, { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders' });
     const changeSetName = changeSetNameFor(JOB);
     let whileWaiting: { published: number; executes: number; changeSet?: string } | undefined;
-    world.approver = async (event) => {
+    world.approver = async (event, synthesizedWorkflow) => {
       whileWaiting = {
         published: world.sns.published.length,
         executes: world.cfn.callsOf('ExecuteChangeSet').length,
         changeSet: world.cfn.changeSet(STACK_NAME, changeSetName)?.status,
       };
-      return approveAs('alice@example.com', 'the role change is reviewed in PR 42')(event);
+      return approveAs('alice@example.com', 'the role change is reviewed in PR 42')(event, synthesizedWorkflow);
     };
 
     // WHEN
@@ -123,15 +124,18 @@ describe('a change set with IAM changes, which need a person', () => {
     expect(message).not.toContain('Queue (');
     expect(message).toContain('within 120 minutes');
     expect(message).toContain(`Execution: ${executionId}`);
-    expect(message).toContain(`  cdk-sfn-deploy approve --task-token '${token}'`);
-    expect(message).toContain(`aws stepfunctions send-task-success --task-token '${token}'`);
-    expect(message).toContain(`  cdk-sfn-deploy reject --task-token '${token}'`);
+    // How to decide: through the approval function, naming the execution; never the task token, which answers nothing
+    // for an approver (they have no right on the state machine).
+    expect(message).toContain(`  cdk-sfn-deploy approve --url '${APPROVAL_URL}' --execution '${executionId}'`);
+    expect(message).toContain(`  cdk-sfn-deploy reject --url '${APPROVAL_URL}' --execution '${executionId}'`);
+    expect(message).toContain(`"executionArn": "${executionId}", "decision": "approve" or "reject"`);
+    expect(message).toContain('lambda:InvokeFunctionUrl');
+    expect(message).not.toContain(token);
+    expect(message).not.toMatch(/send-task-success|send-task-failure|states:SendTask/);
     // The command is named with routes that work from every language, never as `npx cdk-sfn-deploy`.
     expect(message).not.toMatch(/npx cdk-sfn-deploy/);
     expect(message).toContain('npx -p cdk-stepfunctions-deploy-action cdk-sfn-deploy');
     expect(message).toContain('pip install cdk-stepfunctions-deploy-action');
-    expect(message).toContain(`aws stepfunctions send-task-failure --task-token '${token}' --error ApprovalRejected`);
-    expect(message).toMatch(/states:SendTaskSuccess[\s\S]*states:SendTaskFailure/);
 
     // Approved: executed once, nothing deleted, the stack updated.
     expect(action.outcomes).toEqual(['STARTED', 'RUNNING', 'SUCCEEDED']);
@@ -158,7 +162,8 @@ describe('a change set with IAM changes, which need a person', () => {
     });
     const { summary } = action.final.input.executionDetails;
     expect(summary).toContain(`Updated stack ${STACK_NAME} (2 Modify, 1 Add).`);
-    expect(summary).toContain('Approved by alice@example.com: the role change is reviewed in PR 42.');
+    // The approver as AWS authenticated them (their session of the approvers' role), not a name they typed.
+    expect(summary).toContain(`Approved by ${approverSession('alice@example.com')}: the role change is reviewed in PR 42.`);
     expect(summary).toContain('DeployRole (Modify, iam-asks-a-person (needs approval))');
     expect(summary).toContain('AppPolicy (Add, iam-asks-a-person (needs approval))');
     expect(summary.length).toBeLessThanOrEqual(LIMITS.summary);
@@ -169,9 +174,7 @@ describe('a change set with IAM changes, which need a person', () => {
     const world = createFeaturePipelineWorld(synthesized);
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [IN_PLACE, ROLE_CHANGE] };
-    world.approver = async () => {
-      throw namedError('ApprovalRejected', 'the new role grants iam:* on *');
-    };
+    world.approver = rejectAs('bob', 'the new role grants iam:* on *');
 
     // WHEN
     const action = await runPipelineAction(world, JOB);
@@ -182,7 +185,8 @@ describe('a change set with IAM changes, which need a person', () => {
     const [execution] = world.runs;
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('ApprovalRejected');
-    expect(execution.cause).toBe('the new role grants iam:* on *');
+    // The cause names the approver as AWS authenticated them, with their reason.
+    expect(execution.cause).toBe(`Rejected by ${approverSession('bob')}: the new role grants iam:* on *`);
     expect(execution.path.slice(-3)).toEqual([S.waitForApproval, S.deleteRejectedChangeSet, S.approvalRejected]);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input)).toEqual([
@@ -190,7 +194,7 @@ describe('a change set with IAM changes, which need a person', () => {
     ]);
     expect(world.cfn.changeSet(STACK_NAME, changeSetNameFor(JOB))).toBeUndefined();
     expect(action.final.kind).toBe('failure');
-    expect(action.final.input.failureDetails.message).toMatch(/^Deployment failed \(ApprovalRejected\): the new role grants iam:\* on \*\./);
+    expect(action.final.input.failureDetails.message).toContain(`Deployment failed (ApprovalRejected): Rejected by ${approverSession('bob')}: the new role grants iam:* on *.`);
   });
 
   test('GIVEN someone who may only create and delete change sets replaces the change set under its name while a person ' +
@@ -339,7 +343,7 @@ describe('a change set with IAM changes, which need a person', () => {
     expect(action.final.kind).toBe('success');
     const { summary } = action.final.input.executionDetails;
     expect(summary.length).toBeLessThanOrEqual(LIMITS.summary);
-    expect(summary).toContain('Approved by alice@example.com.');
+    expect(summary).toContain(`Approved by ${approverSession('alice@example.com')}.`);
     expect(summary).toContain('TenantPolicy0 (Add, iam-asks-a-person (needs approval))');
     expect(summary).toMatch(/ https:\/\/eu-west-1\.console\.aws\.amazon\.com\/states\/\S+$/);
     expect(action.final.input.outputVariables.Verdict).toBe('APPROVED');

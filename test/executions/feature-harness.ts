@@ -9,7 +9,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
-  DEFAULT_ACTION, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, synthesizeWorkflow,
+  DEFAULT_ACTION, STACK_NAME, approverSession, createWorld, decideThroughApprovalFunction, deploymentFor, issueJobFor, runWorkflow,
+  synthesizeWorkflow,
 } from './harness';
 import type { PipelineWorld, SynthesizedWorkflow, World, WorkflowRun } from './harness';
 import type { StepFunctionsDeployActionProps } from '../../src';
@@ -35,7 +36,7 @@ export function synthesizeWith(props: Partial<Omit<StepFunctionsDeployActionProp
 }
 
 /** The person asked to approve; the test sets it. @default - none: a test that asks a person fails */
-export type Approver = (event: TaskEvent) => Promise<unknown>;
+export type Approver = (event: TaskEvent, synthesized: SynthesizedWorkflow) => Promise<unknown>;
 
 export interface FeatureWorld extends World {
   readonly synthesized: SynthesizedWorkflow;
@@ -69,10 +70,10 @@ export function run(world: FeatureWorld, deployment: Deployment = featureDeploym
 }
 
 function approverOf(world: FeatureWorld): Approver {
-  return async (event) => {
+  return async (event, synthesized) => {
     world.asked.push(event);
     if (!world.approver) throw new Error('a person was asked to approve, but this test has no approver');
-    return world.approver(event);
+    return world.approver(event, synthesized);
   };
 }
 
@@ -104,9 +105,22 @@ export function createFeaturePipelineWorld(synthesized: SynthesizedWorkflow, fil
   return Object.assign(world, { sfn, runs, log: [] as string[] });
 }
 
-/** Approves as `by`, as `cdk-sfn-deploy approve` sends it with SendTaskSuccess. */
-export function approveAs(by: string, comment?: string): Approver {
-  return async () => ({ approved: true, by, ...(comment ? { comment } : {}) });
+/**
+ * Approves as the approvers' role session `session`, through the approval function, as `cdk-sfn-deploy approve` does:
+ * the approval carries the session's ARN as AWS authenticated it.
+ */
+export function approveAs(session: string, comment?: string): Approver {
+  return (event, synthesized) => decideThroughApprovalFunction(event, synthesized, approverSession(session, accountOf(synthesized)), 'approve', comment);
+}
+
+/** Rejects as the approvers' role session `session`, through the approval function (`cdk-sfn-deploy reject`). */
+export function rejectAs(session: string, comment?: string): Approver {
+  return (event, synthesized) => decideThroughApprovalFunction(event, synthesized, approverSession(session, accountOf(synthesized)), 'reject', comment);
+}
+
+/** The account of the workflow, where the approvers' role is. */
+function accountOf(synthesized: SynthesizedWorkflow): string {
+  return synthesized.stateMachineArn.split(':')[4];
 }
 
 /** An error with the name Step Functions gives it (SendTaskFailure's error, States.Timeout). */

@@ -18,6 +18,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { allStates, definitionFromTemplate } from '../../demo/lib/definition';
@@ -33,17 +34,20 @@ import { parseUserParameters, toDeployment, validateConfig } from '../../src/sha
 import { CONFIG_VERSION, ENV, TASKS } from '../../src/shared/contract';
 import type { ActionConfig, Deployment, WorkflowInput } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
+import { STATE_NAMES as S } from '../../src/shared/state-names';
 import type { TriggerOutcome } from '../../src/trigger/trigger';
 import { runTrigger } from '../../src/trigger/trigger';
+import { approversOf, runApproval } from '../../src/workflow/approval';
+import type { ApproverEntry } from '../../src/workflow/approval';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
 import {
-  ACCOUNT, ARTIFACT_CREDENTIALS, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStackEvents, FakeStepFunctions, REGION,
-  TEST_ENV, TRIGGER_FUNCTION_NAME, zip,
+  ACCOUNT, ARTIFACT_CREDENTIALS, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStackEvents, FakeStepFunctions,
+  FakeTaskWaits, REGION, TEST_ENV, TRIGGER_FUNCTION_NAME, zip,
 } from '../fakes';
 import type { JobAnswer } from '../fakes';
 
-export { STATE_NAMES as S } from '../../src/shared/state-names';
+export { S };
 
 // ---------------------------------------------------------------------------------------------------------
 // 1. Synthesis
@@ -58,6 +62,21 @@ export interface SynthesizedWorkflow {
   readonly stateMachineArn: string;
   /** The deploy action's UserParameters, as CodePipeline passes them to the trigger. */
   readonly userParameters: string;
+  /** The approval function's APPROVERS: who may decide on which action's approvals. */
+  readonly approvers: ApproverEntry[];
+  /** The task function's APPROVAL_URL: the approval function's URL, as the fake value below. */
+  readonly approvalUrl: string;
+}
+
+/** The URL Lambda gives the approval function, in the tests (the template's GetAtt FunctionUrl of its AWS::Lambda::Url). */
+export const APPROVAL_URL = `https://a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6.lambda-url.${REGION}.on.aws/`;
+
+/** The role the tests' approvers assume (granted approval on the action with `requireApproval`): sessions of it decide. */
+export const APPROVER_ROLE_NAME = 'DeploymentApprovers';
+
+/** An approver's session of the approvers' role, as AWS authenticates it: the caller the approval function sees. */
+export function approverSession(session: string, account = ACCOUNT): string {
+  return `arn:aws:sts::${account}:assumed-role/${APPROVER_ROLE_NAME}/${session}`;
 }
 
 /** The action used by most tests: stack `prod-app` from `infra/app.json`. */
@@ -90,15 +109,23 @@ export function synthesizeWorkflow(
     });
     // Most execution tests follow the polling waits; the tests of waking on events ask for them.
     const deployStateMachine = new DeployStateMachine(stack, 'Workflow', workflow ?? { stackEvents: false });
-    pipeline.addStage({
-      stageName: 'Deploy',
-      actions: [new StepFunctionsDeployAction(stack, 'Deploy', { ...action, input: source, deployStateMachine })],
-    });
+    const deployAction = new StepFunctionsDeployAction(stack, 'Deploy', { ...action, input: source, deployStateMachine });
+    pipeline.addStage({ stageName: 'Deploy', actions: [deployAction] });
+    // An action that asks a person has its approvers: sessions of one role (any other action refuses approvers).
+    grantApprovalIfAsked(deployAction, iam.Role.fromRoleName(stack, 'Approvers', APPROVER_ROLE_NAME));
     const result = fromTemplate(Template.fromStack(stack).toJSON());
     if (action === DEFAULT_ACTION && !workflow) cached = result;
     return result;
   } finally {
     restore();
+  }
+}
+
+function grantApprovalIfAsked(action: StepFunctionsDeployAction, approvers: iam.IRole): void {
+  try {
+    action.grantApproval(approvers);
+  } catch (e) {
+    if (!/never asks for approval/.test((e as Error).message)) throw e;
   }
 }
 
@@ -148,6 +175,12 @@ function fromTemplate(template: any): SynthesizedWorkflow {
   const task = functions.find(([, r]) => r.Properties.Description?.includes('deploy workflow\'s tasks'));
   if (!task) throw new Error('no task function found');
 
+  const url = task[1].Properties.Environment?.Variables?.[ENV.approvalUrl]?.['Fn::GetAtt'];
+  if (!Array.isArray(url) || resources[url[0]]?.Type !== 'AWS::Lambda::Url' || url[1] !== 'FunctionUrl') {
+    throw new Error(`the task function's ${ENV.approvalUrl} is not the FunctionUrl of a function URL`);
+  }
+  const approval = functions.find(([, r]) => r.Properties.Environment?.Variables?.[ENV.approvers] !== undefined);
+  const approvers = approval ? approversOf(resolveIntrinsics(approval[1].Properties.Environment.Variables[ENV.approvers], resources, TEST_ENV)) : [];
   const [, pipeline] = ofType('AWS::CodePipeline::Pipeline')[0];
   const deployAction = pipeline.Properties.Stages.flatMap((s: any) => s.Actions).find((a: any) => a.ActionTypeId.Provider === 'Lambda');
   return {
@@ -155,6 +188,8 @@ function fromTemplate(template: any): SynthesizedWorkflow {
     taskFunctionArn: arnOf(task[0], resources, TEST_ENV),
     stateMachineArn,
     userParameters: resolveIntrinsics(deployAction.Configuration.UserParameters, resources, TEST_ENV),
+    approvers,
+    approvalUrl: APPROVAL_URL,
   };
 }
 
@@ -244,10 +279,11 @@ export interface RunOptions {
   readonly synthesized?: SynthesizedWorkflow;
   /**
    * The person asked to approve (UnsafeChangeAction.requireApproval): after the real requestApproval task ran,
-   * returns what SendTaskSuccess would carry, or throws an error named ApprovalRejected (SendTaskFailure) or
-   * States.Timeout (no decision in time). @default - no approver: the test fails if one is asked
+   * returns what SendTaskSuccess carried, or throws an error named ApprovalRejected (SendTaskFailure) or
+   * States.Timeout (no decision in time). A person decides through the approval function: `decideThroughApprovalFunction`.
+   * @default - no approver: the test fails if one is asked
    */
-  readonly approver?: (event: TaskEvent) => Promise<unknown>;
+  readonly approver?: (event: TaskEvent, synthesized: SynthesizedWorkflow) => Promise<unknown>;
   /** Most task invocations before the harness aborts a runaway loop. @default 500 */
   readonly maxTaskInvocations?: number;
   /** The execution's name. @default - the name the trigger gives the deployment's job */
@@ -279,7 +315,7 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
   const history = options.history ?? new FakeExecutionHistory(synthesized.stateMachineArn);
   const log = history.log(executionArn, input);
   const calls: { state: string; payload: TaskEvent }[] = [];
-  const taskDeps: TaskDeps = { ...deps, sfn: deps.sfn ?? history.client };
+  const taskDeps: TaskDeps = { ...deps, sfn: deps.sfn ?? history.client, approvalUrl: deps.approvalUrl ?? synthesized.approvalUrl };
   const statePaths = Object.fromEntries(allStates(definition).map(([name, state]) => [name, state.Parameters?.['state.$'] ?? '$']));
   const overrides = taskOverrides(definition, synthesized.taskFunctionArn, async (stateName, event) => {
     // The local engine's log reaches the history through promises: it holds this state's entry once they settled.
@@ -299,7 +335,7 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
       // The Lambda's own result is not the state's result: the execution waits for the person's answer.
       if (!options.approver) throw new Error('a person was asked to approve, but this test has no approver');
       try {
-        const answer = await options.approver(event);
+        const answer = await options.approver(event, synthesized);
         log.answered(call);
         return answer;
       } catch (e) {
@@ -338,6 +374,36 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
     outputsOf: (state) => ofState('StateExited', state).map((e) => (e.type === 'StateExited' ? e.state.output : undefined)),
     retriesOf: (state) => ofState('StateRetried', state).length,
   };
+}
+
+/**
+ * A person's decision as it reaches the execution: `caller` (as AWS authenticates them) calls the real approval function
+ * with the synthesized approvers, on Step Functions that shows the execution waiting at its approval state with the
+ * requestApproval payload as its task's parameters. Returns what the function sent with SendTaskSuccess, or throws the
+ * SendTaskFailure's error; a refusal (nothing sent) fails the test.
+ */
+export async function decideThroughApprovalFunction(
+  event: TaskEvent, synthesized: SynthesizedWorkflow, caller: string, decision: 'approve' | 'reject', comment?: string,
+): Promise<unknown> {
+  const sfn = new FakeTaskWaits(synthesized.stateMachineArn);
+  const executionArn = sfn.add(event.executionId!.split(':').pop()!, {
+    state: event.state.unit ? S.waitForUnitApproval : S.waitForApproval,
+    token: event.token!,
+    parameters: { FunctionName: synthesized.taskFunctionArn, Payload: event },
+  });
+  if (executionArn !== event.executionId) throw new Error(`the approval's execution ${event.executionId} is not one of ${synthesized.stateMachineArn}`);
+  const response = await runApproval({
+    body: JSON.stringify({ executionArn, decision, ...(comment ? { comment } : {}) }),
+    requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: caller, accountId: ACCOUNT } } },
+  }, { sfn: sfn.client, approvers: synthesized.approvers });
+  if (response.statusCode !== 200 || sfn.answers.length !== 1) throw new Error(`the approval function sent nothing for ${caller}: ${response.body}`);
+  const [answer] = sfn.answers;
+  if (answer.error !== undefined) {
+    const error = new Error(answer.cause ?? '');
+    error.name = answer.error;
+    throw error;
+  }
+  return answer.output;
 }
 
 /**

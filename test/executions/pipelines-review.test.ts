@@ -7,12 +7,13 @@
 import { CreateChangeSetCommand, DescribeChangeSetCommand, ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import type { Change, CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { APPROVAL_TOPIC_ARN, approveAs, createFeatureWorld, namedError } from './feature-harness';
 import type { Approver } from './feature-harness';
-import { S, causeMessage, runWorkflow, synthesizeStack } from './harness';
+import { APPROVER_ROLE_NAME, S, causeMessage, runWorkflow, synthesizeStack } from './harness';
 import type { SynthesizedWorkflow, World } from './harness';
-import { ChangeSetReviewStep, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
+import { ChangeSetReviewStep, DeployStateMachine, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { ChangeSetReviewStepProps } from '../../src';
 import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
 import { APPROVAL_REJECTED } from '../../src/shared/contract';
@@ -21,7 +22,7 @@ import { outputVariables, successSummary } from '../../src/trigger/report';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps } from '../../src/workflow/tasks';
 import { AppStage, cdkPipeline } from '../constructs/pipelines-app';
-import { FakeExecutionHistory, STATE_MACHINE_ARN, nestedStackChange, resourceChange } from '../fakes';
+import { ACCOUNT, FakeExecutionHistory, STATE_MACHINE_ARN, nestedStackChange, resourceChange } from '../fakes';
 
 const DATA = 'Prod-Data';
 const TOPICS = 'Prod-Topics';
@@ -40,6 +41,9 @@ function synthesizeReview(form: 'stack' | 'stage', props: (stack: Stack) => Chan
         : [{ stack: stage.data, changeSet: [new ChangeSetReviewStep('Review', props(p.stack))] }],
     });
     p.pipeline.buildPipeline();
+    // A review step's approvers decide on every action of the workflow (the step has no grantApproval of its own).
+    // (In the account the local runs resolve the workflow's ARNs in.)
+    DeployStateMachine.of(p.stack).grantApproval(iam.Role.fromRoleArn(p.stack, 'DeploymentApprovers', `arn:aws:iam::${ACCOUNT}:role/${APPROVER_ROLE_NAME}`));
     return p.stack;
   });
 }

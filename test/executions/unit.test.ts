@@ -11,7 +11,7 @@ import { awsError, nestedChangeSetArn, nestedStackChange, resourceChange } from 
 import { approveAs, createFeatureWorld, importedResources, namedError, run as runFeature } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
 import {
-  S, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow, smallTemplate, synthesizeWorkflow,
+  S, approverSession, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow, smallTemplate, synthesizeWorkflow,
 } from './harness';
 import type { SynthesizedWorkflow, World } from './harness';
 import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
@@ -243,7 +243,8 @@ describe('one approval for the unit', () => {
     expect(message).toContain(`need no approval: ${NETWORK} (safe changes)`);
     expect(world.sns.published[0].subject).toBe('Approval needed: deployment of 3 stacks as one unit');
     expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
-    expect(result.output.unit.approval).toMatchObject({ approved: true, by: 'alice' });
+    // The approver as AWS authenticated them (a session of the approvers' role), not a name they typed.
+    expect(result.output.unit.approval).toMatchObject({ approved: true, by: approverSession('alice') });
   });
 
   test('GIVEN a second wave that needs approval too WHEN each wave is approved THEN the person is asked once per wave and both decisions are kept', async () => {

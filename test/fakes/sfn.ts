@@ -4,7 +4,8 @@
  */
 import { isDeepStrictEqual } from 'util';
 import {
-  DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand,
+  DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, GetExecutionHistoryCommand, SFNClient, SendTaskFailureCommand,
+  SendTaskSuccessCommand, StartExecutionCommand, TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
 import type { ExecutionStatus, HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -391,4 +392,122 @@ function withoutData(event: HistoryEvent): HistoryEvent {
     for (const data of ['input', 'output', 'parameters']) delete (value as any)[data];
   }
   return copy;
+}
+
+/** An answer a wait got (SendTaskSuccess or SendTaskFailure). */
+export interface TaskAnswer {
+  readonly executionArn: string;
+  readonly state: string;
+  readonly output?: any;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** A wait for a task token: the state that waits, the Task state's resolved parameters (with the token). */
+export interface FakeWait {
+  readonly state: string;
+  readonly parameters: unknown;
+  readonly token: string;
+  /** The wait's task was scheduled (not only its state entered). @default true */
+  readonly scheduled?: boolean;
+}
+
+/**
+ * Executions that wait for a task token, as the approval function reads and answers them: DescribeExecution,
+ * GetExecutionHistory (newest first, with data: the entered Task state, its TaskScheduled event with the resolved
+ * parameters, TaskStarted and TaskSubmitted), SendTaskSuccess and SendTaskFailure. IAM allows the calls on this one
+ * state machine only (its executions, its tokens): anything else is AccessDeniedException. A token answers once;
+ * after that, or for a token of no open wait, SendTask* fails with TaskDoesNotExist.
+ */
+export class FakeTaskWaits {
+  public readonly client = new SFNClient(CLIENT_CONFIG);
+  public readonly mock = mockClient(this.client);
+  public readonly answers: TaskAnswer[] = [];
+  private readonly executions = new Map<string, { status: ExecutionStatus; wait?: FakeWait; stateMachineArn: string }>();
+
+  constructor(public readonly stateMachineArn: string = STATE_MACHINE_ARN) {
+    refuseUnmodelled(this.mock, 'FakeTaskWaits');
+    this.mock.on(DescribeExecutionCommand).callsFake(async (input) => {
+      const execution = this.readable(input.executionArn!, 'DescribeExecution');
+      return {
+        executionArn: input.executionArn,
+        stateMachineArn: execution.stateMachineArn,
+        name: input.executionArn!.split(':').pop(),
+        status: execution.status,
+        input: '{}',
+        startDate: new Date(),
+      };
+    });
+    this.mock.on(GetExecutionHistoryCommand).callsFake(async (input) => {
+      const execution = this.readable(input.executionArn!, 'GetExecutionHistory');
+      if (!input.reverseOrder || !input.includeExecutionData) throw new Error('FakeTaskWaits: only the newest-first history with data is modelled');
+      return { events: historyOf(execution.wait) };
+    });
+    this.mock.on(SendTaskSuccessCommand).callsFake(async (input) => {
+      const [executionArn, wait] = this.open(input.taskToken!, 'SendTaskSuccess');
+      this.answers.push({ executionArn, state: wait.state, output: JSON.parse(input.output!) });
+    });
+    this.mock.on(SendTaskFailureCommand).callsFake(async (input) => {
+      const [executionArn, wait] = this.open(input.taskToken!, 'SendTaskFailure');
+      this.answers.push({ executionArn, state: wait.state, error: input.error, cause: input.cause });
+    });
+  }
+
+  /** An execution of this state machine (or `stateMachineArn`'s), RUNNING at `wait` unless told otherwise. */
+  public add(name: string, wait?: FakeWait, status: ExecutionStatus = 'RUNNING', stateMachineArn = this.stateMachineArn): string {
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    this.executions.set(executionArn, { status, wait, stateMachineArn });
+    return executionArn;
+  }
+
+  /** Every SendTask* call, answered or not. */
+  public sendCalls(): number {
+    return this.mock.commandCalls(SendTaskSuccessCommand).length + this.mock.commandCalls(SendTaskFailureCommand).length;
+  }
+
+  private readable(executionArn: string, operation: string) {
+    const execution = this.executions.get(executionArn);
+    if (!execution || execution.stateMachineArn !== this.stateMachineArn) {
+      if (!executionArn.startsWith(`${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:`)) throw accessDenied(operation, executionArn);
+      throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${executionArn}'`, $metadata: METADATA });
+    }
+    return execution;
+  }
+
+  private open(token: string, operation: string): [string, FakeWait] {
+    for (const [executionArn, execution] of this.executions) {
+      if (execution.wait?.token !== token) continue;
+      if (execution.stateMachineArn !== this.stateMachineArn) throw accessDenied(operation, execution.stateMachineArn);
+      if (execution.status !== 'RUNNING') break;
+      const wait = execution.wait;
+      execution.wait = undefined;
+      return [executionArn, wait];
+    }
+    throw new TaskDoesNotExist({ message: 'Task Does Not Exist', $metadata: METADATA });
+  }
+}
+
+function accessDenied(operation: string, resource: string): Error {
+  const error = new Error(`User is not authorized to perform: states:${operation} on resource: ${resource}`);
+  error.name = 'AccessDeniedException';
+  return error;
+}
+
+/** The newest events of an execution waiting at `wait` (newest first); a finished wait leaves its state exited. */
+function historyOf(wait: FakeWait | undefined): HistoryEvent[] {
+  const at = (id: number, type: string, extra: Partial<HistoryEvent> = {}): HistoryEvent =>
+    ({ id, previousEventId: id - 1, timestamp: new Date(), type: type as HistoryEvent['type'], ...extra });
+  if (!wait) {
+    return [at(3, 'TaskStateExited', { stateExitedEventDetails: { name: 'Confirm Job' } }), at(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'Confirm Job' } })];
+  }
+  const entered = at(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: wait.state, input: '{}' } });
+  if (wait.scheduled === false) return [entered];
+  return [
+    at(5, 'TaskSubmitted', { taskSubmittedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' } }),
+    at(4, 'TaskStarted', { taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' } }),
+    at(3, 'TaskScheduled', {
+      taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: REGION, parameters: JSON.stringify(wait.parameters) },
+    }),
+    entered,
+  ];
 }

@@ -73,7 +73,7 @@ test('GIVEN a change that needs approval THEN the approvers and the pipeline sum
   const onUnsafe = { type: 'requireApproval' as const, topicArn: 'arn:aws:sns:eu-west-1:111111111111:approvals', timeoutSeconds: 3600 };
   const { inspection } = await inspect(onUnsafe);
   expect(inspection.verdict).toBe('NEEDS_APPROVAL');
-  const message = approvalMessage(deployment({ onUnsafe }), inspection, 'token-1');
+  const message = approvalMessage(deployment({ onUnsafe }), inspection, 'arn:aws:states:eu-west-1:123456789012:execution:DeployWorkflow:sfn-deploy-1');
   expect(message).toMatch(/- Database \(AWS::RDS::DBInstance\): Modify, .*\n\s+DBInstanceClass: db\.t3\.micro -> db\.r6g\.large\n\s+MasterUserPassword: \(masked\) -> \(masked\)/);
   const summary = successSummary({ deployment: deployment(), inspection, approval: { approved: true, by: 'ana' }, operation: { expectedStatus: 'UPDATE_COMPLETE', outcome: 'SUCCEEDED', waitSeconds: 5 } }, 'https://console');
   expect(summary).toContain('Database (Modify, rule #1 (needs approval): DBInstanceClass: db.t3.micro -> db.r6g.large)');

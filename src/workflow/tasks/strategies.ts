@@ -37,8 +37,8 @@ export async function requestApproval(state: WorkflowState, deps: TaskDeps, even
   if (!deps.sns) throw new Error('the task function has no SNS client to notify the approvers');
   const unit = state.unit;
   const message = unit
-    ? unitApprovalMessage(deployment, unit, event.token, event.executionId)
-    : approvalMessage(deployment, inspection, event.token, event.executionId);
+    ? unitApprovalMessage(deployment, unit, event.executionId, deps.approvalUrl)
+    : approvalMessage(deployment, inspection, event.executionId, deps.approvalUrl);
   const result = await deps.sns.send(new PublishCommand({
     TopicArn: deployment.onUnsafe.topicArn,
     Subject: truncate(unit ? `Approval needed: deployment of ${unit.members.length} stacks as one unit` : `Approval needed: deployment of stack ${deployment.stackName}`, 100),

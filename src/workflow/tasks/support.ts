@@ -29,6 +29,8 @@ export interface TaskDeps {
   /** Reads the execution's history, to confirm that a change set is executed by the execution itself. */
   readonly sfn?: SFNClient;
   readonly region: string;
+  /** The approval function's URL, which the approval message names. @default - the message names none */
+  readonly approvalUrl?: string;
   /** The partition's domain for S3 URLs. @default amazonaws.com */
   readonly urlSuffix?: string;
   readonly now?: () => number;

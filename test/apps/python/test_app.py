@@ -82,8 +82,8 @@ def test_one_state_machine(template):
     assert any("ChangeSet" in name.replace(" ", "") for name in states), list(states)
 
 
-def test_three_nodejs22_functions(template):
-    template.resource_count_is("AWS::Lambda::Function", 3)
+def test_four_nodejs22_functions(template):
+    template.resource_count_is("AWS::Lambda::Function", 4)
     functions = template.find_resources("AWS::Lambda::Function")
     for fn in functions.values():
         assert fn["Properties"]["Runtime"] == "nodejs22.x"
@@ -92,6 +92,7 @@ def test_three_nodejs22_functions(template):
     assert any("starts the deploy workflow" in d for d in descriptions), descriptions
     assert any("deploy workflow's tasks" in d for d in descriptions), descriptions
     assert any("status events" in d for d in descriptions), descriptions
+    assert any("decision on a deployment waiting for approval" in d for d in descriptions), descriptions
 
 
 def test_pipeline_lambda_action_invokes_the_trigger_function(template):

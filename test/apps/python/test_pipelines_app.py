@@ -62,7 +62,7 @@ def test_single_stack_review_in_another_account_reads_through_its_deploy_role(te
 
 def test_one_workflow_for_both_steps(template):
     template.resource_count_is("AWS::StepFunctions::StateMachine", 1)
-    template.resource_count_is("AWS::Lambda::Function", 3)
+    template.resource_count_is("AWS::Lambda::Function", 4)
 
 
 def test_for_stage_refuses_dependent_stacks():

@@ -89,7 +89,7 @@ class CdkPipelinesAppTest {
     @Test
     void oneWorkflowForBothSteps() {
         template.resourceCountIs("AWS::StepFunctions::StateMachine", 1);
-        template.resourceCountIs("AWS::Lambda::Function", 3);
+        template.resourceCountIs("AWS::Lambda::Function", 4);
     }
 
     @Test

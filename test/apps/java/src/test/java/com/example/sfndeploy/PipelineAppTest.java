@@ -99,8 +99,8 @@ class PipelineAppTest {
     }
 
     @Test
-    void threeNodejs22Functions() {
-        template.resourceCountIs("AWS::Lambda::Function", 3);
+    void fourNodejs22Functions() {
+        template.resourceCountIs("AWS::Lambda::Function", 4);
         Map<String, Map<String, Object>> functions = template.findResources("AWS::Lambda::Function");
         for (Map<String, Object> fn : functions.values()) {
             assertEquals("nodejs22.x", map(fn.get("Properties")).get("Runtime"));
@@ -111,6 +111,7 @@ class PipelineAppTest {
         assertTrue(descriptions.stream().anyMatch(d -> d.contains("starts the deploy workflow")), descriptions.toString());
         assertTrue(descriptions.stream().anyMatch(d -> d.contains("deploy workflow's tasks")), descriptions.toString());
         assertTrue(descriptions.stream().anyMatch(d -> d.contains("status events")), descriptions.toString());
+        assertTrue(descriptions.stream().anyMatch(d -> d.contains("decision on a deployment waiting for approval")), descriptions.toString());
     }
 
     @Test
