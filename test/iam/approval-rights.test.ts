@@ -1,8 +1,8 @@
 /**
- * The approvers' row of the README's tables (`grantApproval`), checked with the offline evaluator against
- * today's template: approval is granted as `states:SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat`
- * on the workflow's state machine (aws-cdk-lib's `grantTaskResponse`), the resource Step Functions authorizes
- * a task token answer against.
+ * The approvers' row of the README's tables (`grantApproval`), checked with the offline evaluator against the
+ * template: an approver may only call the workflow's approval function through its IAM-authenticated URL, and has
+ * no right on any state machine, so a task token answers nothing for them. Which action they may decide on is
+ * the approval function's check (test/handlers/approval.test.ts): IAM sees one function for every action.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -26,22 +26,27 @@ const otherWorkflow = new DeployStateMachine(stack, 'OtherWorkflow');
 const billing = new StepFunctionsDeployAction(stack, 'DeployBilling', basicProps(source, { stackName: 'billing', deployStateMachine: otherWorkflow, ...approvalProps }));
 pipeline.addStage({ stageName: 'Deploy', actions: [staging, production, billing] });
 const approver = new iam.Role(stack, 'StagingApprover', { assumedBy: new iam.AccountRootPrincipal() });
-staging.deployStateMachine.grantApproval(approver);
+staging.grantApproval(approver);
 
 const deployed = new DeployedTemplate(Template.fromStack(stack).toJSON());
 const statements = deployed.statementsOf(logicalIdOf(approver));
-const can = (action: string, resource: string) => evaluate(statements, { action, resource }).decision;
+const can = (action: string, resource: string, context: Record<string, string> = {}) => evaluate(statements, { action, resource, context }).decision;
+const approvalFunctionArn = deployed.arnOf(logicalIdOf(staging.deployStateMachine.approvalFunction));
+const otherApprovalFunctionArn = deployed.arnOf(logicalIdOf(otherWorkflow.approvalFunction));
+const IAM_AUTH = { 'lambda:FunctionUrlAuthType': 'AWS_IAM' };
 const workflowArn = deployed.arnOf(logicalIdOf(staging.stateMachine));
 const otherArn = deployed.arnOf(logicalIdOf(otherWorkflow.stateMachine));
 
-test('GIVEN grantApproval on a workflow THEN the approver may answer a wait of that state machine (approve, reject, heartbeat)', () => {
-  for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']) {
-    expect(can(action, workflowArn)).toBe('Allow');
-  }
+test('GIVEN grantApproval on an action THEN the approver may call its workflow\'s approval function, only through the IAM-authenticated URL', () => {
+  expect(can('lambda:InvokeFunctionUrl', approvalFunctionArn, IAM_AUTH)).toBe('Allow');
+  expect(can('lambda:InvokeFunctionUrl', approvalFunctionArn, { 'lambda:FunctionUrlAuthType': 'NONE' })).toBe('ImplicitDeny');
+  expect(can('lambda:InvokeFunction', approvalFunctionArn)).toBe('ImplicitDeny');
+  expect(can('lambda:InvokeFunctionUrl', otherApprovalFunctionArn, IAM_AUTH)).toBe('ImplicitDeny');
 });
 
-test('GIVEN grantApproval on a workflow THEN the approver may not answer a wait of another DeployStateMachine', () => {
-  for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure']) {
+test('GIVEN grantApproval THEN the approver may answer no wait itself: no SendTask* on any state machine, its own or another\'s', () => {
+  for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']) {
+    expect(can(action, workflowArn)).toBe('ImplicitDeny');
     expect(can(action, otherArn)).toBe('ImplicitDeny');
   }
 });
@@ -53,10 +58,4 @@ test('GIVEN grantApproval THEN the approver may not start executions, invoke the
   expect(can('lambda:InvokeFunction', deployed.arnOf(logicalIdOf(staging.triggerFunction)))).toBe('ImplicitDeny');
   expect(can('cloudformation:ExecuteChangeSet', `arn:aws:cloudformation:${FAKE.region}:${FAKE.account}:stack/prod-app/1`)).toBe('ImplicitDeny');
   expect(can('iam:PassRole', deployed.arnOf(logicalIdOf(production.deploymentRole)))).toBe('ImplicitDeny');
-});
-
-test('TODAY: approval granted through one action\'s workflow reaches every action that shares it (IAM sees one state machine)', () => {
-  // staging.deployStateMachine is production.deployStateMachine: a SendTaskSuccess for production's wait names the same resource.
-  expect(production.stateMachine).toBe(staging.stateMachine);
-  expect(can('states:SendTaskSuccess', deployed.arnOf(logicalIdOf(production.stateMachine)))).toBe('Allow');
 });
