@@ -34,8 +34,11 @@ const resourceChange = (i: number, ResourceType: string, Path: string, value: st
     Action: 'Modify', LogicalResourceId: `Resource${i}`, ResourceType, Replacement: 'True', Scope: ['Properties'], Details: [detail(Path, value)],
   },
 });
+/** The change set the workflow polled to CREATE_COMPLETE, and reads by its id. */
+const CHANGE_SET_ID = 'arn:aws:cloudformation:eu-west-1:111111111111:changeSet/sfn-deploy-job1/1';
 const PAGE = {
   ChangeSetName: 'sfn-deploy-job1',
+  ChangeSetId: CHANGE_SET_ID,
   StackName: 'prod-sample-app',
   Status: 'CREATE_COMPLETE',
   Changes: [
@@ -70,7 +73,8 @@ afterEach(() => {
 
 async function inspect(): Promise<InspectionResult> {
   mockClient(CloudFormationClient).on(DescribeChangeSetCommand).resolves(PAGE as unknown as DescribeChangeSetCommandOutput);
-  return await runTask({ task: 'inspectChangeSet', state: { deployment: judged } as WorkflowState }, {
+  const changeSet = { name: 'sfn-deploy-job1', id: CHANGE_SET_ID, type: 'UPDATE', waitSeconds: 5 };
+  return await runTask({ task: 'inspectChangeSet', state: { deployment: judged, changeSet } as WorkflowState }, {
     cloudformation: new CloudFormationClient({}), s3: new S3Client({}), region: 'eu-west-1',
   }) as InspectionResult;
 }
