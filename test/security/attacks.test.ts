@@ -1,0 +1,216 @@
+/**
+ * Attacks on the promise "no destructive change reaches a stack unless the policy allowed it, and nobody can drive
+ * the workflow around the policy", made as an outsider with one right only: CloudFormation CreateChangeSet and
+ * DeleteChangeSet on a target stack (no ExecuteChangeSet, no PassRole: CloudFormation reuses the stack's role), or
+ * lambda:InvokeFunction on the task function with payloads captured from real executions.
+ *
+ * A passing test is an attack the workflow refused (kept as a regression test). A `test.failing` test is an attack
+ * that succeeds today: the test states what should hold and fails until the hole is closed.
+ */
+import type { Change } from '@aws-sdk/client-cloudformation';
+import { resourceChange } from '../fakes';
+import {
+  S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow,
+} from '../executions/harness';
+import type { SynthesizedWorkflow, World, WorkflowRun } from '../executions/harness';
+import type { Deployment } from '../../src/shared/contract';
+import { runTask } from '../../src/workflow/tasks';
+import type { TaskEvent } from '../../src/workflow/tasks';
+
+const SAFE: Change[] = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
+const REMOVES_TABLE: Change[] = [resourceChange('Remove', 'CustomerTable', 'AWS::DynamoDB::Table')];
+/** What an attacker's own change set adds: a role of their own, created with the stack's service role. */
+const BACKDOOR: Change[] = [resourceChange('Add', 'BackdoorRole', 'AWS::IAM::Role')];
+
+const NETWORK = 'prod-network';
+const DATA = 'prod-data';
+const APP = 'prod-app';
+
+let unitSynthesized: SynthesizedWorkflow | undefined;
+function unitWorkflow(): SynthesizedWorkflow {
+  unitSynthesized ??= synthesizeWorkflow({
+    environmentName: 'prod',
+    stacks: [
+      { stackName: 'network', templatePath: 'network.template.json' },
+      { stackName: 'data', templatePath: 'data.template.json' },
+      { stackName: 'app', templatePath: 'app.template.json' },
+    ],
+  });
+  return unitSynthesized;
+}
+
+function unitWorld(): World {
+  const world = createWorld({
+    'network.template.json': smallTemplate('network'),
+    'data.template.json': smallTemplate('data'),
+    'app.template.json': smallTemplate('app'),
+  });
+  for (const name of [NETWORK, DATA, APP]) {
+    world.cfn.putStack(name, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
+  }
+  return world;
+}
+
+function stackWorld(): World {
+  const world = createWorld();
+  world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+  world.cfn.onCreateChangeSet = { changes: SAFE };
+  return world;
+}
+
+async function deployStack(world: World, duringCall?: (state: string, payload: TaskEvent) => Promise<void>) {
+  const deployment: Deployment = deploymentFor();
+  issueJobFor(world, deployment);
+  const run = await runWorkflow({ deployment }, world.deps, { ...(duringCall ? { duringCall } : {}) });
+  return { run, deployment };
+}
+
+async function deployUnit(world: World): Promise<{ run: WorkflowRun; deployment: Deployment }> {
+  const synthesized = unitWorkflow();
+  const deployment: Deployment = deploymentFor(undefined, synthesized);
+  issueJobFor(world, deployment, synthesized.userParameters);
+  const run = await runWorkflow({ deployment }, world.deps, { synthesized });
+  return { run, deployment };
+}
+
+/** The ids of the change sets CloudFormation was asked to execute. */
+function executedIds(world: World): string[] {
+  return world.cfn.calls.filter((c) => c.op === 'ExecuteChangeSet' && !c.error).map((c) => c.input.ChangeSetName);
+}
+
+describe('CreateChangeSet/DeleteChangeSet only: a change set of the attacker\'s own', () => {
+  // HOLE. createChangeSet treats AlreadyExistsException as "my own earlier attempt" and returns no id; the first
+  // poll then describes the change set BY NAME and adopts whatever id it finds. The name is predictable
+  // (`sfn-deploy-` + the job id; the job id is in every change set's name and Description, e.g. on a unit's first
+  // stack), so someone who may only create change sets creates one of their own under that name before the workflow
+  // does. The workflow judges it and, when the policy allows its changes (an added role, a Lambda code change that
+  // replaces nothing...), executes the attacker's template with the stack's role: a template the pipeline never
+  // asked for. Smallest fix: on AlreadyExistsException, do not adopt; treat it as ChangeSetChanged (delete what
+  // bears the name and fail), or adopt only when the existing change set is provably ours (same template, i.e.
+  // GetTemplate(ChangeSetName) equal to what was sent, same parameters, role, capabilities and Description).
+  test.failing('GIVEN someone creates a change set of their own under the deployment\'s name before the workflow does WHEN the ' +
+    'workflow runs THEN the attacker\'s change set is not executed', async () => {
+    // GIVEN
+    const world = stackWorld();
+    const deployment = deploymentFor();
+    let planted: { executed: boolean; id: string } | undefined;
+    world.cfn.beforeCall = (op, input) => {
+      if (op === 'CreateChangeSet' && input.StackName === STACK_NAME && !planted) {
+        planted = world.cfn.putChangeSet(STACK_NAME, deployment.changeSetName, BACKDOOR);
+      }
+    };
+
+    // WHEN
+    const { run } = await deployStack(world);
+
+    // THEN
+    expect(executedIds(world)).not.toContain(planted!.id);
+    expect(planted!.executed).toBe(false);
+    expect(run.status).toBe('FAILED');
+  });
+
+  // HOLE, the same inside a unit: the first stack's change set shows the name every stack's change set will bear.
+  test.failing('GIVEN a unit of three stacks WHEN someone plants a change set of their own on the third stack under the name ' +
+    'the first stack\'s shows THEN the planted change set is not executed', async () => {
+    // GIVEN
+    const world = unitWorld();
+    let planted: { executed: boolean; id: string } | undefined;
+    world.cfn.beforeCall = (op, input) => {
+      if (op === 'CreateChangeSet' && input.StackName === NETWORK && !planted) {
+        // Every stack of the unit has the same name with its place in the unit: network -1, data -2, app -3.
+        planted = world.cfn.putChangeSet(APP, String(input.ChangeSetName).replace(/-\d+$/, '-3'), BACKDOOR);
+      }
+    };
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(planted!.executed).toBe(false);
+    expect(executedIds(world)).not.toContain(planted!.id);
+    expect(run.status).toBe('FAILED');
+  });
+});
+
+describe('CreateChangeSet/DeleteChangeSet only: swapping the change set judged (refused)', () => {
+  test('GIVEN the change set was created WHEN it is replaced under its name before the first poll THEN the substitute is never ' +
+    'judged nor executed', async () => {
+    // GIVEN
+    const world = stackWorld();
+    const deployment = deploymentFor();
+    let substitute: { executed: boolean; id: string } | undefined;
+    world.cfn.beforeCall = (op) => {
+      if (op === 'DescribeChangeSet' && !substitute) substitute = world.cfn.putChangeSet(STACK_NAME, deployment.changeSetName, REMOVES_TABLE);
+    };
+
+    // WHEN
+    const { run } = await deployStack(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(substitute!.executed).toBe(false);
+    expect(executedIds(world)).toEqual([]);
+  });
+
+  test('GIVEN the change set was judged safe WHEN it is replaced under its name between inspection and execution THEN nothing is ' +
+    'executed and the deployment fails with ChangeSetChanged', async () => {
+    // GIVEN
+    const world = stackWorld();
+    const deployment = deploymentFor();
+    let substitute: { executed: boolean; id: string } | undefined;
+
+    // WHEN
+    const { run } = await deployStack(world, async (state) => {
+      if (state === S.executeChangeSet) substitute = world.cfn.putChangeSet(STACK_NAME, deployment.changeSetName, REMOVES_TABLE);
+    });
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ChangeSetChanged');
+    expect(substitute!.executed).toBe(false);
+    expect(executedIds(world)).toEqual([]);
+    expect(world.cfn.changeSet(STACK_NAME, deployment.changeSetName)).toBeUndefined();
+  });
+
+  test('GIVEN a unit WHEN the second stack\'s change set is replaced while the first deploys THEN the substitute is not executed', async () => {
+    // GIVEN
+    const world = unitWorld();
+    let substitute: { executed: boolean } | undefined;
+    world.cfn.beforeCall = (op, input) => {
+      if (op === 'ExecuteChangeSet' && input.StackName === NETWORK && !substitute) {
+        const name = [...world.cfn.changeSets.values()].find((cs) => cs.stackName === DATA)!.name;
+        substitute = world.cfn.putChangeSet(DATA, name, REMOVES_TABLE);
+      }
+    };
+
+    // WHEN
+    const { run } = await deployUnit(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ChangeSetChanged');
+    expect(substitute?.executed).toBe(false);
+  });
+});
+
+describe('lambda:InvokeFunction on the task function with captured payloads (refused)', () => {
+  test('GIVEN the executeChangeSet payload of a real run WHEN it is replayed after the run, unchanged or with its verdict and ' +
+    'change set id changed THEN CloudFormation is not called', async () => {
+    // GIVEN
+    const world = stackWorld();
+    const { run } = await deployStack(world);
+    expect(run.status).toBe('SUCCEEDED');
+    const payload = run.calls.find((c) => c.payload.task === 'executeChangeSet')!.payload;
+    const before = world.cfn.calls.length;
+    const forged = JSON.parse(JSON.stringify(payload));
+    forged.state.inspection.verdict = 'SAFE';
+    forged.state.inspection.changeSetId = 'arn:aws:cloudformation:us-east-1:123456789012:changeSet/evil/1';
+
+    // WHEN, THEN
+    for (const event of [payload, forged]) {
+      await expect(runTask(event, { ...world.deps, sfn: run.history.client })).rejects.toMatchObject({ name: 'UnconfirmedDeployment' });
+    }
+    expect(world.cfn.calls.length).toBe(before);
+  });
+});
