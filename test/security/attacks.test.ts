@@ -8,14 +8,16 @@
  * that succeeds today: the test states what should hold and fails until the hole is closed.
  */
 import type { Change } from '@aws-sdk/client-cloudformation';
-import { resourceChange } from '../fakes';
+import type { Deployment } from '../../src/shared/contract';
+import { STATE_NAMES } from '../../src/shared/state-names';
+import { runApproval } from '../../src/workflow/approval';
+import { runTask } from '../../src/workflow/tasks';
+import type { TaskEvent } from '../../src/workflow/tasks';
+import type { SynthesizedWorkflow, World, WorkflowRun } from '../executions/harness';
 import {
   S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow,
 } from '../executions/harness';
-import type { SynthesizedWorkflow, World, WorkflowRun } from '../executions/harness';
-import type { Deployment } from '../../src/shared/contract';
-import { runTask } from '../../src/workflow/tasks';
-import type { TaskEvent } from '../../src/workflow/tasks';
+import { ACCOUNT, FakeTaskWaits, REGION, resourceChange } from '../fakes';
 
 const SAFE: Change[] = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
 const REMOVES_TABLE: Change[] = [resourceChange('Remove', 'CustomerTable', 'AWS::DynamoDB::Table')];
@@ -212,5 +214,54 @@ describe('lambda:InvokeFunction on the task function with captured payloads (ref
       await expect(runTask(event, { ...world.deps, sfn: run.history.client })).rejects.toMatchObject({ name: 'UnconfirmedDeployment' });
     }
     expect(world.cfn.calls.length).toBe(before);
+  });
+});
+
+describe('an approver answering a wait they were not shown', () => {
+  const APPROVERS_ROLE = `arn:aws:iam::${ACCOUNT}:role/ProdApprovers`;
+  const BOB = `arn:aws:sts::${ACCOUNT}:assumed-role/ProdApprovers/bob`;
+  /** A unit's approval wait, as Step Functions resolved its parameters: the wave's change set judged with its digest. */
+  function unitWait(wave: number, changeSetId: string, digest: string) {
+    return {
+      FunctionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:TaskFunction`,
+      Payload: {
+        task: 'requestApproval',
+        state: {
+          deployment: {
+            stackName: 'prod-app',
+            jobId: 'job-1',
+            onUnsafe: { type: 'requireApproval', topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:approvals`, timeoutSeconds: 3600, approvers: 'prod' },
+          },
+          unit: { wave, approval: { changeSetId, digest } },
+        },
+        token: `token-wave-${wave}`,
+        executionId: 'the-execution',
+      },
+    };
+  }
+
+  // HOLE. The decision names the execution only: the approval function answers whatever wait the execution is at now.
+  // The message shows a change set id and digest ("only this change set ... is executed on approval"), but the
+  // request cannot carry them and nothing compares them. In a unit whose waves each need approval, an approver who
+  // answers wave 1's message after someone else did (or the CLI retried) approves wave 2, whose changes they never
+  // saw. Smallest fix: the message gives the digest(s) to send back (`--digest`), the request must carry them, and the
+  // approval function refuses (409, nothing sent) unless they equal the digest(s) in the wait's scheduled payload.
+  test.failing('GIVEN an approver shown wave 1 (digest aaaa) WHEN the execution now waits on wave 2 (digest bbbb) and they approve ' +
+    'naming the digest they were shown THEN nothing is sent', async () => {
+    // GIVEN
+    const sfn = new FakeTaskWaits();
+    const execution = sfn.add('sfn-deploy-unit', {
+      state: STATE_NAMES.waitForUnitApproval, token: 'token-wave-2', parameters: unitWait(2, 'arn:cs/wave-2', 'bbbbbbbbbbbb'),
+    });
+
+    // WHEN
+    const response = await runApproval({
+      body: JSON.stringify({ executionArn: execution, decision: 'approve', digest: 'aaaaaaaaaaaa' }),
+      requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: BOB, accountId: ACCOUNT } } },
+    }, { sfn: sfn.client, approvers: [['prod', [APPROVERS_ROLE]]] });
+
+    // THEN
+    expect(sfn.answers).toEqual([]);
+    expect(response.statusCode).toBe(409);
   });
 });
