@@ -338,3 +338,47 @@ describe('a secret written into a property value, named inside the value', () =>
     }
   });
 });
+
+describe('states:StartExecution on the deploy state machine (refused)', () => {
+  /** Every call that could change a stack. */
+  const writes = (world: World) => world.cfn.calls.filter((c) => !c.op.startsWith('Describe')).map((c) => c.op);
+
+  test('GIVEN a job CodePipeline issued WHEN someone starts the execution named after it with the removal of a table allowed by ' +
+    'their own policy, another stack, or state of their own THEN the first task refuses it and nothing is written', async () => {
+    const forgeries: Array<(d: Deployment) => Record<string, unknown>> = [
+      (d) => ({ deployment: { ...d, policy: { type: 'denyDestructive', destructiveVerdict: 'ALLOW' } } }),
+      (d) => ({ deployment: { ...d, stackName: 'prod-payments' } }),
+      (d) => ({ deployment: d, inspection: { verdict: 'SAFE' }, approval: { approved: true, by: 'me' } }),
+    ];
+    for (const forge of forgeries) {
+      // GIVEN
+      const world = stackWorld();
+      world.cfn.onCreateChangeSet = { changes: REMOVES_TABLE };
+      const deployment = deploymentFor();
+      issueJobFor(world, deployment);
+
+      // WHEN
+      const run = await runWorkflow(forge(deployment) as any, world.deps);
+
+      // THEN
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toBe('UnconfirmedDeployment');
+      expect(writes(world)).toEqual([]);
+    }
+  });
+
+  test('GIVEN a job CodePipeline issued WHEN someone starts an execution of another name with its exact deployment THEN nothing is written', async () => {
+    // GIVEN
+    const world = stackWorld();
+    const deployment = deploymentFor();
+    issueJobFor(world, deployment);
+
+    // WHEN
+    const run = await runWorkflow({ deployment }, world.deps, { executionName: 'my-own-execution' });
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnconfirmedDeployment');
+    expect(writes(world)).toEqual([]);
+  });
+});
