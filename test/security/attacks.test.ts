@@ -11,6 +11,7 @@ import { CloudFormationClient, DescribeChangeSetCommand } from '@aws-sdk/client-
 import type { Change, DescribeChangeSetCommandOutput } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { UnsafeChangeAction } from '../../src';
 import type { Deployment, InspectionResult, WorkflowState } from '../../src/shared/contract';
 import { STATE_NAMES } from '../../src/shared/state-names';
 import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
@@ -18,6 +19,7 @@ import { runApproval } from '../../src/workflow/approval';
 import { approvalMessage } from '../../src/workflow/approval-message';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskEvent } from '../../src/workflow/tasks';
+import { createFeatureWorld, featureDeployment, run as runFeature, synthesizeWith } from '../executions/feature-harness';
 import type { SynthesizedWorkflow, World, WorkflowRun } from '../executions/harness';
 import {
   S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow,
@@ -118,16 +120,18 @@ describe('CreateChangeSet/DeleteChangeSet only: a change set of the attacker\'s 
     expect(run.status).toBe('FAILED');
   });
 
-  // HOLE, the same inside a unit: the first stack's change set shows the name every stack's change set will bear.
+  // HOLE, the same inside a unit: every stack's change set bears the deployment's name with its place in the unit.
   test.failing('GIVEN a unit of three stacks WHEN someone plants a change set of their own on the third stack under the name ' +
-    'the first stack\'s shows THEN the planted change set is not executed', async () => {
+    'its change set will bear (the deployment\'s with -3) THEN the planted change set is not executed', async () => {
     // GIVEN
     const world = unitWorld();
     let planted: { executed: boolean; id: string } | undefined;
     world.cfn.beforeCall = (op, input) => {
-      if (op === 'CreateChangeSet' && input.StackName === NETWORK && !planted) {
-        // Every stack of the unit has the same name with its place in the unit: network -1, data -2, app -3.
-        planted = world.cfn.putChangeSet(APP, String(input.ChangeSetName).replace(/-\d+$/, '-3'), BACKDOOR);
+      // The stacks are reviewed at once: the attacker is first on the app stack, under the name its change set will
+      // bear (each stack's is the deployment's with its place in the unit: network -1, data -2, app -3).
+      if (op === 'CreateChangeSet' && input.StackName === APP && !planted) {
+        planted = world.cfn.putChangeSet(APP, String(input.ChangeSetName), BACKDOOR);
+        if (!String(input.ChangeSetName).endsWith('-3')) throw new Error(`unexpected name ${input.ChangeSetName}`);
       }
     };
 
@@ -380,5 +384,39 @@ describe('states:StartExecution on the deploy state machine (refused)', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('UnconfirmedDeployment');
     expect(writes(world)).toEqual([]);
+  });
+});
+
+describe('blue/green (deployToNewStack): a change set of the attacker\'s own on the new stack', () => {
+  // HOLE, the same root cause as above: the new stack's name is known in advance (`<stack>-green`, or
+  // `<stack>-g` + 8 characters of the job id), so someone who may create change sets on it creates the stack
+  // (a CREATE change set leaves it REVIEW_IN_PROGRESS) with a change set of their own under the deployment's name
+  // once the first change set is refused. The workflow adopts it, judges its additions safe and executes it.
+  // Same fix as above (never adopt a change set the workflow did not create).
+  test.failing('GIVEN the change set is refused and the template goes to a new stack WHEN someone planted a CREATE change set of ' +
+    'their own on that stack under the deployment\'s name THEN theirs is not executed', async () => {
+    // GIVEN
+    const world = createFeatureWorld(synthesizeWith({ onUnsafeChange: UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' }) }));
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: [...SAFE, resourceChange('Remove', 'Database', 'AWS::RDS::DBInstance')] };
+    const deployment = featureDeployment(world);
+    const green = `${STACK_NAME}-green`;
+    let planted: { executed: boolean; id: string } | undefined;
+    world.cfn.beforeCall = (op, input) => {
+      if (op === 'DeleteChangeSet' && input.StackName === STACK_NAME && !planted) {
+        world.cfn.putStack(green, 'REVIEW_IN_PROGRESS');
+        // A CREATE change set, as CloudFormation makes for a stack in REVIEW_IN_PROGRESS.
+        planted = Object.assign(world.cfn.putChangeSet(green, deployment.changeSetName, BACKDOOR), { type: 'CREATE' });
+      }
+    };
+
+    // WHEN
+    const result = await runFeature(world, deployment);
+
+    // THEN
+    expect(planted).toBeDefined();
+    expect(planted!.executed).toBe(false);
+    expect(executedIds(world)).not.toContain(planted!.id);
+    expect(result.status).toBe('FAILED');
   });
 });
