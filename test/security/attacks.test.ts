@@ -24,7 +24,7 @@ import type { SynthesizedWorkflow, World, WorkflowRun } from '../executions/harn
 import {
   S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow,
 } from '../executions/harness';
-import { ACCOUNT, FakeTaskWaits, REGION, resourceChange } from '../fakes';
+import { ACCOUNT, FakeTaskWaits, REGION, nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
 import { deployment as fixtureDeployment } from '../handlers/fixtures';
 
 const SAFE: Change[] = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
@@ -418,5 +418,33 @@ describe('blue/green (deployToNewStack): a change set of the attacker\'s own on 
     expect(planted!.executed).toBe(false);
     expect(executedIds(world)).not.toContain(planted!.id);
     expect(result.status).toBe('FAILED');
+  });
+});
+
+describe('a nested stack\'s change set (refused)', () => {
+  test('GIVEN a change set with a nested stack judged safe WHEN the nested stack\'s change set reads differently at execution ' +
+    '(a table removed) THEN nothing is executed and the deployment fails with ChangeSetChanged', async () => {
+    // GIVEN
+    const world = createFeatureWorld(synthesizeWith({ includeNestedStacks: true }));
+    const deployment = featureDeployment(world);
+    const nestedArn = nestedChangeSetArn('NetworkStack-1A2B3C');
+    const nested = { root: { stackName: STACK_NAME, changeSetName: deployment.changeSetName }, stackName: `${STACK_NAME}-NetworkStack-1A2B3C4D5E6F` };
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: [...SAFE, nestedStackChange('NetworkStack', nestedArn)] };
+    world.extras.putNestedChangeSet(nestedArn, { ...nested, changes: [resourceChange('Add', 'FlowLogs', 'AWS::EC2::FlowLog')] });
+    world.cfn.beforeCall = (op) => {
+      // Once the change set was judged (the approval-free path goes straight to execution), the nested one reads otherwise.
+      if (op === 'DescribeChangeSet' && world.cfn.callsOf('DescribeChangeSet').filter((c) => c.input.ChangeSetName === nestedArn).length === 1) {
+        world.extras.putNestedChangeSet(nestedArn, { ...nested, changes: REMOVES_TABLE });
+      }
+    };
+
+    // WHEN
+    const result = await runFeature(world, deployment);
+
+    // THEN
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ChangeSetChanged');
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
   });
 });
