@@ -312,6 +312,12 @@ export interface CheckStackResult {
   readonly outputs?: Record<string, string>;
   /** When the stack last changed (its LastUpdatedTime, or CreationTime), epoch milliseconds. */
   readonly changedAt?: number;
+  /**
+   * With `next: CHANGE_SET`: a random token, known only to this execution until its change set is created, that
+   * the change set is created with (its client token, and in its description). A change set found under the
+   * deployment's name without it was not created by this execution and is never adopted.
+   */
+  readonly changeSetToken?: string;
 }
 
 /** Result of `createStack`, `executeChangeSet` and `pollStack` (`$.operation`): the stack operation under way. */

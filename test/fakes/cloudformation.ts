@@ -118,6 +118,8 @@ export interface ChangeSetModel {
   /** Whether ExecuteChangeSet started it. */
   executed: boolean;
   readonly template: string;
+  /** What CreateChangeSet was given as its Description. */
+  readonly description?: string;
 }
 
 let stackCounter = 0;
@@ -422,6 +424,7 @@ export class FakeCloudFormation {
       executionStatus: 'UNAVAILABLE',
       executed: false,
       template,
+      ...(input.Description !== undefined ? { description: input.Description } : {}),
     });
     return { output: { Id: this.changeSets.get(key)!.id, StackId: stack.id } };
   }
@@ -447,6 +450,7 @@ export class FakeCloudFormation {
       Status: cs.status,
       ExecutionStatus: cs.executionStatus,
       CreationTime: new Date(this.now()),
+      ...(cs.description !== undefined ? { Description: cs.description } : {}),
       ...(cs.status === 'FAILED' ? { StatusReason: cs.script.failedReason } : {}),
     };
     if (cs.status !== 'CREATE_COMPLETE') return { status: cs.status, output: { ...base, Changes: [] } };

@@ -35,7 +35,7 @@ import {
 import type { World } from '../executions/harness';
 import { REGION, NO_CHANGES_REASON, resourceChange } from '../fakes';
 import { ARTIFACT, SMALL_TEMPLATE, TEMPLATE_PATH as H_TEMPLATE_PATH, change, deployment } from '../handlers/fixtures';
-import { EXECUTION_ARN as TASK_EXECUTION_ARN, TaskWorld } from '../handlers/task-support';
+import { STACK_CHECK_TOKEN, EXECUTION_ARN as TASK_EXECUTION_ARN, TaskWorld } from '../handlers/task-support';
 import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from '../handlers/trigger-support';
 
 // -------------------------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ const CALLS: [string, CallCase][] = [
     command: CreateChangeSetCommand,
     given: (w) => {
       w.cloudformation.putStack(H_STACK, 'UPDATE_COMPLETE');
-      return {};
+      return { state: { deployment: deployment(), stack: { exists: true, next: 'CHANGE_SET', waitSeconds: 5, changeSetToken: STACK_CHECK_TOKEN } } };
     },
   }],
   ['pollChangeSet: DescribeChangeSet', {

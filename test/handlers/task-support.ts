@@ -13,6 +13,9 @@ import {
 /** The execution the tasks run for: the one the trigger starts for the deployment's job. */
 export const EXECUTION_ARN = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${executionNameFor(deployment().jobId)}`;
 
+/** The token a stack check drew for the change set of the tests' execution. */
+export const STACK_CHECK_TOKEN = '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
+
 export class TaskWorld {
   readonly s3 = new FakeS3();
   readonly cloudformation = new FakeCloudFormation({ s3: this.s3 });
@@ -60,6 +63,10 @@ export class TaskWorld {
    * the fake holds under the deployment's name, with its id, as pollChangeSet recorded it.
    */
   private withChangeSetId(state: WorkflowState, task: TaskName): WorkflowState {
+    // The token the stack check drew for this execution's change set, when the test gives a stack without one.
+    if (task === 'createChangeSet' && !state.stack?.changeSetToken) {
+      return { ...state, stack: { exists: true, next: 'CHANGE_SET', waitSeconds: 5, ...state.stack, changeSetToken: STACK_CHECK_TOKEN } };
+    }
     if (state.changeSet || (task !== 'inspectChangeSet' && task !== 'executeChangeSet')) return state;
     const held = this.cloudformation.changeSet(state.deployment.stackName, state.deployment.changeSetName);
     if (!held) return state;

@@ -9,7 +9,7 @@ import type { Change } from '@aws-sdk/client-cloudformation';
 import 'aws-sdk-client-mock-jest';
 import { change, deployment, SMALL_TEMPLATE, T0 } from './fixtures';
 import { awsError } from '../fakes';
-import { TaskWorld } from './task-support';
+import { STACK_CHECK_TOKEN, TaskWorld } from './task-support';
 import { LIMITS } from '../../src/shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult } from '../../src/shared/contract';
 
@@ -34,7 +34,9 @@ describe('createChangeSet', () => {
       ChangeSetName: CHANGE_SET,
       ChangeSetType: 'UPDATE',
       TemplateBody: SMALL_TEMPLATE,
-      ClientToken: CHANGE_SET,
+      // The token the stack check drew for this execution, also in the description: only this execution knows it.
+      ClientToken: STACK_CHECK_TOKEN,
+      Description: expect.stringMatching(new RegExp(`, request ${STACK_CHECK_TOKEN}$`)),
       Capabilities: ['CAPABILITY_NAMED_IAM'],
       Parameters: [{ ParameterKey: 'Stage', ParameterValue: 'prod' }],
     });
@@ -71,6 +73,30 @@ describe('createChangeSet', () => {
     expect(retried.outcome).toBe('PENDING');
     expect(world.cloudformation.mock).toHaveReceivedCommandTimes(CreateChangeSetCommand, 2);
     expect(world.cloudformation.changeSets.size).toBe(1);
+  });
+
+  test('GIVEN a change set someone else created under the deployment\'s name (without this execution\'s token) WHEN the ' +
+    'workflow creates its own THEN it is not adopted: ChangeSetChanged, and nothing is judged', async () => {
+    // GIVEN
+    const world = new TaskWorld().artifact();
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    const planted = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Remove', 'CustomerTable', 'AWS::DynamoDB::Table')]);
+
+    // WHEN
+    const result = world.run('createChangeSet', { stack: { exists: true, status: 'UPDATE_COMPLETE', next: 'CHANGE_SET', waitSeconds: 5 } });
+
+    // THEN
+    await expect(result).rejects.toMatchObject({ name: 'ChangeSetChanged', message: expect.stringContaining('that this deployment did not create') });
+    expect(planted.executed).toBe(false);
+  });
+
+  test('GIVEN a stack check WHEN a change set comes next THEN it draws a new token each time (a later check, a later change set)', async () => {
+    const world = new TaskWorld();
+    world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+    const first = await world.run<{ changeSetToken?: string }>('checkStack');
+    const second = await world.run<{ changeSetToken?: string }>('checkStack');
+    expect(first.changeSetToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second.changeSetToken).not.toBe(first.changeSetToken);
   });
 
   test('any other CreateChangeSet error fails the task', async () => {

@@ -104,7 +104,7 @@ describe('CreateChangeSet/DeleteChangeSet only: a change set of the attacker\'s 
   // asked for. Smallest fix: on AlreadyExistsException, do not adopt; treat it as ChangeSetChanged (delete what
   // bears the name and fail), or adopt only when the existing change set is provably ours (same template, i.e.
   // GetTemplate(ChangeSetName) equal to what was sent, same parameters, role, capabilities and Description).
-  test.failing('GIVEN someone creates a change set of their own under the deployment\'s name before the workflow does WHEN the ' +
+  test('GIVEN someone creates a change set of their own under the deployment\'s name before the workflow does WHEN the ' +
     'workflow runs THEN the attacker\'s change set is not executed', async () => {
     // GIVEN
     const world = stackWorld();
@@ -126,7 +126,7 @@ describe('CreateChangeSet/DeleteChangeSet only: a change set of the attacker\'s 
   });
 
   // HOLE, the same inside a unit: every stack's change set bears the deployment's name with its place in the unit.
-  test.failing('GIVEN a unit of three stacks WHEN someone plants a change set of their own on the third stack under the name ' +
+  test('GIVEN a unit of three stacks WHEN someone plants a change set of their own on the third stack under the name ' +
     'its change set will bear (the deployment\'s with -3) THEN the planted change set is not executed', async () => {
     // GIVEN
     const world = unitWorld();
@@ -398,7 +398,7 @@ describe('blue/green (deployToNewStack): a change set of the attacker\'s own on 
   // (a CREATE change set leaves it REVIEW_IN_PROGRESS) with a change set of their own under the deployment's name
   // once the first change set is refused. The workflow adopts it, judges its additions safe and executes it.
   // Same fix as above (never adopt a change set the workflow did not create).
-  test.failing('GIVEN the change set is refused and the template goes to a new stack WHEN someone planted a CREATE change set of ' +
+  test('GIVEN the change set is refused and the template goes to a new stack WHEN someone planted a CREATE change set of ' +
     'their own on that stack under the deployment\'s name THEN theirs is not executed', async () => {
     // GIVEN
     const world = createFeatureWorld(synthesizeWith({ onUnsafeChange: UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' }) }));

@@ -9,14 +9,20 @@ import { isNoChangesReason } from '../../policy/completeness';
 import { maskSecrets } from '../../policy/safe-value';
 import { reviewsOnly } from '../../shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
-import { ChangeSetBeingCreatedError, truncate } from '../../shared/errors';
+import { ChangeSetBeingCreatedError, ConfigurationError, truncate } from '../../shared/errors';
 import { shortDigest } from '../../shared/naming';
 import { IncompleteChangeSetError, judge, readChanges, summarise } from '../inspect';
 
-/** One change set per deployment, named after the job; REVIEW_IN_PROGRESS stacks get a CREATE change set. */
+/**
+ * One change set per deployment, named after the job; REVIEW_IN_PROGRESS stacks get a CREATE change set. It is
+ * created with the token the stack check drew for this execution; a change set already under its name is adopted
+ * only when it carries that token (a retry of this task), never one someone else put there.
+ */
 export async function createChangeSet(state: WorkflowState, deps: TaskDeps): Promise<ChangeSetResult> {
   const { deployment } = state;
   const type = state.stack?.status === 'REVIEW_IN_PROGRESS' ? ChangeSetType.CREATE : ChangeSetType.UPDATE;
+  const token = state.stack?.changeSetToken;
+  if (!token) throw new ConfigurationError(`creating change set ${deployment.changeSetName} needs the token the stack check draws for it`);
   const { files, body } = await templateSource(state, deps);
   let id: string | undefined;
   try {
@@ -26,19 +32,33 @@ export async function createChangeSet(state: WorkflowState, deps: TaskDeps): Pro
       ChangeSetType: type,
       ...body,
       ...stackInputs(deployment, files),
-      ClientToken: deployment.changeSetName,
+      ClientToken: token,
       ...(deployment.includeNestedStacks ? { IncludeNestedStacks: true } : {}),
       // Drift-aware: only an existing stack has actual state to compare with.
       ...(deployment.revertDrift && type === ChangeSetType.UPDATE ? { DeploymentMode: DeploymentMode.REVERT_DRIFT } : {}),
-      Description: `StepFunctionsDeployAction, pipeline job ${deployment.jobId}`,
+      Description: `StepFunctionsDeployAction, pipeline job ${deployment.jobId}, request ${token}`,
     })));
   } catch (e) {
-    // A retried task: the change set of this deployment already exists; its first description gives its id.
     if ((e as Error).name !== 'AlreadyExistsException') throw e;
+    id = await ownChangeSet(state, deps, token);
   }
   return {
     name: deployment.changeSetName, ...(id ? { id } : {}), type, status: 'CREATE_PENDING', outcome: 'PENDING', waitSeconds: waitFor(deployment, deps),
   };
+}
+
+/**
+ * The id of the change set under the deployment's name when this execution created it (an earlier attempt of this
+ * task, whose answer was lost): it carries the execution's token. Anything else there was put by someone else.
+ */
+async function ownChangeSet(state: WorkflowState, deps: TaskDeps, token: string): Promise<string> {
+  const { deployment } = state;
+  const found = await deps.cloudformation.send(new DescribeChangeSetCommand({
+    StackName: deployment.stackName, ChangeSetName: deployment.changeSetName,
+  }));
+  if (found.ChangeSetId && (found.Description ?? '').endsWith(`request ${token}`)) return found.ChangeSetId;
+  throw new ChangeSetChangedError(`a change set named ${deployment.changeSetName} already exists on stack ${deployment.stackName} that this ` +
+    'deployment did not create: it is not judged or executed; delete it, and find out who created it, before running the pipeline again');
 }
 
 export async function pollChangeSet(state: WorkflowState, deps: TaskDeps): Promise<ChangeSetResult> {

@@ -1,4 +1,5 @@
 /** The stack tasks: read the template, check the stack, create it, wait for it, delete a rolled-back one. */
+import { randomUUID } from 'crypto';
 import {
   CreateStackCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
@@ -51,7 +52,7 @@ export async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<
     changedAt: lastChange(stack),
     ...outputsOf(stack.Outputs),
   };
-  if (status === 'REVIEW_IN_PROGRESS') return { ...base, next: 'CHANGE_SET' };
+  if (status === 'REVIEW_IN_PROGRESS') return { ...base, next: 'CHANGE_SET', changeSetToken: randomUUID() };
   if (status === 'ROLLBACK_COMPLETE' && deployment.recreateRolledBackStack) {
     return { ...base, next: 'DELETE', reason: `Stack ${deployment.stackName} is ROLLBACK_COMPLETE: deleting it to create it again.` };
   }
@@ -68,7 +69,7 @@ export async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<
     }
     return { ...base, next: 'WAIT', reason: `Stack ${deployment.stackName} is ${status}: waiting for it to settle.` };
   }
-  return { ...base, next: 'CHANGE_SET' };
+  return { ...base, next: 'CHANGE_SET', changeSetToken: randomUUID() };
 }
 
 /** The create path. The client request token makes a retried call harmless. */
