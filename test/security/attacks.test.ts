@@ -464,7 +464,7 @@ describe('a ChangeSetReviewStep (prepared change sets): swapping PipelineChange 
   // approval (and right before the review succeeds in every case), describe the prepared change set again by name and
   // compare its id and digest with what was judged (the same `sameAsJudged` check the execute task makes); if it
   // differs, delete it and fail ChangeSetChanged. The window left is then the few seconds before the deploy action.
-  test.failing('GIVEN a review with requireApproval of a prepared change set WHEN PipelineChange is swapped while the person ' +
+  test('GIVEN a review with requireApproval of a prepared change set WHEN PipelineChange is swapped while the person ' +
     'decides and they approve THEN the review fails and no PipelineChange is left for the deploy action', async () => {
     // GIVEN
     const DATA_STACK = 'Prod-Data';
@@ -510,6 +510,7 @@ describe('a ChangeSetReviewStep (prepared change sets): swapping PipelineChange 
     // THEN
     expect(substitute).toBeDefined();
     expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ChangeSetChanged');
     expect(world.cfn.changeSet(DATA_STACK, 'PipelineChange')?.id).not.toBe(substitute!.id);
   });
 });

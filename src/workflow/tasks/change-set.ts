@@ -172,7 +172,7 @@ export async function executeChangeSet(state: WorkflowState, deps: TaskDeps): Pr
  * found exactly as it was judged. Gone, replaced under its name, or changed in any way: nothing is executed, and
  * the workflow deletes what bears its name (its clean-up) and fails with ChangeSetChanged.
  */
-async function sameAsJudged(state: WorkflowState, deps: TaskDeps): Promise<string> {
+export async function sameAsJudged(state: WorkflowState, deps: TaskDeps): Promise<string> {
   const { deployment, inspection } = state;
   const what = `change set ${deployment.changeSetName} of stack ${deployment.stackName}`;
   if (!inspection?.changeSetId || !inspection.digest) {

@@ -4,7 +4,7 @@
  * of the wave's; its stacks then execute one after another in the order given, and the first failure stops the
  * unit. Only `deleteUnitChangeSets` and the wave cut in `judgeUnit` call AWS; the rest is bookkeeping.
  */
-import { deleteChangeSet, describedStatus } from './change-set';
+import { deleteChangeSet, describedStatus, sameAsJudged } from './change-set';
 import { memberDeps, waitFor } from './support';
 import type { TaskDeps } from './support';
 import { memberDeployment, outputReference } from '../../shared/config';
@@ -168,7 +168,14 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
   };
   if (reviewsOnly(state.deployment) && index >= 0) {
     if (!allowed) throw new Error('refusing to allow the prepared change sets: the unit was neither judged safe nor approved');
-    // Never executed here: the pipeline's own action executes each allowed change set after this one succeeds.
+    // Never executed here: the pipeline's own action executes each allowed change set, by name, after this one
+    // succeeds. Each is described again first and must be the one judged, unchanged (however long a person took).
+    for (const member of members.filter((m) => m.status === 'REVIEWED' && m.review?.inspection)) {
+      const deployment = unit.review.find((d) => d.stackName === member.stackName);
+      if (!deployment) throw new ConfigurationError(`stack ${member.stackName} has no deployment in this wave`);
+      await sameAsJudged({ deployment, changeSet: member.review!.changeSet, inspection: member.review!.inspection },
+        memberDeps(deployment, state.deployment, deps));
+    }
     const allowedMembers = members.map((m) => (m.status === 'REVIEWED' ? { ...m, status: 'ALLOWED' as const } : m));
     return { ...base, members: allowedMembers, next: 'DONE', reason: truncate(progress(allowedMembers), LIMITS.summary) };
   }
