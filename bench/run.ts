@@ -176,7 +176,7 @@ function targets(synth: SynthMeasurement[], deployments: DeploymentSummary[]): s
   const ours = synth.filter((s) => s.design === 'sfn-deploy-action' || s.design === 'sfn-deploy-unit');
   const functions = ours.map((s) => s.byType['AWS::Lambda::Function'] ?? 0);
   const machines = ours.map((s) => s.byType['AWS::StepFunctions::StateMachine'] ?? 0);
-  const constant = functions.every((n) => n === 3) && machines.every((n) => n === 1);
+  const constant = functions.every((n) => n === functions[0]) && machines.every((n) => n === 1);
 
   const longest = Math.max(...UPDATE_MINUTES);
   const shortest = Math.min(...UPDATE_MINUTES);
