@@ -3,15 +3,18 @@
  * cdk-sfn-deploy: the package's command line.
  *
  *   cdk-sfn-deploy check [--policy FILE | --assembly DIR --action NAME] CHANGE_SET_JSON...
- *   cdk-sfn-deploy approve --url URL --execution ARN [--comment TEXT]
- *   cdk-sfn-deploy reject --url URL --execution ARN [--comment TEXT]
+ *   cdk-sfn-deploy approve --url URL --execution ARN --digest HEX [--comment TEXT]
+ *   cdk-sfn-deploy reject --url URL --execution ARN --digest HEX [--comment TEXT]
  *
  * `check` evaluates the output of `aws cloudformation describe-change-set` (one file per page, nested stacks'
  * change sets too) with a safety policy, exactly as the deploy workflow does (see ./check.ts).
  * `approve` and `reject` answer a deployment that waits for a person (UnsafeChangeAction.requireApproval()): they
  * send the decision to the deploy workflow's approval function URL, signed (SigV4) with your AWS credentials
  * (lambda:InvokeFunctionUrl, which the action's grantApproval gives). The function answers only approvers of the
- * action the execution deploys for, and records you by your ARN as AWS authenticated you.
+ * action the execution deploys for, and records you by your ARN as AWS authenticated you. `--digest` (the message's
+ * "Approve digest") names what you decide on: the function decides nothing when the execution waits on another change
+ * set or wave than the one your message showed. Rejecting needs it too: a late rejection must not fail a wave (and be
+ * recorded as your decision on it) that you never saw.
  */
 import { createHash, createHmac } from 'crypto';
 import * as https from 'https';
@@ -21,8 +24,8 @@ import { pictureCommand } from './picture';
 
 const USAGE = `usage:
   cdk-sfn-deploy check [--policy FILE | --assembly DIR --action NAME] CHANGE_SET_JSON...
-  cdk-sfn-deploy approve --url URL --execution ARN [--comment TEXT]
-  cdk-sfn-deploy reject --url URL --execution ARN [--comment TEXT]
+  cdk-sfn-deploy approve --url URL --execution ARN --digest HEX [--comment TEXT]
+  cdk-sfn-deploy reject --url URL --execution ARN --digest HEX [--comment TEXT]
   cdk-sfn-deploy picture --definition FILE [--history FILE ...] [--title TEXT] [-o OUT.svg]  (picture --help)
 
   CHANGE_SET_JSON  the whole output of 'aws cloudformation describe-change-set' (it fetches every page and
@@ -34,8 +37,9 @@ const USAGE = `usage:
   --assembly DIR --action NAME
                    the policy of a synthesized StepFunctionsDeployAction: DIR is the cloud assembly
                    (cdk.out), NAME the action's name (or Stage/Action)
-  approve/reject   answer a deployment waiting for approval: --url and --execution are in the approval
-                   message; signed with your AWS credentials (allowed lambda:InvokeFunctionUrl by the
+  approve/reject   answer a deployment waiting for approval: --url, --execution and --digest (its
+                   "Approve digest") are in the approval message; nothing is decided if the execution
+                   waits on another change set or wave by then; signed with your AWS credentials (allowed lambda:InvokeFunctionUrl by the
                    action's grantApproval); needs @aws-sdk/credential-providers and @smithy/signature-v4
                    (both come with @aws-sdk/client-sfn)
 exit (check): 0 allowed, 1 denied, 2 needs approval, 3 incomplete change set (cannot judge),
@@ -123,6 +127,7 @@ async function decide(
   const parsed = parse(args, {
     'url': { type: 'string' },
     'execution': { type: 'string' },
+    'digest': { type: 'string' },
     'comment': { type: 'string' },
     // Gone: named here only to say what replaced them.
     'task-token': { type: 'string' },
@@ -138,9 +143,14 @@ async function decide(
       `from the approval message\n${USAGE}`);
     return 64;
   }
-  const { url, execution, comment } = options;
-  if (!url || !execution) {
-    err(`${command}: --url and --execution are required (both are in the approval message)\n${USAGE}`);
+  const { url, execution, digest, comment } = options;
+  if (!url || !execution || !digest) {
+    err(`${command}: --url, --execution and --digest are required (all are in the approval message; --digest is its ` +
+      `"Approve digest", what you decide on)\n${USAGE}`);
+    return 64;
+  }
+  if (!/^[0-9a-f]{12,64}$/i.test(digest)) {
+    err(`${command}: --digest ${digest} is not a digest: give the 12 hex characters of the message's "Approve digest"\n${USAGE}`);
     return 64;
   }
   if (!functionUrlRegion(url)) {
@@ -149,7 +159,7 @@ async function decide(
   }
   if (options.by !== undefined) err(`${command}: --by is ignored: the approval records you by your AWS identity, as AWS authenticates your signed request`);
   try {
-    const body = JSON.stringify({ executionArn: execution, decision: command, ...(comment ? { comment } : {}) });
+    const body = JSON.stringify({ executionArn: execution, decision: command, digest, ...(comment ? { comment } : {}) });
     const answer = await sender()(url, body);
     let result: { message?: string; by?: string } = {};
     try {

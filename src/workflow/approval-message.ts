@@ -1,6 +1,38 @@
-/** The message approvers receive (UnsafeChangeAction.requireApproval). Pure. */
+/** The message approvers receive (UnsafeChangeAction.requireApproval), and the digest of what it asks them to approve. Pure. */
+import { createHash } from 'crypto';
 import type { Deployment, InspectionResult, UnitState } from '../shared/contract';
 import { shortDigest } from '../shared/naming';
+
+/** A change set's digest as the inspection records it: SHA-256, hex. */
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The digest of what an approval wait asks a person to approve, from the state the wait was scheduled with (what the
+ * message shows, and what the approval function compares with the digest an approver sends back):
+ * - one stack: its inspection's digest;
+ * - a unit's wave (`state.unit`): SHA-256 over the wave's stacks in order, one line each, `<stack name> <its
+ *   inspection's digest>` (or `<stack name> (<plan>)` for a stack of the wave with no change set: a new stack, no
+ *   changes), so another wave, or the same wave with another change set, has another digest.
+ * Undefined when the state holds no judged change set to approve (nothing can then be approved).
+ */
+export function approvalDigest(
+  state: { readonly inspection?: Partial<InspectionResult>; readonly unit?: Partial<UnitState> } | undefined,
+): string | undefined {
+  const unit = state?.unit;
+  if (unit) {
+    const members = Array.isArray(unit.members) ? unit.members : [];
+    const wave = Array.isArray(unit.review) ? unit.review : [];
+    const lines = wave.map((d) => {
+      const review = members.find((m) => m?.stackName === d?.stackName)?.review;
+      const digest = review?.inspection?.digest;
+      return { judged: typeof digest === 'string' && SHA256_HEX.test(digest), line: `${d?.stackName} ${digest ?? `(${review?.plan ?? 'unreviewed'})`}` };
+    });
+    if (!lines.some((l) => l.judged)) return undefined;
+    return createHash('sha256').update(lines.map((l) => l.line).join('\n')).digest('hex');
+  }
+  const digest = state?.inspection?.digest;
+  return typeof digest === 'string' && SHA256_HEX.test(digest) ? digest : undefined;
+}
 
 /** Where the cdk-sfn-deploy command comes from, in words that work for every language's users. */
 export const CLI_ROUTES = 'pip install cdk-stepfunctions-deploy-action installs it; ' +
@@ -16,7 +48,7 @@ export function approvalMessage(deployment: Deployment, inspection: InspectionRe
     ...changeSetLines(deployment.changeSetName, inspection),
     '',
     `Without a decision within ${Math.round(timeoutOf(deployment) / 60)} minutes the change set is deleted and the deployment fails.`,
-    ...decisionLines(executionId, url),
+    ...decisionLines(approvalDigest({ inspection }), 'this change set', executionId, url),
   ].join('\n');
 }
 
@@ -32,7 +64,7 @@ export function unitApprovalMessage(deployment: Deployment, unit: UnitState, exe
     ...(others.length > 0 ? ['', `The other stacks of the wave need no approval: ${others.join(', ')}.`] : []),
     '',
     `Without a decision within ${Math.round(timeoutOf(deployment) / 60)} minutes the wave's change sets are deleted and the deployment fails.`,
-    ...decisionLines(executionId, url),
+    ...decisionLines(approvalDigest({ unit }), `wave ${unit.wave}`, executionId, url),
   ].join('\n');
 }
 
@@ -61,16 +93,24 @@ function changeSetLines(changeSetName: string, inspection: InspectionResult | un
     ...(judged ? ['  Only this change set, unchanged since it was judged, is executed on approval.'] : [])];
 }
 
-function decisionLines(executionId?: string, url?: string): string[] {
+/**
+ * How to decide: the execution and the digest of what this message asks to approve (`approvalDigest`), both sent back,
+ * so that a decision reaches only the wait this message is about.
+ */
+function decisionLines(digest: string | undefined, what: string, executionId?: string, url?: string): string[] {
   const execution = executionId ?? '<the execution>';
   const where = url ?? '<the approval URL: the deploy workflow\'s approvalUrl>';
+  const short = digest ? shortDigest(digest) : '<none: nothing here can be approved>';
   return [
     `Execution: ${execution}`,
+    `Approve digest: ${short}`,
     '',
     'To decide, as an approver of this action (grantApproval: lambda:InvokeFunctionUrl on the approval function):',
-    `  cdk-sfn-deploy approve --url '${where}' --execution '${execution}' --comment 'why'`,
-    `  cdk-sfn-deploy reject --url '${where}' --execution '${execution}' --comment 'why'`,
-    `or POST {"executionArn": "${execution}", "decision": "approve" or "reject", "comment": "why"} to ${where}, signed with SigV4 (service lambda).`,
+    `  cdk-sfn-deploy approve --url '${where}' --execution '${execution}' --digest ${short} --comment 'why'`,
+    `  cdk-sfn-deploy reject --url '${where}' --execution '${execution}' --digest ${short} --comment 'why'`,
+    `or POST {"executionArn": "${execution}", "decision": "approve" or "reject", "digest": "${short}", "comment": "why"} to ${where}, ` +
+      'signed with SigV4 (service lambda).',
+    `The digest names ${what}: if the execution waits on another change set or wave by then, nothing is decided; read its latest message.`,
     'The approval function answers only approvers of the action this execution deploys for, and records you by your AWS identity ' +
       '(your IAM user\'s or role session\'s ARN).',
     '',

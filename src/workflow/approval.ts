@@ -4,11 +4,13 @@
  * its function URL (AWS_IAM auth, so AWS authenticates the signed request) and nothing else. It reads the execution
  * the approver names, finds the approval it waits for and the action that execution deploys for (the pipeline, stage
  * and action of the job the execution confirmed with CodePipeline at its start), checks that the caller is granted
- * approval on that action, and only then sends the decision with the wait's task token, naming the caller as AWS
+ * approval on that action and that the digest they send is the digest of what that wait asks to approve (the one its
+ * message shows: a late answer to another change set's or wave's message decides nothing), and only then sends the decision with the wait's task token, naming the caller as AWS
  * authenticated them. The approver never holds a task token; a token alone answers nothing for them.
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import { approvalDigest } from './approval-message';
 import { ANY_ACTION, APPROVAL_REJECTED } from '../shared/contract';
 import type { ApprovalResult, Deployment } from '../shared/contract';
 import { STATE_NAMES } from '../shared/state-names';
@@ -16,10 +18,12 @@ import { STATE_NAMES } from '../shared/state-names';
 /** The states that wait for a person. */
 export const APPROVAL_STATES: readonly string[] = [STATE_NAMES.waitForApproval, STATE_NAMES.waitForUnitApproval];
 
-/** What the approver sends: the execution and the decision. */
+/** What the approver sends: the execution, the digest of what they decide on (from the message), and the decision. */
 export interface DecisionRequest {
   readonly executionArn: string;
   readonly decision: 'approve' | 'reject';
+  /** The approval message's digest (12 to 64 hex characters, lower case): a prefix of the wait's `approvalDigest`. */
+  readonly digest: string;
   readonly comment?: string;
 }
 
@@ -54,6 +58,8 @@ export interface ApprovalDeps {
 /** Most history pages read to find the wait (newest first: the wait is among the newest events). */
 const MAX_HISTORY_PAGES = 5;
 const MAX_COMMENT = 1000;
+/** A digest as the approver sends it: the message's 12 hex characters, or more of the digest. */
+const REQUEST_DIGEST = /^[0-9a-f]{12,64}$/i;
 /** Errors of SendTask* for a wait that has ended (its timeout came first, or another decision). */
 const ENDED_WAIT_ERRORS = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
 
@@ -111,6 +117,14 @@ async function decide(request: DecisionRequest, caller: string, deps: ApprovalDe
     throw new Refused(403, `${caller} is not granted approval on the action of stack ${wait.deployment?.stackName ?? '(unknown)'} ` +
       `(approver key ${key ?? 'none: only approvers of every action'}; grantApproval on that action): nothing is sent`);
   }
+  // The decision is on what the approver's message showed: the wait this execution is at now must be about it.
+  if (!wait.digest) {
+    throw new Refused(409, `execution ${executionArn}: the wait at "${wait.state}" holds no judged change set to approve: nothing is sent`);
+  }
+  if (!wait.digest.startsWith(request.digest)) {
+    throw new Refused(409, `execution ${executionArn} now waits on another ${wait.state === STATE_NAMES.waitForUnitApproval ? 'wave' : 'change set'} ` +
+      `than the one of digest ${request.digest}: nothing is sent; read its latest approval message and decide on what it shows`);
+  }
   const comment = request.comment;
   try {
     if (request.decision === 'approve') {
@@ -154,6 +168,8 @@ interface Wait {
   readonly state: string;
   readonly token: string;
   readonly deployment?: Partial<Deployment>;
+  /** The digest of what the wait asks to approve (`approvalDigest` of its scheduled state); undefined: nothing to approve. */
+  readonly digest?: string;
 }
 
 /**
@@ -195,7 +211,7 @@ function waitAt(entered: HistoryEvent, newer: HistoryEvent[], executionArn: stri
   if (payload?.task !== 'requestApproval' || typeof payload.token !== 'string' || !payload.token) {
     throw new Refused(409, `execution ${executionArn}: the wait at "${state}" has no task token in its history: nothing is sent`);
   }
-  return { state, token: payload.token, deployment: payload.state?.deployment };
+  return { state, token: payload.token, deployment: payload.state?.deployment, digest: approvalDigest(payload.state) };
 }
 
 /** The action's approver key, from the deployment the execution confirmed with the pipeline job. */
@@ -257,19 +273,23 @@ export function approversOf(text: string | undefined): ApproverEntry[] {
 function decisionOf(event: FunctionUrlEvent): DecisionRequest {
   const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body ?? '';
   const body = parse(text);
-  const usage = 'send JSON {"executionArn": "<the execution in the approval message>", "decision": "approve" | "reject", "comment": "why"}';
+  const usage = 'send JSON {"executionArn": "<the execution in the approval message>", "decision": "approve" | "reject", ' +
+    '"digest": "<the approve digest in the approval message>", "comment": "why"}';
   if (!body || typeof body !== 'object') throw new Refused(400, `the body is not JSON: ${usage}`);
-  const { executionArn, decision, comment } = body;
+  const { executionArn, decision, digest, comment } = body;
   if (typeof executionArn !== 'string' || !/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:execution:[\w.-]{1,80}:[\w.-]{1,80}$/.test(executionArn)) {
     throw new Refused(400, `executionArn is not an execution ARN: ${usage}`);
   }
   if (decision !== 'approve' && decision !== 'reject') throw new Refused(400, `decision must be "approve" or "reject": ${usage}`);
+  if (typeof digest !== 'string' || !REQUEST_DIGEST.test(digest)) {
+    throw new Refused(400, `digest must be the approve digest of the approval message you decide on (12 hex characters or more): ${usage}`);
+  }
   if (comment !== undefined && (typeof comment !== 'string' || comment.length > MAX_COMMENT)) {
     throw new Refused(400, `comment must be text of at most ${MAX_COMMENT} characters`);
   }
   // No control characters reach the reports and the pipeline's summary.
   const clean = comment?.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return { executionArn, decision, ...(clean ? { comment: clean } : {}) };
+  return { executionArn, decision, digest: digest.toLowerCase(), ...(clean ? { comment: clean } : {}) };
 }
 
 function parse(text: string | undefined): any {

@@ -406,6 +406,8 @@ describe('approve and reject answer a deployment waiting for a person, through t
   const URL = 'https://a1b2c3d4e5f6.lambda-url.eu-west-1.on.aws/';
   const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:DeployWorkflow:sfn-deploy-7c1d2e3f';
   const BY = 'arn:aws:sts::123456789012:assumed-role/ProductionApprovers/alice';
+  /** The "Approve digest" of the approval message. */
+  const DIGEST = '3f2a9c0d4e5b';
 
   /** The approval function as a stub: what it was sent, and its answer. */
   function functionUrl(status = 200, answer: unknown = { outcome: 'APPROVED', by: BY, message: 'Approved: the change set will be executed.' }) {
@@ -419,20 +421,20 @@ describe('approve and reject answer a deployment waiting for a person, through t
     };
   }
 
-  test('GIVEN the URL and the execution WHEN approved THEN the function gets {executionArn, decision approve, comment} and the CLI says how it was recorded', async () => {
+  test('GIVEN the URL, the execution and the digest WHEN approved THEN the function gets {executionArn, decision approve, digest, comment} and the CLI says how it was recorded', async () => {
     const f = functionUrl();
     const out: string[] = [];
-    const code = await main(['approve', '--url', URL, '--execution', EXECUTION, '--comment', 'expected: table is recreated empty'], (s) => out.push(s), () => undefined, f.sender);
+    const code = await main(['approve', '--url', URL, '--execution', EXECUTION, '--digest', DIGEST, '--comment', 'expected: table is recreated empty'], (s) => out.push(s), () => undefined, f.sender);
     expect(code).toBe(0);
-    expect(f.calls).toEqual([{ url: URL, body: { executionArn: EXECUTION, decision: 'approve', comment: 'expected: table is recreated empty' } }]);
+    expect(f.calls).toEqual([{ url: URL, body: { executionArn: EXECUTION, decision: 'approve', digest: DIGEST, comment: 'expected: table is recreated empty' } }]);
     expect(out.join('')).toBe(`Approved: the change set will be executed. Recorded as ${BY}.`);
   });
 
   test('GIVEN --by WHEN rejected THEN the name is not sent (the function records the caller as AWS authenticated them) and the CLI says it is ignored', async () => {
     const f = functionUrl(200, { outcome: 'REJECTED', by: BY, message: 'Rejected: the change set will be deleted and the deployment fails.' });
     const err: string[] = [];
-    expect(await main(['reject', '--url', URL, '--execution', EXECUTION, '--by', 'bob', '--comment', 'not during business hours'], () => undefined, (s) => err.push(s), f.sender)).toBe(0);
-    expect(f.calls).toEqual([{ url: URL, body: { executionArn: EXECUTION, decision: 'reject', comment: 'not during business hours' } }]);
+    expect(await main(['reject', '--url', URL, '--execution', EXECUTION, '--digest', DIGEST, '--by', 'bob', '--comment', 'not during business hours'], () => undefined, (s) => err.push(s), f.sender)).toBe(0);
+    expect(f.calls).toEqual([{ url: URL, body: { executionArn: EXECUTION, decision: 'reject', digest: DIGEST, comment: 'not during business hours' } }]);
     expect(JSON.stringify(f.calls)).not.toContain('bob');
     expect(err.join('')).toMatch(/--by is ignored: the approval records you by your AWS identity/);
   });
@@ -443,15 +445,26 @@ describe('approve and reject answer a deployment waiting for a person, through t
     expect(await main(['approve', '--task-token', 'tok-1'], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
     expect(err.join('')).toMatch(/--task-token is gone: approvers no longer answer with a task token; give --url and --execution/);
     expect(await main(['approve', '--url', URL], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
-    expect(err.join('')).toMatch(/--url and --execution are required/);
-    expect(await main(['approve', '--url', 'https://example.com/approve', '--execution', EXECUTION], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
+    expect(err.join('')).toMatch(/--url, --execution and --digest are required/);
+    expect(await main(['approve', '--url', 'https://example.com/approve', '--execution', EXECUTION, '--digest', DIGEST], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
     expect(err.join('')).toMatch(/is not a Lambda function URL/);
-    expect(await main(['reject', '--url', URL, '--execution', EXECUTION, '--force', 'x'], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
+    expect(await main(['reject', '--url', URL, '--execution', EXECUTION, '--digest', DIGEST, '--force', 'x'], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
     expect(err.join('')).toMatch(/Unknown option '--force'/);
     expect(f.calls).toEqual([]);
     const refusing = functionUrl(403, { outcome: 'REFUSED', message: `${BY} is not granted approval on the action of stack prod-app` });
-    expect(await main(['approve', '--url', URL, '--execution', EXECUTION], () => undefined, (s) => err.push(s), refusing.sender)).toBe(1);
+    expect(await main(['approve', '--url', URL, '--execution', EXECUTION, '--digest', DIGEST], () => undefined, (s) => err.push(s), refusing.sender)).toBe(1);
     expect(err.join('')).toMatch(/refused \(HTTP 403\): .* is not granted approval on the action of stack prod-app/);
+  });
+
+  test.each(['approve', 'reject'])('GIVEN no --digest, or one that is no digest, WHEN %s THEN it is a usage error and nothing is sent ' +
+    '(a decision names what it decides on: a late one must not reach another change set or wave)', async (command) => {
+    const err: string[] = [];
+    const f = functionUrl();
+    expect(await main([command, '--url', URL, '--execution', EXECUTION, '--comment', 'ok'], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
+    expect(err.join('')).toMatch(/--url, --execution and --digest are required .*"Approve digest"/);
+    expect(await main([command, '--url', URL, '--execution', EXECUTION, '--digest', '3f2a9c'], () => undefined, (s) => err.push(s), f.sender)).toBe(64);
+    expect(err.join('')).toMatch(/--digest 3f2a9c is not a digest: give the 12 hex characters of the message's "Approve digest"/);
+    expect(f.calls).toEqual([]);
   });
 
   test('the request is signed with SigV4 for the lambda service in the URL\'s region, with the caller\'s credentials', async () => {

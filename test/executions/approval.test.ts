@@ -91,13 +91,13 @@ describe('a change set with IAM changes, which need a person', () => {
     world.extras.putOutputs(STACK_NAME, { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders' });
     const changeSetName = changeSetNameFor(JOB);
     let whileWaiting: { published: number; executes: number; changeSet?: string } | undefined;
-    world.approver = async (event, synthesizedWorkflow) => {
+    world.approver = async (event, synthesizedWorkflow, message) => {
       whileWaiting = {
         published: world.sns.published.length,
         executes: world.cfn.callsOf('ExecuteChangeSet').length,
         changeSet: world.cfn.changeSet(STACK_NAME, changeSetName)?.status,
       };
-      return approveAs('alice@example.com', 'the role change is reviewed in PR 42')(event, synthesizedWorkflow);
+      return approveAs('alice@example.com', 'the role change is reviewed in PR 42')(event, synthesizedWorkflow, message);
     };
 
     // WHEN
@@ -129,6 +129,13 @@ describe('a change set with IAM changes, which need a person', () => {
     expect(message).toContain(`  cdk-sfn-deploy approve --url '${APPROVAL_URL}' --execution '${executionId}'`);
     expect(message).toContain(`  cdk-sfn-deploy reject --url '${APPROVAL_URL}' --execution '${executionId}'`);
     expect(message).toContain(`"executionArn": "${executionId}", "decision": "approve" or "reject"`);
+    // What the decision is on: the approve digest of one stack's wait is its change set's digest, sent back with the decision.
+    const shown = /, digest ([0-9a-f]{12}):/.exec(message)![1];
+    expect(message).toContain(`\nApprove digest: ${shown}\n`);
+    expect(message).toContain(`  cdk-sfn-deploy approve --url '${APPROVAL_URL}' --execution '${executionId}' --digest ${shown} --comment 'why'`);
+    expect(message).toContain(`  cdk-sfn-deploy reject --url '${APPROVAL_URL}' --execution '${executionId}' --digest ${shown} --comment 'why'`);
+    expect(message).toContain(`"digest": "${shown}"`);
+    expect(message).toContain('if the execution waits on another change set or wave by then, nothing is decided; read its latest message');
     expect(message).toContain('lambda:InvokeFunctionUrl');
     expect(message).not.toContain(token);
     expect(message).not.toMatch(/send-task-success|send-task-failure|states:SendTask/);

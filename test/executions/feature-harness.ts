@@ -35,8 +35,11 @@ export function synthesizeWith(props: Partial<Omit<StepFunctionsDeployActionProp
   return synthesizeWorkflow({ ...DEFAULT_ACTION, ...props });
 }
 
-/** The person asked to approve; the test sets it. @default - none: a test that asks a person fails */
-export type Approver = (event: TaskEvent, synthesized: SynthesizedWorkflow) => Promise<unknown>;
+/**
+ * The person asked to approve; the test sets it. `message` is the approval message they read (the last one published
+ * on the approval topic). @default - none: a test that asks a person fails
+ */
+export type Approver = (event: TaskEvent, synthesized: SynthesizedWorkflow, message?: string) => Promise<unknown>;
 
 export interface FeatureWorld extends World {
   readonly synthesized: SynthesizedWorkflow;
@@ -73,7 +76,7 @@ function approverOf(world: FeatureWorld): Approver {
   return async (event, synthesized) => {
     world.asked.push(event);
     if (!world.approver) throw new Error('a person was asked to approve, but this test has no approver');
-    return world.approver(event, synthesized);
+    return world.approver(event, synthesized, world.sns.published.at(-1)?.message);
   };
 }
 
@@ -110,12 +113,14 @@ export function createFeaturePipelineWorld(synthesized: SynthesizedWorkflow, fil
  * the approval carries the session's ARN as AWS authenticated it.
  */
 export function approveAs(session: string, comment?: string): Approver {
-  return (event, synthesized) => decideThroughApprovalFunction(event, synthesized, approverSession(session, accountOf(synthesized)), 'approve', comment);
+  return (event, synthesized, message) =>
+    decideThroughApprovalFunction(event, synthesized, approverSession(session, accountOf(synthesized)), 'approve', comment, message);
 }
 
 /** Rejects as the approvers' role session `session`, through the approval function (`cdk-sfn-deploy reject`). */
 export function rejectAs(session: string, comment?: string): Approver {
-  return (event, synthesized) => decideThroughApprovalFunction(event, synthesized, approverSession(session, accountOf(synthesized)), 'reject', comment);
+  return (event, synthesized, message) =>
+    decideThroughApprovalFunction(event, synthesized, approverSession(session, accountOf(synthesized)), 'reject', comment, message);
 }
 
 /** The account of the workflow, where the approvers' role is. */

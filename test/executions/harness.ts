@@ -39,6 +39,7 @@ import type { TriggerOutcome } from '../../src/trigger/trigger';
 import { runTrigger } from '../../src/trigger/trigger';
 import { approversOf, runApproval } from '../../src/workflow/approval';
 import type { ApproverEntry } from '../../src/workflow/approval';
+import { approvalMessage, unitApprovalMessage } from '../../src/workflow/approval-message';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
 import {
@@ -379,11 +380,13 @@ export async function runWorkflow(input: WorkflowInput, deps: TaskDeps, options:
 /**
  * A person's decision as it reaches the execution: `caller` (as AWS authenticates them) calls the real approval function
  * with the synthesized approvers, on Step Functions that shows the execution waiting at its approval state with the
- * requestApproval payload as its task's parameters. Returns what the function sent with SendTaskSuccess, or throws the
- * SendTaskFailure's error; a refusal (nothing sent) fails the test.
+ * requestApproval payload as its task's parameters. The decision carries the "Approve digest" of `message`, the
+ * approval message the person read (as published); without one, the message the task would publish for this payload.
+ * Returns what the function sent with SendTaskSuccess, or throws the SendTaskFailure's error; a refusal (nothing sent)
+ * fails the test.
  */
 export async function decideThroughApprovalFunction(
-  event: TaskEvent, synthesized: SynthesizedWorkflow, caller: string, decision: 'approve' | 'reject', comment?: string,
+  event: TaskEvent, synthesized: SynthesizedWorkflow, caller: string, decision: 'approve' | 'reject', comment?: string, message?: string,
 ): Promise<unknown> {
   const sfn = new FakeTaskWaits(synthesized.stateMachineArn);
   const executionArn = sfn.add(event.executionId!.split(':').pop()!, {
@@ -392,8 +395,13 @@ export async function decideThroughApprovalFunction(
     parameters: { FunctionName: synthesized.taskFunctionArn, Payload: event },
   });
   if (executionArn !== event.executionId) throw new Error(`the approval's execution ${event.executionId} is not one of ${synthesized.stateMachineArn}`);
+  const read = message ?? (event.state.unit
+    ? unitApprovalMessage(event.state.deployment, event.state.unit, event.executionId)
+    : approvalMessage(event.state.deployment, event.state.inspection, event.executionId));
+  const digest = /^Approve digest: ([0-9a-f]{12})$/m.exec(read)?.[1];
+  if (!digest) throw new Error(`the approval message shows no approve digest:\n${read}`);
   const response = await runApproval({
-    body: JSON.stringify({ executionArn, decision, ...(comment ? { comment } : {}) }),
+    body: JSON.stringify({ executionArn, decision, digest, ...(comment ? { comment } : {}) }),
     requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: caller, accountId: ACCOUNT } } },
   }, { sfn: sfn.client, approvers: synthesized.approvers });
   if (response.statusCode !== 200 || sfn.answers.length !== 1) throw new Error(`the approval function sent nothing for ${caller}: ${response.body}`);

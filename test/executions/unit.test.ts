@@ -273,6 +273,37 @@ describe('one approval for the unit', () => {
     expect(outputVariables(result.output).Verdict).toBe('APPROVED');
   });
 
+  test('GIVEN a second wave that needs approval too WHEN someone answers wave 1\'s message while the execution waits on wave 2 THEN ' +
+    'nothing is decided (the digest names wave 1); wave 2 is decided only from its own message', async () => {
+    // GIVEN
+    const world = approvalWorld();
+    world.cfn.scripts.set(APP, {
+      changeSet: (name) => (name.endsWith('-w2') ? { changes: REMOVES_TABLE } : { failedReason: 'No export named prod-network-VpcId found.' }),
+    });
+    const messages: string[] = [];
+    let late: Error | undefined;
+    world.approver = async (event, synthesized, message) => {
+      messages.push(message!);
+      if (messages.length === 1) return approveAs('alice')(event, synthesized, message);
+      // WHEN: bob answers the message of wave 1 (he never saw wave 2's), then carol answers wave 2's.
+      late = await approveAs('bob')(event, synthesized, messages[0]).then(() => undefined, (e: Error) => e);
+      return approveAs('carol')(event, synthesized, message);
+    };
+
+    // WHEN
+    const result = await runFeature(world);
+
+    // THEN
+    const shown = messages.map((m) => /^Approve digest: ([0-9a-f]{12})$/m.exec(m)?.[1]);
+    expect(shown).toEqual([expect.stringMatching(/^[0-9a-f]{12}$/), expect.stringMatching(/^[0-9a-f]{12}$/)]);
+    expect(shown[0]).not.toBe(shown[1]);
+    expect(late?.message).toContain(`now waits on another wave than the one of digest ${shown[0]}: nothing is sent`);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output.unit.approvals).toEqual([expect.objectContaining({ approved: true, by: approverSession('alice') })]);
+    expect(result.output.unit.approval).toEqual(expect.objectContaining({ approved: true, by: approverSession('carol') }));
+    expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
+  });
+
   test('GIVEN a wave with a change that needs approval and one the policy denies WHEN judged THEN the unit is refused without asking anyone', async () => {
     // GIVEN: tables may never be removed; other removals need a person.
     const mixed = synthesizeWorkflow({

@@ -19,7 +19,7 @@ import type { Deployment, InspectionResult, WorkflowState } from '../../src/shar
 import { STATE_NAMES } from '../../src/shared/state-names';
 import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
 import { runApproval } from '../../src/workflow/approval';
-import { approvalMessage } from '../../src/workflow/approval-message';
+import { approvalMessage, unitApprovalMessage } from '../../src/workflow/approval-message';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskEvent } from '../../src/workflow/tasks';
 import { AppStage, cdkPipeline } from '../constructs/pipelines-app';
@@ -235,49 +235,68 @@ describe('lambda:InvokeFunction on the task function with captured payloads (ref
 describe('an approver answering a wait they were not shown', () => {
   const APPROVERS_ROLE = `arn:aws:iam::${ACCOUNT}:role/ProdApprovers`;
   const BOB = `arn:aws:sts::${ACCOUNT}:assumed-role/ProdApprovers/bob`;
-  /** A unit's approval wait, as Step Functions resolved its parameters: the wave's change set judged with its digest. */
+  /**
+   * A unit's approval wait, as Step Functions resolved its parameters: wave `wave` reviews stack `app-<wave>`, whose
+   * change set was judged with `digest`.
+   */
   function unitWait(wave: number, changeSetId: string, digest: string) {
+    const deployment = {
+      stackName: 'prod-app',
+      jobId: 'job-1',
+      onUnsafe: { type: 'requireApproval', topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:approvals`, timeoutSeconds: 3600, approvers: 'prod' },
+    };
+    const inspection = { verdict: 'NEEDS_APPROVAL', changeSetId, digest, changeCount: 1, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 };
     return {
       FunctionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:TaskFunction`,
       Payload: {
         task: 'requestApproval',
         state: {
-          deployment: {
-            stackName: 'prod-app',
-            jobId: 'job-1',
-            onUnsafe: { type: 'requireApproval', topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:approvals`, timeoutSeconds: 3600, approvers: 'prod' },
+          deployment,
+          unit: {
+            wave,
+            next: 'APPROVE',
+            review: [{ ...deployment, stackName: `app-${wave}` }],
+            members: [1, 2].map((n) => ({
+              stackName: `app-${n}`,
+              status: n < wave ? 'UPDATED' : n === wave ? 'REVIEWED' : 'WAITING',
+              ...(n === wave ? { wave, review: { stackName: `app-${n}`, plan: 'EXECUTE', inspection } } : {}),
+            })),
           },
-          unit: { wave, approval: { changeSetId, digest } },
         },
         token: `token-wave-${wave}`,
         executionId: 'the-execution',
       },
     };
   }
+  /** The "Approve digest" line of the message a wave's approvers got. */
+  function shownDigest(wait: ReturnType<typeof unitWait>): string {
+    const { deployment, unit } = wait.Payload.state;
+    return /^Approve digest: ([0-9a-f]{12})$/m.exec(unitApprovalMessage(deployment as any, unit as any, 'the-execution'))![1];
+  }
 
-  // HOLE. The decision names the execution only: the approval function answers whatever wait the execution is at now.
-  // The message shows a change set id and digest ("only this change set ... is executed on approval"), but the
-  // request cannot carry them and nothing compares them. In a unit whose waves each need approval, an approver who
-  // answers wave 1's message after someone else did (or the CLI retried) approves wave 2, whose changes they never
-  // saw. Smallest fix: the message gives the digest(s) to send back (`--digest`), the request must carry them, and the
-  // approval function refuses (409, nothing sent) unless they equal the digest(s) in the wait's scheduled payload.
-  test.failing('GIVEN an approver shown wave 1 (digest aaaa) WHEN the execution now waits on wave 2 (digest bbbb) and they approve ' +
+  // Was a hole: the decision named the execution only, and the approval function answered whatever wait the execution
+  // was at now. The request now carries the message's approve digest (approvalDigest of the wait's state), and the
+  // function refuses (409, nothing sent) unless it is the digest of the wait the execution is at.
+  test('GIVEN an approver shown wave 1 (digest aaaa) WHEN the execution now waits on wave 2 (digest bbbb) and they approve ' +
     'naming the digest they were shown THEN nothing is sent', async () => {
     // GIVEN
     const sfn = new FakeTaskWaits();
-    const execution = sfn.add('sfn-deploy-unit', {
-      state: STATE_NAMES.waitForUnitApproval, token: 'token-wave-2', parameters: unitWait(2, 'arn:cs/wave-2', 'bbbbbbbbbbbb'),
-    });
-
-    // WHEN
-    const response = await runApproval({
-      body: JSON.stringify({ executionArn: execution, decision: 'approve', digest: 'aaaaaaaaaaaa' }),
+    const wave2 = unitWait(2, 'arn:cs/wave-2', 'b'.repeat(64));
+    const execution = sfn.add('sfn-deploy-unit', { state: STATE_NAMES.waitForUnitApproval, token: 'token-wave-2', parameters: wave2 });
+    const decide = (digest: string) => runApproval({
+      body: JSON.stringify({ executionArn: execution, decision: 'approve', digest }),
       requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: BOB, accountId: ACCOUNT } } },
     }, { sfn: sfn.client, approvers: [['prod', [APPROVERS_ROLE]]] });
+
+    // WHEN
+    const response = await decide(shownDigest(unitWait(1, 'arn:cs/wave-1', 'a'.repeat(64))));
 
     // THEN
     expect(sfn.answers).toEqual([]);
     expect(response.statusCode).toBe(409);
+    // The same approver with wave 2's message decides on wave 2.
+    expect((await decide(shownDigest(wave2))).statusCode).toBe(200);
+    expect(sfn.answers).toEqual([expect.objectContaining({ state: STATE_NAMES.waitForUnitApproval })]);
   });
 });
 
