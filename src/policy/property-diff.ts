@@ -6,7 +6,7 @@
  * credentials written inside text masked first. Every line is cut to fit the messages it goes into.
  */
 import type { ChangeDetailInput, ChangeInput } from './change-input';
-import { MASKED, SECRET_NAME, maskSecrets, shownValue } from './safe-value';
+import { MASKED, isSecretName, maskSecrets, shownValue } from './safe-value';
 import type { ValuePlace } from './safe-value';
 
 export { MASKED, SECRET_NAME } from './safe-value';
@@ -89,7 +89,7 @@ function parentOf(context: unknown, path: string | undefined): unknown {
 function namedSecret(holder: unknown): boolean {
   if (holder === null || typeof holder !== 'object') return false;
   const { Name, Key, name, key } = holder as Record<string, unknown>;
-  return [Name, Key, name, key].some((n) => typeof n === 'string' && SECRET_NAME.test(n));
+  return [Name, Key, name, key].some((n) => typeof n === 'string' && isSecretName(n));
 }
 
 /** Credentials written inside text: `scheme://user:password@host`, `Password=...;`, `Bearer <token>`. */
@@ -109,14 +109,14 @@ function maskInside(value: string): string {
   } catch {
     // Cut by CloudFormation (large values are truncated): what it holds cannot be told apart, so if it names a
     // secret anywhere, none of it is shown.
-    return SECRET_NAME.test(value) ? MASKED : value;
+    return isSecretName(value) ? MASKED : value;
   }
   const mask = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(mask);
     if (v !== null && typeof v === 'object') {
       const pairSecret = namedSecret(v);
       return Object.fromEntries(Object.entries(v).map(([k, inner]) =>
-        [k, SECRET_NAME.test(k) || (pairSecret && /^value$/i.test(k)) ? MASKED : mask(inner)]));
+        [k, isSecretName(k) || (pairSecret && /^value$/i.test(k)) ? MASKED : mask(inner)]));
     }
     return v;
   };

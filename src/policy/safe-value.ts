@@ -1,7 +1,8 @@
 /**
  * Whether a value is safe to show people: the one judgement behind every value of a template that reaches a
  * message, a report, a log line or the CLI. A value is not shown when
- * - its name marks it as a secret (`MasterUserPassword`, `DB_PASSWORD`, a pair named `API_TOKEN`);
+ * - its name marks it as a secret (`MasterUserPassword`, `DB_PASSWORD`, a pair named `API_TOKEN`), or it names
+ *   its own secret inside it (`{"password": "..."}`, `--db-password=...`, `db password: ...`, `mysql -p...`);
  * - its property carries secrets by nature (user data, environment variable values, SSM parameter values,
  *   secret strings: `SECRET_PROPERTIES`), whatever it looks like;
  * - secretlint's recommended rules find a secret in it by its shape (AWS, GitHub, Slack, Stripe, npm, private
@@ -16,10 +17,29 @@
 export const MASKED = '(masked)';
 
 /**
- * Names that mark a value as a secret: password (`Password`, `DbPass`, `Pwd`, `db_pw`), secret, token, private
- * key, passphrase, credentials, API or access keys, connection strings, authorization headers.
+ * Names that mark a value as a secret: password (`Password`, `DbPass`, `Pwd`, `db_pw`, `passwd`), secret, token,
+ * private key, passphrase, credentials (`creds`), API or access keys, connection strings, authorization headers.
+ * Read names with isSecretName, which also reads camelCase words (`AdminPw`, `DbCreds`).
  */
-export const SECRET_NAME = /pass(w|$|[^a-z])|pwd|(^|[^a-z])pw($|[^a-z])|secret|token|private.?key|passphrase|credential|api.?key|access.?key|connection.?string|authorization/i;
+export const SECRET_NAME = /pass(w|$|[^a-z])|pwd|(^|[^a-z])(pw|creds?)($|[^a-z])|secret|token|private.?key|passphrase|credential|api.?key|access.?key|connection.?string|authorization/i;
+
+/**
+ * Names of rules about passwords, not of passwords: a password policy (Cognito's `Policies/PasswordPolicy`) is
+ * shown, so that people see it weakened; what it holds is judged by its own names.
+ */
+const POLICY_NAME = /pass(word|wd)?[-_ ]?polic(y|ies)/gi;
+
+/** The short names that are words of their own, in camelCase too (`AdminPw`, `DbCreds`; not `Pwr`, `Credit`). */
+const SHORT_SECRET_WORD = /(^|[^a-z])(pw|creds?)($|[^a-z])/i;
+
+/**
+ * Whether a name (a property path, a key, a variable, a flag) marks its value as a secret: SECRET_NAME, and its
+ * short words read with camelCase words apart (`AdminPw` as `Admin_Pw`); password policies left out.
+ */
+export function isSecretName(name: string): boolean {
+  const named = name.replace(POLICY_NAME, ' ');
+  return SECRET_NAME.test(named) || SHORT_SECRET_WORD.test(named.replace(/([a-z0-9])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])/g, '$1$2_'));
+}
 
 /**
  * Properties that carry secrets by nature: their values are never shown, nor any value that holds them (the
@@ -65,6 +85,16 @@ export const SECRET_PROPERTIES: ReadonlyArray<{ readonly resourceType: string; r
   { resourceType: 'AWS::Events::Connection', path: 'AuthParameters/**' },
   { resourceType: 'AWS::CodePipeline::Webhook', path: 'AuthenticationConfiguration/**' },
   { resourceType: 'AWS::CodeBuild::SourceCredential', path: '**' },
+  // Payloads given verbatim to a target: arbitrary JSON or text made to pass what the target needs, credentials
+  // among it, with nothing in the property to tell which. (A state machine's Definition and DefinitionString are
+  // not here: they are the workflow under review; their literals are scanned for named secrets, shapes and
+  // entropy, and values meant to be kept out of them go in DefinitionSubstitutions, above.)
+  { resourceType: 'AWS::Events::Rule', path: 'Targets/*/Input' },
+  { resourceType: 'AWS::Events::Rule', path: 'Targets/*/InputTransformer/InputTemplate' },
+  { resourceType: 'AWS::Scheduler::Schedule', path: 'Target/Input' },
+  { resourceType: 'AWS::Pipes::Pipe', path: 'TargetParameters/InputTemplate' },
+  // Commands and scripts run on instances, like user data: they carry the credentials they use.
+  { resourceType: 'AWS::SSM::Document', path: 'Content' },
 ];
 
 /** Where a value sits: what makes its name or its property mark it as a secret. */
@@ -80,7 +110,7 @@ export interface ValuePlace {
 /** The one judgement: may this value, at this place, be shown to people? */
 export function isSafeToShow(value: string, place: ValuePlace = {}): boolean {
   if (place.namedSecret) return false;
-  if (place.path !== undefined && (SECRET_NAME.test(place.path) || secretByNature(place.resourceType, place.path, value))) return false;
+  if (place.path !== undefined && (isSecretName(place.path) || secretByNature(place.resourceType, place.path, value))) return false;
   return secretRanges(value).length === 0;
 }
 
@@ -91,7 +121,8 @@ export function shownValue(value: string, place: ValuePlace = {}): string {
 
 /**
  * Free text that may quote values (an error's cause, a policy function's reason, CloudFormation's status
- * reason): the parts judged secret by their shape or their entropy are masked, the rest is kept.
+ * reason): the parts judged secret by a name written before them, their shape or their entropy are masked, the
+ * rest is kept.
  */
 export function maskSecrets(text: string): string {
   const ranges = secretRanges(text);
@@ -145,11 +176,104 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
 }
 
-/** The parts of a text judged secret, [start, end) in order: secretlint's findings and high-entropy tokens. */
+/**
+ * The parts of a text judged secret, [start, end) in order: values after a secret's name, secretlint's findings
+ * and high-entropy tokens.
+ */
 export function secretRanges(text: string): Array<[number, number]> {
   if (text.length === 0) return [];
-  const found = [...detectorRanges(text), ...entropyRanges(text)];
+  const found = [...namedRanges(text), ...detectorRanges(text), ...entropyRanges(text)];
   return found.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// By name, inside text: the value written after a secret's name.
+
+/** Names in text: words of letters, digits, `_`, `.` and `-` (`db-password`, `aws_secret_access_key`). */
+const NAME_IN_TEXT = /[A-Za-z_][A-Za-z0-9_.-]*/g;
+/**
+ * What ends a name and leads to its value: `=`, `:=` or `=>`; `:` after a quoted name (JSON's, or JSON's inside a
+ * string) or before a space (`password: ...`), not inside a word (`arn:aws:secretsmanager:...`).
+ */
+const SEPARATOR = /(?:\\*["'][ \t]*(?:=>|:=|:|=)|[ \t]*(?:=>|:=|=)|[ \t]*:(?=\s|$))[ \t]*/y;
+/** A flag's value after a space (`--db-password value`); an option's value stops at the next flag. */
+const FLAG_SEPARATOR = /[ \t]+(?=[^\s-])/y;
+/**
+ * MySQL's and MariaDB's clients take the password written right after `-p` (`mysql -uroot -pS3cret`). (Not
+ * psql's: its `-p` is the port, and its password is read from PGPASSWORD, a name.)
+ */
+const MYSQL_COMMAND = /(?<![\w-])(?:mysql[\w-]*|mariadb[\w-]*)(?![\w-])[^\n;|&]*/g;
+const MYSQL_PASSWORD = /(?<=\s)-p(?=\S)/g;
+/**
+ * Values that are not the secret itself: a mask already applied or CloudFormation's (`****`), up to the end of
+ * the value or the punctuation around it (`Pwd=(masked)"}`), or a dynamic reference to a secret.
+ */
+const NOT_A_VALUE = /^((\(masked\)|\*{3,})(["';,}\])]*$)|\{\{resolve:(ssm|ssm-secure|secretsmanager):[^{}\s]*\}\}["';,}\])]*$)/;
+
+/**
+ * The values written after a secret's name in a text, as the name check reads property names: a JSON member
+ * (`"password": "..."`, `"pin": 1234`, `{\"token\":\"...\"}`), an assignment (`DB_PASSWORD=...`), a label
+ * (`db password: ...`), a flag (`--db-password=...`, `--db-password ...`), and a MySQL client's `-p...`.
+ */
+function namedRanges(text: string): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (const match of text.matchAll(NAME_IN_TEXT)) {
+    if (!isSecretName(match[0])) continue;
+    const after = match.index! + match[0].length;
+    const flag = /(^|[\s"'=])--?$/.test(text.slice(Math.max(0, match.index! - 3), match.index!));
+    const separator = matchAt(SEPARATOR, text, after) ?? (flag ? matchAt(FLAG_SEPARATOR, text, after) : null);
+    if (!separator) continue;
+    const range = valueAt(text, after + separator[0].length, /^\\*["']/.test(separator[0]));
+    if (range[1] > range[0] && !NOT_A_VALUE.test(text.slice(range[0], range[1]))) ranges.push(range);
+  }
+  for (const command of text.matchAll(MYSQL_COMMAND)) {
+    for (const option of command[0].matchAll(MYSQL_PASSWORD)) ranges.push(valueAt(text, command.index! + option.index! + 2));
+  }
+  return ranges;
+}
+
+/** A sticky pattern's match at a place in a text, without copying the text's rest. */
+function matchAt(pattern: RegExp, text: string, index: number): RegExpExecArray | null {
+  pattern.lastIndex = index;
+  return pattern.exec(text);
+}
+
+/** The next white space, or (in JSON) the end of a number or a literal. */
+const WORD_END = /\s/g;
+const JSON_WORD_END = /[\s,}\]]/g;
+
+/**
+ * The value that starts at `start`: a quoted string's content (to its closing quote, escaped or not), an object
+ * or a list to its closing bracket, else a word to the next white space (a JSON member's number or literal: to
+ * the next `,`, `}` or `]` too). What is not closed runs to the end of the text: a value cut short is masked whole.
+ */
+function valueAt(text: string, start: number, json = false): [number, number] {
+  const quote = matchAt(/\\*["']/y, text, start)?.[0];
+  if (quote !== undefined) {
+    const from = start + quote.length;
+    // A quote after an odd number of backslashes is inside the string (`"a\"b"`).
+    let end = text.indexOf(quote, from);
+    while (quote.length === 1 && end > 0 && escaped(text, end)) end = text.indexOf(quote, end + 1);
+    return [from, end < 0 ? text.length : end];
+  }
+  if (text[start] === '{' || text[start] === '[') {
+    let depth = 0;
+    for (let i = start; i < text.length; i++) {
+      if (text[i] === '{' || text[i] === '[') depth++;
+      if (text[i] === '}' || text[i] === ']') depth--;
+      if (depth === 0) return [start, i + 1];
+    }
+    return [start, text.length];
+  }
+  const end = matchAt(json ? JSON_WORD_END : WORD_END, text, start);
+  return [start, end ? end.index : text.length];
+}
+
+/** Whether the character at `index` follows an odd number of backslashes (`\"` inside a JSON string). */
+function escaped(text: string, index: number): boolean {
+  let backslashes = 0;
+  while (index - backslashes - 1 >= 0 && text[index - backslashes - 1] === '\\') backslashes++;
+  return backslashes % 2 === 1;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

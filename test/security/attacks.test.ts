@@ -317,15 +317,12 @@ describe('a secret written into a property value, named inside the value', () =>
   ];
   afterEach(() => mockClient(CloudFormationClient).restore());
 
-  // HOLE. isSafeToShow masks by the property's name, the property's nature, a detector's shapes and entropy; a value
-  // that names its own secret ("password": ..., --db-password=..., -p...) in a property like an event rule's Input or
-  // a state machine's definition is shown whole in the approval message and in report.md/report.json (the same for
-  // maskSecrets on free text: `export DB_PASSWORD=...` is caught, `--db-password=...` and `"password":"..."` are not).
-  // Smallest fix: in secretRanges, mask the value after any SECRET_NAME key inside text (JSON `"key": "value"`,
-  // `key=value`, `key: value`, `--key value`/`--key=value`), as the name check already does for property names;
-  // and add Events::Rule Targets/*/Input(Transformer), StepFunctions Definition(String) and SSM::Document Content to
-  // the values judged with that check (or secret by nature where they are free-form payloads).
-  test.failing('GIVEN passwords named inside property values WHEN the workflow judges the change set THEN neither the approval ' +
+  // Was a hole: isSafeToShow masked by the property's name, the property's nature, a detector's shapes and entropy, so a
+  // value that names its own secret ("password": ..., --db-password=..., -p...) in a property like an event rule's
+  // Input or a state machine's definition was shown whole in the approval message and in report.md/report.json.
+  // Now secretRanges masks the value after a secret's name written inside text (JSON members, assignments, labels,
+  // flags, a MySQL client's -p), and event rule inputs and SSM documents' content are secret by nature.
+  test('GIVEN passwords named inside property values WHEN the workflow judges the change set THEN neither the approval ' +
     'message nor the report shows them', async () => {
     // GIVEN
     const onUnsafe: Deployment['onUnsafe'] = { type: 'requireApproval', topicArn: 'arn:aws:sns:eu-west-1:111111111111:approvals', timeoutSeconds: 3600 };

@@ -10,8 +10,11 @@ export interface SecretShape {
   readonly path: string;
   readonly value: string;
   readonly secret: string;
-  /** What tells it is a secret: its shape (secretlint), its entropy, its property, or its name. */
-  readonly by: 'shape' | 'entropy' | 'nature' | 'name';
+  /**
+   * What tells it is a secret: its shape (secretlint), its entropy, its property, its name, or a name written
+   * inside the value before it (`"password": ...`, `--db-password=...`): `named`.
+   */
+  readonly by: 'shape' | 'entropy' | 'nature' | 'name' | 'named';
 }
 
 const userData = (script: string) => Buffer.from(script).toString('base64');
@@ -56,8 +59,15 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   { what: 'EC2 user data (base64 of export DB_PASSWORD=...)', resourceType: 'AWS::EC2::Instance', path: 'UserData', value: userData('#!/bin/bash\nexport DB_PASSWORD=DqisWLkTaVT7edfbt3NG\n'), secret: userData('#!/bin/bash\nexport DB_PASSWORD=DqisWLkTaVT7edfbt3NG\n'), by: 'nature' },
   { what: 'a launch template with user data, as a whole', resourceType: 'AWS::EC2::LaunchTemplate', path: 'LaunchTemplateData', value: `{"InstanceType":"t3.micro","UserData":"${userData('export DB_PASSWORD=DqisWLkTaVT7edfbt3NG')}"}`, secret: userData('export DB_PASSWORD=DqisWLkTaVT7edfbt3NG'), by: 'nature' },
   { what: 'a Secrets Manager secret string', resourceType: 'AWS::SecretsManager::Secret', path: 'SecretString', value: '{"username":"app","pwd_hint":"Tr0ub4dor&3-u5fEdg"}', secret: 'Tr0ub4dor&3-u5fEdg', by: 'nature' },
+  { what: 'an event rule target\'s constant input', resourceType: 'AWS::Events::Rule', path: 'Targets/0/Input', value: '{"user":"etl","pin":"Xk4-walrus-Jq8"}', secret: 'Xk4-walrus-Jq8', by: 'nature' },
   // Secret by name, as before.
   { what: 'a master user password', resourceType: 'AWS::RDS::DBInstance', path: 'MasterUserPassword', value: 'Tr0ub4dor&3-u5fEdg', secret: 'Tr0ub4dor&3-u5fEdg', by: 'name' },
+  { what: 'a nested stack\'s parameter named ...Pw', resourceType: 'AWS::CloudFormation::Stack', path: 'Parameters/AdminPw', value: 'correct-horse-battery-NdiIFp', secret: 'correct-horse-battery-NdiIFp', by: 'name' },
+  { what: 'a nested stack\'s parameter named ...Creds', resourceType: 'AWS::CloudFormation::Stack', path: 'Parameters/DbCreds', value: 'etl:correct-horse-battery-NdiIFp', secret: 'correct-horse-battery-NdiIFp', by: 'name' },
+  // A name written inside the value, before the secret, in properties whose name and nature say nothing.
+  { what: 'a password in a state machine definition', resourceType: 'AWS::StepFunctions::StateMachine', path: 'DefinitionString', value: '{"StartAt":"Login","States":{"Login":{"Type":"Pass","Result":{"password":"Wq7-ostrich-Lm2Zp"},"End":true}}}', secret: 'Wq7-ostrich-Lm2Zp', by: 'named' },
+  { what: 'a password flag in a container command', resourceType: 'AWS::ECS::TaskDefinition', path: 'ContainerDefinitions/0/Command/1', value: '--db-password=Hv3-pelican-Rt9Kd', secret: 'Hv3-pelican-Rt9Kd', by: 'named' },
+  { what: 'a MySQL client\'s -p in a build spec', resourceType: 'AWS::CodeBuild::Project', path: 'Source/BuildSpec', value: 'phases:\n  build:\n    commands:\n      - mysql -uroot -pZb5-marmot-Qe4Wn < schema.sql', secret: 'Zb5-marmot-Qe4Wn', by: 'named' },
 ];
 
 /** Ordinary values that must still be shown whole. */
@@ -68,4 +78,5 @@ export const ORDINARY_VALUES: ReadonlyArray<{ readonly resourceType: string; rea
   { resourceType: 'AWS::EC2::Instance', path: 'ImageId', value: 'ami-0abcdef1234567890' },
   { resourceType: 'AWS::IAM::Role', path: 'RoleName', value: 'MyStack-MyFunctionServiceRole3C357FF2-1KQWOMDHF0IDK' },
   { resourceType: 'AWS::Lambda::Function', path: 'Code/S3Key', value: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.zip' },
+  { resourceType: 'AWS::Cognito::UserPool', path: 'Policies/PasswordPolicy/MinimumLength', value: '12' },
 ];
