@@ -148,8 +148,8 @@ check('exactly 1 AWS::StepFunctions::StateMachine', () => {
   assert(n === 1, `found ${n}`);
 });
 const functions = ofType('AWS::Lambda::Function');
-check('exactly 3 AWS::Lambda::Function (trigger, task, stack events)', () => {
-  assert(functions.length === 3, `found ${functions.length}: ${functions.map(([id]) => id).join(', ')}`);
+check('exactly 4 AWS::Lambda::Function (trigger, task, stack events, approval)', () => {
+  assert(functions.length === 4, `found ${functions.length}: ${functions.map(([id]) => id).join(', ')}`);
 });
 check('the functions run nodejs22.x with handler index.handler', () => {
   for (const [id, fn] of functions) {
@@ -194,9 +194,9 @@ check('each function\'s asset directory in cdk.out holds a syntactically valid i
   }
   return found.join(', ');
 });
-check('the three functions have different code (trigger, task, stack events)', () => {
+check('the four functions have different code (trigger, task, stack events, approval)', () => {
   const keys = new Set(functions.map(([, fn]) => fn.Properties.Code.S3Key));
-  assert(keys.size === 3, `the functions point at ${keys.size} assets`);
+  assert(keys.size === 4, `the functions point at ${keys.size} assets`);
 });
 
 check('the package\'s CLI (bin cdk-sfn-deploy) checks a change set: a Remove is denied, exit code 1', () => {

@@ -143,8 +143,8 @@ def test_assets_are_in_the_wheel_and_the_cloud_assembly(synthesized):
         path = os.path.join(assembly.directory, entry, "index.js")
         if entry.startswith("asset.") and os.path.isfile(path):
             bundles.append(os.path.getsize(path))
-    # The trigger, task and stack event functions' bundles.
-    assert len(bundles) == 3, bundles
+    # The trigger, task, stack event and approval functions' bundles.
+    assert len(bundles) == 4, bundles
     assert all(size > 1000 for size in bundles), bundles
 
 

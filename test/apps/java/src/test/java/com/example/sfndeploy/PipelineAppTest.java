@@ -169,8 +169,8 @@ class PipelineAppTest {
                 bundles.add(Files.size(index));
             }
         }
-        // The trigger, task and stack event functions' bundles.
-        assertEquals(3, bundles.size(), bundles.toString());
+        // The trigger, task, stack event and approval functions' bundles.
+        assertEquals(4, bundles.size(), bundles.toString());
         assertTrue(bundles.stream().allMatch(size -> size > 1000), bundles.toString());
     }
 
