@@ -267,8 +267,9 @@ export class DeployStateMachine extends Construct {
 
   /**
    * CloudFormation's status events of the stacks this workflow deploys (their names, and the blue/green names'
-   * fixed start) go to a small function that wakes the execution waiting for that operation. It may only update
-   * the wait records and send task success to this state machine; it reads no stack and decides nothing.
+   * fixed start) go to a small function that wakes the execution waiting for that operation. It may only read those
+   * stacks (an event is believed only when CloudFormation no longer shows the stack in progress), update the wait
+   * records and send task success to this state machine; it decides nothing.
    */
   private stackEvents(waitTable: dynamodb.Table): events.Rule {
     const { role, logGroup } = functionRole(this, 'StackEventFunction');
@@ -284,6 +285,20 @@ export class DeployStateMachine extends Construct {
     waitTable.grant(handler, 'dynamodb:UpdateItem');
     this.stateMachine.grant(handler, 'states:SendTaskSuccess');
     const stack = Stack.of(this);
+    handler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadDeployedStacks',
+      actions: ['cloudformation:DescribeStacks'],
+      resources: Lazy.list({
+        produce: () => {
+          const names = unique(this.grants.flatMap(writableStacks));
+          return (names.length > 0 ? names : ['-none-']).map((name) =>
+            stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` }));
+        },
+      }),
+    }));
+    // An event the stack does not show yet fails the invocation: Lambda invokes it again (EventBridge invokes it
+    // asynchronously), a minute and then two later.
+    handler.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
     const stackIdPrefix = (name: string) => `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${name}`;
     const rule = new events.Rule(this, 'StackStatusEvents', {
       description: 'StepFunctionsDeployAction: status changes of the stacks the deploy actions deploy',
@@ -315,10 +330,18 @@ export class DeployStateMachine extends Construct {
       id: 'Serverless-LambdaDLQ',
       reason: 'Invoked by EventBridge, which retries; an event it never delivers only leaves the deployment to its safety poll',
     }]);
+    suppressNag(handler.node.tryFindChild('EventInvokeConfig'), [{
+      id: 'Serverless-LambdaAsyncFailureDestination',
+      reason: 'An event the function still refuses after Lambda\'s retries only leaves the deployment to its safety poll, which reads the stack itself',
+    }]);
     suppressNag(role.node.tryFindChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',
       reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions',
       appliesTo: ['Resource::*'],
+    }, {
+      id: 'AwsSolutions-IAM5',
+      reason: 'DescribeStacks on the deployed stacks by name: a stack ARN ends in an id CloudFormation draws at creation',
+      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:cloudformation:.*:stack\\/.*\\/\\*$/g' }],
     }]);
     return rule;
   }

@@ -1,12 +1,15 @@
 /**
  * The handler of CloudFormation's stack status events: when a stack operation the workflow waits for reaches a
  * final status, it wakes the waiting execution. It decides nothing: what it sends is dropped, and the woken
- * execution reads the stack from CloudFormation before it goes on, then waits a poll interval before it waits or
- * reads again. So a late, repeated, out-of-order or forged event (anyone allowed to invoke this function can send
- * one) can at worst make it read the stack early: once, and for the rest of that operation at the poll interval,
- * as polling does (the recorded end makes each later wait read at once). An event is matched to a wait by the
- * stack and the operation's client request token, which only the deploy workflow's own calls carry.
+ * execution reads the stack from CloudFormation before it goes on. Anyone allowed to invoke this function can send
+ * it an event, so it first reads the stack itself: while CloudFormation still shows the stack in progress, the event
+ * is not believed, nothing is recorded and nobody is woken. The invocation fails instead, so that EventBridge's
+ * asynchronous invocation tries again later (an early event whose end DescribeStacks does not show yet); a forged
+ * event costs this one read and nothing of the execution. An event is matched to a wait by the stack and the
+ * operation's client request token, which only the deploy workflow's own calls carry.
  */
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
@@ -15,6 +18,7 @@ import { STACK_EVENTS } from '../shared/contract';
 import { CHANGE_SET_PREFIX, stackNameOfId, stackWaitKey } from '../shared/naming';
 
 export interface StackEventDeps {
+  readonly cloudformation: CloudFormationClient;
   readonly dynamodb: DynamoDBClient;
   readonly sfn: SFNClient;
   readonly tableName: string;
@@ -37,6 +41,11 @@ export async function onStackEvent(event: unknown, deps: StackEventDeps): Promis
   }
   const { stackName, status, clientRequestToken } = fields;
   if (status.endsWith('_IN_PROGRESS')) return 'IGNORED';
+  const current = await currentStatus(deps, stackName);
+  if (current?.endsWith('_IN_PROGRESS') && current !== 'REVIEW_IN_PROGRESS') {
+    throw new StackStillInProgressError(`stack ${stackName} is ${current}, not ${status}: the event is not recorded and wakes nobody ` +
+      '(an early event is delivered again; a forged one costs this read only)');
+  }
   const now = (deps.now ?? Date.now)();
   // The operation's end is recorded whether or not a wait has registered yet: a wait that registers after it sees
   // the record and reads the stack at once.
@@ -66,6 +75,25 @@ export async function onStackEvent(event: unknown, deps: StackEventDeps): Promis
   }
   log(`stack ${stackName} ${status}: woke the waiting execution`);
   return 'RESUMED';
+}
+
+/** The stack's status as CloudFormation shows it now; undefined when the stack is gone (a deletion's end). */
+async function currentStatus(deps: StackEventDeps, stackName: string): Promise<string | undefined> {
+  try {
+    const described = await deps.cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+    return described.Stacks?.[0]?.StackStatus;
+  } catch (e) {
+    if ((e as Error).name === 'ValidationError' && /does not exist/.test((e as Error).message)) return undefined;
+    throw e;
+  }
+}
+
+/** The event says an operation ended, but CloudFormation still shows the stack in progress. */
+export class StackStillInProgressError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackStillInProgress';
+  }
 }
 
 /** The fields of a stack status change event of one of this library's operations, or undefined. */

@@ -45,13 +45,18 @@ test('GIVEN stackEvents WHEN synthesized THEN a table of waits with an expiry, a
   expect(EVENT_WAIT_STATES.filter((name) => !names.includes(name))).toEqual([]);
 });
 
-test('GIVEN stackEvents WHEN synthesized THEN the handler may update the wait records and send task success to this state machine, and nothing else', () => {
+test('GIVEN stackEvents WHEN synthesized THEN the handler may read the deployed stacks, update the wait records and send task success to this state machine, and nothing else', () => {
   const { stack, workflow, template } = withEvents();
   const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
   const handlerRole = stack.resolve((workflow.node.findChild('StackEventFunctionRole') as any).roleName);
   const own = policies.filter((p) => JSON.stringify(p.Properties.Roles).includes(JSON.stringify(handlerRole)));
   const actions = own.flatMap((p) => p.Properties.PolicyDocument.Statement).flatMap((s: any) => [s.Action].flat()).sort();
-  expect(actions).toEqual(['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'states:SendTaskSuccess', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort());
+  expect(actions).toEqual([
+    'cloudformation:DescribeStacks', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'states:SendTaskSuccess',
+    'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
+  ].sort());
+  const describe = own.flatMap((p) => p.Properties.PolicyDocument.Statement).find((s: any) => s.Action === 'cloudformation:DescribeStacks');
+  expect(JSON.stringify(describe.Resource)).toMatch(/:stack\/[^*"]+\/\*/);
   const sendTask = own.flatMap((p) => p.Properties.PolicyDocument.Statement).find((s: any) => s.Action === 'states:SendTaskSuccess');
   expect(sendTask.Resource).toEqual({ Ref: stack.getLogicalId(workflow.stateMachine.node.defaultChild as any) });
   // The state machine writes the wait records (PutItem with its task token).

@@ -189,51 +189,54 @@ function readsWithoutWait(path: string[], read: string, wait: string): number {
 }
 
 describe('a forged or early final event', () => {
-  test('GIVEN a forged final event of the running update (the stack-event function invoked directly) WHEN it wakes the wait THEN the execution reads the stack, finds it running, and waits a poll interval before each later read: no read without a Wait', async () => {
-    // GIVEN: the update runs for several reads; while the wait registers, someone invokes the stack-event function
-    // with an UPDATE_COMPLETE of this very operation (its stack and client request token).
+  test('GIVEN a forged final event of the running update (the stack-event function invoked directly) WHEN the function ' +
+    'reads the stack THEN it finds it running and believes nothing: the event is not recorded, wakes nobody, and costs the ' +
+    'execution no read', async () => {
+    // GIVEN: while the wait is registered, someone invokes the stack-event function with an UPDATE_COMPLETE of this
+    // very operation (its stack and client request token); the update goes on.
     const world = updateWorld();
     world.cfn.onExecuteChangeSet = { inProgressPolls: 8 };
     world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
-      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken));
+      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken), 'invoked');
     });
 
     // WHEN
     const { run } = await deploy(world);
 
-    // THEN: the forged event woke the wait once; the stack, read after it, decided, and every later read came after a
-    // Wait of the poll interval (the record of the forged end makes the later waits read the stack, as polling does).
+    // THEN: the function read the stack once and refused the event; the first wait was not woken (it ended at the
+    // safety poll, the model's stand-in for an update that goes on), the next was woken by the update's own end.
     expect(run.status).toBe('SUCCEEDED');
-    expect(world.events.handled).toEqual(['RESUMED']);
-    const after = pathFrom(run, S.awaitStackUpdate);
-    expect(after.slice(0, 3)).toEqual([S.awaitStackUpdate, S.getStackUpdateStatus, S.stackUpdated]);
-    expect(readsWithoutWait(after, S.getStackUpdateStatus, S.waitStackUpdate)).toBe(0);
-    expect(run.visits(S.waitStackUpdate)).toBe(run.visits(S.getStackUpdateStatus));
-    // Read by read, as the same update polled without events: 8 in progress, the clean-up, the end.
-    expect(pollsAfterExecute(world)).toEqual([...Array(8).fill('UPDATE_IN_PROGRESS'), 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
-    // The transitions from the wake to the end: five states a read (Wait, Choice, Await, read, Choice), then the end.
-    expect(after).toHaveLength(1 + 2 + 9 * 5 + 1);
+    expect(world.events.handled[0]).toBe('REFUSED');
+    expect(world.events.reads[0]).toBe('UPDATE_IN_PROGRESS');
+    expect(world.events.tokens.outputs.get('wait-token-1')).toBeUndefined();
+    expect(world.events.handled[world.events.handled.length - 1]).toBe('RESUMED');
+    // Two reads of the stack by the execution: the safety poll's, and the one its own end woke.
+    expect(pollsAfterExecute(world)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']);
+    expect(readsWithoutWait(pathFrom(run, S.awaitStackUpdate), S.getStackUpdateStatus, S.waitStackUpdate)).toBe(0);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(1);
   });
 
-  test('GIVEN the final event of a creation comes before DescribeStacks shows the end WHEN it wakes the wait THEN it costs one extra read, after a Wait of the poll interval', async () => {
-    // GIVEN: CREATE_COMPLETE is delivered while DescribeStacks still says CREATE_IN_PROGRESS once.
+  test('GIVEN the final event of a creation comes before DescribeStacks shows the end WHEN the function reads the stack ' +
+    'THEN it refuses it for now; Lambda delivers it again, the stack has ended, and the execution reads it once', async () => {
+    // GIVEN: EventBridge delivers CREATE_COMPLETE while DescribeStacks still says CREATE_IN_PROGRESS.
     const world = createWorld();
     world.cfn.onCreateStack = { inProgressPolls: 1 };
     world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
-      await deliver(statusEvent(stackId, 'CREATE_COMPLETE', operationToken));
+      await deliver(statusEvent(stackId, 'CREATE_COMPLETE', operationToken), 'eventbridge');
     });
 
     // WHEN
     const { run } = await deploy(world);
 
-    // THEN: two reads instead of one, a Wait between them; every state from the creation to the end, counted.
+    // THEN: refused, then believed on Lambda's retry; the execution read the stack once, when it was woken.
     expect(run.status).toBe('SUCCEEDED');
-    expect(world.cfn.callsOf('DescribeStacks').filter((c) => c.input.StackName === STACK_NAME).slice(-2).map((c) => c.status))
-      .toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
+    expect(world.events.handled).toEqual(['REFUSED', 'RESUMED']);
+    expect(world.events.reads).toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
+    expect(world.cfn.callsOf('DescribeStacks').filter((c) => c.input.StackName === STACK_NAME).slice(-1).map((c) => c.status))
+      .toEqual(['CREATE_COMPLETE']);
     expect(pathFrom(run, S.createStack)).toEqual([
       S.createStack, S.waitStackCreation, S.onEventsForCreation, S.awaitStackCreation, S.getStackCreationStatus, S.stackCreated,
-      S.waitStackCreation, S.onEventsForCreation, S.awaitStackCreation, S.getStackCreationStatus, S.stackCreated, S.deploymentSucceeded,
+      S.deploymentSucceeded,
     ]);
   });
 
@@ -242,14 +245,14 @@ describe('a forged or early final event', () => {
     const world = updateWorld();
     world.cfn.onExecuteChangeSet = { inProgressPolls: 2, failure: { logicalId: 'Queue', resourceType: 'AWS::SQS::Queue', reason: 'Queue name already taken' } };
     world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
-      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken));
+      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken), 'invoked');
     });
 
     // WHEN
     const { run } = await deploy(world);
 
-    // THEN
-    expect(world.events.handled[0]).toBe('RESUMED');
+    // THEN: the function did not believe it; the stack's own end decided.
+    expect(world.events.handled[0]).toBe('REFUSED');
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('StackUpdateFailed');
     expect(run.cause).toContain('Queue (AWS::SQS::Queue) UPDATE_FAILED: Queue name already taken');
@@ -328,18 +331,19 @@ describe('a unit of stacks on events', () => {
       world.cfn.scripts.set(name, { changeSet: { changes: SAFE }, execute: { inProgressPolls: 4 } });
     }
     world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
-      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken));
+      await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken), 'invoked');
     });
 
     // WHEN
     const { run } = await deploy(world, unit);
 
-    // THEN
+    // THEN: the forged event was not believed; each stack was woken by its own end.
     expect(run.status).toBe('SUCCEEDED');
+    expect(world.events.handled[0]).toBe('REFUSED');
     expect(readsWithoutWait(pathFrom(run, S.executeUnitChangeSet), S.getUnitStackUpdateStatus, S.waitUnitStackUpdate)).toBe(0);
     expect(run.visits(S.waitUnitStackUpdate)).toBe(run.visits(S.getUnitStackUpdateStatus));
-    // The first stack is read as polling would (4 in progress, the clean-up, the end); the second once, on its event.
-    expect(run.visits(S.getUnitStackUpdateStatus)).toBe(6 + 1);
+    // The first stack read twice (the safety poll's read, the one its end woke), the second once, on its event.
+    expect(run.visits(S.getUnitStackUpdateStatus)).toBe(2 + 1);
     expect(world.events.handled.filter((o) => o === 'RESUMED')).toHaveLength(2);
   });
 });

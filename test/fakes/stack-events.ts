@@ -4,6 +4,7 @@
  * to its end while the execution waits and delivers its status events to the real handler, or loses, repeats or
  * reorders them as a test says.
  */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SFNClient, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
@@ -77,7 +78,7 @@ export class FakeTaskTokens {
 }
 
 /** What a stack's status events do while an execution waits: delivered in order (default), lost, or a test's own. */
-export type EventDelivery = 'delivered' | 'lost' | ((events: StatusEvent[], deliver: (event: StatusEvent) => Promise<StackEventOutcome>) => Promise<void>);
+export type EventDelivery = 'delivered' | 'lost' | ((events: StatusEvent[], deliver: (event: StatusEvent) => Promise<HandledEvent>) => Promise<void>);
 
 /** A CloudFormation Stack Status Change event as EventBridge delivers it. */
 export interface StatusEvent {
@@ -99,8 +100,18 @@ export function statusEvent(stackId: string, status: string, clientRequestToken?
  * delivers what a test says (a forged final event, or one that comes before DescribeStacks shows the end).
  */
 export type WhileRunning = (
-  operation: { stackId: string; operationToken: string }, deliver: (event: StatusEvent) => Promise<StackEventOutcome>,
+  operation: { stackId: string; operationToken: string }, deliver: (event: StatusEvent, how?: Delivered) => Promise<HandledEvent>,
 ) => Promise<void>;
+
+/**
+ * How an event reaches the function: `invoked`, by someone who invokes it directly (a forged event: nobody invokes it
+ * again); `eventbridge`, by EventBridge, whose asynchronous invocation Lambda retries when it fails (an early event:
+ * the stack has ended by the retry).
+ */
+export type Delivered = 'invoked' | 'eventbridge';
+
+/** What the function did with an event; REFUSED: the stack still showed in progress (the invocation failed). */
+export type HandledEvent = StackEventOutcome | 'REFUSED';
 
 /** The event source of a world: the table, the tokens, and how events are delivered. */
 export class FakeStackEvents {
@@ -110,10 +121,27 @@ export class FakeStackEvents {
   /** The next waits, in order, during which the stack's operation does not move on (then `delivery` again). */
   public readonly whileRunning: WhileRunning[] = [];
   /** What the handler did with each event it was given. */
-  public readonly handled: StackEventOutcome[] = [];
+  public readonly handled: HandledEvent[] = [];
+  /** The statuses the event function's own DescribeStacks saw (it reads the stack before it believes an event). */
+  public readonly reads: string[] = [];
+  /** The event function's CloudFormation: reads what the fake holds, without moving an operation on (as AWS does). */
+  private readonly cloudformation = new CloudFormationClient(CLIENT_CONFIG);
   private waits = 0;
 
-  constructor(private readonly cfn: FakeCloudFormation) {}
+  constructor(private readonly cfn: FakeCloudFormation) {
+    const mock = mockClient(this.cloudformation);
+    refuseUnmodelled(mock, 'FakeStackEvents (the event function\'s CloudFormation)');
+    mock.on(DescribeStacksCommand).callsFake(async (input) => {
+      const stack = this.cfn.stack(input.StackName!);
+      if (!stack) {
+        const error = new Error(`Stack with id ${input.StackName} does not exist`);
+        error.name = 'ValidationError';
+        throw error;
+      }
+      this.reads.push(stack.status);
+      return { Stacks: [{ StackName: input.StackName, StackStatus: stack.status, CreationTime: new Date() }] };
+    });
+  }
 
   /**
    * An Await state: Step Functions puts the wait record with a task token of its own, then waits. Meanwhile
@@ -125,8 +153,18 @@ export class FakeStackEvents {
     this.table.put({ ...parameters.Item, taskToken: { S: token } }, parameters.ConditionExpression);
     this.tokens.issue(token);
     const stackName = parameters.Item.pk.S!.split('#')[0];
-    const deliver = async (event: StatusEvent) => {
-      const outcome = await onStackEvent(event, { dynamodb: this.table.client, sfn: this.tokens.client, tableName: WAIT_TABLE });
+    const retried: StatusEvent[] = [];
+    const deliver = async (event: StatusEvent, how: Delivered = 'eventbridge'): Promise<HandledEvent> => {
+      let outcome: HandledEvent;
+      try {
+        outcome = await onStackEvent(event, {
+          cloudformation: this.cloudformation, dynamodb: this.table.client, sfn: this.tokens.client, tableName: WAIT_TABLE,
+        });
+      } catch (e) {
+        if ((e as Error).name !== 'StackStillInProgress') throw e;
+        outcome = 'REFUSED';
+        if (how === 'eventbridge') retried.push(event);
+      }
       this.handled.push(outcome);
       return outcome;
     };
@@ -135,6 +173,11 @@ export class FakeStackEvents {
       const { stackId, operationToken } = this.cfn.operationOf(stackName);
       if (!operationToken) throw new Error(`FakeStackEvents: stack ${stackName} has no operation under way`);
       await running({ stackId, operationToken }, deliver);
+      if (retried.length > 0) {
+        // Lambda invokes the function again a minute later: by then the operation has ended.
+        this.cfn.runToEnd(stackName);
+        for (const event of retried.splice(0)) await deliver(event, 'invoked');
+      }
     } else {
       const { stackId, operationToken, statuses } = this.cfn.runToEnd(stackName);
       const events = statuses.map((status) => statusEvent(stackId, status, operationToken));

@@ -3,16 +3,19 @@
  * and ignores what is not a final status of one of the workflow's own operations.
  */
 import { onStackEvent } from '../../src/workflow/stack-events';
-import { FakeTaskTokens, FakeWaitTable, WAIT_TABLE, statusEvent } from '../fakes';
+import { FakeCloudFormation, FakeTaskTokens, FakeWaitTable, WAIT_TABLE, statusEvent } from '../fakes';
 
 const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/prod-app/0a1b2c3d-1111-2222-3333-444455556666';
 const TOKEN = 'sfn-deploy-a1b2c3d4';
 
-function world() {
+/** The handler's world: the wait table, the task tokens, and CloudFormation, where the stack's operation has ended. */
+function world(stackStatus = 'UPDATE_COMPLETE') {
   const table = new FakeWaitTable();
   const tokens = new FakeTaskTokens();
-  const deps = { dynamodb: table.client, sfn: tokens.client, tableName: WAIT_TABLE, now: () => 1_700_000_000_000 };
-  return { table, tokens, deps };
+  const cfn = new FakeCloudFormation();
+  cfn.putStack('prod-app', stackStatus);
+  const deps = { cloudformation: cfn.client, dynamodb: table.client, sfn: tokens.client, tableName: WAIT_TABLE, now: () => 1_700_000_000_000 };
+  return { table, tokens, cfn, deps };
 }
 
 test.each([
@@ -54,4 +57,33 @@ test('GIVEN the wait table throttles WHEN an event is handled THEN the handler f
   throttled.name = 'ProvisionedThroughputExceededException';
   jest.spyOn(table.client, 'send').mockRejectedValueOnce(throttled as never);
   await expect(onStackEvent(statusEvent(STACK_ID, 'UPDATE_COMPLETE', TOKEN), deps)).rejects.toThrow('Rate exceeded');
+});
+
+describe('an event the stack does not show', () => {
+  test.each([
+    ['UPDATE_IN_PROGRESS', 'an update still running (a forged event, or one ahead of DescribeStacks)'],
+    ['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'an update still cleaning up'],
+    ['CREATE_IN_PROGRESS', 'a creation still running'],
+  ])('GIVEN CloudFormation shows the stack %s (%s) WHEN a final event comes THEN it is not believed: nothing is recorded, ' +
+    'nobody is woken, and the invocation fails so that it is delivered again', async (stackStatus) => {
+    // GIVEN a registered wait
+    const { table, tokens, deps } = world(stackStatus);
+    table.put({ pk: { S: `prod-app#${TOKEN}` }, taskToken: { S: 'token-1' } }, 'attribute_not_exists(finalStatus)');
+    tokens.issue('token-1');
+
+    // WHEN
+    const handled = onStackEvent(statusEvent(STACK_ID, 'UPDATE_COMPLETE', TOKEN), deps);
+
+    // THEN
+    await expect(handled).rejects.toMatchObject({ name: 'StackStillInProgress', message: expect.stringContaining(`prod-app is ${stackStatus}`) });
+    expect(table.items.get(`prod-app#${TOKEN}`)?.finalStatus).toBeUndefined();
+    expect(tokens.outputs.get('token-1')).toBeUndefined();
+  });
+
+  test('GIVEN the stack is gone (a deletion ended) WHEN its final event comes THEN the end is recorded', async () => {
+    const { cfn, deps, table } = world();
+    cfn.stacks.delete('prod-app');
+    await expect(onStackEvent(statusEvent(STACK_ID, 'DELETE_COMPLETE', TOKEN), deps)).resolves.toBe('RECORDED');
+    expect(table.items.get(`prod-app#${TOKEN}`)?.finalStatus).toEqual({ S: 'DELETE_COMPLETE' });
+  });
 });

@@ -259,12 +259,18 @@ describe('state machine', () => {
 });
 
 describe('event function', () => {
-  test('it may record a wait\'s end and wake its own state machine\'s executions, and nothing else', () => {
+  test('it may read its workflow\'s deployed stacks, record a wait\'s end and wake its own state machine\'s executions, and nothing else', () => {
     expect(can('stackEvents', 'dynamodb:UpdateItem', arns.waitTable)).toBe('Allow');
     expect(can('stackEvents', 'dynamodb:DeleteItem', arns.waitTable)).toBe('ImplicitDeny');
     expect(can('stackEvents', 'states:SendTaskSuccess', arns.stateMachine)).toBe('Allow');
     expect(can('stackEvents', 'states:SendTaskFailure', arns.stateMachine)).toBe('ImplicitDeny');
     expect(can('stackEvents', 'states:SendTaskSuccess', arns.otherStateMachine)).toBe('ImplicitDeny');
-    expect(can('stackEvents', 'cloudformation:DescribeStacks', stackArn('prod-web'))).toBe('ImplicitDeny');
+    // It reads a stack before it believes an event: the workflow's stacks only, and nothing but DescribeStacks.
+    expect(can('stackEvents', 'cloudformation:DescribeStacks', stackArn('prod-web'))).toBe('Allow');
+    expect(can('stackEvents', 'cloudformation:DescribeStacks', stackArn('billing'))).toBe('ImplicitDeny');
+    expect(can('stackEvents', 'cloudformation:DescribeStacks', stackArn('someone-elses'))).toBe('ImplicitDeny');
+    for (const action of ['cloudformation:ExecuteChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:DeleteStack']) {
+      expect(can('stackEvents', action, stackArn('prod-web'))).toBe('ImplicitDeny');
+    }
   });
 });
