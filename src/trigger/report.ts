@@ -1,6 +1,6 @@
 /** What the pipeline console shows: summaries, failure messages and output variables, within CodePipeline's limits. */
 import { maskSecrets } from '../policy/safe-value';
-import { LIMITS } from '../shared/contract';
+import { LIMITS, reviewsOnly } from '../shared/contract';
 import type { UnitStackStatus, UnitState, WorkflowState } from '../shared/contract';
 import { truncate } from '../shared/errors';
 import { STATE_NAMES } from '../shared/state-names';
@@ -54,13 +54,17 @@ function unitVerdictOf(unit: UnitState): string {
  * A unit's summary within 2,048 characters with the link: the stacks grouped by what happened to them, each with
  * its counts while they fit, then who approved; names that still do not fit are counted, never cut in half.
  */
-function unitSummary(unit: UnitState, link: string): string {
+function unitSummary(unit: UnitState, link: string, reviewOnly: boolean): string {
   const tail = ` ${link}`;
   const room = LIMITS.summary - tail.length;
-  const head = unit.members.some((m) => m.status === 'ALLOWED')
-    ? `Reviewed the change sets the pipeline prepared for ${unit.members.length} ${unit.members.length === 1 ? 'stack' : 'stacks'}: ` +
-      'allowed; the pipeline\'s deploy actions execute them.'
-    : `Deployed ${unit.members.length} stacks as one unit (${unit.wave} ${unit.wave === 1 ? 'wave' : 'waves'}).`;
+  const n = unit.members.length;
+  const stacks = `${n} ${n === 1 ? 'stack' : 'stacks'}`;
+  const deployed = unit.members.some((m) => m.status === 'CREATED' || m.status === 'UPDATED');
+  const head = reviewOnly
+    ? `Reviewed the change sets the pipeline prepared for ${stacks}: ` + (unit.members.some((m) => m.status === 'ALLOWED')
+      ? 'allowed; the pipeline\'s deploy actions execute them.' : 'nothing to allow, no change set holds changes.')
+    : deployed ? `Deployed ${stacks} as one unit (${unit.wave} ${unit.wave === 1 ? 'wave' : 'waves'}).`
+      : `Reviewed ${stacks} as one unit: nothing to deploy.`;
   const approvals = [...(unit.approvals ?? []), ...(unit.approval ? [unit.approval] : [])].filter((a) => a.approved);
   const approved = approvals.map((a) => ` Approved${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}.`).join('');
   const groups = (withCounts: boolean) => (Object.entries(UNIT_STATUS_LABELS) as [UnitStackStatus, string][]).flatMap(([status, label]) => {
@@ -100,7 +104,7 @@ const UNIT_STATUS_LABELS: Partial<Record<UnitStackStatus, string>> = {
 
 /** The pipeline's summary: what changed, what was refused and why, within 2,048 characters. */
 export function successSummary(output: WorkflowOutput, link: string, report?: string): string {
-  if (output.unit) return unitSummary(output.unit, link);
+  if (output.unit) return unitSummary(output.unit, link, output.deployment !== undefined && reviewsOnly(output.deployment));
   const { deployment, inspection, approval } = output;
   const stackName = deployment?.stackName ?? 'the stack';
   const counts = inspection ? ` (${formatCounts(inspection.counts)})` : '';

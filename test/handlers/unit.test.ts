@@ -202,6 +202,23 @@ describe('what the pipeline shows for a unit', () => {
     expect(summary).toContain(`Up to date: ${names[0]}, ${names[3]}`);
   });
 
+  test('GIVEN a unit whose stacks all had no changes WHEN summarised THEN it says nothing was deployed, not "Deployed"', () => {
+    const upToDate = { unit: { ...unitOf(['prod-a', 'prod-b']).unit, members: unitOf(['prod-a', 'prod-b']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) } };
+    const summary = successSummary(upToDate, link);
+    expect(summary).toMatch(/^Reviewed 2 stacks as one unit: nothing to deploy\. Up to date: prod-a, prod-b\./);
+    expect(summary).not.toContain('Deployed');
+  });
+
+  test('GIVEN a review of one prepared change set without changes WHEN summarised THEN it says reviewed, with nothing to allow, never "Deployed 1 stacks"', () => {
+    const reviewed = {
+      deployment: { prepared: 'PipelineChange' } as unknown as Deployment,
+      unit: { ...unitOf(['Prod-Data']).unit, members: unitOf(['Prod-Data']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) },
+    };
+    const summary = successSummary(reviewed, link);
+    expect(summary).toMatch(/^Reviewed the change sets the pipeline prepared for 1 stack: nothing to allow, no change set holds changes\./);
+    expect(summary).not.toMatch(/Deployed|1 stacks/);
+  });
+
   test('GIVEN a unit of 20 stacks with names of 128 characters WHEN summarised THEN as many as fit are named and the others counted, never a name cut in half', () => {
     const longNames = Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}-${'x'.repeat(124)}`);
     const summary = successSummary(unitOf(longNames), link);
