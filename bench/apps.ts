@@ -63,19 +63,19 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
     for (let unit = first; options.design === 'sfn-deploy-unit' && unit < last; unit += STACKS_PER_UNIT) {
       const members = Array.from({ length: Math.min(STACKS_PER_UNIT, last - unit) }, (_, k) => unit + k);
       actions.push(new StepFunctionsDeployAction(stack, `Release${unit}`, {
-        input: source,
+        actionName: `Release${unit}`,
         environmentName: ENVIRONMENT,
-        stacks: members.map((i) => ({ stackName: stackNameOf(i), templatePath: templatePathOf(i) })),
+        stacks: members.map((i) => ({ stackName: stackNameOf(i), templatePath: source.atPath(templatePathOf(i)) })),
         ...(options.timeout ? { timeout: options.timeout } : {}),
       }));
     }
     for (let i = first; options.design !== 'sfn-deploy-unit' && i < last; i++) {
       if (options.design === 'sfn-deploy-action') {
         actions.push(new StepFunctionsDeployAction(stack, `Deploy${i}`, {
-          input: source,
+          actionName: `Deploy${i}`,
           stackName: stackNameOf(i),
           environmentName: ENVIRONMENT,
-          templatePath: templatePathOf(i),
+          templatePath: source.atPath(templatePathOf(i)),
           ...(options.timeout ? { timeout: options.timeout } : {}),
           ...(deployStateMachine ? { deployStateMachine } : {}),
         }));

@@ -61,8 +61,14 @@ export function synthesizeDemoApp(): DemoApp {
   const stack = new Stack(app, 'DemoPipelineStack', { env: LOCAL_ENV });
   const source = new codepipeline.Artifact('Source');
   const deploy = new StepFunctionsDeployAction(stack, 'Deploy', {
-    input: source,
+    actionName: 'Deploy',
     ...DEMO_STACK,
+    templatePath: source.atPath(DEMO_STACK.templatePath),
+  });
+  const release = new StepFunctionsDeployAction(stack, 'Release', {
+    actionName: 'Release',
+    ...DEMO_UNIT,
+    stacks: DEMO_UNIT.stacks.map((s) => ({ ...s, templatePath: source.atPath(s.templatePath) })),
   });
   new codepipeline.Pipeline(stack, 'Pipeline', {
     stages: [
@@ -76,7 +82,7 @@ export function synthesizeDemoApp(): DemoApp {
         })],
       },
       { stageName: 'Prod', actions: [deploy] },
-      { stageName: 'Release', actions: [new StepFunctionsDeployAction(stack, 'Release', { input: source, ...DEMO_UNIT })] },
+      { stageName: 'Release', actions: [release] },
     ],
   });
 

@@ -49,8 +49,8 @@ export interface ChangeSetReviewStepProps {
   readonly deployStateMachine?: DeployStateMachine;
 }
 
-/** Properties of `ChangeSetReviewStep.forStage()`: the review's, and the step's id. */
-export interface ChangeSetReviewStageProps extends ChangeSetReviewStepProps {
+/** Options of `ChangeSetReviewStep.forStage()`: the review's settings, and the step's id. */
+export interface ChangeSetReviewStageOptions extends ChangeSetReviewStepProps {
   /**
    * The step's id, its action's name in the stage.
    * @default 'ReviewChangeSets'
@@ -85,9 +85,9 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
    * `pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) })`. Refused when stacks of the stage
    * depend on one another (CDK Pipelines could not prepare them all before deploying any).
    * @param stage the stage whose stacks are reviewed
-   * @param props the review's settings and the step's id
+   * @param options the review's settings and the step's id
    */
-  public static forStage(stage: Stage, props: ChangeSetReviewStageProps = {}): pipelines.StackSteps[] {
+  public static forStage(stage: Stage, options: ChangeSetReviewStageOptions = {}): pipelines.StackSteps[] {
     const stacks = stage.node.findAll().filter((c): c is Stack => Stack.isStack(c) && !c.nested && Stage.of(c) === stage);
     if (stacks.length === 0) throw new Error(`ChangeSetReviewStep.forStage: stage ${stage.stageName} has no stacks`);
     // The stage as CDK Pipelines sees it: its assembly's stacks, with the dependencies that references between
@@ -97,7 +97,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
       const [dependency] = stack.stackDependencies;
       if (dependency) throw new Error(`ChangeSetReviewStep.forStage: ${dependencyProblem(stack.stackName, dependency.stackName)}`);
     }
-    const { stepId, ...review } = props;
+    const { stepId, ...review } = options;
     const step = new ChangeSetReviewStep(stepId ?? 'ReviewChangeSets', review);
     return deployment.stacks.map((d) => ({ stack: stacks.find((s) => s.artifactId === d.stackArtifactId)!, changeSet: [step] }));
   }

@@ -23,15 +23,18 @@ export interface StackToDeploy {
   /** The stack's name. With the action's `environmentName`, the deployed stack is `<environmentName>-<stackName>`. */
   readonly stackName: string;
 
-  /** The template's path inside the input artifact, for example `Network.template.json`. */
-  readonly templatePath: string;
+  /**
+   * The stack's template in the input artifact, for example `input.atPath('Network.template.json')`. Every
+   * `ArtifactPath` of the action is in the same artifact: that artifact is the action's input.
+   */
+  readonly templatePath: codepipeline.ArtifactPath;
 
   /**
-   * The path, inside the input artifact, of the stack's template configuration file (`Parameters`, `Tags`,
-   * `StackPolicy`), as for a single stack.
-   * @default - none
+   * The stack's template configuration file (`Parameters`, `Tags`, `StackPolicy`) in the input artifact, as for
+   * a single stack.
+   * @default - no template configuration
    */
-  readonly templateConfigurationPath?: string;
+  readonly templateConfiguration?: codepipeline.ArtifactPath;
 
   /**
    * Stack parameters. They win over the template configuration file's.
@@ -61,10 +64,10 @@ export interface StackToDeploy {
   readonly tags?: { [key: string]: string };
 
   /**
-   * The capabilities the template needs.
+   * The capabilities the template needs (aws-cdk-lib's CloudFormation actions call them `cfnCapabilities` too).
    * @default - none
    */
-  readonly capabilities?: CfnCapabilities[];
+  readonly cfnCapabilities?: CfnCapabilities[];
 
   /**
    * The CloudFormation service role for this stack.
@@ -73,34 +76,34 @@ export interface StackToDeploy {
   readonly deploymentRole?: iam.IRole;
 }
 
-/** Properties of a `StepFunctionsDeployAction`. */
-export interface StepFunctionsDeployActionProps {
+/**
+ * Properties of a `StepFunctionsDeployAction`.
+ *
+ * The common action properties are aws-cdk-lib's own (`codepipeline.CommonAwsActionProps`: `actionName`,
+ * `runOrder`, `variablesNamespace`, `role`), with their meanings: the action is a Lambda invoke action to
+ * CodePipeline, and they are passed to it as they are.
+ */
+export interface StepFunctionsDeployActionProps extends codepipeline.CommonAwsActionProps {
   /**
-   * The action's name in the pipeline stage.
-   * @default - the construct id
-   */
-  readonly actionName?: string;
-
-  /** The artifact that holds the template (and the template configuration file, if any). */
-  readonly input: codepipeline.Artifact;
-
-  /**
-   * The name of the stack to deploy. With `environmentName`, the deployed stack is `<environmentName>-<stackName>`.
-   * @default - none: give either `stackName` and `templatePath`, or `stacks`
+   * The name of the stack to deploy, with `templatePath`, as aws-cdk-lib's `CloudFormationCreateUpdateStackAction`
+   * takes them. With `environmentName`, the deployed stack is `<environmentName>-<stackName>`.
+   * @default - none: give either `stackName` and `templatePath` (one stack), or `stacks` (a unit)
    */
   readonly stackName?: string;
 
   /**
-   * An environment name (dev, test, prod) that prefixes the stack name, as in the seed sample.
+   * An environment name (dev, test, prod) that prefixes the stack name: `<environmentName>-<stackName>`.
    * @default - no prefix
    */
   readonly environmentName?: string;
 
   /**
-   * The template's path inside the input artifact, for example `infra/app.yaml`.
-   * @default - none: give either `stackName` and `templatePath`, or `stacks`
+   * The template in the input artifact, for example `sourceOutput.atPath('infra/app.yaml')`. The artifact of
+   * this path is the action's input; every `ArtifactPath` of the action (`templateConfiguration`, and each
+   * stack's with `stacks`) must be in that same artifact.
+   * @default - none: give either `stackName` and `templatePath` (one stack), or `stacks` (a unit)
    */
-  readonly templatePath?: string;
+  readonly templatePath?: codepipeline.ArtifactPath;
 
   /**
    * Several stacks reviewed as one unit, in the order they are deployed, instead of `stackName` and
@@ -115,12 +118,12 @@ export interface StepFunctionsDeployActionProps {
   readonly stacks?: StackToDeploy[];
 
   /**
-   * The path, inside the input artifact, of a template configuration file in the format of
-   * CloudFormation's own pipeline action: `{ "Parameters": {...}, "Tags": {...}, "StackPolicy": {...} }`.
-   * The stack policy is applied when the stack is created.
-   * @default - none
+   * A template configuration file in the input artifact, in the format of CloudFormation's own pipeline action:
+   * `{ "Parameters": {...}, "Tags": {...}, "StackPolicy": {...} }`. The stack policy is applied when the stack
+   * is created.
+   * @default - no template configuration
    */
-  readonly templateConfigurationPath?: string;
+  readonly templateConfiguration?: codepipeline.ArtifactPath;
 
   /**
    * Stack parameters. They win over the template configuration file's.
@@ -138,7 +141,7 @@ export interface StepFunctionsDeployActionProps {
    * The capabilities the template needs.
    * @default - none
    */
-  readonly capabilities?: CfnCapabilities[];
+  readonly cfnCapabilities?: CfnCapabilities[];
 
   /**
    * The role CloudFormation assumes to change the stack's resources (the stack's service role).
@@ -230,9 +233,10 @@ export interface StepFunctionsDeployActionProps {
   readonly timeout?: Duration;
 
   /**
-   * An S3 input file with more configuration (the seed sample's `s3Bucket` + `stateMachineFile`), for
-   * settings too large for CodePipeline's 1,000-character UserParameters: `templatePath`,
-   * `templateConfigurationPath`, `parameterOverrides`, `tags`, `capabilities` and `pollIntervalSeconds`. The
+   * An S3 input file with more configuration (JSON), for settings too large for CodePipeline's 1,000-character
+   * UserParameters. Its keys are those of the workflow's configuration: `templatePath` and
+   * `templateConfigurationPath` (paths in the input artifact), `parameterOverrides`, `tags`, `capabilities` and
+   * `pollIntervalSeconds`. The
    * action's own properties win over it. Settings that decide safety (the policy, the unsafe-change strategy,
    * stack names, roles, nested-stack inspection, stack deletion, the timeout) come from the action only: a file
    * that sets one fails the deployment with a ConfigurationError naming the key.
@@ -245,18 +249,6 @@ export interface StepFunctionsDeployActionProps {
    * @default - none
    */
   readonly inputFileKey?: string;
-
-  /**
-   * The namespace of the action's output variables (StackName, Outcome, ChangeSetName).
-   * @default - the variables are reachable through `variable()` only
-   */
-  readonly variablesNamespace?: string;
-
-  /**
-   * The action's run order in its stage.
-   * @default 1
-   */
-  readonly runOrder?: number;
 
   /**
    * The deploy workflow to use.
@@ -303,7 +295,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
 
   constructor(scope: Construct, id: string, props: StepFunctionsDeployActionProps) {
     super(scope, id);
-    validateProps(props);
+    const input = validateProps(props);
 
     this.deployStateMachine = props.deployStateMachine ?? DeployStateMachine.of(this);
     this.stateMachine = this.deployStateMachine.stateMachine;
@@ -369,13 +361,14 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       : 'move parameters, tags or rules into an S3 input file (inputFileBucket + inputFileKey) or a template configuration file in the artifact');
 
     this.inner = new cpactions.LambdaInvokeAction({
-      actionName: props.actionName ?? id,
+      actionName: props.actionName,
       lambda: this.triggerFunction,
-      inputs: [props.input],
+      inputs: [input],
       ...(props.reportArtifact ? { outputs: [props.reportArtifact] } : {}),
       userParametersString: Stack.of(this).toJsonString(config),
       variablesNamespace: props.variablesNamespace,
       runOrder: props.runOrder,
+      role: props.role,
     });
 
     // A blue/green switch deploys <stackName>-<suffix>; nested stacks are named <stackName>-<id>-<random>.
@@ -477,8 +470,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   }
 }
 
-function capabilitiesOf(stack: { capabilities?: CfnCapabilities[] }): string[] {
-  return (stack.capabilities ?? []).filter((c) => c !== CfnCapabilities.NONE);
+function capabilitiesOf(stack: { cfnCapabilities?: CfnCapabilities[] }): string[] {
+  return (stack.cfnCapabilities ?? []).filter((c) => c !== CfnCapabilities.NONE);
 }
 
 /** A stack's own keys of the configuration, empty ones left out. */
@@ -486,8 +479,9 @@ function stackConfig(stack: StackToDeploy): UnitStackConfig {
   const nonEmpty = (map?: { [key: string]: string }) => map && Object.keys(map).length > 0;
   return {
     stackName: stack.stackName,
-    templatePath: stack.templatePath,
-    ...(stack.templateConfigurationPath ? { templateConfigurationPath: stack.templateConfigurationPath } : {}),
+    // The workflow reads paths inside its one input artifact: the ArtifactPath's file name.
+    templatePath: stack.templatePath.fileName,
+    ...(stack.templateConfiguration ? { templateConfigurationPath: stack.templateConfiguration.fileName } : {}),
     ...(nonEmpty(stack.parameterOverrides) ? { parameterOverrides: stack.parameterOverrides } : {}),
     ...(stack.tags && nonEmpty(stack.tags) ? { tags: stack.tags } : {}),
     ...(capabilitiesOf(stack).length > 0 ? { capabilities: capabilitiesOf(stack) } : {}),
@@ -506,13 +500,18 @@ function unitStackConfig(stack: StackToDeploy): string | UnitStackConfig {
   return templatePath === defaultTemplatePath(stackName) && Object.keys(rest).length === 0 ? stackName : entry;
 }
 
-function validateProps(props: StepFunctionsDeployActionProps): void {
+/** Checks the properties; returns the action's input artifact, the one every `ArtifactPath` of the action is in. */
+function validateProps(props: StepFunctionsDeployActionProps): codepipeline.Artifact {
   const where = 'StepFunctionsDeployAction';
   if (props.stacks) {
     validateUnit(props);
   } else {
     if (props.stackName === undefined || props.templatePath === undefined) {
-      throw new Error(`${where}: give stackName and templatePath for one stack, or stacks for several`);
+      const missing = props.stackName === undefined && props.templatePath === undefined ? 'stackName and templatePath'
+        : props.stackName === undefined ? 'stackName' : 'templatePath';
+      throw new Error(`${where}: give ${missing}: one stack takes stackName and templatePath (an ArtifactPath: ` +
+        'artifact.atPath(\'template.json\')), as CloudFormationCreateUpdateStackAction does; several stacks reviewed as one unit ' +
+        'take stacks instead');
     }
     validateStack(props.stackName, props, where, props.environmentName);
   }
@@ -526,11 +525,35 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
     throw new Error(`${where}: give inputFileBucket and inputFileKey together`);
   }
   validateTiming(where, props);
+  return inputArtifactOf(props);
+}
+
+/**
+ * The one artifact every `ArtifactPath` of the action is in. aws-cdk-lib's CloudFormation actions declare each path's
+ * artifact as an input, because CloudFormation reads `<artifact>::<file>`; the workflow reads the files of the job's
+ * one input artifact (its configuration holds paths inside it), so paths in two artifacts are refused here.
+ */
+function inputArtifactOf(props: StepFunctionsDeployActionProps): codepipeline.Artifact {
+  const paths: [string, codepipeline.ArtifactPath | undefined][] = props.stacks
+    ? props.stacks.flatMap((st, i) => [[`stacks[${i}].templatePath`, st.templatePath], [`stacks[${i}].templateConfiguration`, st.templateConfiguration]])
+    : [['templatePath', props.templatePath], ['templateConfiguration', props.templateConfiguration]];
+  const given = paths.filter((p): p is [string, codepipeline.ArtifactPath] => p[1] !== undefined);
+  const [firstKey, first] = given[0];
+  const same = (a: codepipeline.Artifact, b: codepipeline.Artifact) => a === b || (a.artifactName !== undefined && a.artifactName === b.artifactName);
+  const other = given.find(([, path]) => !same(path.artifact, first.artifact));
+  if (other) {
+    const name = (a: codepipeline.Artifact) => a.artifactName ?? 'an unnamed artifact';
+    throw new Error(`StepFunctionsDeployAction: every ArtifactPath of the action must be in one artifact, its input: ${firstKey} is in ` +
+      `${name(first.artifact)}, ${other[0]} in ${name(other[1].artifact)} (a different artifact). The deploy workflow reads one input ` +
+      'artifact: put the templates and their configuration files in one artifact (a build action can combine them)');
+  }
+  return first.artifact;
 }
 
 /** A stack's name and paths. */
 function validateStack(
-  stackName: string, stack: { templatePath?: string; templateConfigurationPath?: string }, where: string, environmentName?: string,
+  stackName: string, stack: { templatePath?: codepipeline.ArtifactPath; templateConfiguration?: codepipeline.ArtifactPath }, where: string,
+  environmentName?: string,
 ): void {
   if (!Token.isUnresolved(stackName)) {
     const full = fullStackName(stackName, environmentName);
@@ -538,9 +561,13 @@ function validateStack(
       throw new Error(`${where}: stack name "${full}" is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`);
     }
   }
-  for (const [key, value] of [['templatePath', stack.templatePath], ['templateConfigurationPath', stack.templateConfigurationPath]] as const) {
-    if (value === undefined && key === 'templateConfigurationPath') continue;
-    const problem = artifactPathProblem(value as string);
+  for (const [key, value] of [['templatePath', stack.templatePath], ['templateConfiguration', stack.templateConfiguration]] as const) {
+    if (value === undefined && key === 'templateConfiguration') continue;
+    // An ArtifactPath by its shape: an app may hold two copies of aws-cdk-lib, whose classes differ.
+    if (typeof value !== 'object' || value === null || typeof value.fileName !== 'string' || !value.artifact) {
+      throw new Error(`${where}: ${key} must be an ArtifactPath: artifact.atPath('${typeof value === 'string' ? value : 'file.json'}')`);
+    }
+    const problem = artifactPathProblem(value.fileName);
     if (problem) throw new Error(`${where}: ${key} ${problem}`);
   }
 }
@@ -549,9 +576,12 @@ function validateStack(
 function validateUnit(props: StepFunctionsDeployActionProps): void {
   const where = 'StepFunctionsDeployAction';
   const stacks = props.stacks!;
-  const single = (['stackName', 'templatePath', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities'] as const)
+  const single = (['stackName', 'templatePath', 'templateConfiguration', 'parameterOverrides', 'tags', 'cfnCapabilities'] as const)
     .filter((k) => props[k] !== undefined);
-  if (single.length > 0) throw new Error(`${where}: with stacks, give ${single.join(', ')} for each stack in stacks instead`);
+  if (single.length > 0) {
+    throw new Error(`${where}: give either stackName and templatePath (one stack) or stacks (a unit), not both: with stacks, give ` +
+      `${single.join(', ')} for each stack in stacks instead`);
+  }
   if (stacks.length < 1 || stacks.length > MAX_UNIT_STACKS) throw new Error(`${where}: stacks must hold 1 to ${MAX_UNIT_STACKS} stacks, not ${stacks.length}`);
   if (props.recreateRolledBackStack) throw new Error(`${where}: recreateRolledBackStack is not available with stacks: deploy such a stack on its own`);
   stacks.forEach((stack, i) => {

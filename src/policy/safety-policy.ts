@@ -211,8 +211,13 @@ export class SafetyPolicy {
    * each page after the first with `RequestNextToken`: the NextToken it was requested with (a page does not
    * say which page it is, so without it a missing first or middle page could not be told). An incomplete
    * description (a page missing or given twice, a change set not complete) is never allowed: see `incomplete`.
+   *
+   * Each page is a JSON object exactly as AWS returns it (`Status`, `Changes`, `NextToken`...). It is not a struct:
+   * jsii struct fields are camelCase, and a struct would drop, in Python and Java, every key it does not name, so a
+   * field CloudFormation adds later could not reach the evaluator, which refuses what it does not recognise.
+   * @param describeChangeSetPages the pages of `describe-change-set`, each a JSON object (in Python a dict, in Java a Map)
    */
-  public evaluateChangeSet(describeChangeSetPages: any[]): ChangeSetEvaluation {
+  public evaluateChangeSet(describeChangeSetPages: { [key: string]: any }[]): ChangeSetEvaluation {
     const result = checkChangeSet(this.documentOrError(), describeChangeSetPages);
     return {
       verdict: result.verdict as RuleVerdict,

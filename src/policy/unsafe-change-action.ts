@@ -47,7 +47,7 @@ export class UnsafeChangeAction {
   }
 
   /**
-   * Blue/green (the blog's exercise 1): delete the change set and deploy the template to a new stack,
+   * Blue/green: delete the change set and deploy the template to a new stack,
    * `<stackName>-<suffix>`, instead; the action succeeds and reports the new stack's name (output variable
    * `StackName`). Traffic switching and the old stack's removal stay yours. If the new stack's deployment is
    * refused too, the action fails.

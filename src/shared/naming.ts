@@ -6,7 +6,7 @@ export const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 /** CloudFormation change set names: same shape, 128 characters at most. */
 export const CHANGE_SET_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
-/** The seed's convention: the environment name prefixes the stack name (`prod-sample-app`). */
+/** The environment name, when given, prefixes the stack name (`prod-sample-app`). */
 export function fullStackName(stackName: string, environmentName?: string): string {
   return environmentName ? `${environmentName}-${stackName}` : stackName;
 }

@@ -177,7 +177,7 @@ test('GIVEN a file that is not a policy (a template) THEN it is refused with wha
 });
 
 describe('the check sees everything or says so (exit 3, never ALLOW)', () => {
-  const cases: [string, unknown[], RegExp][] = [
+  const cases: [string, Record<string, unknown>[], RegExp][] = [
     ['a change set that FAILED for another reason than "no changes"',
       [onePage([], { Status: 'FAILED', StatusReason: 'Template format error: Unresolved resource dependencies [Vpc]' })],
       /change set cs of stack app failed: Template format error/],
@@ -215,7 +215,7 @@ describe('pages: the check allows only a description it can prove whole (first, 
   const first = onePage([change('Add', 'QueueA', 'AWS::SQS::Queue')], { NextToken: 't1' });
   const middle = onePage([change('Modify', 'Fn', 'AWS::Lambda::Function', { Replacement: 'False' })], { RequestNextToken: 't1', NextToken: 't2' });
   const last = onePage([change('Add', 'QueueC', 'AWS::SQS::Queue')], { RequestNextToken: 't2' });
-  const check = async (pages: unknown[]) => {
+  const check = async (pages: Record<string, unknown>[]) => {
     const result = await run(['check', ...pages.map((p, i) => write(`pages-${i}.json`, p))]);
     const offline = SafetyPolicy.denyDestructiveChanges().evaluateChangeSet(pages);
     return { ...result, offline };
@@ -234,7 +234,7 @@ describe('pages: the check allows only a description it can prove whole (first, 
     expect(result.offline.changes.map((c) => c.logicalId)).toEqual(['QueueA', 'Fn', 'QueueC']);
   });
 
-  test.each<[string, unknown[], RegExp]>([
+  test.each<[string, Record<string, unknown>[], RegExp]>([
     ['the first page missing', [middle, last], /its first page is missing \(every page given was requested with a NextToken/],
     ['the middle page missing', [first, last], /a page in the middle is missing \(no page given was requested with the NextToken of page 1; 1 more page follows a page not given\)/],
     ['the last page missing', [first, middle], /its last page is missing/],

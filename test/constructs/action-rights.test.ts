@@ -31,8 +31,8 @@ function rightsOn(statements: Statement[], name: string): 'deploy' | 'read chang
 function twoActions(app: Partial<ConstructorParameters<typeof StepFunctionsDeployAction>[2]> = {}) {
   const stack = newStack();
   const { pipeline, source } = newPipeline(stack);
-  const appAction = new StepFunctionsDeployAction(stack, 'DeployApp', basicProps(source, { stackName: 'app', ...app }));
-  const dbAction = new StepFunctionsDeployAction(stack, 'DeployDb', basicProps(source, { stackName: 'app-db' }));
+  const appAction = new StepFunctionsDeployAction(stack, 'DeployApp', basicProps(source, { actionName: 'DeployApp', stackName: 'app', ...app }));
+  const dbAction = new StepFunctionsDeployAction(stack, 'DeployDb', basicProps(source, { actionName: 'DeployDb', stackName: 'app-db' }));
   pipeline.addStage({ stageName: 'Deploy', actions: [appAction, dbAction] });
   return { stack, pipeline, appAction, dbAction };
 }
@@ -73,8 +73,8 @@ describe('each action keeps its own rights', () => {
   test('GIVEN the default blue/green suffix and another action whose stack has that shape THEN synth is refused', () => {
     const stack = newStack();
     const { pipeline, source } = newPipeline(stack);
-    const app = new StepFunctionsDeployAction(stack, 'DeployApp', basicProps(source, { stackName: 'app', onUnsafeChange: UnsafeChangeAction.deployToNewStack() }));
-    const other = new StepFunctionsDeployAction(stack, 'DeployOther', basicProps(source, { stackName: 'app-gabcdefgh' }));
+    const app = new StepFunctionsDeployAction(stack, 'DeployApp', basicProps(source, { actionName: 'DeployApp', stackName: 'app', onUnsafeChange: UnsafeChangeAction.deployToNewStack() }));
+    const other = new StepFunctionsDeployAction(stack, 'DeployOther', basicProps(source, { actionName: 'DeployOther', stackName: 'app-gabcdefgh' }));
     pipeline.addStage({ stageName: 'Deploy', actions: [app, other] });
     expect(() => Template.fromStack(stack)).toThrow(/\(app-g\?\?\?\?\?\?\?\?\) would include app-gabcdefgh/);
   });
@@ -85,8 +85,8 @@ describe('the functions confirm jobs of their own pipelines only', () => {
     const stack = newStack();
     const first = newPipeline(stack, 'First');
     const second = newPipeline(stack, 'Second');
-    const a = new StepFunctionsDeployAction(stack, 'DeployA', basicProps(first.source, { stackName: 'a' }));
-    const b = new StepFunctionsDeployAction(stack, 'DeployB', basicProps(second.source, { stackName: 'b' }));
+    const a = new StepFunctionsDeployAction(stack, 'DeployA', basicProps(first.source, { actionName: 'DeployA', stackName: 'a' }));
+    const b = new StepFunctionsDeployAction(stack, 'DeployB', basicProps(second.source, { actionName: 'DeployB', stackName: 'b' }));
     first.pipeline.addStage({ stageName: 'Deploy', actions: [a] });
     second.pipeline.addStage({ stageName: 'Deploy', actions: [b] });
     const t = Template.fromStack(stack);

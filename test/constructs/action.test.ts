@@ -42,15 +42,15 @@ describe('StepFunctionsDeployAction in a pipeline stage', () => {
   });
 
   test('UserParameters pass the trigger handler\'s own validation (the construct/handler contract)', () => {
-    const { template } = singleAction({
+    const { template } = singleAction((source) => ({
       environmentName: 'prod',
-      templateConfigurationPath: 'infra/prod.json',
+      templateConfiguration: source.atPath('infra/prod.json'),
       parameterOverrides: { Size: 'large' },
       tags: { team: 'platform' },
-      capabilities: [CfnCapabilities.NAMED_IAM, CfnCapabilities.AUTO_EXPAND],
+      cfnCapabilities: [CfnCapabilities.NAMED_IAM, CfnCapabilities.AUTO_EXPAND],
       pollInterval: Duration.seconds(10),
       timeout: Duration.hours(2),
-    });
+    }));
     const { config } = userParametersOf(template(), 'Deploy');
 
     const validated = validateConfig(substituteTokens(config, SAMPLE_ROLE_ARN) as Record<string, unknown>);
@@ -70,13 +70,35 @@ describe('StepFunctionsDeployAction in a pipeline stage', () => {
   });
 
   test('CfnCapabilities.NONE is left out of the capabilities', () => {
-    const { template } = singleAction({ capabilities: [CfnCapabilities.NONE] });
+    const { template } = singleAction({ cfnCapabilities: [CfnCapabilities.NONE] });
     expect(userParametersOf(template(), 'Deploy').config.capabilities).toBeUndefined();
   });
 
   test('actionName and runOrder are passed to the pipeline', () => {
     const { template } = singleAction({ actionName: 'DeployApp', runOrder: 3 });
     expect(pipelineAction(template(), 'DeployApp')).toMatchObject({ Name: 'DeployApp', RunOrder: 3 });
+  });
+
+  test('the input artifact is the templatePath\'s artifact; role is the action\'s role, as for aws-cdk-lib\'s actions', () => {
+    const stack = newStack();
+    const { pipeline, source } = newPipeline(stack);
+    const role = new iam.Role(stack, 'ActionRole', { assumedBy: new iam.AccountRootPrincipal() });
+    pipeline.addStage({ stageName: 'Deploy' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', basicProps(source, {
+      templateConfiguration: source.atPath('infra/prod.json'), role,
+    })));
+    expect(pipelineAction(Template.fromStack(stack), 'Deploy')).toMatchObject({
+      InputArtifacts: [{ Name: 'PipelineSource' }],
+      RoleArn: { 'Fn::GetAtt': [logicalIdOf(role), 'Arn'] },
+    });
+  });
+
+  test('a template configuration in another artifact than the template is refused, naming both', () => {
+    const stack = newStack();
+    const { source } = newPipeline(stack);
+    expect(() => new StepFunctionsDeployAction(stack, 'Deploy', basicProps(source, {
+      templateConfiguration: new codepipeline.Artifact('Config').atPath('prod.json'),
+    }))).toThrow('every ArtifactPath of the action must be in one artifact, its input: templatePath is in PipelineSource, ' +
+      'templateConfiguration in Config (a different artifact)');
   });
 
   test('an imported deployment role is used as given and its ARN travels in UserParameters', () => {

@@ -18,6 +18,7 @@ function stagedPipeline() {
   const { pipeline, source } = newPipeline(stack, 'Releases');
   const topic = new sns.Topic(stack, 'Approvals', { enforceSSL: true });
   const action = (id: string, stackName: string) => new StepFunctionsDeployAction(stack, id, basicProps(source, {
+    actionName: id,
     stackName,
     safetyPolicy: SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL }),
     onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: topic }),
@@ -117,7 +118,7 @@ describe('what an approver may do', () => {
   test('GIVEN an action that never asks for approval WHEN approval is granted on it THEN it is refused and says what to set', () => {
     const stack = newStack();
     const { source } = newPipeline(stack);
-    const action = new StepFunctionsDeployAction(stack, 'NoApprovals', basicProps(source));
+    const action = new StepFunctionsDeployAction(stack, 'NoApprovals', basicProps(source, { actionName: 'NoApprovals' }));
     expect(() => action.grantApproval(new iam.Role(stack, 'Approvers', { assumedBy: new iam.AccountPrincipal(stack.account) })))
       .toThrow(/NoApprovals: grantApproval on an action that never asks for approval: set onUnsafeChange to UnsafeChangeAction.requireApproval\(\)/);
   });

@@ -65,11 +65,12 @@ function fullStack() {
     stageName: 'Deploy',
     actions: [
       new StepFunctionsDeployAction(stack, 'Web', basicProps(first.source, {
+        actionName: 'Web',
         stackName: 'web',
         environmentName: 'prod',
         adminPermissions: true,
         variablesNamespace: 'Web',
-        capabilities: [CfnCapabilities.NAMED_IAM],
+        cfnCapabilities: [CfnCapabilities.NAMED_IAM],
         parameterOverrides: { Size: 'large' },
         tags: { team: 'web' },
         safetyPolicy: SafetyPolicy.fromRules([
@@ -77,10 +78,11 @@ function fullStack() {
         ], { defaultVerdict: RuleVerdict.DENY }),
       })),
       new StepFunctionsDeployAction(stack, 'Api', basicProps(first.source, {
+        actionName: 'Api',
         stackName: 'api',
         environmentName: 'prod',
         runOrder: 2,
-        templateConfigurationPath: 'infra/prod.json',
+        templateConfiguration: first.source.atPath('infra/prod.json'),
         inputFileBucket: configBucket,
         inputFileKey: 'deploy/api.json',
         pollInterval: Duration.seconds(15),
@@ -92,11 +94,12 @@ function fullStack() {
     stageName: 'Deploy',
     actions: [
       new StepFunctionsDeployAction(stack, 'Jobs', basicProps(second.source, {
+        actionName: 'Jobs',
         stackName: 'jobs',
         deploymentRole: iam.Role.fromRoleArn(stack, 'JobsRole', SAMPLE_ROLE_ARN),
         safetyPolicy: SafetyPolicy.allowAll(),
       })),
-      new StepFunctionsDeployAction(stack, 'Batch', basicProps(second.source, { stackName: 'batch', deployStateMachine: isolated })),
+      new StepFunctionsDeployAction(stack, 'Batch', basicProps(second.source, { actionName: 'Batch', stackName: 'batch', deployStateMachine: isolated })),
     ],
   });
   return stack;

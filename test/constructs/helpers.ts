@@ -40,16 +40,18 @@ export function newPipeline(stack: Stack, id = 'Pipeline'): TestPipeline {
   return { pipeline, source };
 }
 
-/** The minimal props of the issue's example, with the pipeline's source artifact. */
+/** The minimal props: action `Deploy`, stack `app` from `infra/app.yaml` in the pipeline's source artifact. */
 export function basicProps(source: codepipeline.Artifact, more: Partial<StepFunctionsDeployActionProps> = {}): StepFunctionsDeployActionProps {
-  return { input: source, stackName: 'app', templatePath: 'infra/app.yaml', ...more };
+  return { actionName: 'Deploy', stackName: 'app', templatePath: source.atPath('infra/app.yaml'), ...more };
 }
 
 /** A stack, a pipeline and one action in a `Deploy` stage, as in the issue's example. */
-export function singleAction(more: Partial<StepFunctionsDeployActionProps> = {}) {
+export function singleAction(
+  more: Partial<StepFunctionsDeployActionProps> | ((source: codepipeline.Artifact) => Partial<StepFunctionsDeployActionProps>) = {},
+) {
   const stack = newStack();
   const { pipeline, source } = newPipeline(stack);
-  const action = new StepFunctionsDeployAction(stack, 'Deploy', basicProps(source, more));
+  const action = new StepFunctionsDeployAction(stack, 'Deploy', basicProps(source, typeof more === 'function' ? more(source) : more));
   pipeline.addStage({ stageName: 'Deploy' }).addAction(action);
   return { stack, pipeline, source, action, template: () => Template.fromStack(stack) };
 }

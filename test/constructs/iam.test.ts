@@ -200,7 +200,7 @@ describe('least privilege', () => {
     const stack = newStack();
     const { pipeline, source } = newPipeline(stack);
     const actions = ['web', 'api'].map((name) =>
-      new StepFunctionsDeployAction(stack, `Deploy-${name}`, basicProps(source, { stackName: name, environmentName: 'test' })));
+      new StepFunctionsDeployAction(stack, `Deploy-${name}`, basicProps(source, { actionName: `Deploy-${name}`, stackName: name, environmentName: 'test' })));
     pipeline.addStage({ stageName: 'Deploy', actions });
     const t = Template.fromStack(stack);
     const statements = statementsOf(t, logicalIdOf(actions[0].taskFunction.role!));

@@ -15,7 +15,7 @@ test('GIVEN 100 actions in one stack THEN the task role has one statement per de
   const actions: StepFunctionsDeployAction[] = [];
   for (let i = 0; i < 100; i++) {
     const stage = i % 10 === 0 ? pipeline.addStage({ stageName: `Deploy${i / 10}` }) : pipeline.stages[pipeline.stages.length - 1];
-    const action = new StepFunctionsDeployAction(stack, `Deploy${i}`, basicProps(source, { stackName: `app-${i}` }));
+    const action = new StepFunctionsDeployAction(stack, `Deploy${i}`, basicProps(source, { actionName: `Deploy${i}`, stackName: `app-${i}` }));
     stage.addAction(action);
     actions.push(action);
   }
@@ -48,8 +48,8 @@ test('GIVEN two actions with the same deployment role THEN one statement lets th
   const stack = newStack();
   const { pipeline, source } = newPipeline(stack);
   const role = iam.Role.fromRoleArn(stack, 'Shared', 'arn:aws:iam::111111111111:role/shared-deployer', { mutable: false });
-  const a = new StepFunctionsDeployAction(stack, 'A', basicProps(source, { stackName: 'a', deploymentRole: role }));
-  pipeline.addStage({ stageName: 'Deploy', actions: [a, new StepFunctionsDeployAction(stack, 'B', basicProps(source, { stackName: 'b', deploymentRole: role }))] });
+  const a = new StepFunctionsDeployAction(stack, 'A', basicProps(source, { actionName: 'A', stackName: 'a', deploymentRole: role }));
+  pipeline.addStage({ stageName: 'Deploy', actions: [a, new StepFunctionsDeployAction(stack, 'B', basicProps(source, { actionName: 'B', stackName: 'b', deploymentRole: role }))] });
   const creating = statementsOf(Template.fromStack(stack), logicalIdOf(a.taskFunction.role!))
     .filter((s) => s.Action.includes('cloudformation:CreateChangeSet'));
   expect(creating).toHaveLength(1);
@@ -61,9 +61,9 @@ test('GIVEN the same bucket for two actions THEN the artifact grants appear once
   const stack = newStack();
   const { pipeline, source } = newPipeline(stack);
   const stage = pipeline.addStage({ stageName: 'Deploy' });
-  const a = new StepFunctionsDeployAction(stack, 'A', basicProps(source, { stackName: 'a' }));
+  const a = new StepFunctionsDeployAction(stack, 'A', basicProps(source, { actionName: 'A', stackName: 'a' }));
   stage.addAction(a);
-  stage.addAction(new StepFunctionsDeployAction(stack, 'B', basicProps(source, { stackName: 'b' })));
+  stage.addAction(new StepFunctionsDeployAction(stack, 'B', basicProps(source, { actionName: 'B', stackName: 'b' })));
   const statements = statementsOf(Template.fromStack(stack), logicalIdOf(a.taskFunction.role!));
   expect(statements.filter((s) => s.Action.includes('s3:GetObject'))).toHaveLength(1);
   expect(statements.filter((s) => s.Action.includes('s3:PutObject'))).toHaveLength(1);
@@ -73,8 +73,9 @@ test('addToDeploymentRolePolicy() changes only a role the action created', () =>
   const stack = newStack();
   const { pipeline, source } = newPipeline(stack);
   const statement = new iam.PolicyStatement({ actions: ['sqs:CreateQueue'], resources: ['*'] });
-  const created = new StepFunctionsDeployAction(stack, 'Created', basicProps(source, { stackName: 'created' }));
+  const created = new StepFunctionsDeployAction(stack, 'Created', basicProps(source, { actionName: 'Created', stackName: 'created' }));
   const given = new StepFunctionsDeployAction(stack, 'Given', basicProps(source, {
+    actionName: 'Given',
     stackName: 'given',
     deploymentRole: iam.Role.fromRoleArn(stack, 'Imported', 'arn:aws:iam::111111111111:role/deployer'),
   }));
@@ -88,8 +89,8 @@ test('addToDeploymentRolePolicy() changes only a role the action created', () =>
 test('cloudformation:DeleteStack only on the stacks whose actions opted in to recreateRolledBackStack', () => {
   const stack = newStack();
   const { pipeline, source } = newPipeline(stack);
-  const opted = new StepFunctionsDeployAction(stack, 'Opted', basicProps(source, { stackName: 'opted', recreateRolledBackStack: true }));
-  const plain = new StepFunctionsDeployAction(stack, 'Plain', basicProps(source, { stackName: 'plain' }));
+  const opted = new StepFunctionsDeployAction(stack, 'Opted', basicProps(source, { actionName: 'Opted', stackName: 'opted', recreateRolledBackStack: true }));
+  const plain = new StepFunctionsDeployAction(stack, 'Plain', basicProps(source, { actionName: 'Plain', stackName: 'plain' }));
   pipeline.addStage({ stageName: 'Deploy', actions: [opted, plain] });
   const statements = statementsOf(Template.fromStack(stack), logicalIdOf(opted.taskFunction.role!));
   const deletes = statements.filter((s) => s.Action.includes('cloudformation:DeleteStack'));

@@ -7,9 +7,9 @@ describe('one deploy workflow per stack', () => {
     const stack = newStack();
     const first = newPipeline(stack, 'First');
     const second = newPipeline(stack, 'Second');
-    const a = new StepFunctionsDeployAction(stack, 'DeployA', basicProps(first.source, { stackName: 'app-a' }));
-    const b = new StepFunctionsDeployAction(stack, 'DeployB', basicProps(first.source, { stackName: 'app-b', runOrder: 2 }));
-    const c = new StepFunctionsDeployAction(stack, 'DeployC', basicProps(second.source, { stackName: 'app-c' }));
+    const a = new StepFunctionsDeployAction(stack, 'DeployA', basicProps(first.source, { actionName: 'DeployA', stackName: 'app-a' }));
+    const b = new StepFunctionsDeployAction(stack, 'DeployB', basicProps(first.source, { actionName: 'DeployB', stackName: 'app-b', runOrder: 2 }));
+    const c = new StepFunctionsDeployAction(stack, 'DeployC', basicProps(second.source, { actionName: 'DeployC', stackName: 'app-c' }));
     first.pipeline.addStage({ stageName: 'Deploy', actions: [a, b] });
     second.pipeline.addStage({ stageName: 'Deploy', actions: [c] });
     const t = Template.fromStack(stack);
@@ -34,7 +34,7 @@ describe('one deploy workflow per stack', () => {
       const s = pipeline.addStage({ stageName: `Deploy${stage}` });
       for (let i = 0; i < 5; i++) {
         const n = stage * 5 + i;
-        const action = new StepFunctionsDeployAction(stack, `Deploy${n}`, basicProps(source, { stackName: `app-${n}` }));
+        const action = new StepFunctionsDeployAction(stack, `Deploy${n}`, basicProps(source, { actionName: `Deploy${n}`, stackName: `app-${n}` }));
         s.addAction(action);
         actions.push(action);
       }
@@ -82,8 +82,8 @@ describe('one deploy workflow per stack', () => {
     pipeline.addStage({
       stageName: 'Deploy',
       actions: [
-        new StepFunctionsDeployAction(stack, 'Shared', basicProps(source, { stackName: 'shared' })),
-        new StepFunctionsDeployAction(stack, 'Alone', basicProps(source, { stackName: 'alone', deployStateMachine: isolated })),
+        new StepFunctionsDeployAction(stack, 'Shared', basicProps(source, { actionName: 'Shared', stackName: 'shared' })),
+        new StepFunctionsDeployAction(stack, 'Alone', basicProps(source, { actionName: 'Alone', stackName: 'alone', deployStateMachine: isolated })),
       ],
     });
     const t = Template.fromStack(stack);

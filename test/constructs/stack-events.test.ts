@@ -19,9 +19,11 @@ function withEvents(stackEvents = true) {
   pipeline.addStage({
     stageName: 'Deploy',
     actions: [
-      new StepFunctionsDeployAction(stack, 'Deploy', { input: source, stackName: 'app', environmentName: 'prod', templatePath: 'app.json', deployStateMachine: workflow }),
+      new StepFunctionsDeployAction(stack, 'Deploy', {
+        actionName: 'Deploy', stackName: 'app', environmentName: 'prod', templatePath: source.atPath('app.json'), deployStateMachine: workflow,
+      }),
       new StepFunctionsDeployAction(stack, 'Api', {
-        input: source, stackName: 'api', templatePath: 'api.json', deployStateMachine: workflow, onUnsafeChange: UnsafeChangeAction.deployToNewStack(),
+        actionName: 'Api', stackName: 'api', templatePath: source.atPath('api.json'), deployStateMachine: workflow, onUnsafeChange: UnsafeChangeAction.deployToNewStack(),
       }),
     ],
   });

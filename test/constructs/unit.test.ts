@@ -4,6 +4,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ACCOUNT, REGION, newPipeline, newStack } from './helpers';
@@ -11,15 +12,29 @@ import { StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
 import type { StackToDeploy, StepFunctionsDeployActionProps } from '../../src';
 import { parseUserParameters, validateConfig } from '../../src/shared/config';
 
-function unitAction(stacks: StackToDeploy[], more: Partial<StepFunctionsDeployActionProps> = {}) {
+/** A stack of the unit as these tests write it: its template's path in the pipeline's source artifact as text. */
+type TestStack = Omit<StackToDeploy, 'templatePath'> & { readonly templatePath: string };
+
+/** The stacks with their templates in `source`. */
+function inArtifact(source: codepipeline.Artifact, stacks: TestStack[]): StackToDeploy[] {
+  return stacks.map((s) => ({ ...s, templatePath: source.atPath(s.templatePath) }));
+}
+
+/** More properties of the action; `stacks` in the tests' form replaces the unit's. */
+type MoreProps = Partial<Omit<StepFunctionsDeployActionProps, 'stacks'>> & { readonly stacks?: TestStack[] };
+
+function unitAction(stacks: TestStack[], more: MoreProps = {}) {
   const stack = newStack();
   const { pipeline, source } = newPipeline(stack);
-  const action = new StepFunctionsDeployAction(stack, 'Deploy', { input: source, stacks, environmentName: 'prod', ...more });
+  const { stacks: replaced, ...rest } = more;
+  const action = new StepFunctionsDeployAction(stack, 'Deploy', {
+    actionName: 'Deploy', stacks: inArtifact(source, replaced ?? stacks), environmentName: 'prod', ...rest,
+  });
   pipeline.addStage({ stageName: 'Deploy' }).addAction(action);
   return { stack, action, template: () => Template.fromStack(stack) };
 }
 
-const THREE: StackToDeploy[] = [
+const THREE: TestStack[] = [
   { stackName: 'network', templatePath: 'network.template.json' },
   { stackName: 'data', templatePath: 'data.template.json' },
   { stackName: 'app', templatePath: 'infra/app.json', parameterOutputs: { VpcId: 'network.VpcId' }, dependsOn: ['data'] },
@@ -50,7 +65,9 @@ describe('a unit of stacks', () => {
     const stack = newStack();
     const { pipeline, source } = newPipeline(stack);
     const stacks = THREE.map((s) => (s.stackName === 'data' ? { ...s, deploymentRole: special(stack) } : s));
-    pipeline.addStage({ stageName: 'Deploy' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', { input: source, stacks, environmentName: 'prod' }));
+    pipeline.addStage({ stageName: 'Deploy' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', {
+      actionName: 'Deploy', stacks: inArtifact(source, stacks), environmentName: 'prod',
+    }));
     const json = JSON.stringify(Template.fromStack(stack).toJSON());
     for (const name of ['prod-network', 'prod-data', 'prod-app']) {
       expect(json).toContain(`:cloudformation:${REGION}:${ACCOUNT}:stack/${name}/*`);
@@ -67,7 +84,7 @@ describe('a unit of stacks', () => {
     const stage = pipeline.addStage({ stageName: 'Deploy' });
     for (const unit of [0, 1]) {
       const stacks = Array.from({ length: 5 }, (_, i) => ({ stackName: `u${unit}-s${i}`, templatePath: `u${unit}-s${i}.template.json` }));
-      stage.addAction(new StepFunctionsDeployAction(stack, `Unit${unit}`, { input: source, stacks, runOrder: unit + 1 }));
+      stage.addAction(new StepFunctionsDeployAction(stack, `Unit${unit}`, { actionName: `Unit${unit}`, stacks: inArtifact(source, stacks), runOrder: unit + 1 }));
     }
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
@@ -101,8 +118,8 @@ describe('a unit of stacks', () => {
 
 describe('a unit refuses at synth what it cannot keep', () => {
   const topic = () => sns.Topic.fromTopicArn(newStack('Topics'), 'T', `arn:aws:sns:${REGION}:${ACCOUNT}:approvals`);
-  test.each<[string, Partial<StepFunctionsDeployActionProps>, string]>([
-    ['stackName with stacks', { stackName: 'x' }, 'with stacks, give stackName for each stack in stacks instead'],
+  test.each<[string, MoreProps, string]>([
+    ['stackName with stacks', { stackName: 'x' }, 'give either stackName and templatePath (one stack) or stacks (a unit), not both: with stacks, give stackName for each stack in stacks instead'],
     ['tags with stacks', { tags: { a: 'b' } }, 'with stacks, give tags for each stack in stacks instead'],
     ['no stack', { stacks: [] }, 'stacks must hold 1 to 50 stacks, not 0'],
     ['a stack twice', { stacks: [THREE[0], THREE[0]] }, 'stacks[1]: stack network is in the unit twice'],
@@ -115,10 +132,22 @@ describe('a unit refuses at synth what it cannot keep', () => {
     expect(() => unitAction(THREE, more)).toThrow(message);
   });
 
-  test('neither stackName nor stacks is refused', () => {
+  test('neither stackName nor stacks is refused, and the error says which properties to give', () => {
     const stack = newStack();
     const { source } = newPipeline(stack);
-    expect(() => new StepFunctionsDeployAction(stack, 'Deploy', { input: source })).toThrow('give stackName and templatePath for one stack, or stacks for several');
+    expect(() => new StepFunctionsDeployAction(stack, 'Deploy', { actionName: 'Deploy' }))
+      .toThrow(/give stackName and templatePath: one stack takes stackName and templatePath \(an ArtifactPath: .*\), as CloudFormationCreateUpdateStackAction does; several stacks reviewed as one unit take stacks instead/);
+    expect(() => new StepFunctionsDeployAction(stack, 'One', { actionName: 'One', stackName: 'app' })).toThrow(/give templatePath: /);
+    expect(() => new StepFunctionsDeployAction(stack, 'Two', { actionName: 'Two', templatePath: source.atPath('app.json') })).toThrow(/give stackName: /);
+  });
+
+  test('ArtifactPaths in two artifacts are refused: the workflow reads one input artifact', () => {
+    const stack = newStack();
+    const { source } = newPipeline(stack);
+    const build = new codepipeline.Artifact('Build');
+    expect(() => new StepFunctionsDeployAction(stack, 'Deploy', {
+      actionName: 'Deploy', stacks: [{ stackName: 'a', templatePath: source.atPath('a.json') }, { stackName: 'b', templatePath: build.atPath('b.json') }],
+    })).toThrow('every ArtifactPath of the action must be in one artifact, its input: stacks[0].templatePath is in PipelineSource, stacks[1].templatePath in Build');
   });
 
   test('an approval needs a policy that can ask, for a unit as for one stack', () => {

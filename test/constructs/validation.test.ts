@@ -1,4 +1,5 @@
 import { Duration, Lazy } from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { basicProps, newPipeline, newStack, singleAction, userParametersOf } from './helpers';
@@ -45,13 +46,14 @@ describe('props validation, with messages that say what to change', () => {
     ['infra\\app.yaml', /templatePath must use forward slashes/],
     ['', /templatePath is empty/],
   ])('templatePath %j is refused', (templatePath, message) => {
-    expect(build({ templatePath })).toThrow(message);
+    expect(build({ templatePath: new codepipeline.Artifact('PipelineSource').atPath(templatePath) })).toThrow(message);
   });
 
-  test('templateConfigurationPath is checked like templatePath', () => {
-    expect(build({ templateConfigurationPath: '../config.json' })).toThrow(/templateConfigurationPath must not contain "\." or "\.\." segments/);
-    expect(build({ templateConfigurationPath: '/config.json' })).toThrow(/templateConfigurationPath must be relative/);
-    expect(build({ templateConfigurationPath: 'infra/config.json' })).not.toThrow();
+  test('templateConfiguration is checked like templatePath', () => {
+    const config = (path: string) => ({ templateConfiguration: new codepipeline.Artifact('PipelineSource').atPath(path) });
+    expect(build(config('../config.json'))).toThrow(/templateConfiguration must not contain "\." or "\.\." segments/);
+    expect(build(config('/config.json'))).toThrow(/templateConfiguration must be relative/);
+    expect(build(config('infra/config.json'))).not.toThrow();
   });
 
   test('inputFileBucket without inputFileKey is refused, and the other way round', () => {

@@ -33,7 +33,7 @@ function oneStack(stackEvents: boolean): StateMachineDefinition {
   const { pipeline, source } = newPipeline(stack);
   const deployStateMachine = new DeployStateMachine(stack, 'Workflow', { stackEvents });
   pipeline.addStage({ stageName: 'Deploy' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', {
-    input: source, stackName: 'app', environmentName: 'prod', templatePath: 'app.json', deployStateMachine,
+    actionName: 'Deploy', stackName: 'app', environmentName: 'prod', templatePath: source.atPath('app.json'), deployStateMachine,
   }));
   return definitionOfStack(stack);
 }
@@ -43,10 +43,10 @@ function unit(stackEvents: boolean): StateMachineDefinition {
   const { pipeline, source } = newPipeline(stack);
   const deployStateMachine = new DeployStateMachine(stack, 'Workflow', { stackEvents });
   pipeline.addStage({ stageName: 'Deploy' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', {
-    input: source,
+    actionName: 'Deploy',
     environmentName: 'prod',
     deployStateMachine,
-    stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
+    stacks: [{ stackName: 'network', templatePath: source.atPath('network.json') }, { stackName: 'app', templatePath: source.atPath('app.json') }],
   }));
   return definitionOfStack(stack);
 }

@@ -12,8 +12,7 @@ import {
   DEFAULT_ACTION, STACK_NAME, approverSession, createWorld, decideThroughApprovalFunction, deploymentFor, issueJobFor, runWorkflow,
   synthesizeWorkflow,
 } from './harness';
-import type { PipelineWorld, SynthesizedWorkflow, World, WorkflowRun } from './harness';
-import type { StepFunctionsDeployActionProps } from '../../src';
+import type { ActionSettings, PipelineWorld, SynthesizedWorkflow, World, WorkflowRun } from './harness';
 import type { Deployment } from '../../src/shared/contract';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
 import { ACCOUNT, CloudFormationExtras, FakeLambda, FakeSns, FakeStepFunctions, REGION } from '../fakes';
@@ -31,7 +30,7 @@ export function importedResources(): { policyFunction: lambda.IFunction; approva
 }
 
 /** Synthesizes the default action (stack `prod-app`) with these properties added. */
-export function synthesizeWith(props: Partial<Omit<StepFunctionsDeployActionProps, 'input'>>): SynthesizedWorkflow {
+export function synthesizeWith(props: Partial<ActionSettings>): SynthesizedWorkflow {
   return synthesizeWorkflow({ ...DEFAULT_ACTION, ...props });
 }
 

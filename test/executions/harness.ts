@@ -29,7 +29,7 @@ import { startLocalExecution } from '../../demo/lib/local-sfn';
 import type { LocalEvent } from '../../demo/lib/local-sfn';
 import { lambdaJobEvent } from '../../demo/lib/pipeline-job';
 import { DeployStateMachine, StepFunctionsDeployAction } from '../../src';
-import type { DeployStateMachineProps, StepFunctionsDeployActionProps } from '../../src';
+import type { DeployStateMachineProps, StackToDeploy, StepFunctionsDeployActionProps } from '../../src';
 import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
 import { CONFIG_VERSION, ENV, TASKS } from '../../src/shared/contract';
 import type { ActionConfig, Deployment, WorkflowInput } from '../../src/shared/contract';
@@ -80,8 +80,33 @@ export function approverSession(session: string, account = ACCOUNT): string {
   return `arn:aws:sts::${account}:assumed-role/${APPROVER_ROLE_NAME}/${session}`;
 }
 
+/**
+ * The action's properties as the execution tests write them: paths in the source artifact as text (the harness makes
+ * them `ArtifactPath`s of its source artifact) and no action name (the action is `Deploy`).
+ */
+export type ActionSettings = Omit<StepFunctionsDeployActionProps, 'actionName' | 'templatePath' | 'templateConfiguration' | 'stacks'> & {
+  readonly templatePath?: string;
+  readonly templateConfiguration?: string;
+  readonly stacks?: (Omit<StackToDeploy, 'templatePath' | 'templateConfiguration'> & { readonly templatePath: string; readonly templateConfiguration?: string })[];
+};
+
+/** The action's properties, the paths of `settings` in `source`. */
+export function actionProps(settings: ActionSettings, source: codepipeline.Artifact): StepFunctionsDeployActionProps {
+  const { templatePath, templateConfiguration, stacks, ...rest } = settings;
+  const at = (file?: string) => (file === undefined ? undefined : source.atPath(file));
+  return {
+    ...rest,
+    actionName: 'Deploy',
+    ...(templatePath !== undefined ? { templatePath: at(templatePath) } : {}),
+    ...(templateConfiguration !== undefined ? { templateConfiguration: at(templateConfiguration) } : {}),
+    ...(stacks ? {
+      stacks: stacks.map((s) => ({ ...s, templatePath: at(s.templatePath)!, templateConfiguration: at(s.templateConfiguration) })),
+    } : {}),
+  };
+}
+
 /** The action used by most tests: stack `prod-app` from `infra/app.json`. */
-export const DEFAULT_ACTION: Omit<StepFunctionsDeployActionProps, 'input'> = {
+export const DEFAULT_ACTION: ActionSettings = {
   stackName: 'app',
   environmentName: 'prod',
   templatePath: 'infra/app.json',
@@ -93,7 +118,7 @@ let cached: SynthesizedWorkflow | undefined;
 
 /** Synthesizes a pipeline whose Deploy stage holds a StepFunctionsDeployAction (memoized for the default action). */
 export function synthesizeWorkflow(
-  action: Omit<StepFunctionsDeployActionProps, 'input'> = DEFAULT_ACTION, workflow?: DeployStateMachineProps,
+  action: ActionSettings = DEFAULT_ACTION, workflow?: DeployStateMachineProps,
 ): SynthesizedWorkflow {
   if (action === DEFAULT_ACTION && !workflow && cached) return cached;
   const restore = stubMissingLambdaAssets();
@@ -110,7 +135,7 @@ export function synthesizeWorkflow(
     });
     // Most execution tests follow the polling waits; the tests of waking on events ask for them.
     const deployStateMachine = new DeployStateMachine(stack, 'Workflow', workflow ?? { stackEvents: false });
-    const deployAction = new StepFunctionsDeployAction(stack, 'Deploy', { ...action, input: source, deployStateMachine });
+    const deployAction = new StepFunctionsDeployAction(stack, 'Deploy', { ...actionProps(action, source), deployStateMachine });
     pipeline.addStage({ stageName: 'Deploy', actions: [deployAction] });
     // An action that asks a person has its approvers: sessions of one role (any other action refuses approvers).
     grantApprovalIfAsked(deployAction, iam.Role.fromRoleName(stack, 'Approvers', APPROVER_ROLE_NAME));

@@ -6,14 +6,13 @@
 import { ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { Duration } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import type { StepFunctionsDeployActionProps } from '../../src';
 import { awsError, nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
 import { approveAs, createFeatureWorld, importedResources, namedError, run as runFeature } from './feature-harness';
 import type { FeatureWorld } from './feature-harness';
 import {
   S, approverSession, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow, smallTemplate, synthesizeWorkflow,
 } from './harness';
-import type { SynthesizedWorkflow, World } from './harness';
+import type { ActionSettings, SynthesizedWorkflow, World } from './harness';
 import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
 import { APPROVAL_REJECTED } from '../../src/shared/contract';
@@ -25,7 +24,7 @@ const NETWORK = 'prod-network';
 const DATA = 'prod-data';
 const APP = 'prod-app';
 
-const UNIT: Omit<StepFunctionsDeployActionProps, 'input'> = {
+const UNIT: ActionSettings = {
   environmentName: 'prod',
   stacks: [
     { stackName: 'network', templatePath: 'network.template.json' },

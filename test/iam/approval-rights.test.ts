@@ -20,10 +20,10 @@ const approvalProps = {
   safetyPolicy: SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL }),
   onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: topic }),
 };
-const staging = new StepFunctionsDeployAction(stack, 'DeployStaging', basicProps(source, { stackName: 'app', environmentName: 'staging', ...approvalProps }));
-const production = new StepFunctionsDeployAction(stack, 'DeployProduction', basicProps(source, { stackName: 'app', environmentName: 'prod', ...approvalProps }));
+const staging = new StepFunctionsDeployAction(stack, 'DeployStaging', basicProps(source, { actionName: 'DeployStaging', stackName: 'app', environmentName: 'staging', ...approvalProps }));
+const production = new StepFunctionsDeployAction(stack, 'DeployProduction', basicProps(source, { actionName: 'DeployProduction', stackName: 'app', environmentName: 'prod', ...approvalProps }));
 const otherWorkflow = new DeployStateMachine(stack, 'OtherWorkflow');
-const billing = new StepFunctionsDeployAction(stack, 'DeployBilling', basicProps(source, { stackName: 'billing', deployStateMachine: otherWorkflow, ...approvalProps }));
+const billing = new StepFunctionsDeployAction(stack, 'DeployBilling', basicProps(source, { actionName: 'DeployBilling', stackName: 'billing', deployStateMachine: otherWorkflow, ...approvalProps }));
 pipeline.addStage({ stageName: 'Deploy', actions: [staging, production, billing] });
 const approver = new iam.Role(stack, 'StagingApprover', { assumedBy: new iam.AccountRootPrincipal() });
 staging.grantApproval(approver);

@@ -35,9 +35,10 @@ function build() {
     code: lambda.Code.fromInline('exports.handler = async () => ({ verdict: "ALLOW" });'),
   });
   const web = new StepFunctionsDeployAction(stack, 'DeployWeb', basicProps(source, {
-    stackName: 'web', environmentName: 'prod', onUnsafeChange: UnsafeChangeAction.deployToNewStack(),
+    actionName: 'DeployWeb', stackName: 'web', environmentName: 'prod', onUnsafeChange: UnsafeChangeAction.deployToNewStack(),
   }));
   const api = new StepFunctionsDeployAction(stack, 'DeployApi', basicProps(source, {
+    actionName: 'DeployApi',
     stackName: 'api',
     environmentName: 'prod',
     recreateRolledBackStack: true,
@@ -46,12 +47,13 @@ function build() {
     onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: topic }),
   }));
   const remote = new StepFunctionsDeployAction(stack, 'DeployRemote', basicProps(source, {
+    actionName: 'DeployRemote',
     stackName: 'remote',
     targetAccountRole: iam.Role.fromRoleArn(stack, 'RemoteDeployer', 'arn:aws:iam::222222222222:role/pipeline-deployer', { mutable: false }),
     deploymentRole: iam.Role.fromRoleArn(stack, 'RemoteCfnRole', 'arn:aws:iam::222222222222:role/cloudformation-exec', { mutable: false }),
   }));
   const otherWorkflow = new DeployStateMachine(stack, 'OtherWorkflow');
-  const billing = new StepFunctionsDeployAction(stack, 'DeployBilling', basicProps(source, { stackName: 'billing', deployStateMachine: otherWorkflow }));
+  const billing = new StepFunctionsDeployAction(stack, 'DeployBilling', basicProps(source, { actionName: 'DeployBilling', stackName: 'billing', deployStateMachine: otherWorkflow }));
   pipeline.addStage({ stageName: 'Deploy', actions: [web, api, remote, billing] });
   const workflow = DeployStateMachine.of(stack);
   const approver = new iam.Role(stack, 'Approver', { assumedBy: new iam.AccountRootPrincipal() });

@@ -82,15 +82,17 @@ const pipeline = new codepipeline.Pipeline(stack, 'Pipeline', {
 });
 
 const deploy = pipeline.addStage({ stageName: 'Deploy' });
-deploy.addAction(new StepFunctionsDeployAction(stack, 'Deploy', { input: sourceOutput, stackName: 'app', templatePath: 'infra/app.yaml' }));
+deploy.addAction(new StepFunctionsDeployAction(stack, 'Deploy', {
+  actionName: 'Deploy', stackName: 'app', templatePath: sourceOutput.atPath('infra/app.yaml'),
+}));
 deploy.addAction(new StepFunctionsDeployAction(stack, 'DeployApi', {
-  input: sourceOutput, stackName: 'api', environmentName: 'prod', templatePath: 'infra/api.yaml',
+  actionName: 'DeployApi', stackName: 'api', environmentName: 'prod', templatePath: sourceOutput.atPath('infra/api.yaml'),
   safetyPolicy: SafetyPolicy.fromRules([
     { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE] },
   ], { defaultVerdict: RuleVerdict.ALLOW }),
 }));
 pipeline.addStage({ stageName: 'DeployMore' }).addAction(new StepFunctionsDeployAction(stack, 'DeployJobs', {
-  input: sourceOutput, stackName: 'jobs', templatePath: 'infra/jobs.yaml', variablesNamespace: 'Jobs',
+  actionName: 'DeployJobs', stackName: 'jobs', templatePath: sourceOutput.atPath('infra/jobs.yaml'), variablesNamespace: 'Jobs',
 }));
 
 app.synth();

@@ -31,14 +31,17 @@ function stackWithActions(): { app: App; stack: Stack; pipeline: codepipeline.Pi
       {
         stageName: 'Deploy',
         actions: [
-          new StepFunctionsDeployAction(stack, 'DeployApp', { input: source, stackName: 'app', templatePath: 'app.yaml' }),
+          new StepFunctionsDeployAction(stack, 'DeployApp', { actionName: 'DeployApp', stackName: 'app', templatePath: source.atPath('app.yaml') }),
           new StepFunctionsDeployAction(stack, 'DeployApi', {
-            input: source, stackName: 'api', templatePath: 'api.yaml', safetyPolicy: SafetyPolicy.allowAll(), adminPermissions: true,
+            actionName: 'DeployApi', stackName: 'api', templatePath: source.atPath('api.yaml'), safetyPolicy: SafetyPolicy.allowAll(), adminPermissions: true,
           }),
           // Several stacks reviewed as one unit.
           new StepFunctionsDeployAction(stack, 'DeployRelease', {
-            input: source,
-            stacks: [{ stackName: 'network', templatePath: 'network.yaml' }, { stackName: 'web', templatePath: 'web.yaml', dependsOn: ['network'] }],
+            actionName: 'DeployRelease',
+            stacks: [
+              { stackName: 'network', templatePath: source.atPath('network.yaml') },
+              { stackName: 'web', templatePath: source.atPath('web.yaml'), dependsOn: ['network'] },
+            ],
           }),
         ],
       },

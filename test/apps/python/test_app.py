@@ -223,9 +223,9 @@ def new_action(stack_id: str, policy: SafetyPolicy) -> StepFunctionsDeployAction
     return StepFunctionsDeployAction(
         Stack(App(), stack_id),
         "Deploy",
-        input=codepipeline.Artifact("Source"),
+        action_name="Deploy",
         stack_name="app",
-        template_path="app.yaml",
+        template_path=codepipeline.Artifact("Source").at_path("app.yaml"),
         safety_policy=policy,
     )
 
@@ -415,7 +415,7 @@ def test_rules_on_properties_and_drift_from_python():
     pipeline = codepipeline.Pipeline(stack, "Pipeline", stages=[codepipeline.StageProps(stage_name="Source", actions=[
         cpactions.S3SourceAction(action_name="Source", bucket=bucket, bucket_key="source.zip", output=source)])])
     pipeline.add_stage(stage_name="Deploy", actions=[StepFunctionsDeployAction(
-        stack, "Deploy", input=source, stack_name="app", template_path="app.yaml", revert_drift=True,
+        stack, "Deploy", action_name="Deploy", stack_name="app", template_path=source.at_path("app.yaml"), revert_drift=True,
         report_artifact=codepipeline.Artifact("ChangeReport"))])
     template = Template.from_stack(stack)
     assert user_parameters(template)["revertDrift"] is True
@@ -445,12 +445,13 @@ def test_several_stacks_as_one_unit_from_python():
     source = codepipeline.Artifact("Source")
     release = StepFunctionsDeployAction(
         stack, "Release",
-        input=source,
+        action_name="Release",
         environment_name="prod",
         stacks=[
-            lib.StackToDeploy(stack_name="network", template_path="network.template.json"),
-            lib.StackToDeploy(stack_name="data", template_path="data.template.json"),
-            lib.StackToDeploy(stack_name="app", template_path="app.template.json", parameter_outputs={"VpcId": "network.VpcId"}),
+            lib.StackToDeploy(stack_name="network", template_path=source.at_path("network.template.json")),
+            lib.StackToDeploy(stack_name="data", template_path=source.at_path("data.template.json")),
+            lib.StackToDeploy(stack_name="app", template_path=source.at_path("app.template.json"),
+                              parameter_outputs={"VpcId": "network.VpcId"}),
         ],
         variables_namespace="Release",
     )
@@ -474,10 +475,11 @@ def test_several_stacks_as_one_unit_from_python():
 
 def test_a_unit_refuses_a_later_dependency_from_python():
     stack = Stack(App(), "BadUnit")
+    source = codepipeline.Artifact("Source")
     with pytest.raises(Exception, match='dependsOn names "data", which is not an earlier stack of the unit'):
-        StepFunctionsDeployAction(stack, "Release", input=codepipeline.Artifact("Source"), stacks=[
-            lib.StackToDeploy(stack_name="network", template_path="n.json", depends_on=["data"]),
-            lib.StackToDeploy(stack_name="data", template_path="d.json"),
+        StepFunctionsDeployAction(stack, "Release", action_name="Release", stacks=[
+            lib.StackToDeploy(stack_name="network", template_path=source.at_path("n.json"), depends_on=["data"]),
+            lib.StackToDeploy(stack_name="data", template_path=source.at_path("d.json")),
         ])
 
 
@@ -487,8 +489,8 @@ def test_polling_instead_of_stack_events_from_python():
     stack = Stack(app, "PollingStack", env={"account": "111111111111", "region": "eu-west-1"})
     source = codepipeline.Artifact("Source")
     polling = lib.DeployStateMachine(stack, "PollingWorkflow", stack_events=False)
-    action = StepFunctionsDeployAction(stack, "DeployApp", input=source, stack_name="app",
-                                       template_path="app.template.json", deploy_state_machine=polling)
+    action = StepFunctionsDeployAction(stack, "DeployApp", action_name="DeployApp", stack_name="app",
+                                       template_path=source.at_path("app.template.json"), deploy_state_machine=polling)
     codepipeline.Pipeline(stack, "Pipeline", stages=[
         codepipeline.StageProps(stage_name="Source", actions=[cpactions.S3SourceAction(
             action_name="Source", bucket=s3.Bucket(stack, "Bucket", versioned=True), bucket_key="source.zip", output=source)]),

@@ -64,11 +64,11 @@ public final class PipelineApp {
             Artifact sourceOutput = Artifact.artifact("Source");
 
             deployAction = new StepFunctionsDeployAction(this, "DeployApp", StepFunctionsDeployActionProps.builder()
-                    .input(sourceOutput)
+                    .actionName("DeployApp")
                     .stackName("app")
                     .environmentName("dev")
-                    .templatePath("infra/app.yaml")
-                    .capabilities(List.of(CfnCapabilities.NAMED_IAM))
+                    .templatePath(sourceOutput.atPath("infra/app.yaml"))
+                    .cfnCapabilities(List.of(CfnCapabilities.NAMED_IAM))
                     .safetyPolicy(safetyPolicy)
                     .onUnsafeChange(UnsafeChangeAction.fail())
                     .pollInterval(Duration.seconds(10))

@@ -231,9 +231,9 @@ class PipelineAppTest {
         Stack tooLarge = new Stack(new App(), "TooLarge");
         RuntimeException error = assertThrows(RuntimeException.class, () -> new StepFunctionsDeployAction(tooLarge, "Deploy",
                 StepFunctionsDeployActionProps.builder()
-                        .input(Artifact.artifact("Source"))
+                        .actionName("Deploy")
                         .stackName("app")
-                        .templatePath("app.yaml")
+                        .templatePath(Artifact.artifact("Source").atPath("app.yaml"))
                         .safetyPolicy(SafetyPolicy.fromRules(rules))
                         .build()));
         assertTrue(error.getMessage().contains("UserParameters"), error.getMessage());
@@ -242,13 +242,14 @@ class PipelineAppTest {
     @Test
     void severalStacksAsOneUnitFromJava() {
         Stack unitStack = new Stack(new App(), "Unit");
+        Artifact source = Artifact.artifact("Source");
         StepFunctionsDeployAction release = new StepFunctionsDeployAction(unitStack, "Release",
                 StepFunctionsDeployActionProps.builder()
-                        .input(Artifact.artifact("Source"))
+                        .actionName("Release")
                         .environmentName("prod")
                         .stacks(List.of(
-                                StackToDeploy.builder().stackName("network").templatePath("network.template.json").build(),
-                                StackToDeploy.builder().stackName("app").templatePath("app.template.json")
+                                StackToDeploy.builder().stackName("network").templatePath(source.atPath("network.template.json")).build(),
+                                StackToDeploy.builder().stackName("app").templatePath(source.atPath("app.template.json"))
                                         .parameterOutputs(Map.of("VpcId", "network.VpcId")).build()))
                         .build());
         assertEquals(List.of("prod-network", "prod-app"), release.getStackNames());
@@ -256,8 +257,8 @@ class PipelineAppTest {
         Stack badUnit = new Stack(new App(), "BadUnit");
         RuntimeException error = assertThrows(RuntimeException.class, () -> new StepFunctionsDeployAction(badUnit, "Release",
                 StepFunctionsDeployActionProps.builder()
-                        .input(Artifact.artifact("Source"))
-                        .stacks(List.of(StackToDeploy.builder().stackName("app").templatePath("a.json").dependsOn(List.of("network")).build()))
+                        .actionName("Release")
+                        .stacks(List.of(StackToDeploy.builder().stackName("app").templatePath(source.atPath("a.json")).dependsOn(List.of("network")).build()))
                         .build()));
         assertTrue(error.getMessage().contains("which is not an earlier stack of the unit"), error.getMessage());
     }
@@ -295,9 +296,9 @@ class PipelineAppTest {
         Stack subclass = new Stack(new App(), "Subclass");
         RuntimeException error = assertThrows(RuntimeException.class, () -> new StepFunctionsDeployAction(subclass, "Deploy",
                 StepFunctionsDeployActionProps.builder()
-                        .input(Artifact.artifact("Source"))
+                        .actionName("Deploy")
                         .stackName("app")
-                        .templatePath("app.yaml")
+                        .templatePath(Artifact.artifact("Source").atPath("app.yaml"))
                         .safetyPolicy(mine)
                         .build()));
         assertTrue(error.getMessage().contains("fromRules"), error.getMessage());
