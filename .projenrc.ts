@@ -72,6 +72,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/yauzl@^3',
     // The structure of src/: every import points down a layer, no cycles (npx projen structure).
     'dependency-cruiser@^16',
+    // Reads the Markdown of README.md and docs/ for the link check (test/docs/links.test.ts).
+    'commonmark@^0.31',
+    '@types/commonmark@^0.27',
   ],
   jestOptions: {
     // Snapshots are never rewritten by a test run, in CI or locally.
