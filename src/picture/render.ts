@@ -12,7 +12,7 @@ import { catches, checkDefinition, nestedStates, transitionsOf } from './asl';
 import { describeCondition, wrapLabel } from './conditions';
 import type { ExecutionTrace } from './history';
 import { layoutGraph } from './layout';
-import type { LayoutEdge, LayoutNode, Point, Rect } from './layout';
+import type { Layout, LayoutEdge, LayoutNode, Point, Rect } from './layout';
 
 export interface PictureOptions {
   /** The picture's title (default: "State machine"). */
