@@ -84,8 +84,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 60_000,
       // secretlint's rules are an ES module: the tests load them as CommonJS, as the bundles and the CLI do.
       transformIgnorePatterns: ['/node_modules/(?!@secretlint/)'],
-      // The API baseline (tools/api-diff.ts) is a package.json of this package's name: not a module of the tests.
-      modulePathIgnorePatterns: ['<rootDir>/test/api-baseline/'],
     },
   },
   // Lint the sources and everything that runs beside them, with the tsconfig that covers them all.
@@ -192,8 +190,6 @@ const apiDiff = project.addTask('api:diff', {
   exec: 'ts-node --project tsconfig.dev.json tools/api-diff.ts',
 });
 project.postCompileTask.spawn(apiDiff);
-// The baseline is a package directory (package.json and .jsii) kept in git.
-project.gitignore.include('/test/api-baseline/.jsii');
 
 // The command line is run as a file by the Python wheel's cdk-sfn-deploy script: it must be executable when packed.
 project.compileTask.exec('node -e "require(\'fs\').chmodSync(\'lib/cli/main.js\', 0o755)"');

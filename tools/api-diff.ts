@@ -1,5 +1,5 @@
 /**
- * The public API against the last one users could have built on (`test/api-baseline/.jsii`, the assembly
+ * The public API against the last one users could have built on (`test/api-baseline/assembly.jsii`, the assembly
  * of main before the API followed aws-cdk-lib's CodePipeline actions): jsii-diff lists every change that can break
  * a user, and each type or member it names must be in MIGRATION.md, with its before and after.
  *
@@ -12,8 +12,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..');
-/** A package directory (its package.json and .jsii) so that jsii-diff finds aws-cdk-lib through node_modules. */
+/** The baseline's assembly and package.json, kept under names no tool takes for this package's own. */
 const BASELINE = path.join(ROOT, 'test', 'api-baseline');
+/**
+ * Where jsii-diff reads the baseline as a package (`.jsii` and `package.json`): inside node_modules, so that it finds
+ * aws-cdk-lib, and in a dot directory, which jsii-docgen's search for assemblies (every .jsii file below the project)
+ * skips: a second assembly of this package's name there would be documented instead of the compiled one.
+ */
+const BASELINE_PACKAGE = path.join(ROOT, 'node_modules', '.cache', 'api-baseline');
 const MIGRATION = path.join(ROOT, 'MIGRATION.md');
 const PACKAGE = 'cdk-stepfunctions-deploy-action';
 
@@ -45,12 +51,15 @@ function main(): void {
     console.error('No .jsii assembly yet: run npx projen compile first (or npx projen build)');
     process.exit(1);
   }
-  const diff = spawnSync('jsii-diff', [BASELINE, ROOT, '--keys'], { cwd: ROOT, encoding: 'utf8', shell: false });
+  fs.mkdirSync(BASELINE_PACKAGE, { recursive: true });
+  fs.copyFileSync(path.join(BASELINE, 'assembly.jsii'), path.join(BASELINE_PACKAGE, '.jsii'));
+  fs.copyFileSync(path.join(BASELINE, 'package.baseline.json'), path.join(BASELINE_PACKAGE, 'package.json'));
+  const diff = spawnSync('jsii-diff', [BASELINE_PACKAGE, ROOT, '--keys'], { cwd: ROOT, encoding: 'utf8', shell: false });
   if (diff.error) throw diff.error;
   const report = `${diff.stdout}${diff.stderr}`;
   const elements = changedElements(report);
   console.log(report.trim());
-  console.log(`\njsii-diff against ${path.relative(ROOT, BASELINE)}: ${elements.length} API elements changed incompatibly`);
+  console.log(`\njsii-diff against ${path.relative(ROOT, BASELINE)}/assembly.jsii: ${elements.length} API elements changed incompatibly`);
   const missing = missingFromMigration(elements, fs.readFileSync(MIGRATION, 'utf8'));
   if (missing.length > 0) {
     console.error(`MIGRATION.md does not name ${missing.length} of them (write each as \`Type.member\` with its before and after):`);
