@@ -236,8 +236,7 @@ export interface StepFunctionsDeployActionProps extends codepipeline.CommonAwsAc
    * An S3 input file with more configuration (JSON), for settings too large for CodePipeline's 1,000-character
    * UserParameters. Its keys are those of the workflow's configuration: `templatePath` and
    * `templateConfigurationPath` (paths in the input artifact), `parameterOverrides`, `tags`, `capabilities` and
-   * `pollIntervalSeconds`. The
-   * action's own properties win over it. Settings that decide safety (the policy, the unsafe-change strategy,
+   * `pollIntervalSeconds`. The action's own properties win over it. Settings that decide safety (the policy, the unsafe-change strategy,
    * stack names, roles, nested-stack inspection, stack deletion, the timeout) come from the action only: a file
    * that sets one fails the deployment with a ConfigurationError naming the key.
    * @default - none

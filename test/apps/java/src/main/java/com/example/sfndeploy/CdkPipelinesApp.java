@@ -2,7 +2,7 @@ package com.example.sfndeploy;
 
 import java.util.List;
 
-import io.github.cdksfndeploy.ChangeSetReviewStageProps;
+import io.github.cdksfndeploy.ChangeSetReviewStageOptions;
 import io.github.cdksfndeploy.ChangeSetReviewStep;
 import io.github.cdksfndeploy.RequireApprovalOptions;
 import io.github.cdksfndeploy.RuleVerdict;
@@ -72,7 +72,7 @@ public final class CdkPipelinesApp {
         CodePipeline pipeline = pipeline(stack);
         ShopStage shop = new ShopStage(app, "Shop", StageProps.builder().build(), false);
         pipeline.addStage(shop, AddStageOpts.builder()
-                .stackSteps(ChangeSetReviewStep.forStage(shop, ChangeSetReviewStageProps.builder()
+                .stackSteps(ChangeSetReviewStep.forStage(shop, ChangeSetReviewStageOptions.builder()
                         .safetyPolicy(SafetyPolicy.denyDestructiveChanges(DenyDestructiveChangesOptions.builder()
                                 .destructiveChangeVerdict(RuleVerdict.REQUIRE_APPROVAL).build()))
                         .onUnsafeChange(UnsafeChangeAction.requireApproval(RequireApprovalOptions.builder()
