@@ -134,6 +134,8 @@ project.addPackageIgnore('/.picture-check/');
 project.addPackageIgnore('/.dependency-cruiser.cjs');
 project.addPackageIgnore('/docs/');
 project.addPackageIgnore('/rosetta/');
+// MIGRATION.md is read on GitHub beside docs/ (its links point there), not in node_modules.
+project.addPackageIgnore('/MIGRATION.md');
 
 // Handler bundles take a package's ES module build where it has one: jsonc-parser's UMD build loads its parts with
 // a require() that esbuild cannot follow. (The Lambda bundling options have no mainFields, so the tasks are amended.)
