@@ -120,9 +120,11 @@ class DeployGraph {
     // Keeps the original error at $.error when the clean-up fails too.
     const cleanUpAfterError = this.task(S.cleanUpAfterError, '$.cleanup', errored, '$.cleanupError');
     cleanUpAfterError.next(errored);
+    // Path 1: create the stack and wait until CREATE_COMPLETE.
     const createStack = this.operation(OPERATIONS.creation, '$', errored, {
       succeeded, otherwise: this.operationFailed(S.stackCreationFailed, FAILURE_NAMES.stackCreationFailed),
     });
+    // Both lead back to the review's check (wired below, once the review exists).
     const deleteRolledBack = this.task(S.deleteRolledBackStack, '$.operation', errored);
     const switchToNewStack = this.task(S.switchToNewStack, '$.deployment', errored);
     const review = this.changeSetReview(N, {
