@@ -51,6 +51,13 @@ describe('the deploy state machine definition', () => {
     }
   });
 
+  test('GIVEN the state names WHEN a unit\'s stack passes a single stack\'s state THEN its name says so, every name is unique and within Step Functions\' 80 characters', () => {
+    expect(forUnitStack(STATE_NAMES.createChangeSet)).toBe('Create Change Set In Unit');
+    expect(forUnitStack(STATE_NAMES.stackCreated)).toBe('Stack Created In Unit?');
+    expect(new Set(ALL_STATE_NAMES).size).toBe(ALL_STATE_NAMES.length);
+    expect(ALL_STATE_NAMES.filter((name) => name.length > 80)).toEqual([]);
+  });
+
   test('every Task calls the task function, retries Lambda service errors, throttling and TransientAwsError, and has a timeout', () => {
     // (the states that wait for a person, and those that wait on stack events, are checked on their own)
     const approvals: string[] = [STATE_NAMES.waitForApproval, STATE_NAMES.waitForUnitApproval];
