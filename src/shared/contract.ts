@@ -82,33 +82,6 @@ export const STACK_EVENTS = {
 export const STAGING_PREFIX = 'sfn-deploy-action-staging';
 
 /**
- * A stack's settings as the configuration holds them: its name (without the environment prefix) and only what is
- * not the default. The same keys serve one stack (at the top of UserParameters) and each stack of a unit (an entry
- * of `stacks`); `config.ts` says which key may be where. The normaliser turns them into `StackSettings`.
- */
-export interface StackConfig {
-  readonly stackName: string;
-  /** The template in the input artifact; for a stack of a unit, `<stackName>.template.json` (CDK's name) by default. */
-  readonly templatePath?: string;
-  readonly templateConfigurationPath?: string;
-  readonly parameterOverrides?: Record<string, string>;
-  readonly tags?: Record<string, string>;
-  readonly capabilities?: string[];
-  readonly roleArn?: string;
-  /**
-   * A role in the target account that the workflow assumes for its CloudFormation calls (cross-account); at the top
-   * of a review of prepared change sets, that of every stack that does not name its own.
-   */
-  readonly assumeRoleArn?: string;
-  /** A prepared change set's stack in another region than the workflow's (at the top: every stack's that names none). */
-  readonly region?: string;
-  /** Stacks of the unit this one needs deployed first (it imports their exports): it is reviewed in a later round. */
-  readonly dependsOn?: string[];
-  /** Parameters whose values are outputs of earlier stacks of the unit: `{ "VpcId": "network.VpcId" }`. */
-  readonly parameterOutputs?: Record<string, string>;
-}
-
-/**
  * The pipeline action's configuration, as JSON in UserParameters (and, optionally, in an S3 input file
  * whose keys are merged under it; the seed's `s3Bucket` + `stateMachineFile` pair names that file): one stack's
  * settings at the top, or `stacks`, and the settings of the whole deployment.
@@ -161,11 +134,14 @@ export interface ArtifactLocation {
 }
 
 /**
- * One stack's settings, normalised: its full name, every default filled in, the action's roles and region where the
- * stack names none. A single stack and each stack of a unit have this one shape; the deployment extends it.
+ * The one model of a stack's settings: what it deploys, with what, through which roles, where. A single stack and
+ * each stack of a unit have this shape; the deployment extends it, and the configuration holds it as `StackConfig`.
+ * Normalised (`toDeployment`): the full name, every default filled in, the action's roles and region where the stack
+ * names none.
  */
 export interface StackSettings {
   readonly stackName: string;
+  /** The template in the input artifact; for a stack of a unit given by name, `<stackName>.template.json` (CDK's name). */
   readonly templatePath: string;
   readonly templateConfigurationPath?: string;
   readonly parameterOverrides: Record<string, string>;
@@ -173,15 +149,27 @@ export interface StackSettings {
   readonly capabilities: string[];
   /** The CloudFormation service role. */
   readonly roleArn?: string;
-  /** A role in the target account that the workflow assumes for the stack's CloudFormation calls (cross-account). */
+  /**
+   * A role in the target account that the workflow assumes for the stack's CloudFormation calls (cross-account); at
+   * the top of the configuration of a review of prepared change sets, that of every stack that names none.
+   */
   readonly assumeRoleArn?: string;
-  /** The region of the stack's CloudFormation calls, when it is not the workflow's. */
+  /**
+   * The region of the stack's CloudFormation calls, when it is not the workflow's: a prepared change set's stack (at
+   * the top of the configuration, every stack's that names none; the stacks of a CDK Pipelines stage share one).
+   */
   readonly region?: string;
-  /** A stack of a unit: full names of earlier stacks of the unit that must be deployed before it is reviewed. */
+  /** A stack of a unit: earlier stacks of the unit that must be deployed before it is reviewed (it imports their exports). */
   readonly dependsOn?: string[];
-  /** A stack of a unit: parameter name to `<full stack name>.<output key>` of an earlier stack of the unit. */
+  /** A stack of a unit: parameters whose values are outputs of earlier stacks of the unit, `<stack>.<output key>`. */
   readonly parameterOutputs?: Record<string, string>;
 }
+
+/**
+ * A stack's settings as the configuration holds them: the same keys, with names (its own and those of the stacks it
+ * needs) without the environment prefix, and only what is not the default.
+ */
+export type StackConfig = Pick<StackSettings, 'stackName'> & Partial<Omit<StackSettings, 'stackName'>>;
 
 /** The deployment as the state machine receives it: `$.deployment`. */
 export interface Deployment extends StackSettings {
