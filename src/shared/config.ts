@@ -110,6 +110,11 @@ const KEYS: Record<keyof ActionConfig | keyof StackConfig, Key> = {
 type KeyName = keyof typeof KEYS;
 const ALL_KEYS = Object.keys(KEYS) as KeyName[];
 
+/** Whether a key used so may be given in this deployment (a review of prepared change sets or not). */
+function usableIn(use: Use | undefined, prepared: boolean): boolean {
+  return use !== undefined && (use === 'any' || (use === 'preparedOnly') === prepared);
+}
+
 /**
  * The keys the S3 input file may set: what to deploy and how, never what decides safety. The policy, the
  * unsafe-change strategy, the stack, the roles, nested-stack inspection, stack deletion and the deadline come
@@ -197,11 +202,10 @@ export interface ConfigCheckOptions {
  */
 export function configProblems(config: Record<string, unknown>, options: ConfigCheckOptions = {}): string[] {
   const c = config as Record<string, any>;
-  const name = (k: KeyName) => (options.asProps ? KEYS[k].prop ?? k : JSON.stringify(k));
+  const name = nameOf(options);
   const names = (ks: KeyName[]) => ks.map(name).join(', ');
   const known = (value: unknown) => value !== undefined && !options.isUnresolved?.(value);
   const prepared = c.prepared !== undefined;
-  const usable = (use: Use | undefined) => use !== undefined && (use === 'any' || (use === 'preparedOnly') === prepared);
   const problems: string[] = [];
 
   // An own key of KEYS, not `in`: "constructor", "toString" or "__proto__" are unknown keys too.
@@ -233,7 +237,7 @@ export function configProblems(config: Record<string, unknown>, options: ConfigC
 
   for (const k of ALL_KEYS) {
     const key = KEYS[k];
-    if (!usable(key.top) || !known(c[k])) continue;
+    if (!usableIn(key.top, prepared) || !known(c[k])) continue;
     const problem = key.check?.(c[k]);
     if (problem) problems.push(`${name(k)} ${problem}`);
     problems.push(...(key.document?.(c[k]) ?? []).map((p) => `${name(k)}: ${p}`));
@@ -243,6 +247,11 @@ export function configProblems(config: Record<string, unknown>, options: ConfigC
     problems.push(`${name('onUnsafe')}: the approval timeout is longer than the action's timeout; an approval after the deadline could never be executed`);
   }
   return problems;
+}
+
+/** A key's name in messages: the construct's property at synth, the configuration's key (quoted) at run time. */
+function nameOf(options: ConfigCheckOptions): (k: KeyName) => string {
+  return (k) => (options.asProps ? KEYS[k].prop ?? k : JSON.stringify(k));
 }
 
 /** The stack name with its environment prefix: CloudFormation's rules. */
@@ -259,7 +268,7 @@ function stackNameProblems(at: string, stackName: unknown, environmentName: unkn
  * dependencies and output references naming earlier stacks of the unit.
  */
 function unitProblems(c: Record<string, any>, options: ConfigCheckOptions): string[] {
-  const name = (k: KeyName) => (options.asProps ? KEYS[k].prop ?? k : JSON.stringify(k));
+  const name = nameOf(options);
   const entryName = (i: number) => (options.asProps ? `stacks[${i}]` : `"stacks"[${i}]`);
   const prepared = c.prepared !== undefined;
   if (!Array.isArray(c.stacks) || c.stacks.length < 1 || c.stacks.length > MAX_UNIT_STACKS) {
@@ -272,8 +281,7 @@ function unitProblems(c: Record<string, any>, options: ConfigCheckOptions): stri
   if (c.recreateRolledBackStack) {
     problems.push(`${name('recreateRolledBackStack')} is not available with ${name('stacks')}: deploy such a stack on its own`);
   }
-  const usable = (use: Use | undefined) => use !== undefined && (use === 'any' || (use === 'preparedOnly') === prepared);
-  const stackKeys = ALL_KEYS.filter((k) => usable(KEYS[k].stack));
+  const stackKeys = ALL_KEYS.filter((k) => usableIn(KEYS[k].stack, prepared));
   const entries = (c.stacks as unknown[]).map(stackConfigOf);
   entries.forEach((entry, i) => {
     if (entry === undefined) {
