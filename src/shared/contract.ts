@@ -261,7 +261,7 @@ export const TASK_EFFECTS = {
   /** DeleteStack. */
   deleteRolledBackStack: 'writes',
   /** No AWS call: the next round of a unit (the task's name is the graph's, which reads it). */
-  planUnitWave: 'reads',
+  planUnitRound: 'reads',
   /** Deletes the change sets of stacks cut from a round (DeleteChangeSet). */
   judgeUnit: 'writes',
   /** Deletes the change sets a stopped unit does not execute (DeleteChangeSet). */

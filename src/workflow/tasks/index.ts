@@ -47,7 +47,7 @@ const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, eve
   switchToNewStack,
   requestApproval,
   deleteRolledBackStack,
-  planUnitWave: planUnitRound,
+  planUnitRound,
   judgeUnit,
   nextUnitStack,
   deleteUnitChangeSets,
