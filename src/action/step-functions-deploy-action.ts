@@ -8,14 +8,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { bindInvokeAction, bindSafety, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
+import { bindInvokeAction, bindSafety, checkConfig, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
-import { MAX_UNIT_STACKS, unitOrderProblems } from '../shared/config';
 import { CONFIG_VERSION, STAGING_PREFIX, defaultTemplatePath } from '../shared/contract';
-import type { ActionConfig, UnitStackConfig } from '../shared/contract';
-import { STACK_NAME, artifactPathProblem, fullStackName } from '../shared/naming';
+import type { ActionConfig, StackConfig } from '../shared/contract';
+import { fullStackName } from '../shared/naming';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
 
 /** One stack of a unit: several stacks that one `StepFunctionsDeployAction` reviews together (`stacks`). */
@@ -474,7 +473,7 @@ function capabilitiesOf(stack: { cfnCapabilities?: CfnCapabilities[] }): string[
 }
 
 /** A stack's own keys of the configuration, empty ones left out. */
-function stackConfig(stack: StackToDeploy): UnitStackConfig {
+function stackConfig(stack: StackToDeploy): StackConfig {
   const nonEmpty = (map?: { [key: string]: string }) => map && Object.keys(map).length > 0;
   return {
     stackName: stack.stackName,
@@ -488,8 +487,8 @@ function stackConfig(stack: StackToDeploy): UnitStackConfig {
 }
 
 /** A unit's stack in the configuration: its name only when everything else is the default (UserParameters are short). */
-function unitStackConfig(stack: StackToDeploy): string | UnitStackConfig {
-  const entry: UnitStackConfig = {
+function unitStackConfig(stack: StackToDeploy): string | StackConfig {
+  const entry: StackConfig = {
     ...stackConfig(stack),
     ...(stack.parameterOutputs && Object.keys(stack.parameterOutputs).length > 0 ? { parameterOutputs: stack.parameterOutputs } : {}),
     ...(stack.dependsOn && stack.dependsOn.length > 0 ? { dependsOn: stack.dependsOn } : {}),
@@ -499,21 +498,23 @@ function unitStackConfig(stack: StackToDeploy): string | UnitStackConfig {
   return templatePath === defaultTemplatePath(stackName) && Object.keys(rest).length === 0 ? stackName : entry;
 }
 
-/** Checks the properties; returns the action's input artifact, the one every `ArtifactPath` of the action is in. */
+/**
+ * What only the props can get wrong (which props go together, paths that are `ArtifactPath`s of one artifact), then
+ * the configuration they make, with the functions' own validator, before anything is made. Returns the action's
+ * input artifact, the one every `ArtifactPath` of the action is in.
+ */
 function validateProps(props: StepFunctionsDeployActionProps): codepipeline.Artifact {
   const where = 'StepFunctionsDeployAction';
-  if (props.stacks) {
-    validateUnit(props);
-  } else {
-    if (props.stackName === undefined || props.templatePath === undefined) {
-      const missing = props.stackName === undefined && props.templatePath === undefined ? 'stackName and templatePath'
-        : props.stackName === undefined ? 'stackName' : 'templatePath';
-      throw new Error(`${where}: give ${missing}: one stack takes stackName and templatePath (an ArtifactPath: ` +
-        'artifact.atPath(\'template.json\')), as CloudFormationCreateUpdateStackAction does; several stacks reviewed as one unit ' +
-        'take stacks instead');
-    }
-    validateStack(props.stackName, props, where, props.environmentName);
+  if (!props.stacks && (props.stackName === undefined || props.templatePath === undefined)) {
+    const missing = props.stackName === undefined && props.templatePath === undefined ? 'stackName and templatePath'
+      : props.stackName === undefined ? 'stackName' : 'templatePath';
+    throw new Error(`${where}: give ${missing}: one stack takes stackName and templatePath (an ArtifactPath: ` +
+      'artifact.atPath(\'template.json\')), as CloudFormationCreateUpdateStackAction does; several stacks reviewed as one unit ' +
+      'take stacks instead');
   }
+  props.stacks?.forEach((stack, i) => {
+    if (Token.isUnresolved(stack.stackName)) throw new Error(`${where}: stacks[${i}]: stack names of a unit must be known at synth, not tokens`);
+  });
   if (props.targetAccountRole && !props.deploymentRole) {
     throw new Error(`${where}: with targetAccountRole, give deploymentRole too: a CloudFormation service role of the target account`);
   }
@@ -524,7 +525,26 @@ function validateProps(props: StepFunctionsDeployActionProps): codepipeline.Arti
     throw new Error(`${where}: give inputFileBucket and inputFileKey together`);
   }
   validateTiming(where, props);
-  return inputArtifactOf(props);
+  const paths = artifactPathsOf(props);
+  for (const [key, value] of paths) {
+    // An ArtifactPath by its shape: an app may hold two copies of aws-cdk-lib, whose classes differ.
+    const path = value as Partial<codepipeline.ArtifactPath> | string | undefined;
+    if (typeof path !== 'object' || path === null || typeof path.fileName !== 'string' || !path.artifact) {
+      throw new Error(`${where}: ${key} must be an ArtifactPath: artifact.atPath('${typeof path === 'string' ? path : 'template.json'}')`);
+    }
+  }
+  checkConfig(where, settingsOf(props));
+  return inputArtifactOf(paths);
+}
+
+/** Every `ArtifactPath` the props give, by the prop that gives it (a unit's stack always has its templatePath). */
+function artifactPathsOf(props: StepFunctionsDeployActionProps): [string, codepipeline.ArtifactPath][] {
+  const paths: [string, codepipeline.ArtifactPath | undefined, boolean][] = [
+    ['templatePath', props.templatePath, false], ['templateConfiguration', props.templateConfiguration, false],
+    ...(Array.isArray(props.stacks) ? props.stacks : []).flatMap((st, i): [string, codepipeline.ArtifactPath | undefined, boolean][] =>
+      [[`stacks[${i}].templatePath`, st.templatePath, true], [`stacks[${i}].templateConfiguration`, st.templateConfiguration, false]]),
+  ];
+  return paths.filter(([, path, required]) => required || path !== undefined).map(([key, path]) => [key, path!]);
 }
 
 /**
@@ -532,11 +552,7 @@ function validateProps(props: StepFunctionsDeployActionProps): codepipeline.Arti
  * artifact as an input, because CloudFormation reads `<artifact>::<file>`; the workflow reads the files of the job's
  * one input artifact (its configuration holds paths inside it), so paths in two artifacts are refused here.
  */
-function inputArtifactOf(props: StepFunctionsDeployActionProps): codepipeline.Artifact {
-  const paths: [string, codepipeline.ArtifactPath | undefined][] = props.stacks
-    ? props.stacks.flatMap((st, i) => [[`stacks[${i}].templatePath`, st.templatePath], [`stacks[${i}].templateConfiguration`, st.templateConfiguration]])
-    : [['templatePath', props.templatePath], ['templateConfiguration', props.templateConfiguration]];
-  const given = paths.filter((p): p is [string, codepipeline.ArtifactPath] => p[1] !== undefined);
+function inputArtifactOf(given: [string, codepipeline.ArtifactPath][]): codepipeline.Artifact {
   const [firstKey, first] = given[0];
   const same = (a: codepipeline.Artifact, b: codepipeline.Artifact) => a === b || (a.artifactName !== undefined && a.artifactName === b.artifactName);
   const other = given.find(([, path]) => !same(path.artifact, first.artifact));
@@ -549,45 +565,23 @@ function inputArtifactOf(props: StepFunctionsDeployActionProps): codepipeline.Ar
   return first.artifact;
 }
 
-/** A stack's name and paths. */
-function validateStack(
-  stackName: string, stack: { templatePath?: codepipeline.ArtifactPath; templateConfiguration?: codepipeline.ArtifactPath }, where: string,
-  environmentName?: string,
-): void {
-  if (!Token.isUnresolved(stackName)) {
-    const full = fullStackName(stackName, environmentName);
-    if (!STACK_NAME.test(full)) {
-      throw new Error(`${where}: stack name "${full}" is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`);
-    }
-  }
-  for (const [key, value] of [['templatePath', stack.templatePath], ['templateConfiguration', stack.templateConfiguration]] as const) {
-    if (value === undefined && key === 'templateConfiguration') continue;
-    // An ArtifactPath by its shape: an app may hold two copies of aws-cdk-lib, whose classes differ.
-    if (typeof value !== 'object' || value === null || typeof value.fileName !== 'string' || !value.artifact) {
-      throw new Error(`${where}: ${key} must be an ArtifactPath: artifact.atPath('${typeof value === 'string' ? value : 'file.json'}')`);
-    }
-    const problem = artifactPathProblem(value.fileName);
-    if (problem) throw new Error(`${where}: ${key} ${problem}`);
-  }
-}
-
-/** A unit: its own stack settings only, unique names, dependencies on earlier stacks, no strategy it cannot keep. */
-function validateUnit(props: StepFunctionsDeployActionProps): void {
-  const where = 'StepFunctionsDeployAction';
-  const stacks = props.stacks!;
-  const single = (['stackName', 'templatePath', 'templateConfiguration', 'parameterOverrides', 'tags', 'cfnCapabilities'] as const)
-    .filter((k) => props[k] !== undefined);
-  if (single.length > 0) {
-    throw new Error(`${where}: give either stackName and templatePath (one stack) or stacks (a unit), not both: with stacks, give ` +
-      `${single.join(', ')} for each stack in stacks instead`);
-  }
-  if (stacks.length < 1 || stacks.length > MAX_UNIT_STACKS) throw new Error(`${where}: stacks must hold 1 to ${MAX_UNIT_STACKS} stacks, not ${stacks.length}`);
-  if (props.recreateRolledBackStack) throw new Error(`${where}: recreateRolledBackStack is not available with stacks: deploy such a stack on its own`);
-  stacks.forEach((stack, i) => {
-    const at = `${where}: stacks[${i}]`;
-    if (Token.isUnresolved(stack.stackName)) throw new Error(`${at}: stack names of a unit must be known at synth, not tokens`);
-    validateStack(stack.stackName, stack, at, props.environmentName);
-  });
-  const [problem] = unitOrderProblems(stacks);
-  if (problem) throw new Error(`${where}: ${problem}`);
+/**
+ * The configuration's keys that the props decide on their own, as the action writes them (a unit's stacks, their
+ * names, paths, parameters, tags and capabilities; the environment; the timing), for the validator at synth. A
+ * stack's own props given beside `stacks` are kept, for the validator to refuse.
+ */
+function settingsOf(props: StepFunctionsDeployActionProps): object {
+  const { stackName, parameterOverrides, tags } = props;
+  // The workflow's configuration holds paths inside the input artifact: the ArtifactPaths' file names.
+  const templatePath = props.templatePath?.fileName;
+  const templateConfigurationPath = props.templateConfiguration?.fileName;
+  const capabilities = props.cfnCapabilities && capabilitiesOf(props);
+  const own = { stackName, templatePath, templateConfigurationPath, parameterOverrides, tags, capabilities };
+  return {
+    ...(props.stacks ? { stacks: Array.isArray(props.stacks) ? props.stacks.map(unitStackConfig) : props.stacks } : {}),
+    ...Object.fromEntries(Object.entries(own).filter(([, value]) => value !== undefined)),
+    ...(props.environmentName ? { environmentName: props.environmentName } : {}),
+    ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
+    ...timingConfig(props),
+  };
 }
