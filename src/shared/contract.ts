@@ -3,6 +3,7 @@
  * UserParameters, in the state machine input and between the states. Plain data, no aws-cdk-lib.
  * Construct code imports this module with `import type` only, except for the constants below.
  */
+import { FAILURE_NAMES } from './errors';
 import type { PolicyDocument, UnsafeChangeDocument } from './policy-document';
 
 /** Version of the UserParameters format, so a later release can evolve it safely. */
@@ -517,4 +518,4 @@ export interface WorkflowState {
 }
 
 /** Error names a person's decision ends with (SendTaskFailure). */
-export const APPROVAL_REJECTED = 'ApprovalRejected';
+export const APPROVAL_REJECTED = FAILURE_NAMES.ApprovalRejected;

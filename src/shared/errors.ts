@@ -1,10 +1,42 @@
 /** Errors the handlers raise; their `name` is what Step Functions sees as the error. */
 
+/**
+ * Every error name the workflow fails with or catches by name: the errors its functions raise and the errors of
+ * its Fail states. One table, so a name is written once (key and value are the same word).
+ */
+export const FAILURE_NAMES = {
+  // Raised by the functions.
+  ConfigurationError: 'ConfigurationError',
+  TransientAwsError: 'TransientAwsError',
+  ChangeSetBeingCreated: 'ChangeSetBeingCreated',
+  IncompleteChangeSet: 'IncompleteChangeSet',
+  ChangeSetChanged: 'ChangeSetChanged',
+  DeadlinePassed: 'DeadlinePassed',
+  UnconfirmedDeployment: 'UnconfirmedDeployment',
+  StackStillInProgress: 'StackStillInProgress',
+  JobNotConfirmed: 'JobNotConfirmed',
+  // A person's decision (SendTaskFailure).
+  ApprovalRejected: 'ApprovalRejected',
+  // The Fail states of the workflow.
+  StackCreationFailed: 'StackCreationFailed',
+  StackUpdateFailed: 'StackUpdateFailed',
+  StackDeletionFailed: 'StackDeletionFailed',
+  StackNotUpdatable: 'StackNotUpdatable',
+  ChangeSetFailed: 'ChangeSetFailed',
+  UnsafeChangeSet: 'UnsafeChangeSet',
+  ApprovalTimedOut: 'ApprovalTimedOut',
+  UnitStackFailed: 'UnitStackFailed',
+  UnitReviewFailed: 'UnitReviewFailed',
+} as const;
+
+/** One of the workflow's failure names. */
+export type FailureName = typeof FAILURE_NAMES[keyof typeof FAILURE_NAMES];
+
 /** The deployment's configuration or input is wrong: nothing a retry would fix. */
 export class ConfigurationError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'ConfigurationError';
+    this.name = FAILURE_NAMES.ConfigurationError;
   }
 }
 
@@ -12,7 +44,7 @@ export class ConfigurationError extends Error {
 export class TransientAwsError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'TransientAwsError';
+    this.name = FAILURE_NAMES.TransientAwsError;
   }
 }
 
@@ -20,14 +52,14 @@ export class TransientAwsError extends Error {
 export class ChangeSetBeingCreatedError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'ChangeSetBeingCreated';
+    this.name = FAILURE_NAMES.ChangeSetBeingCreated;
   }
 }
 
-export const CHANGE_SET_BEING_CREATED = 'ChangeSetBeingCreated';
+export const CHANGE_SET_BEING_CREATED = FAILURE_NAMES.ChangeSetBeingCreated;
 
 /** Error name of a throttled or transient failure, as the state machine's Retry lists it. */
-export const TRANSIENT_ERROR = 'TransientAwsError';
+export const TRANSIENT_ERROR = FAILURE_NAMES.TransientAwsError;
 
 const THROTTLING = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded',
