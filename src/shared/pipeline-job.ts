@@ -52,7 +52,7 @@ export interface ConfirmOptions {
 
 const MAX_EXECUTION_PAGES = 20;
 
-export async function confirmJob(codepipeline: CodePipelineClient, jobId: string, options: ConfirmOptions = {}): Promise<ConfirmedJob> {
+export async function confirmPipelineJob(codepipeline: CodePipelineClient, jobId: string, options: ConfirmOptions = {}): Promise<ConfirmedJob> {
   let data: JobData | undefined;
   try {
     data = (await codepipeline.send(new GetJobDetailsCommand({ jobId }))).jobDetails?.data;

@@ -20,7 +20,7 @@ const UNIT_VARIABLES_BUDGET = 100_000;
 export type WorkflowOutput = Partial<WorkflowState>;
 
 /** What the workflow's output says happened. */
-export function outcomeOf(output: WorkflowOutput): Outcome {
+export function workflowOutcome(output: WorkflowOutput): Outcome {
   if (output.unit) {
     if (output.unit.members.some((m) => m.status === 'ALLOWED')) return 'ALLOWED';
     return output.unit.members.some((m) => m.status === 'CREATED' || m.status === 'UPDATED') ? 'DEPLOYED' : 'NO_CHANGES';
@@ -122,7 +122,7 @@ export function successSummary(output: WorkflowOutput, link: string, report?: st
     DEPLOYED_TO_NEW_STACK: `The change set for stack ${deployment?.previousStackName} was refused, so the template was deployed ` +
       `to a new stack, ${stackName} (blue/green).${refused}`,
     UNKNOWN: `Deployment of ${stackName} finished.`,
-  }[outcomeOf(output)];
+  }[workflowOutcome(output)];
   // Where the change report is comes first after the link's room: it must never be cut off.
   const tail = `${report ? ` ${report}` : ''} ${link}`;
   return truncate(text, LIMITS.summary - tail.length) + tail;
@@ -172,7 +172,7 @@ export function outputVariables(output: WorkflowOutput): Record<string, string> 
   if (output.unit) return unitVariables(output.unit, output);
   const deployment = output.deployment;
   // Without changes there is no operation: the outputs are the stack's as it was checked.
-  const outcome = outcomeOf(output);
+  const outcome = workflowOutcome(output);
   const stackOutputs = (outcome === 'NO_CHANGES' ? output.stack?.outputs : output.operation?.outputs) ?? {};
   const valid = Object.entries(stackOutputs).filter(([key, value]) => VARIABLE_NAME.test(key) && typeof value === 'string');
   return {
@@ -190,7 +190,7 @@ export function outputVariables(output: WorkflowOutput): Record<string, string> 
  */
 function unitVariables(unit: UnitState, output: WorkflowOutput): Record<string, string> {
   const variables: Record<string, string> = {
-    Outcome: outcomeOf(output),
+    Outcome: workflowOutcome(output),
     Verdict: verdictOf(output),
     StackCount: String(unit.members.length),
   };

@@ -169,7 +169,7 @@ describe('a unit\'s configuration', () => {
 });
 
 describe('what the pipeline shows for a unit', () => {
-  const unitOf = (names: string[]) => ({
+  const unitOutput = (names: string[]) => ({
     unit: {
       members: names.map((stackName, i) => ({
         stackName,
@@ -191,7 +191,7 @@ describe('what the pipeline shows for a unit', () => {
   const link = 'https://console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:111111111111:execution:x:y';
   // 20 stacks with names of 80 characters.
   const names = Array.from({ length: 20 }, (_, i) => `prod-${'service-with-a-long-name-'.repeat(3).slice(0, 72)}-${String(i).padStart(2, '0')}`);
-  const output = unitOf(names);
+  const output = unitOutput(names);
 
   test('GIVEN a unit of 20 stacks with names of 80 characters WHEN summarised THEN every stack is named, grouped by outcome, within 2,048 characters with the link', () => {
     const summary = successSummary(output, link);
@@ -203,7 +203,7 @@ describe('what the pipeline shows for a unit', () => {
   });
 
   test('GIVEN a unit whose stacks all had no changes WHEN summarised THEN it says nothing was deployed, not "Deployed"', () => {
-    const upToDate = { unit: { ...unitOf(['prod-a', 'prod-b']).unit, members: unitOf(['prod-a', 'prod-b']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) } };
+    const upToDate = { unit: { ...unitOutput(['prod-a', 'prod-b']).unit, members: unitOutput(['prod-a', 'prod-b']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) } };
     const summary = successSummary(upToDate, link);
     expect(summary).toMatch(/^Reviewed 2 stacks as one unit: nothing to deploy\. Up to date: prod-a, prod-b\./);
     expect(summary).not.toContain('Deployed');
@@ -212,7 +212,7 @@ describe('what the pipeline shows for a unit', () => {
   test('GIVEN a review of one prepared change set without changes WHEN summarised THEN it says reviewed, with nothing to allow, never "Deployed 1 stacks"', () => {
     const reviewed = {
       deployment: { prepared: 'PipelineChange' } as unknown as Deployment,
-      unit: { ...unitOf(['Prod-Data']).unit, members: unitOf(['Prod-Data']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) },
+      unit: { ...unitOutput(['Prod-Data']).unit, members: unitOutput(['Prod-Data']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) },
     };
     const summary = successSummary(reviewed, link);
     expect(summary).toMatch(/^Reviewed the change sets the pipeline prepared for 1 stack: nothing to allow, no change set holds changes\./);
@@ -221,7 +221,7 @@ describe('what the pipeline shows for a unit', () => {
 
   test('GIVEN a unit of 20 stacks with names of 128 characters WHEN summarised THEN as many as fit are named and the others counted, never a name cut in half', () => {
     const longNames = Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}-${'x'.repeat(124)}`);
-    const summary = successSummary(unitOf(longNames), link);
+    const summary = successSummary(unitOutput(longNames), link);
     expect(summary.length).toBeLessThanOrEqual(2048);
     expect(summary.endsWith(link)).toBe(true);
     const named = longNames.filter((n) => summary.includes(n));

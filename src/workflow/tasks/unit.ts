@@ -20,7 +20,7 @@ const MISSING_EXPORT = /No export named \S+ found/;
 /** The next wave: the stacks still waiting, from the first one up to the first that needs one of them deployed. */
 export async function planUnitWave(state: WorkflowState): Promise<UnitState> {
   const { deployment } = state;
-  const stacks = unitOf(deployment);
+  const stacks = unitStacksOf(deployment);
   const members: UnitMemberState[] = state.unit?.members
     ?? stacks.map((s) => ({ stackName: s.stackName, status: 'WAITING' as const }));
   const wave = (state.unit?.wave ?? 0) + 1;
@@ -261,13 +261,13 @@ function whatHappened(state: WorkflowState): string | undefined {
   return error ? `${error.Error ?? 'Error'}: ${causeText(error.Cause)}` : undefined;
 }
 
-function unitOf(deployment: Deployment) {
+function unitStacksOf(deployment: Deployment) {
   if (!deployment.unit || deployment.unit.length === 0) throw new ConfigurationError('this deployment is not a unit of stacks');
   return deployment.unit;
 }
 
 function unitStateOf(state: WorkflowState): UnitState {
-  unitOf(state.deployment);
+  unitStacksOf(state.deployment);
   if (!state.unit) throw new ConfigurationError('the state has no unit');
   return state.unit;
 }
