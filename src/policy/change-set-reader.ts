@@ -52,11 +52,6 @@ export interface WalkOptions<R> {
   /** How the change set is named in an error (`change set NAME has more than ... pages`). */
   readonly name: string;
   /**
-   * For a nested stack's change: its change set to read, or why it is not read (then the stack is not
-   * inspected).
-   */
-  nestedChangeSet(change: ChangeInput): { readonly changeSet: R } | { readonly notRead: string };
-  /**
    * The workflow (true): a change set stops being read at its first page that cannot be judged, and a
    * description CloudFormation says left changes out is read again without property values. The offline check
    * (false): every page given is read and every problem said once per change set, and a nested stack whose
@@ -65,6 +60,11 @@ export interface WalkOptions<R> {
   readonly stopAtProblem: boolean;
   /** At most this many pages in all. @default no limit */
   readonly maxPages?: number;
+  /**
+   * For a nested stack's change: its change set to read, or why it is not read (then the stack is not
+   * inspected).
+   */
+  nestedChangeSet(change: ChangeInput): { readonly changeSet: R } | { readonly notRead: string };
 }
 
 /** What a walk read. */
