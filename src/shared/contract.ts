@@ -4,7 +4,7 @@
  * Construct code imports this module with `import type` only, except for the constants below.
  */
 import { FAILURE_NAMES } from './errors';
-import type { PolicyDocument, UnsafeChangeDocument } from './policy-document';
+import type { PolicyDocument, UnsafeChangeDocument, Verdict } from './policy-document';
 
 /** Version of the UserParameters format, so a later release can evolve it safely. */
 export const CONFIG_VERSION = 1;
@@ -388,8 +388,11 @@ export interface ReportedChange {
 
 /** Result of `inspectChangeSet` (`$.inspection`). */
 export interface InspectionResult {
-  /** SAFE: execute. NEEDS_APPROVAL: ask a person (with UnsafeChangeAction.requireApproval()). UNSAFE: refuse. */
-  readonly verdict: 'SAFE' | 'UNSAFE' | 'NEEDS_APPROVAL';
+  /**
+   * The policy's verdict on the change set, in the rules' words: ALLOW: execute. REQUIRE_APPROVAL: ask a person
+   * (only with UnsafeChangeAction.requireApproval(); without it such a change set is denied). DENY: refuse.
+   */
+  readonly verdict: Verdict;
   /** The id (ARN) of the change set that was judged: the only one that may be executed. */
   readonly changeSetId: string;
   /**
@@ -487,8 +490,8 @@ export interface UnitState {
   readonly review: Deployment[];
   /** What the workflow does next. */
   readonly next: 'REVIEW' | 'EXECUTE' | 'CREATE' | 'APPROVE' | 'REFUSE' | 'FAIL' | 'STOP' | 'DONE';
-  /** The verdict on the wave: the worst of its stacks'. */
-  readonly verdict?: 'SAFE' | 'NEEDS_APPROVAL' | 'UNSAFE';
+  /** The verdict on the wave: the worst of its stacks' (DENY, then REQUIRE_APPROVAL, then ALLOW). */
+  readonly verdict?: Verdict;
   /** Why the unit was refused, failed or stopped; what needs approval. */
   readonly reason?: string;
   readonly approvalTimeoutSeconds?: number;

@@ -5,7 +5,7 @@
  */
 import { zipSync, strToU8 } from 'fflate';
 import type { WorkflowOutput } from './report';
-import { workflowOutcome, verdictOf } from './report';
+import { publishedVerdict, verdictOf, workflowOutcome } from './report';
 import { maskSecrets } from '../policy/safe-value';
 
 /** What the report says of one change set: the verdict on it and its changes. */
@@ -77,7 +77,7 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
           status: m.status,
           ...(m.review?.changeSet?.name ? { changeSetName: m.review.changeSet.name } : {}),
           ...(i ? {
-            verdict: i.verdict,
+            verdict: publishedVerdict(i.verdict),
             counts: i.counts,
             changeCount: i.changeCount,
             ...(Array.isArray(i.changes) ? { changes: i.changes } : {}),

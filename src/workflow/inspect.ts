@@ -142,7 +142,7 @@ export function summarise(
   const overall = combine(verdicts.map((v) => v.verdict));
   const approvalPossible = deployment.onUnsafe.type === 'requireApproval';
   // Without a person to ask, a change that needs approval is refused like a denied one.
-  const verdict = overall === 'ALLOW' ? 'SAFE' : overall === 'REQUIRE_APPROVAL' && approvalPossible ? 'NEEDS_APPROVAL' : 'UNSAFE';
+  const verdict = overall === 'REQUIRE_APPROVAL' && !approvalPossible ? 'DENY' : overall;
   const refused = verdicts.map((v, i) => ({ v, path: located[i].path, change: located[i].change })).filter(({ v }) => v.verdict !== 'ALLOW');
   const violations: Violation[] = refused.map(({ v, path, change }) => ({
     logicalId: v.logicalId,
@@ -158,10 +158,10 @@ export function summarise(
     `${v.replacement ? `, replacement ${v.replacement}` : ''} refused by ${v.rule}` +
     `${v.properties ? ` [${v.properties.join('; ')}]` : ''}`);
   const one = violations.length === 1;
-  const what = verdict === 'NEEDS_APPROVAL' ? (one ? 'needs a person\'s approval' : 'need a person\'s approval') : (one ? 'is not allowed' : 'are not allowed');
+  const what = verdict === 'REQUIRE_APPROVAL' ? (one ? 'needs a person\'s approval' : 'need a person\'s approval') : (one ? 'is not allowed' : 'are not allowed');
   const counted = verdicts.length === 1 ? 'its one change' : `${violations.length} of ${verdicts.length} changes`;
   // An unsafe change set is deleted next, never executed; one that waits for a person is not executed yet.
-  const fate = verdict === 'UNSAFE' ? ' is refused (deleted, never executed)' : '';
+  const fate = verdict === 'DENY' ? ' is refused (deleted, never executed)' : '';
   // A stack of a unit keeps its share of the state: the unit's stacks travel together.
   const share = Math.max(1, deployment.unitSize ?? 1);
   const reason = violations.length === 0 ? '' : truncate(

@@ -31,7 +31,7 @@ function reviewedUnit(deployment: Deployment, verdict: UnitState['verdict']): Un
         stackName: d.stackName,
         plan: 'EXECUTE',
         changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 },
-        inspection: { verdict: verdict ?? 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
+        inspection: { verdict: verdict ?? 'ALLOW', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
       },
     })),
     wave: 1,
@@ -61,7 +61,7 @@ function nextUnitStack(state: WorkflowState): Promise<unknown> {
 }
 
 describe('the unit never deploys what was not allowed', () => {
-  test.each(['UNSAFE', 'NEEDS_APPROVAL'] as const)('GIVEN a wave judged %s and no approval WHEN the next stack is picked THEN nothing is picked', async (verdict) => {
+  test.each(['DENY', 'REQUIRE_APPROVAL'] as const)('GIVEN a wave judged %s and no approval WHEN the next stack is picked THEN nothing is picked', async (verdict) => {
     // GIVEN
     const deployment = unitDeployment();
     const state: WorkflowState = { deployment, unit: reviewedUnit(deployment, verdict) };
@@ -76,8 +76,8 @@ describe('the unit never deploys what was not allowed', () => {
   test('GIVEN a wave that needed approval and was approved WHEN the next stack is picked THEN the first stack is picked with the approval', async () => {
     // GIVEN: the wave needed approval for app only; network's own change set was safe.
     const deployment = unitDeployment();
-    const reviewed = reviewedUnit(deployment, 'NEEDS_APPROVAL');
-    const members = reviewed.members.map((m, i) => (i === 2 ? m : { ...m, review: { ...m.review!, inspection: { ...m.review!.inspection!, verdict: 'SAFE' as const } } }));
+    const reviewed = reviewedUnit(deployment, 'REQUIRE_APPROVAL');
+    const members = reviewed.members.map((m, i) => (i === 2 ? m : { ...m, review: { ...m.review!, inspection: { ...m.review!.inspection!, verdict: 'ALLOW' as const } } }));
     const unit = { ...reviewed, members, approval: { approved: true, by: 'alice' } };
 
     // WHEN
@@ -88,7 +88,7 @@ describe('the unit never deploys what was not allowed', () => {
     // THEN: every stack's own verdict stands; the approval travels only with the stack that needed it.
     expect(first.next).toBe('EXECUTE');
     expect(first.current?.deployment.stackName).toBe('prod-network');
-    expect(first.current?.inspection?.verdict).toBe('SAFE');
+    expect(first.current?.inspection?.verdict).toBe('ALLOW');
     expect(first.current).not.toHaveProperty('approval');
     expect(third.current?.deployment.stackName).toBe('prod-app');
     expect(third.current?.approval).toEqual({ approved: true, by: 'alice' });
@@ -97,7 +97,7 @@ describe('the unit never deploys what was not allowed', () => {
   test('GIVEN a call to execute a unit\'s change set from a state other than the unit\'s execute state WHEN run THEN nothing is executed', async () => {
     // GIVEN: the execution is at the single-stack execute state, someone hands the task a unit stack's state.
     const deployment = unitDeployment();
-    const unit = reviewedUnit(deployment, 'SAFE');
+    const unit = reviewedUnit(deployment, 'ALLOW');
     const current = currentOf(unit, 0);
     const history = new FakeExecutionHistory(STATE_MACHINE);
     history.current.set(EXECUTION, {
@@ -116,7 +116,7 @@ describe('the unit never deploys what was not allowed', () => {
   test('GIVEN the unit\'s execute state with another stack\'s state WHEN run THEN nothing is executed', async () => {
     // GIVEN: the execution is at the unit's execute state for network; the call claims app.
     const deployment = unitDeployment();
-    const unit = reviewedUnit(deployment, 'SAFE');
+    const unit = reviewedUnit(deployment, 'ALLOW');
     const history = new FakeExecutionHistory(STATE_MACHINE);
     history.current.set(EXECUTION, {
       executionArn: EXECUTION, name: STATE_NAMES.executeUnitChangeSet, input: { deployment, unit: { ...unit, current: currentOf(unit, 0) } },
@@ -178,13 +178,13 @@ describe('what the pipeline shows for a unit', () => {
         review: {
           stackName,
           plan: 'EXECUTE' as const,
-          inspection: { verdict: 'SAFE' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
+          inspection: { verdict: 'ALLOW' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
         },
       })),
       wave: 1,
       review: [],
       next: 'DONE' as const,
-      verdict: 'SAFE' as const,
+      verdict: 'ALLOW' as const,
       approval: { approved: true, by: 'alice', comment: 'c'.repeat(500) },
     },
   });

@@ -136,9 +136,9 @@ export async function executeChangeSet(state: WorkflowState, deps: TaskDeps): Pr
     // A review of the pipeline's change sets allows or refuses them; the pipeline's own action executes them.
     throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was prepared by the pipeline, which executes it`);
   }
-  const approved = state.inspection?.verdict === 'NEEDS_APPROVAL' && state.approval?.approved === true;
-  if (state.inspection?.verdict !== 'SAFE' && !approved) {
-    // Defence in depth: the state machine only gets here when safe or approved; never execute anything else.
+  const approved = state.inspection?.verdict === 'REQUIRE_APPROVAL' && state.approval?.approved === true;
+  if (state.inspection?.verdict !== 'ALLOW' && !approved) {
+    // Defence in depth: the state machine only gets here when allowed or approved; never execute anything else.
     throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was neither inspected as safe nor approved`);
   }
   const now = (deps.now ?? Date.now)();
