@@ -29,9 +29,6 @@ export const FAILURE_NAMES = {
   UnitReviewFailed: 'UnitReviewFailed',
 } as const;
 
-/** One of the workflow's failure names. */
-export type FailureName = typeof FAILURE_NAMES[keyof typeof FAILURE_NAMES];
-
 /** The deployment's configuration or input is wrong: nothing a retry would fix. */
 export class ConfigurationError extends Error {
   constructor(message: string) {
