@@ -39,7 +39,7 @@ export interface LocatedChange {
 export class IncompleteChangeSetError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = FAILURE_NAMES.IncompleteChangeSet;
+    this.name = FAILURE_NAMES.incompleteChangeSet;
   }
 }
 

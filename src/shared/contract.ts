@@ -521,4 +521,4 @@ export interface WorkflowState {
 }
 
 /** Error names a person's decision ends with (SendTaskFailure). */
-export const APPROVAL_REJECTED = FAILURE_NAMES.ApprovalRejected;
+export const APPROVAL_REJECTED = FAILURE_NAMES.approvalRejected;

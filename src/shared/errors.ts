@@ -1,39 +1,54 @@
 /** Errors the handlers raise; their `name` is what Step Functions sees as the error. */
 
 /**
- * Every error name the workflow fails with or catches by name: the errors its functions raise and the errors of
- * its Fail states. One table, so a name is written once (key and value are the same word).
+ * Every error name a deployment's execution fails with or catches by name, as its history and the pipeline
+ * action's failure show them: the errors the functions raise, a person's rejection, and the workflow's own Fail
+ * states. One table, so each name is written once.
  */
 export const FAILURE_NAMES = {
   // Raised by the functions.
-  ConfigurationError: 'ConfigurationError',
-  TransientAwsError: 'TransientAwsError',
-  ChangeSetBeingCreated: 'ChangeSetBeingCreated',
-  IncompleteChangeSet: 'IncompleteChangeSet',
-  ChangeSetChanged: 'ChangeSetChanged',
-  DeadlinePassed: 'DeadlinePassed',
-  UnconfirmedDeployment: 'UnconfirmedDeployment',
-  StackStillInProgress: 'StackStillInProgress',
-  JobNotConfirmed: 'JobNotConfirmed',
-  // A person's decision (SendTaskFailure).
-  ApprovalRejected: 'ApprovalRejected',
-  // The Fail states of the workflow.
-  StackCreationFailed: 'StackCreationFailed',
-  StackUpdateFailed: 'StackUpdateFailed',
-  StackDeletionFailed: 'StackDeletionFailed',
-  StackNotUpdatable: 'StackNotUpdatable',
-  ChangeSetFailed: 'ChangeSetFailed',
-  UnsafeChangeSet: 'UnsafeChangeSet',
-  ApprovalTimedOut: 'ApprovalTimedOut',
-  UnitStackFailed: 'UnitStackFailed',
-  UnitReviewFailed: 'UnitReviewFailed',
+  /** The deployment's configuration or input is wrong: nothing a retry would fix. */
+  configurationError: 'ConfigurationError',
+  /** Throttling, a server error or the network: the state machine retries it. */
+  transientAwsError: 'TransientAwsError',
+  /** A change set still being created cannot be deleted yet: the deletion is retried. */
+  changeSetBeingCreated: 'ChangeSetBeingCreated',
+  /** A change set that cannot be read whole. */
+  incompleteChangeSet: 'IncompleteChangeSet',
+  /** The change set about to be executed is not exactly the one judged. */
+  changeSetChanged: 'ChangeSetChanged',
+  /** The action's deadline passed before the change set could be executed. */
+  deadlinePassed: 'DeadlinePassed',
+  /** A task asked to act for an execution or a job that is not what it claims. */
+  unconfirmedDeployment: 'UnconfirmedDeployment',
+  /** A stack event the stack event function does not believe yet (the stack is still in progress). */
+  stackStillInProgress: 'StackStillInProgress',
+  /** CodePipeline does not show the job in progress for this action. */
+  jobNotConfirmed: 'JobNotConfirmed',
+  /** A person rejected the change set (the approval function's SendTaskFailure). */
+  approvalRejected: 'ApprovalRejected',
+  // The workflow's Fail states.
+  /** The stack check found a stack no deployment can update (for example ROLLBACK_COMPLETE without recreation). */
+  stackNotUpdatable: 'StackNotUpdatable',
+  stackCreationFailed: 'StackCreationFailed',
+  stackUpdateFailed: 'StackUpdateFailed',
+  stackDeletionFailed: 'StackDeletionFailed',
+  changeSetFailed: 'ChangeSetFailed',
+  /** The safety policy refused the change set (or a unit's). */
+  unsafeChangeSet: 'UnsafeChangeSet',
+  /** Nobody decided within the approval timeout. */
+  approvalTimedOut: 'ApprovalTimedOut',
+  /** A unit could not be reviewed, or a stack's review failed. */
+  unitReviewFailed: 'UnitReviewFailed',
+  /** A stack of a unit failed to deploy: the unit stopped. */
+  unitStackFailed: 'UnitStackFailed',
 } as const;
 
 /** The deployment's configuration or input is wrong: nothing a retry would fix. */
 export class ConfigurationError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = FAILURE_NAMES.ConfigurationError;
+    this.name = FAILURE_NAMES.configurationError;
   }
 }
 
@@ -41,7 +56,7 @@ export class ConfigurationError extends Error {
 export class TransientAwsError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = FAILURE_NAMES.TransientAwsError;
+    this.name = FAILURE_NAMES.transientAwsError;
   }
 }
 
@@ -49,14 +64,14 @@ export class TransientAwsError extends Error {
 export class ChangeSetBeingCreatedError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = FAILURE_NAMES.ChangeSetBeingCreated;
+    this.name = FAILURE_NAMES.changeSetBeingCreated;
   }
 }
 
-export const CHANGE_SET_BEING_CREATED = FAILURE_NAMES.ChangeSetBeingCreated;
+export const CHANGE_SET_BEING_CREATED = FAILURE_NAMES.changeSetBeingCreated;
 
 /** Error name of a throttled or transient failure, as the state machine's Retry lists it. */
-export const TRANSIENT_ERROR = FAILURE_NAMES.TransientAwsError;
+export const TRANSIENT_ERROR = FAILURE_NAMES.transientAwsError;
 
 const THROTTLING = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded',

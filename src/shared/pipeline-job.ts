@@ -41,7 +41,7 @@ export interface ConfirmedJob {
 export class JobNotConfirmedError extends Error {
   constructor(message: string, public readonly answerable: boolean) {
     super(message);
-    this.name = FAILURE_NAMES.JobNotConfirmed;
+    this.name = FAILURE_NAMES.jobNotConfirmed;
   }
 }
 

@@ -93,7 +93,7 @@ async function currentStatus(deps: StackEventDeps, stackName: string): Promise<s
 export class StackStillInProgressError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = FAILURE_NAMES.StackStillInProgress;
+    this.name = FAILURE_NAMES.stackStillInProgress;
   }
 }
 

@@ -17,6 +17,7 @@ import type { SynthesizedWorkflow, World } from './harness';
 import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
 import { APPROVAL_REJECTED } from '../../src/shared/contract';
+import { forUnitStack } from '../../src/shared/state-names';
 import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
 import { outputVariables, successSummary } from '../../src/trigger/report';
 import type { TaskEvent } from '../../src/workflow/tasks';
@@ -122,7 +123,7 @@ describe('a unit whose last stack has a destructive change', () => {
     expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName).sort()).toEqual([APP, DATA, NETWORK]);
     expect([...world.cfn.changeSets.keys()]).toEqual([]);
     expect(run.path).toContain(S.reviewUnitStacks);
-    expect(run.visits(S.inspectUnitChangeSet)).toBe(3);
+    expect(run.visits(forUnitStack(S.inspectChangeSet))).toBe(3);
     expect(run.path.slice(-2)).toEqual([S.deleteRefusedUnitChangeSets, S.unitRejected]);
   });
 });
@@ -174,7 +175,7 @@ describe('an allowed unit', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(deployedInOrder(world)).toEqual([NETWORK, APP]);
     expect(world.cfn.callsOf('CreateStack')[0].input.StackName).toBe(NETWORK);
-    expect(run.visits(S.waitForUnitStack)).toBeGreaterThan(0);
+    expect(run.visits(forUnitStack(S.waitForOtherDeployment))).toBeGreaterThan(0);
     expect(run.output.unit.members.map((m: any) => m.status)).toEqual(['CREATED', 'NO_CHANGES', 'UPDATED']);
     expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
   });
@@ -408,7 +409,7 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
     // THEN
     expect(run.status).toBe('SUCCEEDED');
     expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
-    expect(run.visits(S.planUnitWave)).toBe(2);
+    expect(run.visits(S.planUnitRound)).toBe(2);
     const appChangeSets = world.cfn.callsOf('CreateChangeSet').filter((c) => c.input.StackName === APP).map((c) => c.input.ChangeSetName);
     expect(appChangeSets).toHaveLength(2);
     expect(appChangeSets[1]).toBe(`${appChangeSets[0]}-w2`);
@@ -613,7 +614,7 @@ describe('a unit fails closed on every path', () => {
     expect(run.error).toBe('UnitReviewFailed');
     expect(run.cause).toContain(`The review of stack ${APP} failed: AccessDenied: User is not authorized`);
     expect(run.visits(S.unitStackReviewErrored)).toBe(1);
-    expect(run.visits(S.inspectUnitChangeSet)).toBe(2);
+    expect(run.visits(forUnitStack(S.inspectChangeSet))).toBe(2);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName).sort()).toEqual([APP, DATA, NETWORK]);
     expect([...world.cfn.changeSets.keys()].filter((k) => !k.startsWith(`${APP}/`))).toEqual([]);

@@ -5,7 +5,7 @@
  */
 import { memberDeployment, parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
 import type { Deployment, UnitState, WorkflowState } from '../../src/shared/contract';
-import { STATE_NAMES } from '../../src/shared/state-names';
+import { STATE_NAMES, forUnitStack } from '../../src/shared/state-names';
 import { outputVariables, runningSummary, successSummary } from '../../src/trigger/report';
 import type { TaskDeps } from '../../src/workflow/tasks';
 import { runTask } from '../../src/workflow/tasks';
@@ -119,7 +119,9 @@ describe('the unit never deploys what was not allowed', () => {
     const unit = reviewedUnit(deployment, 'ALLOW');
     const history = new FakeExecutionHistory(STATE_MACHINE);
     history.current.set(EXECUTION, {
-      executionArn: EXECUTION, name: STATE_NAMES.executeUnitChangeSet, input: { deployment, unit: { ...unit, current: currentOf(unit, 0) } },
+      executionArn: EXECUTION,
+      name: forUnitStack(STATE_NAMES.executeChangeSet),
+      input: { deployment, unit: { ...unit, current: currentOf(unit, 0) } },
     });
     const d = deps(history);
 

@@ -472,7 +472,7 @@ describe('a nested stack\'s change set (refused)', () => {
 
 describe('a ChangeSetReviewStep (prepared change sets): swapping PipelineChange while a person decides', () => {
   // HOLE (or at least an undocumented widening of the documented window). A review never executes: CDK Pipelines'
-  // deploy action executes PipelineChange BY NAME after the review succeeds, which the README names as the remaining
+  // deploy action executes PipelineChange BY NAME after the review succeeds, which docs/security.md names as the remaining
   // window. But with requireApproval, that window is the whole approval wait (up to its timeout, hours), not the
   // moment between the review's end and the deploy action: the review reports APPROVED without describing the change
   // set again, so someone who may create/delete change sets swaps PipelineChange while the person reads the message

@@ -187,7 +187,7 @@ export async function sameAsJudged(state: WorkflowState, deps: TaskDeps): Promis
     again = await readChanges(deps.cloudformation, deployment, inspection.changeSetId);
   } catch (e) {
     const name = (e as Error).name;
-    if (name === 'ChangeSetNotFoundException' || name === FAILURE_NAMES.IncompleteChangeSet || (name === 'ValidationError' && /does not (exist|belong)/.test((e as Error).message))) {
+    if (name === 'ChangeSetNotFoundException' || name === FAILURE_NAMES.incompleteChangeSet || (name === 'ValidationError' && /does not (exist|belong)/.test((e as Error).message))) {
       throw new ChangeSetChangedError(`${what}: the change set judged (${inspection.changeSetId}) is gone or can no longer be read whole ` +
         `(${name}); whatever bears its name now is deleted, not executed`);
     }

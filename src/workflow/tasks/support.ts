@@ -50,7 +50,7 @@ export interface TaskEvent {
 export class UnconfirmedDeploymentError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = FAILURE_NAMES.UnconfirmedDeployment;
+    this.name = FAILURE_NAMES.unconfirmedDeployment;
   }
 }
 
@@ -58,7 +58,7 @@ export class UnconfirmedDeploymentError extends Error {
 export class DeadlinePassedError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = FAILURE_NAMES.DeadlinePassed;
+    this.name = FAILURE_NAMES.deadlinePassed;
   }
 }
 
@@ -69,7 +69,7 @@ export class DeadlinePassedError extends Error {
 export class ChangeSetChangedError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = FAILURE_NAMES.ChangeSetChanged;
+    this.name = FAILURE_NAMES.changeSetChanged;
   }
 }
 
