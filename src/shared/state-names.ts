@@ -268,7 +268,7 @@ const TASKS_AT: Readonly<Record<string, TaskName>> = {
   [S.deleteRejectedChangeSet]: 'deleteChangeSet',
   [S.deleteExpiredChangeSet]: 'deleteChangeSet',
   [S.cleanUpAfterError]: 'deleteChangeSet',
-  [S.planUnitRound]: 'planUnitWave',
+  [S.planUnitRound]: 'planUnitRound',
   [S.judgeUnit]: 'judgeUnit',
   [S.deleteRefusedUnitChangeSets]: 'deleteUnitChangeSets',
   [S.deleteFailedUnitChangeSets]: 'deleteUnitChangeSets',

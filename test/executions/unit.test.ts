@@ -263,8 +263,8 @@ describe('one approval for the unit', () => {
     // THEN
     expect(result.status).toBe('SUCCEEDED');
     expect(world.asked).toHaveLength(2);
-    expect(world.sns.published[0].message).toContain('waits for a decision on wave 1');
-    expect(world.sns.published[1].message).toContain('waits for a decision on wave 2');
+    expect(world.sns.published[0].message).toContain('waits for a decision on round 1');
+    expect(world.sns.published[1].message).toContain('waits for a decision on round 2');
     expect(world.sns.published[1].message).toContain(`Stack ${APP}:`);
     expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
     expect(result.output.unit.approvals).toEqual([{ approved: true, by: 'alice' }]);
@@ -298,7 +298,7 @@ describe('one approval for the unit', () => {
     const shown = messages.map((m) => /^Approve digest: ([0-9a-f]{12})$/m.exec(m)?.[1]);
     expect(shown).toEqual([expect.stringMatching(/^[0-9a-f]{12}$/), expect.stringMatching(/^[0-9a-f]{12}$/)]);
     expect(shown[0]).not.toBe(shown[1]);
-    expect(late?.message).toContain(`now waits on another wave than the one of digest ${shown[0]}: nothing is sent`);
+    expect(late?.message).toContain(`now waits on another round than the one of digest ${shown[0]}: nothing is sent`);
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output.unit.approvals).toEqual([expect.objectContaining({ approved: true, by: approverSession('alice') })]);
     expect(result.output.unit.approval).toEqual(expect.objectContaining({ approved: true, by: approverSession('carol') }));
@@ -368,7 +368,7 @@ describe('one approval for the unit', () => {
     // THEN
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe(APPROVAL_REJECTED);
-    expect(result.cause).toContain('The wave was rejected: not during the freeze.');
+    expect(result.cause).toContain('The round was rejected: not during the freeze.');
     expect(result.cause).toContain(`Deployed: ${NETWORK}, ${DATA}. Untouched: ${APP}.`);
     expect(deployedInOrder(world)).toEqual([NETWORK, DATA]);
     expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
@@ -384,7 +384,7 @@ describe('one approval for the unit', () => {
 
     // THEN
     expect(result.error).toBe('ApprovalTimedOut');
-    expect(result.cause).toContain('Nobody decided within the approval timeout: the wave\'s change sets were deleted and not executed.');
+    expect(result.cause).toContain('Nobody decided within the approval timeout: the round\'s change sets were deleted and not executed.');
     expect(result.cause).toContain(`Untouched: ${NETWORK}, ${DATA}, ${APP}.`);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(3);
@@ -417,7 +417,7 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
     const created = world.cfn.calls.findIndex((c) => c.op === 'CreateStack' && c.input.StackName === NETWORK);
     const secondReview = world.cfn.calls.findIndex((c) => c.op === 'CreateChangeSet' && c.input.ChangeSetName === appChangeSets[1]);
     expect(secondReview).toBeGreaterThan(created);
-    expect(run.output.unit.members.map((m: any) => [m.status, m.wave])).toEqual([['CREATED', 1], ['UPDATED', 1], ['UPDATED', 2]]);
+    expect(run.output.unit.members.map((m: any) => [m.status, m.round])).toEqual([['CREATED', 1], ['UPDATED', 1], ['UPDATED', 2]]);
   });
 
   test('GIVEN a stack cut from the wave whose review ended on an error WHEN the unit is later refused THEN no change set of it is left', async () => {
@@ -488,7 +488,7 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
       expect(appCreated?.input.Parameters).toEqual(expect.arrayContaining([
         { ParameterKey: 'VpcId', ParameterValue: 'vpc-0abc' }, { ParameterKey: 'Size', ParameterValue: 'small' },
       ]));
-      expect(run.output.unit.wave).toBe(2);
+      expect(run.output.unit.round).toBe(2);
     });
 
     test('GIVEN the earlier stack has no such output WHEN deployed THEN the unit fails naming the output, after deploying only the earlier stack', async () => {
@@ -625,7 +625,7 @@ describe('a unit fails closed on every path', () => {
     const world = unitWorld();
     const deployment = deploymentFor(undefined, unitWorkflow());
     issueJobFor(world, deployment, unitWorkflow().userParameters);
-    const forged = { members: [{ stackName: NETWORK, status: 'UPDATED', outputs: { VpcId: 'vpc-evil' } }, { stackName: DATA, status: 'WAITING' }, { stackName: APP, status: 'WAITING' }], wave: 1 };
+    const forged = { members: [{ stackName: NETWORK, status: 'UPDATED', outputs: { VpcId: 'vpc-evil' } }, { stackName: DATA, status: 'WAITING' }, { stackName: APP, status: 'WAITING' }], round: 1 };
 
     // WHEN
     const run = await runWorkflow({ deployment, unit: forged } as any, world.deps, { synthesized: unitWorkflow() });

@@ -253,13 +253,13 @@ describe('an approver answering a wait they were not shown', () => {
         state: {
           deployment,
           unit: {
-            wave,
+            round: wave,
             next: 'APPROVE',
             review: [{ ...deployment, stackName: `app-${wave}` }],
             members: [1, 2].map((n) => ({
               stackName: `app-${n}`,
               status: n < wave ? 'UPDATED' : n === wave ? 'REVIEWED' : 'WAITING',
-              ...(n === wave ? { wave, review: { stackName: `app-${n}`, plan: 'EXECUTE', inspection } } : {}),
+              ...(n === wave ? { round: wave, review: { stackName: `app-${n}`, plan: 'EXECUTE', inspection } } : {}),
             })),
           },
         },
