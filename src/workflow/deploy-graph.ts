@@ -179,8 +179,8 @@ class DeployGraph {
       ), switchToNewStack)
       .otherwise(new sfn.Fail(this.scope, S.deploymentRejected, { error: FAILURE_NAMES.unsafeChangeSet, causePath: '$.inspection.reason' })));
     return new sfn.Choice(this.scope, S.safeToUpdate)
-      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'SAFE'), execute)
-      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'NEEDS_APPROVAL'), approval)
+      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'ALLOW'), execute)
+      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'REQUIRE_APPROVAL'), approval)
       .otherwise(deleteUnsafe);
   }
 
