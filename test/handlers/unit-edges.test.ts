@@ -36,8 +36,16 @@ function runAt(task: 'judgeUnit' | 'deleteUnitChangeSets', stateName: string, st
 
 function inspection(verdict: InspectionResult['verdict'], approvalTimeoutSeconds?: number): InspectionResult {
   return {
-    verdict, changeCount: 1, violationCount: verdict === 'SAFE' ? 0 : 1, violations: [], reason: `${verdict} change`, counts: { Modify: 1 },
-    nestedChangeSets: 0, changeSetId: '', digest: '', ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
+    verdict,
+    changeCount: 1,
+    violationCount: verdict === 'SAFE' ? 0 : 1,
+    violations: [],
+    reason: `${verdict} change`,
+    counts: { Modify: 1 },
+    nestedChangeSets: 0,
+    changeSetId: '',
+    digest: '',
+    ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
   };
 }
 
