@@ -27,7 +27,7 @@ function deps(history: FakeExecutionHistory): TaskDeps & { cfn: FakeCloudFormati
 }
 
 /** Runs a task as the execution's Task state `stateName` calls it with `state` (the caller check passes). */
-function runAt(task: 'judgeUnit' | 'deleteUnitChangeSets', stateName: string, state: WorkflowState, d?: TaskDeps & { cfn: FakeCloudFormation }) {
+function runAt(task: 'judgeUnit' | 'nextUnitStack' | 'deleteUnitChangeSets', stateName: string, state: WorkflowState, d?: TaskDeps & { cfn: FakeCloudFormation }) {
   const history = new FakeExecutionHistory(STATE_MACHINE);
   history.current.set(EXECUTION, { executionArn: EXECUTION, name: stateName, input: state });
   const world = d ?? deps(history);
@@ -165,5 +165,38 @@ describe('the clean-up after an error reports one error when several change sets
     expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName)).toEqual(['prod-network', 'prod-data', 'prod-app']);
     expect(world.cfn.changeSet('prod-app', review[2].changeSetName)).toBeUndefined();
     expect(world.cfn.changeSet('prod-network', review[0].changeSetName)).toBeDefined();
+  });
+});
+
+describe('a review of prepared change sets allows nothing that was not judged safe or approved', () => {
+  test.each(['UNSAFE', 'NEEDS_APPROVAL'] as const)('GIVEN prepared change sets judged %s and no approval WHEN the next step is picked THEN nothing is allowed, ' +
+    'and no change set is even read', async (verdict) => {
+    // GIVEN
+    const deployment = toDeployment(validateConfig({ v: 1, prepared: 'PipelineChange', stacks: ['Prod-Data', 'Prod-Topics'] }), { id: JOB, startedAt: Date.now() });
+    const review = deployment.unit!.map((_, i) => memberDeployment(deployment, i));
+    const unit: UnitState = {
+      members: review.map((d) => ({
+        stackName: d.stackName,
+        status: 'REVIEWED',
+        wave: 1,
+        review: {
+          stackName: d.stackName,
+          plan: 'EXECUTE',
+          changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 },
+          inspection: inspection(verdict),
+        },
+      })),
+      wave: 1,
+      review,
+      next: 'EXECUTE',
+      verdict,
+    };
+
+    // WHEN
+    const { result, world } = runAt('nextUnitStack', STATE_NAMES.nextUnitStack, { deployment, unit });
+
+    // THEN
+    await expect(result).rejects.toThrow('refusing to allow the prepared change sets: the unit was neither judged safe nor approved');
+    expect(world.cfn.callsOf('DescribeChangeSet')).toHaveLength(0);
   });
 });
