@@ -72,6 +72,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/yauzl@^3',
     // The structure of src/: every import points down a layer, no cycles (npx projen structure).
     'dependency-cruiser@^16',
+    // Reads the Markdown of README.md and docs/ for the link check (test/docs/links.test.ts).
+    'commonmark@^0.31',
+    '@types/commonmark@^0.27',
   ],
   jestOptions: {
     // Snapshots are never rewritten by a test run, in CI or locally.
@@ -210,11 +213,14 @@ project.addTask('typecheck', {
   exec: 'tsc --noEmit -p tsconfig.dev.json',
 });
 
-// Examples in the README and the API docs compile (strict), and the API reference exists in Python and Java too.
+// Examples in the README, the API docs and docs/*.md compile (strict), and the API reference exists in Python and Java too.
+// jsii-rosetta reads an assembly's Markdown only: tools/rosetta-docs.ts gives it the pages of docs/ in a copy of it.
 const rosetta = project.addTask('rosetta:extract', {
-  description: 'Compile every example of the README and the API docs with jsii-rosetta (strict)',
+  description: 'Compile every example of the README, the API docs and docs/*.md with jsii-rosetta (strict)',
   exec: 'jsii-rosetta extract --strict',
 });
+rosetta.exec('ts-node --project tsconfig.dev.json tools/rosetta-docs.ts');
+project.gitignore.exclude('/.rosetta-docs/');
 const docgenLanguages = project.addTask('docgen:languages', {
   description: 'Write the API reference in Python and Java (docs/API.python.md, docs/API.java.md)',
   exec: 'jsii-docgen -l python -l java -o docs/API.md',

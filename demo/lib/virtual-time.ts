@@ -5,7 +5,7 @@
 
 /**
  * ASSUMPTION: how often CodePipeline invokes the trigger again after it answered with a continuation token.
- * AWS does not document it; 30 s is taken here (the README says so).
+ * AWS does not document it; 30 s is taken here (docs/operations.md says so).
  */
 export const CODEPIPELINE_REINVOCATION_SECONDS = 30;
 

@@ -6,13 +6,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { bindInvokeAction, bindSafety, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
+import { bindInvokeAction, bindSafety, checkConfig, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
 import type { SafetyPolicy } from '../policy/safety-policy';
 import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { MAX_UNIT_STACKS } from '../shared/config';
 import { CDK_PIPELINES_CHANGE_SET, CONFIG_VERSION } from '../shared/contract';
-import type { ActionConfig, UnitStackConfig } from '../shared/contract';
-import { STACK_NAME } from '../shared/naming';
+import type { ActionConfig, StackConfig } from '../shared/contract';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
 
 /** Properties of a `ChangeSetReviewStep`. */
@@ -140,6 +139,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
       ...(strategy ? { onUnsafe: strategy.document } : {}),
       ...timingConfig(this.props),
     } as ActionConfig;
+    checkConfig(where, config);
     checkUserParametersLength(where, config, 'review fewer stacks with this step (one step per stack, or per group of stacks)');
 
     stage.addAction(new ReviewAction(workflow, new cpactions.LambdaInvokeAction({
@@ -179,8 +179,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
    */
   private stackConfig(
     deployment: pipelines.StackDeployment, pipelineStack: Stack, scope: Construct, workflow: DeployStateMachine, index: number, where: string,
-  ): UnitStackConfig {
-    if (!STACK_NAME.test(deployment.stackName)) throw new Error(`${where}: stack name "${deployment.stackName}" is invalid`);
+  ): StackConfig {
     const account = deployment.account !== undefined && deployment.account !== pipelineStack.account ? deployment.account : undefined;
     const region = deployment.region !== undefined && deployment.region !== pipelineStack.region ? deployment.region : undefined;
     if (!account) {

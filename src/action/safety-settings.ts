@@ -1,7 +1,8 @@
 /**
  * What every gate of this library does with its safety settings, the deploy action and the CDK Pipelines review
  * step alike: bind the policy and the unsafe-change strategy, check that they fit together and the timeout, check
- * that the configuration fits CodePipeline's UserParameters, and bind its Lambda invoke action to the pipeline.
+ * the configuration with the validator the functions run (and that it fits CodePipeline's UserParameters), and bind
+ * its Lambda invoke action to the pipeline.
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -12,6 +13,7 @@ import type { PolicyBinding, StrategyBinding } from '../policy/binding';
 import { SafetyPolicy } from '../policy/safety-policy';
 import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
+import { POLL_INTERVAL_SECONDS, TIMEOUT_MINUTES, configProblems } from '../shared/config';
 import { DEFAULTS, LIMITS } from '../shared/contract';
 import type { DeployStateMachine } from '../workflow/deploy-state-machine';
 
@@ -32,14 +34,16 @@ export function timeoutSecondsOf(settings: SafetySettings): number {
 export function validateTiming(where: string, settings: SafetySettings): void {
   if (settings.pollInterval && !settings.pollInterval.isUnresolved()) {
     const seconds = settings.pollInterval.toMilliseconds() / 1000;
-    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
-      throw new Error(`${where}: pollInterval must be a whole number of seconds from 1 to 300, not ${seconds}`);
+    const { min, max } = POLL_INTERVAL_SECONDS;
+    if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+      throw new Error(`${where}: pollInterval must be a whole number of seconds from ${min} to ${max}, not ${seconds}`);
     }
   }
   if (settings.timeout && !settings.timeout.isUnresolved()) {
     const minutes = settings.timeout.toMinutes({ integral: false });
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > DEFAULTS.maxTimeoutMinutes) {
-      throw new Error(`${where}: timeout must be a whole number of minutes from 1 to ${DEFAULTS.maxTimeoutMinutes} (CodePipeline allows a Lambda action 24 hours), not ${minutes}`);
+    const { min, max } = TIMEOUT_MINUTES;
+    if (!Number.isInteger(minutes) || minutes < min || minutes > max) {
+      throw new Error(`${where}: timeout must be a whole number of minutes from ${min} to ${max} (CodePipeline allows a Lambda action 24 hours), not ${minutes}`);
     }
   }
 }
@@ -80,6 +84,17 @@ export function timingConfig(settings: SafetySettings) {
     ...(settings.pollInterval ? { pollIntervalSeconds: settings.pollInterval.toSeconds() } : {}),
     ...(settings.timeout ? { timeoutMinutes: settings.timeout.toMinutes() } : {}),
   };
+}
+
+/**
+ * Checks a configuration the props make with the functions' own validator, naming the props: what the functions
+ * would refuse at run time is refused at synth. A value that is a token is left to the functions. The policy and
+ * the strategy are not checked here: their factories made and checked them (`bindSafety`).
+ */
+export function checkConfig(where: string, config: object): void {
+  const { policy: _p, onUnsafe: _o, ...settings } = config as Record<string, unknown>;
+  const problems = configProblems(settings, { asProps: true, isUnresolved: (value) => Token.isUnresolved(value) });
+  if (problems.length > 0) throw new Error(`${where}: ${problems.join('; ')}`);
 }
 
 /** UserParameters may hold 1,000 characters; unresolved tokens (role ARNs) are counted at 128. */

@@ -8,14 +8,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { bindInvokeAction, bindSafety, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
+import { bindInvokeAction, bindSafety, checkConfig, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
-import { MAX_UNIT_STACKS, unitOrderProblems } from '../shared/config';
 import { CONFIG_VERSION, STAGING_PREFIX, defaultTemplatePath } from '../shared/contract';
-import type { ActionConfig, UnitStackConfig } from '../shared/contract';
-import { STACK_NAME, artifactPathProblem, fullStackName } from '../shared/naming';
+import type { ActionConfig, StackConfig } from '../shared/contract';
+import { fullStackName } from '../shared/naming';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
 
 /** One stack of a unit: several stacks that one `StepFunctionsDeployAction` reviews together (`stacks`). */
@@ -482,7 +481,7 @@ function capabilitiesOf(stack: { capabilities?: CfnCapabilities[] }): string[] {
 }
 
 /** A stack's own keys of the configuration, empty ones left out. */
-function stackConfig(stack: StackToDeploy): UnitStackConfig {
+function stackConfig(stack: StackToDeploy): StackConfig {
   const nonEmpty = (map?: { [key: string]: string }) => map && Object.keys(map).length > 0;
   return {
     stackName: stack.stackName,
@@ -495,8 +494,8 @@ function stackConfig(stack: StackToDeploy): UnitStackConfig {
 }
 
 /** A unit's stack in the configuration: its name only when everything else is the default (UserParameters are short). */
-function unitStackConfig(stack: StackToDeploy): string | UnitStackConfig {
-  const entry: UnitStackConfig = {
+function unitStackConfig(stack: StackToDeploy): string | StackConfig {
+  const entry: StackConfig = {
     ...stackConfig(stack),
     ...(stack.parameterOutputs && Object.keys(stack.parameterOutputs).length > 0 ? { parameterOutputs: stack.parameterOutputs } : {}),
     ...(stack.dependsOn && stack.dependsOn.length > 0 ? { dependsOn: stack.dependsOn } : {}),
@@ -506,16 +505,18 @@ function unitStackConfig(stack: StackToDeploy): string | UnitStackConfig {
   return templatePath === defaultTemplatePath(stackName) && Object.keys(rest).length === 0 ? stackName : entry;
 }
 
+/**
+ * What only the props can get wrong (which props go together), then the configuration they make, with the
+ * functions' own validator, before anything is made.
+ */
 function validateProps(props: StepFunctionsDeployActionProps): void {
   const where = 'StepFunctionsDeployAction';
-  if (props.stacks) {
-    validateUnit(props);
-  } else {
-    if (props.stackName === undefined || props.templatePath === undefined) {
-      throw new Error(`${where}: give stackName and templatePath for one stack, or stacks for several`);
-    }
-    validateStack(props.stackName, props, where, props.environmentName);
+  if (!props.stacks && (props.stackName === undefined || props.templatePath === undefined)) {
+    throw new Error(`${where}: give stackName and templatePath for one stack, or stacks for several`);
   }
+  props.stacks?.forEach((stack, i) => {
+    if (Token.isUnresolved(stack.stackName)) throw new Error(`${where}: stacks[${i}]: stack names of a unit must be known at synth, not tokens`);
+  });
   if (props.targetAccountRole && !props.deploymentRole) {
     throw new Error(`${where}: with targetAccountRole, give deploymentRole too: a CloudFormation service role of the target account`);
   }
@@ -526,39 +527,23 @@ function validateProps(props: StepFunctionsDeployActionProps): void {
     throw new Error(`${where}: give inputFileBucket and inputFileKey together`);
   }
   validateTiming(where, props);
+  checkConfig(where, settingsOf(props));
 }
 
-/** A stack's name and paths. */
-function validateStack(
-  stackName: string, stack: { templatePath?: string; templateConfigurationPath?: string }, where: string, environmentName?: string,
-): void {
-  if (!Token.isUnresolved(stackName)) {
-    const full = fullStackName(stackName, environmentName);
-    if (!STACK_NAME.test(full)) {
-      throw new Error(`${where}: stack name "${full}" is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`);
-    }
-  }
-  for (const [key, value] of [['templatePath', stack.templatePath], ['templateConfigurationPath', stack.templateConfigurationPath]] as const) {
-    if (value === undefined && key === 'templateConfigurationPath') continue;
-    const problem = artifactPathProblem(value as string);
-    if (problem) throw new Error(`${where}: ${key} ${problem}`);
-  }
-}
-
-/** A unit: its own stack settings only, unique names, dependencies on earlier stacks, no strategy it cannot keep. */
-function validateUnit(props: StepFunctionsDeployActionProps): void {
-  const where = 'StepFunctionsDeployAction';
-  const stacks = props.stacks!;
-  const single = (['stackName', 'templatePath', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities'] as const)
-    .filter((k) => props[k] !== undefined);
-  if (single.length > 0) throw new Error(`${where}: with stacks, give ${single.join(', ')} for each stack in stacks instead`);
-  if (stacks.length < 1 || stacks.length > MAX_UNIT_STACKS) throw new Error(`${where}: stacks must hold 1 to ${MAX_UNIT_STACKS} stacks, not ${stacks.length}`);
-  if (props.recreateRolledBackStack) throw new Error(`${where}: recreateRolledBackStack is not available with stacks: deploy such a stack on its own`);
-  stacks.forEach((stack, i) => {
-    const at = `${where}: stacks[${i}]`;
-    if (Token.isUnresolved(stack.stackName)) throw new Error(`${at}: stack names of a unit must be known at synth, not tokens`);
-    validateStack(stack.stackName, stack, at, props.environmentName);
-  });
-  const [problem] = unitOrderProblems(stacks);
-  if (problem) throw new Error(`${where}: ${problem}`);
+/**
+ * The configuration's keys that the props decide on their own, as the action writes them (a unit's stacks, their
+ * names, paths, parameters, tags and capabilities; the environment; the timing), for the validator at synth. A
+ * stack's own props given beside `stacks` are kept, for the validator to refuse.
+ */
+function settingsOf(props: StepFunctionsDeployActionProps): object {
+  const { stackName, templatePath, templateConfigurationPath, parameterOverrides, tags } = props;
+  const capabilities = props.capabilities && capabilitiesOf(props);
+  const own = { stackName, templatePath, templateConfigurationPath, parameterOverrides, tags, capabilities };
+  return {
+    ...(props.stacks ? { stacks: props.stacks.map(unitStackConfig) } : {}),
+    ...Object.fromEntries(Object.entries(own).filter(([, value]) => value !== undefined)),
+    ...(props.environmentName ? { environmentName: props.environmentName } : {}),
+    ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
+    ...timingConfig(props),
+  };
 }

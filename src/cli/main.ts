@@ -13,7 +13,7 @@
  * (lambda:InvokeFunctionUrl, which the action's grantApproval gives). The function answers only approvers of the
  * action the execution deploys for, and records you by your ARN as AWS authenticated you. `--digest` (the message's
  * "Approve digest") names what you decide on: the function decides nothing when the execution waits on another change
- * set or wave than the one your message showed. Rejecting needs it too: a late rejection must not fail a wave (and be
+ * set or round than the one your message showed. Rejecting needs it too: a late rejection must not fail a round (and be
  * recorded as your decision on it) that you never saw.
  */
 import { createHash, createHmac } from 'crypto';
@@ -39,7 +39,7 @@ const USAGE = `usage:
                    (cdk.out), NAME the action's name (or Stage/Action)
   approve/reject   answer a deployment waiting for approval: --url, --execution and --digest (its
                    "Approve digest") are in the approval message; nothing is decided if the execution
-                   waits on another change set or wave by then; signed with your AWS credentials (allowed lambda:InvokeFunctionUrl by the
+                   waits on another change set or round by then; signed with your AWS credentials (allowed lambda:InvokeFunctionUrl by the
                    action's grantApproval); needs @aws-sdk/credential-providers and @smithy/signature-v4
                    (both come with @aws-sdk/client-sfn)
 exit (check): 0 allowed, 1 denied, 2 needs approval, 3 incomplete change set (cannot judge),

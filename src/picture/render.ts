@@ -12,7 +12,7 @@ import { catches, checkDefinition, nestedStates, transitionsOf } from './asl';
 import { describeCondition, wrapLabel } from './conditions';
 import type { ExecutionTrace } from './history';
 import { layoutGraph } from './layout';
-import type { LayoutEdge, LayoutNode, Point, Rect } from './layout';
+import type { Layout, LayoutEdge, LayoutNode, Point, Rect } from './layout';
 
 export interface PictureOptions {
   /** The picture's title (default: "State machine"). */
@@ -53,11 +53,73 @@ interface Edge extends Transition {
   readonly taken: boolean;
 }
 
+/** A state's box: its name in lines, its type line, its size. */
+interface StateBox {
+  readonly lines: string[];
+  readonly type: string;
+  readonly size: { width: number; height: number };
+}
+
+/** What the picture draws, before placement: the states in model order, their boxes, the transitions, the path. */
+interface PictureModel {
+  readonly definition: AslDefinition;
+  readonly order: string[];
+  readonly boxes: Map<string, StateBox>;
+  readonly edges: Edge[];
+  readonly nodeIds: Map<string, string>;
+  readonly hasEnd: boolean;
+  readonly visited: Set<string>;
+  readonly failed?: string;
+}
+
+/** The picture once placed: a state's or a point's place on the canvas. */
+interface Placed {
+  readonly layout: Layout;
+  readonly at: (p: Point) => Point;
+  readonly rectOf: (id: string) => Rect;
+}
+
 /** The SVG picture of `definition`, with the path of `trace` (no path when it is not given). */
 export async function renderPicture(
   definition: AslDefinition, trace: ExecutionTrace = { states: [] }, options: PictureOptions = {},
 ): Promise<string> {
   checkDefinition(definition);
+  const model = pictureModel(definition, trace);
+  const layout = await layoutGraph(layoutNodes(model), layoutEdges(model));
+
+  // Title and legend above the diagram.
+  const title = options.title ?? 'State machine';
+  const legend = legendRows(legendItems(), Math.max(layout.width, 640));
+  const legendWidth = Math.max(...legend.map((row) => row.reduce((w, item) => w + item.width, 0)));
+  const width = Math.ceil(Math.max(layout.width, textWidth(title, 18), legendWidth) + 2 * MARGIN);
+  const top = 50 + legend.length * 24 + 12;
+  const height = Math.ceil(top + layout.height + MARGIN);
+  const at = (p: Point): Point => ({ x: p.x + MARGIN, y: p.y + top });
+  const rectOf = (id: string): Rect => {
+    const r = layout.nodes.get(model.nodeIds.get(id)!)!;
+    return { ...r, ...at(r) };
+  };
+  const placed: Placed = { layout, at, rectOf };
+
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="${FONT}">`,
+    `<title>${xml(title)}</title>`,
+    '<defs>',
+    marker('arrow', COLOURS.edge, 1),
+    marker('arrow-taken', COLOURS.takenEdge, 1.4),
+    '</defs>',
+    `<rect class="background" x="0" y="0" width="${width}" height="${height}" fill="white"/>`,
+    `<text class="title" x="${MARGIN}" y="34" font-size="18" font-weight="bold" fill="${COLOURS.text}">${xml(title)}</text>`,
+    renderLegend(legend, MARGIN, 50),
+    ...drawStates(model, placed),
+    ...drawEdges(model, placed),
+    '</svg>',
+  ].join('\n') + '\n';
+}
+
+/** The states in model order with their boxes, the transitions with their labels, and what the trace visited. */
+function pictureModel(definition: AslDefinition, trace: ExecutionTrace): PictureModel {
   const owners = nestedStates(definition);
   const topLevel = (name: string) => (name in definition.States ? name : owners.get(name));
   const visited = new Set(trace.states.map(topLevel).filter((n): n is string => n !== undefined));
@@ -83,7 +145,7 @@ export async function renderPicture(
 
   const nodeIds = new Map<string, string>([[START, 'start'], ...order.map((n, i): [string, string] => [n, `s${i}`])]);
   if (hasEnd) nodeIds.set(END, 'end');
-  const boxes = new Map<string, { lines: string[]; type: string; size: { width: number; height: number } }>();
+  const boxes = new Map<string, StateBox>();
   for (const name of order) {
     const lines = wrapName(name);
     const type = typeLine(definition.States[name]);
@@ -91,53 +153,36 @@ export async function renderPicture(
     const width = Math.max(130, ...lines.map((l) => BOLD * textWidth(l, NAME_SIZE)), textWidth(`${type} - failed here`, TYPE_SIZE)) + 28;
     boxes.set(name, { lines, type, size: { width: Math.ceil(width), height: lines.length * NAME_LINE + 28 } });
   }
-  const layoutNodes: LayoutNode[] = [
+  return { definition, order, boxes, edges, nodeIds, hasEnd, visited, failed };
+}
+
+function layoutNodes(model: PictureModel): LayoutNode[] {
+  return [
     { id: 'start', width: 64, height: 26 },
-    ...order.map((n) => ({ id: nodeIds.get(n)!, ...boxes.get(n)!.size })),
-    ...(hasEnd ? [{ id: 'end', width: 64, height: 26 }] : []),
+    ...model.order.map((n) => ({ id: model.nodeIds.get(n)!, ...model.boxes.get(n)!.size })),
+    ...(model.hasEnd ? [{ id: 'end', width: 64, height: 26 }] : []),
   ];
-  const loops = backEdges(edges);
-  const layoutEdges: LayoutEdge[] = edges.map((e) => ({
+}
+
+function layoutEdges(model: PictureModel): LayoutEdge[] {
+  const loops = backEdges(model.edges);
+  return model.edges.map((e) => ({
     id: e.id,
-    from: nodeIds.get(e.source)!,
-    to: nodeIds.get(e.target)!,
+    from: model.nodeIds.get(e.source)!,
+    to: model.nodeIds.get(e.target)!,
     ...(e.lines.length > 0 ? { label: labelSize(e.lines), labelAt: loops.has(e.id) ? 'middle' as const : 'start' as const } : {}),
   }));
-  const layout = await layoutGraph(layoutNodes, layoutEdges);
+}
 
-  // Title and legend above the diagram.
-  const title = options.title ?? 'State machine';
-  const legend = legendRows(legendItems(), Math.max(layout.width, 640));
-  const legendWidth = Math.max(...legend.map((row) => row.reduce((w, item) => w + item.width, 0)));
-  const width = Math.ceil(Math.max(layout.width, textWidth(title, 18), legendWidth) + 2 * MARGIN);
-  const top = 50 + legend.length * 24 + 12;
-  const height = Math.ceil(top + layout.height + MARGIN);
-  const at = (p: Point): Point => ({ x: p.x + MARGIN, y: p.y + top });
-  const rectOf = (id: string): Rect => {
-    const r = layout.nodes.get(nodeIds.get(id)!)!;
-    return { ...r, ...at(r) };
-  };
-
-  const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-    `font-family="${FONT}">`);
-  out.push(`<title>${xml(title)}</title>`);
-  out.push('<defs>');
-  out.push(marker('arrow', COLOURS.edge, 1));
-  out.push(marker('arrow-taken', COLOURS.takenEdge, 1.4));
-  out.push('</defs>');
-  out.push(`<rect class="background" x="0" y="0" width="${width}" height="${height}" fill="white"/>`);
-  out.push(`<text class="title" x="${MARGIN}" y="34" font-size="18" font-weight="bold" fill="${COLOURS.text}">${xml(title)}</text>`);
-  out.push(renderLegend(legend, MARGIN, 50));
-
-  // States.
-  out.push('<g class="states">');
-  for (const name of order) {
+/** A box per state (green when entered, red where the execution failed), then the start and end terminals. */
+function drawStates(model: PictureModel, { rectOf }: Placed): string[] {
+  const out = ['<g class="states">'];
+  for (const name of model.order) {
     const r = rectOf(name);
-    const box = boxes.get(name)!;
-    const state = definition.States[name];
-    const isFailed = failed === name;
-    const isVisited = visited.has(name);
+    const box = model.boxes.get(name)!;
+    const state = model.definition.States[name];
+    const isFailed = model.failed === name;
+    const isVisited = model.visited.has(name);
     const fill = isFailed ? COLOURS.failedFill : isVisited ? COLOURS.visitedFill : COLOURS.idleFill;
     const stroke = isFailed ? COLOURS.failedStroke : isVisited ? COLOURS.visitedStroke : COLOURS.idleStroke;
     const strokeWidth = isFailed || isVisited ? 2 : 1;
@@ -158,7 +203,7 @@ export async function renderPicture(
       `font-size="${TYPE_SIZE}" fill="${isFailed ? COLOURS.failedStroke : COLOURS.muted}">${xml(isFailed ? `${box.type} - failed here` : box.type)}</text>`);
     out.push('</g>');
   }
-  for (const [id, text] of [[START, 'Start'], ...(hasEnd ? [[END, 'End']] : [])]) {
+  for (const [id, text] of [[START, 'Start'], ...(model.hasEnd ? [[END, 'End']] : [])]) {
     const r = rectOf(id);
     out.push(`<g class="terminal" data-terminal="${text.toLowerCase()}">`);
     out.push(`<rect class="box" x="${num(r.x)}" y="${num(r.y)}" width="${num(r.width)}" height="${num(r.height)}" rx="${num(r.height / 2)}" ` +
@@ -168,12 +213,17 @@ export async function renderPicture(
     out.push('</g>');
   }
   out.push('</g>');
+  return out;
+}
 
-  // Label grounds, then transitions (the ones not taken first, so the path is drawn over them), then label
-  // text with a white halo: a line that passes a label shows (an arrowhead is never hidden) but not over a letter.
+/**
+ * Label grounds, then transitions (the ones not taken first, so the path is drawn over them), then label
+ * text with a white halo: a line that passes a label shows (an arrowhead is never hidden) but not over a letter.
+ */
+function drawEdges(model: PictureModel, { layout, at }: Placed): string[] {
   const placed = new Map(layout.edges.map((e) => [e.id, e]));
-  const labelled = edges.filter((e) => placed.get(e.id)!.label && e.lines.length > 0);
-  out.push('<g class="edge-label-grounds">');
+  const labelled = model.edges.filter((e) => placed.get(e.id)!.label && e.lines.length > 0);
+  const out = ['<g class="edge-label-grounds">'];
   for (const edge of labelled) {
     const label = placed.get(edge.id)!.label!;
     const p = at(label);
@@ -182,7 +232,7 @@ export async function renderPicture(
   }
   out.push('</g>');
 
-  const drawOrder = [...edges.filter((e) => !e.taken), ...edges.filter((e) => e.taken)];
+  const drawOrder = [...model.edges.filter((e) => !e.taken), ...model.edges.filter((e) => e.taken)];
   out.push('<g class="edges">');
   for (const edge of drawOrder) {
     const points = placed.get(edge.id)!.points.map(at);
@@ -209,8 +259,7 @@ export async function renderPicture(
     out.push('</g>');
   }
   out.push('</g>');
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
 /** The start state, then breadth first over Next/Choices/Default, then over catches, then the rest. */

@@ -1,61 +1,26 @@
 /**
- * The action's configuration and the deployment made of it: read from the UserParameters of a job that
- * CodePipeline confirmed (and, for the settings that do not decide safety, from the S3 input file), validated,
- * and turned into the state machine's input. Pure: no AWS calls, no logging. The trigger builds the
- * deployment with it, and the workflow builds it again from CodePipeline's answer to check its input.
+ * The action's configuration and the stack settings it holds, in one model: one table of its keys (where each may
+ * be and what it takes), one validator, and one normaliser that turns the configuration into the state machine's
+ * input with every default filled in. The constructs run the validator at synth on the configuration their props
+ * make; the trigger and the workflow run it at run time on UserParameters (and, for the settings that do not decide
+ * safety, the S3 input file) of a job CodePipeline confirmed. Pure: no AWS calls, no logging.
  */
 import { CONFIG_VERSION, DEFAULTS, LIMITS, defaultTemplatePath } from './contract';
-import type { ActionConfig, ArtifactLocation, Deployment, UnitStack, UnitStackConfig } from './contract';
+import type { ActionConfig, ArtifactLocation, Deployment, StackConfig, StackSettings } from './contract';
 import { ConfigurationError } from './errors';
 import { parseJson } from './json';
-import { STACK_NAME, artifactPathProblem, changeSetNameFor, fullStackName } from './naming';
+import { CHANGE_SET_NAME, STACK_NAME, artifactPathProblem, changeSetNameFor, fullStackName } from './naming';
 import { DEFAULT_POLICY } from './policy-vocabulary';
 import { validatePolicyDocument, validateUnsafeDocument } from './validate-document';
 
-/** A stack's own settings: the single-stack keys of UserParameters, which a unit (`stacks`) gives each stack instead. */
-const STACK_SETTINGS = {
-  stackName: true,
-  templatePath: true,
-  templateConfigurationPath: true,
-  parameterOverrides: true,
-  tags: true,
-  capabilities: true,
-} as const;
+/** The most stacks one unit may hold. */
+export const MAX_UNIT_STACKS = 50;
 
-/** The keys UserParameters may hold. */
-const KEYS: Record<keyof ActionConfig, true> = {
-  v: true,
-  ...STACK_SETTINGS,
-  environmentName: true,
-  roleArn: true,
-  assumeRoleArn: true,
-  includeNestedStacks: true,
-  recreateRolledBackStack: true,
-  revertDrift: true,
-  report: true,
-  stackEvents: true,
-  stacks: true,
-  prepared: true,
-  region: true,
-  policy: true,
-  onUnsafe: true,
-  pollIntervalSeconds: true,
-  timeoutMinutes: true,
-  s3Bucket: true,
-  stateMachineFile: true,
-};
+/** The first poll interval, in whole seconds. */
+export const POLL_INTERVAL_SECONDS = { min: 1, max: 300 } as const;
 
-/**
- * The keys the S3 input file may set: what to deploy and how, never what decides safety. The policy, the
- * unsafe-change strategy, the stack, the roles, nested-stack inspection, stack deletion and the deadline come
- * from the synthesized action only: whoever may write to that bucket must not be able to turn the gate off.
- */
-export const INPUT_FILE_KEYS: readonly (keyof ActionConfig)[] = [
-  'templatePath', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities', 'pollIntervalSeconds',
-];
-
-/** Keys of the seed's input file that the job itself now provides; accepted and ignored. */
-const SEED_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
+/** The action's timeout, in whole minutes (CodePipeline gives a Lambda invoke action 24 hours). */
+export const TIMEOUT_MINUTES = { min: 1, max: DEFAULTS.maxTimeoutMinutes } as const;
 
 const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'];
 
@@ -63,18 +28,104 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
-/** CloudFormation's change set names: a letter, then letters, digits or hyphens, 128 characters at most. */
-const CHANGE_SET_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/**
+ * Where a key may be used: in every deployment (`any`), in every deployment but a review of prepared change sets
+ * (`notPrepared`: that review creates and executes nothing), or only in such a review (`preparedOnly`).
+ */
+type Use = 'any' | 'notPrepared' | 'preparedOnly';
 
-/** The keys a stack of a review of prepared change sets may hold: its template and settings are the pipeline's. */
-const PREPARED_STACK_KEYS: (keyof UnitStackConfig)[] = ['stackName', 'assumeRoleArn', 'region'];
+/** One key of the configuration. */
+interface Key {
+  /** At the top of UserParameters (for a unit: the setting of every stack, or of the deployment). */
+  readonly top?: Use;
+  /** In an entry of `stacks`. */
+  readonly stack?: Use;
+  /** A stack's own setting: at the top for one stack; a unit gives each stack its own in `stacks` instead. */
+  readonly ownSetting?: true;
+  /** The S3 input file may set it: it decides nothing about safety. */
+  readonly inputFile?: true;
+  /** What is wrong with a value, in words that follow the key's name; undefined when nothing is. */
+  readonly check?: (value: unknown) => string | undefined;
+  /** A policy document: each problem it has. */
+  readonly document?: (value: unknown) => string[];
+  /** The construct property that sets it, when the property has another name (messages at synth name the property). */
+  readonly prop?: string;
+}
+
+const path = (value: unknown) => (typeof value === 'string' ? artifactPathProblem(value) : 'must be a path');
+const stringMap = (value: unknown) => (isStringMap(value) ? undefined : 'must be an object of string values');
+const isRoleArn = (value: unknown) => (typeof value === 'string' && ROLE_ARN.test(value) ? undefined : 'must be an IAM role ARN');
+const isRegion = (value: unknown) => (typeof value === 'string' && REGION.test(value) ? undefined : 'must be an AWS region name such as eu-west-1');
+const flag = (value: unknown) => (typeof value === 'boolean' ? undefined : 'must be true or false');
+const wholeNumber = ({ min, max }: { min: number; max: number }) => (value: unknown) =>
+  (isIntegerIn(value, min, max) ? undefined : `must be a whole number from ${min} to ${max}`);
 
 /**
- * Settings for creating change sets and running stack operations, which a review of prepared change sets does not
- * do; and the environment prefix, since the stacks are named as the pipeline deploys them.
+ * Every key of the configuration: where it may be, what it takes. The stack name, `stacks` and `v` are checked on
+ * their own (a stack name with its environment prefix; a unit's entries and order; the format's version).
  */
-const NOT_FOR_PREPARED = ['environmentName', 'templateConfigurationPath', 'parameterOverrides', 'tags', 'capabilities', 'roleArn',
-  'recreateRolledBackStack', 'revertDrift', 'includeNestedStacks', 'report', 'stackEvents', 's3Bucket', 'stateMachineFile'] as const;
+const KEYS: Record<keyof ActionConfig | keyof StackConfig, Key> = {
+  v: { top: 'any' },
+  stackName: { top: 'any', stack: 'any', ownSetting: true },
+  templatePath: { top: 'any', stack: 'notPrepared', ownSetting: true, inputFile: true, check: path },
+  templateConfigurationPath: { top: 'notPrepared', stack: 'notPrepared', ownSetting: true, inputFile: true, check: path },
+  parameterOverrides: { top: 'notPrepared', stack: 'notPrepared', ownSetting: true, inputFile: true, check: stringMap },
+  tags: { top: 'notPrepared', stack: 'notPrepared', ownSetting: true, inputFile: true, check: stringMap },
+  capabilities: {
+    top: 'notPrepared',
+    stack: 'notPrepared',
+    ownSetting: true,
+    inputFile: true,
+    check: (value) => (Array.isArray(value) && value.every((x) => CAPABILITIES.includes(x)) ? undefined : `must be a list of ${CAPABILITIES.join(', ')}`),
+  },
+  roleArn: { top: 'notPrepared', stack: 'notPrepared', check: isRoleArn, prop: 'deploymentRole' },
+  dependsOn: { stack: 'notPrepared' },
+  parameterOutputs: { stack: 'notPrepared', check: stringMap },
+  assumeRoleArn: { top: 'any', stack: 'preparedOnly', check: isRoleArn, prop: 'targetAccountRole' },
+  region: { top: 'preparedOnly', stack: 'preparedOnly', check: isRegion },
+  environmentName: {
+    top: 'notPrepared',
+    check: (value) => (typeof value === 'string' && /^[A-Za-z][A-Za-z0-9-]*$/.test(value) ? undefined
+      : 'must start with a letter and hold letters, digits or hyphens'),
+  },
+  recreateRolledBackStack: { top: 'notPrepared', check: flag },
+  revertDrift: { top: 'notPrepared', check: flag },
+  includeNestedStacks: { top: 'notPrepared', check: flag },
+  report: { top: 'notPrepared', check: flag, prop: 'reportArtifact' },
+  stackEvents: { top: 'notPrepared', check: flag },
+  s3Bucket: { top: 'notPrepared', prop: 'inputFileBucket' },
+  stateMachineFile: { top: 'notPrepared', prop: 'inputFileKey' },
+  stacks: { top: 'any' },
+  prepared: {
+    top: 'any',
+    check: (value) => (typeof value === 'string' && CHANGE_SET_NAME.test(value) ? undefined
+      : 'must be a change set name: a letter, then letters, digits or hyphens, 128 characters at most'),
+  },
+  policy: { top: 'any', document: validatePolicyDocument, prop: 'safetyPolicy' },
+  onUnsafe: { top: 'any', document: validateUnsafeDocument, prop: 'onUnsafeChange' },
+  pollIntervalSeconds: { top: 'any', inputFile: true, check: wholeNumber(POLL_INTERVAL_SECONDS), prop: 'pollInterval' },
+  timeoutMinutes: { top: 'any', check: wholeNumber(TIMEOUT_MINUTES), prop: 'timeout' },
+};
+
+type KeyName = keyof typeof KEYS;
+const ALL_KEYS = Object.keys(KEYS) as KeyName[];
+
+/** Whether a key used so may be given in this deployment (a review of prepared change sets or not). */
+function usableIn(use: Use | undefined, prepared: boolean): boolean {
+  return use !== undefined && (use === 'any' || (use === 'preparedOnly') === prepared);
+}
+
+/**
+ * The keys the S3 input file may set: what to deploy and how, never what decides safety. The policy, the
+ * unsafe-change strategy, the stack, the roles, nested-stack inspection, stack deletion and the deadline come
+ * from the synthesized action only: whoever may write to that bucket must not be able to turn the gate off.
+ */
+export const INPUT_FILE_KEYS: readonly (keyof ActionConfig)[] = ALL_KEYS.filter((k) => KEYS[k].inputFile) as (keyof ActionConfig)[];
+
+/** Keys of the seed's input file that the job itself now provides; accepted and ignored. */
+const SEED_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
+
+const owned = (obj: object, k: string) => Object.prototype.hasOwnProperty.call(obj, k);
 
 /** Parses UserParameters: JSON, at most 1000 characters, an object. */
 export function parseUserParameters(text: string | undefined): Record<string, unknown> {
@@ -114,13 +165,12 @@ export function inputFileOf(params: Record<string, unknown>): ArtifactLocation |
 }
 
 /**
- * Validates the action's configuration: UserParameters, with the S3 input file's keys under them
+ * Validates the action's configuration at run time: UserParameters, with the S3 input file's keys under them
  * (UserParameters wins). The file may set only INPUT_FILE_KEYS. Every problem is named; unknown keys are refused.
  */
 export function validateConfig(params: Record<string, unknown>, inputFile: Record<string, unknown> = {}): ActionConfig {
-  const owned = (obj: Record<string, unknown>, k: string) => Object.prototype.hasOwnProperty.call(obj, k);
   const fromFile = Object.keys(inputFile).filter((k) => !SEED_KEYS.includes(k));
-  const forbidden = fromFile.filter((k) => owned(KEYS, k) && !INPUT_FILE_KEYS.includes(k as keyof ActionConfig));
+  const forbidden = fromFile.filter((k) => owned(KEYS, k) && KEYS[k as KeyName].top && !KEYS[k as KeyName].inputFile);
   if (forbidden.length > 0) {
     throw new ConfigurationError(
       `the S3 input file may not set ${forbidden.map((k) => JSON.stringify(k)).join(', ')}: the policy, the unsafe-change ` +
@@ -128,174 +178,139 @@ export function validateConfig(params: Record<string, unknown>, inputFile: Recor
       `(the file may set ${INPUT_FILE_KEYS.join(', ')})`);
   }
   const merged = { ...inputFile, ...params };
-  const problems: string[] = [];
-  // An own key of KEYS, not `in`: "constructor", "toString" or "__proto__" are unknown keys too.
-  const unknown = Object.keys(merged).filter((k) => !owned(KEYS, k) && !SEED_KEYS.includes(k));
-  if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  const problems = configProblems(merged);
+  if (problems.length > 0) throw new ConfigurationError(`invalid action configuration: ${problems.join('; ')}`);
+  const { revisionS3Bucket: _b, revisionS3Key: _k, ...config } = merged;
+  return config as unknown as ActionConfig;
+}
 
-  let c = merged as Record<string, any>;
+/** How the validator names things and which values it leaves alone. */
+export interface ConfigCheckOptions {
+  /**
+   * Name the keys as the construct's properties, unquoted (`deploymentRole`, `stacks[0]: templatePath`): the
+   * messages at synth. By default they are named as the configuration's keys, quoted (`"stacks"[0]: "templatePath"`).
+   */
+  readonly asProps?: boolean;
+  /** A value that is not known yet (a CDK token at synth): it is checked at run time instead. */
+  readonly isUnresolved?: (value: unknown) => boolean;
+}
+
+/**
+ * Every problem of a configuration, at synth and at run time alike: unknown keys, keys where they cannot be (a
+ * unit's own settings at the top, creation settings in a review of prepared change sets), values that are not what
+ * their key takes, a unit's size and order, and strategies the deployment cannot keep.
+ */
+export function configProblems(config: Record<string, unknown>, options: ConfigCheckOptions = {}): string[] {
+  const c = config as Record<string, any>;
+  const name = nameOf(options);
+  const names = (ks: KeyName[]) => ks.map(name).join(', ');
+  const known = (value: unknown) => value !== undefined && !options.isUnresolved?.(value);
+  const prepared = c.prepared !== undefined;
+  const problems: string[] = [];
+
+  // An own key of KEYS, not `in`: "constructor", "toString" or "__proto__" are unknown keys too.
+  const unknown = Object.keys(c).filter((k) => !(owned(KEYS, k) && KEYS[k as KeyName].top) && !SEED_KEYS.includes(k));
+  if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
   if (c.v !== undefined && c.v !== CONFIG_VERSION) problems.push(`"v" is ${JSON.stringify(c.v)}; this version reads ${CONFIG_VERSION}`);
-  if (c.prepared !== undefined) problems.push(...preparedProblems(c));
-  else if (c.region !== undefined) problems.push('"region" goes with "prepared" only: a deployment\'s stacks are in the workflow\'s region');
+
+  const given = (ks: KeyName[]) => ks.filter((k) => c[k] !== undefined);
+  if (prepared) {
+    if (c.stacks === undefined) problems.push(`${name('prepared')} needs ${name('stacks')}: the stacks whose change sets are reviewed`);
+    const cannot = given(ALL_KEYS.filter((k) => KEYS[k].top === 'notPrepared'));
+    if (cannot.length > 0) {
+      problems.push(`${name('prepared')} change sets were made by the pipeline: ${names(cannot)} cannot apply ` +
+        `(a stack's role and region go in its own entry of ${name('stacks')})`);
+    }
+    if (c.onUnsafe?.type === 'deployToNewStack') problems.push(`${name('prepared')} change sets cannot be deployed to new stacks (deployToNewStack)`);
+  } else if (c.region !== undefined) {
+    problems.push(`${name('region')} goes with ${name('prepared')} only: a deployment's stacks are in the workflow's region`);
+  }
+
   if (c.stacks !== undefined) {
-    const unit = unitProblems(c);
-    problems.push(...unit.problems);
-    // The single-stack checks below then read the first stack.
-    if (unit.first) c = { ...c, ...unit.first };
-  }
-  if (typeof c.stackName !== 'string') {
-    problems.push('"stackName" is missing');
+    problems.push(...unitProblems(c, options));
+  } else if (typeof c.stackName !== 'string' && !options.isUnresolved?.(c.stackName)) {
+    problems.push(`${name('stackName')} is missing`);
   } else {
-    const full = fullStackName(c.stackName, typeof c.environmentName === 'string' ? c.environmentName : undefined);
-    if (!STACK_NAME.test(full)) {
-      problems.push(`stack name ${JSON.stringify(full)} is invalid: a letter, then letters, digits or hyphens, 128 characters at most`);
-    }
+    problems.push(...stackNameProblems('', c.stackName, c.environmentName, options));
+    if (c.templatePath === undefined && !prepared) problems.push(`${name('templatePath')} is missing`);
   }
-  if (c.environmentName !== undefined && (typeof c.environmentName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]*$/.test(c.environmentName))) {
-    problems.push('"environmentName" must start with a letter and hold letters, digits or hyphens');
+
+  for (const k of ALL_KEYS) {
+    const key = KEYS[k];
+    if (!usableIn(key.top, prepared) || !known(c[k])) continue;
+    const problem = key.check?.(c[k]);
+    if (problem) problems.push(`${name(k)} ${problem}`);
+    problems.push(...(key.document?.(c[k]) ?? []).map((p) => `${name(k)}: ${p}`));
   }
-  for (const key of ['templatePath', 'templateConfigurationPath'] as const) {
-    if (c[key] === undefined && key === 'templateConfigurationPath') continue;
-    if (c[key] === undefined && c.prepared !== undefined) continue;
-    const problem = typeof c[key] === 'string' ? artifactPathProblem(c[key]) : 'is missing';
-    if (problem) problems.push(`"${key}" ${problem}`);
-  }
-  for (const key of ['parameterOverrides', 'tags'] as const) {
-    if (c[key] === undefined) continue;
-    if (!isStringMap(c[key])) problems.push(`"${key}" must be an object of string values`);
-  }
-  if (c.capabilities !== undefined) {
-    if (!Array.isArray(c.capabilities) || c.capabilities.some((x: unknown) => !CAPABILITIES.includes(x as string))) {
-      problems.push(`"capabilities" must be a list of ${CAPABILITIES.join(', ')}`);
-    }
-  }
-  for (const key of ['roleArn', 'assumeRoleArn'] as const) {
-    if (c[key] !== undefined && (typeof c[key] !== 'string' || !ROLE_ARN.test(c[key]))) {
-      problems.push(`"${key}" must be an IAM role ARN`);
-    }
-  }
-  if (c.pollIntervalSeconds !== undefined && !isIntegerIn(c.pollIntervalSeconds, 1, 300)) {
-    problems.push('"pollIntervalSeconds" must be a whole number from 1 to 300');
-  }
-  if (c.timeoutMinutes !== undefined && !isIntegerIn(c.timeoutMinutes, 1, DEFAULTS.maxTimeoutMinutes)) {
-    problems.push(`"timeoutMinutes" must be a whole number from 1 to ${DEFAULTS.maxTimeoutMinutes}`);
-  }
-  for (const key of ['includeNestedStacks', 'recreateRolledBackStack', 'revertDrift', 'report', 'stackEvents'] as const) {
-    if (c[key] !== undefined && typeof c[key] !== 'boolean') problems.push(`"${key}" must be true or false`);
-  }
-  if (c.policy !== undefined) problems.push(...validatePolicyDocument(c.policy).map((p) => `"policy": ${p}`));
-  if (c.onUnsafe !== undefined) problems.push(...validateUnsafeDocument(c.onUnsafe).map((p) => `"onUnsafe": ${p}`));
   if (c.onUnsafe?.type === 'requireApproval' && Number.isInteger(c.onUnsafe.timeoutSeconds)
     && c.onUnsafe.timeoutSeconds > (c.timeoutMinutes ?? DEFAULTS.timeoutMinutes) * 60) {
-    problems.push('"onUnsafe": the approval timeout is longer than the action\'s timeout; an approval after the deadline could never be executed');
-  }
-
-  if (problems.length > 0) throw new ConfigurationError(`invalid action configuration: ${problems.join('; ')}`);
-  const { revisionS3Bucket: _b, revisionS3Key: _k, ...config } = c;
-  return config as ActionConfig;
-}
-
-/** The most stacks one unit may hold. */
-export const MAX_UNIT_STACKS = 50;
-
-/** The keys a unit's stack entry may hold (a review of prepared change sets: PREPARED_STACK_KEYS instead). */
-const STACK_KEYS: Record<Exclude<keyof UnitStackConfig, 'assumeRoleArn' | 'region'>, true> = {
-  ...STACK_SETTINGS,
-  roleArn: true,
-  dependsOn: true,
-  parameterOutputs: true,
-};
-
-/** The single-stack keys that `stacks` replaces. */
-const SINGLE_STACK_KEYS = Object.keys(STACK_SETTINGS);
-
-/**
- * Checks a unit (`stacks`): each entry a stack name or an object of STACK_KEYS, names unique, dependencies and
- * output references naming earlier stacks of the unit. Returns the first stack's keys for the checks every
- * deployment gets.
- */
-function unitProblems(c: Record<string, any>): { problems: string[]; first?: Record<string, unknown> } {
-  const problems: string[] = [];
-  if (!Array.isArray(c.stacks) || c.stacks.length < 1 || c.stacks.length > MAX_UNIT_STACKS) {
-    return { problems: [`"stacks" must be a list of 1 to ${MAX_UNIT_STACKS} stacks`] };
-  }
-  const given = SINGLE_STACK_KEYS.filter((k) => c[k] !== undefined);
-  if (given.length > 0) problems.push(`"stacks" replaces ${given.map((k) => JSON.stringify(k)).join(', ')}: give each stack its own`);
-  if (c.onUnsafe?.type === 'deployToNewStack') problems.push('"stacks" cannot switch to new stacks (deployToNewStack)');
-  if (c.recreateRolledBackStack) problems.push('"stacks" cannot recreate rolled-back stacks (recreateRolledBackStack)');
-  const entries = (c.stacks as unknown[]).map(unitStackConfig);
-  entries.forEach((entry, i) => {
-    const where = `"stacks"[${i}]`;
-    if (entry === undefined) {
-      problems.push(`${where} must be a stack name or an object with stackName`);
-      return;
-    }
-    const known = (k: string) => (c.prepared !== undefined
-      ? PREPARED_STACK_KEYS.includes(k as keyof UnitStackConfig) : Object.prototype.hasOwnProperty.call(STACK_KEYS, k));
-    const unknown = Object.keys(entry).filter((k) => !known(k));
-    if (unknown.length > 0) {
-      problems.push(`${where} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}` +
-        (c.prepared !== undefined ? ` (a stack of prepared change sets holds only ${PREPARED_STACK_KEYS.join(', ')})` : ''));
-    }
-    const name = entry.stackName;
-    if (typeof name !== 'string' || !STACK_NAME.test(fullStackName(name, c.environmentName))) {
-      problems.push(`${where}: stack name ${JSON.stringify(name)} is invalid: a letter, then letters, digits or hyphens, 128 characters at most`);
-    }
-    for (const key of ['templatePath', 'templateConfigurationPath'] as const) {
-      if (entry[key] === undefined) continue;
-      const problem = typeof entry[key] === 'string' ? artifactPathProblem(entry[key]) : 'must be a path';
-      if (problem) problems.push(`${where}: "${key}" ${problem}`);
-    }
-    for (const key of ['parameterOverrides', 'tags', 'parameterOutputs'] as const) {
-      if (entry[key] !== undefined && !isStringMap(entry[key])) problems.push(`${where}: "${key}" must be an object of string values`);
-    }
-    if (entry.capabilities !== undefined && (!Array.isArray(entry.capabilities) || entry.capabilities.some((x) => !CAPABILITIES.includes(x)))) {
-      problems.push(`${where}: "capabilities" must be a list of ${CAPABILITIES.join(', ')}`);
-    }
-    for (const key of ['roleArn', 'assumeRoleArn'] as const) {
-      if (entry[key] !== undefined && (typeof entry[key] !== 'string' || !ROLE_ARN.test(entry[key]))) {
-        problems.push(`${where}: "${key}" must be an IAM role ARN`);
-      }
-    }
-    if (entry.region !== undefined && (typeof entry.region !== 'string' || !REGION.test(entry.region))) {
-      problems.push(`${where}: "region" must be an AWS region name such as eu-west-1`);
-    }
-  });
-  problems.push(...unitOrderProblems(entries.map((entry) => entry ?? {})));
-  const first = entries[0];
-  return {
-    problems,
-    ...(first ? { first: { stackName: first.stackName, templatePath: first.templatePath ?? defaultTemplatePath(String(first.stackName)) } } : {}),
-  };
-}
-
-/**
- * A review of prepared change sets: their name, a unit of stacks (each its name, and the role and region to read it
- * with), and none of the settings for creating change sets, which the pipeline's own action made.
- */
-function preparedProblems(c: Record<string, any>): string[] {
-  const problems: string[] = [];
-  if (typeof c.prepared !== 'string' || !CHANGE_SET_NAME.test(c.prepared)) {
-    problems.push('"prepared" must be a change set name: a letter, then letters, digits or hyphens, 128 characters at most');
-  }
-  if (c.stacks === undefined) problems.push('"prepared" needs "stacks": the stacks whose change sets are reviewed');
-  const given = NOT_FOR_PREPARED.filter((k) => c[k] !== undefined);
-  if (given.length > 0) {
-    problems.push(`"prepared" change sets were made by the pipeline: ${given.map((k) => JSON.stringify(k)).join(', ')} cannot apply ` +
-      '(a stack\'s role and region go in its own entry of "stacks")');
-  }
-  if (c.onUnsafe?.type === 'deployToNewStack') problems.push('"prepared" change sets cannot be deployed to new stacks (deployToNewStack)');
-  if (c.region !== undefined && (typeof c.region !== 'string' || !REGION.test(c.region))) {
-    problems.push('"region" must be an AWS region name such as eu-west-1');
+    problems.push(`${name('onUnsafe')}: the approval timeout is longer than the action's timeout; an approval after the deadline could never be executed`);
   }
   return problems;
 }
 
+/** A key's name in messages: the construct's property at synth, the configuration's key (quoted) at run time. */
+function nameOf(options: ConfigCheckOptions): (k: KeyName) => string {
+  return (k) => (options.asProps ? KEYS[k].prop ?? k : JSON.stringify(k));
+}
+
+/** The stack name with its environment prefix: CloudFormation's rules. */
+function stackNameProblems(at: string, stackName: unknown, environmentName: unknown, options: ConfigCheckOptions): string[] {
+  if (options.isUnresolved?.(stackName) || options.isUnresolved?.(environmentName)) return [];
+  const full = typeof stackName === 'string' ? fullStackName(stackName, typeof environmentName === 'string' ? environmentName : undefined) : stackName;
+  if (typeof full === 'string' && STACK_NAME.test(full)) return [];
+  return [`${at}stack name ${JSON.stringify(full)} is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`];
+}
+
 /**
- * The order of a unit's stacks, for the construct and for the configuration alike: each name once, and every
- * stack a stack needs (`dependsOn`, the stack of each `parameterOutputs` value) an earlier one.
+ * A unit (`stacks`): 1 to MAX_UNIT_STACKS entries, each a stack name or an object of a stack's keys (a review of
+ * prepared change sets: its name, role and region only), none of a stack's own settings at the top, names unique,
+ * dependencies and output references naming earlier stacks of the unit.
  */
-export function unitOrderProblems(stacks: { stackName?: unknown; dependsOn?: unknown; parameterOutputs?: unknown }[]): string[] {
+function unitProblems(c: Record<string, any>, options: ConfigCheckOptions): string[] {
+  const name = nameOf(options);
+  const entryName = (i: number) => (options.asProps ? `stacks[${i}]` : `"stacks"[${i}]`);
+  const prepared = c.prepared !== undefined;
+  if (!Array.isArray(c.stacks) || c.stacks.length < 1 || c.stacks.length > MAX_UNIT_STACKS) {
+    return [`${name('stacks')} must be a list of 1 to ${MAX_UNIT_STACKS} stacks${Array.isArray(c.stacks) ? `, not ${c.stacks.length}` : ''}`];
+  }
+  const problems: string[] = [];
+  const own = ALL_KEYS.filter((k) => KEYS[k].ownSetting && c[k] !== undefined);
+  if (own.length > 0) problems.push(`${name('stacks')} replaces ${own.map(name).join(', ')}: give each stack its own`);
+  if (c.onUnsafe?.type === 'deployToNewStack') problems.push(`${name('stacks')} cannot switch to new stacks (deployToNewStack)`);
+  if (c.recreateRolledBackStack) {
+    problems.push(`${name('recreateRolledBackStack')} is not available with ${name('stacks')}: deploy such a stack on its own`);
+  }
+  const stackKeys = ALL_KEYS.filter((k) => usableIn(KEYS[k].stack, prepared));
+  const entries = (c.stacks as unknown[]).map(stackConfigOf);
+  entries.forEach((entry, i) => {
+    if (entry === undefined) {
+      problems.push(`${entryName(i)} must be a stack name or an object with stackName`);
+      return;
+    }
+    const unknown = Object.keys(entry).filter((k) => !stackKeys.includes(k as KeyName));
+    if (unknown.length > 0) {
+      problems.push(`${entryName(i)} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}` +
+        (prepared ? ` (a stack of prepared change sets holds only ${stackKeys.join(', ')})` : ''));
+    }
+    const at = `${entryName(i)}: `;
+    problems.push(...stackNameProblems(at, entry.stackName, c.environmentName, options));
+    for (const k of stackKeys) {
+      const value = (entry as unknown as Record<string, unknown>)[k];
+      if (value === undefined || options.isUnresolved?.(value)) continue;
+      const problem = KEYS[k].check?.(value);
+      if (problem) problems.push(`${at}${name(k)} ${problem}`);
+    }
+  });
+  problems.push(...unitOrderProblems(entries.map((entry) => entry ?? {})));
+  return problems;
+}
+
+/**
+ * The order of a unit's stacks: each name once, and every stack a stack needs (`dependsOn`, the stack of each
+ * `parameterOutputs` value) an earlier one.
+ */
+function unitOrderProblems(stacks: { stackName?: unknown; dependsOn?: unknown; parameterOutputs?: unknown }[]): string[] {
   const problems: string[] = [];
   const earlier: unknown[] = [];
   stacks.forEach((stack, i) => {
@@ -306,7 +321,7 @@ export function unitOrderProblems(stacks: { stackName?: unknown; dependsOn?: unk
       problems.push(`stacks[${i}]: parameterOutputs.${parameter} is ${JSON.stringify(ref)}, not "<earlier stack>.<OutputKey>"`);
     }
     const needs = [
-      ...(Array.isArray(stack.dependsOn) ? stack.dependsOn : []).map((name) => ({ name, what: 'dependsOn' })),
+      ...(Array.isArray(stack.dependsOn) ? stack.dependsOn : []).map((n) => ({ name: n, what: 'dependsOn' })),
       ...outputs.flatMap(([parameter, ref]) => {
         const from = outputReference(ref)?.stackName;
         return from ? [{ name: from, what: `parameterOutputs.${parameter}` }] : [];
@@ -324,9 +339,9 @@ export function unitOrderProblems(stacks: { stackName?: unknown; dependsOn?: unk
 }
 
 /** A unit's stack entry as an object: a plain name is the stack with its CDK template file. */
-function unitStackConfig(entry: unknown): Record<string, any> | undefined {
+function stackConfigOf(entry: unknown): StackConfig | undefined {
   if (typeof entry === 'string') return { stackName: entry };
-  if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) return entry as Record<string, any>;
+  if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) return entry as StackConfig;
   return undefined;
 }
 
@@ -346,29 +361,27 @@ export interface JobFacts {
   readonly startedAt: number;
 }
 
-/** The state machine input for one job. Everything in it follows from the job and the configuration. */
+/**
+ * The state machine input for one job, from a validated configuration: every default filled in, here and nowhere
+ * else. Everything in it follows from the job and the configuration.
+ */
 export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
   if (!job.artifact && !config.prepared) {
     throw new ConfigurationError('the job has no input artifact in S3: give the action the artifact that holds the template');
   }
   const timeoutMinutes = config.timeoutMinutes ?? DEFAULTS.timeoutMinutes;
-  const unit = config.stacks ? unitOf(config) : undefined;
-  const head = unit?.[0];
+  const entries = config.stacks?.map((entry) => stackConfigOf(entry)!);
+  const unit = entries?.map((entry) => stackSettings(entry, config, true));
+  // A unit's deployment has its first stack's settings, with the roles and region of the action.
+  const head = entries ? { ...entries[0], roleArn: undefined, assumeRoleArn: undefined, region: undefined } : config as StackConfig;
+  const own = stackSettings(head, config, false);
   return {
-    stackName: fullStackName(config.stackName, config.environmentName),
-    templatePath: config.templatePath,
-    ...(config.templateConfigurationPath ? { templateConfigurationPath: config.templateConfigurationPath } : {}),
-    parameterOverrides: config.parameterOverrides ?? {},
-    tags: config.tags ?? {},
-    capabilities: config.capabilities ?? [],
-    ...(config.roleArn ? { roleArn: config.roleArn } : {}),
-    ...(config.assumeRoleArn ? { assumeRoleArn: config.assumeRoleArn } : {}),
-    ...(config.region ? { region: config.region } : {}),
+    ...own,
     policy: config.policy ?? DEFAULT_POLICY,
     onUnsafe: config.onUnsafe ?? { type: 'fail' },
     ...(job.artifact ? { artifact: job.artifact } : {}),
     // Prepared change sets are the pipeline's, found by their name; the workflow's own are named after the job.
-    ...(config.prepared ? { changeSetName: config.prepared, prepared: true } : { changeSetName: changeSetNameFor(job.id) }),
+    ...(config.prepared ? { changeSetName: config.prepared, prepared: config.prepared } : { changeSetName: changeSetNameFor(job.id) }),
     pollIntervalSeconds: config.pollIntervalSeconds ?? DEFAULTS.pollIntervalSeconds,
     startedAt: job.startedAt,
     deadline: job.startedAt + timeoutMinutes * 60_000,
@@ -381,65 +394,51 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     // Events of another account's stacks do not reach this account's rule: a cross-account deployment polls. Always
     // written: a Choice state's condition on a path that is not there fails the execution in Step Functions.
     stackEvents: config.stackEvents === true && !config.assumeRoleArn && !config.prepared,
-    ...(head ? { ...unitHead(head), unit } : {}),
-  };
-}
-
-/** The unit's stacks with every default filled in and full names. */
-function unitOf(config: ActionConfig): UnitStack[] {
-  const full = (name: string) => fullStackName(name, config.environmentName);
-  return (config.stacks ?? []).map((entry) => {
-    const s: UnitStackConfig = typeof entry === 'string' ? { stackName: entry } : entry;
-    const parameterOutputs = Object.fromEntries(Object.entries(s.parameterOutputs ?? {}).map(([parameter, ref]) => {
-      const { stackName, outputKey } = outputReference(ref)!;
-      return [parameter, `${full(stackName)}.${outputKey}`];
-    }));
-    return {
-      stackName: full(s.stackName),
-      templatePath: s.templatePath ?? defaultTemplatePath(s.stackName),
-      ...(s.templateConfigurationPath ? { templateConfigurationPath: s.templateConfigurationPath } : {}),
-      parameterOverrides: s.parameterOverrides ?? {},
-      tags: s.tags ?? {},
-      capabilities: s.capabilities ?? [],
-      ...(s.roleArn ?? config.roleArn ? { roleArn: s.roleArn ?? config.roleArn } : {}),
-      ...(s.assumeRoleArn ?? config.assumeRoleArn ? { assumeRoleArn: s.assumeRoleArn ?? config.assumeRoleArn } : {}),
-      ...(s.region ?? config.region ? { region: s.region ?? config.region } : {}),
-      dependsOn: (s.dependsOn ?? []).map(full),
-      parameterOutputs,
-    };
-  });
-}
-
-/** The single-stack fields of a unit's deployment: its first stack's. */
-function unitHead(head: UnitStack): Partial<Deployment> {
-  return {
-    stackName: head.stackName,
-    templatePath: head.templatePath,
-    ...(head.templateConfigurationPath ? { templateConfigurationPath: head.templateConfigurationPath } : {}),
-    parameterOverrides: head.parameterOverrides,
-    tags: head.tags,
-    capabilities: head.capabilities,
+    ...(unit ? { unit } : {}),
   };
 }
 
 /**
- * The deployment of one stack of a unit: the unit's, with that stack's fields; without the unit (the stack tasks
+ * One stack's settings, normalised: the full name, the template (CDK's file name for a stack of a unit given by name),
+ * empty parameters, tags and capabilities by default, and the action's roles and region where the stack names none.
+ * A stack of a unit also gets its dependencies and output references, by full name.
+ */
+function stackSettings(s: StackConfig, config: ActionConfig, inUnit: boolean): StackSettings {
+  const full = (name: string) => fullStackName(name, config.environmentName);
+  const roleArn = s.roleArn ?? config.roleArn;
+  const assumeRoleArn = s.assumeRoleArn ?? config.assumeRoleArn;
+  const region = s.region ?? config.region;
+  return {
+    stackName: full(s.stackName),
+    templatePath: s.templatePath ?? defaultTemplatePath(s.stackName),
+    ...(s.templateConfigurationPath ? { templateConfigurationPath: s.templateConfigurationPath } : {}),
+    parameterOverrides: s.parameterOverrides ?? {},
+    tags: s.tags ?? {},
+    capabilities: s.capabilities ?? [],
+    ...(roleArn ? { roleArn } : {}),
+    ...(assumeRoleArn ? { assumeRoleArn } : {}),
+    ...(region ? { region } : {}),
+    ...(inUnit ? {
+      dependsOn: (s.dependsOn ?? []).map(full),
+      parameterOutputs: Object.fromEntries(Object.entries(s.parameterOutputs ?? {}).map(([parameter, ref]) => {
+        const { stackName, outputKey } = outputReference(ref)!;
+        return [parameter, `${full(stackName)}.${outputKey}`];
+      })),
+    } : {}),
+  };
+}
+
+/**
+ * The deployment of one stack of a unit: the unit's, with that stack's settings; without the unit (the stack tasks
  * see one stack). `parameters` are the values its parameterOutputs resolved to.
  */
 export function memberDeployment(deployment: Deployment, index: number, parameters: Record<string, string> = {}): Deployment {
   const { unit, templateConfigurationPath: _t, roleArn: _r, ...shared } = deployment;
-  const s = unit![index];
+  const { dependsOn: _d, parameterOutputs: _p, ...settings } = unit![index];
   return {
     ...shared,
-    stackName: s.stackName,
-    templatePath: s.templatePath,
-    ...(s.templateConfigurationPath ? { templateConfigurationPath: s.templateConfigurationPath } : {}),
-    parameterOverrides: { ...s.parameterOverrides, ...parameters },
-    tags: s.tags,
-    capabilities: s.capabilities,
-    ...(s.roleArn ? { roleArn: s.roleArn } : {}),
-    ...(s.assumeRoleArn ? { assumeRoleArn: s.assumeRoleArn } : {}),
-    ...(s.region ? { region: s.region } : {}),
+    ...settings,
+    parameterOverrides: { ...settings.parameterOverrides, ...parameters },
     unitSize: unit!.length,
   };
 }

@@ -83,24 +83,12 @@ export const STAGING_PREFIX = 'sfn-deploy-action-staging';
 
 /**
  * The pipeline action's configuration, as JSON in UserParameters (and, optionally, in an S3 input file
- * whose keys are merged under it; the seed's `s3Bucket` + `stateMachineFile` pair names that file).
+ * whose keys are merged under it; the seed's `s3Bucket` + `stateMachineFile` pair names that file): one stack's
+ * settings at the top, or `stacks`, and the settings of the whole deployment.
  */
-export interface ActionConfig {
+export interface ActionConfig extends Partial<Omit<StackConfig, 'dependsOn' | 'parameterOutputs'>> {
   readonly v?: number;
-  /** One stack: its name. With `stacks`, the first stack's (filled in when the configuration is read). */
-  readonly stackName: string;
   readonly environmentName?: string;
-  readonly templatePath: string;
-  readonly templateConfigurationPath?: string;
-  readonly parameterOverrides?: Record<string, string>;
-  readonly tags?: Record<string, string>;
-  readonly capabilities?: string[];
-  readonly roleArn?: string;
-  /**
-   * A role in the target account that the workflow assumes for its CloudFormation calls (cross-account); with
-   * `prepared`, that of every stack that does not name its own.
-   */
-  readonly assumeRoleArn?: string;
   readonly policy?: PolicyDocument;
   readonly onUnsafe?: UnsafeChangeDocument;
   readonly pollIntervalSeconds?: number;
@@ -116,35 +104,14 @@ export interface ActionConfig {
    * Several stacks reviewed as one unit, in the order they execute: each entry a stack name (its template is
    * `<stackName>.template.json`, CDK's name) or the stack's own settings. Instead of the single-stack keys.
    */
-  readonly stacks?: (string | UnitStackConfig)[];
+  readonly stacks?: (string | StackConfig)[];
   /**
    * Review only: the name of the change sets another action prepared for `stacks` (CDK Pipelines' `PipelineChange`).
    * They are read and judged, deleted when refused, and never executed here: the pipeline's own action executes them.
    */
   readonly prepared?: string;
-  /** With `prepared`: the region of every stack that does not name its own (the stacks of a CDK Pipelines stage share one). */
-  readonly region?: string;
   readonly s3Bucket?: string;
   readonly stateMachineFile?: string;
-}
-
-/** One stack of a unit, as UserParameters holds it (names without the environment prefix). */
-export interface UnitStackConfig {
-  readonly stackName: string;
-  readonly templatePath?: string;
-  readonly templateConfigurationPath?: string;
-  readonly parameterOverrides?: Record<string, string>;
-  readonly tags?: Record<string, string>;
-  readonly capabilities?: string[];
-  readonly roleArn?: string;
-  /** Stacks of the unit this one needs deployed first (it imports their exports): it is reviewed in a later wave. */
-  readonly dependsOn?: string[];
-  /** Parameters whose values are outputs of earlier stacks of the unit: `{ "VpcId": "network.VpcId" }`. */
-  readonly parameterOutputs?: Record<string, string>;
-  /** A prepared change set's stack in another account: the role the task function assumes to read it (and delete it when refused). */
-  readonly assumeRoleArn?: string;
-  /** A prepared change set's stack in another region than the workflow's. */
-  readonly region?: string;
 }
 
 /**
@@ -166,29 +133,55 @@ export interface ArtifactLocation {
   readonly key: string;
 }
 
-/** One stack's own settings: what it deploys, with what, through which CloudFormation service role. */
+/**
+ * The one model of a stack's settings: what it deploys, with what, through which roles, where. A single stack and
+ * each stack of a unit have this shape; the deployment extends it, and the configuration holds it as `StackConfig`.
+ * Normalised (`toDeployment`): the full name, every default filled in, the action's roles and region where the stack
+ * names none.
+ */
 export interface StackSettings {
   readonly stackName: string;
+  /** The template in the input artifact; for a stack of a unit given by name, `<stackName>.template.json` (CDK's name). */
   readonly templatePath: string;
   readonly templateConfigurationPath?: string;
   readonly parameterOverrides: Record<string, string>;
   readonly tags: Record<string, string>;
   readonly capabilities: string[];
+  /** The CloudFormation service role. */
   readonly roleArn?: string;
+  /**
+   * A role in the target account that the workflow assumes for the stack's CloudFormation calls (cross-account); at
+   * the top of the configuration of a review of prepared change sets, that of every stack that names none.
+   */
+  readonly assumeRoleArn?: string;
+  /**
+   * The region of the stack's CloudFormation calls, when it is not the workflow's: a prepared change set's stack (at
+   * the top of the configuration, every stack's that names none; the stacks of a CDK Pipelines stage share one).
+   */
+  readonly region?: string;
+  /** A stack of a unit: earlier stacks of the unit that must be deployed before it is reviewed (it imports their exports). */
+  readonly dependsOn?: string[];
+  /** A stack of a unit: parameters whose values are outputs of earlier stacks of the unit, `<stack>.<output key>`. */
+  readonly parameterOutputs?: Record<string, string>;
 }
+
+/**
+ * A stack's settings as the configuration holds them: the same keys, with names (its own and those of the stacks it
+ * needs) without the environment prefix, and only what is not the default.
+ */
+export type StackConfig = Pick<StackSettings, 'stackName'> & Partial<Omit<StackSettings, 'stackName'>>;
 
 /** The deployment as the state machine receives it: `$.deployment`. */
 export interface Deployment extends StackSettings {
-  /** A role in the target account that the workflow assumes for its CloudFormation calls (cross-account). */
-  readonly assumeRoleArn?: string;
   readonly policy: PolicyDocument;
   readonly onUnsafe: UnsafeChangeDocument;
   /** The input artifact; a review of prepared change sets has none. */
   readonly artifact?: ArtifactLocation;
-  /** The region of the stack's CloudFormation calls, when it is not the workflow's. */
-  readonly region?: string;
-  /** The change sets were prepared by the pipeline: review only, never execute (`changeSetName` is theirs). */
-  readonly prepared?: boolean;
+  /**
+   * The name of the change sets the pipeline prepared, as in the configuration: review only, never execute
+   * (`changeSetName` is the same name).
+   */
+  readonly prepared?: string;
   readonly changeSetName: string;
   readonly pollIntervalSeconds: number;
   /** Epoch milliseconds when the pipeline started the deployment. */
@@ -212,21 +205,9 @@ export interface Deployment extends StackSettings {
    * Several stacks reviewed as one unit, in the order they execute (full names). The deployment's own stack
    * fields are then the first stack's; each stack's deployment is this one with that stack's fields.
    */
-  readonly unit?: UnitStack[];
+  readonly unit?: StackSettings[];
   /** For the deployment of one stack of a unit: how many stacks the unit has (each keeps a share of the state). */
   readonly unitSize?: number;
-}
-
-/** One stack of a unit, in the state machine input. */
-export interface UnitStack extends StackSettings {
-  /** A prepared change set's stack in another account: the role to assume for it. */
-  readonly assumeRoleArn?: string;
-  /** A prepared change set's stack in another region. */
-  readonly region?: string;
-  /** Full names of earlier stacks of the unit that must be deployed before this one is reviewed. */
-  readonly dependsOn: string[];
-  /** Parameter name to `<full stack name>.<output key>` of an earlier stack of the unit. */
-  readonly parameterOutputs: Record<string, string>;
 }
 
 /** The state machine input. */
@@ -279,9 +260,9 @@ export const TASK_EFFECTS = {
   requestApproval: 'writes',
   /** DeleteStack. */
   deleteRolledBackStack: 'writes',
-  /** No AWS call: the next wave of a unit. */
-  planUnitWave: 'reads',
-  /** Deletes the change sets of stacks cut from a wave (DeleteChangeSet). */
+  /** No AWS call: the next round of a unit (the task's name is the graph's, which reads it). */
+  planUnitRound: 'reads',
+  /** Deletes the change sets of stacks cut from a round (DeleteChangeSet). */
   judgeUnit: 'writes',
   /** Deletes the change sets a stopped unit does not execute (DeleteChangeSet). */
   nextUnitStack: 'writes',
@@ -430,9 +411,9 @@ export interface ApprovalResult {
 
 /** What happened to one stack of a unit. */
 export type UnitStackStatus =
-  /** Not reviewed yet: in a later wave. */
+  /** Not reviewed yet: in a later round. */
   | 'WAITING'
-  /** Reviewed in the current wave; not executed yet. */
+  /** Reviewed in the current round; not executed yet. */
   | 'REVIEWED'
   | 'CREATED' | 'UPDATED' | 'NO_CHANGES'
   /** A prepared change set the review allowed: the pipeline's own action executes it. */
@@ -463,8 +444,8 @@ export interface UnitReview {
 export interface UnitMemberState {
   readonly stackName: string;
   readonly status: UnitStackStatus;
-  /** The wave that reviewed it (1 for the first). */
-  readonly wave?: number;
+  /** The round that reviewed it (1 for the first). */
+  readonly round?: number;
   readonly review?: UnitReview;
   /** The stack's outputs after its deployment (or as they were, without changes). */
   readonly outputs?: Record<string, string>;
@@ -477,27 +458,30 @@ export interface UnitCurrent extends WorkflowState {
   readonly index: number;
 }
 
-/** The unit's progress (`$.unit`). */
+/**
+ * The unit's progress (`$.unit`). A round is the stacks of a unit reviewed together (and then executed one after
+ * another) before the next round is reviewed; "wave" is CDK Pipelines' word for its own groups of stages.
+ */
 export interface UnitState {
   readonly members: UnitMemberState[];
-  /** Waves started so far. */
-  readonly wave: number;
-  /** The deployments of the stacks this wave reviews (the Map's items). */
+  /** Rounds started so far. */
+  readonly round: number;
+  /** The deployments of the stacks this round reviews (the Map's items). */
   readonly review: Deployment[];
   /** What the workflow does next. */
   readonly next: 'REVIEW' | 'EXECUTE' | 'CREATE' | 'APPROVE' | 'REFUSE' | 'FAIL' | 'STOP' | 'DONE';
-  /** The verdict on the wave: the worst of its stacks'. */
+  /** The verdict on the round: the worst of its stacks'. */
   readonly verdict?: 'SAFE' | 'NEEDS_APPROVAL' | 'UNSAFE';
   /** Why the unit was refused, failed or stopped; what needs approval. */
   readonly reason?: string;
   readonly approvalTimeoutSeconds?: number;
-  /** A person's decision on the wave (`Wait For Unit Approval`). */
+  /** A person's decision on the round (`Wait For Unit Approval`). */
   readonly approval?: ApprovalResult;
-  /** The decisions on earlier waves. */
+  /** The decisions on earlier rounds. */
   readonly approvals?: ApprovalResult[];
   /** The stack being deployed (next CREATE or EXECUTE). */
   readonly current?: UnitCurrent;
-  /** Before the next wave (next REVIEW): the poll interval, in seconds. */
+  /** Before the next round (next REVIEW): the poll interval, in seconds. */
   readonly waitSeconds?: number;
 }
 

@@ -26,6 +26,27 @@ export class ChangeSetBeingCreatedError extends Error {
 
 export const CHANGE_SET_BEING_CREATED = 'ChangeSetBeingCreated';
 
+/**
+ * The errors a deployment's execution fails with, as its history and the pipeline action's failure show them: the
+ * workflow's own failures (a person's rejection is APPROVAL_REJECTED, in the contract with the approval function).
+ */
+export const FAILURE_NAMES = {
+  /** The stack check found a stack no deployment can update (for example ROLLBACK_COMPLETE without recreation). */
+  stackNotUpdatable: 'StackNotUpdatable',
+  stackCreationFailed: 'StackCreationFailed',
+  stackUpdateFailed: 'StackUpdateFailed',
+  stackDeletionFailed: 'StackDeletionFailed',
+  changeSetFailed: 'ChangeSetFailed',
+  /** The safety policy refused the change set (or a unit's). */
+  unsafeChangeSet: 'UnsafeChangeSet',
+  /** Nobody decided within the approval timeout. */
+  approvalTimedOut: 'ApprovalTimedOut',
+  /** A unit could not be reviewed, or a stack's review failed. */
+  unitReviewFailed: 'UnitReviewFailed',
+  /** A stack of a unit failed to deploy: the unit stopped. */
+  unitStackFailed: 'UnitStackFailed',
+} as const;
+
 /** Error name of a throttled or transient failure, as the state machine's Retry lists it. */
 export const TRANSIENT_ERROR = 'TransientAwsError';
 

@@ -63,7 +63,7 @@ function unitSummary(unit: UnitState, link: string, reviewOnly: boolean): string
   const head = reviewOnly
     ? `Reviewed the change sets the pipeline prepared for ${stacks}: ` + (unit.members.some((m) => m.status === 'ALLOWED')
       ? 'allowed; the pipeline\'s deploy actions execute them.' : 'nothing to allow, no change set holds changes.')
-    : deployed ? `Deployed ${stacks} as one unit (${unit.wave} ${unit.wave === 1 ? 'wave' : 'waves'}).`
+    : deployed ? `Deployed ${stacks} as one unit (${unit.round} ${unit.round === 1 ? 'round' : 'rounds'}).`
       : `Reviewed ${stacks} as one unit: nothing to deploy.`;
   const approvals = [...(unit.approvals ?? []), ...(unit.approval ? [unit.approval] : [])].filter((a) => a.approved);
   const approved = approvals.map((a) => ` Approved${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}.`).join('');
@@ -131,7 +131,7 @@ export function successSummary(output: WorkflowOutput, link: string, report?: st
 /** While the execution runs: where it is, and what a person can do when it waits for one. */
 export function runningSummary(state: string | undefined): string {
   if (state === STATE_NAMES.waitForUnitApproval) {
-    return 'Deployment of a unit of stacks waiting for a person\'s approval: nothing of the wave is executed before it; see the ' +
+    return 'Deployment of a unit of stacks waiting for a person\'s approval: nothing of the round is executed before it; see the ' +
       'message on the approval topic (cdk-sfn-deploy approve|reject).';
   }
   if (state === STATE_NAMES.waitForApproval) {

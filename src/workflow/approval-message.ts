@@ -10,9 +10,9 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  * The digest of what an approval wait asks a person to approve, from the state the wait was scheduled with (what the
  * message shows, and what the approval function compares with the digest an approver sends back):
  * - one stack: its inspection's digest;
- * - a unit's wave (`state.unit`): SHA-256 over the wave's stacks in order, one line each, `<stack name> <its
- *   inspection's digest>` (or `<stack name> (<plan>)` for a stack of the wave with no change set: a new stack, no
- *   changes), so another wave, or the same wave with another change set, has another digest.
+ * - a unit's round (`state.unit`): SHA-256 over the round's stacks in order, one line each, `<stack name> <its
+ *   inspection's digest>` (or `<stack name> (<plan>)` for a stack of the round with no change set: a new stack, no
+ *   changes), so another round, or the same round with another change set, has another digest.
  * Undefined when the state holds no judged change set to approve (nothing can then be approved).
  */
 export function approvalDigest(
@@ -21,8 +21,8 @@ export function approvalDigest(
   const unit = state?.unit;
   if (unit) {
     const members = Array.isArray(unit.members) ? unit.members : [];
-    const wave = Array.isArray(unit.review) ? unit.review : [];
-    const lines = wave.map((d) => {
+    const round = Array.isArray(unit.review) ? unit.review : [];
+    const lines = round.map((d) => {
       const review = members.find((m) => m?.stackName === d?.stackName)?.review;
       const digest = review?.inspection?.digest;
       return { judged: typeof digest === 'string' && SHA256_HEX.test(digest), line: `${d?.stackName} ${digest ?? `(${review?.plan ?? 'unreviewed'})`}` };
@@ -52,19 +52,19 @@ export function approvalMessage(deployment: Deployment, inspection: InspectionRe
   ].join('\n');
 }
 
-/** A unit's message: every stack of the wave with its changes that need approval; one decision covers them all. */
+/** A unit's message: every stack of the round with its changes that need approval; one decision covers them all. */
 export function unitApprovalMessage(deployment: Deployment, unit: UnitState, executionId?: string, url?: string): string {
   const stacks = unit.review.map((d) => ({ deployment: d, member: unit.members.find((m) => m.stackName === d.stackName) }));
   const flagged = stacks.filter((s) => s.member?.review?.inspection && s.member.review.inspection.verdict !== 'SAFE');
   const others = stacks.filter((s) => !flagged.includes(s)).map((s) => `${s.deployment.stackName} (${planOf(s.member?.review?.plan)})`);
   return [
-    `The deployment of ${unit.members.length} stacks as one unit (pipeline job ${deployment.jobId}) waits for a decision on wave ${unit.wave}: ` +
-      `${stacks.map((s) => s.deployment.stackName).join(', ')}. One decision covers every change set of the wave; nothing is executed before it.`,
+    `The deployment of ${unit.members.length} stacks as one unit (pipeline job ${deployment.jobId}) waits for a decision on round ${unit.round}: ` +
+      `${stacks.map((s) => s.deployment.stackName).join(', ')}. One decision covers every change set of the round; nothing is executed before it.`,
     ...flagged.flatMap((s) => ['', `Stack ${s.deployment.stackName}:`, ...changeSetLines(s.deployment.changeSetName, s.member!.review!.inspection)]),
-    ...(others.length > 0 ? ['', `The other stacks of the wave need no approval: ${others.join(', ')}.`] : []),
+    ...(others.length > 0 ? ['', `The other stacks of the round need no approval: ${others.join(', ')}.`] : []),
     '',
-    `Without a decision within ${Math.round(timeoutOf(deployment) / 60)} minutes the wave's change sets are deleted and the deployment fails.`,
-    ...decisionLines(approvalDigest({ unit }), `wave ${unit.wave}`, executionId, url),
+    `Without a decision within ${Math.round(timeoutOf(deployment) / 60)} minutes the round's change sets are deleted and the deployment fails.`,
+    ...decisionLines(approvalDigest({ unit }), `round ${unit.round}`, executionId, url),
   ].join('\n');
 }
 
@@ -110,7 +110,7 @@ function decisionLines(digest: string | undefined, what: string, executionId?: s
     `  cdk-sfn-deploy reject --url '${where}' --execution '${execution}' --digest ${short} --comment 'why'`,
     `or POST {"executionArn": "${execution}", "decision": "approve" or "reject", "digest": "${short}", "comment": "why"} to ${where}, ` +
       'signed with SigV4 (service lambda).',
-    `The digest names ${what}: if the execution waits on another change set or wave by then, nothing is decided; read its latest message.`,
+    `The digest names ${what}: if the execution waits on another change set or round by then, nothing is decided; read its latest message.`,
     'The approval function answers only approvers of the action this execution deploys for, and records you by your AWS identity ' +
       '(your IAM user\'s or role session\'s ARN).',
     '',

@@ -5,7 +5,7 @@
  * the approver names, finds the approval it waits for and the action that execution deploys for (the pipeline, stage
  * and action of the job the execution confirmed with CodePipeline at its start), checks that the caller is granted
  * approval on that action and that the digest they send is the digest of what that wait asks to approve (the one its
- * message shows: a late answer to another change set's or wave's message decides nothing), and only then sends the decision with the wait's task token, naming the caller as AWS
+ * message shows: a late answer to another change set's or round's message decides nothing), and only then sends the decision with the wait's task token, naming the caller as AWS
  * authenticated them. The approver never holds a task token; a token alone answers nothing for them.
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
@@ -122,7 +122,7 @@ async function decide(request: DecisionRequest, caller: string, deps: ApprovalDe
     throw new Refused(409, `execution ${executionArn}: the wait at "${wait.state}" holds no judged change set to approve: nothing is sent`);
   }
   if (!wait.digest.startsWith(request.digest)) {
-    throw new Refused(409, `execution ${executionArn} now waits on another ${wait.state === STATE_NAMES.waitForUnitApproval ? 'wave' : 'change set'} ` +
+    throw new Refused(409, `execution ${executionArn} now waits on another ${wait.state === STATE_NAMES.waitForUnitApproval ? 'round' : 'change set'} ` +
       `than the one of digest ${request.digest}: nothing is sent; read its latest approval message and decide on what it shows`);
   }
   const comment = request.comment;

@@ -9,9 +9,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { APPROVAL_REJECTED, STACK_EVENTS } from '../shared/contract';
-import { CHANGE_SET_BEING_CREATED, TRANSIENT_ERROR } from '../shared/errors';
-import { STATE_NAMES, TASK_STATES } from '../shared/state-names';
-import type { TaskState } from '../shared/state-names';
+import { CHANGE_SET_BEING_CREATED, FAILURE_NAMES, TRANSIENT_ERROR } from '../shared/errors';
+import { APPROVALS, CHANGE_SET_REVIEW, OPERATIONS, STATE_NAMES, TASK_STATES, UNIT_STACK_OPERATIONS, UNIT_STACK_REVIEW } from '../shared/state-names';
+import type { ApprovalNames, ChangeSetReviewNames, OperationNames, TaskState } from '../shared/state-names';
 
 /** The graph's first state, with every state after it; each Task state invokes `taskFunction`. */
 export function deployGraph(scope: Construct, taskFunction: lambda.IFunction, waits?: dynamodb.ITable): sfn.IChainable {
@@ -42,135 +42,221 @@ const OPERATION_ENDED_BEFORE_WAIT = 'DynamoDb.ConditionalCheckFailedException';
 /** How many stacks of a unit are reviewed at once. */
 const UNIT_REVIEW_CONCURRENCY = 5;
 
-/** The states of one wait for a stack operation, and the error its failure ends with. */
-interface OperationStates {
-  /** The choice between waiting on events and polling, and the state that waits on events. */
-  readonly how: string;
-  readonly await: string;
-  readonly wait: string;
-  readonly poll: string;
-  readonly ended: string;
-  readonly failed: string;
-  readonly error: string;
+/** Where in the state a stack's deployment and operation are: the whole state, or a unit's current stack. */
+type At = '$' | '$.unit.current';
+
+/** Where the states of one change set review lead; the review itself is the same for every stack. */
+interface ReviewEnds {
+  /** Errors before the change set exists, and from its creation's poll on (a clean-up that deletes it, or the same). */
+  readonly errored: sfn.IChainable;
+  readonly changeSetErrored: sfn.IChainable;
+  /** The check's other answers: create the stack, delete it (left out: not handled), no way on (`blocked`). */
+  readonly create: sfn.IChainable;
+  readonly deleteRolledBack?: sfn.IChainable;
+  readonly blocked: sfn.IChainable;
+  /** After the inspection, after the deletion of a change set without changes, after the deletion of a failed one. */
+  readonly inspected: sfn.IChainable;
+  readonly noChanges: sfn.IChainable;
+  readonly failed: sfn.IChainable;
+  /**
+   * When `when` holds, the change set is the pipeline's own (CDK Pipelines prepared it): the check goes straight to
+   * reading it, the workflow creates none, and one without changes is left for the pipeline's action (`noChanges`).
+   */
+  readonly prepared?: { readonly when: sfn.Condition; readonly noChanges: sfn.IChainable };
+}
+
+/** One wait for a stack operation: its names, where the operation is, and where its end leads. */
+interface OperationWait {
+  readonly names: OperationNames;
+  readonly at: At;
+  readonly errored: sfn.IChainable;
+  /** Where an operation that succeeded goes; left out, every end goes to `otherwise`, which records it. */
+  readonly succeeded?: sfn.IChainable;
+  /** Where every other end goes: a failed operation, or (without `succeeded`) any. */
+  readonly otherwise: sfn.IChainable;
+}
+
+/** A person's decision on change sets: the names, where the answer and the timeout are, where each outcome leads. */
+interface ApprovalPart {
+  readonly names: ApprovalNames;
+  readonly resultPath: string;
+  readonly timeoutPath: string;
+  /** The cause each failure states: after a rejection, and after the timeout. */
+  readonly rejectedCause: Pick<sfn.FailProps, 'cause' | 'causePath'>;
+  readonly timedOutCause: Pick<sfn.FailProps, 'cause' | 'causePath'>;
+  /** Where the deletions' errors go, and the approval's own (a clean-up that deletes the change sets). */
+  readonly errored: sfn.IChainable;
+  readonly cleanUp: sfn.IChainable;
+  readonly approved: sfn.IChainable;
 }
 
 /** Builds the states in the construct scope of the state machine (their ids are the state names). */
 class DeployGraph {
   constructor(private readonly scope: Construct, private readonly taskFunction: lambda.IFunction, private readonly waits?: dynamodb.ITable) {}
 
+  /** The entry: confirm the pipeline job with CodePipeline, then a unit's states or the single stack's. */
   public build(): sfn.IChainable {
     const S = STATE_NAMES;
     const errored = new sfn.Fail(this.scope, S.deploymentErrored, {
       errorPath: '$.error.Error', causePath: '$.error.Cause',
     });
+    const succeeded = new sfn.Succeed(this.scope, S.deploymentSucceeded);
+    const confirmJob = this.task(S.confirmJob, '$.job', errored);
+    // Several stacks go through the unit's states, which review all of them before any is executed.
+    confirmJob.next(new sfn.Choice(this.scope, S.isUnit)
+      .when(sfn.Condition.isPresent('$.deployment.unit'), this.unit(errored, succeeded))
+      .otherwise(this.singleStack(errored, succeeded)));
+    return confirmJob;
+  }
+
+  /**
+   * A single stack: its template read and the stack checked, then created (path 1), or a change set reviewed,
+   * executed or deleted (paths 2 and 3). Opted in (recreateRolledBackStack), a stack whose creation failed is
+   * deleted, then created again; after blue/green's switch, the new stack is checked.
+   */
+  private singleStack(errored: sfn.IChainable, succeeded: sfn.IChainable): sfn.IChainable {
+    const S = STATE_NAMES;
+    const N = CHANGE_SET_REVIEW;
     // Keeps the original error at $.error when the clean-up fails too.
     const cleanUpAfterError = this.task(S.cleanUpAfterError, '$.cleanup', errored, '$.cleanupError');
     cleanUpAfterError.next(errored);
-    const succeeded = new sfn.Succeed(this.scope, S.deploymentSucceeded);
-
     // Path 1: create the stack and wait until CREATE_COMPLETE.
-    const createStack = this.task(S.createStack, '$.operation', errored);
-    createStack.next(this.untilOperationEnds({
-      how: S.onEventsForCreation, await: S.awaitStackCreation, wait: S.waitStackCreation, poll: S.getStackCreationStatus, ended: S.stackCreated, failed: S.stackCreationFailed, error: 'StackCreationFailed',
-    }, succeeded, errored));
-
-    const checkStack = this.task(S.checkStack, '$.stack', errored);
-
-    // Path 2 and 3: a change set, inspected by the safety policy, executed or deleted.
-    const createChangeSet = this.task(S.createChangeSet, '$.changeSet', errored);
-    const waitChangeSet = new sfn.Wait(this.scope, S.waitChangeSetCreation, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
-    const getChangeSetStatus = this.task(S.getChangeSetCreationStatus, '$.changeSet', cleanUpAfterError);
-    const inspect = this.task(S.inspectChangeSet, '$.inspection', cleanUpAfterError);
-    const deleteEmpty = this.task(S.deleteEmptyChangeSet, '$.cleanup', errored);
-    const deleteFailed = this.task(S.deleteFailedChangeSet, '$.cleanup', errored);
-    const deleteUnsafe = this.task(S.deleteUnsafeChangeSet, '$.cleanup', errored);
-    const execute = this.task(S.executeChangeSet, '$.operation', cleanUpAfterError);
-
-    createChangeSet.next(waitChangeSet);
-    waitChangeSet.next(getChangeSetStatus);
-    deleteEmpty.next(new sfn.Succeed(this.scope, S.noChanges));
-    deleteFailed.next(new sfn.Fail(this.scope, S.changeSetFailed, { error: 'ChangeSetFailed', causePath: '$.changeSet.reason' }));
-    getChangeSetStatus.next(new sfn.Choice(this.scope, S.changeSetCreated)
-      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'READY'), inspect)
-      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'PENDING'), waitChangeSet)
-      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES'), deleteEmpty)
-      .otherwise(deleteFailed));
-    // What happens to an unsafe change set: fail (the default), or blue/green to a new stack, once.
+    const createStack = this.operation(OPERATIONS.creation, '$', errored, {
+      succeeded, otherwise: this.operationFailed(S.stackCreationFailed, FAILURE_NAMES.stackCreationFailed),
+    });
+    // Both lead back to the review's check (wired below, once the review exists).
+    const deleteRolledBack = this.task(S.deleteRolledBackStack, '$.operation', errored);
     const switchToNewStack = this.task(S.switchToNewStack, '$.deployment', errored);
-    switchToNewStack.next(checkStack);
+    const review = this.changeSetReview(N, {
+      errored,
+      changeSetErrored: cleanUpAfterError,
+      create: createStack,
+      deleteRolledBack,
+      blocked: new sfn.Fail(this.scope, N.blocked, { error: FAILURE_NAMES.stackNotUpdatable, causePath: '$.stack.reason' }),
+      inspected: this.singleStackVerdict(errored, cleanUpAfterError, succeeded, switchToNewStack),
+      noChanges: new sfn.Succeed(this.scope, N.noChanges),
+      failed: new sfn.Fail(this.scope, N.failed, { error: FAILURE_NAMES.changeSetFailed, causePath: '$.changeSet.reason' }),
+    });
+    deleteRolledBack.next(this.untilOperationEnds({
+      names: OPERATIONS.deletion,
+      at: '$',
+      errored,
+      succeeded: review.check,
+      otherwise: this.operationFailed(S.stackDeletionFailed, FAILURE_NAMES.stackDeletionFailed),
+    }));
+    switchToNewStack.next(review.check);
+    return review.read;
+  }
+
+  /**
+   * The single stack's inspected change set: executed when safe, or after a person approves it (rejection and
+   * timeout delete it); an unsafe one is deleted, then the deployment fails (the default) or, once, switches to a new
+   * stack (blue/green), whose check comes next.
+   */
+  private singleStackVerdict(
+    errored: sfn.IChainable, cleanUp: sfn.IChainable, succeeded: sfn.IChainable, switchToNewStack: sfn.IChainable,
+  ): sfn.IChainable {
+    const S = STATE_NAMES;
+    const execute = this.operation(OPERATIONS.update, '$', cleanUp, {
+      errored, succeeded, otherwise: this.operationFailed(S.stackUpdateFailed, FAILURE_NAMES.stackUpdateFailed),
+    });
+    const approval = this.approval({
+      names: APPROVALS.stack,
+      resultPath: '$.approval',
+      timeoutPath: '$.inspection.approvalTimeoutSeconds',
+      rejectedCause: { causePath: '$.approvalError.Cause' },
+      timedOutCause: { cause: 'Nobody decided within the approval timeout: the change set was deleted and not executed.' },
+      errored,
+      cleanUp,
+      approved: execute,
+    });
+    const deleteUnsafe = this.task(S.deleteUnsafeChangeSet, '$.cleanup', errored);
     deleteUnsafe.next(new sfn.Choice(this.scope, S.deployToNewStack)
       .when(sfn.Condition.and(
         sfn.Condition.stringEquals('$.deployment.onUnsafe.type', 'deployToNewStack'),
         // not(isPresent), rather than isPresent false: the same in Step Functions, and local engines agree.
         sfn.Condition.not(sfn.Condition.isPresent('$.deployment.previousStackName')),
       ), switchToNewStack)
-      .otherwise(new sfn.Fail(this.scope, S.deploymentRejected, { error: 'UnsafeChangeSet', causePath: '$.inspection.reason' })));
-
-    // Or a person decides, through a task token; rejection and timeout delete the change set.
-    const waitForApproval = this.approvalTask(S.waitForApproval, '$.approval', '$.inspection.approvalTimeoutSeconds');
-    const deleteRejected = this.task(S.deleteRejectedChangeSet, '$.cleanup', errored);
-    deleteRejected.next(new sfn.Fail(this.scope, S.approvalRejected, { error: APPROVAL_REJECTED, causePath: '$.approvalError.Cause' }));
-    const deleteExpired = this.task(S.deleteExpiredChangeSet, '$.cleanup', errored);
-    deleteExpired.next(new sfn.Fail(this.scope, S.approvalTimedOut, {
-      error: 'ApprovalTimedOut', cause: 'Nobody decided within the approval timeout: the change set was deleted and not executed.',
-    }));
-    waitForApproval.addCatch(deleteRejected, { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
-    waitForApproval.addCatch(deleteExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
-    // An answer too large for the state is an error like any other: the change set is deleted.
-    addCatches(waitForApproval, cleanUpAfterError, '$.error');
-    waitForApproval.next(execute);
-
-    inspect.next(new sfn.Choice(this.scope, S.safeToUpdate)
+      .otherwise(new sfn.Fail(this.scope, S.deploymentRejected, { error: FAILURE_NAMES.unsafeChangeSet, causePath: '$.inspection.reason' })));
+    return new sfn.Choice(this.scope, S.safeToUpdate)
       .when(sfn.Condition.stringEquals('$.inspection.verdict', 'SAFE'), execute)
-      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'NEEDS_APPROVAL'), waitForApproval)
-      .otherwise(deleteUnsafe));
-    execute.next(this.untilOperationEnds({
-      how: S.onEventsForUpdate, await: S.awaitStackUpdate, wait: S.waitStackUpdate, poll: S.getStackUpdateStatus, ended: S.stackUpdated, failed: S.stackUpdateFailed, error: 'StackUpdateFailed',
-    }, succeeded, errored));
-
-    // The entry: confirm the pipeline job with CodePipeline, read the template, then decide between the paths.
-    const confirmJob = this.task(S.confirmJob, '$.job', errored);
-    const readTemplate = this.task(S.readTemplate, '$.template', errored);
-    // Several stacks go through the unit's states, which review all of them before any is executed.
-    confirmJob.next(new sfn.Choice(this.scope, S.isUnit)
-      .when(sfn.Condition.isPresent('$.deployment.unit'), this.unit(errored, succeeded))
-      .otherwise(readTemplate));
-    const waitOther = new sfn.Wait(this.scope, S.waitForOtherDeployment, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
-    waitOther.next(checkStack);
-    readTemplate.next(checkStack);
-    // Opted in (recreateRolledBackStack): a stack whose creation failed is deleted, then created again.
-    const deleteRolledBack = this.task(S.deleteRolledBackStack, '$.operation', errored);
-    deleteRolledBack.next(this.untilOperationEnds({
-      how: S.onEventsForDeletion, await: S.awaitStackDeletion, wait: S.waitStackDeletion, poll: S.getStackDeletionStatus, ended: S.stackDeleted, failed: S.stackDeletionFailed, error: 'StackDeletionFailed',
-    }, checkStack, errored));
-
-    checkStack.next(new sfn.Choice(this.scope, S.doesStackExist)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'CREATE'), createStack)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'DELETE'), deleteRolledBack)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), createChangeSet)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
-      .otherwise(new sfn.Fail(this.scope, S.stackNotUpdatable, { error: 'StackNotUpdatable', causePath: '$.stack.reason' })));
-    return confirmJob;
+      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'NEEDS_APPROVAL'), approval)
+      .otherwise(deleteUnsafe);
   }
 
   /**
-   * A unit of stacks: plan a wave, review its stacks in parallel (each as a single deployment would be, up to its
-   * inspection), judge the wave as one, ask a person once if needed, then deploy its stacks one after another;
-   * the next wave follows. A refused, failed or stopped unit deletes the change sets it did not execute.
+   * One change set review, the same for the single stack and each stack of a unit: read the template, check the
+   * stack (waiting while another deployment runs on it), create the change set, poll until it is created, then
+   * inspect it, or delete it when it holds no changes or its creation failed. Where it leads is `ends`.
+   */
+  private changeSetReview(names: ChangeSetReviewNames, ends: ReviewEnds): { read: sfn.IChainable; check: sfn.IChainable } {
+    const read = this.task(names.read, '$.template', ends.errored);
+    const check = this.task(names.check, '$.stack', ends.errored);
+    const waitOther = new sfn.Wait(this.scope, names.waitOther, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
+    const create = this.task(names.create, '$.changeSet', ends.errored);
+    const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
+    const poll = this.task(names.poll, '$.changeSet', ends.changeSetErrored);
+    const inspect = this.task(names.inspect, '$.inspection', ends.changeSetErrored);
+    const deleteEmpty = this.task(names.deleteEmpty, '$.cleanup', ends.errored);
+    const deleteFailed = this.task(names.deleteFailed, '$.cleanup', ends.errored);
+    read.next(check);
+    waitOther.next(check);
+    create.next(wait);
+    wait.next(poll);
+    inspect.next(ends.inspected);
+    deleteEmpty.next(ends.noChanges);
+    deleteFailed.next(ends.failed);
+
+    const stackNext = (value: string) => sfn.Condition.stringEquals('$.stack.next', value);
+    const checked = new sfn.Choice(this.scope, names.checked);
+    if (ends.prepared) checked.when(sfn.Condition.and(ends.prepared.when, sfn.Condition.or(stackNext('CHANGE_SET'), stackNext('CREATE'))), poll);
+    checked.when(stackNext('CREATE'), ends.create);
+    if (ends.deleteRolledBack) checked.when(stackNext('DELETE'), ends.deleteRolledBack);
+    check.next(checked
+      .when(stackNext('CHANGE_SET'), create)
+      .when(stackNext('WAIT'), waitOther)
+      .otherwise(ends.blocked));
+
+    const outcome = (value: string) => sfn.Condition.stringEquals('$.changeSet.outcome', value);
+    const created = new sfn.Choice(this.scope, names.created).when(outcome('READY'), inspect);
+    if (ends.prepared) created.when(sfn.Condition.and(ends.prepared.when, outcome('NO_CHANGES')), ends.prepared.noChanges);
+    poll.next(created
+      .when(outcome('PENDING'), wait)
+      .when(outcome('NO_CHANGES'), deleteEmpty)
+      .otherwise(deleteFailed));
+    return { read, check };
+  }
+
+  /**
+   * A person's decision, through a task token: approved goes on, rejection and timeout delete the change sets and
+   * fail; an answer too large for the state is an error like any other, and the change sets are deleted.
+   */
+  private approval(part: ApprovalPart): sfn.IChainable {
+    const state = this.approvalTask(part.names.wait, part.resultPath, part.timeoutPath);
+    const { names, errored } = part;
+    const rejected = this.deleteThenFail(names.deleteRejected, errored, { name: names.rejected, error: APPROVAL_REJECTED, ...part.rejectedCause });
+    state.addCatch(rejected, { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
+    const expired = this.deleteThenFail(names.deleteExpired, errored, {
+      name: names.timedOut, error: FAILURE_NAMES.approvalTimedOut, ...part.timedOutCause,
+    });
+    state.addCatch(expired, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
+    addCatches(state, part.cleanUp, '$.error');
+    state.next(part.approved);
+    return state;
+  }
+
+  /**
+   * A unit of stacks: plan a round, review its stacks in parallel (each as a single deployment would be, up to its
+   * inspection), judge the round as one, ask a person once if needed, then deploy its stacks one after another;
+   * the next round follows. A refused, failed or stopped unit deletes the change sets it did not execute.
    */
   private unit(errored: sfn.IChainable, succeeded: sfn.IChainable): sfn.IChainable {
     const S = STATE_NAMES;
     // After an error: the change sets not executed are deleted, and the cause says what happened to each stack.
     const cleanUp = this.task(S.cleanUpUnitAfterError, '$.cleanup', errored, '$.cleanupError');
     cleanUp.next(new sfn.Fail(this.scope, S.unitErrored, { errorPath: '$.error.Error', causePath: '$.cleanup.reason' }));
-    // The cause: the unit's reason, or (after a person's decision) the clean-up's, which says what happened to each stack.
-    const deleteThenFail = (deleteName: string, failName: string, error: string, causePath = '$.unit.reason') => {
-      const remove = this.task(deleteName, '$.cleanup', errored);
-      remove.next(new sfn.Fail(this.scope, failName, { error, causePath }));
-      return remove;
-    };
 
-    const plan = this.task(S.planUnitWave, '$.unit', errored);
+    const plan = this.task(S.planUnitRound, '$.unit', errored);
     const review = new sfn.Map(this.scope, S.reviewUnitStacks, {
       itemsPath: '$.unit.review',
       itemSelector: { deployment: sfn.JsonPath.objectAt('$$.Map.Item.Value'), job: sfn.JsonPath.objectAt('$.job') },
@@ -184,138 +270,132 @@ class DeployGraph {
     const reviewed = new sfn.Pass(this.scope, S.unitReviewed, {
       parameters: { deployment: sfn.JsonPath.objectAt('$.deployment'), job: sfn.JsonPath.objectAt('$.job'), unit: sfn.JsonPath.objectAt('$.unit') },
     });
-    const next = this.task(S.nextUnitStack, '$.unit', cleanUp);
-    const approval = this.approvalTask(S.waitForUnitApproval, '$.unit.approval', '$.unit.approvalTimeoutSeconds');
-    approval.addCatch(deleteThenFail(S.deleteRejectedUnitChangeSets, S.unitRejectedByApprover, APPROVAL_REJECTED, '$.cleanup.reason'),
-      { errors: [APPROVAL_REJECTED], resultPath: '$.approvalError' });
-    approval.addCatch(deleteThenFail(S.deleteExpiredUnitChangeSets, S.unitApprovalTimedOut, 'ApprovalTimedOut', '$.cleanup.reason'),
-      { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalError' });
-    addCatches(approval, cleanUp, '$.error');
-    approval.next(next);
+    const next = this.unitDeployment(plan, succeeded, errored, cleanUp);
+    // The cause: after a person's decision, the clean-up's, which says what happened to each stack.
+    const approval = this.approval({
+      names: APPROVALS.unit,
+      resultPath: '$.unit.approval',
+      timeoutPath: '$.unit.approvalTimeoutSeconds',
+      rejectedCause: { causePath: '$.cleanup.reason' },
+      timedOutCause: { causePath: '$.cleanup.reason' },
+      errored,
+      cleanUp,
+      approved: next,
+    });
 
-    plan.next(new sfn.Choice(this.scope, S.unitWavePlanned)
+    plan.next(new sfn.Choice(this.scope, S.unitRoundPlanned)
       .when(sfn.Condition.stringEquals('$.unit.next', 'REVIEW'), review)
-      .otherwise(new sfn.Fail(this.scope, S.unitCannotBeReviewed, { error: 'UnitReviewFailed', causePath: '$.unit.reason' })));
+      .otherwise(new sfn.Fail(this.scope, S.unitCannotBeReviewed, { error: FAILURE_NAMES.unitReviewFailed, causePath: '$.unit.reason' })));
     review.next(judge);
     judge.next(reviewed);
     reviewed.next(new sfn.Choice(this.scope, S.unitVerdict)
       .when(sfn.Condition.stringEquals('$.unit.next', 'EXECUTE'), next)
       .when(sfn.Condition.stringEquals('$.unit.next', 'APPROVE'), approval)
-      .when(sfn.Condition.stringEquals('$.unit.next', 'REFUSE'), deleteThenFail(S.deleteRefusedUnitChangeSets, S.unitRejected, 'UnsafeChangeSet'))
-      .otherwise(deleteThenFail(S.deleteFailedUnitChangeSets, S.unitReviewFailed, 'UnitReviewFailed')));
-
-    const createStack = this.task(S.createUnitStack, '$.unit.current.operation', cleanUp);
-    createStack.next(this.untilUnitOperationEnds({
-      how: S.onEventsForUnitCreation,
-      await: S.awaitUnitStackCreation,
-      wait: S.waitUnitStackCreation,
-      poll: S.getUnitStackCreationStatus,
-      ended: S.unitStackCreated,
-    }, next, cleanUp));
-    const execute = this.task(S.executeUnitChangeSet, '$.unit.current.operation', cleanUp);
-    execute.next(this.untilUnitOperationEnds({
-      how: S.onEventsForUnitUpdate,
-      await: S.awaitUnitStackUpdate,
-      wait: S.waitUnitStackUpdate,
-      poll: S.getUnitStackUpdateStatus,
-      ended: S.unitStackUpdated,
-    }, next, cleanUp));
-    // Between waves, a Wait of the poll interval: no round of the graph, not even a wave with nothing to deploy, goes without one.
-    const waitNextWave = new sfn.Wait(this.scope, S.waitForNextUnitWave, { time: sfn.WaitTime.secondsPath('$.unit.waitSeconds') });
-    waitNextWave.next(plan);
-    next.next(new sfn.Choice(this.scope, S.nextInUnit)
-      .when(sfn.Condition.stringEquals('$.unit.next', 'EXECUTE'), execute)
-      .when(sfn.Condition.stringEquals('$.unit.next', 'CREATE'), createStack)
-      .when(sfn.Condition.stringEquals('$.unit.next', 'REVIEW'), waitNextWave)
-      .when(sfn.Condition.stringEquals('$.unit.next', 'DONE'), succeeded)
-      .otherwise(deleteThenFail(S.deleteStoppedUnitChangeSets, S.unitStackFailed, 'UnitStackFailed')));
+      .when(sfn.Condition.stringEquals('$.unit.next', 'REFUSE'),
+        this.deleteThenFail(S.deleteRefusedUnitChangeSets, errored, { name: S.unitRejected, error: FAILURE_NAMES.unsafeChangeSet, causePath: '$.unit.reason' }))
+      .otherwise(this.deleteThenFail(S.deleteFailedUnitChangeSets, errored, { name: S.unitReviewFailed, error: FAILURE_NAMES.unitReviewFailed, causePath: '$.unit.reason' })));
     return plan;
   }
 
   /**
-   * One stack of a unit, inside the review Map: read its template, check the stack, create and inspect its change
-   * set; the last state keeps what the unit needs (a plan, the check, the change set, the inspection). A change set
-   * the pipeline prepared is read where it is instead: no template, no change set of the workflow's own; when it
-   * holds no changes it is left for the pipeline's action, which executes it.
+   * One stack of a unit, inside the review Map: the single stack's change set review, up to its inspection; its
+   * ends keep what the unit needs (a plan, the check, the change set, the inspection). A change set the pipeline
+   * prepared is read where it is instead: no template, no change set of the workflow's own; when it holds no changes
+   * it is left for the pipeline's action, which executes it.
    */
   private unitStackReview(): sfn.IChainable {
     const S = STATE_NAMES;
+    const N = UNIT_STACK_REVIEW;
     const at = (path: string) => sfn.JsonPath.objectAt(path);
     const reviewed = (name: string, plan: string, paths: Record<string, string>) => new sfn.Pass(this.scope, name, {
       parameters: { stackName: sfn.JsonPath.stringAt('$.deployment.stackName'), plan, ...Object.fromEntries(Object.entries(paths).map(([k, p]) => [k, at(p)])) },
     });
-    // An error ends this stack's review, not the others': every stack's review settles before the wave is judged
+    // An error ends this stack's review, not the others': every stack's review settles before the round is judged
     // (and its change sets deleted), so no change set is still being created when the clean-up runs.
     const errored = reviewed(S.unitStackReviewErrored, 'ERROR', { error: '$.error' });
-    const read = this.task(S.readUnitTemplate, '$.template', errored);
-    const check = this.task(S.checkUnitStack, '$.stack', errored);
-    const waitOther = new sfn.Wait(this.scope, S.waitForUnitStack, { time: sfn.WaitTime.secondsPath('$.stack.waitSeconds') });
-    const create = this.task(S.createUnitChangeSet, '$.changeSet', errored);
-    const wait = new sfn.Wait(this.scope, S.waitUnitChangeSet, { time: sfn.WaitTime.secondsPath('$.changeSet.waitSeconds') });
-    const poll = this.task(S.getUnitChangeSetStatus, '$.changeSet', errored);
-    const inspect = this.task(S.inspectUnitChangeSet, '$.inspection', errored);
-    const deleteEmpty = this.task(S.deleteEmptyUnitChangeSet, '$.cleanup', errored);
-    const deleteFailed = this.task(S.deleteFailedUnitChangeSet, '$.cleanup', errored);
-
-    read.next(check);
-    waitOther.next(check);
     // Written only as true: a condition on a path that is not there would fail the execution in Step Functions.
     const prepared = sfn.Condition.isPresent('$.deployment.prepared');
-    check.next(new sfn.Choice(this.scope, S.unitStackState)
-      .when(sfn.Condition.and(prepared, sfn.Condition.or(
-        sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), sfn.Condition.stringEquals('$.stack.next', 'CREATE'))), poll)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'CHANGE_SET'), create)
-      .when(sfn.Condition.stringEquals('$.stack.next', 'CREATE'), reviewed(S.unitNewStack, 'CREATE', { stack: '$.stack', template: '$.template' }))
-      .when(sfn.Condition.stringEquals('$.stack.next', 'WAIT'), waitOther)
-      .otherwise(reviewed(S.unitStackBlocked, 'BLOCKED', { stack: '$.stack' })));
-    create.next(wait);
-    wait.next(poll);
-    poll.next(new sfn.Choice(this.scope, S.unitChangeSetCreated)
-      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'READY'), inspect)
-      .when(sfn.Condition.and(prepared, sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES')),
-        reviewed(S.preparedStackUpToDate, 'NONE', { stack: '$.stack' }))
-      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'PENDING'), wait)
-      .when(sfn.Condition.stringEquals('$.changeSet.outcome', 'NO_CHANGES'), deleteEmpty)
-      .otherwise(deleteFailed));
-    deleteEmpty.next(reviewed(S.unitStackUpToDate, 'NONE', { stack: '$.stack' }));
-    deleteFailed.next(reviewed(S.unitChangeSetFailed, 'FAILED', { stack: '$.stack', changeSet: '$.changeSet' }));
-    inspect.next(reviewed(S.unitChangeSetInspected, 'EXECUTE', { stack: '$.stack', changeSet: '$.changeSet', inspection: '$.inspection' }));
-    return new sfn.Choice(this.scope, S.preparedChangeSet).when(prepared, check).otherwise(read);
+    const review = this.changeSetReview(N, {
+      errored,
+      changeSetErrored: errored,
+      create: reviewed(S.unitNewStack, 'CREATE', { stack: '$.stack', template: '$.template' }),
+      blocked: reviewed(N.blocked, 'BLOCKED', { stack: '$.stack' }),
+      inspected: reviewed(S.unitChangeSetInspected, 'EXECUTE', { stack: '$.stack', changeSet: '$.changeSet', inspection: '$.inspection' }),
+      noChanges: reviewed(N.noChanges, 'NONE', { stack: '$.stack' }),
+      failed: reviewed(N.failed, 'FAILED', { stack: '$.stack', changeSet: '$.changeSet' }),
+      prepared: { when: prepared, noChanges: reviewed(S.preparedStackUpToDate, 'NONE', { stack: '$.stack' }) },
+    });
+    return new sfn.Choice(this.scope, S.preparedChangeSet).when(prepared, review.check).otherwise(review.read);
   }
 
-  /** Waits for a unit stack's operation; whether it succeeded or failed, the next state records it. */
-  private untilUnitOperationEnds(
-    names: Omit<OperationStates, 'failed' | 'error'>, next: sfn.IChainable, cleanUp: sfn.IChainable,
+  /**
+   * A judged unit's deployment, one stack after another: the next stack is created or its change set executed, and
+   * whether its operation succeeded or failed, the next state records it. Between rounds, a Wait of the poll
+   * interval: no round of the graph, not even one with nothing to deploy, goes without one. Returns the next state.
+   */
+  private unitDeployment(plan: sfn.IChainable, succeeded: sfn.IChainable, errored: sfn.IChainable, cleanUp: sfn.IChainable): sfn.IChainable {
+    const S = STATE_NAMES;
+    const next = this.task(S.nextUnitStack, '$.unit', cleanUp);
+    const createStack = this.operation(UNIT_STACK_OPERATIONS.creation, '$.unit.current', cleanUp, { otherwise: next });
+    const execute = this.operation(UNIT_STACK_OPERATIONS.update, '$.unit.current', cleanUp, { otherwise: next });
+    const waitNextRound = new sfn.Wait(this.scope, S.waitForNextUnitRound, { time: sfn.WaitTime.secondsPath('$.unit.waitSeconds') });
+    waitNextRound.next(plan);
+    next.next(new sfn.Choice(this.scope, S.nextInUnit)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'EXECUTE'), execute)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'CREATE'), createStack)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'REVIEW'), waitNextRound)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'DONE'), succeeded)
+      .otherwise(this.deleteThenFail(S.deleteStoppedUnitChangeSets, errored, {
+        name: S.unitStackFailed, error: FAILURE_NAMES.unitStackFailed, causePath: '$.unit.reason',
+      })));
+    return next;
+  }
+
+  /**
+   * A stack operation's start, then the wait for its end. An error of the start goes to `startErrored`, the
+   * wait's to `ends.errored` (the same unless given).
+   */
+  private operation(
+    names: OperationNames, at: At, startErrored: sfn.IChainable, ends: Omit<OperationWait, 'names' | 'at' | 'errored'> & { errored?: sfn.IChainable },
   ): sfn.IChainable {
-    const base = '$.unit.current';
-    const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath(`${base}.operation.waitSeconds`) });
-    const poll = this.task(names.poll, `${base}.operation`, cleanUp);
-    wait.next(this.wakeThenRead(names, base, poll));
-    poll.next(new sfn.Choice(this.scope, names.ended)
-      .when(sfn.Condition.stringEquals(`${base}.operation.outcome`, 'IN_PROGRESS'), wait)
-      .otherwise(next));
-    return wait;
+    const start = this.task(names.start, `${at}.operation`, startErrored);
+    start.next(this.untilOperationEnds({ ...ends, names, at, errored: ends.errored ?? startErrored }));
+    return start;
   }
 
   /**
    * Waits for the stack operation the previous state started: a Wait of the poll interval, then on the stack's status
-   * events or not, the stack is read (the stack decides, never the event); go on when it ended well, wait again
-   * while it runs, fail with the reason otherwise. Every round passes the Wait: an event that wakes the execution
-   * while the stack still runs (forged, or ahead of DescribeStacks) costs one read, never a loop.
+   * events or not, the stack is read (the stack decides, never the event); wait again while it runs, otherwise go
+   * where `wait` says. Every round passes the Wait: an event that wakes the execution while the stack still runs
+   * (forged, or ahead of DescribeStacks) costs one read, never a loop.
    */
-  private untilOperationEnds(names: OperationStates, whenDone: sfn.IChainable, errored: sfn.IChainable): sfn.IChainable {
-    const wait = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath('$.operation.waitSeconds') });
-    const poll = this.task(names.poll, '$.operation', errored);
-    wait.next(this.wakeThenRead(names, '$', poll));
-    poll.next(new sfn.Choice(this.scope, names.ended)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'SUCCEEDED'), whenDone)
-      .when(sfn.Condition.stringEquals('$.operation.outcome', 'IN_PROGRESS'), wait)
-      .otherwise(new sfn.Fail(this.scope, names.failed, { error: names.error, causePath: '$.operation.reason' })));
-    return wait;
+  private untilOperationEnds(wait: OperationWait): sfn.IChainable {
+    const { names, at } = wait;
+    const waitState = new sfn.Wait(this.scope, names.wait, { time: sfn.WaitTime.secondsPath(`${at}.operation.waitSeconds`) });
+    const poll = this.task(names.poll, `${at}.operation`, wait.errored);
+    waitState.next(this.wakeThenRead(names, at, poll));
+    const outcome = (value: string) => sfn.Condition.stringEquals(`${at}.operation.outcome`, value);
+    const ended = new sfn.Choice(this.scope, names.ended);
+    if (wait.succeeded) ended.when(outcome('SUCCEEDED'), wait.succeeded);
+    poll.next(ended.when(outcome('IN_PROGRESS'), waitState).otherwise(wait.otherwise));
+    return waitState;
+  }
+
+  /** The single stack's operation failed: the execution fails with the stack's reason. */
+  private operationFailed(name: string, error: string): sfn.IChainable {
+    return new sfn.Fail(this.scope, name, { error, causePath: '$.operation.reason' });
+  }
+
+  /** Deletes change sets, then fails as `fail` says. */
+  private deleteThenFail(deleteName: string, errored: sfn.IChainable, fail: sfn.FailProps & { readonly name: string }): sfn.IChainable {
+    const { name, ...props } = fail;
+    const remove = this.task(deleteName, '$.cleanup', errored);
+    remove.next(new sfn.Fail(this.scope, name, props));
+    return remove;
   }
 
   /** After the Wait: the read, at once when polling, or after the stack's events wake the execution. */
-  private wakeThenRead(names: Pick<OperationStates, 'how' | 'await'>, base: string, poll: sfn.IChainable): sfn.IChainable {
+  private wakeThenRead(names: Pick<OperationNames, 'how' | 'await'>, base: At, poll: sfn.IChainable): sfn.IChainable {
     if (!this.waits) return poll;
     return new sfn.Choice(this.scope, names.how).when(onEventsFor(base), this.awaitEvent(this.waits, names.await, base, poll)).otherwise(poll);
   }

@@ -108,41 +108,10 @@ export class DeployStateMachine extends Construct {
       throw new Error('DeployStateMachine: executionTimeout must be below 24 hours, CodePipeline\'s limit for a Lambda invoke action');
     }
 
-    const taskRole = functionRole(this, 'TaskFunction');
-    this.taskFunction = new DeployTaskFunction(this, 'TaskFunction', {
-      description: 'StepFunctionsDeployAction: the deploy workflow\'s tasks (CloudFormation and S3 calls)',
-      timeout: Duration.seconds(60),
-      memorySize: 512,
-      role: taskRole.role,
-      logGroup: taskRole.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-    });
-    const triggerRole = functionRole(this, 'TriggerFunction');
-    this.triggerFunction = new TriggerFunction(this, 'TriggerFunction', {
-      description: 'StepFunctionsDeployAction: starts the deploy workflow and reports it to CodePipeline',
-      timeout: Duration.seconds(30),
-      memorySize: 256,
-      role: triggerRole.role,
-      logGroup: triggerRole.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-    });
-
-    // Where a wait for a stack operation leaves its task token for the stack's status events; records expire.
-    this.waitTable = props.stackEvents !== false ? new dynamodb.Table(this, 'StackWaits', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      removalPolicy: RemovalPolicy.DESTROY,
-    }) : undefined;
-    const logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: props.stateMachineName,
-      definitionBody: sfn.DefinitionBody.fromChainable(deployGraph(this, this.taskFunction, this.waitTable)),
-      timeout: executionTimeout,
-      tracingEnabled: true,
-      // Every event, without the state data: the data holds no secrets, but it is the users' configuration.
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
+    const { taskRole, triggerRole, taskFunction, triggerFunction } = this.functions();
+    this.taskFunction = taskFunction;
+    this.triggerFunction = triggerFunction;
+    ({ waitTable: this.waitTable, stateMachine: this.stateMachine } = this.workflow(props, executionTimeout, taskFunction));
 
     this.triggerFunction.addEnvironment(ENV.stateMachineArn, this.stateMachine.stateMachineArn);
     this.taskFunction.addEnvironment(ENV.urlSuffix, Aws.URL_SUFFIX);
@@ -153,26 +122,7 @@ export class DeployStateMachine extends Construct {
     for (const role of this.functionRoles) {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
     }
-    // The task function reads its caller's history before any task that writes (tasks/caller.ts): only this state
-    // machine's executions, which is what binds the function to it (its ARN cannot be in the function's environment).
-    // In a policy of its own: the state machine refers to the task function, so the function's default policy cannot refer back.
-    const history = new iam.Policy(this, 'TaskFunctionExecutionHistory', {
-      roles: [taskRole.role],
-      statements: [new iam.PolicyStatement({
-        actions: ['states:GetExecutionHistory'],
-        resources: [Stack.of(this).formatArn({
-          service: 'states',
-          resource: 'execution',
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          resourceName: `${this.stateMachine.stateMachineName}:*`,
-        })],
-      })],
-    });
-    suppressNag(history, [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'The executions of this one state machine, whose names come from pipeline job ids: before any task that writes, the task function reads the calling execution\'s history to confirm that the call is that running execution\'s own',
-      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g' }],
-    }]);
+    this.grantCallerHistory(taskRole.role);
 
     this.stackEventRule = this.waitTable ? this.stackEvents(this.waitTable) : undefined;
     ({ approvalFunction: this.approvalFunction, approvalUrl: this.approvalUrl } = this.approvals());
@@ -265,6 +215,76 @@ export class DeployStateMachine extends Construct {
     });
   }
 
+  /** The task and trigger functions, each with a role and a log group of its own. */
+  private functions() {
+    const taskRole = functionRole(this, 'TaskFunction');
+    const taskFunction = new DeployTaskFunction(this, 'TaskFunction', {
+      description: 'StepFunctionsDeployAction: the deploy workflow\'s tasks (CloudFormation and S3 calls)',
+      timeout: Duration.seconds(60),
+      memorySize: 512,
+      role: taskRole.role,
+      logGroup: taskRole.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+    });
+    const triggerRole = functionRole(this, 'TriggerFunction');
+    const triggerFunction = new TriggerFunction(this, 'TriggerFunction', {
+      description: 'StepFunctionsDeployAction: starts the deploy workflow and reports it to CodePipeline',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      role: triggerRole.role,
+      logGroup: triggerRole.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+    });
+    return { taskRole, triggerRole, taskFunction, triggerFunction };
+  }
+
+  /** The state machine, its log group, and the table where waits for stack events are recorded (unless turned off). */
+  private workflow(props: DeployStateMachineProps, executionTimeout: Duration, taskFunction: lambda.IFunction) {
+    // Where a wait for a stack operation leaves its task token for the stack's status events; records expire.
+    const waitTable = props.stackEvents !== false ? new dynamodb.Table(this, 'StackWaits', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.DESTROY,
+    }) : undefined;
+    const logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
+    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      definitionBody: sfn.DefinitionBody.fromChainable(deployGraph(this, taskFunction, waitTable)),
+      timeout: executionTimeout,
+      tracingEnabled: true,
+      // Every event, without the state data: the data holds no secrets, but it is the users' configuration.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    return { waitTable, stateMachine };
+  }
+
+  /**
+   * The task function reads its caller's history before any task that writes (tasks/caller.ts): only this state
+   * machine's executions, which is what binds the function to it (its ARN cannot be in the function's environment).
+   * In a policy of its own: the state machine refers to the task function, so the function's default policy cannot
+   * refer back.
+   */
+  private grantCallerHistory(taskRole: iam.IRole): void {
+    const history = new iam.Policy(this, 'TaskFunctionExecutionHistory', {
+      roles: [taskRole],
+      statements: [new iam.PolicyStatement({
+        actions: ['states:GetExecutionHistory'],
+        resources: [Stack.of(this).formatArn({
+          service: 'states',
+          resource: 'execution',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          resourceName: `${this.stateMachine.stateMachineName}:*`,
+        })],
+      })],
+    });
+    suppressNag(history, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'The executions of this one state machine, whose names come from pipeline job ids: before any task that writes, the task function reads the calling execution\'s history to confirm that the call is that running execution\'s own',
+      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g' }],
+    }]);
+  }
+
   /**
    * CloudFormation's status events of the stacks this workflow deploys (their names, and the blue/green names'
    * fixed start) go to a small function that wakes the execution waiting for that operation. It may only read those
@@ -299,24 +319,7 @@ export class DeployStateMachine extends Construct {
     // An event the stack does not show yet fails the invocation: Lambda invokes it again (EventBridge invokes it
     // asynchronously), a minute and then two later.
     handler.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
-    const stackIdPrefix = (name: string) => `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${name}`;
-    const rule = new events.Rule(this, 'StackStatusEvents', {
-      description: 'StepFunctionsDeployAction: status changes of the stacks the deploy actions deploy',
-      eventPattern: {
-        source: ['aws.cloudformation'],
-        detailType: ['CloudFormation Stack Status Change'],
-        detail: {
-          'stack-id': Lazy.any({
-            produce: () => {
-              const prefixes = unique(this.grants.flatMap(writableStacks).map((pattern) =>
-                (/[*?]/.test(pattern) ? stackIdPrefix(pattern.slice(0, pattern.search(/[*?]/))) : `${stackIdPrefix(pattern)}/`)));
-              // A workflow no action uses yet matches nothing.
-              return prefixes.length > 0 ? prefixes.map((prefix) => ({ prefix })) : [{ prefix: stackIdPrefix('-none-/') }];
-            },
-          }),
-        },
-      },
-    });
+    const rule = this.stackStatusRule();
     rule.addTarget(new targets.LambdaFunction(handler, { retryAttempts: 4, maxEventAge: Duration.hours(1) }));
     suppressNag(rule, [{
       id: 'Serverless-EventBusDLQ',
@@ -344,6 +347,29 @@ export class DeployStateMachine extends Construct {
       appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:cloudformation:.*:stack\\/.*\\/\\*$/g' }],
     }]);
     return rule;
+  }
+
+  /** The EventBridge rule that matches the status events of the stacks this workflow deploys, and only those. */
+  private stackStatusRule(): events.Rule {
+    const stack = Stack.of(this);
+    const stackIdPrefix = (name: string) => `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${name}`;
+    return new events.Rule(this, 'StackStatusEvents', {
+      description: 'StepFunctionsDeployAction: status changes of the stacks the deploy actions deploy',
+      eventPattern: {
+        source: ['aws.cloudformation'],
+        detailType: ['CloudFormation Stack Status Change'],
+        detail: {
+          'stack-id': Lazy.any({
+            produce: () => {
+              const prefixes = unique(this.grants.flatMap(writableStacks).map((pattern) =>
+                (/[*?]/.test(pattern) ? stackIdPrefix(pattern.slice(0, pattern.search(/[*?]/))) : `${stackIdPrefix(pattern)}/`)));
+              // A workflow no action uses yet matches nothing.
+              return prefixes.length > 0 ? prefixes.map((prefix) => ({ prefix })) : [{ prefix: stackIdPrefix('-none-/') }];
+            },
+          }),
+        },
+      },
+    });
   }
 
   /** A name pattern of one action that covers another action's stack would let one use the other's rights. */

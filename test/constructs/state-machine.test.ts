@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { definitionOf, logicalIdOf, singleAction } from './helpers';
 import { allStates } from '../../demo/lib/definition';
 import { DeployStateMachine } from '../../src';
-import { EVENT_WAIT_STATES, STATE_NAMES } from '../../src/shared/state-names';
+import { ALL_STATE_NAMES, EVENT_WAIT_STATES, STATE_NAMES, forUnitStack } from '../../src/shared/state-names';
 
 const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
 const LAMBDA_THROTTLING = 'Lambda.TooManyRequestsException';
@@ -43,12 +43,19 @@ describe('the deploy state machine definition', () => {
   });
 
   test('has the blog-like state names, every one of them, starting by reading the template', () => {
-    expect(allStates(definition).map(([name]) => name).sort()).toEqual(Object.values(STATE_NAMES).sort());
+    expect(allStates(definition).map(([name]) => name).sort()).toEqual([...ALL_STATE_NAMES].sort());
     expect(definition.StartAt).toBe(STATE_NAMES.confirmJob);
     for (const name of ['Create Stack', 'Create Change Set', 'Inspect Change Set Changes', 'Safe to Update Infra?',
       'Execute Change Set', 'Delete Unsafe Change Set', 'Deployment Rejected', 'Deployment Succeeded']) {
       expect(definition.States).toHaveProperty([name]);
     }
+  });
+
+  test('GIVEN the state names WHEN a unit\'s stack passes a single stack\'s state THEN its name says so, every name is unique and within Step Functions\' 80 characters', () => {
+    expect(forUnitStack(STATE_NAMES.createChangeSet)).toBe('Create Change Set In Unit');
+    expect(forUnitStack(STATE_NAMES.stackCreated)).toBe('Stack Created In Unit?');
+    expect(new Set(ALL_STATE_NAMES).size).toBe(ALL_STATE_NAMES.length);
+    expect(ALL_STATE_NAMES.filter((name) => name.length > 80)).toEqual([]);
   });
 
   test('every Task calls the task function, retries Lambda service errors, throttling and TransientAwsError, and has a timeout', () => {
@@ -118,8 +125,8 @@ describe('the deploy state machine definition', () => {
     const waits = statesOfType(definition, 'Wait');
     expect(waits.map(([name]) => name).sort()).toEqual([
       STATE_NAMES.waitChangeSetCreation, STATE_NAMES.waitForOtherDeployment, STATE_NAMES.waitStackCreation, STATE_NAMES.waitStackUpdate,
-      STATE_NAMES.waitStackDeletion, STATE_NAMES.waitForUnitStack, STATE_NAMES.waitUnitChangeSet, STATE_NAMES.waitUnitStackCreation,
-      STATE_NAMES.waitUnitStackUpdate, STATE_NAMES.waitForNextUnitWave,
+      STATE_NAMES.waitStackDeletion, forUnitStack(STATE_NAMES.waitForOtherDeployment), forUnitStack(STATE_NAMES.waitChangeSetCreation),
+      forUnitStack(STATE_NAMES.waitStackCreation), forUnitStack(STATE_NAMES.waitStackUpdate), STATE_NAMES.waitForNextUnitRound,
     ].sort());
     for (const [name, state] of waits) {
       expect({ name, secondsPath: state.SecondsPath, seconds: state.Seconds })
@@ -167,11 +174,11 @@ describe('the deploy state machine definition', () => {
     const reaching = (target: string) => Object.entries(definition.States as Record<string, any>)
       .filter(([, s]) => s.Next === target || s.Default === target || (s.Choices ?? []).some((c: any) => c.Next === target))
       .map(([name]) => name).sort();
-    expect(reaching(STATE_NAMES.executeUnitChangeSet)).toEqual([STATE_NAMES.nextInUnit]);
-    expect(reaching(STATE_NAMES.createUnitStack)).toEqual([STATE_NAMES.nextInUnit]);
+    expect(reaching(forUnitStack(STATE_NAMES.executeChangeSet))).toEqual([STATE_NAMES.nextInUnit]);
+    expect(reaching(forUnitStack(STATE_NAMES.createStack))).toEqual([STATE_NAMES.nextInUnit]);
     // Next Unit Stack is reached from the verdict, the approval and the end of each stack's operation, never from the review.
     expect(reaching(STATE_NAMES.nextUnitStack)).toEqual([
-      STATE_NAMES.unitStackCreated, STATE_NAMES.unitStackUpdated, STATE_NAMES.unitVerdict, STATE_NAMES.waitForUnitApproval,
+      forUnitStack(STATE_NAMES.stackCreated), forUnitStack(STATE_NAMES.stackUpdated), STATE_NAMES.unitVerdict, STATE_NAMES.waitForUnitApproval,
     ].sort());
     expect(definition.States[STATE_NAMES.reviewUnitStacks].Next).toBe(STATE_NAMES.judgeUnit);
     expect(definition.States[STATE_NAMES.judgeUnit].Next).toBe(STATE_NAMES.unitReviewed);

@@ -102,9 +102,9 @@ describe('a unit of stacks', () => {
 describe('a unit refuses at synth what it cannot keep', () => {
   const topic = () => sns.Topic.fromTopicArn(newStack('Topics'), 'T', `arn:aws:sns:${REGION}:${ACCOUNT}:approvals`);
   test.each<[string, Partial<StepFunctionsDeployActionProps>, string]>([
-    ['stackName with stacks', { stackName: 'x' }, 'with stacks, give stackName for each stack in stacks instead'],
-    ['tags with stacks', { tags: { a: 'b' } }, 'with stacks, give tags for each stack in stacks instead'],
-    ['no stack', { stacks: [] }, 'stacks must hold 1 to 50 stacks, not 0'],
+    ['stackName with stacks', { stackName: 'x' }, 'stacks replaces stackName: give each stack its own'],
+    ['tags with stacks', { tags: { a: 'b' } }, 'stacks replaces tags: give each stack its own'],
+    ['no stack', { stacks: [] }, 'stacks must be a list of 1 to 50 stacks, not 0'],
     ['a stack twice', { stacks: [THREE[0], THREE[0]] }, 'stacks[1]: stack network is in the unit twice'],
     ['a later dependency', { stacks: [{ ...THREE[0], dependsOn: ['data'] }, THREE[1]] }, 'stacks[0]: dependsOn names "data", which is not an earlier stack'],
     ['an output of a later stack', { stacks: [{ ...THREE[0], parameterOutputs: { P: 'data.Out' } }, THREE[1]] }, 'stacks[0]: parameterOutputs.P names "data"'],

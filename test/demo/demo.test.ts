@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import { ASSETS, runDemo } from '../../demo/lib/run-demo';
 import type { ScenarioResult } from '../../demo/lib/run-demo';
 import { CODEPIPELINE_REINVOCATION_SECONDS } from '../../demo/lib/virtual-time';
+import { STATE_NAMES as S, forUnitStack } from '../../src/shared/state-names';
 
 jest.setTimeout(180_000);
 
@@ -69,8 +70,8 @@ test('GIVEN the release WHEN its third stack removes a topic THEN nothing of the
   expect(result.pipelineMessage).toMatch(/for stack demo-web is refused .*WebAlerts \(AWS::SNS::Topic\): Remove refused by no-deletion/);
   expect(result.pipelineMessage).not.toMatch(/for stack demo-(network|data) is refused/);
   expect(result.pipelineMessage).toContain('Untouched: demo-network, demo-data, demo-web.');
-  expect(result.states).not.toContain('Execute Unit Change Set');
-  expect(result.states.filter((s) => s === 'Inspect Unit Change Set')).toHaveLength(3);
+  expect(result.states).not.toContain(forUnitStack(S.executeChangeSet));
+  expect(result.states.filter((s) => s === forUnitStack(S.inspectChangeSet))).toHaveLength(3);
   // moto's stacks are as the first release left them (the safe changes of the first two were not executed either),
   // and no change set is left on any of them.
   expect(result.stacks).toEqual({
@@ -118,8 +119,8 @@ test('GIVEN a CDK Pipelines stage whose first commit creates a stack with a tabl
   const result = scenario('5a-cdk-pipelines-create');
   expect(result.pipelineStatus).toBe('SUCCEEDED');
   expect(result.outputVariables).toMatchObject({ 'Outcome': 'ALLOWED', 'Shop-Data_Outcome': 'ALLOWED' });
-  expect(result.states).not.toContain('Execute Unit Change Set');
-  expect(result.states).not.toContain('Create Unit Change Set');
+  expect(result.states).not.toContain(forUnitStack(S.executeChangeSet));
+  expect(result.states).not.toContain(forUnitStack(S.createChangeSet));
   expect(result.stacks?.['Shop-Data']).toMatchObject({ status: 'CREATE_COMPLETE', changeSets: ['PipelineChange (CREATE_COMPLETE, EXECUTE_COMPLETE)'] });
   expect(result.stack.resources.some((r) => r.startsWith('Orders'))).toBe(true);
 });

@@ -135,7 +135,7 @@ describe('a change set with IAM changes, which need a person', () => {
     expect(message).toContain(`  cdk-sfn-deploy approve --url '${APPROVAL_URL}' --execution '${executionId}' --digest ${shown} --comment 'why'`);
     expect(message).toContain(`  cdk-sfn-deploy reject --url '${APPROVAL_URL}' --execution '${executionId}' --digest ${shown} --comment 'why'`);
     expect(message).toContain(`"digest": "${shown}"`);
-    expect(message).toContain('if the execution waits on another change set or wave by then, nothing is decided; read its latest message');
+    expect(message).toContain('if the execution waits on another change set or round by then, nothing is decided; read its latest message');
     expect(message).toContain('lambda:InvokeFunctionUrl');
     expect(message).not.toContain(token);
     expect(message).not.toMatch(/send-task-success|send-task-failure|states:SendTask/);

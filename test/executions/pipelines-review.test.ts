@@ -18,6 +18,7 @@ import type { ChangeSetReviewStepProps } from '../../src';
 import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
 import { APPROVAL_REJECTED } from '../../src/shared/contract';
 import type { Deployment } from '../../src/shared/contract';
+import { forUnitStack } from '../../src/shared/state-names';
 import { outputVariables, successSummary } from '../../src/trigger/report';
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps } from '../../src/workflow/tasks';
@@ -255,7 +256,7 @@ describe('a stage as one unit', () => {
     await prepare(world, { [DATA]: SAFE, [TOPICS]: [resourceChange('Add', 'Alerts', 'AWS::SNS::Topic')] });
     const { run } = await runReview(world, review('stage'));
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.visits(S.inspectUnitChangeSet)).toBe(2);
+    expect(run.visits(forUnitStack(S.inspectChangeSet))).toBe(2);
     expect(outputVariables(run.output)).toMatchObject({ Outcome: 'ALLOWED', StackCount: '2', [`${DATA}_Outcome`]: 'ALLOWED', [`${TOPICS}_Outcome`]: 'ALLOWED' });
     expect(changeSetsLeft(world)).toEqual([`${DATA}/PipelineChange`, `${TOPICS}/PipelineChange`]);
     expect(executed(world)).toEqual([]);

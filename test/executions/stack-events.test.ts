@@ -10,6 +10,7 @@ import {
   DEFAULT_ACTION, S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow,
 } from './harness';
 import type { SynthesizedWorkflow, World } from './harness';
+import { forUnitStack } from '../../src/shared/state-names';
 
 const SAFE = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False'), resourceChange('Add', 'Alarm', 'AWS::CloudWatch::Alarm')];
 
@@ -311,10 +312,10 @@ describe('a unit of stacks on events', () => {
 
     // THEN
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.visits(S.awaitUnitStackUpdate)).toBe(2);
+    expect(run.visits(forUnitStack(S.awaitStackUpdate))).toBe(2);
     // One Wait of the poll interval before each wait registers; no polling.
-    expect(run.visits(S.waitUnitStackUpdate)).toBe(2);
-    expect(run.visits(S.getUnitStackUpdateStatus)).toBe(2);
+    expect(run.visits(forUnitStack(S.waitStackUpdate))).toBe(2);
+    expect(run.visits(forUnitStack(S.getStackUpdateStatus))).toBe(2);
     expect(world.events.handled.filter((o) => o === 'RESUMED')).toHaveLength(2);
     expect(world.cfn.callsOf('ExecuteChangeSet').map((c) => c.input.StackName)).toEqual(['prod-network', 'prod-app']);
   });
@@ -340,10 +341,11 @@ describe('a unit of stacks on events', () => {
     // THEN: the forged event was not believed; each stack was woken by its own end.
     expect(run.status).toBe('SUCCEEDED');
     expect(world.events.handled[0]).toBe('REFUSED');
-    expect(readsWithoutWait(pathFrom(run, S.executeUnitChangeSet), S.getUnitStackUpdateStatus, S.waitUnitStackUpdate)).toBe(0);
-    expect(run.visits(S.waitUnitStackUpdate)).toBe(run.visits(S.getUnitStackUpdateStatus));
+    const [execute, poll, wait] = [S.executeChangeSet, S.getStackUpdateStatus, S.waitStackUpdate].map(forUnitStack);
+    expect(readsWithoutWait(pathFrom(run, execute), poll, wait)).toBe(0);
+    expect(run.visits(wait)).toBe(run.visits(poll));
     // The first stack read twice (the safety poll's read, the one its end woke), the second once, on its event.
-    expect(run.visits(S.getUnitStackUpdateStatus)).toBe(2 + 1);
+    expect(run.visits(poll)).toBe(2 + 1);
     expect(world.events.handled.filter((o) => o === 'RESUMED')).toHaveLength(2);
   });
 });

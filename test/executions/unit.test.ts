@@ -17,6 +17,7 @@ import type { SynthesizedWorkflow, World } from './harness';
 import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
 import { APPROVAL_REJECTED } from '../../src/shared/contract';
+import { forUnitStack } from '../../src/shared/state-names';
 import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
 import { outputVariables, successSummary } from '../../src/trigger/report';
 import type { TaskEvent } from '../../src/workflow/tasks';
@@ -122,7 +123,7 @@ describe('a unit whose last stack has a destructive change', () => {
     expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName).sort()).toEqual([APP, DATA, NETWORK]);
     expect([...world.cfn.changeSets.keys()]).toEqual([]);
     expect(run.path).toContain(S.reviewUnitStacks);
-    expect(run.visits(S.inspectUnitChangeSet)).toBe(3);
+    expect(run.visits(forUnitStack(S.inspectChangeSet))).toBe(3);
     expect(run.path.slice(-2)).toEqual([S.deleteRefusedUnitChangeSets, S.unitRejected]);
   });
 });
@@ -174,7 +175,7 @@ describe('an allowed unit', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(deployedInOrder(world)).toEqual([NETWORK, APP]);
     expect(world.cfn.callsOf('CreateStack')[0].input.StackName).toBe(NETWORK);
-    expect(run.visits(S.waitForUnitStack)).toBeGreaterThan(0);
+    expect(run.visits(forUnitStack(S.waitForOtherDeployment))).toBeGreaterThan(0);
     expect(run.output.unit.members.map((m: any) => m.status)).toEqual(['CREATED', 'NO_CHANGES', 'UPDATED']);
     expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
   });
@@ -262,8 +263,8 @@ describe('one approval for the unit', () => {
     // THEN
     expect(result.status).toBe('SUCCEEDED');
     expect(world.asked).toHaveLength(2);
-    expect(world.sns.published[0].message).toContain('waits for a decision on wave 1');
-    expect(world.sns.published[1].message).toContain('waits for a decision on wave 2');
+    expect(world.sns.published[0].message).toContain('waits for a decision on round 1');
+    expect(world.sns.published[1].message).toContain('waits for a decision on round 2');
     expect(world.sns.published[1].message).toContain(`Stack ${APP}:`);
     expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
     expect(result.output.unit.approvals).toEqual([{ approved: true, by: 'alice' }]);
@@ -297,7 +298,7 @@ describe('one approval for the unit', () => {
     const shown = messages.map((m) => /^Approve digest: ([0-9a-f]{12})$/m.exec(m)?.[1]);
     expect(shown).toEqual([expect.stringMatching(/^[0-9a-f]{12}$/), expect.stringMatching(/^[0-9a-f]{12}$/)]);
     expect(shown[0]).not.toBe(shown[1]);
-    expect(late?.message).toContain(`now waits on another wave than the one of digest ${shown[0]}: nothing is sent`);
+    expect(late?.message).toContain(`now waits on another round than the one of digest ${shown[0]}: nothing is sent`);
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output.unit.approvals).toEqual([expect.objectContaining({ approved: true, by: approverSession('alice') })]);
     expect(result.output.unit.approval).toEqual(expect.objectContaining({ approved: true, by: approverSession('carol') }));
@@ -367,7 +368,7 @@ describe('one approval for the unit', () => {
     // THEN
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe(APPROVAL_REJECTED);
-    expect(result.cause).toContain('The wave was rejected: not during the freeze.');
+    expect(result.cause).toContain('The round was rejected: not during the freeze.');
     expect(result.cause).toContain(`Deployed: ${NETWORK}, ${DATA}. Untouched: ${APP}.`);
     expect(deployedInOrder(world)).toEqual([NETWORK, DATA]);
     expect([...world.cfn.changeSets.values()].filter((cs) => !cs.executed)).toEqual([]);
@@ -383,7 +384,7 @@ describe('one approval for the unit', () => {
 
     // THEN
     expect(result.error).toBe('ApprovalTimedOut');
-    expect(result.cause).toContain('Nobody decided within the approval timeout: the wave\'s change sets were deleted and not executed.');
+    expect(result.cause).toContain('Nobody decided within the approval timeout: the round\'s change sets were deleted and not executed.');
     expect(result.cause).toContain(`Untouched: ${NETWORK}, ${DATA}, ${APP}.`);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(3);
@@ -408,7 +409,7 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
     // THEN
     expect(run.status).toBe('SUCCEEDED');
     expect(deployedInOrder(world)).toEqual([NETWORK, DATA, APP]);
-    expect(run.visits(S.planUnitWave)).toBe(2);
+    expect(run.visits(S.planUnitRound)).toBe(2);
     const appChangeSets = world.cfn.callsOf('CreateChangeSet').filter((c) => c.input.StackName === APP).map((c) => c.input.ChangeSetName);
     expect(appChangeSets).toHaveLength(2);
     expect(appChangeSets[1]).toBe(`${appChangeSets[0]}-w2`);
@@ -416,7 +417,7 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
     const created = world.cfn.calls.findIndex((c) => c.op === 'CreateStack' && c.input.StackName === NETWORK);
     const secondReview = world.cfn.calls.findIndex((c) => c.op === 'CreateChangeSet' && c.input.ChangeSetName === appChangeSets[1]);
     expect(secondReview).toBeGreaterThan(created);
-    expect(run.output.unit.members.map((m: any) => [m.status, m.wave])).toEqual([['CREATED', 1], ['UPDATED', 1], ['UPDATED', 2]]);
+    expect(run.output.unit.members.map((m: any) => [m.status, m.round])).toEqual([['CREATED', 1], ['UPDATED', 1], ['UPDATED', 2]]);
   });
 
   test('GIVEN a stack cut from the wave whose review ended on an error WHEN the unit is later refused THEN no change set of it is left', async () => {
@@ -487,7 +488,7 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
       expect(appCreated?.input.Parameters).toEqual(expect.arrayContaining([
         { ParameterKey: 'VpcId', ParameterValue: 'vpc-0abc' }, { ParameterKey: 'Size', ParameterValue: 'small' },
       ]));
-      expect(run.output.unit.wave).toBe(2);
+      expect(run.output.unit.round).toBe(2);
     });
 
     test('GIVEN the earlier stack has no such output WHEN deployed THEN the unit fails naming the output, after deploying only the earlier stack', async () => {
@@ -613,7 +614,7 @@ describe('a unit fails closed on every path', () => {
     expect(run.error).toBe('UnitReviewFailed');
     expect(run.cause).toContain(`The review of stack ${APP} failed: AccessDenied: User is not authorized`);
     expect(run.visits(S.unitStackReviewErrored)).toBe(1);
-    expect(run.visits(S.inspectUnitChangeSet)).toBe(2);
+    expect(run.visits(forUnitStack(S.inspectChangeSet))).toBe(2);
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName).sort()).toEqual([APP, DATA, NETWORK]);
     expect([...world.cfn.changeSets.keys()].filter((k) => !k.startsWith(`${APP}/`))).toEqual([]);
@@ -624,7 +625,7 @@ describe('a unit fails closed on every path', () => {
     const world = unitWorld();
     const deployment = deploymentFor(undefined, unitWorkflow());
     issueJobFor(world, deployment, unitWorkflow().userParameters);
-    const forged = { members: [{ stackName: NETWORK, status: 'UPDATED', outputs: { VpcId: 'vpc-evil' } }, { stackName: DATA, status: 'WAITING' }, { stackName: APP, status: 'WAITING' }], wave: 1 };
+    const forged = { members: [{ stackName: NETWORK, status: 'UPDATED', outputs: { VpcId: 'vpc-evil' } }, { stackName: DATA, status: 'WAITING' }, { stackName: APP, status: 'WAITING' }], round: 1 };
 
     // WHEN
     const run = await runWorkflow({ deployment, unit: forged } as any, world.deps, { synthesized: unitWorkflow() });

@@ -286,13 +286,13 @@ describe('a decision reaches only the wait whose message the approver read (its 
     const reviewed = { ...deployment, stackName: `app-${wave}` };
     const inspection = { verdict: 'NEEDS_APPROVAL', changeSetId: `arn:cs/app-${wave}`, digest, changeCount: 1, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 };
     const unit = {
-      wave,
+      round: wave,
       next: 'APPROVE',
       review: [reviewed],
       members: [1, 2].map((n) => ({
         stackName: `app-${n}`,
         status: n < wave ? 'UPDATED' : n === wave ? 'REVIEWED' : 'WAITING',
-        ...(n === wave ? { wave, review: { stackName: `app-${n}`, plan: 'EXECUTE', inspection } } : {}),
+        ...(n === wave ? { round: wave, review: { stackName: `app-${n}`, plan: 'EXECUTE', inspection } } : {}),
       })),
     };
     return { deployment, unit };
@@ -318,7 +318,7 @@ describe('a decision reaches only the wait whose message the approver read (its 
     expect(shownOf(wave1)).not.toBe(shownOf(wave2));
     const late = await decide(shownOf(wave1));
     expect(late.statusCode).toBe(409);
-    expect(bodyOf(late).message).toContain(`execution ${unit} now waits on another wave than the one of digest ${shownOf(wave1)}`);
+    expect(bodyOf(late).message).toContain(`execution ${unit} now waits on another round than the one of digest ${shownOf(wave1)}`);
     expect(sfn.sendCalls()).toBe(0);
     expect((await decide(shownOf(wave2))).statusCode).toBe(200);
     expect(sfn.answers).toEqual([expect.objectContaining({ executionArn: unit, state: STATE_NAMES.waitForUnitApproval })]);

@@ -2,13 +2,14 @@
  * The task function's caller check on its own, against histories as Step Functions writes them: the call's entry
  * may lie pages back (other iterations of a Map write in between), and the check reads a bounded number of pages.
  */
+import { UNIT_STACK_REVIEW } from '../../src/shared/state-names';
 import type { TaskEvent } from '../../src/workflow/tasks';
 import { confirmCaller } from '../../src/workflow/tasks/caller';
 import { FakeExecutionHistory, REGION, STATE_MACHINE_ARN } from '../fakes';
 import { deployment } from './fixtures';
 
 const EXECUTION = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:cp-paging`;
-const STATE = 'Create Unit Change Set';
+const STATE = UNIT_STACK_REVIEW.create;
 
 /** An execution whose one iteration calls createChangeSet, while `others` events of another iteration follow. */
 function historyWithCall(others: number): { history: FakeExecutionHistory; payload: TaskEvent } {
@@ -19,7 +20,7 @@ function historyWithCall(others: number): { history: FakeExecutionHistory; paylo
   log.add('iteration 0', 'TaskStateEntered', { stateEnteredEventDetails: { name: STATE, input: JSON.stringify(state) } }, 1);
   log.call(STATE, payload, (input) => input);
   for (let i = 0; i < others; i++) {
-    log.add('iteration 1', i % 2 === 0 ? 'WaitStateEntered' : 'WaitStateExited', { stateEnteredEventDetails: { name: 'Wait Unit Change Set Creation' } }, i === 0 ? 1 : undefined);
+    log.add('iteration 1', i % 2 === 0 ? 'WaitStateEntered' : 'WaitStateExited', { stateEnteredEventDetails: { name: UNIT_STACK_REVIEW.wait } }, i === 0 ? 1 : undefined);
   }
   return { history, payload };
 }

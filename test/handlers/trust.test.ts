@@ -16,7 +16,7 @@ import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from './trigger-support';
 import { DEFAULTS } from '../../src/shared/contract';
 import type { Deployment, InspectionResult } from '../../src/shared/contract';
 import { executionNameFor } from '../../src/shared/naming';
-import { STATE_NAMES } from '../../src/shared/state-names';
+import { STATE_NAMES, forUnitStack } from '../../src/shared/state-names';
 
 const USER_PARAMETERS = { stackName: 'sample-app', templatePath: 'cdk.out/SampleApp.template.json' };
 const EXECUTION = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${executionNameFor(JOB_ID)}`;
@@ -251,7 +251,7 @@ describe('executeChangeSet checks its caller and the deadline right before it ex
     const result = world.invokeDirectly('executeChangeSet', { deployment: deployment(), inspection: safe }, EXECUTION_ARN);
 
     // THEN
-    await expect(result).rejects.toMatchObject({ name: 'UnconfirmedDeployment', message: expect.stringContaining(`is not calling it now from ${STATE_NAMES.executeChangeSet} or ${STATE_NAMES.executeUnitChangeSet} with this payload`) });
+    await expect(result).rejects.toMatchObject({ name: 'UnconfirmedDeployment', message: expect.stringContaining(`is not calling it now from ${STATE_NAMES.executeChangeSet} or ${forUnitStack(STATE_NAMES.executeChangeSet)} with this payload`) });
     expect(world.cloudformation.mock).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
   });
 

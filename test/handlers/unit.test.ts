@@ -1,11 +1,11 @@
 /**
- * The unit's tasks and configuration on their own: nothing of a unit is deployed unless its wave was judged safe or
+ * The unit's tasks and configuration on their own: nothing of a unit is deployed unless its round was judged safe or
  * approved, a change set is executed only from the unit's own execute state with its own state, and a unit's
  * configuration names its problems.
  */
 import { memberDeployment, parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
 import type { Deployment, UnitState, WorkflowState } from '../../src/shared/contract';
-import { STATE_NAMES } from '../../src/shared/state-names';
+import { STATE_NAMES, forUnitStack } from '../../src/shared/state-names';
 import { outputVariables, runningSummary, successSummary } from '../../src/trigger/report';
 import type { TaskDeps } from '../../src/workflow/tasks';
 import { runTask } from '../../src/workflow/tasks';
@@ -26,7 +26,7 @@ function reviewedUnit(deployment: Deployment, verdict: UnitState['verdict']): Un
     members: review.map((d) => ({
       stackName: d.stackName,
       status: 'REVIEWED',
-      wave: 1,
+      round: 1,
       review: {
         stackName: d.stackName,
         plan: 'EXECUTE',
@@ -34,7 +34,7 @@ function reviewedUnit(deployment: Deployment, verdict: UnitState['verdict']): Un
         inspection: { verdict: verdict ?? 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
       },
     })),
-    wave: 1,
+    round: 1,
     review,
     next: 'EXECUTE',
     ...(verdict ? { verdict } : {}),
@@ -61,7 +61,7 @@ function nextUnitStack(state: WorkflowState): Promise<unknown> {
 }
 
 describe('the unit never deploys what was not allowed', () => {
-  test.each(['UNSAFE', 'NEEDS_APPROVAL'] as const)('GIVEN a wave judged %s and no approval WHEN the next stack is picked THEN nothing is picked', async (verdict) => {
+  test.each(['UNSAFE', 'NEEDS_APPROVAL'] as const)('GIVEN a round judged %s and no approval WHEN the next stack is picked THEN nothing is picked', async (verdict) => {
     // GIVEN
     const deployment = unitDeployment();
     const state: WorkflowState = { deployment, unit: reviewedUnit(deployment, verdict) };
@@ -73,8 +73,8 @@ describe('the unit never deploys what was not allowed', () => {
     await expect(picked).rejects.toThrow('refusing to deploy stack prod-network: its unit was neither judged safe nor approved');
   });
 
-  test('GIVEN a wave that needed approval and was approved WHEN the next stack is picked THEN the first stack is picked with the approval', async () => {
-    // GIVEN: the wave needed approval for app only; network's own change set was safe.
+  test('GIVEN a round that needed approval and was approved WHEN the next stack is picked THEN the first stack is picked with the approval', async () => {
+    // GIVEN: the round needed approval for app only; network's own change set was safe.
     const deployment = unitDeployment();
     const reviewed = reviewedUnit(deployment, 'NEEDS_APPROVAL');
     const members = reviewed.members.map((m, i) => (i === 2 ? m : { ...m, review: { ...m.review!, inspection: { ...m.review!.inspection!, verdict: 'SAFE' as const } } }));
@@ -119,7 +119,9 @@ describe('the unit never deploys what was not allowed', () => {
     const unit = reviewedUnit(deployment, 'SAFE');
     const history = new FakeExecutionHistory(STATE_MACHINE);
     history.current.set(EXECUTION, {
-      executionArn: EXECUTION, name: STATE_NAMES.executeUnitChangeSet, input: { deployment, unit: { ...unit, current: currentOf(unit, 0) } },
+      executionArn: EXECUTION,
+      name: forUnitStack(STATE_NAMES.executeChangeSet),
+      input: { deployment, unit: { ...unit, current: currentOf(unit, 0) } },
     });
     const d = deps(history);
 
@@ -181,7 +183,7 @@ describe('what the pipeline shows for a unit', () => {
           inspection: { verdict: 'SAFE' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
         },
       })),
-      wave: 1,
+      round: 1,
       review: [],
       next: 'DONE' as const,
       verdict: 'SAFE' as const,
@@ -198,7 +200,7 @@ describe('what the pipeline shows for a unit', () => {
     expect(summary.length).toBeLessThanOrEqual(2048);
     expect(summary.endsWith(link)).toBe(true);
     for (const name of names) expect(summary).toContain(name);
-    expect(summary).toMatch(/^Deployed 20 stacks as one unit \(1 wave\)\. Updated: /);
+    expect(summary).toMatch(/^Deployed 20 stacks as one unit \(1 round\)\. Updated: /);
     expect(summary).toContain(`Up to date: ${names[0]}, ${names[3]}`);
   });
 
@@ -241,9 +243,9 @@ describe('what the pipeline shows for a unit', () => {
     expect(Object.keys(variables).every((k) => /^[A-Za-z0-9@_-]{1,128}$/.test(k))).toBe(true);
   });
 
-  test('GIVEN a unit waiting for a person WHEN the pipeline asks THEN the summary says a unit waits and nothing of the wave runs before', () => {
+  test('GIVEN a unit waiting for a person WHEN the pipeline asks THEN the summary says a unit waits and nothing of the round runs before', () => {
     expect(runningSummary(STATE_NAMES.waitForUnitApproval)).toBe('Deployment of a unit of stacks waiting for a person\'s approval: ' +
-      'nothing of the wave is executed before it; see the message on the approval topic (cdk-sfn-deploy approve|reject).');
+      'nothing of the round is executed before it; see the message on the approval topic (cdk-sfn-deploy approve|reject).');
   });
 
   test('GIVEN stacks in each state WHEN the progress is told THEN every stack is named once under what happened to it', () => {

@@ -1,5 +1,5 @@
 /**
- * The approvers' row of the README's tables (`grantApproval`), checked with the offline evaluator against the
+ * The approvers' row of the tables of docs/security.md (`grantApproval`), checked with the offline evaluator against the
  * template: an approver may only call the workflow's approval function through its IAM-authenticated URL, and has
  * no right on any state machine, so a task token answers nothing for them. Which action they may decide on is
  * the approval function's check (test/handlers/approval.test.ts): IAM sees one function for every action.

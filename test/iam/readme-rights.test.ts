@@ -1,5 +1,5 @@
 /**
- * The README's "Permissions" table and the threat model's "What each role can do", checked against a
+ * The "Permissions" table and the threat model's "What each role can do" in docs/security.md, checked against a
  * synthesized template with the offline evaluator (test/iam/evaluate.ts): each claim is a request (role,
  * action, resource ARN, context keys) and the decision IAM's documented logic gives for the role's own
  * policies. The configuration: one shared workflow with a blue/green action (`prod-web`), an action with

@@ -1,5 +1,5 @@
 /**
- * The ChangeSetReviewStep row of the README's Permissions table, checked with the offline evaluator: for a
+ * The ChangeSetReviewStep row of the Permissions table in docs/security.md, checked with the offline evaluator: for a
  * stack CDK Pipelines prepares in the pipeline's account, the task function may read the stack and its change
  * sets and delete the pipeline's change set (PipelineChange) only; it may not create or execute one there.
  */

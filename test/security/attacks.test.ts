@@ -253,13 +253,13 @@ describe('an approver answering a wait they were not shown', () => {
         state: {
           deployment,
           unit: {
-            wave,
+            round: wave,
             next: 'APPROVE',
             review: [{ ...deployment, stackName: `app-${wave}` }],
             members: [1, 2].map((n) => ({
               stackName: `app-${n}`,
               status: n < wave ? 'UPDATED' : n === wave ? 'REVIEWED' : 'WAITING',
-              ...(n === wave ? { wave, review: { stackName: `app-${n}`, plan: 'EXECUTE', inspection } } : {}),
+              ...(n === wave ? { round: wave, review: { stackName: `app-${n}`, plan: 'EXECUTE', inspection } } : {}),
             })),
           },
         },
@@ -472,7 +472,7 @@ describe('a nested stack\'s change set (refused)', () => {
 
 describe('a ChangeSetReviewStep (prepared change sets): swapping PipelineChange while a person decides', () => {
   // HOLE (or at least an undocumented widening of the documented window). A review never executes: CDK Pipelines'
-  // deploy action executes PipelineChange BY NAME after the review succeeds, which the README names as the remaining
+  // deploy action executes PipelineChange BY NAME after the review succeeds, which docs/security.md names as the remaining
   // window. But with requireApproval, that window is the whole approval wait (up to its timeout, hours), not the
   // moment between the review's end and the deploy action: the review reports APPROVED without describing the change
   // set again, so someone who may create/delete change sets swaps PipelineChange while the person reads the message

@@ -9,7 +9,7 @@ import { checkStack, createStack, deleteRolledBackStack, pollStack, readTemplate
 import { requestApproval, switchToNewStack } from './strategies';
 import { depsFor } from './support';
 import type { TaskDeps, TaskEvent } from './support';
-import { deleteUnitChangeSets, judgeUnit, nextUnitStack, planUnitWave } from './unit';
+import { deleteUnitChangeSets, judgeUnit, nextUnitStack, planUnitRound } from './unit';
 import { TASKS, taskWrites } from '../../shared/contract';
 import type { TaskName, WorkflowState } from '../../shared/contract';
 import { ConfigurationError, classify } from '../../shared/errors';
@@ -47,7 +47,7 @@ const TASK_HANDLERS: Record<TaskName, (state: WorkflowState, deps: TaskDeps, eve
   switchToNewStack,
   requestApproval,
   deleteRolledBackStack,
-  planUnitWave,
+  planUnitRound,
   judgeUnit,
   nextUnitStack,
   deleteUnitChangeSets,

@@ -1,8 +1,8 @@
 /**
- * The tasks of a unit: several stacks reviewed together before any of them is executed. A wave reviews the
- * next stacks that do not need an earlier stack of the same wave deployed first; the unit's verdict is the worst
- * of the wave's; its stacks then execute one after another in the order given, and the first failure stops the
- * unit. Only `deleteUnitChangeSets` and the wave cut in `judgeUnit` call AWS; the rest is bookkeeping.
+ * The tasks of a unit: several stacks reviewed together before any of them is executed. A round reviews the
+ * next stacks that do not need an earlier stack of the same round deployed first; the unit's verdict is the worst
+ * of the round's; its stacks then execute one after another in the order given, and the first failure stops the
+ * unit. Only `deleteUnitChangeSets` and the round cut in `judgeUnit` call AWS; the rest is bookkeeping.
  */
 import { deleteChangeSet, describedStatus, sameAsJudged } from './change-set';
 import { memberDeps, waitFor } from './support';
@@ -17,26 +17,26 @@ import { CHANGE_SET_BEING_CREATED, ConfigurationError, truncate } from '../../sh
 /** CloudFormation's reason for a change set that imports an export no stack has yet. */
 const MISSING_EXPORT = /No export named \S+ found/;
 
-/** The next wave: the stacks still waiting, from the first one up to the first that needs one of them deployed. */
-export async function planUnitWave(state: WorkflowState): Promise<UnitState> {
+/** The next round: the stacks still waiting, from the first one up to the first that needs one of them deployed. */
+export async function planUnitRound(state: WorkflowState): Promise<UnitState> {
   const { deployment } = state;
   const stacks = unitOf(deployment);
   const members: UnitMemberState[] = state.unit?.members
     ?? stacks.map((s) => ({ stackName: s.stackName, status: 'WAITING' as const }));
-  const wave = (state.unit?.wave ?? 0) + 1;
+  const round = (state.unit?.round ?? 0) + 1;
   const start = members.findIndex((m) => m.status === 'WAITING');
-  if (start < 0) return { members, wave: wave - 1, review: [], next: 'DONE' };
-  const inWave: number[] = [];
+  if (start < 0) return { members, round: round - 1, review: [], next: 'DONE' };
+  const inRound: number[] = [];
   for (let i = start; i < members.length && members[i].status === 'WAITING'; i++) {
-    const needs = [...stacks[i].dependsOn, ...Object.values(stacks[i].parameterOutputs).map((ref) => outputReference(ref)!.stackName)];
-    if (inWave.some((j) => needs.includes(stacks[j].stackName))) break;
-    inWave.push(i);
+    const needs = [...stacks[i].dependsOn ?? [], ...Object.values(stacks[i].parameterOutputs ?? {}).map((ref) => outputReference(ref)!.stackName)];
+    if (inRound.some((j) => needs.includes(stacks[j].stackName))) break;
+    inRound.push(i);
   }
   const review: Deployment[] = [];
   const missing: string[] = [];
-  for (const i of inWave) {
+  for (const i of inRound) {
     const parameters: Record<string, string> = {};
-    for (const [parameter, ref] of Object.entries(stacks[i].parameterOutputs)) {
+    for (const [parameter, ref] of Object.entries(stacks[i].parameterOutputs ?? {})) {
       const { stackName: from, outputKey: key } = outputReference(ref)!;
       const value = members.find((m) => m.stackName === from)?.outputs?.[key];
       if (value === undefined) missing.push(`${stacks[i].stackName} needs output ${key} of ${from} (parameter ${parameter}), which ${from} does not have`);
@@ -49,34 +49,34 @@ export async function planUnitWave(state: WorkflowState): Promise<UnitState> {
       continue;
     }
     // Each stack's change set has a name of its own in the unit (a change set is found by name in some tools), and
-    // a later wave's too: a deleted change set's name and client token are not reused.
-    review.push({ ...member, changeSetName: `${member.changeSetName}-${i + 1}${wave === 1 ? '' : `-w${wave}`}` });
+    // a later round's too: a deleted change set's name and client token are not reused.
+    review.push({ ...member, changeSetName: `${member.changeSetName}-${i + 1}${round === 1 ? '' : `-w${round}`}` });
   }
-  const planned = members.map((m, i) => (inWave.includes(i) ? { ...m, wave } : m));
+  const planned = members.map((m, i) => (inRound.includes(i) ? { ...m, round } : m));
   const approvals = approvalsOf(state.unit);
   if (missing.length > 0) {
-    return { members: planned, wave, review: [], next: 'FAIL', reason: unitReason(`${missing.join('; ')}.`, planned), ...approvals };
+    return { members: planned, round, review: [], next: 'FAIL', reason: unitReason(`${missing.join('; ')}.`, planned), ...approvals };
   }
-  return { members: planned, wave, review, next: 'REVIEW', ...approvals };
+  return { members: planned, round, review, next: 'REVIEW', ...approvals };
 }
 
 /**
- * The wave's verdict, from each stack's review: a stack whose change set failed only because it imports an export
- * that an earlier stack of the wave creates goes to the next wave (with the stacks after it, whose change sets
+ * The round's verdict, from each stack's review: a stack whose change set failed only because it imports an export
+ * that an earlier stack of the round creates goes to the next round (with the stacks after it, whose change sets
  * are deleted), so the order holds. A failed review fails the unit; otherwise the worst verdict decides.
  */
 export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<UnitState> {
   const unit = unitStateOf(state);
   const reviews = state.reviews;
   if (!Array.isArray(reviews) || reviews.length !== unit.review.length) {
-    throw new ConfigurationError('judgeUnit needs one review per stack of the wave');
+    throw new ConfigurationError('judgeUnit needs one review per stack of the round');
   }
   const deploysSomething = (r: UnitReview) => r.plan === 'EXECUTE' || r.plan === 'CREATE';
-  // Prepared change sets are the pipeline's, in its order: none is cut from the wave (and made again here).
+  // Prepared change sets are the pipeline's, in its order: none is cut from the round (and made again here).
   const cut = reviewsOnly(state.deployment) ? -1 : reviews.findIndex((r, k) => r.plan === 'FAILED' && MISSING_EXPORT.test(r.changeSet?.reason ?? '')
     && reviews.slice(0, k).some(deploysSomething));
   const kept = cut < 0 ? reviews : reviews.slice(0, cut);
-  // The stacks cut from the wave are reviewed again once the earlier ones are deployed.
+  // The stacks cut from the round are reviewed again once the earlier ones are deployed.
   // Every change set they had is deleted (whatever their review found: one that ended on an error may have one).
   for (const [k, r] of reviews.entries()) {
     if (cut >= 0 && k >= cut && r.plan !== 'CREATE') await deleteChangeSet({ deployment: unit.review[k] }, memberDeps(unit.review[k], state.deployment, deps));
@@ -89,7 +89,7 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
     if (review.plan === 'NONE') return { ...m, status: 'NO_CHANGES', review, ...(review.stack?.outputs ? { outputs: review.stack.outputs } : {}) };
     return { ...m, status: 'REVIEWED', review };
   });
-  const base = { members, wave: unit.wave, review: unit.review.slice(0, kept.length), ...approvalsOf(unit) };
+  const base = { members, round: unit.round, review: unit.review.slice(0, kept.length), ...approvalsOf(unit) };
 
   const failed = kept.filter((r) => r.plan === 'FAILED' || r.plan === 'BLOCKED' || r.plan === 'ERROR');
   if (failed.length > 0) {
@@ -110,7 +110,7 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
       next: 'REFUSE',
       reason: unitReason(reviewsOnly(state.deployment)
         ? `The change sets the pipeline prepared are refused: none of them may be executed. ${flagged.join(' ')}`
-        : `The unit is refused: no change set of this wave is executed. ${flagged.join(' ')}`, untouched),
+        : `The unit is refused: no change set of this round is executed. ${flagged.join(' ')}`, untouched),
     };
   }
   if (verdict === 'NEEDS_APPROVAL') {
@@ -127,8 +127,8 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
 }
 
 /**
- * Records how the stack just deployed ended, then picks the next stack of the wave to deploy, in the order given.
- * A failure stops the unit: the stacks after it are not executed. Nothing is picked unless the wave was judged
+ * Records how the stack just deployed ended, then picks the next stack of the round to deploy, in the order given.
+ * A failure stops the unit: the stacks after it are not executed. Nothing is picked unless the round was judged
  * safe, or needed approval and a person approved it.
  */
 export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promise<UnitState> {
@@ -148,7 +148,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
       const untouched = markUntouched(members);
       return {
         members: untouched,
-        wave: unit.wave,
+        round: unit.round,
         review: unit.review,
         next: 'STOP',
         reason: unitReason(`Stack ${members[current.index].stackName} failed: ${members[current.index].reason}`, untouched),
@@ -160,7 +160,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
   const index = members.findIndex((m) => m.status === 'REVIEWED');
   const base = {
     members,
-    wave: unit.wave,
+    round: unit.round,
     review: unit.review,
     ...(verdict ? { verdict } : {}),
     ...(approval ? { approval } : {}),
@@ -172,7 +172,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     // succeeds. Each is described again first and must be the one judged, unchanged (however long a person took).
     for (const member of members.filter((m) => m.status === 'REVIEWED' && m.review?.inspection)) {
       const deployment = unit.review.find((d) => d.stackName === member.stackName);
-      if (!deployment) throw new ConfigurationError(`stack ${member.stackName} has no deployment in this wave`);
+      if (!deployment) throw new ConfigurationError(`stack ${member.stackName} has no deployment in this round`);
       await sameAsJudged({ deployment, changeSet: member.review!.changeSet, inspection: member.review!.inspection },
         memberDeps(deployment, state.deployment, deps));
     }
@@ -184,7 +184,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     return { ...base, next: 'DONE', reason: truncate(progress(members), LIMITS.summary) };
   }
   if (!allowed) {
-    // Defence in depth: the state machine reaches this only when the wave may be executed.
+    // Defence in depth: the state machine reaches this only when the round may be executed.
     throw new Error(`refusing to deploy stack ${members[index].stackName}: its unit was neither judged safe nor approved`);
   }
   const { deadline } = state.deployment;
@@ -200,7 +200,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
   }
   const review = members[index].review!;
   const deployment = unit.review.find((d) => d.stackName === members[index].stackName);
-  if (!deployment) throw new ConfigurationError(`stack ${members[index].stackName} has no deployment in this wave`);
+  if (!deployment) throw new ConfigurationError(`stack ${members[index].stackName} has no deployment in this round`);
   const next: UnitCurrent = {
     index,
     deployment,
@@ -214,7 +214,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
 }
 
 /**
- * Deletes the change sets of the wave's stacks that were not executed (a refused, failed or stopped unit, a
+ * Deletes the change sets of the round's stacks that were not executed (a refused, failed or stopped unit, a
  * person's rejection, or an error), every one of them even if one cannot be deleted yet (that one's error is raised
  * at the end, so the task is retried). A change set that is gone already, or a stack never created, is no error;
  * the stack being deployed keeps its change set once CloudFormation executes it. After an error or a person's
@@ -254,9 +254,9 @@ export async function deleteUnitChangeSets(state: WorkflowState, deps: TaskDeps)
 function whatHappened(state: WorkflowState): string | undefined {
   const decision = state.approvalError as { Error?: string; Cause?: string } | undefined;
   if (decision?.Error === APPROVAL_REJECTED) {
-    return `The wave was rejected${decision.Cause ? `: ${causeText(decision.Cause)}` : ''}. Its change sets were deleted and not executed.`;
+    return `The round was rejected${decision.Cause ? `: ${causeText(decision.Cause)}` : ''}. Its change sets were deleted and not executed.`;
   }
-  if (decision) return 'Nobody decided within the approval timeout: the wave\'s change sets were deleted and not executed.';
+  if (decision) return 'Nobody decided within the approval timeout: the round\'s change sets were deleted and not executed.';
   const error = state.error as { Error?: string; Cause?: string } | undefined;
   return error ? `${error.Error ?? 'Error'}: ${causeText(error.Cause)}` : undefined;
 }
@@ -272,7 +272,7 @@ function unitStateOf(state: WorkflowState): UnitState {
   return state.unit;
 }
 
-/** The approvals of the waves so far: the one of the wave just ended joins those of the earlier ones. */
+/** The approvals of the rounds so far: the one of the round just ended joins those of the earlier ones. */
 function approvalsOf(unit: UnitState | undefined): { approvals?: UnitState['approvals'] } {
   const approvals = [...(unit?.approvals ?? []), ...(unit?.approval ? [unit.approval] : [])];
   return approvals.length > 0 ? { approvals } : {};

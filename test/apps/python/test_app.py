@@ -198,8 +198,8 @@ def test_a_catch_all_is_the_default_verdict():
     assert [(c.logical_id, c.verdict, c.rule) for c in result.changes] == [("Queue", RuleVerdict.ALLOW, "default-verdict")]
 
 
-def test_the_readme_rules_example_allows_what_it_means_to():
-    # The README's Python rules example, as it is written there.
+def test_the_policy_reference_rules_example_allows_what_it_means_to():
+    # The Python rules example of docs/policy.md (Rules), as it is written there.
     from cdk_stepfunctions_deploy_action import Replacement
     policy = SafetyPolicy.from_rules([
         SafetyRule(verdict=RuleVerdict.ALLOW, resource_types=["AWS::Lambda::Version"], description="versions are immutable"),
@@ -386,7 +386,7 @@ def test_the_python_api_reference_names_methods_the_binding_has():
 
 
 def test_rules_on_properties_and_drift_from_python():
-    # The README's Python spelling: properties=, drift_statuses=, and the action's revert_drift=.
+    # docs/policy.md's Python spelling: properties=, drift_statuses=, and the action's revert_drift=.
     policy = SafetyPolicy.from_rules(
         [
             SafetyRule(verdict=RuleVerdict.REQUIRE_APPROVAL, resource_types=["AWS::RDS::DBInstance"], properties=["DBInstanceClass"]),
@@ -424,7 +424,7 @@ def test_rules_on_properties_and_drift_from_python():
 
 
 def test_permission_broadening_from_python():
-    # The README's Python spelling: permission_broadening_verdict=; an opened ingress rule needs approval.
+    # docs/policy.md's Python spelling: permission_broadening_verdict=; an opened ingress rule needs approval.
     policy = SafetyPolicy.deny_destructive_changes(permission_broadening_verdict=RuleVerdict.REQUIRE_APPROVAL)
     rule = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}
     change = {"Type": "Resource", "ResourceChange": {
@@ -482,7 +482,7 @@ def test_a_unit_refuses_a_later_dependency_from_python():
 
 
 def test_polling_instead_of_stack_events_from_python():
-    # The README's Python spelling: DeployStateMachine(stack_events=False), then deploy_state_machine=polling.
+    # docs/operations.md's Python spelling: DeployStateMachine(stack_events=False), then deploy_state_machine=polling.
     app = App()
     stack = Stack(app, "PollingStack", env={"account": "111111111111", "region": "eu-west-1"})
     source = codepipeline.Artifact("Source")

@@ -204,8 +204,8 @@ class PipelineAppTest {
     }
 
     @Test
-    void theReadmeRulesExampleAllowsWhatItMeansTo() {
-        // The README's Java rules example, as it is written there.
+    void thePolicyReferenceRulesExampleAllowsWhatItMeansTo() {
+        // The Java rules example of docs/policy.md (Rules), as it is written there.
         SafetyPolicy policy = SafetyPolicy.fromRules(List.of(
                 SafetyRule.builder().verdict(RuleVerdict.ALLOW).resourceTypes(List.of("AWS::Lambda::Version")).description("versions are immutable").build(),
                 SafetyRule.builder().verdict(RuleVerdict.REQUIRE_APPROVAL).resourceTypes(List.of("AWS::IAM::*")).description("IAM needs a second pair of eyes").build(),
