@@ -20,7 +20,7 @@ const stacks = (n: number): StackToDeploy[] => Array.from({ length: n }, (_, i) 
 
 test(`GIVEN exactly ${MAX_UNIT_STACKS} stacks (the most a unit holds) WHEN synthesized THEN the action deploys all of them; one more is refused`, () => {
   expect(unitAction(stacks(MAX_UNIT_STACKS)).stackNames).toHaveLength(MAX_UNIT_STACKS);
-  expect(() => unitAction(stacks(MAX_UNIT_STACKS + 1))).toThrow(`stacks must hold 1 to ${MAX_UNIT_STACKS} stacks, not ${MAX_UNIT_STACKS + 1}`);
+  expect(() => unitAction(stacks(MAX_UNIT_STACKS + 1))).toThrow(`1 to ${MAX_UNIT_STACKS} stacks, not ${MAX_UNIT_STACKS + 1}`);
 });
 
 test.each<[string, StackToDeploy[], string]>([

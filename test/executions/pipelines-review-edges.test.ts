@@ -1,7 +1,7 @@
 /**
  * ChangeSetReviewStep's workflow at its edges: a prepared change set replaced while a person decides is not
  * allowed, and a prepared change set that imports an export an earlier stack of the stage creates is never cut
- * from the wave and made again (it is the pipeline's, made in the pipeline's order).
+ * from the round and made again (it is the pipeline's, made in the pipeline's order).
  */
 import { CreateChangeSetCommand, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import type { Change } from '@aws-sdk/client-cloudformation';
@@ -80,7 +80,7 @@ test('GIVEN a prepared change set replaced under its name while a person decides
 });
 
 test('GIVEN the stage\'s second change set FAILED because it imports an export the first creates WHEN reviewed THEN the review fails ' +
-  'on CloudFormation\'s reason in one wave: the pipeline\'s change sets are not cut and made again', async () => {
+  'on CloudFormation\'s reason in one round: the pipeline\'s change sets are not cut and made again', async () => {
   // GIVEN
   const synthesized = synthesizeStageReview();
   const world = createFeatureWorld(synthesized, {});
@@ -94,6 +94,6 @@ test('GIVEN the stage\'s second change set FAILED because it imports an export t
   expect(run.status).toBe('FAILED');
   expect(run.error).toBe('UnitReviewFailed');
   expect(causeMessage(run.cause)).toContain('No export named Prod-Data:ExportsOutputRefOrders found');
-  expect(run.visits(S.planUnitWave)).toBe(1);
+  expect(run.visits(S.planUnitRound)).toBe(1);
   expect(world.cfn.calls.filter((c) => c.op === 'CreateChangeSet')).toHaveLength(2);
 });

@@ -6,6 +6,7 @@
 import { resourceChange } from '../fakes';
 import { DEFAULT_ACTION, S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow } from './harness';
 import type { SynthesizedWorkflow, World } from './harness';
+import { forUnitStack } from '../../src/shared/state-names';
 
 const SAFE = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
 
@@ -77,11 +78,11 @@ test('GIVEN a unit whose first stack\'s update is still running when its first w
 
   // THEN: network took two rounds on events, app one; every round waited on events.
   expect(run.status).toBe('SUCCEEDED');
-  const round = [S.waitUnitStackUpdate, S.onEventsForUnitUpdate, S.awaitUnitStackUpdate, S.getUnitStackUpdateStatus, S.unitStackUpdated];
-  const first = pathFrom(run.path, S.executeUnitChangeSet);
-  expect(first.slice(0, 1 + 2 * round.length)).toEqual([S.executeUnitChangeSet, ...round, ...round]);
-  expect(run.visits(S.awaitUnitStackUpdate)).toBe(3);
-  expect(run.visits(S.getUnitStackUpdateStatus)).toBe(3);
+  const round = [S.waitStackUpdate, S.onEventsForUpdate, S.awaitStackUpdate, S.getStackUpdateStatus, S.stackUpdated].map(forUnitStack);
+  const first = pathFrom(run.path, forUnitStack(S.executeChangeSet));
+  expect(first.slice(0, 1 + 2 * round.length)).toEqual([forUnitStack(S.executeChangeSet), ...round, ...round]);
+  expect(run.visits(forUnitStack(S.awaitStackUpdate))).toBe(3);
+  expect(run.visits(forUnitStack(S.getStackUpdateStatus))).toBe(3);
   expect(world.events.handled.filter((o) => o === 'RESUMED')).toHaveLength(2);
   expect(world.cfn.callsOf('ExecuteChangeSet').map((c) => c.input.StackName)).toEqual(['prod-network', 'prod-app']);
 });

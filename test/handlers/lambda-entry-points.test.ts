@@ -86,7 +86,7 @@ describe('the task function', () => {
       .rejects.toMatchObject({ name: 'ConfigurationError', message: expect.stringContaining('unknown task "dropStack"') });
   });
 
-  test('GIVEN a unit\'s first wave to plan WHEN Lambda invokes the handler THEN the invocation returns the task\'s result (the state machine stores it)', async () => {
+  test('GIVEN a unit\'s first round to plan WHEN Lambda invokes the handler THEN the invocation returns the task\'s result (the state machine stores it)', async () => {
     // GIVEN: planning reads nothing from AWS.
     const stack = (stackName: string, dependsOn: string[] = []) => ({
       stackName, templatePath: `${stackName}.template.json`, parameterOverrides: {}, tags: {}, capabilities: [], dependsOn, parameterOutputs: {},
@@ -94,10 +94,10 @@ describe('the task function', () => {
     const deployment = { ...stack('prod-network'), unit: [stack('prod-network'), stack('prod-app', ['prod-network'])], changeSetName: 'sfn-deploy-a1b2c3d4' };
 
     // WHEN
-    const result = await taskHandler({ task: 'planUnitWave', state: { deployment }, executionId: 'arn:aws:states:eu-west-1:123456789012:execution:deploy:x' } as never);
+    const result = await taskHandler({ task: 'planUnitRound', state: { deployment }, executionId: 'arn:aws:states:eu-west-1:123456789012:execution:deploy:x' } as never);
 
     // THEN
-    expect(result).toMatchObject({ next: 'REVIEW', wave: 1, members: [{ stackName: 'prod-network', wave: 1 }, { stackName: 'prod-app', status: 'WAITING' }] });
+    expect(result).toMatchObject({ next: 'REVIEW', round: 1, members: [{ stackName: 'prod-network', round: 1 }, { stackName: 'prod-app', status: 'WAITING' }] });
   });
 });
 

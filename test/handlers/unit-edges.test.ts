@@ -1,6 +1,6 @@
 /**
  * A unit's tasks and configuration at their edges: the size limit itself, a stack that names itself, the shortest
- * approval timeout of a wave, a cross-account unit on events, and which error the clean-up after an error reports
+ * approval timeout of a round, a cross-account unit on events, and which error the clean-up after an error reports
  * when several change sets cannot be deleted.
  */
 import { InvalidChangeSetStatusException } from '@aws-sdk/client-cloudformation';
@@ -70,19 +70,19 @@ describe('a unit\'s size and order', () => {
   });
 });
 
-describe('a wave that needs approval', () => {
-  /** A judged wave of three stacks: the reviews with the given inspections. */
+describe('a round that needs approval', () => {
+  /** A judged round of three stacks: the reviews with the given inspections. */
   function judgedState(...inspections: InspectionResult[]): WorkflowState {
     const deployment = unitDeployment({ stacks: ['network', 'data', 'app'] });
     const review = deployment.unit!.map((_, i) => memberDeployment(deployment, i));
     const reviews: UnitReview[] = review.map((d, i) => ({
       stackName: d.stackName, plan: 'EXECUTE', changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 }, inspection: inspections[i],
     }));
-    const unit: UnitState = { members: review.map((d) => ({ stackName: d.stackName, status: 'WAITING', wave: 1 })), wave: 1, review, next: 'REVIEW' };
+    const unit: UnitState = { members: review.map((d) => ({ stackName: d.stackName, status: 'WAITING', round: 1 })), round: 1, review, next: 'REVIEW' };
     return { deployment, unit, reviews } as WorkflowState;
   }
 
-  test('GIVEN two stacks that need approval with timeouts of 1 hour and 10 minutes WHEN the wave is judged THEN a person has the shorter: 10 minutes', async () => {
+  test('GIVEN two stacks that need approval with timeouts of 1 hour and 10 minutes WHEN the round is judged THEN a person has the shorter: 10 minutes', async () => {
     // GIVEN
     const state = judgedState(inspection('NEEDS_APPROVAL', 3600), inspection('SAFE'), inspection('NEEDS_APPROVAL', 600));
 
@@ -93,13 +93,13 @@ describe('a wave that needs approval', () => {
     expect(judged).toMatchObject({ next: 'APPROVE', verdict: 'NEEDS_APPROVAL', approvalTimeoutSeconds: 600 });
   });
 
-  test('GIVEN the shorter timeout listed first WHEN the wave is judged THEN it is still the shorter', async () => {
+  test('GIVEN the shorter timeout listed first WHEN the round is judged THEN it is still the shorter', async () => {
     const state = judgedState(inspection('NEEDS_APPROVAL', 600), inspection('NEEDS_APPROVAL', 7200), inspection('SAFE'));
     const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, state).result as UnitState;
     expect(judged.approvalTimeoutSeconds).toBe(600);
   });
 
-  test('GIVEN one stack unsafe and one needing approval WHEN the wave is judged THEN the unit is refused, nobody is asked', async () => {
+  test('GIVEN one stack unsafe and one needing approval WHEN the round is judged THEN the unit is refused, nobody is asked', async () => {
     const state = judgedState(inspection('NEEDS_APPROVAL', 600), inspection('UNSAFE'), inspection('SAFE'));
     const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, state).result as UnitState;
     expect(judged).toMatchObject({ next: 'REFUSE', verdict: 'UNSAFE' });
@@ -124,12 +124,12 @@ describe('the clean-up after an error reports one error when several change sets
   const refused = () => new InvalidChangeSetStatusException({ message: 'ChangeSet cannot be deleted in its current status', $metadata: {} });
   const denied = () => Object.assign(new Error('User is not authorized to perform: cloudformation:DeleteChangeSet on prod-network'), { name: 'AccessDenied' });
 
-  /** A wave of three stacks whose change sets the clean-up deletes after `error`; `failures` says which deletions fail how. */
+  /** A round of three stacks whose change sets the clean-up deletes after `error`; `failures` says which deletions fail how. */
   function cleanUp(failures: Record<string, () => Error>, beingCreated: string[] = []) {
     const deployment = unitDeployment({ stacks: ['network', 'data', 'app'] });
     const review = deployment.unit!.map((_, i) => ({ ...memberDeployment(deployment, i), changeSetName: `${deployment.changeSetName}-${i + 1}` }));
     const unit: UnitState = {
-      members: review.map((d) => ({ stackName: d.stackName, status: 'REVIEWED', wave: 1 })), wave: 1, review, next: 'EXECUTE', verdict: 'SAFE',
+      members: review.map((d) => ({ stackName: d.stackName, status: 'REVIEWED', round: 1 })), round: 1, review, next: 'EXECUTE', verdict: 'SAFE',
     };
     const state = { deployment, unit, error: { Error: 'AccessDenied', Cause: 'the original error' } } as WorkflowState;
     const history = new FakeExecutionHistory(STATE_MACHINE);
@@ -178,7 +178,7 @@ describe('a review of prepared change sets allows nothing that was not judged sa
       members: review.map((d) => ({
         stackName: d.stackName,
         status: 'REVIEWED',
-        wave: 1,
+        round: 1,
         review: {
           stackName: d.stackName,
           plan: 'EXECUTE',
@@ -186,7 +186,7 @@ describe('a review of prepared change sets allows nothing that was not judged sa
           inspection: inspection(verdict),
         },
       })),
-      wave: 1,
+      round: 1,
       review,
       next: 'EXECUTE',
       verdict,
