@@ -6,7 +6,7 @@
 import { CodePipelineClient, GetJobDetailsCommand, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import type { ActionExecutionDetail, ListActionExecutionsCommandInput } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
-import { confirmJob } from '../../src/shared/pipeline-job';
+import { confirmPipelineJob } from '../../src/shared/pipeline-job';
 import { CLIENT_CONFIG } from '../fakes';
 
 const JOB = 'a1b2c3d4-0000-4000-8000-00000000beef';
@@ -58,7 +58,7 @@ describe('a busy pipeline: the job\'s action execution on a later page of ListAc
     const { client, asked } = codePipeline([others(0), others(1), [ours]]);
 
     // WHEN
-    const job = await confirmJob(client, JOB, { functionName: 'deploy-trigger' });
+    const job = await confirmPipelineJob(client, JOB, { functionName: 'deploy-trigger' });
 
     // THEN
     expect(job).toMatchObject({ id: JOB, pipelineName: PIPELINE, pipelineExecutionId: EXECUTION, actionExecutionId: ACTION, startedAt: STARTED });
@@ -72,7 +72,7 @@ describe('a busy pipeline: the job\'s action execution on a later page of ListAc
     const { client, asked } = codePipeline([others(0), others(1)]);
 
     // WHEN
-    const confirmed = confirmJob(client, JOB, { functionName: 'deploy-trigger' });
+    const confirmed = confirmPipelineJob(client, JOB, { functionName: 'deploy-trigger' });
 
     // THEN
     await expect(confirmed).rejects.toMatchObject({
@@ -83,7 +83,7 @@ describe('a busy pipeline: the job\'s action execution on a later page of ListAc
 
   test('GIVEN the action execution on a later page has ended WHEN the job is confirmed THEN it is refused (and not answered)', async () => {
     const { client } = codePipeline([others(0), [{ ...ours, status: 'Abandoned' }]]);
-    await expect(confirmJob(client, JOB)).rejects.toMatchObject({ name: 'JobNotConfirmed', answerable: false, message: expect.stringContaining('is Abandoned, not in progress') });
+    await expect(confirmPipelineJob(client, JOB)).rejects.toMatchObject({ name: 'JobNotConfirmed', answerable: false, message: expect.stringContaining('is Abandoned, not in progress') });
   });
 });
 
@@ -95,7 +95,7 @@ describe('the function a job is for', () => {
     ['its ARN with a qualifier', 'arn:aws:lambda:eu-west-1:111111111111:function:deploy-trigger:3'],
   ])('GIVEN a job whose FunctionName is %s WHEN confirmed by that function THEN it is confirmed', async (_what, functionName) => {
     const { client } = codePipeline([[ours]], functionName);
-    await expect(confirmJob(client, JOB, { functionName: 'deploy-trigger' })).resolves.toMatchObject({ actionExecutionId: ACTION });
+    await expect(confirmPipelineJob(client, JOB, { functionName: 'deploy-trigger' })).resolves.toMatchObject({ actionExecutionId: ACTION });
   });
 
   test.each([
@@ -104,7 +104,7 @@ describe('the function a job is for', () => {
     ['an ARN whose alias is the function\'s name', 'arn:aws:lambda:eu-west-1:111111111111:function:other:deploy-trigger'],
   ])('GIVEN a job whose FunctionName is %s WHEN confirmed THEN it is refused and never answered', async (_what, functionName) => {
     const { client, asked } = codePipeline([[ours]], functionName);
-    await expect(confirmJob(client, JOB, { functionName: 'deploy-trigger' })).rejects.toMatchObject({ name: 'JobNotConfirmed', answerable: false });
+    await expect(confirmPipelineJob(client, JOB, { functionName: 'deploy-trigger' })).rejects.toMatchObject({ name: 'JobNotConfirmed', answerable: false });
     expect(asked).toHaveLength(0);
   });
 });

@@ -38,7 +38,7 @@ function inspection(verdict: InspectionResult['verdict'], approvalTimeoutSeconds
   return {
     verdict,
     changeCount: 1,
-    violationCount: verdict === 'SAFE' ? 0 : 1,
+    violationCount: verdict === 'ALLOW' ? 0 : 1,
     violations: [],
     reason: `${verdict} change`,
     counts: { Modify: 1 },
@@ -84,25 +84,25 @@ describe('a round that needs approval', () => {
 
   test('GIVEN two stacks that need approval with timeouts of 1 hour and 10 minutes WHEN the round is judged THEN a person has the shorter: 10 minutes', async () => {
     // GIVEN
-    const state = judgedState(inspection('NEEDS_APPROVAL', 3600), inspection('SAFE'), inspection('NEEDS_APPROVAL', 600));
+    const state = judgedState(inspection('REQUIRE_APPROVAL', 3600), inspection('ALLOW'), inspection('REQUIRE_APPROVAL', 600));
 
     // WHEN
     const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, state).result as UnitState;
 
     // THEN
-    expect(judged).toMatchObject({ next: 'APPROVE', verdict: 'NEEDS_APPROVAL', approvalTimeoutSeconds: 600 });
+    expect(judged).toMatchObject({ next: 'APPROVE', verdict: 'REQUIRE_APPROVAL', approvalTimeoutSeconds: 600 });
   });
 
   test('GIVEN the shorter timeout listed first WHEN the round is judged THEN it is still the shorter', async () => {
-    const state = judgedState(inspection('NEEDS_APPROVAL', 600), inspection('NEEDS_APPROVAL', 7200), inspection('SAFE'));
+    const state = judgedState(inspection('REQUIRE_APPROVAL', 600), inspection('REQUIRE_APPROVAL', 7200), inspection('ALLOW'));
     const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, state).result as UnitState;
     expect(judged.approvalTimeoutSeconds).toBe(600);
   });
 
   test('GIVEN one stack unsafe and one needing approval WHEN the round is judged THEN the unit is refused, nobody is asked', async () => {
-    const state = judgedState(inspection('NEEDS_APPROVAL', 600), inspection('UNSAFE'), inspection('SAFE'));
+    const state = judgedState(inspection('REQUIRE_APPROVAL', 600), inspection('DENY'), inspection('ALLOW'));
     const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, state).result as UnitState;
-    expect(judged).toMatchObject({ next: 'REFUSE', verdict: 'UNSAFE' });
+    expect(judged).toMatchObject({ next: 'REFUSE', verdict: 'DENY' });
     expect(judged).not.toHaveProperty('approvalTimeoutSeconds');
   });
 });
@@ -129,7 +129,7 @@ describe('the clean-up after an error reports one error when several change sets
     const deployment = unitDeployment({ stacks: ['network', 'data', 'app'] });
     const review = deployment.unit!.map((_, i) => ({ ...memberDeployment(deployment, i), changeSetName: `${deployment.changeSetName}-${i + 1}` }));
     const unit: UnitState = {
-      members: review.map((d) => ({ stackName: d.stackName, status: 'REVIEWED', round: 1 })), round: 1, review, next: 'EXECUTE', verdict: 'SAFE',
+      members: review.map((d) => ({ stackName: d.stackName, status: 'REVIEWED', round: 1 })), round: 1, review, next: 'EXECUTE', verdict: 'ALLOW',
     };
     const state = { deployment, unit, error: { Error: 'AccessDenied', Cause: 'the original error' } } as WorkflowState;
     const history = new FakeExecutionHistory(STATE_MACHINE);
@@ -169,7 +169,7 @@ describe('the clean-up after an error reports one error when several change sets
 });
 
 describe('a review of prepared change sets allows nothing that was not judged safe or approved', () => {
-  test.each(['UNSAFE', 'NEEDS_APPROVAL'] as const)('GIVEN prepared change sets judged %s and no approval WHEN the next step is picked THEN nothing is allowed, ' +
+  test.each(['DENY', 'REQUIRE_APPROVAL'] as const)('GIVEN prepared change sets judged %s and no approval WHEN the next step is picked THEN nothing is allowed, ' +
     'and no change set is even read', async (verdict) => {
     // GIVEN
     const deployment = toDeployment(validateConfig({ v: 1, prepared: 'PipelineChange', stacks: ['Prod-Data', 'Prod-Topics'] }), { id: JOB, startedAt: Date.now() });
