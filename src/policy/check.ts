@@ -14,9 +14,9 @@
  * single page requested with a token, pages that do not say, a chain with a gap, a page given twice) is
  * incomplete.
  */
-import { completenessProblem, isIncompleteDescription } from './completeness';
+import { readPagesSync, walkChangeSet } from './change-set-reader';
 import { NESTED_STACK_TYPE, combine, evaluateChange, withoutNulls } from './evaluate';
-import type { ChangeContext, ChangeInput, ChangeVerdict, PolicyResult } from './evaluate';
+import type { ChangeInput, ChangeVerdict, PolicyResult } from './evaluate';
 import { propertyDiffs } from './property-diff';
 import type { PolicyDocument } from '../shared/policy-document';
 
@@ -111,22 +111,6 @@ export function readPages(pages: readonly unknown[]): ChangeSetPages[] {
   return [...groups.values()];
 }
 
-/** What is missing from one change set's pages, one sentence each. */
-function pageProblems(group: ChangeSetPages): string[] {
-  const problems: string[] = [...chainOf(group).problems];
-  const statuses = new Set(group.pages.map((p) => p.Status));
-  for (const status of statuses) {
-    const reason = group.pages.find((p) => p.Status === status)?.StatusReason;
-    const problem = completenessProblem(status, reason);
-    if (problem) problems.push(`${group.label} ${problem}`);
-  }
-  if (group.pages.some((p) => isIncompleteDescription(p.StatusReason))) {
-    problems.push(`${group.label} was described incompletely: CloudFormation says property values made it leave changes out ` +
-      '(describe it again without --include-property-values)');
-  }
-  return problems;
-}
-
 /**
  * The pages of one change set in the order CloudFormation gave them, and what keeps them from being the whole
  * description: the chain from the page requested without a token, each next page the one requested with the
@@ -173,13 +157,13 @@ function chainOf(group: ChangeSetPages): { pages: Page[]; problems: string[] } {
 
 /**
  * Evaluates a change set offline, as the workflow does: the root change set's changes, and the changes of
- * every nested change set whose pages are given, recursively. A nested stack whose change set is not given
- * is judged as not inspected.
+ * every nested change set whose pages are given, recursively, read by the workflow's page walker
+ * (`change-set-reader.ts`). A nested stack whose change set is not given is judged as not inspected.
  */
 export function checkChangeSet(policy: PolicyDocument, pages: readonly unknown[]): CheckResult {
   const groups = readPages(pages);
+  const byKey = new Map(groups.map((g) => [g.key, g]));
   const byId = new Map(groups.filter((g) => g.key.startsWith('arn:')).map((g) => [g.key, g]));
-  const incomplete = groups.flatMap(pageProblems);
   const referenced = new Set<string>();
   for (const group of groups) {
     for (const page of group.pages) {
@@ -197,21 +181,35 @@ export function checkChangeSet(policy: PolicyDocument, pages: readonly unknown[]
       : `pages of ${roots.length} unrelated change sets were given (${names}): check one change set (with its nested stacks' change sets) at a time`);
   }
 
-  const changes: CheckedChange[] = [];
-  const visit = (group: ChangeSetPages, path: string[]) => {
-    for (const page of chainOf(group).pages) {
-      for (const change of page.Changes) {
-        const nestedId = nestedChangeSetId(change);
-        const nested = nestedId ? byId.get(nestedId) : undefined;
-        const context: ChangeContext = { nestedChangeSet: nested ? true : notGivenReason(change, nestedId) };
-        const verdict = evaluateChange(policy, change, context);
-        const properties = verdict.verdict === 'ALLOW' ? [] : propertyDiffs(change);
-        changes.push({ ...verdict, ...(path.length > 0 ? { path } : {}), ...(properties.length > 0 ? { properties } : {}) });
-        if (nested) visit(nested, [...path, verdict.logicalId]);
-      }
-    }
-  };
-  visit(roots[0], []);
+  // The pages of each change set in reading order: the chain when it is whole, else every page as given (what
+  // is missing is said in `incomplete`, and the verdict is DENY, but every change given is still shown).
+  const ordered = new Map(groups.map((g) => [g.key, chainOf(g)]));
+  const walk = walkChangeSet<string, Page>({
+    root: roots[0].key,
+    name: roots[0].label,
+    stopAtProblem: false,
+    nestedChangeSet: (change) => {
+      const nestedId = nestedChangeSetId(change);
+      const nested = nestedId ? byId.get(nestedId) : undefined;
+      return nested ? { changeSet: nested.key } : { notRead: notGivenReason(nestedId) };
+    },
+  });
+  const read = readPagesSync(walk, ({ changeSet, token }) => {
+    // Pages at hand are served in reading order: the token asks for the page at that place.
+    const order = ordered.get(changeSet)!.pages;
+    const at = token === undefined ? 0 : Number(token);
+    return { ...order[at], NextToken: at + 1 < order.length ? String(at + 1) : undefined };
+  });
+  const incomplete = [
+    ...groups.flatMap((g) => ordered.get(g.key)!.problems),
+    ...read.problems.map(({ changeSet, problem }) => `${byKey.get(changeSet)!.label} ${problem}`),
+  ];
+
+  const changes: CheckedChange[] = read.changes.map(({ change, path, context }) => {
+    const verdict = evaluateChange(policy, change, context);
+    const properties = verdict.verdict === 'ALLOW' ? [] : propertyDiffs(change);
+    return { ...verdict, ...(path.length > 0 ? { path } : {}), ...(properties.length > 0 ? { properties } : {}) };
+  });
   const verdict = incomplete.length > 0 ? 'DENY' : combine(changes.map((c) => c.verdict));
   return { verdict, changes, incomplete };
 }
@@ -221,8 +219,8 @@ function nestedChangeSetId(change: ChangeInput): string | undefined {
   return rc?.ResourceType === NESTED_STACK_TYPE && typeof rc.ChangeSetId === 'string' ? rc.ChangeSetId : undefined;
 }
 
-function notGivenReason(change: ChangeInput, nestedId: string | undefined): string | undefined {
-  if (withoutNulls(change)?.ResourceChange?.ResourceType !== NESTED_STACK_TYPE) return undefined;
+/** Why a nested stack's change set is not read: not given, or not created (a change set without nested stacks). */
+function notGivenReason(nestedId: string | undefined): string {
   return nestedId
     ? `its change set was not given (describe it with --change-set-name ${nestedId})`
     : 'the change set was created without its nested stacks (create it with --include-nested-stacks)';

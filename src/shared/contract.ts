@@ -3,7 +3,8 @@
  * UserParameters, in the state machine input and between the states. Plain data, no aws-cdk-lib.
  * Construct code imports this module with `import type` only, except for the constants below.
  */
-import type { PolicyDocument, UnsafeChangeDocument } from './policy-document';
+import { FAILURE_NAMES } from './errors';
+import type { PolicyDocument, UnsafeChangeDocument, Verdict } from './policy-document';
 
 /** Version of the UserParameters format, so a later release can evolve it safely. */
 export const CONFIG_VERSION = 1;
@@ -368,8 +369,11 @@ export interface ReportedChange {
 
 /** Result of `inspectChangeSet` (`$.inspection`). */
 export interface InspectionResult {
-  /** SAFE: execute. NEEDS_APPROVAL: ask a person (with UnsafeChangeAction.requireApproval()). UNSAFE: refuse. */
-  readonly verdict: 'SAFE' | 'UNSAFE' | 'NEEDS_APPROVAL';
+  /**
+   * The policy's verdict on the change set, in the rules' words: ALLOW: execute. REQUIRE_APPROVAL: ask a person
+   * (only with UnsafeChangeAction.requireApproval(); without it such a change set is denied). DENY: refuse.
+   */
+  readonly verdict: Verdict;
   /** The id (ARN) of the change set that was judged: the only one that may be executed. */
   readonly changeSetId: string;
   /**
@@ -470,8 +474,8 @@ export interface UnitState {
   readonly review: Deployment[];
   /** What the workflow does next. */
   readonly next: 'REVIEW' | 'EXECUTE' | 'CREATE' | 'APPROVE' | 'REFUSE' | 'FAIL' | 'STOP' | 'DONE';
-  /** The verdict on the round: the worst of its stacks'. */
-  readonly verdict?: 'SAFE' | 'NEEDS_APPROVAL' | 'UNSAFE';
+  /** The verdict on the round: the worst of its stacks' (DENY, then REQUIRE_APPROVAL, then ALLOW). */
+  readonly verdict?: Verdict;
   /** Why the unit was refused, failed or stopped; what needs approval. */
   readonly reason?: string;
   readonly approvalTimeoutSeconds?: number;
@@ -501,4 +505,4 @@ export interface WorkflowState {
 }
 
 /** Error names a person's decision ends with (SendTaskFailure). */
-export const APPROVAL_REJECTED = 'ApprovalRejected';
+export const APPROVAL_REJECTED = FAILURE_NAMES.approvalRejected;

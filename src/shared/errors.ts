@@ -1,36 +1,33 @@
 /** Errors the handlers raise; their `name` is what Step Functions sees as the error. */
 
-/** The deployment's configuration or input is wrong: nothing a retry would fix. */
-export class ConfigurationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigurationError';
-  }
-}
-
-/** A transient AWS error (throttling, 5xx, network): the state machine retries these. */
-export class TransientAwsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TransientAwsError';
-  }
-}
-
-/** A change set CloudFormation is still creating cannot be deleted yet: the deletion is retried until it can. */
-export class ChangeSetBeingCreatedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ChangeSetBeingCreated';
-  }
-}
-
-export const CHANGE_SET_BEING_CREATED = 'ChangeSetBeingCreated';
-
 /**
- * The errors a deployment's execution fails with, as its history and the pipeline action's failure show them: the
- * workflow's own failures (a person's rejection is APPROVAL_REJECTED, in the contract with the approval function).
+ * Every error name a deployment's execution fails with or catches by name, as its history and the pipeline
+ * action's failure show them: the errors the functions raise, a person's rejection, and the workflow's own Fail
+ * states. One table, so each name is written once.
  */
 export const FAILURE_NAMES = {
+  // Raised by the functions.
+  /** The deployment's configuration or input is wrong: nothing a retry would fix. */
+  configurationError: 'ConfigurationError',
+  /** Throttling, a server error or the network: the state machine retries it. */
+  transientAwsError: 'TransientAwsError',
+  /** A change set still being created cannot be deleted yet: the deletion is retried. */
+  changeSetBeingCreated: 'ChangeSetBeingCreated',
+  /** A change set that cannot be read whole. */
+  incompleteChangeSet: 'IncompleteChangeSet',
+  /** The change set about to be executed is not exactly the one judged. */
+  changeSetChanged: 'ChangeSetChanged',
+  /** The action's deadline passed before the change set could be executed. */
+  deadlinePassed: 'DeadlinePassed',
+  /** A task asked to act for an execution or a job that is not what it claims. */
+  unconfirmedDeployment: 'UnconfirmedDeployment',
+  /** A stack event the stack event function does not believe yet (the stack is still in progress). */
+  stackStillInProgress: 'StackStillInProgress',
+  /** CodePipeline does not show the job in progress for this action. */
+  jobNotConfirmed: 'JobNotConfirmed',
+  /** A person rejected the change set (the approval function's SendTaskFailure). */
+  approvalRejected: 'ApprovalRejected',
+  // The workflow's Fail states.
   /** The stack check found a stack no deployment can update (for example ROLLBACK_COMPLETE without recreation). */
   stackNotUpdatable: 'StackNotUpdatable',
   stackCreationFailed: 'StackCreationFailed',
@@ -47,8 +44,34 @@ export const FAILURE_NAMES = {
   unitStackFailed: 'UnitStackFailed',
 } as const;
 
+/** The deployment's configuration or input is wrong: nothing a retry would fix. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = FAILURE_NAMES.configurationError;
+  }
+}
+
+/** A transient AWS error (throttling, 5xx, network): the state machine retries these. */
+export class TransientAwsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = FAILURE_NAMES.transientAwsError;
+  }
+}
+
+/** A change set CloudFormation is still creating cannot be deleted yet: the deletion is retried until it can. */
+export class ChangeSetBeingCreatedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = FAILURE_NAMES.changeSetBeingCreated;
+  }
+}
+
+export const CHANGE_SET_BEING_CREATED = FAILURE_NAMES.changeSetBeingCreated;
+
 /** Error name of a throttled or transient failure, as the state machine's Retry lists it. */
-export const TRANSIENT_ERROR = 'TransientAwsError';
+export const TRANSIENT_ERROR = FAILURE_NAMES.transientAwsError;
 
 const THROTTLING = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded',

@@ -44,11 +44,6 @@ export function artifactPathProblem(path: string): string | undefined {
   return undefined;
 }
 
-/** The key of a wait for a stack operation's status events: the stack and the operation's client request token. */
-export function stackWaitKey(stackName: string, clientRequestToken: string): string {
-  return `${stackName}#${clientRequestToken}`;
-}
-
 /** The stack name in a stack id (`arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>`). */
 export function stackNameOfId(stackId: string): string | undefined {
   const match = /^arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack\/([A-Za-z][A-Za-z0-9-]{0,127})\/[^/]+$/.exec(stackId);

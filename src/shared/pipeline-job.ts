@@ -13,7 +13,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { inputFileOf, parseJsonObject, parseUserParameters, toDeployment, validateConfig } from './config';
 import { LIMITS } from './contract';
 import type { ArtifactLocation, Deployment } from './contract';
-import { ConfigurationError, isTransient } from './errors';
+import { ConfigurationError, FAILURE_NAMES, isTransient } from './errors';
 import { decodeText } from './json';
 
 /** A job as CodePipeline describes it, confirmed in progress. */
@@ -41,7 +41,7 @@ export interface ConfirmedJob {
 export class JobNotConfirmedError extends Error {
   constructor(message: string, public readonly answerable: boolean) {
     super(message);
-    this.name = 'JobNotConfirmed';
+    this.name = FAILURE_NAMES.jobNotConfirmed;
   }
 }
 
@@ -52,7 +52,7 @@ export interface ConfirmOptions {
 
 const MAX_EXECUTION_PAGES = 20;
 
-export async function confirmJob(codepipeline: CodePipelineClient, jobId: string, options: ConfirmOptions = {}): Promise<ConfirmedJob> {
+export async function confirmPipelineJob(codepipeline: CodePipelineClient, jobId: string, options: ConfirmOptions = {}): Promise<ConfirmedJob> {
   let data: JobData | undefined;
   try {
     data = (await codepipeline.send(new GetJobDetailsCommand({ jobId }))).jobDetails?.data;

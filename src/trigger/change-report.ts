@@ -5,7 +5,7 @@
  */
 import { zipSync, strToU8 } from 'fflate';
 import type { WorkflowOutput } from './report';
-import { outcomeOf, verdictOf } from './report';
+import { publishedVerdict, verdictOf, workflowOutcome } from './report';
 import { maskSecrets } from '../policy/safe-value';
 
 /** What the report says of one change set: the verdict on it and its changes. */
@@ -68,7 +68,7 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
     return {
       version: 1,
       status,
-      ...(status === 'SUCCEEDED' ? { outcome: outcomeOf(output), verdict: verdictOf(output) } : {}),
+      ...(status === 'SUCCEEDED' ? { outcome: workflowOutcome(output), verdict: verdictOf(output) } : {}),
       ...(approvers.length > 0 ? { approvedBy: approvers.join(', ') } : {}),
       stacks: unit.members.map((m): StackReport => {
         const i = m.review?.inspection;
@@ -77,7 +77,7 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
           status: m.status,
           ...(m.review?.changeSet?.name ? { changeSetName: m.review.changeSet.name } : {}),
           ...(i ? {
-            verdict: i.verdict,
+            verdict: publishedVerdict(i.verdict),
             counts: i.counts,
             changeCount: i.changeCount,
             ...(Array.isArray(i.changes) ? { changes: i.changes } : {}),
@@ -92,7 +92,7 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
     ...(deployment?.stackName ? { stackName: deployment.stackName } : {}),
     ...(deployment?.changeSetName ? { changeSetName: deployment.changeSetName } : {}),
     status,
-    ...(status === 'SUCCEEDED' ? { outcome: outcomeOf(output), verdict: verdictOf(output) } : {}),
+    ...(status === 'SUCCEEDED' ? { outcome: workflowOutcome(output), verdict: verdictOf(output) } : {}),
     ...(inspection ? {
       ...(inspection.counts ? { counts: inspection.counts } : {}),
       ...(inspection.changeCount !== undefined ? { changeCount: inspection.changeCount } : {}),

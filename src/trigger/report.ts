@@ -3,6 +3,7 @@ import { maskSecrets } from '../policy/safe-value';
 import { LIMITS, reviewsOnly } from '../shared/contract';
 import type { UnitStackStatus, UnitState, WorkflowState } from '../shared/contract';
 import { truncate } from '../shared/errors';
+import type { Verdict } from '../shared/policy-document';
 import { STATE_NAMES } from '../shared/state-names';
 
 export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'DEPLOYED' | 'ALLOWED' | 'UNKNOWN';
@@ -20,7 +21,7 @@ const UNIT_VARIABLES_BUDGET = 100_000;
 export type WorkflowOutput = Partial<WorkflowState>;
 
 /** What the workflow's output says happened. */
-export function outcomeOf(output: WorkflowOutput): Outcome {
+export function workflowOutcome(output: WorkflowOutput): Outcome {
   if (output.unit) {
     if (output.unit.members.some((m) => m.status === 'ALLOWED')) return 'ALLOWED';
     return output.unit.members.some((m) => m.status === 'CREATED' || m.status === 'UPDATED') ? 'DEPLOYED' : 'NO_CHANGES';
@@ -32,12 +33,23 @@ export function outcomeOf(output: WorkflowOutput): Outcome {
   return 'UNKNOWN';
 }
 
+/**
+ * The words the action's outputs (the `Verdict` variable, the change report) give the inspection's verdicts, the
+ * rules' ALLOW, REQUIRE_APPROVAL and DENY. The only place where they have other names.
+ */
+const PUBLISHED_VERDICT: Record<Verdict, string> = { ALLOW: 'SAFE', REQUIRE_APPROVAL: 'NEEDS_APPROVAL', DENY: 'UNSAFE' };
+
+/** An inspection's verdict as the action's outputs say it. */
+export function publishedVerdict(verdict: Verdict): string {
+  return PUBLISHED_VERDICT[verdict] ?? verdict;
+}
+
 /** The verdict on the change set: the policy's, or the person's. */
 export function verdictOf(output: WorkflowOutput): string {
   if (output.unit) return unitVerdictOf(output.unit);
   if (!output.inspection) return 'NONE';
   if (output.approval?.approved) return 'APPROVED';
-  return output.inspection.verdict;
+  return publishedVerdict(output.inspection.verdict);
 }
 
 /**
@@ -46,8 +58,8 @@ export function verdictOf(output: WorkflowOutput): string {
  */
 function unitVerdictOf(unit: UnitState): string {
   const deployed = unit.members.filter((m) => ['CREATED', 'UPDATED', 'NO_CHANGES', 'ALLOWED'].includes(m.status));
-  if (deployed.some((m) => m.review?.inspection?.verdict === 'NEEDS_APPROVAL')) return 'APPROVED';
-  return deployed.some((m) => m.review?.inspection) ? 'SAFE' : 'NONE';
+  if (deployed.some((m) => m.review?.inspection?.verdict === 'REQUIRE_APPROVAL')) return 'APPROVED';
+  return deployed.some((m) => m.review?.inspection) ? publishedVerdict('ALLOW') : 'NONE';
 }
 
 /**
@@ -122,7 +134,7 @@ export function successSummary(output: WorkflowOutput, link: string, report?: st
     DEPLOYED_TO_NEW_STACK: `The change set for stack ${deployment?.previousStackName} was refused, so the template was deployed ` +
       `to a new stack, ${stackName} (blue/green).${refused}`,
     UNKNOWN: `Deployment of ${stackName} finished.`,
-  }[outcomeOf(output)];
+  }[workflowOutcome(output)];
   // Where the change report is comes first after the link's room: it must never be cut off.
   const tail = `${report ? ` ${report}` : ''} ${link}`;
   return truncate(text, LIMITS.summary - tail.length) + tail;
@@ -172,7 +184,7 @@ export function outputVariables(output: WorkflowOutput): Record<string, string> 
   if (output.unit) return unitVariables(output.unit, output);
   const deployment = output.deployment;
   // Without changes there is no operation: the outputs are the stack's as it was checked.
-  const outcome = outcomeOf(output);
+  const outcome = workflowOutcome(output);
   const stackOutputs = (outcome === 'NO_CHANGES' ? output.stack?.outputs : output.operation?.outputs) ?? {};
   const valid = Object.entries(stackOutputs).filter(([key, value]) => VARIABLE_NAME.test(key) && typeof value === 'string');
   return {
@@ -190,7 +202,7 @@ export function outputVariables(output: WorkflowOutput): Record<string, string> 
  */
 function unitVariables(unit: UnitState, output: WorkflowOutput): Record<string, string> {
   const variables: Record<string, string> = {
-    Outcome: outcomeOf(output),
+    Outcome: workflowOutcome(output),
     Verdict: verdictOf(output),
     StackCount: String(unit.members.length),
   };

@@ -18,7 +18,7 @@ import { LIMITS } from '../shared/contract';
 import type { Deployment, WorkflowInput } from '../shared/contract';
 import { isTransient, truncate } from '../shared/errors';
 import { executionNameFor } from '../shared/naming';
-import { JobNotConfirmedError, confirmJob, deploymentForJob } from '../shared/pipeline-job';
+import { JobNotConfirmedError, confirmPipelineJob, deploymentForJob } from '../shared/pipeline-job';
 import type { ConfirmedJob } from '../shared/pipeline-job';
 
 export interface TriggerDeps {
@@ -49,7 +49,7 @@ export async function runTrigger(event: unknown, deps: TriggerDeps): Promise<Tri
   let job: ConfirmedJob;
   try {
     // The event is not trusted: CodePipeline is asked about the job, and its answer is the job.
-    job = await confirmJob(deps.codepipeline, jobId, { functionName: deps.functionName });
+    job = await confirmPipelineJob(deps.codepipeline, jobId, { functionName: deps.functionName });
   } catch (e) {
     const error = e as Error;
     log(`job ${jobId}: ${error instanceof JobNotConfirmedError ? 'refused' : 'could not be confirmed'}: ${error.name}: ${error.message}`);
@@ -97,7 +97,7 @@ async function start(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) => v
     executionArn = executionArnFor(deps.stateMachineArn, name);
     log(`job ${job.id}: execution ${name} already exists; following it`);
   }
-  return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
+  return triggerOutcome(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
     jobId: job.id,
     continuationToken: encodeContinuationToken({ executionArn }),
     executionDetails: {
@@ -118,7 +118,7 @@ async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) =>
     // Throttled or a server error, after the SDK's retries: the deployment goes on, so does the action.
     // CodePipeline calls again with the same token.
     log(`job ${job.id}: could not read execution ${executionArn} (${(e as Error).name}); asking again later`);
-    return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
+    return triggerOutcome(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
       jobId: job.id,
       continuationToken: encodeContinuationToken({ executionArn }),
       executionDetails: {
@@ -137,14 +137,14 @@ async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) =>
         summary: truncate(`${runningSummary(current)} ${consoleLink(executionArn)}`, LIMITS.summary),
         externalExecutionId: executionArn,
       };
-      return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
+      return triggerOutcome(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
         jobId: job.id, continuationToken: encodeContinuationToken({ executionArn }), executionDetails: details,
       })), 'RUNNING');
     }
     case 'SUCCEEDED': {
       const output = safeParse(execution.output);
       const written = await writeReport(job, deps, () => changeReport(status, output), log);
-      return outcomeOf(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
+      return triggerOutcome(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
         jobId: job.id,
         executionDetails: {
           summary: successSummary(output, consoleLink(executionArn), written),
@@ -216,7 +216,7 @@ async function currentState(deps: TriggerDeps, executionArn: string): Promise<st
 async function answerFailure(
   deps: TriggerDeps, jobId: string, failureDetails: FailureDetails, log: (m: string) => void,
 ): Promise<TriggerOutcome> {
-  return outcomeOf(await answer(deps, jobId, log, () => new PutJobFailureResultCommand({ jobId, failureDetails })), 'FAILED');
+  return triggerOutcome(await answer(deps, jobId, log, () => new PutJobFailureResultCommand({ jobId, failureDetails })), 'FAILED');
 }
 
 /** A job result that could not be sent (after the SDK's own retries). */
@@ -261,7 +261,7 @@ async function answer(
 type Answered = 'ANSWERED' | 'ALREADY_ANSWERED' | 'FAILED_INSTEAD';
 
 /** The trigger's outcome, `meant` when CodePipeline took the answer. */
-function outcomeOf(answered: Answered, meant: TriggerOutcome): TriggerOutcome {
+function triggerOutcome(answered: Answered, meant: TriggerOutcome): TriggerOutcome {
   if (answered === 'ANSWERED') return meant;
   return answered === 'FAILED_INSTEAD' ? 'FAILED' : 'ALREADY_ANSWERED';
 }

@@ -55,7 +55,7 @@ export function approvalMessage(deployment: Deployment, inspection: InspectionRe
 /** A unit's message: every stack of the round with its changes that need approval; one decision covers them all. */
 export function unitApprovalMessage(deployment: Deployment, unit: UnitState, executionId?: string, url?: string): string {
   const stacks = unit.review.map((d) => ({ deployment: d, member: unit.members.find((m) => m.stackName === d.stackName) }));
-  const flagged = stacks.filter((s) => s.member?.review?.inspection && s.member.review.inspection.verdict !== 'SAFE');
+  const flagged = stacks.filter((s) => s.member?.review?.inspection && s.member.review.inspection.verdict !== 'ALLOW');
   const others = stacks.filter((s) => !flagged.includes(s)).map((s) => `${s.deployment.stackName} (${planOf(s.member?.review?.plan)})`);
   return [
     `The deployment of ${unit.members.length} stacks as one unit (pipeline job ${deployment.jobId}) waits for a decision on round ${unit.round}: ` +

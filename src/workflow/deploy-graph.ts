@@ -12,6 +12,7 @@ import { APPROVAL_REJECTED, STACK_EVENTS } from '../shared/contract';
 import { CHANGE_SET_BEING_CREATED, FAILURE_NAMES, TRANSIENT_ERROR } from '../shared/errors';
 import { APPROVALS, CHANGE_SET_REVIEW, OPERATIONS, STATE_NAMES, TASK_STATES, UNIT_STACK_OPERATIONS, UNIT_STACK_REVIEW } from '../shared/state-names';
 import type { ApprovalNames, ChangeSetReviewNames, OperationNames, TaskState } from '../shared/state-names';
+import { WAIT_RECORD, WAIT_RECORD_KEY_FORMAT, WAIT_REGISTERS_IF } from '../shared/wait-record';
 
 /** The graph's first state, with every state after it; each Task state invokes `taskFunction`. */
 export function deployGraph(scope: Construct, taskFunction: lambda.IFunction, waits?: dynamodb.ITable): sfn.IChainable {
@@ -179,8 +180,8 @@ class DeployGraph {
       ), switchToNewStack)
       .otherwise(new sfn.Fail(this.scope, S.deploymentRejected, { error: FAILURE_NAMES.unsafeChangeSet, causePath: '$.inspection.reason' })));
     return new sfn.Choice(this.scope, S.safeToUpdate)
-      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'SAFE'), execute)
-      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'NEEDS_APPROVAL'), approval)
+      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'ALLOW'), execute)
+      .when(sfn.Condition.stringEquals('$.inspection.verdict', 'REQUIRE_APPROVAL'), approval)
       .otherwise(deleteUnsafe);
   }
 
@@ -415,12 +416,14 @@ class DeployGraph {
       parameters: {
         TableName: waits.tableName,
         Item: {
-          pk: { S: sfn.JsonPath.format('{}#{}', sfn.JsonPath.stringAt(at('deployment.stackName')), sfn.JsonPath.stringAt(at('operation.clientRequestToken'))) },
-          taskToken: { S: sfn.JsonPath.taskToken },
-          execution: { S: sfn.JsonPath.executionId },
-          expiresAt: { N: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt(at('operation.expiresAt'))) },
+          [WAIT_RECORD.key]: {
+            S: sfn.JsonPath.format(WAIT_RECORD_KEY_FORMAT, sfn.JsonPath.stringAt(at('deployment.stackName')), sfn.JsonPath.stringAt(at('operation.clientRequestToken'))),
+          },
+          [WAIT_RECORD.taskToken]: { S: sfn.JsonPath.taskToken },
+          [WAIT_RECORD.execution]: { S: sfn.JsonPath.executionId },
+          [WAIT_RECORD.expiresAt]: { N: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt(at('operation.expiresAt'))) },
         },
-        ConditionExpression: 'attribute_not_exists(finalStatus)',
+        ConditionExpression: WAIT_REGISTERS_IF,
       },
       iamResources: [waits.tableArn],
       iamAction: 'dynamodb:PutItem',

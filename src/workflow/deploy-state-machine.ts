@@ -19,6 +19,7 @@ import { globMatches } from '../policy/glob';
 import { suppressNag } from '../private/nag';
 import { ANY_ACTION, ENV, STAGING_PREFIX } from '../shared/contract';
 import { BLUE_GREEN_ID_LENGTH, BLUE_GREEN_PREFIX, CHANGE_SET_PREFIX } from '../shared/naming';
+import { WAIT_RECORD } from '../shared/wait-record';
 import { TriggerFunction } from '../trigger/trigger-function';
 
 /** Properties of a `DeployStateMachine`. */
@@ -242,9 +243,9 @@ export class DeployStateMachine extends Construct {
   private workflow(props: DeployStateMachineProps, executionTimeout: Duration, taskFunction: lambda.IFunction) {
     // Where a wait for a stack operation leaves its task token for the stack's status events; records expire.
     const waitTable = props.stackEvents !== false ? new dynamodb.Table(this, 'StackWaits', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: WAIT_RECORD.key, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: WAIT_RECORD.expiresAt,
       removalPolicy: RemovalPolicy.DESTROY,
     }) : undefined;
     const logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });

@@ -7,110 +7,56 @@ import { DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import type { CloudFormationClient, DescribeChangeSetCommandOutput } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { completenessProblem, isIncompleteDescription } from '../policy/completeness';
-import { NESTED_STACK_TYPE, combine, evaluateChanges, withoutNulls } from '../policy/evaluate';
-import type { ChangeContext, ChangeInput, ChangeVerdict } from '../policy/evaluate';
+import { IncompleteChangeSetError, readPagesAsync, walkChangeSet } from '../policy/change-set-reader';
+import type { LocatedChange } from '../policy/change-set-reader';
+import { combine, evaluateChanges, withoutNulls } from '../policy/evaluate';
+import type { ChangeVerdict } from '../policy/evaluate';
 import { applyFunctionAnswer, readAnswer } from '../policy/function-answer';
 import { propertyDiffs } from '../policy/property-diff';
 import { LIMITS } from '../shared/contract';
 import type { Deployment, InspectionResult, ReportedChange, Violation } from '../shared/contract';
-import { isTransient, truncate } from '../shared/errors';
+import { truncate } from '../shared/errors';
 import type { FunctionPolicyAnswer } from '../shared/policy-document';
 
-/** A change, where it sits (the logical ids of the nested stacks around it, outermost first), and whether a nested stack's own change set was inspected. */
-export interface LocatedChange {
-  readonly change: ChangeInput;
-  readonly path: string[];
-  readonly context: ChangeContext;
-}
+export { IncompleteChangeSetError } from '../policy/change-set-reader';
+export type { LocatedChange } from '../policy/change-set-reader';
 
-/** The change set cannot be judged: it is not complete, or CloudFormation left changes out of its description. */
-export class IncompleteChangeSetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IncompleteChangeSet';
-  }
-}
-
-const MAX_NESTING = 10;
 const MAX_PAGES = 1000;
 
+/** Which change set to describe: the root by its stack and id, a nested one by its id alone. */
+type DescribedChangeSet = { StackName?: string; ChangeSetName: string };
+
 /**
- * Reads every page of a change set and of each nested stack's change set, recursively. A root change set that
- * is not complete is an error; a nested one that cannot be read completely leaves its stack "not inspected",
- * which no policy but allowAll allows.
+ * Reads every page of a change set and of each nested stack's change set, recursively, with DescribeChangeSet
+ * (the one page walker, `policy/change-set-reader.ts`). A root change set that is not complete is an error; a
+ * nested one that cannot be read completely leaves its stack "not inspected", which no policy but allowAll allows.
  */
 export async function readChanges(
   cloudformation: CloudFormationClient, deployment: Deployment, changeSetId: string,
 ): Promise<ReadChangeSet> {
-  const changes: LocatedChange[] = [];
-  let nestedChangeSets = 0;
-  let pages = 0;
-  let head: Record<string, unknown> | undefined;
-  /** Reads one change set; returns why it could not be read completely, or undefined. */
-  /**
-   * Every page of one change set, with property values (what each property changes from and to, for the
-   * people who read the verdict). When CloudFormation says that description left changes out, the change set
-   * is read again without values: every change, fewer words. Returns the pages, or why they cannot be judged.
-   */
-  const describe = async (id: { StackName?: string; ChangeSetName: string }): Promise<DescribeChangeSetCommandOutput[] | string> => {
-    for (const IncludePropertyValues of [true, false]) {
-      const described: DescribeChangeSetCommandOutput[] = [];
-      const seen = new Set<string>();
-      let token: string | undefined;
-      let incomplete = false;
-      do {
-        if (++pages > MAX_PAGES) throw new IncompleteChangeSetError(`change set ${deployment.changeSetName} has more than ${MAX_PAGES} pages`);
-        const page = await cloudformation.send(new DescribeChangeSetCommand({ ...id, NextToken: token, IncludePropertyValues }));
-        const problem = completenessProblem(page.Status, page.StatusReason);
-        if (problem) return problem;
-        incomplete ||= isIncompleteDescription(page.StatusReason);
-        described.push(page);
-        token = page.NextToken;
-        if (token && seen.has(token)) throw new IncompleteChangeSetError('DescribeChangeSet returned the same NextToken twice');
-        if (token) seen.add(token);
-      } while (token);
-      if (!incomplete) return described;
-    }
-    return 'was described incompletely (CloudFormation left changes out)';
-  };
-  /** Reads one change set; returns why it could not be read completely, or undefined. */
-  const visit = async (id: { StackName?: string; ChangeSetName: string }, path: string[]): Promise<string | undefined> => {
-    const described = await describe(id);
-    if (typeof described === 'string') return described;
-    head ??= headOf(described[0]);
-    for (const change of described.flatMap((page) => page.Changes ?? [])) {
-      // The change first, then the changes inside it (a nested stack's), in the order CloudFormation lists them.
-      const at = changes.push({ change, path, context: {} }) - 1;
-      changes[at] = { change, path, context: await nestedContext(change, path) };
-    }
-    return undefined;
-  };
-  /** For a nested stack: read its change set first, then say whether it was inspected. */
-  const nestedContext = async (change: ChangeInput, path: string[]): Promise<ChangeContext> => {
-    const rc = withoutNulls(change)?.ResourceChange;
-    if (rc?.ResourceType !== NESTED_STACK_TYPE) return {};
-    if (!deployment.includeNestedStacks) return { nestedChangeSet: 'nested stacks are not inspected (includeNestedStacks is false)' };
-    if (!rc.ChangeSetId) return { nestedChangeSet: 'CloudFormation gave no change set for it' };
-    if (path.length + 1 > MAX_NESTING) return { nestedChangeSet: `it is nested deeper than ${MAX_NESTING} levels` };
-    nestedChangeSets++;
-    let problem: string | undefined;
-    try {
-      problem = await visit({ ChangeSetName: rc.ChangeSetId }, [...path, rc.LogicalResourceId ?? '(nested)']);
-    } catch (e) {
-      if (isTransient(e) || e instanceof IncompleteChangeSetError) throw e;
-      problem = `could not be read (${(e as Error).name})`;
-    }
-    return { nestedChangeSet: problem ? `its change set ${problem}` : true };
-  };
-  // By id: a change set deleted and created again under the same name is another change set, and is not found.
-  const problem = await visit({ StackName: deployment.stackName, ChangeSetName: changeSetId }, []);
+  const walk = walkChangeSet<DescribedChangeSet, DescribeChangeSetCommandOutput>({
+    // By id: a change set deleted and created again under the same name is another change set, and is not found.
+    root: { StackName: deployment.stackName, ChangeSetName: changeSetId },
+    name: deployment.changeSetName,
+    stopAtProblem: true,
+    maxPages: MAX_PAGES,
+    nestedChangeSet: (change) => {
+      const rc = withoutNulls(change)?.ResourceChange;
+      if (!deployment.includeNestedStacks) return { notRead: 'nested stacks are not inspected (includeNestedStacks is false)' };
+      if (!rc?.ChangeSetId) return { notRead: 'CloudFormation gave no change set for it' };
+      return { changeSet: { ChangeSetName: rc.ChangeSetId } };
+    },
+  });
+  const read = await readPagesAsync(walk, ({ changeSet, token, withValues }) =>
+    cloudformation.send(new DescribeChangeSetCommand({ ...changeSet, NextToken: token, IncludePropertyValues: withValues })));
+  const problem = read.rootProblems[0];
   if (problem) throw new IncompleteChangeSetError(`Change set ${deployment.changeSetName} for stack ${deployment.stackName} ${problem}; it is not executed.`);
+  const head = read.head ? headOf(read.head) : undefined;
   if (head?.ChangeSetId !== changeSetId) {
     throw new IncompleteChangeSetError(`Change set ${deployment.changeSetName} for stack ${deployment.stackName} was described with another id ` +
       `than ${changeSetId}; it is not executed.`);
   }
-  return { changeSetId, changes, nestedChangeSets, digest: digestOf(head, changes) };
+  return { changeSetId, changes: read.changes, nestedChangeSets: read.nestedChangeSets, digest: digestOf(head, read.changes) };
 }
 
 /** A change set as read: its id, every change (nested ones in place), and the digest of what was read. */
@@ -196,7 +142,7 @@ export function summarise(
   const overall = combine(verdicts.map((v) => v.verdict));
   const approvalPossible = deployment.onUnsafe.type === 'requireApproval';
   // Without a person to ask, a change that needs approval is refused like a denied one.
-  const verdict = overall === 'ALLOW' ? 'SAFE' : overall === 'REQUIRE_APPROVAL' && approvalPossible ? 'NEEDS_APPROVAL' : 'UNSAFE';
+  const verdict = overall === 'REQUIRE_APPROVAL' && !approvalPossible ? 'DENY' : overall;
   const refused = verdicts.map((v, i) => ({ v, path: located[i].path, change: located[i].change })).filter(({ v }) => v.verdict !== 'ALLOW');
   const violations: Violation[] = refused.map(({ v, path, change }) => ({
     logicalId: v.logicalId,
@@ -212,10 +158,10 @@ export function summarise(
     `${v.replacement ? `, replacement ${v.replacement}` : ''} refused by ${v.rule}` +
     `${v.properties ? ` [${v.properties.join('; ')}]` : ''}`);
   const one = violations.length === 1;
-  const what = verdict === 'NEEDS_APPROVAL' ? (one ? 'needs a person\'s approval' : 'need a person\'s approval') : (one ? 'is not allowed' : 'are not allowed');
+  const what = verdict === 'REQUIRE_APPROVAL' ? (one ? 'needs a person\'s approval' : 'need a person\'s approval') : (one ? 'is not allowed' : 'are not allowed');
   const counted = verdicts.length === 1 ? 'its one change' : `${violations.length} of ${verdicts.length} changes`;
   // An unsafe change set is deleted next, never executed; one that waits for a person is not executed yet.
-  const fate = verdict === 'UNSAFE' ? ' is refused (deleted, never executed)' : '';
+  const fate = verdict === 'DENY' ? ' is refused (deleted, never executed)' : '';
   // A stack of a unit keeps its share of the state: the unit's stacks travel together.
   const share = Math.max(1, deployment.unitSize ?? 1);
   const reason = violations.length === 0 ? '' : truncate(

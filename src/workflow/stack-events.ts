@@ -14,8 +14,9 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { STACK_EVENTS } from '../shared/contract';
-import { CHANGE_SET_PREFIX, stackNameOfId, stackWaitKey } from '../shared/naming';
+import { FAILURE_NAMES } from '../shared/errors';
+import { CHANGE_SET_PREFIX, stackNameOfId } from '../shared/naming';
+import { WAIT_RECORD, waitRecordExpiry, waitRecordKey } from '../shared/wait-record';
 
 export interface StackEventDeps {
   readonly cloudformation: CloudFormationClient;
@@ -51,15 +52,15 @@ export async function onStackEvent(event: unknown, deps: StackEventDeps): Promis
   // the record and reads the stack at once.
   const updated = await deps.dynamodb.send(new UpdateItemCommand({
     TableName: deps.tableName,
-    Key: { pk: { S: stackWaitKey(stackName, clientRequestToken) } },
-    UpdateExpression: 'SET finalStatus = :status, expiresAt = :expiresAt',
+    Key: { [WAIT_RECORD.key]: { S: waitRecordKey(stackName, clientRequestToken) } },
+    UpdateExpression: `SET ${WAIT_RECORD.finalStatus} = :status, ${WAIT_RECORD.expiresAt} = :expiresAt`,
     ExpressionAttributeValues: {
       ':status': { S: status },
-      ':expiresAt': { N: String(Math.floor(now / 1000) + STACK_EVENTS.recordDays * 86_400) },
+      ':expiresAt': { N: String(waitRecordExpiry(now)) },
     },
     ReturnValues: 'ALL_NEW',
   }));
-  const taskToken = updated.Attributes?.taskToken?.S;
+  const taskToken = updated.Attributes?.[WAIT_RECORD.taskToken]?.S;
   if (!taskToken) {
     log(`recorded ${status} of stack ${stackName}: no wait registered yet`);
     return 'RECORDED';
@@ -92,7 +93,7 @@ async function currentStatus(deps: StackEventDeps, stackName: string): Promise<s
 export class StackStillInProgressError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'StackStillInProgress';
+    this.name = FAILURE_NAMES.stackStillInProgress;
   }
 }
 

@@ -392,7 +392,7 @@ test('GIVEN the same change set THEN the CLI, SafetyPolicy.evaluateChangeSet() a
   const offline = policy.evaluateChangeSet([page1, page2Fetched]);
   const cli = await run(['check', '--policy', write('rules.json', document), write('a.json', page1), write('b.json', page2Fetched)]);
 
-  expect(inspection.verdict).toBe('UNSAFE');
+  expect(inspection.verdict).toBe('DENY');
   expect(offline.verdict).toBe(RuleVerdict.DENY);
   expect(cli.code).toBe(1);
   const denied = offline.changes.filter((c) => c.verdict !== RuleVerdict.ALLOW).map((c) => c.logicalId);

@@ -152,8 +152,8 @@ describe('the deploy state machine definition', () => {
     const safe = definition.States[STATE_NAMES.safeToUpdate];
     expect(safe.Type).toBe('Choice');
     expect(safe.Choices).toEqual([
-      { Variable: '$.inspection.verdict', StringEquals: 'SAFE', Next: STATE_NAMES.executeChangeSet },
-      { Variable: '$.inspection.verdict', StringEquals: 'NEEDS_APPROVAL', Next: STATE_NAMES.waitForApproval },
+      { Variable: '$.inspection.verdict', StringEquals: 'ALLOW', Next: STATE_NAMES.executeChangeSet },
+      { Variable: '$.inspection.verdict', StringEquals: 'REQUIRE_APPROVAL', Next: STATE_NAMES.waitForApproval },
     ]);
     expect(safe.Default).toBe(STATE_NAMES.deleteUnsafeChangeSet);
     const reaching = (target: string) => Object.entries(definition.States as Record<string, any>)

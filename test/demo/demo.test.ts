@@ -37,7 +37,7 @@ test('GIVEN no stack WHEN the pipeline deploys template v1 THEN moto holds the n
 test('GIVEN the stack WHEN a queue is added THEN the change set is executed and moto\'s stack shows the queue', () => {
   const result = scenario('2-safe-update');
   expect(result.pipelineStatus).toBe('SUCCEEDED');
-  expect(result.inspection).toMatchObject({ verdict: 'SAFE', counts: { Add: 1 } });
+  expect(result.inspection).toMatchObject({ verdict: 'ALLOW', counts: { Add: 1 } });
   expect(result.states).toEqual(expect.arrayContaining(['Execute Change Set', 'Get Stack Update Status', 'Deployment Succeeded']));
   expect(result.stack).toEqual({ status: 'UPDATE_COMPLETE', resources: ['AlertsTopic', 'OrdersDeadLetterQueue', 'OrdersQueue'] });
 });

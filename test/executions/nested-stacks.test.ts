@@ -73,7 +73,7 @@ describe('an action with includeNestedStacks', () => {
     expect(execution.error).toBe('UnsafeChangeSet');
     const { inspection } = execution.outputsOf(S.inspectChangeSet)[0];
     expect(inspection).toMatchObject({
-      verdict: 'UNSAFE', changeCount: 5, violationCount: 1, nestedChangeSets: 1, counts: { Modify: 3, Add: 1, Remove: 1 },
+      verdict: 'DENY', changeCount: 5, violationCount: 1, nestedChangeSets: 1, counts: { Modify: 3, Add: 1, Remove: 1 },
     });
     expect(inspection.violations).toEqual([{
       logicalId: 'PrivateSubnet', resourceType: 'AWS::EC2::Subnet', action: 'Remove', rule: 'no-deletion', path: ['NetworkStack'],
@@ -124,7 +124,7 @@ describe('an action with includeNestedStacks', () => {
 
     // THEN
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.output.inspection).toMatchObject({ verdict: 'SAFE', changeCount: 4, violationCount: 0, nestedChangeSets: 1 });
+    expect(result.output.inspection).toMatchObject({ verdict: 'ALLOW', changeCount: 4, violationCount: 0, nestedChangeSets: 1 });
     const nestedRead = world.cfn.calls.findIndex((c) => c.op === 'DescribeChangeSet' && c.input.ChangeSetName === NETWORK_ARN);
     const executed = world.cfn.calls.findIndex((c) => c.op === 'ExecuteChangeSet');
     expect(nestedRead).toBeGreaterThanOrEqual(0);
@@ -187,7 +187,7 @@ describe('an action that opts out of nested stacks (includeNestedStacks: false)'
     expect(describedByArn(world, NETWORK_ARN)).toHaveLength(0);
     expect(result.error).toBe('UnsafeChangeSet');
     expect(result.outputsOf(S.inspectChangeSet)[0].inspection).toMatchObject({
-      verdict: 'UNSAFE',
+      verdict: 'DENY',
       changeCount: 2,
       nestedChangeSets: 0,
       violations: [{

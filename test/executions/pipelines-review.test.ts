@@ -271,7 +271,7 @@ describe('nothing goes around the review', () => {
     const member = { ...deployment, unit: undefined, stackName: DATA };
     const calls = world.cfn.calls.length;
     // Even as the execution's own call from Execute Change Set (which its caller check lets through).
-    const state = { deployment: member, inspection: { verdict: 'SAFE' } } as never;
+    const state = { deployment: member, inspection: { verdict: 'ALLOW' } } as never;
     const executionId = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:y`;
     const history = new FakeExecutionHistory();
     history.current.set(executionId, { executionArn: executionId, name: S.executeChangeSet, input: state });

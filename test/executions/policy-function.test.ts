@@ -59,7 +59,7 @@ describe('a policy function that answers', () => {
       functionName: POLICY_FUNCTION_ARN,
       event: { stackName: STACK_NAME, changeSetName: changeSetNameFor(JOB), changes: [IN_PLACE, REMOVE_DATABASE] },
     }]);
-    expect(world.runs[0].output.inspection).toMatchObject({ verdict: 'SAFE', changeCount: 2, violationCount: 0 });
+    expect(world.runs[0].output.inspection).toMatchObject({ verdict: 'ALLOW', changeCount: 2, violationCount: 0 });
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(1);
     expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(0);
     expect(action.final.input.outputVariables).toEqual({

@@ -67,7 +67,7 @@ describe('a change set the default policy refuses', () => {
     expect(run.cause).toContain('Bucket (AWS::S3::Bucket): Remove refused by no-deletion');
     expect(run.cause).toContain('1 of 4 changes is not allowed');
     expect(run.outputsOf(S.inspectChangeSet)[0].inspection).toMatchObject({
-      verdict: 'UNSAFE', changeCount: 4, violationCount: 1, counts: { Add: 2, Modify: 1, Remove: 1 },
+      verdict: 'DENY', changeCount: 4, violationCount: 1, counts: { Add: 2, Modify: 1, Remove: 1 },
     });
     expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(1);

@@ -46,7 +46,7 @@ describe('a safe change set', () => {
       'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE',
     ]);
     expect(run.path.slice(-3)).toEqual([S.getStackUpdateStatus, S.stackUpdated, S.deploymentSucceeded]);
-    expect(run.output.inspection).toMatchObject({ verdict: 'SAFE', changeCount: 2, violationCount: 0 });
+    expect(run.output.inspection).toMatchObject({ verdict: 'ALLOW', changeCount: 2, violationCount: 0 });
     expect(world.cfn.callsOf('CreateStack')).toHaveLength(0);
     expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(0);
     expect(world.cfn.stack(STACK_NAME)?.status).toBe('UPDATE_COMPLETE');

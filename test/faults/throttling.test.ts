@@ -176,7 +176,7 @@ const CALLS: [string, CallCase][] = [
       token: 'task-token',
       state: {
         deployment: deployment({ onUnsafe: { type: 'requireApproval', topicArn: TOPIC, timeoutSeconds: 3600 } }),
-        inspection: { ...safeInspection(), verdict: 'NEEDS_APPROVAL' },
+        inspection: { ...safeInspection(), verdict: 'REQUIRE_APPROVAL' },
       },
     }),
   }],
@@ -193,7 +193,7 @@ async function executing(w: TaskWorld): Promise<Partial<TaskEvent>> {
 
 function safeInspection() {
   return {
-    verdict: 'SAFE' as const, changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0, changeSetId: '', digest: '',
+    verdict: 'ALLOW' as const, changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0, changeSetId: '', digest: '',
   };
 }
 

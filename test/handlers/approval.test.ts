@@ -42,7 +42,7 @@ function approvalParameters(key: string | undefined, token: string, stackName: s
           onUnsafe: { type: 'requireApproval', topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:approvals`, timeoutSeconds: 3600, ...(key ? { approvers: key } : {}) },
         },
         job: { pipelineName: 'Releases', pipelineExecutionId: 'pe-1', actionExecutionId: 'ae-1' },
-        inspection: { verdict: 'NEEDS_APPROVAL', changeSetId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:changeSet/sfn-deploy-job1/1`, digest: DIGEST },
+        inspection: { verdict: 'REQUIRE_APPROVAL', changeSetId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:changeSet/sfn-deploy-job1/1`, digest: DIGEST },
       },
       token,
       executionId: 'the-execution',
@@ -284,7 +284,7 @@ describe('a decision reaches only the wait whose message the approver read (its 
     const { Payload } = approvalParameters(PRODUCTION, `unit-token-${wave}`, 'prod-app');
     const deployment = Payload.state.deployment;
     const reviewed = { ...deployment, stackName: `app-${wave}` };
-    const inspection = { verdict: 'NEEDS_APPROVAL', changeSetId: `arn:cs/app-${wave}`, digest, changeCount: 1, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 };
+    const inspection = { verdict: 'REQUIRE_APPROVAL', changeSetId: `arn:cs/app-${wave}`, digest, changeCount: 1, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 };
     const unit = {
       round: wave,
       next: 'APPROVE',

@@ -26,7 +26,7 @@ const OUTPUT_OF_AN_APPROVED_UPDATE = {
   deployment: { stackName: 'prod-sample-app', changeSetName: 'sfn-deploy-a1b2' },
   stack: { next: 'CHANGE_SET' },
   inspection: {
-    verdict: 'NEEDS_APPROVAL',
+    verdict: 'REQUIRE_APPROVAL',
     changeCount: 2,
     violationCount: 1,
     counts: { Modify: 2 },
@@ -148,7 +148,7 @@ test('GIVEN template text with Markdown and HTML in it THEN report.md shows it a
   const report = changeReport('FAILED', {
     deployment: { stackName: 'prod-sample-app', changeSetName: 'sfn-deploy-a1b2' } as any,
     inspection: {
-      verdict: 'UNSAFE',
+      verdict: 'DENY',
       changeCount: 1,
       violationCount: 1,
       counts: { Modify: 1 },

@@ -63,7 +63,7 @@ test('GIVEN a change set THEN it is read with its property values', async () => 
 
 test('GIVEN a refused change THEN the failure message says what it changes, before -> after, and never the password', async () => {
   const { inspection } = await inspect({ type: 'fail' });
-  expect(inspection.verdict).toBe('UNSAFE');
+  expect(inspection.verdict).toBe('DENY');
   expect(inspection.violations[0].properties).toEqual(['DBInstanceClass: db.t3.micro -> db.r6g.large', 'MasterUserPassword: (masked) -> (masked)']);
   expect(inspection.reason).toContain('[DBInstanceClass: db.t3.micro -> db.r6g.large; MasterUserPassword: (masked) -> (masked)]');
   expect(JSON.stringify(inspection)).not.toMatch(/hunter2|swordfish/);
@@ -72,7 +72,7 @@ test('GIVEN a refused change THEN the failure message says what it changes, befo
 test('GIVEN a change that needs approval THEN the approvers and the pipeline summary see its property changes, secrets masked', async () => {
   const onUnsafe = { type: 'requireApproval' as const, topicArn: 'arn:aws:sns:eu-west-1:111111111111:approvals', timeoutSeconds: 3600 };
   const { inspection } = await inspect(onUnsafe);
-  expect(inspection.verdict).toBe('NEEDS_APPROVAL');
+  expect(inspection.verdict).toBe('REQUIRE_APPROVAL');
   const message = approvalMessage(deployment({ onUnsafe }), inspection, 'arn:aws:states:eu-west-1:123456789012:execution:DeployWorkflow:sfn-deploy-1');
   expect(message).toMatch(/- Database \(AWS::RDS::DBInstance\): Modify, .*\n\s+DBInstanceClass: db\.t3\.micro -> db\.r6g\.large\n\s+MasterUserPassword: \(masked\) -> \(masked\)/);
   const summary = successSummary({ deployment: deployment(), inspection, approval: { approved: true, by: 'ana' }, operation: { expectedStatus: 'UPDATE_COMPLETE', outcome: 'SUCCEEDED', waitSeconds: 5 } }, 'https://console');
@@ -92,7 +92,7 @@ describe('a description with values that CloudFormation says is incomplete', () 
     cfn.on(DescribeChangeSetCommand, { IncludePropertyValues: false }).resolves({ Status: 'CREATE_COMPLETE', ChangeSetId: ID, Changes: [remove] } as DescribeChangeSetCommandOutput);
     const inspection = await runTask({ task: 'inspectChangeSet', state }, deps()) as InspectionResult;
     expect(cfn.commandCalls(DescribeChangeSetCommand).map((c) => c.args[0].input.IncludePropertyValues)).toEqual([true, false]);
-    expect(inspection).toMatchObject({ verdict: 'UNSAFE', violations: [{ logicalId: 'Table', rule: 'no-deletion' }] });
+    expect(inspection).toMatchObject({ verdict: 'DENY', violations: [{ logicalId: 'Table', rule: 'no-deletion' }] });
   });
 
   test('GIVEN even the description without values says so THEN the deployment fails, never allowed', async () => {

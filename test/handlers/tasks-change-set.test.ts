@@ -181,7 +181,7 @@ describe('pollChangeSet', () => {
 });
 
 describe('inspectChangeSet', () => {
-  test('every page is read (NextToken); a Remove on the last page makes the change set UNSAFE', async () => {
+  test('every page is read (NextToken); a Remove on the last page makes the verdict DENY', async () => {
     // GIVEN 250 safe additions, then one removal, served 100 changes a page
     const world = new TaskWorld();
     const changes: Change[] = [...Array.from({ length: 250 }, (_, i) => change('Add', `Queue${i}`)), change('Remove', 'Database', 'AWS::RDS::DBInstance', { PolicyAction: 'Delete' })];
@@ -195,17 +195,17 @@ describe('inspectChangeSet', () => {
     const calls = world.cloudformation.mock.commandCalls(DescribeChangeSetCommand).map((c) => c.args[0].input.NextToken);
     expect(calls).toEqual([undefined, 'page-100', 'page-200']);
     // AND it saw every change, and the removal on the last page
-    expect(result).toMatchObject({ verdict: 'UNSAFE', changeCount: 251, violationCount: 1, counts: { Add: 250, Remove: 1 } });
+    expect(result).toMatchObject({ verdict: 'DENY', changeCount: 251, violationCount: 1, counts: { Add: 250, Remove: 1 } });
     expect(result.violations).toEqual([{ logicalId: 'Database', resourceType: 'AWS::RDS::DBInstance', action: 'Remove', rule: 'no-deletion' }]);
     expect(result.reason).toContain('Database (AWS::RDS::DBInstance): Remove refused by');
   });
 
-  test('a change set without changes is SAFE', async () => {
+  test('a change set without changes is allowed (ALLOW)', async () => {
     const world = new TaskWorld();
     world.cloudformation.putChangeSet(STACK, CHANGE_SET, []);
     const result = await world.run<InspectionResult>('inspectChangeSet');
     expect(result).toEqual({
-      verdict: 'SAFE', changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0, ...(await world.judged()),
+      verdict: 'ALLOW', changeCount: 0, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0, ...(await world.judged()),
     });
   });
 
@@ -217,14 +217,14 @@ describe('inspectChangeSet', () => {
     expect(world.cloudformation.mock.commandCalls(DescribeChangeSetCommand)).toHaveLength(2);
   });
 
-  test('default policy: additions and in-place modifications are SAFE', async () => {
+  test('default policy: additions and in-place modifications are allowed (ALLOW)', async () => {
     const world = new TaskWorld();
     world.cloudformation.putChangeSet(STACK, CHANGE_SET, [
       change('Add', 'NewTopic', 'AWS::SNS::Topic'),
       change('Modify', 'Function', 'AWS::Lambda::Function', { Replacement: 'False' }),
     ]);
     const result = await world.run<InspectionResult>('inspectChangeSet');
-    expect(result).toMatchObject({ verdict: 'SAFE', violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 1 } });
+    expect(result).toMatchObject({ verdict: 'ALLOW', violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 1 } });
   });
 
   test.each([
@@ -233,7 +233,7 @@ describe('inspectChangeSet', () => {
     ['a conditional replacement', change('Modify', 'Table', 'AWS::DynamoDB::Table', { Replacement: 'Conditional' }), 'no-conditional-replacement'],
     ['a dynamic change', change('Dynamic', 'Nested', 'AWS::CloudFormation::Stack'), 'no-dynamic-change'],
     ['a change with an action the library does not know', change('Teleport', 'Thing'), 'unrecognised-value'],
-  ])('default policy: %s makes it UNSAFE, naming the resource and the rule', async (_what, unsafe, rule) => {
+  ])('default policy: %s makes it DENY, naming the resource and the rule', async (_what, unsafe, rule) => {
     // GIVEN a change set with one destructive change among safe ones
     const world = new TaskWorld();
     world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue'), unsafe]);
@@ -243,7 +243,7 @@ describe('inspectChangeSet', () => {
 
     // THEN it is unsafe, with the offending resource and the rule that refused it
     const rc = unsafe.ResourceChange!;
-    expect(result.verdict).toBe('UNSAFE');
+    expect(result.verdict).toBe('DENY');
     expect(result.violationCount).toBe(1);
     expect(result.violations[0]).toMatchObject({ logicalId: rc.LogicalResourceId, resourceType: rc.ResourceType, action: rc.Action });
     expect(result.violations[0].rule).toContain(rule);
@@ -270,11 +270,11 @@ describe('inspectChangeSet', () => {
     expect(result.reason).toContain('Modify, replacement True refused by no-replacement');
   });
 
-  test('the deployment policy is applied: allowAll makes a removal SAFE', async () => {
+  test('the deployment policy is applied: allowAll makes a removal ALLOW', async () => {
     const world = new TaskWorld();
     world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket', 'AWS::S3::Bucket')]);
     const result = await world.run<InspectionResult>('inspectChangeSet', { deployment: deployment({ policy: { type: 'allowAll' } }) });
-    expect(result).toMatchObject({ verdict: 'SAFE', violationCount: 0 });
+    expect(result).toMatchObject({ verdict: 'ALLOW', violationCount: 0 });
   });
 
   test('with UnsafeChangeAction.fail(): a change that needs approval is refused like a denied one', async () => {
@@ -286,8 +286,8 @@ describe('inspectChangeSet', () => {
     // WHEN the workflow inspects it
     const result = await world.run<InspectionResult>('inspectChangeSet', { deployment: deployment({ policy }) });
 
-    // THEN it is UNSAFE and says approval was needed
-    expect(result.verdict).toBe('UNSAFE');
+    // THEN it is DENY and says approval was needed
+    expect(result.verdict).toBe('DENY');
     expect(result.violations[0].rule).toBe('iam-needs-review (needs approval)');
   });
 
@@ -315,14 +315,14 @@ describe('inspectChangeSet', () => {
 
 describe('executeChangeSet and deleteChangeSet', () => {
   const safe: InspectionResult = {
-    verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '',
+    verdict: 'ALLOW', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '',
   };
 
   test.each([
-    ['UNSAFE', { ...safe, verdict: 'UNSAFE' as const }],
+    ['DENY', { ...safe, verdict: 'DENY' as const }],
     ['missing', undefined],
   ])('an inspection that is %s: the change set is never executed', async (_what, inspection) => {
-    // GIVEN a change set whose inspection did not say SAFE
+    // GIVEN a change set whose inspection did not say ALLOW
     const world = new TaskWorld();
     world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
     const changeSet = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Remove', 'Bucket')]);
@@ -336,7 +336,7 @@ describe('executeChangeSet and deleteChangeSet', () => {
     expect(changeSet.executed).toBe(false);
   });
 
-  test('SAFE: the change set is executed with an idempotency token and the workflow waits for UPDATE_COMPLETE', async () => {
+  test('ALLOW: the change set is executed with an idempotency token and the workflow waits for UPDATE_COMPLETE', async () => {
     const world = new TaskWorld();
     world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
     const changeSet = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
@@ -432,7 +432,7 @@ describe('executeChangeSet and deleteChangeSet', () => {
     });
   });
 
-  test('SAFE CREATE change set: the workflow waits for CREATE_COMPLETE', async () => {
+  test('an allowed CREATE change set: the workflow waits for CREATE_COMPLETE', async () => {
     const world = new TaskWorld();
     world.cloudformation.putStack(STACK, 'REVIEW_IN_PROGRESS');
     const created = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);

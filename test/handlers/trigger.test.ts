@@ -179,7 +179,7 @@ describe('continuation invocations report the execution', () => {
       output: {
         deployment,
         stack: { next: 'CHANGE_SET' },
-        inspection: { verdict: 'SAFE', violationCount: 0, violations: [], counts: { Add: 2, Modify: 1, Remove: 0 } },
+        inspection: { verdict: 'ALLOW', violationCount: 0, violations: [], counts: { Add: 2, Modify: 1, Remove: 0 } },
         operation: { outcome: 'SUCCEEDED' },
       },
     },

@@ -219,7 +219,7 @@ describe('the workflow\'s first task: an execution the trigger did not start dep
 
 describe('executeChangeSet checks its caller and the deadline right before it executes', () => {
   const safe: InspectionResult = {
-    verdict: 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '',
+    verdict: 'ALLOW', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Add: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '',
   };
   const STACK = 'prod-sample-app';
   const CHANGE_SET = deployment().changeSetName;
@@ -233,14 +233,14 @@ describe('executeChangeSet checks its caller and the deadline right before it ex
   test('GIVEN the action\'s deadline has passed (a late approval, say) THEN the change set is not executed: DeadlinePassed', async () => {
     const world = worldWithChangeSet();
     world.clock = T0 + 60 * 60_000 + 1;
-    const approved = { inspection: { ...safe, verdict: 'NEEDS_APPROVAL' as const }, approval: { approved: true, by: 'late' } };
+    const approved = { inspection: { ...safe, verdict: 'REQUIRE_APPROVAL' as const }, approval: { approved: true, by: 'late' } };
     await expect(world.run('executeChangeSet', approved)).rejects.toMatchObject({
       name: 'DeadlinePassed', message: expect.stringContaining(`change set ${CHANGE_SET} is deleted, not executed`),
     });
     expect(world.cloudformation.mock).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
   });
 
-  test('GIVEN someone who may invoke the task function hands it a state of their own ("SAFE") THEN nothing is executed', async () => {
+  test('GIVEN someone who may invoke the task function hands it a state of their own ("ALLOW") THEN nothing is executed', async () => {
     // GIVEN: the real execution is at Inspect Change Set Changes, with a DENY verdict in its state.
     const world = worldWithChangeSet();
     world.history.current.set(EXECUTION_ARN, {

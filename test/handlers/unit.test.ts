@@ -31,7 +31,7 @@ function reviewedUnit(deployment: Deployment, verdict: UnitState['verdict']): Un
         stackName: d.stackName,
         plan: 'EXECUTE',
         changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 },
-        inspection: { verdict: verdict ?? 'SAFE', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
+        inspection: { verdict: verdict ?? 'ALLOW', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
       },
     })),
     round: 1,
@@ -61,7 +61,7 @@ function nextUnitStack(state: WorkflowState): Promise<unknown> {
 }
 
 describe('the unit never deploys what was not allowed', () => {
-  test.each(['UNSAFE', 'NEEDS_APPROVAL'] as const)('GIVEN a round judged %s and no approval WHEN the next stack is picked THEN nothing is picked', async (verdict) => {
+  test.each(['DENY', 'REQUIRE_APPROVAL'] as const)('GIVEN a round judged %s and no approval WHEN the next stack is picked THEN nothing is picked', async (verdict) => {
     // GIVEN
     const deployment = unitDeployment();
     const state: WorkflowState = { deployment, unit: reviewedUnit(deployment, verdict) };
@@ -76,8 +76,8 @@ describe('the unit never deploys what was not allowed', () => {
   test('GIVEN a round that needed approval and was approved WHEN the next stack is picked THEN the first stack is picked with the approval', async () => {
     // GIVEN: the round needed approval for app only; network's own change set was safe.
     const deployment = unitDeployment();
-    const reviewed = reviewedUnit(deployment, 'NEEDS_APPROVAL');
-    const members = reviewed.members.map((m, i) => (i === 2 ? m : { ...m, review: { ...m.review!, inspection: { ...m.review!.inspection!, verdict: 'SAFE' as const } } }));
+    const reviewed = reviewedUnit(deployment, 'REQUIRE_APPROVAL');
+    const members = reviewed.members.map((m, i) => (i === 2 ? m : { ...m, review: { ...m.review!, inspection: { ...m.review!.inspection!, verdict: 'ALLOW' as const } } }));
     const unit = { ...reviewed, members, approval: { approved: true, by: 'alice' } };
 
     // WHEN
@@ -88,7 +88,7 @@ describe('the unit never deploys what was not allowed', () => {
     // THEN: every stack's own verdict stands; the approval travels only with the stack that needed it.
     expect(first.next).toBe('EXECUTE');
     expect(first.current?.deployment.stackName).toBe('prod-network');
-    expect(first.current?.inspection?.verdict).toBe('SAFE');
+    expect(first.current?.inspection?.verdict).toBe('ALLOW');
     expect(first.current).not.toHaveProperty('approval');
     expect(third.current?.deployment.stackName).toBe('prod-app');
     expect(third.current?.approval).toEqual({ approved: true, by: 'alice' });
@@ -97,7 +97,7 @@ describe('the unit never deploys what was not allowed', () => {
   test('GIVEN a call to execute a unit\'s change set from a state other than the unit\'s execute state WHEN run THEN nothing is executed', async () => {
     // GIVEN: the execution is at the single-stack execute state, someone hands the task a unit stack's state.
     const deployment = unitDeployment();
-    const unit = reviewedUnit(deployment, 'SAFE');
+    const unit = reviewedUnit(deployment, 'ALLOW');
     const current = currentOf(unit, 0);
     const history = new FakeExecutionHistory(STATE_MACHINE);
     history.current.set(EXECUTION, {
@@ -116,7 +116,7 @@ describe('the unit never deploys what was not allowed', () => {
   test('GIVEN the unit\'s execute state with another stack\'s state WHEN run THEN nothing is executed', async () => {
     // GIVEN: the execution is at the unit's execute state for network; the call claims app.
     const deployment = unitDeployment();
-    const unit = reviewedUnit(deployment, 'SAFE');
+    const unit = reviewedUnit(deployment, 'ALLOW');
     const history = new FakeExecutionHistory(STATE_MACHINE);
     history.current.set(EXECUTION, {
       executionArn: EXECUTION,
@@ -171,7 +171,7 @@ describe('a unit\'s configuration', () => {
 });
 
 describe('what the pipeline shows for a unit', () => {
-  const unitOf = (names: string[]) => ({
+  const unitOutput = (names: string[]) => ({
     unit: {
       members: names.map((stackName, i) => ({
         stackName,
@@ -180,20 +180,20 @@ describe('what the pipeline shows for a unit', () => {
         review: {
           stackName,
           plan: 'EXECUTE' as const,
-          inspection: { verdict: 'SAFE' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
+          inspection: { verdict: 'ALLOW' as const, changeCount: 3, violationCount: 0, violations: [], reason: '', counts: { Add: 1, Modify: 2 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
         },
       })),
       round: 1,
       review: [],
       next: 'DONE' as const,
-      verdict: 'SAFE' as const,
+      verdict: 'ALLOW' as const,
       approval: { approved: true, by: 'alice', comment: 'c'.repeat(500) },
     },
   });
   const link = 'https://console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:111111111111:execution:x:y';
   // 20 stacks with names of 80 characters.
   const names = Array.from({ length: 20 }, (_, i) => `prod-${'service-with-a-long-name-'.repeat(3).slice(0, 72)}-${String(i).padStart(2, '0')}`);
-  const output = unitOf(names);
+  const output = unitOutput(names);
 
   test('GIVEN a unit of 20 stacks with names of 80 characters WHEN summarised THEN every stack is named, grouped by outcome, within 2,048 characters with the link', () => {
     const summary = successSummary(output, link);
@@ -205,7 +205,7 @@ describe('what the pipeline shows for a unit', () => {
   });
 
   test('GIVEN a unit whose stacks all had no changes WHEN summarised THEN it says nothing was deployed, not "Deployed"', () => {
-    const upToDate = { unit: { ...unitOf(['prod-a', 'prod-b']).unit, members: unitOf(['prod-a', 'prod-b']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) } };
+    const upToDate = { unit: { ...unitOutput(['prod-a', 'prod-b']).unit, members: unitOutput(['prod-a', 'prod-b']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) } };
     const summary = successSummary(upToDate, link);
     expect(summary).toMatch(/^Reviewed 2 stacks as one unit: nothing to deploy\. Up to date: prod-a, prod-b\./);
     expect(summary).not.toContain('Deployed');
@@ -214,7 +214,7 @@ describe('what the pipeline shows for a unit', () => {
   test('GIVEN a review of one prepared change set without changes WHEN summarised THEN it says reviewed, with nothing to allow, never "Deployed 1 stacks"', () => {
     const reviewed = {
       deployment: { prepared: 'PipelineChange' } as unknown as Deployment,
-      unit: { ...unitOf(['Prod-Data']).unit, members: unitOf(['Prod-Data']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) },
+      unit: { ...unitOutput(['Prod-Data']).unit, members: unitOutput(['Prod-Data']).unit.members.map((m) => ({ ...m, status: 'NO_CHANGES' as const })) },
     };
     const summary = successSummary(reviewed, link);
     expect(summary).toMatch(/^Reviewed the change sets the pipeline prepared for 1 stack: nothing to allow, no change set holds changes\./);
@@ -223,7 +223,7 @@ describe('what the pipeline shows for a unit', () => {
 
   test('GIVEN a unit of 20 stacks with names of 128 characters WHEN summarised THEN as many as fit are named and the others counted, never a name cut in half', () => {
     const longNames = Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}-${'x'.repeat(124)}`);
-    const summary = successSummary(unitOf(longNames), link);
+    const summary = successSummary(unitOutput(longNames), link);
     expect(summary.length).toBeLessThanOrEqual(2048);
     expect(summary.endsWith(link)).toBe(true);
     const named = longNames.filter((n) => summary.includes(n));

@@ -193,15 +193,15 @@ describe('the inspection result and the execute gate', () => {
     { type: 'requireApproval' as const, topicArn: 'arn:aws:sns:eu-west-1:123456789012:t', timeoutSeconds: 3600 },
   );
 
-  test('summarise: SAFE only when every change is allowed; a denied change is UNSAFE whatever happens on unsafe changes', () => {
+  test('summarise: ALLOW only when every change is allowed; a denied change is DENY whatever happens on unsafe changes', () => {
     fc.assert(fc.property(fc.array(verdictArb, { maxLength: 80 }), onUnsafeArb, (list, onUnsafe) => {
       const verdicts = list.map((verdict, i) => ({ logicalId: `R${i}`, resourceType: 'AWS::SQS::Queue', action: 'Modify', verdict, rule: 'r' }));
       const located = verdicts.map(() => ({ change: {}, path: [], context: {} }));
       const result = summarise(deployment({ onUnsafe }), located, verdicts, 0);
       const refused = list.filter((v) => v !== 'ALLOW').length;
-      expect(result.verdict === 'SAFE').toBe(refused === 0);
-      if (list.includes('DENY')) expect(result.verdict).toBe('UNSAFE');
-      if (result.verdict === 'NEEDS_APPROVAL') expect(onUnsafe.type).toBe('requireApproval');
+      expect(result.verdict === 'ALLOW').toBe(refused === 0);
+      if (list.includes('DENY')) expect(result.verdict).toBe('DENY');
+      if (result.verdict === 'REQUIRE_APPROVAL') expect(onUnsafe.type).toBe('requireApproval');
       expect(result.violationCount).toBe(refused);
       expect(result.changeCount).toBe(list.length);
       expect(result.violations.length).toBeLessThanOrEqual(50);
@@ -210,7 +210,7 @@ describe('the inspection result and the execute gate', () => {
   });
 
   test('executeChangeSet: CloudFormation is asked to execute only an inspected-safe change set, or one a person approved', async () => {
-    const inspectionArb = fc.option(fc.record({ verdict: fc.oneof(fc.constantFrom('SAFE', 'UNSAFE', 'NEEDS_APPROVAL'), json) }), { nil: undefined });
+    const inspectionArb = fc.option(fc.record({ verdict: fc.oneof(fc.constantFrom('ALLOW', 'DENY', 'REQUIRE_APPROVAL'), json) }), { nil: undefined });
     const approvalArb = fc.option(fc.record({ approved: fc.oneof(fc.boolean(), json) }, { requiredKeys: [] }), { nil: undefined });
     await fc.assert(fc.asyncProperty(inspectionArb, approvalArb, async (inspection, approval) => {
       const world = new TaskWorld();
@@ -222,7 +222,7 @@ describe('the inspection result and the execute gate', () => {
         ...(inspection ? { inspection: { ...judged, ...inspection } as unknown as InspectionResult } : {}),
         ...(approval ? { approval: approval as unknown as ApprovalResult } : {}),
       };
-      const allowed = inspection?.verdict === 'SAFE' || (inspection?.verdict === 'NEEDS_APPROVAL' && approval?.approved === true);
+      const allowed = inspection?.verdict === 'ALLOW' || (inspection?.verdict === 'REQUIRE_APPROVAL' && approval?.approved === true);
       const result = world.run('executeChangeSet', state);
       if (allowed) await expect(result).resolves.toMatchObject({ outcome: 'IN_PROGRESS' });
       else await expect(result).rejects.toThrow('refusing to execute change set');

@@ -221,7 +221,7 @@ describe('lambda:InvokeFunction on the task function with captured payloads (ref
     const payload = run.calls.find((c) => c.payload.task === 'executeChangeSet')!.payload;
     const before = world.cfn.calls.length;
     const forged = JSON.parse(JSON.stringify(payload));
-    forged.state.inspection.verdict = 'SAFE';
+    forged.state.inspection.verdict = 'ALLOW';
     forged.state.inspection.changeSetId = 'arn:aws:cloudformation:us-east-1:123456789012:changeSet/evil/1';
 
     // WHEN, THEN
@@ -245,7 +245,7 @@ describe('an approver answering a wait they were not shown', () => {
       jobId: 'job-1',
       onUnsafe: { type: 'requireApproval', topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:approvals`, timeoutSeconds: 3600, approvers: 'prod' },
     };
-    const inspection = { verdict: 'NEEDS_APPROVAL', changeSetId, digest, changeCount: 1, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 };
+    const inspection = { verdict: 'REQUIRE_APPROVAL', changeSetId, digest, changeCount: 1, violationCount: 0, violations: [], reason: '', counts: {}, nestedChangeSets: 0 };
     return {
       FunctionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:TaskFunction`,
       Payload: {
@@ -373,7 +373,7 @@ describe('states:StartExecution on the deploy state machine (refused)', () => {
     const forgeries: Array<(d: Deployment) => Record<string, unknown>> = [
       (d) => ({ deployment: { ...d, policy: { type: 'denyDestructive', destructiveVerdict: 'ALLOW' } } }),
       (d) => ({ deployment: { ...d, stackName: 'prod-payments' } }),
-      (d) => ({ deployment: d, inspection: { verdict: 'SAFE' }, approval: { approved: true, by: 'me' } }),
+      (d) => ({ deployment: d, inspection: { verdict: 'ALLOW' }, approval: { approved: true, by: 'me' } }),
     ];
     for (const forge of forgeries) {
       // GIVEN

@@ -85,7 +85,7 @@ test(`GIVEN a change set with ${SECRET_SHAPES.length} secret shapes in its value
   // The state keeps the first LIMITS.violationsInState violations with their property lines: the corpus fits in them.
   expect(SECRET_SHAPES.length + ORDINARY_VALUES.length).toBeLessThanOrEqual(LIMITS.violationsInState);
   const inspection = await inspect();
-  expect(inspection.verdict).toBe('NEEDS_APPROVAL');
+  expect(inspection.verdict).toBe('REQUIRE_APPROVAL');
   expect(inspection.violationCount).toBe(SECRET_SHAPES.length + ORDINARY_VALUES.length);
 
   const approval = approvalMessage(judged, inspection, 'token-1');

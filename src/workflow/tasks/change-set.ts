@@ -9,7 +9,7 @@ import { isNoChangesReason } from '../../policy/completeness';
 import { maskSecrets } from '../../policy/safe-value';
 import { reviewsOnly } from '../../shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult, WorkflowState } from '../../shared/contract';
-import { ChangeSetBeingCreatedError, ConfigurationError, truncate } from '../../shared/errors';
+import { ChangeSetBeingCreatedError, ConfigurationError, FAILURE_NAMES, truncate } from '../../shared/errors';
 import { shortDigest } from '../../shared/naming';
 import { IncompleteChangeSetError, judge, readChanges, summarise } from '../inspect';
 
@@ -136,9 +136,9 @@ export async function executeChangeSet(state: WorkflowState, deps: TaskDeps): Pr
     // A review of the pipeline's change sets allows or refuses them; the pipeline's own action executes them.
     throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was prepared by the pipeline, which executes it`);
   }
-  const approved = state.inspection?.verdict === 'NEEDS_APPROVAL' && state.approval?.approved === true;
-  if (state.inspection?.verdict !== 'SAFE' && !approved) {
-    // Defence in depth: the state machine only gets here when safe or approved; never execute anything else.
+  const approved = state.inspection?.verdict === 'REQUIRE_APPROVAL' && state.approval?.approved === true;
+  if (state.inspection?.verdict !== 'ALLOW' && !approved) {
+    // Defence in depth: the state machine only gets here when allowed or approved; never execute anything else.
     throw new Error(`refusing to execute change set ${deployment.changeSetName}: it was neither inspected as safe nor approved`);
   }
   const now = (deps.now ?? Date.now)();
@@ -187,7 +187,7 @@ export async function sameAsJudged(state: WorkflowState, deps: TaskDeps): Promis
     again = await readChanges(deps.cloudformation, deployment, inspection.changeSetId);
   } catch (e) {
     const name = (e as Error).name;
-    if (name === 'ChangeSetNotFoundException' || name === 'IncompleteChangeSet' || (name === 'ValidationError' && /does not (exist|belong)/.test((e as Error).message))) {
+    if (name === 'ChangeSetNotFoundException' || name === FAILURE_NAMES.incompleteChangeSet || (name === 'ValidationError' && /does not (exist|belong)/.test((e as Error).message))) {
       throw new ChangeSetChangedError(`${what}: the change set judged (${inspection.changeSetId}) is gone or can no longer be read whole ` +
         `(${name}); whatever bears its name now is deleted, not executed`);
     }

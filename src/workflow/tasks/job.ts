@@ -4,7 +4,7 @@ import { UnconfirmedDeploymentError } from './support';
 import type { TaskDeps, TaskEvent } from './support';
 import type { Deployment, JobResult, WorkflowState } from '../../shared/contract';
 import { executionNameFor } from '../../shared/naming';
-import { confirmJob as confirmPipelineJob, deploymentForJob } from '../../shared/pipeline-job';
+import { confirmPipelineJob, deploymentForJob } from '../../shared/pipeline-job';
 
 
 /**

@@ -5,8 +5,9 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { STACK_EVENTS } from '../../shared/contract';
 import type { Deployment, TaskName, WorkflowState } from '../../shared/contract';
+import { FAILURE_NAMES } from '../../shared/errors';
+import { waitRecordExpiry } from '../../shared/wait-record';
 import { pollSeconds } from '../stack-status';
 
 
@@ -49,7 +50,7 @@ export interface TaskEvent {
 export class UnconfirmedDeploymentError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'UnconfirmedDeployment';
+    this.name = FAILURE_NAMES.unconfirmedDeployment;
   }
 }
 
@@ -57,7 +58,7 @@ export class UnconfirmedDeploymentError extends Error {
 export class DeadlinePassedError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'DeadlinePassed';
+    this.name = FAILURE_NAMES.deadlinePassed;
   }
 }
 
@@ -68,7 +69,7 @@ export class DeadlinePassedError extends Error {
 export class ChangeSetChangedError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'ChangeSetChanged';
+    this.name = FAILURE_NAMES.changeSetChanged;
   }
 }
 
@@ -106,5 +107,5 @@ export function waitFor(deployment: Deployment, deps: TaskDeps): number {
 
 /** What a wait for the operation's status events needs: its client request token, and when its record may go. */
 export function eventWait(clientRequestToken: string, deps: TaskDeps): { clientRequestToken: string; expiresAt: number } {
-  return { clientRequestToken, expiresAt: Math.floor((deps.now ?? Date.now)() / 1000) + STACK_EVENTS.recordDays * 86_400 };
+  return { clientRequestToken, expiresAt: waitRecordExpiry((deps.now ?? Date.now)()) };
 }

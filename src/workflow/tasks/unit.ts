@@ -7,6 +7,7 @@
 import { deleteChangeSet, describedStatus, sameAsJudged } from './change-set';
 import { memberDeps, waitFor } from './support';
 import type { TaskDeps } from './support';
+import { combine } from '../../policy/evaluate';
 import { memberDeployment, outputReference } from '../../shared/config';
 import { APPROVAL_REJECTED, LIMITS, reviewsOnly } from '../../shared/contract';
 import type {
@@ -20,7 +21,7 @@ const MISSING_EXPORT = /No export named \S+ found/;
 /** The next round: the stacks still waiting, from the first one up to the first that needs one of them deployed. */
 export async function planUnitRound(state: WorkflowState): Promise<UnitState> {
   const { deployment } = state;
-  const stacks = unitOf(deployment);
+  const stacks = unitStacksOf(deployment);
   const members: UnitMemberState[] = state.unit?.members
     ?? stacks.map((s) => ({ stackName: s.stackName, status: 'WAITING' as const }));
   const round = (state.unit?.round ?? 0) + 1;
@@ -98,10 +99,9 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
     return { ...base, members: untouched, next: 'FAIL', reason: unitReason(`The unit cannot be deployed: ${why.join(' ')}`, untouched) };
   }
   const inspections = kept.map((r) => r.inspection).filter((i): i is InspectionResult => i !== undefined);
-  const verdict = inspections.some((i) => i.verdict === 'UNSAFE') ? 'UNSAFE'
-    : inspections.some((i) => i.verdict === 'NEEDS_APPROVAL') ? 'NEEDS_APPROVAL' : 'SAFE';
-  const flagged = shares(inspections.filter((i) => i.verdict !== 'SAFE').map((i) => i.reason));
-  if (verdict === 'UNSAFE') {
+  const verdict = combine(inspections.map((i) => i.verdict));
+  const flagged = shares(inspections.filter((i) => i.verdict !== 'ALLOW').map((i) => i.reason));
+  if (verdict === 'DENY') {
     const untouched = markUntouched(members);
     return {
       ...base,
@@ -113,7 +113,7 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
         : `The unit is refused: no change set of this round is executed. ${flagged.join(' ')}`, untouched),
     };
   }
-  if (verdict === 'NEEDS_APPROVAL') {
+  if (verdict === 'REQUIRE_APPROVAL') {
     const timeouts = inspections.map((i) => i.approvalTimeoutSeconds).filter((t): t is number => t !== undefined);
     return {
       ...base,
@@ -156,7 +156,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     }
   }
   const { verdict, approval } = unit;
-  const allowed = verdict === 'SAFE' || (verdict === 'NEEDS_APPROVAL' && approval?.approved === true);
+  const allowed = verdict === 'ALLOW' || (verdict === 'REQUIRE_APPROVAL' && approval?.approved === true);
   const index = members.findIndex((m) => m.status === 'REVIEWED');
   const base = {
     members,
@@ -208,7 +208,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     ...(review.changeSet ? { changeSet: review.changeSet } : {}),
     ...(review.template ? { template: review.template } : {}),
     ...(review.inspection ? { inspection: review.inspection } : {}),
-    ...(approval && review.inspection?.verdict === 'NEEDS_APPROVAL' ? { approval } : {}),
+    ...(approval && review.inspection?.verdict === 'REQUIRE_APPROVAL' ? { approval } : {}),
   };
   return { ...base, next: review.plan === 'CREATE' ? 'CREATE' : 'EXECUTE', current: next };
 }
@@ -261,13 +261,13 @@ function whatHappened(state: WorkflowState): string | undefined {
   return error ? `${error.Error ?? 'Error'}: ${causeText(error.Cause)}` : undefined;
 }
 
-function unitOf(deployment: Deployment) {
+function unitStacksOf(deployment: Deployment) {
   if (!deployment.unit || deployment.unit.length === 0) throw new ConfigurationError('this deployment is not a unit of stacks');
   return deployment.unit;
 }
 
 function unitStateOf(state: WorkflowState): UnitState {
-  unitOf(state.deployment);
+  unitStacksOf(state.deployment);
   if (!state.unit) throw new ConfigurationError('the state has no unit');
   return state.unit;
 }

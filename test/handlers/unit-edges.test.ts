@@ -1,0 +1,202 @@
+/**
+ * A unit's tasks and configuration at their edges: the size limit itself, a stack that names itself, the shortest
+ * approval timeout of a round, a cross-account unit on events, and which error the clean-up after an error reports
+ * when several change sets cannot be deleted.
+ */
+import { InvalidChangeSetStatusException } from '@aws-sdk/client-cloudformation';
+import { MAX_UNIT_STACKS, memberDeployment, parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
+import type { Deployment, InspectionResult, UnitReview, UnitState, WorkflowState } from '../../src/shared/contract';
+import { STATE_NAMES } from '../../src/shared/state-names';
+import type { TaskDeps } from '../../src/workflow/tasks';
+import { runTask } from '../../src/workflow/tasks';
+import { FakeCloudFormation, FakeExecutionHistory, FakeS3, REGION } from '../fakes';
+
+const JOB = '0f0e0d0c-0000-4000-8000-00000000bbbb';
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:111111111111:stateMachine:deploy';
+const EXECUTION = `arn:aws:states:eu-west-1:111111111111:execution:deploy:cp-${JOB}`;
+const ROLE = 'arn:aws:iam::222222222222:role/deployer';
+
+function unitDeployment(params: Record<string, unknown>): Deployment {
+  const config = validateConfig(parseUserParameters(JSON.stringify({ v: 1, environmentName: 'prod', ...params })));
+  return toDeployment(config, { id: JOB, artifact: { bucket: 'b', key: 'k' }, startedAt: Date.now() });
+}
+
+function deps(history: FakeExecutionHistory): TaskDeps & { cfn: FakeCloudFormation } {
+  const cfn = new FakeCloudFormation();
+  return { cloudformation: cfn.client, s3: new FakeS3().client, sfn: history.client, region: REGION, cfn };
+}
+
+/** Runs a task as the execution's Task state `stateName` calls it with `state` (the caller check passes). */
+function runAt(task: 'judgeUnit' | 'nextUnitStack' | 'deleteUnitChangeSets', stateName: string, state: WorkflowState, d?: TaskDeps & { cfn: FakeCloudFormation }) {
+  const history = new FakeExecutionHistory(STATE_MACHINE);
+  history.current.set(EXECUTION, { executionArn: EXECUTION, name: stateName, input: state });
+  const world = d ?? deps(history);
+  return { result: runTask({ task, state, executionId: EXECUTION }, { ...world, sfn: history.client }), world };
+}
+
+function inspection(verdict: InspectionResult['verdict'], approvalTimeoutSeconds?: number): InspectionResult {
+  return {
+    verdict,
+    changeCount: 1,
+    violationCount: verdict === 'ALLOW' ? 0 : 1,
+    violations: [],
+    reason: `${verdict} change`,
+    counts: { Modify: 1 },
+    nestedChangeSets: 0,
+    changeSetId: '',
+    digest: '',
+    ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
+  };
+}
+
+describe('a unit\'s size and order', () => {
+  const stacks = (n: number) => Array.from({ length: n }, (_, i) => `s${i + 1}`);
+
+  test(`GIVEN exactly ${MAX_UNIT_STACKS} stacks (the most a unit holds) WHEN validated THEN the unit is accepted; one more is refused`, () => {
+    expect(validateConfig({ v: 1, stacks: stacks(MAX_UNIT_STACKS) }).stacks).toHaveLength(MAX_UNIT_STACKS);
+    expect(() => validateConfig({ v: 1, stacks: stacks(MAX_UNIT_STACKS + 1) })).toThrow(`"stacks" must be a list of 1 to ${MAX_UNIT_STACKS} stacks`);
+  });
+
+  test('GIVEN one stack WHEN validated THEN the unit is accepted (the least a unit holds)', () => {
+    expect(validateConfig({ v: 1, stacks: ['only'] }).stacks).toEqual(['only']);
+  });
+
+  test.each([
+    ['dependsOn', [{ stackName: 'a', dependsOn: ['a'] }], 'stacks[0]: dependsOn names "a", which is not an earlier stack of the unit'],
+    ['dependsOn, a later stack', ['a', { stackName: 'b', dependsOn: ['a', 'b'] }], 'stacks[1]: dependsOn names "b", which is not an earlier stack of the unit'],
+    ['parameterOutputs', ['a', { stackName: 'b', parameterOutputs: { P: 'b.Out' } }], 'stacks[1]: parameterOutputs.P names "b", which is not an earlier stack'],
+  ])('GIVEN a stack that needs itself (%s) WHEN validated THEN it is refused: it could never be deployed after itself', (_what, unit, problem) => {
+    expect(() => validateConfig({ v: 1, stacks: unit })).toThrow(problem);
+  });
+});
+
+describe('a round that needs approval', () => {
+  /** A judged round of three stacks: the reviews with the given inspections. */
+  function judgedState(...inspections: InspectionResult[]): WorkflowState {
+    const deployment = unitDeployment({ stacks: ['network', 'data', 'app'] });
+    const review = deployment.unit!.map((_, i) => memberDeployment(deployment, i));
+    const reviews: UnitReview[] = review.map((d, i) => ({
+      stackName: d.stackName, plan: 'EXECUTE', changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 }, inspection: inspections[i],
+    }));
+    const unit: UnitState = { members: review.map((d) => ({ stackName: d.stackName, status: 'WAITING', round: 1 })), round: 1, review, next: 'REVIEW' };
+    return { deployment, unit, reviews } as WorkflowState;
+  }
+
+  test('GIVEN two stacks that need approval with timeouts of 1 hour and 10 minutes WHEN the round is judged THEN a person has the shorter: 10 minutes', async () => {
+    // GIVEN
+    const state = judgedState(inspection('REQUIRE_APPROVAL', 3600), inspection('ALLOW'), inspection('REQUIRE_APPROVAL', 600));
+
+    // WHEN
+    const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, state).result as UnitState;
+
+    // THEN
+    expect(judged).toMatchObject({ next: 'APPROVE', verdict: 'REQUIRE_APPROVAL', approvalTimeoutSeconds: 600 });
+  });
+
+  test('GIVEN the shorter timeout listed first WHEN the round is judged THEN it is still the shorter', async () => {
+    const state = judgedState(inspection('REQUIRE_APPROVAL', 600), inspection('REQUIRE_APPROVAL', 7200), inspection('ALLOW'));
+    const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, state).result as UnitState;
+    expect(judged.approvalTimeoutSeconds).toBe(600);
+  });
+
+  test('GIVEN one stack unsafe and one needing approval WHEN the round is judged THEN the unit is refused, nobody is asked', async () => {
+    const state = judgedState(inspection('REQUIRE_APPROVAL', 600), inspection('DENY'), inspection('ALLOW'));
+    const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, state).result as UnitState;
+    expect(judged).toMatchObject({ next: 'REFUSE', verdict: 'DENY' });
+    expect(judged).not.toHaveProperty('approvalTimeoutSeconds');
+  });
+});
+
+describe('a cross-account deployment polls: another account\'s stack events never reach this account\'s rule', () => {
+  test.each([
+    ['one stack', { stackName: 'app', templatePath: 'app.json' }],
+    ['a unit', { stacks: ['network', 'app'] }],
+  ])('GIVEN %s whose UserParameters ask for stack events and name a role in another account WHEN turned into a deployment THEN it does not wait on events', (_what, params) => {
+    const deployment = unitDeployment({ ...params, assumeRoleArn: ROLE, stackEvents: true });
+    expect(deployment.stackEvents).toBe(false);
+    for (const [i] of (deployment.unit ?? []).entries()) expect(memberDeployment(deployment, i).stackEvents).toBe(false);
+    // The same deployment in the workflow's own account waits on events.
+    expect(unitDeployment({ ...params, stackEvents: true }).stackEvents).toBe(true);
+  });
+});
+
+describe('the clean-up after an error reports one error when several change sets cannot be deleted', () => {
+  const refused = () => new InvalidChangeSetStatusException({ message: 'ChangeSet cannot be deleted in its current status', $metadata: {} });
+  const denied = () => Object.assign(new Error('User is not authorized to perform: cloudformation:DeleteChangeSet on prod-network'), { name: 'AccessDenied' });
+
+  /** A round of three stacks whose change sets the clean-up deletes after `error`; `failures` says which deletions fail how. */
+  function cleanUp(failures: Record<string, () => Error>, beingCreated: string[] = []) {
+    const deployment = unitDeployment({ stacks: ['network', 'data', 'app'] });
+    const review = deployment.unit!.map((_, i) => ({ ...memberDeployment(deployment, i), changeSetName: `${deployment.changeSetName}-${i + 1}` }));
+    const unit: UnitState = {
+      members: review.map((d) => ({ stackName: d.stackName, status: 'REVIEWED', round: 1 })), round: 1, review, next: 'EXECUTE', verdict: 'ALLOW',
+    };
+    const state = { deployment, unit, error: { Error: 'AccessDenied', Cause: 'the original error' } } as WorkflowState;
+    const history = new FakeExecutionHistory(STATE_MACHINE);
+    const world = deps(history);
+    for (const d of review) {
+      world.cfn.putStack(d.stackName, 'UPDATE_COMPLETE');
+      world.cfn.putChangeSet(d.stackName, d.changeSetName, [], beingCreated.includes(d.stackName) ? 'CREATE_IN_PROGRESS' : 'CREATE_COMPLETE');
+    }
+    world.cfn.beforeCall = (op, input) => {
+      if (op === 'DeleteChangeSet' && failures[input.StackName]) throw failures[input.StackName]();
+    };
+    const { result } = runAt('deleteUnitChangeSets', STATE_NAMES.cleanUpUnitAfterError, state, world);
+    return { result, world, review };
+  }
+
+  test('GIVEN the first deletion is denied and a later change set is still being created WHEN the clean-up runs THEN it tries every ' +
+    'change set and fails with ChangeSetBeingCreated, which the state machine retries, before the denial', async () => {
+    // GIVEN
+    const { result, world, review } = cleanUp({ 'prod-network': denied, 'prod-data': refused }, ['prod-data']);
+
+    // WHEN / THEN
+    await expect(result).rejects.toMatchObject({ name: 'ChangeSetBeingCreated' });
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName)).toEqual(['prod-network', 'prod-data', 'prod-app']);
+    expect(world.cfn.changeSet('prod-app', review[2].changeSetName)).toBeUndefined();
+  });
+
+  test('GIVEN two deletions that fail for good WHEN the clean-up runs THEN it tries every change set and reports the first failure', async () => {
+    // GIVEN: network's deletion is denied, data's change set is refused (it is executing: no retry could change that).
+    const { result, world, review } = cleanUp({ 'prod-network': denied, 'prod-data': refused });
+
+    // WHEN / THEN
+    await expect(result).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('cloudformation:DeleteChangeSet on prod-network') });
+    expect(world.cfn.callsOf('DeleteChangeSet').map((c) => c.input.StackName)).toEqual(['prod-network', 'prod-data', 'prod-app']);
+    expect(world.cfn.changeSet('prod-app', review[2].changeSetName)).toBeUndefined();
+    expect(world.cfn.changeSet('prod-network', review[0].changeSetName)).toBeDefined();
+  });
+});
+
+describe('a review of prepared change sets allows nothing that was not judged safe or approved', () => {
+  test.each(['DENY', 'REQUIRE_APPROVAL'] as const)('GIVEN prepared change sets judged %s and no approval WHEN the next step is picked THEN nothing is allowed, ' +
+    'and no change set is even read', async (verdict) => {
+    // GIVEN
+    const deployment = toDeployment(validateConfig({ v: 1, prepared: 'PipelineChange', stacks: ['Prod-Data', 'Prod-Topics'] }), { id: JOB, startedAt: Date.now() });
+    const review = deployment.unit!.map((_, i) => memberDeployment(deployment, i));
+    const unit: UnitState = {
+      members: review.map((d) => ({
+        stackName: d.stackName,
+        status: 'REVIEWED',
+        round: 1,
+        review: {
+          stackName: d.stackName,
+          plan: 'EXECUTE',
+          changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 },
+          inspection: inspection(verdict),
+        },
+      })),
+      round: 1,
+      review,
+      next: 'EXECUTE',
+      verdict,
+    };
+
+    // WHEN
+    const { result, world } = runAt('nextUnitStack', STATE_NAMES.nextUnitStack, { deployment, unit });
+
+    // THEN
+    await expect(result).rejects.toThrow('refusing to allow the prepared change sets: the unit was neither judged safe nor approved');
+    expect(world.cfn.callsOf('DescribeChangeSet')).toHaveLength(0);
+  });
+});
