@@ -421,7 +421,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   /**
    * A reference to one of the action's output variables, for a later action of the pipeline: `StackName`,
    * `Outcome` (`CREATED`, `UPDATED`, `NO_CHANGES`, `DEPLOYED_TO_NEW_STACK`), `Verdict` (`NONE` for a new
-   * stack, `SAFE`, `APPROVED`), `ChangeSetName`, and each output of the deployed stack under its own key
+   * stack, `ALLOW` or `APPROVED`), `ChangeSetName`, and each output of the deployed stack under its own key
    * (also when there were no changes).
    */
   public variable(variableName: string): string {
