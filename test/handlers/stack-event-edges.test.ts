@@ -5,20 +5,11 @@
  * not one of the workflow's.
  */
 import { onStackEvent } from '../../src/workflow/stack-events';
-import { FakeCloudFormation, FakeTaskTokens, FakeWaitTable, WAIT_TABLE, statusEvent } from '../fakes';
+import { statusEvent } from '../fakes';
+import { STACK_ID, TOKEN, stackEventWorld } from './stack-event-support';
 
-const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/prod-app/0a1b2c3d-1111-2222-3333-444455556666';
-const TOKEN = 'sfn-deploy-a1b2c3d4';
 const KEY = `prod-app#${TOKEN}`;
-
-function world(stackStatus = 'UPDATE_COMPLETE') {
-  const table = new FakeWaitTable();
-  const tokens = new FakeTaskTokens();
-  const cfn = new FakeCloudFormation();
-  cfn.putStack('prod-app', stackStatus);
-  const deps = { cloudformation: cfn.client, dynamodb: table.client, sfn: tokens.client, tableName: WAIT_TABLE, now: () => 1_700_000_000_000 };
-  return { table, tokens, cfn, deps };
-}
+const world = stackEventWorld;
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 

@@ -3,20 +3,10 @@
  * and ignores what is not a final status of one of the workflow's own operations.
  */
 import { onStackEvent } from '../../src/workflow/stack-events';
-import { FakeCloudFormation, FakeTaskTokens, FakeWaitTable, WAIT_TABLE, statusEvent } from '../fakes';
+import { statusEvent } from '../fakes';
+import { STACK_ID, TOKEN, stackEventWorld } from './stack-event-support';
 
-const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/prod-app/0a1b2c3d-1111-2222-3333-444455556666';
-const TOKEN = 'sfn-deploy-a1b2c3d4';
-
-/** The handler's world: the wait table, the task tokens, and CloudFormation, where the stack's operation has ended. */
-function world(stackStatus = 'UPDATE_COMPLETE') {
-  const table = new FakeWaitTable();
-  const tokens = new FakeTaskTokens();
-  const cfn = new FakeCloudFormation();
-  cfn.putStack('prod-app', stackStatus);
-  const deps = { cloudformation: cfn.client, dynamodb: table.client, sfn: tokens.client, tableName: WAIT_TABLE, now: () => 1_700_000_000_000 };
-  return { table, tokens, cfn, deps };
-}
+const world = stackEventWorld;
 
 test.each([
   ['an event of another source', { ...statusEvent(STACK_ID, 'UPDATE_COMPLETE', TOKEN), source: 'aws.ec2' }],

@@ -4,49 +4,25 @@
  * when several change sets cannot be deleted.
  */
 import { InvalidChangeSetStatusException } from '@aws-sdk/client-cloudformation';
-import { MAX_UNIT_STACKS, memberDeployment, parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
+import { MAX_UNIT_STACKS, memberDeployment, toDeployment, validateConfig } from '../../src/shared/config';
 import type { Deployment, InspectionResult, UnitReview, UnitState, WorkflowState } from '../../src/shared/contract';
 import { STATE_NAMES } from '../../src/shared/state-names';
-import type { TaskDeps } from '../../src/workflow/tasks';
-import { runTask } from '../../src/workflow/tasks';
-import { FakeCloudFormation, FakeExecutionHistory, FakeS3, REGION } from '../fakes';
+import { FakeExecutionHistory } from '../fakes';
+import { STATE_MACHINE, executionOf, inspectionOf, reviewedUnit, runTaskAt, unitDeploymentOf, unitDeps } from './unit-support';
+import type { UnitDeps } from './unit-support';
 
 const JOB = '0f0e0d0c-0000-4000-8000-00000000bbbb';
-const STATE_MACHINE = 'arn:aws:states:eu-west-1:111111111111:stateMachine:deploy';
-const EXECUTION = `arn:aws:states:eu-west-1:111111111111:execution:deploy:cp-${JOB}`;
+const EXECUTION = executionOf(JOB);
 const ROLE = 'arn:aws:iam::222222222222:role/deployer';
+const inspection = inspectionOf;
 
 function unitDeployment(params: Record<string, unknown>): Deployment {
-  const config = validateConfig(parseUserParameters(JSON.stringify({ v: 1, environmentName: 'prod', ...params })));
-  return toDeployment(config, { id: JOB, artifact: { bucket: 'b', key: 'k' }, startedAt: Date.now() });
-}
-
-function deps(history: FakeExecutionHistory): TaskDeps & { cfn: FakeCloudFormation } {
-  const cfn = new FakeCloudFormation();
-  return { cloudformation: cfn.client, s3: new FakeS3().client, sfn: history.client, region: REGION, cfn };
+  return unitDeploymentOf(JOB, params);
 }
 
 /** Runs a task as the execution's Task state `stateName` calls it with `state` (the caller check passes). */
-function runAt(task: 'judgeUnit' | 'nextUnitStack' | 'deleteUnitChangeSets', stateName: string, state: WorkflowState, d?: TaskDeps & { cfn: FakeCloudFormation }) {
-  const history = new FakeExecutionHistory(STATE_MACHINE);
-  history.current.set(EXECUTION, { executionArn: EXECUTION, name: stateName, input: state });
-  const world = d ?? deps(history);
-  return { result: runTask({ task, state, executionId: EXECUTION }, { ...world, sfn: history.client }), world };
-}
-
-function inspection(verdict: InspectionResult['verdict'], approvalTimeoutSeconds?: number): InspectionResult {
-  return {
-    verdict,
-    changeCount: 1,
-    violationCount: verdict === 'ALLOW' ? 0 : 1,
-    violations: [],
-    reason: `${verdict} change`,
-    counts: { Modify: 1 },
-    nestedChangeSets: 0,
-    changeSetId: '',
-    digest: '',
-    ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
-  };
+function runAt(task: 'judgeUnit' | 'nextUnitStack' | 'deleteUnitChangeSets', stateName: string, state: WorkflowState, d?: UnitDeps) {
+  return runTaskAt(EXECUTION, task, stateName, state, d);
 }
 
 describe('a unit\'s size and order', () => {
@@ -133,7 +109,7 @@ describe('the clean-up after an error reports one error when several change sets
     };
     const state = { deployment, unit, error: { Error: 'AccessDenied', Cause: 'the original error' } } as WorkflowState;
     const history = new FakeExecutionHistory(STATE_MACHINE);
-    const world = deps(history);
+    const world = unitDeps(history);
     for (const d of review) {
       world.cfn.putStack(d.stackName, 'UPDATE_COMPLETE');
       world.cfn.putChangeSet(d.stackName, d.changeSetName, [], beingCreated.includes(d.stackName) ? 'CREATE_IN_PROGRESS' : 'CREATE_COMPLETE');
@@ -173,24 +149,7 @@ describe('a review of prepared change sets allows nothing that was not judged sa
     'and no change set is even read', async (verdict) => {
     // GIVEN
     const deployment = toDeployment(validateConfig({ v: 1, prepared: 'PipelineChange', stacks: ['Prod-Data', 'Prod-Topics'] }), { id: JOB, startedAt: Date.now() });
-    const review = deployment.unit!.map((_, i) => memberDeployment(deployment, i));
-    const unit: UnitState = {
-      members: review.map((d) => ({
-        stackName: d.stackName,
-        status: 'REVIEWED',
-        round: 1,
-        review: {
-          stackName: d.stackName,
-          plan: 'EXECUTE',
-          changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 },
-          inspection: inspection(verdict),
-        },
-      })),
-      round: 1,
-      review,
-      next: 'EXECUTE',
-      verdict,
-    };
+    const unit = reviewedUnit(deployment, verdict);
 
     // WHEN
     const { result, world } = runAt('nextUnitStack', STATE_NAMES.nextUnitStack, { deployment, unit });

@@ -3,42 +3,20 @@
  * approved, a change set is executed only from the unit's own execute state with its own state, and a unit's
  * configuration names its problems.
  */
-import { memberDeployment, parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
+import { validateConfig } from '../../src/shared/config';
 import type { Deployment, UnitState, WorkflowState } from '../../src/shared/contract';
 import { STATE_NAMES, forUnitStack } from '../../src/shared/state-names';
 import { outputVariables, runningSummary, successSummary } from '../../src/trigger/report';
-import type { TaskDeps } from '../../src/workflow/tasks';
 import { runTask } from '../../src/workflow/tasks';
 import { progress } from '../../src/workflow/tasks/unit';
-import { FakeCloudFormation, FakeExecutionHistory, REGION, FakeS3 } from '../fakes';
+import { FakeExecutionHistory } from '../fakes';
+import { STATE_MACHINE, executionOf, reviewedUnit, runTaskAt, unitDeploymentOf, unitDeps } from './unit-support';
 
 const JOB = '0f0e0d0c-0000-4000-8000-00000000aaaa';
-const EXECUTION = 'arn:aws:states:eu-west-1:111111111111:execution:deploy:cp-0f0e0d0c-0000-4000-8000-00000000aaaa';
+const EXECUTION = executionOf(JOB);
 
 function unitDeployment(stacks: unknown[] = ['network', 'data', 'app']): Deployment {
-  const config = validateConfig(parseUserParameters(JSON.stringify({ v: 1, environmentName: 'prod', stacks })));
-  return toDeployment(config, { id: JOB, artifact: { bucket: 'b', key: 'k' }, startedAt: Date.now() });
-}
-
-function reviewedUnit(deployment: Deployment, verdict: UnitState['verdict']): UnitState {
-  const review = deployment.unit!.map((_, i) => memberDeployment(deployment, i));
-  return {
-    members: review.map((d) => ({
-      stackName: d.stackName,
-      status: 'REVIEWED',
-      round: 1,
-      review: {
-        stackName: d.stackName,
-        plan: 'EXECUTE',
-        changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 },
-        inspection: { verdict: verdict ?? 'ALLOW', changeCount: 1, violationCount: 0, violations: [], reason: '', counts: { Modify: 1 }, nestedChangeSets: 0, changeSetId: '', digest: '' },
-      },
-    })),
-    round: 1,
-    review,
-    next: 'EXECUTE',
-    ...(verdict ? { verdict } : {}),
-  };
+  return unitDeploymentOf(JOB, { stacks });
 }
 
 /** The stack a unit deploys next, as the unit's execute state gives it to the task. */
@@ -46,18 +24,11 @@ function currentOf(unit: UnitState, i: number) {
   return { index: i, deployment: unit.review[i], changeSet: unit.members[i].review!.changeSet, inspection: unit.members[i].review!.inspection };
 }
 
-const STATE_MACHINE = 'arn:aws:states:eu-west-1:111111111111:stateMachine:deploy';
-
-function deps(history = new FakeExecutionHistory(STATE_MACHINE)): TaskDeps & { cfn: FakeCloudFormation } {
-  const cfn = new FakeCloudFormation();
-  return { cloudformation: cfn.client, s3: new FakeS3().client, sfn: history.client, region: REGION, cfn };
-}
+const deps = unitDeps;
 
 /** Picks the unit's next stack as the execution does, from its Next Unit Stack state (a task that may write checks its caller). */
 function nextUnitStack(state: WorkflowState): Promise<unknown> {
-  const history = new FakeExecutionHistory(STATE_MACHINE);
-  history.current.set(EXECUTION, { executionArn: EXECUTION, name: STATE_NAMES.nextUnitStack, input: state });
-  return runTask({ task: 'nextUnitStack', state, executionId: EXECUTION }, deps(history));
+  return runTaskAt(EXECUTION, 'nextUnitStack', STATE_NAMES.nextUnitStack, state).result;
 }
 
 describe('the unit never deploys what was not allowed', () => {

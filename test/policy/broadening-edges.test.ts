@@ -2,28 +2,16 @@
  * Permission broadening at its edges: the parts of an IAM statement that limit it (Condition, NotAction,
  * NotResource, NotPrincipal) taken away widen it; a wildcard covers what it names; a deny that denies less widens.
  */
+import { doc, modify } from './permission-changes';
 import type { ChangeInput } from '../../src/policy/evaluate';
 import { permissionBroadening } from '../../src/policy/permissions';
 
-const doc = (...Statement: unknown[]) => ({ Version: '2012-10-17', Statement });
 const allow = (more: Record<string, unknown>) => ({ Effect: 'Allow', ...more });
 const deny = (more: Record<string, unknown>) => ({ Effect: 'Deny', ...more });
 
 /** A Modify of a bucket policy (or `type`'s `property`) from one document to another, with property values. */
 function policyChange(before: unknown, after: unknown, type = 'AWS::S3::BucketPolicy', property = 'PolicyDocument'): ChangeInput {
-  return {
-    Type: 'Resource',
-    ResourceChange: {
-      Action: 'Modify',
-      LogicalResourceId: 'Subject',
-      ResourceType: type,
-      Replacement: 'False',
-      Scope: ['Properties'],
-      Details: [{ Target: { Attribute: 'Properties', Path: `/Properties/${property}`, AttributeChangeType: 'Modify' } }],
-      BeforeContext: JSON.stringify({ Properties: { [property]: before } }),
-      AfterContext: JSON.stringify({ Properties: { [property]: after } }),
-    },
-  } as unknown as ChangeInput;
+  return modify(type, { [property]: before }, { [property]: after }, [property]);
 }
 
 const ORG_ONLY = { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } };

@@ -2,6 +2,7 @@
  * Permission broadening on DescribeChangeSet payloads with property values (BeforeContext / AfterContext, as
  * the CloudFormation API reference shows them): what widens, what narrows, what cannot be seen.
  */
+import { doc, modify } from './permission-changes';
 import { RuleVerdict, SafetyPolicy } from '../../src';
 import type { ChangeInput } from '../../src/policy/evaluate';
 import { evaluateChange } from '../../src/policy/evaluate';
@@ -10,23 +11,7 @@ import { validatePolicyDocument } from '../../src/shared/validate-document';
 
 const statement = (Action: string | string[], Resource: string | string[] = '*', more: Record<string, unknown> = {}) =>
   ({ Effect: 'Allow', Action, Resource, ...more });
-const doc = (...Statement: unknown[]) => ({ Version: '2012-10-17', Statement });
 
-/** A Modify of `type` from `before` to `after` properties, with the Details CloudFormation gives for `touched`. */
-function modify(type: string, before: Record<string, unknown>, after: Record<string, unknown>, touched: string[], contexts = true): ChangeInput {
-  return {
-    Type: 'Resource',
-    ResourceChange: {
-      Action: 'Modify',
-      LogicalResourceId: 'Subject',
-      ResourceType: type,
-      Replacement: 'False',
-      Scope: ['Properties'],
-      Details: touched.map((name) => ({ Target: { Attribute: 'Properties', Path: `/Properties/${name}`, AttributeChangeType: 'Modify' } })),
-      ...(contexts ? { BeforeContext: JSON.stringify({ Properties: before }), AfterContext: JSON.stringify({ Properties: after }) } : {}),
-    },
-  } as unknown as ChangeInput;
-}
 function add(type: string, properties?: Record<string, unknown>): ChangeInput {
   return {
     Type: 'Resource',
