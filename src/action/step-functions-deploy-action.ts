@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { bindInvokeAction, bindSafety, checkConfig, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
+import type { PolicyBinding, StrategyBinding } from '../policy/binding';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
@@ -307,19 +308,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     this.inputFileKey = props.inputFileKey;
     this.hasReport = props.reportArtifact !== undefined;
 
-    if (!props.deploymentRole) {
-      this.createdDeploymentRole = new iam.Role(this, 'DeploymentRole', {
-        assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
-        description: `CloudFormation service role for stack ${this.stackNames.join(', ')}`.slice(0, 1000),
-      });
-      if (props.adminPermissions) {
-        this.createdDeploymentRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['*'], resources: ['*'] }));
-        suppressNag(this.createdDeploymentRole.node.tryFindChild('DefaultPolicy'), [{
-          id: 'AwsSolutions-IAM5',
-          reason: 'adminPermissions: true was set explicitly: CloudFormation may change any resource of this stack',
-        }]);
-      }
-    }
+    this.createdDeploymentRole = props.deploymentRole ? undefined : this.newDeploymentRole(props.adminPermissions);
     this.deploymentRole = props.deploymentRole ?? this.createdDeploymentRole!;
 
     const { policy, strategy } = bindSafety('StepFunctionsDeployAction', this, this.taskFunction, props);
@@ -330,8 +319,51 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
         'approved as a whole; use UnsafeChangeAction.fail() or requireApproval()');
     }
 
-    const { stackName: firstName, ...firstStack } = stackConfig(stacks[0]);
-    const config = {
+    const config = this.actionConfig(props, stacks[0], policy, strategy);
+    checkUserParametersLength('StepFunctionsDeployAction', config, props.stacks
+      ? 'give the stacks CDK\'s template file names (<stackName>.template.json), which take only the stack\'s name, move ' +
+        'parameters and tags into template configuration files in the artifact, or split the unit'
+      : 'move parameters, tags or rules into an S3 input file (inputFileBucket + inputFileKey) or a template configuration file in the artifact');
+
+    this.inner = new cpactions.LambdaInvokeAction({
+      actionName: props.actionName,
+      lambda: this.triggerFunction,
+      inputs: [input],
+      ...(props.reportArtifact ? { outputs: [props.reportArtifact] } : {}),
+      userParametersString: Stack.of(this).toJsonString(config),
+      variablesNamespace: props.variablesNamespace,
+      runOrder: props.runOrder,
+      role: props.role,
+    });
+
+    this.grantStacks(props, stacks, strategy);
+    this.targetAccountRole = props.targetAccountRole;
+    policy.grantRights();
+    strategy?.grantRights();
+  }
+
+  /** The CloudFormation service role the action creates when none is given, with every right only if asked. */
+  private newDeploymentRole(adminPermissions?: boolean): iam.Role {
+    const role = new iam.Role(this, 'DeploymentRole', {
+      assumedBy: new iam.ServicePrincipal('cloudformation.amazonaws.com'),
+      description: `CloudFormation service role for stack ${this.stackNames.join(', ')}`.slice(0, 1000),
+    });
+    if (adminPermissions) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['*'], resources: ['*'] }));
+      suppressNag(role.node.tryFindChild('DefaultPolicy'), [{
+        id: 'AwsSolutions-IAM5',
+        reason: 'adminPermissions: true was set explicitly: CloudFormation may change any resource of this stack',
+      }]);
+    }
+    return role;
+  }
+
+  /** The workflow's configuration of this action, as UserParameters carries it. */
+  private actionConfig(
+    props: StepFunctionsDeployActionProps, first: StackToDeploy, policy: PolicyBinding, strategy: StrategyBinding | undefined,
+  ): ActionConfig {
+    const { stackName: firstName, ...firstStack } = stackConfig(first);
+    return {
       v: CONFIG_VERSION,
       ...(props.stacks ? { stacks: props.stacks.map(unitStackConfig) } : { stackName: firstName }),
       ...(props.environmentName ? { environmentName: props.environmentName } : {}),
@@ -353,25 +385,15 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       // Events of a target account's stacks never reach the workflow's rule: such a deployment polls.
       ...(this.deployStateMachine.stackEventRule && !props.targetAccountRole ? { stackEvents: true } : {}),
     } as ActionConfig;
-    checkUserParametersLength('StepFunctionsDeployAction', config, props.stacks
-      ? 'give the stacks CDK\'s template file names (<stackName>.template.json), which take only the stack\'s name, move ' +
-        'parameters and tags into template configuration files in the artifact, or split the unit'
-      : 'move parameters, tags or rules into an S3 input file (inputFileBucket + inputFileKey) or a template configuration file in the artifact');
+  }
 
-    this.inner = new cpactions.LambdaInvokeAction({
-      actionName: props.actionName,
-      lambda: this.triggerFunction,
-      inputs: [input],
-      ...(props.reportArtifact ? { outputs: [props.reportArtifact] } : {}),
-      userParametersString: Stack.of(this).toJsonString(config),
-      variablesNamespace: props.variablesNamespace,
-      runOrder: props.runOrder,
-      role: props.role,
-    });
-
-    // A blue/green switch deploys <stackName>-<suffix>; nested stacks are named <stackName>-<id>-<random>.
+  /**
+   * The task function's rights on the stacks: through the target account role when there is one (its rights are
+   * that role's own), else each stack by name with its deployment role. A new stack (blue/green) is named
+   * <stackName>-<suffix>; nested stacks are named <stackName>-<id>-<random>.
+   */
+  private grantStacks(props: StepFunctionsDeployActionProps, stacks: StackToDeploy[], strategy: StrategyBinding | undefined): void {
     if (props.targetAccountRole) {
-      // The rights on the stack and the deployment role are the target account role's own.
       this.deployStateMachine._grantAssumeRole(props.targetAccountRole);
     } else {
       stacks.forEach((st, i) => this.deployStateMachine._grantDeployment({
@@ -383,9 +405,6 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
         deleteRolledBack: !!props.recreateRolledBackStack,
       }));
     }
-    this.targetAccountRole = props.targetAccountRole;
-    policy.grantRights();
-    strategy?.grantRights();
   }
 
   /** The action's properties, as CodePipeline sees them. */
