@@ -121,7 +121,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     const scope = new Construct(options.scope, `${options.actionName}ChangeSetReview`);
     const workflow = this.props.deployStateMachine ?? DeployStateMachine.of(scope);
     const { policy, strategy } = bindSafety(where, scope, workflow.taskFunction, this.props);
-    if (strategy?.newStacks) {
+    if (strategy?.newStack) {
       throw new Error(`${where}: UnsafeChangeAction.deployToNewStack() is not available: CDK Pipelines deploys the stack; use fail() or requireApproval()`);
     }
     const pipelineStack = Stack.of(options.pipeline);

@@ -325,7 +325,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     const { policy, strategy } = bindSafety('StepFunctionsDeployAction', this, this.taskFunction, props);
     this.approverKey = createHash('sha256').update(this.node.path).digest('hex').slice(0, 8);
     this.asksForApproval = strategy?.document.type === 'requireApproval';
-    if (props.stacks && strategy?.newStacks) {
+    if (props.stacks && strategy?.newStack) {
       throw new Error('StepFunctionsDeployAction: UnsafeChangeAction.deployToNewStack() is not available with stacks: a unit is refused or ' +
         'approved as a whole; use UnsafeChangeAction.fail() or requireApproval()');
     }
@@ -378,7 +378,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
         owner: this.node.path,
         stackName: this.stackNames[i],
         deploymentRole: st.deploymentRole ?? this.deploymentRole,
-        ...(strategy?.newStacks ? { blueGreen: strategy.newStacks } : {}),
+        ...(strategy?.newStack ? { newStack: strategy.newStack } : {}),
         nestedStacks: props.includeNestedStacks !== false,
         deleteRolledBack: !!props.recreateRolledBackStack,
       }));
@@ -421,7 +421,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   /**
    * A reference to one of the action's output variables, for a later action of the pipeline: `StackName`,
    * `Outcome` (`CREATED`, `UPDATED`, `NO_CHANGES`, `DEPLOYED_TO_NEW_STACK`), `Verdict` (`NONE` for a new
-   * stack, `SAFE`, `APPROVED`), `ChangeSetName`, and each output of the deployed stack under its own key
+   * stack, `ALLOW` or `APPROVED`), `ChangeSetName`, and each output of the deployed stack under its own key
    * (also when there were no changes).
    */
   public variable(variableName: string): string {

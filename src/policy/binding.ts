@@ -25,7 +25,7 @@ export interface StrategyBinding {
    * When the strategy deploys stacks beside the action's own: the suffix of their names (`<stackName>-<suffix>`),
    * or undefined for the generated suffix. The action may create, update and delete those stacks.
    */
-  readonly newStacks?: { readonly suffix?: string };
+  readonly newStack?: { readonly suffix?: string };
   /** Grants the task function what the strategy needs beyond the deployment's rights (an approval: publishing to its topic). */
   readonly grantRights: () => void;
 }

@@ -34,7 +34,7 @@ export interface RequireApprovalOptions {
  * @example
  * declare const topic: sns.ITopic;
  * const failFast = UnsafeChangeAction.fail();
- * const blueGreen = UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' });
+ * const newStack = UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' });
  * const askAPerson = UnsafeChangeAction.requireApproval({ notificationTopic: topic, timeout: Duration.hours(2) });
  */
 export class UnsafeChangeAction {
@@ -59,7 +59,7 @@ export class UnsafeChangeAction {
     }
     return new UnsafeChangeAction(() => ({
       document: { type: 'deployToNewStack', ...(suffix ? { suffix } : {}) },
-      newStacks: suffix ? { suffix } : {},
+      newStack: suffix ? { suffix } : {},
       grantRights: () => undefined,
     }));
   }

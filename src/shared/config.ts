@@ -123,8 +123,8 @@ function usableIn(use: Use | undefined, prepared: boolean): boolean {
  */
 export const INPUT_FILE_KEYS: readonly (keyof ActionConfig)[] = ALL_KEYS.filter((k) => KEYS[k].inputFile) as (keyof ActionConfig)[];
 
-/** Keys of the seed's input file that the job itself now provides; accepted and ignored. */
-const SEED_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
+/** Keys of the original sample's input file that the job itself now provides; accepted and ignored. */
+const SAMPLE_INPUT_FILE_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
 
 const owned = (obj: object, k: string) => Object.prototype.hasOwnProperty.call(obj, k);
 
@@ -154,7 +154,7 @@ export function parseJsonObject(text: string, what: string): Record<string, unkn
   return parsed as Record<string, unknown>;
 }
 
-/** Where the S3 input file is, when UserParameters names one (the seed's form). */
+/** Where the S3 input file is, when UserParameters names one (the original sample's form). */
 export function inputFileOf(params: Record<string, unknown>): ArtifactLocation | undefined {
   const bucket = params.s3Bucket;
   const key = params.stateMachineFile;
@@ -170,7 +170,7 @@ export function inputFileOf(params: Record<string, unknown>): ArtifactLocation |
  * (UserParameters wins). The file may set only INPUT_FILE_KEYS. Every problem is named; unknown keys are refused.
  */
 export function validateConfig(params: Record<string, unknown>, inputFile: Record<string, unknown> = {}): ActionConfig {
-  const fromFile = Object.keys(inputFile).filter((k) => !SEED_KEYS.includes(k));
+  const fromFile = Object.keys(inputFile).filter((k) => !SAMPLE_INPUT_FILE_KEYS.includes(k));
   const forbidden = fromFile.filter((k) => owned(KEYS, k) && KEYS[k as KeyName].top && !KEYS[k as KeyName].inputFile);
   if (forbidden.length > 0) {
     throw new ConfigurationError(
@@ -210,7 +210,7 @@ export function configProblems(config: Record<string, unknown>, options: ConfigC
   const problems: string[] = [];
 
   // An own key of KEYS, not `in`: "constructor", "toString" or "__proto__" are unknown keys too.
-  const unknown = Object.keys(c).filter((k) => !(owned(KEYS, k) && KEYS[k as KeyName].top) && !SEED_KEYS.includes(k));
+  const unknown = Object.keys(c).filter((k) => !(owned(KEYS, k) && KEYS[k as KeyName].top) && !SAMPLE_INPUT_FILE_KEYS.includes(k));
   if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
   if (c.v !== undefined && c.v !== CONFIG_VERSION) problems.push(`"v" is ${JSON.stringify(c.v)}; this version reads ${CONFIG_VERSION}`);
 

@@ -23,7 +23,7 @@ export const LIMITS = {
   artifactZip: 50 * 1024 * 1024,
   /** Largest template configuration file. */
   templateConfiguration: 1_000_000,
-  /** Largest S3 input file (the seed's stateMachineFile). */
+  /** Largest S3 input file (the original sample's stateMachineFile). */
   inputFile: 64 * 1024,
   /** Most violations kept in the state payload (the full count is always reported). */
   violationsInState: 50,
@@ -84,7 +84,7 @@ export const STAGING_PREFIX = 'sfn-deploy-action-staging';
 
 /**
  * The pipeline action's configuration, as JSON in UserParameters (and, optionally, in an S3 input file
- * whose keys are merged under it; the seed's `s3Bucket` + `stateMachineFile` pair names that file): one stack's
+ * whose keys are merged under it; the original sample's `s3Bucket` + `stateMachineFile` pair names that file): one stack's
  * settings at the top, or `stacks`, and the settings of the whole deployment.
  */
 export interface ActionConfig extends Partial<Omit<StackConfig, 'dependsOn' | 'parameterOutputs'>> {

@@ -21,12 +21,12 @@ export function changeSetNameFor(jobId: string): string {
 }
 
 /** The default suffix of a blue/green stack: this letter and the first characters of the job id. */
-export const BLUE_GREEN_PREFIX = 'g';
-export const BLUE_GREEN_ID_LENGTH = 8;
+export const NEW_STACK_SUFFIX_PREFIX = 'g';
+export const NEW_STACK_ID_LENGTH = 8;
 
 /** The default blue/green suffix for a job: `g` and 8 letters or digits of the job id (a UUID has 32). */
-export function blueGreenSuffixFor(jobId: string): string {
-  return `${BLUE_GREEN_PREFIX}${jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, BLUE_GREEN_ID_LENGTH)}`;
+export function newStackSuffixFor(jobId: string): string {
+  return `${NEW_STACK_SUFFIX_PREFIX}${jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, NEW_STACK_ID_LENGTH)}`;
 }
 
 /** A Step Functions execution name derived from the pipeline job, so a duplicate call starts nothing new. */

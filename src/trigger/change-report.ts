@@ -5,13 +5,13 @@
  */
 import { zipSync, strToU8 } from 'fflate';
 import type { WorkflowOutput } from './report';
-import { publishedVerdict, verdictOf, workflowOutcome } from './report';
+import { verdictOf, workflowOutcome } from './report';
 import { maskSecrets } from '../policy/safe-value';
 
 /** What the report says of one change set: the verdict on it and its changes. */
 export interface ChangeSetReport {
   readonly changeSetName?: string;
-  /** The verdict on the change set: NONE (a new stack), SAFE, NEEDS_APPROVAL, APPROVED or UNSAFE. */
+  /** The verdict on the change set: NONE (a new stack), the policy's ALLOW, REQUIRE_APPROVAL or DENY, or APPROVED (a person allowed it). */
   readonly verdict?: string;
   readonly counts?: Record<string, number>;
   readonly changeCount?: number;
@@ -77,7 +77,7 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
           status: m.status,
           ...(m.review?.changeSet?.name ? { changeSetName: m.review.changeSet.name } : {}),
           ...(i ? {
-            verdict: publishedVerdict(i.verdict),
+            verdict: i.verdict,
             counts: i.counts,
             changeCount: i.changeCount,
             ...(Array.isArray(i.changes) ? { changes: i.changes } : {}),

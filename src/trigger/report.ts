@@ -3,7 +3,6 @@ import { maskSecrets } from '../policy/safe-value';
 import { LIMITS, reviewsOnly } from '../shared/contract';
 import type { UnitStackStatus, UnitState, WorkflowState } from '../shared/contract';
 import { truncate } from '../shared/errors';
-import type { Verdict } from '../shared/policy-document';
 import { STATE_NAMES } from '../shared/state-names';
 
 export type Outcome = 'CREATED' | 'UPDATED' | 'NO_CHANGES' | 'DEPLOYED_TO_NEW_STACK' | 'DEPLOYED' | 'ALLOWED' | 'UNKNOWN';
@@ -33,33 +32,22 @@ export function workflowOutcome(output: WorkflowOutput): Outcome {
   return 'UNKNOWN';
 }
 
-/**
- * The words the action's outputs (the `Verdict` variable, the change report) give the inspection's verdicts, the
- * rules' ALLOW, REQUIRE_APPROVAL and DENY. The only place where they have other names.
- */
-const PUBLISHED_VERDICT: Record<Verdict, string> = { ALLOW: 'SAFE', REQUIRE_APPROVAL: 'NEEDS_APPROVAL', DENY: 'UNSAFE' };
-
-/** An inspection's verdict as the action's outputs say it. */
-export function publishedVerdict(verdict: Verdict): string {
-  return PUBLISHED_VERDICT[verdict] ?? verdict;
-}
-
 /** The verdict on the change set: the policy's, or the person's. */
 export function verdictOf(output: WorkflowOutput): string {
   if (output.unit) return unitVerdictOf(output.unit);
   if (!output.inspection) return 'NONE';
   if (output.approval?.approved) return 'APPROVED';
-  return publishedVerdict(output.inspection.verdict);
+  return output.inspection.verdict;
 }
 
 /**
- * A unit's verdict: APPROVED if a stack that needed a person's approval was deployed, SAFE if every deployed
- * change set was safe, NONE if no stack had a change set to judge.
+ * A unit's verdict: APPROVED if a stack that needed a person's approval was deployed, ALLOW if every deployed
+ * change set was allowed by the policy, NONE if no stack had a change set to judge.
  */
 function unitVerdictOf(unit: UnitState): string {
   const deployed = unit.members.filter((m) => ['CREATED', 'UPDATED', 'NO_CHANGES', 'ALLOWED'].includes(m.status));
   if (deployed.some((m) => m.review?.inspection?.verdict === 'REQUIRE_APPROVAL')) return 'APPROVED';
-  return deployed.some((m) => m.review?.inspection) ? publishedVerdict('ALLOW') : 'NONE';
+  return deployed.some((m) => m.review?.inspection) ? 'ALLOW' : 'NONE';
 }
 
 /**

@@ -18,7 +18,7 @@ import { StackEventFunction } from './stack-event-function';
 import { globMatches } from '../policy/glob';
 import { suppressNag } from '../private/nag';
 import { ANY_ACTION, ENV, STAGING_PREFIX } from '../shared/contract';
-import { BLUE_GREEN_ID_LENGTH, BLUE_GREEN_PREFIX, CHANGE_SET_PREFIX } from '../shared/naming';
+import { CHANGE_SET_PREFIX, NEW_STACK_ID_LENGTH, NEW_STACK_SUFFIX_PREFIX } from '../shared/naming';
 import { WAIT_RECORD } from '../shared/wait-record';
 import { TriggerFunction } from '../trigger/trigger-function';
 
@@ -686,7 +686,7 @@ export interface DeploymentGrant {
   readonly stackName: string;
   readonly deploymentRole: iam.IRole;
   /** With UnsafeChangeAction.deployToNewStack(): the suffix of the new stacks' names, or undefined for the default. */
-  readonly blueGreen?: { readonly suffix?: string };
+  readonly newStack?: { readonly suffix?: string };
   readonly nestedStacks: boolean;
   readonly deleteRolledBack: boolean;
 }
@@ -696,8 +696,8 @@ export interface DeploymentGrant {
  * `<stack>-<suffix>`, the default suffix being `g` and 8 characters of the job id.
  */
 function writableStacks(grant: DeploymentGrant): string[] {
-  if (!grant.blueGreen) return [grant.stackName];
-  return [grant.stackName, `${grant.stackName}-${grant.blueGreen.suffix ?? `${BLUE_GREEN_PREFIX}${'?'.repeat(BLUE_GREEN_ID_LENGTH)}`}`];
+  if (!grant.newStack) return [grant.stackName];
+  return [grant.stackName, `${grant.stackName}-${grant.newStack.suffix ?? `${NEW_STACK_SUFFIX_PREFIX}${'?'.repeat(NEW_STACK_ID_LENGTH)}`}`];
 }
 
 /** A function's own role and log group, so it needs no AWS managed policy. */

@@ -106,7 +106,7 @@ describe('one stack', () => {
     expect(executed(world)).toEqual([]);
     expect(world.cfn.calls.some((c) => c.op === 'CreateChangeSet' && c.input.ChangeSetName !== 'PipelineChange')).toBe(false);
     expect(changeSetsLeft(world)).toEqual([`${DATA}/PipelineChange`]);
-    expect(outputVariables(run.output)).toMatchObject({ Outcome: 'ALLOWED', Verdict: 'SAFE', [`${DATA}_Outcome`]: 'ALLOWED' });
+    expect(outputVariables(run.output)).toMatchObject({ Outcome: 'ALLOWED', Verdict: 'ALLOW', [`${DATA}_Outcome`]: 'ALLOWED' });
     expect(successSummary(run.output, '<link>')).toMatch(/^Reviewed the change sets the pipeline prepared for 1 stack: allowed; the pipeline's deploy actions execute them\. Allowed: Prod-Data/);
     // CDK Pipelines' deploy action then executes it.
     await world.cfn.client.send(new ExecuteChangeSetCommand({ StackName: DATA, ChangeSetName: 'PipelineChange' }));

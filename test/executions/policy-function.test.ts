@@ -65,7 +65,7 @@ describe('a policy function that answers', () => {
       QueueArn: 'arn:aws:sqs:eu-west-1:123456789012:orders',
       StackName: STACK_NAME,
       Outcome: 'UPDATED',
-      Verdict: 'SAFE',
+      Verdict: 'ALLOW',
       ChangeSetName: changeSetNameFor(JOB),
     });
     expect(action.final.input.executionDetails.summary).toContain(`Updated stack ${STACK_NAME} (1 Modify, 1 Remove).`);

@@ -82,7 +82,7 @@ describe('UnsafeChangeAction.deployToNewStack (blue/green)', () => {
       ApiUrl: 'https://green.example.com',
       StackName: NEW_STACK,
       Outcome: 'DEPLOYED_TO_NEW_STACK',
-      Verdict: 'UNSAFE',
+      Verdict: 'DENY',
       ChangeSetName: changeSetName,
     });
     const { summary } = action.final.input.executionDetails;

@@ -699,9 +699,9 @@ describe('the change report of a unit', () => {
 
     // THEN
     expect(result.status).toBe('SUCCEEDED');
-    expect(report).toMatchObject({ status: 'SUCCEEDED', outcome: 'DEPLOYED', verdict: 'SAFE' });
+    expect(report).toMatchObject({ status: 'SUCCEEDED', outcome: 'DEPLOYED', verdict: 'ALLOW' });
     expect(report.stacks?.map((s) => [s.stackName, s.status, s.verdict])).toEqual([
-      [NETWORK, 'UPDATED', 'SAFE'], [DATA, 'NO_CHANGES', undefined], [APP, 'UPDATED', 'SAFE'],
+      [NETWORK, 'UPDATED', 'ALLOW'], [DATA, 'NO_CHANGES', undefined], [APP, 'UPDATED', 'ALLOW'],
     ]);
     expect(report.stacks?.[0].changes?.map((c) => [c.logicalId, c.action, c.verdict])).toEqual([['Queue', 'Modify', 'ALLOW'], ['Alarm', 'Add', 'ALLOW']]);
     const markdown = reportMarkdown(report);

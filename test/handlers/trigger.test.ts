@@ -174,7 +174,7 @@ describe('continuation invocations report the execution', () => {
   test.each([
     {
       outcome: 'UPDATED',
-      verdict: 'SAFE',
+      verdict: 'ALLOW',
       summary: 'Updated stack prod-sample-app (2 Add, 1 Modify).',
       output: {
         deployment,

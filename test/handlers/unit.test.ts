@@ -236,7 +236,7 @@ describe('what the pipeline shows for a unit', () => {
   test('GIVEN a unit of 20 stacks WHEN its output variables are made THEN each stack has its outcome and outputs, under valid names', () => {
     const variables = outputVariables(output);
     expect(variables.Outcome).toBe('DEPLOYED');
-    expect(variables.Verdict).toBe('SAFE');
+    expect(variables.Verdict).toBe('ALLOW');
     expect(variables.StackCount).toBe('20');
     expect(variables[`${names[1]}_Outcome`]).toBe('UPDATED');
     expect(variables[`${names[0]}_Endpoint`]).toContain('example.com');

@@ -6,7 +6,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import type { TaskDeps, TaskEvent } from './support';
 import type { Deployment, WorkflowState } from '../../shared/contract';
 import { ConfigurationError, truncate } from '../../shared/errors';
-import { STACK_NAME, blueGreenSuffixFor } from '../../shared/naming';
+import { STACK_NAME, newStackSuffixFor } from '../../shared/naming';
 import { approvalMessage, unitApprovalMessage } from '../approval-message';
 
 
@@ -19,7 +19,7 @@ export async function switchToNewStack(state: WorkflowState): Promise<Deployment
   if (deployment.previousStackName) {
     throw new ConfigurationError(`the new stack ${deployment.stackName} was refused too; not switching again`);
   }
-  const suffix = deployment.onUnsafe.suffix ?? blueGreenSuffixFor(deployment.jobId);
+  const suffix = deployment.onUnsafe.suffix ?? newStackSuffixFor(deployment.jobId);
   const stackName = `${deployment.stackName}-${suffix}`;
   if (!STACK_NAME.test(stackName)) {
     throw new ConfigurationError(`the new stack name ${stackName} is not a valid stack name (128 characters at most)`);
