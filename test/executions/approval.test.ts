@@ -9,12 +9,10 @@ import { AuthorizationErrorException } from '@aws-sdk/client-sns';
 import { Duration } from 'aws-cdk-lib';
 import { resourceChange } from '../fakes';
 import {
-  APPROVAL_TOPIC_ARN, approveAs, rejectAs, createFeaturePipelineWorld, createFeatureWorld, createManyChangesPipelineWorld, featureDeployment,
-  importedResources, namedError, run, synthesizeWith,
-} from './feature-harness';
-import type { FeatureWorld } from './feature-harness';
-import { APPROVAL_URL, S, STACK_NAME, approverSession, causeMessage, runPipelineAction } from './harness';
-import type { SynthesizedWorkflow, WorkflowRun } from './harness';
+  APPROVAL_TOPIC_ARN, APPROVAL_URL, S, STACK_NAME, approveAs, approverSession, causeMessage, createManyChangesPipelineWorld, createPipelineWorld,
+  createWorld, deploy, deploymentFor, importedResources, namedError, rejectAs, runPipelineAction, synthesizeWith,
+} from './harness';
+import type { SynthesizedWorkflow, WorkflowRun, World } from './harness';
 import { ChangeAction, Replacement, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { SafetyRule } from '../../src';
 import { LIMITS } from '../../src/shared/contract';
@@ -54,21 +52,21 @@ const IN_PLACE = resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False');
 const ROLE_CHANGE = resourceChange('Modify', 'DeployRole', 'AWS::IAM::Role', 'False');
 const POLICY_ADDED = resourceChange('Add', 'AppPolicy', 'AWS::IAM::Policy');
 
-function worldWith(changes: Change[]): FeatureWorld {
-  const world = createFeatureWorld(synthesized);
+function worldWith(changes: Change[]): World {
+  const world = createWorld({ synthesized });
   world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
   world.cfn.onCreateChangeSet = { changes };
   return world;
 }
 
 /** An IAM change whose approval ends in an error of this name (Step Functions' States.Timeout, say): the run. */
-async function runApprovalEndingIn(name: string, message: string): Promise<{ world: FeatureWorld; deployment: Deployment; result: WorkflowRun }> {
+async function runApprovalEndingIn(name: string, message: string): Promise<{ world: World; deployment: Deployment; result: WorkflowRun }> {
   const world = worldWith([ROLE_CHANGE]);
   world.approver = async () => {
     throw namedError(name, message);
   };
-  const deployment = featureDeployment(world);
-  return { world, deployment, result: await run(world, deployment) };
+  const deployment = deploymentFor(undefined, world.synthesized);
+  return { world, deployment, result: await deploy(world, deployment) };
 }
 
 describe('the synthesized action', () => {
@@ -85,7 +83,7 @@ describe('the synthesized action', () => {
 describe('a change set with IAM changes, which need a person', () => {
   test('GIVEN IAM changes WHEN CodePipeline runs the action THEN the execution pauses, the topic gets the changes, the token and the commands; approved, the change set is executed and the action reports APPROVED and who approved', async () => {
     // GIVEN
-    const world = createFeaturePipelineWorld(synthesized);
+    const world = createPipelineWorld({ synthesized });
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [IN_PLACE, ROLE_CHANGE, POLICY_ADDED] };
     world.extras.putOutputs(STACK_NAME, { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders' });
@@ -178,7 +176,7 @@ describe('a change set with IAM changes, which need a person', () => {
 
   test('GIVEN an IAM change WHEN the approver rejects it (SendTaskFailure ApprovalRejected) THEN the change set is deleted, never executed, and the action fails with the approver\'s reason', async () => {
     // GIVEN
-    const world = createFeaturePipelineWorld(synthesized);
+    const world = createPipelineWorld({ synthesized });
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [IN_PLACE, ROLE_CHANGE] };
     world.approver = rejectAs('bob', 'the new role grants iam:* on *');
@@ -209,7 +207,7 @@ describe('a change set with IAM changes, which need a person', () => {
     'deployment fails with ChangeSetChanged', async () => {
     // GIVEN: the approver is shown a role change; meanwhile the change set is swapped for one removing a table.
     const world = worldWith([ROLE_CHANGE]);
-    const deployment = featureDeployment(world);
+    const deployment = deploymentFor(undefined, world.synthesized);
     const REMOVES_TABLE = resourceChange('Remove', 'CustomerTable', 'AWS::DynamoDB::Table');
     let substitute: { executed: boolean } | undefined;
     world.approver = async () => {
@@ -218,7 +216,7 @@ describe('a change set with IAM changes, which need a person', () => {
     };
 
     // WHEN
-    const result = await run(world, deployment);
+    const result = await deploy(world, deployment);
 
     // THEN: the approval message named the change set judged by its id and digest; that one is gone, nothing ran.
     const message = world.sns.published[0].message;
@@ -262,7 +260,7 @@ describe('a change set with IAM changes, which need a person', () => {
   test('GIVEN a person approves after the action\'s deadline THEN the change set is deleted, not executed (DeadlinePassed)', async () => {
     // GIVEN: the approval arrives when the action's two hours are over.
     const world = worldWith([ROLE_CHANGE]);
-    const deployment = featureDeployment(world);
+    const deployment = deploymentFor(undefined, world.synthesized);
     let clock = deployment.startedAt;
     (world.deps as { now?: () => number }).now = () => clock;
     world.approver = async () => {
@@ -271,7 +269,7 @@ describe('a change set with IAM changes, which need a person', () => {
     };
 
     // WHEN
-    const result = await run(world, deployment);
+    const result = await deploy(world, deployment);
 
     // THEN: the approval wait itself was cut to the deadline; the late answer executes nothing.
     expect(result.outputsOf(S.inspectChangeSet)[0].inspection.approvalTimeoutSeconds).toBe(2 * 3600);
@@ -282,11 +280,11 @@ describe('a change set with IAM changes, which need a person', () => {
 
   test('GIVEN an inspection late in the action WHEN a person is asked THEN the wait is cut to the time left before the deadline', async () => {
     const world = worldWith([ROLE_CHANGE]);
-    const deployment = featureDeployment(world);
+    const deployment = deploymentFor(undefined, world.synthesized);
     (world.deps as { now?: () => number }).now = () => deployment.deadline - 600_000;
     world.approver = approveAs('quick-reviewer');
 
-    const result = await run(world, deployment);
+    const result = await deploy(world, deployment);
 
     expect(result.outputsOf(S.inspectChangeSet)[0].inspection.approvalTimeoutSeconds).toBe(600);
     expect(result.status).toBe('SUCCEEDED');
@@ -298,7 +296,7 @@ describe('a change set with IAM changes, which need a person', () => {
     world.approver = approveAs('alice@example.com');
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(world.asked).toHaveLength(0);
@@ -323,7 +321,7 @@ describe('a change set with IAM changes, which need a person', () => {
     world.approver = approveAs('alice@example.com');
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(world.asked).toHaveLength(0);
@@ -377,7 +375,7 @@ describe('the done-when rules: allow replacing AWS::Lambda::Version, deny everyt
     world.approver = approveAs('alice@example.com');
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     const outcome = {

@@ -9,11 +9,11 @@
 import type { Change } from '@aws-sdk/client-cloudformation';
 import { Duration } from 'aws-cdk-lib';
 import { resourceChange } from '../fakes';
-import { createFeatureWorld, importedResources, namedError, synthesizeWith } from './feature-harness';
 import {
-  STACK_NAME, TEMPLATE_PATH, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow, smallTemplate, synthesizeWorkflow,
+  STACK_NAME, TEMPLATE_PATH, createUnitWorld, createWorld, deploymentFor, importedResources, issueJobFor, largeTemplate, namedError, runWorkflow,
+  synthesizeUnit, synthesizeWith,
 } from './harness';
-import type { SynthesizedWorkflow, World, WorkflowRun } from './harness';
+import type { SynthesizedWorkflow, WorkflowRun, World } from './harness';
 import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import { APPROVAL_REJECTED, TASKS, taskWrites } from '../../src/shared/contract';
 import type { Deployment, TaskName } from '../../src/shared/contract';
@@ -24,12 +24,6 @@ import { confirmCaller } from '../../src/workflow/tasks/caller';
 const SAFE: Change[] = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
 const ROLE_CHANGE: Change[] = [resourceChange('Modify', 'DeployRole', 'AWS::IAM::Role', 'False')];
 const REMOVES_TABLE: Change[] = [resourceChange('Add', 'Alarm', 'AWS::CloudWatch::Alarm'), resourceChange('Remove', 'Table', 'AWS::DynamoDB::Table')];
-
-const UNIT_FILES = {
-  'network.template.json': smallTemplate('network'),
-  'data.template.json': smallTemplate('data'),
-  'app.template.json': smallTemplate('app'),
-};
 
 /** Every call the fakes recorded that could write: CloudFormation's, S3's and SNS's (any call at all, to be sure). */
 function callCounts(world: World & { sns?: { published: unknown[] } }): number[] {
@@ -52,19 +46,6 @@ interface Scenario {
   readonly run: (world: any, duringCall: DuringCall) => Promise<WorkflowRun>;
 }
 
-let unitSynthesized: SynthesizedWorkflow | undefined;
-function unitWorkflow(): SynthesizedWorkflow {
-  unitSynthesized ??= synthesizeWorkflow({
-    environmentName: 'prod',
-    stacks: [
-      { stackName: 'network', templatePath: 'network.template.json' },
-      { stackName: 'data', templatePath: 'data.template.json' },
-      { stackName: 'app', templatePath: 'app.template.json' },
-    ],
-  });
-  return unitSynthesized;
-}
-
 let approvalSynthesized: SynthesizedWorkflow | undefined;
 function approvalWorkflow(): SynthesizedWorkflow {
   approvalSynthesized ??= synthesizeWith({
@@ -82,17 +63,13 @@ function deployWith(world: World, deployment: Deployment, duringCall: DuringCall
   return runWorkflow({ deployment }, world.deps, { ...(synthesized ? { synthesized } : {}), duringCall });
 }
 
+/** The unit's three stacks exist: the app stack's change set has `appChanges`, the others' safe ones. */
 function unitWorld(appChanges: Change[]): World {
-  const world = createWorld(UNIT_FILES);
-  for (const name of ['prod-network', 'prod-data', 'prod-app']) {
-    world.cfn.putStack(name, 'UPDATE_COMPLETE');
-    world.cfn.scripts.set(name, { changeSet: { changes: name === 'prod-app' ? appChanges : SAFE } });
-  }
-  return world;
+  return createUnitWorld(SAFE, { 'prod-app': appChanges });
 }
 
 function stackWorld(status: string | undefined, changes?: Change[], files?: Record<string, string>): World {
-  const world = createWorld(files);
+  const world = createWorld({ files });
   if (status) world.cfn.putStack(STACK_NAME, status as any);
   if (changes) world.cfn.onCreateChangeSet = { changes };
   return world;
@@ -117,7 +94,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'an IAM change the approver rejects',
     world: () => {
-      const world = createFeatureWorld(approvalWorkflow());
+      const world = createWorld({ synthesized: approvalWorkflow() });
       world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
       world.cfn.onCreateChangeSet = { changes: ROLE_CHANGE };
       return world;
@@ -137,12 +114,12 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'a unit refused for its last stack',
     world: () => unitWorld(REMOVES_TABLE),
-    run: (world, duringCall) => deployWith(world, deploymentFor(undefined, unitWorkflow()), duringCall, unitWorkflow()),
+    run: (world, duringCall) => deployWith(world, deploymentFor(undefined, synthesizeUnit()), duringCall, synthesizeUnit()),
   },
   {
     name: 'a safe unit, deployed stack by stack',
     world: () => unitWorld(SAFE),
-    run: (world, duringCall) => deployWith(world, deploymentFor(undefined, unitWorkflow()), duringCall, unitWorkflow()),
+    run: (world, duringCall) => deployWith(world, deploymentFor(undefined, synthesizeUnit()), duringCall, synthesizeUnit()),
   },
 ];
 

@@ -13,7 +13,7 @@ describe('a stack that does not exist yet', () => {
   test('GIVEN DescribeStacks says the stack does not exist WHEN deployed THEN CreateStack runs and the execution succeeds once CREATE_COMPLETE', async () => {
     // GIVEN
     const template = smallTemplate();
-    const world = createWorld({ [TEMPLATE_PATH]: template });
+    const world = createWorld({ files: { [TEMPLATE_PATH]: template } });
     world.cfn.onCreateStack = { inProgressPolls: 2 };
     const deployment = deploymentFor();
 
@@ -100,7 +100,7 @@ describe('a template over CloudFormation\'s 51,200-byte TemplateBody limit', () 
   ])('GIVEN %s and a large template WHEN deployed THEN the template is staged in the artifact bucket and passed as TemplateURL',
     async (_what, operation, existingStatus) => {
       // GIVEN
-      const world = createWorld({ [TEMPLATE_PATH]: template });
+      const world = createWorld({ files: { [TEMPLATE_PATH]: template } });
       if (existingStatus) world.cfn.putStack(STACK_NAME, existingStatus);
       world.cfn.onCreateChangeSet = { changes: [resourceChange('Add', 'Topic399', 'AWS::SNS::Topic')] };
       const deployment = deploymentFor();
@@ -123,7 +123,7 @@ describe('a template over CloudFormation\'s 51,200-byte TemplateBody limit', () 
 describe('an artifact without the template', () => {
   test('GIVEN an input artifact that lacks templatePath WHEN deployed THEN the execution fails with ConfigurationError before any CloudFormation call', async () => {
     // GIVEN
-    const world = createWorld({ 'infra/other.json': smallTemplate(), 'README.md': '# app' });
+    const world = createWorld({ files: { 'infra/other.json': smallTemplate(), 'README.md': '# app' } });
 
     // WHEN
     const run = await deploy(world);

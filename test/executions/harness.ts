@@ -10,10 +10,15 @@
  *    function fails the test. Wait times and retry intervals are zero. Errors reach the workflow in the shape Lambda gives them.
  * 3. `runPipelineAction()` drives the real trigger as CodePipeline does: a job, then continuation jobs,
  *    against fake Step Functions whose executions are the local runs above.
+ *
+ * One world serves every test (`createWorld()`): the fakes behind the task deps (S3, CloudFormation with nested
+ * change sets and stack outputs, CodePipeline, the Lambda client for policy functions, the SNS client for
+ * approvers), the action it deploys and the person asked to approve, if any.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { Change } from '@aws-sdk/client-cloudformation';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -21,6 +26,7 @@ import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { allStates, definitionFromTemplate } from '../../demo/lib/definition';
 import type { StateMachineDefinition } from '../../demo/lib/definition';
 import { arnOf, resolveIntrinsics } from '../../demo/lib/intrinsics';
@@ -43,8 +49,8 @@ import { approvalMessage, unitApprovalMessage } from '../../src/workflow/approva
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
 import {
-  ACCOUNT, ARTIFACT_CREDENTIALS, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStackEvents, FakeStepFunctions,
-  FakeTaskWaits, REGION, TEST_ENV, TRIGGER_FUNCTION_NAME, zip,
+  ACCOUNT, ARTIFACT_CREDENTIALS, CloudFormationExtras, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeLambda, FakeS3, FakeSns,
+  FakeStackEvents, FakeStepFunctions, FakeTaskWaits, REGION, TEST_ENV, TRIGGER_FUNCTION_NAME, zip,
 } from '../fakes';
 import type { JobAnswer } from '../fakes';
 
@@ -153,6 +159,51 @@ function grantApprovalIfAsked(action: StepFunctionsDeployAction, approvers: iam.
   } catch (e) {
     if (!/never asks for approval/.test((e as Error).message)) throw e;
   }
+}
+
+/** Synthesizes the default action (stack `prod-app`) with these properties added. */
+export function synthesizeWith(props: Partial<ActionSettings>): SynthesizedWorkflow {
+  return synthesizeWorkflow({ ...DEFAULT_ACTION, ...props });
+}
+
+export const POLICY_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:change-set-policy`;
+export const APPROVAL_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:deployment-approvals`;
+
+/** Resources the action refers to that live outside the pipeline stack: the policy function, the approvers' topic. */
+export function importedResources(): { policyFunction: lambda.IFunction; approvalTopic: sns.ITopic } {
+  const stack = new Stack(new App(), 'SharedResources', { env: { account: ACCOUNT, region: REGION } });
+  return {
+    policyFunction: lambda.Function.fromFunctionArn(stack, 'PolicyFunction', POLICY_FUNCTION_ARN),
+    approvalTopic: sns.Topic.fromTopicArn(stack, 'ApprovalTopic', APPROVAL_TOPIC_ARN),
+  };
+}
+
+/** The unit most unit tests deploy: stacks `prod-network`, `prod-data` and `prod-app`, in this order. */
+export const UNIT_ACTION: ActionSettings = {
+  environmentName: 'prod',
+  stacks: [
+    { stackName: 'network', templatePath: 'network.template.json' },
+    { stackName: 'data', templatePath: 'data.template.json' },
+    { stackName: 'app', templatePath: 'app.template.json' },
+  ],
+};
+
+/** The names of the unit's stacks, in the unit's order. */
+export const UNIT_STACKS = ['prod-network', 'prod-data', 'prod-app'] as const;
+
+/** The unit's templates in the source artifact. */
+export const UNIT_FILES: Record<string, string> = {
+  'network.template.json': smallTemplate('network'),
+  'data.template.json': smallTemplate('data'),
+  'app.template.json': smallTemplate('app'),
+};
+
+let cachedUnit: SynthesizedWorkflow | undefined;
+
+/** Synthesizes the pipeline whose action deploys `UNIT_ACTION` (memoized). */
+export function synthesizeUnit(): SynthesizedWorkflow {
+  cachedUnit ??= synthesizeWorkflow(UNIT_ACTION);
+  return cachedUnit;
 }
 
 /**
@@ -571,28 +622,82 @@ export function causeMessage(cause: string | undefined): string {
 
 export const ARTIFACT = { bucket: 'codepipeline-eu-west-1-artifacts', key: 'MyPipeline/Source/Ab12Cd3' };
 
+/**
+ * The person asked to approve; the test sets it. `message` is the approval message they read (the last one published
+ * on the approval topic). @default - none: a test that asks a person fails
+ */
+export type Approver = (event: TaskEvent, synthesized: SynthesizedWorkflow, message?: string) => Promise<unknown>;
+
 export interface World {
   readonly s3: FakeS3;
   readonly cfn: FakeCloudFormation;
+  /** CloudFormation as the task deps see it: `cfn`, plus nested stacks' change sets and stack outputs. */
+  readonly extras: CloudFormationExtras;
   /** CloudFormation's stack status events, for a workflow that waits on them. */
   readonly events: FakeStackEvents;
   /** CodePipeline: the jobs it issued, which the workflow's first task confirms. */
   readonly codepipeline: FakeCodePipeline;
+  /** Lambda, for a policy function (`POLICY_FUNCTION_ARN`). */
+  readonly lambda: FakeLambda;
+  /** SNS, for the approvers' topic (`APPROVAL_TOPIC_ARN`). */
+  readonly sns: FakeSns;
   readonly deps: TaskDeps;
+  /** The action the world's runs deploy (`deploy()`, the pipeline's executions). */
+  readonly synthesized: SynthesizedWorkflow;
+  /** Every time a person was asked: the requestApproval event they got. */
+  readonly asked: TaskEvent[];
+  approver?: Approver;
 }
 
-export function createWorld(files: Record<string, string> = { [TEMPLATE_PATH]: smallTemplate() }): World {
+export interface WorldOptions {
+  /** The files of the source artifact. @default - the default action's template, `smallTemplate()` */
+  readonly files?: Record<string, string>;
+  /** The action the world's runs deploy. @default - the default action, `synthesizeWorkflow()` (synthesized when first read) */
+  readonly synthesized?: SynthesizedWorkflow;
+}
+
+export function createWorld(options: WorldOptions = {}): World {
+  const { files = { [TEMPLATE_PATH]: smallTemplate() } } = options;
   const fakeS3 = new FakeS3();
   const cfn = new FakeCloudFormation({ s3: fakeS3 });
+  const extras = new CloudFormationExtras(cfn);
   const pipelines = new FakeCodePipeline();
+  const fakeLambda = new FakeLambda(POLICY_FUNCTION_ARN);
+  const fakeSns = new FakeSns([APPROVAL_TOPIC_ARN]);
   fakeS3.put(ARTIFACT.bucket, ARTIFACT.key, zip(files));
+  let synthesized = options.synthesized;
   return {
     s3: fakeS3,
     cfn,
+    extras,
     events: new FakeStackEvents(cfn),
     codepipeline: pipelines,
-    deps: { cloudformation: cfn.client, s3: fakeS3.client, codepipeline: pipelines.client, region: REGION },
+    lambda: fakeLambda,
+    sns: fakeSns,
+    deps: {
+      cloudformation: extras.client,
+      s3: fakeS3.client,
+      codepipeline: pipelines.client,
+      lambda: fakeLambda.client,
+      sns: fakeSns.client,
+      region: REGION,
+    },
+    get synthesized() {
+      synthesized ??= synthesizeWorkflow();
+      return synthesized;
+    },
+    asked: [],
   };
+}
+
+/** A world where the unit's three stacks exist, each with a change set of `changes` unless `changesOf` names others. */
+export function createUnitWorld(changes: Change[], changesOf: Partial<Record<typeof UNIT_STACKS[number], Change[]>> = {}): World {
+  const world = createWorld({ files: UNIT_FILES });
+  for (const name of UNIT_STACKS) {
+    world.cfn.putStack(name, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(name, { changeSet: { changes: changesOf[name] ?? changes } });
+  }
+  return world;
 }
 
 /** The job id most tests deploy for. */
@@ -635,10 +740,49 @@ export function issueJobFor(world: World, deployment: Deployment, userParameters
   world.codepipeline.issue({ id: deployment.jobId, userParameters, artifact: deployment.artifact, startTime: deployment.startedAt });
 }
 
-/** Runs the workflow for one deployment against the world's fakes, for the job CodePipeline issued for it. */
-export function deploy(world: World, deployment: Deployment = deploymentFor()): Promise<WorkflowRun> {
-  issueJobFor(world, deployment);
-  return runWorkflow({ deployment }, world.deps, { stackEvents: world.events });
+/**
+ * Runs the workflow of the world's action for one deployment, for the job CodePipeline issued for it (a unit's job
+ * carries the synthesized configuration as it is; configFor() writes one stack's).
+ */
+export function deploy(world: World, deployment: Deployment = deploymentFor(undefined, world.synthesized)): Promise<WorkflowRun> {
+  issueJobFor(world, deployment, deployment.unit ? world.synthesized.userParameters : undefined);
+  return runWorkflow({ deployment }, world.deps, { synthesized: world.synthesized, approver: approverOf(world), stackEvents: world.events });
+}
+
+/** The world's approver, as runWorkflow() asks it: each time is recorded, and a world without one fails the test. */
+function approverOf(world: World): Approver {
+  return async (event, synthesized) => {
+    world.asked.push(event);
+    if (!world.approver) throw new Error('a person was asked to approve, but this test has no approver');
+    return world.approver(event, synthesized, world.sns.published.at(-1)?.message);
+  };
+}
+
+/**
+ * Approves as the approvers' role session `session`, through the approval function, as `cdk-sfn-deploy approve` does:
+ * the approval carries the session's ARN as AWS authenticated it.
+ */
+export function approveAs(session: string, comment?: string): Approver {
+  return (event, synthesized, message) =>
+    decideThroughApprovalFunction(event, synthesized, approverSession(session, accountOf(synthesized)), 'approve', comment, message);
+}
+
+/** Rejects as the approvers' role session `session`, through the approval function (`cdk-sfn-deploy reject`). */
+export function rejectAs(session: string, comment?: string): Approver {
+  return (event, synthesized, message) =>
+    decideThroughApprovalFunction(event, synthesized, approverSession(session, accountOf(synthesized)), 'reject', comment, message);
+}
+
+/** The account of the workflow, where the approvers' role is. */
+function accountOf(synthesized: SynthesizedWorkflow): string {
+  return synthesized.stateMachineArn.split(':')[4];
+}
+
+/** An error with the name Step Functions gives it (SendTaskFailure's error, States.Timeout). */
+export function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
 }
 
 export function smallTemplate(description = 'sample app'): string {
@@ -664,26 +808,36 @@ export function largeTemplate(): string {
 
 export interface PipelineWorld extends World {
   readonly sfn: FakeStepFunctions;
-  readonly synthesized: SynthesizedWorkflow;
   /** The local runs behind the Step Functions executions. */
   readonly runs: WorkflowRun[];
   /** What the trigger logged. */
   readonly log: string[];
 }
 
-export function createPipelineWorld(files?: Record<string, string>): PipelineWorld {
-  const world = createWorld(files);
-  const synthesized = synthesizeWorkflow();
+/** A pipeline around the world's action: the real trigger, with executions run locally as `runWorkflow()` does. */
+export function createPipelineWorld(options: WorldOptions = {}): PipelineWorld {
+  const world = createWorld(options);
   const runs: WorkflowRun[] = [];
   const sfn = new FakeStepFunctions({
-    stateMachineArn: synthesized.stateMachineArn,
+    stateMachineArn: world.synthesized.stateMachineArn,
     runner: async (input, name) => {
-      const run = await runWorkflow(input, world.deps, { synthesized, executionName: name });
+      const run = await runWorkflow(input, world.deps, { synthesized: world.synthesized, approver: approverOf(world), executionName: name });
       runs.push(run);
       return run;
     },
   });
-  return { ...world, sfn, synthesized, runs, log: [] };
+  // One object, so a test's `world.approver = ...` reaches the runs.
+  return Object.assign(world, { sfn, runs, log: [] as string[] });
+}
+
+/** A pipeline around this action whose existing stack gets a change set of many changes, read in pages. */
+export function createManyChangesPipelineWorld(
+  synthesized: SynthesizedWorkflow, count: number, changeOf: (i: number) => Change, pageSize: number,
+): PipelineWorld {
+  const world = createPipelineWorld({ synthesized });
+  world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+  world.cfn.onCreateChangeSet = { changes: Array.from({ length: count }, (_, i) => changeOf(i)), pageSize };
+  return world;
 }
 
 /** CodePipeline issues the deploy action's job: the synthesized UserParameters, the artifact, the start time. */

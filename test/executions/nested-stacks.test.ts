@@ -6,10 +6,10 @@
  */
 import type { Change } from '@aws-sdk/client-cloudformation';
 import { resourceChange, nestedChangeSetArn, nestedStackChange } from '../fakes';
-import { createFeaturePipelineWorld, createFeatureWorld, featureDeployment, importedResources, run, synthesizeWith } from './feature-harness';
-import type { FeatureWorld } from './feature-harness';
-import { S, STACK_NAME, runPipelineAction, synthesizeWorkflow } from './harness';
-import type { SynthesizedWorkflow } from './harness';
+import {
+  S, STACK_NAME, createPipelineWorld, createWorld, deploy, deploymentFor, importedResources, runPipelineAction, synthesizeWith, synthesizeWorkflow,
+} from './harness';
+import type { SynthesizedWorkflow, World } from './harness';
 import { SafetyPolicy } from '../../src';
 import { changeSetNameFor } from '../../src/shared/naming';
 
@@ -28,9 +28,9 @@ beforeAll(() => {
 });
 
 /** The root change set holds a safe change and the NetworkStack; NetworkStack's own change set holds `nested`. */
-function worldWith(synthesized: SynthesizedWorkflow, nested: Change[]): { world: FeatureWorld; changeSetName: string } {
-  const world = createFeatureWorld(synthesized);
-  const changeSetName = featureDeployment(world).changeSetName;
+function worldWith(synthesized: SynthesizedWorkflow, nested: Change[]): { world: World; changeSetName: string } {
+  const world = createWorld({ synthesized });
+  const changeSetName = deploymentFor(undefined, world.synthesized).changeSetName;
   world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
   world.cfn.onCreateChangeSet = { changes: [IN_PLACE, nestedStackChange('NetworkStack', NETWORK_ARN)] };
   world.extras.putNestedChangeSet(NETWORK_ARN, {
@@ -39,13 +39,13 @@ function worldWith(synthesized: SynthesizedWorkflow, nested: Change[]): { world:
   return { world, changeSetName };
 }
 
-const describedByArn = (world: FeatureWorld, arn: string) =>
+const describedByArn = (world: World, arn: string) =>
   world.cfn.callsOf('DescribeChangeSet').filter((c) => c.input.ChangeSetName === arn);
 
 describe('an action with includeNestedStacks', () => {
   test('GIVEN a Remove on the second page of a nested stack\'s change set WHEN CodePipeline runs the action THEN the nested change set is read by ARN, every page, and the Remove is caught and named with its nested stack', async () => {
     // GIVEN
-    const world = createFeaturePipelineWorld(withNested);
+    const world = createPipelineWorld({ synthesized: withNested });
     const changeSetName = changeSetNameFor(JOB);
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [IN_PLACE, nestedStackChange('NetworkStack', NETWORK_ARN)] };
@@ -98,7 +98,7 @@ describe('an action with includeNestedStacks', () => {
     });
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(describedByArn(world, NETWORK_ARN)).toHaveLength(1);
@@ -120,7 +120,7 @@ describe('an action with includeNestedStacks', () => {
     ]);
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.status).toBe('SUCCEEDED');
@@ -144,7 +144,7 @@ describe('an action with includeNestedStacks', () => {
     });
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(world.lambda.calls).toHaveLength(1);
@@ -162,7 +162,7 @@ describe('nested stacks with the default settings', () => {
     const { world, changeSetName } = worldWith(synthesizeWorkflow(), [resourceChange('Remove', 'OrdersTable', 'AWS::DynamoDB::Table')]);
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(world.cfn.callsOf('CreateChangeSet')[0].input.IncludeNestedStacks).toBe(true);
@@ -180,7 +180,7 @@ describe('an action that opts out of nested stacks (includeNestedStacks: false)'
     const { world } = worldWith(synthesizeWith({ includeNestedStacks: false }), [resourceChange('Remove', 'PrivateSubnet', 'AWS::EC2::Subnet')]);
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(world.cfn.callsOf('CreateChangeSet')[0].input.IncludeNestedStacks).toBeUndefined();
@@ -208,7 +208,7 @@ describe('a nested change set that cannot be read completely', () => {
     world.extras.denyNestedChangeSet(NETWORK_ARN);
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.error).toBe('UnsafeChangeSet');

@@ -15,7 +15,7 @@ const JOB = '0f1e2d3c-4b5a-4697-8877-665544332211';
 describe('a pipeline run of the deploy action', () => {
   test('GIVEN no stack WHEN CodePipeline runs the action THEN the trigger starts one execution, follows it and answers PutJobSuccessResult with the outcome', async () => {
     // GIVEN
-    const world = createPipelineWorld({ [TEMPLATE_PATH]: smallTemplate() });
+    const world = createPipelineWorld({ files: { [TEMPLATE_PATH]: smallTemplate() } });
     world.cfn.onCreateStack = { inProgressPolls: 2 };
 
     // WHEN
@@ -87,7 +87,7 @@ describe('a pipeline run of the deploy action', () => {
 
   test('GIVEN an artifact without the template WHEN CodePipeline runs the action THEN the job fails with ConfigurationError naming the missing file', async () => {
     // GIVEN
-    const world = createPipelineWorld({ 'infra/other.json': smallTemplate() });
+    const world = createPipelineWorld({ files: { 'infra/other.json': smallTemplate() } });
 
     // WHEN
     const action = await runPipelineAction(world, JOB);

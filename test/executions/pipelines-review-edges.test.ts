@@ -8,10 +8,8 @@ import type { Change } from '@aws-sdk/client-cloudformation';
 import type { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { APPROVAL_TOPIC_ARN, approveAs, createFeatureWorld } from './feature-harness';
-import type { Approver } from './feature-harness';
-import { APPROVER_ROLE_NAME, S, causeMessage, runWorkflow, synthesizeStack } from './harness';
-import type { SynthesizedWorkflow, World } from './harness';
+import { APPROVAL_TOPIC_ARN, APPROVER_ROLE_NAME, S, approveAs, causeMessage, createWorld, runWorkflow, synthesizeStack } from './harness';
+import type { Approver, SynthesizedWorkflow, World } from './harness';
 import { ChangeSetReviewStep, DeployStateMachine, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { ChangeSetReviewStepProps } from '../../src';
 import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
@@ -61,7 +59,7 @@ test('GIVEN a prepared change set replaced under its name while a person decides
   'what was approved is not what the deploy action would execute', async () => {
   // GIVEN: the stage needs approval for Topics' removal of a topic; meanwhile Data's change set is made again, removing a table.
   const synthesized = synthesizeStageReview(approval);
-  const world = createFeatureWorld(synthesized, {});
+  const world = createWorld({ synthesized, files: {} });
   await prepare(world, DATA, { changes: SAFE });
   await prepare(world, TOPICS, { changes: REMOVES_TOPIC });
   const approve = approveAs('alice', 'the topic moved');
@@ -83,7 +81,7 @@ test('GIVEN the stage\'s second change set FAILED because it imports an export t
   'on CloudFormation\'s reason in one round: the pipeline\'s change sets are not cut and made again', async () => {
   // GIVEN
   const synthesized = synthesizeStageReview();
-  const world = createFeatureWorld(synthesized, {});
+  const world = createWorld({ synthesized, files: {} });
   await prepare(world, DATA, { changes: SAFE });
   await prepare(world, TOPICS, { failedReason: 'No export named Prod-Data:ExportsOutputRefOrders found' });
 

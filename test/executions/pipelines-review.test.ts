@@ -9,10 +9,8 @@ import type { Change, CloudFormationClient } from '@aws-sdk/client-cloudformatio
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { APPROVAL_TOPIC_ARN, approveAs, createFeatureWorld, namedError } from './feature-harness';
-import type { Approver } from './feature-harness';
-import { APPROVER_ROLE_NAME, S, causeMessage, runWorkflow, synthesizeStack } from './harness';
-import type { SynthesizedWorkflow, World } from './harness';
+import { APPROVAL_TOPIC_ARN, APPROVER_ROLE_NAME, S, approveAs, causeMessage, createWorld, namedError, runWorkflow, synthesizeStack } from './harness';
+import type { Approver, SynthesizedWorkflow, World } from './harness';
 import { ChangeSetReviewStep, DeployStateMachine, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { ChangeSetReviewStepProps } from '../../src';
 import { parseUserParameters, toDeployment, validateConfig } from '../../src/shared/config';
@@ -71,7 +69,7 @@ async function prepare(world: World, stacks: Record<string, Change[]>): Promise<
 
 /** A world with the fakes, SNS for approvals among them. */
 function newWorld(): World {
-  return createFeatureWorld(review('stack'), {});
+  return createWorld({ synthesized: review('stack'), files: {} });
 }
 
 /** The review action's job: CodePipeline issues it (no input artifact), the workflow runs for it. */

@@ -8,11 +8,10 @@ import type { Change } from '@aws-sdk/client-cloudformation';
 import { ResourceNotFoundException, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { resourceChange, FakeLambda } from '../fakes';
 import {
-  POLICY_FUNCTION_ARN, createFeaturePipelineWorld, createFeatureWorld, featureDeployment, importedResources, run, synthesizeWith,
-} from './feature-harness';
-import type { FeatureWorld } from './feature-harness';
-import { S, STACK_NAME, causeMessage, runPipelineAction } from './harness';
-import type { SynthesizedWorkflow } from './harness';
+  POLICY_FUNCTION_ARN, S, STACK_NAME, causeMessage, createPipelineWorld, createWorld, deploy, deploymentFor, importedResources, runPipelineAction,
+  synthesizeWith,
+} from './harness';
+import type { SynthesizedWorkflow, World } from './harness';
 import { SafetyPolicy } from '../../src';
 import { changeSetNameFor } from '../../src/shared/naming';
 
@@ -26,8 +25,8 @@ beforeAll(() => {
   synthesized = synthesizeWith({ safetyPolicy: SafetyPolicy.fromFunction(importedResources().policyFunction) });
 });
 
-function worldWith(changes: Change[], answer: FakeLambda['answer']): FeatureWorld {
-  const world = createFeatureWorld(synthesized);
+function worldWith(changes: Change[], answer: FakeLambda['answer']): World {
+  const world = createWorld({ synthesized });
   world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
   world.cfn.onCreateChangeSet = { changes };
   world.lambda.answer = answer;
@@ -35,17 +34,17 @@ function worldWith(changes: Change[], answer: FakeLambda['answer']): FeatureWorl
 }
 
 /** The change set was refused: deleted, never executed. */
-function expectRefusedAndDeleted(world: FeatureWorld): void {
+function expectRefusedAndDeleted(world: World): void {
   expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
   expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(1);
-  expect(world.cfn.changeSet(STACK_NAME, featureDeployment(world).changeSetName)).toBeUndefined();
+  expect(world.cfn.changeSet(STACK_NAME, deploymentFor(undefined, world.synthesized).changeSetName)).toBeUndefined();
 }
 
 describe('a policy function that answers', () => {
   test('GIVEN the action synthesized with fromFunction WHEN CodePipeline runs it THEN the function receives stackName, changeSetName and the changes; its ALLOW executes even a Remove the default policy would deny', async () => {
     // GIVEN
     expect(JSON.parse(synthesized.userParameters).policy).toEqual({ type: 'function', functionArn: POLICY_FUNCTION_ARN });
-    const world = createFeaturePipelineWorld(synthesized);
+    const world = createPipelineWorld({ synthesized });
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [IN_PLACE, REMOVE_DATABASE] };
     world.lambda.answer = () => FakeLambda.json({ verdict: 'ALLOW', reasons: [{ reason: 'the database moved to another stack' }] });
@@ -74,7 +73,7 @@ describe('a policy function that answers', () => {
 
   test('GIVEN the function denies the Remove with a reason naming the resource WHEN CodePipeline runs the action THEN the change set is deleted, never executed, and the job fails with that reason and only that resource', async () => {
     // GIVEN
-    const world = createFeaturePipelineWorld(synthesized);
+    const world = createPipelineWorld({ synthesized });
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [IN_PLACE, ALARM_ADDED, REMOVE_DATABASE] };
     world.lambda.answer = () => FakeLambda.json({
@@ -102,7 +101,7 @@ describe('a policy function that answers', () => {
     const world = worldWith([IN_PLACE, ALARM_ADDED], () => FakeLambda.json({ verdict: 'DENY', reasons: [{ reason: 'change freeze until Monday' }] }));
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.error).toBe('UnsafeChangeSet');
@@ -119,7 +118,7 @@ describe('a policy function that answers', () => {
     }));
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.error).toBe('UnsafeChangeSet');
@@ -143,7 +142,7 @@ describe('a policy function whose answer cannot be trusted (fail closed)', () =>
     const world = worldWith([IN_PLACE, ALARM_ADDED], () => ({ payload }));
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(world.lambda.calls).toHaveLength(1);
@@ -162,7 +161,7 @@ describe('a policy function whose answer cannot be trusted (fail closed)', () =>
     const world = worldWith([IN_PLACE, ALARM_ADDED], () => FakeLambda.json(answer));
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.error).toBe('UnsafeChangeSet');
@@ -177,7 +176,7 @@ describe('a policy function whose answer cannot be trusted (fail closed)', () =>
     const world = worldWith([IN_PLACE, moved], () => FakeLambda.json({ verdict: 'ALLOW' }));
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.error).toBe('UnsafeChangeSet');
@@ -190,7 +189,7 @@ describe('a policy function whose answer cannot be trusted (fail closed)', () =>
     const world = worldWith([IN_PLACE], () => FakeLambda.crashed('TypeError', 'Cannot read properties of undefined (reading \'ResourceType\')'));
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -209,7 +208,7 @@ describe('a policy function whose answer cannot be trusted (fail closed)', () =>
     });
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.error).toBe('ResourceNotFoundException');
@@ -227,7 +226,7 @@ describe('a policy function whose answer cannot be trusted (fail closed)', () =>
     });
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.status).toBe('SUCCEEDED');

@@ -301,7 +301,7 @@ describe('a unit of stacks on events', () => {
       environmentName: 'prod',
       stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
     }, { stackEvents: true });
-    const world = createWorld({ 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') });
+    const world = createWorld({ files: { 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') } });
     for (const name of ['prod-network', 'prod-app']) {
       world.cfn.putStack(name, 'UPDATE_COMPLETE');
       world.cfn.scripts.set(name, { changeSet: { changes: SAFE }, execute: { inProgressPolls: 2 } });
@@ -326,7 +326,7 @@ describe('a unit of stacks on events', () => {
       environmentName: 'prod',
       stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
     }, { stackEvents: true });
-    const world = createWorld({ 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') });
+    const world = createWorld({ files: { 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') } });
     for (const name of ['prod-network', 'prod-app']) {
       world.cfn.putStack(name, 'UPDATE_COMPLETE');
       world.cfn.scripts.set(name, { changeSet: { changes: SAFE }, execute: { inProgressPolls: 4 } });

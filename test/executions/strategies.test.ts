@@ -6,11 +6,10 @@
  */
 import { resourceChange } from '../fakes';
 import {
-  createFeaturePipelineWorld, createFeatureWorld, createManyChangesPipelineWorld, featureDeployment, run, synthesizeWith,
-} from './feature-harness';
-import type { FeatureWorld } from './feature-harness';
-import { S, STACK_NAME, TEMPLATE_PATH, causeMessage, runPipelineAction, smallTemplate } from './harness';
-import type { SynthesizedWorkflow } from './harness';
+  S, STACK_NAME, TEMPLATE_PATH, causeMessage, createManyChangesPipelineWorld, createPipelineWorld, createWorld, deploy, deploymentFor,
+  runPipelineAction, smallTemplate, synthesizeWith,
+} from './harness';
+import type { SynthesizedWorkflow, World } from './harness';
 import { UnsafeChangeAction } from '../../src';
 import { LIMITS } from '../../src/shared/contract';
 import { changeSetNameFor } from '../../src/shared/naming';
@@ -31,8 +30,8 @@ beforeAll(() => {
   failFast = synthesizeWith({ onUnsafeChange: UnsafeChangeAction.fail() });
 });
 
-function worldWith(synthesized: SynthesizedWorkflow, changes = [IN_PLACE, REMOVE_DATABASE]): FeatureWorld {
-  const world = createFeatureWorld(synthesized);
+function worldWith(synthesized: SynthesizedWorkflow, changes = [IN_PLACE, REMOVE_DATABASE]): World {
+  const world = createWorld({ synthesized });
   world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
   world.cfn.onCreateChangeSet = { changes };
   return world;
@@ -42,7 +41,7 @@ describe('UnsafeChangeAction.deployToNewStack (blue/green)', () => {
   test('GIVEN a change set that removes the database WHEN CodePipeline runs the action THEN it is deleted, never executed, the template goes to a new stack through CreateStack, and the action reports the new stack', async () => {
     // GIVEN
     const template = smallTemplate('the green stack');
-    const world = createFeaturePipelineWorld(blueGreen, { [TEMPLATE_PATH]: template });
+    const world = createPipelineWorld({ synthesized: blueGreen, files: { [TEMPLATE_PATH]: template } });
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [IN_PLACE, REMOVE_DATABASE] };
     world.cfn.onCreateStack = { inProgressPolls: 2 };
@@ -95,10 +94,10 @@ describe('UnsafeChangeAction.deployToNewStack (blue/green)', () => {
   test('GIVEN no suffix WHEN the change set is refused THEN the new stack is named after the pipeline job: <stackName>-g<first 8 characters of the job id>', async () => {
     // GIVEN
     const world = worldWith(blueGreenDefaultSuffix);
-    const deployment = featureDeployment(world, '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d');
+    const deployment = deploymentFor('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', world.synthesized);
 
     // WHEN
-    const result = await run(world, deployment);
+    const result = await deploy(world, deployment);
 
     // THEN
     const expected = `${STACK_NAME}-g0a1b2c3d`;
@@ -112,10 +111,10 @@ describe('UnsafeChangeAction.deployToNewStack (blue/green)', () => {
     // GIVEN: an earlier blue/green deployment left the green stack.
     const world = worldWith(blueGreen);
     world.cfn.putStack(NEW_STACK, 'UPDATE_COMPLETE');
-    const deployment = featureDeployment(world);
+    const deployment = deploymentFor(undefined, world.synthesized);
 
     // WHEN
-    const result = await run(world, deployment);
+    const result = await deploy(world, deployment);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -138,7 +137,7 @@ describe('UnsafeChangeAction.deployToNewStack (blue/green)', () => {
     const world = worldWith(blueGreen, [IN_PLACE]);
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.status).toBe('SUCCEEDED');
@@ -152,12 +151,12 @@ describe('UnsafeChangeAction.deployToNewStack (blue/green)', () => {
     // GIVEN: a full stack name of 125 characters; with "-green" it would be over CloudFormation's 128.
     const longName = `app${'x'.repeat(117)}`;
     const synthesized = synthesizeWith({ stackName: longName, onUnsafeChange: UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' }) });
-    const world = createFeatureWorld(synthesized);
+    const world = createWorld({ synthesized });
     world.cfn.putStack(`prod-${longName}`, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [REMOVE_DATABASE] };
 
     // WHEN
-    const result = await run(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -192,7 +191,7 @@ describe('UnsafeChangeAction.fail() (the default)', () => {
   test('GIVEN fail() WHEN CodePipeline runs the action on a change set that removes the database THEN it is deleted, never executed, no new stack is tried, and the job fails naming the resource', async () => {
     // GIVEN
     expect(JSON.parse(failFast.userParameters).onUnsafe).toEqual({ type: 'fail' });
-    const world = createFeaturePipelineWorld(failFast);
+    const world = createPipelineWorld({ synthesized: failFast });
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [IN_PLACE, REMOVE_DATABASE] };
 

@@ -15,7 +15,7 @@ test('GIVEN an error after the first stack\'s change set started executing and a
     environmentName: 'prod',
     stacks: ['network', 'data', 'app'].map((name) => ({ stackName: name, templatePath: `${name}.json` })),
   });
-  const world = createWorld({ 'network.json': smallTemplate('network'), 'data.json': smallTemplate('data'), 'app.json': smallTemplate('app') });
+  const world = createWorld({ files: { 'network.json': smallTemplate('network'), 'data.json': smallTemplate('data'), 'app.json': smallTemplate('app') } });
   for (const name of [NETWORK, DATA, APP]) {
     world.cfn.putStack(name, 'UPDATE_COMPLETE');
     world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });

@@ -7,12 +7,11 @@ import { ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { Duration } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { awsError, nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
-import { approveAs, createFeatureWorld, importedResources, namedError, run as runFeature } from './feature-harness';
-import type { FeatureWorld } from './feature-harness';
 import {
-  S, approverSession, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow, smallTemplate, synthesizeWorkflow,
+  S, UNIT_ACTION, UNIT_FILES, UNIT_STACKS, approveAs, approverSession, causeMessage, createUnitWorld, createWorld, deploy, deploymentFor,
+  importedResources, issueJobFor, largeTemplate, namedError, runWorkflow, synthesizeUnit, synthesizeWorkflow,
 } from './harness';
-import type { ActionSettings, SynthesizedWorkflow, World } from './harness';
+import type { SynthesizedWorkflow, World } from './harness';
 import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction } from '../../src';
 import type { Deployment } from '../../src/shared/contract';
 import { APPROVAL_REJECTED } from '../../src/shared/contract';
@@ -21,46 +20,18 @@ import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
 import { outputVariables, successSummary } from '../../src/trigger/report';
 import type { TaskEvent } from '../../src/workflow/tasks';
 
-const NETWORK = 'prod-network';
-const DATA = 'prod-data';
-const APP = 'prod-app';
-
-const UNIT: ActionSettings = {
-  environmentName: 'prod',
-  stacks: [
-    { stackName: 'network', templatePath: 'network.template.json' },
-    { stackName: 'data', templatePath: 'data.template.json' },
-    { stackName: 'app', templatePath: 'app.template.json' },
-  ],
-};
-
-const FILES = {
-  'network.template.json': smallTemplate('network'),
-  'data.template.json': smallTemplate('data'),
-  'app.template.json': smallTemplate('app'),
-};
+const [NETWORK, DATA, APP] = UNIT_STACKS;
 
 const NEW_EXPORT = 'The following resource(s) failed to create: []. No export named prod-network-VpcId found. Rollback requested by user.';
 const SAFE = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False'), resourceChange('Add', 'Alarm', 'AWS::CloudWatch::Alarm')];
 const REMOVES_TABLE = [resourceChange('Add', 'Alarm', 'AWS::CloudWatch::Alarm'), resourceChange('Remove', 'Table', 'AWS::DynamoDB::Table')];
 
-let synthesizedUnit: SynthesizedWorkflow | undefined;
-function unitWorkflow(): SynthesizedWorkflow {
-  synthesizedUnit ??= synthesizeWorkflow(UNIT);
-  return synthesizedUnit;
-}
-
-/** A world where the three stacks exist, each with a safe change set unless a test says otherwise. */
+/** The unit's three stacks exist, each with a safe change set unless a test says otherwise. */
 function unitWorld(): World {
-  const world = createWorld(FILES);
-  for (const name of [NETWORK, DATA, APP]) {
-    world.cfn.putStack(name, 'UPDATE_COMPLETE');
-    world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
-  }
-  return world;
+  return createUnitWorld(SAFE);
 }
 
-async function deployUnit(world: World, synthesized = unitWorkflow(), approver?: (event: TaskEvent) => Promise<unknown>) {
+async function deployUnit(world: World, synthesized = synthesizeUnit(), approver?: (event: TaskEvent) => Promise<unknown>) {
   const deployment: Deployment = deploymentFor(undefined, synthesized);
   issueJobFor(world, deployment, synthesized.userParameters);
   const run = await runWorkflow({ deployment }, world.deps, { synthesized, ...(approver ? { approver } : {}) });
@@ -161,7 +132,7 @@ describe('an allowed unit', () => {
 
   test('GIVEN a new stack, a stack without changes and a stack that is busy WHEN deployed THEN the new one is created, the unchanged one left, the busy one waited for', async () => {
     // GIVEN
-    const world = createWorld(FILES);
+    const world = createWorld({ files: UNIT_FILES });
     world.cfn.putStack(DATA, 'UPDATE_COMPLETE');
     world.cfn.scripts.set(DATA, { changeSet: { failedReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.' } });
     world.cfn.putStack(APP, 'UPDATE_IN_PROGRESS', { upcoming: ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'] });
@@ -206,14 +177,14 @@ describe('one approval for the unit', () => {
   let approvalWorkflow: SynthesizedWorkflow;
   beforeAll(() => {
     approvalWorkflow = synthesizeWorkflow({
-      ...UNIT,
+      ...UNIT_ACTION,
       safetyPolicy: SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL }),
       onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(1) }),
     });
   });
 
-  function approvalWorld(): FeatureWorld {
-    const world = createFeatureWorld(approvalWorkflow, FILES);
+  function approvalWorld(): World {
+    const world = createWorld({ synthesized: approvalWorkflow, files: UNIT_FILES });
     for (const name of [NETWORK, DATA, APP]) {
       world.cfn.putStack(name, 'UPDATE_COMPLETE');
       world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
@@ -229,7 +200,7 @@ describe('one approval for the unit', () => {
     world.approver = approveAs('alice', 'release 42');
 
     // WHEN
-    const result = await runFeature(world);
+    const result = await deploy(world);
 
     // THEN: one question, naming both stacks' changes and the stack that needs none.
     expect(result.status).toBe('SUCCEEDED');
@@ -257,7 +228,7 @@ describe('one approval for the unit', () => {
     world.approver = async () => ({ approved: true, by: ++asked === 1 ? 'alice' : 'bob' });
 
     // WHEN
-    const result = await runFeature(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.status).toBe('SUCCEEDED');
@@ -291,7 +262,7 @@ describe('one approval for the unit', () => {
     };
 
     // WHEN
-    const result = await runFeature(world);
+    const result = await deploy(world);
 
     // THEN
     const shown = messages.map((m) => /^Approve digest: ([0-9a-f]{12})$/m.exec(m)?.[1]);
@@ -307,7 +278,7 @@ describe('one approval for the unit', () => {
   test('GIVEN a wave with a change that needs approval and one the policy denies WHEN judged THEN the unit is refused without asking anyone', async () => {
     // GIVEN: tables may never be removed; other removals need a person.
     const mixed = synthesizeWorkflow({
-      ...UNIT,
+      ...UNIT_ACTION,
       safetyPolicy: SafetyPolicy.fromRules([
         { verdict: RuleVerdict.DENY, actions: [ChangeAction.REMOVE], resourceTypes: ['AWS::DynamoDB::Table'] },
         { verdict: RuleVerdict.REQUIRE_APPROVAL, actions: [ChangeAction.REMOVE] },
@@ -315,14 +286,14 @@ describe('one approval for the unit', () => {
       ]),
       onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(1) }),
     });
-    const world = createFeatureWorld(mixed, FILES);
+    const world = createWorld({ synthesized: mixed, files: UNIT_FILES });
     for (const name of [NETWORK, DATA, APP]) world.cfn.putStack(name, 'UPDATE_COMPLETE');
     world.cfn.scripts.set(NETWORK, { changeSet: { changes: SAFE } });
     world.cfn.scripts.set(DATA, { changeSet: { changes: [resourceChange('Remove', 'Bucket', 'AWS::S3::Bucket')] } });
     world.cfn.scripts.set(APP, { changeSet: { changes: REMOVES_TABLE } });
 
     // WHEN
-    const result = await runFeature(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -339,7 +310,7 @@ describe('one approval for the unit', () => {
     world.approver = async () => { throw namedError(APPROVAL_REJECTED, 'not during the freeze'); };
 
     // WHEN
-    const result = await runFeature(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -362,7 +333,7 @@ describe('one approval for the unit', () => {
     };
 
     // WHEN
-    const result = await runFeature(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -379,7 +350,7 @@ describe('one approval for the unit', () => {
     world.approver = async () => { throw namedError('States.Timeout', 'no decision'); };
 
     // WHEN
-    const result = await runFeature(world);
+    const result = await deploy(world);
 
     // THEN
     expect(result.error).toBe('ApprovalTimedOut');
@@ -394,7 +365,7 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
 
   test('GIVEN a stack whose change set fails because it imports an export a new stack of the unit creates WHEN deployed THEN it is reviewed in a second wave, after that stack, and deployed', async () => {
     // GIVEN: network is new; app's first change set fails for the missing export, the second (after network) is fine.
-    const world = createWorld(FILES);
+    const world = createWorld({ files: UNIT_FILES });
     world.cfn.putStack(DATA, 'UPDATE_COMPLETE');
     world.cfn.scripts.set(DATA, { changeSet: { changes: SAFE } });
     world.cfn.putStack(APP, 'UPDATE_COMPLETE');
@@ -474,7 +445,7 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
 
     test('GIVEN a new stack whose parameter is an output of the new stack before it WHEN deployed THEN it is reviewed in a second wave with that output', async () => {
       // GIVEN
-      const world = createWorld(FILES);
+      const world = createWorld({ files: UNIT_FILES });
       world.cfn.scripts.set(NETWORK, { create: { outputs: { VpcId: 'vpc-0abc' } } });
 
       // WHEN
@@ -492,7 +463,7 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
 
     test('GIVEN the earlier stack has no such output WHEN deployed THEN the unit fails naming the output, after deploying only the earlier stack', async () => {
       // GIVEN
-      const world = createWorld(FILES);
+      const world = createWorld({ files: UNIT_FILES });
 
       // WHEN
       const { run } = await deployUnit(world, outputsWorkflow);
@@ -510,8 +481,8 @@ describe('waves: stacks that need an earlier stack deployed first', () => {
 describe('inside a unit, a stack works as it does alone', () => {
   test('GIVEN the second stack\'s nested stack removes a subnet WHEN the unit deploys THEN the nested change set is inspected and the unit refused, naming the nested path', async () => {
     // GIVEN
-    const world = createFeatureWorld(unitWorkflow(), FILES);
-    const deployment = deploymentFor(undefined, unitWorkflow());
+    const world = createWorld({ synthesized: synthesizeUnit(), files: UNIT_FILES });
+    const deployment = deploymentFor(undefined, synthesizeUnit());
     for (const name of [NETWORK, DATA, APP]) {
       world.cfn.putStack(name, 'UPDATE_COMPLETE');
       world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
@@ -525,7 +496,7 @@ describe('inside a unit, a stack works as it does alone', () => {
     });
 
     // WHEN
-    const result = await runFeature(world, deployment);
+    const result = await deploy(world, deployment);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -536,7 +507,7 @@ describe('inside a unit, a stack works as it does alone', () => {
 
   test('GIVEN templates over 51,200 bytes for a new and an existing stack WHEN the unit deploys THEN each is staged under its own stack\'s name and deployed from there', async () => {
     // GIVEN
-    const world = createWorld({ ...FILES, 'network.template.json': largeTemplate(), 'app.template.json': largeTemplate() });
+    const world = createWorld({ files: { ...UNIT_FILES, 'network.template.json': largeTemplate(), 'app.template.json': largeTemplate() } });
     for (const name of [DATA, APP]) {
       world.cfn.putStack(name, 'UPDATE_COMPLETE');
       world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
@@ -622,12 +593,12 @@ describe('a unit fails closed on every path', () => {
   test('GIVEN an execution started with a unit\'s progress of its own in the input WHEN it runs THEN nothing is deployed', async () => {
     // GIVEN: someone starts the job's execution first, claiming network is deployed with an output of their choosing.
     const world = unitWorld();
-    const deployment = deploymentFor(undefined, unitWorkflow());
-    issueJobFor(world, deployment, unitWorkflow().userParameters);
+    const deployment = deploymentFor(undefined, synthesizeUnit());
+    issueJobFor(world, deployment, synthesizeUnit().userParameters);
     const forged = { members: [{ stackName: NETWORK, status: 'UPDATED', outputs: { VpcId: 'vpc-evil' } }, { stackName: DATA, status: 'WAITING' }, { stackName: APP, status: 'WAITING' }], round: 1 };
 
     // WHEN
-    const run = await runWorkflow({ deployment, unit: forged } as any, world.deps, { synthesized: unitWorkflow() });
+    const run = await runWorkflow({ deployment, unit: forged } as any, world.deps, { synthesized: synthesizeUnit() });
 
     // THEN
     expect(run.status).toBe('FAILED');
@@ -673,16 +644,16 @@ describe('a unit fails closed on every path', () => {
   test('GIVEN the action\'s timeout passes while the first stack deploys WHEN it is done THEN no later stack is deployed and their change sets are deleted', async () => {
     // GIVEN: the clock jumps past the deadline once network's update is seen complete.
     const world = unitWorld();
-    const deployment = deploymentFor(undefined, unitWorkflow());
+    const deployment = deploymentFor(undefined, synthesizeUnit());
     const networkDone = () => {
       const executed = world.cfn.calls.findIndex((c) => c.op === 'ExecuteChangeSet');
       return executed >= 0 && world.cfn.calls.some((c, i) => i > executed && c.op === 'DescribeStacks' && c.input.StackName === NETWORK && c.status === 'UPDATE_COMPLETE');
     };
     const deps = { ...world.deps, now: () => (networkDone() ? deployment.deadline + 1000 : deployment.startedAt + 1000) };
-    issueJobFor(world, deployment, unitWorkflow().userParameters);
+    issueJobFor(world, deployment, synthesizeUnit().userParameters);
 
     // WHEN
-    const run = await runWorkflow({ deployment }, deps, { synthesized: unitWorkflow() });
+    const run = await runWorkflow({ deployment }, deps, { synthesized: synthesizeUnit() });
 
     // THEN
     expect(run.status).toBe('FAILED');
@@ -716,7 +687,7 @@ describe('a unit fails closed on every path', () => {
 describe('the change report of a unit', () => {
   test('GIVEN a unit with a report artifact WHEN it deploys THEN the report lists each stack with what happened to it and every change with its verdict', async () => {
     // GIVEN
-    const withReport = synthesizeWorkflow({ ...UNIT, reportArtifact: new codepipeline.Artifact('ChangeReport') });
+    const withReport = synthesizeWorkflow({ ...UNIT_ACTION, reportArtifact: new codepipeline.Artifact('ChangeReport') });
     const world = unitWorld();
     world.cfn.scripts.set(DATA, {
       changeSet: { failedReason: 'The submitted information didn\'t contain changes. Submit different information to create a change set.' },

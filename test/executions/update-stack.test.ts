@@ -4,9 +4,8 @@
  * fails with CloudFormation's reason; a stack that is busy is waited for; one that cannot be updated is not touched.
  */
 import { NO_CHANGES_REASON, oldEvent, resourceChange } from '../fakes';
-import { createFeaturePipelineWorld } from './feature-harness';
 import {
-  S, STACK_NAME, createWorld, deploy, deploymentFor, expectStackOperationFailed, runPipelineAction, synthesizeWorkflow,
+  S, STACK_NAME, createPipelineWorld, createWorld, deploy, deploymentFor, expectStackOperationFailed, runPipelineAction, synthesizeWorkflow,
 } from './harness';
 
 const SAFE_CHANGES = [
@@ -105,7 +104,7 @@ describe('a change set without changes', () => {
 
   test('GIVEN no changes WHEN deployed THEN the stack\'s outputs are still the action\'s output variables (downstream #{ns.Output} keeps working)', async () => {
     // GIVEN
-    const world = createFeaturePipelineWorld(synthesizeWorkflow());
+    const world = createPipelineWorld({ synthesized: synthesizeWorkflow() });
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { failedReason: NO_CHANGES_REASON };
     world.extras.putOutputs(STACK_NAME, { ApiUrl: 'https://api.example.com' });

@@ -342,7 +342,7 @@ interface FaultyWorld extends World {
 }
 
 function scenario(kind: Scenario): FaultyWorld {
-  const world = kind === 'large-template' ? createWorld({ [TEMPLATE_PATH]: largeTemplate() }) : createWorld();
+  const world = kind === 'large-template' ? createWorld({ files: { [TEMPLATE_PATH]: largeTemplate() } }) : createWorld();
   if (kind !== 'create') world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
   world.cfn.onCreateChangeSet = { changes: [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')] };
   if (kind === 'no-changes') world.cfn.onCreateChangeSet = { failedReason: NO_CHANGES_REASON };

@@ -23,12 +23,11 @@ import { approvalMessage, unitApprovalMessage } from '../../src/workflow/approva
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskEvent } from '../../src/workflow/tasks';
 import { AppStage, cdkPipeline } from '../constructs/pipelines-app';
-import { APPROVAL_TOPIC_ARN, approveAs, createFeatureWorld, featureDeployment, run as runFeature, synthesizeWith } from '../executions/feature-harness';
-import type { SynthesizedWorkflow, World, WorkflowRun } from '../executions/harness';
 import {
-  APPROVER_ROLE_NAME, synthesizeStack,
-  S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow,
+  APPROVAL_TOPIC_ARN, APPROVER_ROLE_NAME, S, STACK_NAME, UNIT_STACKS, approveAs, createUnitWorld, createWorld, deploy, deploymentFor, issueJobFor,
+  runWorkflow, synthesizeStack, synthesizeUnit, synthesizeWith,
 } from '../executions/harness';
+import type { WorkflowRun, World } from '../executions/harness';
 import { ACCOUNT, FakeTaskWaits, REGION, nestedChangeSetArn, nestedStackChange, resourceChange } from '../fakes';
 import { deployment as fixtureDeployment } from '../handlers/fixtures';
 
@@ -37,34 +36,11 @@ const REMOVES_TABLE: Change[] = [resourceChange('Remove', 'CustomerTable', 'AWS:
 /** What an attacker's own change set adds: a role of their own, created with the stack's service role. */
 const BACKDOOR: Change[] = [resourceChange('Add', 'BackdoorRole', 'AWS::IAM::Role')];
 
-const NETWORK = 'prod-network';
-const DATA = 'prod-data';
-const APP = 'prod-app';
+const [NETWORK, DATA, APP] = UNIT_STACKS;
 
-let unitSynthesized: SynthesizedWorkflow | undefined;
-function unitWorkflow(): SynthesizedWorkflow {
-  unitSynthesized ??= synthesizeWorkflow({
-    environmentName: 'prod',
-    stacks: [
-      { stackName: 'network', templatePath: 'network.template.json' },
-      { stackName: 'data', templatePath: 'data.template.json' },
-      { stackName: 'app', templatePath: 'app.template.json' },
-    ],
-  });
-  return unitSynthesized;
-}
-
+/** The unit's three stacks exist, each with a safe change set. */
 function unitWorld(): World {
-  const world = createWorld({
-    'network.template.json': smallTemplate('network'),
-    'data.template.json': smallTemplate('data'),
-    'app.template.json': smallTemplate('app'),
-  });
-  for (const name of [NETWORK, DATA, APP]) {
-    world.cfn.putStack(name, 'UPDATE_COMPLETE');
-    world.cfn.scripts.set(name, { changeSet: { changes: SAFE } });
-  }
-  return world;
+  return createUnitWorld(SAFE);
 }
 
 function stackWorld(): World {
@@ -82,7 +58,7 @@ async function deployStack(world: World, duringCall?: (state: string, payload: T
 }
 
 async function deployUnit(world: World): Promise<{ run: WorkflowRun; deployment: Deployment }> {
-  const synthesized = unitWorkflow();
+  const synthesized = synthesizeUnit();
   const deployment: Deployment = deploymentFor(undefined, synthesized);
   issueJobFor(world, deployment, synthesized.userParameters);
   const run = await runWorkflow({ deployment }, world.deps, { synthesized });
@@ -417,10 +393,10 @@ describe('blue/green (deployToNewStack): a change set of the attacker\'s own on 
   test('GIVEN the change set is refused and the template goes to a new stack WHEN someone planted a CREATE change set of ' +
     'their own on that stack under the deployment\'s name THEN theirs is not executed', async () => {
     // GIVEN
-    const world = createFeatureWorld(synthesizeWith({ onUnsafeChange: UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' }) }));
+    const world = createWorld({ synthesized: synthesizeWith({ onUnsafeChange: UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' }) }) });
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
     world.cfn.onCreateChangeSet = { changes: [...SAFE, resourceChange('Remove', 'Database', 'AWS::RDS::DBInstance')] };
-    const deployment = featureDeployment(world);
+    const deployment = deploymentFor(undefined, world.synthesized);
     const green = `${STACK_NAME}-green`;
     let planted: { executed: boolean; id: string } | undefined;
     world.cfn.beforeCall = (op, input) => {
@@ -432,7 +408,7 @@ describe('blue/green (deployToNewStack): a change set of the attacker\'s own on 
     };
 
     // WHEN
-    const result = await runFeature(world, deployment);
+    const result = await deploy(world, deployment);
 
     // THEN
     expect(planted).toBeDefined();
@@ -446,8 +422,8 @@ describe('a nested stack\'s change set (refused)', () => {
   test('GIVEN a change set with a nested stack judged safe WHEN the nested stack\'s change set reads differently at execution ' +
     '(a table removed) THEN nothing is executed and the deployment fails with ChangeSetChanged', async () => {
     // GIVEN
-    const world = createFeatureWorld(synthesizeWith({ includeNestedStacks: true }));
-    const deployment = featureDeployment(world);
+    const world = createWorld({ synthesized: synthesizeWith({ includeNestedStacks: true }) });
+    const deployment = deploymentFor(undefined, world.synthesized);
     const nestedArn = nestedChangeSetArn('NetworkStack-1A2B3C');
     const nested = { root: { stackName: STACK_NAME, changeSetName: deployment.changeSetName }, stackName: `${STACK_NAME}-NetworkStack-1A2B3C4D5E6F` };
     world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
@@ -461,7 +437,7 @@ describe('a nested stack\'s change set (refused)', () => {
     };
 
     // WHEN
-    const result = await runFeature(world, deployment);
+    const result = await deploy(world, deployment);
 
     // THEN
     expect(result.status).toBe('FAILED');
@@ -500,7 +476,7 @@ describe('a ChangeSetReviewStep (prepared change sets): swapping PipelineChange 
       DeployStateMachine.of(p.stack).grantApproval(iam.Role.fromRoleArn(p.stack, 'DeploymentApprovers', `arn:aws:iam::${ACCOUNT}:role/${APPROVER_ROLE_NAME}`));
       return p.stack;
     });
-    const world = createFeatureWorld(synthesized, {});
+    const world = createWorld({ synthesized, files: {} });
     world.cfn.putStack(DATA_STACK, 'UPDATE_COMPLETE');
     world.cfn.scripts.set(DATA_STACK, { changeSet: { changes: [resourceChange('Remove', 'OldAlarm', 'AWS::CloudWatch::Alarm')], pendingPolls: 0 } });
     await world.cfn.client.send(new CreateChangeSetCommand({
