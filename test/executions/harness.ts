@@ -690,6 +690,23 @@ export function createWorld(options: WorldOptions = {}): World {
   };
 }
 
+/**
+ * A unit of two stacks, `prod-network` then `prod-app`, that waits on stack events, and a world where both exist,
+ * each with a change set of `changes` whose execution CloudFormation shows in progress for `inProgressPolls` reads.
+ */
+export function twoStacksOnEvents(changes: Change[], inProgressPolls: number): { unit: SynthesizedWorkflow; world: World } {
+  const unit = synthesizeWorkflow({
+    environmentName: 'prod',
+    stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
+  }, { stackEvents: true });
+  const world = createWorld({ files: { 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') } });
+  for (const name of ['prod-network', 'prod-app']) {
+    world.cfn.putStack(name, 'UPDATE_COMPLETE');
+    world.cfn.scripts.set(name, { changeSet: { changes }, execute: { inProgressPolls } });
+  }
+  return { unit, world };
+}
+
 /** A world where the unit's three stacks exist, each with a change set of `changes` unless `changesOf` names others. */
 export function createUnitWorld(changes: Change[], changesOf: Partial<Record<typeof UNIT_STACKS[number], Change[]>> = {}): World {
   const world = createWorld({ files: UNIT_FILES });

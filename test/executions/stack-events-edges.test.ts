@@ -4,7 +4,7 @@
  * stack and for each stack of a unit; the execution never falls back to timed polling.
  */
 import { resourceChange } from '../fakes';
-import { DEFAULT_ACTION, S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow } from './harness';
+import { DEFAULT_ACTION, S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, synthesizeWorkflow, twoStacksOnEvents } from './harness';
 import type { SynthesizedWorkflow, World } from './harness';
 import { forUnitStack } from '../../src/shared/state-names';
 
@@ -62,15 +62,7 @@ test('GIVEN a stack creation still running when its first wait ends at the safet
 
 test('GIVEN a unit whose first stack\'s update is still running when its first wait ends at the safety poll WHEN read in progress THEN the next round waits on the events again, and so does the second stack', async () => {
   // GIVEN
-  const unit = synthesizeWorkflow({
-    environmentName: 'prod',
-    stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
-  }, { stackEvents: true });
-  const world = createWorld({ files: { 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') } });
-  for (const name of ['prod-network', 'prod-app']) {
-    world.cfn.putStack(name, 'UPDATE_COMPLETE');
-    world.cfn.scripts.set(name, { changeSet: { changes: SAFE }, execute: { inProgressPolls: 3 } });
-  }
+  const { unit, world } = twoStacksOnEvents(SAFE, 3);
   quietWaits(world, 1);
 
   // WHEN

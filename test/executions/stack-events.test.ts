@@ -7,7 +7,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { resourceChange, statusEvent } from '../fakes';
 import {
-  DEFAULT_ACTION, S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, smallTemplate, synthesizeWorkflow,
+  DEFAULT_ACTION, S, STACK_NAME, createWorld, deploymentFor, issueJobFor, runWorkflow, synthesizeWorkflow, twoStacksOnEvents,
 } from './harness';
 import type { SynthesizedWorkflow, World } from './harness';
 import { forUnitStack } from '../../src/shared/state-names';
@@ -297,15 +297,7 @@ function importedRole(arn: string): iam.IRole {
 describe('a unit of stacks on events', () => {
   test('GIVEN two stacks with safe changes WHEN the unit deploys on events THEN each update is woken by its own final event, in order', async () => {
     // GIVEN
-    const unit = synthesizeWorkflow({
-      environmentName: 'prod',
-      stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
-    }, { stackEvents: true });
-    const world = createWorld({ files: { 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') } });
-    for (const name of ['prod-network', 'prod-app']) {
-      world.cfn.putStack(name, 'UPDATE_COMPLETE');
-      world.cfn.scripts.set(name, { changeSet: { changes: SAFE }, execute: { inProgressPolls: 2 } });
-    }
+    const { unit, world } = twoStacksOnEvents(SAFE, 2);
 
     // WHEN
     const { run } = await deploy(world, unit);
@@ -322,15 +314,7 @@ describe('a unit of stacks on events', () => {
 
   test('GIVEN a forged final event of the first stack\'s running update WHEN it wakes the unit\'s wait THEN every later read of that stack follows a Wait, and the second stack is woken by its own event', async () => {
     // GIVEN
-    const unit = synthesizeWorkflow({
-      environmentName: 'prod',
-      stacks: [{ stackName: 'network', templatePath: 'network.json' }, { stackName: 'app', templatePath: 'app.json' }],
-    }, { stackEvents: true });
-    const world = createWorld({ files: { 'network.json': smallTemplate('network'), 'app.json': smallTemplate('app') } });
-    for (const name of ['prod-network', 'prod-app']) {
-      world.cfn.putStack(name, 'UPDATE_COMPLETE');
-      world.cfn.scripts.set(name, { changeSet: { changes: SAFE }, execute: { inProgressPolls: 4 } });
-    }
+    const { unit, world } = twoStacksOnEvents(SAFE, 4);
     world.events.whileRunning.push(async ({ stackId, operationToken }, deliver) => {
       await deliver(statusEvent(stackId, 'UPDATE_COMPLETE', operationToken), 'invoked');
     });
