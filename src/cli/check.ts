@@ -2,7 +2,7 @@
  * `cdk-sfn-deploy check`: the safety policy's verdict on a change set described with
  * `aws cloudformation describe-change-set`, exactly as the deploy workflow gives it.
  */
-import { findDeployAction } from './assembly';
+import { findDeployAction, isActionConfig } from './assembly';
 import { InputFileError, readJsonFile } from './files';
 import { ChangeSetInputError, checkChangeSet } from '../policy/check';
 import type { CheckResult } from '../policy/check';
@@ -48,7 +48,7 @@ const POLICY_SHAPE = 'a policy file holds a policy document ({"type": "denyDestr
 function policyOf(options: CheckOptions): { policy: PolicyDocument; source: string } {
   if (options.assembly !== undefined) {
     const action = findDeployAction(options.assembly, options.action!);
-    return { policy: validated(action.config.policy ?? DEFAULT_POLICY, `the policy of ${action.id}`), source: `Policy of ${action.id}` };
+    return { policy: validated(action.config.policy ?? DEFAULT_POLICY, `the policy of ${action.id}`), source: `Policy of ${action.id} (${action.what})` };
   }
   if (options.policyFile === undefined) return { policy: DEFAULT_POLICY, source: 'Policy (the default)' };
   const json = readJsonFile(options.policyFile) as Record<string, unknown>;
@@ -56,7 +56,7 @@ function policyOf(options: CheckOptions): { policy: PolicyDocument; source: stri
     throw new PolicyFileError(`${options.policyFile} is not a policy: ${POLICY_SHAPE}`);
   }
   if ('type' in json) return { policy: validated(json, options.policyFile), source: `Policy from ${options.policyFile}` };
-  if (typeof json.stackName === 'string' && typeof json.templatePath === 'string') {
+  if (isActionConfig(json)) {
     return { policy: validated(json.policy ?? DEFAULT_POLICY, `the policy in ${options.policyFile}`), source: `Policy from ${options.policyFile} (UserParameters)` };
   }
   throw new PolicyFileError(`${options.policyFile} is not a policy: ${POLICY_SHAPE}`);

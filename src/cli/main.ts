@@ -35,8 +35,9 @@ const USAGE = `usage:
   --policy FILE    a policy document ({"type": "rules", ...}) or an action's UserParameters JSON;
                    default: SafetyPolicy.denyDestructiveChanges()
   --assembly DIR --action NAME
-                   the policy of a synthesized StepFunctionsDeployAction: DIR is the cloud assembly
-                   (cdk.out), NAME the action's name (or Stage/Action)
+                   the policy of a synthesized StepFunctionsDeployAction (one stack or several) or
+                   ChangeSetReviewStep: DIR is the cloud assembly (cdk.out), NAME the action's name
+                   (or Stage/Action; a step's id)
   approve/reject   answer a deployment waiting for approval: --url, --execution and --digest (its
                    "Approve digest") are in the approval message; nothing is decided if the execution
                    waits on another change set or round by then; signed with your AWS credentials (allowed lambda:InvokeFunctionUrl by the

@@ -7,13 +7,17 @@ import * as os from 'os';
 import * as path from 'path';
 import { CloudFormationClient, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ChangeAction, Replacement, RuleVerdict, SafetyPolicy } from '../../src';
+import { ChangeAction, ChangeSetReviewStep, Replacement, RuleVerdict, SafetyPolicy, StepFunctionsDeployAction } from '../../src';
 import { main, signedHeaders } from '../../src/cli/main';
 import { runTask } from '../../src/workflow/tasks';
 import type { WorkflowState } from '../../src/workflow/tasks';
+import { AppStage, cdkPipeline } from '../constructs/pipelines-app';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
 function write(name: string, value: unknown): string {
@@ -167,6 +171,14 @@ test('GIVEN the action\'s UserParameters as the policy file THEN its policy is u
   const result = await run(['check', '--policy', userParameters, cs]);
   expect(result.code).toBe(0);
   expect(result.out).toMatch(/\(UserParameters\): denyDestructiveChanges .*replacement allowed for types AWS::Lambda::Version/);
+});
+
+test('GIVEN the UserParameters of an action for several stacks, or of a review step, as the policy file THEN its policy is used', async () => {
+  const cs = write('unit-cs.json', onePage([page2.Changes[1]]));
+  const unit = write('unit-up.json', { stacks: ['network', { stackName: 'api', templatePath: 'api.yaml' }], policy: { type: 'allowAll' } });
+  expect(await run(['check', '--policy', unit, cs])).toMatchObject({ code: 0, out: expect.stringMatching(/\(UserParameters\): allowAll/) });
+  const review = write('review-up.json', { v: 1, prepared: 'PipelineChange', stacks: ['Prod-Data'], policy: { type: 'allowAll' } });
+  expect(await run(['check', '--policy', review, cs])).toMatchObject({ code: 0, out: expect.stringMatching(/\(UserParameters\): allowAll/) });
 });
 
 test('GIVEN a file that is not a policy (a template) THEN it is refused with what a policy file looks like, exit 4', async () => {
@@ -472,5 +484,68 @@ describe('approve and reject answer a deployment waiting for a person, through t
     const headers = await signedHeaders(URL, '{"decision":"approve"}', { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, require('@smithy/signature-v4'));
     expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/lambda\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/);
     expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+  });
+});
+
+describe('--assembly finds every action of this library in a synthesized cloud assembly', () => {
+  /**
+   * One app, synthesized into a cloud assembly as `cdk synth` writes cdk.out: a CodePipeline pipeline with an
+   * action for one stack and one for two stacks as a unit, and a CDK Pipelines pipeline whose stage's stacks a
+   * ChangeSetReviewStep reviews.
+   */
+  const assembly = (() => {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cli-cdk-out-')) });
+    const stack = new Stack(app, 'Delivery');
+    const source = new codepipeline.Artifact('Source');
+    const pipeline = new codepipeline.Pipeline(stack, 'Pipeline', {
+      stages: [{
+        stageName: 'Source',
+        actions: [new cpactions.S3SourceAction({ actionName: 'Source', bucket: new s3.Bucket(stack, 'SourceBucket', { versioned: true }), bucketKey: 'source.zip', output: source })],
+      }],
+    });
+    pipeline.addStage({ stageName: 'Prod' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', {
+      actionName: 'Deploy', input: source, stackName: 'app', environmentName: 'prod', templatePath: source.atPath('app.yaml'), adminPermissions: true,
+    }));
+    pipeline.addStage({ stageName: 'Release' }).addAction(new StepFunctionsDeployAction(stack, 'Release', {
+      actionName: 'Release',
+      input: source,
+      environmentName: 'prod',
+      stacks: [{ stackName: 'network', templatePath: source.atPath('network.yaml') }, { stackName: 'api', templatePath: source.atPath('api.yaml') }],
+      safetyPolicy: SafetyPolicy.allowAll(),
+      adminPermissions: true,
+    }));
+    const p = cdkPipeline(app);
+    const stage = new AppStage(app, 'Beta', { withTable: true, topics: 'independent' });
+    p.pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage, { stepId: 'Review' }) });
+    return app.synth().directory;
+  })();
+  const removal = () => write('removal.json', onePage([change('Remove', 'Topic', 'AWS::SNS::Topic')]));
+
+  test('GIVEN an action for one stack THEN its policy is used, naming the stack', async () => {
+    const result = await run(['check', '--assembly', assembly, '--action', 'Prod/Deploy', removal()]);
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(/^Policy of Delivery\/Pipeline\w*\/Prod\/Deploy \(deploys stack prod-app\): denyDestructiveChanges/);
+  });
+
+  test('GIVEN an action for several stacks (stacks) THEN it is found, its policy used, and the stacks it deploys named', async () => {
+    const result = await run(['check', '--assembly', assembly, '--action', 'Release', removal()]);
+    expect(result).toMatchObject({ code: 0, err: '' });
+    expect(result.out).toMatch(/^Policy of Delivery\/Pipeline\w*\/Release\/Release \(deploys 2 stacks as one unit: prod-network, prod-api\): allowAll/);
+  });
+
+  test('GIVEN a CDK Pipelines stage reviewed by ChangeSetReviewStep THEN its review step is found, naming the stacks it reviews', async () => {
+    // CDK Pipelines may name the step's action after a stack (`Data.Review`): the step's id finds it.
+    const result = await run(['check', '--assembly', assembly, '--action', 'Review', removal()]);
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(/^Policy of PipelineStack\/Pipeline\w*\/Beta\/(\w+\.)?Review \(reviews the change sets CDK Pipelines prepared for Beta-Data, Beta-Topics\): denyDestructiveChanges/);
+  });
+
+  test('GIVEN a name the assembly does not have THEN "it has:" lists every action and step, each with what it deploys (exit 4)', async () => {
+    const result = await run(['check', '--assembly', assembly, '--action', 'Nope', removal()]);
+    expect(result.code).toBe(4);
+    expect(result.err).toMatch(/has no StepFunctionsDeployAction or ChangeSetReviewStep named Nope \(it has: /);
+    expect(result.err).toMatch(/Delivery\/Pipeline\w*\/Prod\/Deploy \(deploys stack prod-app\)/);
+    expect(result.err).toMatch(/Delivery\/Pipeline\w*\/Release\/Release \(deploys 2 stacks as one unit: prod-network, prod-api\)/);
+    expect(result.err).toMatch(/PipelineStack\/Pipeline\w*\/Beta\/(\w+\.)?Review \(reviews the change sets CDK Pipelines prepared for Beta-Data, Beta-Topics\)/);
   });
 });
