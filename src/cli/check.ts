@@ -7,6 +7,7 @@ import { InputFileError, readJsonFile } from './files';
 import { ChangeSetInputError, checkChangeSet } from '../policy/check';
 import type { CheckResult } from '../policy/check';
 import { printable } from '../policy/safe-value';
+import { TOP_LEVEL_KEYS, unknownTopLevelKeys } from '../shared/config';
 import type { PolicyDocument } from '../shared/policy-document';
 import { DEFAULT_POLICY } from '../shared/policy-vocabulary';
 import { validatePolicyDocument } from '../shared/validate-document';
@@ -57,6 +58,12 @@ function policyOf(options: CheckOptions): { policy: PolicyDocument; source: stri
   }
   if ('type' in json) return { policy: validated(json, options.policyFile), source: `Policy from ${options.policyFile}` };
   if (isActionConfig(json)) {
+    // A misspelt "policy" would otherwise leave the default policy in its place without a word.
+    const unknown = unknownTopLevelKeys(json);
+    if (unknown.length > 0) {
+      throw new PolicyFileError(`${options.policyFile} has unknown keys ${unknown.map((k) => JSON.stringify(printable(k))).join(', ')} ` +
+        `(known: ${TOP_LEVEL_KEYS.join(', ')})`);
+    }
     return { policy: validated(json.policy ?? DEFAULT_POLICY, `the policy in ${options.policyFile}`), source: `Policy from ${options.policyFile} (UserParameters)` };
   }
   throw new PolicyFileError(`${options.policyFile} is not a policy: ${POLICY_SHAPE}`);

@@ -128,6 +128,14 @@ const SAMPLE_INPUT_FILE_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
 
 const owned = (obj: object, k: string) => Object.prototype.hasOwnProperty.call(obj, k);
 
+/** The keys UserParameters may hold at the top, sorted (what an unknown key is told it could have been). */
+export const TOP_LEVEL_KEYS: readonly string[] = ALL_KEYS.filter((k) => KEYS[k].top).sort();
+
+/** The keys at the top of a configuration that it cannot hold ("constructor" or "__proto__" included). */
+export function unknownTopLevelKeys(config: Record<string, unknown>): string[] {
+  return Object.keys(config).filter((k) => !(owned(KEYS, k) && KEYS[k as KeyName].top) && !SAMPLE_INPUT_FILE_KEYS.includes(k));
+}
+
 /** Parses UserParameters: JSON, at most 1000 characters, an object. */
 export function parseUserParameters(text: string | undefined): Record<string, unknown> {
   if (text === undefined || text.trim() === '') {
@@ -210,7 +218,7 @@ export function configProblems(config: Record<string, unknown>, options: ConfigC
   const problems: string[] = [];
 
   // An own key of KEYS, not `in`: "constructor", "toString" or "__proto__" are unknown keys too.
-  const unknown = Object.keys(c).filter((k) => !(owned(KEYS, k) && KEYS[k as KeyName].top) && !SAMPLE_INPUT_FILE_KEYS.includes(k));
+  const unknown = unknownTopLevelKeys(c);
   if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
   if (c.v !== undefined && c.v !== CONFIG_VERSION) problems.push(`"v" is ${JSON.stringify(c.v)}; this version reads ${CONFIG_VERSION}`);
 

@@ -84,9 +84,10 @@ export function validateUnsafeDocument(doc: unknown): string[] {
   }
 }
 
+/** Keys the document does not take, with the ones it does (sorted): a typo shows its correction. */
 function unknownKeys(obj: Record<string, unknown>, known: readonly string[]): string[] {
   const unknown = Object.keys(obj).filter((k) => !known.includes(k));
-  return unknown.length > 0 ? [`unknown keys ${unknown.join(', ')}`] : [];
+  return unknown.length > 0 ? [`unknown keys ${unknown.join(', ')} (known: ${[...known].sort().join(', ')})`] : [];
 }
 
 function stringList(value: unknown, what: string): string[] {

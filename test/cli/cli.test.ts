@@ -181,6 +181,21 @@ test('GIVEN the UserParameters of an action for several stacks, or of a review s
   expect(await run(['check', '--policy', review, cs])).toMatchObject({ code: 0, out: expect.stringMatching(/\(UserParameters\): allowAll/) });
 });
 
+test('GIVEN a policy file or UserParameters with a key it cannot hold (a typo) THEN it is refused with the known keys, sorted, exit 4', async () => {
+  const cs = write('typo-cs.json', onePage(page1.Changes));
+  const policy = write('typo-policy.json', { type: 'rules', rules: [{ verdict: 'ALLOW', actions: ['Add'] }], default_verdict: 'ALLOW' });
+  expect(await run(['check', '--policy', policy, cs])).toMatchObject({
+    code: 4, err: expect.stringMatching(/is not a valid policy: unknown keys default_verdict \(known: defaultVerdict, rules, type\)$/),
+  });
+  const rule = write('typo-rule.json', { type: 'rules', rules: [{ verdict: 'ALLOW', action: ['Add'] }] });
+  expect((await run(['check', '--policy', rule, cs])).err).toMatch(/rule #1: unknown keys action \(known: actions, broadensPermissions, description, .*, verdict\)/);
+  // A misspelt "policy" in UserParameters must not leave the default policy in its place.
+  const userParameters = write('typo-up.json', { stackName: 'app', templatePath: 't.yaml', polcy: { type: 'allowAll' } });
+  const result = await run(['check', '--policy', userParameters, cs]);
+  expect(result).toMatchObject({ code: 4, out: '' });
+  expect(result.err).toMatch(/typo-up\.json has unknown keys "polcy" \(known: assumeRoleArn, capabilities, .*, onUnsafe, .*, policy, .*, v\)$/);
+});
+
 test('GIVEN a file that is not a policy (a template) THEN it is refused with what a policy file looks like, exit 4', async () => {
   const template = write('template.json', { AWSTemplateFormatVersion: '2010-09-09', Resources: { Q: { Type: 'AWS::SQS::Queue' } } });
   const result = await run(['check', '--policy', template, write('ok1.json', onePage(page1.Changes))]);
