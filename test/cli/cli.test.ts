@@ -519,11 +519,10 @@ describe('--assembly finds every action of this library in a synthesized cloud a
       }],
     });
     pipeline.addStage({ stageName: 'Prod' }).addAction(new StepFunctionsDeployAction(stack, 'Deploy', {
-      actionName: 'Deploy', input: source, stackName: 'app', environmentName: 'prod', templatePath: source.atPath('app.yaml'), adminPermissions: true,
+      actionName: 'Deploy', stackName: 'app', environmentName: 'prod', templatePath: source.atPath('app.yaml'), adminPermissions: true,
     }));
     pipeline.addStage({ stageName: 'Release' }).addAction(new StepFunctionsDeployAction(stack, 'Release', {
       actionName: 'Release',
-      input: source,
       environmentName: 'prod',
       stacks: [{ stackName: 'network', templatePath: source.atPath('network.yaml') }, { stackName: 'api', templatePath: source.atPath('api.yaml') }],
       safetyPolicy: SafetyPolicy.allowAll(),
