@@ -1,4 +1,5 @@
 import { Duration, Lazy } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -158,4 +159,40 @@ test('GIVEN an object that only looks like a policy or a strategy THEN the actio
   const fake = { _bind: () => ({ canRequireApproval: false, grantRights: () => undefined }) };
   expect(build({ safetyPolicy: fake as unknown as SafetyPolicy })).toThrow(/must come from SafetyPolicy and UnsafeChangeAction's static methods/);
   expect(build({ onUnsafeChange: fake as unknown as UnsafeChangeAction })).toThrow(/must come from SafetyPolicy and UnsafeChangeAction's static methods/);
+});
+
+describe('two actions that deploy one stack are refused at synth, naming both and the stack', () => {
+  test.each<[string, Partial<StepFunctionsDeployActionProps>, Partial<StepFunctionsDeployActionProps>, string]>([
+    ['the same stackName', { stackName: 'app' }, { stackName: 'app' }, 'app'],
+    ['stackName app with environmentName prod beside stackName prod-app', { stackName: 'app', environmentName: 'prod' }, { stackName: 'prod-app' }, 'prod-app'],
+    ['a unit\'s stack beside a single stack', { stackName: undefined, templatePath: undefined, stacks: [] }, { stackName: 'db' }, 'db'],
+  ])('GIVEN %s THEN synth is refused', (_what, first, second, full) => {
+    const stack = newStack();
+    const { pipeline, source } = newPipeline(stack);
+    const firstProps = first.stacks
+      ? { ...first, stacks: [{ stackName: 'app', templatePath: source.atPath('app.json') }, { stackName: 'db', templatePath: source.atPath('db.json') }] }
+      : first;
+    pipeline.addStage({
+      stageName: 'Deploy',
+      actions: [
+        new StepFunctionsDeployAction(stack, 'DeployOne', basicProps(source, { actionName: 'One', ...firstProps })),
+        new StepFunctionsDeployAction(stack, 'DeployTwo', basicProps(source, { actionName: 'Two', ...second })),
+      ],
+    });
+    expect(() => Template.fromStack(stack)).toThrow(
+      `stack ${full} is deployed by two actions, TestStack/DeployOne and TestStack/DeployTwo: each would deploy its own template over the other's`);
+  });
+
+  test('GIVEN two actions on different stacks, and the same stack name under another environmentName THEN synth succeeds', () => {
+    const stack = newStack();
+    const { pipeline, source } = newPipeline(stack);
+    pipeline.addStage({
+      stageName: 'Deploy',
+      actions: [
+        new StepFunctionsDeployAction(stack, 'DeployTest', basicProps(source, { actionName: 'Test', environmentName: 'test' })),
+        new StepFunctionsDeployAction(stack, 'DeployProd', basicProps(source, { actionName: 'Prod', environmentName: 'prod' })),
+      ],
+    });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
 });
