@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { bindInvokeAction, bindSafety, checkConfig, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
+import { bindInvokeAction, bindSafety, checkConfig, checkUserParametersLength, timingConfig, validateTiming, whereOf } from './safety-settings';
 import type { SafetyPolicy } from '../policy/safety-policy';
 import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { MAX_UNIT_STACKS } from '../shared/config';
@@ -115,10 +115,10 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
 
   /** Adds the review's Lambda invoke action to the pipeline stage CDK Pipelines builds. */
   public produceAction(stage: codepipeline.IStage, options: pipelines.ProduceActionOptions): pipelines.CodePipelineActionFactoryResult {
-    const where = `ChangeSetReviewStep ${this.id}`;
+    const scope = new Construct(options.scope, `${options.actionName}ChangeSetReview`);
+    const where = whereOf(`ChangeSetReviewStep ${this.id}`, scope);
     const reviewed = this.reviewedStacks(options.pipeline, where);
     checkExecutionMode(options.pipeline.pipeline);
-    const scope = new Construct(options.scope, `${options.actionName}ChangeSetReview`);
     const workflow = this.props.deployStateMachine ?? DeployStateMachine.of(scope);
     const { policy, strategy } = bindSafety(where, scope, workflow.taskFunction, this.props);
     if (strategy?.newStack) {

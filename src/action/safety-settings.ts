@@ -4,11 +4,11 @@
  * the configuration with the validator the functions run (and that it fits CodePipeline's UserParameters), and bind
  * its Lambda invoke action to the pipeline.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import type { PolicyBinding, StrategyBinding } from '../policy/binding';
 import { SafetyPolicy } from '../policy/safety-policy';
 import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
@@ -23,6 +23,11 @@ export interface SafetySettings {
   readonly onUnsafeChange?: UnsafeChangeAction;
   readonly pollInterval?: Duration;
   readonly timeout?: Duration;
+}
+
+/** How an error or a warning names the gate: its class (and id), and the construct path it is at. */
+export function whereOf(what: string, scope: IConstruct): string {
+  return `${what} at ${scope.node.path}`;
 }
 
 /** The timeout in seconds (the default when not given, or when it is a token). */
@@ -59,6 +64,7 @@ export function bindSafety(where: string, scope: Construct, taskFunction: lambda
     throw new Error(`${where}: safetyPolicy and onUnsafeChange must come from SafetyPolicy and UnsafeChangeAction's static methods`);
   }
   if (strategy) checkStrategy(where, policy, strategy, settings);
+  warnApprovalWithoutApprover(where, scope, policy, strategy);
   return { policy, strategy };
 }
 
@@ -76,6 +82,21 @@ function checkStrategy(where: string, policy: PolicyBinding, strategy: StrategyB
       `(${timeoutSecondsOf(settings) / 60} minutes): a decision after the action's deadline could never be executed. Give ` +
       'UnsafeChangeAction.requireApproval() a shorter timeout, or the action a longer one');
   }
+}
+
+/**
+ * A policy whose rules or destructive-change verdicts give REQUIRE_APPROVAL, under a strategy that asks no one
+ * (`fail()`, the default): such a change fails the action exactly as a denied one does. A function policy is left
+ * out, as what it answers is not known at synth.
+ */
+function warnApprovalWithoutApprover(where: string, scope: Construct, policy: PolicyBinding, strategy?: StrategyBinding): void {
+  if (!policy.canRequireApproval || policy.document.type === 'function') return;
+  if (strategy && strategy.document.type !== 'fail') return;
+  Annotations.of(scope).addWarningV2('cdk-stepfunctions-deploy-action:approvalWithoutApprover',
+    `${where}: the safety policy gives some changes REQUIRE_APPROVAL, but onUnsafeChange is UnsafeChangeAction.fail()` +
+    `${strategy ? '' : ' (the default)'}, which asks no one: such a change fails the action as if it were denied. To have a ` +
+    'person decide, give onUnsafeChange: UnsafeChangeAction.requireApproval(...); to refuse such changes, make the rule ' +
+    '(or destructiveChangeVerdict / permissionBroadeningVerdict) RuleVerdict.DENY');
 }
 
 /** The timing keys of the configuration, written only when given. */

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { bindInvokeAction, bindSafety, checkConfig, checkUserParametersLength, timingConfig, validateTiming } from './safety-settings';
+import { bindInvokeAction, bindSafety, checkConfig, checkUserParametersLength, timingConfig, validateTiming, whereOf } from './safety-settings';
 import type { PolicyBinding, StrategyBinding } from '../policy/binding';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
@@ -294,7 +294,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
 
   constructor(scope: Construct, id: string, props: StepFunctionsDeployActionProps) {
     super(scope, id);
-    const input = validateProps(props);
+    const where = whereOf('StepFunctionsDeployAction', this);
+    const input = validateProps(where, props);
 
     this.deployStateMachine = props.deployStateMachine ?? DeployStateMachine.of(this);
     this.stateMachine = this.deployStateMachine.stateMachine;
@@ -311,16 +312,16 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     this.createdDeploymentRole = props.deploymentRole ? undefined : this.newDeploymentRole(props.adminPermissions);
     this.deploymentRole = props.deploymentRole ?? this.createdDeploymentRole!;
 
-    const { policy, strategy } = bindSafety('StepFunctionsDeployAction', this, this.taskFunction, props);
+    const { policy, strategy } = bindSafety(where, this, this.taskFunction, props);
     this.approverKey = createHash('sha256').update(this.node.path).digest('hex').slice(0, 8);
     this.asksForApproval = strategy?.document.type === 'requireApproval';
     if (props.stacks && strategy?.newStack) {
-      throw new Error('StepFunctionsDeployAction: UnsafeChangeAction.deployToNewStack() is not available with stacks: a unit is refused or ' +
+      throw new Error(`${where}: UnsafeChangeAction.deployToNewStack() is not available with stacks: a unit is refused or ` +
         'approved as a whole; use UnsafeChangeAction.fail() or requireApproval()');
     }
 
     const config = this.actionConfig(props, stacks[0], policy, strategy);
-    checkUserParametersLength('StepFunctionsDeployAction', config, props.stacks
+    checkUserParametersLength(where, config, props.stacks
       ? 'give the stacks CDK\'s template file names (<stackName>.template.json), which take only the stack\'s name, move ' +
         'parameters and tags into template configuration files in the artifact, or split the unit'
       : 'move parameters, tags or rules into an S3 input file (inputFileBucket + inputFileKey) or a template configuration file in the artifact');
@@ -522,8 +523,7 @@ function unitStackConfig(stack: StackToDeploy): string | StackConfig {
  * the configuration they make, with the functions' own validator, before anything is made. Returns the action's
  * input artifact, the one every `ArtifactPath` of the action is in.
  */
-function validateProps(props: StepFunctionsDeployActionProps): codepipeline.Artifact {
-  const where = 'StepFunctionsDeployAction';
+function validateProps(where: string, props: StepFunctionsDeployActionProps): codepipeline.Artifact {
   if (!props.stacks && (props.stackName === undefined || props.templatePath === undefined)) {
     const missing = props.stackName === undefined && props.templatePath === undefined ? 'stackName and templatePath'
       : props.stackName === undefined ? 'stackName' : 'templatePath';
@@ -553,7 +553,7 @@ function validateProps(props: StepFunctionsDeployActionProps): codepipeline.Arti
     }
   }
   checkConfig(where, settingsOf(props));
-  return inputArtifactOf(paths);
+  return inputArtifactOf(where, paths);
 }
 
 /** Every `ArtifactPath` the props give, by the prop that gives it (a unit's stack always has its templatePath). */
@@ -571,13 +571,13 @@ function artifactPathsOf(props: StepFunctionsDeployActionProps): [string, codepi
  * artifact as an input, because CloudFormation reads `<artifact>::<file>`; the workflow reads the files of the job's
  * one input artifact (its configuration holds paths inside it), so paths in two artifacts are refused here.
  */
-function inputArtifactOf(given: [string, codepipeline.ArtifactPath][]): codepipeline.Artifact {
+function inputArtifactOf(where: string, given: [string, codepipeline.ArtifactPath][]): codepipeline.Artifact {
   const [firstKey, first] = given[0];
   const same = (a: codepipeline.Artifact, b: codepipeline.Artifact) => a === b || (a.artifactName !== undefined && a.artifactName === b.artifactName);
   const other = given.find(([, path]) => !same(path.artifact, first.artifact));
   if (other) {
     const name = (a: codepipeline.Artifact) => a.artifactName ?? 'an unnamed artifact';
-    throw new Error(`StepFunctionsDeployAction: every ArtifactPath of the action must be in one artifact, its input: ${firstKey} is in ` +
+    throw new Error(`${where}: every ArtifactPath of the action must be in one artifact, its input: ${firstKey} is in ` +
       `${name(first.artifact)}, ${other[0]} in ${name(other[1].artifact)} (a different artifact). The deploy workflow reads one input ` +
       'artifact: put the templates and their configuration files in one artifact (a build action can combine them)');
   }

@@ -127,7 +127,9 @@ export class DeployStateMachine extends Construct {
 
     this.stackEventRule = this.waitTable ? this.stackEvents(this.waitTable) : undefined;
     ({ approvalFunction: this.approvalFunction, approvalUrl: this.approvalUrl } = this.approvals());
-    this.node.addValidation({ validate: () => [...this.overlappingGrants(), ...this.roleProblems(), ...this.approverProblems()] });
+    this.node.addValidation({
+      validate: () => [...this.sharedStacks(), ...this.overlappingGrants(), ...this.roleProblems(), ...this.approverProblems()],
+    });
     this.suppressNagFindings(taskRole.role, triggerRole.role);
   }
 
@@ -370,6 +372,20 @@ export class DeployStateMachine extends Construct {
           }),
         },
       },
+    });
+  }
+
+  /**
+   * Two actions that deploy one stack (by its full name, `environmentName` included) would each deploy their own
+   * template over the other's. Each action after the first on a stack is named once, with the first.
+   */
+  private sharedStacks(): string[] {
+    return this.grants.flatMap((grant, i) => {
+      const first = this.grants.slice(0, i).find((g) => g.stackName === grant.stackName && g.owner !== grant.owner);
+      if (!first) return [];
+      return [`stack ${grant.stackName} is deployed by two actions, ${first.owner} and ${grant.owner}: each would deploy its own ` +
+        'template over the other\'s. Deploy a stack with one action (stacks deployed together go in one action\'s stacks), or ' +
+        'give one of them another stackName or environmentName'];
     });
   }
 

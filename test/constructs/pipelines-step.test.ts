@@ -92,7 +92,16 @@ describe('one stack', () => {
 
   test('deployToNewStack is refused at synth: CDK Pipelines deploys the stack', () => {
     expect(() => oneStack(() => ({ onUnsafeChange: UnsafeChangeAction.deployToNewStack() })))
-      .toThrow(/ChangeSetReviewStep Review: UnsafeChangeAction.deployToNewStack\(\) is not available/);
+      .toThrow(/ChangeSetReviewStep Review at PipelineStack\/Pipeline\/Pipeline\/Prod\/ReviewChangeSetReview: UnsafeChangeAction.deployToNewStack\(\) is not available/);
+  });
+
+  test('GIVEN a policy that asks for approval and the default fail() THEN a warning at the review says such changes fail as if denied', () => {
+    const safetyPolicy = SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL });
+    const { stack } = oneStack(() => ({ safetyPolicy }));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('approvalWithoutApprover'));
+    expect(warnings.map((w) => w.id)).toEqual(['/PipelineStack/Pipeline/Pipeline/Prod/ReviewChangeSetReview']);
+    expect(String(warnings[0].entry.data)).toMatch(
+      /^ChangeSetReviewStep Review at PipelineStack\/Pipeline\/Pipeline\/Prod\/ReviewChangeSetReview: the safety policy gives some changes REQUIRE_APPROVAL, but onUnsafeChange is UnsafeChangeAction\.fail\(\) \(the default\)/);
   });
 
   test('a bad timeout is refused when the step is made', () => {
@@ -208,7 +217,7 @@ describe('the stage-level form', () => {
     const east = new AppStage(p.app, 'East', { withTable: true });
     wave.addStage(west, { stackSteps: [{ stack: west.data, changeSet: [step] }] });
     wave.addStage(east, { stackSteps: [{ stack: east.data, changeSet: [step] }] });
-    expect(() => p.template()).toThrow(/ChangeSetReviewStep Review: one step reviews stacks of one stage, but it is in stages West, East/);
+    expect(() => p.template()).toThrow(/ChangeSetReviewStep Review at PipelineStack\/Pipeline\/Pipeline\/Regions\/West.Data.ReviewChangeSetReview: one step reviews stacks of one stage, but it is in stages West, East/);
   });
 
   test('one step in two stages one after the other: CDK Pipelines itself refuses the layout (a dependency cycle through the step)', () => {

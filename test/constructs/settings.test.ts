@@ -48,7 +48,7 @@ describe('the construct and the functions share one validator', () => {
       'recreateRolledBackStack is not available with stacks: deploy such a stack on its own',
       '"recreateRolledBackStack" is not available with "stacks": deploy such a stack on its own'],
   ])('GIVEN %s WHEN checked at synth and at run time THEN both refuse it in the same words', (_what, stacks, more, atSynth, atRunTime) => {
-    expect(synthProblem(stacks, more)).toContain(`StepFunctionsDeployAction: ${atSynth}`);
+    expect(synthProblem(stacks, more)).toContain(`StepFunctionsDeployAction at TestStack/Deploy: ${atSynth}`);
     const entries = stacks.map((s) => ({ stackName: s.stackName, templatePath: s.templatePath }));
     expect(runTimeProblem(entries, more)).toContain(atRunTime);
   });

@@ -1,8 +1,11 @@
 import { Duration, Lazy } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { basicProps, newPipeline, newStack, singleAction, userParametersOf } from './helpers';
+import { ACCOUNT, REGION, basicProps, newPipeline, newStack, singleAction, userParametersOf } from './helpers';
 import { DeployStateMachine, RuleVerdict, SafetyPolicy, StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
 
@@ -27,7 +30,7 @@ describe('props validation, with messages that say what to change', () => {
     ['app', { environmentName: '1st' }, '1st-app'],
   ])('stack name %j (with %j) is refused', (stackName, more, full) => {
     expect(build({ stackName, ...more })).toThrow(
-      `StepFunctionsDeployAction: stack name "${full}" is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`);
+      `StepFunctionsDeployAction at TestStack/Deploy: stack name "${full}" is invalid: use a letter, then letters, digits or hyphens, 128 characters at most`);
   });
 
   test.each(['app', 'My-App-2', 'a'.repeat(128)])('stack name %j is accepted', (stackName) => {
@@ -58,8 +61,8 @@ describe('props validation, with messages that say what to change', () => {
 
   test('inputFileBucket without inputFileKey is refused, and the other way round', () => {
     expect(build((stack) => ({ inputFileBucket: new s3.Bucket(stack, 'Config') })))
-      .toThrow('StepFunctionsDeployAction: give inputFileBucket and inputFileKey together');
-    expect(build({ inputFileKey: 'deploy.json' })).toThrow('StepFunctionsDeployAction: give inputFileBucket and inputFileKey together');
+      .toThrow('StepFunctionsDeployAction at TestStack/Deploy: give inputFileBucket and inputFileKey together');
+    expect(build({ inputFileKey: 'deploy.json' })).toThrow('StepFunctionsDeployAction at TestStack/Deploy: give inputFileBucket and inputFileKey together');
   });
 
   test.each([Duration.seconds(0), Duration.minutes(6), Duration.seconds(301)])('pollInterval %s is refused', (pollInterval) => {
@@ -120,7 +123,7 @@ describe('props validation, with messages that say what to change', () => {
 });
 
 describe('every validation error names where it comes from, in one style', () => {
-  const prefix = /^(StepFunctionsDeployAction|DeployStateMachine(\.of)?|SafetyPolicy\.\w+|UnsafeChangeAction\.\w+): /;
+  const prefix = /^(StepFunctionsDeployAction at TestStack\/Deploy|DeployStateMachine(\.of)?|SafetyPolicy\.\w+|UnsafeChangeAction\.\w+): /;
   test.each([
     ['a stack name', build({ stackName: '1app' })],
     ['a poll interval', build({ pollInterval: Duration.millis(1500) })],
@@ -143,7 +146,7 @@ describe('an approval needs a policy that can ask for one', () => {
   const approval = (stack: any) => UnsafeChangeAction.requireApproval({ notificationTopic: new sns.Topic(stack, 'Approvers') });
   test('GIVEN the default policy (it never asks) THEN the action is refused, naming the policies that can ask', () => {
     expect(build((stack) => ({ onUnsafeChange: approval(stack) }))).toThrow(
-      /StepFunctionsDeployAction: onUnsafeChange requireApproval\(\) needs a policy that can ask for approval: .*permissionBroadeningVerdict RuleVerdict.REQUIRE_APPROVAL/);
+      /StepFunctionsDeployAction at TestStack\/Deploy: onUnsafeChange requireApproval\(\) needs a policy that can ask for approval: .*permissionBroadeningVerdict RuleVerdict.REQUIRE_APPROVAL/);
   });
   test.each<[string, SafetyPolicy]>([
     ['destructive changes', SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL })],
@@ -158,4 +161,74 @@ test('GIVEN an object that only looks like a policy or a strategy THEN the actio
   const fake = { _bind: () => ({ canRequireApproval: false, grantRights: () => undefined }) };
   expect(build({ safetyPolicy: fake as unknown as SafetyPolicy })).toThrow(/must come from SafetyPolicy and UnsafeChangeAction's static methods/);
   expect(build({ onUnsafeChange: fake as unknown as UnsafeChangeAction })).toThrow(/must come from SafetyPolicy and UnsafeChangeAction's static methods/);
+});
+
+describe('a policy that asks for approval under a strategy that asks no one is named at synth', () => {
+  const approvalWarnings = (stack: Stack) => Annotations.fromStack(stack)
+    .findWarning('*', Match.stringLikeRegexp('approvalWithoutApprover'))
+    .map((w) => ({ path: w.id, text: String(w.entry.data) }));
+  const asks = SafetyPolicy.fromRules([{ verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::IAM::*'] }], { defaultVerdict: RuleVerdict.ALLOW });
+  test.each<[string, SafetyPolicy, UnsafeChangeAction | undefined]>([
+    ['a REQUIRE_APPROVAL rule and the default strategy', asks, undefined],
+    ['a REQUIRE_APPROVAL rule and fail()', asks, UnsafeChangeAction.fail()],
+    ['destructiveChangeVerdict REQUIRE_APPROVAL', SafetyPolicy.denyDestructiveChanges({ destructiveChangeVerdict: RuleVerdict.REQUIRE_APPROVAL }), undefined],
+  ])('GIVEN %s THEN a warning says such changes fail as if denied, and what to do', (_what, safetyPolicy, onUnsafeChange) => {
+    const { stack } = singleAction({ safetyPolicy, ...(onUnsafeChange ? { onUnsafeChange } : {}) });
+    const warnings = approvalWarnings(stack);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].path).toBe('/TestStack/Deploy');
+    expect(warnings[0].text).toMatch(/^StepFunctionsDeployAction at TestStack\/Deploy: the safety policy gives some changes REQUIRE_APPROVAL, but onUnsafeChange is UnsafeChangeAction\.fail\(\)/);
+    expect(warnings[0].text).toMatch(/fails the action as if it were denied/);
+    expect(warnings[0].text).toMatch(/UnsafeChangeAction\.requireApproval\(\.\.\.\).*RuleVerdict\.DENY/);
+  });
+  test.each<[string, (stack: Stack) => Partial<StepFunctionsDeployActionProps>]>([
+    ['the default policy (it never asks)', () => ({})],
+    ['a policy that asks, with requireApproval()', (stack) => ({
+      safetyPolicy: asks, onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: new sns.Topic(stack, 'Approvers') }),
+    })],
+    ['a function policy (its answers are not known at synth)', (stack) => ({
+      safetyPolicy: SafetyPolicy.fromFunction(lambda.Function.fromFunctionArn(stack, 'Policy', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:policy`)),
+    })],
+  ])('GIVEN %s THEN there is no such warning', (_what, more) => {
+    const stack = newStack();
+    const { pipeline, source } = newPipeline(stack);
+    pipeline.addStage({ stageName: 'Deploy', actions: [new StepFunctionsDeployAction(stack, 'Deploy', basicProps(source, more(stack)))] });
+    expect(approvalWarnings(stack)).toEqual([]);
+  });
+});
+
+describe('two actions that deploy one stack are refused at synth, naming both and the stack', () => {
+  test.each<[string, Partial<StepFunctionsDeployActionProps>, Partial<StepFunctionsDeployActionProps>, string]>([
+    ['the same stackName', { stackName: 'app' }, { stackName: 'app' }, 'app'],
+    ['stackName app with environmentName prod beside stackName prod-app', { stackName: 'app', environmentName: 'prod' }, { stackName: 'prod-app' }, 'prod-app'],
+    ['a unit\'s stack beside a single stack', { stackName: undefined, templatePath: undefined, stacks: [] }, { stackName: 'db' }, 'db'],
+  ])('GIVEN %s THEN synth is refused', (_what, first, second, full) => {
+    const stack = newStack();
+    const { pipeline, source } = newPipeline(stack);
+    const firstProps = first.stacks
+      ? { ...first, stacks: [{ stackName: 'app', templatePath: source.atPath('app.json') }, { stackName: 'db', templatePath: source.atPath('db.json') }] }
+      : first;
+    pipeline.addStage({
+      stageName: 'Deploy',
+      actions: [
+        new StepFunctionsDeployAction(stack, 'DeployOne', basicProps(source, { actionName: 'One', ...firstProps })),
+        new StepFunctionsDeployAction(stack, 'DeployTwo', basicProps(source, { actionName: 'Two', ...second })),
+      ],
+    });
+    expect(() => Template.fromStack(stack)).toThrow(
+      `stack ${full} is deployed by two actions, TestStack/DeployOne and TestStack/DeployTwo: each would deploy its own template over the other's`);
+  });
+
+  test('GIVEN two actions on different stacks, and the same stack name under another environmentName THEN synth succeeds', () => {
+    const stack = newStack();
+    const { pipeline, source } = newPipeline(stack);
+    pipeline.addStage({
+      stageName: 'Deploy',
+      actions: [
+        new StepFunctionsDeployAction(stack, 'DeployTest', basicProps(source, { actionName: 'Test', environmentName: 'test' })),
+        new StepFunctionsDeployAction(stack, 'DeployProd', basicProps(source, { actionName: 'Prod', environmentName: 'prod' })),
+      ],
+    });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
 });
