@@ -22,7 +22,7 @@ const REPORT = path.join(ROOT, 'test-reports', 'integ-snapshot.xml');
 type Mode = 'snapshot' | 'update' | 'deploy';
 const MODES: Record<Mode, string[]> = {
   snapshot: [],
-  update: ['--dry-run', '--update-on-failed'],
+  update: ['--dry-run', '--force'],
   deploy: ['--force', '--update-on-failed', '--parallel-regions', process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', '--verbose'],
 };
 

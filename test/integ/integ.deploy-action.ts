@@ -14,8 +14,10 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Chain, STACK_PREFIX, TEMPLATES, sourceZip } from './fixtures';
+import type { ActionResult } from './fixtures';
 import { RuleVerdict, SafetyPolicy, StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
 
@@ -82,54 +84,41 @@ const integ = new IntegTest(app, 'DeployActionTest', {
   stackUpdateWorkflow: false,
 });
 
+/** The assertion chain of one pipeline: its runs, one after the other, and the checks between them. */
+function runsOf(target: ReturnType<typeof pipelineWith>) {
+  const chain = new Chain(integ);
+  const run = (name: string, source: s3assets.Asset, expect: ActionResult) =>
+    chain.runPipeline({ ...target, run: name, source, actionName: '^Deploy$', expect });
+  return { chain, run };
+}
+
 // Single stack: create, safe update, refused removal, no change; then the stack is deleted.
 const singleStack = `${STACK_PREFIX}-single`;
-const singleRuns = new Chain(integ);
+const singleRuns = runsOf(single);
 // The job confirmation on AWS: the workflow's first state confirms the pipeline job with CodePipeline's GetJobDetails
 // and ListActionExecutions (the action's execution id, its pipeline execution, its input artifact) before it deploys
 // anything, and fails closed when they do not match. The action's execution ends Succeeded only when that confirmation
 // held on AWS, so this first assertion checks it.
-singleRuns.runPipeline({
-  ...single, run: 'single-create', source: zips.table, actionName: '^Deploy$',
-  expect: { status: 'Succeeded', summary: `Created stack ${singleStack}` },
-});
-singleRuns.runPipeline({
-  ...single, run: 'single-safe-update', source: zips.tableAndParameter, actionName: '^Deploy$',
-  expect: { status: 'Succeeded', summary: `Updated stack ${singleStack}` },
-});
-singleRuns.runPipeline({
-  ...single, run: 'single-refused-removal', source: zips.parameterOnly, actionName: '^Deploy$',
-  expect: { status: 'Failed', message: 'UnsafeChangeSet' },
-});
-singleRuns.tableStillExists(singleStack);
-singleRuns.runPipeline({
-  ...single, run: 'single-no-change', source: zips.tableAndParameter, actionName: '^Deploy$',
-  expect: { status: 'Succeeded', summary: `Stack ${singleStack} is up to date` },
-});
-singleRuns.deleteStacks([singleStack]);
+singleRuns.run('single-create', zips.table, { status: 'Succeeded', summary: `Created stack ${singleStack}` });
+singleRuns.run('single-safe-update', zips.tableAndParameter, { status: 'Succeeded', summary: `Updated stack ${singleStack}` });
+singleRuns.run('single-refused-removal', zips.parameterOnly, { status: 'Failed', message: 'UnsafeChangeSet' });
+singleRuns.chain.tableStillExists(singleStack);
+singleRuns.run('single-no-change', zips.tableAndParameter, { status: 'Succeeded', summary: `Stack ${singleStack} is up to date` });
+singleRuns.chain.deleteStacks([singleStack]);
 
 // Approval: nobody answers within the minute; the change set is deleted, the table stays.
 const approvalStack = `${STACK_PREFIX}-approval`;
-const approvalRuns = new Chain(integ);
-approvalRuns.runPipeline({
-  ...approval, run: 'approval-create', source: zips.table, actionName: '^Deploy$',
-  expect: { status: 'Succeeded', summary: `Created stack ${approvalStack}` },
-});
-approvalRuns.runPipeline({
-  ...approval, run: 'approval-timeout', source: zips.parameterOnly, actionName: '^Deploy$',
-  expect: { status: 'Failed', message: 'ApprovalTimedOut' },
-});
-approvalRuns.tableStillExists(approvalStack);
-approvalRuns.deleteStacks([approvalStack]);
+const approvalRuns = runsOf(approval);
+approvalRuns.run('approval-create', zips.table, { status: 'Succeeded', summary: `Created stack ${approvalStack}` });
+approvalRuns.run('approval-timeout', zips.parameterOnly, { status: 'Failed', message: 'ApprovalTimedOut' });
+approvalRuns.chain.tableStillExists(approvalStack);
+approvalRuns.chain.deleteStacks([approvalStack]);
 
 // Several stacks as one unit.
-const unitRuns = new Chain(integ);
-unitRuns.runPipeline({
-  ...unit, run: 'unit-create', source: zips.unit, actionName: '^Deploy$',
-  expect: { status: 'Succeeded', summary: 'as one unit' },
-});
-unitRuns.stackExists(`${STACK_PREFIX}-unit-data`);
-unitRuns.stackExists(`${STACK_PREFIX}-unit-app`);
-unitRuns.deleteStacks([`${STACK_PREFIX}-unit-app`, `${STACK_PREFIX}-unit-data`]);
+const unitRuns = runsOf(unit);
+unitRuns.run('unit-create', zips.unit, { status: 'Succeeded', summary: 'Deployed 2 stacks as one unit' });
+unitRuns.chain.stackExists(`${STACK_PREFIX}-unit-data`);
+unitRuns.chain.stackExists(`${STACK_PREFIX}-unit-app`);
+unitRuns.chain.deleteStacks([`${STACK_PREFIX}-unit-app`, `${STACK_PREFIX}-unit-data`]);
 
 app.synth();

@@ -73,7 +73,11 @@ const integ = new IntegTest(app, 'PipelinesReviewTest', {
 
 const reviewed = new Chain(integ);
 reviewed.runPipeline({
-  run: 'review-create', pipeline: pipeline.pipeline, sourceBucket: bucket, sourceKey, source: assembly,
+  run: 'review-create',
+  pipeline: pipeline.pipeline,
+  sourceBucket: bucket,
+  sourceKey,
+  source: assembly,
   // The step's one action, named after the step (and, by CDK Pipelines, after a stack it reviews).
   actionName: 'ReviewChangeSets',
   expect: { status: 'Succeeded', summary: 'Reviewed the change sets the pipeline prepared for 2 stacks: allowed' },
