@@ -10,6 +10,7 @@
  *                               default us-east-1), run its assertions on AWS, destroy it, and rewrite its snapshot
  *
  * Exits 1 when a test fails, or when integ-runner reports no result for one of the apps.
+ * integ-runner compares the test stacks of a snapshot, not its assertion stack: integ:update rewrites both.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -96,12 +97,14 @@ async function main(): Promise<number> {
   }
   if (mode === 'snapshot') writeReport(apps, results, output);
   const failed = apps.filter((app) => !PASSED.has(results.get(app) ?? ''));
-  if (mode !== 'update' && failed.length > 0) {
+  if (failed.length > 0) {
     console.error(`\nintegration tests not passed: ${failed.map((app) => `${app} (${results.get(app) ?? 'no result'})`).join(', ')}`);
     if (mode === 'snapshot') console.error('After a change to the construct or the handlers, rewrite the snapshots with npx projen integ:update and commit them.');
     return 1;
   }
-  return code;
+  // Rewriting snapshots that were never deployed: integ-runner's refusal of "destructive changes" (a replaced
+  // resource between two snapshots) guards deployed stacks, which these are not.
+  return mode === 'update' ? 0 : code;
 }
 
 main().then((code) => process.exit(code), (error) => {

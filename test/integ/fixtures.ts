@@ -11,11 +11,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { ExpectedResult, Match } from '@aws-cdk/integ-tests-alpha';
 import type { IApiCall, IntegTest } from '@aws-cdk/integ-tests-alpha';
-import { Duration } from 'aws-cdk-lib';
+import { Aspects, CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 
 /** The prefix of every stack the tests' pipelines deploy, so that they are easy to find (and to delete by hand). */
 export const STACK_PREFIX = 'integ-sfn-deploy';
@@ -39,6 +40,23 @@ export const TEMPLATES = {
   tableAndParameter: { Resources: { Table: table, Parameter: parameter } },
   parameterOnly: { Resources: { Parameter: parameter } },
 };
+
+/**
+ * A test stack that leaves nothing behind when it is destroyed: every resource is deleted with it (log groups, the
+ * workflow's table, the buckets, which `bucket()` empties first).
+ */
+export function destroyedWithTheTest(stack: Stack): void {
+  Aspects.of(stack).add({
+    visit(node: IConstruct) {
+      if (node instanceof CfnResource) node.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    },
+  });
+}
+
+/** A bucket (source or artifacts) emptied and deleted when the test stack is destroyed. */
+export function bucket(scope: Construct, id: string, versioned = false): s3.Bucket {
+  return new s3.Bucket(scope, id, { versioned, enforceSSL: true, removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+}
 
 /** The logical id of the table in every template above. */
 export const TABLE_ID = 'Table';

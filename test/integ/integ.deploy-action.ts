@@ -10,13 +10,12 @@
  * Deploy, assert and destroy with `npx projen integ:deploy` (docs/contributing.md); CI only checks the snapshot.
  */
 import { IntegTest } from '@aws-cdk/integ-tests-alpha';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Chain, STACK_PREFIX, TEMPLATES, sourceZip } from './fixtures';
+import { Chain, STACK_PREFIX, TEMPLATES, bucket, destroyedWithTheTest, sourceZip } from './fixtures';
 import type { ActionResult } from './fixtures';
 import { RuleVerdict, SafetyPolicy, StepFunctionsDeployAction, UnsafeChangeAction } from '../../src';
 import type { StepFunctionsDeployActionProps } from '../../src';
@@ -24,29 +23,26 @@ import type { StepFunctionsDeployActionProps } from '../../src';
 const app = new App();
 const stack = new Stack(app, 'SfnDeployIntegActions');
 
-const bucket = new s3.Bucket(stack, 'SourceBucket', {
-  versioned: true,
-  enforceSSL: true,
-  removalPolicy: RemovalPolicy.DESTROY,
-  autoDeleteObjects: true,
-});
+destroyedWithTheTest(stack);
+const sourceBucket = bucket(stack, 'SourceBucket', true);
 
 /** A pipeline (V2: billed by the action minute) whose S3 source is `<name>.zip`, started by the assertions only. */
 function pipelineWith(name: string, props: (source: codepipeline.Artifact) => Omit<StepFunctionsDeployActionProps, 'actionName'>) {
   const source = new codepipeline.Artifact(`${name}Source`);
   const pipeline = new codepipeline.Pipeline(stack, `${name}Pipeline`, {
     pipelineType: codepipeline.PipelineType.V2,
+    artifactBucket: bucket(stack, `${name}Artifacts`),
     stages: [{
       stageName: 'Source',
       actions: [new cpactions.S3SourceAction({
-        actionName: 'Source', bucket, bucketKey: `${name}.zip`, output: source, trigger: cpactions.S3Trigger.NONE,
+        actionName: 'Source', bucket: sourceBucket, bucketKey: `${name}.zip`, output: source, trigger: cpactions.S3Trigger.NONE,
       })],
     }],
   });
   // The test's stacks hold a table and a parameter: the deployment role may do anything, as in a sandbox account.
   const action = new StepFunctionsDeployAction(stack, `${name}Deploy`, { actionName: 'Deploy', adminPermissions: true, ...props(source) });
   pipeline.addStage({ stageName: 'Deploy', actions: [action] });
-  return { pipeline, sourceBucket: bucket, sourceKey: `${name}.zip` };
+  return { pipeline, sourceBucket, sourceKey: `${name}.zip` };
 }
 
 const single = pipelineWith('Single', (source) => ({

@@ -16,29 +16,25 @@ import { App, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as pipelines from 'aws-cdk-lib/pipelines';
-import { Chain, STACK_PREFIX } from './fixtures';
+import { Chain, STACK_PREFIX, bucket, destroyedWithTheTest } from './fixtures';
 import { ChangeSetReviewStep } from '../../src';
 
 const app = new App();
 const stack = new Stack(app, 'SfnDeployIntegPipelines');
 
-const bucket = new s3.Bucket(stack, 'SourceBucket', {
-  versioned: true,
-  enforceSSL: true,
-  removalPolicy: RemovalPolicy.DESTROY,
-  autoDeleteObjects: true,
-});
+destroyedWithTheTest(stack);
+const sourceBucket = bucket(stack, 'SourceBucket', true);
 const sourceKey = 'assembly.zip';
 
 const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
   pipelineType: codepipeline.PipelineType.V2,
+  artifactBucket: bucket(stack, 'Artifacts'),
   selfMutation: false,
   synth: new pipelines.ShellStep('Synth', {
-    input: pipelines.CodePipelineSource.s3(bucket, sourceKey, { trigger: cpactions.S3Trigger.NONE }),
+    input: pipelines.CodePipelineSource.s3(sourceBucket, sourceKey, { trigger: cpactions.S3Trigger.NONE }),
     // The source is the cloud assembly itself.
     commands: ['ls -R'],
     primaryOutputDirectory: '.',
@@ -75,7 +71,7 @@ const reviewed = new Chain(integ);
 reviewed.runPipeline({
   run: 'review-create',
   pipeline: pipeline.pipeline,
-  sourceBucket: bucket,
+  sourceBucket,
   sourceKey,
   source: assembly,
   // The step's one action, named after the step (and, by CDK Pipelines, after a stack it reviews).
