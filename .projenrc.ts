@@ -79,6 +79,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // aws-cdk-lib meets, and the runner that checks the committed snapshots (and deploys them, with an account).
     '@aws-cdk/integ-tests-alpha@2.187.0-alpha.0',
     '@aws-cdk/integ-runner@2.197.10',
+    // The CDK CLI integ-runner deploys with, at the version it depends on: `npx cdk bootstrap` before integ:deploy.
+    'aws-cdk@2.1115.1',
     // Validates every synthesized state machine definition against the Amazon States Language (test/constructs/asl-valid.test.ts).
     'asl-validator@^4',
   ],
