@@ -129,15 +129,32 @@ export class Chain {
       clientRequestToken: options.run,
     }, ['pipelineExecutionId']));
 
-    const result = options.expect.status === 'Succeeded'
-      ? { status: 'Succeeded', output: Match.objectLike({ executionResult: Match.objectLike({ externalExecutionSummary: Match.stringLikeRegexp(options.expect.summary) }) }) }
-      : { status: 'Failed', output: Match.objectLike({ executionResult: Match.objectLike({ errorDetails: Match.objectLike({ message: Match.stringLikeRegexp(options.expect.message) }) }) }) };
+    const pipelineExecutionId = start.getAttString('pipelineExecutionId');
+    const action = Match.stringLikeRegexp(options.actionName);
+    const expect = options.expect;
+    // The summary of a success is in the action's execution result (PutJobSuccessResult's executionDetails).
+    const output = expect.status === 'Succeeded'
+      ? { output: Match.objectLike({ executionResult: Match.objectLike({ externalExecutionSummary: Match.stringLikeRegexp(expect.summary) }) }) }
+      : {};
     this.then(assertions.awsApiCall('CodePipeline', 'listActionExecutions', {
       pipelineName: options.pipeline.pipelineName,
-      filter: { pipelineExecutionId: start.getAttString('pipelineExecutionId') },
+      filter: { pipelineExecutionId },
     }).expect(ExpectedResult.objectLike({
-      actionExecutionDetails: Match.arrayWith([Match.objectLike({ actionName: Match.stringLikeRegexp(options.actionName), ...result })]),
+      actionExecutionDetails: Match.arrayWith([Match.objectLike({ actionName: action, status: expect.status, ...output })]),
     })).waitForAssertions(WAIT));
+    if (expect.status === 'Failed') {
+      // The message of a failure (PutJobFailureResult's failureDetails) is the action's error in the pipeline's state,
+      // as the console shows it: read once the action has failed, while its stage still shows this pipeline execution.
+      this.then(assertions.awsApiCall('CodePipeline', 'getPipelineState', { name: options.pipeline.pipelineName }).expect(ExpectedResult.objectLike({
+        stageStates: Match.arrayWith([Match.objectLike({
+          latestExecution: Match.objectLike({ pipelineExecutionId, status: 'Failed' }),
+          actionStates: Match.arrayWith([Match.objectLike({
+            actionName: action,
+            latestExecution: Match.objectLike({ status: 'Failed', errorDetails: Match.objectLike({ message: Match.stringLikeRegexp(expect.message) }) }),
+          })]),
+        })]),
+      })));
+    }
   }
 
   /** The table of a deployed stack still exists, and is ACTIVE (a refused removal left it in place). */
