@@ -92,8 +92,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     devdirs: ['test', 'demo', 'bench', 'tools'],
     tsconfigPath: './tsconfig.dev.json',
   },
-  // The offline policy check: cdk-sfn-deploy check --policy FILE CHANGE_SET_JSON...
-  bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
+  // The command line (src/cli/main.ts), bundled into one file by the bundle:cli task below.
+  bin: { 'cdk-sfn-deploy': 'assets/cli/cdk-sfn-deploy.js' },
   // .picture-check/: PNG renderings of the pictures, made by hand to look at them (rsvg-convert).
   // .venv-tools/: moto and cfn-lint for the demo and the tests (npx projen python-tools).
   gitignore: ['/.demo-out/', '/.picture-check/', '__pycache__/', '/.venv-tools/', '/.venv-tools.lock/'],
@@ -146,6 +146,19 @@ for (const task of project.tasks.all.filter((t) => /^bundle:.*\.lambda$/.test(t.
   task.execArgs([...args, '--main-fields=module,main']);
 }
 
+// The command line as one file with everything it uses (jsonc-parser, secretlint's rules, elkjs), so that it needs
+// nothing beside it: npm's bin and the Python wheel's cdk-sfn-deploy run this same file with node (the wheel's
+// command without starting the jsii kernel: tools/python-cli.py). approve and reject load the AWS signing packages
+// only when they run, from the user's own installation, as before. (elkjs stays a bundled dependency too: the package
+// ships its licence beside the copy in the bundle.)
+const bundleCli = project.addTask('bundle:cli', {
+  description: 'Bundle the command line (src/cli/main.ts) into assets/cli/cdk-sfn-deploy.js',
+  exec: 'esbuild --bundle src/cli/main.ts --target=node20 --platform=node --outfile=assets/cli/cdk-sfn-deploy.js ' +
+    '--tsconfig=tsconfig.dev.json --main-fields=module,main --log-level=warning ' +
+    '--external:@smithy/signature-v4 --external:@aws-sdk/credential-providers',
+});
+project.tasks.tryFind('bundle')!.spawn(bundleCli);
+
 // moto (the demo's and the end-to-end tests' AWS emulator) and cfn-lint, pinned, in .venv-tools/ (tools/).
 const pythonTools = project.addTask('python-tools', {
   description: 'Install the pinned moto and cfn-lint into .venv-tools/ (once; a no-op when up to date)',
@@ -193,13 +206,18 @@ const apiDiff = project.addTask('api:diff', {
 });
 project.postCompileTask.spawn(apiDiff);
 
-// The command line is run as a file by the Python wheel's cdk-sfn-deploy script: it must be executable when packed.
-project.compileTask.exec('node -e "require(\'fs\').chmodSync(\'lib/cli/main.js\', 0o755)"');
 
 // jsii-pacmak packs the compiled assembly (.jsii): say so on a clean clone instead of its "Expected to find .jsii file".
 for (const name of ['package:js', 'package:python', 'package:java', 'package:bindings']) {
   project.tasks.tryFind(name)!.prependExec(
     'node -e "require(\'fs\').existsSync(\'.jsii\') || (console.error(\'No .jsii assembly yet: run npx projen compile first (or npx projen build)\'), process.exit(1))"');
+}
+
+// The wheel's cdk-sfn-deploy: jsii-pacmak's script loads the package and every dependency's assembly (aws-cdk-lib's) into
+// the jsii kernel before it runs the command line; tools/python-cli.py puts a script in its place, in the wheel and in
+// the source distribution, that runs the bundled command line with node directly.
+for (const name of ['package:python', 'package:bindings']) {
+  project.tasks.tryFind(name)!.exec('python3 tools/python-cli.py dist/python');
 }
 
 // The main job: the deploy workflow end to end on the moto emulator (see demo/).
@@ -216,6 +234,13 @@ const bench = project.addTask('bench', {
   exec: 'ts-node --project tsconfig.dev.json bench/run.ts',
 });
 bench.prependSpawn(project.tasks.tryFind('bundle')!);
+// The command line's time on one change set, from npm and from pip (the wheel installed by test/apps/run.sh).
+const benchCli = project.addTask('bench:cli', {
+  description: 'Time cdk-sfn-deploy check on one change set as npm and as pip install it (needs test/apps/python/.venv)',
+  exec: 'ts-node --project tsconfig.dev.json bench/cli.ts',
+  receiveArgs: true,
+});
+benchCli.prependSpawn(bundleCli);
 
 // Tests are type-checked too (ts-jest compiles them without type checks).
 project.addTask('typecheck', {

@@ -52,7 +52,7 @@ needs_build() {
   [ -f "$JAR" ] || { echo "no jar in dist/java"; return 0; }
   local newer
   for artifact in "$WHEEL_GLOB" "$JAR"; do
-    newer="$(find src package.json -newer "$artifact" -type f 2>/dev/null | head -n 1)"
+    newer="$(find src package.json tools/python-cli.py tools/python-cli-launcher.py -newer "$artifact" -type f 2>/dev/null | head -n 1)"
     [ -z "$newer" ] || { echo "$newer is newer than $artifact"; return 0; }
   done
   return 1
@@ -69,10 +69,11 @@ else
   echo "apps: dist/python and dist/java are up to date (APPS_REBUILD=always rebuilds)"
 fi
 
-# Both packages must carry the bundled handlers: the jsii tarball inside them holds assets/.
+# Both packages must carry the bundled handlers and command line: the jsii tarball inside them holds assets/.
 python3 - "$WHEEL_GLOB" "$JAR" <<'PY'
 import io, sys, tarfile, zipfile
-required = ["package/assets/trigger/trigger.lambda/index.js", "package/assets/workflow/deploy-task.lambda/index.js"]
+required = ["package/assets/trigger/trigger.lambda/index.js", "package/assets/workflow/deploy-task.lambda/index.js",
+            "package/assets/cli/cdk-sfn-deploy.js"]
 for archive in sys.argv[1:]:
     with zipfile.ZipFile(archive) as z:
         tarballs = [n for n in z.namelist() if n.endswith(".jsii.tgz")]
