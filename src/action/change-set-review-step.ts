@@ -73,8 +73,9 @@ interface ReviewedStack {
  *
  * The same step in `changeSet` of several stacks of one stage reviews them as one unit: one verdict, one approval,
  * after every prepare action and before any deploy action (`ChangeSetReviewStep.forStage()` does this for every
- * stack of a stage). Stacks of the stage that depend on one another cannot be reviewed so: CDK Pipelines prepares a
- * dependent stack's change set only once the stack it depends on is deployed.
+ * stack of a stage). Its action is then named by the step's id alone, as it reviews the stacks together, where CDK
+ * Pipelines would name it after the first of them. Stacks of the stage that depend on one another cannot be reviewed
+ * so: CDK Pipelines prepares a dependent stack's change set only once the stack it depends on is deployed.
  *
  * Every step and every `StepFunctionsDeployAction` of the pipeline stack share one deploy workflow.
  */
@@ -104,7 +105,8 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
   private readonly props: ChangeSetReviewStepProps;
 
   /**
-   * @param id the step's id (its action's name in the stage)
+   * @param id the step's id, which names its action (alone when the step reviews several stacks, as `<stack>.<id>`
+   * when it reviews one stack of a stage that has several, as CDK Pipelines names a stack's steps)
    * @param props the review's settings
    */
   constructor(id: string, props: ChangeSetReviewStepProps = {}) {
@@ -118,6 +120,9 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     const scope = new Construct(options.scope, `${options.actionName}ChangeSetReview`);
     const where = whereOf(`ChangeSetReviewStep ${this.id}`, scope);
     const reviewed = this.reviewedStacks(options.pipeline, where);
+    // CDK Pipelines names a changeSet step's action after the stack whose steps hold it, the first one when several
+    // do: a step that reviews several stacks is named by its id alone, in the stage of those stacks.
+    const actionName = reviewed.length > 1 ? stageActionName(this.id, where) : options.actionName;
     checkExecutionMode(options.pipeline.pipeline);
     const workflow = this.props.deployStateMachine ?? DeployStateMachine.of(scope);
     const { policy, strategy } = bindSafety(where, scope, workflow.taskFunction, this.props);
@@ -143,7 +148,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     checkUserParametersLength(where, config, 'review fewer stacks with this step (one step per stack, or per group of stacks)');
 
     stage.addAction(new ReviewAction(workflow, new cpactions.LambdaInvokeAction({
-      actionName: options.actionName,
+      actionName,
       lambda: workflow.triggerFunction,
       userParametersString: pipelineStack.toJsonString(config),
       runOrder: options.runOrder,
@@ -222,6 +227,19 @@ function checkExecutionMode(pipeline: codepipeline.Pipeline): void {
     },
   });
 }
+
+/** The step's id as a CodePipeline action name: CDK Pipelines' replacement of the characters CodePipeline refuses. */
+function stageActionName(id: string, where: string): string {
+  const name = id.replace(/[^A-Za-z0-9.@\-_]+/g, '_');
+  if (name.length > MAX_ACTION_NAME) {
+    throw new Error(`${where}: its id names the action that reviews the stage's stacks, and CodePipeline allows at most ` +
+      `${MAX_ACTION_NAME} characters in an action name, not ${name.length}: give the step a shorter id`);
+  }
+  return name;
+}
+
+/** CodePipeline's limit on an action's name. */
+const MAX_ACTION_NAME = 100;
 
 function dependencyProblem(stack: string, dependency: string): string {
   return `stack ${stack} depends on ${dependency}, a stack of the same stage: CDK Pipelines prepares ${stack}'s change set only ` +
