@@ -237,9 +237,9 @@ project.addTask('typecheck', {
 });
 
 // Examples in the README, the API docs and docs/*.md compile (strict), and the API reference exists in Python and Java too.
-// jsii-rosetta reads an assembly's Markdown only: tools/rosetta-docs.ts gives it the pages of docs/ in a copy of it.
+// jsii-rosetta reads an assembly's Markdown only: tools/rosetta-docs.ts gives it docs/*.md and MIGRATION.md in a copy of it.
 const rosetta = project.addTask('rosetta:extract', {
-  description: 'Compile every example of the README, the API docs and docs/*.md with jsii-rosetta (strict)',
+  description: 'Compile every example of the README, the API docs, docs/*.md and MIGRATION.md with jsii-rosetta (strict)',
   exec: 'jsii-rosetta extract --strict',
 });
 rosetta.exec('ts-node --project tsconfig.dev.json tools/rosetta-docs.ts');
