@@ -10,7 +10,8 @@
  *                               default us-east-1), run its assertions on AWS, destroy it, and rewrite its snapshot
  *
  * Exits 1 when a test fails, or when integ-runner reports no result for one of the apps.
- * integ-runner compares the test stacks of a snapshot, not its assertion stack: integ:update rewrites both.
+ * integ-runner compares the test stacks of a snapshot, not its assertion stack (whose custom resources carry a salt,
+ * the time of synthesis, so that they run on every deployment): integ:update rewrites both, the salts included.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
