@@ -40,6 +40,11 @@ function issued(): FakeCodePipeline {
   return codepipeline;
 }
 
+/** The message the confirmation failed with (none if it did not fail). */
+function messageOf(confirmed: Promise<unknown>): Promise<string> {
+  return confirmed.then(() => '', (e: Error) => e.message);
+}
+
 /** Every message must say what failed, that nothing changed, and where to report it; and never show a credential. */
 function expectReportable(message: string): void {
   expect(message).toContain('nothing was deployed and no stack was changed');
@@ -72,7 +77,7 @@ describe('GetJobDetails describes a Lambda invoke job otherwise than assumed', (
 
     // THEN
     await expect(confirmed).rejects.toMatchObject({ name: NAME, call: 'GetJobDetails', fields, answerable: true });
-    const message = await confirmed.catch((e: Error) => e.message);
+    const message = await messageOf(confirmed);
     expect(message).toContain(`CodePipeline's GetJobDetails ${detail.startsWith('answered') ? '' : 'answered '}${detail}`);
     expectReportable(message);
   });
@@ -97,7 +102,7 @@ describe('GetJobDetails describes a Lambda invoke job otherwise than assumed', (
     codepipeline.answersAs.jobDetails = reshape(path);
     const confirmed = confirmPipelineJob(codepipeline.client, JOB_ID, { functionName: TRIGGER_FUNCTION_NAME });
     await expect(confirmed).rejects.toMatchObject({ name: NAME, call: 'GetJobDetails', fields, answerable: false });
-    const message = await confirmed.catch((e: Error) => e.message);
+    const message = await messageOf(confirmed);
     expect(message).toContain('the job is not answered');
     expectReportable(message);
   });
@@ -127,7 +132,7 @@ describe('ListActionExecutions lists the job\'s action execution otherwise than 
     codepipeline.answersAs.actionExecutions = answersAs;
     const confirmed = confirmPipelineJob(codepipeline.client, JOB_ID, { functionName: TRIGGER_FUNCTION_NAME });
     await expect(confirmed).rejects.toMatchObject({ name: NAME, call: 'ListActionExecutions', fields, answerable: true });
-    const message = await confirmed.catch((e: Error) => e.message);
+    const message = await messageOf(confirmed);
     expect(message).toMatch(detail);
     expectReportable(message);
   });
