@@ -175,10 +175,23 @@ project.addTask('structure:draw', {
   exec: "depcruise src --config .dependency-cruiser.cjs --output-type dot --collapse '^src/[^/]+/' | dot -Tsvg -o docs/structure.svg",
 });
 
+// Maven: the POM asks for aws-cdk-lib and constructs in the ranges of the npm peer dependencies (^2.189.1 is
+// [2.189.1,3.0.0)), as aws-cdk-lib's own POM does for constructs. jsii-pacmak writes those ranges, then pins every
+// dependency to the newest version of the day (versions-maven-plugin resolve-ranges, to spare Maven a look-up per
+// build); a Gradle app on an older aws-cdk-lib 2.x would be moved up to it. Maven's `excludes` keeps the peer
+// dependencies out of that step (jsii-pacmak passes --mvn-* options on to Maven); jsii-runtime stays pinned.
+// test/apps/java checks both POMs (PublishedPomTest).
+const mavenPeerRanges = ['--mvn-define', 'excludes=software.amazon.awscdk:aws-cdk-lib,software.constructs:constructs'];
+const packageJava = project.tasks.tryFind('package:java')!;
+const packageJavaArgs = packageJava.steps[0]?.execArgs;
+if (packageJava.steps.length !== 1 || packageJavaArgs?.[0] !== 'jsii-pacmak') throw new Error('unexpected package:java task');
+packageJava.reset();
+packageJava.execArgs([...packageJavaArgs, ...mavenPeerRanges]);
+
 // Python and Java: build the wheel and the jar, then run the small Python and Java CDK apps against them.
 project.addTask('package:bindings', {
   description: 'Build the Python wheel and the Java jar with jsii-pacmak (into dist/python and dist/java)',
-  exec: 'jsii-pacmak -v --target python --target java',
+  exec: ['jsii-pacmak -v --target python --target java', ...mavenPeerRanges].join(' '),
 });
 project.addTask('test:bindings', {
   description: 'Run the Python (pytest) and Java (JUnit) CDK apps of test/apps against the built packages',
@@ -224,9 +237,9 @@ project.addTask('typecheck', {
 });
 
 // Examples in the README, the API docs and docs/*.md compile (strict), and the API reference exists in Python and Java too.
-// jsii-rosetta reads an assembly's Markdown only: tools/rosetta-docs.ts gives it the pages of docs/ in a copy of it.
+// jsii-rosetta reads an assembly's Markdown only: tools/rosetta-docs.ts gives it docs/*.md and MIGRATION.md in a copy of it.
 const rosetta = project.addTask('rosetta:extract', {
-  description: 'Compile every example of the README, the API docs and docs/*.md with jsii-rosetta (strict)',
+  description: 'Compile every example of the README, the API docs, docs/*.md and MIGRATION.md with jsii-rosetta (strict)',
   exec: 'jsii-rosetta extract --strict',
 });
 rosetta.exec('ts-node --project tsconfig.dev.json tools/rosetta-docs.ts');

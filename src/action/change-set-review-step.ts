@@ -43,7 +43,7 @@ export interface ChangeSetReviewStepProps {
 
   /**
    * The deploy workflow to use.
-   * @default - the pipeline stack's shared workflow, `DeployStateMachine.of(pipelineStack)`
+   * @default - the shared workflow of the pipeline's stack, `DeployStateMachine.of()` of that stack
    */
   readonly deployStateMachine?: DeployStateMachine;
 }
@@ -77,12 +77,24 @@ interface ReviewedStack {
  * dependent stack's change set only once the stack it depends on is deployed.
  *
  * Every step and every `StepFunctionsDeployAction` of the pipeline stack share one deploy workflow.
+ *
+ * @example
+ * declare const pipeline: pipelines.CodePipeline;
+ * declare const staging: MyAppStage; // a cdk.Stage with stacks `database` and `api`
+ * declare const prod: MyAppStage;
+ *
+ * // One stack: its change set is reviewed between its prepare and deploy actions.
+ * pipeline.addStage(staging, {
+ *   stackSteps: [{ stack: staging.database, changeSet: [new ChangeSetReviewStep('ReviewDatabase')] }],
+ * });
+ * // Every stack of a stage as one unit: one verdict, before any of them is deployed.
+ * pipeline.addStage(prod, { stackSteps: ChangeSetReviewStep.forStage(prod) });
  */
 export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICodePipelineActionFactory {
   /**
-   * One step that reviews every stack of `stage` as one unit, in the `stackSteps` form `addStage()` takes:
-   * `pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) })`. Refused when stacks of the stage
-   * depend on one another (CDK Pipelines could not prepare them all before deploying any).
+   * One step that reviews every stack of `stage` as one unit, in the form the `stackSteps` option of the pipeline's
+   * `addStage()` takes (see the class's example). Refused when stacks of the stage depend on one another (CDK
+   * Pipelines could not prepare them all before deploying any).
    * @param stage the stage whose stacks are reviewed
    * @param options the review's settings and the step's id
    */

@@ -24,8 +24,9 @@ export interface StackToDeploy {
   readonly stackName: string;
 
   /**
-   * The stack's template in the input artifact, for example `input.atPath('Network.template.json')`. Every
-   * `ArtifactPath` of the action is in the same artifact: that artifact is the action's input.
+   * The stack's template in the input artifact: the artifact's `atPath()` of its file, for example
+   * `Network.template.json`. Every `ArtifactPath` of the action is in the same artifact: that artifact is the
+   * action's input.
    */
   readonly templatePath: codepipeline.ArtifactPath;
 
@@ -43,8 +44,9 @@ export interface StackToDeploy {
   readonly parameterOverrides?: { [name: string]: string };
 
   /**
-   * Parameters whose values are outputs of earlier stacks of the unit, written `<stackName>.<OutputKey>`, for
-   * example `{ VpcId: 'network.VpcId' }`. The stack is then reviewed in a later wave, once that stack is deployed.
+   * Parameters whose values are outputs of earlier stacks of the unit, written `<stackName>.<OutputKey>`: for
+   * example, the parameter `VpcId` maps to `network.VpcId`. The stack is then reviewed in a later wave, once that
+   * stack is deployed.
    * @default - none
    */
   readonly parameterOutputs?: { [name: string]: string };
@@ -98,8 +100,8 @@ export interface StepFunctionsDeployActionProps extends codepipeline.CommonAwsAc
   readonly environmentName?: string;
 
   /**
-   * The template in the input artifact, for example `sourceOutput.atPath('infra/app.yaml')`. The artifact of
-   * this path is the action's input; every `ArtifactPath` of the action (`templateConfiguration`, and each
+   * The template in the input artifact: the artifact's `atPath()` of its file, for example `infra/app.yaml`. The
+   * artifact of this path is the action's input; every `ArtifactPath` of the action (`templateConfiguration`, and each
    * stack's with `stacks`) must be in that same artifact.
    * @default - none: give either `stackName` and `templatePath` (one stack), or `stacks` (a unit)
    */
@@ -251,7 +253,7 @@ export interface StepFunctionsDeployActionProps extends codepipeline.CommonAwsAc
 
   /**
    * The deploy workflow to use.
-   * @default - the stack's shared workflow, `DeployStateMachine.of(this)`
+   * @default - the shared workflow of the action's stack, `DeployStateMachine.of()` of that stack
    */
   readonly deployStateMachine?: DeployStateMachine;
 }

@@ -439,7 +439,7 @@ def test_permission_broadening_from_python():
 
 
 def test_several_stacks_as_one_unit_from_python():
-    # The README's Python spelling: stacks=[StackToDeploy(...)], parameter_outputs= naming an earlier stack's output.
+    # docs/operations.md's Python spelling: stacks=[StackToDeploy(...)], parameter_outputs= naming an earlier stack's output.
     app = App()
     stack = Stack(app, "UnitStack", env={"account": "111111111111", "region": "eu-west-1"})
     source = codepipeline.Artifact("Source")
