@@ -200,7 +200,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     const account = deployment.account !== undefined && deployment.account !== pipelineStack.account ? deployment.account : undefined;
     const region = deployment.region !== undefined && deployment.region !== pipelineStack.region ? deployment.region : undefined;
     if (!account) {
-      workflow._grantReview(deployment.stackName, CDK_PIPELINES_CHANGE_SET, region);
+      workflow._grantReview(deployment.stackName, CDK_PIPELINES_CHANGE_SET, where, region);
       return { stackName: deployment.stackName, ...(region ? { region } : {}) };
     }
     if (!deployment.assumeRoleArn) {
