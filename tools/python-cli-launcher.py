@@ -8,10 +8,17 @@ temporary directory and runs it with node, as the AWS CDK needs Node.js anyway (
 does for jsii). It does not import the package: that would start the jsii kernel and load every dependency's
 assembly (aws-cdk-lib's alone takes seconds) for a command that needs none of them.
 
+Node.js looks for a module the command requires in every node_modules folder above the script, and above a temporary
+directory that is /tmp/node_modules, which any user of the machine may write. The modules the bundle leaves out
+(approve and reject need the AWS SDK's signer and credential providers) are therefore given, beside the script, as
+modules that load them from the working directory, where npm installs them, as npm's command would find them in the
+project: nothing is loaded from above the temporary directory.
+
 Exit codes of its own, apart from the command's: 127 when node cannot be started, 70 when the package's files are
 missing or unreadable.
 """
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -24,6 +31,13 @@ COMMAND = "cdk-sfn-deploy"
 MODULE = "cdk_stepfunctions_deploy_action"
 ASSEMBLY = "_jsii/cdk-stepfunctions-deploy-action@0.0.0.jsii.tgz"
 SCRIPT = "package/assets/cli/cdk-sfn-deploy.js"
+
+# The modules the bundle requires at run time (esbuild's --external in .projenrc.ts), and how each is loaded: from
+# the working directory's node_modules folders and Node.js's global folders only.
+EXTERNALS = ("@smithy/signature-v4", "@aws-sdk/credential-providers")
+FROM_WORKING_DIRECTORY = (
+    "module.exports = require('module').createRequire(require('path').join(process.cwd(), 'cdk-sfn-deploy.js'))({name});\n"
+)
 
 NO_NODE = 127
 BROKEN_INSTALL = 70
@@ -55,6 +69,15 @@ def extract_script(assembly, target):
     return False
 
 
+def add_externals(directory):
+    """Beside the script, each external as a module that loads it from the working directory (see above)."""
+    for name in EXTERNALS:
+        module = os.path.join(directory, "node_modules", *name.split("/"))
+        os.makedirs(module)
+        with open(os.path.join(module, "index.js"), "w", encoding="utf-8") as out:
+            out.write(FROM_WORKING_DIRECTORY.format(name=json.dumps(name)))
+
+
 def run(node, script, args):
     """Runs node on the script with the terminal's stdin, stdout and stderr; returns its exit status."""
     process = subprocess.Popen([node, script, *args])
@@ -76,6 +99,7 @@ def main(args):
         script = os.path.join(directory, SCRIPT.rsplit("/", 1)[-1])
         try:
             found = extract_script(assembly, script)
+            add_externals(directory)
         except (OSError, tarfile.TarError) as error:
             return fail(BROKEN_INSTALL, f"cannot read {assembly}: {error}: {reinstall}")
         if not found:
