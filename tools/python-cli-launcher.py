@@ -111,7 +111,11 @@ def main(args):
                         "which the AWS CDK needs too; install it, or set JSII_NODE to its path")
     if status < 0:
         # node ended on a signal: end on the same one, so that the shell sees what it would see from node itself.
-        signal.signal(-status, signal.SIG_DFL)
+        # (SIGKILL and SIGSTOP have no handler to reset, and end this process all the same.)
+        try:
+            signal.signal(-status, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
         os.kill(os.getpid(), -status)
     return status
 

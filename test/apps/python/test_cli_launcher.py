@@ -89,3 +89,17 @@ def test_every_module_the_bundle_leaves_to_run_time_is_one_the_launcher_resolves
         text = launcher.read()
     for name in EXTERNALS:
         assert f'"{name}"' in text, name
+
+
+def test_node_killed_by_sigkill_ends_the_command_the_same_way_not_with_a_traceback(tmp_path):
+    """GIVEN node ends on SIGKILL (the out-of-memory killer, say) WHEN the command runs from the wheel THEN the command
+    ends on SIGKILL too, as node would have: never a verdict's exit code, never a Python traceback."""
+    site = fake_site(tmp_path)
+    (tmp_path / "tmp").mkdir()
+    node = tmp_path / "node"
+    node.write_text("#!/bin/sh\nkill -KILL $$\n")
+    node.chmod(0o755)
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "PYTHONPATH": str(site), "JSII_NODE": str(node)}
+    result = subprocess.run([sys.executable, LAUNCHER, "check"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == -9, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
