@@ -128,6 +128,23 @@ const SAMPLE_INPUT_FILE_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
 
 const owned = (obj: object, k: string) => Object.prototype.hasOwnProperty.call(obj, k);
 
+/** The longest key name a message shows whole; a longer one is cut short. */
+const SHOWN_KEY_LENGTH = 64;
+
+/**
+ * A key someone wrote, as a message shows it: quoted (a line break or a control character stays visible and cannot
+ * start a line of its own in the pipeline's message or the log), and cut short when long.
+ */
+function quotedKey(key: string): string {
+  return JSON.stringify(key.length > SHOWN_KEY_LENGTH ? `${key.slice(0, SHOWN_KEY_LENGTH)}…` : key);
+}
+
+/** A stack or parameter name as is when it is plain letters, digits and hyphens; quoted (quotedKey) otherwise. */
+function plainOrQuoted(name: unknown): string {
+  if (typeof name !== 'string') return JSON.stringify(name);
+  return /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/.test(name) ? name : quotedKey(name);
+}
+
 /** The keys UserParameters may hold at the top, sorted (what an unknown key is told it could have been). */
 export const TOP_LEVEL_KEYS: readonly string[] = ALL_KEYS.filter((k) => KEYS[k].top).sort();
 
@@ -219,7 +236,7 @@ export function configProblems(config: Record<string, unknown>, options: ConfigC
 
   // An own key of KEYS, not `in`: "constructor", "toString" or "__proto__" are unknown keys too.
   const unknown = unknownTopLevelKeys(c);
-  if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${TOP_LEVEL_KEYS.join(', ')})`);
+  if (unknown.length > 0) problems.push(`unknown keys ${unknown.map(quotedKey).join(', ')} (known: ${TOP_LEVEL_KEYS.join(', ')})`);
   if (c.v !== undefined && c.v !== CONFIG_VERSION) problems.push(`"v" is ${JSON.stringify(c.v)}; this version reads ${CONFIG_VERSION}`);
 
   const given = (ks: KeyName[]) => ks.filter((k) => c[k] !== undefined);
@@ -299,7 +316,7 @@ function unitProblems(c: Record<string, any>, options: ConfigCheckOptions): stri
     }
     const unknown = Object.keys(entry).filter((k) => !stackKeys.includes(k as KeyName));
     if (unknown.length > 0) {
-      problems.push(`${entryName(i)} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}` +
+      problems.push(`${entryName(i)} has unknown keys ${unknown.map(quotedKey).join(', ')}` +
         (prepared ? ` (a stack of prepared change sets holds only ${stackKeys.join(', ')})` : ` (known: ${[...stackKeys].sort().join(', ')})`));
     }
     const at = `${entryName(i)}: `;
@@ -323,17 +340,17 @@ function unitOrderProblems(stacks: { stackName?: unknown; dependsOn?: unknown; p
   const problems: string[] = [];
   const earlier: unknown[] = [];
   stacks.forEach((stack, i) => {
-    if (earlier.includes(stack.stackName)) problems.push(`stacks[${i}]: stack ${stack.stackName} is in the unit twice`);
+    if (earlier.includes(stack.stackName)) problems.push(`stacks[${i}]: stack ${plainOrQuoted(stack.stackName)} is in the unit twice`);
     if (stack.dependsOn !== undefined && !Array.isArray(stack.dependsOn)) problems.push(`stacks[${i}]: dependsOn must be a list of stack names`);
     const outputs = Object.entries(isStringMap(stack.parameterOutputs) ? stack.parameterOutputs : {});
     for (const [parameter, ref] of outputs.filter(([, r]) => !outputReference(r))) {
-      problems.push(`stacks[${i}]: parameterOutputs.${parameter} is ${JSON.stringify(ref)}, not "<earlier stack>.<OutputKey>"`);
+      problems.push(`stacks[${i}]: ${outputsEntry(parameter)} is ${JSON.stringify(ref)}, not "<earlier stack>.<OutputKey>"`);
     }
     const needs = [
       ...(Array.isArray(stack.dependsOn) ? stack.dependsOn : []).map((n) => ({ name: n, what: 'dependsOn' })),
       ...outputs.flatMap(([parameter, ref]) => {
         const from = outputReference(ref)?.stackName;
-        return from ? [{ name: from, what: `parameterOutputs.${parameter}` }] : [];
+        return from ? [{ name: from, what: outputsEntry(parameter) }] : [];
       }),
     ];
     for (const need of needs) {
@@ -345,6 +362,12 @@ function unitOrderProblems(stacks: { stackName?: unknown; dependsOn?: unknown; p
     earlier.push(stack.stackName);
   });
   return problems;
+}
+
+/** A parameterOutputs entry in a message: `parameterOutputs.P`, or `parameterOutputs["..."]` for a name that is not plain. */
+function outputsEntry(parameter: string): string {
+  const shown = plainOrQuoted(parameter);
+  return shown === parameter ? `parameterOutputs.${parameter}` : `parameterOutputs[${shown}]`;
 }
 
 /** A unit's stack entry as an object: a plain name is the stack with its CDK template file. */
