@@ -383,10 +383,11 @@ export class DeployStateMachine extends Construct {
    * template over the other's. Each action after the first on a stack is named once, with the first.
    */
   private sharedStacks(): string[] {
+    const same = this.sameStackName();
     return this.grants.flatMap((grant, i) => {
-      const first = this.grants.slice(0, i).find((g) => g.stackName === grant.stackName && g.owner !== grant.owner);
+      const first = this.grants.slice(0, i).find((g) => same(g.stackName, grant.stackName) && g.owner !== grant.owner);
       if (!first) return [];
-      return [`stack ${grant.stackName} is deployed by two actions, ${first.owner} and ${grant.owner}: each would deploy its own ` +
+      return [`stack ${this.synthesizedName(grant.stackName)} is deployed by two actions, ${first.owner} and ${grant.owner}: each would deploy its own ` +
         'template over the other\'s. Deploy a stack with one action (stacks deployed together go in one action\'s stacks), or ' +
         'give one of them another stackName or environmentName'];
     });
@@ -397,13 +398,30 @@ export class DeployStateMachine extends Construct {
    * would deploy its own template over the other's. Seen for stacks of the workflow's account and region, by name.
    */
   private deployedAndReviewed(): string[] {
+    const same = this.sameStackName();
     return this.reviewedStacks.filter((r) => r.region === undefined).flatMap((reviewed) => {
-      const action = this.grants.find((g) => g.stackName === reviewed.name);
+      const action = this.grants.find((g) => same(g.stackName, reviewed.name));
       if (!action) return [];
-      return [`stack ${reviewed.name} is deployed by ${action.owner} and by CDK Pipelines, whose change sets ${reviewed.owner} ` +
+      return [`stack ${this.synthesizedName(reviewed.name)} is deployed by ${action.owner} and by CDK Pipelines, whose change sets ${reviewed.owner} ` +
         'reviews: each would deploy its own template over the other\'s. Deploy the stack one way: remove it from the action ' +
         '(or give the action another stackName or environmentName), or from the CDK Pipelines stage'];
     });
+  }
+
+  /**
+   * Whether two stack names are one stack's, as they are synthesized: a name that is a token (or holds one, as an
+   * environment name that is one does) is compared by the text it resolves to. CloudFormation's stack names are
+   * case-sensitive. A name known only at deployment (a parameter's value) is compared as written.
+   */
+  private sameStackName(): (a: string, b: string) => boolean {
+    return (a, b) => a === b || this.synthesizedName(a) === this.synthesizedName(b);
+  }
+
+  /** A stack name as it is synthesized, when that is a text; as written otherwise. */
+  private synthesizedName(name: string): string {
+    if (!Token.isUnresolved(name)) return name;
+    const resolved: unknown = Stack.of(this).resolve(name);
+    return typeof resolved === 'string' ? resolved : name;
   }
 
   /** A name pattern of one action that covers another action's stack would let one use the other's rights. */

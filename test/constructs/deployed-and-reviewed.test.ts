@@ -4,6 +4,7 @@
  * naming the stack, the action and the step, when the workflow they share sees both (the pipeline's account and
  * region, by name).
  */
+import { Lazy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -52,4 +53,26 @@ test('GIVEN the action deploys another stack THEN synth succeeds', () => {
 
 test('GIVEN the reviewed stack is in another region than the action\'s (same name) THEN synth succeeds: they are different stacks', () => {
   expect(appWith({ environmentName: 'Prod' }, { env: { account: PIPELINE_ENV.account, region: 'us-east-1' } })).not.toThrow();
+});
+
+test.each<[string, Partial<StepFunctionsDeployActionProps>]>([
+  ['a stack name that is a token resolving to Prod-Data', { stackName: Lazy.string({ produce: () => 'Prod-Data' }) }],
+  ['an environment name that is a token resolving to Prod', { environmentName: Lazy.string({ produce: () => 'Prod' }) }],
+])('GIVEN %s THEN it is refused too: the names are compared as they are synthesized', (_what, action) => {
+  expect(appWith(action)).toThrow(/stack Prod-Data is deployed by PipelineStack\/DeployData and by CDK Pipelines/);
+});
+
+test('GIVEN two actions whose stack names are tokens resolving to one stack THEN synth refuses them as it refuses the same name written twice', () => {
+  const p = cdkPipeline();
+  const source = new codepipeline.Artifact('Source');
+  const action = (id: string, stackName: string) => new StepFunctionsDeployAction(p.stack, id, {
+    actionName: id, stackName, templatePath: source.atPath('data.json'), adminPermissions: true,
+  });
+  new codepipeline.Pipeline(p.stack, 'Direct', {
+    stages: [
+      { stageName: 'Source', actions: [new cpactions.S3SourceAction({ actionName: 'Source', bucket: new s3.Bucket(p.stack, 'Bucket'), bucketKey: 'a.zip', output: source })] },
+      { stageName: 'Deploy', actions: [action('One', 'Data'), action('Two', Lazy.string({ produce: () => 'Data' }))] },
+    ],
+  });
+  expect(() => p.app.synth()).toThrow(/stack Data is deployed by two actions, PipelineStack\/One and PipelineStack\/Two/);
 });
