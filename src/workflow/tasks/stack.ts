@@ -10,6 +10,7 @@ import type { CheckStackResult, Deployment, OperationResult, WorkflowState } fro
 import { ConfigurationError, truncate } from '../../shared/errors';
 import { byteLength, readDeploymentFiles, stageTemplate } from '../artifact';
 import type { DeploymentFiles } from '../artifact';
+import { hasRollbackConfiguration, rollbackCause, rollbackConfiguration } from '../rollback';
 import { BLOCKED_GUIDANCE, isInProgress, operationOutcome } from '../stack-status';
 import { eventWait, waitFor } from './support';
 import type { TaskDeps } from './support';
@@ -51,6 +52,7 @@ export async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<
     waitSeconds,
     changedAt: lastChange(stack),
     ...outputsOf(stack.Outputs),
+    ...(hasRollbackConfiguration(stack) ? { rollbackConfigured: true } : {}),
   };
   if (status === 'REVIEW_IN_PROGRESS') return { ...base, next: 'CHANGE_SET', changeSetToken: randomUUID() };
   if (status === 'ROLLBACK_COMPLETE' && deployment.recreateRolledBackStack) {
@@ -79,7 +81,8 @@ export async function createStack(state: WorkflowState, deps: TaskDeps): Promise
   const created = await deps.cloudformation.send(new CreateStackCommand({
     StackName: deployment.stackName,
     ...body,
-    ...stackInputs(deployment, files),
+    // A new stack has no rollback triggers to clear.
+    ...stackInputs(deployment, files, false),
     ...(files.configuration.StackPolicy ? { StackPolicyBody: JSON.stringify(files.configuration.StackPolicy) } : {}),
     ClientRequestToken: deployment.changeSetName,
   }));
@@ -127,9 +130,14 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
         'check the stack before running the pipeline again.',
     };
   }
-  const rootCause = await firstFailure(deps, deployment);
+  const { rootCause, stackReasons } = await operationFailures(deps, deployment);
+  // A rollback alarm that rolled the operation back is the cause; CloudFormation rolled back every change of it.
+  const alarm = await rollbackCause(deps.cloudwatch, deployment.rollbackAlarms ?? [],
+    [stack?.StackStatusReason ?? '', ...stackReasons], deployment.startedAt - 60_000);
   const reason = `Stack ${deployment.stackName} ended ${status}, not ${expectedStatus}` +
     (stack?.StackStatusReason ? ` (${stack.StackStatusReason})` : '') +
+    (alarm ? `. CloudFormation rolled the operation back on its rollback trigger: ${alarm}. The stack is ${status}: ` +
+      `${status === 'ROLLBACK_COMPLETE' ? 'its creation was undone' : 'it is as it was before this deployment'}` : '') +
     (rootCause ? `. First failure: ${rootCause}` : '');
   // CloudFormation's reasons may quote property values: they reach the state, the pipeline and the report masked.
   return { ...base, outcome: 'FAILED', reason: truncate(maskSecrets(reason), 3000) };
@@ -173,7 +181,12 @@ export async function templateSource(state: WorkflowState, deps: TaskDeps): Prom
   return { files, body: url ? { TemplateURL: url } : { TemplateBody: files.template } };
 }
 
-export function stackInputs(deployment: Deployment, files: DeploymentFiles) {
+/**
+ * What a stack creation and a change set are made with. `rollbackConfiguredNow`: the stack has rollback triggers or a
+ * monitoring time now, which a deployment without rollback alarms clears.
+ */
+export function stackInputs(deployment: Deployment, files: DeploymentFiles, rollbackConfiguredNow: boolean) {
+  const rollback = rollbackConfiguration(deployment, rollbackConfiguredNow);
   const parameters = { ...(files.configuration.Parameters ?? {}), ...deployment.parameterOverrides };
   const tags = { ...(files.configuration.Tags ?? {}), ...deployment.tags };
   return {
@@ -181,6 +194,7 @@ export function stackInputs(deployment: Deployment, files: DeploymentFiles) {
     Tags: Object.entries(tags).map(([Key, Value]): Tag => ({ Key, Value })),
     Capabilities: deployment.capabilities as Capability[],
     ...(deployment.roleArn ? { RoleARN: deployment.roleArn } : {}),
+    ...(rollback ? { RollbackConfiguration: rollback } : {}),
   };
 }
 
@@ -210,9 +224,13 @@ function outputsOf(outputs: { OutputKey?: string; OutputValue?: string }[] | und
   return entries.length > 0 ? { outputs: Object.fromEntries(entries) } : {};
 }
 
-/** The earliest failed resource event of this deployment: the root cause, not the cascade of cancellations. */
-async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<string | undefined> {
+/**
+ * The earliest failed resource event of this deployment (the root cause, not the cascade of cancellations), and the
+ * reasons of its stack-level events (a rollback trigger's breach is told there).
+ */
+async function operationFailures(deps: TaskDeps, deployment: Deployment): Promise<{ rootCause?: string; stackReasons: string[] }> {
   const failures: { time: number; text: string; cancelled: boolean }[] = [];
+  const stackReasons: string[] = [];
   let token: string | undefined;
   for (let page = 0; page < 5; page++) {
     const events = await deps.cloudformation.send(new DescribeStackEventsCommand({ StackName: deployment.stackName, NextToken: token }));
@@ -223,6 +241,7 @@ async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<str
         older = true;
         continue;
       }
+      if (event.LogicalResourceId === deployment.stackName && event.ResourceStatusReason) stackReasons.push(event.ResourceStatusReason);
       if (event.ResourceStatus?.endsWith('_FAILED') && event.LogicalResourceId !== deployment.stackName) {
         failures.push({
           time,
@@ -236,5 +255,5 @@ async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<str
   }
   const real = failures.filter((f) => !f.cancelled);
   const pick = (real.length > 0 ? real : failures).sort((a, b) => a.time - b.time)[0];
-  return pick?.text;
+  return { ...(pick ? { rootCause: pick.text } : {}), stackReasons };
 }

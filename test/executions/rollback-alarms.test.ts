@@ -1,0 +1,248 @@
+/**
+ * Rollback alarms on the stateful fakes, the workflow run end to end. What the fakes model is CloudFormation's word:
+ * - API reference, RollbackConfiguration: at most 5 triggers; MonitoringTimeInMinutes 0 to 180, "the amount of time
+ *   ... CloudFormation should monitor all the rollback triggers after the stack creation or update operation deploys
+ *   all necessary resources"; a stack keeps its last triggers for later updates unless told otherwise, "to remove all
+ *   currently specified triggers, specify an empty list".
+ * - API reference, RollbackTrigger: an alarm that goes to ALARM "during the stack operation or within the specified
+ *   monitoring period afterwards" rolls back the entire operation; "if a specified trigger is missing, the entire
+ *   stack operation fails and is rolled back"; types AWS::CloudWatch::Alarm and AWS::CloudWatch::CompositeAlarm.
+ * - User guide, "Roll back your CloudFormation stack on alarm breach with rollback triggers": during the monitoring
+ *   period the operation can still be cancelled "using CancelUpdateStack", which acts only on a stack that is
+ *   UPDATE_IN_PROGRESS (API reference, CancelUpdateStack): so the stack stays UPDATE_IN_PROGRESS while it is watched.
+ *   For a creation AWS does not say; the fakes (and docs/rollback-alarms.md) assume CREATE_IN_PROGRESS.
+ * - The wording of the status reason after a breach is not documented: the tests vary it (the alarm's ARN, its name
+ *   only, only in the stack event, nowhere).
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { alarmArn, awsCloudWatchError, resourceChange } from '../fakes';
+import { S, STACK_NAME, createWorld, deploy, synthesizeWith } from './harness';
+import type { World } from './harness';
+
+const SAFE_CHANGES = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
+const ALARM = 'app-errors';
+const OTHER = 'app-latency';
+const alarmsApp = new Stack(new App(), 'Alarms', { env: { account: '111111111111', region: 'eu-west-1' } });
+const imported = (name: string) => cloudwatch.Alarm.fromAlarmArn(alarmsApp, name, alarmArn(name));
+
+const WATCHED = synthesizeWith({ rollbackAlarms: [imported(ALARM), imported(OTHER)], monitoringTime: Duration.minutes(30) });
+
+/** A world where the stack exists (UPDATE_COMPLETE), its alarms are OK, and its change set is safe. */
+function watchedWorld(): World {
+  const world = createWorld({ synthesized: WATCHED });
+  world.cloudwatch.putAlarm(ALARM);
+  world.cloudwatch.putAlarm(OTHER);
+  world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+  world.cfn.onCreateChangeSet = { changes: SAFE_CHANGES };
+  return world;
+}
+
+const EXPECTED_CONFIGURATION = {
+  RollbackTriggers: [
+    { Arn: alarmArn(ALARM), Type: 'AWS::CloudWatch::Alarm' },
+    { Arn: alarmArn(OTHER), Type: 'AWS::CloudWatch::Alarm' },
+  ],
+  MonitoringTimeInMinutes: 30,
+};
+
+describe('rollback alarms watched during and after the update', () => {
+  test('GIVEN rollback alarms and a 30-minute monitoring period WHEN the alarms stay OK THEN the change set carries them as RollbackConfiguration and the action succeeds only after the monitoring period (the stack UPDATE_IN_PROGRESS meanwhile)', async () => {
+    // GIVEN
+    const world = watchedWorld();
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 1, monitoringPolls: 3 };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(world.cfn.callsOf('CreateChangeSet')[0].input.RollbackConfiguration).toEqual(EXPECTED_CONFIGURATION);
+    // One poll while the resources deploy, three while CloudFormation watches the alarms: all UPDATE_IN_PROGRESS.
+    expect(run.outputsOf(S.getStackUpdateStatus).map((o) => o.operation.status)).toEqual([
+      'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE',
+    ]);
+    expect(world.cfn.stack(STACK_NAME)?.rollback).toEqual(EXPECTED_CONFIGURATION);
+    // Nothing went wrong: CloudWatch was not asked.
+    expect(world.cloudwatch.calls).toHaveLength(0);
+  });
+
+  test('GIVEN rollback alarms WHEN the stack does not exist THEN CreateStack carries the RollbackConfiguration', async () => {
+    // GIVEN
+    const world = createWorld({ synthesized: WATCHED });
+    world.cloudwatch.putAlarm(ALARM);
+    world.cloudwatch.putAlarm(OTHER);
+    world.cfn.onCreateStack = { inProgressPolls: 1, monitoringPolls: 2 };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(world.cfn.callsOf('CreateStack')[0].input.RollbackConfiguration).toEqual(EXPECTED_CONFIGURATION);
+    expect(run.outputsOf(S.getStackCreationStatus).map((o) => o.operation.status)).toEqual([
+      'CREATE_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE',
+    ]);
+  });
+
+  test('GIVEN a rollback alarm WHEN it goes to ALARM during the update THEN CloudFormation rolls back and the action fails with the alarm, its state reason and UPDATE_ROLLBACK_COMPLETE', async () => {
+    // GIVEN
+    const world = watchedWorld();
+    world.cfn.onExecuteChangeSet = {
+      inProgressPolls: 1, breach: { alarm: ALARM, during: 'operation', stateReason: 'Threshold Crossed: 5 errors in 1 minute (threshold 1)' },
+    };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('StackUpdateFailed');
+    expect(run.cause).toContain(`Stack ${STACK_NAME} ended UPDATE_ROLLBACK_COMPLETE, not UPDATE_COMPLETE`);
+    expect(run.cause).toContain(`rollback alarm ${ALARM} is ALARM: Threshold Crossed: 5 errors in 1 minute (threshold 1)`);
+    expect(run.cause).toContain('it is as it was before this deployment');
+    expect(run.cause).not.toContain(OTHER);
+    expect(run.path).not.toContain(S.deploymentSucceeded);
+  });
+
+  test('GIVEN a rollback alarm WHEN it goes to ALARM during the monitoring period (the resources deployed, the stack still UPDATE_IN_PROGRESS) THEN the action fails with the alarm and UPDATE_ROLLBACK_COMPLETE, never succeeds first', async () => {
+    // GIVEN
+    const world = watchedWorld();
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 1, monitoringPolls: 2, breach: { alarm: OTHER, during: 'monitoring', stateReason: 'p99 latency 2.3 s > 1 s' } };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.outputsOf(S.getStackUpdateStatus).map((o) => o.operation.status)).toEqual([
+      'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS',
+      'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE',
+    ]);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('StackUpdateFailed');
+    expect(run.cause).toContain(`rollback alarm ${OTHER} is ALARM: p99 latency 2.3 s > 1 s`);
+    expect(run.cause).toContain('UPDATE_ROLLBACK_COMPLETE');
+  });
+
+  test('GIVEN a new stack with a rollback alarm WHEN the alarm fires during its creation THEN the action fails with the alarm and ROLLBACK_COMPLETE (its creation undone)', async () => {
+    // GIVEN
+    const world = createWorld({ synthesized: WATCHED });
+    world.cloudwatch.putAlarm(ALARM);
+    world.cloudwatch.putAlarm(OTHER);
+    world.cfn.onCreateStack = { inProgressPolls: 1, breach: { alarm: ALARM, during: 'monitoring' } };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.error).toBe('StackCreationFailed');
+    expect(run.cause).toContain('ended ROLLBACK_COMPLETE, not CREATE_COMPLETE');
+    expect(run.cause).toContain(`rollback alarm ${ALARM} is ALARM: Threshold Crossed`);
+    expect(run.cause).toContain('its creation was undone');
+  });
+});
+
+describe('every way CloudFormation tells a rollback reaches the failure message', () => {
+  const cases: [string, { reason?: string; toldIn?: 'stackAndEvent' | 'eventOnly' | 'nowhere' }][] = [
+    ['the status reason names the alarm\'s ARN', { reason: 'Rollback triggered by alarm {arn}' }],
+    ['the status reason names the alarm by name only', { reason: 'The following rollback trigger(s) breached: [{name}]' }],
+    ['only the stack event names the alarm', { toldIn: 'eventOnly' }],
+    ['no reason names the alarm (CloudWatch shows it in ALARM)', { toldIn: 'nowhere', reason: 'Stack rollback requested' }],
+  ];
+  test.each(cases)('GIVEN a breach where %s WHEN the update rolls back THEN the failure names the alarm and its state reason', async (_what, told) => {
+    // GIVEN
+    const world = watchedWorld();
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 1, breach: { alarm: ALARM, during: 'operation', stateReason: 'errors above 1%', ...told } };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.error).toBe('StackUpdateFailed');
+    expect(run.cause).toContain(`rollback alarm ${ALARM} is ALARM: errors above 1%`);
+    expect(run.cause).not.toContain(`rollback alarm ${OTHER}`);
+  });
+
+  test('GIVEN a rollback alarm that was deleted WHEN the update runs THEN CloudFormation fails and rolls it back (a missing trigger) and the failure says the alarm does not exist', async () => {
+    // GIVEN
+    const world = watchedWorld();
+    world.cloudwatch.alarms.delete(OTHER);
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 1 };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.error).toBe('StackUpdateFailed');
+    expect(run.cause).toContain(`rollback alarm ${OTHER} does not exist`);
+    expect(run.cause).toContain('remove it from rollbackAlarms');
+  });
+
+  test('GIVEN a breach WHEN DescribeAlarms is denied THEN the failure still names the alarm and the final status, and says its state reason could not be read', async () => {
+    // GIVEN
+    const world = watchedWorld();
+    world.cloudwatch.failure = awsCloudWatchError('AccessDenied', 'not authorized to perform: cloudwatch:DescribeAlarms');
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 1, breach: { alarm: ALARM, during: 'operation' } };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.error).toBe('StackUpdateFailed');
+    expect(run.cause).toContain(`rollback alarm ${ALARM} (its state reason could not be read: DescribeAlarms failed: AccessDenied)`);
+    expect(run.cause).toContain('UPDATE_ROLLBACK_COMPLETE');
+  });
+
+  test('GIVEN rollback alarms that stay OK WHEN a resource fails and the update rolls back THEN the failure names the resource, not an alarm', async () => {
+    // GIVEN
+    const world = watchedWorld();
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 1, failure: { logicalId: 'Queue', resourceType: 'AWS::SQS::Queue', reason: 'queue name taken' } };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.error).toBe('StackUpdateFailed');
+    expect(run.cause).toContain('First failure: Queue (AWS::SQS::Queue) UPDATE_FAILED: queue name taken');
+    expect(run.cause).not.toContain('rollback alarm');
+  });
+});
+
+describe('removed rollback alarms are cleared; a stack that never had any is deployed as before', () => {
+  test('GIVEN a stack that keeps rollback triggers from an earlier deployment WHEN the action has no rollback alarms now THEN the change set sends an empty RollbackConfiguration and the stack has no triggers after', async () => {
+    // GIVEN: CloudFormation keeps a stack's last triggers for later updates unless told otherwise.
+    const world = createWorld();
+    world.cloudwatch.putAlarm(ALARM);
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE', {
+      rollback: { RollbackTriggers: [{ Arn: alarmArn(ALARM), Type: 'AWS::CloudWatch::Alarm' }], MonitoringTimeInMinutes: 30 },
+    });
+    world.cfn.onCreateChangeSet = { changes: SAFE_CHANGES };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(world.cfn.callsOf('CreateChangeSet')[0].input.RollbackConfiguration).toEqual({ RollbackTriggers: [], MonitoringTimeInMinutes: 0 });
+    expect(world.cfn.stack(STACK_NAME)?.rollback).toEqual({ RollbackTriggers: [], MonitoringTimeInMinutes: 0 });
+  });
+
+  test('GIVEN a stack without rollback triggers WHEN the action has none THEN CreateChangeSet and CreateStack carry no RollbackConfiguration (the calls of earlier versions)', async () => {
+    // GIVEN
+    const world = createWorld();
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: SAFE_CHANGES };
+    const fresh = createWorld();
+
+    // WHEN
+    const updated = await deploy(world);
+    const created = await deploy(fresh);
+
+    // THEN
+    expect(updated.status).toBe('SUCCEEDED');
+    expect(created.status).toBe('SUCCEEDED');
+    expect(world.cfn.callsOf('CreateChangeSet')[0].input).not.toHaveProperty('RollbackConfiguration');
+    expect(fresh.cfn.callsOf('CreateStack')[0].input).not.toHaveProperty('RollbackConfiguration');
+    expect(world.cloudwatch.calls).toHaveLength(0);
+  });
+});
