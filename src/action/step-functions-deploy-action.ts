@@ -14,7 +14,7 @@ import type { PolicyBinding, StrategyBinding } from '../policy/binding';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
-import { MAX_ROLLBACK_ALARMS, MONITORING_MINUTES } from '../shared/config';
+import { MAX_BLOCKING_ALARMS, MAX_ROLLBACK_ALARMS, MONITORING_MINUTES } from '../shared/config';
 import { CONFIG_VERSION, STAGING_PREFIX, defaultTemplatePath } from '../shared/contract';
 import type { ActionConfig, RollbackAlarm, StackConfig } from '../shared/contract';
 import { fullStackName } from '../shared/naming';
@@ -95,6 +95,14 @@ export interface StackToDeploy {
    * @default - the action's `monitoringTime`
    */
   readonly monitoringTime?: Duration;
+}
+
+/** What a deployment does when one of its rollback or blocking alarms is in ALARM before a stack is deployed. */
+export enum WhenAlarmFiring {
+  /** Wait, reading the alarms once a minute, until none is in ALARM; at the action's timeout, fail. Nothing is deployed meanwhile. */
+  WAIT = 'WAIT',
+  /** Fail at once, deploying nothing. */
+  FAIL = 'FAIL',
 }
 
 /**
@@ -200,6 +208,21 @@ export interface StepFunctionsDeployActionProps extends codepipeline.CommonAwsAc
    * @default - no monitoring period (CloudFormation's 0)
    */
   readonly monitoringTime?: Duration;
+
+  /**
+   * Alarms that keep the deployment from starting while one of them is in ALARM, besides every stack's
+   * `rollbackAlarms` (which keep it too). Unlike rollback alarms, CloudFormation does not watch them during the
+   * operation. At most 20, in the stack's account and region.
+   * @default - none: only the rollback alarms are checked before deploying
+   */
+  readonly blockingAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * What the deployment does when a rollback or blocking alarm is in ALARM (or does not exist) right before a stack
+   * would be created or its change set made: it never deploys into an alarm; it waits for the alarm, or fails.
+   * @default WhenAlarmFiring.WAIT
+   */
+  readonly whenAlarmFiring?: WhenAlarmFiring;
 
   /**
    * Give the created deployment role full rights, as aws-cdk-lib's CloudFormation actions do when asked.
@@ -410,6 +433,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       ...(props.stacks ? { stacks: props.stacks.map(unitStackConfig) } : { stackName: firstName }),
       ...(props.environmentName ? { environmentName: props.environmentName } : {}),
       ...(props.stacks ? rollbackConfig(props) : firstStack),
+      ...blockingConfig(props),
       roleArn: this.deploymentRole.roleArn,
       ...(props.targetAccountRole ? { assumeRoleArn: props.targetAccountRole.roleArn } : {}),
       // Written even when it is the default: what the action was synthesized with is what it deploys with.
@@ -455,15 +479,21 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
    * the stack's service role, and without the right a trigger would be missing and every operation rolled back.
    */
   private grantRollbackAlarms(props: StepFunctionsDeployActionProps): void {
-    const alarms = [...(props.rollbackAlarms ?? []), ...(props.stacks ?? []).flatMap((st) => st.rollbackAlarms ?? [])];
-    const grants = [...new Map(alarms.map((a) => [a.alarmArn, { arn: a.alarmArn, composite: isComposite(a) }])).values()];
-    if (grants.length === 0) return;
-    this.deployStateMachine._grantAlarmReads(grants);
-    this.createdDeploymentRole?.addToPrincipalPolicy(new iam.PolicyStatement({
+    const grantsOf = (alarms: cloudwatch.IAlarm[]) =>
+      [...new Map(alarms.map((a) => [a.alarmArn, { arn: a.alarmArn, composite: isComposite(a) }])).values()];
+    const rollbackAlarms = [...(props.rollbackAlarms ?? []), ...(props.stacks ?? []).flatMap((st) => st.rollbackAlarms ?? [])];
+    const triggers = grantsOf(rollbackAlarms);
+    const all = grantsOf([...rollbackAlarms, ...(props.blockingAlarms ?? [])]);
+    if (all.length === 0) return;
+    this.deployStateMachine._grantAlarmReads(all);
+    // Blocking alarms are no triggers: CloudFormation never reads them.
+    if (!this.createdDeploymentRole || triggers.length === 0) return;
+    const composite = triggers.some((g) => g.composite);
+    this.createdDeploymentRole.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:DescribeAlarms'],
-      resources: grants.some((g) => g.composite) ? ['*'] : grants.map((g) => g.arn),
+      resources: composite ? ['*'] : triggers.map((g) => g.arn),
     }));
-    if (this.createdDeploymentRole && grants.some((g) => g.composite)) {
+    if (composite) {
       suppressNag(this.createdDeploymentRole.node.tryFindChild('DefaultPolicy'), [{
         id: 'AwsSolutions-IAM5',
         reason: 'A composite rollback alarm: CloudWatch returns composite alarms only to cloudwatch:DescribeAlarms on every alarm (*); read-only',
@@ -591,6 +621,15 @@ function isComposite(alarm: cloudwatch.IAlarm): boolean {
   return alarm instanceof cloudwatch.CompositeAlarm || alarm.node.defaultChild instanceof cloudwatch.CfnCompositeAlarm;
 }
 
+/** The blocking alarms and what to do while an alarm fires, as the configuration holds them (left out when not given). */
+function blockingConfig(props: StepFunctionsDeployActionProps): Pick<ActionConfig, 'blockingAlarms' | 'whenAlarmFiring'> {
+  const alarms: RollbackAlarm[] = (props.blockingAlarms ?? []).map((a) => ({ arn: a.alarmArn, ...(isComposite(a) ? { composite: true } : {}) }));
+  return {
+    ...(alarms.length > 0 ? { blockingAlarms: alarms } : {}),
+    ...(props.whenAlarmFiring ? { whenAlarmFiring: props.whenAlarmFiring } : {}),
+  };
+}
+
 /** Rollback alarms and monitoring time as the configuration holds them (left out when not given). */
 function rollbackConfig(stack: { rollbackAlarms?: cloudwatch.IAlarm[]; monitoringTime?: Duration }): Pick<StackConfig, 'rollbackAlarms' | 'monitoringMinutes'> {
   const alarms: RollbackAlarm[] = (stack.rollbackAlarms ?? []).map((a) => ({ arn: a.alarmArn, ...(isComposite(a) ? { composite: true } : {}) }));
@@ -606,6 +645,7 @@ function rollbackConfig(stack: { rollbackAlarms?: cloudwatch.IAlarm[]; monitorin
  */
 function rollbackProblems(
   where: string, at: string, scope: Construct, stack: { rollbackAlarms?: cloudwatch.IAlarm[]; monitoringTime?: Duration },
+  prop = 'rollbackAlarms', max = MAX_ROLLBACK_ALARMS,
 ): void {
   const time = stack.monitoringTime;
   if (time && !time.isUnresolved()) {
@@ -616,9 +656,10 @@ function rollbackProblems(
     }
   }
   const alarms = stack.rollbackAlarms ?? [];
-  if (alarms.length > MAX_ROLLBACK_ALARMS) {
-    throw new Error(`${where}: ${at}rollbackAlarms holds ${alarms.length} alarms; CloudFormation takes at most ${MAX_ROLLBACK_ALARMS} ` +
-      'rollback triggers: combine alarms into a CompositeAlarm and give that');
+  if (alarms.length > max) {
+    throw new Error(`${where}: ${at}${prop} holds ${alarms.length} alarms; ` + (prop === 'rollbackAlarms'
+      ? `CloudFormation takes at most ${max} rollback triggers: combine alarms into a CompositeAlarm and give that`
+      : `the action takes at most ${max}: combine alarms into a CompositeAlarm and give that`));
   }
   const here = Stack.of(scope);
   alarms.forEach((alarm, i) => {
@@ -627,7 +668,7 @@ function rollbackProblems(
     const region = fromArn?.region ?? alarm.env.region;
     const differs = (a: string | undefined, b: string) => a !== undefined && !Token.isUnresolved(a) && !Token.isUnresolved(b) && a !== b;
     if (differs(account, here.account) || differs(region, here.region)) {
-      throw new Error(`${where}: ${at}rollbackAlarms[${i}] is an alarm of account ${account}, region ${region}; CloudFormation watches ` +
+      throw new Error(`${where}: ${at}${prop}[${i}] is an alarm of account ${account}, region ${region}; the deployment reads ` +
         `alarms of the stack's own account and region (${here.account}, ${here.region}): give an alarm there`);
     }
   });
@@ -673,9 +714,10 @@ function validateProps(where: string, scope: Construct, props: StepFunctionsDepl
   validateTiming(where, props);
   rollbackProblems(where, '', scope, props);
   props.stacks?.forEach((stack, i) => rollbackProblems(where, `stacks[${i}]: `, scope, stack));
-  const withAlarms = !!props.rollbackAlarms?.length || !!props.stacks?.some((st) => st.rollbackAlarms?.length);
+  rollbackProblems(where, '', scope, { rollbackAlarms: props.blockingAlarms }, 'blockingAlarms', MAX_BLOCKING_ALARMS);
+  const withAlarms = !!props.rollbackAlarms?.length || !!props.stacks?.some((st) => st.rollbackAlarms?.length) || !!props.blockingAlarms?.length;
   if (withAlarms && props.targetAccountRole) {
-    throw new Error(`${where}: rollbackAlarms are not available with targetAccountRole yet: the workflow reads alarms of its own ` +
+    throw new Error(`${where}: rollbackAlarms and blockingAlarms are not available with targetAccountRole yet: the workflow reads alarms of its own ` +
       'account only; deploy to that account with a workflow there, or leave rollbackAlarms out');
   }
   const paths = artifactPathsOf(props);
@@ -730,9 +772,13 @@ function settingsOf(props: StepFunctionsDeployActionProps): object {
   const templateConfigurationPath = props.templateConfiguration?.fileName;
   const capabilities = props.cfnCapabilities && capabilitiesOf(props);
   const own = { stackName, templatePath, templateConfigurationPath, parameterOverrides, tags, capabilities };
+  // Blocking alarms are checked as rollback alarms are: their ARNs, known or standing for one.
+  const blocking = knownArns({ stackName: '', rollbackAlarms: blockingConfig(props).blockingAlarms }) as StackConfig;
   return {
     ...(props.stacks ? { stacks: Array.isArray(props.stacks) ? props.stacks.map(unitStackConfig).map(knownArns) : props.stacks } : {}),
     ...(knownArns({ stackName: '', ...rollbackConfig(props) }) as StackConfig),
+    ...(blocking.rollbackAlarms ? { blockingAlarms: blocking.rollbackAlarms } : {}),
+    ...(props.whenAlarmFiring ? { whenAlarmFiring: props.whenAlarmFiring } : {}),
     ...Object.fromEntries(Object.entries(own).filter(([, value]) => value !== undefined)),
     ...(props.environmentName ? { environmentName: props.environmentName } : {}),
     ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),

@@ -25,6 +25,8 @@ export const TIMEOUT_MINUTES = { min: 1, max: DEFAULTS.maxTimeoutMinutes } as co
 /** CloudFormation's limits for rollback triggers: at most 5 alarms, watched up to 180 minutes after the resources are deployed. */
 export const MAX_ROLLBACK_ALARMS = 5;
 export const MONITORING_MINUTES = { min: 0, max: 180 } as const;
+/** The most alarms besides the rollback alarms that keep a deployment from starting. */
+export const MAX_BLOCKING_ALARMS = 20;
 
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:[^:].{0,254}$/;
 
@@ -63,12 +65,11 @@ const stringMap = (value: unknown) => (isStringMap(value) ? undefined : 'must be
 const isRoleArn = (value: unknown) => (typeof value === 'string' && ROLE_ARN.test(value) ? undefined : 'must be an IAM role ARN');
 const isRegion = (value: unknown) => (typeof value === 'string' && REGION.test(value) ? undefined : 'must be an AWS region name such as eu-west-1');
 const flag = (value: unknown) => (typeof value === 'boolean' ? undefined : 'must be true or false');
-const alarmList = (value: unknown) => (Array.isArray(value) && value.length <= MAX_ROLLBACK_ALARMS
+const alarmList = (max: number, remedy: string) => (value: unknown) => (Array.isArray(value) && value.length <= max
   && value.every((a) => a !== null && typeof a === 'object' && typeof a.arn === 'string' && ALARM_ARN.test(a.arn)
     && Object.keys(a).every((k) => k === 'arn' || (k === 'composite' && typeof a.composite === 'boolean')))
   ? undefined
-  : `must be a list of at most ${MAX_ROLLBACK_ALARMS} CloudWatch alarms, each {"arn": "arn:aws:cloudwatch:<region>:<account>:alarm:<name>"} ` +
-    '(CloudFormation takes at most 5 rollback triggers: combine more alarms into a composite alarm)');
+  : `must be a list of at most ${max} CloudWatch alarms, each {"arn": "arn:aws:cloudwatch:<region>:<account>:alarm:<name>"}${remedy}`);
 const wholeNumber = ({ min, max }: { min: number; max: number }) => (value: unknown) =>
   (isIntegerIn(value, min, max) ? undefined : `must be a whole number from ${min} to ${max}`);
 
@@ -92,8 +93,15 @@ const KEYS: Record<keyof ActionConfig | keyof StackConfig, Key> = {
     prop: 'cfnCapabilities',
   },
   roleArn: { top: 'notPrepared', stack: 'notPrepared', check: isRoleArn, prop: 'deploymentRole' },
-  rollbackAlarms: { top: 'notPrepared', stack: 'notPrepared', check: alarmList },
+  rollbackAlarms: {
+    top: 'notPrepared',
+    stack: 'notPrepared',
+    check: alarmList(MAX_ROLLBACK_ALARMS, ' (CloudFormation takes at most 5 rollback triggers: combine more alarms into a composite alarm)'),
+  },
   monitoringMinutes: { top: 'notPrepared', stack: 'notPrepared', check: wholeNumber(MONITORING_MINUTES), prop: 'monitoringTime' },
+  // DescribeAlarms reads at most 100 alarms by name in one call, rollback alarms included.
+  blockingAlarms: { top: 'notPrepared', check: alarmList(MAX_BLOCKING_ALARMS, '') },
+  whenAlarmFiring: { top: 'notPrepared', check: (value) => (value === 'WAIT' || value === 'FAIL' ? undefined : 'must be WAIT or FAIL') },
   dependsOn: { stack: 'notPrepared' },
   parameterOutputs: { stack: 'notPrepared', check: stringMap },
   assumeRoleArn: { top: 'any', stack: 'preparedOnly', check: isRoleArn, prop: 'targetAccountRole' },
@@ -430,6 +438,8 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     ...(config.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
     ...(config.revertDrift ? { revertDrift: true } : {}),
     ...(config.report ? { report: true } : {}),
+    ...(config.blockingAlarms && config.blockingAlarms.length > 0 ? { blockingAlarms: config.blockingAlarms } : {}),
+    ...(config.whenAlarmFiring ? { whenAlarmFiring: config.whenAlarmFiring } : {}),
     // Events of another account's stacks do not reach this account's rule: a cross-account deployment polls. Always
     // written: a Choice state's condition on a path that is not there fails the execution in Step Functions.
     stackEvents: config.stackEvents === true && !config.assumeRoleArn && !config.prepared,

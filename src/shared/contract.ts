@@ -89,6 +89,8 @@ export const STAGING_PREFIX = 'sfn-deploy-action-staging';
  */
 export interface ActionConfig extends Partial<Omit<StackConfig, 'dependsOn' | 'parameterOutputs'>> {
   readonly v?: number;
+  readonly blockingAlarms?: RollbackAlarm[];
+  readonly whenAlarmFiring?: 'WAIT' | 'FAIL';
   readonly environmentName?: string;
   readonly policy?: PolicyDocument;
   readonly onUnsafe?: UnsafeChangeDocument;
@@ -213,6 +215,10 @@ export interface Deployment extends StackSettings {
   readonly report?: boolean;
   /** Wake on the stack's status events while a stack operation runs (a safety poll still reads the stack). */
   readonly stackEvents?: boolean;
+  /** Alarms that, besides each stack's rollback alarms, keep the deployment from starting while one is in ALARM. */
+  readonly blockingAlarms?: RollbackAlarm[];
+  /** While a rollback or blocking alarm is in ALARM before a stack is deployed: wait for it (up to the deadline) or fail. */
+  readonly whenAlarmFiring?: 'WAIT' | 'FAIL';
   /** Set when the deployment switched to a new stack (blue/green): the stack it was meant for. */
   readonly previousStackName?: string;
   /**
@@ -249,7 +255,7 @@ export const TASK_EFFECTS = {
   confirmJob: 'reads',
   /** Stages a template over 51,200 bytes in the artifact bucket (S3 PutObject). */
   readTemplate: 'writes',
-  /** DescribeStacks. */
+  /** DescribeStacks; DescribeAlarms of the stack's rollback and blocking alarms before it is deployed. */
   checkStack: 'reads',
   /** CreateStack. */
   createStack: 'writes',

@@ -10,7 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ACCOUNT, REGION, newPipeline, newStack, roleLogicalIdOf, singleAction, statementsOf, userParametersOf } from './helpers';
-import { StepFunctionsDeployAction } from '../../src';
+import { StepFunctionsDeployAction, WhenAlarmFiring } from '../../src';
 
 const arnOf = (name: string, account = ACCOUNT, region = REGION) => `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
 
@@ -97,7 +97,7 @@ describe('what the action refuses at synth, and what it says to change', () => {
   });
 
   test.each([
-    ['another region', arnOf('far', ACCOUNT, 'us-east-1'), /rollbackAlarms\[0\] is an alarm of account 111111111111, region us-east-1; CloudFormation watches alarms of the stack's own account and region/],
+    ['another region', arnOf('far', ACCOUNT, 'us-east-1'), /rollbackAlarms\[0\] is an alarm of account 111111111111, region us-east-1; the deployment reads alarms of the stack's own account and region/],
     ['another account', arnOf('far', '222222222222'), /rollbackAlarms\[0\] is an alarm of account 222222222222, region eu-west-1/],
   ])('GIVEN an alarm of %s WHEN synthesized THEN it fails naming the alarm\'s account and region', (_what, arn, message) => {
     const stack = new Stack(new App(), 'Alarms', { env: { account: ACCOUNT, region: REGION } });
@@ -110,7 +110,42 @@ describe('what the action refuses at synth, and what it says to change', () => {
       rollbackAlarms: [cloudwatch.Alarm.fromAlarmArn(stack, 'A', arnOf('a'))],
       targetAccountRole: iam.Role.fromRoleArn(stack, 'Target', 'arn:aws:iam::222222222222:role/deploy'),
       deploymentRole: iam.Role.fromRoleArn(stack, 'Cfn', 'arn:aws:iam::222222222222:role/cfn'),
-    })).toThrow(/rollbackAlarms are not available with targetAccountRole yet/);
+    })).toThrow(/rollbackAlarms and blockingAlarms are not available with targetAccountRole yet/);
+  });
+});
+
+describe('blocking alarms', () => {
+  test('GIVEN blockingAlarms and whenAlarmFiring FAIL WHEN synthesized THEN UserParameters carry them, and the task function may read them (not the deployment role: they are no triggers)', () => {
+    // GIVEN
+    const stack = newStack();
+    const { pipeline, source } = newPipeline(stack);
+
+    // WHEN
+    const action = new StepFunctionsDeployAction(stack, 'Deploy', {
+      actionName: 'Deploy',
+      stackName: 'app',
+      templatePath: source.atPath('app.json'),
+      blockingAlarms: [cloudwatch.Alarm.fromAlarmArn(stack, 'Checkout', arnOf('checkout'))],
+      whenAlarmFiring: WhenAlarmFiring.FAIL,
+    });
+    pipeline.addStage({ stageName: 'Deploy', actions: [action] });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const { config } = userParametersOf(template, 'Deploy');
+    expect(config.blockingAlarms).toEqual([{ arn: arnOf('checkout') }]);
+    expect(config.whenAlarmFiring).toBe('FAIL');
+    expect(config).not.toHaveProperty('rollbackAlarms');
+    const task = statementsOf(template, roleLogicalIdOf(action.taskFunction as any)).filter((s) => s.Action.includes('cloudwatch:DescribeAlarms'));
+    expect(task[0].Resource).toEqual([arnOf('checkout')]);
+    const deploymentRole = stack.getLogicalId(action.deploymentRole.node.defaultChild as iam.CfnRole);
+    expect(statementsOf(template, deploymentRole).filter((s) => s.Action.includes('cloudwatch:DescribeAlarms'))).toEqual([]);
+  });
+
+  test('GIVEN 21 blocking alarms WHEN synthesized THEN it fails naming the limit', () => {
+    const stack = new Stack(new App(), 'Alarms', { env: { account: ACCOUNT, region: REGION } });
+    const many = Array.from({ length: 21 }, (_, i) => cloudwatch.Alarm.fromAlarmArn(stack, `B${i}`, arnOf(`b${i}`)));
+    expect(() => singleAction({ blockingAlarms: many })).toThrow(/blockingAlarms holds 21 alarms; the action takes at most 20/);
   });
 });
 

@@ -756,6 +756,8 @@ export function configFor(deployment: Deployment): ActionConfig {
     ...(deployment.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
     ...(deployment.rollbackAlarms ? { rollbackAlarms: deployment.rollbackAlarms } : {}),
     ...(deployment.monitoringMinutes !== undefined ? { monitoringMinutes: deployment.monitoringMinutes } : {}),
+    ...(deployment.blockingAlarms ? { blockingAlarms: deployment.blockingAlarms } : {}),
+    ...(deployment.whenAlarmFiring ? { whenAlarmFiring: deployment.whenAlarmFiring } : {}),
   };
 }
 

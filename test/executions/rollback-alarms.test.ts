@@ -16,15 +16,17 @@
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { alarmArn, awsCloudWatchError, resourceChange } from '../fakes';
-import { S, STACK_NAME, createWorld, deploy, synthesizeWith } from './harness';
+import { S, STACK_NAME, createWorld, deploy, deploymentFor, synthesizeWith } from './harness';
 import type { World } from './harness';
+import { WhenAlarmFiring } from '../../src';
+import { alarmArn, awsCloudWatchError, resourceChange } from '../fakes';
 
 const SAFE_CHANGES = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
 const ALARM = 'app-errors';
 const OTHER = 'app-latency';
 const alarmsApp = new Stack(new App(), 'Alarms', { env: { account: '111111111111', region: 'eu-west-1' } });
-const imported = (name: string) => cloudwatch.Alarm.fromAlarmArn(alarmsApp, name, alarmArn(name));
+let imports = 0;
+const imported = (name: string) => cloudwatch.Alarm.fromAlarmArn(alarmsApp, `${name}${imports++}`, alarmArn(name));
 
 const WATCHED = synthesizeWith({ rollbackAlarms: [imported(ALARM), imported(OTHER)], monitoringTime: Duration.minutes(30) });
 
@@ -63,8 +65,8 @@ describe('rollback alarms watched during and after the update', () => {
       'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE',
     ]);
     expect(world.cfn.stack(STACK_NAME)?.rollback).toEqual(EXPECTED_CONFIGURATION);
-    // Nothing went wrong: CloudWatch was not asked.
-    expect(world.cloudwatch.calls).toHaveLength(0);
+    // CloudWatch was asked once, before the change set (no alarm in ALARM), and not after: nothing went wrong.
+    expect(world.cloudwatch.calls).toHaveLength(1);
   });
 
   test('GIVEN rollback alarms WHEN the stack does not exist THEN CreateStack carries the RollbackConfiguration', async () => {
@@ -164,9 +166,11 @@ describe('every way CloudFormation tells a rollback reaches the failure message'
   });
 
   test('GIVEN a rollback alarm that was deleted WHEN the update runs THEN CloudFormation fails and rolls it back (a missing trigger) and the failure says the alarm does not exist', async () => {
-    // GIVEN
+    // GIVEN: the alarm is deleted after the check before the deployment, as the change set is executed.
     const world = watchedWorld();
-    world.cloudwatch.alarms.delete(OTHER);
+    world.cfn.beforeCall = (op) => {
+      if (op === 'ExecuteChangeSet') world.cloudwatch.alarms.delete(OTHER);
+    };
     world.cfn.onExecuteChangeSet = { inProgressPolls: 1 };
 
     // WHEN
@@ -179,9 +183,11 @@ describe('every way CloudFormation tells a rollback reaches the failure message'
   });
 
   test('GIVEN a breach WHEN DescribeAlarms is denied THEN the failure still names the alarm and the final status, and says its state reason could not be read', async () => {
-    // GIVEN
+    // GIVEN: CloudWatch refuses the reads after the check before the deployment.
     const world = watchedWorld();
-    world.cloudwatch.failure = awsCloudWatchError('AccessDenied', 'not authorized to perform: cloudwatch:DescribeAlarms');
+    world.cfn.beforeCall = (op) => {
+      if (op === 'ExecuteChangeSet') world.cloudwatch.failure = awsCloudWatchError('AccessDenied', 'not authorized to perform: cloudwatch:DescribeAlarms');
+    };
     world.cfn.onExecuteChangeSet = { inProgressPolls: 1, breach: { alarm: ALARM, during: 'operation' } };
 
     // WHEN
@@ -243,6 +249,107 @@ describe('removed rollback alarms are cleared; a stack that never had any is dep
     expect(created.status).toBe('SUCCEEDED');
     expect(world.cfn.callsOf('CreateChangeSet')[0].input).not.toHaveProperty('RollbackConfiguration');
     expect(fresh.cfn.callsOf('CreateStack')[0].input).not.toHaveProperty('RollbackConfiguration');
+    // No alarm configured: CloudWatch is never asked.
     expect(world.cloudwatch.calls).toHaveLength(0);
+  });
+});
+
+describe('never deploy into an alarm', () => {
+  const BLOCKING = 'checkout-errors';
+  const GUARDED = synthesizeWith({ rollbackAlarms: [imported(ALARM)], blockingAlarms: [imported(BLOCKING)] });
+  const FAILING = synthesizeWith({ rollbackAlarms: [imported(ALARM)], blockingAlarms: [imported(BLOCKING)], whenAlarmFiring: WhenAlarmFiring.FAIL });
+
+  function guardedWorld(synthesized = GUARDED): World {
+    const world = createWorld({ synthesized });
+    world.cloudwatch.putAlarm(ALARM);
+    world.cloudwatch.putAlarm(BLOCKING);
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: SAFE_CHANGES };
+    return world;
+  }
+
+  test('GIVEN a rollback alarm already in ALARM WHEN the deployment starts (whenAlarmFiring WAIT, the default) THEN it waits, reading the alarms a minute apart, and deploys once the alarm is OK', async () => {
+    // GIVEN: the alarm is OK again at the third read.
+    const world = guardedWorld();
+    world.cloudwatch.setState(ALARM, 'ALARM', 'errors above 1%');
+    world.cloudwatch.beforeCall = (calls) => {
+      if (calls === 3) world.cloudwatch.setState(ALARM, 'OK', 'errors back to 0');
+    };
+    const writesWhileAlarmed: number[] = [];
+    world.cloudwatch.beforeCall = ((inner) => (calls: number) => {
+      writesWhileAlarmed.push(world.cfn.writes().length);
+      inner?.(calls);
+    })(world.cloudwatch.beforeCall);
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    expect(world.cloudwatch.calls).toHaveLength(3);
+    expect(writesWhileAlarmed).toEqual([0, 0, 0]);
+    expect(run.visits(S.waitForOtherDeployment)).toBe(2);
+    // Both kinds of alarm are read; only the rollback alarm is a trigger.
+    expect(world.cloudwatch.calls[0]).toEqual({ AlarmNames: [ALARM, BLOCKING], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] });
+    expect(world.cfn.callsOf('CreateChangeSet')[0].input.RollbackConfiguration.RollbackTriggers).toEqual([{ Arn: alarmArn(ALARM), Type: 'AWS::CloudWatch::Alarm' }]);
+  });
+
+  test('GIVEN a blocking alarm in ALARM WHEN whenAlarmFiring is FAIL THEN the action fails at once, naming the alarm and its state reason, and nothing is written to CloudFormation', async () => {
+    // GIVEN
+    const world = guardedWorld(FAILING);
+    world.cloudwatch.setState(BLOCKING, 'ALARM', 'checkout 5xx above 2%');
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.cause).toContain(`Not deploying stack ${STACK_NAME}: alarm ${BLOCKING} is in ALARM (checkout 5xx above 2%)`);
+    expect(run.cause).toContain('Nothing was changed');
+    expect(world.cfn.writes()).toEqual([]);
+  });
+
+  test('GIVEN an alarm that stays in ALARM WHEN the action\'s timeout passes while waiting THEN it fails, having deployed nothing', async () => {
+    // GIVEN: the deployment started three hours ago; its two-hour timeout has passed.
+    const world = guardedWorld();
+    world.cloudwatch.setState(ALARM, 'ALARM', 'errors above 1%');
+    const deployment = deploymentFor(undefined, GUARDED, Date.now() - 3 * 3_600_000);
+
+    // WHEN
+    const run = await deploy(world, deployment);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.cause).toContain(`alarm ${ALARM} is in ALARM (errors above 1%), until the action's timeout`);
+    expect(world.cfn.writes()).toEqual([]);
+  });
+
+  test('GIVEN a new stack and a rollback alarm that does not exist WHEN the deployment starts (even with whenAlarmFiring WAIT) THEN it fails at once, the stack not created, saying the alarm does not exist', async () => {
+    // GIVEN: waiting would not make it exist, and CloudFormation fails an operation whose trigger is missing.
+    const world = createWorld({ synthesized: GUARDED });
+    world.cloudwatch.putAlarm(BLOCKING);
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.cause).toContain(`alarm ${ALARM} does not exist`);
+    expect(world.cfn.callsOf('CreateStack')).toEqual([]);
+    expect(world.cloudwatch.calls).toHaveLength(1);
+  });
+
+  test('GIVEN alarms that cannot be read (DescribeAlarms denied) WHEN the deployment starts THEN it fails closed before any change', async () => {
+    // GIVEN
+    const world = guardedWorld();
+    world.cloudwatch.failure = awsCloudWatchError('AccessDenied', 'not authorized to perform: cloudwatch:DescribeAlarms');
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('AccessDenied');
+    expect(world.cfn.writes()).toEqual([]);
   });
 });

@@ -27,6 +27,8 @@ export class FakeCloudWatch {
   public readonly calls: Record<string, any>[] = [];
   /** Every later DescribeAlarms fails with this error (a missing right, for example). */
   public failure?: Error;
+  /** Called before each DescribeAlarms is answered, with how many were made (this one included): alarms change state over time. */
+  public beforeCall?: (calls: number) => void;
 
   constructor(private readonly clock: () => number = Date.now) {
     refuseUnmodelled(this.mock, 'FakeCloudWatch');
@@ -61,6 +63,7 @@ export class FakeCloudWatch {
 
   private describeAlarms(input: Record<string, any>) {
     this.calls.push(JSON.parse(JSON.stringify(input)));
+    this.beforeCall?.(this.calls.length);
     if (this.failure) throw this.failure;
     const names: string[] | undefined = input.AlarmNames;
     if (names && names.length > 100) throw awsCloudWatchError('InvalidParameterValue', 'AlarmNames holds at most 100 names');

@@ -10,7 +10,7 @@ import type { CheckStackResult, Deployment, OperationResult, WorkflowState } fro
 import { ConfigurationError, truncate } from '../../shared/errors';
 import { byteLength, readDeploymentFiles, stageTemplate } from '../artifact';
 import type { DeploymentFiles } from '../artifact';
-import { hasRollbackConfiguration, rollbackCause, rollbackConfiguration } from '../rollback';
+import { alarmName, describeAlarms, hasRollbackConfiguration, rollbackCause, rollbackConfiguration } from '../rollback';
 import { BLOCKED_GUIDANCE, isInProgress, operationOutcome } from '../stack-status';
 import { eventWait, waitFor } from './support';
 import type { TaskDeps } from './support';
@@ -38,6 +38,56 @@ async function describeStack(deps: TaskDeps, stackName: string): Promise<Stack |
 
 /** Only "does not exist" means absent; a stack in another deployment is waited for. */
 export async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<CheckStackResult> {
+  const checked = await stackCheck(state, deps);
+  if (checked.next !== 'CREATE' && checked.next !== 'CHANGE_SET') return checked;
+  // Never deploy into an alarm: a stack about to be created or changed waits (or fails) while one is in ALARM.
+  const firing = await firingAlarms(state.deployment, deps);
+  if (!firing) return checked;
+  const { deployment } = state;
+  const now = (deps.now ?? Date.now)();
+  const { changeSetToken: _t, ...rest } = checked;
+  if (firing.missing) {
+    // Waiting would not make it exist: CloudFormation would fail the operation on a missing trigger.
+    return { ...rest, next: 'BLOCKED', reason: `Not deploying stack ${deployment.stackName}: ${firing.text}. Nothing was changed.` };
+  }
+  if (deployment.whenAlarmFiring === 'FAIL') {
+    return {
+      ...rest,
+      next: 'BLOCKED',
+      reason: `Not deploying stack ${deployment.stackName}: ${firing.text}. Nothing was changed; run the pipeline ` +
+      'again once the alarm is OK (or give the action whenAlarmFiring: WAIT to wait for it).',
+    };
+  }
+  if (now > deployment.deadline) {
+    return { ...rest, next: 'BLOCKED', reason: `Not deploying stack ${deployment.stackName}: ${firing.text}, until the action's timeout. Nothing was changed.` };
+  }
+  // Alarms change state on their own period: a read a minute is enough, and cheap (the Wait state costs nothing).
+  return { ...rest, next: 'WAIT', waitSeconds: Math.max(checked.waitSeconds, ALARM_POLL_SECONDS), reason: `Stack ${deployment.stackName} waits: ${firing.text}.` };
+}
+
+/** How often a deployment that waits for an alarm to leave ALARM reads it again. */
+const ALARM_POLL_SECONDS = 60;
+
+/**
+ * The rollback and blocking alarms that keep the stack from being deployed now, in words; undefined when none. An
+ * alarm that does not exist keeps it too (CloudFormation would fail the operation on a missing trigger), and alarms
+ * that cannot be read keep it (fail closed).
+ */
+async function firingAlarms(deployment: Deployment, deps: TaskDeps): Promise<{ text: string; missing: boolean } | undefined> {
+  const alarms = [...(deployment.rollbackAlarms ?? []), ...(deployment.blockingAlarms ?? [])];
+  if (alarms.length === 0) return undefined;
+  if (!deps.cloudwatch) return { text: 'its alarms cannot be read from here (a stack of another account or region)', missing: true };
+  const states = await describeAlarms(deps.cloudwatch, alarms);
+  const names = [...new Set(alarms.map((a) => alarmName(a.arn)))];
+  const missing = names.filter((name) => !states.get(name)).map((name) => `alarm ${name} does not exist (create it, or remove it from the action)`);
+  const firing = names.filter((name) => states.get(name)?.value === 'ALARM')
+    .map((name) => `alarm ${name} is in ALARM (${truncate(states.get(name)!.reason ?? 'no state reason', 300)})`);
+  if (missing.length === 0 && firing.length === 0) return undefined;
+  return { text: maskSecrets([...missing, ...firing].join('; ')), missing: missing.length > 0 };
+}
+
+/** What the stack's state says comes next. */
+async function stackCheck(state: WorkflowState, deps: TaskDeps): Promise<CheckStackResult> {
   const { deployment } = state;
   const now = (deps.now ?? Date.now)();
   const waitSeconds = waitFor(deployment, deps);
