@@ -16,9 +16,12 @@
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { S, STACK_NAME, createWorld, deploy, deploymentFor, synthesizeWith } from './harness';
+import {
+  S, STACK_NAME, UNIT_ACTION, UNIT_FILES, UNIT_STACKS, approveAs, createWorld, deploy, deploymentFor, importedResources, synthesizeWith,
+  synthesizeWorkflow,
+} from './harness';
 import type { World } from './harness';
-import { WhenAlarmFiring } from '../../src';
+import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction, WhenAlarmFiring } from '../../src';
 import { alarmArn, awsCloudWatchError, resourceChange } from '../fakes';
 
 const SAFE_CHANGES = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
@@ -351,5 +354,102 @@ describe('never deploy into an alarm', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('AccessDenied');
     expect(world.cfn.writes()).toEqual([]);
+  });
+});
+
+describe('units and approvals with rollback alarms', () => {
+  const UNIT_WATCHED = synthesizeWorkflow({
+    ...UNIT_ACTION,
+    monitoringTime: Duration.minutes(15),
+    stacks: UNIT_ACTION.stacks!.map((st) => ({ ...st, rollbackAlarms: [imported(`${st.stackName}-errors`)] })),
+  });
+
+  function unitWorld(): World {
+    const world = createWorld({ synthesized: UNIT_WATCHED, files: UNIT_FILES });
+    for (const name of UNIT_STACKS) {
+      world.cloudwatch.putAlarm(`${name.replace('prod-', '')}-errors`);
+      world.cfn.putStack(name, 'UPDATE_COMPLETE');
+      world.cfn.scripts.set(name, { changeSet: { changes: SAFE_CHANGES }, execute: { inProgressPolls: 1, monitoringPolls: 2 } });
+    }
+    return world;
+  }
+
+  test('GIVEN a unit whose stacks each have a rollback alarm WHEN all stay OK THEN each stack\'s monitoring period ends (UPDATE_COMPLETE) before the next stack\'s change set is executed', async () => {
+    // GIVEN
+    const world = unitWorld();
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('SUCCEEDED');
+    const calls = world.cfn.calls;
+    for (const [earlier, later] of [[UNIT_STACKS[0], UNIT_STACKS[1]], [UNIT_STACKS[1], UNIT_STACKS[2]]]) {
+      const completed = calls.findIndex((c) => c.op === 'DescribeStacks' && c.input.StackName === earlier && c.status === 'UPDATE_COMPLETE');
+      const executed = calls.findIndex((c) => c.op === 'ExecuteChangeSet' && c.input.StackName === later);
+      expect(completed).toBeGreaterThanOrEqual(0);
+      expect(completed).toBeLessThan(executed);
+    }
+    // Each stack's change set carries its own alarm.
+    for (const name of UNIT_STACKS) {
+      const created = world.cfn.callsOf('CreateChangeSet').find((c) => c.input.StackName === name)!;
+      expect(created.input.RollbackConfiguration).toEqual({
+        RollbackTriggers: [{ Arn: alarmArn(`${name.replace('prod-', '')}-errors`), Type: 'AWS::CloudWatch::Alarm' }], MonitoringTimeInMinutes: 15,
+      });
+    }
+  });
+
+  test('GIVEN a unit WHEN the second stack\'s alarm fires during its monitoring period THEN the unit stops: the first stack stays deployed, the second is rolled back, the third is untouched and its change set deleted, and the message says so', async () => {
+    // GIVEN
+    const world = unitWorld();
+    world.cfn.scripts.set('prod-data', {
+      changeSet: { changes: SAFE_CHANGES },
+      execute: { inProgressPolls: 1, monitoringPolls: 2, breach: { alarm: 'data-errors', during: 'monitoring', stateReason: 'replica lag 40 s' } },
+    });
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('UnitStackFailed');
+    expect(run.cause).toContain('rollback alarm data-errors is ALARM: replica lag 40 s');
+    expect(run.cause).toContain('UPDATE_ROLLBACK_COMPLETE');
+    expect(run.cause).toContain('it is as it was before this deployment');
+    expect(run.cause).toContain('Deployed: prod-network. Failed: prod-data. Untouched: prod-app.');
+    expect(world.cfn.callsOf('ExecuteChangeSet').map((c) => c.input.StackName)).toEqual(['prod-network', 'prod-data']);
+    expect([...world.cfn.changeSets.keys()].filter((k) => k.startsWith('prod-app/'))).toEqual([]);
+    expect(world.cfn.stack('prod-network')?.status).toBe('UPDATE_COMPLETE');
+    expect(world.cfn.stack('prod-data')?.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(world.cfn.stack('prod-app')?.status).toBe('UPDATE_COMPLETE');
+  });
+
+  test('GIVEN a change set a person approves WHEN the rollback alarm fires during the monitoring period THEN the approved update is rolled back and the action fails naming the alarm', async () => {
+    // GIVEN
+    const approving = synthesizeWith({
+      rollbackAlarms: [imported(ALARM)],
+      monitoringTime: Duration.minutes(10),
+      safetyPolicy: SafetyPolicy.fromRules([
+        { description: 'iam-asks-a-person', verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::IAM::*'] },
+        { verdict: RuleVerdict.ALLOW, actions: [ChangeAction.ADD, ChangeAction.MODIFY] },
+      ]),
+      onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(1) }),
+    });
+    const world = createWorld({ synthesized: approving });
+    world.cloudwatch.putAlarm(ALARM);
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: [resourceChange('Modify', 'DeployRole', 'AWS::IAM::Role', 'False')] };
+    world.cfn.onExecuteChangeSet = { inProgressPolls: 1, monitoringPolls: 2, breach: { alarm: ALARM, during: 'monitoring', stateReason: '5xx above 1%' } };
+    world.approver = approveAs('alice@example.com');
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(world.asked).toHaveLength(1);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(1);
+    expect(world.cfn.callsOf('CreateChangeSet')[0].input.RollbackConfiguration.RollbackTriggers).toEqual([{ Arn: alarmArn(ALARM), Type: 'AWS::CloudWatch::Alarm' }]);
+    expect(run.error).toBe('StackUpdateFailed');
+    expect(run.cause).toContain(`rollback alarm ${ALARM} is ALARM: 5xx above 1%`);
   });
 });
