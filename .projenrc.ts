@@ -94,8 +94,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     devdirs: ['test', 'demo', 'bench', 'tools'],
     tsconfigPath: './tsconfig.dev.json',
   },
-  // The offline policy check: cdk-sfn-deploy check --policy FILE CHANGE_SET_JSON...
-  bin: { 'cdk-sfn-deploy': 'lib/cli/main.js' },
+  // The command line (src/cli/main.ts), bundled into one file by the bundle:cli task below.
+  bin: { 'cdk-sfn-deploy': 'assets/cli/cdk-sfn-deploy.js' },
   // .picture-check/: PNG renderings of the pictures, made by hand to look at them (rsvg-convert).
   // .venv-tools/: moto and cfn-lint for the demo and the tests (npx projen python-tools).
   gitignore: ['/.demo-out/', '/.picture-check/', '__pycache__/', '/.venv-tools/', '/.venv-tools.lock/'],
@@ -148,6 +148,19 @@ for (const task of project.tasks.all.filter((t) => /^bundle:.*\.lambda$/.test(t.
   task.execArgs([...args, '--main-fields=module,main']);
 }
 
+// The command line as one file with everything it uses (jsonc-parser, secretlint's rules, elkjs), so that it needs
+// nothing beside it: npm's bin and the Python wheel's cdk-sfn-deploy run this same file with node (the wheel's
+// command without starting the jsii kernel: tools/python-cli.py). approve and reject load the AWS signing packages
+// only when they run, from the user's own installation, as before. (elkjs stays a bundled dependency too: the package
+// ships its licence beside the copy in the bundle.)
+const bundleCli = project.addTask('bundle:cli', {
+  description: 'Bundle the command line (src/cli/main.ts) into assets/cli/cdk-sfn-deploy.js',
+  exec: 'esbuild --bundle src/cli/main.ts --target=node20 --platform=node --outfile=assets/cli/cdk-sfn-deploy.js ' +
+    '--tsconfig=tsconfig.dev.json --main-fields=module,main --log-level=warning ' +
+    '--external:@smithy/signature-v4 --external:@aws-sdk/credential-providers',
+});
+project.tasks.tryFind('bundle')!.spawn(bundleCli);
+
 // moto (the demo's and the end-to-end tests' AWS emulator) and cfn-lint, pinned, in .venv-tools/ (tools/).
 const pythonTools = project.addTask('python-tools', {
   description: 'Install the pinned moto and cfn-lint into .venv-tools/ (once; a no-op when up to date)',
@@ -177,10 +190,23 @@ project.addTask('structure:draw', {
   exec: "depcruise src --config .dependency-cruiser.cjs --output-type dot --collapse '^src/[^/]+/' | dot -Tsvg -o docs/structure.svg",
 });
 
+// Maven: the POM asks for aws-cdk-lib and constructs in the ranges of the npm peer dependencies (^2.189.1 is
+// [2.189.1,3.0.0)), as aws-cdk-lib's own POM does for constructs. jsii-pacmak writes those ranges, then pins every
+// dependency to the newest version of the day (versions-maven-plugin resolve-ranges, to spare Maven a look-up per
+// build); a Gradle app on an older aws-cdk-lib 2.x would be moved up to it. Maven's `excludes` keeps the peer
+// dependencies out of that step (jsii-pacmak passes --mvn-* options on to Maven); jsii-runtime stays pinned.
+// test/apps/java checks both POMs (PublishedPomTest).
+const mavenPeerRanges = ['--mvn-define', 'excludes=software.amazon.awscdk:aws-cdk-lib,software.constructs:constructs'];
+const packageJava = project.tasks.tryFind('package:java')!;
+const packageJavaArgs = packageJava.steps[0]?.execArgs;
+if (packageJava.steps.length !== 1 || packageJavaArgs?.[0] !== 'jsii-pacmak') throw new Error('unexpected package:java task');
+packageJava.reset();
+packageJava.execArgs([...packageJavaArgs, ...mavenPeerRanges]);
+
 // Python and Java: build the wheel and the jar, then run the small Python and Java CDK apps against them.
 project.addTask('package:bindings', {
   description: 'Build the Python wheel and the Java jar with jsii-pacmak (into dist/python and dist/java)',
-  exec: 'jsii-pacmak -v --target python --target java',
+  exec: ['jsii-pacmak -v --target python --target java', ...mavenPeerRanges].join(' '),
 });
 project.addTask('test:bindings', {
   description: 'Run the Python (pytest) and Java (JUnit) CDK apps of test/apps against the built packages',
@@ -195,13 +221,18 @@ const apiDiff = project.addTask('api:diff', {
 });
 project.postCompileTask.spawn(apiDiff);
 
-// The command line is run as a file by the Python wheel's cdk-sfn-deploy script: it must be executable when packed.
-project.compileTask.exec('node -e "require(\'fs\').chmodSync(\'lib/cli/main.js\', 0o755)"');
 
 // jsii-pacmak packs the compiled assembly (.jsii): say so on a clean clone instead of its "Expected to find .jsii file".
 for (const name of ['package:js', 'package:python', 'package:java', 'package:bindings']) {
   project.tasks.tryFind(name)!.prependExec(
     'node -e "require(\'fs\').existsSync(\'.jsii\') || (console.error(\'No .jsii assembly yet: run npx projen compile first (or npx projen build)\'), process.exit(1))"');
+}
+
+// The wheel's cdk-sfn-deploy: jsii-pacmak's script loads the package and every dependency's assembly (aws-cdk-lib's) into
+// the jsii kernel before it runs the command line; tools/python-cli.py puts a script in its place, in the wheel and in
+// the source distribution, that runs the bundled command line with node directly.
+for (const name of ['package:python', 'package:bindings']) {
+  project.tasks.tryFind(name)!.exec('python3 tools/python-cli.py dist/python');
 }
 
 // The main job: the deploy workflow end to end on the moto emulator (see demo/).
@@ -218,6 +249,13 @@ const bench = project.addTask('bench', {
   exec: 'ts-node --project tsconfig.dev.json bench/run.ts',
 });
 bench.prependSpawn(project.tasks.tryFind('bundle')!);
+// The command line's time on one change set, from npm and from pip (the wheel installed by test/apps/run.sh).
+const benchCli = project.addTask('bench:cli', {
+  description: 'Time cdk-sfn-deploy check on one change set as npm and as pip install it (needs test/apps/python/.venv)',
+  exec: 'ts-node --project tsconfig.dev.json bench/cli.ts',
+  receiveArgs: true,
+});
+benchCli.prependSpawn(bundleCli);
 
 // Tests are type-checked too (ts-jest compiles them without type checks).
 project.addTask('typecheck', {
@@ -226,9 +264,9 @@ project.addTask('typecheck', {
 });
 
 // Examples in the README, the API docs and docs/*.md compile (strict), and the API reference exists in Python and Java too.
-// jsii-rosetta reads an assembly's Markdown only: tools/rosetta-docs.ts gives it the pages of docs/ in a copy of it.
+// jsii-rosetta reads an assembly's Markdown only: tools/rosetta-docs.ts gives it docs/*.md and MIGRATION.md in a copy of it.
 const rosetta = project.addTask('rosetta:extract', {
-  description: 'Compile every example of the README, the API docs and docs/*.md with jsii-rosetta (strict)',
+  description: 'Compile every example of the README, the API docs, docs/*.md and MIGRATION.md with jsii-rosetta (strict)',
   exec: 'jsii-rosetta extract --strict',
 });
 rosetta.exec('ts-node --project tsconfig.dev.json tools/rosetta-docs.ts');

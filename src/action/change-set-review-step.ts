@@ -43,7 +43,7 @@ export interface ChangeSetReviewStepProps {
 
   /**
    * The deploy workflow to use.
-   * @default - the pipeline stack's shared workflow, `DeployStateMachine.of(pipelineStack)`
+   * @default - the shared workflow of the pipeline's stack, `DeployStateMachine.of()` of that stack
    */
   readonly deployStateMachine?: DeployStateMachine;
 }
@@ -73,16 +73,29 @@ interface ReviewedStack {
  *
  * The same step in `changeSet` of several stacks of one stage reviews them as one unit: one verdict, one approval,
  * after every prepare action and before any deploy action (`ChangeSetReviewStep.forStage()` does this for every
- * stack of a stage). Stacks of the stage that depend on one another cannot be reviewed so: CDK Pipelines prepares a
- * dependent stack's change set only once the stack it depends on is deployed.
+ * stack of a stage). Its action is then named by the step's id alone, as it reviews the stacks together, where CDK
+ * Pipelines would name it after the first of them. Stacks of the stage that depend on one another cannot be reviewed
+ * so: CDK Pipelines prepares a dependent stack's change set only once the stack it depends on is deployed.
  *
  * Every step and every `StepFunctionsDeployAction` of the pipeline stack share one deploy workflow.
+ *
+ * @example
+ * declare const pipeline: pipelines.CodePipeline;
+ * declare const staging: MyAppStage; // a cdk.Stage with stacks `database` and `api`
+ * declare const prod: MyAppStage;
+ *
+ * // One stack: its change set is reviewed between its prepare and deploy actions.
+ * pipeline.addStage(staging, {
+ *   stackSteps: [{ stack: staging.database, changeSet: [new ChangeSetReviewStep('ReviewDatabase')] }],
+ * });
+ * // Every stack of a stage as one unit: one verdict, before any of them is deployed.
+ * pipeline.addStage(prod, { stackSteps: ChangeSetReviewStep.forStage(prod) });
  */
 export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICodePipelineActionFactory {
   /**
-   * One step that reviews every stack of `stage` as one unit, in the `stackSteps` form `addStage()` takes:
-   * `pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) })`. Refused when stacks of the stage
-   * depend on one another (CDK Pipelines could not prepare them all before deploying any).
+   * One step that reviews every stack of `stage` as one unit, in the form the `stackSteps` option of the pipeline's
+   * `addStage()` takes (see the class's example). Refused when stacks of the stage depend on one another (CDK
+   * Pipelines could not prepare them all before deploying any).
    * @param stage the stage whose stacks are reviewed
    * @param options the review's settings and the step's id
    */
@@ -104,7 +117,8 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
   private readonly props: ChangeSetReviewStepProps;
 
   /**
-   * @param id the step's id (its action's name in the stage)
+   * @param id the step's id, which names its action (alone when the step reviews several stacks, as `<stack>.<id>`
+   * when it reviews one stack of a stage that has several, as CDK Pipelines names a stack's steps)
    * @param props the review's settings
    */
   constructor(id: string, props: ChangeSetReviewStepProps = {}) {
@@ -118,6 +132,9 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     const scope = new Construct(options.scope, `${options.actionName}ChangeSetReview`);
     const where = whereOf(`ChangeSetReviewStep ${this.id}`, scope);
     const reviewed = this.reviewedStacks(options.pipeline, where);
+    // CDK Pipelines names a changeSet step's action after the stack whose steps hold it, the first one when several
+    // do: a step that reviews several stacks is named by its id alone, in the stage of those stacks.
+    const actionName = reviewed.length > 1 ? stageActionName(this.id, where) : options.actionName;
     checkExecutionMode(options.pipeline.pipeline);
     const workflow = this.props.deployStateMachine ?? DeployStateMachine.of(scope);
     const { policy, strategy } = bindSafety(where, scope, workflow.taskFunction, this.props);
@@ -143,7 +160,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     checkUserParametersLength(where, config, 'review fewer stacks with this step (one step per stack, or per group of stacks)');
 
     stage.addAction(new ReviewAction(workflow, new cpactions.LambdaInvokeAction({
-      actionName: options.actionName,
+      actionName,
       lambda: workflow.triggerFunction,
       userParametersString: pipelineStack.toJsonString(config),
       runOrder: options.runOrder,
@@ -183,7 +200,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     const account = deployment.account !== undefined && deployment.account !== pipelineStack.account ? deployment.account : undefined;
     const region = deployment.region !== undefined && deployment.region !== pipelineStack.region ? deployment.region : undefined;
     if (!account) {
-      workflow._grantReview(deployment.stackName, CDK_PIPELINES_CHANGE_SET, region);
+      workflow._grantReview(deployment.stackName, CDK_PIPELINES_CHANGE_SET, where, region);
       return { stackName: deployment.stackName, ...(region ? { region } : {}) };
     }
     if (!deployment.assumeRoleArn) {
@@ -222,6 +239,19 @@ function checkExecutionMode(pipeline: codepipeline.Pipeline): void {
     },
   });
 }
+
+/** The step's id as a CodePipeline action name: CDK Pipelines' replacement of the characters CodePipeline refuses. */
+function stageActionName(id: string, where: string): string {
+  const name = id.replace(/[^A-Za-z0-9.@\-_]+/g, '_');
+  if (name.length > MAX_ACTION_NAME) {
+    throw new Error(`${where}: its id names the action that reviews the stage's stacks, and CodePipeline allows at most ` +
+      `${MAX_ACTION_NAME} characters in an action name, not ${name.length}: give the step a shorter id`);
+  }
+  return name;
+}
+
+/** CodePipeline's limit on an action's name. */
+const MAX_ACTION_NAME = 100;
 
 function dependencyProblem(stack: string, dependency: string): string {
   return `stack ${stack} depends on ${dependency}, a stack of the same stage: CDK Pipelines prepares ${stack}'s change set only ` +

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { ArnFormat, CfnCapabilities, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, AspectPriority, Aspects, CfnCapabilities, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -26,8 +26,9 @@ export interface StackToDeploy {
   readonly stackName: string;
 
   /**
-   * The stack's template in the input artifact, for example `input.atPath('Network.template.json')`. Every
-   * `ArtifactPath` of the action is in the same artifact: that artifact is the action's input.
+   * The stack's template in the input artifact: the artifact's `atPath()` of its file, for example
+   * `Network.template.json`. Every `ArtifactPath` of the action is in the same artifact: that artifact is the
+   * action's input.
    */
   readonly templatePath: codepipeline.ArtifactPath;
 
@@ -45,8 +46,9 @@ export interface StackToDeploy {
   readonly parameterOverrides?: { [name: string]: string };
 
   /**
-   * Parameters whose values are outputs of earlier stacks of the unit, written `<stackName>.<OutputKey>`, for
-   * example `{ VpcId: 'network.VpcId' }`. The stack is then reviewed in a later wave, once that stack is deployed.
+   * Parameters whose values are outputs of earlier stacks of the unit, written `<stackName>.<OutputKey>`: for
+   * example, the parameter `VpcId` maps to `network.VpcId`. The stack is then reviewed in a later wave, once that
+   * stack is deployed.
    * @default - none
    */
   readonly parameterOutputs?: { [name: string]: string };
@@ -127,8 +129,8 @@ export interface StepFunctionsDeployActionProps extends codepipeline.CommonAwsAc
   readonly environmentName?: string;
 
   /**
-   * The template in the input artifact, for example `sourceOutput.atPath('infra/app.yaml')`. The artifact of
-   * this path is the action's input; every `ArtifactPath` of the action (`templateConfiguration`, and each
+   * The template in the input artifact: the artifact's `atPath()` of its file, for example `infra/app.yaml`. The
+   * artifact of this path is the action's input; every `ArtifactPath` of the action (`templateConfiguration`, and each
    * stack's with `stacks`) must be in that same artifact.
    * @default - none: give either `stackName` and `templatePath` (one stack), or `stacks` (a unit)
    */
@@ -314,7 +316,7 @@ export interface StepFunctionsDeployActionProps extends codepipeline.CommonAwsAc
 
   /**
    * The deploy workflow to use.
-   * @default - the stack's shared workflow, `DeployStateMachine.of(this)`
+   * @default - the shared workflow of the action's stack, `DeployStateMachine.of()` of that stack
    */
   readonly deployStateMachine?: DeployStateMachine;
 }
@@ -374,6 +376,9 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
 
     this.createdDeploymentRole = props.deploymentRole ? undefined : this.newDeploymentRole(props.adminPermissions);
     this.deploymentRole = props.deploymentRole ?? this.createdDeploymentRole!;
+    if (this.createdDeploymentRole && !props.adminPermissions && stacks.some((st) => !st.deploymentRole)) {
+      warnWithoutPermissions(where, this, this.createdDeploymentRole, this.stackNames);
+    }
 
     const { policy, strategy } = bindSafety(where, this, this.taskFunction, props);
     this.approverKey = createHash('sha256').update(this.node.path).digest('hex').slice(0, 8);
@@ -580,6 +585,43 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     if (!this.createdDeploymentRole) return false;
     return this.createdDeploymentRole.addToPrincipalPolicy(statement).statementAdded;
   }
+}
+
+/**
+ * The deployment role the action created, left without any permission (no statement, managed policy or attached
+ * policy): CloudFormation could change no resource with it, and the first real deployment would fail. Checked once
+ * the app is complete (an aspect, after those that change the tree), so that what is added after the constructor
+ * (`addToDeploymentRolePolicy()`, grants, managed policies) counts.
+ */
+function warnWithoutPermissions(where: string, action: Construct, role: iam.Role, stackNames: string[]): void {
+  Aspects.of(action).add({
+    visit: (node) => {
+      if (node !== action || hasPermissions(role)) return;
+      // On the role: acknowledged on the action or any scope above it, the warning is not shown.
+      Annotations.of(role).addWarningV2('cdk-stepfunctions-deploy-action:deploymentRoleWithoutPermissions',
+        `${where}: the CloudFormation service role it created (deploymentRole) has no permissions, so CloudFormation can ` +
+        `create or change no resource of ${stackNames.length === 1 ? `stack ${stackNames[0]}` : `stacks ${stackNames.join(', ')}`} ` +
+        'and the first deployment fails. Give the role what the template needs with addToDeploymentRolePolicy(...), pass a ' +
+        'role of your own as deploymentRole, or set adminPermissions: true (as with aws-cdk-lib\'s CloudFormation actions)');
+    },
+  }, { priority: AspectPriority.READONLY });
+}
+
+/** Whether a role holds any permission: a statement of its default policy, a managed or inline policy, or a policy attached to it. */
+function hasPermissions(role: iam.Role): boolean {
+  const own = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+  if (own && !own.document.isEmpty) return true;
+  const stack = Stack.of(role);
+  const cfnRole = role.node.defaultChild as iam.CfnRole;
+  const listed = (value: unknown) => {
+    const resolved = stack.resolve(value);
+    return Array.isArray(resolved) && resolved.length > 0;
+  };
+  if (listed(cfnRole.managedPolicyArns) || listed(cfnRole.policies)) return true;
+  // An iam.Policy or iam.ManagedPolicy attached to the role names it among its roles.
+  const ref = JSON.stringify(stack.resolve(role.roleName));
+  return stack.node.findAll().some((c) => (c instanceof iam.CfnPolicy || c instanceof iam.CfnManagedPolicy) && Stack.of(c) === stack
+    && c !== own?.node.defaultChild && (stack.resolve(c.roles) as unknown[] | undefined ?? []).some((r) => JSON.stringify(r) === ref));
 }
 
 function capabilitiesOf(stack: { cfnCapabilities?: CfnCapabilities[] }): string[] {

@@ -151,8 +151,8 @@ export class SafetyPolicy {
   /**
    * Rules as data, evaluated in order for each change: the first rule that matches decides; a change that
    * no rule matches gets `defaultVerdict` (DENY unless said otherwise). Every rule gives at least one
-   * criterion: a rule without any would match every change, and is refused (in Python, build rules with
-   * `SafetyRule(...)`: a dict loses the keys jsii does not know, such as `resource_types`).
+   * criterion: a rule without any would match every change, and is refused (in Python, build each rule as a
+   * `SafetyRule`, not a dict: a dict loses the keys jsii does not know, such as `resource_types`).
    */
   public static fromRules(rules: SafetyRule[], options: FromRulesOptions = {}): SafetyPolicy {
     if (!Array.isArray(rules) || rules.length === 0) {

@@ -71,7 +71,7 @@ export class UnsafeChangeAction {
    * the decision records them by their ARN as AWS authenticated them.
    * Approved: the change set is executed. Rejected, or no decision within the timeout: it is deleted and the
    * action fails. Changes the policy DENIES are rejected without asking; give the policy REQUIRE_APPROVAL
-   * verdicts (rules, a function, or `denyDestructiveChanges({ destructiveChangeVerdict: REQUIRE_APPROVAL })`).
+   * verdicts (rules, a function, or `denyDestructiveChanges()` with `destructiveChangeVerdict` REQUIRE_APPROVAL).
    */
   public static requireApproval(options: RequireApprovalOptions): UnsafeChangeAction {
     const timeout = options.timeout;

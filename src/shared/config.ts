@@ -241,7 +241,7 @@ export function configProblems(config: Record<string, unknown>, options: ConfigC
 
   // An own key of KEYS, not `in`: "constructor", "toString" or "__proto__" are unknown keys too.
   const unknown = unknownTopLevelKeys(c);
-  if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  if (unknown.length > 0) problems.push(`unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${TOP_LEVEL_KEYS.join(', ')})`);
   if (c.v !== undefined && c.v !== CONFIG_VERSION) problems.push(`"v" is ${JSON.stringify(c.v)}; this version reads ${CONFIG_VERSION}`);
 
   const given = (ks: KeyName[]) => ks.filter((k) => c[k] !== undefined);
@@ -338,7 +338,7 @@ function unitProblems(c: Record<string, any>, options: ConfigCheckOptions): stri
     const unknown = Object.keys(entry).filter((k) => !stackKeys.includes(k as KeyName));
     if (unknown.length > 0) {
       problems.push(`${entryName(i)} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}` +
-        (prepared ? ` (a stack of prepared change sets holds only ${stackKeys.join(', ')})` : ''));
+        (prepared ? ` (a stack of prepared change sets holds only ${stackKeys.join(', ')})` : ` (known: ${[...stackKeys].sort().join(', ')})`));
     }
     const at = `${entryName(i)}: `;
     problems.push(...stackNameProblems(at, entry.stackName, c.environmentName, options));

@@ -25,6 +25,11 @@ export const FAILURE_NAMES = {
   stackStillInProgress: 'StackStillInProgress',
   /** CodePipeline does not show the job in progress for this action. */
   jobNotConfirmed: 'JobNotConfirmed',
+  /**
+   * CodePipeline described the job otherwise than this library assumes (GetJobDetails or ListActionExecutions
+   * left out a field it needs, or gave it another shape): nothing is deployed, and the message says what to report.
+   */
+  jobConfirmationAssumptionFailed: 'JobConfirmationAssumptionFailed',
   /** A person rejected the change set (the approval function's SendTaskFailure). */
   approvalRejected: 'ApprovalRejected',
   // The workflow's Fail states.
@@ -43,6 +48,9 @@ export const FAILURE_NAMES = {
   /** A stack of a unit failed to deploy: the unit stopped. */
   unitStackFailed: 'UnitStackFailed',
 } as const;
+
+/** Where a failure that is this library's to fix is reported (the repository of package.json, with /issues). */
+export const ISSUES_URL = 'https://github.com/cdk-stepfunctions-deploy-action/cdk-stepfunctions-deploy-action/issues';
 
 /** The deployment's configuration or input is wrong: nothing a retry would fix. */
 export class ConfigurationError extends Error {

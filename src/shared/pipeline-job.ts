@@ -13,7 +13,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { inputFileOf, parseJsonObject, parseUserParameters, toDeployment, validateConfig } from './config';
 import { LIMITS } from './contract';
 import type { ArtifactLocation, Deployment } from './contract';
-import { ConfigurationError, FAILURE_NAMES, isTransient } from './errors';
+import { ConfigurationError, FAILURE_NAMES, ISSUES_URL, isTransient } from './errors';
 import { decodeText } from './json';
 
 /** A job as CodePipeline describes it, confirmed in progress. */
@@ -45,12 +45,63 @@ export class JobNotConfirmedError extends Error {
   }
 }
 
+/** The CodePipeline calls the confirmation reads. */
+export type ConfirmationCall = 'GetJobDetails' | 'ListActionExecutions';
+
+/**
+ * CodePipeline answered a confirmation call otherwise than this library assumes. GetJobDetails is documented for
+ * custom actions; this library assumes that it describes a Lambda invoke job the same way (its action type, its
+ * FunctionName, and a pipeline context that names the pipeline, the pipeline execution and the action execution),
+ * and that ListActionExecutions lists that action execution with its status and start time. When an answer lacks
+ * one of these, or gives it another shape, nothing is deployed: the message names the call and the fields, says
+ * that nothing changed, and asks for a report. It never quotes the answer (a job's details hold its artifact
+ * credentials). Answered as a JobNotConfirmedError is: only a job confirmed to be this function's.
+ */
+export class JobConfirmationAssumptionError extends JobNotConfirmedError {
+  /**
+   * @param call the call that answered otherwise
+   * @param fields the fields of its answer that were missing or of another shape
+   * @param detail what the answer did, after "CodePipeline's <call> "
+   */
+  constructor(jobId: string, public readonly call: ConfirmationCall, public readonly fields: readonly string[], detail: string, answerable: boolean) {
+    super(`CodePipeline's ${call} ${detail}, where this library assumes CodePipeline describes a Lambda invoke job as it ` +
+      `describes a custom action's (field${fields.length > 1 ? 's' : ''} ${fields.join(', ')}). Job ${jobId} cannot be confirmed: ` +
+      'nothing was deployed and no stack was changed' +
+      (answerable ? '' : '; the job is not answered (it is not confirmed to be this function\'s), so the pipeline\'s action fails at its timeout') +
+      `. Please report this at ${ISSUES_URL} with this message`, answerable);
+    this.name = FAILURE_NAMES.jobConfirmationAssumptionFailed;
+  }
+}
+
 export interface ConfirmOptions {
   /** This function's name: the job's FunctionName must name it. @default - not checked */
   readonly functionName?: string;
 }
 
 const MAX_EXECUTION_PAGES = 20;
+
+/** A field the confirmation needs: a non-empty text. */
+const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+/** Which of `fields` (field name, value) are not non-empty texts, and how the answer gave them. */
+function unusable(fields: [string, unknown][]): { names: string[]; detail: string } | undefined {
+  const bad = fields.filter(([, value]) => !isText(value));
+  if (bad.length === 0) return undefined;
+  const missing = bad.filter(([, value]) => value === undefined || value === null).map(([name]) => name);
+  const shaped = bad.filter(([, value]) => value !== undefined && value !== null).map(([name, value]) => `${name} (${shapeOf(value)})`);
+  const parts = [
+    ...(missing.length > 0 ? [`without ${missing.join(', ')}`] : []),
+    ...(shaped.length > 0 ? [`with ${shaped.join(', ')} where a text was expected`] : []),
+  ];
+  return { names: bad.map(([name]) => name), detail: parts.join(' and ') };
+}
+
+/** The shape of a value, never the value: an empty text, a number, a list, an object. */
+function shapeOf(value: unknown): string {
+  if (value === '') return 'an empty text';
+  if (Array.isArray(value)) return 'a list';
+  return `a${typeof value === 'object' ? 'n' : ''} ${typeof value}`;
+}
 
 export async function confirmPipelineJob(codepipeline: CodePipelineClient, jobId: string, options: ConfirmOptions = {}): Promise<ConfirmedJob> {
   let data: JobData | undefined;
@@ -61,27 +112,46 @@ export async function confirmPipelineJob(codepipeline: CodePipelineClient, jobId
     if (name === 'JobNotFoundException' || name === 'ValidationException') {
       throw new JobNotConfirmedError(`CodePipeline has no job ${jobId} (${name}): nothing is deployed for it`, false);
     }
+    // Throttling is retried; a denial (a service control policy, say) keeps its own name.
     throw e;
   }
-  if (!data) throw new JobNotConfirmedError(`CodePipeline gave no details of job ${jobId}: nothing is deployed for it`, false);
+  if (!data || typeof data !== 'object') {
+    throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', ['jobDetails.data'], 'answered without jobDetails.data', false);
+  }
   const type = data.actionTypeId;
-  if (type?.category !== 'Invoke' || type.owner !== 'AWS' || type.provider !== 'Lambda') {
+  if (!type || typeof type !== 'object') {
+    throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', ['jobDetails.data.actionTypeId'], 'answered without jobDetails.data.actionTypeId', false);
+  }
+  if (type.category !== 'Invoke' || type.owner !== 'AWS' || type.provider !== 'Lambda') {
     throw new JobNotConfirmedError(`job ${jobId} is not a Lambda invoke job: nothing is deployed for it`, false);
   }
   const configuration = data.actionConfiguration?.configuration ?? {};
-  if (options.functionName !== undefined && functionNameOf(configuration.FunctionName) !== options.functionName) {
-    throw new JobNotConfirmedError(`job ${jobId} is for another function, not ${options.functionName}: nothing is deployed for it`, false);
+  if (options.functionName !== undefined) {
+    const field = unusable([['jobDetails.data.actionConfiguration.configuration.FunctionName', configuration.FunctionName]]);
+    if (field) throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', field.names, `answered ${field.detail}`, false);
+    if (functionNameOf(configuration.FunctionName) !== options.functionName) {
+      throw new JobNotConfirmedError(`job ${jobId} is for another function, not ${options.functionName}: nothing is deployed for it`, false);
+    }
   }
+  // From here on the job is a Lambda invoke job (of this function, where the function's name is known): a job
+  // CodePipeline cannot be asked about further is answered with the reason.
   const context = data.pipelineContext;
-  const pipelineName = context?.pipelineName;
-  const pipelineExecutionId = context?.pipelineExecutionId;
-  const actionExecutionId = context?.action?.actionExecutionId;
-  if (!pipelineName || !pipelineExecutionId || !actionExecutionId) {
-    throw new JobNotConfirmedError(`CodePipeline's details of job ${jobId} name no pipeline execution, so it cannot be confirmed in progress`, true);
+  if (!context || typeof context !== 'object') {
+    throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', ['jobDetails.data.pipelineContext'], 'answered without jobDetails.data.pipelineContext', true);
   }
+  const at = 'jobDetails.data.pipelineContext';
+  const fields = unusable([
+    [`${at}.pipelineName`, context.pipelineName],
+    [`${at}.pipelineExecutionId`, context.pipelineExecutionId],
+    [`${at}.action.actionExecutionId`, context.action?.actionExecutionId],
+  ]);
+  if (fields) throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', fields.names, `answered ${fields.detail}`, true);
+  const pipelineName = context.pipelineName!;
+  const pipelineExecutionId = context.pipelineExecutionId!;
+  const actionExecutionId = context.action!.actionExecutionId!;
   const execution = await actionExecution(codepipeline, jobId, pipelineName, pipelineExecutionId, actionExecutionId);
   if (execution.status !== 'InProgress') {
-    throw new JobNotConfirmedError(`job ${jobId} is ${execution.status ?? 'in no known state'}, not in progress: nothing is deployed for it`, false);
+    throw new JobNotConfirmedError(`job ${jobId} is ${execution.status}, not in progress: nothing is deployed for it`, false);
   }
   const s3 = data.inputArtifacts?.[0]?.location?.s3Location;
   const output = data.outputArtifacts?.[0];
@@ -108,11 +178,17 @@ export async function confirmPipelineJob(codepipeline: CodePipelineClient, jobId
   };
 }
 
+/**
+ * The job's action execution, as ListActionExecutions lists it for the pipeline execution GetJobDetails names: with
+ * a status and a start time. A pipeline the functions may not ask about is not one this workflow serves.
+ */
 async function actionExecution(
   codepipeline: CodePipelineClient, jobId: string, pipelineName: string, pipelineExecutionId: string, actionExecutionId: string,
 ): Promise<ActionExecutionDetail> {
+  const assumption = (fields: string[], detail: string) => new JobConfirmationAssumptionError(jobId, 'ListActionExecutions', fields, detail, true);
   let nextToken: string | undefined;
-  for (let page = 0; page < MAX_EXECUTION_PAGES; page++) {
+  let page = 0;
+  for (; page < MAX_EXECUTION_PAGES; page++) {
     let listed;
     try {
       listed = await codepipeline.send(new ListActionExecutionsCommand({
@@ -121,19 +197,33 @@ async function actionExecution(
     } catch (e) {
       if (isTransient(e)) throw e;
       const name = (e as Error).name;
-      throw new JobNotConfirmedError(name === 'AccessDeniedException'
-        ? `job ${jobId} belongs to pipeline ${pipelineName}, which this deploy workflow does not serve (no action of it uses this workflow)`
-        : `CodePipeline could not list the actions of pipeline ${pipelineName} for job ${jobId} (${name})`, true);
+      // A denial, whatever the protocol calls it: the functions may list only the pipelines their actions are in.
+      if (name === 'AccessDeniedException' || name === 'AccessDenied') {
+        throw new JobNotConfirmedError(`job ${jobId} belongs to pipeline ${pipelineName}, which this deploy workflow does not serve ` +
+          '(no action of it uses this workflow)', true);
+      }
+      throw assumption(['pipelineName', 'filter.pipelineExecutionId'],
+        `refused pipeline ${pipelineName} and pipeline execution ${pipelineExecutionId}, as GetJobDetails named them (${name})`);
     }
-    const found = listed.actionExecutionDetails?.find((d) => d.actionExecutionId === actionExecutionId);
+    const details: unknown = listed.actionExecutionDetails;
+    if (details !== undefined && !Array.isArray(details)) {
+      throw assumption(['actionExecutionDetails'], `answered with actionExecutionDetails (${shapeOf(details)}) where a list was expected`);
+    }
+    const found = (details as ActionExecutionDetail[] | undefined)?.find((d) => d?.actionExecutionId === actionExecutionId);
     if (found) {
-      if (!found.startTime) throw new JobNotConfirmedError(`CodePipeline gives no start time for job ${jobId}`, true);
+      const field = unusable([['actionExecutionDetails[].status', found.status]]);
+      if (field) throw assumption(field.names, `listed action execution ${actionExecutionId} ${field.detail}`);
+      if (!(found.startTime !== undefined && found.startTime !== null && Number.isFinite(new Date(found.startTime).getTime()))) {
+        throw assumption(['actionExecutionDetails[].startTime'], `listed action execution ${actionExecutionId} without a start time it can read`);
+      }
       return found;
     }
     nextToken = listed.nextToken;
     if (!nextToken) break;
   }
-  throw new JobNotConfirmedError(`CodePipeline lists no action execution ${actionExecutionId} of pipeline ${pipelineName} for job ${jobId}`, true);
+  throw assumption(['actionExecutionDetails[].actionExecutionId'], `lists no action execution ${actionExecutionId} of pipeline ${pipelineName} ` +
+    `for pipeline execution ${pipelineExecutionId} (${Math.min(page + 1, MAX_EXECUTION_PAGES)} page${page > 0 ? 's' : ''} read), ` +
+    'though GetJobDetails names it');
 }
 
 /** `name`, `name:alias`, or a function ARN (with or without a qualifier): the function's name. */

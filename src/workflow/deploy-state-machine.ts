@@ -71,7 +71,8 @@ export class DeployStateMachine extends Construct {
   }
 
   /** The stacks whose prepared change sets the task function reviews in this account, with where their ARNs point. */
-  private readonly reviewedStacks: { name: string; changeSetName: string; at: (name: string) => string }[] = [];
+  /** The stacks of the pipeline's account whose prepared change sets steps review: where, and which step (for messages). */
+  private readonly reviewedStacks: { name: string; changeSetName: string; at: (name: string) => string; region?: string; owner: string }[] = [];
   /** The roles the task function assumes for deployments, and those it assumes for reviews only. */
   private readonly targetRoles: string[] = [];
   private readonly reviewRoles: { roleArn: string; stacks: string[] }[] = [];
@@ -130,7 +131,9 @@ export class DeployStateMachine extends Construct {
     this.stackEventRule = this.waitTable ? this.stackEvents(this.waitTable) : undefined;
     ({ approvalFunction: this.approvalFunction, approvalUrl: this.approvalUrl } = this.approvals());
     this.node.addValidation({
-      validate: () => [...this.sharedStacks(), ...this.overlappingGrants(), ...this.roleProblems(), ...this.approverProblems()],
+      validate: () => [
+        ...this.sharedStacks(), ...this.deployedAndReviewed(), ...this.overlappingGrants(), ...this.roleProblems(), ...this.approverProblems(),
+      ],
     });
     this.suppressNagFindings(taskRole.role, triggerRole.role);
   }
@@ -419,6 +422,20 @@ export class DeployStateMachine extends Construct {
     });
   }
 
+  /**
+   * An action that deploys a stack which CDK Pipelines deploys too (a step reviews its prepared change sets): each
+   * would deploy its own template over the other's. Seen for stacks of the workflow's account and region, by name.
+   */
+  private deployedAndReviewed(): string[] {
+    return this.reviewedStacks.filter((r) => r.region === undefined).flatMap((reviewed) => {
+      const action = this.grants.find((g) => g.stackName === reviewed.name);
+      if (!action) return [];
+      return [`stack ${reviewed.name} is deployed by ${action.owner} and by CDK Pipelines, whose change sets ${reviewed.owner} ` +
+        'reviews: each would deploy its own template over the other\'s. Deploy the stack one way: remove it from the action ' +
+        '(or give the action another stackName or environmentName), or from the CDK Pipelines stage'];
+    });
+  }
+
   /** A name pattern of one action that covers another action's stack would let one use the other's rights. */
   private overlappingGrants(): string[] {
     const problems: string[] = [];
@@ -441,7 +458,7 @@ export class DeployStateMachine extends Construct {
    * change set of that name only. It can neither create nor execute one there. All such stacks share the statements.
    * @internal
    */
-  public _grantReview(stackName: string, changeSetName: string, region?: string): void {
+  public _grantReview(stackName: string, changeSetName: string, owner: string, region?: string): void {
     const stack = Stack.of(this);
     const at = (name: string) => stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*`, ...(region ? { region } : {}) });
     type Reviewed = DeployStateMachine['reviewedStacks'][number];
@@ -467,7 +484,7 @@ export class DeployStateMachine extends Construct {
         conditions: { StringEquals: { 'cloudformation:ChangeSetName': changeSetName } },
       }));
     }
-    this.reviewedStacks.push({ name: stackName, changeSetName, at });
+    this.reviewedStacks.push({ name: stackName, changeSetName, at, owner, ...(region ? { region } : {}) });
   }
 
   /**

@@ -8,8 +8,10 @@
 #    carry the bundled Lambda code (assets/).
 # 2. Python: a venv in test/apps/python/.venv with the wheel, aws-cdk-lib and constructs at the
 #    versions of package.json, and pytest; runs test/apps/python (report: test-reports/python-junit.xml).
-# 3. Java: Maven (JUnit 5) in test/apps/java against dist/java and aws-cdk-lib/constructs from Maven
-#    Central at the same versions (reports: test/apps/java/target/surefire-reports).
+# 3. Java: the jar and POM of dist/java installed into the local Maven repository (mvn install:install-file, as
+#    the README says), the README's Java quick start written into test/apps/java/src/readme/java, then Maven
+#    (JUnit 5) in test/apps/java with aws-cdk-lib/constructs from Maven Central at the same versions
+#    (reports: test/apps/java/target/surefire-reports).
 # Prints "python: N passed, N failed" and "java: N passed, N failed", and exits non-zero if anything failed.
 # APPS_ONLY=python or APPS_ONLY=java runs one language.
 set -euo pipefail
@@ -52,7 +54,7 @@ needs_build() {
   [ -f "$JAR" ] || { echo "no jar in dist/java"; return 0; }
   local newer
   for artifact in "$WHEEL_GLOB" "$JAR"; do
-    newer="$(find src package.json -newer "$artifact" -type f 2>/dev/null | head -n 1)"
+    newer="$(find src package.json tools/python-cli.py tools/python-cli-launcher.py -newer "$artifact" -type f 2>/dev/null | head -n 1)"
     [ -z "$newer" ] || { echo "$newer is newer than $artifact"; return 0; }
   done
   return 1
@@ -69,10 +71,11 @@ else
   echo "apps: dist/python and dist/java are up to date (APPS_REBUILD=always rebuilds)"
 fi
 
-# Both packages must carry the bundled handlers: the jsii tarball inside them holds assets/.
+# Both packages must carry the bundled handlers and command line: the jsii tarball inside them holds assets/.
 python3 - "$WHEEL_GLOB" "$JAR" <<'PY'
 import io, sys, tarfile, zipfile
-required = ["package/assets/trigger/trigger.lambda/index.js", "package/assets/workflow/deploy-task.lambda/index.js"]
+required = ["package/assets/trigger/trigger.lambda/index.js", "package/assets/workflow/deploy-task.lambda/index.js",
+            "package/assets/cli/cdk-sfn-deploy.js"]
 for archive in sys.argv[1:]:
     with zipfile.ZipFile(archive) as z:
         tarballs = [n for n in z.namelist() if n.endswith(".jsii.tgz")]
@@ -145,11 +148,15 @@ run_java() {
   section "Java (Maven, JUnit 5)"
   local m2="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}" reports="$APPS/java/target/surefire-reports" t0 rc=0
   t0=$(now)
-  # The jar keeps its version across rebuilds: drop the copy Maven cached from dist/java so it takes the new one.
-  rm -rf "${m2:?}/$JAVA_GROUP_PATH/$LIB_VERSION"
-  (cd "$APPS/java" && mvn -B -q -ntp -Dstyle.color=never -Dmaven.repo.local="$m2" \
+  # The README's Java quick start, from the README itself, where the app's pom.xml compiles it (src/readme/java).
+  rm -rf "$APPS/java/src/readme"
+  python3 "$APPS/readme_quickstart.py" java "$APPS/java/src/readme/java" || rc=$?
+  # The jar and its POM into the local repository, as the README's Install says (mvn install:install-file).
+  local j="dist/java/$JAVA_GROUP_PATH/$LIB_VERSION/cdk-stepfunctions-deploy-action-$LIB_VERSION"
+  [ "$rc" -ne 0 ] || mvn -B -q -ntp -Dstyle.color=never -Dmaven.repo.local="$m2" \
+      install:install-file -Dfile="$j.jar" -DpomFile="$j.pom" || rc=$?
+  [ "$rc" -ne 0 ] || (cd "$APPS/java" && mvn -B -q -ntp -Dstyle.color=never -Dmaven.repo.local="$m2" \
       -Dlib.version="$LIB_VERSION" -Dcdk.version="$CDK_VERSION" -Dconstructs.version="$CONSTRUCTS_VERSION" \
-      -Dlib.repository.url="file://$ROOT/dist/java" \
       clean test 2>&1 | sed 's/\x1b\[[0-9;]*m//g; /^$/d') || rc=$?  # (pipefail: rc is mvn's)
   timings+=("java: build and tests $(elapsed "$t0") (Maven downloads aws-cdk-lib, ~80 MB, on a first run)")
   local files=()

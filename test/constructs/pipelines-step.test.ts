@@ -127,6 +127,36 @@ describe('the stage-level form', () => {
     expect(reviewConfig(template, 'Prod').config.stacks).toEqual(['Prod-Data', 'Prod-Topics']);
   });
 
+  test('GIVEN forStage on a stage of two stacks WHEN the pipeline is built THEN its action is named by the step\'s id, as it reviews the stage, not after the first stack', () => {
+    const p = cdkPipeline();
+    const stage = new AppStage(p.app, 'Prod', { withTable: true, topics: 'independent' });
+    p.pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage) });
+    const names = stageActions(p.template(), 'Prod').map((a) => a.name);
+    // CDK Pipelines would name it after the stack whose steps it is found in first: Data.ReviewChangeSets.
+    expect(names).toEqual(expect.arrayContaining(['Data.Prepare', 'Topics.Prepare', 'ReviewChangeSets', 'Data.Deploy', 'Topics.Deploy']));
+    expect(names.filter((n) => /Review/.test(n))).toEqual(['ReviewChangeSets']);
+  });
+
+  test('GIVEN one step listed by hand for two stacks of a stage, with an id CodePipeline does not take as a name THEN the action is named by the id, made a valid name', () => {
+    const p = cdkPipeline();
+    const stage = new AppStage(p.app, 'Prod', { withTable: true, topics: 'independent' });
+    const step = new ChangeSetReviewStep('Review data + topics');
+    p.pipeline.addStage(stage, { stackSteps: [{ stack: stage.data, changeSet: [step] }, { stack: stage.topics!, changeSet: [step] }] });
+    const template = p.template();
+    expect(runOrder(template, 'Prod', 'Data.Prepare')).toBeLessThan(runOrder(template, 'Prod', 'Review_data_topics'));
+    expect(runOrder(template, 'Prod', 'Topics.Prepare')).toBeLessThan(runOrder(template, 'Prod', 'Review_data_topics'));
+    expect(runOrder(template, 'Prod', 'Review_data_topics')).toBeLessThan(runOrder(template, 'Prod', 'Data.Deploy'));
+    expect(runOrder(template, 'Prod', 'Review_data_topics')).toBeLessThan(runOrder(template, 'Prod', 'Topics.Deploy'));
+    expect(reviewConfig(template, 'Prod').config.stacks).toEqual(['Prod-Data', 'Prod-Topics']);
+  });
+
+  test('GIVEN forStage with a step id longer than CodePipeline\'s 100 characters THEN synth refuses it, saying to shorten it', () => {
+    const p = cdkPipeline();
+    const stage = new AppStage(p.app, 'Prod', { withTable: true, topics: 'independent' });
+    p.pipeline.addStage(stage, { stackSteps: ChangeSetReviewStep.forStage(stage, { stepId: 'R'.repeat(101) }) });
+    expect(() => p.template()).toThrow(/CodePipeline allows at most 100 characters in an action name, not 101: give the step a shorter id/);
+  });
+
   test('GIVEN stacks of a stage that depend on one another WHEN forStage is asked THEN it refuses, naming both and saying why and what to do', () => {
     const p = cdkPipeline();
     const stage = new AppStage(p.app, 'Prod', { withTable: true, topics: 'dependent' });

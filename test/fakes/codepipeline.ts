@@ -62,6 +62,8 @@ export interface FakeCodePipelineOptions {
 
 let actionExecutions = 0;
 
+const same = <T>(answer: T): T => answer;
+
 /**
  * CodePipeline's jobs and job results. A job exists once CodePipeline issued it (`issue`). A job answered with
  * success and no continuation token, or with failure, ends its action execution; answering a job that is not
@@ -73,6 +75,12 @@ export class FakeCodePipeline {
   public readonly answers: JobAnswer[] = [];
   /** The pipelines the functions' roles may call ListActionExecutions on. @default - every pipeline */
   public servedPipelines?: string[];
+  /**
+   * AWS describing jobs otherwise than the library assumes: each answer of GetJobDetails and ListActionExecutions
+   * passes through these before it is returned (a test takes a field out, or gives it another shape).
+   * @default - answered as modelled
+   */
+  public readonly answersAs: { jobDetails?: (answer: any) => any; actionExecutions?: (answer: any) => any } = {};
   /** Each job's own status: what its answers made it (a test may close a job itself). */
   public readonly jobs = new Map<string, JobStatus>();
   private readonly issued = new Map<string, JobRecord>();
@@ -81,8 +89,8 @@ export class FakeCodePipeline {
 
   constructor(private readonly options: FakeCodePipelineOptions = {}) {
     refuseUnmodelled(this.mock, 'FakeCodePipeline');
-    this.mock.on(GetJobDetailsCommand).callsFake(async (input) => this.jobDetails(input.jobId!));
-    this.mock.on(ListActionExecutionsCommand).callsFake(async (input) => this.actionExecutions(input));
+    this.mock.on(GetJobDetailsCommand).callsFake(async (input) => (this.answersAs.jobDetails ?? same)(this.jobDetails(input.jobId!)));
+    this.mock.on(ListActionExecutionsCommand).callsFake(async (input) => (this.answersAs.actionExecutions ?? same)(this.actionExecutions(input)));
     this.mock.on(PutJobSuccessResultCommand).callsFake(async (input) => {
       this.check(input.jobId!);
       const invalid = [

@@ -7,7 +7,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import 'aws-sdk-client-mock-jest';
 import { accessDenied } from './support';
-import { validateConfig } from '../../src/shared/config';
+import { TOP_LEVEL_KEYS, validateConfig } from '../../src/shared/config';
 import { LIMITS } from '../../src/shared/contract';
 import { CHANGE_SET_NAME, changeSetNameFor, executionNameFor } from '../../src/shared/naming';
 import { ARTIFACT, TEMPLATE_PATH, deployment } from '../handlers/fixtures';
@@ -32,11 +32,22 @@ describe('UserParameters', () => {
       const userParameters = `{"stackName":"sample-app","templatePath":"cdk.out/App.json","${key}":1}`;
 
       // WHEN the trigger runs THEN the job fails naming the key
-      expect(await failureOf(world, jobEvent({ userParameters }))).toBe(`ConfigurationError: invalid action configuration: unknown keys "${key}"`);
+      expect(await failureOf(world, jobEvent({ userParameters }))).toBe(
+        `ConfigurationError: invalid action configuration: unknown keys "${key}" (known: ${TOP_LEVEL_KEYS.join(', ')})`);
     });
 
   test('validateConfig refuses the same keys when called directly (the CLI and the handler share it)', () => {
     expect(() => validateConfig(JSON.parse('{"stackName":"a","templatePath":"t.json","constructor":{}}'))).toThrow('unknown keys "constructor"');
+  });
+
+  test('an unknown key is told the keys it could have been (a typo shows its correction), as the CLI tells it', () => {
+    expect(() => validateConfig({ stackName: 'a', templatePath: 't.json', polcy: {} }))
+      .toThrow(/unknown keys "polcy" \(known: (\w+, )*policy, (\w+, )*stackName, (\w+, )*templatePath(, \w+)*\)$/);
+  });
+
+  test('an unknown key of a unit\'s stack is told the keys a stack takes', () => {
+    expect(() => validateConfig({ stacks: [{ stackName: 'a', templatePath: 't.json', templatepath: 'typo' }] }))
+      .toThrow(/"stacks"\[0\] has unknown keys "templatepath" \(known: (\w+, )*stackName, (\w+, )*templatePath(, \w+)*\)/);
   });
 
   test.each<[string, unknown, string]>([
@@ -69,7 +80,8 @@ describe('the S3 input file (s3Bucket + stateMachineFile)', () => {
     ['a JSON array', '[{"templatePath":"t.json"}]', 'ConfigurationError: the S3 input file s3://config-bucket/deploy/prod.json must be a JSON object'],
     ['empty', '', 'ConfigurationError: the S3 input file s3://config-bucket/deploy/prod.json is not valid JSON: it is empty'],
     ['JSON null', 'null', 'ConfigurationError: the S3 input file s3://config-bucket/deploy/prod.json must be a JSON object'],
-    ['an unknown key', JSON.stringify({ ...TEMPLATE, stackname: 'typo' }), 'ConfigurationError: invalid action configuration: unknown keys "stackname"'],
+    ['an unknown key', JSON.stringify({ ...TEMPLATE, stackname: 'typo' }),
+      `ConfigurationError: invalid action configuration: unknown keys "stackname" (known: ${TOP_LEVEL_KEYS.join(', ')})`],
     ['an invalid template path', JSON.stringify({ templatePath: '../secrets.json' }), '"templatePath" must not contain "." or ".." segments'],
     ['a setting that decides safety (the policy)', JSON.stringify({ ...TEMPLATE, policy: { type: 'allowAll' } }), 'the S3 input file may not set "policy"'],
     ['parameters that are not strings', JSON.stringify({ ...TEMPLATE, parameterOverrides: { Count: 3 } }), '"parameterOverrides" must be an object of string values'],

@@ -76,7 +76,7 @@ describe('a busy pipeline: the job\'s action execution on a later page of ListAc
 
     // THEN
     await expect(confirmed).rejects.toMatchObject({
-      name: 'JobNotConfirmed', answerable: true, message: expect.stringContaining(`lists no action execution ${ACTION} of pipeline ${PIPELINE}`),
+      name: 'JobConfirmationAssumptionFailed', answerable: true, message: expect.stringContaining(`lists no action execution ${ACTION} of pipeline ${PIPELINE}`),
     });
     expect(asked.map((a) => a.nextToken)).toEqual([undefined, 'page-1']);
   });

@@ -364,7 +364,7 @@ def test_cfn_lint_finds_no_error_in_the_synthesized_template(synthesized):
 
 
 def test_the_wheel_installs_a_cdk_sfn_deploy_command_that_checks_a_change_set(tmp_path):
-    """The command the wheel installs runs (the packed lib/cli/main.js keeps its executable bit) and judges a change set."""
+    """The command the wheel installs runs and judges a change set (test_cli.py compares it with the Node command)."""
     import subprocess
     import sys
 
@@ -452,7 +452,7 @@ def test_permission_broadening_from_python():
 
 
 def test_several_stacks_as_one_unit_from_python():
-    # The README's Python spelling: stacks=[StackToDeploy(...)], parameter_outputs= naming an earlier stack's output.
+    # docs/operations.md's Python spelling: stacks=[StackToDeploy(...)], parameter_outputs= naming an earlier stack's output.
     app = App()
     stack = Stack(app, "UnitStack", env={"account": "111111111111", "region": "eu-west-1"})
     source = codepipeline.Artifact("Source")

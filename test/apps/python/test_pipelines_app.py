@@ -39,6 +39,8 @@ def test_stage_review_runs_after_every_prepare_and_before_any_deploy(template):
     deploys = [a["RunOrder"] for a in actions if a["Configuration"].get("ActionMode") == "CHANGE_SET_EXECUTE"]
     assert len(prepares) == 2 and len(deploys) == 2
     assert max(prepares) < review["RunOrder"] < min(deploys)
+    # Named after what it reviews, the stage's stacks: the step's id, not the first stack's name (Data.ReviewChangeSets).
+    assert review["Name"] == "ReviewChangeSets"
 
 
 def test_stage_review_configuration(template):

@@ -60,6 +60,8 @@ class CdkPipelinesAppTest {
         List<Map<String, Object>> reviews = actions.stream()
                 .filter(a -> "Lambda".equals(map(a.get("ActionTypeId")).get("Provider"))).collect(Collectors.toList());
         assertEquals(1, reviews.size());
+        // Named after what it reviews, the stage's stacks: the step's id, not the first stack's name (Data.ReviewChangeSets).
+        assertEquals("ReviewChangeSets", reviews.get(0).get("Name"));
         int review = runOrder(reviews.get(0));
         List<Integer> prepares = actions.stream().filter(a -> mode(a).equals("CHANGE_SET_REPLACE")).map(CdkPipelinesAppTest::runOrder).collect(Collectors.toList());
         List<Integer> deploys = actions.stream().filter(a -> mode(a).equals("CHANGE_SET_EXECUTE")).map(CdkPipelinesAppTest::runOrder).collect(Collectors.toList());
