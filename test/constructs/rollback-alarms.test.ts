@@ -11,6 +11,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ACCOUNT, REGION, newPipeline, newStack, roleLogicalIdOf, singleAction, statementsOf, userParametersOf } from './helpers';
 import { StepFunctionsDeployAction, WhenAlarmFiring } from '../../src';
+import { evaluate } from '../iam/evaluate';
 
 const arnOf = (name: string, account = ACCOUNT, region = REGION) => `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
 
@@ -173,6 +174,13 @@ describe('rights', () => {
     expect(task[0].Resource).toEqual([arnOf('a'), arnOf('b')]);
     const deployment = reads(stack.getLogicalId(action.deploymentRole.node.defaultChild as iam.CfnRole));
     expect(deployment[0].Resource).toEqual([arnOf('a'), arnOf('b')]);
+    // The claim of docs/security.md, through the offline evaluator: those alarms, that read, nothing else of CloudWatch.
+    const all = statementsOf(template, roleLogicalIdOf(action.taskFunction as any));
+    expect(evaluate(all, { action: 'cloudwatch:DescribeAlarms', resource: arnOf('a') }).decision).toBe('Allow');
+    expect(evaluate(all, { action: 'cloudwatch:DescribeAlarms', resource: arnOf('other') }).decision).toBe('ImplicitDeny');
+    for (const other of ['cloudwatch:SetAlarmState', 'cloudwatch:DisableAlarmActions', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms']) {
+      expect(evaluate(all, { action: other, resource: arnOf('a') }).decision).toBe('ImplicitDeny');
+    }
   });
 
   test('GIVEN a composite rollback alarm WHEN synthesized THEN DescribeAlarms is on * (CloudWatch returns composite alarms only so), that action alone, with the cdk-nag finding explained', () => {
