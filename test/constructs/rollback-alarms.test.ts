@@ -12,6 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { ACCOUNT, REGION, newPipeline, newStack, roleLogicalIdOf, singleAction, statementsOf, userParametersOf } from './helpers';
 import { StepFunctionsDeployAction, WhenAlarmFiring } from '../../src';
 import { evaluate } from '../iam/evaluate';
+import type { PolicyStatement } from '../iam/evaluate';
 
 const arnOf = (name: string, account = ACCOUNT, region = REGION) => `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
 
@@ -175,7 +176,7 @@ describe('rights', () => {
     const deployment = reads(stack.getLogicalId(action.deploymentRole.node.defaultChild as iam.CfnRole));
     expect(deployment[0].Resource).toEqual([arnOf('a'), arnOf('b')]);
     // The claim of docs/security.md, through the offline evaluator: those alarms, that read, nothing else of CloudWatch.
-    const all = statementsOf(template, roleLogicalIdOf(action.taskFunction as any));
+    const all = statementsOf(template, roleLogicalIdOf(action.taskFunction as any)) as unknown as PolicyStatement[];
     expect(evaluate(all, { action: 'cloudwatch:DescribeAlarms', resource: arnOf('a') }).decision).toBe('Allow');
     expect(evaluate(all, { action: 'cloudwatch:DescribeAlarms', resource: arnOf('other') }).decision).toBe('ImplicitDeny');
     for (const other of ['cloudwatch:SetAlarmState', 'cloudwatch:DisableAlarmActions', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms']) {

@@ -22,6 +22,7 @@ import {
 } from './harness';
 import type { World } from './harness';
 import { ChangeAction, RuleVerdict, SafetyPolicy, UnsafeChangeAction, WhenAlarmFiring } from '../../src';
+import { ROLLED_BACK_ON_ALARM } from '../../src/shared/errors';
 import { alarmArn, awsCloudWatchError, resourceChange } from '../fakes';
 
 const SAFE_CHANGES = [resourceChange('Modify', 'Queue', 'AWS::SQS::Queue', 'False')];
@@ -106,6 +107,8 @@ describe('rollback alarms watched during and after the update', () => {
     expect(run.cause).toContain(`Stack ${STACK_NAME} ended UPDATE_ROLLBACK_COMPLETE, not UPDATE_COMPLETE`);
     expect(run.cause).toContain(`rollback alarm ${ALARM} is ALARM: Threshold Crossed: 5 errors in 1 minute (threshold 1)`);
     expect(run.cause).toContain('it is as it was before this deployment');
+    // The words the change report recognises a rollback by.
+    expect(run.cause).toContain(ROLLED_BACK_ON_ALARM);
     expect(run.cause).not.toContain(OTHER);
     expect(run.path).not.toContain(S.deploymentSucceeded);
   });

@@ -4,6 +4,8 @@
  * stack's triggers), the configuration's limits at run time, and a unit's stacks each with their own alarms.
  */
 import { configProblems, memberDeployment, toDeployment, validateConfig } from '../../src/shared/config';
+import { ROLLED_BACK_ON_ALARM } from '../../src/shared/errors';
+import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
 import { hasRollbackConfiguration, rollbackConfiguration } from '../../src/workflow/rollback';
 
 const arn = (name: string) => `arn:aws:cloudwatch:eu-west-1:111111111111:alarm:${name}`;
@@ -60,5 +62,21 @@ describe('the configuration at run time', () => {
     const deployment = toDeployment(config, { id: 'job', artifact: { bucket: 'b', key: 'k' }, startedAt: 0 });
     expect(memberDeployment(deployment, 0).rollbackAlarms).toEqual([{ arn: arn('shared') }]);
     expect(memberDeployment(deployment, 1).rollbackAlarms).toEqual([{ arn: arn('app') }]);
+  });
+});
+
+describe('the change report of a rollback', () => {
+  test('GIVEN a deployment a rollback alarm rolled back THEN the report says every change was undone, and names the alarm in its cause', () => {
+    const cause = `Stack prod-app ended UPDATE_ROLLBACK_COMPLETE, not UPDATE_COMPLETE. ${ROLLED_BACK_ON_ALARM}: rollback alarm app-errors is ALARM: 5xx above 1%.`;
+    const report = changeReport('FAILED', { deployment: { stackName: 'prod-app' } } as any, { error: 'StackUpdateFailed', cause });
+    expect(report.rolledBack).toBe(true);
+    const page = reportMarkdown(report);
+    expect(page).toContain('- Rolled back: a rollback alarm went to ALARM, and CloudFormation undid every change below');
+    expect(page).toContain('rollback alarm app-errors is ALARM');
+  });
+
+  test('GIVEN a deployment that failed on a resource THEN the report says nothing of a rollback alarm', () => {
+    const report = changeReport('FAILED', { deployment: { stackName: 'prod-app' } } as any, { error: 'StackUpdateFailed', cause: 'First failure: Queue UPDATE_FAILED' });
+    expect(report).not.toHaveProperty('rolledBack');
   });
 });

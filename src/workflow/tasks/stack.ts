@@ -7,7 +7,7 @@ import type { Capability, Parameter, Stack, Tag } from '@aws-sdk/client-cloudfor
 import { maskSecrets } from '../../policy/safe-value';
 import { LIMITS } from '../../shared/contract';
 import type { CheckStackResult, Deployment, OperationResult, WorkflowState } from '../../shared/contract';
-import { ConfigurationError, truncate } from '../../shared/errors';
+import { ConfigurationError, ROLLED_BACK_ON_ALARM, truncate } from '../../shared/errors';
 import { byteLength, readDeploymentFiles, stageTemplate } from '../artifact';
 import type { DeploymentFiles } from '../artifact';
 import { alarmName, describeAlarms, hasRollbackConfiguration, rollbackCause, rollbackConfiguration } from '../rollback';
@@ -186,7 +186,7 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
     [stack?.StackStatusReason ?? '', ...stackReasons], deployment.startedAt - 60_000);
   const reason = `Stack ${deployment.stackName} ended ${status}, not ${expectedStatus}` +
     (stack?.StackStatusReason ? ` (${stack.StackStatusReason})` : '') +
-    (alarm ? `. CloudFormation rolled the operation back on its rollback trigger: ${alarm}. The stack is ${status}: ` +
+    (alarm ? `. ${ROLLED_BACK_ON_ALARM}: ${alarm}. The stack is ${status}: ` +
       `${status === 'ROLLBACK_COMPLETE' ? 'its creation was undone' : 'it is as it was before this deployment'}` : '') +
     (rootCause ? `. First failure: ${rootCause}` : '');
   // CloudFormation's reasons may quote property values: they reach the state, the pipeline and the report masked.
