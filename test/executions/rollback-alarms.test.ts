@@ -456,3 +456,31 @@ describe('units and approvals with rollback alarms', () => {
     expect(run.cause).toContain(`rollback alarm ${ALARM} is ALARM: 5xx above 1%`);
   });
 });
+
+describe('blue/green with rollback alarms', () => {
+  test('GIVEN a refused change set and deployToNewStack WHEN the template goes to a new stack THEN its CreateStack carries the rollback alarms, and a breach there fails the action naming the alarm', async () => {
+    // GIVEN
+    const blueGreen = synthesizeWith({
+      rollbackAlarms: [imported(ALARM)], monitoringTime: Duration.minutes(10), onUnsafeChange: UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 'green' }),
+    });
+    const world = createWorld({ synthesized: blueGreen });
+    world.cloudwatch.putAlarm(ALARM);
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: [resourceChange('Remove', 'Database', 'AWS::RDS::DBInstance')] };
+    world.cfn.onCreateStack = { inProgressPolls: 1, monitoringPolls: 1, breach: { alarm: ALARM, during: 'monitoring', stateReason: 'green errors' } };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    const created = world.cfn.callsOf('CreateStack');
+    expect(created.map((c) => c.input.StackName)).toEqual([`${STACK_NAME}-green`]);
+    expect(created[0].input.RollbackConfiguration).toEqual({
+      RollbackTriggers: [{ Arn: alarmArn(ALARM), Type: 'AWS::CloudWatch::Alarm' }], MonitoringTimeInMinutes: 10,
+    });
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toHaveLength(0);
+    expect(run.error).toBe('StackCreationFailed');
+    expect(run.cause).toContain(`rollback alarm ${ALARM} is ALARM: green errors`);
+    expect(run.cause).toContain('ROLLBACK_COMPLETE');
+  });
+});
