@@ -77,6 +77,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Reads the Markdown of README.md and docs/ for the link check (test/docs/links.test.ts).
     'commonmark@^0.31',
     '@types/commonmark@^0.27',
+    // Integration tests (test/integ/): the assertions construct at the version whose peer dependency the project's
+    // aws-cdk-lib meets, and the runner that checks the committed snapshots (and deploys them, with an account).
+    '@aws-cdk/integ-tests-alpha@2.187.0-alpha.0',
+    '@aws-cdk/integ-runner@2.197.10',
+    // The CDK CLI integ-runner deploys with, at the version it depends on: `npx cdk bootstrap` before integ:deploy.
+    'aws-cdk@2.1115.1',
+    // Validates every synthesized state machine definition against the Amazon States Language (test/constructs/asl-valid.test.ts).
+    'asl-validator@^4',
   ],
   jestOptions: {
     // Snapshots are never rewritten by a test run, in CI or locally.
@@ -256,6 +264,22 @@ const benchCli = project.addTask('bench:cli', {
   receiveArgs: true,
 });
 benchCli.prependSpawn(bundleCli);
+
+// Integration tests (test/integ/, integ-runner): the committed snapshots checked without an AWS account (CI), rewritten
+// without deploying, or deployed, asserted on AWS and destroyed (docs/contributing.md#integration-tests-on-aws).
+for (const [mode, description] of [
+  ['snapshot', 'Check the integration tests\' committed snapshots (test/integ/): synthesize and compare, no AWS account or credentials'],
+  ['update', 'Rewrite the integration tests\' snapshots from the apps of test/integ/, without deploying'],
+  ['deploy', 'Deploy the integration tests of test/integ/ to your AWS account, run their assertions, destroy them (costs money)'],
+]) {
+  const integ = project.addTask(`integ:${mode}`, { description, exec: `ts-node --project tsconfig.dev.json tools/integ.ts ${mode}` });
+  // The apps synthesize the handler bundles (assets/).
+  integ.prependSpawn(project.tasks.tryFind('bundle')!);
+}
+// The snapshots' asset directories (the assertion handler of integ-tests-alpha, the source zips): build output that
+// the snapshot check does not read (the templates name them by hash) and a deployment synthesizes anew.
+project.gitignore.exclude('/test/integ/*.snapshot/asset.*');
+project.gitignore.exclude('/test/integ/cdk-integ.out.*');
 
 // Tests are type-checked too (ts-jest compiles them without type checks).
 project.addTask('typecheck', {
