@@ -58,6 +58,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-s3@^3',
     '@aws-sdk/client-sfn@^3',
     '@aws-sdk/client-dynamodb@^3',
+    // Reads the rollback alarms' states (DescribeAlarms): the workflow's task function.
+    '@aws-sdk/client-cloudwatch@^3',
     '@smithy/util-stream@^4',
     // Signs the CLI's approval requests (optional at run time, as @aws-sdk/client-sfn was); a devDependency for its tests.
     '@smithy/signature-v4@^5',
@@ -121,7 +123,7 @@ project.package.file.addOverride('jest.coverageReporters',
 project.eslint?.addOverride({
   files: [
     'src/**/*.lambda.ts', 'src/trigger/trigger.ts', 'src/trigger/change-report.ts', 'src/workflow/tasks/*.ts', 'src/workflow/artifact.ts', 'src/workflow/inspect.ts',
-    'src/shared/pipeline-job.ts', 'src/workflow/stack-events.ts', 'src/workflow/approval.ts',
+    'src/shared/pipeline-job.ts', 'src/workflow/stack-events.ts', 'src/workflow/approval.ts', 'src/workflow/rollback.ts',
   ],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, peerDependencies: true }] },
 });

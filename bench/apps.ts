@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -31,6 +32,8 @@ export interface PipelineOptions {
   readonly timeout?: Duration;
   /** The workflow wakes on the stacks' status events (DeployStateMachine `stackEvents`). @default - the library's default */
   readonly stackEvents?: boolean;
+  /** Rollback alarms (their ARNs) and a monitoring time, for every StepFunctionsDeployAction of one stack. @default - none */
+  readonly rollback?: { readonly alarmArns: string[]; readonly monitoringTime: Duration };
 }
 
 export function stackNameOf(i: number): string {
@@ -78,6 +81,10 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
           templatePath: source.atPath(templatePathOf(i)),
           ...(options.timeout ? { timeout: options.timeout } : {}),
           ...(deployStateMachine ? { deployStateMachine } : {}),
+          ...(options.rollback ? {
+            rollbackAlarms: options.rollback.alarmArns.map((arn, k) => cloudwatch.Alarm.fromAlarmArn(stack, `RollbackAlarm${i}x${k}`, arn)),
+            monitoringTime: options.rollback.monitoringTime,
+          } : {}),
         }));
       } else {
         const stackName = `${ENVIRONMENT}-${stackNameOf(i)}`;

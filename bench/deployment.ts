@@ -28,7 +28,7 @@ import { runTrigger } from '../src/trigger/trigger';
 import { runTask } from '../src/workflow/tasks';
 import type { TaskEvent } from '../src/workflow/tasks';
 import {
-  FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, callCounts, zip,
+  FakeCloudFormation, FakeCloudWatch, FakeCodePipeline, FakeExecutionHistory, FakeS3, FakeStepFunctions, callCounts, zip,
 } from '../test/fakes';
 import type { CallCounts } from '../test/fakes';
 
@@ -106,6 +106,8 @@ export interface DeploymentRun {
   readonly pollIntervalAtCompletionMs: number;
   /** When each CloudFormation describe call was made, milliseconds after the job started. */
   readonly describeCallTimes: number[];
+  /** The job started -> the trigger's final answer: how long the pipeline action took. */
+  readonly actionMs: number;
 }
 
 interface Workflow {
@@ -114,8 +116,8 @@ interface Workflow {
 }
 
 /** Synthesizes the real pipeline stack (one StepFunctionsDeployAction) and reads its definition and UserParameters. */
-export function synthesizeWorkflow(stackEvents = false): Workflow {
-  const { template } = synthesize({ design: 'sfn-deploy-action', stacks: 1, timeout: ACTION_TIMEOUT, stackEvents });
+export function synthesizeWorkflow(stackEvents = false, rollback?: { alarmArns: string[]; monitoringTime: Duration }): Workflow {
+  const { template } = synthesize({ design: 'sfn-deploy-action', stacks: 1, timeout: ACTION_TIMEOUT, stackEvents, ...(rollback ? { rollback } : {}) });
   const definition = definitionFromTemplate(template);
   const resources = template.Resources as Resources;
   const pipeline = Object.values(resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline') as Record<string, any>;
@@ -138,14 +140,17 @@ function jobEvent(userParameters: string, continuationToken?: string): unknown {
 
 /** One deployment of a stack update of `updateMs`, from the pipeline job to the job's final result. */
 export async function measureDeployment(
-  design: DeploymentDesign, updateMs: number, workflow: Workflow, seed: StateMachineDefinition, pipelinePhaseMs = 0,
+  design: DeploymentDesign, updateMs: number, workflow: Workflow, seed: StateMachineDefinition, pipelinePhaseMs = 0, alarmNames: string[] = [],
 ): Promise<DeploymentRun> {
   // Two clocks on the same time line: the execution runs to its end first (`clock`), then CodePipeline's
   // invocations of the trigger are replayed from the start (`pipelineClock`) against the execution's end time.
   const clock = new VirtualClock(T0);
   const pipelineClock = new VirtualClock(T0);
   // One existing stack; the change set is ready after CHANGE_SET_SECONDS, the update runs for `updateMs`.
-  const cloudformation = new FakeCloudFormation({ clock: clock.now });
+  // The rollback alarms, OK throughout (CloudWatch is read before the change set is made).
+  const cloudwatch = new FakeCloudWatch(clock.now);
+  for (const name of alarmNames) cloudwatch.putAlarm(name);
+  const cloudformation = new FakeCloudFormation({ clock: clock.now, cloudwatch });
   cloudformation.putStack(STACK_NAME, 'UPDATE_COMPLETE');
   cloudformation.onCreateChangeSet = { readyAfterMs: CHANGE_SET_SECONDS * 1000, changes: CHANGES };
   cloudformation.onExecuteChangeSet = { durationMs: updateMs };
@@ -176,7 +181,13 @@ export async function measureDeployment(
   if (design !== 'seed') {
     const history = new FakeExecutionHistory(STATE_MACHINE_ARN);
     const deps = {
-      cloudformation: cloudformation.client, s3: s3.client, codepipeline: codepipeline.client, sfn: history.client, region: REGION, now: clock.now,
+      cloudformation: cloudformation.client,
+      s3: s3.client,
+      cloudwatch: cloudwatch.client,
+      codepipeline: codepipeline.client,
+      sfn: history.client,
+      region: REGION,
+      now: clock.now,
     };
     const execution = { Id: started.executionArn, Name: started.name };
     run = await runOnVirtualClock(workflow.definition, input, clock, async (state, payload) => {
@@ -226,7 +237,7 @@ export async function measureDeployment(
     transitions: run.entered.length,
     taskInvocations: run.taskInvocations - awaits,
     eventHandlerInvocations,
-    workflowCalls: callCounts(cloudformation.mock, s3.mock),
+    workflowCalls: callCounts(cloudformation.mock, s3.mock, cloudwatch.mock),
     updatePolls: cloudformation.calls.slice(cloudformation.calls.findIndex((c) => c.op === 'ExecuteChangeSet'))
       .filter((c) => c.op === 'DescribeStacks').length,
     workflowDelayMs: run.endedAt - stackCompletedAt,
@@ -235,6 +246,7 @@ export async function measureDeployment(
     pipelineCalls: callCounts(sfn.mock, codepipeline.mock),
     pollIntervalAtCompletionMs: pollIntervalAt(run, stackCompletedAt),
     describeCallTimes: cloudformation.calls.filter((c) => c.op.startsWith('Describe')).map((c) => (c.at ?? T0) - T0),
+    actionMs: pipelineClock.now() - T0,
   };
 }
 
@@ -302,6 +314,25 @@ export async function measureDeployments(): Promise<DeploymentSummary[]> {
     }
   }
   return summaries;
+}
+
+/** The update and monitoring period of the rollback alarms measurement. */
+export const MONITORED_UPDATE_MINUTES = 60;
+export const MONITORING_MINUTES = 30;
+const MONITORED_ALARMS = ['bench-errors', 'bench-latency'];
+
+/**
+ * A 60-minute update with two rollback alarms and a 30-minute monitoring period, on stack events (every event
+ * delivered), beside the same update without alarms: the stack is UPDATE_IN_PROGRESS for 90 minutes in all.
+ */
+export async function measureMonitoredDeployment(): Promise<{ watched: DeploymentRun; plain: DeploymentRun }> {
+  const updateMs = MONITORED_UPDATE_MINUTES * 60_000;
+  const seed = seedDefinition();
+  const watched = await measureDeployment('sfn-deploy-events', updateMs, synthesizeWorkflow(true, {
+    alarmArns: MONITORED_ALARMS.map((name) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`), monitoringTime: Duration.minutes(MONITORING_MINUTES),
+  }), seed, 0, MONITORED_ALARMS);
+  const plain = await measureDeployment('sfn-deploy-events', updateMs, synthesizeWorkflow(true), seed);
+  return { watched, plain };
 }
 
 /** Concurrent deployments in one account: how many CloudFormation describe calls per second they make together. */

@@ -10,9 +10,10 @@ import { STACKS_PER_STAGE, STACKS_PER_UNIT } from './apps';
 import { LOAD_RUNS, checkBundles, measureBundles } from './bundles';
 import {
   ACTION_TIMEOUT, CHANGE_SET_SECONDS, CODEPIPELINE_CONTINUATION_SECONDS, CONCURRENT_DEPLOYMENTS, CONCURRENT_START_WINDOW_MINUTES,
-  EVENT_LATENCY_MS, SWEEP_RUNS, UPDATE_MINUTES, measureDeployments, simulateConcurrency,
+  EVENT_LATENCY_MS, MONITORED_UPDATE_MINUTES, MONITORING_MINUTES, SWEEP_RUNS, UPDATE_MINUTES, measureDeployments, measureMonitoredDeployment,
+  simulateConcurrency,
 } from './deployment';
-import type { DeploymentSummary } from './deployment';
+import type { DeploymentRun, DeploymentSummary } from './deployment';
 import { bundleTable, callsTable, deploymentTable, designName, seconds, synthTable, table } from './report';
 import { DESIGNS, SYNTH_RUNS, SYNTH_SIZES, measureSynth } from './synth';
 import type { SynthMeasurement } from './synth';
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
   progress(`deploying ${UPDATE_MINUTES.join(', ')}-minute updates x 2 designs x ${SWEEP_RUNS} runs on a virtual clock ...`);
   const deployments = await measureDeployments();
   const concurrency = simulateConcurrency(deployments);
+  progress(`deploying a ${MONITORED_UPDATE_MINUTES}-minute update watched ${MONITORING_MINUTES} minutes by rollback alarms ...`);
+  const monitored = await measureMonitoredDeployment();
   const elapsed = (Date.now() - started) / 1000;
 
   const cpus = os.cpus();
@@ -110,6 +113,7 @@ async function main(): Promise<void> {
     '',
     callsTable(deployments),
     '',
+    ...monitoredSection(monitored),
     '### How this is measured',
     '',
     '- This library: the real pipeline stack is synthesized (one `StepFunctionsDeployAction`, timeout ' +
@@ -139,6 +143,27 @@ async function main(): Promise<void> {
   process.stdout.write(`${markdown}\n`);
   fs.writeFileSync(RESULTS_FILE, markdown);
   progress(`wrote ${path.relative(process.cwd(), RESULTS_FILE)}`);
+}
+
+/** The rollback alarms measurement, beside the same update without them. */
+function monitoredSection(m: { watched: DeploymentRun; plain: DeploymentRun }): string[] {
+  const cfn = (r: DeploymentRun) => Object.entries(r.workflowCalls).filter(([op]) => !op.startsWith('DescribeAlarms') && !/Object/.test(op))
+    .reduce((a, [, n]) => a + n, 0);
+  const row = (name: string, r: DeploymentRun) => [name, r.transitions, r.taskInvocations, r.eventHandlerInvocations, cfn(r),
+    r.workflowCalls.DescribeAlarms ?? 0, `${(r.actionMs / 60_000).toFixed(1)} min`];
+  return [
+    `### A ${MONITORED_UPDATE_MINUTES}-minute update watched ${MONITORING_MINUTES} minutes by rollback alarms`,
+    '',
+    `On stack events (every event delivered), two rollback alarms that stay OK and \`monitoringTime\` ${MONITORING_MINUTES} minutes: ` +
+      `the stack stays UPDATE_IN_PROGRESS for the update and the monitoring period, ${MONITORED_UPDATE_MINUTES + MONITORING_MINUTES} ` +
+      'minutes, and the pipeline action lasts that long. The alarms are read once (DescribeAlarms) before the change set is made.',
+    '',
+    table(['Deployment', 'State transitions', 'Task Lambda invocations', 'Event handler invocations', 'CloudFormation calls',
+      'CloudWatch calls', 'Pipeline action'],
+    [row(`${MONITORED_UPDATE_MINUTES} min + ${MONITORING_MINUTES} min monitoring`, m.watched), row(`${MONITORED_UPDATE_MINUTES} min, no alarms`, m.plain)],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r']),
+    '',
+  ];
 }
 
 function windows(deployments: DeploymentSummary[]): string {

@@ -3,9 +3,10 @@
  * user writes it, and a CDK Pipelines pipeline in the same stack whose stage is reviewed by ChangeSetReviewStep
  * (both share the stack's one workflow). The demo synthesizes it and runs the resulting state machine.
  */
-import { App, DefaultStackSynthesizer, Stack, Stage } from 'aws-cdk-lib';
+import { App, ArnFormat, DefaultStackSynthesizer, Duration, Stack, Stage } from 'aws-cdk-lib';
 import type { StageProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -13,10 +14,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
-import { ChangeSetReviewStep, StepFunctionsDeployAction } from '../src';
+import { ChangeSetReviewStep, StepFunctionsDeployAction, WhenAlarmFiring } from '../src';
 import { LOCAL_ENV, resolveIntrinsics } from './lib/intrinsics';
 
 export const DEMO_STACK = { environmentName: 'demo', stackName: 'orders', templatePath: 'infra/orders.json' };
+/** The orders service's error alarm: the Prod action's rollback trigger, and what keeps it from deploying while in ALARM. */
+export const DEMO_ALARM = 'demo-orders-errors';
 
 /** A release of three stacks, reviewed as one unit by a second action. */
 export const DEMO_UNIT = {
@@ -64,6 +67,11 @@ export function synthesizeDemoApp(): DemoApp {
     actionName: 'Deploy',
     ...DEMO_STACK,
     templatePath: source.atPath(DEMO_STACK.templatePath),
+    rollbackAlarms: [cloudwatch.Alarm.fromAlarmArn(stack, 'OrdersErrors', stack.formatArn({
+      service: 'cloudwatch', resource: 'alarm', resourceName: DEMO_ALARM, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }))],
+    monitoringTime: Duration.minutes(5),
+    whenAlarmFiring: WhenAlarmFiring.FAIL,
   });
   const release = new StepFunctionsDeployAction(stack, 'Release', {
     actionName: 'Release',

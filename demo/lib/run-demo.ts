@@ -11,6 +11,7 @@ import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
   ListChangeSetsCommand, ListStackResourcesCommand,
 } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { zipSync, strToU8 } from 'fflate';
 import { startControlPlane } from './control-plane';
@@ -23,7 +24,7 @@ import { lambdaJobEvent } from './pipeline-job';
 import { CODEPIPELINE_REINVOCATION_SECONDS, SleepingClock } from './virtual-time';
 import { readDefinition, renderPicture } from '../../src/picture';
 import { STACK_EVENTS } from '../../src/shared/contract';
-import { DEMO_STACK, DEMO_UNIT, synthesizeDemoApp } from '../app';
+import { DEMO_ALARM, DEMO_STACK, DEMO_UNIT, synthesizeDemoApp } from '../app';
 import type { DemoApp } from '../app';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -85,6 +86,9 @@ interface Scenario {
   readonly version: string;
   readonly unit: boolean;
   readonly files: Record<string, unknown>;
+  /** Before the pipeline runs, and after: the world changes (an alarm fires, then clears). */
+  readonly before?: () => Promise<void>;
+  readonly after?: () => Promise<void>;
 }
 
 export interface ScenarioResult {
@@ -164,6 +168,25 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
     const s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true });
     const cloudformation = new CloudFormationClient({ endpoint: moto.endpoint });
     await s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
+    // The orders service's error alarm, the Prod action's rollback trigger. moto keeps alarms and their states, but does
+    // not model rollback triggers or the monitoring period: CloudFormation never rolls back here. The demo shows what
+    // moto can: an alarm in ALARM keeps the deployment from starting. A breach during the update or the monitoring
+    // period is shown on the stateful fakes (test/executions/rollback-alarms.test.ts), which model what AWS documents.
+    const cloudwatch = new CloudWatchClient({ endpoint: moto.endpoint });
+    await cloudwatch.send(new PutMetricAlarmCommand({
+      AlarmName: DEMO_ALARM,
+      Namespace: 'Demo/Orders',
+      MetricName: 'Errors',
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    }));
+    const alarmState = (StateValue: 'OK' | 'ALARM', StateReason: string) => async () => {
+      await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: DEMO_ALARM, StateValue, StateReason }));
+    };
+    await alarmState('OK', 'no errors')();
 
     const single = (id: string, title: string, version: keyof typeof TEMPLATES): Scenario =>
       ({ id, title, version, unit: false, files: { [DEMO_STACK.templatePath]: TEMPLATES[version] } });
@@ -178,18 +201,25 @@ export async function runDemo(options: DemoOptions = {}): Promise<ScenarioResult
       single('1-create', 'A new stack is created', 'v1'),
       single('2-safe-update', 'A safe change (a queue added) is executed', 'v2'),
       single('3-unsafe-update', 'An unsafe change (the topic removed) is rejected', 'v3'),
+      {
+        ...single('3b-alarm-firing', 'The orders alarm is in ALARM: nothing is deployed (moto has no rollback triggers; see the comment)', 'v2'),
+        before: alarmState('ALARM', 'Threshold Crossed: 1 datapoint [7.0] was greater than or equal to the threshold (1.0).'),
+        after: alarmState('OK', 'no errors'),
+      },
       release('4a-unit-create', 'A release of three new stacks is created as one unit', 'r1'),
       release('4b-unit-unsafe', 'A release whose third stack removes a topic: nothing of the unit is executed', 'r2'),
     ];
     const results: ScenarioResult[] = [];
-    for (const { id, title, version, unit, files } of scenarios) {
+    for (const { id, title, version, unit, files, before, after } of scenarios) {
       print('');
       print(`=== Scenario ${id}: ${title} (template${unit ? 's' : ''} ${version}) ===`);
       const key = `pipeline/Source/${id}.zip`;
       const zip = zipSync(Object.fromEntries(Object.entries(files).map(([file, body]) => [file, strToU8(JSON.stringify(body, null, 2))])));
       await s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key, Body: zip }));
       const callsBefore = { ...controlPlane.calls };
+      await before?.();
       const pipeline = await runPipelineAction(trigger, controlPlane, clock, unit ? unitUserParameters : userParameters, key);
+      await after?.();
       const execution = pipeline.execution;
       const states = execution?.visits.map((v) => v.name) ?? [];
       const inspection = execution?.visits.find((v) => v.name === 'Inspect Change Set Changes')?.output?.inspection;

@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
-import { Annotations, AspectPriority, Aspects, CfnCapabilities, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, AspectPriority, Aspects, CfnCapabilities, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as cpactions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -13,8 +14,9 @@ import type { PolicyBinding, StrategyBinding } from '../policy/binding';
 import { SafetyPolicy } from '../policy/safety-policy';
 import { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
+import { MAX_BLOCKING_ALARMS, MAX_ROLLBACK_ALARMS, MONITORING_MINUTES } from '../shared/config';
 import { CONFIG_VERSION, STAGING_PREFIX, defaultTemplatePath } from '../shared/contract';
-import type { ActionConfig, StackConfig } from '../shared/contract';
+import type { ActionConfig, RollbackAlarm, StackConfig } from '../shared/contract';
 import { fullStackName } from '../shared/naming';
 import { DeployStateMachine } from '../workflow/deploy-state-machine';
 
@@ -76,6 +78,33 @@ export interface StackToDeploy {
    * @default - the action's `deploymentRole` (or the role it creates), shared by the unit's stacks
    */
   readonly deploymentRole?: iam.IRole;
+
+  /**
+   * CloudWatch alarms (composite alarms too) that CloudFormation watches as the stack's rollback triggers: while it
+   * creates or updates the stack, and for `monitoringTime` after every resource is deployed. An alarm that goes to
+   * ALARM rolls the whole operation back, and the action fails naming the alarm, its state reason and the stack's
+   * final status. At most 5 (CloudFormation's limit), in the stack's account and region. A composite alarm is
+   * recognised as one when it is a `CompositeAlarm` of this app (an imported one is sent as a metric alarm).
+   * Leaving them out after they were given removes them from the stack on its next deployment.
+   * @default - the action's `rollbackAlarms`
+   */
+  readonly rollbackAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * How long CloudFormation keeps watching the rollback alarms after every resource is deployed, whole minutes,
+   * up to 180: the action succeeds only once this period has passed without an alarm (the stack stays
+   * UPDATE_IN_PROGRESS or CREATE_IN_PROGRESS meanwhile), so the action's `timeout` must be longer.
+   * @default - the action's `monitoringTime`
+   */
+  readonly monitoringTime?: Duration;
+}
+
+/** What a deployment does when one of its rollback or blocking alarms is in ALARM before a stack is deployed. */
+export enum WhenAlarmFiring {
+  /** Wait, reading the alarms once a minute, until none is in ALARM; at the action's timeout, fail. Nothing is deployed meanwhile. */
+  WAIT = 'WAIT',
+  /** Fail at once, deploying nothing. */
+  FAIL = 'FAIL',
 }
 
 /**
@@ -162,6 +191,40 @@ export interface StepFunctionsDeployActionProps extends codepipeline.CommonAwsAc
    * @default - the pipeline's account: the task function calls CloudFormation itself
    */
   readonly targetAccountRole?: iam.IRole;
+
+  /**
+   * CloudWatch alarms (composite alarms too) that CloudFormation watches as the stack's rollback triggers: while it
+   * creates or updates the stack, and for `monitoringTime` after every resource is deployed. An alarm that goes to
+   * ALARM rolls the whole operation back, and the action fails naming the alarm, its state reason and the stack's
+   * final status. At most 5 (CloudFormation's limit), in the stack's account and region. A composite alarm is
+   * recognised as one when it is a `CompositeAlarm` of this app (an imported one is sent as a metric alarm).
+   * Leaving them out after they were given removes them from the stack on its next deployment.
+   * @default - no rollback triggers (with `stacks`: those of each stack that names none)
+   */
+  readonly rollbackAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * How long CloudFormation keeps watching the rollback alarms after every resource is deployed, whole minutes,
+   * up to 180: the action succeeds only once this period has passed without an alarm (the stack stays
+   * UPDATE_IN_PROGRESS or CREATE_IN_PROGRESS meanwhile), so the action's `timeout` must be longer.
+   * @default - no monitoring period (CloudFormation's 0)
+   */
+  readonly monitoringTime?: Duration;
+
+  /**
+   * Alarms that keep the deployment from starting while one of them is in ALARM, besides every stack's
+   * `rollbackAlarms` (which keep it too). Unlike rollback alarms, CloudFormation does not watch them during the
+   * operation. At most 20, in the stack's account and region.
+   * @default - none: only the rollback alarms are checked before deploying
+   */
+  readonly blockingAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * What the deployment does when a rollback or blocking alarm is in ALARM (or does not exist) right before a stack
+   * would be created or its change set made: it never deploys into an alarm; it waits for the alarm, or fails.
+   * @default WhenAlarmFiring.WAIT
+   */
+  readonly whenAlarmFiring?: WhenAlarmFiring;
 
   /**
    * Give the created deployment role full rights, as aws-cdk-lib's CloudFormation actions do when asked.
@@ -297,7 +360,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
   constructor(scope: Construct, id: string, props: StepFunctionsDeployActionProps) {
     super(scope, id);
     const where = whereOf('StepFunctionsDeployAction', this);
-    const input = validateProps(where, props);
+    const input = validateProps(where, this, props);
 
     this.deployStateMachine = props.deployStateMachine ?? DeployStateMachine.of(this);
     this.stateMachine = this.deployStateMachine.stateMachine;
@@ -343,6 +406,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
     });
 
     this.grantStacks(props, stacks, strategy);
+    this.grantRollbackAlarms(props);
     this.targetAccountRole = props.targetAccountRole;
     policy.grantRights();
     strategy?.grantRights();
@@ -373,7 +437,8 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       v: CONFIG_VERSION,
       ...(props.stacks ? { stacks: props.stacks.map(unitStackConfig) } : { stackName: firstName }),
       ...(props.environmentName ? { environmentName: props.environmentName } : {}),
-      ...(props.stacks ? {} : firstStack),
+      ...(props.stacks ? rollbackConfig(props) : firstStack),
+      ...blockingConfig(props),
       roleArn: this.deploymentRole.roleArn,
       ...(props.targetAccountRole ? { assumeRoleArn: props.targetAccountRole.roleArn } : {}),
       // Written even when it is the default: what the action was synthesized with is what it deploys with.
@@ -410,6 +475,35 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
         nestedStacks: props.includeNestedStacks !== false,
         deleteRolledBack: !!props.recreateRolledBackStack,
       }));
+    }
+  }
+
+  /**
+   * The task function reads the rollback alarms (to name the one that rolled a deployment back). The deployment role
+   * the action creates may read them too: AWS does not say whether CloudFormation reads a stack's rollback alarms with
+   * the stack's service role, and without the right a trigger would be missing and every operation rolled back.
+   */
+  private grantRollbackAlarms(props: StepFunctionsDeployActionProps): void {
+    const grantsOf = (alarms: cloudwatch.IAlarm[]) =>
+      [...new Map(alarms.map((a) => [a.alarmArn, { arn: a.alarmArn, composite: isComposite(a) }])).values()];
+    const rollbackAlarms = [...(props.rollbackAlarms ?? []), ...(props.stacks ?? []).flatMap((st) => st.rollbackAlarms ?? [])];
+    const triggers = grantsOf(rollbackAlarms);
+    const all = grantsOf([...rollbackAlarms, ...(props.blockingAlarms ?? [])]);
+    if (all.length === 0) return;
+    this.deployStateMachine._grantAlarmReads(all);
+    // Blocking alarms are no triggers: CloudFormation never reads them.
+    if (!this.createdDeploymentRole || triggers.length === 0) return;
+    const composite = triggers.some((g) => g.composite);
+    this.createdDeploymentRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:DescribeAlarms'],
+      resources: composite ? ['*'] : triggers.map((g) => g.arn),
+    }));
+    if (composite) {
+      suppressNag(this.createdDeploymentRole.node.tryFindChild('DefaultPolicy'), [{
+        id: 'AwsSolutions-IAM5',
+        reason: 'A composite rollback alarm: CloudWatch returns composite alarms only to cloudwatch:DescribeAlarms on every alarm (*); read-only',
+        appliesTo: ['Resource::*'],
+      }]);
     }
   }
 
@@ -545,7 +639,81 @@ function stackConfig(stack: StackToDeploy): StackConfig {
     ...(nonEmpty(stack.parameterOverrides) ? { parameterOverrides: stack.parameterOverrides } : {}),
     ...(stack.tags && nonEmpty(stack.tags) ? { tags: stack.tags } : {}),
     ...(capabilitiesOf(stack).length > 0 ? { capabilities: capabilitiesOf(stack) } : {}),
+    ...rollbackConfig(stack),
   };
+}
+
+/**
+ * The configuration's validator checks alarm ARNs; one that is a token (an alarm of this app) is known only at deploy
+ * time, when CloudFormation resolves it to an alarm's ARN: it stands for one here.
+ */
+function knownArns(entry: string | StackConfig): string | StackConfig {
+  if (typeof entry === 'string') return entry;
+  const { stackName, ...rest } = entry;
+  if (!entry.rollbackAlarms) return stackName ? entry : rest as StackConfig;
+  return {
+    ...(stackName ? { stackName } : {}),
+    ...rest,
+    rollbackAlarms: entry.rollbackAlarms.map((a) => (Token.isUnresolved(a.arn) ? { ...a, arn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:resolved-at-deploy' } : a)),
+  } as StackConfig;
+}
+
+/** Whether CloudFormation must be told the alarm is a composite alarm: a `CompositeAlarm` of this app. */
+function isComposite(alarm: cloudwatch.IAlarm): boolean {
+  return alarm instanceof cloudwatch.CompositeAlarm || alarm.node.defaultChild instanceof cloudwatch.CfnCompositeAlarm;
+}
+
+/** The blocking alarms and what to do while an alarm fires, as the configuration holds them (left out when not given). */
+function blockingConfig(props: StepFunctionsDeployActionProps): Pick<ActionConfig, 'blockingAlarms' | 'whenAlarmFiring'> {
+  const alarms: RollbackAlarm[] = (props.blockingAlarms ?? []).map((a) => ({ arn: a.alarmArn, ...(isComposite(a) ? { composite: true } : {}) }));
+  return {
+    ...(alarms.length > 0 ? { blockingAlarms: alarms } : {}),
+    ...(props.whenAlarmFiring ? { whenAlarmFiring: props.whenAlarmFiring } : {}),
+  };
+}
+
+/** Rollback alarms and monitoring time as the configuration holds them (left out when not given). */
+function rollbackConfig(stack: { rollbackAlarms?: cloudwatch.IAlarm[]; monitoringTime?: Duration }): Pick<StackConfig, 'rollbackAlarms' | 'monitoringMinutes'> {
+  const alarms: RollbackAlarm[] = (stack.rollbackAlarms ?? []).map((a) => ({ arn: a.alarmArn, ...(isComposite(a) ? { composite: true } : {}) }));
+  return {
+    ...(alarms.length > 0 ? { rollbackAlarms: alarms } : {}),
+    ...(stack.monitoringTime ? { monitoringMinutes: stack.monitoringTime.toMinutes() } : {}),
+  };
+}
+
+/**
+ * What the configuration's validator cannot see in rollback settings: a monitoring time in whole minutes within
+ * CloudFormation's range, at most 5 alarms, and alarms of the account and region the stack is deployed to.
+ */
+function rollbackProblems(
+  where: string, at: string, scope: Construct, stack: { rollbackAlarms?: cloudwatch.IAlarm[]; monitoringTime?: Duration },
+  prop = 'rollbackAlarms', max = MAX_ROLLBACK_ALARMS,
+): void {
+  const time = stack.monitoringTime;
+  if (time && !time.isUnresolved()) {
+    const seconds = time.toSeconds({ integral: false });
+    if (seconds % 60 !== 0 || seconds < MONITORING_MINUTES.min * 60 || seconds > MONITORING_MINUTES.max * 60) {
+      throw new Error(`${where}: ${at}monitoringTime is ${time.toHumanString()}; CloudFormation takes whole minutes from ` +
+        `${MONITORING_MINUTES.min} to ${MONITORING_MINUTES.max}: give Duration.minutes(n) with n in that range`);
+    }
+  }
+  const alarms = stack.rollbackAlarms ?? [];
+  if (alarms.length > max) {
+    throw new Error(`${where}: ${at}${prop} holds ${alarms.length} alarms; ` + (prop === 'rollbackAlarms'
+      ? `CloudFormation takes at most ${max} rollback triggers: combine alarms into a CompositeAlarm and give that`
+      : `the action takes at most ${max}: combine alarms into a CompositeAlarm and give that`));
+  }
+  const here = Stack.of(scope);
+  alarms.forEach((alarm, i) => {
+    const fromArn = Token.isUnresolved(alarm.alarmArn) ? undefined : here.splitArn(alarm.alarmArn, ArnFormat.COLON_RESOURCE_NAME);
+    const account = fromArn?.account ?? alarm.env.account;
+    const region = fromArn?.region ?? alarm.env.region;
+    const differs = (a: string | undefined, b: string) => a !== undefined && !Token.isUnresolved(a) && !Token.isUnresolved(b) && a !== b;
+    if (differs(account, here.account) || differs(region, here.region)) {
+      throw new Error(`${where}: ${at}${prop}[${i}] is an alarm of account ${account}, region ${region}; the deployment reads ` +
+        `alarms of the stack's own account and region (${here.account}, ${here.region}): give an alarm there`);
+    }
+  });
 }
 
 /** A unit's stack in the configuration: its name only when everything else is the default (UserParameters are short). */
@@ -565,7 +733,7 @@ function unitStackConfig(stack: StackToDeploy): string | StackConfig {
  * the configuration they make, with the functions' own validator, before anything is made. Returns the action's
  * input artifact, the one every `ArtifactPath` of the action is in.
  */
-function validateProps(where: string, props: StepFunctionsDeployActionProps): codepipeline.Artifact {
+function validateProps(where: string, scope: Construct, props: StepFunctionsDeployActionProps): codepipeline.Artifact {
   if (!props.stacks && (props.stackName === undefined || props.templatePath === undefined)) {
     const missing = props.stackName === undefined && props.templatePath === undefined ? 'stackName and templatePath'
       : props.stackName === undefined ? 'stackName' : 'templatePath';
@@ -586,6 +754,14 @@ function validateProps(where: string, props: StepFunctionsDeployActionProps): co
     throw new Error(`${where}: give inputFileBucket and inputFileKey together`);
   }
   validateTiming(where, props);
+  rollbackProblems(where, '', scope, props);
+  props.stacks?.forEach((stack, i) => rollbackProblems(where, `stacks[${i}]: `, scope, stack));
+  rollbackProblems(where, '', scope, { rollbackAlarms: props.blockingAlarms }, 'blockingAlarms', MAX_BLOCKING_ALARMS);
+  const withAlarms = !!props.rollbackAlarms?.length || !!props.stacks?.some((st) => st.rollbackAlarms?.length) || !!props.blockingAlarms?.length;
+  if (withAlarms && props.targetAccountRole) {
+    throw new Error(`${where}: rollbackAlarms and blockingAlarms are not available with targetAccountRole yet: the workflow reads alarms of its own ` +
+      'account only; deploy to that account with a workflow there, or leave rollbackAlarms out');
+  }
   const paths = artifactPathsOf(props);
   for (const [key, value] of paths) {
     // An ArtifactPath by its shape: an app may hold two copies of aws-cdk-lib, whose classes differ.
@@ -638,8 +814,13 @@ function settingsOf(props: StepFunctionsDeployActionProps): object {
   const templateConfigurationPath = props.templateConfiguration?.fileName;
   const capabilities = props.cfnCapabilities && capabilitiesOf(props);
   const own = { stackName, templatePath, templateConfigurationPath, parameterOverrides, tags, capabilities };
+  // Blocking alarms are checked as rollback alarms are: their ARNs, known or standing for one.
+  const blocking = knownArns({ stackName: '', rollbackAlarms: blockingConfig(props).blockingAlarms }) as StackConfig;
   return {
-    ...(props.stacks ? { stacks: Array.isArray(props.stacks) ? props.stacks.map(unitStackConfig) : props.stacks } : {}),
+    ...(props.stacks ? { stacks: Array.isArray(props.stacks) ? props.stacks.map(unitStackConfig).map(knownArns) : props.stacks } : {}),
+    ...(knownArns({ stackName: '', ...rollbackConfig(props) }) as StackConfig),
+    ...(blocking.rollbackAlarms ? { blockingAlarms: blocking.rollbackAlarms } : {}),
+    ...(props.whenAlarmFiring ? { whenAlarmFiring: props.whenAlarmFiring } : {}),
     ...Object.fromEntries(Object.entries(own).filter(([, value]) => value !== undefined)),
     ...(props.environmentName ? { environmentName: props.environmentName } : {}),
     ...(props.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),

@@ -22,6 +22,14 @@ export const POLL_INTERVAL_SECONDS = { min: 1, max: 300 } as const;
 /** The action's timeout, in whole minutes (CodePipeline gives a Lambda invoke action 24 hours). */
 export const TIMEOUT_MINUTES = { min: 1, max: DEFAULTS.maxTimeoutMinutes } as const;
 
+/** CloudFormation's limits for rollback triggers: at most 5 alarms, watched up to 180 minutes after the resources are deployed. */
+export const MAX_ROLLBACK_ALARMS = 5;
+export const MONITORING_MINUTES = { min: 0, max: 180 } as const;
+/** The most alarms besides the rollback alarms that keep a deployment from starting. */
+export const MAX_BLOCKING_ALARMS = 20;
+
+const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:[^:].{0,254}$/;
+
 const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'];
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
@@ -57,6 +65,11 @@ const stringMap = (value: unknown) => (isStringMap(value) ? undefined : 'must be
 const isRoleArn = (value: unknown) => (typeof value === 'string' && ROLE_ARN.test(value) ? undefined : 'must be an IAM role ARN');
 const isRegion = (value: unknown) => (typeof value === 'string' && REGION.test(value) ? undefined : 'must be an AWS region name such as eu-west-1');
 const flag = (value: unknown) => (typeof value === 'boolean' ? undefined : 'must be true or false');
+const alarmList = (max: number, remedy: string) => (value: unknown) => (Array.isArray(value) && value.length <= max
+  && value.every((a) => a !== null && typeof a === 'object' && typeof a.arn === 'string' && ALARM_ARN.test(a.arn)
+    && Object.keys(a).every((k) => k === 'arn' || (k === 'composite' && typeof a.composite === 'boolean')))
+  ? undefined
+  : `must be a list of at most ${max} CloudWatch alarms, each {"arn": "arn:aws:cloudwatch:<region>:<account>:alarm:<name>"}${remedy}`);
 const wholeNumber = ({ min, max }: { min: number; max: number }) => (value: unknown) =>
   (isIntegerIn(value, min, max) ? undefined : `must be a whole number from ${min} to ${max}`);
 
@@ -80,6 +93,15 @@ const KEYS: Record<keyof ActionConfig | keyof StackConfig, Key> = {
     prop: 'cfnCapabilities',
   },
   roleArn: { top: 'notPrepared', stack: 'notPrepared', check: isRoleArn, prop: 'deploymentRole' },
+  rollbackAlarms: {
+    top: 'notPrepared',
+    stack: 'notPrepared',
+    check: alarmList(MAX_ROLLBACK_ALARMS, ' (CloudFormation takes at most 5 rollback triggers: combine more alarms into a composite alarm)'),
+  },
+  monitoringMinutes: { top: 'notPrepared', stack: 'notPrepared', check: wholeNumber(MONITORING_MINUTES), prop: 'monitoringTime' },
+  // DescribeAlarms reads at most 100 alarms by name in one call, rollback alarms included.
+  blockingAlarms: { top: 'notPrepared', check: alarmList(MAX_BLOCKING_ALARMS, '') },
+  whenAlarmFiring: { top: 'notPrepared', check: (value) => (value === 'WAIT' || value === 'FAIL' ? undefined : 'must be WAIT or FAIL') },
   dependsOn: { stack: 'notPrepared' },
   parameterOutputs: { stack: 'notPrepared', check: stringMap },
   assumeRoleArn: { top: 'any', stack: 'preparedOnly', check: isRoleArn, prop: 'targetAccountRole' },
@@ -268,11 +290,27 @@ export function configProblems(config: Record<string, unknown>, options: ConfigC
     if (problem) problems.push(`${name(k)} ${problem}`);
     problems.push(...(key.document?.(c[k]) ?? []).map((p) => `${name(k)}: ${p}`));
   }
+  problems.push(...monitoringProblems(c, options));
   if (c.onUnsafe?.type === 'requireApproval' && Number.isInteger(c.onUnsafe.timeoutSeconds)
     && c.onUnsafe.timeoutSeconds > (c.timeoutMinutes ?? DEFAULTS.timeoutMinutes) * 60) {
     problems.push(`${name('onUnsafe')}: the approval timeout is longer than the action's timeout; an approval after the deadline could never be executed`);
   }
   return problems;
+}
+
+/**
+ * A monitoring period that leaves no time to deploy: CloudFormation's operation lasts at least the monitoring time, so
+ * an action whose timeout is not longer would always give up while the stack is still watched.
+ */
+function monitoringProblems(c: Record<string, any>, options: ConfigCheckOptions): string[] {
+  const name = nameOf(options);
+  const timeout = c.timeoutMinutes ?? DEFAULTS.timeoutMinutes;
+  const entries = Array.isArray(c.stacks) ? c.stacks.map(stackConfigOf) : [];
+  const longest = Math.max(...[c.monitoringMinutes, ...entries.map((e: StackConfig | undefined) => e?.monitoringMinutes)]
+    .filter((m): m is number => typeof m === 'number' && !options.isUnresolved?.(m)), 0);
+  if (typeof timeout !== 'number' || options.isUnresolved?.(timeout) || longest < timeout) return [];
+  return [`${name('monitoringMinutes')} of ${longest} minutes leaves no time within the action's ${name('timeoutMinutes')} of ${timeout} minutes: ` +
+    `the stack is watched that long after its resources are deployed; give a ${name('timeoutMinutes')} longer than the deployment and its monitoring together`];
 }
 
 /** A key's name in messages: the construct's property at synth, the configuration's key (quoted) at run time. */
@@ -423,6 +461,8 @@ export function toDeployment(config: ActionConfig, job: JobFacts): Deployment {
     ...(config.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
     ...(config.revertDrift ? { revertDrift: true } : {}),
     ...(config.report ? { report: true } : {}),
+    ...(config.blockingAlarms && config.blockingAlarms.length > 0 ? { blockingAlarms: config.blockingAlarms } : {}),
+    ...(config.whenAlarmFiring ? { whenAlarmFiring: config.whenAlarmFiring } : {}),
     // Events of another account's stacks do not reach this account's rule: a cross-account deployment polls. Always
     // written: a Choice state's condition on a path that is not there fails the execution in Step Functions.
     stackEvents: config.stackEvents === true && !config.assumeRoleArn && !config.prepared,
@@ -450,6 +490,7 @@ function stackSettings(s: StackConfig, config: ActionConfig, inUnit: boolean): S
     ...(roleArn ? { roleArn } : {}),
     ...(assumeRoleArn ? { assumeRoleArn } : {}),
     ...(region ? { region } : {}),
+    ...rollbackSettings(s, config),
     ...(inUnit ? {
       dependsOn: (s.dependsOn ?? []).map(full),
       parameterOutputs: Object.fromEntries(Object.entries(s.parameterOutputs ?? {}).map(([parameter, ref]) => {
@@ -460,12 +501,23 @@ function stackSettings(s: StackConfig, config: ActionConfig, inUnit: boolean): S
   };
 }
 
+/** A stack's rollback alarms and monitoring time: its own, else the action's. An empty list is no alarm. */
+function rollbackSettings(s: StackConfig, config: ActionConfig): Pick<StackSettings, 'rollbackAlarms' | 'monitoringMinutes'> {
+  const alarms = s.rollbackAlarms ?? config.rollbackAlarms;
+  const minutes = s.monitoringMinutes ?? config.monitoringMinutes;
+  return {
+    ...(alarms && alarms.length > 0 ? { rollbackAlarms: alarms } : {}),
+    ...(minutes !== undefined ? { monitoringMinutes: minutes } : {}),
+  };
+}
+
 /**
  * The deployment of one stack of a unit: the unit's, with that stack's settings; without the unit (the stack tasks
  * see one stack). `parameters` are the values its parameterOutputs resolved to.
  */
 export function memberDeployment(deployment: Deployment, index: number, parameters: Record<string, string> = {}): Deployment {
-  const { unit, templateConfigurationPath: _t, roleArn: _r, ...shared } = deployment;
+  // A stack's own settings come from its entry only: never the first stack's (the deployment's) left in place.
+  const { unit, templateConfigurationPath: _t, roleArn: _r, rollbackAlarms: _a, monitoringMinutes: _m, ...shared } = deployment;
   const { dependsOn: _d, parameterOutputs: _p, ...settings } = unit![index];
   return {
     ...shared,

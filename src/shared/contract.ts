@@ -89,6 +89,8 @@ export const STAGING_PREFIX = 'sfn-deploy-action-staging';
  */
 export interface ActionConfig extends Partial<Omit<StackConfig, 'dependsOn' | 'parameterOutputs'>> {
   readonly v?: number;
+  readonly blockingAlarms?: RollbackAlarm[];
+  readonly whenAlarmFiring?: 'WAIT' | 'FAIL';
   readonly environmentName?: string;
   readonly policy?: PolicyDocument;
   readonly onUnsafe?: UnsafeChangeDocument;
@@ -160,10 +162,23 @@ export interface StackSettings {
    * the top of the configuration, every stack's that names none; the stacks of a CDK Pipelines stage share one).
    */
   readonly region?: string;
+  /**
+   * CloudWatch alarms CloudFormation watches during the stack's creation or update and its monitoring period (its
+   * rollback triggers, at most 5): one in ALARM rolls the operation back.
+   */
+  readonly rollbackAlarms?: RollbackAlarm[];
+  /** How long CloudFormation keeps watching the rollback alarms after the operation deployed every resource (0 to 180). */
+  readonly monitoringMinutes?: number;
   /** A stack of a unit: earlier stacks of the unit that must be deployed before it is reviewed (it imports their exports). */
   readonly dependsOn?: string[];
   /** A stack of a unit: parameters whose values are outputs of earlier stacks of the unit, `<stack>.<output key>`. */
   readonly parameterOutputs?: Record<string, string>;
+}
+
+/** A rollback trigger: a CloudWatch alarm by its ARN, and whether it is a composite alarm (CloudFormation asks its type). */
+export interface RollbackAlarm {
+  readonly arn: string;
+  readonly composite?: boolean;
 }
 
 /**
@@ -200,6 +215,10 @@ export interface Deployment extends StackSettings {
   readonly report?: boolean;
   /** Wake on the stack's status events while a stack operation runs (a safety poll still reads the stack). */
   readonly stackEvents?: boolean;
+  /** Alarms that, besides each stack's rollback alarms, keep the deployment from starting while one is in ALARM. */
+  readonly blockingAlarms?: RollbackAlarm[];
+  /** While a rollback or blocking alarm is in ALARM before a stack is deployed: wait for it (up to the deadline) or fail. */
+  readonly whenAlarmFiring?: 'WAIT' | 'FAIL';
   /** Set when the deployment switched to a new stack (blue/green): the stack it was meant for. */
   readonly previousStackName?: string;
   /**
@@ -236,11 +255,11 @@ export const TASK_EFFECTS = {
   confirmJob: 'reads',
   /** Stages a template over 51,200 bytes in the artifact bucket (S3 PutObject). */
   readTemplate: 'writes',
-  /** DescribeStacks. */
+  /** DescribeStacks; DescribeAlarms of the stack's rollback and blocking alarms before it is deployed. */
   checkStack: 'reads',
   /** CreateStack. */
   createStack: 'writes',
-  /** DescribeStacks, DescribeStackEvents, DescribeChangeSet. */
+  /** DescribeStacks, DescribeStackEvents, DescribeChangeSet; DescribeAlarms after a rollback of a stack with rollback alarms. */
   pollStack: 'reads',
   /** CreateChangeSet. */
   createChangeSet: 'writes',
@@ -300,6 +319,11 @@ export interface CheckStackResult {
    * deployment's name without it was not created by this execution and is never adopted.
    */
   readonly changeSetToken?: string;
+  /**
+   * The stack has rollback triggers or a monitoring time now (DescribeStacks' RollbackConfiguration): CloudFormation
+   * keeps them for every later update unless told otherwise, so a deployment without rollback alarms clears them.
+   */
+  readonly rollbackConfigured?: boolean;
 }
 
 /** Result of `createStack`, `executeChangeSet` and `pollStack` (`$.operation`): the stack operation under way. */

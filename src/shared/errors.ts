@@ -111,3 +111,9 @@ export function truncate(text: string, max: number): string {
   const marker = ' ... (truncated)';
   return text.slice(0, Math.max(0, max - marker.length)) + marker;
 }
+
+/**
+ * How a failure says that CloudFormation rolled the operation back because a rollback alarm went to ALARM: the words
+ * the operation's reason carries, and the change report looks for.
+ */
+export const ROLLED_BACK_ON_ALARM = 'CloudFormation rolled the operation back on its rollback trigger';

@@ -7,6 +7,7 @@ import { zipSync, strToU8 } from 'fflate';
 import type { WorkflowOutput } from './report';
 import { verdictOf, workflowOutcome } from './report';
 import { maskSecrets } from '../policy/safe-value';
+import { ROLLED_BACK_ON_ALARM } from '../shared/errors';
 
 /** What the report says of one change set: the verdict on it and its changes. */
 export interface ChangeSetReport {
@@ -32,6 +33,11 @@ export interface ChangeReport extends ChangeSetReport {
   /** For a deployment that did not succeed: its error and cause. */
   readonly error?: string;
   readonly cause?: string;
+  /**
+   * The change set was executed, and CloudFormation rolled it back because a rollback alarm went to ALARM: every
+   * change listed was undone (the cause names the alarm and the stack's final status).
+   */
+  readonly rolledBack?: boolean;
   /** A unit of stacks: each stack, in the order they deploy, with what happened to it and its changes. */
   readonly stacks?: readonly StackReport[];
 }
@@ -103,6 +109,7 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
     ...(failure?.error ? { error: failure.error } : {}),
     // A cause may quote values (CloudFormation's reasons, a task's error): kept as far as they are safe to show.
     ...(failure?.cause ? { cause: maskSecrets(failure.cause) } : {}),
+    ...(failure?.cause?.includes(ROLLED_BACK_ON_ALARM) ? { rolledBack: true } : {}),
   };
 }
 
@@ -120,6 +127,7 @@ export function reportMarkdown(report: ChangeReport): string {
     ...(report.verdict ? [`- Verdict: ${md(report.verdict)}${report.approvedBy ? `, approved by ${md(report.approvedBy)}` : ''}`] : []),
     ...(report.counts ? [`- Changes: ${countsText(report.counts)}`] : []),
     ...(report.error ? [`- Error: ${md(report.error)}`] : []),
+    ...(report.rolledBack ? ['- Rolled back: a rollback alarm went to ALARM, and CloudFormation undid every change below (see the cause)'] : []),
   ];
   if (report.cause) lines.push('', '## Cause', '', ...codeBlock(report.cause));
   changeLines(report, lines, '##');

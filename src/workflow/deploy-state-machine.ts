@@ -99,6 +99,8 @@ export class DeployStateMachine extends Construct {
   /** Who may decide on which action's approvals: the action's approver key, or every action's (`*`). */
   private readonly approvers: { key: string; arn: string; owner: string }[] = [];
   private readonly deploymentRoles: iam.IRole[] = [];
+  /** The rollback alarms of the actions that run this workflow, which the task function reads. */
+  private readonly rollbackAlarms: { arn: string; composite: boolean }[] = [];
   private readonly artifactBuckets = new Set<s3.IBucket>();
   private readonly pipelines = new Set<codepipeline.IPipeline>();
   private readonly functionRoles: iam.IRole[];
@@ -134,6 +136,34 @@ export class DeployStateMachine extends Construct {
       ],
     });
     this.suppressNagFindings(taskRole.role, triggerRole.role);
+  }
+
+  /**
+   * Lets the task function read rollback alarms (cloudwatch:DescribeAlarms) to name the alarm that rolled a deployment
+   * back: those alarms only, by their ARNs. CloudWatch returns a composite alarm only to a DescribeAlarms permission
+   * on every alarm (`*`, CloudWatch's permissions reference): with a composite alarm, the statement has `*`, still
+   * only that read-only action.
+   * @internal
+   */
+  public _grantAlarmReads(alarms: { arn: string; composite: boolean }[]): void {
+    if (alarms.length === 0) return;
+    if (this.rollbackAlarms.length === 0) {
+      const resources = () => (this.rollbackAlarms.some((a) => a.composite) ? ['*'] : unique(this.rollbackAlarms.map((a) => a.arn)));
+      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'ReadRollbackAlarms',
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: Lazy.list({ produce: resources }),
+      }));
+    }
+    if (alarms.some((a) => a.composite) && !this.rollbackAlarms.some((a) => a.composite)) {
+      suppressNag(this.taskFunction.role?.node.tryFindChild('DefaultPolicy'), [{
+        id: 'AwsSolutions-IAM5',
+        reason: 'A composite rollback alarm: CloudWatch returns composite alarms only to cloudwatch:DescribeAlarms on every alarm (*); ' +
+          'the statement allows that read-only action alone',
+        appliesTo: ['Resource::*'],
+      }]);
+    }
+    this.rollbackAlarms.push(...alarms);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -12,6 +13,7 @@ import { ENV } from '../shared/contract';
 
 const cloudformation = new CloudFormationClient({});
 const s3 = new S3Client({});
+const cloudwatch = new CloudWatchClient({});
 const lambda = new LambdaClient({});
 const sns = new SNSClient({});
 const codepipeline = new CodePipelineClient({});
@@ -60,6 +62,7 @@ export async function handler(event: TaskEvent): Promise<unknown> {
     cloudformationAs,
     cloudformationIn,
     s3,
+    cloudwatch,
     lambda,
     sns,
     codepipeline,

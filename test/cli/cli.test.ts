@@ -193,7 +193,7 @@ test('GIVEN a policy file or UserParameters with a key it cannot hold (a typo) T
   const userParameters = write('typo-up.json', { stackName: 'app', templatePath: 't.yaml', polcy: { type: 'allowAll' } });
   const result = await run(['check', '--policy', userParameters, cs]);
   expect(result).toMatchObject({ code: 4, out: '' });
-  expect(result.err).toMatch(/typo-up\.json has unknown keys "polcy" \(known: assumeRoleArn, capabilities, .*, onUnsafe, .*, policy, .*, v\)$/);
+  expect(result.err).toMatch(/typo-up\.json has unknown keys "polcy" \(known: assumeRoleArn, blockingAlarms, capabilities, .*, onUnsafe, .*, policy, .*, v, whenAlarmFiring\)$/);
 });
 
 test('GIVEN a file that is not a policy (a template) THEN it is refused with what a policy file looks like, exit 4', async () => {

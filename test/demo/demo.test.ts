@@ -52,6 +52,15 @@ test('GIVEN the stack WHEN the topic is removed THEN the change set is deleted, 
   expect(result.stack).toEqual({ status: 'UPDATE_COMPLETE', resources: ['AlertsTopic', 'OrdersDeadLetterQueue', 'OrdersQueue'] });
 });
 
+test('GIVEN the orders alarm in ALARM (moto keeps alarm states) WHEN the pipeline runs THEN nothing is deployed, the action fails naming the alarm and its reason, and moto\'s stack is untouched', () => {
+  const result = scenario('3b-alarm-firing');
+  expect(result.pipelineStatus).toBe('FAILED');
+  expect(result.pipelineMessage).toContain('Not deploying stack demo-orders: alarm demo-orders-errors is in ALARM (Threshold Crossed');
+  expect(result.states).not.toContain('Create Change Set');
+  expect(result.states).not.toContain('Execute Change Set');
+  expect(result.stack).toEqual({ status: 'UPDATE_COMPLETE', resources: ['AlertsTopic', 'OrdersDeadLetterQueue', 'OrdersQueue'] });
+});
+
 test('GIVEN a release of three new stacks WHEN the unit action deploys it THEN moto holds the three stacks, created in order', () => {
   const result = scenario('4a-unit-create');
   expect(result.pipelineStatus).toBe('SUCCEEDED');
@@ -87,7 +96,8 @@ test('GIVEN CodePipeline\'s virtual clock WHEN AWS answers at once THEN each sce
   expect(reviews).toHaveLength(2);
   expect(reviews.map((r) => [r.id, r.triggerInvocations, r.waitedSeconds, r.states.filter((s) => /^(Await|Wait) /.test(s))])).toEqual(
     reviews.map((r) => [r.id, 2, 0, []]));
-  for (const result of results.filter((r) => !reviews.includes(r))) {
+  // The alarm scenario stops at the stack check: no Wait, no Await.
+  for (const result of results.filter((r) => !reviews.includes(r) && r.id !== '3b-alarm-firing')) {
     // The execution is over before CodePipeline calls again, 30 s later: a change set's creation is waited for
     // (5 s Waits); a stack operation's wait starts with one Wait of the poll interval (5 s), then the operation's end
     // wakes the execution (the demo's stand-in for the status events).
@@ -100,7 +110,8 @@ test('GIVEN CodePipeline\'s virtual clock WHEN AWS answers at once THEN each sce
     expect([result.id, reads.filter((before) => !before.startsWith('Await '))]).toEqual([result.id, []]);
     expect([result.id, result.states.filter((s) => /^Wait (Unit )?Stack (Creation|Update|Deletion)$/.test(s)).length]).toEqual([result.id, reads.length]);
   }
-  expect(trace.filter((line) => line.includes('2 trigger invocations over 30 s (simulated'))).toHaveLength(5);
+  // The six scenarios of the Prod and Release actions (the alarm scenario's too); the reviews print their own.
+  expect(trace.filter((line) => line.includes('2 trigger invocations over 30 s (simulated'))).toHaveLength(6);
 });
 
 test('every scenario writes a picture of the graph with its path', () => {

@@ -49,7 +49,8 @@ import { approvalMessage, unitApprovalMessage } from '../../src/workflow/approva
 import { runTask } from '../../src/workflow/tasks';
 import type { TaskDeps, TaskEvent } from '../../src/workflow/tasks';
 import {
-  ACCOUNT, ARTIFACT_CREDENTIALS, CloudFormationExtras, FakeCloudFormation, FakeCodePipeline, FakeExecutionHistory, FakeLambda, FakeS3, FakeSns,
+  ACCOUNT, ARTIFACT_CREDENTIALS, CloudFormationExtras, FakeCloudFormation, FakeCloudWatch, FakeCodePipeline, FakeExecutionHistory, FakeLambda,
+  FakeS3, FakeSns,
   FakeStackEvents, FakeStepFunctions, FakeTaskWaits, REGION, TEST_ENV, TRIGGER_FUNCTION_NAME, zip,
 } from '../fakes';
 import type { JobAnswer } from '../fakes';
@@ -631,6 +632,8 @@ export type Approver = (event: TaskEvent, synthesized: SynthesizedWorkflow, mess
 export interface World {
   readonly s3: FakeS3;
   readonly cfn: FakeCloudFormation;
+  /** CloudWatch: the alarms rollback triggers name. */
+  readonly cloudwatch: FakeCloudWatch;
   /** CloudFormation as the task deps see it: `cfn`, plus nested stacks' change sets and stack outputs. */
   readonly extras: CloudFormationExtras;
   /** CloudFormation's stack status events, for a workflow that waits on them. */
@@ -659,7 +662,8 @@ export interface WorldOptions {
 export function createWorld(options: WorldOptions = {}): World {
   const { files = { [TEMPLATE_PATH]: smallTemplate() } } = options;
   const fakeS3 = new FakeS3();
-  const cfn = new FakeCloudFormation({ s3: fakeS3 });
+  const cloudwatch = new FakeCloudWatch();
+  const cfn = new FakeCloudFormation({ s3: fakeS3, cloudwatch });
   const extras = new CloudFormationExtras(cfn);
   const pipelines = new FakeCodePipeline();
   const fakeLambda = new FakeLambda(POLICY_FUNCTION_ARN);
@@ -669,6 +673,7 @@ export function createWorld(options: WorldOptions = {}): World {
   return {
     s3: fakeS3,
     cfn,
+    cloudwatch,
     extras,
     events: new FakeStackEvents(cfn),
     codepipeline: pipelines,
@@ -677,6 +682,7 @@ export function createWorld(options: WorldOptions = {}): World {
     deps: {
       cloudformation: extras.client,
       s3: fakeS3.client,
+      cloudwatch: cloudwatch.client,
       codepipeline: pipelines.client,
       lambda: fakeLambda.client,
       sns: fakeSns.client,
@@ -748,6 +754,10 @@ export function configFor(deployment: Deployment): ActionConfig {
     timeoutMinutes: (deployment.deadline - deployment.startedAt) / 60_000,
     includeNestedStacks: deployment.includeNestedStacks ?? true,
     ...(deployment.recreateRolledBackStack ? { recreateRolledBackStack: true } : {}),
+    ...(deployment.rollbackAlarms ? { rollbackAlarms: deployment.rollbackAlarms } : {}),
+    ...(deployment.monitoringMinutes !== undefined ? { monitoringMinutes: deployment.monitoringMinutes } : {}),
+    ...(deployment.blockingAlarms ? { blockingAlarms: deployment.blockingAlarms } : {}),
+    ...(deployment.whenAlarmFiring ? { whenAlarmFiring: deployment.whenAlarmFiring } : {}),
   };
 }
 

@@ -11,9 +11,10 @@ import {
   CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
   DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand, InvalidChangeSetStatusException,
 } from '@aws-sdk/client-cloudformation';
-import type { Change, CreateStackCommandInput, ResourceStatus, StackEvent } from '@aws-sdk/client-cloudformation';
+import type { Change, CreateStackCommandInput, ResourceStatus, RollbackConfiguration, StackEvent } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACCOUNT, CLIENT_CONFIG, METADATA, REGION, awsError, refuseUnmodelled } from './aws';
+import type { FakeCloudWatch } from './cloudwatch';
 import type { FakeS3 } from './s3';
 
 export type CfnOperation =
@@ -51,6 +52,26 @@ export interface OperationScript {
   readonly staleReads?: number;
   /** The stack's outputs once the operation started (DescribeStacks shows them from then on). */
   readonly outputs?: Record<string, string>;
+  /**
+   * With a monitoring time (RollbackConfiguration.MonitoringTimeInMinutes over 0): how many DescribeStacks calls see
+   * the stack still CREATE_IN_PROGRESS / UPDATE_IN_PROGRESS after its resources are deployed, while CloudFormation
+   * watches the rollback triggers. @default 2
+   */
+  readonly monitoringPolls?: number;
+  /**
+   * A rollback trigger's alarm goes to ALARM (FakeCloudWatch shows it so, with `stateReason`), during the operation
+   * or during the monitoring period: CloudFormation rolls the whole operation back. The stack's status reason
+   * (`reason`) names the alarm: AWS documents no wording, so the tests vary it.
+   */
+  readonly breach?: {
+    readonly alarm: string;
+    readonly during: 'operation' | 'monitoring';
+    readonly stateReason?: string;
+    /** The stack's status reason; `{arn}` and `{name}` stand for the alarm's. @default 'Rollback triggered by alarm {arn}' (assumed wording) */
+    readonly reason?: string;
+    /** Where CloudFormation tells it: the stack's status reason and its stack event (the default), or the event only. */
+    readonly toldIn?: 'stackAndEvent' | 'eventOnly' | 'nowhere';
+  };
 }
 
 /** How a change set plays out once CreateChangeSet accepted it. */
@@ -74,6 +95,8 @@ export const NO_CHANGES_REASON =
 interface Step {
   readonly status: string;
   readonly reason?: string;
+  /** Happens when the stack enters the step (an alarm going to ALARM). */
+  readonly onEnter?: () => void;
   readonly events?: Omit<StackEvent, 'StackId' | 'StackName' | 'EventId' | 'Timestamp'>[];
 }
 
@@ -101,6 +124,8 @@ export interface StackModel {
   outputs?: Record<string, string>;
   /** The ClientRequestToken of the operation under way (its status events carry it). */
   operationToken?: string;
+  /** The rollback triggers and monitoring time CloudFormation keeps for the stack's later updates. */
+  rollback?: RollbackConfiguration;
 }
 
 /** A change set as the fake keeps it. */
@@ -120,6 +145,8 @@ export interface ChangeSetModel {
   readonly template: string;
   /** What CreateChangeSet was given as its Description. */
   readonly description?: string;
+  /** What CreateChangeSet was given as its RollbackConfiguration: it replaces the stack's when executed. */
+  readonly rollback?: RollbackConfiguration;
 }
 
 let stackCounter = 0;
@@ -129,6 +156,8 @@ export interface FakeCloudFormationOptions {
   readonly s3?: FakeS3;
   /** The fake's time (epoch ms): stack times, and the operations on the clock. @default Date.now */
   readonly clock?: () => number;
+  /** The alarms rollback triggers name. @default - rollback triggers are refused */
+  readonly cloudwatch?: FakeCloudWatch;
 }
 
 /**
@@ -165,10 +194,12 @@ export class FakeCloudFormation {
   private readonly throttles = new Map<CfnOperation, number>();
   private readonly injected = new Map<CfnOperation, Error>();
   private readonly s3?: FakeS3;
+  private readonly cloudwatch?: FakeCloudWatch;
   private readonly now: () => number;
 
   constructor(options: FakeCloudFormationOptions = {}) {
     this.s3 = options.s3;
+    this.cloudwatch = options.cloudwatch;
     this.now = options.clock ?? Date.now;
     const mock = this.mock;
     refuseUnmodelled(mock, 'FakeCloudFormation');
@@ -202,7 +233,8 @@ export class FakeCloudFormation {
    * the next DescribeStacks calls move through instead; `events` are its stack events, newest first.
    */
   public putStack(
-    name: string, status: string, options: { statusReason?: string; upcoming?: string[]; events?: StackEvent[] } = {},
+    name: string, status: string,
+    options: { statusReason?: string; upcoming?: string[]; events?: StackEvent[]; rollback?: RollbackConfiguration } = {},
   ): StackModel {
     const stack: StackModel = {
       name,
@@ -214,6 +246,7 @@ export class FakeCloudFormation {
       upcoming: (options.upcoming ?? []).map((s) => ({ status: s })),
       events: [...(options.events ?? [])],
       template: '{"Resources":{}}',
+      ...(options.rollback ? { rollback: options.rollback } : {}),
     };
     this.stacks.set(name, stack);
     return stack;
@@ -243,9 +276,9 @@ export class FakeCloudFormation {
     return changeSet;
   }
 
-  public stack(name: string): { status: string; statusReason?: string; template?: string } | undefined {
+  public stack(name: string): { status: string; statusReason?: string; template?: string; rollback?: RollbackConfiguration } | undefined {
     const s = this.stacks.get(name);
-    return s && { status: s.status, statusReason: s.statusReason, template: s.template };
+    return s && { status: s.status, statusReason: s.statusReason, template: s.template, ...(s.rollback ? { rollback: s.rollback } : {}) };
   }
 
   /** A change set by name, or by id (its ARN), as CloudFormation finds it; undefined when there is none. */
@@ -351,6 +384,8 @@ export class FakeCloudFormation {
           ...(stack.lastUpdatedTime ? { LastUpdatedTime: stack.lastUpdatedTime } : {}),
           ...(stack.statusReason ? { StackStatusReason: stack.statusReason } : {}),
           ...(stack.outputs ? { Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) } : {}),
+          // A stack without rollback triggers shows an empty RollbackConfiguration.
+          RollbackConfiguration: stack.rollback ?? {},
         }],
       },
     };
@@ -370,6 +405,7 @@ export class FakeCloudFormation {
       throw new AlreadyExistsException({ message: `Stack [${input.StackName}] already exists`, $metadata: METADATA });
     }
     const template = this.templateOf(input);
+    this.checkRollback(input.RollbackConfiguration);
     const stack: StackModel = {
       name: input.StackName,
       id: stackId(input.StackName),
@@ -379,6 +415,7 @@ export class FakeCloudFormation {
       events: [],
       template,
       ...(input.ClientRequestToken ? { operationToken: input.ClientRequestToken } : {}),
+      ...(input.RollbackConfiguration ? { rollback: input.RollbackConfiguration } : {}),
     };
     this.stacks.set(stack.name, stack);
     this.createdStacks.push(input);
@@ -410,6 +447,7 @@ export class FakeCloudFormation {
       throw new AlreadyExistsException({ message: `ChangeSet [${input.ChangeSetName}] already exists`, $metadata: METADATA });
     }
     const template = this.templateOf(input);
+    this.checkRollback(input.RollbackConfiguration);
     const scripted = this.scripts.get(input.StackName)?.changeSet ?? this.onCreateChangeSet;
     const script = typeof scripted === 'function' ? scripted(input.ChangeSetName) : scripted;
     this.changeSets.set(key, {
@@ -425,6 +463,7 @@ export class FakeCloudFormation {
       executed: false,
       template,
       ...(input.Description !== undefined ? { description: input.Description } : {}),
+      ...(input.RollbackConfiguration !== undefined ? { rollback: input.RollbackConfiguration } : {}),
     });
     return { output: { Id: this.changeSets.get(key)!.id, StackId: stack.id } };
   }
@@ -483,6 +522,9 @@ export class FakeCloudFormation {
     cs.executionStatus = 'EXECUTE_IN_PROGRESS';
     cs.executed = true;
     stack.template = cs.template;
+    // Given, the change set's rollback configuration replaces the stack's (an empty list of triggers removes them);
+    // left out, CloudFormation keeps the stack's last one.
+    if (cs.rollback !== undefined) stack.rollback = cs.rollback;
     const kind = cs.type === 'CREATE' ? 'CREATE' : 'UPDATE';
     if (kind === 'UPDATE') {
       stack.lastUpdatedTime = new Date(Math.max(this.now(), (stack.lastUpdatedTime?.getTime() ?? 0) + 1));
@@ -589,16 +631,32 @@ export class FakeCloudFormation {
   /** The statuses the stack moves through: one a DescribeStacks call, or in progress until its time on the clock. */
   private startOperation(stack: StackModel, kind: 'CREATE' | 'UPDATE', script: OperationScript): void {
     if (script.outputs) stack.outputs = script.outputs;
-    if (script.durationMs === undefined) {
+    const monitoringMinutes = stack.rollback?.MonitoringTimeInMinutes ?? 0;
+    const missing = (stack.rollback?.RollbackTriggers ?? []).find((t) => !this.cloudwatch?.exists(t.Arn!));
+    if (missing) {
+      // "If a specified trigger is missing, the entire stack operation fails and is rolled back" (RollbackTrigger).
       stack.timed = undefined;
-      stack.upcoming = this.operationSteps(kind, script);
+      stack.upcoming = this.rollbackSteps(kind, `Rollback trigger ${missing.Arn} does not exist`, 'stackAndEvent');
       return;
     }
+    if (script.durationMs === undefined) {
+      stack.timed = undefined;
+      const steps = this.operationSteps(kind, script);
+      stack.upcoming = script.breach ? this.breachSteps(stack, kind, script) : monitoringMinutes > 0 && !script.failure
+        // Monitoring: the resources are deployed, the stack stays in progress while CloudFormation watches the alarms.
+        ? [...steps.slice(0, script.inProgressPolls ?? 1), ...Array.from({ length: script.monitoringPolls ?? 2 }, () => ({ status: `${kind}_IN_PROGRESS` })),
+          ...steps.slice(script.inProgressPolls ?? 1)]
+        : steps;
+      return;
+    }
+    if (script.breach) throw new Error('FakeCloudFormation: a breach on the clock is not modelled');
+    // The monitoring period adds to the operation: the stack stays in progress while CloudFormation watches the alarms.
+    const durationMs = script.durationMs + monitoringMinutes * 60_000;
     if (script.failure) throw new Error('FakeCloudFormation: a failure on the clock is not modelled');
     stack.upcoming = [];
     stack.timed = {
       ended: false,
-      endsAt: this.now() + script.durationMs,
+      endsAt: this.now() + durationMs,
       end: { status: `${kind}_COMPLETE`, events: [{ LogicalResourceId: '', ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: `${kind}_COMPLETE` }] },
     };
   }
@@ -638,7 +696,54 @@ export class FakeCloudFormation {
     ];
   }
 
+  /** The operation until a rollback alarm goes to ALARM (during it, or during the monitoring period), then the rollback. */
+  private breachSteps(stack: StackModel, kind: 'CREATE' | 'UPDATE', script: OperationScript): Step[] {
+    const breach = script.breach!;
+    const trigger = (stack.rollback?.RollbackTriggers ?? []).find((t) => t.Arn!.endsWith(`:alarm:${breach.alarm}`) || t.Arn === breach.alarm);
+    if (!trigger) throw new Error(`FakeCloudFormation: ${breach.alarm} is not a rollback trigger of ${stack.name}`);
+    const arn = trigger.Arn!;
+    const name = arn.slice(arn.indexOf(':alarm:') + ':alarm:'.length);
+    const before = (script.inProgressPolls ?? 1) + (breach.during === 'monitoring' ? script.monitoringPolls ?? 2 : 0);
+    const reason = (breach.reason ?? 'Rollback triggered by alarm {arn}').replace('{arn}', arn).replace('{name}', name);
+    const steps = this.rollbackSteps(kind, reason, breach.toldIn ?? 'stackAndEvent');
+    const alarmFires = () => this.cloudwatch?.setState(name, 'ALARM', breach.stateReason ?? 'Threshold Crossed: 1 datapoint [42.0] was greater than the threshold (10.0).');
+    return [...Array.from({ length: before }, () => ({ status: `${kind}_IN_PROGRESS` })), { ...steps[0], onEnter: alarmFires }, ...steps.slice(1)];
+  }
+
+  /** CloudFormation rolls the operation back with this reason (told in the stack's status reason and event, or less). */
+  private rollbackSteps(kind: 'CREATE' | 'UPDATE', reason: string, toldIn: 'stackAndEvent' | 'eventOnly' | 'nowhere'): Step[] {
+    const rollback = kind === 'CREATE' ? 'ROLLBACK' : 'UPDATE_ROLLBACK';
+    return [
+      {
+        status: `${rollback}_IN_PROGRESS`,
+        ...(toldIn === 'stackAndEvent' ? { reason } : {}),
+        events: [{
+          LogicalResourceId: '',
+          ResourceType: 'AWS::CloudFormation::Stack',
+          ResourceStatus: `${rollback}_IN_PROGRESS`,
+          ...(toldIn !== 'nowhere' ? { ResourceStatusReason: reason } : {}),
+        }],
+      },
+      ...(kind === 'UPDATE' ? [{ status: 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' }] : []),
+      { status: `${rollback}_COMPLETE`, events: [{ LogicalResourceId: '', ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: `${rollback}_COMPLETE` }] },
+    ];
+  }
+
+  /** What CloudFormation refuses of a RollbackConfiguration (API reference: at most 5 triggers, 0 to 180 minutes, two types). */
+  private checkRollback(rc: RollbackConfiguration | undefined): void {
+    if (!rc) return;
+    const triggers = rc.RollbackTriggers ?? [];
+    if (triggers.length > 5) throw awsError('ValidationError', 'Member must have length less than or equal to 5 (RollbackTriggers)');
+    const minutes = rc.MonitoringTimeInMinutes ?? 0;
+    if (!Number.isInteger(minutes) || minutes < 0 || minutes > 180) throw awsError('ValidationError', 'MonitoringTimeInMinutes must be from 0 to 180');
+    for (const t of triggers) {
+      if (t.Type !== 'AWS::CloudWatch::Alarm' && t.Type !== 'AWS::CloudWatch::CompositeAlarm') throw awsError('ValidationError', `Unsupported rollback trigger type ${t.Type}`);
+      if (!this.cloudwatch) throw new Error('FakeCloudFormation: rollback triggers need a FakeCloudWatch (options.cloudwatch)');
+    }
+  }
+
   private enter(stack: StackModel, step: Step): void {
+    step.onEnter?.();
     stack.status = step.status;
     stack.statusReason = step.reason;
     // The change set's ExecutionStatus follows the stack operation it started, to its end.

@@ -6,6 +6,7 @@
 export * from './aws';
 export * from './cloudformation';
 export * from './cloudformation-nested';
+export * from './cloudwatch';
 export * from './codepipeline';
 export * from './lambda';
 export * from './s3';

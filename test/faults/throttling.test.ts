@@ -15,6 +15,7 @@ import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand,
   DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetJobDetailsCommand, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -33,7 +34,7 @@ import {
   S, STACK_NAME, TEMPLATE_PATH, causeMessage, createWorld, deploymentFor, issueJobFor, largeTemplate, runWorkflow,
 } from '../executions/harness';
 import type { World } from '../executions/harness';
-import { REGION, NO_CHANGES_REASON, resourceChange } from '../fakes';
+import { FakeCloudWatch, REGION, NO_CHANGES_REASON, alarmArn, resourceChange } from '../fakes';
 import { ARTIFACT, SMALL_TEMPLATE, TEMPLATE_PATH as H_TEMPLATE_PATH, change, deployment } from '../handlers/fixtures';
 import { STACK_CHECK_TOKEN, EXECUTION_ARN as TASK_EXECUTION_ARN, TaskWorld } from '../handlers/task-support';
 import { JOB_ID, TriggerWorld, issueJobOf, jobEvent } from '../handlers/trigger-support';
@@ -61,6 +62,9 @@ function largeHandlerTemplate(): string {
 }
 
 /** Every AWS call the task handler makes, reached through the task that makes it. */
+/** A rollback alarm of the deployment, OK: the stack check reads it before deploying. */
+const ALARM = 'app-errors';
+
 const CALLS: [string, CallCase][] = [
   ['confirmJob: CodePipeline GetJobDetails', { task: 'confirmJob', command: GetJobDetailsCommand, given: () => ({}) }],
   ['confirmJob: CodePipeline ListActionExecutions', {
@@ -93,6 +97,11 @@ const CALLS: [string, CallCase][] = [
     },
   }],
   ['checkStack: DescribeStacks', { task: 'checkStack', command: DescribeStacksCommand, given: () => ({}) }],
+  ['checkStack: CloudWatch DescribeAlarms (the rollback alarms, before deploying)', {
+    task: 'checkStack',
+    command: DescribeAlarmsCommand,
+    given: () => ({ state: { deployment: { ...deployment(), rollbackAlarms: [{ arn: alarmArn(ALARM) }] } } }),
+  }],
   ['createStack: CreateStack', { task: 'createStack', command: CreateStackCommand, given: () => ({}) }],
   ['createStack: S3 GetObject (the artifact)', { task: 'createStack', command: GetObjectCommand, given: () => ({}) }],
   ['pollStack: DescribeStacks', {
@@ -209,7 +218,10 @@ function handlerWorld() {
   mockClient(lambda).on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode('{"verdict":"ALLOW"}') as any });
   const sns = new SNSClient({ region: REGION });
   mockClient(sns).on(PublishCommand).resolves({ MessageId: 'm-1' });
+  const cloudwatch = new FakeCloudWatch();
+  cloudwatch.putAlarm(ALARM);
   const clients = {
+    cloudwatch: intercept(cloudwatch.client),
     cloudformation: intercept(world.cloudformation.client),
     s3: intercept(world.s3.client),
     lambda: intercept(lambda),
@@ -220,6 +232,7 @@ function handlerWorld() {
   const deps: TaskDeps = {
     ...world.deps,
     cloudformation: clients.cloudformation.client,
+    cloudwatch: clients.cloudwatch.client,
     s3: clients.s3.client,
     lambda: clients.lambda.client,
     sns: clients.sns.client,

@@ -31,7 +31,8 @@ export async function createChangeSet(state: WorkflowState, deps: TaskDeps): Pro
       ChangeSetName: deployment.changeSetName,
       ChangeSetType: type,
       ...body,
-      ...stackInputs(deployment, files),
+      // Rollback triggers the stack has now are cleared when the deployment has none (CloudFormation keeps them otherwise).
+      ...stackInputs(deployment, files, state.stack?.rollbackConfigured === true),
       ClientToken: token,
       ...(deployment.includeNestedStacks ? { IncludeNestedStacks: true } : {}),
       // Drift-aware: only an existing stack has actual state to compare with.

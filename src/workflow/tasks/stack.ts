@@ -7,9 +7,10 @@ import type { Capability, Parameter, Stack, Tag } from '@aws-sdk/client-cloudfor
 import { maskSecrets } from '../../policy/safe-value';
 import { LIMITS } from '../../shared/contract';
 import type { CheckStackResult, Deployment, OperationResult, WorkflowState } from '../../shared/contract';
-import { ConfigurationError, truncate } from '../../shared/errors';
+import { ConfigurationError, ROLLED_BACK_ON_ALARM, truncate } from '../../shared/errors';
 import { byteLength, readDeploymentFiles, stageTemplate } from '../artifact';
 import type { DeploymentFiles } from '../artifact';
+import { alarmName, describeAlarms, hasRollbackConfiguration, rollbackCause, rollbackConfiguration } from '../rollback';
 import { BLOCKED_GUIDANCE, isInProgress, operationOutcome } from '../stack-status';
 import { eventWait, waitFor } from './support';
 import type { TaskDeps } from './support';
@@ -37,6 +38,56 @@ async function describeStack(deps: TaskDeps, stackName: string): Promise<Stack |
 
 /** Only "does not exist" means absent; a stack in another deployment is waited for. */
 export async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<CheckStackResult> {
+  const checked = await stackCheck(state, deps);
+  if (checked.next !== 'CREATE' && checked.next !== 'CHANGE_SET') return checked;
+  // Never deploy into an alarm: a stack about to be created or changed waits (or fails) while one is in ALARM.
+  const firing = await firingAlarms(state.deployment, deps);
+  if (!firing) return checked;
+  const { deployment } = state;
+  const now = (deps.now ?? Date.now)();
+  const { changeSetToken: _t, ...rest } = checked;
+  if (firing.missing) {
+    // Waiting would not make it exist: CloudFormation would fail the operation on a missing trigger.
+    return { ...rest, next: 'BLOCKED', reason: `Not deploying stack ${deployment.stackName}: ${firing.text}. Nothing was changed.` };
+  }
+  if (deployment.whenAlarmFiring === 'FAIL') {
+    return {
+      ...rest,
+      next: 'BLOCKED',
+      reason: `Not deploying stack ${deployment.stackName}: ${firing.text}. Nothing was changed; run the pipeline ` +
+      'again once the alarm is OK (or give the action whenAlarmFiring: WAIT to wait for it).',
+    };
+  }
+  if (now > deployment.deadline) {
+    return { ...rest, next: 'BLOCKED', reason: `Not deploying stack ${deployment.stackName}: ${firing.text}, until the action's timeout. Nothing was changed.` };
+  }
+  // Alarms change state on their own period: a read a minute is enough, and cheap (the Wait state costs nothing).
+  return { ...rest, next: 'WAIT', waitSeconds: Math.max(checked.waitSeconds, ALARM_POLL_SECONDS), reason: `Stack ${deployment.stackName} waits: ${firing.text}.` };
+}
+
+/** How often a deployment that waits for an alarm to leave ALARM reads it again. */
+const ALARM_POLL_SECONDS = 60;
+
+/**
+ * The rollback and blocking alarms that keep the stack from being deployed now, in words; undefined when none. An
+ * alarm that does not exist keeps it too (CloudFormation would fail the operation on a missing trigger), and alarms
+ * that cannot be read keep it (fail closed).
+ */
+async function firingAlarms(deployment: Deployment, deps: TaskDeps): Promise<{ text: string; missing: boolean } | undefined> {
+  const alarms = [...(deployment.rollbackAlarms ?? []), ...(deployment.blockingAlarms ?? [])];
+  if (alarms.length === 0) return undefined;
+  if (!deps.cloudwatch) return { text: 'its alarms cannot be read from here (a stack of another account or region)', missing: true };
+  const states = await describeAlarms(deps.cloudwatch, alarms);
+  const names = [...new Set(alarms.map((a) => alarmName(a.arn)))];
+  const missing = names.filter((name) => !states.get(name)).map((name) => `alarm ${name} does not exist (create it, or remove it from the action)`);
+  const firing = names.filter((name) => states.get(name)?.value === 'ALARM')
+    .map((name) => `alarm ${name} is in ALARM (${truncate(states.get(name)!.reason ?? 'no state reason', 300)})`);
+  if (missing.length === 0 && firing.length === 0) return undefined;
+  return { text: maskSecrets([...missing, ...firing].join('; ')), missing: missing.length > 0 };
+}
+
+/** What the stack's state says comes next. */
+async function stackCheck(state: WorkflowState, deps: TaskDeps): Promise<CheckStackResult> {
   const { deployment } = state;
   const now = (deps.now ?? Date.now)();
   const waitSeconds = waitFor(deployment, deps);
@@ -51,6 +102,7 @@ export async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<
     waitSeconds,
     changedAt: lastChange(stack),
     ...outputsOf(stack.Outputs),
+    ...(hasRollbackConfiguration(stack) ? { rollbackConfigured: true } : {}),
   };
   if (status === 'REVIEW_IN_PROGRESS') return { ...base, next: 'CHANGE_SET', changeSetToken: randomUUID() };
   if (status === 'ROLLBACK_COMPLETE' && deployment.recreateRolledBackStack) {
@@ -79,7 +131,8 @@ export async function createStack(state: WorkflowState, deps: TaskDeps): Promise
   const created = await deps.cloudformation.send(new CreateStackCommand({
     StackName: deployment.stackName,
     ...body,
-    ...stackInputs(deployment, files),
+    // A new stack has no rollback triggers to clear.
+    ...stackInputs(deployment, files, false),
     ...(files.configuration.StackPolicy ? { StackPolicyBody: JSON.stringify(files.configuration.StackPolicy) } : {}),
     ClientRequestToken: deployment.changeSetName,
   }));
@@ -127,9 +180,14 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
         'check the stack before running the pipeline again.',
     };
   }
-  const rootCause = await firstFailure(deps, deployment);
+  const { rootCause, stackReasons } = await operationFailures(deps, deployment);
+  // A rollback alarm that rolled the operation back is the cause; CloudFormation rolled back every change of it.
+  const alarm = await rollbackCause(deps.cloudwatch, deployment.rollbackAlarms ?? [],
+    [stack?.StackStatusReason ?? '', ...stackReasons], deployment.startedAt - 60_000);
   const reason = `Stack ${deployment.stackName} ended ${status}, not ${expectedStatus}` +
     (stack?.StackStatusReason ? ` (${stack.StackStatusReason})` : '') +
+    (alarm ? `. ${ROLLED_BACK_ON_ALARM}: ${alarm}. The stack is ${status}: ` +
+      `${status === 'ROLLBACK_COMPLETE' ? 'its creation was undone' : 'it is as it was before this deployment'}` : '') +
     (rootCause ? `. First failure: ${rootCause}` : '');
   // CloudFormation's reasons may quote property values: they reach the state, the pipeline and the report masked.
   return { ...base, outcome: 'FAILED', reason: truncate(maskSecrets(reason), 3000) };
@@ -173,7 +231,12 @@ export async function templateSource(state: WorkflowState, deps: TaskDeps): Prom
   return { files, body: url ? { TemplateURL: url } : { TemplateBody: files.template } };
 }
 
-export function stackInputs(deployment: Deployment, files: DeploymentFiles) {
+/**
+ * What a stack creation and a change set are made with. `rollbackConfiguredNow`: the stack has rollback triggers or a
+ * monitoring time now, which a deployment without rollback alarms clears.
+ */
+export function stackInputs(deployment: Deployment, files: DeploymentFiles, rollbackConfiguredNow: boolean) {
+  const rollback = rollbackConfiguration(deployment, rollbackConfiguredNow);
   const parameters = { ...(files.configuration.Parameters ?? {}), ...deployment.parameterOverrides };
   const tags = { ...(files.configuration.Tags ?? {}), ...deployment.tags };
   return {
@@ -181,6 +244,7 @@ export function stackInputs(deployment: Deployment, files: DeploymentFiles) {
     Tags: Object.entries(tags).map(([Key, Value]): Tag => ({ Key, Value })),
     Capabilities: deployment.capabilities as Capability[],
     ...(deployment.roleArn ? { RoleARN: deployment.roleArn } : {}),
+    ...(rollback ? { RollbackConfiguration: rollback } : {}),
   };
 }
 
@@ -210,9 +274,13 @@ function outputsOf(outputs: { OutputKey?: string; OutputValue?: string }[] | und
   return entries.length > 0 ? { outputs: Object.fromEntries(entries) } : {};
 }
 
-/** The earliest failed resource event of this deployment: the root cause, not the cascade of cancellations. */
-async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<string | undefined> {
+/**
+ * The earliest failed resource event of this deployment (the root cause, not the cascade of cancellations), and the
+ * reasons of its stack-level events (a rollback trigger's breach is told there).
+ */
+async function operationFailures(deps: TaskDeps, deployment: Deployment): Promise<{ rootCause?: string; stackReasons: string[] }> {
   const failures: { time: number; text: string; cancelled: boolean }[] = [];
+  const stackReasons: string[] = [];
   let token: string | undefined;
   for (let page = 0; page < 5; page++) {
     const events = await deps.cloudformation.send(new DescribeStackEventsCommand({ StackName: deployment.stackName, NextToken: token }));
@@ -223,6 +291,7 @@ async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<str
         older = true;
         continue;
       }
+      if (event.LogicalResourceId === deployment.stackName && event.ResourceStatusReason) stackReasons.push(event.ResourceStatusReason);
       if (event.ResourceStatus?.endsWith('_FAILED') && event.LogicalResourceId !== deployment.stackName) {
         failures.push({
           time,
@@ -236,5 +305,5 @@ async function firstFailure(deps: TaskDeps, deployment: Deployment): Promise<str
   }
   const real = failures.filter((f) => !f.cancelled);
   const pick = (real.length > 0 ? real : failures).sort((a, b) => a.time - b.time)[0];
-  return pick?.text;
+  return { ...(pick ? { rootCause: pick.text } : {}), stackReasons };
 }

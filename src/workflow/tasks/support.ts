@@ -1,5 +1,6 @@
 /** What every task gets (its clients, its event) and the errors that stop a deployment without doing anything. */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -21,6 +22,11 @@ export interface TaskDeps {
   /** The CloudFormation client for another region than the function's, with the function's own role. */
   readonly cloudformationIn?: (region: string) => CloudFormationClient;
   readonly s3: S3Client;
+  /**
+   * Reads the rollback alarms (DescribeAlarms) of a stack in the function's own account and region; left out for a
+   * stack anywhere else, whose alarms are not read.
+   */
+  readonly cloudwatch?: CloudWatchClient;
   /** Calls a policy function (SafetyPolicy.fromFunction). */
   readonly lambda?: LambdaClient;
   /** Notifies approvers (UnsafeChangeAction.requireApproval). */
@@ -82,11 +88,11 @@ export function depsFor(deployment: Deployment, deps: TaskDeps): TaskDeps {
   if (role) {
     if (!deps.cloudformationAs) throw new Error('this task function cannot assume a role for a cross-account deployment');
     const session = `sfn-deploy-${deployment.jobId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32)}`;
-    return { ...deps, cloudformation: deps.cloudformationAs(role, session, region) };
+    return { ...deps, cloudformation: deps.cloudformationAs(role, session, region), cloudwatch: undefined };
   }
   if (region && region !== deps.region) {
     if (!deps.cloudformationIn) throw new Error(`this task function cannot call CloudFormation in ${region}`);
-    return { ...deps, cloudformation: deps.cloudformationIn(region) };
+    return { ...deps, cloudformation: deps.cloudformationIn(region), cloudwatch: undefined };
   }
   return deps;
 }

@@ -7,6 +7,7 @@ into ./cdk.out (or $CDK_OUTDIR) on its own.
 from typing import Optional
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as cpactions
 from aws_cdk import aws_s3 as s3
@@ -21,6 +22,7 @@ from cdk_stepfunctions_deploy_action import (
     SafetyRule,
     StepFunctionsDeployAction,
     UnsafeChangeAction,
+    WhenAlarmFiring,
 )
 
 
@@ -51,6 +53,14 @@ class PipelineStack(cdk.Stack):
 
         source_bucket = s3.Bucket(self, "SourceBucket", versioned=True)
         source_output = codepipeline.Artifact("Source")
+        # The application's error alarm: a rollback trigger while the stack is updated and for 10 minutes after.
+        errors = cloudwatch.Alarm(
+            self,
+            "AppErrors",
+            metric=cloudwatch.Metric(namespace="App", metric_name="Errors"),
+            threshold=1,
+            evaluation_periods=1,
+        )
 
         self.deploy_action = StepFunctionsDeployAction(
             self,
@@ -64,6 +74,9 @@ class PipelineStack(cdk.Stack):
             on_unsafe_change=UnsafeChangeAction.fail(),
             poll_interval=cdk.Duration.seconds(10),
             timeout=cdk.Duration.minutes(30),
+            rollback_alarms=[errors],
+            monitoring_time=cdk.Duration.minutes(10),
+            when_alarm_firing=WhenAlarmFiring.FAIL,
             variables_namespace="Deploy",
         )
 

@@ -119,6 +119,19 @@ def test_pipeline_action_carries_the_rules_policy(template):
     assert params["roleArn"] == TOKEN_PLACEHOLDER
 
 
+def test_rollback_alarms_from_python(template):
+    params = user_parameters(template)
+    assert params["rollbackAlarms"] == [{"arn": TOKEN_PLACEHOLDER}]
+    assert params["monitoringMinutes"] == 10
+    assert params["whenAlarmFiring"] == "FAIL"
+    statements = [
+        s
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert any(s["Action"] == "cloudwatch:DescribeAlarms" and s.get("Sid") == "ReadRollbackAlarms" for s in statements)
+
+
 def test_default_verdict_option():
     _, stack = build_app(default_verdict=RuleVerdict.REQUIRE_APPROVAL)
     params = user_parameters(Template.from_stack(stack))

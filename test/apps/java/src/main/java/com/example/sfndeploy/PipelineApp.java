@@ -12,12 +12,15 @@ import io.github.cdksfndeploy.SafetyRule;
 import io.github.cdksfndeploy.StepFunctionsDeployAction;
 import io.github.cdksfndeploy.StepFunctionsDeployActionProps;
 import io.github.cdksfndeploy.UnsafeChangeAction;
+import io.github.cdksfndeploy.WhenAlarmFiring;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.AppProps;
 import software.amazon.awscdk.CfnCapabilities;
 import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.services.cloudwatch.Alarm;
+import software.amazon.awscdk.services.cloudwatch.Metric;
 import software.amazon.awscdk.services.codepipeline.Artifact;
 import software.amazon.awscdk.services.codepipeline.Pipeline;
 import software.amazon.awscdk.services.codepipeline.StageProps;
@@ -62,6 +65,12 @@ public final class PipelineApp {
 
             Bucket sourceBucket = Bucket.Builder.create(this, "SourceBucket").versioned(true).build();
             Artifact sourceOutput = Artifact.artifact("Source");
+            // The application's error alarm: a rollback trigger while the stack is updated and for 10 minutes after.
+            Alarm errors = Alarm.Builder.create(this, "AppErrors")
+                    .metric(Metric.Builder.create().namespace("App").metricName("Errors").build())
+                    .threshold(1)
+                    .evaluationPeriods(1)
+                    .build();
 
             deployAction = new StepFunctionsDeployAction(this, "DeployApp", StepFunctionsDeployActionProps.builder()
                     .actionName("DeployApp")
@@ -73,6 +82,9 @@ public final class PipelineApp {
                     .onUnsafeChange(UnsafeChangeAction.fail())
                     .pollInterval(Duration.seconds(10))
                     .timeout(Duration.minutes(30))
+                    .rollbackAlarms(List.of(errors))
+                    .monitoringTime(Duration.minutes(10))
+                    .whenAlarmFiring(WhenAlarmFiring.FAIL)
                     .variablesNamespace("Deploy")
                     .build());
 

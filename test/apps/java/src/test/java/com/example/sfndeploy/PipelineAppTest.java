@@ -142,6 +142,14 @@ class PipelineAppTest {
     }
 
     @Test
+    void rollbackAlarmsFromJava() throws Exception {
+        Map<String, Object> params = userParameters(template);
+        assertEquals(List.of(Map.of("arn", TOKEN)), params.get("rollbackAlarms"));
+        assertEquals(10, params.get("monitoringMinutes"));
+        assertEquals("FAIL", params.get("whenAlarmFiring"));
+    }
+
+    @Test
     void defaultVerdictOption() throws Exception {
         PipelineApp.PipelineStack other = PipelineApp.buildStack(new App(), RuleVerdict.REQUIRE_APPROVAL);
         Map<String, Object> policy = map(userParameters(Template.fromStack(other)).get("policy"));
