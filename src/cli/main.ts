@@ -42,7 +42,7 @@ const USAGE = `usage:
                    "Approve digest") are in the approval message; nothing is decided if the execution
                    waits on another change set or round by then; signed with your AWS credentials (allowed lambda:InvokeFunctionUrl by the
                    action's grantApproval); needs @aws-sdk/credential-providers and @smithy/signature-v4
-                   (both come with @aws-sdk/client-sfn)
+                   (npm install @aws-sdk/credential-providers @smithy/signature-v4)
 exit (check): 0 allowed, 1 denied, 2 needs approval, 3 incomplete change set (cannot judge),
               4 bad input (a file unreadable or not what it should be), 64 usage error
 exit (approve/reject): 0 answered, 1 the answer failed, 64 usage error`;
@@ -96,14 +96,14 @@ function sdkSender(): DecisionSender {
   let signatureV4: any;
   let providers: any;
   try {
-    // Optional at run time: only approve and reject need them, and they come with @aws-sdk/client-sfn.
+    // Optional at run time: only approve and reject need them (not bundled: they are the user's install).
     // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
     signatureV4 = require('@smithy/signature-v4');
     // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
     providers = require('@aws-sdk/credential-providers');
   } catch {
     throw new Error('approve and reject need @aws-sdk/credential-providers and @smithy/signature-v4: ' +
-      'npm install @aws-sdk/client-sfn @aws-sdk/credential-providers (or POST the decision to the URL signed with SigV4, ' +
+      'npm install @aws-sdk/credential-providers @smithy/signature-v4 (or POST the decision to the URL signed with SigV4, ' +
       'as the approval message shows)');
   }
   return async (url, body) => {
