@@ -69,8 +69,9 @@ describe('rollback alarms watched during and after the update', () => {
       'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE',
     ]);
     expect(world.cfn.stack(STACK_NAME)?.rollback).toEqual(EXPECTED_CONFIGURATION);
-    // CloudWatch was asked once, before the change set (no alarm in ALARM), and not after: nothing went wrong.
-    expect(world.cloudwatch.calls).toHaveLength(1);
+    // CloudWatch was asked before the change set and again right before it was executed (no alarm in ALARM), and not
+    // after: nothing went wrong.
+    expect(world.cloudwatch.calls).toHaveLength(2);
   });
 
   test('GIVEN rollback alarms WHEN the stack does not exist THEN CreateStack carries the RollbackConfiguration', async () => {
@@ -292,8 +293,10 @@ describe('never deploy into an alarm', () => {
 
     // THEN
     expect(run.status).toBe('SUCCEEDED');
-    expect(world.cloudwatch.calls).toHaveLength(3);
-    expect(writesWhileAlarmed).toEqual([0, 0, 0]);
+    // Three reads at the stack check, nothing written meanwhile; a fourth right before the change set is executed.
+    expect(world.cloudwatch.calls).toHaveLength(4);
+    expect(writesWhileAlarmed.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(writesWhileAlarmed[3]).toBe(world.cfn.writes().findIndex((c) => c.op === 'ExecuteChangeSet'));
     expect(run.visits(S.waitForOtherDeployment)).toBe(2);
     // Both kinds of alarm are read; only the rollback alarm is a trigger.
     expect(world.cloudwatch.calls[0]).toEqual({ AlarmNames: [ALARM, BLOCKING], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] });
@@ -454,6 +457,68 @@ describe('units and approvals with rollback alarms', () => {
     expect(world.cfn.callsOf('CreateChangeSet')[0].input.RollbackConfiguration.RollbackTriggers).toEqual([{ Arn: alarmArn(ALARM), Type: 'AWS::CloudWatch::Alarm' }]);
     expect(run.error).toBe('StackUpdateFailed');
     expect(run.cause).toContain(`rollback alarm ${ALARM} is ALARM: 5xx above 1%`);
+  });
+});
+
+describe('no deployment into an alarm that fires after the check', () => {
+  const BLOCKING = 'checkout-errors';
+
+  test('GIVEN a change set waiting for a person WHEN a blocking alarm goes to ALARM before the approval THEN the approved change set is not executed: it is deleted and the action fails naming the alarm', async () => {
+    // GIVEN: the alarms are OK when the change set is made; the alarm fires while the change set waits for a person.
+    const approving = synthesizeWith({
+      rollbackAlarms: [imported(ALARM)],
+      blockingAlarms: [imported(BLOCKING)],
+      safetyPolicy: SafetyPolicy.fromRules([
+        { description: 'iam-asks-a-person', verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::IAM::*'] },
+        { verdict: RuleVerdict.ALLOW, actions: [ChangeAction.ADD, ChangeAction.MODIFY] },
+      ]),
+      onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(1) }),
+    });
+    const world = createWorld({ synthesized: approving });
+    world.cloudwatch.putAlarm(ALARM);
+    world.cloudwatch.putAlarm(BLOCKING);
+    world.cfn.putStack(STACK_NAME, 'UPDATE_COMPLETE');
+    world.cfn.onCreateChangeSet = { changes: [resourceChange('Modify', 'DeployRole', 'AWS::IAM::Role', 'False')] };
+    const approve = approveAs('alice@example.com');
+    world.approver = async (...args) => {
+      world.cloudwatch.setState(BLOCKING, 'ALARM', 'checkout 5xx above 2%');
+      return approve(...args);
+    };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(world.asked).toHaveLength(1);
+    expect(world.cfn.callsOf('ExecuteChangeSet')).toEqual([]);
+    expect(run.status).toBe('FAILED');
+    expect(run.cause).toContain(`alarm ${BLOCKING} is in ALARM (checkout 5xx above 2%)`);
+    expect(world.cfn.callsOf('DeleteChangeSet')).toHaveLength(1);
+    expect(world.cfn.stack(STACK_NAME)?.status).toBe('UPDATE_COMPLETE');
+  });
+
+  test('GIVEN a unit with a blocking alarm WHEN the alarm goes to ALARM while the first stack deploys THEN the next stacks are not deployed: their change sets are deleted and the action fails naming the alarm', async () => {
+    // GIVEN: every stack is checked (alarms OK) when the unit is reviewed; the alarm fires after the first stack is executed.
+    const synthesized = synthesizeWorkflow({ ...UNIT_ACTION, blockingAlarms: [imported(BLOCKING)] });
+    const world = createWorld({ synthesized, files: UNIT_FILES });
+    world.cloudwatch.putAlarm(BLOCKING);
+    for (const name of UNIT_STACKS) {
+      world.cfn.putStack(name, 'UPDATE_COMPLETE');
+      world.cfn.scripts.set(name, { changeSet: { changes: SAFE_CHANGES }, execute: { inProgressPolls: 1 } });
+    }
+    world.cfn.beforeCall = (op, input) => {
+      if (op === 'ExecuteChangeSet' && input.StackName === UNIT_STACKS[0]) world.cloudwatch.setState(BLOCKING, 'ALARM', 'checkout 5xx above 2%');
+    };
+
+    // WHEN
+    const run = await deploy(world);
+
+    // THEN
+    expect(world.cfn.callsOf('ExecuteChangeSet').map((c) => c.input.StackName)).toEqual([UNIT_STACKS[0]]);
+    expect(run.status).toBe('FAILED');
+    expect(run.cause).toContain(`alarm ${BLOCKING} is in ALARM (checkout 5xx above 2%)`);
+    expect(run.cause).toContain('Deployed: prod-network. Untouched: prod-data, prod-app.');
+    for (const name of UNIT_STACKS.slice(1)) expect([...world.cfn.changeSets.keys()].filter((k) => k.startsWith(`${name}/`))).toEqual([]);
   });
 });
 

@@ -8,8 +8,8 @@ import {
 import type { Change } from '@aws-sdk/client-cloudformation';
 import 'aws-sdk-client-mock-jest';
 import { change, deployment, SMALL_TEMPLATE, T0 } from './fixtures';
-import { awsError } from '../fakes';
-import { STACK_CHECK_TOKEN, TaskWorld } from './task-support';
+import { alarmArn, awsError, FakeCloudWatch } from '../fakes';
+import { EXECUTION_ARN, STACK_CHECK_TOKEN, TaskWorld } from './task-support';
 import { LIMITS } from '../../src/shared/contract';
 import type { ChangeSetResult, InspectionResult, OperationResult } from '../../src/shared/contract';
 
@@ -349,6 +349,53 @@ describe('executeChangeSet and deleteChangeSet', () => {
     });
     expect(changeSet.executed).toBe(true);
     expect(result).toMatchObject({ expectedStatus: 'UPDATE_COMPLETE', status: 'UPDATE_IN_PROGRESS', outcome: 'IN_PROGRESS' });
+  });
+
+  describe('an alarm that fired after the stack check', () => {
+    const BLOCKING = 'checkout-errors';
+
+    async function judgedSafeWithAlarm(world: TaskWorld, cloudwatch: FakeCloudWatch) {
+      cloudwatch.putAlarm(BLOCKING);
+      cloudwatch.setState(BLOCKING, 'ALARM', 'checkout 5xx above 2%');
+      world.cloudformation.putStack(STACK, 'UPDATE_COMPLETE');
+      const judged = world.cloudformation.putChangeSet(STACK, CHANGE_SET, [change('Add', 'Queue')]);
+      const inspection = { ...safe, ...(await world.judged()) };
+      const state = {
+        deployment: deployment({ blockingAlarms: [{ arn: alarmArn(BLOCKING) }] }),
+        inspection,
+        changeSet: { name: CHANGE_SET, id: judged.id, type: 'UPDATE', waitSeconds: 5 },
+      };
+      return { judged, state: state as any };
+    }
+
+    test('GIVEN a blocking alarm in ALARM now WHEN the change set judged safe would be executed THEN it is not: StackNotUpdatable, naming the alarm', async () => {
+      // GIVEN
+      const world = new TaskWorld();
+      const cloudwatch = new FakeCloudWatch(() => world.clock);
+      const { judged, state } = await judgedSafeWithAlarm(world, cloudwatch);
+
+      // WHEN
+      const result = world.runAs('executeChangeSet', state, EXECUTION_ARN, { cloudwatch: cloudwatch.client });
+
+      // THEN
+      await expect(result).rejects.toMatchObject({ name: 'StackNotUpdatable', message: expect.stringContaining(`alarm ${BLOCKING} is in ALARM (checkout 5xx above 2%)`) });
+      expect(world.cloudformation.mock).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
+      expect(judged.executed).toBe(false);
+    });
+
+    test('GIVEN an earlier attempt of the task executed the change set (its answer lost) WHEN the alarm is in ALARM now THEN the attempt is repeated as it was, not refused as if nothing ran', async () => {
+      // GIVEN
+      const world = new TaskWorld();
+      const cloudwatch = new FakeCloudWatch(() => world.clock);
+      const { judged, state } = await judgedSafeWithAlarm(world, cloudwatch);
+      judged.executionStatus = 'EXECUTE_IN_PROGRESS';
+
+      // WHEN
+      await world.runAs('executeChangeSet', state, EXECUTION_ARN, { cloudwatch: cloudwatch.client }).catch((e) => e);
+
+      // THEN
+      expect(world.cloudformation.mock).toHaveReceivedCommand(ExecuteChangeSetCommand);
+    });
   });
 
   describe('what runs is what was judged', () => {

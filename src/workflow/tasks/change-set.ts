@@ -2,7 +2,7 @@
 import {
   ChangeSetType, CreateChangeSetCommand, DeleteChangeSetCommand, DeploymentMode, DescribeChangeSetCommand, ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
-import { stackInputs, templateSource } from './stack';
+import { refuseIfAlarmFiring, stackInputs, templateSource } from './stack';
 import { ChangeSetChangedError, DeadlinePassedError, eventWait, waitFor } from './support';
 import type { TaskDeps } from './support';
 import { isNoChangesReason } from '../../policy/completeness';
@@ -148,6 +148,11 @@ export async function executeChangeSet(state: WorkflowState, deps: TaskDeps): Pr
       `change set ${deployment.changeSetName} is deleted, not executed`);
   }
   const changeSetId = await sameAsJudged(state, deps);
+  // An alarm that fired since the stack check (during the approval, or a unit's earlier stacks) stops it here.
+  await refuseIfAlarmFiring(deployment, deps, async () => {
+    const described = await deps.cloudformation.send(new DescribeChangeSetCommand({ StackName: deployment.stackName, ChangeSetName: changeSetId }));
+    return described.ExecutionStatus !== 'AVAILABLE';
+  });
   const type = state.changeSet?.type === ChangeSetType.CREATE ? 'CREATE' : 'UPDATE';
   // The stack as it was checked before the change set was created: the same for a retry of this task, whose
   // first attempt may have started the update already.

@@ -12,7 +12,7 @@ import { byteLength, readDeploymentFiles, stageTemplate } from '../artifact';
 import type { DeploymentFiles } from '../artifact';
 import { alarmName, describeAlarms, hasRollbackConfiguration, rollbackCause, rollbackConfiguration } from '../rollback';
 import { BLOCKED_GUIDANCE, isInProgress, operationOutcome } from '../stack-status';
-import { eventWait, waitFor } from './support';
+import { AlarmFiringError, eventWait, waitFor } from './support';
 import type { TaskDeps } from './support';
 
 /** Reads the template from the artifact early, so a bad artifact fails before the stack is touched. */
@@ -63,6 +63,20 @@ export async function checkStack(state: WorkflowState, deps: TaskDeps): Promise<
   }
   // Alarms change state on their own period: a read a minute is enough, and cheap (the Wait state costs nothing).
   return { ...rest, next: 'WAIT', waitSeconds: Math.max(checked.waitSeconds, ALARM_POLL_SECONDS), reason: `Stack ${deployment.stackName} waits: ${firing.text}.` };
+}
+
+/**
+ * Right before the call that deploys (CreateStack, ExecuteChangeSet) the alarms are read again: one that went to
+ * ALARM since the stack check (while a person decided, or while an earlier stack of a unit deployed and was watched)
+ * keeps this stack from being deployed, whatever whenAlarmFiring says; the deployment fails and its change sets not
+ * executed are deleted. `started` says whether an earlier attempt of this task started the operation already (its
+ * answer lost): that attempt is repeated, with the same token, as it was.
+ */
+export async function refuseIfAlarmFiring(deployment: Deployment, deps: TaskDeps, started: () => Promise<boolean>): Promise<void> {
+  const firing = await firingAlarms(deployment, deps);
+  if (!firing || await started()) return;
+  throw new AlarmFiringError(`Not deploying stack ${deployment.stackName}: ${firing.text}, after its stack check found the alarms ` +
+    'clear. Nothing of this stack was changed; run the pipeline again once the alarm is OK.');
 }
 
 /** How often a deployment that waits for an alarm to leave ALARM reads it again. */
@@ -127,6 +141,8 @@ async function stackCheck(state: WorkflowState, deps: TaskDeps): Promise<CheckSt
 /** The create path. The client request token makes a retried call harmless. */
 export async function createStack(state: WorkflowState, deps: TaskDeps): Promise<OperationResult> {
   const { deployment } = state;
+  // A stack that exists now was created by an earlier attempt of this task (CreateStack fails on any other).
+  await refuseIfAlarmFiring(deployment, deps, async () => (await describeStack(deps, deployment.stackName)) !== undefined);
   const { files, body } = await templateSource(state, deps);
   const created = await deps.cloudformation.send(new CreateStackCommand({
     StackName: deployment.stackName,

@@ -60,6 +60,17 @@ export class UnconfirmedDeploymentError extends Error {
   }
 }
 
+/**
+ * A rollback or blocking alarm went to ALARM (or is gone) after the stack check, before the stack was created or its
+ * change set executed: nothing is deployed, the change sets are deleted.
+ */
+export class AlarmFiringError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = FAILURE_NAMES.stackNotUpdatable;
+  }
+}
+
 /** The action's deadline passed before a change set could be executed: it is deleted instead. */
 export class DeadlinePassedError extends Error {
   constructor(message: string) {
