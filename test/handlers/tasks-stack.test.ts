@@ -7,8 +7,8 @@ import { CreateStackCommand, DescribeStackEventsCommand, DescribeStacksCommand }
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import 'aws-sdk-client-mock-jest';
 import { SMALL_TEMPLATE, T0, TEMPLATE_PATH, deployment } from './fixtures';
-import { awsError, REGION } from '../fakes';
-import { TaskWorld } from './task-support';
+import { alarmArn, awsError, FakeCloudWatch, REGION } from '../fakes';
+import { EXECUTION_ARN, TaskWorld } from './task-support';
 import type { CheckStackResult, OperationResult } from '../../src/shared/contract';
 import { runTask } from '../../src/workflow/tasks';
 
@@ -234,6 +234,42 @@ describe('createStack', () => {
     // THEN CloudFormation reads it from S3
     expect(world.cloudformation.mock).toHaveReceivedCommandWith(CreateStackCommand, { TemplateURL: templateUrl });
     expect(world.cloudformation.createdStacks[0].TemplateBody).toBeUndefined();
+  });
+});
+
+describe('createStack and an alarm that fired after the stack check (a unit\'s later stack, say)', () => {
+  const BLOCKING = 'checkout-errors';
+  function alarmed(world: TaskWorld): FakeCloudWatch {
+    const cloudwatch = new FakeCloudWatch(() => world.clock);
+    cloudwatch.putAlarm(BLOCKING);
+    cloudwatch.setState(BLOCKING, 'ALARM', 'checkout 5xx above 2%');
+    return cloudwatch;
+  }
+
+  test('GIVEN a blocking alarm in ALARM WHEN the stack would be created THEN it is not: StackNotUpdatable, naming the alarm', async () => {
+    // GIVEN
+    const world = new TaskWorld().artifact();
+    const cloudwatch = alarmed(world);
+
+    // WHEN
+    const result = world.runAs('createStack', { deployment: deployment({ blockingAlarms: [{ arn: alarmArn(BLOCKING) }] }) }, EXECUTION_ARN, { cloudwatch: cloudwatch.client });
+
+    // THEN
+    await expect(result).rejects.toMatchObject({ name: 'StackNotUpdatable', message: expect.stringContaining(`alarm ${BLOCKING} is in ALARM`) });
+    expect(world.cloudformation.mock).not.toHaveReceivedCommand(CreateStackCommand);
+  });
+
+  test('GIVEN an earlier attempt of the task created the stack (its answer lost) WHEN the alarm is in ALARM now THEN CreateStack is repeated with its token, as before', async () => {
+    // GIVEN
+    const world = new TaskWorld().artifact();
+    const cloudwatch = alarmed(world);
+    world.cloudformation.putStack(STACK, 'CREATE_IN_PROGRESS');
+
+    // WHEN
+    await world.runAs('createStack', { deployment: deployment({ blockingAlarms: [{ arn: alarmArn(BLOCKING) }] }) }, EXECUTION_ARN, { cloudwatch: cloudwatch.client }).catch((e) => e);
+
+    // THEN
+    expect(world.cloudformation.mock).toHaveReceivedCommand(CreateStackCommand);
   });
 });
 
