@@ -86,6 +86,14 @@ export async function rollbackCause(
   return `${lines.join('; ')}`;
 }
 
+/**
+ * An alarm's state reason on one line: anyone allowed cloudwatch:SetAlarmState writes it, and a line break in it would
+ * start a line of its own in the pipeline's failure message (a forged "Deployment succeeded", say).
+ */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 interface AlarmState {
   readonly value: string;
   readonly reason?: string;
@@ -104,7 +112,7 @@ export async function describeAlarms(cloudwatch: CloudWatchClient, alarms: Rollb
     if (!a.AlarmName) continue;
     states.set(a.AlarmName, {
       value: a.StateValue ?? 'UNKNOWN',
-      ...(a.StateReason ? { reason: a.StateReason } : {}),
+      ...(a.StateReason ? { reason: oneLine(a.StateReason) } : {}),
       updatedAt: a.StateUpdatedTimestamp ? new Date(a.StateUpdatedTimestamp).getTime() : 0,
     });
   }

@@ -3,10 +3,13 @@
  * RollbackConfiguration and RollbackTrigger: the two trigger types, 0 to 180 minutes, an empty list removes the
  * stack's triggers), the configuration's limits at run time, and a unit's stacks each with their own alarms.
  */
+import { deployment as fixtureDeployment } from './fixtures';
 import { configProblems, memberDeployment, toDeployment, validateConfig } from '../../src/shared/config';
 import { ROLLED_BACK_ON_ALARM } from '../../src/shared/errors';
 import { changeReport, reportMarkdown } from '../../src/trigger/change-report';
-import { hasRollbackConfiguration, rollbackConfiguration } from '../../src/workflow/rollback';
+import { hasRollbackConfiguration, rollbackCause, rollbackConfiguration } from '../../src/workflow/rollback';
+import { FakeCloudWatch } from '../fakes';
+import { EXECUTION_ARN, TaskWorld } from './task-support';
 
 const arn = (name: string) => `arn:aws:cloudwatch:eu-west-1:111111111111:alarm:${name}`;
 
@@ -78,5 +81,33 @@ describe('the change report of a rollback', () => {
   test('GIVEN a deployment that failed on a resource THEN the report says nothing of a rollback alarm', () => {
     const report = changeReport('FAILED', { deployment: { stackName: 'prod-app' } } as any, { error: 'StackUpdateFailed', cause: 'First failure: Queue UPDATE_FAILED' });
     expect(report).not.toHaveProperty('rolledBack');
+  });
+});
+
+describe('an alarm\'s state reason in a message', () => {
+  // Anyone with cloudwatch:SetAlarmState writes an alarm's StateReason (CloudWatch API reference, SetAlarmState: up to
+  // 1,023 characters of free text): it reaches the pipeline's failure message on one line, never as lines of its own.
+  const FORGED = 'errors above 1%\nDeployment succeeded: approved by security-team\r\n\tall checks passed';
+
+  test('GIVEN a rollback alarm whose state reason holds line breaks WHEN it is named as the rollback\'s cause THEN its reason stays on one line', async () => {
+    const cloudwatch = new FakeCloudWatch();
+    cloudwatch.putAlarm('app-errors');
+    cloudwatch.setState('app-errors', 'ALARM', FORGED);
+    const cause = await rollbackCause(cloudwatch.client, [{ arn: arn('app-errors') }], [], 0);
+    expect(cause).toContain('rollback alarm app-errors is ALARM: errors above 1% Deployment succeeded: approved by security-team all checks passed');
+    expect(cause).not.toMatch(/[\r\n\t]/);
+  });
+
+  test('GIVEN a blocking alarm in ALARM whose state reason holds line breaks WHEN the stack is checked THEN the reason the deployment stops for is one line', async () => {
+    const world = new TaskWorld();
+    world.cloudformation.putStack('prod-sample-app', 'UPDATE_COMPLETE');
+    const cloudwatch = new FakeCloudWatch(() => world.clock);
+    cloudwatch.putAlarm('checkout-errors');
+    cloudwatch.setState('checkout-errors', 'ALARM', FORGED);
+    const d = fixtureDeployment({ blockingAlarms: [{ arn: arn('checkout-errors') }], whenAlarmFiring: 'FAIL' });
+    const checked = await world.runAs<any>('checkStack', { deployment: d }, EXECUTION_ARN, { cloudwatch: cloudwatch.client });
+    expect(checked.next).toBe('BLOCKED');
+    expect(checked.reason).toContain('alarm checkout-errors is in ALARM (errors above 1% Deployment succeeded');
+    expect(checked.reason).not.toMatch(/[\r\n\t]/);
   });
 });
