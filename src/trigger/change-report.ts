@@ -7,7 +7,7 @@ import { zipSync, strToU8 } from 'fflate';
 import type { WorkflowOutput } from './report';
 import { verdictOf, workflowOutcome } from './report';
 import { maskSecrets } from '../policy/safe-value';
-import { ROLLED_BACK_ON_ALARM } from '../shared/errors';
+import { FAILURE_NAMES, ROLLED_BACK_ON_ALARM } from '../shared/errors';
 
 /** What the report says of one change set: the verdict on it and its changes. */
 export interface ChangeSetReport {
@@ -67,6 +67,9 @@ export interface ReportRefusal extends Omit<ReportChange, 'verdict'> {
 export const REPORT_FILES = { json: 'report.json', markdown: 'report.md' } as const;
 
 /** The report of a finished execution. */
+/** The failures of a stack operation CloudFormation ran: the only ones a rollback alarm can have rolled back. */
+const OPERATION_FAILURES = new Set<string>([FAILURE_NAMES.stackUpdateFailed, FAILURE_NAMES.stackCreationFailed, FAILURE_NAMES.unitStackFailed]);
+
 export function changeReport(status: string, output: WorkflowOutput, failure?: { error?: string; cause?: string }): ChangeReport {
   const { deployment, inspection, approval, unit } = output;
   if (unit) {
@@ -109,7 +112,9 @@ export function changeReport(status: string, output: WorkflowOutput, failure?: {
     ...(failure?.error ? { error: failure.error } : {}),
     // A cause may quote values (CloudFormation's reasons, a task's error): kept as far as they are safe to show.
     ...(failure?.cause ? { cause: maskSecrets(failure.cause) } : {}),
-    ...(failure?.cause?.includes(ROLLED_BACK_ON_ALARM) ? { rolledBack: true } : {}),
+    // Only a stack operation's failure tells a rollback; an alarm's state reason quoted in another failure (a deployment
+    // refused for a firing alarm) could hold the same words.
+    ...(failure?.cause?.includes(ROLLED_BACK_ON_ALARM) && OPERATION_FAILURES.has(failure.error ?? '') ? { rolledBack: true } : {}),
   };
 }
 

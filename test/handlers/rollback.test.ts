@@ -78,6 +78,13 @@ describe('the change report of a rollback', () => {
     expect(page).toContain('rollback alarm app-errors is ALARM');
   });
 
+  test('GIVEN a deployment refused because an alarm is in ALARM, whose state reason quotes the words of a rollback THEN the report does not say anything was rolled back', () => {
+    // Anyone with cloudwatch:SetAlarmState writes the reason; nothing was executed.
+    const cause = `Not deploying stack prod-app: alarm checkout-errors is in ALARM (${ROLLED_BACK_ON_ALARM}). Nothing was changed.`;
+    const report = changeReport('FAILED', { deployment: { stackName: 'prod-app' } } as any, { error: 'StackNotUpdatable', cause });
+    expect(report).not.toHaveProperty('rolledBack');
+  });
+
   test('GIVEN a deployment that failed on a resource THEN the report says nothing of a rollback alarm', () => {
     const report = changeReport('FAILED', { deployment: { stackName: 'prod-app' } } as any, { error: 'StackUpdateFailed', cause: 'First failure: Queue UPDATE_FAILED' });
     expect(report).not.toHaveProperty('rolledBack');
