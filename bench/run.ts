@@ -156,7 +156,7 @@ function monitoredSection(m: { watched: DeploymentRun; plain: DeploymentRun }): 
     '',
     `On stack events (every event delivered), two rollback alarms that stay OK and \`monitoringTime\` ${MONITORING_MINUTES} minutes: ` +
       `the stack stays UPDATE_IN_PROGRESS for the update and the monitoring period, ${MONITORED_UPDATE_MINUTES + MONITORING_MINUTES} ` +
-      'minutes, and the pipeline action lasts that long. The alarms are read once (DescribeAlarms) before the change set is made.',
+      'minutes, and the pipeline action lasts that long. The alarms are read (DescribeAlarms) before the change set is made and again right before it is executed.',
     '',
     table(['Deployment', 'State transitions', 'Task Lambda invocations', 'Event handler invocations', 'CloudFormation calls',
       'CloudWatch calls', 'Pipeline action'],
