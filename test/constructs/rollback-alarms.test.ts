@@ -11,6 +11,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ACCOUNT, REGION, newPipeline, newStack, roleLogicalIdOf, singleAction, statementsOf, userParametersOf } from './helpers';
 import { StepFunctionsDeployAction, WhenAlarmFiring } from '../../src';
+import type { StepFunctionsDeployActionProps } from '../../src';
 import { evaluate } from '../iam/evaluate';
 import type { PolicyStatement } from '../iam/evaluate';
 
@@ -22,26 +23,31 @@ function metricAlarm(stack: Stack, id: string): cloudwatch.Alarm {
   });
 }
 
+/** One action deploying stack `app` in a pipeline of its own, with the props `extra` makes in its stack; synthesized. */
+function deployWith(extra: (stack: Stack) => Partial<StepFunctionsDeployActionProps>) {
+  const stack = newStack();
+  const { pipeline, source } = newPipeline(stack);
+  const action = new StepFunctionsDeployAction(stack, 'Deploy', {
+    actionName: 'Deploy', stackName: 'app', templatePath: source.atPath('app.json'), ...extra(stack),
+  });
+  pipeline.addStage({ stageName: 'Deploy', actions: [action] });
+  return { stack, action, template: Template.fromStack(stack) };
+}
+
 describe('rollback alarms in the configuration', () => {
   test('GIVEN rollback alarms and a monitoring time WHEN synthesized THEN UserParameters carry each alarm\'s ARN (composite marked) and the minutes', () => {
-    // GIVEN
-    const stack = newStack();
-    const { pipeline, source } = newPipeline(stack);
-    const errors = metricAlarm(stack, 'Errors');
-    const composite = new cloudwatch.CompositeAlarm(stack, 'Health', { alarmRule: cloudwatch.AlarmRule.fromAlarm(errors, cloudwatch.AlarmState.ALARM) });
-
-    // WHEN
-    const action = new StepFunctionsDeployAction(stack, 'Deploy', {
-      actionName: 'Deploy',
-      stackName: 'app',
-      templatePath: source.atPath('app.json'),
-      rollbackAlarms: [cloudwatch.Alarm.fromAlarmArn(stack, 'Imported', arnOf('imported')), composite],
-      monitoringTime: Duration.minutes(30),
+    // GIVEN, WHEN
+    const { template } = deployWith((stack) => {
+      const errors = metricAlarm(stack, 'Errors');
+      const composite = new cloudwatch.CompositeAlarm(stack, 'Health', { alarmRule: cloudwatch.AlarmRule.fromAlarm(errors, cloudwatch.AlarmState.ALARM) });
+      return {
+        rollbackAlarms: [cloudwatch.Alarm.fromAlarmArn(stack, 'Imported', arnOf('imported')), composite],
+        monitoringTime: Duration.minutes(30),
+      };
     });
-    pipeline.addStage({ stageName: 'Deploy', actions: [action] });
 
     // THEN
-    const { config } = userParametersOf(Template.fromStack(stack), 'Deploy');
+    const { config } = userParametersOf(template, 'Deploy');
     expect(config.monitoringMinutes).toBe(30);
     expect(config.rollbackAlarms).toHaveLength(2);
     expect(config.rollbackAlarms[0]).toEqual({ arn: arnOf('imported') });
@@ -118,22 +124,13 @@ describe('what the action refuses at synth, and what it says to change', () => {
 
 describe('blocking alarms', () => {
   test('GIVEN blockingAlarms and whenAlarmFiring FAIL WHEN synthesized THEN UserParameters carry them, and the task function may read them (not the deployment role: they are no triggers)', () => {
-    // GIVEN
-    const stack = newStack();
-    const { pipeline, source } = newPipeline(stack);
-
-    // WHEN
-    const action = new StepFunctionsDeployAction(stack, 'Deploy', {
-      actionName: 'Deploy',
-      stackName: 'app',
-      templatePath: source.atPath('app.json'),
-      blockingAlarms: [cloudwatch.Alarm.fromAlarmArn(stack, 'Checkout', arnOf('checkout'))],
+    // GIVEN, WHEN
+    const { stack, action, template } = deployWith((scope) => ({
+      blockingAlarms: [cloudwatch.Alarm.fromAlarmArn(scope, 'Checkout', arnOf('checkout'))],
       whenAlarmFiring: WhenAlarmFiring.FAIL,
-    });
-    pipeline.addStage({ stageName: 'Deploy', actions: [action] });
+    }));
 
     // THEN
-    const template = Template.fromStack(stack);
     const { config } = userParametersOf(template, 'Deploy');
     expect(config.blockingAlarms).toEqual([{ arn: arnOf('checkout') }]);
     expect(config.whenAlarmFiring).toBe('FAIL');
@@ -153,19 +150,10 @@ describe('blocking alarms', () => {
 
 describe('rights', () => {
   test('GIVEN metric rollback alarms WHEN synthesized THEN the task function and the created deployment role may DescribeAlarms on those alarms only', () => {
-    // GIVEN
-    const stack = newStack();
-    const { pipeline, source } = newPipeline(stack);
-    const action = new StepFunctionsDeployAction(stack, 'Deploy', {
-      actionName: 'Deploy',
-      stackName: 'app',
-      templatePath: source.atPath('app.json'),
-      rollbackAlarms: [cloudwatch.Alarm.fromAlarmArn(stack, 'A', arnOf('a')), cloudwatch.Alarm.fromAlarmArn(stack, 'B', arnOf('b'))],
-    });
-    pipeline.addStage({ stageName: 'Deploy', actions: [action] });
-
-    // WHEN
-    const template = Template.fromStack(stack);
+    // GIVEN, WHEN
+    const { stack, action, template } = deployWith((scope) => ({
+      rollbackAlarms: [cloudwatch.Alarm.fromAlarmArn(scope, 'A', arnOf('a')), cloudwatch.Alarm.fromAlarmArn(scope, 'B', arnOf('b'))],
+    }));
 
     // THEN
     const reads = (role: string) => statementsOf(template, role).filter((s) => s.Action.includes('cloudwatch:DescribeAlarms'));
@@ -185,18 +173,11 @@ describe('rights', () => {
   });
 
   test('GIVEN a composite rollback alarm WHEN synthesized THEN DescribeAlarms is on * (CloudWatch returns composite alarms only so), that action alone, with the cdk-nag finding explained', () => {
-    // GIVEN
-    const stack = newStack();
-    const { pipeline, source } = newPipeline(stack);
-    const errors = metricAlarm(stack, 'Errors');
-    const health = new cloudwatch.CompositeAlarm(stack, 'Health', { alarmRule: cloudwatch.AlarmRule.fromAlarm(errors, cloudwatch.AlarmState.ALARM) });
-    const action = new StepFunctionsDeployAction(stack, 'Deploy', {
-      actionName: 'Deploy', stackName: 'app', templatePath: source.atPath('app.json'), rollbackAlarms: [health],
+    // GIVEN, WHEN
+    const { action, template } = deployWith((stack) => {
+      const errors = metricAlarm(stack, 'Errors');
+      return { rollbackAlarms: [new cloudwatch.CompositeAlarm(stack, 'Health', { alarmRule: cloudwatch.AlarmRule.fromAlarm(errors, cloudwatch.AlarmState.ALARM) })] };
     });
-    pipeline.addStage({ stageName: 'Deploy', actions: [action] });
-
-    // WHEN
-    const template = Template.fromStack(stack);
 
     // THEN
     const task = statementsOf(template, roleLogicalIdOf(action.taskFunction as any)).filter((s) => s.Action.includes('cloudwatch:DescribeAlarms'));

@@ -35,6 +35,15 @@ const imported = (name: string) => cloudwatch.Alarm.fromAlarmArn(alarmsApp, `${n
 const WATCHED = synthesizeWith({ rollbackAlarms: [imported(ALARM), imported(OTHER)], monitoringTime: Duration.minutes(30) });
 
 /** A world where the stack exists (UPDATE_COMPLETE), its alarms are OK, and its change set is safe. */
+/** A person decides on IAM changes (up to an hour); other additions and modifications are allowed. */
+const ASK_ABOUT_IAM = {
+  safetyPolicy: SafetyPolicy.fromRules([
+    { description: 'iam-asks-a-person', verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::IAM::*'] },
+    { verdict: RuleVerdict.ALLOW, actions: [ChangeAction.ADD, ChangeAction.MODIFY] },
+  ]),
+  onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(1) }),
+};
+
 function watchedWorld(): World {
   const world = createWorld({ synthesized: WATCHED });
   world.cloudwatch.putAlarm(ALARM);
@@ -435,11 +444,7 @@ describe('units and approvals with rollback alarms', () => {
     const approving = synthesizeWith({
       rollbackAlarms: [imported(ALARM)],
       monitoringTime: Duration.minutes(10),
-      safetyPolicy: SafetyPolicy.fromRules([
-        { description: 'iam-asks-a-person', verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::IAM::*'] },
-        { verdict: RuleVerdict.ALLOW, actions: [ChangeAction.ADD, ChangeAction.MODIFY] },
-      ]),
-      onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(1) }),
+      ...ASK_ABOUT_IAM,
     });
     const world = createWorld({ synthesized: approving });
     world.cloudwatch.putAlarm(ALARM);
@@ -468,11 +473,7 @@ describe('no deployment into an alarm that fires after the check', () => {
     const approving = synthesizeWith({
       rollbackAlarms: [imported(ALARM)],
       blockingAlarms: [imported(BLOCKING)],
-      safetyPolicy: SafetyPolicy.fromRules([
-        { description: 'iam-asks-a-person', verdict: RuleVerdict.REQUIRE_APPROVAL, resourceTypes: ['AWS::IAM::*'] },
-        { verdict: RuleVerdict.ALLOW, actions: [ChangeAction.ADD, ChangeAction.MODIFY] },
-      ]),
-      onUnsafeChange: UnsafeChangeAction.requireApproval({ notificationTopic: importedResources().approvalTopic, timeout: Duration.hours(1) }),
+      ...ASK_ABOUT_IAM,
     });
     const world = createWorld({ synthesized: approving });
     world.cloudwatch.putAlarm(ALARM);
