@@ -48,7 +48,7 @@ export const UPDATE_MINUTES = [1, 10, 60];
  * Counts are those of the run at exactly D (j = 0); delays are the mean and the maximum over the runs.
  */
 export const SWEEP_RUNS = 16;
-/** The action's timeout: the default (1 hour) would end a 60-minute update's deployment first. */
+/** The action's timeout, given so that a 60-minute update's deployment fits whatever the default is. */
 export const ACTION_TIMEOUT = Duration.hours(2);
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');

@@ -119,7 +119,8 @@ async function main(): Promise<void> {
     '### How this is measured',
     '',
     '- This library: the real pipeline stack is synthesized (one `StepFunctionsDeployAction`, timeout ' +
-      `${ACTION_TIMEOUT.toHumanString()}: the default ${DEFAULTS.timeoutMinutes / 60} hour would end a 60-minute update first), its ` +
+      `${ACTION_TIMEOUT.toHumanString()}, ${ACTION_TIMEOUT.toMinutes() === DEFAULTS.timeoutMinutes ? 'the default, given' : 'given'} ` +
+      'so that a 60-minute update fits whatever the default), its ' +
       'state machine definition resolved to plain JSON (demo/lib/intrinsics.ts) and run with aws-local-stepfunctions ' +
       '(demo/lib/local-sfn.ts). Every Task state runs the real `runTask` (src/workflow/tasks.ts) with `deps.now` = the virtual clock. ' +
       'The real trigger (src/trigger/trigger.ts) starts the execution from a CodePipeline job and follows it.',
