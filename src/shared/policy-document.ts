@@ -129,8 +129,10 @@ export const STRATEGIES: { readonly [T in StrategyType]: Strategy<Extract<Unsafe
       },
       topicArn: { check: (value) => (typeof value === 'string' && /^arn:aws[a-z-]*:sns:/.test(value) ? undefined : 'must be an SNS topic ARN') },
       timeoutSeconds: {
-        check: (value) => (Number.isInteger(value) && (value as number) >= APPROVAL_TIMEOUT_SECONDS.min && (value as number) <= APPROVAL_TIMEOUT_SECONDS.max
-          ? undefined : `must be a whole number from ${APPROVAL_TIMEOUT_SECONDS.min} to ${APPROVAL_TIMEOUT_SECONDS.max}`),
+        check: (value) => {
+          const { min, max } = APPROVAL_TIMEOUT_SECONDS;
+          return Number.isInteger(value) && (value as number) >= min && (value as number) <= max ? undefined : `must be a whole number from ${min} to ${max}`;
+        },
       },
     },
     approvalSeconds: (doc) => doc.timeoutSeconds,
