@@ -54,7 +54,8 @@ export class UnsafeChangeAction {
    * refused too, the action fails.
    */
   public static deployToNewStack(options: DeployToNewStackOptions = {}): UnsafeChangeAction {
-    const suffix = options.stackNameSuffix;
+    // null, from plain JavaScript, is no suffix, as undefined is; any other value that is not a name is refused here.
+    const suffix = options.stackNameSuffix ?? undefined;
     const problem = suffix === undefined || Token.isUnresolved(suffix) ? undefined : STRATEGIES.deployToNewStack.fields.suffix.check(suffix);
     if (problem) throw new Error(`UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" ${problem}`);
     return new UnsafeChangeAction(() => ({
@@ -98,7 +99,8 @@ export class UnsafeChangeAction {
    * (the state machine branches on its `type`, the task that runs the branch reads the rest; its fields, their
    * checks and where it cannot go are its entry of `STRATEGIES` in shared/policy-document.ts); the rights that task
    * needs (a function that grants them to the task function); how long a person may take, if one decides; and the
-   * stacks it deploys beside the action's own, if any. Nothing else in the construct knows the strategies apart.
+   * stacks it deploys beside the action's own, if any. Where else a strategy is named (a person's decision, the
+   * warning under `fail()`): docs/contributing.md, "An unsafe-change strategy".
    */
   private constructor(
     private readonly bind: (taskFunction: iam.IGrantable, actionTimeoutSeconds: number) => StrategyBinding,

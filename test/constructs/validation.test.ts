@@ -173,6 +173,13 @@ describe('a strategy comes only from UnsafeChangeAction\'s static methods, with 
     expect(() => UnsafeChangeAction.deployToNewStack({ stackNameSuffix: suffix })).toThrow(
       `UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" must be 1 to 40 letters, digits or hyphens`);
   });
+  test('GIVEN a stack name suffix that is not a string (plain JavaScript) THEN deployToNewStack() refuses it at synth; null is no suffix', () => {
+    expect(() => UnsafeChangeAction.deployToNewStack({ stackNameSuffix: 7 as unknown as string })).toThrow(
+      'UnsafeChangeAction.deployToNewStack: stackNameSuffix "7" must be 1 to 40 letters, digits or hyphens');
+    const noSuffix = UnsafeChangeAction.deployToNewStack({ stackNameSuffix: null as unknown as string });
+    const { stack } = singleAction({ onUnsafeChange: noSuffix });
+    expect(userParametersOf(Template.fromStack(stack), 'Deploy').config.onUnsafe).toEqual({ type: 'deployToNewStack' });
+  });
   test.each([Duration.seconds(59), Duration.hours(21), Duration.millis(60_500)])('GIVEN an approval timeout of %s THEN requireApproval() refuses it', (timeout) => {
     expect(() => UnsafeChangeAction.requireApproval({ notificationTopic: {} as sns.ITopic, timeout })).toThrow(
       'UnsafeChangeAction.requireApproval: timeout must be whole seconds from 1 minute to 20 hours');
