@@ -3,8 +3,7 @@ import type { TaskName } from './contract';
 /**
  * The names of a wait for something CloudFormation does at its own pace: `Wait Stack Update`, `Get Stack Update
  * Status`, `Stack Updated?` and `Stack Update Failed` for a stack's update, the same words for its creation and
- * deletion and for a change set's creation. A stack operation's wait on events adds `Wait On Events For Update?` and
- * `Await Stack Update Event`.
+ * deletion and for a change set's creation.
  */
 function waitNames(subject: 'Stack' | 'Change Set', noun: string, done: string) {
   return {
@@ -12,15 +11,18 @@ function waitNames(subject: 'Stack' | 'Change Set', noun: string, done: string) 
     poll: `Get ${subject} ${noun} Status`,
     ended: `${subject} ${done}?`,
     failed: `${subject} ${noun} Failed`,
-    how: `Wait On Events For ${noun}?`,
-    await: `Await Stack ${noun} Event`,
   } as const;
 }
 
+/** A stack operation's wait also waits on stack status events: `Wait On Events For Update?`, `Await Stack Update Event`. */
+function stackWaitNames(noun: string, done: string) {
+  return { ...waitNames('Stack', noun, done), how: `Wait On Events For ${noun}?`, await: `Await Stack ${noun} Event` } as const;
+}
+
 const CHANGE_SET_CREATION = waitNames('Change Set', 'Creation', 'Created');
-const STACK_CREATION = waitNames('Stack', 'Creation', 'Created');
-const STACK_UPDATE = waitNames('Stack', 'Update', 'Updated');
-const STACK_DELETION = waitNames('Stack', 'Deletion', 'Deleted');
+const STACK_CREATION = stackWaitNames('Creation', 'Created');
+const STACK_UPDATE = stackWaitNames('Update', 'Updated');
+const STACK_DELETION = stackWaitNames('Deletion', 'Deleted');
 
 /**
  * The words the end states of the single stack's path and of a unit's use for what they deploy, and the names built
@@ -209,7 +211,7 @@ export interface OperationNames {
 }
 
 /** The names of an operation's start and of the wait for its end. */
-function operationNames(start: string, { how, await: awaitEvent, wait, poll, ended }: ReturnType<typeof waitNames>): OperationNames {
+function operationNames(start: string, { how, await: awaitEvent, wait, poll, ended }: ReturnType<typeof stackWaitNames>): OperationNames {
   return { start, how, await: awaitEvent, wait, poll, ended };
 }
 
