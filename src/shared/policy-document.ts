@@ -1,6 +1,7 @@
 /**
  * The serialised form of a safety policy and of the on-unsafe strategy: what `SafetyPolicy` and
- * `UnsafeChangeAction` render at synth time and what the task handler evaluates. Plain data.
+ * `UnsafeChangeAction` render at synth time and what the task handler evaluates, and the table of the strategies:
+ * each one's fields and their checks, and where it cannot go.
  */
 
 import { APPROVAL_TIMEOUT_SECONDS, STACK_SUFFIX_PATTERN, STACK_SUFFIX_RULE } from './policy-vocabulary';
@@ -103,8 +104,8 @@ interface Strategy<D> {
 
 /**
  * Every unsafe-change strategy, by type: its document's fields and their checks, whether a person decides, and where
- * it cannot go. The run-time check, the configuration's check and the constructs read it; none of them names a
- * strategy.
+ * it cannot go. The run-time check of a document, the configuration's check and the constructs' refusals read it
+ * instead of naming strategies.
  */
 export const STRATEGIES: { readonly [T in StrategyType]: Strategy<Extract<UnsafeChangeDocument, { type: T }>> } = {
   fail: { fields: {} },
