@@ -30,7 +30,7 @@ export interface PipelineOptions {
   readonly stacks: number;
   /** The deploy action's timeout (StepFunctionsDeployAction only). */
   readonly timeout?: Duration;
-  /** The workflow wakes on the stacks' status events (DeployStateMachine `stackEvents`). @default - the library's default */
+  /** The workflow wakes on the stacks' status events (DeployStateMachine `stackEvents`), for every StepFunctionsDeployAction. @default - the library's default */
   readonly stackEvents?: boolean;
   /** Rollback alarms (their ARNs) and a monitoring time, for every StepFunctionsDeployAction of one stack. @default - none */
   readonly rollback?: { readonly alarmArns: string[]; readonly monitoringTime: Duration };
@@ -70,6 +70,7 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
         environmentName: ENVIRONMENT,
         stacks: members.map((i) => ({ stackName: stackNameOf(i), templatePath: source.atPath(templatePathOf(i)) })),
         ...(options.timeout ? { timeout: options.timeout } : {}),
+        ...(deployStateMachine ? { deployStateMachine } : {}),
       }));
     }
     for (let i = first; options.design !== 'sfn-deploy-unit' && i < last; i++) {

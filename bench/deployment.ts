@@ -16,7 +16,7 @@ import { runOnVirtualClock } from './local-run';
 import type { LocalRun } from './local-run';
 import { seedTaskFor } from './seed-tasks';
 import type { SeedInput } from './seed-tasks';
-import { definitionFromTemplate } from '../demo/lib/definition';
+import { allStates, definitionFromTemplate } from '../demo/lib/definition';
 import type { StateMachineDefinition } from '../demo/lib/definition';
 import { resolveIntrinsics } from '../demo/lib/intrinsics';
 import type { Resources } from '../demo/lib/intrinsics';
@@ -48,7 +48,7 @@ export const UPDATE_MINUTES = [1, 10, 60];
  * Counts are those of the run at exactly D (j = 0); delays are the mean and the maximum over the runs.
  */
 export const SWEEP_RUNS = 16;
-/** The action's timeout: the default (1 hour) would end a 60-minute update's deployment first. */
+/** The action's timeout, given so that a 60-minute update's deployment fits whatever the default is. */
 export const ACTION_TIMEOUT = Duration.hours(2);
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
@@ -71,7 +71,20 @@ const CHANGES: Change[] = [{
   },
 }];
 
-export type DeploymentDesign = 'sfn-deploy-action' | 'sfn-deploy-events' | 'sfn-deploy-events-lost' | 'seed';
+export type DeploymentDesign = LibraryDesign | 'seed';
+type LibraryDesign = 'sfn-deploy-action' | 'sfn-deploy-unit-of-one' | 'sfn-deploy-events' | 'sfn-deploy-events-unit-of-one' | 'sfn-deploy-events-lost';
+
+/**
+ * This library's designs: how the pipeline is synthesized, and whether the stack's status events reach the workflow.
+ * A unit of one deploys the same stack with `stacks: [the stack]`: through the unit's plan, review Map and judgement.
+ */
+const LIBRARY_DESIGNS: Record<LibraryDesign, { readonly workflow: WorkflowOptions; readonly eventsDelivered: boolean }> = {
+  'sfn-deploy-action': { workflow: {}, eventsDelivered: false },
+  'sfn-deploy-unit-of-one': { workflow: { unitOfOne: true }, eventsDelivered: false },
+  'sfn-deploy-events': { workflow: { stackEvents: true }, eventsDelivered: true },
+  'sfn-deploy-events-unit-of-one': { workflow: { stackEvents: true, unitOfOne: true }, eventsDelivered: true },
+  'sfn-deploy-events-lost': { workflow: { stackEvents: true }, eventsDelivered: false },
+};
 
 /**
  * ASSUMPTION: a stack status event reaches the handler, and the handler's SendTaskSuccess the execution, this long
@@ -115,9 +128,21 @@ interface Workflow {
   readonly userParameters: string;
 }
 
+interface WorkflowOptions {
+  /** The workflow wakes on the stack's status events. @default false */
+  readonly stackEvents?: boolean;
+  /** Rollback alarms and a monitoring time for the action. @default - none */
+  readonly rollback?: { readonly alarmArns: string[]; readonly monitoringTime: Duration };
+  /** The action deploys the stack as a unit of one (`stacks: [the stack]`) instead of by `stackName` and `templatePath`. @default false */
+  readonly unitOfOne?: boolean;
+}
+
 /** Synthesizes the real pipeline stack (one StepFunctionsDeployAction) and reads its definition and UserParameters. */
-export function synthesizeWorkflow(stackEvents = false, rollback?: { alarmArns: string[]; monitoringTime: Duration }): Workflow {
-  const { template } = synthesize({ design: 'sfn-deploy-action', stacks: 1, timeout: ACTION_TIMEOUT, stackEvents, ...(rollback ? { rollback } : {}) });
+export function synthesizeWorkflow(options: WorkflowOptions = {}): Workflow {
+  const { stackEvents = false, rollback, unitOfOne = false } = options;
+  const { template } = synthesize({
+    design: unitOfOne ? 'sfn-deploy-unit' : 'sfn-deploy-action', stacks: 1, timeout: ACTION_TIMEOUT, stackEvents, ...(rollback ? { rollback } : {}),
+  });
   const definition = definitionFromTemplate(template);
   const resources = template.Resources as Resources;
   const pipeline = Object.values(resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline') as Record<string, any>;
@@ -177,7 +202,8 @@ export async function measureDeployment(
   let run: LocalRun;
   let awaits = 0;
   // Every status event of the update is delivered to the handler, whether or not a wait is woken by it.
-  const eventHandlerInvocations = design === 'sfn-deploy-events' ? EVENTS_PER_UPDATE : 0;
+  const eventsDelivered = design !== 'seed' && LIBRARY_DESIGNS[design].eventsDelivered;
+  const eventHandlerInvocations = eventsDelivered ? EVENTS_PER_UPDATE : 0;
   if (design !== 'seed') {
     const history = new FakeExecutionHistory(STATE_MACHINE_ARN);
     const deps = {
@@ -196,14 +222,14 @@ export async function measureDeployment(
         awaits++;
         const endsAt = cloudformation.stacks.get(STACK_NAME)!.timed?.endsAt ?? clock.now();
         const safetyPollAt = clock.now() + STACK_EVENTS.safetyPollSeconds * 1000;
-        if (design === 'sfn-deploy-events' && endsAt + EVENT_LATENCY_MS <= safetyPollAt) {
+        if (eventsDelivered && endsAt + EVENT_LATENCY_MS <= safetyPollAt) {
           clock.advance(Math.max(0, endsAt + EVENT_LATENCY_MS - clock.now()));
           return { stackName: STACK_NAME, status: 'UPDATE_COMPLETE' };
         }
         clock.advance(safetyPollAt - clock.now());
         throw Object.assign(new Error('no event within the safety poll interval'), { name: 'States.Timeout' });
       }
-      history.current.set(execution.Id, { executionArn: execution.Id, name: state, input: payload.state });
+      history.current.set(execution.Id, { executionArn: execution.Id, name: state, input: enteredInput(workflow.definition, state, payload.state) });
       return runTask(payload as TaskEvent, deps);
     }, { context: { Execution: execution, Task: { Token: 'bench-task-token' } } });
   } else {
@@ -250,6 +276,16 @@ export async function measureDeployment(
   };
 }
 
+/**
+ * The input a Task state was entered with, as far as its payload shows it: the payload's state, put back at the path
+ * the state takes it from (`$`, or `$.unit.current` for a unit's stack being deployed).
+ */
+function enteredInput(definition: StateMachineDefinition, stateName: string, state: unknown): unknown {
+  const [, entered] = allStates(definition).find(([name]) => name === stateName) ?? [];
+  const statePath: string = entered?.Parameters?.['state.$'] ?? '$';
+  return statePath.split('.').slice(1).reduceRight<unknown>((inner, key) => ({ [key]: inner }), state);
+}
+
 function pollIntervalAt(run: LocalRun, time: number): number {
   const wait = run.waits.find((w) => w.from < time && time <= w.to);
   return wait ? wait.to - wait.from : 0;
@@ -279,21 +315,28 @@ export interface DeploymentSummary {
   readonly actionDelayMaxMs: number;
 }
 
-const DESIGNS: DeploymentDesign[] = ['sfn-deploy-events', 'sfn-deploy-events-lost', 'sfn-deploy-action', 'seed'];
+export const DEPLOYMENT_DESIGNS: DeploymentDesign[] = [
+  'sfn-deploy-events', 'sfn-deploy-events-unit-of-one', 'sfn-deploy-events-lost', 'sfn-deploy-action', 'sfn-deploy-unit-of-one', 'seed',
+];
 
 export async function measureDeployments(): Promise<DeploymentSummary[]> {
-  const polling = synthesizeWorkflow();
-  const onEvents = synthesizeWorkflow(true);
-  const workflowOf = (design: DeploymentDesign) => (design.startsWith('sfn-deploy-events') ? onEvents : polling);
+  // One synthesis per pipeline: the designs that differ only in the events delivered share it.
+  const synthesized = new Map<string, Workflow>();
+  const workflowOf = (design: DeploymentDesign) => {
+    const options = design === 'seed' ? {} : LIBRARY_DESIGNS[design].workflow;
+    const key = JSON.stringify(options);
+    if (!synthesized.has(key)) synthesized.set(key, synthesizeWorkflow(options));
+    return synthesized.get(key)!;
+  };
   const seed = seedDefinition();
   const summaries: DeploymentSummary[] = [];
   for (const updateMinutes of UPDATE_MINUTES) {
     const updateMs = updateMinutes * 60_000;
     const exact: DeploymentRun[] = [];
-    for (const design of DESIGNS) exact.push(await measureDeployment(design, updateMs, workflowOf(design), seed));
+    for (const design of DEPLOYMENT_DESIGNS) exact.push(await measureDeployment(design, updateMs, workflowOf(design), seed));
     const window = Math.max(...exact.map((r) => r.pollIntervalAtCompletionMs));
     if (window <= 0) throw new Error(`${updateMinutes} min: no poll interval around the stack's completion`);
-    for (const [d, design] of DESIGNS.entries()) {
+    for (const [d, design] of DEPLOYMENT_DESIGNS.entries()) {
       const runs: DeploymentRun[] = [exact[d]];
       for (let j = 1; j < SWEEP_RUNS; j++) {
         const phase = Math.round((((7 * j) % SWEEP_RUNS) / SWEEP_RUNS) * CODEPIPELINE_CONTINUATION_SECONDS * 1000);
@@ -328,10 +371,13 @@ const MONITORED_ALARMS = ['bench-errors', 'bench-latency'];
 export async function measureMonitoredDeployment(): Promise<{ watched: DeploymentRun; plain: DeploymentRun }> {
   const updateMs = MONITORED_UPDATE_MINUTES * 60_000;
   const seed = seedDefinition();
-  const watched = await measureDeployment('sfn-deploy-events', updateMs, synthesizeWorkflow(true, {
-    alarmArns: MONITORED_ALARMS.map((name) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`), monitoringTime: Duration.minutes(MONITORING_MINUTES),
+  const watched = await measureDeployment('sfn-deploy-events', updateMs, synthesizeWorkflow({
+    stackEvents: true,
+    rollback: {
+      alarmArns: MONITORED_ALARMS.map((name) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`), monitoringTime: Duration.minutes(MONITORING_MINUTES),
+    },
   }), seed, 0, MONITORED_ALARMS);
-  const plain = await measureDeployment('sfn-deploy-events', updateMs, synthesizeWorkflow(true), seed);
+  const plain = await measureDeployment('sfn-deploy-events', updateMs, synthesizeWorkflow({ stackEvents: true }), seed);
   return { watched, plain };
 }
 

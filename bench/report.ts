@@ -4,7 +4,7 @@ import type { DeploymentSummary } from './deployment';
 import type { SynthMeasurement } from './synth';
 import type { CallCounts } from '../test/fakes';
 
-function totalCalls(counts: CallCounts): number {
+export function totalCalls(counts: CallCounts): number {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
@@ -21,7 +21,9 @@ export const seconds = (valueMs: number) => `${(valueMs / 1000).toFixed(valueMs 
 const DESIGN_NAMES: Record<string, string> = {
   'sfn-deploy-action': 'this library',
   'sfn-deploy-unit': 'this library, units of 5 stacks',
+  'sfn-deploy-unit-of-one': 'this library, a unit of one stack',
   'sfn-deploy-events': 'this library, on stack events',
+  'sfn-deploy-events-unit-of-one': 'this library, on stack events, a unit of one stack',
   'sfn-deploy-events-lost': 'this library, on stack events, every event lost',
   'native-change-set': 'native change-set actions',
   'seed': 'seed design',

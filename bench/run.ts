@@ -9,12 +9,12 @@ import * as path from 'path';
 import { STACKS_PER_STAGE, STACKS_PER_UNIT } from './apps';
 import { LOAD_RUNS, checkBundles, measureBundles } from './bundles';
 import {
-  ACTION_TIMEOUT, CHANGE_SET_SECONDS, CODEPIPELINE_CONTINUATION_SECONDS, CONCURRENT_DEPLOYMENTS, CONCURRENT_START_WINDOW_MINUTES,
+  ACTION_TIMEOUT, CHANGE_SET_SECONDS, CODEPIPELINE_CONTINUATION_SECONDS, CONCURRENT_DEPLOYMENTS, CONCURRENT_START_WINDOW_MINUTES, DEPLOYMENT_DESIGNS,
   EVENT_LATENCY_MS, MONITORED_UPDATE_MINUTES, MONITORING_MINUTES, SWEEP_RUNS, UPDATE_MINUTES, measureDeployments, measureMonitoredDeployment,
   simulateConcurrency,
 } from './deployment';
 import type { DeploymentRun, DeploymentSummary } from './deployment';
-import { bundleTable, callsTable, deploymentTable, designName, seconds, synthTable, table } from './report';
+import { bundleTable, callsTable, deploymentTable, designName, seconds, synthTable, table, totalCalls } from './report';
 import { DESIGNS, SYNTH_RUNS, SYNTH_SIZES, measureSynth } from './synth';
 import type { SynthMeasurement } from './synth';
 import { DEFAULTS, STACK_EVENTS } from '../src/shared/contract';
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const synth = measureSynth();
   progress(`loading the handler bundles in ${LOAD_RUNS} fresh node processes each ...`);
   const bundles = measureBundles();
-  progress(`deploying ${UPDATE_MINUTES.join(', ')}-minute updates x 2 designs x ${SWEEP_RUNS} runs on a virtual clock ...`);
+  progress(`deploying ${UPDATE_MINUTES.join(', ')}-minute updates x ${DEPLOYMENT_DESIGNS.length} designs x ${SWEEP_RUNS} runs on a virtual clock ...`);
   const deployments = await measureDeployments();
   const concurrency = simulateConcurrency(deployments);
   progress(`deploying a ${MONITORED_UPDATE_MINUTES}-minute update watched ${MONITORING_MINUTES} minutes by rollback alarms ...`);
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
     '',
     deploymentTable(deployments),
     '',
+    unitOfOneDifference(deployments),
+    '',
     'AWS API calls by operation (the update of exactly D):',
     '',
     callsTable(deployments),
@@ -117,10 +119,13 @@ async function main(): Promise<void> {
     '### How this is measured',
     '',
     '- This library: the real pipeline stack is synthesized (one `StepFunctionsDeployAction`, timeout ' +
-      `${ACTION_TIMEOUT.toHumanString()}: the default ${DEFAULTS.timeoutMinutes / 60} hour would end a 60-minute update first), its ` +
+      `${ACTION_TIMEOUT.toHumanString()}, ${ACTION_TIMEOUT.toMinutes() === DEFAULTS.timeoutMinutes ? 'the default, given' : 'given'} ` +
+      'so that a 60-minute update fits whatever the default), its ' +
       'state machine definition resolved to plain JSON (demo/lib/intrinsics.ts) and run with aws-local-stepfunctions ' +
       '(demo/lib/local-sfn.ts). Every Task state runs the real `runTask` (src/workflow/tasks.ts) with `deps.now` = the virtual clock. ' +
       'The real trigger (src/trigger/trigger.ts) starts the execution from a CodePipeline job and follows it.',
+    '- A unit of one stack: the same pipeline, with the action given `stacks: [the stack]` instead of `stackName` and ' +
+      '`templatePath`; the same state machine, entered through the unit\'s plan, review Map and judgement.',
     '- Seed design: bench/seed-definition.json, the seed sample\'s state machine with the blog\'s exercise #2 added (fixed 10-second ' +
       'Wait states, a Lambda call per poll: Check Stack Existence, Create Change Set, Wait 10 s, Get Change Set Creation Status, ' +
       'Inspect Change Set Changes, Execute Change Set, Wait 10 s, Get Stack Update Status, Stack Updated? loop), with the seed\'s task ' +
@@ -182,6 +187,26 @@ function find(deployments: DeploymentSummary[], design: string, minutes: number)
   const found = deployments.find((d) => d.design === design && d.updateMinutes === minutes);
   if (!found) throw new Error(`no ${design} run for ${minutes} minutes`);
   return found;
+}
+
+/** What deploying the stack as a unit of one (`stacks: [it]`) adds to the single stack's path, at each duration. */
+function unitOfOneDifference(deployments: DeploymentSummary[]): string {
+  const more = (single: string, unit: string, f: (r: DeploymentSummary) => number) =>
+    UPDATE_MINUTES.map((minutes) => f(find(deployments, unit, minutes)) - f(find(deployments, single, minutes)));
+  const polling = (f: (r: DeploymentSummary) => number) => more('sfn-deploy-action', 'sfn-deploy-unit-of-one', f);
+  const onEvents = (f: (r: DeploymentSummary) => number) => more('sfn-deploy-events', 'sfn-deploy-events-unit-of-one', f);
+  const transitions = (r: DeploymentSummary) => r.exact.transitions;
+  const invocations = (r: DeploymentSummary) => r.exact.taskInvocations;
+  const longest = Math.max(...UPDATE_MINUTES);
+  const [unit, seed] = [find(deployments, 'sfn-deploy-unit-of-one', longest), find(deployments, 'seed', longest)];
+  const share = (f: (r: DeploymentSummary) => number, what: string) =>
+    `${f(unit)} ${what} of the seed design's ${f(seed)} (${((f(unit) / f(seed)) * 100).toFixed(1)}%)`;
+  return `Deployed as a unit of one stack (\`stacks: [the stack]\`), the same update costs ${polling(transitions).join(' / ')} more ` +
+    `state transitions and ${polling(invocations).join(' / ')} more task Lambda invocations at ${UPDATE_MINUTES.join(' / ')} min than ` +
+    `by \`stackName\` (on stack events: ${onEvents(transitions).join(' / ')} and ${onEvents(invocations).join(' / ')}), with ` +
+    `${polling((r) => totalCalls(r.exact.workflowCalls)).join(' / ')} more AWS API calls and an execution that ends ` +
+    `${polling((r) => r.workflowDelayMeanMs).map(seconds).join(' / ')} later (mean); polling, a ${longest}-minute update then costs ` +
+    `${share(transitions, 'state transitions')} and ${share(invocations, 'Lambda invocations')}.`;
 }
 
 /** What each design pays and gets at each update duration. */

@@ -1,9 +1,61 @@
 import type { TaskName } from './contract';
 
 /**
- * The names of the deploy workflow's states, as the Step Functions console shows them, each written once. A stack of
- * a unit passes the single stack's check, change set review and operation waits: those states of the unit are named
- * by `forUnitStack` from the single stack's (`UNIT_STACK_REVIEW`, `UNIT_STACK_OPERATIONS`).
+ * The names of a wait for something CloudFormation does at its own pace: `Wait Stack Update`, `Get Stack Update
+ * Status`, `Stack Updated?` and `Stack Update Failed` for a stack's update, the same words for its creation and
+ * deletion and for a change set's creation. A stack operation's wait on events adds `Wait On Events For Update?` and
+ * `Await Stack Update Event`.
+ */
+function waitNames(subject: 'Stack' | 'Change Set', noun: string, done: string) {
+  return {
+    wait: `Wait ${subject} ${noun}`,
+    poll: `Get ${subject} ${noun} Status`,
+    ended: `${subject} ${done}?`,
+    failed: `${subject} ${noun} Failed`,
+    how: `Wait On Events For ${noun}?`,
+    await: `Await Stack ${noun} Event`,
+  } as const;
+}
+
+const CHANGE_SET_CREATION = waitNames('Change Set', 'Creation', 'Created');
+const STACK_CREATION = waitNames('Stack', 'Creation', 'Created');
+const STACK_UPDATE = waitNames('Stack', 'Update', 'Updated');
+const STACK_DELETION = waitNames('Stack', 'Deletion', 'Deleted');
+
+/**
+ * The words the end states of the single stack's path and of a unit's use for what they deploy, and the names built
+ * from them: a refusal's deletion and failure (`Delete Unsafe Change Set`, `Deployment Rejected`), a person's decision
+ * (`Wait For Unit Approval`, `Delete Rejected Unit Change Sets`, `Unit Rejected By Approver`, `Delete Unit Change Sets
+ * After Approval Timeout`, `Unit Approval Timed Out`), and the clean-up after an error (`Delete Change Set After
+ * Error`, `Deployment Errored`).
+ */
+function endNames(who: 'Deployment' | 'Unit', changeSets: 'Change Set' | 'Unit Change Sets', refused: 'Unsafe' | 'Refused') {
+  const approval = who === 'Unit' ? 'Unit Approval' : 'Approval';
+  const deleteAfter = (why: string) => `Delete ${changeSets} After ${why}`;
+  return {
+    deleteRefused: `Delete ${refused} ${changeSets}`,
+    refused: `${who} Rejected`,
+    approval: {
+      wait: `Wait For ${approval}`,
+      deleteRejected: `Delete Rejected ${changeSets}`,
+      rejected: `${who} Rejected By Approver`,
+      deleteExpired: deleteAfter('Approval Timeout'),
+      timedOut: `${approval} Timed Out`,
+    },
+    deleteAfter,
+    cleanUp: deleteAfter('Error'),
+    errored: `${who} Errored`,
+  } as const;
+}
+
+const STACK_ENDS = endNames('Deployment', 'Change Set', 'Unsafe');
+const UNIT_ENDS = endNames('Unit', 'Unit Change Sets', 'Refused');
+
+/**
+ * The names of the deploy workflow's states, as the Step Functions console shows them: the ones no pattern above
+ * builds are written here, each once. A stack of a unit passes the single stack's check, change set review and
+ * operation waits: those states of the unit are named by `forUnitStack` from the single stack's
+ * (`UNIT_STACK_REVIEW`, `UNIT_STACK_OPERATIONS`).
  */
 export const STATE_NAMES = {
   confirmJob: 'Confirm Pipeline Job',
@@ -15,50 +67,50 @@ export const STATE_NAMES = {
   waitForOtherDeployment: 'Wait For Other Deployment',
   stackNotUpdatable: 'Stack Cannot Be Updated',
   createChangeSet: 'Create Change Set',
-  waitChangeSetCreation: 'Wait Change Set Creation',
-  getChangeSetCreationStatus: 'Get Change Set Creation Status',
-  changeSetCreated: 'Change Set Created?',
+  waitChangeSetCreation: CHANGE_SET_CREATION.wait,
+  getChangeSetCreationStatus: CHANGE_SET_CREATION.poll,
+  changeSetCreated: CHANGE_SET_CREATION.ended,
   deleteEmptyChangeSet: 'Delete Empty Change Set',
   noChanges: 'No Changes To Deploy',
   deleteFailedChangeSet: 'Delete Failed Change Set',
-  changeSetFailed: 'Change Set Creation Failed',
+  changeSetFailed: CHANGE_SET_CREATION.failed,
   inspectChangeSet: 'Inspect Change Set Changes',
   // A stack operation and the wait for its end; the wait on CloudFormation's stack status events (a safety poll
   // reads the stack if none comes) only in a workflow with `stackEvents`.
   createStack: 'Create Stack',
-  onEventsForCreation: 'Wait On Events For Creation?',
-  awaitStackCreation: 'Await Stack Creation Event',
-  waitStackCreation: 'Wait Stack Creation',
-  getStackCreationStatus: 'Get Stack Creation Status',
-  stackCreated: 'Stack Created?',
-  stackCreationFailed: 'Stack Creation Failed',
+  onEventsForCreation: STACK_CREATION.how,
+  awaitStackCreation: STACK_CREATION.await,
+  waitStackCreation: STACK_CREATION.wait,
+  getStackCreationStatus: STACK_CREATION.poll,
+  stackCreated: STACK_CREATION.ended,
+  stackCreationFailed: STACK_CREATION.failed,
   executeChangeSet: 'Execute Change Set',
-  onEventsForUpdate: 'Wait On Events For Update?',
-  awaitStackUpdate: 'Await Stack Update Event',
-  waitStackUpdate: 'Wait Stack Update',
-  getStackUpdateStatus: 'Get Stack Update Status',
-  stackUpdated: 'Stack Updated?',
-  stackUpdateFailed: 'Stack Update Failed',
+  onEventsForUpdate: STACK_UPDATE.how,
+  awaitStackUpdate: STACK_UPDATE.await,
+  waitStackUpdate: STACK_UPDATE.wait,
+  getStackUpdateStatus: STACK_UPDATE.poll,
+  stackUpdated: STACK_UPDATE.ended,
+  stackUpdateFailed: STACK_UPDATE.failed,
   deleteRolledBackStack: 'Delete Rolled Back Stack',
-  onEventsForDeletion: 'Wait On Events For Deletion?',
-  awaitStackDeletion: 'Await Stack Deletion Event',
-  waitStackDeletion: 'Wait Stack Deletion',
-  getStackDeletionStatus: 'Get Stack Deletion Status',
-  stackDeleted: 'Stack Deleted?',
-  stackDeletionFailed: 'Stack Deletion Failed',
+  onEventsForDeletion: STACK_DELETION.how,
+  awaitStackDeletion: STACK_DELETION.await,
+  waitStackDeletion: STACK_DELETION.wait,
+  getStackDeletionStatus: STACK_DELETION.poll,
+  stackDeleted: STACK_DELETION.ended,
+  stackDeletionFailed: STACK_DELETION.failed,
   // The single stack's verdict, approval and end.
   safeToUpdate: 'Safe to Update Infra?',
-  deleteUnsafeChangeSet: 'Delete Unsafe Change Set',
-  deploymentRejected: 'Deployment Rejected',
+  deleteUnsafeChangeSet: STACK_ENDS.deleteRefused,
+  deploymentRejected: STACK_ENDS.refused,
   deployToNewStack: 'Deploy To New Stack?',
   switchToNewStack: 'Switch To New Stack',
-  waitForApproval: 'Wait For Approval',
-  deleteRejectedChangeSet: 'Delete Rejected Change Set',
-  approvalRejected: 'Deployment Rejected By Approver',
-  deleteExpiredChangeSet: 'Delete Change Set After Approval Timeout',
-  approvalTimedOut: 'Approval Timed Out',
-  cleanUpAfterError: 'Delete Change Set After Error',
-  deploymentErrored: 'Deployment Errored',
+  waitForApproval: STACK_ENDS.approval.wait,
+  deleteRejectedChangeSet: STACK_ENDS.approval.deleteRejected,
+  approvalRejected: STACK_ENDS.approval.rejected,
+  deleteExpiredChangeSet: STACK_ENDS.approval.deleteExpired,
+  approvalTimedOut: STACK_ENDS.approval.timedOut,
+  cleanUpAfterError: STACK_ENDS.cleanUp,
+  deploymentErrored: STACK_ENDS.errored,
   deploymentSucceeded: 'Deployment Succeeded',
   // A unit of stacks: its rounds (the stacks it reviews at once), the review of each stack (the Map), its verdict,
   // approval and deployment, one stack after another.
@@ -74,22 +126,22 @@ export const STATE_NAMES = {
   judgeUnit: 'Judge Unit',
   unitReviewed: 'Unit Reviewed',
   unitVerdict: 'Unit Verdict?',
-  deleteRefusedUnitChangeSets: 'Delete Refused Unit Change Sets',
-  unitRejected: 'Unit Rejected',
-  deleteFailedUnitChangeSets: 'Delete Unit Change Sets After Failed Review',
+  deleteRefusedUnitChangeSets: UNIT_ENDS.deleteRefused,
+  unitRejected: UNIT_ENDS.refused,
+  deleteFailedUnitChangeSets: UNIT_ENDS.deleteAfter('Failed Review'),
   unitReviewFailed: 'Unit Review Failed',
-  waitForUnitApproval: 'Wait For Unit Approval',
-  deleteRejectedUnitChangeSets: 'Delete Rejected Unit Change Sets',
-  unitRejectedByApprover: 'Unit Rejected By Approver',
-  deleteExpiredUnitChangeSets: 'Delete Unit Change Sets After Approval Timeout',
-  unitApprovalTimedOut: 'Unit Approval Timed Out',
+  waitForUnitApproval: UNIT_ENDS.approval.wait,
+  deleteRejectedUnitChangeSets: UNIT_ENDS.approval.deleteRejected,
+  unitRejectedByApprover: UNIT_ENDS.approval.rejected,
+  deleteExpiredUnitChangeSets: UNIT_ENDS.approval.deleteExpired,
+  unitApprovalTimedOut: UNIT_ENDS.approval.timedOut,
   nextUnitStack: 'Next Unit Stack',
   nextInUnit: 'Next In Unit?',
   waitForNextUnitRound: 'Wait Before Next Unit Round',
-  deleteStoppedUnitChangeSets: 'Delete Unit Change Sets After Stack Failure',
+  deleteStoppedUnitChangeSets: UNIT_ENDS.deleteAfter('Stack Failure'),
   unitStackFailed: 'Unit Stack Failed',
-  cleanUpUnitAfterError: 'Delete Unit Change Sets After Error',
-  unitErrored: 'Unit Errored',
+  cleanUpUnitAfterError: UNIT_ENDS.cleanUp,
+  unitErrored: UNIT_ENDS.errored,
 } as const;
 
 /**
@@ -156,32 +208,16 @@ export interface OperationNames {
   readonly ended: string;
 }
 
+/** The names of an operation's start and of the wait for its end. */
+function operationNames(start: string, { how, await: awaitEvent, wait, poll, ended }: ReturnType<typeof waitNames>): OperationNames {
+  return { start, how, await: awaitEvent, wait, poll, ended };
+}
+
 /** The single stack's operations: its creation, its update (the change set's execution), its deletion. */
 export const OPERATIONS = {
-  creation: {
-    start: S.createStack,
-    how: S.onEventsForCreation,
-    await: S.awaitStackCreation,
-    wait: S.waitStackCreation,
-    poll: S.getStackCreationStatus,
-    ended: S.stackCreated,
-  },
-  update: {
-    start: S.executeChangeSet,
-    how: S.onEventsForUpdate,
-    await: S.awaitStackUpdate,
-    wait: S.waitStackUpdate,
-    poll: S.getStackUpdateStatus,
-    ended: S.stackUpdated,
-  },
-  deletion: {
-    start: S.deleteRolledBackStack,
-    how: S.onEventsForDeletion,
-    await: S.awaitStackDeletion,
-    wait: S.waitStackDeletion,
-    poll: S.getStackDeletionStatus,
-    ended: S.stackDeleted,
-  },
+  creation: operationNames(S.createStack, STACK_CREATION),
+  update: operationNames(S.executeChangeSet, STACK_UPDATE),
+  deletion: operationNames(S.deleteRolledBackStack, STACK_DELETION),
 } as const satisfies Record<string, OperationNames>;
 
 /** The states of a person's decision on change sets, by the part each plays. */
@@ -197,20 +233,8 @@ export interface ApprovalNames {
 
 /** The single stack's approval, and a unit's (once for a round's stacks). */
 export const APPROVALS = {
-  stack: {
-    wait: S.waitForApproval,
-    deleteRejected: S.deleteRejectedChangeSet,
-    rejected: S.approvalRejected,
-    deleteExpired: S.deleteExpiredChangeSet,
-    timedOut: S.approvalTimedOut,
-  },
-  unit: {
-    wait: S.waitForUnitApproval,
-    deleteRejected: S.deleteRejectedUnitChangeSets,
-    rejected: S.unitRejectedByApprover,
-    deleteExpired: S.deleteExpiredUnitChangeSets,
-    timedOut: S.unitApprovalTimedOut,
-  },
+  stack: STACK_ENDS.approval,
+  unit: UNIT_ENDS.approval,
 } as const satisfies Record<string, ApprovalNames>;
 
 function eachForUnitStack<T extends object>(names: T): T {

@@ -51,6 +51,55 @@ describe('the deploy state machine definition', () => {
     }
   });
 
+  test('GIVEN the names built from the naming patterns (waits, refusals, approvals, clean-ups) THEN each is the name the console shows, word for word', () => {
+    // The patterns keep the names alike; this list keeps them from changing by accident (alarms and dashboards
+    // match state names).
+    expect(STATE_NAMES).toMatchObject({
+      waitChangeSetCreation: 'Wait Change Set Creation',
+      getChangeSetCreationStatus: 'Get Change Set Creation Status',
+      changeSetCreated: 'Change Set Created?',
+      changeSetFailed: 'Change Set Creation Failed',
+      onEventsForCreation: 'Wait On Events For Creation?',
+      awaitStackCreation: 'Await Stack Creation Event',
+      waitStackCreation: 'Wait Stack Creation',
+      getStackCreationStatus: 'Get Stack Creation Status',
+      stackCreated: 'Stack Created?',
+      stackCreationFailed: 'Stack Creation Failed',
+      onEventsForUpdate: 'Wait On Events For Update?',
+      awaitStackUpdate: 'Await Stack Update Event',
+      waitStackUpdate: 'Wait Stack Update',
+      getStackUpdateStatus: 'Get Stack Update Status',
+      stackUpdated: 'Stack Updated?',
+      stackUpdateFailed: 'Stack Update Failed',
+      onEventsForDeletion: 'Wait On Events For Deletion?',
+      awaitStackDeletion: 'Await Stack Deletion Event',
+      waitStackDeletion: 'Wait Stack Deletion',
+      getStackDeletionStatus: 'Get Stack Deletion Status',
+      stackDeleted: 'Stack Deleted?',
+      stackDeletionFailed: 'Stack Deletion Failed',
+      deleteUnsafeChangeSet: 'Delete Unsafe Change Set',
+      deploymentRejected: 'Deployment Rejected',
+      waitForApproval: 'Wait For Approval',
+      deleteRejectedChangeSet: 'Delete Rejected Change Set',
+      approvalRejected: 'Deployment Rejected By Approver',
+      deleteExpiredChangeSet: 'Delete Change Set After Approval Timeout',
+      approvalTimedOut: 'Approval Timed Out',
+      cleanUpAfterError: 'Delete Change Set After Error',
+      deploymentErrored: 'Deployment Errored',
+      deleteRefusedUnitChangeSets: 'Delete Refused Unit Change Sets',
+      unitRejected: 'Unit Rejected',
+      deleteFailedUnitChangeSets: 'Delete Unit Change Sets After Failed Review',
+      waitForUnitApproval: 'Wait For Unit Approval',
+      deleteRejectedUnitChangeSets: 'Delete Rejected Unit Change Sets',
+      unitRejectedByApprover: 'Unit Rejected By Approver',
+      deleteExpiredUnitChangeSets: 'Delete Unit Change Sets After Approval Timeout',
+      unitApprovalTimedOut: 'Unit Approval Timed Out',
+      deleteStoppedUnitChangeSets: 'Delete Unit Change Sets After Stack Failure',
+      cleanUpUnitAfterError: 'Delete Unit Change Sets After Error',
+      unitErrored: 'Unit Errored',
+    });
+  });
+
   test('GIVEN the state names WHEN a unit\'s stack passes a single stack\'s state THEN its name says so, every name is unique and within Step Functions\' 80 characters', () => {
     expect(forUnitStack(STATE_NAMES.createChangeSet)).toBe('Create Change Set In Unit');
     expect(forUnitStack(STATE_NAMES.stackCreated)).toBe('Stack Created In Unit?');
