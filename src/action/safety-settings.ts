@@ -15,6 +15,8 @@ import type { UnsafeChangeAction } from '../policy/unsafe-change-action';
 import { suppressNag } from '../private/nag';
 import { POLL_INTERVAL_SECONDS, TIMEOUT_MINUTES, configProblems } from '../shared/config';
 import { DEFAULTS, LIMITS } from '../shared/contract';
+import { factoriesFor, refusalOf } from '../shared/policy-document';
+import type { StrategyPlace } from '../shared/policy-document';
 import type { DeployStateMachine } from '../workflow/deploy-state-machine';
 
 /** The settings that decide what happens to a change set. */
@@ -56,14 +58,17 @@ export function validateTiming(where: string, settings: SafetySettings): void {
 /**
  * Binds the policy (default: no deletions, no replacements) and the strategy to the workflow's task function.
  * An object that only looks like a policy or a strategy gives no document: it is refused, not read as the default.
+ * `place` is where the gate puts the strategy, when some strategies cannot go there: a unit of stacks, or change
+ * sets the pipeline prepared.
  */
-export function bindSafety(where: string, scope: Construct, taskFunction: lambda.IFunction, settings: SafetySettings) {
+export function bindSafety(where: string, scope: Construct, taskFunction: lambda.IFunction, settings: SafetySettings, place?: StrategyPlace) {
   const policy = (settings.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges())._bind(scope, taskFunction);
   const strategy = settings.onUnsafeChange?._bind(scope, taskFunction, timeoutSecondsOf(settings));
   if (!policy?.document?.type || (strategy && !strategy.document?.type)) {
     throw new Error(`${where}: safetyPolicy and onUnsafeChange must come from SafetyPolicy and UnsafeChangeAction's static methods`);
   }
   if (strategy) checkStrategy(where, policy, strategy, settings);
+  if (strategy && place) refuseStrategy(where, strategy, place);
   warnApprovalWithoutApprover(where, scope, policy, strategy);
   return { policy, strategy };
 }
@@ -82,6 +87,17 @@ function checkStrategy(where: string, policy: PolicyBinding, strategy: StrategyB
       `(${timeoutSecondsOf(settings) / 60} minutes): a decision after the action's deadline could never be executed. Give ` +
       'UnsafeChangeAction.requireApproval() a shorter timeout, or the action a longer one');
   }
+}
+
+/** How the error names where the gate puts the strategy, after "is not available". */
+const PLACE_WORDS: Record<StrategyPlace, string> = { units: ' with stacks', prepared: '' };
+
+/** A strategy that cannot go where the gate puts it is refused, with why and the strategies that can (`STRATEGIES`). */
+function refuseStrategy(where: string, strategy: StrategyBinding, place: StrategyPlace): void {
+  const refused = refusalOf(strategy.document, place);
+  if (!refused) return;
+  throw new Error(`${where}: UnsafeChangeAction.${strategy.document.type}() is not available${PLACE_WORDS[place]}: ${refused.why}; ` +
+    `use UnsafeChangeAction.${factoriesFor(place)}`);
 }
 
 /**

@@ -380,13 +380,9 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       warnWithoutPermissions(where, this, this.createdDeploymentRole, this.stackNames);
     }
 
-    const { policy, strategy } = bindSafety(where, this, this.taskFunction, props);
+    const { policy, strategy } = bindSafety(where, this, this.taskFunction, props, props.stacks ? 'units' : undefined);
     this.approverKey = createHash('sha256').update(this.node.path).digest('hex').slice(0, 8);
     this.asksForApproval = strategy?.document.type === 'requireApproval';
-    if (props.stacks && strategy?.newStack) {
-      throw new Error(`${where}: UnsafeChangeAction.deployToNewStack() is not available with stacks: a unit is refused or ` +
-        'approved as a whole; use UnsafeChangeAction.fail() or requireApproval()');
-    }
 
     const config = this.actionConfig(props, stacks[0], policy, strategy);
     checkUserParametersLength(where, config, props.stacks

@@ -4,7 +4,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { StrategyBinding } from './binding';
-import { APPROVAL_TIMEOUT_SECONDS, STACK_SUFFIX_PATTERN, STACK_SUFFIX_RULE } from '../shared/policy-vocabulary';
+import { STRATEGIES, factoriesFor } from '../shared/policy-document';
+import { APPROVAL_TIMEOUT_SECONDS } from '../shared/policy-vocabulary';
 
 /** Options of `UnsafeChangeAction.deployToNewStack()`. */
 export interface DeployToNewStackOptions {
@@ -54,9 +55,8 @@ export class UnsafeChangeAction {
    */
   public static deployToNewStack(options: DeployToNewStackOptions = {}): UnsafeChangeAction {
     const suffix = options.stackNameSuffix;
-    if (suffix !== undefined && !Token.isUnresolved(suffix) && !STACK_SUFFIX_PATTERN.test(suffix)) {
-      throw new Error(`UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" must be ${STACK_SUFFIX_RULE}`);
-    }
+    const problem = suffix === undefined || Token.isUnresolved(suffix) ? undefined : STRATEGIES.deployToNewStack.fields.suffix.check(suffix);
+    if (problem) throw new Error(`UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" ${problem}`);
     return new UnsafeChangeAction(() => ({
       document: { type: 'deployToNewStack', ...(suffix ? { suffix } : {}) },
       newStack: suffix ? { suffix } : {},
@@ -76,8 +76,8 @@ export class UnsafeChangeAction {
   public static requireApproval(options: RequireApprovalOptions): UnsafeChangeAction {
     const timeout = options.timeout;
     if (timeout && !timeout.isUnresolved()) {
-      const seconds = timeout.toSeconds({ integral: false });
-      if (seconds < APPROVAL_TIMEOUT_SECONDS.min || seconds > APPROVAL_TIMEOUT_SECONDS.max || !Number.isInteger(seconds)) {
+      // The document's check, in the words of a Duration.
+      if (STRATEGIES.requireApproval.fields.timeoutSeconds.check(timeout.toSeconds({ integral: false }))) {
         throw new Error('UnsafeChangeAction.requireApproval: timeout must be whole seconds from ' +
           `${APPROVAL_TIMEOUT_SECONDS.min / 60} minute to ${APPROVAL_TIMEOUT_SECONDS.max / 3600} hours`);
       }
@@ -94,11 +94,11 @@ export class UnsafeChangeAction {
   }
 
   /**
-   * A strategy is one of the static methods above, and provides, through `bind`: its document (the state
-   * machine branches on its `type`, the task that runs the branch reads the rest; its shape and run-time checks
-   * are in shared/policy-document.ts and shared/validate-document.ts); the rights that task needs (a function
-   * that grants them to the task function); how long a person may take, if one decides; and the stacks it deploys beside the
-   * action's own, if any. Nothing else in the construct knows the strategies apart.
+   * A strategy is one of the static methods above, named as its type, and provides, through `bind`: its document
+   * (the state machine branches on its `type`, the task that runs the branch reads the rest; its fields, their
+   * checks and where it cannot go are its entry of `STRATEGIES` in shared/policy-document.ts); the rights that task
+   * needs (a function that grants them to the task function); how long a person may take, if one decides; and the
+   * stacks it deploys beside the action's own, if any. Nothing else in the construct knows the strategies apart.
    */
   private constructor(
     private readonly bind: (taskFunction: iam.IGrantable, actionTimeoutSeconds: number) => StrategyBinding,
@@ -113,7 +113,7 @@ export class UnsafeChangeAction {
    */
   public _bind(_scope: Construct, taskFunction: iam.IGrantable, actionTimeoutSeconds: number): StrategyBinding {
     if (!this.bind) {
-      throw new Error('UnsafeChangeAction: use UnsafeChangeAction.fail(), deployToNewStack() or requireApproval(); subclasses are not supported');
+      throw new Error(`UnsafeChangeAction: use UnsafeChangeAction.${factoriesFor()}; subclasses are not supported`);
     }
     return this.bind(taskFunction, actionTimeoutSeconds);
   }

@@ -10,6 +10,7 @@ import type { ActionConfig, ArtifactLocation, Deployment, StackConfig, StackSett
 import { ConfigurationError } from './errors';
 import { parseJson } from './json';
 import { CHANGE_SET_NAME, STACK_NAME, artifactPathProblem, changeSetNameFor, fullStackName } from './naming';
+import { refusalOf, strategyOf } from './policy-document';
 import { DEFAULT_POLICY } from './policy-vocabulary';
 import { validatePolicyDocument, validateUnsafeDocument } from './validate-document';
 
@@ -269,7 +270,8 @@ export function configProblems(config: Record<string, unknown>, options: ConfigC
       problems.push(`${name('prepared')} change sets were made by the pipeline: ${names(cannot)} cannot apply ` +
         `(a stack's role and region go in its own entry of ${name('stacks')})`);
     }
-    if (c.onUnsafe?.type === 'deployToNewStack') problems.push(`${name('prepared')} change sets cannot be deployed to new stacks (deployToNewStack)`);
+    const refused = refusalOf(c.onUnsafe, 'prepared');
+    if (refused) problems.push(`${name('prepared')} ${refused.config} (${c.onUnsafe.type})`);
   } else if (c.region !== undefined) {
     problems.push(`${name('region')} goes with ${name('prepared')} only: a deployment's stacks are in the workflow's region`);
   }
@@ -291,8 +293,8 @@ export function configProblems(config: Record<string, unknown>, options: ConfigC
     problems.push(...(key.document?.(c[k]) ?? []).map((p) => `${name(k)}: ${p}`));
   }
   problems.push(...monitoringProblems(c, options));
-  if (c.onUnsafe?.type === 'requireApproval' && Number.isInteger(c.onUnsafe.timeoutSeconds)
-    && c.onUnsafe.timeoutSeconds > (c.timeoutMinutes ?? DEFAULTS.timeoutMinutes) * 60) {
+  const approvalSeconds = strategyOf(c.onUnsafe?.type)?.approvalSeconds?.(c.onUnsafe);
+  if (Number.isInteger(approvalSeconds) && (approvalSeconds as number) > (c.timeoutMinutes ?? DEFAULTS.timeoutMinutes) * 60) {
     problems.push(`${name('onUnsafe')}: the approval timeout is longer than the action's timeout; an approval after the deadline could never be executed`);
   }
   return problems;
@@ -341,7 +343,8 @@ function unitProblems(c: Record<string, any>, options: ConfigCheckOptions): stri
   const problems: string[] = [];
   const own = ALL_KEYS.filter((k) => KEYS[k].ownSetting && c[k] !== undefined);
   if (own.length > 0) problems.push(`${name('stacks')} replaces ${own.map(name).join(', ')}: give each stack its own`);
-  if (c.onUnsafe?.type === 'deployToNewStack') problems.push(`${name('stacks')} cannot switch to new stacks (deployToNewStack)`);
+  const refused = refusalOf(c.onUnsafe, 'units');
+  if (refused) problems.push(`${name('stacks')} ${refused.config} (${c.onUnsafe.type})`);
   if (c.recreateRolledBackStack) {
     problems.push(`${name('recreateRolledBackStack')} is not available with ${name('stacks')}: deploy such a stack on its own`);
   }

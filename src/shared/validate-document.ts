@@ -1,9 +1,6 @@
 /** Runtime validation of policy documents that arrive as JSON (UserParameters, input files, the CLI). */
-import { APPROVER_KEY } from './policy-document';
-import {
-  APPROVAL_TIMEOUT_SECONDS, CRITERION_KEYS, NO_CRITERIA, RULE_CRITERIA, RULE_KEYS, STACK_SUFFIX_PATTERN, STACK_SUFFIX_RULE, VERDICTS,
-  criteriaOf,
-} from './policy-vocabulary';
+import { STRATEGY_TYPES, strategyOf } from './policy-document';
+import { CRITERION_KEYS, NO_CRITERIA, RULE_CRITERIA, RULE_KEYS, VERDICTS, criteriaOf } from './policy-vocabulary';
 
 export function validatePolicyDocument(doc: unknown): string[] {
   const d = doc as Record<string, any>;
@@ -61,31 +58,20 @@ function rulesDocumentProblems(d: Record<string, any>): string[] {
   return problems;
 }
 
+/** A strategy's document: its type, then each field of it that the strategy's table entry checks (`STRATEGIES`). */
 export function validateUnsafeDocument(doc: unknown): string[] {
   const d = doc as Record<string, any>;
   if (!d || typeof d !== 'object') return ['must be an object'];
-  switch (d.type) {
-    case 'fail':
-      return unknownKeys(d, ['type']);
-    case 'deployToNewStack':
-      return [
-        ...unknownKeys(d, ['type', 'suffix']),
-        ...(d.suffix === undefined || (typeof d.suffix === 'string' && STACK_SUFFIX_PATTERN.test(d.suffix))
-          ? [] : [`suffix must be ${STACK_SUFFIX_RULE}`]),
-      ];
-    case 'requireApproval':
-      return [
-        ...unknownKeys(d, ['type', 'topicArn', 'timeoutSeconds', 'approvers']),
-        ...(d.approvers === undefined || (typeof d.approvers === 'string' && APPROVER_KEY.test(d.approvers))
-          ? [] : ['approvers must be an action\'s approver key (8 hexadecimal characters)']),
-        ...(typeof d.topicArn === 'string' && /^arn:aws[a-z-]*:sns:/.test(d.topicArn) ? [] : ['topicArn must be an SNS topic ARN']),
-        ...(Number.isInteger(d.timeoutSeconds)
-          && d.timeoutSeconds >= APPROVAL_TIMEOUT_SECONDS.min && d.timeoutSeconds <= APPROVAL_TIMEOUT_SECONDS.max
-          ? [] : [`timeoutSeconds must be a whole number from ${APPROVAL_TIMEOUT_SECONDS.min} to ${APPROVAL_TIMEOUT_SECONDS.max}`]),
-      ];
-    default:
-      return [`unknown on-unsafe type ${JSON.stringify(d.type)} (known: fail, deployToNewStack, requireApproval)`];
-  }
+  const strategy = strategyOf(d.type);
+  if (!strategy) return [`unknown on-unsafe type ${JSON.stringify(d.type)} (known: ${STRATEGY_TYPES.join(', ')})`];
+  const fields = Object.entries(strategy.fields);
+  return [
+    ...unknownKeys(d, ['type', ...fields.map(([key]) => key)]),
+    ...fields.flatMap(([key, field]) => {
+      const problem = d[key] === undefined && field.optional ? undefined : field.check(d[key]);
+      return problem ? [`${key} ${problem}`] : [];
+    }),
+  ];
 }
 
 /** Keys the document does not take, with the ones it does (sorted): a typo shows its correction. */

@@ -92,7 +92,7 @@ describe('one stack', () => {
 
   test('deployToNewStack is refused at synth: CDK Pipelines deploys the stack', () => {
     expect(() => oneStack(() => ({ onUnsafeChange: UnsafeChangeAction.deployToNewStack() })))
-      .toThrow(/ChangeSetReviewStep Review at PipelineStack\/Pipeline\/Pipeline\/Prod\/ReviewChangeSetReview: UnsafeChangeAction.deployToNewStack\(\) is not available/);
+      .toThrow(/ChangeSetReviewStep Review at PipelineStack\/Pipeline\/Pipeline\/Prod\/ReviewChangeSetReview: UnsafeChangeAction.deployToNewStack\(\) is not available: CDK Pipelines deploys the stack; use UnsafeChangeAction.fail\(\) or requireApproval\(\)$/);
   });
 
   test('GIVEN a policy that asks for approval and the default fail() THEN a warning at the review says such changes fail as if denied', () => {

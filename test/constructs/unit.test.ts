@@ -127,7 +127,7 @@ describe('a unit refuses at synth what it cannot keep', () => {
     ['an output of a later stack', { stacks: [{ ...THREE[0], parameterOutputs: { P: 'data.Out' } }, THREE[1]] }, 'stacks[0]: parameterOutputs.P names "data"'],
     ['a bad path', { stacks: [{ stackName: 'a', templatePath: '../a.json' }] }, 'stacks[0]: templatePath must not contain'],
     ['recreateRolledBackStack', { recreateRolledBackStack: true }, 'recreateRolledBackStack is not available with stacks'],
-    ['blue/green', { onUnsafeChange: UnsafeChangeAction.deployToNewStack() }, 'UnsafeChangeAction.deployToNewStack() is not available with stacks'],
+    ['blue/green', { onUnsafeChange: UnsafeChangeAction.deployToNewStack() }, 'UnsafeChangeAction.deployToNewStack() is not available with stacks: a unit is refused or approved as a whole; use UnsafeChangeAction.fail() or requireApproval()'],
   ])('%s', (_what, more, message) => {
     expect(() => unitAction(THREE, more)).toThrow(message);
   });

@@ -163,6 +163,25 @@ test('GIVEN an object that only looks like a policy or a strategy THEN the actio
   expect(build({ onUnsafeChange: fake as unknown as UnsafeChangeAction })).toThrow(/must come from SafetyPolicy and UnsafeChangeAction's static methods/);
 });
 
+describe('a strategy comes only from UnsafeChangeAction\'s static methods, with options they check', () => {
+  test('GIVEN an object of the class that no static method made THEN the action is refused, naming the methods', () => {
+    const made = Object.create(UnsafeChangeAction.prototype) as UnsafeChangeAction;
+    expect(build({ onUnsafeChange: made })).toThrow(
+      'UnsafeChangeAction: use UnsafeChangeAction.fail(), deployToNewStack() or requireApproval(); subclasses are not supported');
+  });
+  test.each(['a b', '', 'x'.repeat(41), 'green_1'])('GIVEN the stack name suffix %j THEN deployToNewStack() refuses it, saying what it must be', (suffix) => {
+    expect(() => UnsafeChangeAction.deployToNewStack({ stackNameSuffix: suffix })).toThrow(
+      `UnsafeChangeAction.deployToNewStack: stackNameSuffix "${suffix}" must be 1 to 40 letters, digits or hyphens`);
+  });
+  test.each([Duration.seconds(59), Duration.hours(21), Duration.millis(60_500)])('GIVEN an approval timeout of %s THEN requireApproval() refuses it', (timeout) => {
+    expect(() => UnsafeChangeAction.requireApproval({ notificationTopic: {} as sns.ITopic, timeout })).toThrow(
+      'UnsafeChangeAction.requireApproval: timeout must be whole seconds from 1 minute to 20 hours');
+  });
+  test.each([Duration.minutes(1), Duration.hours(20)])('GIVEN an approval timeout of %s THEN requireApproval() takes it', (timeout) => {
+    expect(() => UnsafeChangeAction.requireApproval({ notificationTopic: {} as sns.ITopic, timeout })).not.toThrow();
+  });
+});
+
 describe('a policy that asks for approval under a strategy that asks no one is named at synth', () => {
   const approvalWarnings = (stack: Stack) => Annotations.fromStack(stack)
     .findWarning('*', Match.stringLikeRegexp('approvalWithoutApprover'))
