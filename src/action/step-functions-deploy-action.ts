@@ -390,16 +390,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
         'parameters and tags into template configuration files in the artifact, or split the unit'
       : 'move parameters, tags or rules into an S3 input file (inputFileBucket + inputFileKey) or a template configuration file in the artifact');
 
-    this.inner = new cpactions.LambdaInvokeAction({
-      actionName: props.actionName,
-      lambda: this.triggerFunction,
-      inputs: [input],
-      ...(props.reportArtifact ? { outputs: [props.reportArtifact] } : {}),
-      userParametersString: Stack.of(this).toJsonString(config),
-      variablesNamespace: props.variablesNamespace,
-      runOrder: props.runOrder,
-      role: props.role,
-    });
+    this.inner = this.lambdaInvokeAction(props, input, config);
 
     this.grantStacks(props, stacks, strategy);
     this.grantRollbackAlarms(props);
@@ -452,6 +443,22 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       // Events of a target account's stacks never reach the workflow's rule: such a deployment polls.
       ...(this.deployStateMachine.stackEventRule && !props.targetAccountRole ? { stackEvents: true } : {}),
     } as ActionConfig;
+  }
+
+  /** What CodePipeline runs: a Lambda invoke action of the trigger function, with the configuration as UserParameters. */
+  private lambdaInvokeAction(
+    props: StepFunctionsDeployActionProps, input: codepipeline.Artifact, config: ActionConfig,
+  ): cpactions.LambdaInvokeAction {
+    return new cpactions.LambdaInvokeAction({
+      actionName: props.actionName,
+      lambda: this.triggerFunction,
+      inputs: [input],
+      ...(props.reportArtifact ? { outputs: [props.reportArtifact] } : {}),
+      userParametersString: Stack.of(this).toJsonString(config),
+      variablesNamespace: props.variablesNamespace,
+      runOrder: props.runOrder,
+      role: props.role,
+    });
   }
 
   /**

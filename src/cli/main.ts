@@ -125,6 +125,41 @@ async function decide(
   command: 'approve' | 'reject', args: string[], out: (s: string) => void, err: (s: string) => void,
   sender: () => DecisionSender,
 ): Promise<number> {
+  const decision = decisionRequest(command, args, err);
+  if (typeof decision === 'number') return decision;
+  const { url, execution, digest, comment } = decision;
+  try {
+    const body = JSON.stringify({ executionArn: execution, decision: command, digest, ...(comment ? { comment } : {}) });
+    const answer = await sender()(url, body);
+    let result: { message?: string; by?: string } = {};
+    try {
+      result = JSON.parse(answer.body);
+    } catch {
+      result = { message: answer.body };
+    }
+    if (answer.status !== 200) {
+      err(`cdk-sfn-deploy ${command}: refused (HTTP ${answer.status}): ${result.message ?? 'no reason given'}`);
+      return 1;
+    }
+    out(`${result.message ?? (command === 'approve' ? 'Approved.' : 'Rejected.')}${result.by ? ` Recorded as ${result.by}.` : ''}`);
+    return 0;
+  } catch (e) {
+    const error = e as Error;
+    err(`cdk-sfn-deploy ${command}: ${error.name && error.name !== 'Error' ? `${error.name}: ` : ''}${error.message}`);
+    return 1;
+  }
+}
+
+/** A decision to send, as the approval message names it. */
+interface DecisionRequest {
+  readonly url: string;
+  readonly execution: string;
+  readonly digest: string;
+  readonly comment?: string;
+}
+
+/** The approve or reject command line read: the decision to send, or the usage error's exit code. */
+function decisionRequest(command: 'approve' | 'reject', args: string[], err: (s: string) => void): DecisionRequest | number {
   const parsed = parse(args, {
     'url': { type: 'string' },
     'execution': { type: 'string' },
@@ -159,26 +194,7 @@ async function decide(
     return 64;
   }
   if (options.by !== undefined) err(`${command}: --by is ignored: the approval records you by your AWS identity, as AWS authenticates your signed request`);
-  try {
-    const body = JSON.stringify({ executionArn: execution, decision: command, digest, ...(comment ? { comment } : {}) });
-    const answer = await sender()(url, body);
-    let result: { message?: string; by?: string } = {};
-    try {
-      result = JSON.parse(answer.body);
-    } catch {
-      result = { message: answer.body };
-    }
-    if (answer.status !== 200) {
-      err(`cdk-sfn-deploy ${command}: refused (HTTP ${answer.status}): ${result.message ?? 'no reason given'}`);
-      return 1;
-    }
-    out(`${result.message ?? (command === 'approve' ? 'Approved.' : 'Rejected.')}${result.by ? ` Recorded as ${result.by}.` : ''}`);
-    return 0;
-  } catch (e) {
-    const error = e as Error;
-    err(`cdk-sfn-deploy ${command}: ${error.name && error.name !== 'Error' ? `${error.name}: ` : ''}${error.message}`);
-    return 1;
-  }
+  return { url, execution, digest, comment };
 }
 
 export async function main(

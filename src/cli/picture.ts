@@ -30,6 +30,31 @@ const EXIT_BAD_INPUT = 4;
 const EXIT_USAGE = 64;
 
 export async function pictureCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const request = pictureRequest(args, out, err);
+  if (typeof request === 'number') return request;
+  let svg: string;
+  try {
+    svg = await drawPicture(request);
+  } catch (e) {
+    if (e instanceof InvalidInputError) {
+      err(`cdk-sfn-deploy picture: ${e.message}`);
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
+  return writePicture(svg, request.outputFile, out, err);
+}
+
+/** What the command line asks to draw. */
+interface PictureRequest {
+  readonly definitionFile: string;
+  readonly historyFiles: string[];
+  readonly title?: string;
+  readonly outputFile?: string;
+}
+
+/** The command line read: what to draw, or the exit code when there is nothing to draw (help, a usage error). */
+function pictureRequest(args: string[], out: (s: string) => void, err: (s: string) => void): PictureRequest | number {
   let parsed;
   try {
     parsed = parseArgs({
@@ -61,26 +86,22 @@ export async function pictureCommand(args: string[], out: (s: string) => void, e
     err(`picture: give --definition once\n${PICTURE_USAGE}`);
     return EXIT_USAGE;
   }
-  const definitionFile = definition[0];
-  const historyFiles = history ?? [];
+  return { definitionFile: definition[0], historyFiles: history ?? [], title, outputFile };
+}
 
-  let svg: string;
-  try {
-    const source = withFile(definitionFile, () => readDefinition(readJson(definitionFile)));
-    const trace: ExecutionTrace | undefined = historyFiles.length > 0
-      ? parseExecutionHistory(historyFiles.map((file) => readJson(file)), historyFiles)
-      : undefined;
-    if (trace) checkTraceAgainst(source.definition, trace);
-    const name = source.name ?? path.basename(definitionFile).replace(/\.json$/i, '');
-    svg = await renderPicture(source.definition, trace, { title: title ?? defaultTitle(name, trace) });
-  } catch (e) {
-    if (e instanceof InvalidInputError) {
-      err(`cdk-sfn-deploy picture: ${e.message}`);
-      return EXIT_BAD_INPUT;
-    }
-    throw e;
-  }
+/** The picture's SVG: the definition, and the execution its history pages tell, checked against each other. */
+async function drawPicture({ definitionFile, historyFiles, title }: PictureRequest): Promise<string> {
+  const source = withFile(definitionFile, () => readDefinition(readJson(definitionFile)));
+  const trace: ExecutionTrace | undefined = historyFiles.length > 0
+    ? parseExecutionHistory(historyFiles.map((file) => readJson(file)), historyFiles)
+    : undefined;
+  if (trace) checkTraceAgainst(source.definition, trace);
+  const name = source.name ?? path.basename(definitionFile).replace(/\.json$/i, '');
+  return renderPicture(source.definition, trace, { title: title ?? defaultTitle(name, trace) });
+}
 
+/** Writes the picture to the output file, or to standard output when none is given. */
+function writePicture(svg: string, outputFile: string | undefined, out: (s: string) => void, err: (s: string) => void): number {
   if (outputFile === undefined) {
     out(svg.replace(/\n$/, ''));
     return EXIT_OK;

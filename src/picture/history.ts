@@ -43,26 +43,7 @@ const END_STATUS: Record<string, string> = {
  * names the pages in messages (their files), page by page.
  */
 export function parseExecutionHistory(pages: readonly unknown[], sources: readonly string[] = []): ExecutionTrace {
-  const byId = new Map<number, HistoryEvent>();
-  const pageOf = new Map<number, string>();
-  pages.forEach((page, p) => {
-    const where = sources[p] ?? (pages.length > 1 ? `history page ${p + 1}` : 'the history');
-    const events = Array.isArray(page) ? page : isObject(page) ? page.events : undefined;
-    if (!Array.isArray(events)) {
-      throw new InvalidInputError(`${where} has no "events" list: give the output of ` +
-        'aws stepfunctions get-execution-history --execution-arn ARN --output json');
-    }
-    events.forEach((event, i) => {
-      if (!isObject(event) || typeof event.type !== 'string' || typeof event.id !== 'number' || !Number.isInteger(event.id)) {
-        throw new InvalidInputError(`${where}: event ${i + 1} has no numeric "id" and "type": ` +
-          'give get-execution-history output as the AWS CLI prints it (--output json)');
-      }
-      byId.set(event.id, event as HistoryEvent);
-      pageOf.set(event.id, where);
-    });
-  });
-  const events = [...byId.values()].sort((a, b) => a.id - b.id);
-
+  const { events, pageOf } = eventsInOrder(pages, sources);
   const states: string[] = [];
   const exitErrors: (string | undefined)[] = [];
   let status: string | undefined;
@@ -95,6 +76,29 @@ export function parseExecutionHistory(pages: readonly unknown[], sources: readon
     ...(status ? { status } : {}),
     ...(failed && states.length > 0 ? { failedState: states[states.length - 1] } : {}),
   };
+}
+
+/** Every page's events, each id once, in the order of their ids; and where each event came from, for messages. */
+function eventsInOrder(pages: readonly unknown[], sources: readonly string[]): { events: HistoryEvent[]; pageOf: Map<number, string> } {
+  const byId = new Map<number, HistoryEvent>();
+  const pageOf = new Map<number, string>();
+  pages.forEach((page, p) => {
+    const where = sources[p] ?? (pages.length > 1 ? `history page ${p + 1}` : 'the history');
+    const events = Array.isArray(page) ? page : isObject(page) ? page.events : undefined;
+    if (!Array.isArray(events)) {
+      throw new InvalidInputError(`${where} has no "events" list: give the output of ` +
+        'aws stepfunctions get-execution-history --execution-arn ARN --output json');
+    }
+    events.forEach((event, i) => {
+      if (!isObject(event) || typeof event.type !== 'string' || typeof event.id !== 'number' || !Number.isInteger(event.id)) {
+        throw new InvalidInputError(`${where}: event ${i + 1} has no numeric "id" and "type": ` +
+          'give get-execution-history output as the AWS CLI prints it (--output json)');
+      }
+      byId.set(event.id, event as HistoryEvent);
+      pageOf.set(event.id, where);
+    });
+  });
+  return { events: [...byId.values()].sort((a, b) => a.id - b.id), pageOf };
 }
 
 /** The error name of a failure event (every `*EventDetails` object with an `error` string). */

@@ -86,85 +86,95 @@ export type PageWalk<R, P extends ChangeSetPage> = Generator<PageRequest<R>, Wal
 
 /** Reads a change set and its nested stacks' change sets; see the module's description. */
 export function* walkChangeSet<R, P extends ChangeSetPage>(options: WalkOptions<R>): PageWalk<R, P> {
-  const changes: LocatedChange[] = [];
-  const problems: { changeSet: R; problem: string }[] = [];
-  let nestedChangeSets = 0;
-  let pages = 0;
-  let head: P | undefined;
-
-  /**
-   * Every page of one change set, from the first, following NextToken. With property values first (what each
-   * property changes from and to, for the people who read the verdict); when the workflow reads a description
-   * that CloudFormation says left changes out, it reads it again without values: every change, fewer words.
-   */
-  function* pagesOf(changeSet: R): Generator<PageRequest<R>, { pages: P[]; problems: string[] }, P> {
-    for (const withValues of options.stopAtProblem ? [true, false] : [true]) {
-      const read: P[] = [];
-      const found: string[] = [];
-      const seen = new Set<string>();
-      let token: string | undefined;
-      let incomplete = false;
-      do {
-        if (options.maxPages !== undefined && ++pages > options.maxPages) {
-          throw new IncompleteChangeSetError(`change set ${options.name} has more than ${options.maxPages} pages`);
-        }
-        const page: P = yield { changeSet, token, withValues };
-        const problem = completenessProblem(page.Status, page.StatusReason);
-        if (problem && options.stopAtProblem) return { pages: read, problems: [problem] };
-        if (problem && !found.includes(problem)) found.push(problem);
-        incomplete ||= isIncompleteDescription(page.StatusReason);
-        read.push(page);
-        token = page.NextToken;
-        if (token && seen.has(token)) throw new IncompleteChangeSetError('DescribeChangeSet returned the same NextToken twice');
-        if (token) seen.add(token);
-      } while (token);
-      if (!incomplete) return { pages: read, problems: found };
-      if (!options.stopAtProblem) {
-        found.push('was described incompletely: CloudFormation says property values made it leave changes out ' +
-          '(describe it again without --include-property-values)');
-        return { pages: read, problems: found };
-      }
-    }
-    return { pages: [], problems: ['was described incompletely (CloudFormation left changes out)'] };
-  }
-
-  /** Reads one change set and the change sets below it; returns why it cannot be judged (empty: it can). */
-  function* visit(changeSet: R, path: string[]): Generator<PageRequest<R>, string[], P> {
-    const read = yield* pagesOf(changeSet);
-    if (path.length === 0) head ??= read.pages[0];
-    for (const problem of read.problems) problems.push({ changeSet, problem });
-    if (options.stopAtProblem && read.problems.length > 0) return read.problems;
-    for (const page of read.pages) {
-      for (const change of page.Changes ?? []) {
-        // The change first, then the changes inside it (a nested stack's), in the order CloudFormation lists them.
-        const at = changes.push({ change, path, context: {} }) - 1;
-        const context = yield* nestedContext(change, path);
-        if (context.nestedChangeSet !== undefined) changes[at] = { change, path, context };
-      }
-    }
-    return read.problems;
-  }
-
-  /** For a nested stack: read its change set first, then say whether it was inspected. */
-  function* nestedContext(change: ChangeInput, path: string[]): Generator<PageRequest<R>, ChangeContext, P> {
-    const rc = withoutNulls(change)?.ResourceChange;
-    if (rc?.ResourceType !== NESTED_STACK_TYPE) return {};
-    const nested = options.nestedChangeSet(change);
-    if ('notRead' in nested) return { nestedChangeSet: nested.notRead };
-    if (path.length + 1 > MAX_NESTING) return { nestedChangeSet: `it is nested deeper than ${MAX_NESTING} levels` };
-    nestedChangeSets++;
-    let found: string[];
-    try {
-      found = yield* visit(nested.changeSet, [...path, rc.LogicalResourceId ?? '(nested)']);
-    } catch (e) {
-      if (isTransient(e) || e instanceof IncompleteChangeSetError) throw e;
-      found = [`could not be read (${(e as Error).name})`];
-    }
-    return { nestedChangeSet: options.stopAtProblem && found.length > 0 ? `its change set ${found[0]}` : true };
-  }
-
-  const rootProblems = yield* visit(options.root, []);
+  const walk: Walk<R, P> = { options, changes: [], problems: [], nestedChangeSets: 0, pages: 0 };
+  const rootProblems = yield* visit(walk, options.root, []);
+  const { head, changes, nestedChangeSets, problems } = walk;
   return { ...(head ? { head } : {}), changes, nestedChangeSets, rootProblems, problems };
+}
+
+/** What a walk has read so far, shared by every change set it visits. */
+interface Walk<R, P extends ChangeSetPage> {
+  readonly options: WalkOptions<R>;
+  readonly changes: LocatedChange[];
+  readonly problems: { changeSet: R; problem: string }[];
+  nestedChangeSets: number;
+  pages: number;
+  head?: P;
+}
+
+/** A step of the walk: yields the pages it needs, returns `T`. */
+type WalkStep<R, P extends ChangeSetPage, T> = Generator<PageRequest<R>, T, P>;
+
+/** Reads one change set and the change sets below it; returns why it cannot be judged (empty: it can). */
+function* visit<R, P extends ChangeSetPage>(walk: Walk<R, P>, changeSet: R, path: string[]): WalkStep<R, P, string[]> {
+  const read = yield* pagesOf(walk, changeSet);
+  if (path.length === 0) walk.head ??= read.pages[0];
+  for (const problem of read.problems) walk.problems.push({ changeSet, problem });
+  if (walk.options.stopAtProblem && read.problems.length > 0) return read.problems;
+  for (const page of read.pages) {
+    for (const change of page.Changes ?? []) {
+      // The change first, then the changes inside it (a nested stack's), in the order CloudFormation lists them.
+      const at = walk.changes.push({ change, path, context: {} }) - 1;
+      const context = yield* nestedContext(walk, change, path);
+      if (context.nestedChangeSet !== undefined) walk.changes[at] = { change, path, context };
+    }
+  }
+  return read.problems;
+}
+
+/**
+ * Every page of one change set, from the first, following NextToken. With property values first (what each
+ * property changes from and to, for the people who read the verdict); when the workflow reads a description
+ * that CloudFormation says left changes out, it reads it again without values: every change, fewer words.
+ */
+function* pagesOf<R, P extends ChangeSetPage>(walk: Walk<R, P>, changeSet: R): WalkStep<R, P, { pages: P[]; problems: string[] }> {
+  const { options } = walk;
+  for (const withValues of options.stopAtProblem ? [true, false] : [true]) {
+    const read: P[] = [];
+    const found: string[] = [];
+    const seen = new Set<string>();
+    let token: string | undefined;
+    let incomplete = false;
+    do {
+      if (options.maxPages !== undefined && ++walk.pages > options.maxPages) {
+        throw new IncompleteChangeSetError(`change set ${options.name} has more than ${options.maxPages} pages`);
+      }
+      const page: P = yield { changeSet, token, withValues };
+      const problem = completenessProblem(page.Status, page.StatusReason);
+      if (problem && options.stopAtProblem) return { pages: read, problems: [problem] };
+      if (problem && !found.includes(problem)) found.push(problem);
+      incomplete ||= isIncompleteDescription(page.StatusReason);
+      read.push(page);
+      token = page.NextToken;
+      if (token && seen.has(token)) throw new IncompleteChangeSetError('DescribeChangeSet returned the same NextToken twice');
+      if (token) seen.add(token);
+    } while (token);
+    if (!incomplete) return { pages: read, problems: found };
+    if (!options.stopAtProblem) {
+      found.push('was described incompletely: CloudFormation says property values made it leave changes out ' +
+        '(describe it again without --include-property-values)');
+      return { pages: read, problems: found };
+    }
+  }
+  return { pages: [], problems: ['was described incompletely (CloudFormation left changes out)'] };
+}
+
+/** For a nested stack: read its change set first, then say whether it was inspected. */
+function* nestedContext<R, P extends ChangeSetPage>(walk: Walk<R, P>, change: ChangeInput, path: string[]): WalkStep<R, P, ChangeContext> {
+  const rc = withoutNulls(change)?.ResourceChange;
+  if (rc?.ResourceType !== NESTED_STACK_TYPE) return {};
+  const nested = walk.options.nestedChangeSet(change);
+  if ('notRead' in nested) return { nestedChangeSet: nested.notRead };
+  if (path.length + 1 > MAX_NESTING) return { nestedChangeSet: `it is nested deeper than ${MAX_NESTING} levels` };
+  walk.nestedChangeSets++;
+  let found: string[];
+  try {
+    found = yield* visit(walk, nested.changeSet, [...path, rc.LogicalResourceId ?? '(nested)']);
+  } catch (e) {
+    if (isTransient(e) || e instanceof IncompleteChangeSetError) throw e;
+    found = [`could not be read (${(e as Error).name})`];
+  }
+  return { nestedChangeSet: walk.options.stopAtProblem && found.length > 0 ? `its change set ${found[0]}` : true };
 }
 
 /** Runs a walk on pages read with the AWS SDK (or any source that answers later); the source's errors reach the walk. */

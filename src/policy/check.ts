@@ -164,29 +164,14 @@ export function checkChangeSet(policy: PolicyDocument, pages: readonly unknown[]
   const groups = readPages(pages);
   const byKey = new Map(groups.map((g) => [g.key, g]));
   const byId = new Map(groups.filter((g) => g.key.startsWith('arn:')).map((g) => [g.key, g]));
-  const referenced = new Set<string>();
-  for (const group of groups) {
-    for (const page of group.pages) {
-      for (const change of page.Changes) {
-        const id = nestedChangeSetId(change);
-        if (id) referenced.add(id);
-      }
-    }
-  }
-  const roots = groups.filter((g) => !referenced.has(g.key));
-  if (roots.length !== 1) {
-    const names = (roots.length === 0 ? groups : roots).map((g) => g.label).join(', ');
-    throw new ChangeSetInputError(roots.length === 0
-      ? `the pages given form a loop of nested change sets (${names}); give the root change set's pages first`
-      : `pages of ${roots.length} unrelated change sets were given (${names}): check one change set (with its nested stacks' change sets) at a time`);
-  }
+  const root = rootOf(groups);
 
   // The pages of each change set in reading order: the chain when it is whole, else every page as given (what
   // is missing is said in `incomplete`, and the verdict is DENY, but every change given is still shown).
   const ordered = new Map(groups.map((g) => [g.key, chainOf(g)]));
   const walk = walkChangeSet<string, Page>({
-    root: roots[0].key,
-    name: roots[0].label,
+    root: root.key,
+    name: root.label,
     stopAtProblem: false,
     nestedChangeSet: (change) => {
       const nestedId = nestedChangeSetId(change);
@@ -212,6 +197,27 @@ export function checkChangeSet(policy: PolicyDocument, pages: readonly unknown[]
   });
   const verdict = incomplete.length > 0 ? 'DENY' : combine(changes.map((c) => c.verdict));
   return { verdict, changes, incomplete };
+}
+
+/** The one change set no other change set given names as a nested stack's: the root the check starts from. */
+function rootOf(groups: ChangeSetPages[]): ChangeSetPages {
+  const referenced = new Set<string>();
+  for (const group of groups) {
+    for (const page of group.pages) {
+      for (const change of page.Changes) {
+        const id = nestedChangeSetId(change);
+        if (id) referenced.add(id);
+      }
+    }
+  }
+  const roots = groups.filter((g) => !referenced.has(g.key));
+  if (roots.length !== 1) {
+    const names = (roots.length === 0 ? groups : roots).map((g) => g.label).join(', ');
+    throw new ChangeSetInputError(roots.length === 0
+      ? `the pages given form a loop of nested change sets (${names}); give the root change set's pages first`
+      : `pages of ${roots.length} unrelated change sets were given (${names}): check one change set (with its nested stacks' change sets) at a time`);
+  }
+  return roots[0];
 }
 
 function nestedChangeSetId(change: ChangeInput): string | undefined {

@@ -104,51 +104,12 @@ function shapeOf(value: unknown): string {
 }
 
 export async function confirmPipelineJob(codepipeline: CodePipelineClient, jobId: string, options: ConfirmOptions = {}): Promise<ConfirmedJob> {
-  let data: JobData | undefined;
-  try {
-    data = (await codepipeline.send(new GetJobDetailsCommand({ jobId }))).jobDetails?.data;
-  } catch (e) {
-    const name = (e as Error).name;
-    if (name === 'JobNotFoundException' || name === 'ValidationException') {
-      throw new JobNotConfirmedError(`CodePipeline has no job ${jobId} (${name}): nothing is deployed for it`, false);
-    }
-    // Throttling is retried; a denial (a service control policy, say) keeps its own name.
-    throw e;
-  }
-  if (!data || typeof data !== 'object') {
-    throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', ['jobDetails.data'], 'answered without jobDetails.data', false);
-  }
-  const type = data.actionTypeId;
-  if (!type || typeof type !== 'object') {
-    throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', ['jobDetails.data.actionTypeId'], 'answered without jobDetails.data.actionTypeId', false);
-  }
-  if (type.category !== 'Invoke' || type.owner !== 'AWS' || type.provider !== 'Lambda') {
-    throw new JobNotConfirmedError(`job ${jobId} is not a Lambda invoke job: nothing is deployed for it`, false);
-  }
+  const data = await jobDetails(codepipeline, jobId);
   const configuration = data.actionConfiguration?.configuration ?? {};
-  if (options.functionName !== undefined) {
-    const field = unusable([['jobDetails.data.actionConfiguration.configuration.FunctionName', configuration.FunctionName]]);
-    if (field) throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', field.names, `answered ${field.detail}`, false);
-    if (functionNameOf(configuration.FunctionName) !== options.functionName) {
-      throw new JobNotConfirmedError(`job ${jobId} is for another function, not ${options.functionName}: nothing is deployed for it`, false);
-    }
-  }
+  checkLambdaInvokeJob(jobId, data, configuration, options);
   // From here on the job is a Lambda invoke job (of this function, where the function's name is known): a job
   // CodePipeline cannot be asked about further is answered with the reason.
-  const context = data.pipelineContext;
-  if (!context || typeof context !== 'object') {
-    throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', ['jobDetails.data.pipelineContext'], 'answered without jobDetails.data.pipelineContext', true);
-  }
-  const at = 'jobDetails.data.pipelineContext';
-  const fields = unusable([
-    [`${at}.pipelineName`, context.pipelineName],
-    [`${at}.pipelineExecutionId`, context.pipelineExecutionId],
-    [`${at}.action.actionExecutionId`, context.action?.actionExecutionId],
-  ]);
-  if (fields) throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', fields.names, `answered ${fields.detail}`, true);
-  const pipelineName = context.pipelineName!;
-  const pipelineExecutionId = context.pipelineExecutionId!;
-  const actionExecutionId = context.action!.actionExecutionId!;
+  const { pipelineName, pipelineExecutionId, actionExecutionId } = pipelineContextOf(jobId, data);
   const execution = await actionExecution(codepipeline, jobId, pipelineName, pipelineExecutionId, actionExecutionId);
   if (execution.status !== 'InProgress') {
     throw new JobNotConfirmedError(`job ${jobId} is ${execution.status}, not in progress: nothing is deployed for it`, false);
@@ -175,6 +136,63 @@ export async function confirmPipelineJob(codepipeline: CodePipelineClient, jobId
         },
       }
       : {}),
+  };
+}
+
+/** The job as GetJobDetails describes it; a job id CodePipeline does not know is never answered. */
+async function jobDetails(codepipeline: CodePipelineClient, jobId: string): Promise<JobData> {
+  let data: JobData | undefined;
+  try {
+    data = (await codepipeline.send(new GetJobDetailsCommand({ jobId }))).jobDetails?.data;
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name === 'JobNotFoundException' || name === 'ValidationException') {
+      throw new JobNotConfirmedError(`CodePipeline has no job ${jobId} (${name}): nothing is deployed for it`, false);
+    }
+    // Throttling is retried; a denial (a service control policy, say) keeps its own name.
+    throw e;
+  }
+  if (!data || typeof data !== 'object') {
+    throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', ['jobDetails.data'], 'answered without jobDetails.data', false);
+  }
+  return data;
+}
+
+/** The job must be a Lambda invoke job, and of this function where the function's name is given. */
+function checkLambdaInvokeJob(jobId: string, data: JobData, configuration: Record<string, string>, options: ConfirmOptions): void {
+  const type = data.actionTypeId;
+  if (!type || typeof type !== 'object') {
+    throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', ['jobDetails.data.actionTypeId'], 'answered without jobDetails.data.actionTypeId', false);
+  }
+  if (type.category !== 'Invoke' || type.owner !== 'AWS' || type.provider !== 'Lambda') {
+    throw new JobNotConfirmedError(`job ${jobId} is not a Lambda invoke job: nothing is deployed for it`, false);
+  }
+  if (options.functionName !== undefined) {
+    const field = unusable([['jobDetails.data.actionConfiguration.configuration.FunctionName', configuration.FunctionName]]);
+    if (field) throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', field.names, `answered ${field.detail}`, false);
+    if (functionNameOf(configuration.FunctionName) !== options.functionName) {
+      throw new JobNotConfirmedError(`job ${jobId} is for another function, not ${options.functionName}: nothing is deployed for it`, false);
+    }
+  }
+}
+
+/** The pipeline, pipeline execution and action execution the job's pipeline context names. */
+function pipelineContextOf(jobId: string, data: JobData): { pipelineName: string; pipelineExecutionId: string; actionExecutionId: string } {
+  const context = data.pipelineContext;
+  if (!context || typeof context !== 'object') {
+    throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', ['jobDetails.data.pipelineContext'], 'answered without jobDetails.data.pipelineContext', true);
+  }
+  const at = 'jobDetails.data.pipelineContext';
+  const fields = unusable([
+    [`${at}.pipelineName`, context.pipelineName],
+    [`${at}.pipelineExecutionId`, context.pipelineExecutionId],
+    [`${at}.action.actionExecutionId`, context.action?.actionExecutionId],
+  ]);
+  if (fields) throw new JobConfirmationAssumptionError(jobId, 'GetJobDetails', fields.names, `answered ${fields.detail}`, true);
+  return {
+    pipelineName: context.pipelineName!,
+    pipelineExecutionId: context.pipelineExecutionId!,
+    actionExecutionId: context.action!.actionExecutionId!,
   };
 }
 

@@ -23,35 +23,39 @@ export function validatePolicyDocument(doc: unknown): string[] {
         ...stringList(d.allowReplacementOfTypes, 'allowReplacementOfTypes'),
         ...stringList(d.allowReplacementOfIds, 'allowReplacementOfIds'),
       ];
-    case 'rules': {
-      const problems = unknownKeys(d, ['type', 'rules', 'defaultVerdict']);
-      if (d.defaultVerdict !== undefined && !VERDICTS.includes(d.defaultVerdict)) {
-        problems.push(`defaultVerdict must be one of ${VERDICTS.join(', ')} (or left out: DENY)`);
-      }
-      if (!Array.isArray(d.rules) || d.rules.length === 0) return [...problems, 'rules must be a non-empty list'];
-      d.rules.forEach((rule: Record<string, any>, i: number) => {
-        const at = `rule #${i + 1}`;
-        if (!rule || typeof rule !== 'object') return problems.push(`${at} must be an object`);
-        problems.push(...unknownKeys(rule, RULE_KEYS).map((p) => `${at}: ${p}`));
-        if (!VERDICTS.includes(rule.verdict)) problems.push(`${at}: verdict must be one of ${VERDICTS.join(', ')}`);
-        if (criteriaOf(rule).length === 0) problems.push(`${at} ${NO_CRITERIA}`);
-        for (const key of CRITERION_KEYS) {
-          const criterion = RULE_CRITERIA[key];
-          if (criterion.kind === 'broadening') {
-            if (rule[key] !== undefined && typeof rule[key] !== 'boolean') problems.push(`${at}: ${key} must be true or false`);
-            continue;
-          }
-          problems.push(...(criterion.kind === 'values'
-            ? enumList(rule[key], criterion.values, `${at}: ${key}`)
-            : stringList(rule[key], `${at}: ${key}`)));
-        }
-        return undefined;
-      });
-      return problems;
-    }
+    case 'rules':
+      return rulesDocumentProblems(d);
     default:
       return [`unknown policy type ${JSON.stringify(d.type)} (known: denyDestructive, rules, allowAll, function)`];
   }
+}
+
+/** The problems of a `rules` document: its keys, its default verdict, and each rule's. */
+function rulesDocumentProblems(d: Record<string, any>): string[] {
+  const problems = unknownKeys(d, ['type', 'rules', 'defaultVerdict']);
+  if (d.defaultVerdict !== undefined && !VERDICTS.includes(d.defaultVerdict)) {
+    problems.push(`defaultVerdict must be one of ${VERDICTS.join(', ')} (or left out: DENY)`);
+  }
+  if (!Array.isArray(d.rules) || d.rules.length === 0) return [...problems, 'rules must be a non-empty list'];
+  d.rules.forEach((rule: Record<string, any>, i: number) => {
+    const at = `rule #${i + 1}`;
+    if (!rule || typeof rule !== 'object') return problems.push(`${at} must be an object`);
+    problems.push(...unknownKeys(rule, RULE_KEYS).map((p) => `${at}: ${p}`));
+    if (!VERDICTS.includes(rule.verdict)) problems.push(`${at}: verdict must be one of ${VERDICTS.join(', ')}`);
+    if (criteriaOf(rule).length === 0) problems.push(`${at} ${NO_CRITERIA}`);
+    for (const key of CRITERION_KEYS) {
+      const criterion = RULE_CRITERIA[key];
+      if (criterion.kind === 'broadening') {
+        if (rule[key] !== undefined && typeof rule[key] !== 'boolean') problems.push(`${at}: ${key} must be true or false`);
+        continue;
+      }
+      problems.push(...(criterion.kind === 'values'
+        ? enumList(rule[key], criterion.values, `${at}: ${key}`)
+        : stringList(rule[key], `${at}: ${key}`)));
+    }
+    return undefined;
+  });
+  return problems;
 }
 
 /** A strategy's document: its type, then each field of it that the strategy's table entry checks (`STRATEGIES`). */

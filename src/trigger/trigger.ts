@@ -9,6 +9,7 @@ import type { ExecutionDetails, FailureDetails } from '@aws-sdk/client-codepipel
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { REPORT_FILES, changeReport, reportZip } from './change-report';
 import type { ChangeReport } from './change-report';
 import { decodeContinuationToken, encodeContinuationToken, jobIdOf, outputOfEvent } from './job';
@@ -110,7 +111,7 @@ async function start(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) => v
 
 async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) => void): Promise<TriggerOutcome> {
   const { executionArn } = decodeContinuationToken(job.continuationToken!, deps.stateMachineArn);
-  let execution;
+  let execution: DescribeExecutionCommandOutput;
   try {
     execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
   } catch (e) {
@@ -131,39 +132,56 @@ async function monitor(job: ConfirmedJob, deps: TriggerDeps, log: (m: string) =>
   log(`job ${job.id}: execution ${executionArn} is ${status}`);
   switch (status) {
     case 'RUNNING':
-    case 'PENDING_REDRIVE': {
-      const current = await currentState(deps, executionArn);
-      const details: ExecutionDetails = {
-        summary: truncate(`${runningSummary(current)} ${consoleLink(executionArn)}`, LIMITS.summary),
-        externalExecutionId: executionArn,
-      };
-      return triggerOutcome(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
-        jobId: job.id, continuationToken: encodeContinuationToken({ executionArn }), executionDetails: details,
-      })), 'RUNNING');
-    }
-    case 'SUCCEEDED': {
-      const output = safeParse(execution.output);
-      const written = await writeReport(job, deps, () => changeReport(status, output), log);
-      return triggerOutcome(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
-        jobId: job.id,
-        executionDetails: {
-          summary: successSummary(output, consoleLink(executionArn), written),
-          externalExecutionId: executionArn,
-          percentComplete: 100,
-        },
-        outputVariables: outputVariables(output),
-      })), 'SUCCEEDED');
-    }
-    default: {
-      const written = await writeReport(job, deps, () => changeReport(status ?? 'UNKNOWN', {}, { error: execution.error, cause: execution.cause }), log);
-      const failure: FailureDetails = {
-        type: 'JobFailed',
-        message: failureMessage(status ?? 'UNKNOWN', execution.error, execution.cause, consoleLink(executionArn), written),
-        externalExecutionId: executionArn,
-      };
-      return answerFailure(deps, job.id, failure, log);
-    }
+    case 'PENDING_REDRIVE':
+      return answerRunning(job, deps, executionArn, log);
+    case 'SUCCEEDED':
+      return answerSucceeded(job, deps, executionArn, execution, log);
+    default:
+      return answerNotSucceeded(job, deps, executionArn, execution, log);
   }
+}
+
+/** The deployment goes on: the action too, its summary saying which state the execution is in. */
+async function answerRunning(job: ConfirmedJob, deps: TriggerDeps, executionArn: string, log: (m: string) => void): Promise<TriggerOutcome> {
+  const current = await currentState(deps, executionArn);
+  const details: ExecutionDetails = {
+    summary: truncate(`${runningSummary(current)} ${consoleLink(executionArn)}`, LIMITS.summary),
+    externalExecutionId: executionArn,
+  };
+  return triggerOutcome(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
+    jobId: job.id, continuationToken: encodeContinuationToken({ executionArn }), executionDetails: details,
+  })), 'RUNNING');
+}
+
+/** The deployment succeeded: the change report is written and the job succeeds, with the output variables. */
+async function answerSucceeded(
+  job: ConfirmedJob, deps: TriggerDeps, executionArn: string, execution: DescribeExecutionCommandOutput, log: (m: string) => void,
+): Promise<TriggerOutcome> {
+  const output = safeParse(execution.output);
+  const written = await writeReport(job, deps, () => changeReport('SUCCEEDED', output), log);
+  return triggerOutcome(await answer(deps, job.id, log, () => new PutJobSuccessResultCommand({
+    jobId: job.id,
+    executionDetails: {
+      summary: successSummary(output, consoleLink(executionArn), written),
+      externalExecutionId: executionArn,
+      percentComplete: 100,
+    },
+    outputVariables: outputVariables(output),
+  })), 'SUCCEEDED');
+}
+
+/** The deployment failed, timed out or was aborted: the change report is written and the job fails, saying why. */
+async function answerNotSucceeded(
+  job: ConfirmedJob, deps: TriggerDeps, executionArn: string, execution: DescribeExecutionCommandOutput, log: (m: string) => void,
+): Promise<TriggerOutcome> {
+  const status = execution.status;
+  const written = await writeReport(job, deps, () => changeReport(status ?? 'UNKNOWN', {}, { error: execution.error, cause: execution.cause }), log);
+  const failure: FailureDetails = {
+    type: 'JobFailed',
+    message: failureMessage(status ?? 'UNKNOWN', execution.error, execution.cause, consoleLink(executionArn), written),
+    externalExecutionId: executionArn,
+  };
+  return answerFailure(deps, job.id, failure, log);
 }
 
 /**

@@ -178,50 +178,15 @@ export class DeployStateMachine extends Construct {
    * @internal
    */
   public _grantDeployment(grant: DeploymentGrant): void {
-    const stack = Stack.of(this);
-    const arns = (names: string[]) => unique(names.map((name) =>
-      stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` })));
-    // The key holds the name a call gives: a name, or a change set's ARN (its name follows `changeSet/`).
-    const ownChangeSets = {
-      'cloudformation:ChangeSetName': [
-        `${CHANGE_SET_PREFIX}*`,
-        stack.formatArn({ service: 'cloudformation', resource: 'changeSet', resourceName: `${CHANGE_SET_PREFIX}*/*` }),
-      ],
-    };
-    if (this.grants.length === 0) {
-      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
-        sid: 'DeployTargetStacks',
-        actions: [
-          'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:DescribeChangeSet',
-          'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet',
-        ],
-        resources: Lazy.list({ produce: () => arns(this.grants.flatMap(writableStacks)) }),
-        // IfExists: DescribeStacks and DescribeStackEvents have no change set name.
-        conditions: { StringLikeIfExists: ownChangeSets },
-      }));
-      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
-        sid: 'PassDeploymentRoles',
-        actions: ['iam:PassRole'],
-        resources: Lazy.list({ produce: () => unique(this.deploymentRoles.map((r) => r.roleArn)) }),
-        conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
-      }));
-    }
+    if (this.grants.length === 0) this.grantDeployedStacks();
     const role = grant.deploymentRole;
-    if (!this.deploymentRoles.includes(role)) {
-      // The task always gives RoleARN: a call without it (CloudFormation would reuse the stack's last role) is refused.
-      this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
-        sid: `CreateWithDeploymentRole${new Set(this.deploymentRoles).size + 1}`,
-        actions: ['cloudformation:CreateStack', 'cloudformation:CreateChangeSet'],
-        resources: Lazy.list({ produce: () => arns(this.grants.filter((g) => g.deploymentRole === role).flatMap(writableStacks)) }),
-        conditions: { ArnEquals: { 'cloudformation:RoleArn': role.roleArn } },
-      }));
-    }
+    if (!this.deploymentRoles.includes(role)) this.grantCreateWithRole(role);
     if (grant.nestedStacks && !this.grants.some((g) => g.nestedStacks)) {
       // CloudFormation names nested stacks <parent>-<logical id>-<random>; their change sets are only read.
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'ReadNestedChangeSets',
         actions: ['cloudformation:DescribeChangeSet'],
-        resources: Lazy.list({ produce: () => arns(this.grants.filter((g) => g.nestedStacks).map((g) => `${g.stackName}-*`)) }),
+        resources: Lazy.list({ produce: () => this.stackArns(this.grants.filter((g) => g.nestedStacks).map((g) => `${g.stackName}-*`)) }),
       }));
     }
     if (grant.deleteRolledBack && !this.grants.some((g) => g.deleteRolledBack)) {
@@ -229,11 +194,59 @@ export class DeployStateMachine extends Construct {
       this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
         sid: 'DeleteRolledBackStacks',
         actions: ['cloudformation:DeleteStack'],
-        resources: Lazy.list({ produce: () => arns(this.grants.filter((g) => g.deleteRolledBack).map((g) => g.stackName)) }),
+        resources: Lazy.list({ produce: () => this.stackArns(this.grants.filter((g) => g.deleteRolledBack).map((g) => g.stackName)) }),
       }));
     }
     this.grants.push(grant);
     this.deploymentRoles.push(grant.deploymentRole);
+  }
+
+  /**
+   * The statements all deployed stacks share, added with the first: read the stacks and act on this library's
+   * change sets of them, and pass the deployment roles to CloudFormation only.
+   */
+  private grantDeployedStacks(): void {
+    const stack = Stack.of(this);
+    // The key holds the name a call gives: a name, or a change set's ARN (its name follows `changeSet/`).
+    const ownChangeSets = {
+      'cloudformation:ChangeSetName': [
+        `${CHANGE_SET_PREFIX}*`,
+        stack.formatArn({ service: 'cloudformation', resource: 'changeSet', resourceName: `${CHANGE_SET_PREFIX}*/*` }),
+      ],
+    };
+    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'DeployTargetStacks',
+      actions: [
+        'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:DescribeChangeSet',
+        'cloudformation:ExecuteChangeSet', 'cloudformation:DeleteChangeSet',
+      ],
+      resources: Lazy.list({ produce: () => this.stackArns(this.grants.flatMap(writableStacks)) }),
+      // IfExists: DescribeStacks and DescribeStackEvents have no change set name.
+      conditions: { StringLikeIfExists: ownChangeSets },
+    }));
+    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'PassDeploymentRoles',
+      actions: ['iam:PassRole'],
+      resources: Lazy.list({ produce: () => unique(this.deploymentRoles.map((r) => r.roleArn)) }),
+      conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+    }));
+  }
+
+  /** Creating a stack or a change set with a deployment role: only with that role, on the stacks of the actions that deploy with it. */
+  private grantCreateWithRole(role: iam.IRole): void {
+    // The task always gives RoleARN: a call without it (CloudFormation would reuse the stack's last role) is refused.
+    this.taskFunction.addToRolePolicy(new iam.PolicyStatement({
+      sid: `CreateWithDeploymentRole${new Set(this.deploymentRoles).size + 1}`,
+      actions: ['cloudformation:CreateStack', 'cloudformation:CreateChangeSet'],
+      resources: Lazy.list({ produce: () => this.stackArns(this.grants.filter((g) => g.deploymentRole === role).flatMap(writableStacks)) }),
+      conditions: { ArnEquals: { 'cloudformation:RoleArn': role.roleArn } },
+    }));
+  }
+
+  /** The ARNs of the stacks of these names (or name patterns), each once. */
+  private stackArns(names: string[]): string[] {
+    const stack = Stack.of(this);
+    return unique(names.map((name) => stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` })));
   }
 
   /**
@@ -328,6 +341,15 @@ export class DeployStateMachine extends Construct {
    * records and send task success to this state machine; it decides nothing.
    */
   private stackEvents(waitTable: dynamodb.Table): events.Rule {
+    const { role, handler } = this.stackEventFunction(waitTable);
+    const rule = this.stackStatusRule();
+    rule.addTarget(new targets.LambdaFunction(handler, { retryAttempts: 4, maxEventAge: Duration.hours(1) }));
+    this.suppressStackEventFindings(rule, waitTable, handler, role);
+    return rule;
+  }
+
+  /** The function that wakes waiting deployments, with its role: it may update the wait records and read the deployed stacks only. */
+  private stackEventFunction(waitTable: dynamodb.Table): { role: iam.IRole; handler: lambda.Function } {
     const { role, logGroup } = functionRole(this, 'StackEventFunction');
     const handler = new StackEventFunction(this, 'StackEventFunction', {
       description: 'StepFunctionsDeployAction: wakes a deployment waiting for its stack operation on CloudFormation\'s status events',
@@ -355,8 +377,11 @@ export class DeployStateMachine extends Construct {
     // An event the stack does not show yet fails the invocation: Lambda invokes it again (EventBridge invokes it
     // asynchronously), a minute and then two later.
     handler.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
-    const rule = this.stackStatusRule();
-    rule.addTarget(new targets.LambdaFunction(handler, { retryAttempts: 4, maxEventAge: Duration.hours(1) }));
+    return { role, handler };
+  }
+
+  /** Why the stack events' rule, table, function and role go without what cdk-nag asks for. */
+  private suppressStackEventFindings(rule: events.Rule, waitTable: dynamodb.Table, handler: lambda.Function, role: iam.IRole): void {
     suppressNag(rule, [{
       id: 'Serverless-EventBusDLQ',
       reason: 'An event EventBridge cannot deliver after its retries only leaves the deployment to its safety poll, which reads the stack itself',
@@ -382,7 +407,6 @@ export class DeployStateMachine extends Construct {
       reason: 'DescribeStacks on the deployed stacks by name: a stack ARN ends in an id CloudFormation draws at creation',
       appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:cloudformation:.*:stack\\/.*\\/\\*$/g' }],
     }]);
-    return rule;
   }
 
   /** The EventBridge rule that matches the status events of the stacks this workflow deploys, and only those. */

@@ -72,17 +72,35 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
   if (!Array.isArray(reviews) || reviews.length !== unit.review.length) {
     throw new ConfigurationError('judgeUnit needs one review per stack of the round');
   }
-  const deploysSomething = (r: UnitReview) => r.plan === 'EXECUTE' || r.plan === 'CREATE';
-  // Prepared change sets are the pipeline's, in its order: none is cut from the round (and made again here).
-  const cut = reviewsOnly(state.deployment) ? -1 : reviews.findIndex((r, k) => r.plan === 'FAILED' && MISSING_EXPORT.test(r.changeSet?.reason ?? '')
-    && reviews.slice(0, k).some(deploysSomething));
+  const cut = roundCut(state.deployment, reviews);
   const kept = cut < 0 ? reviews : reviews.slice(0, cut);
   // The stacks cut from the round are reviewed again once the earlier ones are deployed.
   // Every change set they had is deleted (whatever their review found: one that ended on an error may have one).
   for (const [k, r] of reviews.entries()) {
     if (cut >= 0 && k >= cut && r.plan !== 'CREATE') await deleteChangeSet({ deployment: unit.review[k] }, memberDeps(unit.review[k], state.deployment, deps));
   }
-  const members = unit.members.map((m): UnitMemberState => {
+  const members = reviewedMembers(unit.members, reviews, cut);
+  const base = { members, round: unit.round, review: unit.review.slice(0, kept.length), ...approvalsOf(unit) };
+  return roundVerdict(state.deployment, base, kept);
+}
+
+/** A unit's state before its next step is decided: what each task carries on. */
+type UnitStateSoFar = Omit<UnitState, 'next'>;
+
+/**
+ * Where the round is cut: at the first stack whose change set failed only because it imports an export that an
+ * earlier stack of the round creates (-1: nowhere).
+ */
+function roundCut(deployment: Deployment, reviews: UnitReview[]): number {
+  const deploysSomething = (r: UnitReview) => r.plan === 'EXECUTE' || r.plan === 'CREATE';
+  // Prepared change sets are the pipeline's, in its order: none is cut from the round (and made again here).
+  return reviewsOnly(deployment) ? -1 : reviews.findIndex((r, k) => r.plan === 'FAILED' && MISSING_EXPORT.test(r.changeSet?.reason ?? '')
+    && reviews.slice(0, k).some(deploysSomething));
+}
+
+/** Each stack with its review: reviewed, or up to date (with its outputs); a stack cut from the round waits again. */
+function reviewedMembers(members: UnitMemberState[], reviews: UnitReview[], cut: number): UnitMemberState[] {
+  return members.map((m): UnitMemberState => {
     const k = reviews.findIndex((r) => r.stackName === m.stackName);
     if (k < 0) return m;
     if (cut >= 0 && k >= cut) return { stackName: m.stackName, status: 'WAITING' };
@@ -90,8 +108,11 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
     if (review.plan === 'NONE') return { ...m, status: 'NO_CHANGES', review, ...(review.stack?.outputs ? { outputs: review.stack.outputs } : {}) };
     return { ...m, status: 'REVIEWED', review };
   });
-  const base = { members, round: unit.round, review: unit.review.slice(0, kept.length), ...approvalsOf(unit) };
+}
 
+/** What the reviews kept in the round decide: a failed review fails the unit; otherwise the worst verdict decides. */
+function roundVerdict(deployment: Deployment, base: UnitStateSoFar, kept: UnitReview[]): UnitState {
+  const { members } = base;
   const failed = kept.filter((r) => r.plan === 'FAILED' || r.plan === 'BLOCKED' || r.plan === 'ERROR');
   if (failed.length > 0) {
     const why = shares(failed.map((r) => failureOf(r)));
@@ -108,7 +129,7 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
       members: untouched,
       verdict,
       next: 'REFUSE',
-      reason: unitReason(reviewsOnly(state.deployment)
+      reason: unitReason(reviewsOnly(deployment)
         ? `The change sets the pipeline prepared are refused: none of them may be executed. ${flagged.join(' ')}`
         : `The unit is refused: no change set of this round is executed. ${flagged.join(' ')}`, untouched),
     };
@@ -136,24 +157,9 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
   let members = unit.members;
   const current = unit.current;
   if (current) {
-    const operation = current.operation;
-    const done: UnitStackStatus = operation?.outcome === 'SUCCEEDED' ? (operation.expectedStatus === 'CREATE_COMPLETE' ? 'CREATED' : 'UPDATED') : 'FAILED';
-    members = members.map((m, i) => (i !== current.index ? m : {
-      ...m,
-      status: done,
-      ...(operation?.outputs ? { outputs: operation.outputs } : {}),
-      ...(done === 'FAILED' ? { reason: operation?.reason ?? `the operation on ${m.stackName} did not succeed` } : {}),
-    }));
-    if (done === 'FAILED') {
-      const untouched = markUntouched(members);
-      return {
-        members: untouched,
-        round: unit.round,
-        review: unit.review,
-        next: 'STOP',
-        reason: unitReason(`Stack ${members[current.index].stackName} failed: ${members[current.index].reason}`, untouched),
-      };
-    }
+    const done = endedStatus(current);
+    members = withEndedStack(members, current, done);
+    if (done === 'FAILED') return stoppedByFailure(unit, members, current.index);
   }
   const { verdict, approval } = unit;
   const allowed = verdict === 'ALLOW' || (verdict === 'REQUIRE_APPROVAL' && approval?.approved === true);
@@ -168,16 +174,7 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
   };
   if (reviewsOnly(state.deployment) && index >= 0) {
     if (!allowed) throw new Error('refusing to allow the prepared change sets: the unit was neither judged safe nor approved');
-    // Never executed here: the pipeline's own action executes each allowed change set, by name, after this one
-    // succeeds. Each is described again first and must be the one judged, unchanged (however long a person took).
-    for (const member of members.filter((m) => m.status === 'REVIEWED' && m.review?.inspection)) {
-      const deployment = unit.review.find((d) => d.stackName === member.stackName);
-      if (!deployment) throw new ConfigurationError(`stack ${member.stackName} has no deployment in this round`);
-      await sameAsJudged({ deployment, changeSet: member.review!.changeSet, inspection: member.review!.inspection },
-        memberDeps(deployment, state.deployment, deps));
-    }
-    const allowedMembers = members.map((m) => (m.status === 'REVIEWED' ? { ...m, status: 'ALLOWED' as const } : m));
-    return { ...base, members: allowedMembers, next: 'DONE', reason: truncate(progress(allowedMembers), LIMITS.summary) };
+    return allowPreparedChangeSets(state, deps, base);
   }
   if (index < 0) {
     if (members.some((m) => m.status === 'WAITING')) return { ...base, next: 'REVIEW', waitSeconds: waitFor(state.deployment, deps) };
@@ -188,20 +185,76 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     throw new Error(`refusing to deploy stack ${members[index].stackName}: its unit was neither judged safe nor approved`);
   }
   const { deadline } = state.deployment;
-  if ((deps.now ?? Date.now)() > deadline) {
-    const untouched = markUntouched(members);
-    return {
-      ...base,
-      members: untouched,
-      next: 'STOP',
-      reason: unitReason(`The action's timeout passed at ${new Date(deadline).toISOString()} before stack ${members[index].stackName} ` +
-        'was deployed: the stacks not deployed yet are left as they were.', untouched),
-    };
+  if ((deps.now ?? Date.now)() > deadline) return stoppedAtDeadline(base, deadline, members[index].stackName);
+  const next = nextCurrent(base, index);
+  return { ...base, next: members[index].review!.plan === 'CREATE' ? 'CREATE' : 'EXECUTE', current: next };
+}
+
+/** How the stack just deployed ended: created or updated when its operation succeeded, else failed. */
+function endedStatus(current: UnitCurrent): UnitStackStatus {
+  const operation = current.operation;
+  return operation?.outcome === 'SUCCEEDED' ? (operation.expectedStatus === 'CREATE_COMPLETE' ? 'CREATED' : 'UPDATED') : 'FAILED';
+}
+
+/** The members with the stack just deployed marked as it ended, with its outputs, and why it failed. */
+function withEndedStack(members: UnitMemberState[], current: UnitCurrent, done: UnitStackStatus): UnitMemberState[] {
+  const operation = current.operation;
+  return members.map((m, i) => (i !== current.index ? m : {
+    ...m,
+    status: done,
+    ...(operation?.outputs ? { outputs: operation.outputs } : {}),
+    ...(done === 'FAILED' ? { reason: operation?.reason ?? `the operation on ${m.stackName} did not succeed` } : {}),
+  }));
+}
+
+/** The unit stops at the stack that failed: the stacks after it are left untouched. */
+function stoppedByFailure(unit: UnitState, members: UnitMemberState[], index: number): UnitState {
+  const untouched = markUntouched(members);
+  return {
+    members: untouched,
+    round: unit.round,
+    review: unit.review,
+    next: 'STOP',
+    reason: unitReason(`Stack ${members[index].stackName} failed: ${members[index].reason}`, untouched),
+  };
+}
+
+/**
+ * Allows the round's prepared change sets. Never executed here: the pipeline's own action executes each allowed
+ * change set, by name, after this one succeeds. Each is described again first and must be the one judged, unchanged
+ * (however long a person took).
+ */
+async function allowPreparedChangeSets(state: WorkflowState, deps: TaskDeps, base: UnitStateSoFar): Promise<UnitState> {
+  const { members } = base;
+  for (const member of members.filter((m) => m.status === 'REVIEWED' && m.review?.inspection)) {
+    const deployment = base.review.find((d) => d.stackName === member.stackName);
+    if (!deployment) throw new ConfigurationError(`stack ${member.stackName} has no deployment in this round`);
+    await sameAsJudged({ deployment, changeSet: member.review!.changeSet, inspection: member.review!.inspection },
+      memberDeps(deployment, state.deployment, deps));
   }
+  const allowedMembers = members.map((m) => (m.status === 'REVIEWED' ? { ...m, status: 'ALLOWED' as const } : m));
+  return { ...base, members: allowedMembers, next: 'DONE', reason: truncate(progress(allowedMembers), LIMITS.summary) };
+}
+
+/** The action's timeout passed before the next stack was deployed: the unit stops, the stacks not deployed yet untouched. */
+function stoppedAtDeadline(base: UnitStateSoFar, deadline: number, stackName: string): UnitState {
+  const untouched = markUntouched(base.members);
+  return {
+    ...base,
+    members: untouched,
+    next: 'STOP',
+    reason: unitReason(`The action's timeout passed at ${new Date(deadline).toISOString()} before stack ${stackName} ` +
+      'was deployed: the stacks not deployed yet are left as they were.', untouched),
+  };
+}
+
+/** The stack to deploy next, with its review and, when its change set needed it, the round's approval. */
+function nextCurrent(base: UnitStateSoFar, index: number): UnitCurrent {
+  const { members, approval } = base;
   const review = members[index].review!;
-  const deployment = unit.review.find((d) => d.stackName === members[index].stackName);
+  const deployment = base.review.find((d) => d.stackName === members[index].stackName);
   if (!deployment) throw new ConfigurationError(`stack ${members[index].stackName} has no deployment in this round`);
-  const next: UnitCurrent = {
+  return {
     index,
     deployment,
     ...(review.stack ? { stack: review.stack } : {}),
@@ -210,7 +263,6 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
     ...(review.inspection ? { inspection: review.inspection } : {}),
     ...(approval && review.inspection?.verdict === 'REQUIRE_APPROVAL' ? { approval } : {}),
   };
-  return { ...base, next: review.plan === 'CREATE' ? 'CREATE' : 'EXECUTE', current: next };
 }
 
 /**
