@@ -121,7 +121,8 @@ function sdkSender(): DecisionSender {
   };
 }
 
-async function decide(
+/** `approve` and `reject`: the decision read from the command line, sent signed to the approval function, and its answer printed. */
+async function decisionCommand(
   command: 'approve' | 'reject', args: string[], out: (s: string) => void, err: (s: string) => void,
   sender: () => DecisionSender,
 ): Promise<number> {
@@ -203,7 +204,7 @@ export async function main(
 ): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'picture') return pictureCommand(rest, out, err);
-  if (command === 'approve' || command === 'reject') return decide(command, rest, out, err, sender);
+  if (command === 'approve' || command === 'reject') return decisionCommand(command, rest, out, err, sender);
   if (command === '--help' || command === '-h' || command === 'help') {
     out(USAGE);
     return 0;
