@@ -161,7 +161,7 @@ interface DecisionRequest {
 
 /** The approve or reject command line read: the decision to send, or the usage error's exit code. */
 function decisionRequest(command: 'approve' | 'reject', args: string[], err: (s: string) => void): DecisionRequest | number {
-  const parsed = parse(args, {
+  const parsed = parseCommandLine(args, {
     'url': { type: 'string' },
     'execution': { type: 'string' },
     'digest': { type: 'string' },
@@ -213,7 +213,7 @@ export async function main(
     err(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
     return CHECK_EXIT.usage;
   }
-  const parsed = parse(rest, { policy: { type: 'string' }, assembly: { type: 'string' }, action: { type: 'string' } }, true);
+  const parsed = parseCommandLine(rest, { policy: { type: 'string' }, assembly: { type: 'string' }, action: { type: 'string' } }, true);
   if (typeof parsed === 'string') {
     err(`check: ${parsed}\n${USAGE}`);
     return CHECK_EXIT.usage;
@@ -234,7 +234,7 @@ export async function main(
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 /** Node's own argument parser, strict: an unknown option or a missing value is a usage error (its message). */
-function parse(args: string[], options: Options, allowPositionals: boolean): ReturnType<typeof parseArgs> | string {
+function parseCommandLine(args: string[], options: Options, allowPositionals: boolean): ReturnType<typeof parseArgs> | string {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {

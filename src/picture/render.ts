@@ -138,7 +138,7 @@ function pictureModel(definition: AslDefinition, trace: ExecutionTrace): Picture
       id: `e${i + 1}`,
       source: t.from,
       target: t.to ?? END,
-      lines: labelOf(definition, t),
+      lines: transitionLabel(definition, t),
       taken: taken.has(t),
     })),
   ];
@@ -340,7 +340,7 @@ function takenTransitions(
   return taken;
 }
 
-function labelOf(definition: AslDefinition, t: Transition): string[] {
+function transitionLabel(definition: AslDefinition, t: Transition): string[] {
   const state = definition.States[t.from];
   switch (t.kind) {
     case 'choice': return wrapLabel(describeCondition(state.Choices![t.index!]));

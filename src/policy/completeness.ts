@@ -25,7 +25,7 @@ export function completenessProblem(status: string | undefined, reason: string |
     case 'CREATE_COMPLETE':
       return undefined;
     case 'FAILED':
-      return isNoChangesReason(reason) ? undefined : `failed: ${shorten(reason ?? 'no reason given')}`;
+      return isNoChangesReason(reason) ? undefined : `failed: ${shortenReason(reason ?? 'no reason given')}`;
     case 'CREATE_PENDING':
     case 'CREATE_IN_PROGRESS':
       return `is still being created (${status}): describe it again once it is CREATE_COMPLETE`;
@@ -36,6 +36,6 @@ export function completenessProblem(status: string | undefined, reason: string |
   }
 }
 
-function shorten(text: string): string {
+function shortenReason(text: string): string {
   return text.length <= 300 ? text : `${text.slice(0, 285)} ... (truncated)`;
 }

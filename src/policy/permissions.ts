@@ -202,14 +202,14 @@ function describeStatement(s: Statement): string {
     s.Resource !== undefined ? `Resource ${strings(s.Resource).join(',')}` : undefined,
     s.Principal !== undefined ? `Principal ${principals(s.Principal).join(',')}` : undefined,
   ].filter((p): p is string => p !== undefined);
-  return shorten(`${String(s.Effect ?? 'Allow')} ${parts.join(' ')}`, 200);
+  return shortenSummary(`${String(s.Effect ?? 'Allow')} ${parts.join(' ')}`, 200);
 }
 
 function describeRule(rule: unknown): string {
   const r = (rule ?? {}) as Record<string, unknown>;
   const peer = r.CidrIp ?? r.CidrIpv6 ?? r.SourceSecurityGroupId ?? r.DestinationSecurityGroupId ?? r.SourcePrefixListId ?? r.DestinationPrefixListId;
   const ports = r.FromPort === undefined ? 'all ports' : r.FromPort === r.ToPort ? `port ${String(r.FromPort)}` : `ports ${String(r.FromPort)}-${String(r.ToPort)}`;
-  return shorten(`${String(r.IpProtocol ?? '?')} ${ports} ${peer !== undefined ? `with ${String(peer)}` : ''}`.trim(), 200);
+  return shortenSummary(`${String(r.IpProtocol ?? '?')} ${ports} ${peer !== undefined ? `with ${String(peer)}` : ''}`.trim(), 200);
 }
 
 function listOf(value: unknown): unknown[] {
@@ -246,9 +246,9 @@ function parseOr(text: string, fallback: unknown): unknown {
 }
 
 function shortJson(value: unknown): string {
-  return shorten(typeof value === 'string' ? value : canonical(value), 120);
+  return shortenSummary(typeof value === 'string' ? value : canonical(value), 120);
 }
 
-function shorten(text: string, max: number): string {
+function shortenSummary(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
 }

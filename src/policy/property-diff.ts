@@ -41,14 +41,14 @@ export function propertyDiffs(change: ChangeInput, limits: DiffLimits = DEFAULT_
 function describeDetail(detail: ChangeDetailInput, valueChars: number, contexts: unknown[], resourceType: string | undefined): string | undefined {
   const target = detail?.Target;
   if (!target) return undefined;
-  const path = labelOf(target);
+  const path = targetLabel(target);
   if (!path) return undefined;
-  const label = shorten(maskSecrets(path), valueChars);
+  const label = flattenAndShorten(maskSecrets(path), valueChars);
   const place: ValuePlace = { resourceType, path, namedSecret: contexts.some((context) => namedSecret(parentOf(context, target.Path))) };
   const show = (value: string | undefined) => {
     if (typeof value !== 'string') return undefined;
     const shown = shownValue(maskInside(maskCredentials(value)), place);
-    return shown === MASKED ? MASKED : shorten(shown, valueChars);
+    return shown === MASKED ? MASKED : flattenAndShorten(shown, valueChars);
   };
   const before = show(target.BeforeValue);
   const after = show(target.AfterValue);
@@ -63,7 +63,7 @@ function describeDetail(detail: ChangeDetailInput, valueChars: number, contexts:
 }
 
 /** `DBInstanceClass`, `Tags/0/Value`: the path without `/Properties/`, else the property's name, else the attribute. */
-function labelOf(target: NonNullable<ChangeDetailInput['Target']>): string | undefined {
+function targetLabel(target: NonNullable<ChangeDetailInput['Target']>): string | undefined {
   if (typeof target.Path === 'string' && target.Path.length > 0) return target.Path.replace(/^\/(Properties\/)?/, '');
   return target.Name ?? target.Attribute;
 }
@@ -123,7 +123,7 @@ function maskInside(value: string): string {
   return JSON.stringify(mask(parsed));
 }
 
-function shorten(text: string, max: number): string {
+function flattenAndShorten(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 3))}...`;
 }

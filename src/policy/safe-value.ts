@@ -366,14 +366,14 @@ function detectorRanges(text: string): Array<[number, number]> {
   } catch {
     return whole;
   }
-  return findings.map((range) => widened(text, range));
+  return findings.map((range) => widenedToEdges(text, range));
 }
 
 /**
  * A finding widened to the whole word around it: some rules report the start of what they matched with the
  * length of the secret inside it (`aws_secret_access_key=...`), which would leave the secret's end.
  */
-function widened(text: string, [start, end]: [number, number]): [number, number] {
+function widenedToEdges(text: string, [start, end]: [number, number]): [number, number] {
   const edge = /[\s"'`<>,;]/;
   let s = Math.max(0, Math.min(start, text.length));
   let e = Math.max(s, Math.min(end, text.length));

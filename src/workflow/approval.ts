@@ -206,7 +206,7 @@ function waitAt(entered: HistoryEvent, newer: HistoryEvent[], executionArn: stri
   if (scheduledAt < 0 || ended) {
     throw new Refused(409, `execution ${executionArn} is at "${state}" but its wait is not under way: try again in a moment`);
   }
-  const parameters = parse(newer[scheduledAt].taskScheduledEventDetails?.parameters);
+  const parameters = parseJson(newer[scheduledAt].taskScheduledEventDetails?.parameters);
   const payload = parameters?.Payload;
   if (payload?.task !== 'requestApproval' || typeof payload.token !== 'string' || !payload.token) {
     throw new Refused(409, `execution ${executionArn}: the wait at "${state}" has no task token in its history: nothing is sent`);
@@ -272,7 +272,7 @@ export function approversOf(text: string | undefined): ApproverEntry[] {
 
 function decisionOf(event: FunctionUrlEvent): DecisionRequest {
   const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body ?? '';
-  const body = parse(text);
+  const body = parseJson(text);
   const usage = 'send JSON {"executionArn": "<the execution in the approval message>", "decision": "approve" | "reject", ' +
     '"digest": "<the approve digest in the approval message>", "comment": "why"}';
   if (!body || typeof body !== 'object') throw new Refused(400, `the body is not JSON: ${usage}`);
@@ -292,7 +292,7 @@ function decisionOf(event: FunctionUrlEvent): DecisionRequest {
   return { executionArn, decision, digest: digest.toLowerCase(), ...(clean ? { comment: clean } : {}) };
 }
 
-function parse(text: string | undefined): any {
+function parseJson(text: string | undefined): any {
   try {
     return JSON.parse(text ?? '');
   } catch {
