@@ -60,6 +60,15 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
   });
   const deployStateMachine = options.stackEvents !== undefined
     ? new DeployStateMachine(stack, 'DeployWorkflow', { stackEvents: options.stackEvents }) : undefined;
+  // What every action of this library gets, whether it deploys one stack or a unit: the timeout, the workflow, the alarms.
+  const actionSettings = (n: number) => ({
+    ...(options.timeout ? { timeout: options.timeout } : {}),
+    ...(deployStateMachine ? { deployStateMachine } : {}),
+    ...(options.rollback ? {
+      rollbackAlarms: options.rollback.alarmArns.map((arn, k) => cloudwatch.Alarm.fromAlarmArn(stack, `RollbackAlarm${n}x${k}`, arn)),
+      monitoringTime: options.rollback.monitoringTime,
+    } : {}),
+  });
   for (let first = 0; first < options.stacks; first += STACKS_PER_STAGE) {
     const actions: codepipeline.IAction[] = [];
     const last = Math.min(first + STACKS_PER_STAGE, options.stacks);
@@ -69,8 +78,7 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
         actionName: `Release${unit}`,
         environmentName: ENVIRONMENT,
         stacks: members.map((i) => ({ stackName: stackNameOf(i), templatePath: source.atPath(templatePathOf(i)) })),
-        ...(options.timeout ? { timeout: options.timeout } : {}),
-        ...(deployStateMachine ? { deployStateMachine } : {}),
+        ...actionSettings(unit),
       }));
     }
     for (let i = first; options.design !== 'sfn-deploy-unit' && i < last; i++) {
@@ -80,12 +88,7 @@ export function buildPipeline(options: PipelineOptions): { app: App; stack: Stac
           stackName: stackNameOf(i),
           environmentName: ENVIRONMENT,
           templatePath: source.atPath(templatePathOf(i)),
-          ...(options.timeout ? { timeout: options.timeout } : {}),
-          ...(deployStateMachine ? { deployStateMachine } : {}),
-          ...(options.rollback ? {
-            rollbackAlarms: options.rollback.alarmArns.map((arn, k) => cloudwatch.Alarm.fromAlarmArn(stack, `RollbackAlarm${i}x${k}`, arn)),
-            monitoringTime: options.rollback.monitoringTime,
-          } : {}),
+          ...actionSettings(i),
         }));
       } else {
         const stackName = `${ENVIRONMENT}-${stackNameOf(i)}`;
