@@ -382,7 +382,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
 
     const { policy, strategy } = bindSafety(where, this, this.taskFunction, props, props.stacks ? 'units' : undefined);
     this.approverKey = createHash('sha256').update(this.node.path).digest('hex').slice(0, 8);
-    this.asksForApproval = strategy?.document.type === 'requireApproval';
+    this.asksForApproval = strategy?.approvalTimeoutSeconds !== undefined; // a person decides
 
     const config = this.actionConfig(props, stacks[0], policy, strategy);
     checkUserParametersLength(where, config, props.stacks
