@@ -3,9 +3,9 @@
  * and a parameter taken from an earlier stack's output gets the value of that output, whatever the parameter is
  * called.
  */
+import { unitDeploymentOf } from './unit-support';
 import type { UnitMemberState, WorkflowState } from '../../src/shared/contract';
 import { planUnitRound } from '../../src/workflow/tasks/unit';
-import { unitDeploymentOf } from './unit-support';
 
 const JOB = '0f0e0d0c-0000-4000-8000-00000000cccc';
 
