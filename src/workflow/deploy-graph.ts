@@ -266,12 +266,13 @@ class DeployGraph {
     });
     review.itemProcessor(this.unitStackReview());
     addCatches(review, cleanUp, '$.error');
+    // The judgement picks the round's first stack when the round may run; after a person's approval, Next Unit Stack does.
     const judge = this.task(S.judgeUnit, '$.unit', cleanUp);
     // The reviews are in the unit now: the state keeps only what the next states need.
     const reviewed = new sfn.Pass(this.scope, S.unitReviewed, {
       parameters: { deployment: sfn.JsonPath.objectAt('$.deployment'), job: sfn.JsonPath.objectAt('$.job'), unit: sfn.JsonPath.objectAt('$.unit') },
     });
-    const next = this.unitDeployment(plan, succeeded, errored, cleanUp);
+    const { next, picked } = this.unitDeployment(plan, succeeded, errored, cleanUp);
     // The cause: after a person's decision, the clean-up's, which says what happened to each stack.
     const approval = this.approval({
       names: APPROVALS.unit,
@@ -283,18 +284,18 @@ class DeployGraph {
       cleanUp,
       approved: next,
     });
+    const verdict = picked(new sfn.Choice(this.scope, S.unitVerdict))
+      .when(sfn.Condition.stringEquals('$.unit.next', 'APPROVE'), approval)
+      .when(sfn.Condition.stringEquals('$.unit.next', 'REFUSE'),
+        this.deleteThenFail(S.deleteRefusedUnitChangeSets, errored, { name: S.unitRejected, error: FAILURE_NAMES.unsafeChangeSet, causePath: '$.unit.reason' }))
+      .otherwise(this.deleteThenFail(S.deleteFailedUnitChangeSets, errored, { name: S.unitReviewFailed, error: FAILURE_NAMES.unitReviewFailed, causePath: '$.unit.reason' }));
 
     plan.next(new sfn.Choice(this.scope, S.unitRoundPlanned)
       .when(sfn.Condition.stringEquals('$.unit.next', 'REVIEW'), review)
       .otherwise(new sfn.Fail(this.scope, S.unitCannotBeReviewed, { error: FAILURE_NAMES.unitReviewFailed, causePath: '$.unit.reason' })));
     review.next(judge);
     judge.next(reviewed);
-    reviewed.next(new sfn.Choice(this.scope, S.unitVerdict)
-      .when(sfn.Condition.stringEquals('$.unit.next', 'EXECUTE'), next)
-      .when(sfn.Condition.stringEquals('$.unit.next', 'APPROVE'), approval)
-      .when(sfn.Condition.stringEquals('$.unit.next', 'REFUSE'),
-        this.deleteThenFail(S.deleteRefusedUnitChangeSets, errored, { name: S.unitRejected, error: FAILURE_NAMES.unsafeChangeSet, causePath: '$.unit.reason' }))
-      .otherwise(this.deleteThenFail(S.deleteFailedUnitChangeSets, errored, { name: S.unitReviewFailed, error: FAILURE_NAMES.unitReviewFailed, causePath: '$.unit.reason' })));
+    reviewed.next(verdict);
     return plan;
   }
 
@@ -331,25 +332,30 @@ class DeployGraph {
 
   /**
    * A judged unit's deployment, one stack after another: the next stack is created or its change set executed, and
-   * whether its operation succeeded or failed, the next state records it. Between rounds, a Wait of the poll
-   * interval: no round of the graph, not even one with nothing to deploy, goes without one. Returns the next state.
+   * whether its operation succeeded or failed, `next` records it and picks the one after. Between rounds, a Wait of
+   * the poll interval: no round of the graph, not even one with nothing to deploy, goes without one. `picked` adds
+   * where a pick leads to a Choice: the one after `next`, and the judgement's, which makes the round's first pick.
    */
-  private unitDeployment(plan: sfn.IChainable, succeeded: sfn.IChainable, errored: sfn.IChainable, cleanUp: sfn.IChainable): sfn.IChainable {
+  private unitDeployment(
+    plan: sfn.IChainable, succeeded: sfn.IChainable, errored: sfn.IChainable, cleanUp: sfn.IChainable,
+  ): { next: sfn.IChainable; picked: (choice: sfn.Choice) => sfn.Choice } {
     const S = STATE_NAMES;
     const next = this.task(S.nextUnitStack, '$.unit', cleanUp);
     const createStack = this.operation(UNIT_STACK_OPERATIONS.creation, '$.unit.current', cleanUp, { otherwise: next });
     const execute = this.operation(UNIT_STACK_OPERATIONS.update, '$.unit.current', cleanUp, { otherwise: next });
     const waitNextRound = new sfn.Wait(this.scope, S.waitForNextUnitRound, { time: sfn.WaitTime.secondsPath('$.unit.waitSeconds') });
     waitNextRound.next(plan);
-    next.next(new sfn.Choice(this.scope, S.nextInUnit)
+    const stopped = this.deleteThenFail(S.deleteStoppedUnitChangeSets, errored, {
+      name: S.unitStackFailed, error: FAILURE_NAMES.unitStackFailed, causePath: '$.unit.reason',
+    });
+    const picked = (choice: sfn.Choice) => choice
       .when(sfn.Condition.stringEquals('$.unit.next', 'EXECUTE'), execute)
       .when(sfn.Condition.stringEquals('$.unit.next', 'CREATE'), createStack)
       .when(sfn.Condition.stringEquals('$.unit.next', 'REVIEW'), waitNextRound)
       .when(sfn.Condition.stringEquals('$.unit.next', 'DONE'), succeeded)
-      .otherwise(this.deleteThenFail(S.deleteStoppedUnitChangeSets, errored, {
-        name: S.unitStackFailed, error: FAILURE_NAMES.unitStackFailed, causePath: '$.unit.reason',
-      })));
-    return next;
+      .when(sfn.Condition.stringEquals('$.unit.next', 'STOP'), stopped);
+    next.next(picked(new sfn.Choice(this.scope, S.nextInUnit)).otherwise(stopped));
+    return { next, picked };
   }
 
   /**

@@ -212,22 +212,36 @@ describe('the deploy state machine definition', () => {
     expect(reaching(STATE_NAMES.waitForApproval)).toEqual([STATE_NAMES.safeToUpdate]);
   });
 
-  test('only a wave judged safe, or approved by a person, leads to the unit\'s deployments', () => {
+  test('only a round judged safe, or approved by a person, leads to the unit\'s deployments', () => {
+    // The judgement picks the round's first stack when the round is safe; Next Unit Stack picks after an approval
+    // and after each stack. Both Choices lead on only where the tasks' answers say.
+    const unitStack = (name: string) => forUnitStack(name);
+    const picked = [
+      { Variable: '$.unit.next', StringEquals: 'EXECUTE', Next: unitStack(STATE_NAMES.executeChangeSet) },
+      { Variable: '$.unit.next', StringEquals: 'CREATE', Next: unitStack(STATE_NAMES.createStack) },
+      { Variable: '$.unit.next', StringEquals: 'REVIEW', Next: STATE_NAMES.waitForNextUnitRound },
+      { Variable: '$.unit.next', StringEquals: 'DONE', Next: STATE_NAMES.deploymentSucceeded },
+      { Variable: '$.unit.next', StringEquals: 'STOP', Next: STATE_NAMES.deleteStoppedUnitChangeSets },
+    ];
     const verdict = definition.States[STATE_NAMES.unitVerdict];
     expect(verdict.Choices).toEqual([
-      { Variable: '$.unit.next', StringEquals: 'EXECUTE', Next: STATE_NAMES.nextUnitStack },
+      ...picked,
       { Variable: '$.unit.next', StringEquals: 'APPROVE', Next: STATE_NAMES.waitForUnitApproval },
       { Variable: '$.unit.next', StringEquals: 'REFUSE', Next: STATE_NAMES.deleteRefusedUnitChangeSets },
     ]);
     expect(verdict.Default).toBe(STATE_NAMES.deleteFailedUnitChangeSets);
+    const nextInUnit = definition.States[STATE_NAMES.nextInUnit];
+    expect(nextInUnit.Choices).toEqual(picked);
+    expect(nextInUnit.Default).toBe(STATE_NAMES.deleteStoppedUnitChangeSets);
     const reaching = (target: string) => Object.entries(definition.States as Record<string, any>)
       .filter(([, s]) => s.Next === target || s.Default === target || (s.Choices ?? []).some((c: any) => c.Next === target))
       .map(([name]) => name).sort();
-    expect(reaching(forUnitStack(STATE_NAMES.executeChangeSet))).toEqual([STATE_NAMES.nextInUnit]);
-    expect(reaching(forUnitStack(STATE_NAMES.createStack))).toEqual([STATE_NAMES.nextInUnit]);
-    // Next Unit Stack is reached from the verdict, the approval and the end of each stack's operation, never from the review.
+    expect(reaching(unitStack(STATE_NAMES.executeChangeSet))).toEqual([STATE_NAMES.nextInUnit, STATE_NAMES.unitVerdict].sort());
+    expect(reaching(unitStack(STATE_NAMES.createStack))).toEqual([STATE_NAMES.nextInUnit, STATE_NAMES.unitVerdict].sort());
+    expect(reaching(STATE_NAMES.waitForUnitApproval)).toEqual([STATE_NAMES.unitVerdict]);
+    // Next Unit Stack is reached from the approval and the end of each stack's operation, never from the review.
     expect(reaching(STATE_NAMES.nextUnitStack)).toEqual([
-      forUnitStack(STATE_NAMES.stackCreated), forUnitStack(STATE_NAMES.stackUpdated), STATE_NAMES.unitVerdict, STATE_NAMES.waitForUnitApproval,
+      unitStack(STATE_NAMES.stackCreated), unitStack(STATE_NAMES.stackUpdated), STATE_NAMES.waitForUnitApproval,
     ].sort());
     expect(definition.States[STATE_NAMES.reviewUnitStacks].Next).toBe(STATE_NAMES.judgeUnit);
     expect(definition.States[STATE_NAMES.judgeUnit].Next).toBe(STATE_NAMES.unitReviewed);

@@ -83,6 +83,65 @@ describe('a round that needs approval', () => {
   });
 });
 
+describe('a round judged safe goes straight on to its first stack', () => {
+  /** A judged round of three stacks, each with the given plan (a ready change set judged safe, or no changes). */
+  function judgedState(plans: Array<'EXECUTE' | 'NONE'>, params: Record<string, unknown> = {}): WorkflowState {
+    const deployment = unitDeployment({ stacks: ['network', 'data', 'app'], ...params });
+    const review = deployment.unit!.map((_, i) => memberDeployment(deployment, i)).slice(0, plans.length);
+    const reviews: UnitReview[] = review.map((d, i) => (plans[i] === 'NONE' ? { stackName: d.stackName, plan: 'NONE' } : {
+      stackName: d.stackName, plan: 'EXECUTE', changeSet: { name: d.changeSetName, type: 'UPDATE', outcome: 'READY', waitSeconds: 5 }, inspection: inspection('ALLOW'),
+    }));
+    const members = deployment.unit!.map((s, i) => ({ stackName: s.stackName, status: 'WAITING' as const, ...(i < plans.length ? { round: 1 } : {}) }));
+    return { deployment, unit: { members, round: 1, review, next: 'REVIEW' }, reviews } as WorkflowState;
+  }
+
+  test('GIVEN a round whose change sets are all safe WHEN judged THEN the first stack is picked to execute, with its own review', async () => {
+    // WHEN
+    const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, judgedState(['EXECUTE', 'EXECUTE', 'EXECUTE'])).result as UnitState;
+
+    // THEN: the same pick Next Unit Stack makes after each stack; nothing else of the round has moved.
+    expect(judged).toMatchObject({ next: 'EXECUTE', verdict: 'ALLOW', current: { index: 0, deployment: { stackName: 'prod-network' } } });
+    expect(judged.current?.inspection?.verdict).toBe('ALLOW');
+    expect(judged.current?.changeSet?.name).toBe(judged.review[0].changeSetName);
+    expect(judged.members.map((m) => m.status)).toEqual(['REVIEWED', 'REVIEWED', 'REVIEWED']);
+  });
+
+  test('GIVEN a round where only the second stack has changes WHEN judged THEN the second stack is picked', async () => {
+    const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, judgedState(['NONE', 'EXECUTE', 'NONE'])).result as UnitState;
+    expect(judged).toMatchObject({ next: 'EXECUTE', current: { index: 1, deployment: { stackName: 'prod-data' } } });
+  });
+
+  test('GIVEN a round of the whole unit with no changes at all WHEN judged THEN the unit is done and says every stack is up to date', async () => {
+    const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, judgedState(['NONE', 'NONE', 'NONE'])).result as UnitState;
+    expect(judged).toMatchObject({ next: 'DONE', reason: 'Up to date: prod-network, prod-data, prod-app.' });
+    expect(judged).not.toHaveProperty('current');
+  });
+
+  test('GIVEN a first round without changes and a stack left for the next round WHEN judged THEN the next round follows after the poll interval', async () => {
+    const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, judgedState(['NONE', 'NONE'])).result as UnitState;
+    expect(judged.next).toBe('REVIEW');
+    expect(judged.waitSeconds).toBeGreaterThan(0);
+    expect(judged).not.toHaveProperty('current');
+  });
+
+  test('GIVEN the action\'s deadline passed while the round was reviewed WHEN judged THEN nothing is picked and the unit stops', async () => {
+    const state = judgedState(['EXECUTE', 'EXECUTE', 'EXECUTE']);
+    const late = { ...state, deployment: { ...state.deployment, deadline: Date.now() - 1000 } };
+    const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, late).result as UnitState;
+    expect(judged.next).toBe('STOP');
+    expect(judged.reason).toContain('before stack prod-network was deployed');
+    expect(judged).not.toHaveProperty('current');
+  });
+
+  test.each([['REQUIRE_APPROVAL', 'APPROVE'], ['DENY', 'REFUSE']] as const)('GIVEN a round judged %s WHEN judged THEN no stack is picked', async (verdict, next) => {
+    const state = judgedState(['EXECUTE', 'EXECUTE', 'EXECUTE']);
+    const reviews = (state.reviews as UnitReview[]).map((r, i) => (i === 1 ? { ...r, inspection: inspection(verdict, 600) } : r));
+    const judged = await runAt('judgeUnit', STATE_NAMES.judgeUnit, { ...state, reviews }).result as UnitState;
+    expect(judged.next).toBe(next);
+    expect(judged).not.toHaveProperty('current');
+  });
+});
+
 describe('a cross-account deployment polls: another account\'s stack events never reach this account\'s rule', () => {
   test.each([
     ['one stack', { stackName: 'app', templatePath: 'app.json' }],

@@ -2,7 +2,8 @@
  * The tasks of a unit: several stacks reviewed together before any of them is executed. A round reviews the
  * next stacks that do not need an earlier stack of the same round deployed first; the unit's verdict is the worst
  * of the round's; its stacks then execute one after another in the order given, and the first failure stops the
- * unit. Only `deleteUnitChangeSets` and the round cut in `judgeUnit` call AWS; the rest is bookkeeping.
+ * unit. Only the deletions (`deleteUnitChangeSets`, the round cut in `judgeUnit`) and the last look at the prepared
+ * change sets before they are allowed call AWS; the rest is bookkeeping.
  */
 import { deleteChangeSet, describedStatus, sameAsJudged } from './change-set';
 import { memberDeps, waitFor } from './support';
@@ -81,7 +82,9 @@ export async function judgeUnit(state: WorkflowState, deps: TaskDeps): Promise<U
   }
   const members = reviewedMembers(unit.members, reviews, cut);
   const base = { members, round: unit.round, review: unit.review.slice(0, kept.length), ...approvalsOf(unit) };
-  return roundVerdict(state.deployment, base, kept);
+  const judged = roundVerdict(state.deployment, base, kept);
+  // A round that may run goes straight on: its first stack is picked here, as `nextUnitStack` picks every later one.
+  return judged.next === 'EXECUTE' ? pickNextStack(state, deps, judged) : judged;
 }
 
 /** A unit's state before its next step is decided: what each task carries on. */
@@ -148,20 +151,26 @@ function roundVerdict(deployment: Deployment, base: UnitStateSoFar, kept: UnitRe
 }
 
 /**
- * Records how the stack just deployed ended, then picks the next stack of the round to deploy, in the order given.
- * A failure stops the unit: the stacks after it are not executed. Nothing is picked unless the round was judged
- * safe, or needed approval and a person approved it.
+ * Records how the stack just deployed ended, then picks the next stack of the round to deploy. A failure stops the
+ * unit: the stacks after it are not executed.
  */
 export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promise<UnitState> {
   const unit = unitStateOf(state);
-  let members = unit.members;
   const current = unit.current;
-  if (current) {
-    const done = endedStatus(current);
-    members = withEndedStack(members, current, done);
-    if (done === 'FAILED') return stoppedByFailure(unit, members, current.index);
-  }
-  const { verdict, approval } = unit;
+  if (!current) return pickNextStack(state, deps, unit);
+  const done = endedStatus(current);
+  const members = withEndedStack(unit.members, current, done);
+  if (done === 'FAILED') return stoppedByFailure(unit, members, current.index);
+  return pickNextStack(state, deps, { ...unit, members });
+}
+
+/**
+ * The next stack of the round, in the order given: after the round's judgement, a person's approval, or the stack
+ * before it. Nothing is picked unless the round was judged safe, or needed approval and a person approved it. With
+ * none left, the next round is reviewed after the poll interval, or the unit is done.
+ */
+async function pickNextStack(state: WorkflowState, deps: TaskDeps, unit: UnitState): Promise<UnitState> {
+  const { members, verdict, approval } = unit;
   const allowed = verdict === 'ALLOW' || (verdict === 'REQUIRE_APPROVAL' && approval?.approved === true);
   const index = members.findIndex((m) => m.status === 'REVIEWED');
   const base = {
