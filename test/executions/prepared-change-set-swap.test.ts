@@ -1,6 +1,6 @@
 /**
  * A ChangeSetReviewStep that asks no one: the pipeline's change sets are judged, then allowed. Someone who may create
- * change sets replaces one under its name after it was judged and before it is allowed: the review fails, and
+ * change sets replaces one under its name after it was inspected and before the round is allowed: the review fails, and
  * nothing is allowed that was not judged.
  */
 import { CreateChangeSetCommand, DescribeChangeSetCommand } from '@aws-sdk/client-cloudformation';
@@ -36,7 +36,7 @@ async function prepare(world: World, stackName: string, changes: Change[]): Prom
   await world.cfn.client.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: CHANGE_SET }));
 }
 
-test('GIVEN both prepared change sets judged safe WHEN one is replaced under its name before the review allows them THEN the review fails ' +
+test('GIVEN both prepared change sets judged safe WHEN one is replaced under its name after inspection, before the round is judged and allowed THEN the review fails ' +
   'with ChangeSetChanged: the substitute is not allowed', async () => {
   // GIVEN
   const synthesized = synthesizeStageReview();
@@ -52,7 +52,8 @@ test('GIVEN both prepared change sets judged safe WHEN one is replaced under its
     synthesized,
     stackEvents: world.events,
     duringCall: async (state) => {
-      if (state === S.nextUnitStack && !substitute) substitute = world.cfn.putChangeSet(DATA, CHANGE_SET, REMOVES_TABLE);
+      // After every change set was inspected, before the judgement (which allows a safe round's) runs.
+      if (state === S.judgeUnit && !substitute) substitute = world.cfn.putChangeSet(DATA, CHANGE_SET, REMOVES_TABLE);
     },
   });
 
