@@ -137,7 +137,7 @@ export class ChangeSetReviewStep extends pipelines.Step implements pipelines.ICo
     const actionName = reviewed.length > 1 ? stageActionName(this.id, where) : options.actionName;
     checkExecutionMode(options.pipeline.pipeline);
     const workflow = this.props.deployStateMachine ?? DeployStateMachine.of(scope);
-    const { policy, strategy } = bindSafety(where, scope, workflow.taskFunction, this.props, 'prepared');
+    const { policy, strategy } = bindSafety(where, scope, workflow.taskFunction, this.props, ['prepared', 'units']);
     const pipelineStack = Stack.of(options.pipeline);
     const stacks = reviewed.map(({ deployment }, i) => this.stackConfig(deployment, pipelineStack, scope, workflow, i, where));
     // The stacks of a stage usually share one account and region: their role and region are then written once.

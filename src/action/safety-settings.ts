@@ -58,17 +58,20 @@ export function validateTiming(where: string, settings: SafetySettings): void {
 /**
  * Binds the policy (default: no deletions, no replacements) and the strategy to the workflow's task function.
  * An object that only looks like a policy or a strategy gives no document: it is refused, not read as the default.
- * `place` is where the gate puts the strategy, when some strategies cannot go there: a unit of stacks, or change
- * sets the pipeline prepared.
+ * `places` are where the gate puts the strategy, when some strategies cannot go there: a unit of stacks, change sets
+ * the pipeline prepared, or both (a review of prepared change sets is a unit too, and the run-time check refuses a
+ * strategy in either place). The first place that refuses it names why.
  */
-export function bindSafety(where: string, scope: Construct, taskFunction: lambda.IFunction, settings: SafetySettings, place?: StrategyPlace) {
+export function bindSafety(
+  where: string, scope: Construct, taskFunction: lambda.IFunction, settings: SafetySettings, places: readonly StrategyPlace[] = [],
+) {
   const policy = (settings.safetyPolicy ?? SafetyPolicy.denyDestructiveChanges())._bind(scope, taskFunction);
   const strategy = settings.onUnsafeChange?._bind(scope, taskFunction, timeoutSecondsOf(settings));
   if (!policy?.document?.type || (strategy && !strategy.document?.type)) {
     throw new Error(`${where}: safetyPolicy and onUnsafeChange must come from SafetyPolicy and UnsafeChangeAction's static methods`);
   }
   if (strategy) checkStrategy(where, policy, strategy, settings);
-  if (strategy && place) refuseStrategy(where, strategy, place);
+  if (strategy) refuseStrategy(where, strategy, places);
   warnApprovalWithoutApprover(where, scope, policy, strategy);
   return { policy, strategy };
 }
@@ -93,11 +96,11 @@ function checkStrategy(where: string, policy: PolicyBinding, strategy: StrategyB
 const PLACE_WORDS: Record<StrategyPlace, string> = { units: ' with stacks', prepared: '' };
 
 /** A strategy that cannot go where the gate puts it is refused, with why and the strategies that can (`STRATEGIES`). */
-function refuseStrategy(where: string, strategy: StrategyBinding, place: StrategyPlace): void {
-  const refused = refusalOf(strategy.document, place);
-  if (!refused) return;
-  throw new Error(`${where}: UnsafeChangeAction.${strategy.document.type}() is not available${PLACE_WORDS[place]}: ${refused.why}; ` +
-    `use UnsafeChangeAction.${factoriesFor(place)}`);
+function refuseStrategy(where: string, strategy: StrategyBinding, places: readonly StrategyPlace[]): void {
+  const place = places.find((p) => refusalOf(strategy.document, p));
+  if (!place) return;
+  throw new Error(`${where}: UnsafeChangeAction.${strategy.document.type}() is not available${PLACE_WORDS[place]}: ` +
+    `${refusalOf(strategy.document, place)!.why}; use UnsafeChangeAction.${factoriesFor(places)}`);
 }
 
 /**

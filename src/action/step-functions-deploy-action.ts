@@ -380,7 +380,7 @@ export class StepFunctionsDeployAction extends Construct implements codepipeline
       warnWithoutPermissions(where, this, this.createdDeploymentRole, this.stackNames);
     }
 
-    const { policy, strategy } = bindSafety(where, this, this.taskFunction, props, props.stacks ? 'units' : undefined);
+    const { policy, strategy } = bindSafety(where, this, this.taskFunction, props, props.stacks ? ['units'] : []);
     this.approverKey = createHash('sha256').update(this.node.path).digest('hex').slice(0, 8);
     this.asksForApproval = strategy?.approvalTimeoutSeconds !== undefined; // a person decides
 

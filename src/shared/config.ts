@@ -8,7 +8,7 @@
 import { CONFIG_VERSION, DEFAULTS, LIMITS, defaultTemplatePath } from './contract';
 import type { ActionConfig, ArtifactLocation, Deployment, StackConfig, StackSettings } from './contract';
 import { ConfigurationError } from './errors';
-import { parseJson } from './json';
+import { parseJson, quotedKey } from './json';
 import { CHANGE_SET_NAME, STACK_NAME, artifactPathProblem, changeSetNameFor, fullStackName } from './naming';
 import { refusalOf, strategyOf } from './policy-document';
 import { DEFAULT_POLICY } from './policy-vocabulary';
@@ -150,17 +150,6 @@ export const INPUT_FILE_KEYS: readonly (keyof ActionConfig)[] = ALL_KEYS.filter(
 const SAMPLE_INPUT_FILE_KEYS = ['revisionS3Bucket', 'revisionS3Key'];
 
 const owned = (obj: object, k: string) => Object.prototype.hasOwnProperty.call(obj, k);
-
-/** The longest key name a message shows whole; a longer one is cut short. */
-const SHOWN_KEY_LENGTH = 64;
-
-/**
- * A key someone wrote, as a message shows it: quoted (a line break or a control character stays visible and cannot
- * start a line of its own in the pipeline's message or the log), and cut short when long.
- */
-function quotedKey(key: string): string {
-  return JSON.stringify(key.length > SHOWN_KEY_LENGTH ? `${key.slice(0, SHOWN_KEY_LENGTH)}…` : key);
-}
 
 /** A stack or parameter name as is when it is plain letters, digits and hyphens; quoted (quotedKey) otherwise. */
 function plainOrQuoted(name: unknown): string {

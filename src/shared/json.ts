@@ -15,6 +15,22 @@ export function decodeText(bytes: Uint8Array): string {
   return new TextDecoder('utf-8').decode(bytes);
 }
 
+/** The longest key name a message shows whole; a longer one is cut short. */
+const SHOWN_KEY_LENGTH = 64;
+
+/**
+ * A key someone wrote, as a message shows it: quoted (a line break or a control character stays visible and cannot
+ * start a line of its own in the pipeline's message or the log), and cut short when long.
+ */
+export function quotedKey(key: string): string {
+  return JSON.stringify(key.length > SHOWN_KEY_LENGTH ? `${key.slice(0, SHOWN_KEY_LENGTH)}…` : key);
+}
+
+/** A key someone wrote as a message shows it: as is when it is a plain name (letters, digits, `_`, `-`), quoted (quotedKey) otherwise. */
+export function shownKey(key: string): string {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(key) ? key : quotedKey(key);
+}
+
 /** JSON.parse, with an error that names `what` and the position of the problem, without quoting the text. */
 export function parseJson(text: string, what: string): unknown {
   const unmarked = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -154,9 +154,9 @@ export function refusalOf(doc: unknown, place: StrategyPlace): StrategyRefusal |
   return strategyOf((doc as { type?: unknown } | null | undefined)?.type)?.refused?.[place];
 }
 
-/** The static methods of `UnsafeChangeAction` that make the strategies that may go to `place` (all when none is given): `fail(), ... or ...()`. */
-export function factoriesFor(place?: StrategyPlace): string {
-  const methods = STRATEGY_TYPES.filter((t) => !place || !strategyOf(t)?.refused?.[place]).map((t) => `${t}()`);
+/** The static methods of `UnsafeChangeAction` that make the strategies that may go to every one of `places` (all when none is given): `fail(), ... or ...()`. */
+export function factoriesFor(places: readonly StrategyPlace[] = []): string {
+  const methods = STRATEGY_TYPES.filter((t) => places.every((p) => !strategyOf(t)?.refused?.[p])).map((t) => `${t}()`);
   return methods.length > 1 ? `${methods.slice(0, -1).join(', ')} or ${methods[methods.length - 1]}` : methods.join('');
 }
 

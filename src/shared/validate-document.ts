@@ -1,4 +1,5 @@
 /** Runtime validation of policy documents that arrive as JSON (UserParameters, input files, the CLI). */
+import { shownKey } from './json';
 import { STRATEGY_TYPES, strategyOf } from './policy-document';
 import { CRITERION_KEYS, NO_CRITERIA, RULE_CRITERIA, RULE_KEYS, VERDICTS, criteriaOf } from './policy-vocabulary';
 
@@ -74,10 +75,13 @@ export function validateUnsafeDocument(doc: unknown): string[] {
   ];
 }
 
-/** Keys the document does not take, with the ones it does (sorted): a typo shows its correction. */
+/**
+ * Keys the document does not take, with the ones it does (sorted): a typo shows its correction. A key that is not a
+ * plain name is shown quoted and cut short (shownKey): it cannot start a line of its own in the message.
+ */
 function unknownKeys(obj: Record<string, unknown>, known: readonly string[]): string[] {
   const unknown = Object.keys(obj).filter((k) => !known.includes(k));
-  return unknown.length > 0 ? [`unknown keys ${unknown.join(', ')} (known: ${[...known].sort().join(', ')})`] : [];
+  return unknown.length > 0 ? [`unknown keys ${unknown.map(shownKey).join(', ')} (known: ${[...known].sort().join(', ')})`] : [];
 }
 
 function stringList(value: unknown, what: string): string[] {

@@ -12,7 +12,7 @@ import * as yauzl from 'yauzl';
 import { LIMITS, STAGING_PREFIX } from '../shared/contract';
 import type { ArtifactLocation, Deployment } from '../shared/contract';
 import { ConfigurationError, truncate } from '../shared/errors';
-import { decodeText, parseJson } from '../shared/json';
+import { decodeText, parseJson, shownKey } from '../shared/json';
 
 export interface TemplateConfiguration {
   readonly Parameters?: Record<string, string>;
@@ -154,7 +154,8 @@ export function parseTemplateConfiguration(text: string, path: string): Template
   }
   const unknown = Object.keys(parsed).filter((k) => !['Parameters', 'Tags', 'StackPolicy'].includes(k));
   if (unknown.length > 0) {
-    throw new ConfigurationError(`${path} has unknown keys ${unknown.join(', ')} (known: Parameters, Tags, StackPolicy)`);
+    // Whoever commits to the source writes this file: a key that is not a plain name is shown quoted and cut short.
+    throw new ConfigurationError(`${path} has unknown keys ${unknown.map(shownKey).join(', ')} (known: Parameters, Tags, StackPolicy)`);
   }
   for (const key of ['Parameters', 'Tags']) {
     const value = parsed[key];
