@@ -2,14 +2,11 @@
  * The one page walker, on its own: what the workflow's inspection and the offline check both read change sets
  * with. Pages come from a source the test holds; the same walk runs awaited (the AWS SDK) or at once (files).
  */
+import { change, walkOptions } from './change-set-pages';
 import { IncompleteChangeSetError, readPagesAsync, readPagesSync, walkChangeSet } from '../../src/policy/change-set-reader';
 import type { ChangeSetPage, PageRequest, WalkOptions } from '../../src/policy/change-set-reader';
 
 const NESTED = 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/cs-Net-1/ab';
-
-function change(action: string, logicalId: string, type: string, extra: Record<string, unknown> = {}) {
-  return { Type: 'Resource', ResourceChange: { Action: action, LogicalResourceId: logicalId, ResourceType: type, ...extra } };
-}
 
 /** Pages by change set and NextToken (`''`: the first page), as DescribeChangeSet would answer them. */
 const PAGES: Record<string, Record<string, ChangeSetPage>> = {
@@ -20,18 +17,7 @@ const PAGES: Record<string, Record<string, ChangeSetPage>> = {
   [NESTED]: { '': { Status: 'CREATE_COMPLETE', Changes: [change('Remove', 'Table', 'AWS::DynamoDB::Table')] } },
 };
 
-function options(overrides: Partial<WalkOptions<string>> = {}): WalkOptions<string> {
-  return {
-    root: 'root',
-    name: 'cs',
-    stopAtProblem: true,
-    nestedChangeSet: (c) => {
-      const id = (c as { ResourceChange?: { ChangeSetId?: string } }).ResourceChange?.ChangeSetId;
-      return id ? { changeSet: id } : { notRead: 'no change set' };
-    },
-    ...overrides,
-  };
-}
+const options = (overrides: Partial<WalkOptions<string>> = {}) => walkOptions('root', overrides);
 
 const from = (pages: typeof PAGES, requests: PageRequest<string>[] = []) => (request: PageRequest<string>): ChangeSetPage => {
   requests.push(request);

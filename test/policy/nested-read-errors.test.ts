@@ -3,24 +3,13 @@
  * that stack not inspected, saying why; a passing one (throttling, a 5xx, a reset connection) reaches the caller,
  * whom the workflow retries, so that a busy API never turns an inspectable stack into a refused one.
  */
+import { change, walkOptions } from './change-set-pages';
 import { readPagesAsync, readPagesSync, walkChangeSet } from '../../src/policy/change-set-reader';
-import type { ChangeSetPage, PageRequest, WalkOptions } from '../../src/policy/change-set-reader';
+import type { ChangeSetPage, PageRequest } from '../../src/policy/change-set-reader';
 
 const NESTED = 'arn:aws:cloudformation:eu-west-1:123456789012:changeSet/cs-Net-1/ab';
 
-function change(action: string, logicalId: string, type: string, extra: Record<string, unknown> = {}) {
-  return { Type: 'Resource', ResourceChange: { Action: action, LogicalResourceId: logicalId, ResourceType: type, ...extra } };
-}
-
-const options: WalkOptions<string> = {
-  root: 'root',
-  name: 'cs',
-  stopAtProblem: true,
-  nestedChangeSet: (c) => {
-    const id = (c as { ResourceChange?: { ChangeSetId?: string } }).ResourceChange?.ChangeSetId;
-    return id ? { changeSet: id } : { notRead: 'no change set' };
-  },
-};
+const options = walkOptions('root');
 
 /** The root holds one nested stack; reading its change set fails with `error`. */
 function failingNested(error: Error) {

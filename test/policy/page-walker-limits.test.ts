@@ -2,25 +2,11 @@
  * The page walker's limits, at their edges: a change set of exactly the page limit is read, one page more is not;
  * nested stacks exactly as deep as the nesting limit are inspected, one level deeper is not (and so refused).
  */
+import { change, walkOptions } from './change-set-pages';
 import { IncompleteChangeSetError, MAX_NESTING, readPagesSync, walkChangeSet } from '../../src/policy/change-set-reader';
 import type { ChangeSetPage, PageRequest, WalkOptions } from '../../src/policy/change-set-reader';
 
-function change(action: string, logicalId: string, type: string, extra: Record<string, unknown> = {}) {
-  return { Type: 'Resource', ResourceChange: { Action: action, LogicalResourceId: logicalId, ResourceType: type, ...extra } };
-}
-
-function options(overrides: Partial<WalkOptions<string>> = {}): WalkOptions<string> {
-  return {
-    root: 'level0',
-    name: 'cs',
-    stopAtProblem: true,
-    nestedChangeSet: (c) => {
-      const id = (c as { ResourceChange?: { ChangeSetId?: string } }).ResourceChange?.ChangeSetId;
-      return id ? { changeSet: id } : { notRead: 'no change set' };
-    },
-    ...overrides,
-  };
-}
+const options = (overrides: Partial<WalkOptions<string>> = {}) => walkOptions('level0', overrides);
 
 describe('the page limit', () => {
   /** One change set of `count` pages, each adding a queue. */
