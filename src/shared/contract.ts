@@ -338,7 +338,8 @@ export interface OperationResult {
   /**
    * For an update: when the stack last changed (LastUpdatedTime, or CreationTime; epoch milliseconds) as it was
    * checked before its change set was created. A DescribeStacks that still shows the previous update's
-   * UPDATE_COMPLETE has this time; only a later one is this update's end.
+   * UPDATE_COMPLETE has this time; only a later one is this update's end, unless the change set's ExecutionStatus
+   * says the execution ended (EXECUTE_FAILED with the stack unchanged is a failure).
    */
   readonly updatedBefore?: number;
   /** The stack's outputs once the operation succeeded. */

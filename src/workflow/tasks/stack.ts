@@ -173,11 +173,13 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
   // A deleted stack is no longer found by name: that is the end of a deletion.
   const status = stack ? stack.StackStatus ?? 'UNKNOWN' : 'DELETE_COMPLETE';
   // Right after ExecuteChangeSet, DescribeStacks can still show the stack as it was (the previous update's
-  // UPDATE_COMPLETE): that is not this update's end. Seen only when neither the stack's LastUpdatedTime nor the
-  // change set's ExecutionStatus shows that this update happened.
-  const stale = updatedBefore !== undefined && stack !== undefined && lastChange(stack) <= updatedBefore
-    && !(await changeSetExecuted(deps, deployment));
-  const outcome = stale ? 'IN_PROGRESS' : operationOutcome(status, expectedStatus);
+  // UPDATE_COMPLETE): that is not this update's end. Then the change set's ExecutionStatus decides: not ended yet,
+  // the update is still to come; EXECUTE_FAILED with the stack unchanged, the update failed, whatever the stack's
+  // old status says.
+  const unchanged = updatedBefore !== undefined && stack !== undefined && lastChange(stack) <= updatedBefore;
+  const execution = unchanged ? await changeSetExecution(deps, deployment) : undefined;
+  const outcome = execution === 'EXECUTE_FAILED' ? 'FAILED'
+    : unchanged && execution !== 'EXECUTE_COMPLETE' ? 'IN_PROGRESS' : operationOutcome(status, expectedStatus);
   const token = state.operation?.clientRequestToken;
   const base = {
     expectedStatus,
@@ -200,8 +202,11 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
   // A rollback alarm that rolled the operation back is the cause; CloudFormation rolled back every change of it.
   const alarm = await rollbackCause(deps.cloudwatch, deployment.rollbackAlarms ?? [],
     [stack?.StackStatusReason ?? '', ...stackReasons], deployment.startedAt - 60_000);
-  const reason = `Stack ${deployment.stackName} ended ${status}, not ${expectedStatus}` +
-    (stack?.StackStatusReason ? ` (${stack.StackStatusReason})` : '') +
+  const ended = execution === 'EXECUTE_FAILED'
+    ? `The change set's execution failed (EXECUTE_FAILED) and stack ${deployment.stackName} did not change: it is still ${status} as before`
+    : `Stack ${deployment.stackName} ended ${status}, not ${expectedStatus}`;
+  const reason = ended +
+    (stack?.StackStatusReason && execution !== 'EXECUTE_FAILED' ? ` (${stack.StackStatusReason})` : '') +
     (alarm ? `. ${ROLLED_BACK_ON_ALARM}: ${alarm}. The stack is ${status}: ` +
       `${status === 'ROLLBACK_COMPLETE' ? 'its creation was undone' : 'it is as it was before this deployment'}` : '') +
     (rootCause ? `. First failure: ${rootCause}` : '');
@@ -264,15 +269,15 @@ export function stackInputs(deployment: Deployment, files: DeploymentFiles, roll
   };
 }
 
-/** Whether CloudFormation says the deployment's change set was executed to its end (successfully or not). */
-async function changeSetExecuted(deps: TaskDeps, deployment: Deployment): Promise<boolean> {
+/** The deployment's change set's ExecutionStatus (EXECUTE_COMPLETE, EXECUTE_FAILED, ...); undefined when it is not found. */
+async function changeSetExecution(deps: TaskDeps, deployment: Deployment): Promise<string | undefined> {
   try {
     const described = await deps.cloudformation.send(new DescribeChangeSetCommand({
       StackName: deployment.stackName, ChangeSetName: deployment.changeSetName,
     }));
-    return described.ExecutionStatus === 'EXECUTE_COMPLETE' || described.ExecutionStatus === 'EXECUTE_FAILED';
+    return described.ExecutionStatus;
   } catch (e) {
-    if ((e as Error).name === 'ChangeSetNotFoundException') return false;
+    if ((e as Error).name === 'ChangeSetNotFoundException') return undefined;
     throw e;
   }
 }
