@@ -5,6 +5,7 @@
  * UPDATE_COMPLETE.
  */
 import { CloudFormationClient, DescribeChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { ExecutionStatus } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Deployment, OperationResult } from '../../src/shared/contract';
@@ -50,7 +51,7 @@ test('GIVEN the change set\'s execution failed and the stack is unchanged WHEN p
   expect(result.reason).toBe('The change set\'s execution failed (EXECUTE_FAILED) and stack prod-app did not change: it is still UPDATE_COMPLETE as before');
 });
 
-test.each(['EXECUTE_IN_PROGRESS', 'AVAILABLE', undefined])('GIVEN the change set\'s execution is %s WHEN polled THEN the update is still to come: the workflow waits', async (executionStatus) => {
+test.each<ExecutionStatus | undefined>(['EXECUTE_IN_PROGRESS', 'AVAILABLE', undefined])('GIVEN the change set\'s execution is %s WHEN polled THEN the update is still to come: the workflow waits', async (executionStatus) => {
   cfn.on(DescribeChangeSetCommand).resolves({ ExecutionStatus: executionStatus, Status: 'CREATE_COMPLETE' });
   await expect(poll()).resolves.toMatchObject({ outcome: 'IN_PROGRESS', status: 'UPDATE_COMPLETE' });
 });
