@@ -282,9 +282,12 @@ export const TASK_EFFECTS = {
   deleteRolledBackStack: 'writes',
   /** No AWS call: the next round of a unit (the task's name is the graph's, which reads it). */
   planUnitRound: 'reads',
-  /** Deletes the change sets of stacks cut from a round (DeleteChangeSet). */
+  /**
+   * Deletes the change sets of stacks cut from a round (DeleteChangeSet); for a safe round, picks its first stack,
+   * and allows prepared change sets after describing them again.
+   */
   judgeUnit: 'writes',
-  /** Deletes the change sets a stopped unit does not execute (DeleteChangeSet). */
+  /** Picks the next stack to deploy, or allows prepared change sets after describing them again. */
   nextUnitStack: 'writes',
   /** DeleteChangeSet. */
   deleteUnitChangeSets: 'writes',

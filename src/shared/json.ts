@@ -19,11 +19,19 @@ export function decodeText(bytes: Uint8Array): string {
 const SHOWN_KEY_LENGTH = 64;
 
 /**
- * A key someone wrote, as a message shows it: quoted (a line break or a control character stays visible and cannot
- * start a line of its own in the pipeline's message or the log), and cut short when long.
+ * What JSON.stringify leaves as it is but a reader may see as a line break or a reordering of the text: C1 controls
+ * (NEL among them), the line and paragraph separators, and the bidirectional overrides and isolates.
+ */
+const INVISIBLE_BREAKS = /[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A key someone wrote, as a message shows it: quoted, with every control character, line separator and direction
+ * override escaped (it stays visible and cannot start a line of its own in the pipeline's message or the log), and
+ * cut short when long.
  */
 export function quotedKey(key: string): string {
-  return JSON.stringify(key.length > SHOWN_KEY_LENGTH ? `${key.slice(0, SHOWN_KEY_LENGTH)}…` : key);
+  return JSON.stringify(key.length > SHOWN_KEY_LENGTH ? `${key.slice(0, SHOWN_KEY_LENGTH)}…` : key)
+    .replace(INVISIBLE_BREAKS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A key someone wrote as a message shows it: as is when it is a plain name (letters, digits, `_`, `-`), quoted (quotedKey) otherwise. */

@@ -43,12 +43,21 @@ beforeEach(() => {
 });
 
 test('GIVEN the change set\'s execution failed and the stack is unchanged WHEN polled THEN the update failed, saying so', async () => {
-  cfn.on(DescribeChangeSetCommand).resolves({ ExecutionStatus: 'EXECUTE_FAILED', Status: 'CREATE_COMPLETE' });
+  cfn.on(DescribeChangeSetCommand).resolves({ ExecutionStatus: 'EXECUTE_FAILED', Status: 'CREATE_COMPLETE', StatusReason: 'Role is invalid or cannot be assumed' });
 
   const result = await poll();
 
+  // The change set's own reason is the cause; the stack's old reason is not shown as this update's.
   expect(result.outcome).toBe('FAILED');
-  expect(result.reason).toBe('The change set\'s execution failed (EXECUTE_FAILED) and stack prod-app did not change: it is still UPDATE_COMPLETE as before');
+  expect(result.reason).toBe('The change set\'s execution failed (EXECUTE_FAILED: Role is invalid or cannot be assumed); ' +
+    'stack prod-app showed no change when read (UPDATE_COMPLETE)');
+});
+
+test('GIVEN the change set\'s execution failed without a reason WHEN polled THEN the update failed all the same', async () => {
+  cfn.on(DescribeChangeSetCommand).resolves({ ExecutionStatus: 'EXECUTE_FAILED', Status: 'CREATE_COMPLETE' });
+  await expect(poll()).resolves.toMatchObject({
+    outcome: 'FAILED', reason: 'The change set\'s execution failed (EXECUTE_FAILED); stack prod-app showed no change when read (UPDATE_COMPLETE)',
+  });
 });
 
 test.each<ExecutionStatus | undefined>(['EXECUTE_IN_PROGRESS', 'AVAILABLE', undefined])('GIVEN the change set\'s execution is %s WHEN polled THEN the update is still to come: the workflow waits', async (executionStatus) => {

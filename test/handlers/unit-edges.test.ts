@@ -142,6 +142,19 @@ describe('a round judged safe goes straight on to its first stack', () => {
   });
 });
 
+describe('Next Unit Stack records only a stack whose operation ran', () => {
+  test('GIVEN a picked stack without an operation (an execution of an older graph) WHEN the next stack is picked THEN it is an error, not a stack that failed', async () => {
+    // GIVEN: a round judged safe whose first stack was picked, and no operation of it ran.
+    const deployment = unitDeployment({ stacks: ['network', 'app'] });
+    const reviewed = reviewedUnit(deployment, 'ALLOW');
+    const unit: UnitState = { ...reviewed, current: { index: 0, deployment: reviewed.review[0], inspection: inspection('ALLOW') } };
+
+    // WHEN / THEN: the error goes to the clean-up, which deletes the change sets not executed.
+    await expect(runAt('nextUnitStack', STATE_NAMES.nextUnitStack, { deployment, unit }).result)
+      .rejects.toThrow('stack prod-network was picked but no operation of it ran: nothing is deployed');
+  });
+});
+
 describe('a cross-account deployment polls: another account\'s stack events never reach this account\'s rule', () => {
   test.each([
     ['one stack', { stackName: 'app', templatePath: 'app.json' }],

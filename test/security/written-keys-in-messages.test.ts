@@ -57,3 +57,17 @@ describe('a policy or strategy document', () => {
     expect(message).not.toMatch(CONTROL);
   });
 });
+
+describe('line and paragraph separators, C1 controls and direction overrides, which JSON.stringify leaves as they are', () => {
+  const BREAKS = /[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+  test.each([
+    ['a line separator', 'x\u2028Deployment succeeded', 'x\\u2028Deployment succeeded'],
+    ['a paragraph separator', 'x\u2029Deployment succeeded', 'x\\u2029Deployment succeeded'],
+    ['a next-line control (NEL)', 'x\u0085Deployment succeeded', 'x\\u0085Deployment succeeded'],
+    ['a right-to-left override', 'x\u202eDeployment succeeded', 'x\\u202eDeployment succeeded'],
+  ])('GIVEN an unknown key with %s THEN the refusal shows it escaped', (_what, key, shown) => {
+    const message = refusal(() => parseTemplateConfiguration(JSON.stringify({ [key]: 1 }), 'c.json'));
+    expect(message).toBe(`c.json has unknown keys "${shown}" (known: Parameters, Tags, StackPolicy)`);
+    expect(message).not.toMatch(BREAKS);
+  });
+});

@@ -178,8 +178,8 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
   // old status says.
   const unchanged = updatedBefore !== undefined && stack !== undefined && lastChange(stack) <= updatedBefore;
   const execution = unchanged ? await changeSetExecution(deps, deployment) : undefined;
-  const outcome = execution === 'EXECUTE_FAILED' ? 'FAILED'
-    : unchanged && execution !== 'EXECUTE_COMPLETE' ? 'IN_PROGRESS' : operationOutcome(status, expectedStatus);
+  const outcome = execution?.status === 'EXECUTE_FAILED' ? 'FAILED'
+    : unchanged && execution?.status !== 'EXECUTE_COMPLETE' ? 'IN_PROGRESS' : operationOutcome(status, expectedStatus);
   const token = state.operation?.clientRequestToken;
   const base = {
     expectedStatus,
@@ -202,11 +202,12 @@ export async function pollStack(state: WorkflowState, deps: TaskDeps): Promise<O
   // A rollback alarm that rolled the operation back is the cause; CloudFormation rolled back every change of it.
   const alarm = await rollbackCause(deps.cloudwatch, deployment.rollbackAlarms ?? [],
     [stack?.StackStatusReason ?? '', ...stackReasons], deployment.startedAt - 60_000);
-  const ended = execution === 'EXECUTE_FAILED'
-    ? `The change set's execution failed (EXECUTE_FAILED) and stack ${deployment.stackName} did not change: it is still ${status} as before`
+  const ended = execution?.status === 'EXECUTE_FAILED'
+    ? `The change set's execution failed (EXECUTE_FAILED${execution.reason ? `: ${execution.reason}` : ''}); stack ` +
+      `${deployment.stackName} showed no change when read (${status})`
     : `Stack ${deployment.stackName} ended ${status}, not ${expectedStatus}`;
   const reason = ended +
-    (stack?.StackStatusReason && execution !== 'EXECUTE_FAILED' ? ` (${stack.StackStatusReason})` : '') +
+    (stack?.StackStatusReason && execution?.status !== 'EXECUTE_FAILED' ? ` (${stack.StackStatusReason})` : '') +
     (alarm ? `. ${ROLLED_BACK_ON_ALARM}: ${alarm}. The stack is ${status}: ` +
       `${status === 'ROLLBACK_COMPLETE' ? 'its creation was undone' : 'it is as it was before this deployment'}` : '') +
     (rootCause ? `. First failure: ${rootCause}` : '');
@@ -269,13 +270,16 @@ export function stackInputs(deployment: Deployment, files: DeploymentFiles, roll
   };
 }
 
-/** The deployment's change set's ExecutionStatus (EXECUTE_COMPLETE, EXECUTE_FAILED, ...); undefined when it is not found. */
-async function changeSetExecution(deps: TaskDeps, deployment: Deployment): Promise<string | undefined> {
+/**
+ * The deployment's change set's ExecutionStatus (EXECUTE_COMPLETE, EXECUTE_FAILED, ...) and CloudFormation's reason;
+ * undefined when it is not found. The whole failure reason is masked before it is shown.
+ */
+async function changeSetExecution(deps: TaskDeps, deployment: Deployment): Promise<{ status?: string; reason?: string } | undefined> {
   try {
     const described = await deps.cloudformation.send(new DescribeChangeSetCommand({
       StackName: deployment.stackName, ChangeSetName: deployment.changeSetName,
     }));
-    return described.ExecutionStatus;
+    return { status: described.ExecutionStatus, reason: described.StatusReason };
   } catch (e) {
     if ((e as Error).name === 'ChangeSetNotFoundException') return undefined;
     throw e;

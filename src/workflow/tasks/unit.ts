@@ -158,6 +158,9 @@ export async function nextUnitStack(state: WorkflowState, deps: TaskDeps): Promi
   const unit = unitStateOf(state);
   const current = unit.current;
   if (!current) return pickNextStack(state, deps, unit);
+  // A stack is picked, then its operation runs: a pick without one (an execution of an older graph, whose judgement
+  // did not pick) is no stack that ended. The error's clean-up deletes the change sets not executed.
+  if (!current.operation) throw new Error(`stack ${current.deployment.stackName} was picked but no operation of it ran: nothing is deployed`);
   const done = endedStatus(current);
   const members = withEndedStack(unit.members, current, done);
   if (done === 'FAILED') return stoppedByFailure(unit, members, current.index);
